@@ -1,0 +1,1 @@
+/* arena.c: under construction by its owner; see arena.h */

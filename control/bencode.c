@@ -1,0 +1,1 @@
+/* bencode.c: under construction by its owner; see bencode.h */

@@ -1,0 +1,1 @@
+/* ngdict.c: under construction by its owner; see ngdict.h */

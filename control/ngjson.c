@@ -1,0 +1,1 @@
+/* ngjson.c: under construction by its owner; see ngjson.h */

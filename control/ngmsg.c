@@ -1,0 +1,1 @@
+/* ngmsg.c: under construction by its owner; see ngmsg.h */

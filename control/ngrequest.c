@@ -1,0 +1,1 @@
+/* ngrequest.c: under construction by its owner; see ngrequest.h */

@@ -1,0 +1,143 @@
+/*
+ * ngrequest.h: a decoded ng dictionary turned into a typed, validated request.
+ *
+ * Flag spellings are normalised the way rtpengine accepts them: "strict-source",
+ * "strict source", "strict_source" are one flag (case-insensitive); Kamailio-style
+ * "key-value" flags ("codec-strip-PCMA", "replace-origin", "rtcp-mux-demux",
+ * "transport-protocol-RTP/AVPF", "ICE-remove", "direction=...", ...) are folded into
+ * the same fields as the dictionary keys. Unknown flags are not errors: they are
+ * listed in @warnings so the reply can say "accepted, not implemented".
+ * All strings point into the message arena.
+ */
+#ifndef RTPRELAY_NGREQUEST_H
+#define RTPRELAY_NGREQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/ngdict.h"
+
+enum ng_command {
+	NG_CMD_PING,
+	NG_CMD_OFFER,
+	NG_CMD_ANSWER,
+	NG_CMD_DELETE,
+	NG_CMD_QUERY,
+	NG_CMD_LIST,
+	NG_CMD_STATISTICS,
+};
+
+/* flags: bits */
+enum ng_flag {
+	NG_F_TRUST_ADDRESS = 1u << 0,
+	NG_F_SYMMETRIC = 1u << 1,
+	NG_F_ASYMMETRIC = 1u << 2,
+	NG_F_PORT_LATCHING = 1u << 3,
+	NG_F_STRICT_SOURCE = 1u << 4,
+	NG_F_LOOP_PROTECT = 1u << 5,
+	NG_F_SIP_SOURCE_ADDRESS = 1u << 6,
+	NG_F_FULL_RTCP_ATTRIBUTE = 1u << 7,
+	NG_F_NO_RTCP_ATTRIBUTE = 1u << 8,
+	NG_F_FORCE_RELAY = 1u << 9,	/* accepted as rtpengine does: we always relay */
+	NG_F_MEDIA_HANDOVER = 1u << 10,
+	NG_F_RECORD_CALL = 1u << 11,	/* accepted with a warning */
+	NG_F_ALL = 1u << 12,		/* delete/query: "all" */
+	NG_F_FATAL = 1u << 13,		/* delete: fail on unknown call */
+	NG_F_GENERATE_MID = 1u << 14,
+	NG_F_ORIGINAL_SENDRECV = 1u << 15,
+	NG_F_NO_PORT_LATCHING = 1u << 16,
+};
+
+/* replace: bits */
+enum ng_replace {
+	NG_R_ORIGIN = 1u << 0,
+	NG_R_SESSION_CONNECTION = 1u << 1,
+	NG_R_SESSION_NAME = 1u << 2,
+	NG_R_SDP_VERSION = 1u << 3,
+	NG_R_ZERO_ADDRESS = 1u << 4,
+	NG_R_USERNAME = 1u << 5,
+	NG_R_ORIGIN_FULL = 1u << 6,
+};
+
+enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE, NG_ICE_FORCE_RELAY };
+
+/* rtcp-mux: bits (several may be given) */
+enum ng_rtcp_mux {
+	NG_MUX_OFFER = 1u << 0,
+	NG_MUX_REQUIRE = 1u << 1,
+	NG_MUX_DEMUX = 1u << 2,
+	NG_MUX_ACCEPT = 1u << 3,
+	NG_MUX_REJECT = 1u << 4,
+};
+
+enum ng_transport {
+	NG_TP_UNCHANGED = 0,	/* keep what the SDP says */
+	NG_TP_RTP_AVP,
+	NG_TP_RTP_AVPF,
+	NG_TP_RTP_SAVP,		/* accepted with a warning: SRTP comes later */
+	NG_TP_RTP_SAVPF,
+	NG_TP_UDP_TLS_RTP_SAVP,
+	NG_TP_UDP_TLS_RTP_SAVPF,
+};
+
+enum ng_addr_family { NG_AF_UNCHANGED = 0, NG_AF_IP4, NG_AF_IP6 };
+
+#define NG_MAX_CODEC_ITEMS 32
+#define NG_MAX_WARNINGS 16
+
+struct ng_codec_ops {
+	/* Each list holds codec names as given ("PCMA", "opus/48000/2", "all",
+	 * "full"); ptime 0 = unchanged. */
+	const char *strip[NG_MAX_CODEC_ITEMS];
+	unsigned n_strip;
+	const char *offer[NG_MAX_CODEC_ITEMS];
+	unsigned n_offer;
+	const char *transcode[NG_MAX_CODEC_ITEMS];
+	unsigned n_transcode;
+	const char *mask[NG_MAX_CODEC_ITEMS];
+	unsigned n_mask;
+	const char *accept[NG_MAX_CODEC_ITEMS];
+	unsigned n_accept;
+	const char *except[NG_MAX_CODEC_ITEMS];
+	unsigned n_except;
+	unsigned ptime;		/* "ptime" key or codec.ptime, ms */
+};
+
+struct ng_request {
+	enum ng_command cmd;
+	const char *call_id;		/* required for offer/answer/delete/query */
+	const char *from_tag;		/* required for offer/answer */
+	const char *to_tag;		/* required for answer */
+	const char *via_branch;
+	const char *sdp;		/* offer/answer: required */
+	size_t sdp_len;
+	const char *received_from_family;	/* "IP4"/"IP6" from received-from, or NULL */
+	const char *received_from_addr;		/* the proxy-seen source address of the SIP */
+	const char *media_address;
+	const char *direction[2];	/* interface names, NULL = default */
+	const char *label;
+	const char *interface;		/* "interface" key (rtpengine: same as direction) */
+	uint32_t flags;			/* enum ng_flag */
+	uint32_t replace;		/* enum ng_replace */
+	uint32_t rtcp_mux;		/* enum ng_rtcp_mux */
+	enum ng_ice ice;
+	enum ng_transport transport;
+	enum ng_addr_family address_family;
+	struct ng_codec_ops codec;
+	int64_t delete_delay;		/* -1 = not given */
+	/* Flags/keys accepted but not acted on: one human-readable text each,
+	 * e.g. "flag 'record-call' is accepted but not implemented". */
+	const char *warnings[NG_MAX_WARNINGS];
+	unsigned n_warnings;
+};
+
+/* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the
+ * error-reason for the reply (e.g. "Unknown command", "No call-id in message",
+ * "No SDP body in message"). Command names are matched case-insensitively. */
+int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_request *req,
+		     const char **err) __attribute__((warn_unused_result));
+
+const char *ng_command_name(enum ng_command cmd);
+
+#endif

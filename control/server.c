@@ -1,0 +1,1 @@
+/* server.c: under construction by its owner; see server.h */

@@ -1,0 +1,1 @@
+/* call.c: under construction by its owner */

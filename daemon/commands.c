@@ -1,0 +1,1 @@
+/* commands.c: under construction by its owner */

@@ -1,0 +1,1 @@
+/* config.c: under construction by its owner */

@@ -1,0 +1,85 @@
+/*
+ * dataplane.h: the user-space packet relay, as the control thread sees it.
+ *
+ * An endpoint is one local UDP socket that the relay advertised to one party
+ * (its "remote"). A packet received on endpoint E comes from E's party and is
+ * forwarded out of E's forward endpoint F (the socket advertised to the other
+ * party) to F's remote. Latching learns E's remote from the packets E receives.
+ *
+ * Threads: the control thread creates endpoints, publishes parameters and
+ * releases them; N workers own the sockets and do the I/O. All endpoints of a
+ * call must be placed on the same worker (dp_worker_for_key). Changes travel
+ * through that worker's FIFO queue, so a release after a params change that
+ * stops referencing it is always safe. Workers never take a lock per packet;
+ * counters are single-writer (the owning worker) and read with relaxed atomics.
+ */
+#ifndef RTPRELAY_DATAPLANE_H
+#define RTPRELAY_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct dp_endpoint;
+
+enum dp_flags {
+	DP_STRICT_SOURCE = 1u << 0,	/* drop anything not from the remote (learned or SDP) */
+	DP_ASYMMETRIC = 1u << 1,	/* never latch: always send to the SDP address */
+	DP_RTCP_MUX = 1u << 2,		/* this socket carries RTP and RTCP (RFC 5761) */
+	DP_RTCP = 1u << 3,		/* this is a plain RTCP socket */
+	DP_DISABLED = 1u << 4,		/* drop everything (port 0 media, hold with no peer) */
+	DP_TRUST_ADDRESS = 1u << 5,	/* the SDP address is right: latch only if it never sends */
+	DP_LOOP_PROTECT = 1u << 6,
+};
+
+struct dp_endpoint_params {
+	struct sockaddr_storage sdp_remote;	/* party's address from SDP (port 0 = unknown) */
+	uint32_t flags;				/* enum dp_flags */
+	struct dp_endpoint *fwd_rtp;		/* send RTP received here out of this one */
+	struct dp_endpoint *fwd_rtcp;		/* send RTCP received here out of this one */
+	uint32_t learn_window_ms;		/* latching allowed this long from now */
+	uint8_t allowed_pt[16];			/* bitmap of RTP payload types the SDP allows;
+						 * all zero = any */
+};
+
+struct dp_stats {
+	uint64_t packets, bytes, errors;	/* received and accepted */
+	uint64_t forwarded;			/* sent on */
+	uint64_t dropped_source;		/* not from the remote (strict/bleed) */
+	uint64_t dropped_other;			/* malformed, disabled, no forward */
+	uint64_t last_packet_ms;		/* CLOCK_MONOTONIC ms of the last accepted packet, 0 = never */
+	uint64_t last_packet_wall;		/* unix time (s) of the same */
+	uint32_t ssrc;				/* last seen SSRC */
+	uint64_t expected, lost;		/* RFC 3550 A.3 */
+	double jitter_ms;			/* RFC 3550 A.8, in ms */
+	struct sockaddr_storage remote;		/* current remote (learned or SDP) */
+	bool latched;
+};
+
+struct dp_totals {
+	uint64_t packets, bytes, forwarded, dropped, errors;
+};
+
+/* Start @nthreads workers (0 = one per online CPU). 0 or -errno. */
+int dp_start(unsigned nthreads) __attribute__((warn_unused_result));
+/* Stop and join the workers; releases whatever endpoints are left. */
+void dp_stop(void);
+unsigned dp_num_workers(void);
+/* Worker index for a call (hash of its call-id). */
+unsigned dp_worker_for_key(const char *key);
+
+/* Take ownership of bound UDP socket @fd (non-blocking); it will be served by
+ * worker @worker. Starts DP_DISABLED until the first dp_endpoint_set. */
+struct dp_endpoint *dp_endpoint_new(int fd, unsigned worker);
+/* Publish new parameters (copied). Resets the latching window. */
+int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
+/* Snapshot of the counters; callable from the control thread at any time
+ * before dp_endpoint_release. */
+void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out);
+/* Give the endpoint back: the worker closes the fd and frees it. The caller
+ * must not use @ep afterwards. */
+void dp_endpoint_release(struct dp_endpoint *ep);
+/* Sum over all workers (including packets for endpoints already released). */
+void dp_totals(struct dp_totals *out);
+
+#endif

@@ -1,0 +1,1 @@
+/* ports.c: under construction by its owner */

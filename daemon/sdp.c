@@ -1,0 +1,1 @@
+/* sdp.c: under construction by its owner */

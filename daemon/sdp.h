@@ -1,0 +1,131 @@
+/*
+ * sdp.h: SDP (RFC 8866) parser into a structured form, and a rewriter that
+ * rewrites only what the relay owns (c=, m= port/proto/formats, a=rtcp,
+ * a=rtcp-mux, ICE lines, o=/s= on request, codec lines on request) and keeps
+ * every other line byte for byte, in order, with its original line ending.
+ *
+ * Input is hostile: every count is bounded (SDP_MAX_*); the parser never reads
+ * past @len and never recurses. Everything parsed or written lives in an arena.
+ */
+#ifndef RTPRELAY_SDP_H
+#define RTPRELAY_SDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/arena.h"
+
+#define SDP_MAX_LEN (64 * 1024)
+#define SDP_MAX_LINES 1024
+#define SDP_MAX_MEDIA 16
+#define SDP_MAX_FORMATS 32
+#define SDP_MAX_ADDR 64	/* text address incl. NUL (also fits FQDNs we refuse) */
+
+struct sdp_str {
+	const char *s;	/* points into the original SDP text */
+	size_t len;
+};
+
+struct sdp_conn {
+	bool present;
+	int family;			/* AF_INET / AF_INET6 */
+	char addr[SDP_MAX_ADDR];	/* as written */
+	bool zero;			/* 0.0.0.0 or :: (hold, old style) */
+};
+
+enum sdp_dir {
+	SDP_DIR_NONE = 0,	/* not given */
+	SDP_DIR_SENDRECV,
+	SDP_DIR_SENDONLY,
+	SDP_DIR_RECVONLY,
+	SDP_DIR_INACTIVE,
+};
+
+struct sdp_format {
+	unsigned pt;			/* payload type from the m= line */
+	struct sdp_str encoding;	/* from a=rtpmap ("PCMU"), empty if none */
+	unsigned clock_rate;		/* a=rtpmap clock, or the static default */
+	unsigned channels;		/* 1 unless given */
+	struct sdp_str fmtp;		/* a=fmtp parameters, empty if none */
+};
+
+struct sdp_media {
+	struct sdp_str type;		/* "audio", "video", ... */
+	uint16_t port;			/* 0 = disabled stream */
+	unsigned num_ports;		/* m=audio 5000/2 -> 2, default 1 */
+	struct sdp_str proto;		/* "RTP/AVP", ... */
+	struct sdp_format formats[SDP_MAX_FORMATS];
+	unsigned n_formats;
+	struct sdp_conn conn;		/* media-level c= */
+	bool has_rtcp_attr;		/* a=rtcp present */
+	uint16_t rtcp_port;
+	struct sdp_conn rtcp_conn;	/* address in a=rtcp, if given */
+	bool rtcp_mux;			/* a=rtcp-mux */
+	enum sdp_dir dir;
+	bool has_ice;			/* any a=ice-* / a=candidate */
+	bool has_crypto;		/* a=crypto / a=fingerprint */
+	unsigned ptime;			/* a=ptime, 0 if absent */
+	unsigned first_line, n_lines;	/* lines of this media section in sdp_session.lines */
+};
+
+struct sdp_session {
+	const char *text;		/* the original text */
+	size_t len;
+	struct sdp_str *lines;		/* every line including its terminator */
+	unsigned n_lines;
+	struct sdp_str origin_user, origin_sess_id, origin_version;
+	struct sdp_conn origin_addr;	/* o= address */
+	struct sdp_str session_name;
+	struct sdp_conn conn;		/* session-level c= */
+	enum sdp_dir dir;		/* session-level direction */
+	struct sdp_media media[SDP_MAX_MEDIA];
+	unsigned n_media;
+};
+
+/* Parse @text. Returns 0 or -EINVAL (malformed: *err says why, e.g.
+ * "line 3: m= line without port"), -E2BIG (over a limit). */
+int sdp_parse(struct arena *a, const char *text, size_t len, struct sdp_session *out,
+	      const char **err) __attribute__((warn_unused_result));
+
+/* Effective connection address of a media: its own c= or the session's. */
+const struct sdp_conn *sdp_media_conn(const struct sdp_session *s, const struct sdp_media *m);
+
+/* What the relay wants written for one media section. */
+struct sdp_media_rewrite {
+	bool keep;			/* false: copy this media section unchanged */
+	const char *addr;		/* advertised address (media-level c= is set to it) */
+	int family;			/* AF_INET / AF_INET6 of addr */
+	uint16_t port;			/* RTP port; 0 disables (m= port 0) */
+	uint16_t rtcp_port;		/* written in a=rtcp unless no_rtcp_attr */
+	bool rtcp_mux;			/* write a=rtcp-mux (and a=rtcp with the RTP port) */
+	bool no_rtcp_attr;		/* write no a=rtcp */
+	bool full_rtcp_attr;		/* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
+	bool remove_ice;		/* drop a=ice-ufrag/pwd/options/candidate/... */
+	const char *proto;		/* replace the m= protocol, NULL = keep */
+	/* Replace the m= format list and its a=rtpmap/a=fmtp lines; NULL = keep.
+	 * Formats with an empty encoding get no rtpmap line (static types). */
+	const struct sdp_format *formats;
+	unsigned n_formats;
+	unsigned ptime;			/* write/replace a=ptime, 0 = keep */
+	enum sdp_dir dir;		/* replace direction, SDP_DIR_NONE = keep */
+};
+
+struct sdp_rewrite {
+	struct sdp_media_rewrite media[SDP_MAX_MEDIA];	/* index = media index */
+	const char *session_addr;	/* session-level c= (when present) set to this */
+	int session_family;
+	const char *origin_addr;	/* replace o= address (replace-origin), NULL = keep */
+	int origin_family;
+	const char *session_name;	/* replace s=, NULL = keep */
+	bool bump_version;		/* o= version + 1 (SDP-version) */
+	uint64_t set_version;		/* when nonzero: o= version set to this */
+	bool zero_address;		/* keep 0.0.0.0 c= as is (replace zero-address) */
+};
+
+/* Write the rewritten SDP into the arena. Returns 0 with *out/*out_len set, or
+ * -ENOMEM. Line endings follow the input's (CRLF default for new lines). */
+int sdp_rewrite(struct arena *a, const struct sdp_session *s, const struct sdp_rewrite *rw,
+		char **out, size_t *out_len) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,1 @@
+/* sdp_rewrite.c: under construction by its owner */

@@ -1,0 +1,1 @@
+/* worker.c: under construction by its owner */
