@@ -48,7 +48,12 @@ struct sdp_format {
 	unsigned clock_rate;		/* a=rtpmap clock, or the static default */
 	unsigned channels;		/* 1 unless given */
 	struct sdp_str fmtp;		/* a=fmtp parameters, empty if none */
+	/* additions (sdp): */
+	struct sdp_str token;		/* the format as written in m= ("0", "t38") */
 };
+
+/* sdp_format.pt of a non-RTP format token ("t38", "webrtc-datachannel", "*"). */
+#define SDP_PT_NONE 0xffffu
 
 struct sdp_media {
 	struct sdp_str type;		/* "audio", "video", ... */
@@ -67,6 +72,8 @@ struct sdp_media {
 	bool has_crypto;		/* a=crypto / a=fingerprint */
 	unsigned ptime;			/* a=ptime, 0 if absent */
 	unsigned first_line, n_lines;	/* lines of this media section in sdp_session.lines */
+	/* additions (sdp): */
+	bool rtp;			/* proto is an RTP profile: formats are payload types */
 };
 
 struct sdp_session {
@@ -81,6 +88,10 @@ struct sdp_session {
 	enum sdp_dir dir;		/* session-level direction */
 	struct sdp_media media[SDP_MAX_MEDIA];
 	unsigned n_media;
+	/* additions (sdp): */
+	bool lf_only;			/* input lines end in "\n" (else "\r\n") */
+	bool has_ice;			/* session-level a=ice-* */
+	bool has_crypto;		/* session-level a=fingerprint / a=crypto */
 };
 
 /* Parse @text. Returns 0 or -EINVAL (malformed: *err says why, e.g.
@@ -88,8 +99,13 @@ struct sdp_session {
 int sdp_parse(struct arena *a, const char *text, size_t len, struct sdp_session *out,
 	      const char **err) __attribute__((warn_unused_result));
 
-/* Effective connection address of a media: its own c= or the session's. */
+/* Effective connection address of a media: its own c= or the session's. Never
+ * NULL; check ->present (a port-0 media often has neither). */
 const struct sdp_conn *sdp_media_conn(const struct sdp_session *s, const struct sdp_media *m);
+
+/* Encoding name of a format: its a=rtpmap name, or for a static payload type
+ * without rtpmap the RFC 3551 name ("PCMU" for 0). Empty when unknown. */
+struct sdp_str sdp_format_encoding(const struct sdp_format *f);
 
 /* What the relay wants written for one media section. */
 struct sdp_media_rewrite {
@@ -123,7 +139,7 @@ struct sdp_rewrite {
 	bool zero_address;		/* keep 0.0.0.0 c= as is (replace zero-address) */
 };
 
-/* Write the rewritten SDP into the arena. Returns 0 with *out/*out_len set, or
+/* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set, or
  * -ENOMEM. Line endings follow the input's (CRLF default for new lines). */
 int sdp_rewrite(struct arena *a, const struct sdp_session *s, const struct sdp_rewrite *rw,
 		char **out, size_t *out_len) __attribute__((warn_unused_result));
