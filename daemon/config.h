@@ -1,0 +1,100 @@
+/*
+ * config.h: rtprelayd configuration: one INI file (libinih) plus command-line
+ * overrides. Every key of the file is also a `--key=value` (or `--key value`)
+ * option; a value given on the command line replaces the file's (for the list
+ * keys `interface`, `listen-ng`, `listen-tcp`, `allow-from`: the whole list).
+ *
+ * Keys (section [rtprelay]; [rtpengine] and keys before any section are read
+ * too, so an rtpengine config section can be reused):
+ *   interface      [NAME/]ADDR[!ADVERTISED], several (repeat, or separate with ; , or
+ *                  blanks); IPv4 and IPv6. Default 127.0.0.1. First = default.
+ *   listen-ng      UDP control: ADDR:PORT, [V6]:PORT or PORT (= 127.0.0.1:PORT)
+ *   listen-tcp     TCP control, same syntax
+ *   listen-unix    path of a unix stream socket for control
+ *   allow-from     addresses allowed to send control commands; required when a
+ *                  control listener binds to a non-loopback address
+ *   port-min/max   media port range (even start, inclusive)
+ *   timeout, silent-timeout, final-timeout, delete-delay (seconds; 0 = off/now)
+ *   max-sessions   0 = unlimited;  num-threads  0 = one per CPU
+ *   log-level      name or 0..7
+ * Errors name the key and, for the file, the line.
+ */
+#ifndef RTPRELAY_CONFIG_H
+#define RTPRELAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#define CFG_MAX_IFACES 8
+#define CFG_MAX_LISTEN 4
+#define CFG_MAX_ALLOW 16
+#define CFG_NAME_MAX 32
+#define CFG_ADDR_MAX 64
+
+struct cfg_interface {
+	char name[CFG_NAME_MAX];	/* "default" when not named */
+	char addr[CFG_ADDR_MAX];	/* local address, text */
+	char advertised[CFG_ADDR_MAX];	/* what goes into SDP (= addr unless '!') */
+	int family;			/* AF_INET / AF_INET6 */
+	struct sockaddr_storage sa;	/* addr, port 0 */
+};
+
+struct cfg_listen {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+struct rtprelay_config {
+	struct cfg_interface ifaces[CFG_MAX_IFACES];
+	unsigned n_ifaces;
+	struct cfg_listen listen_ng[CFG_MAX_LISTEN];
+	unsigned n_listen_ng;
+	struct cfg_listen listen_tcp[CFG_MAX_LISTEN];
+	unsigned n_listen_tcp;
+	char listen_unix[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct sockaddr_storage allow_from[CFG_MAX_ALLOW];
+	unsigned n_allow_from;
+	uint16_t port_min, port_max;
+	unsigned timeout;		/* no media for this long -> delete (s) */
+	unsigned silent_timeout;	/* same, for calls on hold / one-way (s) */
+	unsigned final_timeout;		/* hard cap on call age, 0 = off (s) */
+	unsigned delete_delay;		/* default delay of a delete (s) */
+	unsigned max_sessions;		/* 0 = unlimited */
+	unsigned num_threads;		/* 0 = one per CPU */
+	int log_level;
+	bool foreground;
+	char config_file[512];
+};
+
+/* Fill @c with the built-in defaults (no interface yet: config_finish adds
+ * 127.0.0.1 if none is given). */
+void config_defaults(struct rtprelay_config *c);
+
+/* Parse INI text @text (NUL-terminated) into @c. Returns 0, or -EINVAL with
+ * "line N: key 'k': reason" in @err. Used by config_load and the fuzzer. */
+int config_parse_string(struct rtprelay_config *c, const char *text, char *err, size_t errlen);
+
+/* Set one key from its text value (shared by the file and the command line).
+ * Returns 0 or -EINVAL with the reason in @err. */
+int config_set(struct rtprelay_config *c, const char *key, const char *value, char *err,
+	       size_t errlen);
+
+/* The whole thing: defaults, then --config FILE (if any), then every other
+ * command-line option in order, then consistency checks. Returns 0, 1 if
+ * --help/--version was handled (exit 0), or -EINVAL with a message in @err. */
+int config_load(struct rtprelay_config *c, int argc, char **argv, char *err, size_t errlen);
+
+/* Consistency checks and defaults that depend on several keys. */
+int config_finish(struct rtprelay_config *c, char *err, size_t errlen);
+
+/* Interface by name; NULL if none. */
+const struct cfg_interface *config_interface(const struct rtprelay_config *c,
+					     const char *name);
+
+/* Parse "ADDR:PORT", "[V6]:PORT" or "PORT" into @sa. 0 or -EINVAL. */
+int config_parse_hostport(const char *s, struct sockaddr_storage *sa, socklen_t *len);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * ports.h: the media port allocator. Hands out RTP/RTCP pairs (RTP even,
+ * RTCP = RTP + 1) at random from [min, max], never the same pair twice while it
+ * is in use, and keeps a released pair in quarantine for a while so late
+ * packets of an old call never reach a new one. Allocation and release are
+ * O(1): a shuffled free array (random index, swap with last) plus a FIFO of
+ * quarantined pairs with their release time.
+ *
+ * Control thread only (no locking). Randomness: getrandom(2) once per pool for
+ * a seed, then a xorshift generator (unpredictable enough that an attacker who
+ * sees a few ports cannot guess the next call's ports).
+ */
+#ifndef RTPRELAY_PORTS_H
+#define RTPRELAY_PORTS_H
+
+#include <stdint.h>
+
+struct port_pool;
+
+/* A pool for the pairs in [min, max] (min rounded up to even; a pair needs
+ * both its ports inside). @quarantine_ms: how long a released pair rests.
+ * NULL on ENOMEM or an empty range. */
+struct port_pool *ports_new(uint16_t min, uint16_t max, uint64_t quarantine_ms);
+void ports_free(struct port_pool *p);
+
+/* Take a random free pair; *rtp gets the even port. 0, or -ENOSPC when every
+ * pair is in use or quarantined. @now_ms: a monotonic clock (tests pass their own). */
+int ports_alloc(struct port_pool *p, uint64_t now_ms, uint16_t *rtp)
+	__attribute__((warn_unused_result));
+/* Give back the pair starting at @rtp (quarantined until now_ms + quarantine).
+ * Releasing a port that is not allocated is ignored (and counted). */
+void ports_release(struct port_pool *p, uint16_t rtp, uint64_t now_ms);
+
+unsigned ports_total(const struct port_pool *p);	/* pairs in the range */
+unsigned ports_in_use(const struct port_pool *p);
+unsigned ports_quarantined(const struct port_pool *p);
+/* Seed the generator (tests). */
+void ports_seed(struct port_pool *p, uint64_t seed);
+
+#endif

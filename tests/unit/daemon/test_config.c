@@ -1,0 +1,198 @@
+/* test_config.c: the config file and the command line: good files, errors with
+ * key and line, command-line overrides, interface syntax. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+
+static char cfg_path[64];
+
+static void write_file(const char *text)
+{
+	strcpy(cfg_path, "/tmp/rtprelay-cfg-XXXXXX");
+	int fd = mkstemp(cfg_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int load(struct rtprelay_config *c, char *err, int n, ...)
+{
+	char *argv[16] = {"rtprelayd"};
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = va_arg(ap, char *);
+	va_end(ap);
+	return config_load(c, n + 1, argv, err, 512);
+}
+
+static void defaults_are_loopback(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	assert_int_equal(load(&c, err, 0), 0);
+	assert_int_equal(c.n_ifaces, 1);
+	assert_string_equal(c.ifaces[0].addr, "127.0.0.1");
+	assert_int_equal(c.n_listen_ng, 1);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&c.listen_ng[0].sa;
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), 0x7f000001);
+	assert_int_equal(ntohs(sin->sin_port), 2223);
+	assert_int_equal(c.port_min % 2, 0);
+}
+
+static void good_file(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	write_file("# comment\n[rtprelay]\n"
+		   "interface = pub/127.0.0.1!192.0.2.1; priv/::1\n"
+		   "listen-ng = 127.0.0.1:12222\nlisten-tcp = [::1]:12223\n"
+		   "listen-unix = /tmp/x.sock\nport-min = 31001\nport-max = 31999\n"
+		   "timeout = 30\nsilent-timeout = 600\nfinal-timeout = 7200\n"
+		   "delete-delay = 0\nmax-sessions = 10\nnum-threads = 2\nlog-level = debug\n"
+		   "[other]\nunrelated = 1\n");
+	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), 0);
+	unlink(cfg_path);
+	assert_int_equal(c.n_ifaces, 2);
+	assert_string_equal(c.ifaces[0].name, "pub");
+	assert_string_equal(c.ifaces[0].advertised, "192.0.2.1");
+	assert_string_equal(c.ifaces[1].name, "priv");
+	assert_int_equal(c.ifaces[1].family, AF_INET6);
+	assert_string_equal(c.ifaces[1].advertised, "::1");
+	assert_int_equal(c.listen_tcp[0].sa.ss_family, AF_INET6);
+	assert_string_equal(c.listen_unix, "/tmp/x.sock");
+	assert_int_equal(c.port_min, 31002);	/* rounded to even */
+	assert_int_equal(c.port_max, 31999);
+	assert_int_equal(c.timeout, 30);
+	assert_int_equal(c.silent_timeout, 600);
+	assert_int_equal(c.final_timeout, 7200);
+	assert_int_equal(c.delete_delay, 0);
+	assert_int_equal(c.max_sessions, 10);
+	assert_int_equal(c.num_threads, 2);
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+}
+
+static void bad_value_names_key_and_line(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	write_file("[rtprelay]\ntimeout = 5\n\nport-min = lots\n");
+	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), -EINVAL);
+	unlink(cfg_path);
+	assert_non_null(strstr(err, "line 4"));
+	assert_non_null(strstr(err, "port-min"));
+}
+
+static void unknown_key_and_syntax_errors(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	write_file("[rtprelay]\nno-such-key = 1\n");
+	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), -EINVAL);
+	unlink(cfg_path);
+	assert_non_null(strstr(err, "line 2"));
+	assert_non_null(strstr(err, "no-such-key"));
+
+	write_file("[rtprelay]\ntimeout = 5\nthis line has no equals sign\n");
+	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), -EINVAL);
+	unlink(cfg_path);
+	assert_non_null(strstr(err, "line 3"));
+
+	write_file("[rtprelay]\ninterface = 300.1.2.3\n");
+	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), -EINVAL);
+	unlink(cfg_path);
+	assert_non_null(strstr(err, "interface"));
+
+	assert_int_equal(load(&c, err, 1, (char *)"--config=/nonexistent/x.conf"), -EINVAL);
+	assert_non_null(strstr(err, "/nonexistent/x.conf"));
+}
+
+static void command_line_overrides_file(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	write_file("[rtprelay]\ntimeout = 5\ninterface = a/127.0.0.2\nport-min = 30000\n");
+	assert_int_equal(load(&c, err, 5, (char *)"--timeout=9", (char *)"--config", cfg_path,
+			      (char *)"--interface", (char *)"b/127.0.0.3"), 0);
+	unlink(cfg_path);
+	assert_int_equal(c.timeout, 9);
+	assert_int_equal(c.port_min, 30000);
+	assert_int_equal(c.n_ifaces, 1);	/* the command line list replaces the file's */
+	assert_string_equal(c.ifaces[0].name, "b");
+	assert_int_equal(load(&c, err, 2, (char *)"--foreground", (char *)"--max_sessions=3"), 0);
+	assert_true(c.foreground);
+	assert_int_equal(c.max_sessions, 3);
+}
+
+static void bad_command_line(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	assert_int_equal(load(&c, err, 1, (char *)"--bogus=1"), -EINVAL);
+	assert_non_null(strstr(err, "bogus"));
+	assert_int_equal(load(&c, err, 1, (char *)"--timeout"), -EINVAL);
+	assert_non_null(strstr(err, "timeout"));
+	assert_int_equal(load(&c, err, 1, (char *)"--num-threads=-1"), -EINVAL);
+	assert_non_null(strstr(err, "num-threads"));
+	assert_int_equal(load(&c, err, 2, (char *)"--port-min=40000", (char *)"--port-max=40000"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "port-max"));
+	assert_int_equal(load(&c, err, 1, (char *)"--listen-ng=10.1.2.3:2223"), -EINVAL);
+	assert_non_null(strstr(err, "allow-from"));
+	assert_int_equal(load(&c, err, 2, (char *)"--listen-ng=10.1.2.3:2223",
+			      (char *)"--allow-from=10.1.2.4"), 0);
+	assert_int_equal(load(&c, err, 1, (char *)"--listen-ng=::1:5"), -EINVAL);
+}
+
+static void parse_string_for_fuzzer(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	config_defaults(&c);
+	assert_int_equal(config_parse_string(&c, "timeout=7\nlisten_ng=9999\n", err, sizeof(err)), 0);
+	assert_int_equal(c.timeout, 7);
+	assert_int_equal(config_parse_string(&c, "[rtpengine]\nlog-level=99\n", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "line 2"));
+	assert_non_null(strstr(err, "log-level"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_are_loopback),
+		cmocka_unit_test(good_file),
+		cmocka_unit_test(bad_value_names_key_and_line),
+		cmocka_unit_test(unknown_key_and_syntax_errors),
+		cmocka_unit_test(command_line_overrides_file),
+		cmocka_unit_test(bad_command_line),
+		cmocka_unit_test(parse_string_for_fuzzer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
