@@ -1,0 +1,1 @@
+"""Helpers for the SIP interop suite: processes, namespaces, ng client, phones, proxy."""

@@ -1,0 +1,154 @@
+"""One test's world: namespaces, relay, Kamailio and two baresip phones.
+
+Plain topology (one namespace "core", everything on its loopback):
+
+    phone A (alice) 127.0.0.1:5070 ─┐
+    phone B (bob)   127.0.0.1:5080 ─┼─ Kamailio 127.0.0.1:5060 ──ng──▶ relay 127.0.0.1:2223
+                                    └──────── RTP ────────────▶ relay media 127.0.0.1:30000-30099
+
+NAT topology (bob behind a masquerading router; the core has no route to the LAN, so
+the SDP address bob advertises is unreachable and only latching can deliver media):
+
+    core ns                       nat ns                            lan ns
+    Kamailio, relay, alice        n0 10.99.1.2 ─ masquerade         l1 192.168.99.2 bob
+    c0 10.99.1.1 ────veth──────── n1 192.168.99.1 ────veth───────── default via .1
+                                  (udp source ports → 50000-50999)
+"""
+import os
+
+from . import kamailio as kam
+from .ng import NgClient
+from .phone import Phone
+from .procs import Netns, listening_udp_ports, wait_for
+from .relay import relay_binary, start_relay
+from .tone import write_tone
+
+NG_PORT = 2223
+SIP_PORT = 5060
+PORT_MIN, PORT_MAX = 30000, 30099
+CALLER_TONE, CALLEE_TONE = 600, 1000
+NAT_PUBLIC, NAT_PORTS = "10.99.1.2", (50000, 50999)
+
+_counter = [0]
+
+
+def _ns_name(role):
+    _counter[0] += 1
+    return "rtpi%d-%d-%s" % (os.getpid() % 100000, _counter[0], role)
+
+
+class World:
+    def __init__(self, logdir, nat=False, caller_codecs=("PCMU/8000/1",),
+                 callee_codecs=("PCMU/8000/1",), callee_answer="auto",
+                 offer_flags=kam.DEFAULT_FLAGS, answer_flags=kam.DEFAULT_FLAGS):
+        self.logdir = str(logdir)
+        self.nat = nat
+        self.caller_codecs = caller_codecs
+        self.callee_codecs = callee_codecs
+        self.callee_answer = callee_answer
+        self.offer_flags = offer_flags
+        self.answer_flags = answer_flags
+        self.namespaces = []
+        self.procs = []
+        self.phones = []
+        self.ng = None
+        self.core_addr = "10.99.1.1" if nat else "127.0.0.1"
+
+    # --- set-up -----------------------------------------------------------------
+    def start(self):
+        relay_binary()   # fail loudly, before building anything, if it is missing
+        self.core = self._netns("core")
+        if self.nat:
+            self._build_nat()
+        self.relay = start_relay(self.logdir, self.core.name, self.core_addr, NG_PORT,
+                                 PORT_MIN, PORT_MAX)
+        self.procs.append(self.relay)
+        self.ng = NgClient(("127.0.0.1", NG_PORT), sock_factory=self.core.socket)
+        try:
+            self.ng.wait_ready(timeout=10)
+        except TimeoutError as exc:
+            raise RuntimeError("%s\nrelay log:\n%s" % (exc, self.relay.output()[-3000:]))
+        # the rtpengine module probes the relay once at start, so Kamailio comes second
+        self.kamailio = kam.start_kamailio(self.logdir, self.core.name, self.core_addr,
+                                           SIP_PORT, NG_PORT, self.offer_flags,
+                                           self.answer_flags)
+        self.procs.append(self.kamailio)
+        wait_for(lambda: SIP_PORT in listening_udp_ports(self.kamailio.pid)
+                 or not self.kamailio.alive(), 10, "Kamailio SIP port")
+        assert self.kamailio.alive(), "Kamailio died:\n" + self.kamailio.output()[-3000:]
+        self._start_phones()
+
+    def _netns(self, role):
+        ns = Netns(_ns_name(role))
+        self.namespaces.append(ns)
+        return ns
+
+    def _build_nat(self):
+        self.natns = self._netns("nat")
+        self.lan = self._netns("lan")
+        core, nat, lan = self.core.name, self.natns.name, self.lan.name
+        self.core.exec("ip", "link", "add", "c0", "type", "veth", "peer", "name", "n0",
+                       "netns", nat)
+        self.natns.exec("ip", "link", "add", "n1", "type", "veth", "peer", "name", "l1",
+                        "netns", lan)
+        self.core.exec("ip", "addr", "add", "10.99.1.1/24", "dev", "c0")
+        self.core.exec("ip", "link", "set", "c0", "up")
+        self.natns.exec("ip", "addr", "add", NAT_PUBLIC + "/24", "dev", "n0")
+        self.natns.exec("ip", "addr", "add", "192.168.99.1/24", "dev", "n1")
+        self.natns.exec("ip", "link", "set", "n0", "up")
+        self.natns.exec("ip", "link", "set", "n1", "up")
+        self.natns.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        rules = ("table ip nat {\n chain post {\n  type nat hook postrouting priority 100;"
+                 " policy accept;\n  oifname \"n0\" meta l4proto udp masquerade to :%d-%d\n"
+                 " }\n}\n" % NAT_PORTS)
+        path = os.path.join(self.logdir, "nat.nft")
+        with open(path, "w") as f:
+            f.write(rules)
+        self.natns.exec("nft", "-f", path)
+        self.lan.exec("ip", "addr", "add", "192.168.99.2/24", "dev", "l1")
+        self.lan.exec("ip", "link", "set", "l1", "up")
+        self.lan.exec("ip", "route", "add", "default", "via", "192.168.99.1")
+        del core
+
+    def _start_phones(self):
+        caller_wav = os.path.join(self.logdir, "caller-%d.wav" % CALLER_TONE)
+        callee_wav = os.path.join(self.logdir, "callee-%d.wav" % CALLEE_TONE)
+        # longer than any call: baresip hangs up when its source file ends
+        write_tone(caller_wav, CALLER_TONE, 60)
+        write_tone(callee_wav, CALLEE_TONE, 60)
+        registrar = "%s:%d" % (self.core_addr, SIP_PORT)
+        self.alice = Phone("alice", self.logdir, self.core.name, self.core_addr, 5070, 4444,
+                           "alice", registrar, caller_wav, codecs=self.caller_codecs,
+                           ctrl_ns=self.core)
+        self.phones.append(self.alice)
+        if self.nat:
+            self.bob = Phone("bob", self.logdir, self.lan.name, "192.168.99.2", 5080, 4445,
+                             "bob", registrar, callee_wav, answer=self.callee_answer,
+                             codecs=self.callee_codecs, ctrl_ns=self.lan)
+        else:
+            self.bob = Phone("bob", self.logdir, self.core.name, self.core_addr, 5080, 4445,
+                             "bob", registrar, callee_wav, answer=self.callee_answer,
+                             codecs=self.callee_codecs, ctrl_ns=self.core)
+        self.phones.append(self.bob)
+        for phone in self.phones:
+            phone.connect()
+        for phone in self.phones:
+            phone.wait_registered(timeout=10)
+
+    # --- tear-down ----------------------------------------------------------------
+    def close(self):
+        for phone in self.phones:
+            phone.stop()
+        for proc in reversed(self.procs):
+            proc.stop()
+        if self.ng is not None:
+            self.ng.close()
+        for ns in reversed(self.namespaces):
+            ns.delete()
+
+    def logs(self, tail=4000):
+        """Tails of every log, for assertion messages."""
+        out = []
+        for proc in self.procs + [p.proc for p in self.phones]:
+            out.append("==== %s (%s)\n%s" % (proc.name, proc.logpath, proc.output()[-tail:]))
+        return "\n".join(out)
