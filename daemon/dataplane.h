@@ -40,7 +40,13 @@ struct dp_endpoint_params {
 	uint32_t learn_window_ms;		/* latching allowed this long from now */
 	uint8_t allowed_pt[16];			/* bitmap of RTP payload types the SDP allows;
 						 * all zero = any */
+	/* Added by dataplane (additive): RTP clock rate for the jitter figure;
+	 * 0 = from the static payload type, else 8000. */
+	uint32_t clock_rate;
 };
+
+/* learn_window_ms == 0 means this default (added by dataplane). */
+#define DP_LEARN_WINDOW_DEFAULT_MS 10000u
 
 struct dp_stats {
 	uint64_t packets, bytes, errors;	/* received and accepted */
@@ -81,5 +87,9 @@ void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out);
 void dp_endpoint_release(struct dp_endpoint *ep);
 /* Sum over all workers (including packets for endpoints already released). */
 void dp_totals(struct dp_totals *out);
+/* Added by dataplane (additive): wait until every worker has applied all the
+ * commands queued before this call (new/set/release). Control thread or
+ * tests. 0 or -errno. */
+int dp_sync(void);
 
 #endif

@@ -1,0 +1,105 @@
+/*
+ * dp_endpoint.h: the data plane's private structures, shared by worker.c
+ * (threads, commands, API) and dp_io.c (the packet path). Not for "core":
+ * its face is daemon/dataplane.h.
+ *
+ * Ownership: a struct dp_endpoint is allocated by the control thread in
+ * dp_endpoint_new and freed by its worker on DP_CMD_RELEASE. Everything under
+ * "worker-private" is touched only by that worker; "published" fields are
+ * written by the worker alone (relaxed atomic stores) and read by anyone.
+ */
+#ifndef RTPRELAY_DP_ENDPOINT_H
+#define RTPRELAY_DP_ENDPOINT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "daemon/dataplane.h"
+#include "daemon/dp_queue.h"
+#include "daemon/latch.h"
+#include "daemon/rtp.h"
+
+/* Single-writer counters: a plain load + store, no locked instruction. */
+#define DP_ADD(field, v)                                                                   \
+	atomic_store_explicit(&(field),                                                    \
+			      atomic_load_explicit(&(field), memory_order_relaxed) + (v),    \
+			      memory_order_relaxed)
+#define DP_PUT(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
+#define DP_GET(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+struct dp_pub {
+	_Atomic uint64_t packets, bytes, errors, forwarded, dropped_source, dropped_other;
+	_Atomic uint64_t last_ms, last_wall;
+	_Atomic uint32_t ssrc;
+	_Atomic uint64_t rtp_received, base_seq, ext_max; /* A.3 inputs */
+	_Atomic uint32_t jitter16, clock_rate;		 /* A.8, ts units * 16 */
+	/* remote address under a sequence count (odd = being written) */
+	_Atomic uint32_t remote_seq;
+	_Atomic uint64_t remote_words[4];
+	_Atomic bool latched;
+};
+
+struct dp_endpoint {
+	/* immutable after dp_endpoint_new */
+	int fd;
+	unsigned worker;
+	struct dp_cmd *release;			/* preallocated: release cannot fail */
+
+	/* worker-private */
+	struct dp_endpoint *prev, *next;	/* the worker's list */
+	bool registered;			/* fd is in the worker's epoll */
+	uint32_t flags;
+	struct dp_endpoint *fwd_rtp, *fwd_rtcp;
+	uint32_t clock_rate;			/* from params, 0 = by payload type */
+	struct latch latch;
+	struct rtp_source src;
+	uint8_t last_pt;
+
+	/* published */
+	struct dp_pub pub;
+};
+
+/* Per-worker packet slots: one receive buffer each, reused for the send. */
+#define DP_BATCH 64u		/* recvmmsg per socket */
+#define DP_SLOTS 256u		/* packets held before a forced flush */
+#define DP_BUF 2048u		/* a packet larger than this is dropped */
+
+struct dp_slot {
+	struct dp_endpoint *in;		/* received here (counters) */
+	struct dp_endpoint *out;	/* send out of this socket */
+	union dp_addr src;		/* recvmmsg source */
+	union dp_addr dst;		/* copy of out's remote at receive time */
+	struct iovec iov;
+	uint8_t buf[DP_BUF];
+};
+
+struct dp_worker_totals {
+	_Atomic uint64_t packets, bytes, forwarded, dropped, errors;
+};
+
+struct dp_worker {
+	unsigned index;
+	int epfd;
+	pthread_t thread;
+	struct dp_queue q;
+	struct dp_endpoint *eps;		/* list of registered endpoints */
+	unsigned neps;
+	/* packet path */
+	uint64_t now_ms, now_us, wall_off_ms;
+	unsigned used;				/* slots holding a packet to send */
+	struct dp_slot *slots;			/* DP_SLOTS */
+	struct mmsghdr *rx, *tx;		/* DP_SLOTS each */
+	struct dp_worker_totals tot;
+};
+
+/* dp_io.c: receive one batch from @ep's socket into the worker's slots and
+ * judge every packet (latching, stats, forwarding target). Flushes first if
+ * the slots are full. */
+void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep);
+/* Send every held packet, one sendmmsg per run of packets sharing a socket. */
+void dp_io_flush(struct dp_worker *w);
+/* Publish ep's current remote (after a latch change or params change). */
+void dp_io_publish_remote(struct dp_endpoint *ep);
+
+#endif

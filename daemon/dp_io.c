@@ -1,0 +1,226 @@
+/*
+ * dp_io.c: the packet path. One recvmmsg per ready socket, one sendmmsg per
+ * run of packets leaving through the same socket.
+ *
+ * Budget (DESIGN.md, Hot path): no malloc, lock, log or clock read here; the
+ * worker loop reads the clock once per epoll wake-up. A packet lives in one
+ * fixed slot from receive to send; the send reuses the receive buffer, so
+ * nothing is copied but the 16/28-byte destination address.
+ *
+ * Counters: per endpoint and per worker, single writer (this worker),
+ * published once per received batch with relaxed atomic stores.
+ */
+#include "daemon/dp_endpoint.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void publish_rtp_stats(struct dp_endpoint *ep)
+{
+	const struct rtp_source *s = &ep->src;
+
+	DP_PUT(ep->pub.ssrc, s->ssrc);
+	DP_PUT(ep->pub.rtp_received, s->received);
+	DP_PUT(ep->pub.base_seq, s->probation ? 0 : s->base_seq);
+	DP_PUT(ep->pub.ext_max, s->probation ? 0 : (uint64_t)rtp_source_ext_max(s) + 1);
+	DP_PUT(ep->pub.jitter16, s->jitter);
+}
+
+void dp_io_publish_remote(struct dp_endpoint *ep)
+{
+	uint64_t words[4] = { 0 };
+	uint32_t seq = DP_GET(ep->pub.remote_seq);
+
+	_Static_assert(sizeof(union dp_addr) <= sizeof(words), "remote words too small");
+	memcpy(words, &ep->latch.remote, sizeof(ep->latch.remote));
+	/* Seqlock: readers retry while odd or changed. */
+	atomic_store_explicit(&ep->pub.remote_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (int i = 0; i < 4; i++)
+		DP_PUT(ep->pub.remote_words[i], words[i]);
+	DP_PUT(ep->pub.latched, ep->latch.latched);
+	atomic_store_explicit(&ep->pub.remote_seq, seq + 2, memory_order_release);
+}
+
+/* RTP statistics of one accepted packet (not RTCP). */
+static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf,
+			size_t len)
+{
+	struct rtp_info ri;
+
+	if (rtp_parse(buf, len, &ri) < 0)
+		return;
+	uint32_t rate = ep->clock_rate;
+	if (!rate)
+		rate = rtp_static_clock_rate(ri.pt);
+	if (!rate)
+		rate = 8000;
+	if (rate != DP_GET(ep->pub.clock_rate))
+		DP_PUT(ep->pub.clock_rate, rate);
+	/* Arrival in timestamp units; only differences matter (A.8). */
+	uint32_t arrival = (uint32_t)(w->now_us * rate / 1000000u);
+	rtp_source_update(&ep->src, &ri, arrival);
+}
+
+/* Which socket a packet received on @ep leaves from, NULL = drop. */
+static struct dp_endpoint *route(const struct dp_endpoint *ep, const uint8_t *buf, size_t len)
+{
+	bool rtcp = (ep->flags & DP_RTCP) ||
+		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(buf, len));
+	struct dp_endpoint *out = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
+
+	if (!out || (out->flags & DP_DISABLED) || !out->latch.remote.sa.sa_family)
+		return NULL;
+	return out;
+}
+
+struct batch_count {
+	uint64_t packets, bytes, dropped_source, dropped_other;
+	bool rtp, remote_changed;
+};
+
+/* Judge one received packet; fills s->out (NULL = drop). */
+static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
+		  int mflags, struct batch_count *bc)
+{
+	s->out = NULL;
+	if ((mflags & MSG_TRUNC) || len == 0 || (ep->flags & DP_DISABLED)) {
+		bc->dropped_other++;
+		return;
+	}
+	enum latch_verdict v = latch_packet(&ep->latch, &s->src, s->buf, len, w->now_ms);
+	if (v == LATCH_DROP) {
+		bc->dropped_source++;
+		return;
+	}
+	if (v == LATCH_LEARNED)
+		bc->remote_changed = true;
+	bc->packets++;
+	bc->bytes += len;
+	bool rtcp = (ep->flags & DP_RTCP) ||
+		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(s->buf, len));
+	if (!rtcp) {
+		account_rtp(w, ep, s->buf, len);
+		bc->rtp = true;
+	}
+	struct dp_endpoint *out = route(ep, s->buf, len);
+	if (!out) {
+		bc->dropped_other++;
+		return;
+	}
+	s->out = out;
+	s->dst = out->latch.remote;
+	s->iov.iov_len = len;
+}
+
+static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep, const struct batch_count *bc)
+{
+	if (bc->packets) {
+		DP_ADD(ep->pub.packets, bc->packets);
+		DP_ADD(ep->pub.bytes, bc->bytes);
+		DP_PUT(ep->pub.last_ms, w->now_ms);
+		DP_PUT(ep->pub.last_wall, (w->now_ms + w->wall_off_ms) / 1000u);
+		DP_ADD(w->tot.packets, bc->packets);
+		DP_ADD(w->tot.bytes, bc->bytes);
+	}
+	if (bc->dropped_source)
+		DP_ADD(ep->pub.dropped_source, bc->dropped_source);
+	if (bc->dropped_other)
+		DP_ADD(ep->pub.dropped_other, bc->dropped_other);
+	if (bc->dropped_source + bc->dropped_other)
+		DP_ADD(w->tot.dropped, bc->dropped_source + bc->dropped_other);
+	if (bc->rtp)
+		publish_rtp_stats(ep);
+	if (bc->remote_changed)
+		dp_io_publish_remote(ep);
+}
+
+void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	if (w->used + DP_BATCH > DP_SLOTS)
+		dp_io_flush(w);
+
+	struct mmsghdr *m = w->rx + w->used;
+	for (unsigned i = 0; i < DP_BATCH; i++) {
+		m[i].msg_hdr.msg_namelen = sizeof(union dp_addr);
+		m[i].msg_hdr.msg_flags = 0;
+		w->slots[w->used + i].iov.iov_len = DP_BUF;
+	}
+	int n;
+	do
+		n = recvmmsg(ep->fd, m, DP_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return; /* EAGAIN (spurious wake-up) or a pending socket error */
+
+	struct batch_count bc = { 0 };
+	for (int i = 0; i < n; i++) {
+		struct dp_slot *s = &w->slots[w->used + i];
+		s->in = ep;
+		judge(w, ep, s, m[i].msg_len, m[i].msg_hdr.msg_flags, &bc);
+	}
+	w->used += (unsigned)n;
+	publish_batch(w, ep, &bc);
+}
+
+/* sendmmsg @k messages on @fd; counts forwarded/errors on each packet's
+ * receiving endpoint. A message that fails is skipped, the rest still go. */
+static void send_run(struct dp_worker *w, int fd, struct mmsghdr *tx, struct dp_slot **ts,
+		     unsigned k)
+{
+	unsigned done = 0;
+	uint64_t ok = 0, bad = 0;
+
+	while (done < k) {
+		int r = sendmmsg(fd, tx + done, k - done, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			DP_ADD(ts[done]->in->pub.errors, 1);
+			bad++;
+			done++;
+			continue;
+		}
+		for (int i = 0; i < r; i++)
+			DP_ADD(ts[done + i]->in->pub.forwarded, 1);
+		ok += (unsigned)r;
+		done += (unsigned)r;
+	}
+	if (ok)
+		DP_ADD(w->tot.forwarded, ok);
+	if (bad)
+		DP_ADD(w->tot.errors, bad);
+}
+
+void dp_io_flush(struct dp_worker *w)
+{
+	struct dp_slot *ts[DP_SLOTS];
+	unsigned i = 0;
+
+	while (i < w->used) {
+		struct dp_slot *s = &w->slots[i];
+		if (!s->out) {
+			i++;
+			continue;
+		}
+		/* A run: consecutive slots leaving via the same socket (order
+		 * per destination is preserved; dropped slots are skipped). */
+		int fd = s->out->fd;
+		unsigned k = 0;
+		for (; i < w->used; i++) {
+			s = &w->slots[i];
+			if (!s->out)
+				continue;
+			if (s->out->fd != fd)
+				break;
+			struct msghdr *h = &w->tx[k].msg_hdr;
+			h->msg_name = &s->dst;
+			h->msg_namelen = dp_addr_len(&s->dst);
+			h->msg_iov = &s->iov;
+			h->msg_iovlen = 1;
+			ts[k++] = s;
+		}
+		send_run(w, fd, w->tx, ts, k);
+	}
+	w->used = 0;
+}

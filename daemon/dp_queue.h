@@ -1,0 +1,47 @@
+/*
+ * dp_queue.h: the FIFO that carries changes from the control thread to one
+ * data-plane worker.
+ *
+ * Many producers (any thread holding the API), one consumer (the worker).
+ * The mutex is taken once per command and once per drained batch, never per
+ * packet; the eventfd wakes the worker's epoll when the queue goes from
+ * empty to non-empty.
+ */
+#ifndef RTPRELAY_DP_QUEUE_H
+#define RTPRELAY_DP_QUEUE_H
+
+#include <pthread.h>
+
+#include "daemon/dataplane.h"
+
+enum dp_cmd_type {
+	DP_CMD_ADD,		/* start serving ep (register its fd) */
+	DP_CMD_SET,		/* copy params into ep */
+	DP_CMD_RELEASE,		/* close ep's fd and free it */
+	DP_CMD_STOP,		/* leave the loop, releasing everything */
+	DP_CMD_SYNC,		/* signal done (tests, dp_sync) */
+};
+
+struct dp_cmd {
+	struct dp_cmd *next;
+	enum dp_cmd_type type;
+	struct dp_endpoint *ep;
+	struct dp_endpoint_params params;
+	struct dp_sync *sync;	/* DP_CMD_SYNC only */
+};
+
+struct dp_queue {
+	pthread_mutex_t lock;
+	struct dp_cmd *head, *tail;
+	int efd;		/* eventfd, EFD_NONBLOCK */
+};
+
+int dp_queue_init(struct dp_queue *q) __attribute__((warn_unused_result));
+/* Frees commands still queued (after the consumer is gone). */
+void dp_queue_destroy(struct dp_queue *q);
+/* Append @c (ownership passes to the consumer). */
+void dp_queue_push(struct dp_queue *q, struct dp_cmd *c);
+/* Take the whole queue in FIFO order (NULL if empty) and clear the eventfd. */
+struct dp_cmd *dp_queue_take(struct dp_queue *q);
+
+#endif

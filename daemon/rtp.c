@@ -1,0 +1,201 @@
+/*
+ * rtp.c: RTP/RTCP header parsing and RFC 3550 receiver statistics.
+ *
+ * Invariants: parsers never read past buf + len and never allocate; the
+ * statistics functions only touch the struct rtp_source they are given, so
+ * the data plane can keep one per endpoint with no locking (single writer).
+ */
+#include "daemon/rtp.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* RFC 3550 A.1 constants. */
+#define SEQ_MOD (1u << 16)
+#define MAX_DROPOUT 3000u
+#define MAX_MISORDER 100u
+#define MIN_SEQUENTIAL 2u
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out)
+{
+	if (len < RTP_HDR_MIN || (buf[0] >> 6) != 2)
+		return -EINVAL;
+	size_t hdr = RTP_HDR_MIN + 4u * (buf[0] & 0x0f);
+	if (hdr > len)
+		return -EINVAL;
+	if (buf[0] & 0x10) {
+		/* Extension: 16-bit profile, 16-bit length in 32-bit words. */
+		if (hdr + 4 > len)
+			return -EINVAL;
+		size_t ext = 4 + 4u * rd16(buf + hdr + 2);
+		if (ext > len - hdr)
+			return -EINVAL;
+		hdr += ext;
+	}
+	size_t pad = 0;
+	if (buf[0] & 0x20) {
+		/* The last octet counts the padding, itself included. */
+		pad = buf[len - 1];
+		if (pad == 0 || pad > len - hdr)
+			return -EINVAL;
+	}
+	out->marker = buf[1] & 0x80;
+	out->pt = buf[1] & 0x7f;
+	out->seq = rd16(buf + 2);
+	out->ts = rd32(buf + 4);
+	out->ssrc = rd32(buf + 8);
+	out->hdr_len = hdr;
+	out->payload_len = len - hdr - pad;
+	return 0;
+}
+
+int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
+{
+	size_t off = 0;
+	unsigned count = 0;
+
+	if (len < RTCP_HDR_MIN)
+		return -EINVAL;
+	/* RFC 3550 A.2 validity: the first packet is SR/RR (we also allow the
+	 * other RTCP types, as reduced-size RTCP (RFC 5506) does). */
+	if (buf[1] < 192 || buf[1] > 223)
+		return -EINVAL;
+	while (off < len) {
+		if (len - off < 4 || (buf[off] >> 6) != 2)
+			return -EINVAL;
+		size_t plen = 4 + 4u * rd16(buf + off + 2);
+		if (plen > len - off)
+			return -EINVAL;
+		/* Padding is only allowed on the last packet of a compound. */
+		if ((buf[off] & 0x20) && off + plen != len)
+			return -EINVAL;
+		off += plen;
+		count++;
+	}
+	out->first_pt = buf[1];
+	out->ssrc = rd32(buf + 4);
+	out->count = count;
+	return 0;
+}
+
+static void init_seq(struct rtp_source *s, uint16_t seq)
+{
+	s->base_seq = seq;
+	s->max_seq = seq;
+	s->bad_seq = SEQ_MOD + 1; /* so seq == bad_seq is false */
+	s->cycles = 0;
+	s->received = 0;
+}
+
+static void new_source(struct rtp_source *s, uint32_t ssrc, uint16_t seq)
+{
+	memset(s, 0, sizeof(*s));
+	s->ssrc = ssrc;
+	s->valid = true;
+	init_seq(s, seq);
+	s->max_seq = (uint16_t)(seq - 1);
+	s->probation = MIN_SEQUENTIAL;
+}
+
+/* RFC 3550 A.1: true if @seq counts as a valid packet of the source. */
+static bool update_seq(struct rtp_source *s, uint16_t seq)
+{
+	uint16_t udelta = (uint16_t)(seq - s->max_seq);
+
+	if (s->probation) {
+		/* A source is valid after MIN_SEQUENTIAL in-order packets. */
+		if (seq == (uint16_t)(s->max_seq + 1)) {
+			s->probation--;
+			s->max_seq = seq;
+			if (s->probation == 0) {
+				init_seq(s, seq);
+				s->received++;
+				return true;
+			}
+		} else {
+			s->probation = MIN_SEQUENTIAL - 1;
+			s->max_seq = seq;
+		}
+		return false;
+	}
+	if (udelta < MAX_DROPOUT) {
+		/* In order, with a permissible gap. */
+		if (seq < s->max_seq)
+			s->cycles += SEQ_MOD;
+		s->max_seq = seq;
+	} else if (udelta <= SEQ_MOD - MAX_MISORDER) {
+		/* A very large jump: accept it only if the next packet follows
+		 * it (the sender restarted). */
+		if (seq == s->bad_seq) {
+			init_seq(s, seq);
+		} else {
+			s->bad_seq = (seq + 1) & (SEQ_MOD - 1);
+			return false;
+		}
+	}
+	/* else: duplicate or reordered packet, counted. */
+	s->received++;
+	return true;
+}
+
+bool rtp_source_update(struct rtp_source *s, const struct rtp_info *ri, uint32_t arrival)
+{
+	if (!s->valid || s->ssrc != ri->ssrc)
+		new_source(s, ri->ssrc, ri->seq);
+	if (!update_seq(s, ri->seq))
+		return false;
+	/* RFC 3550 A.8: J += (|D| - J) / 16, kept scaled by 16. */
+	uint32_t transit = arrival - ri->ts;
+	if (s->have_transit) {
+		int32_t d = (int32_t)(transit - s->transit);
+		uint32_t ad = d < 0 ? (uint32_t)-(int64_t)d : (uint32_t)d;
+		s->jitter += ad - ((s->jitter + 8) >> 4);
+	}
+	s->transit = transit;
+	s->have_transit = true;
+	return true;
+}
+
+uint64_t rtp_source_expected(const struct rtp_source *s)
+{
+	if (!s->valid || s->probation)
+		return 0;
+	return (uint64_t)rtp_source_ext_max(s) - s->base_seq + 1;
+}
+
+uint64_t rtp_source_lost(const struct rtp_source *s)
+{
+	uint64_t exp = rtp_source_expected(s);
+	return exp > s->received ? exp - s->received : 0;
+}
+
+uint32_t rtp_static_clock_rate(uint8_t pt)
+{
+	switch (pt) {
+	case 0: case 3: case 4: case 5: case 7: case 8: case 9:
+	case 12: case 13: case 15: case 18:
+		return 8000; /* G.722 (9) uses an 8000 RTP clock, RFC 3551 4.5.2 */
+	case 6:
+		return 16000;
+	case 10: case 11:
+		return 44100;
+	case 14: case 25: case 26: case 28: case 31: case 32: case 33: case 34:
+		return 90000;
+	case 16:
+		return 11025;
+	case 17:
+		return 22050;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,86 @@
+/*
+ * rtp.h: RTP/RTCP header parsing and RFC 3550 receiver statistics.
+ *
+ * Everything here is pure: no sockets, no clocks, no allocation. Parsers take
+ * (buf, len) from the network and check every length against len. The
+ * statistics follow RFC 3550 appendix A.1 (sequence validation), A.3 (loss)
+ * and A.8 (interarrival jitter); the caller supplies the arrival time.
+ */
+#ifndef RTPRELAY_RTP_H
+#define RTPRELAY_RTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTP_HDR_MIN 12u
+#define RTCP_HDR_MIN 8u
+
+struct rtp_info {
+	uint8_t pt;		/* payload type, marker bit removed */
+	bool marker;
+	uint16_t seq;
+	uint32_t ts;
+	uint32_t ssrc;
+	size_t hdr_len;		/* fixed + CSRCs + extension */
+	size_t payload_len;	/* without padding */
+};
+
+/* Parse an RTP header (RFC 3550 5.1): version 2, CSRC list, extension and
+ * padding all bounded by @len. 0 or -EINVAL. */
+int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out);
+
+/* RFC 5761 4: on a muxed port, the second byte 192..223 (payload type 64..95
+ * with the marker bit set) means RTCP. Only looks at two bytes. */
+static inline bool rtp_is_rtcp(const uint8_t *buf, size_t len)
+{
+	return len >= 2 && (buf[0] >> 6) == 2 && buf[1] >= 192 && buf[1] <= 223;
+}
+
+struct rtcp_info {
+	uint8_t first_pt;	/* packet type of the first packet (200 SR, 201 RR, ...) */
+	uint32_t ssrc;		/* sender SSRC of the first packet */
+	unsigned count;		/* packets in the compound */
+};
+
+/* Walk a compound RTCP packet (RFC 3550 6.1): every sub-packet version 2,
+ * its length within @len, the first one an SR or RR (or APP/BYE/SDES/
+ * feedback, which some stacks send alone). 0 or -EINVAL. */
+int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out);
+
+/* Receiver state for one SSRC (RFC 3550 A.1/A.3/A.8). */
+struct rtp_source {
+	uint32_t ssrc;
+	uint16_t max_seq;	/* highest seq number seen */
+	uint32_t cycles;	/* shifted count of seq number cycles */
+	uint32_t base_seq;	/* base seq number */
+	uint32_t bad_seq;	/* last 'bad' seq number + 1 */
+	uint32_t probation;	/* sequential packets till source is valid */
+	uint64_t received;	/* packets received (valid ones) */
+	uint32_t transit;	/* relative transit time for prev packet */
+	uint32_t jitter;	/* estimated jitter, timestamp units * 16 */
+	bool have_transit;
+	bool valid;		/* a source was initialised */
+};
+
+/* Feed one RTP packet. @arrival is the arrival time in the stream's
+ * timestamp units (any origin). A new SSRC restarts the state (the relay
+ * reports the current sender). Returns true if the packet counted as valid
+ * for statistics (A.1 rules). */
+bool rtp_source_update(struct rtp_source *s, const struct rtp_info *ri, uint32_t arrival);
+
+/* RFC 3550 A.3: packets expected and lost (lost may be negative with
+ * duplicates: clamped to 0 here). */
+uint64_t rtp_source_expected(const struct rtp_source *s);
+uint64_t rtp_source_lost(const struct rtp_source *s);
+/* Extended highest sequence number received. */
+static inline uint32_t rtp_source_ext_max(const struct rtp_source *s)
+{
+	return s->cycles + s->max_seq;
+}
+
+/* Clock rate of a static payload type (RFC 3551 table 4/5), 0 if dynamic or
+ * unknown. */
+uint32_t rtp_static_clock_rate(uint8_t pt);
+
+#endif
