@@ -85,3 +85,87 @@ def test_callee_behind_nat_needs_latching(make_world):
                                                                      streams)
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
     checks.assert_hears(world.alice, CALLEE_TONE, CALLER_TONE)
+
+
+def wait_dialog(world, call_id, item, count, timeout=10.0):
+    """Wait until Kamailio has seen `item` (e.g. '200 INVITE') `count` times."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = checks.dialog(world.kamailio, call_id)
+        if seen.count(item) >= count:
+            return seen
+        if time.monotonic() >= deadline:
+            raise AssertionError("waited %.0fs for %d x %r, Kamailio saw %r"
+                                 % (timeout, count, item, seen))
+        time.sleep(0.05)
+
+
+def own_rtp(phone, what):
+    """(address, port) the phone advertised in the SDP it sent."""
+    sdps = checks.received_sdps(phone, what, received=False)
+    assert sdps, "%s sent no %s with SDP" % (phone.name, what)
+    sdp = checks.parse_sdp(sdps[0])
+    return sdp["addr"], sdp["port"]
+
+
+def test_hold_resume_keeps_media_flowing(make_world):
+    """alice puts bob on hold and resumes with re-INVITEs through the proxy; the
+    relay keeps its ports, and after the resume both tones flow again."""
+    world = make_world(sniff=True)
+    call_id = dial(world)
+    time.sleep(1.5)
+    assert_media_both_ways(world, call_id)
+    assert world.alice.command("hold").get("ok")
+    wait_dialog(world, call_id, "200 INVITE", 2)
+    time.sleep(1.0)
+    assert world.alice.command("resume").get("ok")
+    wait_dialog(world, call_id, "200 INVITE", 3)
+    resumed = time.monotonic()
+    before, _ = checks.rtp_packets(world.ng, call_id)
+    time.sleep(MEDIA_SECONDS)
+    after, streams = checks.rtp_packets(world.ng, call_id)
+    grown = {tag: after.get(tag, 0) - n for tag, n in before.items()}
+    assert len(grown) == 2 and all(n >= 50 for n in grown.values()), \
+        "after resume the relay should keep counting RTP both ways: %r -> %r" % (before, after)
+
+    # every offer bob got (initial, hold, resume) points at the same relay port
+    offers = [checks.parse_sdp(b) for b in checks.received_sdps(world.bob, "INVITE")]
+    assert len(offers) == 3, offers
+    assert {(o["addr"], o["port"]) for o in offers} == {(world.core_addr, offers[0]["port"])}, \
+        "relay address/port changed across hold/resume: %r" % offers
+    assert offers[1]["direction"] in ("sendonly", "inactive"), offers[1]
+    assert offers[2]["direction"] == "sendrecv", offers[2]
+
+    # the audio the relay delivered after the resume is the other side's tone
+    for listener, talker_tone, other_tone, what in (
+            (world.bob, CALLER_TONE, CALLEE_TONE, "200"),
+            (world.alice, CALLEE_TONE, CALLER_TONE, "INVITE")):
+        dst = own_rtp(listener, what)
+        fractions, seconds = world.sniffer.pcmu_tone(dst, resumed + 0.3,
+                                                     (talker_tone, other_tone))
+        assert seconds >= 1.5 and fractions[talker_tone] > 0.5 > fractions[other_tone], \
+            "relay -> %s %r after resume: %.1fs, %r" % (listener.name, dst, seconds, fractions)
+    hang_up(world, call_id)
+    assert_full_dialog(world, call_id)
+    assert_relayed_sdp(world, streams)
+
+
+def test_cancelled_call_leaves_no_state(make_world):
+    """bob rings (no auto-answer), alice gives up: CANCEL / 487 through the proxy,
+    and the relay forgets the call that the offer created."""
+    world = make_world(callee_answer="manual")
+    reply = world.alice.command("dial", "sip:bob@%s" % world.core_addr)
+    assert reply.get("ok"), reply
+    world.bob.wait_event("CALL_INCOMING", timeout=10)
+    world.alice.wait_event("CALL_RINGING", timeout=10)
+    call_id = checks.only_call(world.ng)   # the offer created state in the relay
+    assert world.alice.command("hangup").get("ok")
+    world.alice.wait_event("CALL_CLOSED", timeout=10)
+    world.bob.wait_event("CALL_CLOSED", timeout=10)
+    seen = wait_dialog(world, call_id, "487 INVITE", 1)
+    checks.assert_in_order(seen, ["INVITE", "CANCEL", "487 INVITE", "ACK"]
+                           if "ACK" in seen else ["INVITE", "CANCEL", "487 INVITE"])
+    assert "200 INVITE" not in seen, seen
+    checks.assert_call_gone(world.ng, call_id)
+    assert world.ng.call_ids() == [], "relay still lists calls: %r" % world.ng.call_ids()
+    assert not world.bob.saw("CALL_ESTABLISHED") and not world.alice.saw("CALL_ESTABLISHED")

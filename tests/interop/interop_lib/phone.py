@@ -174,14 +174,15 @@ class Phone:
 _TRACE = re.compile(r"^(UDP|TCP) (\S+) -> (\S+)\n(.*?)\n?\x1b\[;m", re.M | re.S)
 
 
-def sip_messages(phone):
-    """SIP messages this phone received, from its `-s` trace: a list of dicts with
-    'src', 'first' (start line), 'headers' {lower-name: value}, 'body'."""
+def sip_messages(phone, received=True):
+    """SIP messages this phone received (or sent), from its `-s` trace: a list of
+    dicts with 'src', 'first' (start line), 'headers' {lower-name: value}, 'body'."""
     own = ":%d" % phone.sip_port
     out = []
     for m in _TRACE.finditer(phone.proc.output()):
         src, dst, text = m.group(2), m.group(3), m.group(4).replace("\r\n", "\n")
-        if not dst.endswith(own) or src.endswith(own):
+        to_me, from_me = dst.endswith(own), src.endswith(own)
+        if (to_me and not from_me) != received or to_me == from_me:
             continue
         head, _, body = text.partition("\n\n")
         lines = head.split("\n")
@@ -193,10 +194,11 @@ def sip_messages(phone):
     return out
 
 
-def received_sdps(phone, what):
-    """Bodies of received INVITEs (`what`='INVITE') or 2xx INVITE replies ('200')."""
+def received_sdps(phone, what, received=True):
+    """Bodies of received (or sent) INVITEs (`what`='INVITE') or 2xx INVITE
+    replies ('200'), in order."""
     bodies = []
-    for msg in sip_messages(phone):
+    for msg in sip_messages(phone, received):
         cseq = msg["headers"].get("cseq", "")
         if what == "INVITE" and msg["first"].startswith("INVITE "):
             pass

@@ -111,9 +111,10 @@ class Netns:
     def exec(self, *cmd, check=True):
         return run(cmd, ns=self.name, check=check)
 
-    def socket(self, family, kind):
-        """Create a socket inside this namespace (setns in a throw-away thread,
-        since setns changes only the calling thread)."""
+    def call(self, fn):
+        """Run fn() inside this namespace and return its result. setns changes only
+        the calling thread, so it runs in a throw-away thread; sockets it creates
+        stay in this namespace for their whole life."""
         box = {}
 
         def worker():
@@ -125,7 +126,7 @@ class Netns:
                         raise OSError(err, "setns(%s): %s" % (self.name, os.strerror(err)))
                 finally:
                     os.close(fd)
-                box["sock"] = socket.socket(family, kind)
+                box["value"] = fn()
             except Exception as exc:   # handed back to the caller below
                 box["err"] = exc
 
@@ -134,7 +135,12 @@ class Netns:
         t.join(5)
         if "err" in box:
             raise box["err"]
-        return box["sock"]
+        if "value" not in box:
+            raise TimeoutError("call in namespace %s did not finish" % self.name)
+        return box["value"]
+
+    def socket(self, family, kind, proto=0):
+        return self.call(lambda: socket.socket(family, kind, proto))
 
     def delete(self):
         out = run(["ip", "netns", "pids", self.name], check=False)

@@ -20,6 +20,7 @@ from . import kamailio as kam
 from .ng import NgClient
 from .phone import Phone
 from .procs import Netns, listening_udp_ports, wait_for
+from .sniff import RelaySniffer
 from .relay import relay_binary, start_relay
 from .tone import write_tone
 
@@ -40,7 +41,8 @@ def _ns_name(role):
 class World:
     def __init__(self, logdir, nat=False, caller_codecs=("PCMU/8000/1",),
                  callee_codecs=("PCMU/8000/1",), callee_answer="auto",
-                 offer_flags=kam.DEFAULT_FLAGS, answer_flags=kam.DEFAULT_FLAGS):
+                 offer_flags=kam.DEFAULT_FLAGS, answer_flags=kam.DEFAULT_FLAGS,
+                 sniff=False):
         self.logdir = str(logdir)
         self.nat = nat
         self.caller_codecs = caller_codecs
@@ -48,6 +50,8 @@ class World:
         self.callee_answer = callee_answer
         self.offer_flags = offer_flags
         self.answer_flags = answer_flags
+        self.sniff = sniff
+        self.sniffer = None
         self.namespaces = []
         self.procs = []
         self.phones = []
@@ -60,6 +64,10 @@ class World:
         self.core = self._netns("core")
         if self.nat:
             self._build_nat()
+        if self.sniff:
+            self.sniffer = RelaySniffer(self.core, "c0" if self.nat else "lo",
+                                        PORT_MIN, PORT_MAX)
+            self.sniffer.start()
         self.relay = start_relay(self.logdir, self.core.name, self.core_addr, NG_PORT,
                                  PORT_MIN, PORT_MAX)
         self.procs.append(self.relay)
@@ -139,6 +147,8 @@ class World:
     def close(self):
         for phone in self.phones:
             phone.stop()
+        if self.sniffer is not None:
+            self.sniffer.stop()
         for proc in reversed(self.procs):
             proc.stop()
         if self.ng is not None:

@@ -1,0 +1,109 @@
+"""Capture the RTP the relay sends, to check the audio independently of the phones'
+own recordings (baresip's sndfile stops recording at the first hold re-INVITE).
+
+An AF_PACKET socket on one interface of a namespace keeps every UDP/IPv4 packet
+whose source port is in the relay's media range. G.711 payloads are decoded here.
+"""
+import socket
+import struct
+import threading
+import time
+
+from .tone import goertzel_power
+
+ETH_P_IP = 0x0800
+PACKET_OUTGOING = 4
+
+
+def ulaw_to_linear(byte):
+    byte = ~byte & 0xFF
+    magnitude = (((byte & 0x0F) << 3) + 0x84) << ((byte >> 4) & 0x07)
+    return 0x84 - magnitude if byte & 0x80 else magnitude - 0x84
+
+
+_ULAW = [ulaw_to_linear(b) for b in range(256)]
+
+
+def rtp_payload(data):
+    """(payload type, payload) of an RTP packet, or None if it is not RTP."""
+    if len(data) < 12 or data[0] >> 6 != 2:
+        return None
+    pt = data[1] & 0x7F
+    if 72 <= pt <= 79:   # RTCP sent on the RTP port (rtcp-mux); not audio
+        return None
+    off = 12 + 4 * (data[0] & 0x0F)
+    if data[0] & 0x10:
+        if len(data) < off + 4:
+            return None
+        off += 4 + 4 * struct.unpack("!H", data[off + 2:off + 4])[0]
+    if off > len(data):
+        return None
+    end = len(data)
+    if data[0] & 0x20 and end > off:
+        end -= data[-1]
+    return pt, data[off:max(off, end)]
+
+
+class RelaySniffer:
+    def __init__(self, netns, ifname, port_min, port_max):
+        self.port_min, self.port_max = port_min, port_max
+        self.packets = []   # (monotonic time, (dst addr, dst port), pt, payload)
+        self.sock = None
+        self._netns, self._ifname = netns, ifname
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        # an AF_PACKET socket binds to an interface of the namespace it lives in
+        self.sock = self._netns.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
+                                       socket.htons(ETH_P_IP))
+        self.sock.bind((self._ifname, ETH_P_IP))
+        self.sock.settimeout(0.2)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if addr[2] == PACKET_OUTGOING or len(data) < 28 or data[9] != 17:
+                continue
+            ihl = (data[0] & 0x0F) * 4
+            sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
+            if not self.port_min <= sport <= self.port_max:
+                continue
+            rtp = rtp_payload(data[ihl + 8:])
+            if rtp is None:
+                continue
+            dst = socket.inet_ntoa(data[16:20])
+            self.packets.append((time.monotonic(), (dst, dport), rtp[0], rtp[1]))
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+        if self.sock is not None:
+            self.sock.close()
+
+    def pcmu_tone(self, dst, since, freqs):
+        """Goertzel powers (normalised to the signal energy) of the PCMU audio the
+        relay sent to `dst` after monotonic time `since`, and the seconds of audio."""
+        samples = []
+        for t, where, pt, payload in list(self.packets):
+            if t >= since and where == dst and pt == 0:
+                samples.extend(_ULAW[b] for b in payload)
+        block = 800
+        usable = len(samples) - len(samples) % block
+        # a pure sine gives a per-block Goertzel power of (block energy) / 2
+        scale = sum(float(x) * x for x in samples[:usable]) / 2 or 1.0
+        fractions = {}
+        for f in freqs:
+            total = 0.0
+            for start in range(0, usable, block):
+                total += goertzel_power(samples[start:start + block], 8000, f)
+            fractions[f] = total / scale
+        return fractions, len(samples) / 8000.0
