@@ -1,1 +1,236 @@
-/* ngrequest.c: under construction by its owner; see ngrequest.h */
+/*
+ * ngrequest.c: an ng dictionary into a validated struct ng_request.
+ *
+ * Walks the dictionary once, in order; each member is dispatched on its
+ * normalised key (see ngflags.c for the spelling rules and for the flags list).
+ * Later members override earlier ones. Unknown keys and unusable values become
+ * warnings; only an unknown command or a missing required key is an error, with
+ * the error-reason rtpengine gives so proxies log the same text.
+ */
+#include "control/ngrequest.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "control/ngflags.h"
+
+static const struct {
+	const char *name;	/* canonical */
+	enum ng_command cmd;
+} commands[] = {
+	{ "ping", NG_CMD_PING },	 { "offer", NG_CMD_OFFER },
+	{ "answer", NG_CMD_ANSWER },	 { "delete", NG_CMD_DELETE },
+	{ "query", NG_CMD_QUERY },	 { "list", NG_CMD_LIST },
+	{ "statistics", NG_CMD_STATISTICS },
+};
+
+const char *ng_command_name(enum ng_command cmd)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].name;
+	return "?";
+}
+
+/* A scalar member as bytes: strings as they are, integers printed. */
+static bool scalar(struct arena *a, const struct ng_node *n, const char **s, size_t *len)
+{
+	if (n->type == NG_STR) {
+		*s = n->str;
+		*len = n->str_len;
+		return true;
+	}
+	if (n->type == NG_INT) {
+		*s = arena_printf(a, "%" PRId64, n->num);
+		*len = *s ? strlen(*s) : 0;
+		return *s != NULL;
+	}
+	return false;
+}
+
+/* Apply @fn to every string of list @l (a lone string counts as a list of one). */
+static void each_string(struct arena *a, struct ng_request *req, const struct ng_node *l,
+			const char *what,
+			void (*fn)(struct arena *, struct ng_request *, const char *, size_t))
+{
+	const struct ng_node *c;
+	const char *s;
+	size_t len;
+
+	if (l->type != NG_LIST) {
+		if (scalar(a, l, &s, &len))
+			fn(a, req, s, len);
+		else
+			ngf_warn(a, req, "'%s' is not a list of strings, ignored", what);
+		return;
+	}
+	for (c = l->child; c; c = c->next) {
+		if (scalar(a, c, &s, &len))
+			fn(a, req, s, len);
+		else
+			ngf_warn(a, req, "non-string element in '%s' ignored", what);
+	}
+}
+
+static void codec_dict(struct arena *a, struct ng_request *req, const struct ng_node *d)
+{
+	char op[NGF_MAX_NAME + 1];
+	const struct ng_node *m, *c;
+	const char *s;
+	size_t len;
+
+	for (m = d->child; m; m = m->next) {
+		if (m->key_len > NGF_MAX_NAME) {
+			ngf_warn(a, req, "unknown codec option ignored");
+			continue;
+		}
+		ngf_normalize(op, m->key, m->key_len);
+		if (!strcmp(op, "ptime") && scalar(a, m, &s, &len)) {
+			ngf_key_value(a, req, "ptime", s, len);
+			continue;
+		}
+		if (m->type == NG_LIST) {
+			for (c = m->child; c; c = c->next)
+				if (!scalar(a, c, &s, &len) || !ngf_codec(a, req, op, s, len))
+					break;
+		} else {
+			c = scalar(a, m, &s, &len) && !ngf_codec(a, req, op, s, len) ? m : NULL;
+		}
+		if (c)
+			ngf_warn(a, req, "codec option '%s' ignored", ngf_quote(a, m->key, m->key_len));
+	}
+}
+
+/* "direction": [ "from-interface", "to-interface" ]; empty = default. */
+static void direction_list(struct arena *a, struct ng_request *req, const struct ng_node *l)
+{
+	const struct ng_node *c = l->child;
+	const char *s;
+	size_t len;
+
+	for (unsigned i = 0; c; c = c->next, i++) {
+		if (i >= 2) {
+			ngf_warn(a, req, "more than two directions given, extra ignored");
+			return;
+		}
+		if (!scalar(a, c, &s, &len) || len == 0 || memchr(s, '\0', len))
+			continue;
+		req->direction[i] = arena_strndup(a, s, len);
+	}
+}
+
+static void received_from(struct arena *a, struct ng_request *req, const struct ng_node *l)
+{
+	const struct ng_node *f = l->child, *ad = f ? f->next : NULL;
+
+	if (l->count != 2 || f->type != NG_STR || ad->type != NG_STR || !ad->str_len ||
+	    memchr(ad->str, '\0', ad->str_len) || !(ng_str_eq(f, "IP4") || ng_str_eq(f, "IP6"))) {
+		ngf_warn(a, req, "'received-from' must be [\"IP4\"|\"IP6\", address], ignored");
+		return;
+	}
+	req->received_from_family = f->str;
+	req->received_from_addr = ad->str;
+}
+
+static void list_member(struct arena *a, struct ng_request *req, const char *nkey,
+			const struct ng_node *m)
+{
+	if (!strcmp(nkey, "flags"))
+		each_string(a, req, m, nkey, ngf_flag);
+	else if (!strcmp(nkey, "replace"))
+		each_string(a, req, m, nkey, ngf_replace);
+	else if (!strcmp(nkey, "rtcp-mux"))
+		each_string(a, req, m, nkey, ngf_rtcp_mux);
+	else if (!strcmp(nkey, "direction"))
+		direction_list(a, req, m);
+	else if (!strcmp(nkey, "received-from"))
+		received_from(a, req, m);
+	else if (!strcmp(nkey, "supports"))
+		;	/* proxy features (e.g. "load limit"): nothing to negotiate yet */
+	else if (!strcmp(nkey, "sdes") || !strcmp(nkey, "osrtp") || !strcmp(nkey, "t38") ||
+		 !strcmp(nkey, "t.38") || !strcmp(nkey, "from-tags"))
+		ngf_warn(a, req, "key '%s' is accepted but not implemented", nkey);
+	else
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+}
+
+static void member(struct arena *a, struct ng_request *req, const struct ng_node *m)
+{
+	char nkey[NGF_MAX_NAME + 1];
+	const char *s;
+	size_t len;
+
+	if (m->key_len > NGF_MAX_NAME || memchr(m->key, '\0', m->key_len)) {
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+		return;
+	}
+	ngf_normalize(nkey, m->key, m->key_len);
+	if (!strcmp(nkey, "command"))
+		return;
+	if (m->type == NG_LIST) {
+		list_member(a, req, nkey, m);
+	} else if (m->type == NG_DICT) {
+		if (!strcmp(nkey, "codec"))
+			codec_dict(a, req, m);
+		else
+			ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||
+		   !strcmp(nkey, "rtcp-mux")) {
+		list_member(a, req, nkey, m);	/* a lone string where a list belongs */
+	} else if (scalar(a, m, &s, &len) && !ngf_key_value(a, req, nkey, s, len)) {
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+	}
+}
+
+static int validate(const struct ng_request *req, const char **err)
+{
+	bool sdp_cmd = req->cmd == NG_CMD_OFFER || req->cmd == NG_CMD_ANSWER;
+
+	if (sdp_cmd && (!req->sdp || req->sdp_len == 0))
+		*err = "No SDP body in message";
+	else if ((sdp_cmd || req->cmd == NG_CMD_DELETE || req->cmd == NG_CMD_QUERY) &&
+		 !req->call_id)
+		*err = "No call-id in message";
+	else if (sdp_cmd && !req->from_tag)
+		*err = "No from-tag in message";
+	else if (req->cmd == NG_CMD_ANSWER && !req->to_tag)
+		*err = "No to-tag in message";
+	else
+		return 0;
+	return -EINVAL;
+}
+
+int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_request *req,
+		     const char **err)
+{
+	const struct ng_node *cmd, *m;
+	const char *dummy;
+	size_t i;
+
+	if (!err)
+		err = &dummy;
+	memset(req, 0, sizeof(*req));
+	req->delete_delay = -1;
+	if (!dict || dict->type != NG_DICT) {
+		*err = "Invalid dictionary";
+		return -EINVAL;
+	}
+	cmd = ng_dict_get(dict, "command");
+	if (!cmd || cmd->type != NG_STR) {
+		*err = "No command in message";
+		return -EINVAL;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (cmd->str_len == strlen(commands[i].name) &&
+		    !strncasecmp(cmd->str, commands[i].name, cmd->str_len))
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		*err = "Unknown command";
+		return -EINVAL;
+	}
+	req->cmd = commands[i].cmd;
+	for (m = dict->child; m; m = m->next)
+		member(a, req, m);
+	return validate(req, err);
+}
