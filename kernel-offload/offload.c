@@ -1,0 +1,298 @@
+/*
+ * offload.c: loads relay.bpf.c through its bpftool skeleton, attaches it to
+ * the media interfaces, installs the notrack table, and manages the two maps
+ * (relay_streams: rewrite per local socket; relay_counters: per-CPU counters).
+ *
+ * One state per process, owned by the control thread (see offload.h): the
+ * kernel attachment is process-wide anyway (one filter per interface).
+ * Lifetimes: the tc filters hold the program, the program holds the maps;
+ * offload_exit detaches the filters before destroying the skeleton so that
+ * no packet can reach the program after its maps' last user-space reference
+ * is gone (the kernel would keep them alive anyway, but nothing would read
+ * them).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon/log.h"
+#include "kernel-offload/nft.h"
+#include "kernel-offload/offload.h"
+#include "kernel-offload/offload_route.h"
+#include "kernel-offload/offload_tc.h"
+#include "kernel-offload/relay.skel.h"
+#include "kernel-offload/relay_shared.h"
+
+#define OFFLOAD_MAX_IFS 32
+#define OFFLOAD_PROG_NAME "relay_tc_ingress"
+/* map entries per media port: a port can be bound on a few local addresses */
+#define OFFLOAD_KEYS_PER_PORT 4
+#define OFFLOAD_MIN_ENTRIES 1024u
+#define OFFLOAD_MAX_ENTRIES (1u << 18)
+
+static struct offload_state {
+	struct relay *skel;
+	int ncpus;			/* possible CPUs: the per-CPU value count */
+	struct relay_counters *percpu;	/* ncpus values, for map reads/writes */
+	unsigned nifs;
+	int ifindex[OFFLOAD_MAX_IFS];
+	bool created_qdisc[OFFLOAD_MAX_IFS];
+	bool nft;
+} st;
+
+/* libbpf's own messages: its warnings are worth seeing once at debug level,
+ * never at the default level (e.g. an expected -EEXIST on an existing qdisc). */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	if (level == LIBBPF_DEBUG || log_get_level() < LOG_LVL_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("libbpf: %s", line);
+	return 0;
+}
+
+static uint32_t map_entries(uint16_t port_min, uint16_t port_max)
+{
+	uint32_t ports = port_min ? (uint32_t)port_max - port_min + 1 : 65536;
+	uint32_t n = ports * OFFLOAD_KEYS_PER_PORT;
+
+	if (n < OFFLOAD_MIN_ENTRIES)
+		n = OFFLOAD_MIN_ENTRIES;
+	return n > OFFLOAD_MAX_ENTRIES ? OFFLOAD_MAX_ENTRIES : n;
+}
+
+static int load(uint16_t port_min, uint16_t port_max)
+{
+	uint32_t entries = map_entries(port_min, port_max);
+	int err;
+
+	st.ncpus = libbpf_num_possible_cpus();
+	if (st.ncpus <= 0)
+		return st.ncpus ? st.ncpus : -EINVAL;
+	st.percpu = calloc(st.ncpus, sizeof(*st.percpu));
+	if (!st.percpu)
+		return -ENOMEM;
+	st.skel = relay__open();
+	if (!st.skel)
+		return -errno;
+	if ((err = bpf_map__set_max_entries(st.skel->maps.relay_streams, entries)) ||
+	    (err = bpf_map__set_max_entries(st.skel->maps.relay_counters, entries)))
+		return err;
+	return relay__load(st.skel);
+}
+
+static int attach_all(const char *const *ifnames, size_t n)
+{
+	int prog_fd = bpf_program__fd(st.skel->progs.relay_tc_ingress);
+	int err, ifindex;
+
+	if (n > OFFLOAD_MAX_IFS)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		ifindex = (int)if_nametoindex(ifnames[i]);
+		if (!ifindex) {
+			log_err("offload: no interface %s", ifnames[i]);
+			return -ENODEV;
+		}
+		err = offload_tc_attach(prog_fd, ifindex, &st.created_qdisc[st.nifs]);
+		if (err) {
+			log_err("offload: cannot attach to %s: %s", ifnames[i], strerror(-err));
+			return err;
+		}
+		st.ifindex[st.nifs++] = ifindex;
+	}
+	return 0;
+}
+
+int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16_t port_max)
+{
+	int err;
+
+	if (st.skel)
+		return -EALREADY;
+	libbpf_set_print(libbpf_log);
+	offload_tc_clean_leftovers(OFFLOAD_PROG_NAME);
+	err = load(port_min, port_max);
+	if (err) {
+		log_err("offload: cannot load the eBPF program (%s); forwarding stays in user space",
+			strerror(-err));
+		goto err_unload;
+	}
+	err = attach_all(ifnames, n);
+	if (err)
+		goto err_unload;
+	if (port_min) {
+		err = nft_notrack_create(port_min, port_max);
+		if (err)
+			log_warn("offload: no nftables notrack table (%s); conntrack sees media",
+				 strerror(-err));
+		st.nft = err == 0;
+	}
+	log_info("offload: eBPF fast path on %zu interface(s)", n);
+	return 0;
+
+err_unload:
+	offload_exit();
+	return err;
+}
+
+void offload_exit(void)
+{
+	/* filters first: afterwards no packet runs the program */
+	for (unsigned i = 0; i < st.nifs; i++)
+		offload_tc_detach(st.ifindex[i], st.created_qdisc[i]);
+	st.nifs = 0;
+	if (st.nft)
+		nft_notrack_remove();
+	st.nft = false;
+	relay__destroy(st.skel);
+	st.skel = NULL;
+	free(st.percpu);
+	st.percpu = NULL;
+}
+
+bool offload_active(void)
+{
+	return st.skel != NULL;
+}
+
+int offload_prog_fd(void)
+{
+	return st.skel ? bpf_program__fd(st.skel->progs.relay_tc_ingress) : -1;
+}
+
+/* Copy the address of @sa into a 16-byte field; 0 or -EAFNOSUPPORT. */
+static int addr_copy(uint8_t dst[16], const struct sockaddr_storage *sa, __be16 *port)
+{
+	memset(dst, 0, 16);
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		memcpy(dst, &sin->sin_addr, 4);
+		*port = sin->sin_port;
+		return 0;
+	}
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		memcpy(dst, &sin6->sin6_addr, 16);
+		*port = sin6->sin6_port;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+static int make_key(const struct sockaddr_storage *local, struct relay_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = local->ss_family == AF_INET ? RELAY_FAMILY_V4 : RELAY_FAMILY_V6;
+	return addr_copy(key->addr, local, &key->port);
+}
+
+static int make_stream(const struct offload_stream *s, struct relay_stream *v)
+{
+	sa_family_t fam = s->local.ss_family;
+	uint32_t oif = s->egress_ifindex;
+	bool local = false;
+	int err;
+
+	if (s->src.ss_family != fam || s->dst.ss_family != fam ||
+	    (s->expect.ss_family != AF_UNSPEC && s->expect.ss_family != fam))
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	if ((err = addr_copy(v->src_addr, &s->src, &v->src_port)) ||
+	    (err = addr_copy(v->dst_addr, &s->dst, &v->dst_port)))
+		return err;
+	if (s->expect.ss_family == AF_UNSPEC)
+		v->flags |= RELAY_F_ANY_SOURCE;
+	else if ((err = addr_copy(v->expect_addr, &s->expect, &v->expect_port)))
+		return err;
+	if (s->flags & OFFLOAD_STRICT_SOURCE)
+		v->flags |= RELAY_F_STRICT_SOURCE;
+	if (s->flags & OFFLOAD_RTCP_TO_USER)
+		v->flags |= RELAY_F_RTCP_TO_USER;
+	if (!oif) {
+		err = offload_route_get(&s->dst, &s->src, &oif, &local);
+		if (err)
+			return err;
+	}
+	v->egress_ifindex = local ? 0 : oif;
+	return 0;
+}
+
+int offload_stream_add(const struct offload_stream *s)
+{
+	struct relay_stream v;
+	struct relay_key key;
+	int err;
+
+	if (!st.skel)
+		return -ENOTCONN;
+	if ((err = make_key(&s->local, &key)) || (err = make_stream(s, &v)))
+		return err;
+	/* counters first (kept if they exist): the program forwards only
+	 * packets it can count */
+	memset(st.percpu, 0, st.ncpus * sizeof(*st.percpu));
+	err = bpf_map__update_elem(st.skel->maps.relay_counters, &key, sizeof(key), st.percpu,
+				   st.ncpus * sizeof(*st.percpu), BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_map__update_elem(st.skel->maps.relay_streams, &key, sizeof(key), &v, sizeof(v),
+				    BPF_ANY);
+}
+
+int offload_stream_del(const struct sockaddr_storage *local)
+{
+	struct relay_key key;
+	int err;
+
+	if (!st.skel)
+		return -ENOTCONN;
+	err = make_key(local, &key);
+	if (err)
+		return err;
+	err = bpf_map__delete_elem(st.skel->maps.relay_streams, &key, sizeof(key), 0);
+	bpf_map__delete_elem(st.skel->maps.relay_counters, &key, sizeof(key), 0);
+	return err;
+}
+
+int offload_stream_read(const struct sockaddr_storage *local, struct offload_counters *out)
+{
+	const struct relay_counters *c;
+	struct relay_key key;
+	int err;
+
+	if (!st.skel)
+		return -ENOTCONN;
+	err = make_key(local, &key);
+	if (err)
+		return err;
+	err = bpf_map__lookup_elem(st.skel->maps.relay_counters, &key, sizeof(key), st.percpu,
+				   st.ncpus * sizeof(*st.percpu), 0);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < st.ncpus; i++) {
+		c = &st.percpu[i];
+		out->packets += c->packets;
+		out->bytes += c->bytes;
+		out->dropped_source += c->dropped_source;
+		/* the CPU that saw the latest packet has its SSRC/seq */
+		if (c->last_seen_ns > out->last_seen_ns) {
+			out->last_seen_ns = c->last_seen_ns;
+			out->ssrc = c->ssrc;
+			out->seq = c->seq;
+		}
+	}
+	return 0;
+}

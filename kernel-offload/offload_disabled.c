@@ -1,0 +1,46 @@
+/*
+ * offload_disabled.c: the offload API of a build without offload support
+ * (meson -Doffload=disabled, or clang/bpftool/libbpf missing). Every call
+ * reports -ENOTSUP so that the daemon keeps forwarding in user space.
+ */
+#include <errno.h>
+
+#include "kernel-offload/offload.h"
+
+int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16_t port_max)
+{
+	(void)ifnames, (void)n, (void)port_min, (void)port_max;
+	return -ENOTSUP;
+}
+
+void offload_exit(void)
+{
+}
+
+bool offload_active(void)
+{
+	return false;
+}
+
+int offload_stream_add(const struct offload_stream *s)
+{
+	(void)s;
+	return -ENOTSUP;
+}
+
+int offload_stream_del(const struct sockaddr_storage *local)
+{
+	(void)local;
+	return -ENOTSUP;
+}
+
+int offload_stream_read(const struct sockaddr_storage *local, struct offload_counters *out)
+{
+	(void)local, (void)out;
+	return -ENOTSUP;
+}
+
+int offload_prog_fd(void)
+{
+	return -1;
+}

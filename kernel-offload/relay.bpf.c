@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * relay.bpf.c: rtprelay's kernel fast path, a tc (clsact ingress) program.
+ *
+ * For every UDP datagram addressed to an offloaded local socket (map
+ * relay_streams, keyed by destination address + port) it checks the source if
+ * the stream asks for it, rewrites source and destination address/port to the
+ * peer stream's socket and the peer's learned address, fixes the IPv4 header
+ * and UDP checksums incrementally, counts the packet (map relay_counters) and
+ * sends it on without it ever reaching a socket.
+ *
+ * Invariants:
+ *  - a packet that does not match, or that the fast path does not handle
+ *    (fragments, IPv6 extension headers, non-RTP payloads such as STUN/DTLS,
+ *    RTCP on an rtcp-mux socket when asked, a source that does not match a
+ *    non-strict stream), leaves this program untouched with TC_ACT_OK;
+ *  - only a strict-source mismatch is dropped here (TC_ACT_SHOT), counted;
+ *  - the packet is modified only after the send decision is final.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "kernel-offload/relay_maps.h"
+#include "kernel-offload/relay_parse.h"
+#include "kernel-offload/relay_shared.h"
+
+#define RTP_HEADER_LEN 12
+/* IPv4: saddr and daddr are adjacent at offset 12; IPv6: at offset 8. */
+#define IPV4_ADDRS_OFF 12
+#define IPV4_CSUM_OFF 10
+#define IPV6_ADDRS_OFF 8
+#define UDP_CSUM_OFF 6
+
+static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
+{
+	__u64 a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
+/* RFC 5761 section 4: on a multiplexed socket, RTCP has packet types 192..223,
+ * i.e. an RTP "payload type" (marker bit masked off) of 64..95. */
+static __always_inline int is_rtcp(__u8 b1)
+{
+	__u8 pt = b1 & 0x7f;
+
+	return pt >= 64 && pt <= 95;
+}
+
+/* Rewrite addresses and ports in place, with incremental checksum updates.
+ * The address change is part of the UDP pseudo-header (BPF_F_PSEUDO_HDR, so
+ * CHECKSUM_PARTIAL packets get their pseudo-header sum fixed too); the port
+ * change is part of the UDP header itself and must not touch a partial sum. */
+static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct relay_pkt *pkt,
+					 const struct relay_stream *st, const __u8 *saddr,
+					 const struct relay_key *key, __be16 sport)
+{
+	__u32 old_addrs[8] = {}, new_addrs[8] = {};
+	__be16 old_ports[2] = {sport, key->port};
+	__be16 new_ports[2] = {st->src_port, st->dst_port};
+	__u32 alen, addrs_off, l4flags = BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0;
+	__s64 diff;
+
+	if (pkt->family == RELAY_FAMILY_V4) {
+		alen = 8;
+		addrs_off = pkt->l3_off + IPV4_ADDRS_OFF;
+		__builtin_memcpy(&old_addrs[0], saddr, 4);
+		__builtin_memcpy(&old_addrs[1], key->addr, 4);
+		__builtin_memcpy(&new_addrs[0], st->src_addr, 4);
+		__builtin_memcpy(&new_addrs[1], st->dst_addr, 4);
+	} else {
+		alen = 32;
+		addrs_off = pkt->l3_off + IPV6_ADDRS_OFF;
+		l4flags |= BPF_F_IPV6;
+		__builtin_memcpy(&old_addrs[0], saddr, 16);
+		__builtin_memcpy(&old_addrs[4], key->addr, 16);
+		__builtin_memcpy(&new_addrs[0], st->src_addr, 16);
+		__builtin_memcpy(&new_addrs[4], st->dst_addr, 16);
+	}
+
+	diff = bpf_csum_diff(old_addrs, alen, new_addrs, alen, 0);
+	if (diff < 0)
+		return -1;
+	if (pkt->family == RELAY_FAMILY_V4 &&
+	    bpf_l3_csum_replace(skb, pkt->l3_off + IPV4_CSUM_OFF, 0, diff, 0) < 0)
+		return -1;
+	if (bpf_l4_csum_replace(skb, pkt->l4_off + UDP_CSUM_OFF, 0, diff, l4flags) < 0)
+		return -1;
+	diff = bpf_csum_diff((__u32 *)old_ports, 4, (__u32 *)new_ports, 4, 0);
+	if (diff < 0)
+		return -1;
+	if (bpf_l4_csum_replace(skb, pkt->l4_off + UDP_CSUM_OFF, 0, diff,
+				BPF_F_MARK_MANGLED_0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, addrs_off, new_addrs, alen, 0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, pkt->l4_off, new_ports, sizeof(new_ports), 0) < 0)
+		return -1;
+	return 0;
+}
+
+static __always_inline void relay_count(struct relay_counters *cnt, const struct relay_pkt *pkt,
+					const __u8 *rtp)
+{
+	__u32 ssrc;
+	__u16 seq;
+
+	__builtin_memcpy(&seq, rtp + 2, 2);
+	__builtin_memcpy(&ssrc, rtp + 8, 4);
+	cnt->packets++;
+	cnt->bytes += pkt->payload_len;
+	cnt->last_seen_ns = bpf_ktime_get_coarse_ns();
+	cnt->seq = bpf_ntohs(seq);
+	cnt->ssrc = bpf_ntohl(ssrc);
+}
+
+SEC("tc")
+int relay_tc_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct relay_pkt pkt = {};
+	struct relay_key key = {};
+	__u8 saddr[16] = {}, rtp[RTP_HEADER_LEN];
+	const struct relay_stream *st;
+	struct relay_counters *cnt;
+	__be16 sport;
+	__u8 *payload;
+
+	if (relay_parse(data, data_end, &pkt, &key, saddr, &sport) < 0)
+		return TC_ACT_OK;
+	st = bpf_map_lookup_elem(&relay_streams, &key);
+	if (!st)
+		return TC_ACT_OK;
+	cnt = bpf_map_lookup_elem(&relay_counters, &key);
+	if (!cnt)
+		return TC_ACT_OK;
+
+	/* only RTP (version 2) takes the fast path; STUN, DTLS and anything
+	 * shorter than an RTP header go to the socket */
+	payload = data + pkt.l4_off + sizeof(struct udphdr);
+	if ((void *)(payload + RTP_HEADER_LEN) > data_end)
+		return TC_ACT_OK;
+	__builtin_memcpy(rtp, payload, RTP_HEADER_LEN);
+	if ((rtp[0] >> 6) != 2)
+		return TC_ACT_OK;
+	if ((st->flags & RELAY_F_RTCP_TO_USER) && is_rtcp(rtp[1]))
+		return TC_ACT_OK;
+
+	if (!(st->flags & RELAY_F_ANY_SOURCE) &&
+	    (sport != st->expect_port || !addr_eq(saddr, st->expect_addr))) {
+		if (!(st->flags & RELAY_F_STRICT_SOURCE))
+			return TC_ACT_OK;
+		cnt->dropped_source++;
+		return TC_ACT_SHOT;
+	}
+
+	/* A local destination is delivered by the stack after the rewrite;
+	 * only safe for packets that came in on loopback (anything else would
+	 * carry a local source address in from outside: a martian). */
+	if (!st->egress_ifindex && skb->ifindex != RELAY_LOOPBACK_IFINDEX)
+		return TC_ACT_OK;
+	/* a failed helper may have left the packet half rewritten */
+	if (relay_rewrite(skb, &pkt, st, saddr, &key, sport) < 0)
+		return TC_ACT_SHOT;
+	relay_count(cnt, &pkt, rtp);
+	if (!st->egress_ifindex)
+		return TC_ACT_OK;
+	return bpf_redirect_neigh(st->egress_ifindex, NULL, 0, 0);
+}
+
+char LICENSE[] SEC("license") = "GPL";
