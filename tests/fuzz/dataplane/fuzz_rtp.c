@@ -1,0 +1,70 @@
+/*
+ * fuzz_rtp.c: libFuzzer target for the data plane's parsers of network
+ * input: rtp_parse, rtcp_parse, rtp_is_rtcp, and the state machines fed by
+ * them (RFC 3550 statistics, latching).
+ *
+ * Input: the whole buffer is parsed once as RTP and once as RTCP; then it is
+ * cut into packets, each prefixed by one length byte and one source byte,
+ * and fed in order to one rtp_source and two latches (RTP and RTCP kind).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "daemon/dataplane.h"
+#include "daemon/latch.h"
+#include "daemon/rtp.h"
+
+static union dp_addr src_addr(uint8_t sel)
+{
+	union dp_addr a;
+	memset(&a, 0, sizeof(a));
+	a.v4.sin_family = AF_INET;
+	a.v4.sin_addr.s_addr = htonl(0x7f000001u + (sel & 3));
+	a.v4.sin_port = htons(4000 + (sel >> 2));
+	return a;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rtp_info ri;
+	struct rtcp_info ci;
+	struct rtp_source s = { 0 };
+	struct latch lr, lc;
+	uint8_t allowed[16] = { 0 };
+	union dp_addr sdp = src_addr(0);
+	uint64_t now = 0;
+
+	if (rtp_parse(data, size, &ri) == 0 && ri.hdr_len + ri.payload_len > size)
+		__builtin_trap();
+	(void)rtcp_parse(data, size, &ci);
+	(void)rtp_is_rtcp(data, size);
+
+	memset(&lr, 0, sizeof(lr));
+	memset(&lc, 0, sizeof(lc));
+	if (size > 0)
+		allowed[data[0] & 15] = data[0];
+	latch_configure(&lr, &sdp, size > 1 ? data[1] & 0x3f : 0, allowed, LATCH_RTP, 3000);
+	latch_configure(&lc, &sdp, 0, allowed, LATCH_RTCP, 3000);
+
+	size_t off = 0;
+	while (off + 2 <= size) {
+		size_t len = data[off];
+		union dp_addr src = src_addr(data[off + 1]);
+		off += 2;
+		if (len > size - off)
+			len = size - off;
+		const uint8_t *p = data + off;
+		if (rtp_parse(p, len, &ri) == 0) {
+			rtp_source_update(&s, &ri, (uint32_t)(now * 8));
+			(void)rtp_source_lost(&s);
+		}
+		(void)latch_packet(&lr, &src, p, len, now);
+		(void)latch_packet(&lc, &src, p, len, now);
+		now += 20;
+		off += len;
+	}
+	return 0;
+}
