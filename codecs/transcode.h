@@ -1,0 +1,73 @@
+/*
+ * transcode.h: one direction of a transcoded RTP stream.
+ *
+ *   RTP in -> jitter buffer -> decode (or PLC/FEC) -> channel mix -> resample
+ *          -> PCM FIFO -> encode -> RTP out (own SSRC, sequence, timestamps)
+ *   telephone-event in -> re-timed, renumbered -> RTP out (same SSRC)
+ *
+ * The data plane pushes every packet received for the stream (xcode_push) and
+ * pulls output (xcode_pull) right after a push and from a periodic timer (at
+ * least every ptime): pull returns one packet at a time, 0 when nothing is due.
+ * Frames are due on a clock anchored to the first packet's arrival, so at
+ * steady state a pull right after a push sends the frame at once; a frame that
+ * is due but has not arrived is concealed once it is half a frame late.
+ *
+ * Memory: everything is allocated in xcode_new; push/pull never allocate.
+ * Threads: one owner (the worker serving the stream's socket); xcode_stats may
+ * be called by that owner only.
+ */
+#ifndef RTPRELAY_TRANSCODE_H
+#define RTPRELAY_TRANSCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codecs/codec.h"
+#include "codecs/jitter.h"
+
+struct xcode;
+
+struct xcode_config {
+	const struct codec_desc *in_codec, *out_codec;
+	uint8_t in_pt, out_pt;
+	int in_dtmf_pt, out_dtmf_pt;	/* telephone-event PTs, -1 = none */
+	unsigned in_dtmf_clock, out_dtmf_clock;	/* 0 = the codec's RTP clock */
+	unsigned in_ptime, out_ptime;	/* ms, 0 = 20 */
+	unsigned in_channels, out_channels;	/* 0 = 1 */
+	const char *out_fmtp;		/* receiver's fmtp for our encoder */
+	size_t out_fmtp_len;
+	int complexity;			/* Opus, < 0 = default */
+	bool vad;			/* G.729 Annex B on our encoder */
+	uint32_t out_ssrc;		/* 0 = random */
+	unsigned jb_min_ms, jb_max_ms;	/* 0 = defaults */
+	int resample_quality;		/* < 0 = default */
+};
+
+struct xcode_stats {
+	uint64_t in_packets, in_dropped;	/* dropped: malformed, unknown PT, late, dup */
+	uint64_t out_packets, out_bytes;
+	uint64_t dtmf_in, dtmf_out;
+	uint64_t decode_errors, plc_frames, fec_frames;
+	uint32_t out_ssrc;
+	uint32_t out_ts;		/* timestamp of the next frame */
+	struct jb_stats jb;
+};
+
+/* 0 with *out set, or -EINVAL / -ENOMEM. */
+int xcode_new(const struct xcode_config *cfg, struct xcode **out)
+	__attribute__((warn_unused_result));
+void xcode_free(struct xcode *x);
+
+/* Hand over one received RTP packet. 0, or -EINVAL (malformed / not ours:
+ * dropped and counted). */
+int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms);
+/* Produce the next outgoing RTP packet due at @now_ms into @out. Returns its
+ * length, 0 when nothing is due (call again after the next push or tick), or
+ * -ENOBUFS when @cap is too small. */
+int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap);
+/* Time (ms) at which the next frame is due, 0 when idle. */
+uint64_t xcode_next_due(const struct xcode *x);
+void xcode_stats(const struct xcode *x, struct xcode_stats *out);
+
+#endif
