@@ -1,1 +1,350 @@
-/* call.c: under construction by its owner */
+/*
+ * call.c: the call table, parties, and call lifetime (creation, deletion,
+ * timeouts). Offer/answer processing lives in offer.c, query output in query.c.
+ *
+ * Invariants: a call is in exactly one hash chain and in the all-calls list;
+ * every dp_endpoint of a call is owned by one call_stream; before an endpoint
+ * is released, every endpoint that forwards into it has been re-pointed (the
+ * dataplane queue is FIFO per worker, so the release is applied after).
+ */
+#include "daemon/call.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "daemon/dataplane.h"
+#include "daemon/interfaces.h"
+#include "daemon/log.h"
+
+#define CALL_BUCKETS 65536
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+char *call_strdup(const char *s)
+{
+	size_t n = strnlen(s, CALL_TAG_MAX);
+
+	return strndup(s, n);
+}
+
+int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct ifaces *ifs)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->n_buckets = CALL_BUCKETS;
+	cs->buckets = calloc(cs->n_buckets, sizeof(*cs->buckets));
+	if (!cs->buckets)
+		return -ENOMEM;
+	cs->cfg = cfg;
+	cs->ifs = ifs;
+	return 0;
+}
+
+void calls_free(struct calls *cs, uint64_t now_ms)
+{
+	while (cs->head)
+		call_destroy(cs, cs->head, now_ms, "shutdown");
+	free(cs->buckets);
+	cs->buckets = NULL;
+}
+
+struct call *call_find(struct calls *cs, const char *call_id)
+{
+	struct call *c = cs->buckets[hash_str(call_id) & (cs->n_buckets - 1)];
+
+	for (; c; c = c->hnext)
+		if (strcmp(c->call_id, call_id) == 0)
+			return c;
+	return NULL;
+}
+
+struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
+			 const char **err)
+{
+	struct call *c;
+	uint32_t h = hash_str(call_id) & (cs->n_buckets - 1);
+
+	if (cs->cfg->max_sessions && cs->count >= cs->cfg->max_sessions) {
+		*err = "Parallel session limit reached";
+		log_warn("call %s refused: max-sessions %u reached", call_id,
+			 cs->cfg->max_sessions);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->call_id = call_strdup(call_id);
+	if (!c || !c->call_id) {
+		free(c);
+		*err = "Out of memory";
+		return NULL;
+	}
+	c->worker = dp_worker_for_key(call_id);
+	c->created = c->last_signal = time(NULL);
+	c->created_ms = c->last_signal_ms = now_ms;
+	c->hnext = cs->buckets[h];
+	cs->buckets[h] = c;
+	c->next = cs->head;
+	if (cs->head)
+		cs->head->prev = c;
+	cs->head = c;
+	cs->count++;
+	cs->totals.created++;
+	log_info("call %s created", call_id);
+	return c;
+}
+
+static void release_stream(struct call_stream *s)
+{
+	if (s->ep) {
+		dp_endpoint_release(s->ep);
+		s->ep = NULL;
+	}
+}
+
+/* Sum what a stream carried into the global totals before it goes away. */
+static void account_stream(struct calls *cs, const struct call_stream *s, bool rtcp)
+{
+	struct dp_stats st;
+
+	if (!s->ep)
+		return;
+	dp_endpoint_stats(s->ep, &st);
+	if (rtcp) {
+		cs->totals.rtcp_packets += st.packets;
+		cs->totals.rtcp_bytes += st.bytes;
+		cs->totals.rtcp_errors += st.errors;
+	} else {
+		cs->totals.rtp_packets += st.packets;
+		cs->totals.rtp_bytes += st.bytes;
+		cs->totals.rtp_errors += st.errors;
+	}
+}
+
+void call_media_release(struct calls *cs, struct call *c, struct call_media *m, uint64_t now_ms)
+{
+	(void)c;
+	account_stream(cs, &m->rtp, false);
+	account_stream(cs, &m->rtcp, true);
+	release_stream(&m->rtp);
+	release_stream(&m->rtcp);
+	if (m->pair && m->ifc)
+		iface_release_pair(m->ifc, m->pair, now_ms);
+	m->pair = 0;
+}
+
+/* Stop every endpoint of @p (and those of others forwarding into @p) from
+ * forwarding, so @p's endpoints can be released. */
+static void unlink_party(struct call *c, struct call_party *p)
+{
+	struct dp_endpoint_params off = {.flags = DP_DISABLED};
+
+	for (unsigned pi = 0; pi < c->n_parties; pi++) {
+		struct call_party *q = c->parties[pi];
+		if (q != p && q->peer != p)
+			continue;
+		for (unsigned i = 0; i < q->n_media; i++) {
+			if (q->media[i].rtp.ep)
+				dp_endpoint_set(q->media[i].rtp.ep, &off);
+			if (q->media[i].rtcp.ep)
+				dp_endpoint_set(q->media[i].rtcp.ep, &off);
+		}
+	}
+}
+
+static void free_party(struct call_party *p)
+{
+	for (unsigned i = 0; i < p->n_tags; i++)
+		free(p->tags[i]);
+	free(p->label);
+	free(p->via_branch);
+	free(p);
+}
+
+void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, uint64_t now_ms)
+{
+	unlink_party(c, p);
+	for (unsigned i = 0; i < p->n_media; i++)
+		call_media_release(cs, c, &p->media[i], now_ms);
+	for (unsigned i = 0; i < c->n_parties; i++) {
+		if (c->parties[i]->peer == p)
+			c->parties[i]->peer = NULL;
+	}
+	for (unsigned i = 0; i < c->n_parties; i++) {
+		if (c->parties[i] == p) {
+			c->parties[i] = c->parties[--c->n_parties];
+			break;
+		}
+	}
+	free_party(p);
+}
+
+void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why)
+{
+	struct call **pp = &cs->buckets[hash_str(c->call_id) & (cs->n_buckets - 1)];
+
+	for (unsigned i = 0; i < c->n_parties; i++)
+		unlink_party(c, c->parties[i]);
+	while (c->n_parties)
+		call_party_remove(cs, c, c->parties[c->n_parties - 1], now_ms);
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		cs->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	cs->count--;
+	cs->totals.deleted++;
+	log_info("call %s deleted (%s) after %llu s", c->call_id, why,
+		 (unsigned long long)((now_ms - c->created_ms) / 1000));
+	free(c->call_id);
+	free(c);
+}
+
+bool call_party_has_tag(const struct call_party *p, const char *tag)
+{
+	for (unsigned i = 0; i < p->n_tags; i++)
+		if (strcmp(p->tags[i], tag) == 0)
+			return true;
+	return false;
+}
+
+const char *call_party_tag(const struct call_party *p)
+{
+	return p->n_tags ? p->tags[0] : "";
+}
+
+struct call_party *call_party_find(struct call *c, const char *tag)
+{
+	for (unsigned i = 0; i < c->n_parties; i++)
+		if (call_party_has_tag(c->parties[i], tag))
+			return c->parties[i];
+	return NULL;
+}
+
+int call_party_add_tag(struct call_party *p, const char *tag)
+{
+	if (!tag || !tag[0] || call_party_has_tag(p, tag))
+		return 0;
+	if (p->n_tags >= CALL_MAX_TAGS)
+		return -E2BIG;
+	p->tags[p->n_tags] = call_strdup(tag);
+	if (!p->tags[p->n_tags])
+		return -ENOMEM;
+	p->n_tags++;
+	return 0;
+}
+
+void call_party_drop_tag(struct call_party *p, const char *tag)
+{
+	for (unsigned i = 0; i < p->n_tags; i++) {
+		if (strcmp(p->tags[i], tag) == 0) {
+			free(p->tags[i]);
+			memmove(&p->tags[i], &p->tags[i + 1], (p->n_tags - i - 1) * sizeof(char *));
+			p->n_tags--;
+			return;
+		}
+	}
+}
+
+struct call_party *call_party_new(struct call *c, const char *tag)
+{
+	struct call_party *p;
+
+	if (c->n_parties >= CALL_MAX_PARTIES)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (call_party_add_tag(p, tag)) {
+		free_party(p);
+		return NULL;
+	}
+	p->created = time(NULL);
+	c->parties[c->n_parties++] = p;
+	return p;
+}
+
+uint64_t call_last_packet_ms(const struct call *c)
+{
+	uint64_t last = 0;
+	struct dp_stats st;
+
+	for (unsigned pi = 0; pi < c->n_parties; pi++) {
+		const struct call_party *p = c->parties[pi];
+		for (unsigned i = 0; i < p->n_media; i++) {
+			const struct call_stream *s[2] = {&p->media[i].rtp, &p->media[i].rtcp};
+			for (int k = 0; k < 2; k++) {
+				if (!s[k]->ep)
+					continue;
+				dp_endpoint_stats(s[k]->ep, &st);
+				if (st.last_packet_ms > last)
+					last = st.last_packet_ms;
+			}
+		}
+	}
+	return last;
+}
+
+/* A call whose every media is disabled, inactive or zero-addressed is "silent". */
+static bool call_is_silent(const struct call *c)
+{
+	for (unsigned pi = 0; pi < c->n_parties; pi++) {
+		const struct call_party *p = c->parties[pi];
+		for (unsigned i = 0; i < p->n_media; i++)
+			if (!p->media[i].disabled && !(p->media[i].dp_flags & DP_DISABLED))
+				return false;
+	}
+	return true;
+}
+
+static const char *expiry_reason(struct calls *cs, struct call *c, uint64_t now_ms)
+{
+	const struct rtprelay_config *cfg = cs->cfg;
+	uint64_t last = c->last_signal_ms, pkt;
+	unsigned limit;
+
+	if (c->delete_at_ms && now_ms >= c->delete_at_ms)
+		return "delete-delay elapsed";
+	if (cfg->final_timeout && now_ms - c->created_ms >= cfg->final_timeout * 1000ull)
+		return "final-timeout";
+	pkt = call_last_packet_ms(c);
+	if (pkt > last)
+		last = pkt;
+	if (pkt > c->last_media_ms)
+		c->last_media_ms = pkt;
+	limit = call_is_silent(c) ? cfg->silent_timeout : cfg->timeout;
+	if (limit && now_ms - last >= limit * 1000ull)
+		return call_is_silent(c) ? "silent-timeout: no media" : "timeout: no media";
+	return NULL;
+}
+
+void calls_tick(struct calls *cs, uint64_t now_ms)
+{
+	struct call *c = cs->head, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		const char *why = expiry_reason(cs, c, now_ms);
+		if (!why)
+			continue;
+		if (strncmp(why, "delete", 6) != 0) {
+			cs->totals.timed_out++;
+			log_notice("call %s: %s", c->call_id, why);
+		}
+		call_destroy(cs, c, now_ms, why);
+	}
+}

@@ -1,1 +1,343 @@
-/* commands.c: under construction by its owner */
+/*
+ * commands.c: one ng message -> one reply (see commands.h).
+ *
+ * Each message gets its own arena (capped, so hostile input cannot make it
+ * grow without bound) which holds the decoded request, the rewritten SDP and
+ * the reply tree; it is freed before returning. The reply carries every
+ * warning of the request (flags accepted but not implemented) in `warning`.
+ */
+#include "daemon/commands.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "control/arena.h"
+#include "control/ngdict.h"
+#include "control/ngmsg.h"
+#include "control/ngrequest.h"
+#include "control/server.h"
+#include "daemon/call.h"
+#include "daemon/config.h"
+#include "daemon/dataplane.h"
+#include "daemon/interfaces.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "daemon/offer.h"
+#include "daemon/query.h"
+
+#define MSG_ARENA_CAP (16u << 20)
+#define LIST_DEFAULT_LIMIT 100000
+
+static const char *const not_found = "Call-ID not found or tags didn't match";
+
+static void add_warnings(struct arena *a, struct ng_node *reply, const struct ng_request *req)
+{
+	size_t total = 0;
+	char *buf, *p;
+
+	if (req->n_warnings == 0)
+		return;
+	for (unsigned i = 0; i < req->n_warnings; i++)
+		total += strlen(req->warnings[i]) + 2;
+	buf = arena_alloc(a, total + 1);
+	if (!buf)
+		return;
+	p = buf;
+	for (unsigned i = 0; i < req->n_warnings; i++) {
+		size_t n = strlen(req->warnings[i]);
+		if (i) {
+			memcpy(p, "; ", 2);
+			p += 2;
+		}
+		memcpy(p, req->warnings[i], n);
+		p += n;
+	}
+	*p = '\0';
+	ng_dict_add_str(a, reply, "warning", buf);
+}
+
+static int cmd_offer_answer(struct daemon_ctx *d, struct ng_request *req, struct arena *a,
+			    struct ng_node *reply, uint64_t now, const char **err)
+{
+	char *sdp;
+	size_t len;
+	int rc = offer_answer(d->calls, req, a, now, &sdp, &len, err);
+
+	if (rc)
+		return rc;
+	if (!ng_dict_add_strn(a, reply, "sdp", sdp, len)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Which part of the call a delete names; NULL = the whole call. Sets *tag_only
+ * when only one fork tag goes. */
+static int delete_scope(struct call *c, const struct ng_request *req, struct call_party **party,
+			const char **tag_only)
+{
+	*party = NULL;
+	*tag_only = NULL;
+	if (req->from_tag && req->from_tag[0]) {
+		struct call_party *f = call_party_find(c, req->from_tag);
+		if (!f)
+			return -ENOENT;
+		if (req->to_tag && req->to_tag[0]) {
+			struct call_party *t = call_party_find(c, req->to_tag);
+			if (t && t->n_tags > 1) {	/* one fork of several ends */
+				*party = t;
+				*tag_only = req->to_tag;
+				return 0;
+			}
+		}
+		if (f->n_tags > 1) {
+			*party = f;
+			*tag_only = req->from_tag;
+		}
+		return 0;
+	}
+	if (req->via_branch && req->via_branch[0]) {
+		for (unsigned i = 0; i < c->n_parties; i++)
+			if (c->parties[i]->via_branch &&
+			    strcmp(c->parties[i]->via_branch, req->via_branch) == 0)
+				return 0;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int cmd_delete(struct daemon_ctx *d, struct ng_request *req, struct arena *a,
+		      struct ng_node *reply, uint64_t now, const char **err)
+{
+	struct call *c = call_find(d->calls, req->call_id);
+	struct call_party *party;
+	const char *tag_only;
+	int64_t delay = req->delete_delay >= 0 ? req->delete_delay : d->cfg->delete_delay;
+
+	if (!c || delete_scope(c, req, &party, &tag_only)) {
+		*err = not_found;
+		return -ENOENT;
+	}
+	if (tag_only) {
+		call_party_drop_tag(party, tag_only);
+		log_info("call %s: branch %s deleted", c->call_id, tag_only);
+		return 0;
+	}
+	if (query_call(a, c, reply)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	if (delay <= 0) {
+		call_destroy(d->calls, c, now, "delete");
+	} else {
+		uint64_t at = now + (uint64_t)delay * 1000;
+		if (!c->delete_at_ms || at < c->delete_at_ms)
+			c->delete_at_ms = at;
+		log_info("call %s: delete in %lld s", c->call_id, (long long)delay);
+	}
+	return 0;
+}
+
+static int cmd_query(struct daemon_ctx *d, struct ng_request *req, struct arena *a,
+		     struct ng_node *reply, const char **err)
+{
+	struct call *c = call_find(d->calls, req->call_id);
+
+	if (!c) {
+		*err = "Unknown call-id";
+		return -ENOENT;
+	}
+	if (query_call(a, c, reply)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmd_list(struct daemon_ctx *d, const struct ng_node *dict, struct arena *a,
+		    struct ng_node *reply, const char **err)
+{
+	int64_t limit = LIST_DEFAULT_LIMIT;
+	struct ng_node *l = ng_dict_add_list(a, reply, "calls");
+
+	if (!ng_dict_get_int(dict, "limit", &limit) || limit < 0)
+		limit = LIST_DEFAULT_LIMIT;
+	if (!l)
+		goto nomem;
+	for (struct call *c = d->calls->head; c && limit > 0; c = c->next, limit--)
+		if (!ng_list_add(l, ng_new_cstr(a, c->call_id)))
+			goto nomem;
+	return 0;
+nomem:
+	*err = "Out of memory";
+	return -ENOMEM;
+}
+
+#define ADD_INT(dict, k, v)                                                                \
+	do {                                                                               \
+		if (!ng_dict_add_int(a, dict, k, (int64_t)(v)))                             \
+			goto nomem;                                                        \
+	} while (0)
+
+static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node *reply,
+			  const char **err)
+{
+	const struct call_totals *t = &d->calls->totals;
+	struct dp_totals dt;
+	struct ng_server_stats ss;
+	unsigned used, total;
+	struct ng_node *cur = ng_dict_add_dict(a, reply, "currentstatistics");
+	struct ng_node *tot = ng_dict_add_dict(a, reply, "totalstatistics");
+	struct ng_node *ctl = ng_dict_add_dict(a, reply, "controlstatistics");
+	struct ng_node *ports = ng_dict_add_dict(a, reply, "ports");
+
+	if (!cur || !tot || !ctl || !ports)
+		goto nomem;
+	dp_totals(&dt);
+	memset(&ss, 0, sizeof(ss));
+	if (d->srv)
+		ng_server_get_stats(d->srv, &ss);
+	ifaces_port_usage(d->ifs, &used, &total);
+	ADD_INT(cur, "sessionsown", d->calls->count);
+	ADD_INT(cur, "sessionsforeign", 0);
+	ADD_INT(cur, "sessionstotal", d->calls->count);
+	ADD_INT(cur, "transcodedmedia", 0);
+	ADD_INT(tot, "uptime", (loop_now_ms() - d->started_ms) / 1000);
+	ADD_INT(tot, "managedsessions", t->created);
+	ADD_INT(tot, "deletedsessions", t->deleted);
+	ADD_INT(tot, "timeoutsessions", t->timed_out);
+	ADD_INT(tot, "packets", dt.packets);
+	ADD_INT(tot, "bytes", dt.bytes);
+	ADD_INT(tot, "forwarded", dt.forwarded);
+	ADD_INT(tot, "dropped", dt.dropped);
+	ADD_INT(tot, "errors", dt.errors);
+	ADD_INT(ctl, "requests", ss.requests);
+	ADD_INT(ctl, "cachehits", ss.cache_hits);
+	ADD_INT(ctl, "errors", d->cmd_errors);
+	ADD_INT(ctl, "offers", d->cmd_counts[NG_CMD_OFFER]);
+	ADD_INT(ctl, "answers", d->cmd_counts[NG_CMD_ANSWER]);
+	ADD_INT(ctl, "deletes", d->cmd_counts[NG_CMD_DELETE]);
+	ADD_INT(ctl, "queries", d->cmd_counts[NG_CMD_QUERY]);
+	ADD_INT(ctl, "pings", d->cmd_counts[NG_CMD_PING]);
+	ADD_INT(ports, "used", used * 2u);
+	ADD_INT(ports, "total", total * 2u);
+	return 0;
+nomem:
+	*err = "Out of memory";
+	return -ENOMEM;
+}
+
+static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct ng_node *dict,
+		    struct arena *a, struct ng_node *reply, const char **err)
+{
+	uint64_t now = loop_now_ms();
+
+	if ((unsigned)req->cmd < sizeof(d->cmd_counts) / sizeof(d->cmd_counts[0]))
+		d->cmd_counts[req->cmd]++;
+	switch (req->cmd) {
+	case NG_CMD_PING:
+		return 0;
+	case NG_CMD_OFFER:
+	case NG_CMD_ANSWER:
+		return cmd_offer_answer(d, req, a, reply, now, err);
+	case NG_CMD_DELETE:
+		return cmd_delete(d, req, a, reply, now, err);
+	case NG_CMD_QUERY:
+		return cmd_query(d, req, a, reply, err);
+	case NG_CMD_LIST:
+		return cmd_list(d, dict, a, reply, err);
+	case NG_CMD_STATISTICS:
+		return cmd_statistics(d, a, reply, err);
+	}
+	*err = "Unknown command";
+	return -EINVAL;
+}
+
+/* Encoding of an undecodable message, for its error reply. */
+static enum ng_encoding guess_enc(const uint8_t *msg, size_t len, size_t cookie_len)
+{
+	return cookie_len + 1 < len && msg[cookie_len + 1] == '{' ? NG_ENC_JSON : NG_ENC_BENCODE;
+}
+
+static size_t encode_reply(const char *cookie, size_t clen, enum ng_encoding enc,
+			   struct arena *a, struct ng_node *reply, char *out, size_t cap)
+{
+	long n = ng_msg_encode(cookie, clen, enc, reply, out, cap);
+	struct ng_node *e;
+
+	if (n >= 0)
+		return (size_t)n;
+	log_warn("ng: reply for cookie %.*s does not fit (%zu bytes max)", (int)clen, cookie, cap);
+	e = ng_new_dict(a);
+	if (!e || !ng_dict_add_str(a, e, "result", "error") ||
+	    !ng_dict_add_str(a, e, "error-reason", "Reply too large"))
+		return 0;
+	n = ng_msg_encode(cookie, clen, enc, e, out, cap);
+	return n > 0 ? (size_t)n : 0;
+}
+
+size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
+		       const struct sockaddr_storage *from, char *out, size_t cap)
+{
+	struct daemon_ctx *d = ctx;
+	struct arena *a = arena_new(16384);
+	struct ng_msg m = {0};
+	struct ng_request req;
+	struct ng_node *reply;
+	const char *err = NULL;
+	size_t n = 0;
+	int rc;
+
+	(void)from;
+	if (!a)
+		return 0;
+	arena_set_cap(a, MSG_ARENA_CAP);
+	memset(&req, 0, sizeof(req));
+	rc = ng_msg_decode(a, msg, len, &m, &err);
+	if (rc && !m.cookie) {
+		log_warn("ng: %zu-byte message without a usable cookie dropped: %s", len,
+			 err ? err : "malformed");
+		goto out;
+	}
+	if (rc)
+		m.enc = guess_enc(msg, len, m.cookie_len);
+	reply = ng_new_dict(a);
+	if (!reply)
+		goto out;
+	if (!rc)
+		rc = ng_request_parse(a, m.dict, &req, &err);
+	if (!rc)
+		rc = dispatch(d, &req, m.dict, a, reply, &err);
+	if (rc) {
+		d->cmd_errors++;
+		reply = ng_new_dict(a);	/* drop partial results */
+		if (!reply || !ng_dict_add_str(a, reply, "result", "error") ||
+		    !ng_dict_add_str(a, reply, "error-reason", err ? err : "Internal error"))
+			goto out;
+		log_info("ng: %s %s: error: %s", rc == -EINVAL && !req.call_id ? "command" :
+			 ng_command_name(req.cmd), req.call_id ? req.call_id : "",
+			 err ? err : "?");
+	} else {
+		/* result first, as rtpengine writes it */
+		struct ng_node *r = ng_new_dict(a);
+		if (!r || !ng_dict_add_str(a, r, "result",
+					   req.cmd == NG_CMD_PING ? "pong" : "ok"))
+			goto out;
+		for (struct ng_node *c = reply->child, *nx; c; c = nx) {
+			nx = c->next;	/* ng_dict_add relinks c */
+			if (!ng_dict_add(a, r, c->key, c))
+				goto out;
+		}
+		reply = r;
+		add_warnings(a, reply, &req);
+		if (req.cmd != NG_CMD_PING)
+			log_info("ng: %s %s: ok", ng_command_name(req.cmd),
+				 req.call_id ? req.call_id : "");
+	}
+	n = encode_reply(m.cookie, m.cookie_len, m.enc, a, reply, out, cap);
+out:
+	arena_free(a);
+	return n;
+}

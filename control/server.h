@@ -1,0 +1,54 @@
+/*
+ * server.h: the ng control listeners (UDP, TCP, unix stream socket) and the
+ * UDP reply cache. The server moves bytes; what a message means is the
+ * handler's business (daemon/commands.c). Runs on the control thread's loop.
+ *
+ * UDP: one datagram = one message; a datagram whose (cookie, source) was
+ * answered within the last ~30 s gets the cached reply, the handler is not
+ * called. Streams: messages back to back, framed as in ngframe.h; a stream
+ * that is not ng, or a message over the limit, gets an error reply and is
+ * closed. When an allow list is set, other sources are dropped (logged).
+ */
+#ifndef RTPRELAY_SERVER_H
+#define RTPRELAY_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct loop;
+struct ng_server;
+
+/* Handle one message (@msg[0..len), not NUL-terminated) from @from; write the
+ * whole reply ("<cookie> <dict>") into @out (at most @cap bytes). Returns the
+ * reply length, 0 for "no reply" (nothing usable to reply to). */
+typedef size_t (*ng_handler_fn)(void *ctx, const uint8_t *msg, size_t len,
+				const struct sockaddr_storage *from, char *out, size_t cap);
+
+#define NG_UDP_MAX 65507		/* largest UDP payload (IPv4) */
+#define NG_STREAM_REPLY_MAX (4u << 20)	/* largest reply over TCP/unix */
+#define NG_CACHE_TTL_MS 30000
+#define NG_CACHE_ENTRIES 8192
+#define NG_CACHE_BYTES (32u << 20)
+#define NG_MAX_CONNS 256
+
+struct ng_server_stats {
+	uint64_t requests, cache_hits, dropped, errors;
+	unsigned conns, cache_entries;
+};
+
+struct ng_server *ng_server_new(struct loop *l, ng_handler_fn fn, void *ctx);
+/* Drop the listeners and connections (unlinks the unix socket path). */
+void ng_server_free(struct ng_server *s);
+/* Bind and watch. 0 or -errno (logged with the address). */
+int ng_server_listen_udp(struct ng_server *s, const struct sockaddr *sa, socklen_t len);
+int ng_server_listen_tcp(struct ng_server *s, const struct sockaddr *sa, socklen_t len);
+int ng_server_listen_unix(struct ng_server *s, const char *path);
+/* Only accept commands from these addresses (any port); n = 0: anyone. Unix
+ * socket clients are always accepted (file permissions guard them). */
+void ng_server_allow(struct ng_server *s, const struct sockaddr_storage *addrs, unsigned n);
+/* Periodic: expire cached replies. */
+void ng_server_tick(struct ng_server *s, uint64_t now_ms);
+void ng_server_get_stats(const struct ng_server *s, struct ng_server_stats *out);
+
+#endif

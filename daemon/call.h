@@ -1,0 +1,132 @@
+/*
+ * call.h: calls, parties and media: the control thread's view of who talks to
+ * whom through which local sockets.
+ *
+ * A call (keyed by call-id) holds parties. A party is one SIP endpoint, named by
+ * its tag (from-tag of an offer, to-tag of an answer; the callee's party is
+ * untagged until the answer arrives; answers with further to-tags for the same
+ * offer - forks - add tags to that same party, since every fork received the
+ * same offer and sends to the same ports). A party's media i holds the RTP/RTCP
+ * sockets the relay advertised TO that party (the party sends there), the
+ * party's own address from its SDP, and the dataplane endpoints. Packets from
+ * party X's media i leave through X's peer's media i sockets.
+ *
+ * Memory: each call is one malloc for the struct plus one per party, bounded
+ * by CALL_MAX_PARTIES and SDP_MAX_MEDIA. Control thread only.
+ */
+#ifndef RTPRELAY_CALL_H
+#define RTPRELAY_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "daemon/sdp.h"
+
+#define CALL_MAX_PARTIES 8
+#define CALL_MAX_TAGS 8		/* to-tags of one party (forks) */
+#define CALL_TAG_MAX 256	/* bytes of a tag, call-id, via-branch, label */
+
+struct dp_endpoint;
+struct iface;
+struct ifaces;
+struct rtprelay_config;
+
+struct call_stream {
+	struct dp_endpoint *ep;		/* NULL when not bound */
+	uint16_t port;			/* local port */
+	struct sockaddr_storage remote;	/* party's address from SDP (port 0 = unknown) */
+};
+
+struct call_media {
+	bool used;
+	unsigned index;			/* 1-based, as in rtpengine's query */
+	char type[16];			/* audio/video/... */
+	char proto[32];			/* as this party sees it */
+	bool disabled;			/* port 0 in this party's SDP */
+	bool rtcp_mux;			/* this party multiplexes RTCP on the RTP port */
+	bool mux_offered;		/* this party offered rtcp-mux (and we may accept) */
+	bool mux_accept;		/* rtcp-mux=accept given with that offer */
+	struct iface *ifc;		/* where this party's sockets live */
+	uint16_t pair;			/* allocated RTP port, RTCP = +1; 0 = none */
+	struct call_stream rtp, rtcp;
+	uint32_t dp_flags;		/* strict-source & co from the party's command */
+	uint8_t pts[16];		/* payload types in this party's SDP (bitmap) */
+	bool pts_any;			/* a format that is not an RTP payload type */
+};
+
+struct call_party {
+	char *tags[CALL_MAX_TAGS];	/* [0] = main tag; empty = untagged */
+	unsigned n_tags;
+	char *label;
+	char *via_branch;
+	struct call_party *peer;
+	time_t created;
+	struct call_media media[SDP_MAX_MEDIA];
+	unsigned n_media;
+};
+
+struct call {
+	char *call_id;
+	struct call_party *parties[CALL_MAX_PARTIES];
+	unsigned n_parties;
+	unsigned worker;		/* dataplane worker of every stream of the call */
+	time_t created, last_signal;	/* wall clock, for query */
+	uint64_t created_ms, last_signal_ms, last_media_ms;
+	uint64_t delete_at_ms;		/* scheduled delete (delete-delay), 0 = none */
+	bool answered;
+	struct call *hnext;		/* hash chain */
+	struct call *prev, *next;	/* list of all calls */
+};
+
+struct call_totals {
+	uint64_t created, deleted, timed_out, offers, answers, deletes, errors;
+	uint64_t rtp_packets, rtp_bytes, rtp_errors, rtcp_packets, rtcp_bytes, rtcp_errors;
+};
+
+/* The call table and everything calls need. */
+struct calls {
+	struct call **buckets;
+	unsigned n_buckets;
+	struct call *head;		/* all calls, newest first */
+	unsigned count;
+	struct ifaces *ifs;
+	const struct rtprelay_config *cfg;
+	struct call_totals totals;	/* including deleted calls */
+};
+
+int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct ifaces *ifs);
+/* Delete every call (shutdown). */
+void calls_free(struct calls *cs, uint64_t now_ms);
+
+struct call *call_find(struct calls *cs, const char *call_id);
+/* New empty call; NULL with *err set on max-sessions or ENOMEM. */
+struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
+			 const char **err);
+/* Release every socket and free the call. @why is logged. */
+void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why);
+
+struct call_party *call_party_find(struct call *c, const char *tag);
+struct call_party *call_party_new(struct call *c, const char *tag);
+/* Remove a party (its sockets) from the call; the call stays. */
+void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, uint64_t now_ms);
+bool call_party_has_tag(const struct call_party *p, const char *tag);
+int call_party_add_tag(struct call_party *p, const char *tag);
+void call_party_drop_tag(struct call_party *p, const char *tag);
+const char *call_party_tag(const struct call_party *p);	/* main tag or "" */
+
+/* Release one media's sockets (the caller re-points forwarders first). */
+void call_media_release(struct calls *cs, struct call *c, struct call_media *m, uint64_t now_ms);
+
+/* Periodic: timeouts (no media for `timeout`/`silent-timeout`), `final-timeout`
+ * and scheduled deletes. Logs each deletion with its reason. */
+void calls_tick(struct calls *cs, uint64_t now_ms);
+
+/* Latest packet time over the call's streams (dataplane), ms, 0 = never. */
+uint64_t call_last_packet_ms(const struct call *c);
+
+/* Copy a string into a malloc'd one bounded to CALL_TAG_MAX; NULL on ENOMEM. */
+char *call_strdup(const char *s);
+
+#endif

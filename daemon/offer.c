@@ -1,0 +1,537 @@
+/*
+ * offer.c: offer/answer (see offer.h), rtpengine semantics.
+ *
+ * The SDP comes from the "sender" S and goes to the "receiver" R: for an offer
+ * S is the from-tag party and R its peer (created untagged if new); for an
+ * answer S is the to-tag party (the callee) and R the from-tag party. For every
+ * m= line, S's media holds the sockets advertised to S (kept across re-offers),
+ * R's media the sockets advertised to R (written into the SDP R receives).
+ * Then both sides' dataplane parameters are published: S's sockets take S's
+ * SDP address as remote and forward into R's sockets, and vice versa.
+ */
+#include "daemon/offer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "daemon/call.h"
+#include "daemon/config.h"
+#include "daemon/dataplane.h"
+#include "daemon/interfaces.h"
+#include "daemon/log.h"
+#include "daemon/sdp.h"
+
+struct oa_ctx {
+	struct calls *cs;
+	struct ng_request *req;
+	struct arena *a;
+	uint64_t now;
+	struct call *call;
+	struct call_party *s, *r;	/* sender of the SDP, receiver of the rewrite */
+	const struct sdp_session *sdp;
+	const char **err;
+};
+
+static void warn(struct oa_ctx *o, const char *text)
+{
+	struct ng_request *req = o->req;
+
+	for (unsigned i = 0; i < req->n_warnings; i++)
+		if (strcmp(req->warnings[i], text) == 0)
+			return;
+	if (req->n_warnings < NG_MAX_WARNINGS)
+		req->warnings[req->n_warnings++] = text;
+}
+
+static int fail(struct oa_ctx *o, int rc, const char *reason)
+{
+	*o->err = reason;
+	return rc;
+}
+
+/* sockaddr from SDP text address + port (port 0 = unknown). */
+static void make_addr(struct sockaddr_storage *sa, const char *addr, uint16_t port)
+{
+	memset(sa, 0, sizeof(*sa));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+	if (!addr)
+		return;
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+	}
+}
+
+static int addr_family(const char *addr)
+{
+	struct in6_addr tmp;
+
+	if (!addr)
+		return 0;
+	if (inet_pton(AF_INET, addr, &tmp) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, addr, &tmp) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+/* The address the sender really uses for media @m, per trust rules:
+ * media-address > SIP-source-address (received-from) > SDP c=. */
+static const char *sender_addr(struct oa_ctx *o, const struct sdp_media *m)
+{
+	const struct sdp_conn *c = sdp_media_conn(o->sdp, m);
+
+	if (o->req->media_address && addr_family(o->req->media_address))
+		return o->req->media_address;
+	if ((o->req->flags & NG_F_SIP_SOURCE_ADDRESS) && o->req->received_from_addr &&
+	    addr_family(o->req->received_from_addr))
+		return o->req->received_from_addr;
+	return c->present && !c->zero ? c->addr : NULL;	/* 0.0.0.0: hold, unknown */
+}
+
+static uint32_t flags_to_dp(uint32_t f)
+{
+	uint32_t d = 0;
+
+	if (f & NG_F_STRICT_SOURCE)
+		d |= DP_STRICT_SOURCE;
+	if (f & NG_F_ASYMMETRIC)
+		d |= DP_ASYMMETRIC;
+	if (f & NG_F_TRUST_ADDRESS)
+		d |= DP_TRUST_ADDRESS;
+	if (f & NG_F_LOOP_PROTECT)
+		d |= DP_LOOP_PROTECT;
+	return d;
+}
+
+/* Interface for one side: a direction name if given, in the wanted family. */
+static struct iface *pick_iface(struct oa_ctx *o, const char *name, int family)
+{
+	struct iface *ifc = ifaces_pick(o->cs->ifs, name, family);
+
+	if (!ifc && family)	/* no interface of that family: use what exists */
+		ifc = ifaces_pick(o->cs->ifs, name, 0);
+	return ifc;
+}
+
+static void close_fd_quiet(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Bind the socket pair of a media if it has none yet. */
+static int media_bind(struct oa_ctx *o, struct call_media *m, struct iface *ifc)
+{
+	uint16_t port;
+	int fr, fc, rc;
+
+	if (m->pair)
+		return 0;
+	rc = iface_bind_pair(ifc, o->now, &port, &fr, &fc);
+	if (rc == -ENOSPC)
+		return fail(o, rc, "Ran out of ports");
+	if (rc)
+		return fail(o, rc, "Failed to bind media sockets");
+	m->rtp.ep = dp_endpoint_new(fr, o->call->worker);
+	m->rtcp.ep = m->rtp.ep ? dp_endpoint_new(fc, o->call->worker) : NULL;
+	if (!m->rtp.ep || !m->rtcp.ep) {
+		/* dp_endpoint_new owns the fd only on success */
+		if (m->rtp.ep)
+			dp_endpoint_release(m->rtp.ep);
+		else
+			close_fd_quiet(fr);
+		close_fd_quiet(fc);
+		m->rtp.ep = m->rtcp.ep = NULL;
+		iface_release_pair(ifc, port, o->now);
+		return fail(o, -ENOMEM, "Out of memory");
+	}
+	m->ifc = ifc;
+	m->pair = port;
+	m->rtp.port = port;
+	m->rtcp.port = (uint16_t)(port + 1);
+	return 0;
+}
+
+/* Record what the sender's SDP says about media @i into S's media. */
+static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
+{
+	struct call_media *sm = &o->s->media[i];
+	const char *addr = sender_addr(o, m);
+	uint16_t rtcp_port = m->port ? (uint16_t)(m->port + 1) : 0;
+	const char *rtcp_addr = addr;
+
+	snprintf(sm->type, sizeof(sm->type), "%.*s", (int)m->type.len, m->type.s);
+	snprintf(sm->proto, sizeof(sm->proto), "%.*s", (int)m->proto.len, m->proto.s);
+	sm->disabled = m->port == 0;
+	if (m->has_rtcp_attr) {
+		rtcp_port = m->rtcp_port;
+		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS) &&
+		    !o->req->media_address)
+			rtcp_addr = m->rtcp_conn.addr;
+	}
+	if (m->rtcp_mux)
+		rtcp_port = m->port;
+	make_addr(&sm->rtp.remote, addr, m->port);
+	make_addr(&sm->rtcp.remote, rtcp_addr, rtcp_port);
+	sm->dp_flags = flags_to_dp(o->req->flags);
+	memset(sm->pts, 0, sizeof(sm->pts));
+	sm->pts_any = !m->rtp || m->n_formats == 0;
+	for (unsigned f = 0; f < m->n_formats; f++) {
+		unsigned pt = m->formats[f].pt;
+		if (pt > 127)
+			sm->pts_any = true;
+		else
+			sm->pts[pt / 8] |= (uint8_t)(1u << (pt % 8));
+	}
+}
+
+static void fill_pts(uint8_t *out, const struct call_media *a, const struct call_media *b)
+{
+	memset(out, 0, 16);
+	if (a->pts_any || (b && b->pts_any))
+		return;
+	for (int k = 0; k < 16; k++)
+		out[k] = (uint8_t)(a->pts[k] | (b ? b->pts[k] : 0));
+}
+
+/* Publish the parameters of @x's media @i: it receives from x, forwards into
+ * x's peer's media @i. */
+static void publish(struct call_party *x, unsigned i)
+{
+	struct call_media *m = &x->media[i];
+	struct call_media *pm = x->peer && i < x->peer->n_media && x->peer->media[i].pair
+				? &x->peer->media[i] : NULL;
+	struct dp_endpoint_params p;
+	uint32_t off = m->disabled || !pm || pm->disabled ? DP_DISABLED : 0;
+	struct dp_endpoint *to_rtp = pm ? pm->rtp.ep : NULL;
+	struct dp_endpoint *to_rtcp = pm ? (pm->rtcp_mux ? pm->rtp.ep : pm->rtcp.ep) : NULL;
+
+	if (!m->pair)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.sdp_remote = m->rtp.remote;
+	p.flags = m->dp_flags | off | (m->rtcp_mux || m->mux_offered ? DP_RTCP_MUX : 0);
+	p.fwd_rtp = off ? NULL : to_rtp;
+	p.fwd_rtcp = off ? NULL : to_rtcp;
+	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
+	fill_pts(p.allowed_pt, m, pm);
+	dp_endpoint_set(m->rtp.ep, &p);
+
+	memset(&p, 0, sizeof(p));
+	p.sdp_remote = m->rtcp.remote;
+	p.flags = m->dp_flags | off | DP_RTCP;
+	p.fwd_rtcp = off ? NULL : to_rtcp;
+	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
+	dp_endpoint_set(m->rtcp.ep, &p);
+}
+
+/* rtcp-mux decisions (rtpengine): returns whether the SDP for R carries
+ * a=rtcp-mux. */
+static bool mux_decide(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
+{
+	struct call_media *sm = &o->s->media[i], *rm = &o->r->media[i];
+	uint32_t f = o->req->rtcp_mux;
+
+	if (o->req->cmd == NG_CMD_OFFER) {
+		sm->mux_offered = m->rtcp_mux && !(f & NG_MUX_REJECT);
+		sm->mux_accept = (f & NG_MUX_ACCEPT) != 0;
+		sm->rtcp_mux = sm->mux_offered && sm->mux_accept;
+		bool to_r = (m->rtcp_mux && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
+			    (f & (NG_MUX_OFFER | NG_MUX_REQUIRE));
+		rm->mux_offered = to_r;
+		rm->rtcp_mux = to_r && (f & NG_MUX_REQUIRE);
+		return to_r;
+	}
+	/* answer: S answers R's offer */
+	sm->rtcp_mux = m->rtcp_mux && sm->mux_offered;
+	rm->rtcp_mux = rm->mux_offered && (sm->rtcp_mux || rm->mux_accept);
+	return rm->rtcp_mux;
+}
+
+static bool codec_listed(const char *const *list, unsigned n, struct sdp_str enc)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (strcasecmp(list[i], "all") == 0 || strcasecmp(list[i], "full") == 0)
+			return true;
+		size_t l = strcspn(list[i], "/");
+		if (l == enc.len && strncasecmp(list[i], enc.s, l) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* codec-strip / codec-mask: drop formats from the SDP going to R. */
+static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
+			 struct sdp_media_rewrite *mr)
+{
+	const struct ng_codec_ops *c = &o->req->codec;
+	struct sdp_format *keep;
+	unsigned n = 0;
+
+	if (c->n_offer || c->n_transcode || c->n_accept || c->n_except)
+		warn(o, "codec offer/transcode/accept/except is accepted but not implemented");
+	if ((!c->n_strip && !c->n_mask) || !m->rtp)
+		return;
+	keep = arena_alloc(o->a, sizeof(*keep) * (m->n_formats ? m->n_formats : 1));
+	if (!keep)
+		return;
+	for (unsigned f = 0; f < m->n_formats; f++) {
+		struct sdp_str enc = sdp_format_encoding(&m->formats[f]);
+		if (codec_listed(c->strip, c->n_strip, enc) || codec_listed(c->mask, c->n_mask, enc))
+			continue;
+		keep[n++] = m->formats[f];
+	}
+	if (n == 0)
+		return;	/* stripping everything would make the SDP invalid: keep all */
+	mr->formats = keep;
+	mr->n_formats = n;
+}
+
+static const char *tp_name(enum ng_transport t)
+{
+	static const char *const names[] = {
+		[NG_TP_RTP_AVP] = "RTP/AVP", [NG_TP_RTP_AVPF] = "RTP/AVPF",
+		[NG_TP_RTP_SAVP] = "RTP/SAVP", [NG_TP_RTP_SAVPF] = "RTP/SAVPF",
+		[NG_TP_UDP_TLS_RTP_SAVP] = "UDP/TLS/RTP/SAVP",
+		[NG_TP_UDP_TLS_RTP_SAVPF] = "UDP/TLS/RTP/SAVPF",
+	};
+	return t > NG_TP_UNCHANGED && t <= NG_TP_UDP_TLS_RTP_SAVPF ? names[t] : NULL;
+}
+
+/* Fill the rewrite of media @i, sent to R. */
+static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
+			  struct sdp_media_rewrite *mr)
+{
+	struct call_media *rm = &o->r->media[i];
+	const struct ng_request *req = o->req;
+
+	mr->keep = true;
+	if (m->port == 0 || !rm->pair) {
+		mr->port = 0;
+		return;
+	}
+	mr->addr = rm->ifc->cfg->advertised;
+	mr->family = rm->ifc->cfg->family;
+	mr->port = rm->pair;
+	mr->rtcp_port = mux ? rm->pair : (uint16_t)(rm->pair + 1);
+	mr->rtcp_mux = mux;
+	mr->no_rtcp_attr = (req->flags & NG_F_NO_RTCP_ATTRIBUTE) != 0;
+	mr->full_rtcp_attr = (req->flags & NG_F_FULL_RTCP_ATTRIBUTE) != 0;
+	/* ICE candidates would name the parties' own addresses and route media
+	 * around the relay; without ICE support they always go */
+	mr->remove_ice = m->has_ice;
+	if (m->has_ice && req->ice != NG_ICE_REMOVE && req->ice != NG_ICE_DEFAULT)
+		warn(o, "ICE force is accepted but not implemented: ICE attributes removed");
+	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport)) {
+		mr->proto = tp_name(req->transport);
+		snprintf(rm->proto, sizeof(rm->proto), "%s", mr->proto);
+	} else if (req->cmd == NG_CMD_OFFER) {
+		snprintf(rm->proto, sizeof(rm->proto), "%.*s", (int)m->proto.len, m->proto.s);
+	}
+	if (req->cmd == NG_CMD_ANSWER && rm->proto[0] &&
+	    (m->proto.len != strlen(rm->proto) || strncmp(m->proto.s, rm->proto, m->proto.len)))
+		mr->proto = rm->proto;	/* back to what the offerer spoke */
+	if (req->cmd == NG_CMD_OFFER)
+		codec_filter(o, m, mr);
+	if (req->codec.ptime)
+		mr->ptime = req->codec.ptime;
+}
+
+/* Build the SDP for R. */
+static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, char **out,
+		     size_t *out_len)
+{
+	const struct sdp_session *sess = o->sdp;
+	const struct iface *first = NULL;
+
+	memset(rw, 0, sizeof(*rw));
+	for (unsigned i = 0; i < sess->n_media; i++) {
+		media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
+		if (!first && o->r->media[i].pair)
+			first = o->r->media[i].ifc;
+	}
+	if (!first)
+		first = ifaces_pick(o->cs->ifs, NULL, 0);
+	rw->session_addr = first->cfg->advertised;
+	rw->session_family = first->cfg->family;
+	if (o->req->replace & (NG_R_ORIGIN | NG_R_ORIGIN_FULL)) {
+		rw->origin_addr = first->cfg->advertised;
+		rw->origin_family = first->cfg->family;
+	}
+	if (o->req->replace & NG_R_SESSION_NAME)
+		rw->session_name = "rtprelay";
+	if (o->req->replace & NG_R_SDP_VERSION)
+		rw->bump_version = o->call->last_signal_ms != o->call->created_ms;
+	rw->zero_address = true;	/* 0.0.0.0 means hold: the other side must see it */
+	if (sdp_rewrite(o->a, sess, rw, out, out_len))
+		return fail(o, -ENOMEM, "Out of memory");
+	return 0;
+}
+
+/* Find or create the sender and receiver parties. */
+static int pick_parties(struct oa_ctx *o)
+{
+	struct ng_request *req = o->req;
+	struct call *c = o->call;
+	struct call_party *x = call_party_find(c, req->from_tag), *y = NULL;
+
+	if (req->cmd == NG_CMD_ANSWER) {
+		if (!x)
+			return fail(o, -ENOENT, "Unknown from-tag");
+		y = call_party_find(c, req->to_tag);
+		if (!y) {
+			y = x->peer;
+			if (!y)
+				return fail(o, -ENOENT, "Unknown to-tag");
+			/* untagged callee, or another fork answering the same offer */
+			if (call_party_add_tag(y, req->to_tag))
+				return fail(o, -E2BIG, "Too many forks");
+		}
+		o->s = y;
+		o->r = x;
+	} else {
+		if (!x)
+			x = call_party_new(c, req->from_tag);
+		if (!x)
+			return fail(o, -E2BIG, "Too many parties in call");
+		if (req->to_tag && req->to_tag[0])
+			y = call_party_find(c, req->to_tag);
+		if (!y)
+			y = x->peer;
+		if (!y)
+			y = call_party_new(c, req->to_tag ? req->to_tag : "");
+		if (!y)
+			return fail(o, -E2BIG, "Too many parties in call");
+		if (req->to_tag && req->to_tag[0] && call_party_add_tag(y, req->to_tag))
+			return fail(o, -E2BIG, "Too many forks");
+		o->s = x;
+		o->r = y;
+	}
+	o->s->peer = o->r;
+	o->r->peer = o->s;
+	return 0;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	if (!v || !v[0])
+		return;
+	char *n = call_strdup(v);
+	if (n) {
+		free(*dst);
+		*dst = n;
+	}
+}
+
+/* Allocate both sides of media @i. */
+static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
+{
+	struct call_media *sm = &o->s->media[i], *rm = &o->r->media[i];
+	const char *saddr = sender_addr(o, m);
+	int sfam = addr_family(saddr);
+	int rfam = o->req->address_family == NG_AF_IP4 ? AF_INET
+		 : o->req->address_family == NG_AF_IP6 ? AF_INET6 : 0;
+	const char *sname = o->req->direction[0] ? o->req->direction[0] : o->req->interface;
+	const char *rname = o->req->direction[1] ? o->req->direction[1] : o->req->interface;
+	struct iface *si, *ri;
+	int rc;
+
+	if (o->req->cmd == NG_CMD_ANSWER)
+		sname = rname = NULL;	/* interfaces were chosen with the offer */
+	si = sm->ifc ? sm->ifc : pick_iface(o, sname, sfam);
+	if (!rfam)
+		rfam = rm->ifc ? rm->ifc->cfg->family : si ? si->cfg->family : 0;
+	ri = rm->ifc && (!rfam || rm->ifc->cfg->family == rfam) ? rm->ifc : pick_iface(o, rname, rfam);
+	if (!si || !ri)
+		return fail(o, -EINVAL, "Unknown interface name in direction/interface");
+	if (rm->ifc && ri != rm->ifc) {	/* address family changed on re-offer */
+		call_media_release(o->cs, o->call, rm, o->now);
+	}
+	sm->used = rm->used = true;
+	sm->index = rm->index = i + 1;
+	if (m->port == 0 && !sm->pair)
+		return 0;	/* disabled and never had sockets: stays so */
+	rc = media_bind(o, sm, si);
+	if (!rc)
+		rc = media_bind(o, rm, ri);
+	return rc;
+}
+
+int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
+		 char **sdp_out, size_t *sdp_len, const char **err)
+{
+	struct oa_ctx o = {.cs = cs, .req = req, .a = a, .now = now_ms, .err = err};
+	struct sdp_session *sess = arena_alloc(a, sizeof(*sess));
+	struct sdp_rewrite *rw = arena_alloc(a, sizeof(*rw));
+	const char *perr = NULL;
+	bool created = false, mux[SDP_MAX_MEDIA];
+	int rc;
+
+	if (!sess || !rw)
+		return fail(&o, -ENOMEM, "Out of memory");
+	rc = sdp_parse(a, req->sdp, req->sdp_len, sess, &perr);
+	if (rc) {
+		*err = arena_printf(a, "Failed to parse SDP: %s", perr ? perr : "invalid");
+		if (!*err)
+			*err = "Failed to parse SDP";
+		return rc;
+	}
+	o.sdp = sess;
+	o.call = call_find(cs, req->call_id);
+	if (!o.call && req->cmd == NG_CMD_ANSWER)
+		return fail(&o, -ENOENT, "Unknown call-id");
+	if (!o.call) {
+		o.call = call_create(cs, req->call_id, now_ms, err);
+		if (!o.call)
+			return -ENOSPC;
+		created = true;
+	}
+	rc = pick_parties(&o);
+	for (unsigned i = 0; !rc && i < sess->n_media; i++)
+		rc = media_setup(&o, i, &sess->media[i]);
+	if (rc)
+		goto err_call;
+	if (o.s->n_media < sess->n_media)
+		o.s->n_media = sess->n_media;
+	if (o.r->n_media < sess->n_media)
+		o.r->n_media = sess->n_media;
+	for (unsigned i = 0; i < sess->n_media; i++) {
+		sender_media(&o, i, &sess->media[i]);
+		mux[i] = mux_decide(&o, i, &sess->media[i]);
+	}
+	for (unsigned i = 0; i < sess->n_media; i++) {
+		publish(o.s, i);
+		publish(o.r, i);
+	}
+	if (req->cmd == NG_CMD_OFFER) {
+		set_str(&o.s->label, req->label);
+		set_str(&o.s->via_branch, req->via_branch);
+	} else {
+		set_str(&o.s->label, req->label);
+		o.call->answered = true;
+	}
+	rc = build_sdp(&o, rw, mux, sdp_out, sdp_len);
+	if (rc)
+		goto err_call;
+	o.call->last_signal = time(NULL);
+	o.call->last_signal_ms = now_ms;
+	o.call->delete_at_ms = 0;	/* signalling again: a pending delete is off */
+	return 0;
+
+err_call:
+	if (created)
+		call_destroy(cs, o.call, now_ms, "offer failed");
+	return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * offer.h: offer/answer processing: an SDP from one party becomes (re)allocated
+ * sockets on both sides, dataplane parameters, and the SDP for the other party.
+ * Control thread only.
+ */
+#ifndef RTPRELAY_OFFER_H
+#define RTPRELAY_OFFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/arena.h"
+#include "control/ngrequest.h"
+
+struct calls;
+
+#define OFFER_LEARN_WINDOW_MS 3000	/* latching allowed this long after signalling */
+
+/* Handle an offer or an answer (@req->cmd). On success returns 0 with the
+ * rewritten SDP in *sdp and *sdp_len (arena memory); extra warnings may be added
+ * to @req. On failure returns a negative errno with *err set to the reply's
+ * error-reason (arena or static). A failed offer that created the call
+ * deletes it again; another call is never touched. */
+int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
+		 char **sdp, size_t *sdp_len, const char **err)
+	__attribute__((warn_unused_result));
+
+#endif

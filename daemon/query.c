@@ -1,0 +1,176 @@
+/*
+ * query.c: rtpengine's query reply shape from our call model (see query.h).
+ *
+ * Per party (one entry per tag; an unanswered callee appears under ""), per
+ * media, two streams (RTP, RTCP). "local port" is the socket advertised to
+ * that party (it sends there), "endpoint" where its packets come from (learned,
+ * else the SDP address), "advertised endpoint" its SDP address, and "stats"
+ * what the relay received from it.
+ */
+#include "daemon/query.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "daemon/call.h"
+#include "daemon/dataplane.h"
+#include "daemon/interfaces.h"
+
+#define TRY(x)                                                                             \
+	do {                                                                               \
+		if (!(x))                                                                  \
+			return -ENOMEM;                                                    \
+	} while (0)
+
+static int add_endpoint(struct arena *a, struct ng_node *d, const char *key,
+			const struct sockaddr_storage *sa)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+	unsigned port = 0;
+	const char *fam = "";
+	struct ng_node *e = ng_dict_add_dict(a, d, key);
+
+	TRY(e);
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		port = ntohs(s->sin_port);
+		fam = "IPv4";
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s->sin6_port);
+		fam = "IPv6";
+	}
+	TRY(ng_dict_add_str(a, e, "family", fam));
+	TRY(ng_dict_add_str(a, e, "address", ip));
+	TRY(ng_dict_add_int(a, e, "port", port));
+	return 0;
+}
+
+struct sums {
+	uint64_t p[2], b[2], e[2];
+};
+
+static int add_stream(struct arena *a, struct ng_node *list, const struct call_media *m,
+		      const struct call_stream *s, bool rtcp, struct sums *sum)
+{
+	struct ng_node *d = ng_new_dict(a), *st, *fl;
+	struct dp_stats ds;
+
+	TRY(d && ng_list_add(list, d));
+	memset(&ds, 0, sizeof(ds));
+	if (s->ep)
+		dp_endpoint_stats(s->ep, &ds);
+	TRY(ng_dict_add_int(a, d, "local port", s->ep ? s->port : 0));
+	if (m->ifc)
+		TRY(ng_dict_add_str(a, d, "local address", m->ifc->cfg->addr));
+	if (add_endpoint(a, d, "endpoint", ds.remote.ss_family ? &ds.remote : &s->remote) ||
+	    add_endpoint(a, d, "advertised endpoint", &s->remote))
+		return -ENOMEM;
+	TRY(ng_dict_add_int(a, d, "last packet", (int64_t)ds.last_packet_wall));
+	fl = ng_dict_add_list(a, d, "flags");
+	TRY(fl);
+	TRY(ng_list_add(fl, ng_new_cstr(a, rtcp ? "RTCP" : "RTP")));
+	if (s->remote.ss_family)
+		TRY(ng_list_add(fl, ng_new_cstr(a, "filled")));
+	if (ds.latched)
+		TRY(ng_list_add(fl, ng_new_cstr(a, "confirmed")));
+	if (!rtcp && m->rtcp_mux)
+		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
+	st = ng_dict_add_dict(a, d, "stats");
+	TRY(st);
+	TRY(ng_dict_add_int(a, st, "packets", (int64_t)ds.packets));
+	TRY(ng_dict_add_int(a, st, "bytes", (int64_t)ds.bytes));
+	TRY(ng_dict_add_int(a, st, "errors", (int64_t)ds.errors));
+	sum->p[rtcp] += ds.packets;
+	sum->b[rtcp] += ds.bytes;
+	sum->e[rtcp] += ds.errors;
+	return 0;
+}
+
+static int add_media(struct arena *a, struct ng_node *list, const struct call_media *m,
+		     struct sums *sum)
+{
+	struct ng_node *d = ng_new_dict(a), *streams, *fl;
+
+	TRY(d && ng_list_add(list, d));
+	TRY(ng_dict_add_int(a, d, "index", m->index));
+	TRY(ng_dict_add_str(a, d, "type", m->type));
+	TRY(ng_dict_add_str(a, d, "protocol", m->proto));
+	streams = ng_dict_add_list(a, d, "streams");
+	TRY(streams);
+	if (m->pair) {
+		if (add_stream(a, streams, m, &m->rtp, false, sum) ||
+		    add_stream(a, streams, m, &m->rtcp, true, sum))
+			return -ENOMEM;
+	}
+	fl = ng_dict_add_list(a, d, "flags");
+	TRY(fl);
+	TRY(ng_list_add(fl, ng_new_cstr(a, "initialized")));
+	if (m->rtcp_mux)
+		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
+	if (m->disabled)
+		TRY(ng_list_add(fl, ng_new_cstr(a, "disabled")));
+	return 0;
+}
+
+static int add_party(struct arena *a, struct ng_node *tags, const struct call_party *p,
+		     const char *tag, struct sums *sum)
+{
+	struct ng_node *d = ng_dict_add_dict(a, tags, tag), *medias;
+
+	TRY(d);
+	TRY(ng_dict_add_str(a, d, "tag", tag));
+	if (p->label)
+		TRY(ng_dict_add_str(a, d, "label", p->label));
+	TRY(ng_dict_add_int(a, d, "created", (int64_t)p->created));
+	if (p->peer)
+		TRY(ng_dict_add_str(a, d, "in dialogue with", call_party_tag(p->peer)));
+	medias = ng_dict_add_list(a, d, "medias");
+	TRY(medias);
+	for (unsigned i = 0; i < p->n_media; i++)
+		if (p->media[i].used && add_media(a, medias, &p->media[i], sum))
+			return -ENOMEM;
+	return 0;
+}
+
+static int add_totals(struct arena *a, struct ng_node *reply, const struct sums *sum)
+{
+	static const char *const names[2] = {"RTP", "RTCP"};
+	struct ng_node *t = ng_dict_add_dict(a, reply, "totals");
+
+	TRY(t);
+	for (int k = 0; k < 2; k++) {
+		struct ng_node *d = ng_dict_add_dict(a, t, names[k]);
+		TRY(d);
+		TRY(ng_dict_add_int(a, d, "packets", (int64_t)sum->p[k]));
+		TRY(ng_dict_add_int(a, d, "bytes", (int64_t)sum->b[k]));
+		TRY(ng_dict_add_int(a, d, "errors", (int64_t)sum->e[k]));
+	}
+	return 0;
+}
+
+int query_call(struct arena *a, const struct call *c, struct ng_node *reply)
+{
+	struct ng_node *tags;
+	struct sums sum;
+	struct sums ignore;
+
+	memset(&sum, 0, sizeof(sum));
+	TRY(ng_dict_add_int(a, reply, "created", (int64_t)c->created));
+	TRY(ng_dict_add_int(a, reply, "last signal", (int64_t)c->last_signal));
+	tags = ng_dict_add_dict(a, reply, "tags");
+	TRY(tags);
+	for (unsigned i = 0; i < c->n_parties; i++) {
+		const struct call_party *p = c->parties[i];
+		/* forks share one party: its counters are summed once */
+		for (unsigned t = 0; t < (p->n_tags ? p->n_tags : 1); t++)
+			if (add_party(a, tags, p, p->n_tags ? p->tags[t] : "",
+				      t == 0 ? &sum : &ignore))
+				return -ENOMEM;
+	}
+	return add_totals(a, reply, &sum);
+}
