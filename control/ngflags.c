@@ -12,6 +12,7 @@
 #include "control/ngflags.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -366,6 +367,13 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 			req->delete_delay = x;
 		else
 			ngf_warn(a, req, "invalid delete-delay '%s' ignored", ngf_quote(a, v, len));
+		return true;
+	}
+	if (!strcmp(nkey, "limit")) {
+		if (parse_num(v, len, 0, INT32_MAX, &x))
+			req->limit = x;
+		else
+			ngf_warn(a, req, "invalid limit '%s' ignored", ngf_quote(a, v, len));
 		return true;
 	}
 	if (!strcmp(nkey, "ptime")) {

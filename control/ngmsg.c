@@ -54,7 +54,8 @@ int ng_msg_decode(struct arena *a, const uint8_t *buf, size_t len, struct ng_msg
 	if (!err)
 		err = &dummy;
 	memset(msg, 0, sizeof(*msg));
-	if (len > NG_MAX_MESSAGE) {
+	/* The dictionary alone is bounded by NG_MAX_MESSAGE in its decoder. */
+	if (len > NG_MAX_MESSAGE + NG_MAX_COOKIE + 1) {
 		*err = "Message too large";
 		return -E2BIG;
 	}

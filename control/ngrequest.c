@@ -212,6 +212,7 @@ int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_requ
 		err = &dummy;
 	memset(req, 0, sizeof(*req));
 	req->delete_delay = -1;
+	req->limit = -1;
 	if (!dict || dict->type != NG_DICT) {
 		*err = "Invalid dictionary";
 		return -EINVAL;

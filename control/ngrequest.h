@@ -130,6 +130,7 @@ struct ng_request {
 	 * e.g. "flag 'record-call' is accepted but not implemented". */
 	const char *warnings[NG_MAX_WARNINGS];
 	unsigned n_warnings;
+	int64_t limit;			/* list: "limit" (most call-ids to return), -1 = not given */
 };
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -131,6 +133,43 @@ static void test_reply_follows_request(void **state)
 	arena_free(a);
 }
 
+/* The largest dictionary (NG_MAX_MESSAGE) behind the longest cookie is accepted. */
+static void test_size_limits(void **state)
+{
+	size_t n = NG_MAX_MESSAGE - 12, total = NG_MAX_COOKIE + 1 + NG_MAX_MESSAGE + 1;
+	char *buf = malloc(total);
+	struct arena *a = arena_new(0);
+	struct ng_msg m;
+	const char *err;
+	int hdr;
+	(void)state;
+
+	memset(buf, 'c', NG_MAX_COOKIE);
+	buf[NG_MAX_COOKIE] = ' ';
+	hdr = sprintf(buf + NG_MAX_COOKIE + 1, "d1:x%zu:", n);
+	assert_int_equal(hdr, 11);
+	memset(buf + NG_MAX_COOKIE + 1 + hdr, 'v', n);
+	buf[NG_MAX_COOKIE + NG_MAX_MESSAGE] = 'e';
+	assert_int_equal(ng_msg_decode(a, (uint8_t *)buf, total - 1, &m, &err), 0);
+	assert_int_equal(ng_dict_get(m.dict, "x")->str_len, n);
+	/* the same message one byte longer is refused before any parsing */
+	assert_int_equal(ng_msg_decode(a, (uint8_t *)buf, total, &m, &err), -E2BIG);
+	assert_null(m.cookie);
+	/* a short cookie with a dictionary one byte over NG_MAX_MESSAGE: the
+	 * decoder refuses it, and the cookie is there for the error reply */
+	memcpy(buf + NG_MAX_COOKIE - 1, "c ", 2);
+	buf[total - 1] = 'e';
+	buf[NG_MAX_COOKIE + NG_MAX_MESSAGE] = 'v';
+	hdr = sprintf(buf + NG_MAX_COOKIE + 1, "d1:x%zu:", n + 1);
+	buf[NG_MAX_COOKIE + 1 + hdr] = 'v';	/* sprintf's NUL */
+	assert_int_equal(ng_msg_decode(a, (uint8_t *)buf + NG_MAX_COOKIE - 1, NG_MAX_MESSAGE + 3,
+				       &m, &err), -E2BIG);
+	assert_string_equal(m.cookie, "c");
+	assert_non_null(strstr(err, "too large"));
+	free(buf);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_encode_reply),
 		cmocka_unit_test(test_reply_follows_request),
+		cmocka_unit_test(test_size_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

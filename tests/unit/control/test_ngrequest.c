@@ -79,6 +79,10 @@ static void test_commands(void **state)
 		assert_int_equal(parse_json(buf, &req, &err), 0);
 		assert_int_equal(req.cmd, ok[i].cmd);
 	}
+	assert_int_equal(req.limit, -1);
+	assert_int_equal(parse_json("{\"command\":\"list\",\"limit\":\"32\"}", &req, &err), 0);
+	assert_int_equal(req.limit, 32);
+	assert_int_equal(req.n_warnings, 0);
 	assert_string_equal(ng_command_name(NG_CMD_STATISTICS), "statistics");
 	assert_string_equal(ng_command_name(NG_CMD_OFFER), "offer");
 
