@@ -114,10 +114,11 @@ class NgClient:
             self.log.append((msg, reply))
             return reply
 
-    def wait_ready(self, timeout=10.0):
+    def wait_ready(self, timeout=10.0, alive=lambda: True):
+        """Ping until the relay answers 'pong'; give up early if `alive()` turns false."""
         deadline = time.monotonic() + timeout
         last = None
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and alive():
             try:
                 reply = self.command("ping", timeout=0.5)
                 if reply.get("result") == "pong":
@@ -126,8 +127,8 @@ class NgClient:
             except (TimeoutError, OSError) as exc:
                 last = exc
             time.sleep(0.1)
-        raise TimeoutError("relay ng socket %s:%d did not answer ping: %r"
-                           % (*self.addr, last))
+        raise TimeoutError("relay ng socket %s:%d did not answer ping%s: %r"
+                           % (*self.addr, "" if alive() else " (relay exited)", last))
 
     def call_ids(self):
         reply = self.command("list", limit=100)

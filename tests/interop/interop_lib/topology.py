@@ -73,9 +73,11 @@ class World:
         self.procs.append(self.relay)
         self.ng = NgClient(("127.0.0.1", NG_PORT), sock_factory=self.core.socket)
         try:
-            self.ng.wait_ready(timeout=10)
+            self.ng.wait_ready(timeout=10, alive=self.relay.alive)
         except TimeoutError as exc:
-            raise RuntimeError("%s\nrelay log:\n%s" % (exc, self.relay.output()[-3000:]))
+            raise RuntimeError("%s; relay exit status %r; command %s\nrelay log:\n%s"
+                               % (exc, self.relay.popen.poll(), " ".join(self.relay.cmd),
+                                  self.relay.output()[-3000:])) from None
         # the rtpengine module probes the relay once at start, so Kamailio comes second
         self.kamailio = kam.start_kamailio(self.logdir, self.core.name, self.core_addr,
                                            SIP_PORT, NG_PORT, self.offer_flags,
