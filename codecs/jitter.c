@@ -14,7 +14,8 @@
 #include "codecs/jitter.h"
 
 #define SEQ_RESET_JUMP 256	/* a jump this large (either way) is a new stream */
-#define DRIFT_PATIENCE 50	/* frames deeper than target+2 before dropping one */
+#define DRIFT_PATIENCE 8	/* frames deeper than target+2 before dropping one:
+				 * keeps up with a sender up to ~10 % fast */
 #define MAX_STALL_MS 200	/* underrun longer than this: the sender went silent */
 
 struct jb_slot {
@@ -136,7 +137,7 @@ static void make_room(struct jitter_buffer *jb, uint32_t ext)
 
 		if (s->used && s->ext_seq == jb->next_seq)
 			s->used = false;
-		jb->st.drift_drops++;
+		jb->st.overflow++;
 		jb->next_seq++;
 	}
 }

@@ -53,6 +53,7 @@ struct jb_frame {
 
 struct jb_stats {
 	uint64_t received, played, lost, late, dup, resets, underruns, drift_drops;
+	uint64_t overflow;	/* frames pushed out by a packet too far ahead */
 	unsigned depth, target;	/* frames */
 	double jitter_ms;
 };
