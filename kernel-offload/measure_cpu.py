@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""measure_cpu.py: whole-machine CPU per forwarded packet, eBPF fast path vs a
+bare user-space relay (recvmmsg/sendmmsg), as issue 8 asks: every core,
+softirq included, from /proc/stat, minus what the generator alone costs.
+
+Topology (namespaces made here, deleted at exit):
+
+    gen ns 10.62.1.2 (offload-blast gen) == relay ns 10.62.1.1 | 10.62.2.1 == sink ns 10.62.2.2
+    gen ns 10.62.3.2 ======================================================= sink ns 10.62.3.1
+
+Modes, each run for --seconds with the middle part measured:
+    base    generator straight to the sink over their own veth pair: what the
+            load generator alone costs (send and receive)
+    kernel  streams offloaded: tc rewrite + redirect to the sink
+    user    offload-blast fwd in the relay ns (the bare user-space floor)
+    rtprelay  (not here: bench/ compares the daemon in user space)
+
+Per packet = busy CPU seconds / packets the sink received; the relay's cost
+is that minus the base mode's per-packet cost. The machine is
+shared, so each mode runs --rounds times and the lowest figure is kept.
+
+Usage: sudo /usr/bin/python3 kernel-offload/measure_cpu.py [--build DIR]
+           [--streams 1000] [--pps 50] [--seconds 10] [--rounds 3]
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+TAG = "rtpm%d" % (os.getpid() % 100000)
+NS = {n: "%s-%s" % (TAG, n) for n in ("gen", "relay", "sink")}
+
+
+def sh(*a, ns=None, check=True, **kw):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(a)
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=60, **kw)
+
+
+def topo_up():
+    for ns in NS.values():
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "set", "lo", "up", ns=ns)
+    for i, (a, ia, b, ib) in enumerate([("gen", "mg0", "relay", "mr0"),
+                                         ("sink", "ms0", "relay", "mr1"),
+                                         ("gen", "mg1", "sink", "ms1")], 1):
+        sh("ip", "link", "add", ia, "netns", NS[a], "type", "veth", "peer", "name", ib,
+           "netns", NS[b])
+        sh("ip", "addr", "add", "10.62.%d.2/24" % i, "dev", ia, ns=NS[a])
+        sh("ip", "addr", "add", "10.62.%d.1/24" % i, "dev", ib, ns=NS[b])
+        sh("ip", "link", "set", ia, "up", ns=NS[a])
+        sh("ip", "link", "set", ib, "up", ns=NS[b])
+        if i < 3:
+            sh("ip", "route", "add", "default", "via", "10.62.%d.1" % i, ns=NS[a])
+
+
+def topo_down():
+    for ns in NS.values():
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def busy_jiffies():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4]  # minus idle and iowait
+
+
+class Cli:
+    def __init__(self, build):
+        self.p = subprocess.Popen(["ip", "netns", "exec", NS["relay"],
+                                   os.path.join(build, "kernel-offload", "offload-cli")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, lines):
+        self.p.stdin.write("".join(x + "\n" for x in lines))
+        self.p.stdin.flush()
+        for x in lines:
+            out = self.p.stdout.readline()
+            if not out.startswith("ok"):
+                raise RuntimeError("%s -> %s" % (x, out))
+
+    def close(self):
+        self.p.stdin.write("exit\n")
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
+def bpf_stats():
+    """(run_time_ns, run_cnt) of our program on mr0 (kernel.bpf_stats_enabled)."""
+    out = sh("tc", "filter", "show", "dev", "mr0", "ingress", ns=NS["relay"]).stdout
+    m = re.search(r" id (\d+)", out)
+    if not m:
+        return None
+    info = json.loads(sh("bpftool", "-j", "prog", "show", "id", m.group(1)).stdout)
+    return info.get("run_time_ns", 0), info.get("run_cnt", 0)
+
+
+def run_mode(mode, a):
+    blast = os.path.join(a.build, "kernel-offload", "offload-blast")
+    n, secs = a.streams, a.seconds
+    cli = None
+    helpers = []
+    if mode == "kernel":
+        cli = Cli(a.build)
+        cmds = ["init mr0,mr1 30000 %d" % (30000 + 2 * n)]
+        for i in range(n):
+            cmds.append("add 10.62.1.1:%d 10.62.1.2:%d 10.62.2.1:%d 10.62.2.2:%d strict"
+                        % (30000 + 2 * i, 20000 + 2 * i, 40000 + 2 * i, 6000 + 2 * i))
+        cli.run(cmds)
+    elif mode == "user":
+        helpers.append(subprocess.Popen(
+            ["ip", "netns", "exec", NS["relay"], blast, "fwd", "10.62.1.1", "30000",
+             "10.62.2.1", "40000", "10.62.2.2", "6000", str(n), str(secs + 3)],
+            stdout=subprocess.PIPE, text=True))
+    sink = subprocess.Popen(["ip", "netns", "exec", NS["sink"], blast, "sink", "0.0.0.0",
+                             "6000", str(n), str(secs + 2)], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    dst = ("10.62.3.1", "6000") if mode == "base" else ("10.62.1.1", "30000")
+    gen = subprocess.Popen(["ip", "netns", "exec", NS["gen"], blast, "gen", "10.62.1.2",
+                            "20000", dst[0], dst[1], str(n), str(a.pps), str(secs)],
+                           stdout=subprocess.PIPE, text=True)
+    time.sleep(2)
+    bpf0 = bpf_stats() if mode == "kernel" else None
+    window = secs - 4
+    j0, t0 = busy_jiffies(), time.monotonic()
+    time.sleep(window)
+    j1, t1 = busy_jiffies(), time.monotonic()
+    bpf1 = bpf_stats() if mode == "kernel" else None
+    sent = int(re.search(r"packets (\d+)", gen.communicate(timeout=60)[0]).group(1))
+    got = int(re.search(r"packets (\d+)", sink.communicate(timeout=60)[0]).group(1))
+    for h in helpers:
+        h.communicate(timeout=60)
+    if cli:
+        cli.close()
+    hz = os.sysconf("SC_CLK_TCK")
+    cpu_s = (j1 - j0) / hz
+    pps = got / secs
+    prog_ns = None
+    if bpf0 and bpf1 and bpf1[1] > bpf0[1]:
+        prog_ns = (bpf1[0] - bpf0[0]) / (bpf1[1] - bpf0[1])
+    return {"mode": mode, "prog_ns": prog_ns, "sent": sent, "received": got, "pps": pps,
+            "cpu_cores": cpu_s / (t1 - t0), "us_per_pkt": cpu_s / (t1 - t0) / pps * 1e6}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.environ.get("RTPRELAY_BUILD", "/work/main/build"))
+    ap.add_argument("--streams", type=int, default=1000)
+    ap.add_argument("--pps", type=int, default=50)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    topo_down()
+    topo_up()
+    stats_was = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1")
+    try:
+        best = {}
+        for _ in range(a.rounds):
+            for mode in ("base", "kernel", "user"):
+                r = run_mode(mode, a)
+                print("  %-6s sent %8d recv %8d  %.1f kpps  %.3f cores  %.2f us/pkt"
+                      % (mode, r["sent"], r["received"], r["pps"] / 1e3, r["cpu_cores"],
+                         r["us_per_pkt"]), flush=True)
+                if r["prog_ns"]:
+                    print("         eBPF program alone: %.0f ns/pkt" % r["prog_ns"], flush=True)
+                if mode not in best or r["us_per_pkt"] < best[mode]["us_per_pkt"]:
+                    best[mode] = r
+        base = best["base"]["us_per_pkt"]
+        print("streams %d x %d pps, best of %d rounds, generator-alone cost %.2f us/pkt"
+              % (a.streams, a.pps, a.rounds, base))
+        for mode in ("kernel", "user"):
+            r = best[mode]
+            loss = 1 - r["received"] / max(r["sent"], 1)
+            print("%-6s %.2f us/pkt above the generator (loss %.3f %%)"
+                  % (mode, r["us_per_pkt"] - base, loss * 100))
+    finally:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write(stats_was)
+        topo_down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
