@@ -468,7 +468,10 @@ static int bind_inet(const struct sockaddr *sa, socklen_t len, int type)
 
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* TCP: skip TIME_WAIT. Never for UDP, where it would let a second daemon
+	 * share the port and steal half of the commands. */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, sa, len) || (type == SOCK_STREAM && listen(fd, 128))) {

@@ -1,0 +1,148 @@
+"""rtprelayd as a process: configuration errors (key, line, non-zero exit), config
+file + command-line override, clean shutdown on SIGTERM/SIGINT, call timeouts, and
+media really relayed through the ports that offer/answer handed out."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import DAEMON_BIN, Daemon
+from ngclient import sdp_offer, sdp_media_ports
+
+
+def run_bad(args, timeout=10):
+    p = subprocess.run([DAEMON_BIN, "--foreground"] + args, capture_output=True,
+                       timeout=timeout, text=True)
+    return p.returncode, p.stderr
+
+
+def test_bad_config_file_names_key_and_line(tmp_path):
+    cfg = tmp_path / "bad.conf"
+    cfg.write_text("[rtprelay]\ninterface = 127.0.0.1\n\nport-min = many\n")
+    rc, err = run_bad(["--config=%s" % cfg])
+    assert rc != 0
+    assert "line 4" in err and "port-min" in err
+    cfg.write_text("[rtprelay]\nfrobnicate = 1\n")
+    rc, err = run_bad(["--config", str(cfg)])
+    assert rc != 0 and "line 2" in err and "frobnicate" in err
+    rc, err = run_bad(["--config=%s" % (tmp_path / "missing.conf")])
+    assert rc != 0 and "missing.conf" in err
+
+
+def test_bad_command_line(tmp_path):
+    for args, word in ((["--timeout=soon"], "timeout"), (["--no-such-option=1"], "no-such"),
+                       (["--interface=not-an-ip"], "interface"),
+                       (["--listen-ng=192.0.2.1:2223"], "allow-from")):
+        rc, err = run_bad(args)
+        assert rc != 0, args
+        assert word in err, err
+
+
+def test_listen_address_in_use_fails(daemon):
+    rc, err = run_bad(["--listen-ng=127.0.0.1:%d" % daemon.ng_port, "--interface=127.0.0.1"])
+    assert rc != 0 and "listen" in err
+
+
+def test_config_file_with_cli_override(daemon_factory):
+    d = daemon_factory("--timeout=1", config="[rtprelay]\ntimeout = 600\n"
+                       "delete-delay = 0\nlog-level = info\n")
+    with d.ng() as ng:
+        ng.offer("t1", "ft", sdp_offer())
+        assert ng.delete("t1")["result"] == "ok"   # delete-delay 0 from the file
+        assert ng.request({"command": "list"})["calls"] == []
+        # --timeout=1 beats the file: a call without media goes within ~2 s
+        ng.offer("t2", "ft", sdp_offer())
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and ng.request({"command": "list"})["calls"]:
+            time.sleep(0.2)
+        assert ng.request({"command": "list"})["calls"] == []
+    assert "timeout" in d.log_text()
+
+
+def test_final_timeout(daemon_factory):
+    d = daemon_factory("--final-timeout=1", "--timeout=600")
+    with d.ng() as ng:
+        ng.offer("f1", "ft", sdp_offer())
+        time.sleep(2.5)
+        assert ng.request({"command": "list"})["calls"] == []
+    assert "final-timeout" in d.log_text()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_clean_shutdown(daemon_factory, sig):
+    d = daemon_factory()
+    with d.ng() as ng:
+        ng.offer("sd", "ft", sdp_offer())
+    assert d.stop(sig) == 0
+    log = d.log_text()
+    assert "shutting down" in log and "stopped" in log
+    assert not os.path.exists(d.unix_path)
+
+
+def udp(port=0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    s.settimeout(2)
+    return s
+
+
+def rtp(seq, pt=0, payload=b"\x55" * 160):
+    return bytes([0x80, pt, seq >> 8, seq & 0xFF, 0, 0, 0, seq, 1, 2, 3, 4]) + payload
+
+
+def test_media_flows_through_advertised_ports(daemon):
+    a, b = udp(), udp()
+    pa, pb = a.getsockname()[1], b.getsockname()[1]
+    with daemon.ng() as ng:
+        r = ng.offer("media1", "A", sdp_offer(port=pa))
+        relay_for_b = sdp_media_ports(r["sdp"])[0][1]        # B sends here
+        r = ng.answer("media1", "A", "B", sdp_offer(port=pb))
+        relay_for_a = sdp_media_ports(r["sdp"])[0][1]        # A sends here
+        for i in range(5):
+            a.sendto(rtp(i), ("127.0.0.1", relay_for_a))
+            data, src = b.recvfrom(2048)
+            assert data == rtp(i)
+            assert src == ("127.0.0.1", relay_for_b)         # B sees the port it was given
+            b.sendto(rtp(100 + i), ("127.0.0.1", relay_for_b))
+            data, src = a.recvfrom(2048)
+            assert data == rtp(100 + i) and src == ("127.0.0.1", relay_for_a)
+        time.sleep(0.2)
+        q = ng.query("media1")
+        a_rtp = q["tags"]["A"]["medias"][0]["streams"][0]
+        assert a_rtp["local port"] == relay_for_a
+        assert a_rtp["stats"]["packets"] == 5
+        assert a_rtp["stats"]["bytes"] == 5 * len(rtp(0))
+        assert a_rtp["last packet"] > 0
+        assert q["totals"]["RTP"]["packets"] == 10
+        assert ng.delete("media1", **{"delete-delay": 0})["result"] == "ok"
+        # after delete, nothing is relayed any more
+        a.sendto(rtp(50), ("127.0.0.1", relay_for_a))
+        b.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            b.recvfrom(2048)
+    a.close()
+    b.close()
+
+
+def test_media_keeps_call_alive(daemon_factory):
+    d = daemon_factory("--timeout=2")
+    a, b = udp(), udp()
+    with d.ng() as ng:
+        r = ng.offer("alive", "A", sdp_offer(port=a.getsockname()[1]))
+        r = ng.answer("alive", "A", "B", sdp_offer(port=b.getsockname()[1]))
+        relay_for_a = sdp_media_ports(r["sdp"])[0][1]
+        end = time.monotonic() + 4
+        seq = 0
+        while time.monotonic() < end:
+            a.sendto(rtp(seq), ("127.0.0.1", relay_for_a))
+            seq += 1
+            time.sleep(0.1)
+        assert ng.request({"command": "list"})["calls"] == ["alive"]
+        time.sleep(3.5)   # media stopped: now it times out
+        assert ng.request({"command": "list"})["calls"] == []
+    a.close()
+    b.close()
