@@ -49,6 +49,8 @@ struct dp_endpoint {
 	/* worker-private */
 	struct dp_endpoint *prev, *next;	/* the worker's list */
 	bool registered;			/* fd is in the worker's epoll */
+	bool dead;				/* released: skip, reap after the batch */
+	struct dp_endpoint *zombie_next;
 	uint32_t flags;
 	struct dp_endpoint *fwd_rtp, *fwd_rtcp;
 	uint32_t clock_rate;			/* from params, 0 = by payload type */
@@ -85,6 +87,7 @@ struct dp_worker {
 	struct dp_queue q;
 	struct dp_endpoint *eps;		/* list of registered endpoints */
 	unsigned neps;
+	struct dp_endpoint *zombies;		/* released during this iteration */
 	/* packet path */
 	uint64_t now_ms, now_us, wall_off_ms;
 	unsigned used;				/* slots holding a packet to send */

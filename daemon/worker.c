@@ -4,12 +4,15 @@
  *
  * Each worker owns an epoll set, a command queue (daemon/dp_queue.h) and
  * fixed packet slots. The loop (like Redis ae.c) has one job: wait, read the
- * clock once, receive from every ready socket (dp_io_receive), send
- * everything (dp_io_flush), and only then apply queued commands, so that no
- * held packet can point at an endpoint a command frees.
+ * clock once, apply queued commands (so a packet sent after an offer/answer
+ * reply sees its parameters), receive from every ready socket
+ * (dp_io_receive), send everything (dp_io_flush), then reap released
+ * endpoints.
  *
  * Lifetimes: an endpoint is malloc'ed by the caller's thread, registered by
- * its worker on DP_CMD_ADD and freed by its worker on DP_CMD_RELEASE (or at
+ * its worker on DP_CMD_ADD, retired on DP_CMD_RELEASE (out of epoll, marked
+ * dead, skipped by this iteration's events) and closed/freed at the end of
+ * that iteration, when no packet slot can refer to it any more (or at
  * stop). Because the queue is FIFO per worker and all endpoints that forward
  * to each other live on the same worker, a release is ordered after every
  * change queued before it. On release the worker also clears any fwd
@@ -91,7 +94,11 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	(void)w;
 }
 
-static void ep_free(struct dp_worker *w, struct dp_endpoint *ep)
+/* Take @ep out of service: nothing forwards into it any more and epoll
+ * forgets it, but its memory and fd stay until ep_reap, because this
+ * iteration's epoll events may still name it (and a closed fd number could be
+ * reused by the control thread for a new socket at once). */
+static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 {
 	for (struct dp_endpoint *e = w->eps; e; e = e->next) {
 		if (e->fwd_rtp == ep)
@@ -108,9 +115,22 @@ static void ep_free(struct dp_worker *w, struct dp_endpoint *ep)
 	w->neps--;
 	if (ep->registered)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd, NULL);
-	close(ep->fd);
-	free(ep->release); /* unused if the endpoint goes at dp_stop */
-	free(ep);
+	ep->dead = true;
+	ep->zombie_next = w->zombies;
+	w->zombies = ep;
+}
+
+/* Close and free what ep_retire set aside (no packet slot refers to it: the
+ * slots were flushed). */
+static void ep_reap(struct dp_worker *w)
+{
+	while (w->zombies) {
+		struct dp_endpoint *ep = w->zombies;
+		w->zombies = ep->zombie_next;
+		close(ep->fd);
+		free(ep->release); /* unused if the endpoint goes at dp_stop */
+		free(ep);
+	}
 }
 
 static void sync_done(struct dp_sync *s)
@@ -137,7 +157,7 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			break;
 		case DP_CMD_RELEASE:
 			c->ep->release = NULL; /* it is c, freed below */
-			ep_free(w, c->ep);
+			ep_retire(w, c->ep);
 			break;
 		case DP_CMD_STOP:
 			stop = true;
@@ -170,15 +190,23 @@ static void *worker_main(void *arg)
 			w->wall_off_ms = wall_offset_ms();
 			wall_sync_ms = w->now_ms;
 		}
-		bool cmds = false;
+		/* Commands first: a packet that arrives after the reply to an
+		 * offer/answer must see that offer/answer's parameters. */
+		bool stop = false;
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.ptr)
-				dp_io_receive(w, ev[i].data.ptr);
-			else
-				cmds = true;
+			if (!ev[i].data.ptr) {
+				stop = run_commands(w, dp_queue_take(&w->q));
+				break;
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			struct dp_endpoint *ep = ev[i].data.ptr;
+			if (ep && !ep->dead)
+				dp_io_receive(w, ep);
 		}
 		dp_io_flush(w);
-		if (cmds && run_commands(w, dp_queue_take(&w->q)))
+		ep_reap(w);
+		if (stop)
 			break;
 	}
 	return NULL;
@@ -187,7 +215,8 @@ static void *worker_main(void *arg)
 static void worker_free(struct dp_worker *w)
 {
 	while (w->eps)
-		ep_free(w, w->eps);
+		ep_retire(w, w->eps);
+	ep_reap(w);
 	dp_queue_destroy(&w->q);
 	if (w->epfd >= 0)
 		close(w->epfd);
