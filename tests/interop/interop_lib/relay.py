@@ -35,10 +35,12 @@ def relay_binary():
 
 def start_relay(logdir, ns, interface, ng_port, port_min, port_max):
     binary = relay_binary()
+    # both relays keep a deleted call for delete-delay (30 s by default) before it
+    # leaves `list`; the suite checks `list` right after BYE/CANCEL, so: at once
     args = ["--interface=%s" % interface, "--listen-ng=127.0.0.1:%d" % ng_port,
-            "--port-min=%d" % port_min, "--port-max=%d" % port_max, "--foreground"]
+            "--port-min=%d" % port_min, "--port-max=%d" % port_max, "--foreground",
+            "--delete-delay=0"]
     if relay_kind() == "rtpengine":
-        # no system config file, user-space forwarding only, and delete calls at
-        # once so that `list` right after BYE is meaningful
-        args = ["--config-file=none", "--table=-1", "--log-stderr", "--delete-delay=0"] + args
+        # no system config file, user-space forwarding only
+        args = ["--config-file=none", "--table=-1", "--log-stderr"] + args
     return Proc("relay", [binary] + args, logdir, ns=ns)
