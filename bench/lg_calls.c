@@ -1,0 +1,196 @@
+/* lg_calls.c: call set-up and tear-down over ng for the load generator. Requests are
+ * sent one at a time and each reply is checked; a failing relay stops the set-up with
+ * its error-reason recorded in s->err. */
+#include "bench/lg_calls.h"
+
+#include "bench/benc.h"
+#include "bench/msdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct in_addr side_addr(unsigned side, unsigned idx)
+{
+	struct in_addr a = {.s_addr = htonl(0x7f000000u + ((side + 1u) << 16) + idx + 1u)};
+
+	return a;
+}
+
+int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, unsigned cap,
+		  uint16_t a_port, uint16_t b_port)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (cap > LG_MAX_CALLS)
+		return -E2BIG;
+	s->c = calloc(cap ? cap : 1, sizeof(*s->c));
+	if (!s->c)
+		return -ENOMEM;
+	s->cap = cap;
+	s->a_port = a_port;
+	s->b_port = b_port;
+	snprintf(s->prefix, sizeof(s->prefix), "lg%d-%lx", (int)getpid(), (long)time(NULL));
+	r = ng_client_open(&s->ng, ng_addr, ng_port);
+	if (r) {
+		free(s->c);
+		s->c = NULL;
+	}
+	return r;
+}
+
+void lg_calls_close(struct lg_calls *s)
+{
+	ng_client_close(&s->ng);
+	free(s->c);
+	s->c = NULL;
+}
+
+int lg_calls_ping(struct lg_calls *s, int timeout_ms)
+{
+	struct timespec t0, t;
+	const char *rep;
+	size_t rlen;
+	int saved = s->ng.tries;
+
+	s->ng.tries = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int r = ng_client_call(&s->ng, "d7:command4:pinge", 17, &rep, &rlen);
+
+		if (r == 0 && ng_reply_ok(rep, rlen, NULL, 0) == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+			s->ng.tries = saved;
+			return -ETIMEDOUT;
+		}
+		usleep(50000);
+	}
+	s->ng.tries = saved;
+	return 0;
+}
+
+/* Sends one request and returns its SDP's address and port (when want_sdp). */
+static int request(struct lg_calls *s, struct benc_out *b, int want_sdp, struct in_addr *addr,
+		   uint16_t *port)
+{
+	const char *rep, *sdp;
+	size_t rlen, slen;
+	int r;
+
+	if (b->overflow)
+		return -EMSGSIZE;
+	r = ng_client_call(&s->ng, b->p, b->len, &rep, &rlen);
+	if (r) {
+		snprintf(s->err, sizeof(s->err), "ng: %s", strerror(-r));
+		return r;
+	}
+	if (ng_reply_ok(rep, rlen, s->err, sizeof(s->err)))
+		return -EPROTO;
+	if (!want_sdp)
+		return 0;
+	if (benc_dict_str(rep, rlen, "sdp", &sdp, &slen) || msdp_parse(sdp, slen, addr, port)) {
+		snprintf(s->err, sizeof(s->err), "reply without usable sdp");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void build(struct benc_out *b, char *mem, size_t cap, const char *cmd, const char *cid,
+		  const char *from, const char *to, const char *sdp)
+{
+	benc_init(b, mem, cap);
+	benc_raw(b, "d", 1);
+	benc_kv(b, "command", cmd);
+	benc_kv(b, "call-id", cid);
+	benc_kv(b, "from-tag", from);
+	if (to)
+		benc_kv(b, "to-tag", to);
+	if (sdp)
+		benc_kv(b, "sdp", sdp);
+	benc_raw(b, "e", 1);
+}
+
+/* Offer from A and answer from B for call-id cid; fills the relay-side addresses. */
+static int setup_one(struct lg_calls *s, const char *cid, unsigned idx, struct lg_call *c)
+{
+	char mem[2048], sdp[512], from[24], to[24];
+	struct benc_out b;
+	int r;
+
+	c->a_addr = side_addr(0, idx);
+	c->b_addr = side_addr(1, idx);
+	snprintf(from, sizeof(from), "a%u", idx);
+	snprintf(to, sizeof(to), "b%u", idx);
+	if (msdp_build(sdp, sizeof(sdp), c->a_addr, s->a_port, idx + 1) < 0)
+		return -ENOSPC;
+	build(&b, mem, sizeof(mem), "offer", cid, from, NULL, sdp);
+	r = request(s, &b, 1, &c->to_relay_b, &c->to_relay_b_port);
+	if (r)
+		return r;
+	if (msdp_build(sdp, sizeof(sdp), c->b_addr, s->b_port, idx + 100001) < 0)
+		return -ENOSPC;
+	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp);
+	return request(s, &b, 1, &c->to_relay_a, &c->to_relay_a_port);
+}
+
+static int delete_one(struct lg_calls *s, const char *cid, unsigned idx)
+{
+	char mem[512], from[24];
+	struct benc_out b;
+
+	snprintf(from, sizeof(from), "a%u", idx);
+	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL);
+	return request(s, &b, 0, NULL, NULL);
+}
+
+int lg_calls_grow(struct lg_calls *s, unsigned upto)
+{
+	char cid[64];
+
+	if (upto > s->cap)
+		return -E2BIG;
+	while (s->n < upto) {
+		int r;
+
+		snprintf(cid, sizeof(cid), "%s-%u", s->prefix, s->n);
+		r = setup_one(s, cid, s->n, &s->c[s->n]);
+		if (r)
+			return r;
+		s->n++;
+	}
+	return 0;
+}
+
+unsigned lg_calls_delete_all(struct lg_calls *s)
+{
+	unsigned failed = 0;
+	char cid[64];
+
+	for (unsigned i = 0; i < s->n; i++) {
+		snprintf(cid, sizeof(cid), "%s-%u", s->prefix, i);
+		if (delete_one(s, cid, i))
+			failed++;
+	}
+	s->n = 0;
+	return failed;
+}
+
+int lg_calls_cycle(struct lg_calls *s, unsigned idx, unsigned serial)
+{
+	struct lg_call c;
+	char cid[64];
+	int r;
+
+	snprintf(cid, sizeof(cid), "%s-cp%u", s->prefix, serial);
+	r = setup_one(s, cid, idx, &c);
+	if (r)
+		return r;
+	return delete_one(s, cid, idx);
+}

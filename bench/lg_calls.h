@@ -1,0 +1,52 @@
+/* lg_calls.h: the load generator's calls: set up over ng (offer from side A, answer
+ * from side B), remember where the relay wants each side's media, tear down.
+ *
+ * Endpoint addressing: every call has its own loopback address per side (A_i =
+ * 127.1.0.0+i+1, B_i = 127.2.0.0+i+1) and all calls share one port per side, so the
+ * generator needs one receive socket per side (bound to 0.0.0.0:port) while the relay
+ * still sees a distinct peer per stream. */
+#ifndef BENCH_LG_CALLS_H
+#define BENCH_LG_CALLS_H
+
+#include "bench/ngclient.h"
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#define LG_MAX_CALLS 60000
+
+struct lg_call {
+	struct in_addr a_addr, b_addr;   /* generator endpoints (SDP we send) */
+	struct in_addr to_relay_a;       /* where A sends (from the answer reply) */
+	struct in_addr to_relay_b;       /* where B sends (from the offer reply) */
+	uint16_t to_relay_a_port;
+	uint16_t to_relay_b_port;
+};
+
+struct lg_calls {
+	struct ng_client ng;
+	struct lg_call *c;
+	unsigned n;          /* calls set up: c[0..n) */
+	unsigned cap;
+	uint16_t a_port, b_port;
+	char prefix[40];     /* call-id prefix, unique per generator run */
+	char err[160];       /* last error, for the report */
+};
+
+int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, unsigned cap,
+		  uint16_t a_port, uint16_t b_port);
+void lg_calls_close(struct lg_calls *s);
+
+/* Pings the relay until it answers or timeout_ms passes. */
+int lg_calls_ping(struct lg_calls *s, int timeout_ms);
+
+/* Sets up calls [s->n, upto). Returns 0 or the first error (s->n = calls that work). */
+int lg_calls_grow(struct lg_calls *s, unsigned upto);
+
+/* Deletes every call that was set up; returns how many deletes failed. */
+unsigned lg_calls_delete_all(struct lg_calls *s);
+
+/* One offer+answer+delete cycle for call index idx (not stored). 0 or -errno. */
+int lg_calls_cycle(struct lg_calls *s, unsigned idx, unsigned serial);
+
+#endif

@@ -1,0 +1,499 @@
+/* lg_media.c: paced raw-socket RTP sender and epoll/recvmmsg receiver of the load
+ * generator (see lg_media.h for why a raw socket).
+ *
+ * Stream s = 2*call + dir; dir 0 is A->B (arrives on the B socket), dir 1 is B->A.
+ * Schedule: packet k goes to stream k % n at t0 + (k / n) * interval + (k % n) * interval
+ * / n, i.e. the streams' phases are spread evenly over one packet interval. A packet is
+ * "measured" when its scheduled time falls in the measurement window, so the number of
+ * measured packets sent is exact and independent of the pacer's jitter. Every packet
+ * carries its stream index, the run's epoch (late packets of an earlier run are ignored),
+ * the measured flag and its send time (CLOCK_REALTIME, compared with the kernel's receive
+ * timestamp, so the generator's own wake-up delay is not counted as relay latency). */
+#include "bench/lg_media.h"
+
+#include "bench/procstat.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TX_BATCH 32 /* packets per sendmmsg: each batch gets a fresh send timestamp */
+#define RX_BATCH 128
+#define RX_BUF 2048
+#define NET_HDR 28 /* IPv4 + UDP */
+#define RTP_HDR 12
+#define MARK_LEN 24
+#define MARK_MAGIC 0x524c4231u
+#define MEASURED 0x80000000u
+#define TICK_NS 500000 /* pacer period */
+
+struct mark {
+	uint32_t magic, idx, epoch_flags, pad;
+	uint64_t tx_ns;
+};
+
+struct snap {
+	uint64_t t;
+	int64_t relay_cpu, self_cpu, rss_kb;
+	struct sys_cpu sys;
+};
+
+struct lg_media {
+	int raw_fd, rx_fd[2], epfd, tfd;
+	unsigned max_streams, nstreams;
+	size_t payload, pkt_len, stride;
+	uint8_t *tpl;
+	struct sockaddr_in *dst;
+	uint32_t epoch;
+	struct hist lat;
+	uint64_t sent_meas, recv_meas, recv_all, stale, bad, misrouted, tx_err;
+	struct mmsghdr tx[TX_BATCH];
+	struct iovec txiov[TX_BATCH];
+	uint8_t tx_meas[TX_BATCH];
+	struct mmsghdr rx[RX_BATCH];
+	struct iovec rxiov[RX_BATCH];
+	char rxctl[RX_BATCH][64];
+	uint8_t rxbuf[RX_BATCH][RX_BUF];
+};
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec t;
+
+	clock_gettime(c, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int open_rx(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int big = 64 << 20;
+
+	if (fd < 0)
+		return -errno;
+	/* SO_RCVBUFFORCE needs CAP_NET_ADMIN; fall back to what rmem_max allows. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int open_fds(struct lg_media *m, uint16_t a_port, uint16_t b_port)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct itimerspec it = {.it_interval.tv_nsec = TICK_NS, .it_value.tv_nsec = TICK_NS};
+	int big = 8 << 20;
+
+	m->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (m->raw_fd < 0)
+		return -errno;
+	setsockopt(m->raw_fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	m->rx_fd[0] = open_rx(a_port);
+	if (m->rx_fd[0] < 0)
+		return m->rx_fd[0];
+	m->rx_fd[1] = open_rx(b_port);
+	if (m->rx_fd[1] < 0)
+		return m->rx_fd[1];
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->epfd < 0 || m->tfd < 0 || timerfd_settime(m->tfd, 0, &it, NULL) < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++) {
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, i < 2 ? m->rx_fd[i] : m->tfd, &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsigned max_streams,
+		  size_t payload)
+{
+	struct lg_media *m;
+	int r;
+
+	if (payload < MARK_LEN || payload > RX_BUF - NET_HDR - RTP_HDR)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->raw_fd = m->rx_fd[0] = m->rx_fd[1] = m->epfd = m->tfd = -1;
+	m->max_streams = max_streams;
+	m->payload = payload;
+	m->pkt_len = NET_HDR + RTP_HDR + payload;
+	m->stride = (m->pkt_len + 63) & ~(size_t)63;
+	m->tpl = calloc(max_streams ? max_streams : 1, m->stride);
+	m->dst = calloc(max_streams ? max_streams : 1, sizeof(*m->dst));
+	if (!m->tpl || !m->dst) {
+		r = -ENOMEM;
+		goto err;
+	}
+	r = open_fds(m, a_port, b_port);
+	if (r)
+		goto err;
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		m->rxiov[i].iov_base = m->rxbuf[i];
+		m->rxiov[i].iov_len = RX_BUF;
+	}
+	*out = m;
+	return 0;
+err:
+	lg_media_close(m);
+	return r;
+}
+
+void lg_media_close(struct lg_media *m)
+{
+	if (!m)
+		return;
+	int fds[] = {m->raw_fd, m->rx_fd[0], m->rx_fd[1], m->epfd, m->tfd};
+
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(m->tpl);
+	free(m->dst);
+	free(m);
+}
+
+/* One template: IPv4 (checksum and length filled in by the kernel for IPPROTO_RAW), UDP
+ * with checksum 0 (none, legal for IPv4), RTP PCMU, marker area, mu-law silence. */
+static void build_template(struct lg_media *m, unsigned s, struct in_addr src, uint16_t sport,
+			   struct in_addr dst, uint16_t dport)
+{
+	uint8_t *p = m->tpl + (size_t)s * m->stride;
+	struct iphdr *ip = (struct iphdr *)p;
+	struct udphdr *udp = (struct udphdr *)(p + 20);
+	uint8_t *rtp = p + NET_HDR;
+	uint32_t ssrc = htonl(0x10000000u + s);
+	uint16_t seq = htons((uint16_t)(s * 7919u));
+
+	memset(p, 0xff, m->pkt_len);
+	memset(p, 0, NET_HDR + RTP_HDR + MARK_LEN);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)m->pkt_len);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = src.s_addr;
+	ip->daddr = dst.s_addr;
+	udp->source = htons(sport);
+	udp->dest = htons(dport);
+	udp->len = htons((uint16_t)(m->pkt_len - 20));
+	rtp[0] = 0x80;
+	rtp[1] = 0; /* PT 0 = PCMU */
+	memcpy(rtp + 2, &seq, 2);
+	memcpy(rtp + 8, &ssrc, 4);
+	m->dst[s] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = dst};
+}
+
+int lg_media_set_calls(struct lg_media *m, const struct lg_call *calls, unsigned ncalls)
+{
+	uint16_t a_port, b_port;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	if (ncalls * 2 > m->max_streams)
+		return -E2BIG;
+	if (getsockname(m->rx_fd[0], (struct sockaddr *)&sa, &sl) < 0)
+		return -errno;
+	a_port = ntohs(sa.sin_port);
+	sl = sizeof(sa);
+	if (getsockname(m->rx_fd[1], (struct sockaddr *)&sa, &sl) < 0)
+		return -errno;
+	b_port = ntohs(sa.sin_port);
+	for (unsigned c = 0; c < ncalls; c++) {
+		build_template(m, 2 * c, calls[c].a_addr, a_port, calls[c].to_relay_a,
+			       calls[c].to_relay_a_port);
+		build_template(m, 2 * c + 1, calls[c].b_addr, b_port, calls[c].to_relay_b,
+			       calls[c].to_relay_b_port);
+	}
+	m->nstreams = ncalls * 2;
+	return 0;
+}
+
+const struct hist *lg_media_hist(const struct lg_media *m)
+{
+	return &m->lat;
+}
+
+/* Fills stream s's template for its next packet and queues it in tx slot i. */
+static void queue_packet(struct lg_media *m, unsigned i, unsigned s, int measured, uint64_t rt)
+{
+	uint8_t *p = m->tpl + (size_t)s * m->stride, *rtp = p + NET_HDR;
+	struct mark mk = {.magic = MARK_MAGIC, .idx = s,
+			  .epoch_flags = m->epoch | (measured ? MEASURED : 0), .tx_ns = rt};
+	uint16_t seq;
+	uint32_t ts;
+
+	memcpy(&seq, rtp + 2, 2);
+	seq = htons((uint16_t)(ntohs(seq) + 1));
+	memcpy(rtp + 2, &seq, 2);
+	memcpy(&ts, rtp + 4, 4);
+	ts = htonl(ntohl(ts) + 160);
+	memcpy(rtp + 4, &ts, 4);
+	memcpy(rtp + RTP_HDR, &mk, sizeof(mk));
+	m->txiov[i] = (struct iovec){.iov_base = p, .iov_len = m->pkt_len};
+	m->tx[i].msg_hdr = (struct msghdr){.msg_name = &m->dst[s], .msg_namelen = sizeof(m->dst[s]),
+					   .msg_iov = &m->txiov[i], .msg_iovlen = 1};
+	m->tx_meas[i] = (uint8_t)measured;
+	if (measured)
+		m->sent_meas++;
+}
+
+/* Sends tx[0..cnt); a packet the kernel refused is taken back out of the measured count
+ * (the generator's failure must not be booked as the relay's loss). */
+static void flush_tx(struct lg_media *m, unsigned cnt)
+{
+	unsigned done = 0;
+
+	while (done < cnt) {
+		int r = sendmmsg(m->raw_fd, m->tx + done, cnt - done, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			m->tx_err++;
+			m->sent_meas -= m->tx_meas[done];
+			done++;
+			continue;
+		}
+		done += (unsigned)r;
+	}
+}
+
+struct pacer {
+	uint64_t t0, t_ms, t_me, interval, k;
+	int flood, sending;
+	double lag_max_ms;
+};
+
+static uint64_t due_of(const struct pacer *pc, unsigned n)
+{
+	return pc->t0 + (pc->k / n) * pc->interval + ((pc->k % n) * pc->interval) / n;
+}
+
+/* Sends everything due by now (paced) or a few batches (flood). */
+static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
+{
+	unsigned n = m->nstreams, batches = 0;
+
+	while (pc->sending && (!pc->flood || batches < 4)) {
+		uint64_t rt = clock_ns(CLOCK_REALTIME);
+		unsigned cnt = 0;
+
+		for (; cnt < TX_BATCH; pc->k++, cnt++) {
+			uint64_t due = pc->flood ? now : due_of(pc, n);
+
+			if (due >= pc->t_me) {
+				pc->sending = 0;
+				break;
+			}
+			if (due > now)
+				break;
+			if (!pc->flood && due >= pc->t_ms && (double)(now - due) / 1e6 > pc->lag_max_ms)
+				pc->lag_max_ms = (double)(now - due) / 1e6;
+			queue_packet(m, cnt, (unsigned)(pc->k % n), due >= pc->t_ms, rt);
+		}
+		if (!cnt)
+			break;
+		flush_tx(m, cnt);
+		batches++;
+		if (cnt < TX_BATCH && !pc->flood)
+			break;
+	}
+}
+
+static uint64_t rx_stamp(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return clock_ns(CLOCK_REALTIME);
+}
+
+static void account(struct lg_media *m, unsigned side, struct mmsghdr *h)
+{
+	const uint8_t *p = h->msg_hdr.msg_iov->iov_base;
+	struct mark mk;
+
+	if (h->msg_len < RTP_HDR + MARK_LEN) {
+		m->bad++;
+		return;
+	}
+	memcpy(&mk, p + RTP_HDR, sizeof(mk));
+	if (mk.magic != MARK_MAGIC || mk.idx >= m->nstreams) {
+		m->bad++;
+		return;
+	}
+	if ((mk.epoch_flags & ~MEASURED) != m->epoch) {
+		m->stale++;
+		return;
+	}
+	if ((mk.idx & 1u) == side) { /* dir 0 (A->B) must arrive on side 1 (B) */
+		m->misrouted++;
+		return;
+	}
+	m->recv_all++;
+	if (mk.epoch_flags & MEASURED) {
+		uint64_t rx = rx_stamp(&h->msg_hdr);
+
+		m->recv_meas++;
+		hist_add(&m->lat, rx > mk.tx_ns ? rx - mk.tx_ns : 0);
+	}
+}
+
+static void drain_rx(struct lg_media *m, unsigned side)
+{
+	for (int iter = 0; iter < 16; iter++) {
+		int r;
+
+		for (unsigned i = 0; i < RX_BATCH; i++) {
+			m->rx[i].msg_hdr = (struct msghdr){.msg_iov = &m->rxiov[i], .msg_iovlen = 1,
+							   .msg_control = m->rxctl[i],
+							   .msg_controllen = sizeof(m->rxctl[i])};
+		}
+		r = recvmmsg(m->rx_fd[side], m->rx, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (r <= 0)
+			return;
+		for (int i = 0; i < r; i++)
+			account(m, side, &m->rx[i]);
+		if (r < RX_BATCH)
+			return;
+	}
+}
+
+static void take_snap(struct snap *s, pid_t relay)
+{
+	s->t = clock_ns(CLOCK_MONOTONIC);
+	s->self_cpu = (int64_t)clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	s->relay_cpu = relay ? proc_cpu_ns(relay) : 0;
+	s->rss_kb = relay ? proc_rss_kb(relay) : 0;
+	if (sys_cpu_read(&s->sys))
+		memset(&s->sys, 0, sizeof(s->sys));
+}
+
+static void progress(const struct lg_media *m, const struct lg_point_cfg *cfg,
+		     const struct pacer *pc, uint64_t now, uint64_t *last_t, uint64_t *last_rx)
+{
+	double dt;
+
+	if (now < *last_t || (dt = (double)(now - *last_t) / 1e9) < 1.0)
+		return;
+	fprintf(stderr, "  [%s] t=%4.1fs %s rx %7.0f pps  measured sent %llu recv %llu%s\n",
+		cfg->label ? cfg->label : "run", (double)(now - pc->t0) / 1e9,
+		now < pc->t_ms ? "warmup " : (pc->sending ? "measure" : "drain  "),
+		(double)(m->recv_all - *last_rx) / dt, (unsigned long long)m->sent_meas,
+		(unsigned long long)m->recv_meas, m->tx_err ? "  (tx errors)" : "");
+	*last_t = now;
+	*last_rx = m->recv_all;
+}
+
+static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg,
+			const struct snap *a, const struct snap *b, struct lg_point_res *r)
+{
+	double win = (double)(b->t - a->t);
+	double pk = m->recv_meas ? (double)m->recv_meas : 1.0;
+	int64_t self = b->self_cpu - a->self_cpu;
+
+	r->calls = m->nstreams / 2;
+	r->measure_s = cfg->measure_s;
+	r->sent = m->sent_meas;
+	r->received = m->recv_meas;
+	r->stale = m->stale;
+	r->bad = m->bad;
+	r->misrouted = m->misrouted;
+	r->offered_pps = (double)m->sent_meas / cfg->measure_s;
+	r->delivered_pps = (double)m->recv_meas / cfg->measure_s;
+	r->loss_pct = m->sent_meas && m->recv_meas < m->sent_meas
+		? 100.0 * (double)(m->sent_meas - m->recv_meas) / (double)m->sent_meas : 0.0;
+	r->p50_ns = hist_quantile(&m->lat, 0.50);
+	r->p99_ns = hist_quantile(&m->lat, 0.99);
+	r->max_ns = m->lat.max;
+	r->relay_cpu_pct = cfg->relay_pid ? 100.0 * (double)(b->relay_cpu - a->relay_cpu) / win : 0;
+	r->relay_ns_per_pkt = cfg->relay_pid ? (double)(b->relay_cpu - a->relay_cpu) / pk : 0;
+	r->sys_ns_per_pkt = ((double)(b->sys.busy_ns - a->sys.busy_ns) - (double)self) / pk;
+	r->softirq_pct = 100.0 * (double)(b->sys.softirq_ns - a->sys.softirq_ns) / win;
+	r->gen_cpu_pct = 100.0 * (double)self / win;
+	r->relay_rss_kb = a->rss_kb;
+}
+
+int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_point_res *res)
+{
+	struct pacer pc = {0};
+	struct snap sa = {0}, sb = {0};
+	int have_a = 0, have_b = 0;
+	uint64_t now, last_t, last_rx = 0, t_end;
+	struct epoll_event ev[4];
+
+	if (!m->nstreams || cfg->measure_s <= 0)
+		return -EINVAL;
+	m->epoch = (m->epoch + 1) & ~MEASURED;
+	m->sent_meas = m->recv_meas = m->recv_all = m->stale = m->bad = m->misrouted = 0;
+	m->tx_err = 0;
+	hist_reset(&m->lat);
+	pc.flood = cfg->pps <= 0;
+	pc.interval = pc.flood ? 1 : (uint64_t)(1e9 / cfg->pps);
+	pc.t0 = clock_ns(CLOCK_MONOTONIC) + 1000000;
+	pc.t_ms = pc.t0 + (uint64_t)(cfg->warmup_s * 1e9);
+	pc.t_me = pc.t_ms + (uint64_t)(cfg->measure_s * 1e9);
+	pc.sending = 1;
+	t_end = pc.t_me + (uint64_t)(cfg->drain_s * 1e9);
+	last_t = pc.t0;
+	for (;;) {
+		int n = epoll_wait(m->epfd, ev, 4, pc.flood && pc.sending ? 0 : 5);
+
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u32 < 2) {
+				drain_rx(m, ev[i].data.u32);
+			} else {
+				uint64_t exp;
+
+				if (read(m->tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+					return -errno;
+			}
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (!have_a && now >= pc.t_ms) {
+			take_snap(&sa, cfg->relay_pid);
+			have_a = 1;
+		}
+		if (!have_b && now >= pc.t_me) {
+			take_snap(&sb, cfg->relay_pid);
+			have_b = 1;
+		}
+		if (pc.sending && now >= pc.t0)
+			send_due(m, &pc, now);
+		if (!pc.sending && have_b && (m->recv_meas >= m->sent_meas || now >= t_end))
+			break;
+		progress(m, cfg, &pc, now, &last_t, &last_rx);
+	}
+	fill_result(m, cfg, &sa, &sb, res);
+	res->gen_lag_max_ms = pc.lag_max_ms;
+	if (m->tx_err)
+		fprintf(stderr, "  warning: %llu generator send errors (not counted as loss)\n",
+			(unsigned long long)m->tx_err);
+	return 0;
+}

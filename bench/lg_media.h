@@ -1,0 +1,60 @@
+/* lg_media.h: the load generator's media engine: paced RTP out of one raw socket with
+ * sendmmsg, receive with epoll + recvmmsg on one socket per side, kernel receive
+ * timestamps, latency histogram, loss count, relay/generator/machine CPU over the
+ * measurement window.
+ *
+ * Why a raw socket: one sendmmsg on one socket for every stream costs the generator far
+ * less than one send per endpoint socket, which leaves it headroom to load the relay.
+ * Each packet still carries its endpoint's own source address and port, so the relay sees
+ * exactly what per-endpoint sockets would send. */
+#ifndef BENCH_LG_MEDIA_H
+#define BENCH_LG_MEDIA_H
+
+#include "bench/hist.h"
+#include "bench/lg_calls.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct lg_media;
+
+struct lg_point_cfg {
+	double pps;          /* per stream; <= 0 means flood (as fast as possible) */
+	double warmup_s;     /* sent, not measured */
+	double measure_s;    /* the window every figure is taken over */
+	double drain_s;      /* max wait for late packets after sending stops */
+	pid_t relay_pid;     /* 0: no relay CPU/RSS figures */
+	const char *label;   /* progress line prefix */
+};
+
+struct lg_point_res {
+	unsigned calls;
+	double measure_s;
+	uint64_t sent, received;      /* measured packets */
+	uint64_t stale, bad, misrouted;
+	double offered_pps, delivered_pps, loss_pct;
+	uint64_t p50_ns, p99_ns, max_ns;
+	double relay_cpu_pct;         /* relay process utime+stime / window */
+	double relay_ns_per_pkt;      /* relay process CPU per delivered packet */
+	double sys_ns_per_pkt;        /* (machine busy - generator) per delivered packet */
+	double softirq_pct;           /* machine softirq time / window (100 % = one core) */
+	double gen_cpu_pct;
+	double gen_lag_max_ms;        /* worst lateness of the pacer */
+	int64_t relay_rss_kb;         /* at the start of the window */
+};
+
+/* Opens the raw sender and the two receive sockets; max_streams bounds set_calls. */
+int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsigned max_streams,
+		  size_t payload);
+void lg_media_close(struct lg_media *m);
+
+/* Builds one packet template per stream (two per call) from the calls set up. */
+int lg_media_set_calls(struct lg_media *m, const struct lg_call *calls, unsigned ncalls);
+
+/* Runs one load point and fills res. The histogram of the window stays readable with
+ * lg_media_hist until the next run. */
+int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_point_res *res);
+const struct hist *lg_media_hist(const struct lg_media *m);
+
+#endif

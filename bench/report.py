@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""report.py RAW OUT: turn bench/run's raw results into OUT/RESULTS.md and gnuplot data.
+
+Input: RAW/results.jsonl (one JSON object per loadgen result, tagged by bench/run with
+"tag" = <kind>-[<calls>-]r<rep>) and RAW/meta.txt (key=value lines about the run).
+Every figure is the median over repetitions, with min and max beside it; nothing is
+filtered or dropped: a failed point is listed as failed.
+"""
+import json
+import os
+import shutil
+import statistics
+import sys
+
+
+def load(raw):
+    rows = []
+    with open(os.path.join(raw, "results.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    rows.append({"error": "unparsable line: " + line[:80]})
+    meta = {}
+    with open(os.path.join(raw, "meta.txt")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    return rows, meta
+
+
+def stat(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def fmt(s, nd=0, unit=""):
+    if s is None:
+        return "n/a"
+    med, lo, hi = s
+    f = "%%.%df" % nd
+    if lo == hi:
+        return (f % med) + unit
+    return (f % med) + unit + " (" + (f % lo) + "–" + (f % hi) + ")"
+
+
+def relays_in(meta, rows):
+    order = [r for r in meta.get("relays", "").split() if r]
+    for row in rows:
+        r = row.get("relay")
+        if r and r not in order:
+            order.append(r)
+    return order
+
+
+def kind(row):
+    return row.get("tag", "").split("-")[0]
+
+
+def fixed_points(rows, relay):
+    pts = {}
+    for row in rows:
+        if row.get("relay") == relay and row.get("mode") == "fixed":
+            pts.setdefault(row["calls"], []).append(row)
+    return pts
+
+
+def failures(rows):
+    return [r for r in rows if "error" in r]
+
+
+def md_fixed(rows, relays, out):
+    out.append("## Media: fixed rate (50 packets/s per stream, both directions, 172-byte RTP)\n")
+    out.append("Median of the repetitions, (min–max) beside it. *ns/pkt* = the relay "
+               "process's CPU time (utime+stime) per delivered packet; *machine ns/pkt* = "
+               "all cores' busy time (softirq included) minus the generator's own CPU, per "
+               "delivered packet (includes anything else running on the machine). Latency "
+               "is one-way through the relay, generator send to kernel receive timestamp.\n")
+    out.append("| relay | calls | delivered pps | loss % | p50 µs | p99 µs | max µs | relay CPU % "
+               "| ns/pkt | × floor | × rtpengine | machine ns/pkt | gen CPU % | RSS B/call |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base = {r: fixed_points(rows, r) for r in relays}
+    calls = sorted({c for r in relays for c in base[r]})
+    for c in calls:
+        for r in relays:
+            pts = base[r].get(c)
+            if not pts:
+                out.append("| %s | %d | not measured | | | | | | | | | | | |" % (r, c))
+                continue
+
+            def s(key, pts=pts):
+                return stat([p.get(key) for p in pts])
+
+            def ratio(other, pts=pts, c=c):
+                o = base.get(other, {}).get(c)
+                if not o or other == r:
+                    return "–"
+                a = statistics.median([p["relay_ns_per_pkt"] for p in pts])
+                b = statistics.median([p["relay_ns_per_pkt"] for p in o])
+                return "%.2f" % (a / b) if b else "n/a"
+            out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r, c, fmt(s("delivered_pps")), fmt(s("loss_pct"), 3), fmt(s("lat_p50_us")),
+                fmt(s("lat_p99_us")), fmt(s("lat_max_us")), fmt(s("relay_cpu_pct"), 1),
+                fmt(s("relay_ns_per_pkt")), ratio("floor"), ratio("rtpengine"),
+                fmt(s("sys_ns_per_pkt")), fmt(s("gen_cpu_pct"), 1),
+                fmt(s("rss_per_call_bytes"))))
+    out.append("")
+
+
+def md_ramp(rows, relays, out):
+    out.append("## Most calls on one core (ramp)\n")
+    res = [r for r in rows if r.get("mode") == "ramp_result"]
+    if not res:
+        out.append("Not measured.\n")
+        return
+    lim = res[0]
+    out.append("Calls added 100 at a time from 300; a step passes with loss ≤ %.1f %% and "
+               "median latency ≤ %d µs (1 s warm-up, 2 s measured per step). Median of the "
+               "repetitions (min–max).\n" % (lim["max_loss_pct"], lim["max_p50_us"]))
+    out.append("| relay | most calls passing | × rtpengine | first failing step (loss %, p50 µs) |")
+    out.append("|---|---:|---:|---|")
+    best = {r: stat([x["max_calls"] for x in res if x["relay"] == r]) for r in relays}
+    for r in relays:
+        steps = [x for x in rows if x.get("relay") == r and x.get("mode") == "ramp"]
+        fails = []
+        for x in steps:
+            if x["loss_pct"] > lim["max_loss_pct"] or x["lat_p50_us"] > lim["max_p50_us"]:
+                fails.append("%d: %.2f %%, %.0f µs" % (x["calls"], x["loss_pct"],
+                                                      x["lat_p50_us"]))
+        ratio = "–"
+        if r != "rtpengine" and best.get("rtpengine") and best[r] and best["rtpengine"][0]:
+            ratio = "%.2f" % (best[r][0] / best["rtpengine"][0])
+        out.append("| %s | %s | %s | %s |" % (r, fmt(best[r]), ratio,
+                                              "; ".join(fails) or "none up to the maximum"))
+    out.append("")
+
+
+def md_flood(rows, relays, out):
+    pts = [r for r in rows if r.get("mode") == "flood"]
+    if not pts:
+        return
+    out.append("## Saturation (flood: 300 calls, every stream as fast as the generator can)\n")
+    out.append("Bounded by the generator's own core: compare relays, not absolute values.\n")
+    out.append("| relay | offered pps | delivered pps | relay CPU % | ns/pkt |")
+    out.append("|---|---:|---:|---:|---:|")
+    for r in relays:
+        p = [x for x in pts if x["relay"] == r]
+        out.append("| %s | %s | %s | %s | %s |" % (
+            r, fmt(stat([x["offered_pps"] for x in p])),
+            fmt(stat([x["delivered_pps"] for x in p])),
+            fmt(stat([x["relay_cpu_pct"] for x in p]), 1),
+            fmt(stat([x["relay_ns_per_pkt"] for x in p]))))
+    out.append("")
+
+
+def md_control(rows, relays, out):
+    pts = [r for r in rows if r.get("mode") == "control"]
+    out.append("## Control plane (one client, loopback, bencode over UDP)\n")
+    if not pts:
+        out.append("Not measured.\n")
+        return
+    out.append("Cycles = offer + answer + delete of a fresh call, one request in flight. RSS "
+               "per call = relay RSS growth / %d calls established (no media), first "
+               "repetition on a freshly started process.\n" % pts[0]["mem_calls"])
+    out.append("| relay | cycles/s | requests/s | cycle p50 µs | cycle p99 µs | relay CPU % "
+               "| RSS B/call (fresh) | RSS B/call (all reps) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in relays:
+        p = [x for x in pts if x["relay"] == r]
+        if not p:
+            out.append("| %s | not measured | | | | | | |" % r)
+            continue
+        first = [x for x in p if x.get("tag") == "control-r1"]
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r, fmt(stat([x["cycles_per_s"] for x in p])),
+            fmt(stat([x["requests_per_s"] for x in p])),
+            fmt(stat([x["cycle_p50_us"] for x in p])),
+            fmt(stat([x["cycle_p99_us"] for x in p])),
+            fmt(stat([x["relay_cpu_pct"] for x in p]), 1),
+            fmt(stat([x["rss_per_call_bytes"] for x in first])),
+            fmt(stat([x["rss_per_call_bytes"] for x in p]))))
+    out.append("")
+
+
+def write_dat(rows, relays, outdir, raw):
+    with open(os.path.join(outdir, "relays.txt"), "w") as f:
+        f.write(" ".join(r for r in relays if fixed_points(rows, r)) + "\n")
+    for r in relays:
+        pts = fixed_points(rows, r)
+        with open(os.path.join(outdir, "fixed-%s.dat" % r), "w") as f:
+            f.write("# calls delivered(med min max) loss%(med min max) ns/pkt(med min max) "
+                    "p50us p99us machine_ns/pkt\n")
+            for c in sorted(pts):
+                cols = [c]
+                for key in ("delivered_pps", "loss_pct", "relay_ns_per_pkt"):
+                    cols.extend(stat([p[key] for p in pts[c]]))
+                for key in ("lat_p50_us", "lat_p99_us", "sys_ns_per_pkt"):
+                    cols.append(stat([p[key] for p in pts[c]])[0])
+                f.write(" ".join("%g" % v for v in cols) + "\n")
+    cdf_calls = None
+    for r in relays:
+        stale = os.path.join(outdir, "cdf-%s.dat" % r)
+        if os.path.exists(stale):
+            os.remove(stale)
+        cands = sorted(int(n.split("-")[-1].split(".")[0]) for n in os.listdir(raw)
+                       if n.startswith("cdf-%s-" % r))
+        if cands:
+            want = 500 if 500 in cands else cands[len(cands) // 2]
+            cdf_calls = want
+            shutil.copy(os.path.join(raw, "cdf-%s-%d.txt" % (r, want)),
+                        os.path.join(outdir, "cdf-%s.dat" % r))
+    with open(os.path.join(outdir, "cdf_calls.txt"), "w") as f:
+        f.write("%s\n" % (cdf_calls or ""))
+    with open(os.path.join(outdir, "cdf_relays.txt"), "w") as f:
+        f.write(" ".join(r for r in relays
+                         if os.path.exists(os.path.join(outdir, "cdf-%s.dat" % r)) and
+                         os.path.getsize(os.path.join(outdir, "cdf-%s.dat" % r))) + "\n")
+    return cdf_calls
+
+
+def main():
+    raw, outdir = sys.argv[1], sys.argv[2]
+    rows, meta = load(raw)
+    relays = relays_in(meta, rows)
+    out = ["# rtprelay bench results\n"]
+    out.append("Measured %s on `%s`, %s cores, kernel %s; commit %s; rtpengine-daemon %s "
+               "(user space: `--table=-1 --num-threads=1 --delete-delay=0`). Relay pinned "
+               "to cpu %s, generator to cpu %s, %s scheduling, all inside a network "
+               "namespace of the bench's own (loopback only). Load average before/after: "
+               "%s / %s. Run time %s s%s.\n" % (
+                   meta.get("date"), meta.get("cpu"), meta.get("cores"), meta.get("kernel"),
+                   meta.get("commit"), meta.get("rtpengine"), meta.get("relay_cpu"),
+                   meta.get("gen_cpu"), "SCHED_FIFO" if meta.get("rt") == "1" else "normal",
+                   meta.get("load_start"), meta.get("load_end"), meta.get("elapsed_s"),
+                   ", quick mode (1 repetition)" if meta.get("quick") == "1" else
+                   ", 3 repetitions per point"))
+    out.append("Reproduce: `bench/run` (full, ~12 min) or `bench/run --quick`. Raw "
+               "loadgen output: `bench/results/raw/`.\n")
+    if meta.get("skipped"):
+        out.append("**Not measured:** %s.\n" % meta["skipped"])
+    md_fixed(rows, relays, out)
+    md_ramp(rows, relays, out)
+    md_flood(rows, relays, out)
+    md_control(rows, relays, out)
+    out.append("## Transcoding\n")
+    out.append("Not measured yet: the daemon does not transcode. Channels per core per codec "
+               "pair go here (bench/README.md, \"Transcoding points\").\n")
+    cdf_calls = write_dat(rows, relays, outdir, raw)
+    out.append("## Plots\n")
+    out.append("![delivered and loss](delivered.png)\n")
+    out.append("![CPU per packet](cpu.png)\n")
+    if cdf_calls:
+        out.append("![latency CDF at %d calls](latency_cdf.png)\n" % cdf_calls)
+    fails = failures(rows)
+    if fails:
+        out.append("## Failed runs (as measured)\n")
+        for f in fails:
+            out.append("- %s %s: %s" % (f.get("relay", "?"), f.get("tag", "?"), f["error"]))
+        out.append("")
+    with open(os.path.join(outdir, "RESULTS.md"), "w") as f:
+        f.write("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
