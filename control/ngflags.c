@@ -56,11 +56,15 @@ static bool norm_prefix(const char *s, size_t len, const char *prefix)
 	return true;
 }
 
-const char *ngf_quote(struct arena *a, const char *s, size_t len)
+const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s,
+		      size_t len)
 {
 	size_t n = len > 64 ? 64 : len;
-	char *q = arena_alloc(a, n + 4);
+	char *q;
 
+	if (req->n_warnings >= NG_MAX_WARNINGS - 1)
+		return "";
+	q = arena_alloc(a, n + 4);
 	if (!q)
 		return "?";
 	for (size_t i = 0; i < n; i++)
@@ -97,7 +101,7 @@ void ngf_warn(struct arena *a, struct ng_request *req, const char *fmt, ...)
 static void not_implemented(struct arena *a, struct ng_request *req, const char *what,
 			    const char *s, size_t len)
 {
-	ngf_warn(a, req, "%s '%s' is accepted but not implemented", what, ngf_quote(a, s, len));
+	ngf_warn(a, req, "%s '%s' is accepted but not implemented", what, ngf_quote(a, req, s, len));
 }
 
 /* Arena copy of a value that names something; NULL (with a warning) for
@@ -129,7 +133,7 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 	} else if (norm_eq(v, len, "optional")) {
 		not_implemented(a, req, "ICE", v, len);
 	} else {
-		ngf_warn(a, req, "unknown ICE value '%s' ignored", ngf_quote(a, v, len));
+		ngf_warn(a, req, "unknown ICE value '%s' ignored", ngf_quote(a, req, v, len));
 	}
 }
 
@@ -172,7 +176,7 @@ static void set_address_family(struct arena *a, struct ng_request *req, const ch
 	else if (norm_eq(v, len, "ip6"))
 		req->address_family = NG_AF_IP6;
 	else
-		ngf_warn(a, req, "unknown address family '%s' ignored", ngf_quote(a, v, len));
+		ngf_warn(a, req, "unknown address family '%s' ignored", ngf_quote(a, req, v, len));
 }
 
 void ngf_replace(struct arena *a, struct ng_request *req, const char *v, size_t len)
@@ -199,7 +203,7 @@ void ngf_replace(struct arena *a, struct ng_request *req, const char *v, size_t 
 	if (norm_eq(v, len, "force-increment-sdp-ver"))
 		not_implemented(a, req, "replace", v, len);
 	else
-		ngf_warn(a, req, "unknown replace value '%s' ignored", ngf_quote(a, v, len));
+		ngf_warn(a, req, "unknown replace value '%s' ignored", ngf_quote(a, req, v, len));
 }
 
 void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t len)
@@ -219,7 +223,7 @@ void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t
 			return;
 		}
 	}
-	ngf_warn(a, req, "unknown rtcp-mux value '%s' ignored", ngf_quote(a, v, len));
+	ngf_warn(a, req, "unknown rtcp-mux value '%s' ignored", ngf_quote(a, req, v, len));
 }
 
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len)
@@ -234,7 +238,7 @@ void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_
 		req->direction[1] = t;
 	else
 		ngf_warn(a, req, "more than two directions given, '%s' ignored",
-			 ngf_quote(a, v, len));
+			 ngf_quote(a, req, v, len));
 }
 
 bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v,
@@ -267,7 +271,7 @@ bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const ch
 		return true;
 	if (*n >= NG_MAX_CODEC_ITEMS) {
 		ngf_warn(a, req, "too many codecs for '%s', '%s' ignored", op,
-			 ngf_quote(a, v, len));
+			 ngf_quote(a, req, v, len));
 		return true;
 	}
 	list[(*n)++] = t;
@@ -320,7 +324,7 @@ static bool key_unimplemented(struct arena *a, struct ng_request *req, const cha
 		if (!strcmp(nkey, "record-call"))
 			req->flags |= NG_F_RECORD_CALL;
 		ngf_warn(a, req, "'%s=%s' is accepted but not implemented", nkey,
-			 ngf_quote(a, v, len));
+			 ngf_quote(a, req, v, len));
 		return true;
 	}
 	return false;
@@ -366,21 +370,21 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 		if (parse_num(v, len, 0, 86400 * 365, &x))
 			req->delete_delay = x;
 		else
-			ngf_warn(a, req, "invalid delete-delay '%s' ignored", ngf_quote(a, v, len));
+			ngf_warn(a, req, "invalid delete-delay '%s' ignored", ngf_quote(a, req, v, len));
 		return true;
 	}
 	if (!strcmp(nkey, "limit")) {
 		if (parse_num(v, len, 0, INT32_MAX, &x))
 			req->limit = x;
 		else
-			ngf_warn(a, req, "invalid limit '%s' ignored", ngf_quote(a, v, len));
+			ngf_warn(a, req, "invalid limit '%s' ignored", ngf_quote(a, req, v, len));
 		return true;
 	}
 	if (!strcmp(nkey, "ptime")) {
 		if (parse_num(v, len, 1, 1000, &x))
 			req->codec.ptime = (unsigned)x;
 		else
-			ngf_warn(a, req, "invalid ptime '%s' ignored", ngf_quote(a, v, len));
+			ngf_warn(a, req, "invalid ptime '%s' ignored", ngf_quote(a, req, v, len));
 		return true;
 	}
 	return false;
@@ -406,7 +410,7 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 	} else if (!strcmp(nkey, "transport-protocol")) {
 		if (!set_transport(a, req, val, vlen))
 			ngf_warn(a, req, "unknown transport protocol '%s' ignored",
-				 ngf_quote(a, val, vlen));
+				 ngf_quote(a, req, val, vlen));
 	} else if (!strcmp(nkey, "address-family")) {
 		set_address_family(a, req, val, vlen);
 	} else if (!strcmp(nkey, "direction")) {
@@ -542,7 +546,7 @@ static bool prefixed_flag(struct arena *a, struct ng_request *req, const char *s
 	if (norm_prefix(s, len, "transport-protocol-")) {
 		if (!set_transport(a, req, s + 19, len - 19))
 			ngf_warn(a, req, "unknown transport protocol '%s' ignored",
-				 ngf_quote(a, s + 19, len - 19));
+				 ngf_quote(a, req, s + 19, len - 19));
 		return true;
 	}
 	if (norm_prefix(s, len, "address-family-")) {
@@ -588,5 +592,5 @@ void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len
 	} else if (!eq && prefixed_flag(a, req, s, len)) {
 		return;
 	}
-	ngf_warn(a, req, "unknown flag '%s' ignored", ngf_quote(a, s, len));
+	ngf_warn(a, req, "unknown flag '%s' ignored", ngf_quote(a, req, s, len));
 }

@@ -23,8 +23,11 @@ void ngf_normalize(char *dst, const char *src, size_t len);
 void ngf_warn(struct arena *a, struct ng_request *req, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Printable, bounded rendering of outside bytes for warnings. */
-const char *ngf_quote(struct arena *a, const char *s, size_t len);
+/* Printable, bounded rendering of outside bytes for a warning about to be
+ * added to @req; allocates nothing once @req has no room for more warnings, so
+ * 60000 unknown flags cost no more memory than 16. */
+const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s,
+		      size_t len);
 
 /* One element of the "flags" list. */
 void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len);

@@ -81,7 +81,7 @@ static void codec_dict(struct arena *a, struct ng_request *req, const struct ng_
 	size_t len;
 
 	for (m = d->child; m; m = m->next) {
-		if (m->key_len > NGF_MAX_NAME) {
+		if (m->key_len > NGF_MAX_NAME || memchr(m->key, '\0', m->key_len)) {
 			ngf_warn(a, req, "unknown codec option ignored");
 			continue;
 		}
@@ -98,7 +98,7 @@ static void codec_dict(struct arena *a, struct ng_request *req, const struct ng_
 			c = scalar(a, m, &s, &len) && !ngf_codec(a, req, op, s, len) ? m : NULL;
 		}
 		if (c)
-			ngf_warn(a, req, "codec option '%s' ignored", ngf_quote(a, m->key, m->key_len));
+			ngf_warn(a, req, "codec option '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 	}
 }
 
@@ -152,7 +152,7 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		 !strcmp(nkey, "t.38") || !strcmp(nkey, "from-tags"))
 		ngf_warn(a, req, "key '%s' is accepted but not implemented", nkey);
 	else
-		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 }
 
 static void member(struct arena *a, struct ng_request *req, const struct ng_node *m)
@@ -162,7 +162,7 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 	size_t len;
 
 	if (m->key_len > NGF_MAX_NAME || memchr(m->key, '\0', m->key_len)) {
-		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 		return;
 	}
 	ngf_normalize(nkey, m->key, m->key_len);
@@ -174,12 +174,12 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 		if (!strcmp(nkey, "codec"))
 			codec_dict(a, req, m);
 		else
-			ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+			ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||
 		   !strcmp(nkey, "rtcp-mux")) {
 		list_member(a, req, nkey, m);	/* a lone string where a list belongs */
 	} else if (scalar(a, m, &s, &len) && !ngf_key_value(a, req, nkey, s, len)) {
-		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, m->key, m->key_len));
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -364,6 +365,30 @@ static void test_warning_cap_and_quoting(void **state)
 	assert_string_equal(req.warnings[0], "unknown flag 'bad?flag?' ignored");
 }
 
+/* Unknown flags past the warning cap cost no memory: 20000 of them. */
+static void test_many_unknown_flags(void **state)
+{
+	size_t cap = 20000 * 12 + 64, p = 0;
+	char *json = malloc(cap);
+	struct arena *a = arena_new(0);
+	struct ng_request req;
+	struct ng_node *d;
+	size_t before;
+	(void)state;
+
+	p += (size_t)sprintf(json, "{\"command\":\"ping\",\"flags\":[");
+	for (int i = 0; i < 20000; i++)
+		p += (size_t)sprintf(json + p, "%s\"zz%05d\"", i ? "," : "", i);
+	p += (size_t)sprintf(json + p, "]}");
+	assert_int_equal(ngjson_decode(a, (const uint8_t *)json, p, &d, NULL), 0);
+	before = arena_used(a);
+	assert_int_equal(ng_request_parse(a, d, &req, NULL), 0);
+	assert_int_equal(req.n_warnings, NG_MAX_WARNINGS);
+	assert_true(arena_used(a) - before < 16 * 1024);
+	arena_free(a);
+	free(json);
+}
+
 static void test_codec_limits(void **state)
 {
 	char flags[8192] = "";
@@ -422,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_kamailio_value_flags),
 		cmocka_unit_test(test_unimplemented_and_unknown),
 		cmocka_unit_test(test_warning_cap_and_quoting),
+		cmocka_unit_test(test_many_unknown_flags),
 		cmocka_unit_test(test_codec_limits),
 		cmocka_unit_test(test_kamailio_bencode_offer),
 	};
