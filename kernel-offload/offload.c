@@ -43,7 +43,6 @@ static struct offload_state {
 	struct relay_counters *percpu;	/* ncpus values, for map reads/writes */
 	unsigned nifs;
 	int ifindex[OFFLOAD_MAX_IFS];
-	bool created_qdisc[OFFLOAD_MAX_IFS];
 	bool nft;
 } st;
 
@@ -104,7 +103,7 @@ static int attach_all(const char *const *ifnames, size_t n)
 			log_err("offload: no interface %s", ifnames[i]);
 			return -ENODEV;
 		}
-		err = offload_tc_attach(prog_fd, ifindex, &st.created_qdisc[st.nifs]);
+		err = offload_tc_attach(prog_fd, ifindex);
 		if (err) {
 			log_err("offload: cannot attach to %s: %s", ifnames[i], strerror(-err));
 			return err;
@@ -150,7 +149,7 @@ void offload_exit(void)
 {
 	/* filters first: afterwards no packet runs the program */
 	for (unsigned i = 0; i < st.nifs; i++)
-		offload_tc_detach(st.ifindex[i], st.created_qdisc[i]);
+		offload_tc_detach(st.ifindex[i]);
 	st.nifs = 0;
 	if (st.nft)
 		nft_notrack_remove();

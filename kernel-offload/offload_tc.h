@@ -6,14 +6,12 @@
 #ifndef RTPRELAY_OFFLOAD_TC_H
 #define RTPRELAY_OFFLOAD_TC_H
 
-#include <stdbool.h>
-
 /* Attach @prog_fd to @ifindex's ingress with rtprelay's fixed handle and
- * priority (replacing a leftover of ours there). *@created_qdisc tells whether
- * this call created the clsact qdisc (then offload_tc_detach removes it). */
-int offload_tc_attach(int prog_fd, int ifindex, bool *created_qdisc);
-/* Remove our filter from @ifindex; with @destroy_qdisc also the clsact qdisc. */
-int offload_tc_detach(int ifindex, bool destroy_qdisc);
+ * priority (replacing a leftover of ours there), creating clsact if needed. */
+int offload_tc_attach(int prog_fd, int ifindex);
+/* Remove our filter from @ifindex, and the clsact qdisc if nothing else uses
+ * it any more. */
+int offload_tc_detach(int ifindex);
 /* Remove every filter with our handle/priority whose program is named
  * @prog_name, on every interface of this network namespace. Returns how many
  * it removed. */

@@ -194,6 +194,10 @@ def tc_filters(ns, dev):
     return sh("tc", "filter", "show", "dev", dev, "ingress", ns=ns).stdout
 
 
+def has_clsact(ns, dev):
+    return "clsact" in sh("tc", "qdisc", "show", "dev", dev, ns=ns).stdout
+
+
 def nft_table(ns):
     r = sh("nft", "list", "table", "inet", "rtprelay", check=False, ns=ns)
     return r.stdout if r.returncode == 0 else None
@@ -258,6 +262,25 @@ def test_veth_forwarding(topo, cli, fam):
         s.close()
 
 
+def test_other_tc_filters_are_left_alone(topo, cli):
+    """A filter someone else put on the same clsact keeps working after exit."""
+    relay = topo["relay"]
+    obj = os.path.join(BUILD, "kernel-offload", "relay.bpf.o")
+    sh("tc", "qdisc", "add", "dev", "vr1", "clsact", ns=relay)
+    try:
+        sh("tc", "filter", "add", "dev", "vr1", "egress", "prio", "7", "handle", "9", "bpf",
+           "da", "obj", obj, "sec", "tc", ns=relay)
+        cli.ok("init vr0,vr1 %d %d" % (PORT_MIN, PORT_MAX))
+        assert "handle 0x7274" in tc_filters(relay, "vr1")
+        cli.exit()
+        assert "bpf" not in tc_filters(relay, "vr1")
+        assert not has_clsact(relay, "vr0")
+        egress = sh("tc", "filter", "show", "dev", "vr1", "egress", ns=relay).stdout
+        assert "handle 0x9" in egress
+    finally:
+        sh("tc", "qdisc", "del", "dev", "vr1", "clsact", ns=relay, check=False)
+
+
 def test_nft_table_created_and_removed(topo, cli):
     relay = topo["relay"]
     sh("nft", "add", "table", "inet", "bystander", ns=relay)
@@ -300,8 +323,10 @@ def test_crashed_run_is_cleaned_at_next_start(topo):
     nxt = Cli(relay)
     try:
         nxt.ok("init vr1 %d %d" % (PORT_MIN, PORT_MAX + 2))
-        # vr0 is not ours this time: its stale filter is gone all the same
+        # vr0 is not ours this time: its stale filter is gone all the same,
+        # and so is the clsact qdisc the crashed run created there
         assert "bpf" not in tc_filters(relay, "vr0")
+        assert not has_clsact(relay, "vr0")
         assert tc_filters(relay, "vr1").count("handle 0x7274") == 1
         assert "%d-%d" % (PORT_MIN, PORT_MAX + 2) in nft_table(relay)
         sent = send_burst(caller, (a["relay_a"], 30000), 3)
@@ -310,6 +335,7 @@ def test_crashed_run_is_cleaned_at_next_start(topo):
         nxt.exit()
         assert nft_table(relay) is None
         assert "bpf" not in tc_filters(relay, "vr1")
+        assert not has_clsact(relay, "vr1")
     finally:
         nxt.kill()
         for s in (caller, callee, relay_a):
