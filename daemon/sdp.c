@@ -272,6 +272,8 @@ static int attr_rtpmap(struct parse *p, const struct sdp_str *val)
 	}
 	if (i < rest.len || nt < 2 || tok[0].len == 0)
 		return fail(p, -EINVAL, "bad a=rtpmap for payload type %u", pt);
+	if (tok[0].len > SDP_MAX_ENCODING)
+		return fail(p, -EINVAL, "a=rtpmap encoding name too long");
 	if (sdp_uint(tok[1].s, tok[1].len, 10000000, &clock) || clock == 0)
 		return fail(p, -EINVAL, "bad a=rtpmap clock rate for payload type %u", pt);
 	if (nt == 3 && (sdp_uint(tok[2].s, tok[2].len, 255, &ch) || ch == 0))

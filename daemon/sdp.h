@@ -118,7 +118,7 @@ struct sdp_media_rewrite {
 	bool no_rtcp_attr;		/* write no a=rtcp */
 	bool full_rtcp_attr;		/* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
 	bool remove_ice;		/* drop a=ice-ufrag/pwd/options/candidate/... */
-	const char *proto;		/* replace the m= protocol, NULL = keep */
+	const char *proto;		/* replace the m= protocol of RTP media, NULL = keep */
 	/* Replace the m= format list and its a=rtpmap/a=fmtp lines; NULL = keep.
 	 * Formats with an empty encoding get no rtpmap line (static types). */
 	const struct sdp_format *formats;
@@ -139,8 +139,10 @@ struct sdp_rewrite {
 	bool zero_address;		/* keep 0.0.0.0 c= as is (replace zero-address) */
 };
 
-/* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set, or
- * -ENOMEM. Line endings follow the input's (CRLF default for new lines). */
+/* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set
+ * (*out is NUL-terminated), -ENOMEM, -EINVAL (an address that is not an IP literal
+ * of its family, text with CR/LF, a bad format) or -E2BIG (too many formats).
+ * Line endings follow the input's (CRLF default for new lines). */
 int sdp_rewrite(struct arena *a, const struct sdp_session *s, const struct sdp_rewrite *rw,
 		char **out, size_t *out_len) __attribute__((warn_unused_result));
 

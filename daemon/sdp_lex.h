@@ -16,6 +16,8 @@
 
 /* One line is at most this long (a=candidate and a=fmtp lines are ~200 bytes). */
 #define SDP_MAX_LINE_LEN 4096
+/* An a=rtpmap encoding name ("telephone-event" is among the longest). */
+#define SDP_MAX_ENCODING 64
 
 enum sdp_attr_kind {
 	SDP_A_OTHER = 0,

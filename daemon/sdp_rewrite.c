@@ -188,7 +188,9 @@ static void write_origin(struct out *o, const struct sdp_rewrite *rw, const stru
 		return;
 	}
 	line_begin(o);
-	putf(o, "o=%.*s %.*s ", (int)t[0].len, t[0].s, (int)t[1].len, t[1].s);
+	puts_(o, "o=");
+	put(o, t[0].s, (size_t)(t[1].s + t[1].len - t[0].s));	/* user, sess-id as written */
+	puts_(o, " ");
 	if (rw->set_version)
 		putf(o, "%" PRIu64, rw->set_version);
 	else if (rw->bump_version && !sdp_uint(t[2].s, t[2].len, UINT64_MAX - 1, &v))
@@ -255,11 +257,14 @@ static void write_m_line(struct media_ctx *c, const struct sdp_str *l, uint16_t 
 	struct sdp_str t[SDP_MAX_FORMATS + 3];
 	size_t n = sdp_line_content_len(l);
 	size_t nt = sdp_tokens(l->s + 2, n - 2, t, SDP_MAX_FORMATS + 3);
-	const char *proto = replace && c->mr->proto ? c->mr->proto : NULL;
+	/* the transport of non-RTP media (udptl, DTLS/SCTP) is not ours to change */
+	const char *proto = replace && c->m->rtp && c->mr->proto ? c->mr->proto : NULL;
 
 	line_begin(o);
 	/* a port count ("5000/2") is dropped: the relay offers one port (pair) */
-	putf(o, "m=%.*s %u ", (int)t[0].len, t[0].s, port);
+	puts_(o, "m=");
+	put(o, t[0].s, t[0].len);
+	putf(o, " %u ", port);
 	if (proto)
 		puts_(o, proto);
 	else
@@ -267,10 +272,12 @@ static void write_m_line(struct media_ctx *c, const struct sdp_str *l, uint16_t 
 	if (replace && c->mr->formats) {
 		for (unsigned i = 0; i < c->mr->n_formats; i++) {
 			const struct sdp_format *f = &c->mr->formats[i];
-			if (f->pt == SDP_PT_NONE)
-				putf(o, " %.*s", (int)f->token.len, f->token.s);
-			else
+			if (f->pt == SDP_PT_NONE) {
+				put(o, " ", 1);
+				put(o, f->token.s, f->token.len);
+			} else {
 				putf(o, " %u", f->pt);
+			}
 		}
 	} else if (nt > 3) {
 		put(o, t[2].s + t[2].len, (size_t)(l->s + n - (t[2].s + t[2].len)));
@@ -514,15 +521,20 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 		if (mr->proto && (check_text(mr->proto, strlen(mr->proto), 64) ||
 				  strpbrk(mr->proto, " \t") || !*mr->proto))
 			return -EINVAL;
+		if (mr->ptime > 10000)
+			return -EINVAL;
 		if (mr->n_formats > SDP_MAX_FORMATS || (mr->formats == NULL && mr->n_formats))
 			return -E2BIG;
 		for (unsigned j = 0; mr->formats && j < mr->n_formats; j++) {
 			const struct sdp_format *f = &mr->formats[j];
-			if (check_text(f->encoding.s, f->encoding.len, 64) ||
+			if (check_text(f->encoding.s, f->encoding.len, SDP_MAX_ENCODING) ||
 			    check_text(f->fmtp.s, f->fmtp.len, SDP_MAX_LINE_LEN) ||
-			    (f->pt == SDP_PT_NONE && (check_text(f->token.s, f->token.len, 64) ||
+			    (f->pt == SDP_PT_NONE && (check_text(f->token.s, f->token.len, SDP_MAX_LINE_LEN) ||
 						      !f->token.len)) ||
-			    (f->pt != SDP_PT_NONE && f->pt > 127))
+			    (f->pt != SDP_PT_NONE && f->pt > 127) ||
+			    (f->pt == SDP_PT_NONE && s->media[i].rtp) ||
+			    (f->encoding.len && (f->clock_rate == 0 || f->clock_rate > 10000000 ||
+						 f->channels > 255)))
 				return -EINVAL;
 		}
 	}

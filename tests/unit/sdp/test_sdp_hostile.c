@@ -127,6 +127,9 @@ static void test_numbers(void **state)
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:300 X/8000\r\n", -EINVAL,
 		    "payload type");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtcp:70000\r\n", -EINVAL, "a=rtcp port");
+	expect_fail(HDR "m=audio 5000 RTP/AVP 96\r\na=rtpmap:96 "
+		    "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+		    "/8000\r\n", -EINVAL, "encoding name too long");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=ptime:0\r\n", -EINVAL, "a=ptime");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=ptime:20ms\r\n", -EINVAL, "a=ptime");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=ptime:20.x\r\n", -EINVAL, "a=ptime");

@@ -362,6 +362,7 @@ static void test_port_count_and_t38(void **state)
 	relay(&rw.media[0], "192.0.2.7", 30000);	/* disabled audio stays disabled */
 	relay(&rw.media[1], "192.0.2.7", 30002);
 	rw.media[1].no_rtcp_attr = true;
+	rw.media[1].proto = "RTP/AVP";	/* not applied to non-RTP media */
 	out = rewrite_ok(&s, &rw, &len);
 	assert_non_null(strstr(out, "c=IN IP4 192.0.2.7\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n"
 				    "m=image 30002 udptl t38\r\nc=IN IP4 192.0.2.7\r\n"
