@@ -219,7 +219,7 @@ int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_requ
 	}
 	cmd = ng_dict_get(dict, "command");
 	if (!cmd || cmd->type != NG_STR) {
-		*err = "No command in message";
+		*err = "Dictionary contains no key \"command\"";	/* rtpengine's words */
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
