@@ -185,8 +185,16 @@ def daemon_factory():
         return d
 
     yield make
+    bad = []
     for d in started:
-        d.cleanup()
+        was_running = d.alive()
+        rc = d.stop()
+        if was_running and rc != 0:
+            # a clean SIGTERM shutdown exits 0; sanitizer reports end up here too
+            bad.append("rtprelayd exit %s:\n%s" % (rc, d.log_text()[-4000:]))
+        d.tmp.cleanup()
+    if bad:
+        pytest.fail("\n".join(bad))
 
 
 @pytest.fixture

@@ -119,7 +119,8 @@ def test_media_flows_through_advertised_ports(daemon):
         assert a_rtp["last packet"] > 0
         assert q["totals"]["RTP"]["packets"] == 10
         assert ng.delete("media1", **{"delete-delay": 0})["result"] == "ok"
-        # after delete, nothing is relayed any more
+        # after delete (applied by the worker right after the reply), nothing is relayed
+        time.sleep(0.2)
         a.sendto(rtp(50), ("127.0.0.1", relay_for_a))
         b.settimeout(0.5)
         with pytest.raises(socket.timeout):
