@@ -123,38 +123,43 @@ static int read_int(struct dec *d, int64_t *out)
 	return 0;
 }
 
-/* Parse one scalar or open one container at pos into *out. */
+/* Parse one scalar, or open one container, at pos into *out. */
 static int read_value(struct dec *d, struct ng_node **out)
 {
 	uint8_t c = d->buf[d->pos];
 	struct ng_node *n;
-	int rc;
+	const char *s = NULL;
+	enum ng_type t;
+	int64_t num = 0;
+	size_t l = 0;
+	int rc = 0;
 
 	if (c == 'l' || c == 'd') {
 		if (d->sp >= NG_MAX_DEPTH)
 			return fail(d, -E2BIG, "bencode: nested too deeply");
-		n = new_counted(d, c == 'l' ? NG_LIST : NG_DICT);
+		t = c == 'l' ? NG_LIST : NG_DICT;
 		d->pos++;
 	} else if (c == 'i') {
-		n = new_counted(d, NG_INT);
-		if (n && (rc = read_int(d, &n->num)) < 0)
-			return rc;
+		t = NG_INT;
+		rc = read_int(d, &num);
 	} else if (c >= '0' && c <= '9') {
-		const char *s;
-		size_t l;
-
-		n = new_counted(d, NG_STR);
-		if (n && (rc = read_bytes(d, &s, &l)) < 0)
-			return rc;
-		if (n && !(n->str = arena_strndup(d->a, s, l)))
-			return fail(d, -ENOMEM, "bencode: out of memory");
-		if (n)
-			n->str_len = l;
+		t = NG_STR;
+		rc = read_bytes(d, &s, &l);
 	} else {
 		return fail(d, -EINVAL, "bencode: unexpected byte");
 	}
+	if (rc < 0)
+		return rc;
+	n = new_counted(d, t);
 	if (!n)
 		return d->rc;
+	n->num = num;
+	if (t == NG_STR) {
+		n->str = arena_strndup(d->a, s, l);
+		if (!n->str)
+			return fail(d, -ENOMEM, "bencode: out of memory");
+		n->str_len = l;
+	}
 	*out = n;
 	return 0;
 }

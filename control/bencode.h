@@ -18,7 +18,9 @@ int bencode_decode(struct arena *a, const uint8_t *buf, size_t len, struct ng_no
 		   const char **err) __attribute__((warn_unused_result));
 
 /* Encode @n; returns the number of bytes written to @buf (at most @cap), or
- * -ENOSPC if it does not fit. Dict keys are emitted in insertion order. */
+ * -ENOSPC if it does not fit (-EINVAL for a tree nested deeper than
+ * NG_MAX_DEPTH). Dict keys are emitted in insertion order. Whatever
+ * bencode_decode accepted re-encodes to exactly its input. */
 long bencode_encode(const struct ng_node *n, char *buf, size_t cap)
 	__attribute__((warn_unused_result));
 
