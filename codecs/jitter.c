@@ -184,7 +184,13 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 	s->pt = pt;
 	s->marker = marker;
 	s->len = (uint16_t)len;
-	memcpy(s->data, payload, len);
+	if (len)
+		memcpy(s->data, payload, len);
+	if (len == 0) {	/* a placeholder: timing of other payloads says nothing */
+		if ((int32_t)(ext - jb->highest_seq) > 0)
+			jb->highest_seq = ext;
+		return res;
+	}
 	if ((int32_t)(ext - jb->highest_seq) > 0) {
 		uint32_t dts = ts - jb->highest_ts;
 
@@ -258,6 +264,11 @@ enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool concea
 	}
 	correct_drift(jb);
 	s = slot_for(jb, jb->next_seq);
+	while (s && s->len == 0) {	/* placeholders take no playout time */
+		s->used = false;
+		jb->next_seq++;
+		s = slot_for(jb, jb->next_seq);
+	}
 	if (s) {
 		take(jb, s, out);
 		return JB_FRAME;
@@ -265,7 +276,7 @@ enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool concea
 	out->duration = jb->frame_ts;
 	if (depth(jb) > 0) {	/* a hole with packets behind it */
 		n = slot_for(jb, jb->next_seq + 1);
-		if (n) {
+		if (n && n->len) {
 			out->next = n->data;
 			out->next_len = n->len;
 			out->next_pt = n->pt;

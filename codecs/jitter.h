@@ -65,7 +65,10 @@ struct jitter_buffer;
 int jb_new(unsigned clock_rate, unsigned frame_ms, unsigned min_ms, unsigned max_ms,
 	   struct jitter_buffer **out) __attribute__((warn_unused_result));
 void jb_free(struct jitter_buffer *jb);
-/* Insert one packet (payload already separated from its RTP header). */
+/* Insert one packet (payload already separated from its RTP header).
+ * A packet with @len 0 only holds its sequence number: the stream sent
+ * something there that is not audio for this buffer (an RFC 4733 event, a
+ * comfort-noise packet), so its slot is skipped at playout, not concealed. */
 enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq, uint32_t ts,
 			  uint8_t pt, bool marker, const uint8_t *payload, size_t len,
 			  uint64_t now_ms);

@@ -167,12 +167,18 @@ int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 	if (rtp_parse(pkt, len, &h) < 0)
 		goto drop;
 	x->st.in_packets++;
-	if (x->cfg.in_dtmf_pt >= 0 && h.pt == x->cfg.in_dtmf_pt) {
-		queue_dtmf(x, &h);
-		return 0;
+	if (h.pt != x->cfg.in_pt || h.payload_len == 0) {
+		/* Events and other payloads (comfort noise) share the audio's
+		 * sequence space: hold their place so that it is not taken
+		 * for loss. */
+		jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, false, NULL, 0, now_ms);
+		if (x->cfg.in_dtmf_pt >= 0 && h.pt == x->cfg.in_dtmf_pt) {
+			queue_dtmf(x, &h);
+			return 0;
+		}
+		x->st.in_dropped++;
+		return -EINVAL;
 	}
-	if (h.pt != x->cfg.in_pt || h.payload_len == 0)
-		goto drop;
 	r = jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, h.marker, h.payload, h.payload_len,
 		   now_ms);
 	if (r == JB_PUT_DUP || r == JB_PUT_LATE)

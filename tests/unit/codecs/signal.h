@@ -38,19 +38,22 @@ static inline void sig_sweep(int16_t *out, unsigned n, unsigned rate, double amp
 	}
 }
 
-/* Voice-like: a harmonic series on a gliding pitch (100-180 Hz) with a
- * syllable-rate envelope; deterministic. Speech detectors take it as voice. */
+/* Voice-like and never periodic: a harmonic series on a gliding pitch
+ * (100-180 Hz, phase integrated so the glide is smooth) under a syllable
+ * envelope made of two incommensurate rates; deterministic. Speech detectors
+ * take it as voice, and no two 100 ms stretches look alike. */
 static inline void sig_voice(int16_t *out, unsigned n, unsigned rate, double amp,
 			     unsigned start)
 {
 	for (unsigned i = 0; i < n; i++) {
 		double t = (double)(start + i) / rate;
 		double f0 = 140 + 40 * sin(2 * M_PI * 0.7 * t);
-		double env = 0.55 + 0.45 * sin(2 * M_PI * 3.0 * t);
+		double ph = 2 * M_PI * 140 * t - 40 / 0.7 * cos(2 * M_PI * 0.7 * t);
+		double env = 0.6 + 0.25 * sin(2 * M_PI * 3.1 * t) + 0.15 * sin(2 * M_PI * 4.7 * t);
 		double v = 0;
 
 		for (int h = 1; h <= 12 && h * f0 < rate / 2.0; h++)
-			v += sin(2 * M_PI * h * 140 * t + h * 0.3 * sin(2 * M_PI * 0.7 * t)) / h;
+			v += sin(h * ph + h * h * 0.4) / h;
 		out[i] = (int16_t)(amp * env * v / 2.5);
 	}
 }
@@ -62,6 +65,26 @@ static inline struct quality quality_at(const int16_t *ref, const int16_t *got, 
 	struct quality q = { .lag = lag };
 
 	for (unsigned i = skip; i + lag < n; i++) {
+		double r = ref[i], g = got[i + lag];
+
+		sr += r * r;
+		sg += g * g;
+		sx += r * g;
+		se += (r - g) * (r - g);
+	}
+	q.corr = (sr > 0 && sg > 0) ? sx / sqrt(sr * sg) : 0;
+	q.snr_db = se > 0 ? 10 * log10(sr / se) : 99;
+	return q;
+}
+
+/* @ref[0..n) against @got[lag..lag+n): @got must hold n + lag samples. */
+static inline struct quality quality_window(const int16_t *ref, const int16_t *got, unsigned n,
+					    unsigned lag)
+{
+	double sr = 0, sg = 0, sx = 0, se = 0;
+	struct quality q = { .lag = lag };
+
+	for (unsigned i = 0; i < n; i++) {
 		double r = ref[i], g = got[i + lag];
 
 		sr += r * r;
