@@ -8,7 +8,7 @@ from .procs import Proc
 
 
 def relay_kind():
-    return os.environ.get("INTEROP_RELAY", "rtpengine")
+    return os.environ.get("INTEROP_RELAY", "rtprelay")
 
 
 def rtprelay_binary():
