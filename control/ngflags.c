@@ -104,16 +104,19 @@ static void not_implemented(struct arena *a, struct ng_request *req, const char 
 	ngf_warn(a, req, "%s '%s' is accepted but not implemented", what, ngf_quote(a, req, s, len));
 }
 
-/* Arena copy of a value that names something; NULL (with a warning) for
- * empty values and values with NUL bytes, which no name legitimately has. */
-static const char *text(struct arena *a, struct ng_request *req, const char *what,
-			const char *v, size_t len)
+/* Arena copy of a value that names something (call-id, tag, label, interface,
+ * address); NULL (with a warning) for empty values and for values with control
+ * bytes, which no SIP token has and which would otherwise reach logs verbatim. */
+const char *ngf_text(struct arena *a, struct ng_request *req, const char *what,
+		     const char *v, size_t len)
 {
 	if (len == 0)
 		return NULL;
-	if (memchr(v, '\0', len)) {
-		ngf_warn(a, req, "%s contains a NUL byte, ignored", what);
-		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			ngf_warn(a, req, "%s contains control characters, ignored", what);
+			return NULL;
+		}
 	}
 	return arena_strndup(a, v, len);
 }
@@ -228,7 +231,7 @@ void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t
 
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len)
 {
-	const char *t = text(a, req, "direction", v, len);
+	const char *t = ngf_text(a, req, "direction", v, len);
 
 	if (!t)
 		return;
@@ -266,7 +269,7 @@ bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const ch
 		return true;
 	} else
 		return false;
-	t = text(a, req, "codec name", v, len);
+	t = ngf_text(a, req, "codec name", v, len);
 	if (!t)
 		return true;
 	if (*n >= NG_MAX_CODEC_ITEMS) {
@@ -353,7 +356,7 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 static void set_received_from(struct arena *a, struct ng_request *req, const char *v,
 			      size_t len)
 {
-	const char *t = text(a, req, "received-from", v, len);
+	const char *t = ngf_text(a, req, "received-from", v, len);
 
 	if (!t)
 		return;
@@ -396,7 +399,7 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 	const char **slot = text_slot(req, nkey);
 
 	if (slot) {
-		const char *t = text(a, req, nkey, val, vlen);
+		const char *t = ngf_text(a, req, nkey, val, vlen);
 
 		if (t)
 			*slot = t;

@@ -29,6 +29,11 @@ void ngf_warn(struct arena *a, struct ng_request *req, const char *fmt, ...)
 const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s,
 		      size_t len);
 
+/* Arena copy of a naming value (call-id, tag, label, interface, address), or
+ * NULL with a warning if it is empty or holds control bytes. */
+const char *ngf_text(struct arena *a, struct ng_request *req, const char *what,
+		     const char *v, size_t len);
+
 /* One element of the "flags" list. */
 void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len);
 

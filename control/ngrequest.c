@@ -114,9 +114,8 @@ static void direction_list(struct arena *a, struct ng_request *req, const struct
 			ngf_warn(a, req, "more than two directions given, extra ignored");
 			return;
 		}
-		if (!scalar(a, c, &s, &len) || len == 0 || memchr(s, '\0', len))
-			continue;
-		req->direction[i] = arena_strndup(a, s, len);
+		if (scalar(a, c, &s, &len))
+			req->direction[i] = ngf_text(a, req, "direction", s, len);
 	}
 }
 
@@ -124,13 +123,13 @@ static void received_from(struct arena *a, struct ng_request *req, const struct 
 {
 	const struct ng_node *f = l->child, *ad = f ? f->next : NULL;
 
-	if (l->count != 2 || f->type != NG_STR || ad->type != NG_STR || !ad->str_len ||
-	    memchr(ad->str, '\0', ad->str_len) || !(ng_str_eq(f, "IP4") || ng_str_eq(f, "IP6"))) {
+	if (l->count != 2 || f->type != NG_STR || ad->type != NG_STR ||
+	    !(ng_str_eq(f, "IP4") || ng_str_eq(f, "IP6"))) {
 		ngf_warn(a, req, "'received-from' must be [\"IP4\"|\"IP6\", address], ignored");
 		return;
 	}
-	req->received_from_family = f->str;
-	req->received_from_addr = ad->str;
+	req->received_from_addr = ngf_text(a, req, "received-from", ad->str, ad->str_len);
+	req->received_from_family = req->received_from_addr ? f->str : NULL;
 }
 
 static void list_member(struct arena *a, struct ng_request *req, const char *nkey,

@@ -140,6 +140,12 @@ static void test_required_keys(void **state)
 	assert_int_equal(parse_json("{\"command\":\"delete\",\"call-id\":\"a\\u0000b\"}", &req,
 				    &err), -EINVAL);
 	assert_string_equal(err, "No call-id in message");
+	/* so is a newline (it would forge log lines); the warning says why */
+	assert_int_equal(parse_json("{\"command\":\"query\",\"call-id\":\"a\\nb\","
+				    "\"label\":\"ok label\"}", &req, &err), -EINVAL);
+	assert_string_equal(err, "No call-id in message");
+	assert_true(has_warning(&req, "call-id contains control characters"));
+	assert_string_equal(req.label, "ok label");
 }
 
 static void test_dictionary_keys(void **state)
