@@ -28,7 +28,9 @@ struct ng_msg {
 };
 
 /* Split and decode. On failure returns a negative errno and sets *err; if the
- * cookie could be read, msg->cookie is set so an error reply can still be sent. */
+ * cookie could be read, msg->cookie and msg->enc are set so an error reply can
+ * still be sent in the request's encoding. The whole message may be up to
+ * NG_MAX_COOKIE + 1 + NG_MAX_MESSAGE bytes. */
 int ng_msg_decode(struct arena *a, const uint8_t *buf, size_t len, struct ng_msg *msg,
 		  const char **err) __attribute__((warn_unused_result));
 /* Write "<cookie> <encoded dict>" into buf; returns bytes or -ENOSPC. */
