@@ -230,6 +230,8 @@ static int line_m(struct parse *p, const char *v, size_t n)
 		if (rc)
 			return rc;
 	}
+	m->has_ice = s->has_ice;	/* session-level ICE / DTLS cover this media too */
+	m->has_crypto = s->has_crypto;
 	s->n_media++;
 	p->m = m;
 	return 0;

@@ -68,8 +68,10 @@ struct sdp_media {
 	struct sdp_conn rtcp_conn;	/* address in a=rtcp, if given */
 	bool rtcp_mux;			/* a=rtcp-mux */
 	enum sdp_dir dir;
-	bool has_ice;			/* any a=ice-* / a=candidate */
-	bool has_crypto;		/* a=crypto / a=fingerprint */
+	/* any a=ice-* / a=candidate (a=crypto / a=fingerprint) in this media
+	 * section, or at session level: those apply to every media */
+	bool has_ice;
+	bool has_crypto;
 	unsigned ptime;			/* a=ptime, 0 if absent */
 	unsigned first_line, n_lines;	/* lines of this media section in sdp_session.lines */
 	/* additions (sdp): */

@@ -145,6 +145,7 @@ static void test_webrtc_ice_dtls(void **state)
 	parse_ok(sdp_webrtc, &s);
 	assert_false(s.conn.present);
 	assert_false(s.has_ice);
+	assert_false(s.has_crypto);
 	assert_int_equal(s.n_media, 2);
 	const struct sdp_media *m = &s.media[0];
 	assert_str(m->proto, "UDP/TLS/RTP/SAVPF");

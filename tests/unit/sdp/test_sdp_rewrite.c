@@ -382,6 +382,9 @@ static void test_session_ice_lines(void **state)
 	memset(&rw, 0, sizeof(rw));
 	parse_ok(in, strlen(in), &s);
 	assert_true(s.has_ice);
+	/* session-level ICE applies to both media */
+	assert_true(s.media[0].has_ice && s.media[1].has_ice);
+	assert_false(s.media[0].has_crypto);
 	relay(&rw.media[0], "192.0.2.7", 30000);
 	rw.media[0].remove_ice = true;
 	relay(&rw.media[1], "192.0.2.7", 30002);
