@@ -12,13 +12,14 @@ from interop_lib.topology import (CALLEE_TONE, CALLER_TONE, NAT_PORTS, NAT_PUBLI
                                   PORT_MAX, PORT_MIN)
 
 MEDIA_SECONDS = 3
+EVENT_TIMEOUT = 15   # SIP round trips; generous for a loaded machine
 
 
 def dial(world):
     reply = world.alice.command("dial", "sip:bob@%s" % world.core_addr)
     assert reply.get("ok"), "dial failed: %r" % reply
-    world.alice.wait_event("CALL_ESTABLISHED", timeout=10)
-    world.bob.wait_event("CALL_ESTABLISHED", timeout=10)
+    world.alice.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
+    world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     return checks.only_call(world.ng)
 
 
@@ -32,8 +33,8 @@ def assert_media_both_ways(world, call_id, minimum=20):
 def hang_up(world, call_id):
     reply = world.alice.command("hangup")
     assert reply.get("ok"), "hangup failed: %r" % reply
-    world.alice.wait_event("CALL_CLOSED", timeout=10)
-    world.bob.wait_event("CALL_CLOSED", timeout=10)
+    world.alice.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
+    world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     checks.assert_call_gone(world.ng, call_id)
 
 
@@ -50,7 +51,7 @@ def assert_relayed_sdp(world, streams):
     assert to_bob["port"] != to_alice["port"]
 
 
-def wait_dialog(world, call_id, item, count, timeout=10.0):
+def wait_dialog(world, call_id, item, count, timeout=EVENT_TIMEOUT):
     """Wait until Kamailio has seen `item` (e.g. '200 INVITE') `count` times."""
     deadline = time.monotonic() + timeout
     while True:
@@ -157,12 +158,12 @@ def test_cancelled_call_leaves_no_state(make_world):
     world = make_world(callee_answer="manual")
     reply = world.alice.command("dial", "sip:bob@%s" % world.core_addr)
     assert reply.get("ok"), reply
-    world.bob.wait_event("CALL_INCOMING", timeout=10)
-    world.alice.wait_event("CALL_RINGING", timeout=10)
+    world.bob.wait_event("CALL_INCOMING", timeout=EVENT_TIMEOUT)
+    world.alice.wait_event("CALL_RINGING", timeout=EVENT_TIMEOUT)
     call_id = checks.only_call(world.ng)   # the offer created state in the relay
     assert world.alice.command("hangup").get("ok")
-    world.alice.wait_event("CALL_CLOSED", timeout=10)
-    world.bob.wait_event("CALL_CLOSED", timeout=10)
+    world.alice.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
+    world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     seen = wait_dialog(world, call_id, "487 INVITE", 1)
     checks.assert_in_order(seen, ["INVITE", "CANCEL", "487 INVITE", "ACK"]
                            if "ACK" in seen else ["INVITE", "CANCEL", "487 INVITE"])

@@ -48,8 +48,8 @@ def start_kamailio(logdir, ns, sip_addr, sip_port, ng_port,
     os.makedirs(rundir, exist_ok=True)
     with open(cfg, "w") as f:
         f.write(render_config(sip_addr, sip_port, ng_port, offer_flags, answer_flags))
-    cmd = ["kamailio", "-DD", "-E", "-f", cfg, "-Y", rundir, "-w", rundir, "-m", "64",
-           "-M", "8"]
+    cmd = ["kamailio", "-DD", "-E", "-f", cfg, "-Y", rundir, "-w", rundir, "-m", "32",
+           "-M", "4"]
     return Proc("kamailio", cmd, logdir, ns=ns)
 
 

@@ -128,9 +128,10 @@ class Phone:
             raise TimeoutError("%s: no reply to ctrl command %r" % (self.name, command))
         return self.responses.pop(token)
 
-    def wait_event(self, kind, timeout=10.0):
+    def wait_event(self, kind, timeout=10.0, fail_on=()):
         """Wait for an event of type `kind` (e.g. CALL_ESTABLISHED); events of other
-        types that arrive meanwhile are kept in `seen` but skipped."""
+        types that arrive meanwhile are kept in `seen` but skipped, except those in
+        `fail_on` (e.g. CALL_CLOSED while waiting for the answer), which fail at once."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -144,6 +145,9 @@ class Phone:
                 continue
             if ev.get("type") == kind:
                 return ev
+            if ev.get("type") in fail_on:
+                raise AssertionError("%s: %s (%s) while waiting for %s"
+                                     % (self.name, ev.get("type"), ev.get("param"), kind))
 
     def wait_registered(self, timeout=10.0):
         """baresip prints '<user>@<domain>: {...} 200 OK' once its REGISTER succeeds
@@ -168,7 +172,8 @@ class Phone:
                 self._sock.close()
             except OSError:
                 pass
-        self.proc.stop()
+        # baresip unregisters on SIGTERM; one second is enough, the registrar dies too
+        self.proc.stop(grace=1.0)
 
 
 _TRACE = re.compile(r"^(UDP|TCP) (\S+) -> (\S+)\n(.*?)\n?\x1b\[;m", re.M | re.S)

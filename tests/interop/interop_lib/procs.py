@@ -16,11 +16,16 @@ CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def run(cmd, ns=None, check=True, timeout=10):
+# generous: on a loaded machine (parallel builds, other namespace tests) every `ip`
+# command and every process start-up can take seconds
+STARTUP_TIMEOUT = 30.0
+
+
+def run(cmd, ns=None, check=True, timeout=30, stdin=None):
     """Run a short command (optionally inside namespace `ns`) and return its output."""
     if ns is not None:
         cmd = ["ip", "netns", "exec", ns] + list(cmd)
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=stdin)
     if check and res.returncode != 0:
         raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), res.returncode,
                                                   res.stderr.strip()))
@@ -106,10 +111,14 @@ class Netns:
     def __init__(self, name):
         self.name = name
         run(["ip", "netns", "add", name])
-        run(["ip", "link", "set", "lo", "up"], ns=name)
+        run(["ip", "-n", name, "link", "set", "lo", "up"])
 
     def exec(self, *cmd, check=True):
         return run(cmd, ns=self.name, check=check)
+
+    def ip_batch(self, lines):
+        """Several `ip` commands in this namespace with one process (`ip -batch`)."""
+        return run(["ip", "-n", self.name, "-batch", "-"], stdin="\n".join(lines) + "\n")
 
     def call(self, fn):
         """Run fn() inside this namespace and return its result. setns changes only

@@ -9,14 +9,15 @@ import wave
 
 
 def write_tone(path, freq, seconds, rate=8000, amplitude=8000):
-    frames = bytearray()
-    for i in range(int(seconds * rate)):
-        frames += struct.pack("<h", int(amplitude * math.sin(2 * math.pi * freq * i / rate)))
+    """A 16-bit mono sine WAV; `freq` in whole Hz, `seconds` whole seconds."""
+    # one second holds a whole number of cycles, so it can simply be repeated
+    second = struct.pack("<%dh" % rate, *(int(amplitude * math.sin(2 * math.pi * freq * i / rate))
+                                          for i in range(rate)))
     with wave.open(path, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(bytes(frames))
+        w.writeframes(second * int(seconds))
 
 
 def read_wav(path):

@@ -19,7 +19,7 @@ import os
 from . import kamailio as kam
 from .ng import NgClient
 from .phone import Phone
-from .procs import Netns, listening_udp_ports, wait_for
+from .procs import STARTUP_TIMEOUT, Netns, listening_udp_ports, wait_for
 from .sniff import RelaySniffer
 from .relay import relay_binary, start_relay
 from .tone import write_tone
@@ -73,7 +73,7 @@ class World:
         self.procs.append(self.relay)
         self.ng = NgClient(("127.0.0.1", NG_PORT), sock_factory=self.core.socket)
         try:
-            self.ng.wait_ready(timeout=10, alive=self.relay.alive)
+            self.ng.wait_ready(timeout=STARTUP_TIMEOUT, alive=self.relay.alive)
         except TimeoutError as exc:
             raise RuntimeError("%s; relay exit status %r; command %s\nrelay log:\n%s"
                                % (exc, self.relay.popen.poll(), " ".join(self.relay.cmd),
@@ -84,7 +84,7 @@ class World:
                                            self.answer_flags)
         self.procs.append(self.kamailio)
         wait_for(lambda: SIP_PORT in listening_udp_ports(self.kamailio.pid)
-                 or not self.kamailio.alive(), 10, "Kamailio SIP port")
+                 or not self.kamailio.alive(), STARTUP_TIMEOUT, "Kamailio SIP port")
         assert self.kamailio.alive(), "Kamailio died:\n" + self.kamailio.output()[-3000:]
         self._start_phones()
 
@@ -96,17 +96,20 @@ class World:
     def _build_nat(self):
         self.natns = self._netns("nat")
         self.lan = self._netns("lan")
-        core, nat, lan = self.core.name, self.natns.name, self.lan.name
-        self.core.exec("ip", "link", "add", "c0", "type", "veth", "peer", "name", "n0",
-                       "netns", nat)
-        self.natns.exec("ip", "link", "add", "n1", "type", "veth", "peer", "name", "l1",
-                        "netns", lan)
-        self.core.exec("ip", "addr", "add", "10.99.1.1/24", "dev", "c0")
-        self.core.exec("ip", "link", "set", "c0", "up")
-        self.natns.exec("ip", "addr", "add", NAT_PUBLIC + "/24", "dev", "n0")
-        self.natns.exec("ip", "addr", "add", "192.168.99.1/24", "dev", "n1")
-        self.natns.exec("ip", "link", "set", "n0", "up")
-        self.natns.exec("ip", "link", "set", "n1", "up")
+        self.core.ip_batch([
+            "link add c0 type veth peer name n0 netns %s" % self.natns.name,
+            "addr add 10.99.1.1/24 dev c0",
+            "link set c0 up"])
+        self.natns.ip_batch([
+            "link add n1 type veth peer name l1 netns %s" % self.lan.name,
+            "addr add %s/24 dev n0" % NAT_PUBLIC,
+            "addr add 192.168.99.1/24 dev n1",
+            "link set n0 up",
+            "link set n1 up"])
+        self.lan.ip_batch([
+            "addr add 192.168.99.2/24 dev l1",
+            "link set l1 up",
+            "route add default via 192.168.99.1"])
         self.natns.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
         rules = ("table ip nat {\n chain post {\n  type nat hook postrouting priority 100;"
                  " policy accept;\n  oifname \"n0\" meta l4proto udp masquerade to :%d-%d\n"
@@ -115,10 +118,6 @@ class World:
         with open(path, "w") as f:
             f.write(rules)
         self.natns.exec("nft", "-f", path)
-        self.lan.exec("ip", "addr", "add", "192.168.99.2/24", "dev", "l1")
-        self.lan.exec("ip", "link", "set", "l1", "up")
-        self.lan.exec("ip", "route", "add", "default", "via", "192.168.99.1")
-        del core
 
     def _start_phones(self):
         caller_wav = os.path.join(self.logdir, "caller-%d.wav" % CALLER_TONE)
@@ -141,9 +140,9 @@ class World:
                              codecs=self.callee_codecs, ctrl_ns=self.core)
         self.phones.append(self.bob)
         for phone in self.phones:
-            phone.connect()
+            phone.connect(timeout=STARTUP_TIMEOUT)
         for phone in self.phones:
-            phone.wait_registered(timeout=10)
+            phone.wait_registered(timeout=STARTUP_TIMEOUT)
 
     # --- tear-down ----------------------------------------------------------------
     def close(self):
