@@ -1,7 +1,7 @@
 /*
  * g711.c: ITU-T G.711 µ-law (PCMU, static PT 0) and A-law (PCMA, static PT 8),
  * written by hand: 8 kHz, one byte per sample, any ptime that is a multiple of
- * 10 ms. Packet loss concealment is spandsp's pitch-repeating PLC (G.711 has
+ * 10 ms. Packet loss concealment is conceal.c's pitch repetition (G.711 has
  * none of its own), fed every decoded frame so it has history to repeat.
  *
  * Both laws are the segmented (companded) 8-bit encodings of G.711 §2/§3:
@@ -14,10 +14,8 @@
 
 #include <stdint.h>
 
-#include <spandsp/telephony.h>
-#include <spandsp/plc.h>
-
 #include "codecs/codec.h"
+#include "codecs/conceal.h"
 #include "codecs/g711.h"
 
 #define ULAW_BIAS 0x84
@@ -84,7 +82,7 @@ int16_t g711_alaw_decode(uint8_t a)
 }
 
 struct g711_priv {
-	plc_state_t *plc;
+	struct conceal plc;
 	bool alaw;
 };
 
@@ -94,15 +92,8 @@ static int g711_init(struct codec *c, const struct codec_params *p)
 
 	(void)p;
 	g->alaw = c->desc == &codec_pcma;
-	g->plc = plc_init(NULL);
-	return g->plc ? 0 : -ENOMEM;
-}
-
-static void g711_fini(struct codec *c)
-{
-	struct g711_priv *g = c->priv;
-
-	plc_free(g->plc);
+	conceal_init(&g->plc, 8000);
+	return 0;
 }
 
 static int g711_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out,
@@ -134,7 +125,7 @@ static int g711_dec_frame(struct codec *c, const uint8_t *in, size_t len, int16_
 	else
 		for (size_t i = 0; i < len; i++)
 			pcm[i] = g711_ulaw_decode(in[i]);
-	plc_rx(g->plc, pcm, (int)len);
+	conceal_good(&g->plc, pcm, (unsigned)len);
 	return (int)len;
 }
 
@@ -142,7 +133,8 @@ static int g711_plc(struct codec *c, int16_t *pcm, unsigned n)
 {
 	struct g711_priv *g = c->priv;
 
-	return plc_fillin(g->plc, pcm, (int)n);
+	conceal_fill(&g->plc, pcm, n);
+	return (int)n;
 }
 
 const struct codec_desc codec_pcmu = {
@@ -158,7 +150,6 @@ const struct codec_desc codec_pcmu = {
 	.encode = g711_enc_frame,
 	.decode = g711_dec_frame,
 	.plc = g711_plc,
-	.fini = g711_fini,
 };
 
 const struct codec_desc codec_pcma = {
@@ -174,5 +165,4 @@ const struct codec_desc codec_pcma = {
 	.encode = g711_enc_frame,
 	.decode = g711_dec_frame,
 	.plc = g711_plc,
-	.fini = g711_fini,
 };

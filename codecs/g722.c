@@ -4,7 +4,7 @@
  * RFC 3551 §4.5.2: the RTP clock of G.722 is 8000 although it samples at
  * 16000 Hz (an error in RFC 1890 kept for compatibility), so one 20 ms frame
  * is 320 PCM samples, 160 payload bytes and 160 RTP timestamp units. Loss is
- * concealed with spandsp's pitch-repeating PLC running on the 16 kHz signal.
+ * concealed by conceal.c's pitch repetition on the 16 kHz signal.
  */
 #include <errno.h>
 
@@ -12,14 +12,14 @@
 
 #include <spandsp/telephony.h>
 #include <spandsp/g722.h>
-#include <spandsp/plc.h>
 
 #include "codecs/codec.h"
+#include "codecs/conceal.h"
 
 struct g722_priv {
 	g722_encode_state_t *enc;
 	g722_decode_state_t *dec;
-	plc_state_t *plc;
+	struct conceal plc;
 };
 
 static void g722_fini(struct codec *c)
@@ -30,8 +30,6 @@ static void g722_fini(struct codec *c)
 		g722_encode_free(g->enc);
 	if (g->dec)
 		g722_decode_free(g->dec);
-	if (g->plc)
-		plc_free(g->plc);
 }
 
 static int g722_init(struct codec *c, const struct codec_params *p)
@@ -41,8 +39,8 @@ static int g722_init(struct codec *c, const struct codec_params *p)
 	(void)p;
 	g->enc = g722_encode_init(NULL, 64000, 0);
 	g->dec = g722_decode_init(NULL, 64000, 0);
-	g->plc = plc_init(NULL);
-	if (!g->enc || !g->dec || !g->plc) {
+	conceal_init(&g->plc, 16000);
+	if (!g->enc || !g->dec) {
 		g722_fini(c);
 		return -ENOMEM;
 	}
@@ -69,7 +67,7 @@ static int g722_dec_frame(struct codec *c, const uint8_t *in, size_t len, int16_
 		return -ENOBUFS;
 	n = g722_decode(g->dec, pcm, in, (int)len);
 	if (n > 0)
-		plc_rx(g->plc, pcm, n);
+		conceal_good(&g->plc, pcm, (unsigned)n);
 	return n;
 }
 
@@ -77,7 +75,8 @@ static int g722_plc(struct codec *c, int16_t *pcm, unsigned n)
 {
 	struct g722_priv *g = c->priv;
 
-	return plc_fillin(g->plc, pcm, (int)n);
+	conceal_fill(&g->plc, pcm, n);
+	return (int)n;
 }
 
 const struct codec_desc codec_g722 = {

@@ -65,9 +65,9 @@ static void run_plc(const struct plc_case *k)
 	codec_free(c);
 }
 
-static void test_plc_pcmu(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_pcmu, 0, 0.5, 0.5 }); }
-static void test_plc_pcma(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_pcma, 0, 0.5, 0.5 }); }
-static void test_plc_g722(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_g722, 0, 0.5, 0.5 }); }
+static void test_plc_pcmu(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_pcmu, 0, 0.8, 0.95 }); }
+static void test_plc_pcma(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_pcma, 0, 0.8, 0.95 }); }
+static void test_plc_g722(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_g722, 0, 0.8, 0.95 }); }
 static void test_plc_g729(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_g729, 0, 0.3, 0.5 }); }
 static void test_plc_opus(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_opus, 0, 0.3, 0.5 }); }
 static void test_plc_opus_8k(void **s) { (void)s; run_plc(&(struct plc_case){ &codec_opus, 8000, 0.3, 0.5 }); }
