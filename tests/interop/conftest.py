@@ -49,8 +49,11 @@ def make_world(request, tmp_path):
         for world in worlds:
             if rep is None or rep.failed:
                 print("logs in %s\n%s" % (tmp_path, world.logs()))
+                print("Kamailio <-> relay ng exchange:")
+                for line in world.proxy_ng_exchange():
+                    print("  " + line)
                 if world.ng is not None:
-                    print("ng exchange (last 20):")
-                    for req, reply in world.ng.log[-20:]:
+                    print("test's own ng commands (last 10):")
+                    for req, reply in world.ng.log[-10:]:
                         print("  >", req, "\n  <", reply)
             world.close()

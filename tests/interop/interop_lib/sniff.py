@@ -107,3 +107,60 @@ class RelaySniffer:
                 total += goertzel_power(samples[start:start + block], 8000, f)
             fractions[f] = total / scale
         return fractions, len(samples) / 8000.0
+
+
+class NgSniffer:
+    """Records the proxy <-> relay ng datagrams (UDP to/from `port` on loopback), so
+    that a failing test can show exactly what Kamailio asked and the relay answered."""
+
+    def __init__(self, netns, port):
+        self.port = port
+        self.messages = []   # (monotonic time, 'proxy>relay' | 'relay>proxy', raw bytes)
+        self._netns = netns
+        self._stop = threading.Event()
+        self.sock = None
+        self._thread = None
+
+    def start(self):
+        self.sock = self._netns.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
+                                       socket.htons(ETH_P_IP))
+        self.sock.bind(("lo", ETH_P_IP))
+        self.sock.settimeout(0.2)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if addr[2] == PACKET_OUTGOING or len(data) < 28 or data[9] != 17:
+                continue
+            ihl = (data[0] & 0x0F) * 4
+            sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
+            if self.port not in (sport, dport):
+                continue
+            way = "proxy>relay" if dport == self.port else "relay>proxy"
+            self.messages.append((time.monotonic(), way, data[ihl + 8:]))
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+        if self.sock is not None:
+            self.sock.close()
+
+    def exchange(self, decode):
+        """Readable lines: direction, cookie, decoded dictionary (or raw bytes)."""
+        out = []
+        for _, way, raw in self.messages:
+            cookie, _, body = raw.partition(b" ")
+            try:
+                shown = decode(body)
+            except ValueError:
+                shown = body[:2000]
+            out.append("%s %s %r" % (way, cookie.decode(errors="replace"), shown))
+        return out

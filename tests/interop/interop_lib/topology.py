@@ -17,10 +17,10 @@ the SDP address bob advertises is unreachable and only latching can deliver medi
 import os
 
 from . import kamailio as kam
-from .ng import NgClient
+from .ng import NgClient, bdecode, text
 from .phone import Phone
 from .procs import STARTUP_TIMEOUT, Netns, listening_udp_ports, wait_for
-from .sniff import RelaySniffer
+from .sniff import NgSniffer, RelaySniffer
 from .relay import relay_binary, start_relay
 from .tone import write_tone
 
@@ -52,6 +52,7 @@ class World:
         self.answer_flags = answer_flags
         self.sniff = sniff
         self.sniffer = None
+        self.ng_capture = None
         self.namespaces = []
         self.procs = []
         self.phones = []
@@ -64,6 +65,9 @@ class World:
         self.core = self._netns("core")
         if self.nat:
             self._build_nat()
+        # what Kamailio and the relay said to each other, for failure reports
+        self.ng_capture = NgSniffer(self.core, NG_PORT)
+        self.ng_capture.start()
         if self.sniff:
             self.sniffer = RelaySniffer(self.core, "c0" if self.nat else "lo",
                                         PORT_MIN, PORT_MAX)
@@ -150,12 +154,22 @@ class World:
             phone.stop()
         if self.sniffer is not None:
             self.sniffer.stop()
+        if self.ng_capture is not None:
+            self.ng_capture.stop()
         for proc in reversed(self.procs):
             proc.stop()
         if self.ng is not None:
             self.ng.close()
         for ns in reversed(self.namespaces):
             ns.delete()
+
+    def proxy_ng_exchange(self):
+        """The ng commands Kamailio sent and the relay's replies (ping/list/query
+        from the test itself are left out)."""
+        if self.ng_capture is None:
+            return []
+        return [line for line in self.ng_capture.exchange(lambda b: text(bdecode(b)))
+                if "'command': 'list'" not in line and "'command': 'query'" not in line]
 
     def logs(self, tail=4000):
         """Tails of every log, for assertion messages."""
