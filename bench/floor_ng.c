@@ -182,7 +182,7 @@ static size_t do_delete(struct fl_ctx *c, const char *d, size_t dl, char *out, s
 	*pp = call->next;
 	call_free(call);
 	c->ncalls--;
-	return reply_error(out, cap, "") ? (size_t)snprintf(out, cap, "d6:result2:oke") : 0;
+	return (size_t)snprintf(out, cap, "d6:result2:oke");
 }
 
 size_t fl_ng_handle(struct fl_ctx *c, const char *msg, size_t len, char *out, size_t cap)

@@ -6,6 +6,8 @@
  *   ramp    add --step calls at a time from --start until loss or median latency crosses
  *           its limit (or --max); reports the most calls that passed
  *   flood   --calls calls, every stream sent as fast as the generator can (saturation)
+ *   noise   spin --duration seconds on this core and report the time it was taken
+ *           away (interrupts, other tasks, the hypervisor): the machine's noise
  *   ping    exit 0 as soon as the relay answers an ng ping (readiness check)
  *   control control plane: offer+answer+delete cycles per second with one client, and
  *           the relay's RSS per established call (--calls calls, no media)
@@ -19,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,7 @@ struct opts {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: loadgen [--mode fixed|ramp|flood|control|ping] [--ng 127.0.0.1:2223]\n"
+		"usage: loadgen [--mode fixed|ramp|flood|control|ping|noise] [--ng 127.0.0.1:2223]\n"
 		"  [--pid RELAY_PID] [--relay NAME] [--calls N] [--pps 50] [--payload 160]\n"
 		"  [--warmup 2] [--duration 5] [--drain 2] [--cdf FILE]\n"
 		"  ramp: [--start 100] [--step 100] [--max 3000] [--max-loss 0.1]\n"
@@ -245,6 +248,15 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 	return r;
 }
 
+/* Replaces characters that would break the JSON line (reasons come from the relay). */
+static const char *json_safe(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = ' ';
+	return s;
+}
+
 /* Control plane: RSS per established call first (fresh relay), then cycles/s. */
 static int run_control(const struct opts *o, struct lg_calls *calls)
 {
@@ -268,14 +280,15 @@ static int run_control(const struct opts *o, struct lg_calls *calls)
 
 		r = lg_calls_cycle(calls, cycles % LG_MAX_CALLS, cycles);
 		if (r) {
-			if (++failed > 10) {
-				fprintf(stderr, "loadgen: control cycles failing: %s\n", calls->err);
-				break;
-			}
+			/* Reported as measured: the rate up to the failure and its reason. */
+			failed = 1;
+			fprintf(stderr, "loadgen: control cycle %u failed: %s\n", cycles, calls->err);
+			break;
 		}
 		hist_add(&lat, (uint64_t)((now_s() - c0) * 1e9));
 		cycles++;
 	}
+	el = now_s() - t0;
 	cpu1 = o->pid ? proc_cpu_ns(o->pid) : 0;
 	printf("%-10s %8s %10s %10s %10s %8s %9s %12s\n", "relay", "cycles", "cycles/s",
 	       "p50(us)", "p99(us)", "cpu%", "mem calls", "RSS B/call");
@@ -286,11 +299,41 @@ static int run_control(const struct opts *o, struct lg_calls *calls)
 	printf("JSON {\"tool\":\"loadgen\",\"mode\":\"control\",\"relay\":\"%s\",\"cycles\":%u,"
 	       "\"failed\":%u,\"cycles_per_s\":%.1f,\"requests_per_s\":%.1f,\"cycle_p50_us\":%.1f,"
 	       "\"cycle_p99_us\":%.1f,\"relay_cpu_pct\":%.2f,\"mem_calls\":%u,"
-	       "\"setup_s\":%.3f,\"rss_per_call_bytes\":%.0f}\n",
+	       "\"setup_s\":%.3f,\"rss_per_call_bytes\":%.0f,\"elapsed_s\":%.2f,"
+	       "\"failed_reason\":\"%s\"}\n",
 	       o->relay, cycles, failed, cycles / el, 3.0 * cycles / el,
 	       (double)hist_quantile(&lat, 0.5) / 1e3, (double)hist_quantile(&lat, 0.99) / 1e3,
-	       100.0 * (double)(cpu1 - cpu0) / (el * 1e9), o->calls, setup_s, per_call);
-	return failed > 10 ? -EPROTO : 0;
+	       100.0 * (double)(cpu1 - cpu0) / (el * 1e9), o->calls, setup_s, per_call, el,
+	       failed ? json_safe(calls->err) : "");
+	return 0;
+}
+
+/* Noise meter: spins on the current core reading the clock; time missing between two
+ * consecutive reads (> 20 us) is time this core did not run us: interrupts, other tasks,
+ * or the hypervisor running another guest. Reported beside the results as how much of a
+ * core a relay could have had. */
+static int run_noise(const struct opts *o)
+{
+	double t0 = now_s(), prev = t0, now, lost = 0, max_gap = 0, end = t0 + o->measure;
+	unsigned gaps = 0;
+
+	while ((now = now_s()) < end) {
+		double g = now - prev;
+
+		if (g > 20e-6) {
+			lost += g;
+			gaps++;
+			if (g > max_gap)
+				max_gap = g;
+		}
+		prev = now;
+	}
+	printf("noise: cpu %d lost %.2f %% of %.1f s in %u gaps, longest %.0f us\n",
+	       sched_getcpu(), 100.0 * lost / (now - t0), now - t0, gaps, max_gap * 1e6);
+	printf("JSON {\"tool\":\"loadgen\",\"mode\":\"noise\",\"relay\":\"%s\",\"cpu\":%d,"
+	       "\"lost_pct\":%.3f,\"gaps\":%u,\"max_gap_us\":%.1f}\n",
+	       o->relay, sched_getcpu(), 100.0 * lost / (now - t0), gaps, max_gap * 1e6);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -305,6 +348,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(o.mode, "noise") == 0)
+		return run_noise(&o) ? 1 : 0;
 	cap = strcmp(o.mode, "ramp") == 0 ? o.max : o.calls;
 	r = lg_calls_open(&calls, o.ng_addr, o.ng_port, cap, o.a_port, o.b_port);
 	if (r) {

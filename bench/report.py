@@ -52,7 +52,8 @@ def relays_in(meta, rows):
     order = [r for r in meta.get("relays", "").split() if r]
     for row in rows:
         r = row.get("relay")
-        if r and r not in order:
+        if r and r not in order and row.get("mode") != "noise" and \
+                not r.startswith("noise-"):
             order.append(r)
     return order
 
@@ -73,6 +74,20 @@ def failures(rows):
     return [r for r in rows if "error" in r]
 
 
+READING = """How to read these figures on this machine: it is a shared 2-vCPU VM. With
+SCHED_FIFO the relay runs the moment a packet arrives, so at light load every packet
+costs a wake-up (a context switch away from another tenant's task, cold caches, the
+hypervisor's share), which dominates CPU per packet and compresses the differences
+between relays; under normal scheduling the same relays batch more and spend less CPU
+per packet, but then latency measures the other tenants (e.g. the floor at 300 calls:
+about 25 µs/packet and 0.1 ms median latency with SCHED_FIFO, about 8–10 µs/packet and
+3–13 ms median latency without, same minute). Once a relay's core is full (about 95 %,
+the real-time limit), CPU per packet is simply core time / packets for every relay and
+the differences show up in latency and in the ramp instead. Compare relays within this
+run; `bench/run --no-rt` on a quiet dedicated machine gives the absolute costs.
+"""
+
+
 def md_fixed(rows, relays, out):
     out.append("## Media: fixed rate (50 packets/s per stream, both directions, 172-byte RTP)\n")
     out.append("Median of the repetitions, (min–max) beside it. *ns/pkt* = the relay "
@@ -81,7 +96,7 @@ def md_fixed(rows, relays, out):
                "delivered packet (includes anything else running on the machine). Latency "
                "is one-way through the relay, generator send to kernel receive timestamp.\n")
     out.append("| relay | calls | delivered pps | loss % | p50 µs | p99 µs | max µs | relay CPU % "
-               "| ns/pkt | × floor | × rtpengine | machine ns/pkt | gen CPU % | RSS B/call |")
+               "| ns/pkt | × floor | × rtpengine | machine ns/pkt | gen CPU % | relay RSS MB |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = {r: fixed_points(rows, r) for r in relays}
     calls = sorted({c for r in relays for c in base[r]})
@@ -107,7 +122,7 @@ def md_fixed(rows, relays, out):
                 fmt(s("lat_p99_us")), fmt(s("lat_max_us")), fmt(s("relay_cpu_pct"), 1),
                 fmt(s("relay_ns_per_pkt")), ratio("floor"), ratio("rtpengine"),
                 fmt(s("sys_ns_per_pkt")), fmt(s("gen_cpu_pct"), 1),
-                fmt(s("rss_per_call_bytes"))))
+                fmt(stat([p.get("relay_rss_kb", 0) / 1024.0 for p in pts]), 1)))
     out.append("")
 
 
@@ -169,12 +184,19 @@ def md_control(rows, relays, out):
     out.append("| relay | cycles/s | requests/s | cycle p50 µs | cycle p99 µs | relay CPU % "
                "| RSS B/call (fresh) | RSS B/call (all reps) |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    notes = []
     for r in relays:
         p = [x for x in pts if x["relay"] == r]
         if not p:
             out.append("| %s | not measured | | | | | | |" % r)
             continue
         first = [x for x in p if x.get("tag") == "control-r1"]
+        stops = ["%d cycles then: %s" % (x["cycles"], x.get("failed_reason", "?"))
+                 for x in p if x.get("failed")]
+        if stops:
+            notes.append("- %s: stopped early in %d of %d repetitions (%s); cycles/s is "
+                         "the rate up to the failure." % (r, len(stops), len(p),
+                                                         "; ".join(stops)))
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r, fmt(stat([x["cycles_per_s"] for x in p])),
             fmt(stat([x["requests_per_s"] for x in p])),
@@ -184,6 +206,9 @@ def md_control(rows, relays, out):
             fmt(stat([x["rss_per_call_bytes"] for x in first])),
             fmt(stat([x["rss_per_call_bytes"] for x in p]))))
     out.append("")
+    if notes:
+        out.extend(notes)
+        out.append("")
 
 
 def write_dat(rows, relays, outdir, raw):
@@ -240,8 +265,16 @@ def main():
                    ", 3 repetitions per point"))
     out.append("Reproduce: `bench/run` (full, ~12 min) or `bench/run --quick`. Raw "
                "loadgen output: `bench/results/raw/`.\n")
+    noise = [r for r in rows if r.get("mode") == "noise"]
+    if noise:
+        out.append("Machine noise (share of a pinned core taken away from a spinning "
+                   "process with the bench's scheduling: interrupts, other tenants, the "
+                   "hypervisor): " + ", ".join(
+                       "%s cpu %d %.1f %%" % (n["relay"].replace("noise-", ""), n["cpu"],
+                                              n["lost_pct"]) for n in noise) + ".\n")
     if meta.get("skipped"):
         out.append("**Not measured:** %s.\n" % meta["skipped"])
+    out.append(READING)
     md_fixed(rows, relays, out)
     md_ramp(rows, relays, out)
     md_flood(rows, relays, out)
@@ -253,6 +286,7 @@ def main():
     out.append("## Plots\n")
     out.append("![delivered and loss](delivered.png)\n")
     out.append("![CPU per packet](cpu.png)\n")
+    out.append("![latency vs calls](latency.png)\n")
     if cdf_calls:
         out.append("![latency CDF at %d calls](latency_cdf.png)\n" % cdf_calls)
     fails = failures(rows)
