@@ -21,7 +21,8 @@
 
 #include "daemon/log.h"
 
-enum key_kind { K_UINT, K_PORT, K_IFACE, K_LISTEN_NG, K_LISTEN_TCP, K_UNIX, K_ALLOW, K_LOG };
+enum key_kind { K_UINT, K_PORT, K_IFACE, K_LISTEN_NG, K_LISTEN_TCP, K_UNIX, K_ALLOW, K_LOG,
+		K_BOOL };
 
 struct key_desc {
 	const char *name;
@@ -48,6 +49,7 @@ static const struct key_desc keys[] = {
 	{"max-sessions", K_UINT, OFF(max_sessions), 10000000},
 	{"num-threads", K_UINT, OFF(num_threads), 256},
 	{"log-level", K_LOG, 0, 0},
+	{"offload", K_BOOL, OFF(offload), 0},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -331,6 +333,18 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 			return -EINVAL;
 		}
 		c->log_level = lvl;
+		return 0;
+	case K_BOOL:
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
+		    !strcasecmp(value, "on") || !strcmp(value, "1"))
+			*(bool *)((char *)c + k->off) = true;
+		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") ||
+			 !strcasecmp(value, "off") || !strcmp(value, "0"))
+			*(bool *)((char *)c + k->off) = false;
+		else {
+			snprintf(err, errlen, "'%s' is not yes or no", value);
+			return -EINVAL;
+		}
 		return 0;
 	}
 	return -EINVAL;

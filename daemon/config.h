@@ -17,6 +17,7 @@
  *   timeout, silent-timeout, final-timeout, delete-delay (seconds; 0 = off/now)
  *   max-sessions   0 = unlimited;  num-threads  0 = one per CPU
  *   log-level      name or 0..7
+ *   offload        yes|no: eBPF kernel fast path + nftables notrack (default no)
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -65,6 +66,7 @@ struct rtprelay_config {
 	unsigned max_sessions;		/* 0 = unlimited */
 	unsigned num_threads;		/* 0 = one per CPU */
 	int log_level;
+	bool offload;			/* kernel fast path (kernel-offload/) */
 	bool foreground;
 	char config_file[512];
 };

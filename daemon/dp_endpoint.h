@@ -40,11 +40,16 @@ struct dp_pub {
 	_Atomic bool latched;
 };
 
+struct dp_offload;
+
 struct dp_endpoint {
 	/* immutable after dp_endpoint_new */
 	int fd;
 	unsigned worker;
 	struct dp_cmd *release;			/* preallocated: release cannot fail */
+
+	/* control-thread only: kernel offload state (dp_offload.c) */
+	struct dp_offload *off;
 
 	/* worker-private */
 	struct dp_endpoint *prev, *next;	/* the worker's list */

@@ -15,6 +15,7 @@
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "daemon/dataplane.h"
+#include "daemon/dp_offload.h"
 #include "daemon/interfaces.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
@@ -39,6 +40,7 @@ static void on_tick(void *arg, uint64_t now_ms)
 	if (now_ms - d->last_call_tick >= 1000) {
 		d->last_call_tick = now_ms;
 		calls_tick(&d->calls, now_ms);
+		dp_offload_tick(now_ms);
 	}
 }
 
@@ -113,6 +115,9 @@ int main(int argc, char **argv)
 	d.ctx.srv = d.srv;
 	if (open_listeners(&d))
 		goto err_srv;
+	/* offload = yes: a failure is logged there; user space carries on */
+	if (d.cfg.offload)
+		(void)dp_offload_start(d.cfg.port_min, d.cfg.port_max);
 	log_interfaces(&d.cfg);
 	log_notice("rtprelayd started: %u workers", dp_num_workers());
 	d.last_call_tick = loop_now_ms();
@@ -126,6 +131,7 @@ err_srv:
 	ng_server_free(d.srv);
 err_calls:
 	calls_free(&d.calls, loop_now_ms());
+	dp_offload_stop();
 	ifaces_free(&d.ifs);
 err_dp:
 	dp_stop();

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "daemon/dp_endpoint.h"
+#include "daemon/dp_offload.h"
 #include "daemon/log.h"
 
 #define DP_EVENTS 256
@@ -386,6 +387,7 @@ int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
 	if (!c)
 		return -ENOMEM;
 	c->params = *p;
+	dp_offload_params(ep, p);
 	dp_queue_push(&dp.w[ep->worker].q, c);
 	return 0;
 }
@@ -394,6 +396,7 @@ void dp_endpoint_release(struct dp_endpoint *ep)
 {
 	if (!ep)
 		return;
+	dp_offload_release(ep);
 	dp_queue_push(&dp.w[ep->worker].q, ep->release);
 }
 
@@ -437,6 +440,7 @@ void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out)
 	uint32_t rate = DP_GET(pub->clock_rate);
 	out->jitter_ms = rate ? (double)DP_GET(pub->jitter16) / 16.0 * 1000.0 / rate : 0.0;
 	read_remote(ep, &out->remote, &out->latched);
+	dp_offload_merge(ep, out);
 }
 
 void dp_totals(struct dp_totals *out)
@@ -450,6 +454,7 @@ void dp_totals(struct dp_totals *out)
 		out->dropped += DP_GET(t->dropped);
 		out->errors += DP_GET(t->errors);
 	}
+	dp_offload_totals(out);
 }
 
 int dp_sync(void)

@@ -1,0 +1,42 @@
+/*
+ * dp_offload.h: the kernel fast path (kernel-offload/offload.h) behind the
+ * user-space data plane.
+ *
+ * An endpoint whose packets only need forwarding is handed to the eBPF
+ * program once its latching has settled: the learning window of both it and
+ * its RTP forward endpoint has closed, and both remotes are known. From then
+ * on the kernel rewrites and sends its RTP, and its counters are merged into
+ * dp_endpoint_stats/dp_totals so that query, list, statistics and timeouts
+ * see the traffic as if user space had forwarded it. A params change
+ * (re-offer, answer, hold), a release or a changed remote removes or updates
+ * the kernel entry. RTCP sockets, disabled and loop-protected endpoints stay
+ * in user space; so do RTCP packets on an rtcp-mux socket.
+ *
+ * Threads: control thread only (the hooks below are called by worker.c's
+ * control-side functions). Nothing here runs in a worker.
+ */
+#ifndef RTPRELAY_DP_OFFLOAD_H
+#define RTPRELAY_DP_OFFLOAD_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "daemon/dataplane.h"
+
+/* Load the fast path on every Ethernet-like interface and loopback, with
+ * notrack rules for the media ports @port_min..@port_max. On failure it logs
+ * why (once) and returns the error: everything then stays in user space. */
+int dp_offload_start(uint16_t port_min, uint16_t port_max);
+/* Unload (after every endpoint was released). */
+void dp_offload_stop(void);
+/* Periodic (about once a second): offload what became eligible, update or
+ * remove what changed. @now_ms is CLOCK_MONOTONIC ms. */
+void dp_offload_tick(uint64_t now_ms);
+
+/* Hooks for worker.c (control-thread side of the dataplane API). */
+void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
+void dp_offload_release(struct dp_endpoint *ep);
+void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out);
+void dp_offload_totals(struct dp_totals *out);
+
+#endif

@@ -1,0 +1,269 @@
+"""test_offload_daemon.py: rtprelayd with `offload = yes` hands settled calls to
+the eBPF fast path; offer/answer/delete and query work as in user space.
+
+Topology (namespaces rtpd<pid>-*, made and deleted by the module fixture):
+
+    caller ns                 relay ns (rtprelayd)               callee ns
+    10.63.1.2  vc0 ====== vr0 10.63.1.1 (media address)
+                              10.63.2.1 vr1 ====== ve1           10.63.2.2
+    third ns   vt0 ====== vr2 10.63.3.1
+    10.63.3.2
+
+IP forwarding is off in the relay ns. The daemon listens for ng on a unix
+socket (reachable from this process in any namespace). Proof that the kernel
+forwards: the daemon is frozen with SIGSTOP and the media keeps flowing;
+with offload off the same freeze stops it.
+
+Needs root; skipped otherwise.
+"""
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ngclient import NgClient, sdp_media_ports  # noqa: E402
+from test_offload_netns import drain, ns_socket, send_burst, sh  # noqa: E402
+
+BUILD = os.environ.get("RTPRELAY_BUILD", "/work/main/build")
+DAEMON = os.path.join(BUILD, "daemon", "rtprelayd")
+CLI = os.path.join(BUILD, "kernel-offload", "offload-cli")
+TAG = "rtpd%d" % (os.getpid() % 100000)
+NS = {n: "%s-%s" % (TAG, n) for n in ("caller", "relay", "callee", "third")}
+RELAY_IP, CALLER_IP, CALLEE_IP, THIRD_IP = "10.63.1.1", "10.63.1.2", "10.63.2.2", "10.63.3.2"
+SETTLE = 5.5  # learning window (3 s) + margin + one 1 s tick + slack
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not os.path.exists(CLI), reason="built without offload"),
+]
+
+
+@pytest.fixture(scope="module")
+def topo():
+    for ns in NS.values():
+        sh("ip", "netns", "del", ns, check=False)
+    try:
+        for ns in NS.values():
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+        for peer, pif, rif, i in (("caller", "vc0", "vr0", 1), ("callee", "ve1", "vr1", 2),
+                                  ("third", "vt0", "vr2", 3)):
+            sh("ip", "link", "add", pif, "netns", NS[peer], "type", "veth", "peer", "name", rif,
+               "netns", NS["relay"])
+            sh("ip", "addr", "add", "10.63.%d.2/24" % i, "dev", pif, ns=NS[peer])
+            sh("ip", "addr", "add", "10.63.%d.1/24" % i, "dev", rif, ns=NS["relay"])
+            sh("ip", "link", "set", pif, "up", ns=NS[peer])
+            sh("ip", "link", "set", rif, "up", ns=NS["relay"])
+            sh("ip", "route", "add", "default", "via", "10.63.%d.1" % i, ns=NS[peer])
+        yield NS
+    finally:
+        for ns in NS.values():
+            sh("ip", "netns", "del", ns, check=False)
+
+
+class RelayDaemon:
+    def __init__(self, offload, timeout=60):
+        self.tmp = tempfile.TemporaryDirectory(prefix="rtprelay-offload-")
+        self.sock = os.path.join(self.tmp.name, "ng.sock")
+        self.log = open(os.path.join(self.tmp.name, "log"), "w+")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", NS["relay"], DAEMON, "--foreground",
+             "--interface=" + RELAY_IP, "--listen-ng=127.0.0.1:2223",
+             "--listen-unix=" + self.sock, "--port-min=30000", "--port-max=30099",
+             "--num-threads=1", "--log-level=debug", "--timeout=%d" % timeout, "--delete-delay=0",
+             "--offload=" + ("yes" if offload else "no")],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log_text()
+            if os.path.exists(self.sock):
+                try:
+                    with NgClient.unix(self.sock, timeout=0.5) as ng:
+                        if ng.ping().get("result") == "pong":
+                            return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError("rtprelayd not ready:\n" + self.log_text())
+
+    def ng(self):
+        return NgClient.unix(self.sock)
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def freeze(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.thaw()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+        self.tmp.cleanup()
+
+
+def sdp(addr, port, version=1):
+    return ("v=0\r\no=- 1 %d IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+            % (version, addr, addr, port))
+
+
+def setup_call(ng, call_id, caller_port=5000, version=1, flags=()):
+    kw = {"flags": list(flags)} if flags else {}
+    r = ng.offer(call_id, "from1", sdp(CALLER_IP, caller_port, version), **kw)
+    assert r["result"] == "ok", r
+    to_callee = sdp_media_ports(r["sdp"])[0][1]
+    r = ng.answer(call_id, "from1", "to1", sdp(CALLEE_IP, 6000, version), **kw)
+    assert r["result"] == "ok", r
+    to_caller = sdp_media_ports(r["sdp"])[0][1]
+    return to_caller, to_callee
+
+
+def talk(caller, callee, pa, pb, seconds, first_seq=0):
+    """Both sides send 50 packets/s for `seconds`; returns what each received."""
+    got_callee, got_caller = [], []
+    n = int(seconds * 50)
+    for i in range(n):
+        caller.sendto(rtp_pkt(first_seq + i, 0x1111), (RELAY_IP, pa))
+        callee.sendto(rtp_pkt(first_seq + i, 0x2222), (RELAY_IP, pb))
+        time.sleep(0.02)
+        got_callee += take(callee)
+        got_caller += take(caller)
+    got_callee += [x for x, _ in drain(callee, 0.2)]
+    got_caller += [x for x, _ in drain(caller, 0.2)]
+    return got_caller, got_callee
+
+
+def take(sock):
+    """What sock holds right now, without waiting."""
+    got = []
+    while True:
+        try:
+            got.append(sock.recvfrom(2048)[0])
+        except BlockingIOError:
+            return got
+
+
+def rtp_pkt(seq, ssrc):
+    return struct.pack("!BBHII", 0x80, 0, seq & 0xffff, seq * 160, ssrc) + b"\xd5" * 160
+
+
+def stream_packets(q, tag):
+    """Packets counted on the RTP stream that party `tag` sends into."""
+    media = q["tags"][tag]["medias"][0]
+    return media["streams"][0]["stats"]["packets"]
+
+
+def kernel_forwards(daemon, caller, callee, pa, n=20):
+    """With the daemon frozen, do the caller's packets still reach the callee?"""
+    drain(callee, 0.1)
+    daemon.freeze()
+    try:
+        sent = send_burst(caller, (RELAY_IP, pa), n, first_seq=5000, ssrc=0x1111)
+        got = [d for d, _ in drain(callee, 0.3)]
+    finally:
+        daemon.thaw()
+    drain(callee, 0.2)  # whatever user space sends after the thaw
+    return got == sent
+
+
+def test_daemon_offloads_settled_call(topo):
+    d = RelayDaemon(offload=True, timeout=3)
+    caller = ns_socket(topo["caller"], CALLER_IP, 5000)
+    caller2 = ns_socket(topo["caller"], CALLER_IP, 5002)
+    callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
+    third = ns_socket(topo["third"], THIRD_IP, 5000)
+    try:
+        assert "handle 0x7274" in sh("tc", "filter", "show", "dev", "vr0", "ingress",
+                                     ns=topo["relay"]).stdout
+        assert sh("nft", "list", "table", "inet", "rtprelay", ns=topo["relay"]).returncode == 0
+        with d.ng() as ng:
+            pa, pb = setup_call(ng, "call-1", flags=["strict-source"])
+            # user space first; the kernel takes over once latching settled
+            got_caller, got_callee = talk(caller, callee, pa, pb, SETTLE)
+            assert len(got_callee) >= SETTLE * 50 - 5
+            assert len(got_caller) >= SETTLE * 50 - 5
+            assert kernel_forwards(d, caller, callee, pa)
+
+            # more traffic, longer than the 3 s timeout: the kernel's
+            # counters keep the call alive and show up in query
+            got_caller, got_callee = talk(caller, callee, pa, pb, 4, first_seq=1000)
+            assert len(got_callee) == 200 and len(got_caller) == 200
+            q = ng.query("call-1")
+            assert q["result"] == "ok", q
+            total_from_caller = int(SETTLE * 50) + 20 + 200
+            assert stream_packets(q, "from1") == total_from_caller
+            assert stream_packets(q, "to1") == int(SETTLE * 50) + 200
+
+            # strict source: a third host gets nothing through
+            send_burst(third, (RELAY_IP, pa), 10)
+            assert drain(callee, 0.3) == []
+
+            # re-offer: the caller moved to port 5002; the kernel entry goes,
+            # user space re-learns, and the kernel follows the new endpoint
+            pa2, pb2 = setup_call(ng, "call-1", caller_port=5002, version=2)
+            assert (pa2, pb2) == (pa, pb)
+            got_caller, _ = talk(caller2, callee, pa, pb, SETTLE, first_seq=2000)
+            assert len(got_caller) >= SETTLE * 50 - 5
+            assert drain(caller, 0.1) == []
+            assert kernel_forwards(d, caller2, callee, pa)
+            d.freeze()
+            try:
+                sent = send_burst(callee, (RELAY_IP, pb), 10, first_seq=7000, ssrc=0x2222)
+                assert [x for x, _ in drain(caller2, 0.3)] == sent
+            finally:
+                d.thaw()
+
+            # delete: nothing is forwarded any more, by kernel or user space
+            assert ng.delete("call-1")["result"] == "ok"
+            time.sleep(0.2)
+            drain(callee, 0.1)
+            send_burst(caller2, (RELAY_IP, pa), 10)
+            assert drain(callee, 0.3) == []
+        d.stop()
+        assert "bpf" not in sh("tc", "filter", "show", "dev", "vr0", "ingress",
+                               ns=topo["relay"]).stdout
+        assert sh("nft", "list", "table", "inet", "rtprelay", check=False,
+                  ns=topo["relay"]).returncode != 0
+    finally:
+        d.stop() if not d.log.closed else None
+        for s in (caller, caller2, callee, third):
+            s.close()
+
+
+def test_offload_off_stays_in_user_space(topo):
+    d = RelayDaemon(offload=False)
+    caller = ns_socket(topo["caller"], CALLER_IP, 5000)
+    callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
+    try:
+        assert "bpf" not in sh("tc", "filter", "show", "dev", "vr0", "ingress",
+                               ns=topo["relay"]).stdout
+        with d.ng() as ng:
+            pa, pb = setup_call(ng, "call-2")
+            got_caller, got_callee = talk(caller, callee, pa, pb, SETTLE)
+            assert len(got_callee) >= SETTLE * 50 - 5
+            assert not kernel_forwards(d, caller, callee, pa)
+            q = ng.query("call-2")
+            assert stream_packets(q, "from1") >= SETTLE * 50
+    finally:
+        d.stop()
+        caller.close()
+        callee.close()
