@@ -63,8 +63,14 @@ static long scan_bencode(const uint8_t *b, size_t len, size_t i)
 	return (long)i;
 }
 
+/* Brackets must pair up by kind ({ with }, [ with ]): a bit stack remembers
+ * which kind is open at each level, up to JSON_MAX_DEPTH (far beyond what the
+ * decoder accepts, so nothing valid is refused here). */
+#define JSON_MAX_DEPTH 256
+
 static long scan_json(const uint8_t *b, size_t len, size_t i)
 {
+	uint64_t is_obj[JSON_MAX_DEPTH / 64] = {0};
 	long depth = 0;
 	bool in_str = false, esc = false;
 
@@ -82,9 +88,19 @@ static long scan_json(const uint8_t *b, size_t len, size_t i)
 		if (c == '"') {
 			in_str = true;
 		} else if (c == '{' || c == '[') {
+			if (depth >= JSON_MAX_DEPTH)
+				return -EINVAL;
+			if (c == '{')
+				is_obj[depth / 64] |= 1ull << (depth % 64);
+			else
+				is_obj[depth / 64] &= ~(1ull << (depth % 64));
 			depth++;
 		} else if (c == '}' || c == ']') {
-			if (--depth < 0)
+			if (depth == 0)
+				return -EINVAL;
+			depth--;
+			bool obj = (is_obj[depth / 64] >> (depth % 64)) & 1;
+			if (obj != (c == '}'))
 				return -EINVAL;
 			if (depth == 0)
 				return (long)(i + 1);
