@@ -57,3 +57,6 @@ def make_world(request, tmp_path):
                     for req, reply in world.ng.log[-10:]:
                         print("  >", req, "\n  <", reply)
             world.close()
+        problems = [p for world in worlds for p in world.relay_problems()]
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)

@@ -52,7 +52,8 @@ class Proc:
         return self.popen.poll() is None
 
     def output(self):
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         with open(self.logpath, "rb") as f:
             return f.read().decode(errors="replace")
 

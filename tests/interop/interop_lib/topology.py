@@ -53,6 +53,7 @@ class World:
         self.sniff = sniff
         self.sniffer = None
         self.ng_capture = None
+        self.relay_died_early = False
         self.namespaces = []
         self.procs = []
         self.phones = []
@@ -149,7 +150,27 @@ class World:
             phone.wait_registered(timeout=STARTUP_TIMEOUT)
 
     # --- tear-down ----------------------------------------------------------------
+    def relay_problems(self):
+        """Things the relay did wrong outside the assertions: dying during the test,
+        or a sanitizer report (when RTPRELAY_BUILD is an ASan/UBSan build). Call it
+        after close()."""
+        relay = next((p for p in self.procs if p.name == "relay"), None)
+        if relay is None:
+            return []
+        problems = []
+        if self.relay_died_early:
+            problems.append("the relay exited during the test (status %r)"
+                            % relay.popen.returncode)
+        log = relay.output()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            idx = log.find(marker)
+            if idx >= 0:
+                problems.append("sanitizer report in the relay's log:\n" + log[idx:idx + 3000])
+        return problems
+
     def close(self):
+        relay = next((p for p in self.procs if p.name == "relay"), None)
+        self.relay_died_early = relay is not None and not relay.alive()
         for phone in self.phones:
             phone.stop()
         if self.sniffer is not None:
