@@ -166,9 +166,12 @@ def test_retransmission_answered_from_cache(daemon, ng):
 
 
 def test_bencode_reply_roundtrip_with_binary_call_id(ng):
-    cid = "bin\xff\x01id"
+    cid = "bin\xff\xfe-\u00e9id"      # not UTF-8 clean, but no control bytes
     r = ng.offer(cid, "ft", sdp_offer())
-    assert r["result"] == "ok"
+    assert r["result"] == "ok", r
+    # control bytes in a call-id are refused (never reach logs or query output)
+    r = ng.offer("bad\x01id", "ft", sdp_offer())
+    assert r["result"] == "error"
     assert ng.request({"command": "list"})["calls"] == [cid]
     assert bdecode(bencode({"x": cid})) == {"x": cid}
 
