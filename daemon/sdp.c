@@ -251,28 +251,26 @@ static int attr_rtpmap(struct parse *p, const struct sdp_str *val)
 	struct sdp_str rest, tok[3];
 	unsigned pt;
 	uint64_t clock, ch = 1;
-	size_t i, nt = 0;
+	size_t left, nt;
 	const char *e;
 
 	if (sdp_pt_prefix(val->s, val->len, &pt, &rest) || pt == SDP_PT_ANY)
 		return fail(p, -EINVAL, "bad a=rtpmap payload type");
 	while (rest.len && (rest.s[rest.len - 1] == ' ' || rest.s[rest.len - 1] == '\t'))
 		rest.len--;
-	/* split on '/' into at most 3 parts */
-	for (i = 0, e = rest.s; nt < 3; nt++) {
-		const char *sl = memchr(e, '/', rest.len - i);
-		size_t l = sl ? (size_t)(sl - e) : rest.len - i;
+	/* "<encoding>/<clock>[/<channels>]": two or three '/'-separated parts */
+	for (nt = 0, e = rest.s, left = rest.len;; nt++) {
+		const char *sl = memchr(e, '/', left);
+		if (nt == 3)
+			return fail(p, -EINVAL, "bad a=rtpmap for payload type %u", pt);
 		tok[nt].s = e;
-		tok[nt].len = l;
-		i += l;
-		if (!sl) {
-			nt++;
+		tok[nt].len = sl ? (size_t)(sl - e) : left;
+		if (!sl)
 			break;
-		}
-		i++;
+		left -= tok[nt].len + 1;
 		e = sl + 1;
 	}
-	if (i < rest.len || nt < 2 || tok[0].len == 0)
+	if (++nt < 2 || tok[0].len == 0)
 		return fail(p, -EINVAL, "bad a=rtpmap for payload type %u", pt);
 	if (tok[0].len > SDP_MAX_ENCODING)
 		return fail(p, -EINVAL, "a=rtpmap encoding name too long");

@@ -122,6 +122,12 @@ static void test_numbers(void **state)
 		    "channels");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000/2/3\r\n", -EINVAL,
 		    "a=rtpmap");
+	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000/2/\r\n", -EINVAL,
+		    "a=rtpmap");
+	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000/\r\n", -EINVAL,
+		    "channels");
+	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 /8000\r\n", -EINVAL,
+		    "a=rtpmap");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:0 PCMU/18446744073709551617\r\n",
 		    -EINVAL, "clock");
 	expect_fail(HDR "m=audio 5000 RTP/AVP 0\r\na=rtpmap:300 X/8000\r\n", -EINVAL,
