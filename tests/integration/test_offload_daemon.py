@@ -147,8 +147,8 @@ def talk(caller, callee, pa, pb, seconds, first_seq=0):
         time.sleep(0.02)
         got_callee += take(callee)
         got_caller += take(caller)
-    got_callee += [x for x, _ in drain(callee, 0.2)]
-    got_caller += [x for x, _ in drain(caller, 0.2)]
+    got_callee += [x for x, _ in drain(callee, 1.0)]
+    got_caller += [x for x, _ in drain(caller, 1.0)]
     return got_caller, got_callee
 
 
@@ -178,11 +178,21 @@ def kernel_forwards(daemon, caller, callee, pa, n=20):
     daemon.freeze()
     try:
         sent = send_burst(caller, (RELAY_IP, pa), n, first_seq=5000, ssrc=0x1111)
-        got = [d for d, _ in drain(callee, 0.3)]
+        got = [d for d, _ in drain(callee, 0.5)]
     finally:
         daemon.thaw()
-    drain(callee, 0.2)  # whatever user space sends after the thaw
+    drain(callee, 0.5)  # whatever user space sends after the thaw
     return got == sent
+
+
+def wait_kernel_forwards(daemon, caller, callee, pa, tries=5):
+    """kernel_forwards, retried a second apart (a loaded machine may run the
+    daemon's offload tick late). Returns how many packets it sent."""
+    for i in range(tries):
+        if kernel_forwards(daemon, caller, callee, pa):
+            return 20 * (i + 1)
+        time.sleep(1)
+    raise AssertionError("the kernel did not take over the stream")
 
 
 def test_daemon_offloads_settled_call(topo):
@@ -199,9 +209,9 @@ def test_daemon_offloads_settled_call(topo):
             pa, pb = setup_call(ng, "call-1", flags=["strict-source"])
             # user space first; the kernel takes over once latching settled
             got_caller, got_callee = talk(caller, callee, pa, pb, SETTLE)
-            assert len(got_callee) >= SETTLE * 50 - 5
-            assert len(got_caller) >= SETTLE * 50 - 5
-            assert kernel_forwards(d, caller, callee, pa)
+            assert len(got_callee) >= SETTLE * 50 * 0.9
+            assert len(got_caller) >= SETTLE * 50 * 0.9
+            probes = wait_kernel_forwards(d, caller, callee, pa)
 
             # more traffic, longer than the 3 s timeout: the kernel's
             # counters keep the call alive and show up in query
@@ -209,7 +219,7 @@ def test_daemon_offloads_settled_call(topo):
             assert len(got_callee) == 200 and len(got_caller) == 200
             q = ng.query("call-1")
             assert q["result"] == "ok", q
-            total_from_caller = int(SETTLE * 50) + 20 + 200
+            total_from_caller = int(SETTLE * 50) + probes + 200
             assert stream_packets(q, "from1") == total_from_caller
             assert stream_packets(q, "to1") == int(SETTLE * 50) + 200
 
@@ -222,15 +232,10 @@ def test_daemon_offloads_settled_call(topo):
             pa2, pb2 = setup_call(ng, "call-1", caller_port=5002, version=2)
             assert (pa2, pb2) == (pa, pb)
             got_caller, _ = talk(caller2, callee, pa, pb, SETTLE, first_seq=2000)
-            assert len(got_caller) >= SETTLE * 50 - 5
+            assert len(got_caller) >= SETTLE * 50 * 0.9
             assert drain(caller, 0.1) == []
-            assert kernel_forwards(d, caller2, callee, pa)
-            d.freeze()
-            try:
-                sent = send_burst(callee, (RELAY_IP, pb), 10, first_seq=7000, ssrc=0x2222)
-                assert [x for x, _ in drain(caller2, 0.3)] == sent
-            finally:
-                d.thaw()
+            wait_kernel_forwards(d, caller2, callee, pa)
+            wait_kernel_forwards(d, callee, caller2, pb)
 
             # delete: nothing is forwarded any more, by kernel or user space
             assert ng.delete("call-1")["result"] == "ok"
@@ -259,7 +264,7 @@ def test_offload_off_stays_in_user_space(topo):
         with d.ng() as ng:
             pa, pb = setup_call(ng, "call-2")
             got_caller, got_callee = talk(caller, callee, pa, pb, SETTLE)
-            assert len(got_callee) >= SETTLE * 50 - 5
+            assert len(got_callee) >= SETTLE * 50 * 0.9
             assert not kernel_forwards(d, caller, callee, pa)
             q = ng.query("call-2")
             assert stream_packets(q, "from1") >= SETTLE * 50
