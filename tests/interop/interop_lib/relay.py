@@ -3,6 +3,7 @@
 Both speak ng over UDP; the harness treats them the same way.
 """
 import os
+import shlex
 
 from .procs import Proc
 
@@ -43,4 +44,6 @@ def start_relay(logdir, ns, interface, ng_port, port_min, port_max):
     if relay_kind() == "rtpengine":
         # no system config file, user-space forwarding only
         args = ["--config-file=none", "--table=-1", "--log-stderr"] + args
+    # extra options for the relay under test, e.g. INTEROP_RELAY_ARGS="--offload=yes"
+    args += shlex.split(os.environ.get("INTEROP_RELAY_ARGS", ""))
     return Proc("relay", [binary] + args, logdir, ns=ns)
