@@ -106,7 +106,7 @@ static double bench_channel(const struct codec_desc *x, unsigned frames, int com
 		double t0;
 
 		voice(pcm, 160, 8000, f * 160);
-		rtp_write(pkt, f == 0, 0, (uint16_t)f, f * 160, 0x1234);
+		rtp_hdr_write(pkt, f == 0, 0, (uint16_t)f, f * 160, 0x1234);
 		codec_encode(pcmu, pcm, pkt + RTP_HDR_LEN, 160);
 		t0 = thread_us();
 		xcode_push(ab, pkt, RTP_HDR_LEN + 160, now);

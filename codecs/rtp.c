@@ -11,7 +11,7 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int rtp_parse(const uint8_t *buf, size_t len, struct rtp_hdr *h)
+int rtp_hdr_parse(const uint8_t *buf, size_t len, struct rtp_hdr *h)
 {
 	size_t off, pad = 0;
 
@@ -42,7 +42,7 @@ int rtp_parse(const uint8_t *buf, size_t len, struct rtp_hdr *h)
 	return 0;
 }
 
-void rtp_write(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc)
+void rtp_hdr_write(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc)
 {
 	buf[0] = 0x80;
 	buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7F));

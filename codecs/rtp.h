@@ -23,8 +23,8 @@ struct rtp_hdr {
 
 /* Parse @buf: version 2, CSRC list, header extension and padding all bounded
  * by @len. 0 or -EINVAL. */
-int rtp_parse(const uint8_t *buf, size_t len, struct rtp_hdr *h);
+int rtp_hdr_parse(const uint8_t *buf, size_t len, struct rtp_hdr *h);
 /* Write a 12-byte header (no CSRC, no extension) at @buf. */
-void rtp_write(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
+void rtp_hdr_write(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
 
 #endif

@@ -164,7 +164,7 @@ int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 	struct rtp_hdr h;
 	enum jb_put_result r;
 
-	if (rtp_parse(pkt, len, &h) < 0)
+	if (rtp_hdr_parse(pkt, len, &h) < 0)
 		goto drop;
 	x->st.in_packets++;
 	if (h.pt != x->cfg.in_pt || h.payload_len == 0) {
@@ -288,7 +288,7 @@ static int emit_dtmf(struct xcode *x, uint8_t *out, size_t cap)
 
 	if (cap < RTP_HDR_LEN + DTMF_PAYLOAD_LEN)
 		return -ENOBUFS;
-	rtp_write(out, d->marker, (uint8_t)x->cfg.out_dtmf_pt, x->seq++, d->ts, x->ssrc);
+	rtp_hdr_write(out, d->marker, (uint8_t)x->cfg.out_dtmf_pt, x->seq++, d->ts, x->ssrc);
 	memcpy(out + RTP_HDR_LEN, d->payload, DTMF_PAYLOAD_LEN);
 	x->dq_head = (x->dq_head + 1) % DTMF_QUEUE;
 	x->dq_n--;
@@ -314,7 +314,7 @@ static int emit_frame(struct xcode *x, uint8_t *out, size_t cap)
 		x->marker_next = true;
 		return n;
 	}
-	rtp_write(out, x->marker_next, x->cfg.out_pt, x->seq++, ts, x->ssrc);
+	rtp_hdr_write(out, x->marker_next, x->cfg.out_pt, x->seq++, ts, x->ssrc);
 	x->marker_next = false;
 	x->st.out_packets++;
 	x->st.out_bytes += (uint64_t)n + RTP_HDR_LEN;

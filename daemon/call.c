@@ -7,6 +7,7 @@
  * is released, every endpoint that forwards into it has been re-pointed (the
  * dataplane queue is FIFO per worker, so the release is applied after).
  */
+#include "daemon/codec_negotiate.h"
 #include "daemon/call.h"
 
 #include <errno.h>
@@ -138,25 +139,30 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 	if (m->pair && m->ifc)
 		iface_release_pair(m->ifc, m->pair, now_ms);
 	m->pair = 0;
+	codecneg_free(m->codecs);	/* codecs: the endpoint's release frees m->xcode */
+	m->codecs = NULL;
+	m->xcode = NULL;
 }
 
 /* Stop every endpoint of @p (and those of others forwarding into @p) from
  * forwarding, so @p's endpoints can be released. */
+static void disable_party(struct call_party *q)
+{
+	static const struct dp_endpoint_params off = {.flags = DP_DISABLED};
+
+	for (unsigned i = 0; i < q->n_media; i++) {
+		if (q->media[i].rtp.ep)
+			dp_endpoint_set(q->media[i].rtp.ep, &off);
+		if (q->media[i].rtcp.ep)
+			dp_endpoint_set(q->media[i].rtcp.ep, &off);
+	}
+}
+
 static void unlink_party(struct call *c, struct call_party *p)
 {
-	struct dp_endpoint_params off = {.flags = DP_DISABLED};
-
-	for (unsigned pi = 0; pi < c->n_parties; pi++) {
-		struct call_party *q = c->parties[pi];
-		if (q != p && q->peer != p)
-			continue;
-		for (unsigned i = 0; i < q->n_media; i++) {
-			if (q->media[i].rtp.ep)
-				dp_endpoint_set(q->media[i].rtp.ep, &off);
-			if (q->media[i].rtcp.ep)
-				dp_endpoint_set(q->media[i].rtcp.ep, &off);
-		}
-	}
+	for (unsigned pi = 0; pi < c->n_parties; pi++)
+		if (c->parties[pi] == p || c->parties[pi]->peer == p)
+			disable_party(c->parties[pi]);
 }
 
 static void free_party(struct call_party *p)
@@ -168,9 +174,9 @@ static void free_party(struct call_party *p)
 	free(p);
 }
 
-void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, uint64_t now_ms)
+/* Release @p's sockets and take it out of the call (forwarders already off). */
+static void party_drop(struct calls *cs, struct call *c, struct call_party *p, uint64_t now_ms)
 {
-	unlink_party(c, p);
 	for (unsigned i = 0; i < p->n_media; i++)
 		call_media_release(cs, c, &p->media[i], now_ms);
 	for (unsigned i = 0; i < c->n_parties; i++) {
@@ -186,14 +192,22 @@ void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, u
 	free_party(p);
 }
 
+void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, uint64_t now_ms)
+{
+	unlink_party(c, p);
+	party_drop(cs, c, p, now_ms);
+}
+
 void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why)
 {
 	struct call **pp = &cs->buckets[hash_str(c->call_id) & (cs->n_buckets - 1)];
 
+	/* every endpoint stops forwarding first, then all are released: the
+	 * worker never forwards into an endpoint it already freed */
 	for (unsigned i = 0; i < c->n_parties; i++)
-		unlink_party(c, c->parties[i]);
+		disable_party(c->parties[i]);
 	while (c->n_parties)
-		call_party_remove(cs, c, c->parties[c->n_parties - 1], now_ms);
+		party_drop(cs, c, c->parties[c->n_parties - 1], now_ms);
 	for (; *pp; pp = &(*pp)->hnext) {
 		if (*pp == c) {
 			*pp = c->hnext;

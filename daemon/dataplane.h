@@ -30,6 +30,8 @@ enum dp_flags {
 	DP_DISABLED = 1u << 4,		/* drop everything (port 0 media, hold with no peer) */
 	DP_TRUST_ADDRESS = 1u << 5,	/* the SDP address is right: latch only if it never sends */
 	DP_LOOP_PROTECT = 1u << 6,
+	DP_TRANSCODE = 1u << 7,		/* added by codecs: RTP goes through params.xcode
+					 * (never offloaded to the kernel) */
 };
 
 struct dp_endpoint_params {
@@ -43,6 +45,11 @@ struct dp_endpoint_params {
 	/* Added by dataplane (additive): RTP clock rate for the jitter figure;
 	 * 0 = from the static payload type, else 8000. */
 	uint32_t clock_rate;
+	/* Added by codecs (additive): transcoder for RTP received here
+	 * (codecs/transcode.h), NULL = forward as is. Ownership passes to
+	 * the data plane: the worker frees it when a later dp_endpoint_set
+	 * names another one (or none) and on release (daemon/dp_xcode.h). */
+	struct xcode *xcode;
 };
 
 /* learn_window_ms == 0 means this default (added by dataplane). */

@@ -62,6 +62,7 @@ struct dp_endpoint {
 	struct latch latch;
 	struct rtp_source src;
 	uint8_t last_pt;
+	struct xcode *xcode;			/* added by codecs: see daemon/dp_xcode.h */
 
 	/* published */
 	struct dp_pub pub;
@@ -93,12 +94,17 @@ struct dp_worker {
 	struct dp_endpoint *eps;		/* list of registered endpoints */
 	unsigned neps;
 	struct dp_endpoint *zombies;		/* released during this iteration */
+	struct dp_cmd *syncs;			/* DP_CMD_SYNC to answer after the reap */
 	/* packet path */
 	uint64_t now_ms, now_us, wall_off_ms;
 	unsigned used;				/* slots holding a packet to send */
 	struct dp_slot *slots;			/* DP_SLOTS */
 	struct mmsghdr *rx, *tx;		/* DP_SLOTS each */
 	struct dp_worker_totals tot;
+	/* added by codecs: transcoding timer (daemon/dp_xcode.c) */
+	bool xcode_timer;
+	int xcode_tfd;
+	unsigned n_xcode;
 };
 
 /* dp_io.c: receive one batch from @ep's socket into the worker's slots and

@@ -11,6 +11,7 @@
  * published once per received batch with relaxed atomic stores.
  */
 #include "daemon/dp_endpoint.h"
+#include "daemon/dp_xcode.h"
 
 #include <errno.h>
 #include <string.h>
@@ -102,6 +103,10 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	if (!rtcp) {
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
+		if (ep->xcode) {	/* the transcoder's output is sent instead */
+			dp_xcode_push(w, ep, s->buf, len);
+			return;
+		}
 	}
 	struct dp_endpoint *out = route(ep, s->buf, len);
 	if (!out) {
@@ -161,6 +166,8 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 	}
 	w->used += (unsigned)n;
 	publish_batch(w, ep, &bc);
+	if (ep->xcode)
+		dp_xcode_drain(w, ep);
 }
 
 /* sendmmsg @k messages on @fd; counts forwarded/errors on each packet's

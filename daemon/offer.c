@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/call.h"
+#include "daemon/codec_negotiate.h"
 #include "daemon/config.h"
 #include "daemon/dataplane.h"
 #include "daemon/interfaces.h"
@@ -227,6 +228,9 @@ static void publish(struct call_party *x, unsigned i)
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	fill_pts(p.allowed_pt, m, pm);
+	p.xcode = m->xcode;	/* codecs: transcoder for RTP from x, NULL = forward */
+	if (p.xcode)
+		p.flags |= DP_TRANSCODE;
 	dp_endpoint_set(m->rtp.ep, &p);
 
 	memset(&p, 0, sizeof(p));
@@ -280,8 +284,6 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 	struct sdp_format *keep;
 	unsigned n = 0;
 
-	if (c->n_offer || c->n_transcode || c->n_accept || c->n_except)
-		warn(o, "codec offer/transcode/accept/except is accepted but not implemented");
 	if ((!c->n_strip && !c->n_mask) || !m->rtp)
 		return;
 	keep = arena_alloc(o->a, sizeof(*keep) * (m->n_formats ? m->n_formats : 1));
@@ -345,6 +347,8 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		mr->proto = rm->proto;	/* back to what the offerer spoke */
 	if (req->cmd == NG_CMD_OFFER)
 		codec_filter(o, m, mr);
+	/* codecs: the offer/answer's codec list (transcoding), when it made one */
+	codecneg_rewrite(req->cmd == NG_CMD_OFFER ? o->s->media[i].codecs : rm->codecs, mr);
 	if (req->codec.ptime)
 		mr->ptime = req->codec.ptime;
 }
@@ -510,6 +514,13 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	for (unsigned i = 0; i < sess->n_media; i++) {
 		sender_media(&o, i, &sess->media[i]);
 		mux[i] = mux_decide(&o, i, &sess->media[i]);
+		const char *cw = NULL;	/* codecs: strip/offer/transcode/..., transcoding */
+		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i], a, &cw)) {
+			rc = fail(&o, -ENOMEM, "Out of memory");
+			goto err_call;
+		}
+		if (cw)
+			warn(&o, cw);
 	}
 	for (unsigned i = 0; i < sess->n_media; i++) {
 		publish(o.s, i);

@@ -28,6 +28,7 @@
 
 #include "daemon/dp_endpoint.h"
 #include "daemon/dp_offload.h"
+#include "daemon/dp_xcode.h"
 #include "daemon/log.h"
 
 #define DP_EVENTS 256
@@ -89,10 +90,19 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	ep->fwd_rtp = p->fwd_rtp;
 	ep->fwd_rtcp = p->fwd_rtcp;
 	ep->clock_rate = p->clock_rate;
+	dp_xcode_set(w, ep, p->xcode);
 	latch_configure(&ep->latch, &sdp, p->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);
 	dp_io_publish_remote(ep);
 	(void)w;
+}
+
+static void sync_done(struct dp_sync *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->pending--;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Take @ep out of service: nothing forwards into it any more and epoll
@@ -117,6 +127,7 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 	if (ep->registered)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd, NULL);
 	ep->dead = true;
+	dp_xcode_set(w, ep, NULL);
 	ep->zombie_next = w->zombies;
 	w->zombies = ep;
 }
@@ -132,14 +143,12 @@ static void ep_reap(struct dp_worker *w)
 		free(ep->release); /* unused if the endpoint goes at dp_stop */
 		free(ep);
 	}
-}
-
-static void sync_done(struct dp_sync *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->pending--;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
+	while (w->syncs) {
+		struct dp_cmd *c = w->syncs;
+		w->syncs = c->next;
+		sync_done(c->sync);
+		free(c);
+	}
 }
 
 /* Apply a FIFO chain of commands; true if one of them was DP_CMD_STOP. */
@@ -164,8 +173,12 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			stop = true;
 			break;
 		case DP_CMD_SYNC:
-			sync_done(c->sync);
-			break;
+			/* answered after this iteration's reap, so that a
+			 * release before it has closed its fd */
+			c->next = w->syncs;
+			w->syncs = c;
+			c = next;
+			continue;
 		}
 		free(c);
 		c = next;
@@ -202,6 +215,10 @@ static void *worker_main(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			struct dp_endpoint *ep = ev[i].data.ptr;
+			if (dp_xcode_is_timer(w, ep)) {
+				dp_xcode_tick(w);
+				continue;
+			}
 			if (ep && !ep->dead)
 				dp_io_receive(w, ep);
 		}
@@ -218,6 +235,7 @@ static void worker_free(struct dp_worker *w)
 	while (w->eps)
 		ep_retire(w, w->eps);
 	ep_reap(w);
+	dp_xcode_fini(w);
 	dp_queue_destroy(&w->q);
 	if (w->epfd >= 0)
 		close(w->epfd);

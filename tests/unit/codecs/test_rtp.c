@@ -17,9 +17,9 @@ static void test_round_trip(void **state)
 	struct rtp_hdr h;
 
 	(void)state;
-	rtp_write(b, true, 96, 0xBEEF, 0xDEADBEEF, 0x01020304);
+	rtp_hdr_write(b, true, 96, 0xBEEF, 0xDEADBEEF, 0x01020304);
 	memset(b + 12, 0xAA, 20);
-	assert_int_equal(rtp_parse(b, sizeof(b), &h), 0);
+	assert_int_equal(rtp_hdr_parse(b, sizeof(b), &h), 0);
 	assert_true(h.marker);
 	assert_int_equal(h.pt, 96);
 	assert_int_equal(h.seq, 0xBEEF);
@@ -35,14 +35,14 @@ static void test_csrc_extension_padding(void **state)
 	struct rtp_hdr h;
 
 	(void)state;
-	rtp_write(b, false, 0, 1, 2, 3);
+	rtp_hdr_write(b, false, 0, 1, 2, 3);
 	b[0] |= 0x02 | 0x10 | 0x20;	/* 2 CSRCs, extension, padding */
 	/* extension header at 20: profile, length 1 word */
 	b[22] = 0;
 	b[23] = 1;
 	/* payload from 28; 4 bytes of padding at the end */
 	b[63] = 4;
-	assert_int_equal(rtp_parse(b, sizeof(b), &h), 0);
+	assert_int_equal(rtp_hdr_parse(b, sizeof(b), &h), 0);
 	assert_ptr_equal(h.payload, b + 28);
 	assert_int_equal(h.payload_len, 64 - 28 - 4);
 }
@@ -53,24 +53,24 @@ static void test_hostile(void **state)
 	struct rtp_hdr h;
 
 	(void)state;
-	rtp_write(b, false, 0, 1, 2, 3);
-	assert_int_equal(rtp_parse(b, 11, &h), -EINVAL);	/* short */
+	rtp_hdr_write(b, false, 0, 1, 2, 3);
+	assert_int_equal(rtp_hdr_parse(b, 11, &h), -EINVAL);	/* short */
 	b[0] = 0x40;
-	assert_int_equal(rtp_parse(b, 64, &h), -EINVAL);	/* version 1 */
+	assert_int_equal(rtp_hdr_parse(b, 64, &h), -EINVAL);	/* version 1 */
 	b[0] = 0x8F;						/* 15 CSRCs: 72 bytes */
-	assert_int_equal(rtp_parse(b, 64, &h), -EINVAL);
+	assert_int_equal(rtp_hdr_parse(b, 64, &h), -EINVAL);
 	b[0] = 0x90;						/* extension past the end */
 	b[14] = 0xFF;
 	b[15] = 0xFF;
-	assert_int_equal(rtp_parse(b, 64, &h), -EINVAL);
-	assert_int_equal(rtp_parse(b, 14, &h), -EINVAL);	/* extension header cut */
+	assert_int_equal(rtp_hdr_parse(b, 64, &h), -EINVAL);
+	assert_int_equal(rtp_hdr_parse(b, 14, &h), -EINVAL);	/* extension header cut */
 	b[0] = 0xA0;						/* padding larger than payload */
 	b[63] = 60;
-	assert_int_equal(rtp_parse(b, 64, &h), -EINVAL);
+	assert_int_equal(rtp_hdr_parse(b, 64, &h), -EINVAL);
 	b[63] = 0;						/* zero padding count */
-	assert_int_equal(rtp_parse(b, 64, &h), -EINVAL);
+	assert_int_equal(rtp_hdr_parse(b, 64, &h), -EINVAL);
 	b[63] = 52;						/* exactly the payload */
-	assert_int_equal(rtp_parse(b, 64, &h), 0);
+	assert_int_equal(rtp_hdr_parse(b, 64, &h), 0);
 	assert_int_equal(h.payload_len, 0);
 }
 

@@ -69,7 +69,7 @@ static void add_dtmf(unsigned *n, uint64_t t, uint32_t ts, uint16_t seq, uint16_
 {
 	struct pkt *p = &sent[(*n)++];
 
-	rtp_write(p->data, dur == 160, DTMF_IN, seq, ts, ssrc);
+	rtp_hdr_write(p->data, dur == 160, DTMF_IN, seq, ts, ssrc);
 	p->data[12] = 5;
 	p->data[13] = (uint8_t)((end ? 0x80 : 0) | 10);
 	p->data[14] = (uint8_t)(dur >> 8);
@@ -110,7 +110,7 @@ static unsigned make_stream(const struct net *net)
 		if ((unsigned)rand() % 100 < net->loss_pct)
 			continue;
 		p = &sent[n++];
-		rtp_write(p->data, i == 0, PT_IN, seq, i * 160u + 0x10000, ssrc);
+		rtp_hdr_write(p->data, i == 0, PT_IN, seq, i * 160u + 0x10000, ssrc);
 		assert_int_equal(codec_encode(enc, input + i * 160, p->data + 12, 160), 160);
 		p->len = 172;
 		p->t = t;
@@ -167,10 +167,10 @@ static void check_stream(const struct capture *c, uint8_t pt, int dtmf_pt, uint3
 	struct rtp_hdr h, first;
 
 	assert_true(c->n > 0);
-	assert_int_equal(rtp_parse(c->p[0].data, c->p[0].len, &first), 0);
+	assert_int_equal(rtp_hdr_parse(c->p[0].data, c->p[0].len, &first), 0);
 	assert_true(first.marker);
 	for (unsigned i = 1; i < c->n; i++) {
-		assert_int_equal(rtp_parse(c->p[i].data, c->p[i].len, &h), 0);
+		assert_int_equal(rtp_hdr_parse(c->p[i].data, c->p[i].len, &h), 0);
 		assert_int_equal(h.ssrc, first.ssrc);
 		assert_int_equal(h.seq, (uint16_t)(first.seq + i));
 		assert_true(h.pt == pt || (dtmf_pt >= 0 && h.pt == dtmf_pt));
@@ -190,7 +190,7 @@ static unsigned place_output(const struct capture *c)
 	for (unsigned i = 0; i < c->n; i++) {
 		uint32_t off;
 
-		assert_int_equal(rtp_parse(c->p[i].data, c->p[i].len, &h), 0);
+		assert_int_equal(rtp_hdr_parse(c->p[i].data, c->p[i].len, &h), 0);
 		if (h.pt != PT_IN)
 			continue;
 		if (!end)
@@ -374,7 +374,7 @@ static void test_dtmf_across(void **state)
 	/* The events' sequence numbers were not taken for lost audio. */
 	assert_true(sa.plc_frames <= 11);
 	for (unsigned i = 0; i < cap_a.n; i++) {
-		assert_int_equal(rtp_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
+		assert_int_equal(rtp_hdr_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
 		if (h.pt != DTMF_X) {
 			prev_audio = h;
 			continue;
@@ -423,7 +423,7 @@ static void test_dtmf_one_sided(void **state)
 	assert_int_equal(st.dtmf_in, 13);
 	assert_int_equal(st.dtmf_out, 0);
 	for (unsigned i = 0; i < cap_a.n; i++) {
-		assert_int_equal(rtp_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
+		assert_int_equal(rtp_hdr_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
 		assert_int_equal(h.pt, 9);
 		assert_int_equal(h.payload_len, 160);	/* G.722 20 ms */
 	}

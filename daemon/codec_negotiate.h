@@ -1,0 +1,63 @@
+/*
+ * codec_negotiate.h: the ng `codec` options (strip, offer, transcode, mask,
+ * accept, except, ptime) applied to an offer/answer, and the decision to
+ * transcode a media.
+ *
+ * At an offer, the offerer's formats are recorded (what it can send and
+ * receive) and the format list for the answerer is built: stripped and masked
+ * codecs removed (`except`/`offer` exempt them from "all"), `offer` codecs
+ * moved to the front, `transcode` codecs the offerer lacks appended with a
+ * payload type of their own. At the answer, if the answerer picked a codec
+ * the offerer also has, nothing is transcoded (plain forwarding, and codecs we
+ * added are taken out of the answer the offerer sees); if it picked one we
+ * added, the media is bridged: two transcoders are made (one per direction),
+ * and the offerer's answer names the offerer's own codec with its rtpmap,
+ * fmtp and ptime, plus telephone-event only when both sides have it.
+ *
+ * Memory: the state of a media is one malloc, owned by the offerer's
+ * call_media (freed by codecneg_free); rewrite lists live in the request
+ * arena and are only used during that request. Control thread only.
+ */
+#ifndef RTPRELAY_CODEC_NEGOTIATE_H
+#define RTPRELAY_CODEC_NEGOTIATE_H
+
+#include <stdbool.h>
+
+#include "control/arena.h"
+#include "control/ngrequest.h"
+#include "daemon/sdp.h"
+
+struct codecneg;
+struct xcode;
+
+struct codecneg_result {
+	/* Transcoders to publish on the receiving endpoints, NULL = forward. */
+	struct xcode *from_offerer, *from_answerer;
+	const char *warning;	/* for the reply's warnings, NULL = none */
+};
+
+/* Offer: @state is the offerer's slot (replaced). Returns 0 or -ENOMEM. */
+int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
+		   const struct ng_codec_ops *ops, struct arena *a);
+/* Answer to the offer recorded in @state (may be NULL: nothing to do).
+ * Fills @res. Returns 0 or -ENOMEM. */
+int codecneg_answer(struct codecneg *state, const struct sdp_media *m,
+		    const struct ng_codec_ops *ops, struct arena *a, struct codecneg_result *res);
+/* Apply the format list and ptime computed by the last offer/answer of this
+ * request to the rewrite of that media (no-op when none). */
+void codecneg_rewrite(struct codecneg *state, struct sdp_media_rewrite *mr);
+/* Is this media transcoded (after its answer)? */
+bool codecneg_transcoding(const struct codecneg *state);
+void codecneg_free(struct codecneg *state);
+
+struct call_media;
+/* offer.c's hook, for media @m of the SDP being handled: on an offer @sm is
+ * the offerer's media (its transcoders are dropped, the offer recorded); on
+ * an answer @sm is the answerer's and @rm the offerer's media, and the
+ * transcoders decided are stored in rm->xcode (RTP from the offerer) and
+ * sm->xcode (RTP from the answerer) for publishing. *warning is set to a
+ * reply warning or NULL. 0 or -ENOMEM. */
+int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,
+		   const struct sdp_media *m, struct arena *a, const char **warning);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * dp_xcode.h: the data plane's side of transcoding (codecs/transcode.h).
+ *
+ * An endpoint whose parameters carry a transcoder hands every RTP packet it
+ * accepts to it instead of forwarding it; what the transcoder produces leaves
+ * through the endpoint's forward socket like forwarded packets do (same
+ * slots, same sendmmsg). Output is pulled right after each received batch and
+ * from a per-worker timerfd (every DP_XCODE_TICK_MS while the worker has
+ * transcoders), which sends concealment for late or lost packets on time.
+ *
+ * Ownership: a transcoder passed in dp_endpoint_params belongs to the data
+ * plane from then on; the worker frees it when a later params change names
+ * another one (or none) and when the endpoint is released. Worker thread only.
+ */
+#ifndef RTPRELAY_DP_XCODE_H
+#define RTPRELAY_DP_XCODE_H
+
+#include <stdbool.h>
+
+#include "daemon/dp_endpoint.h"
+
+#define DP_XCODE_TICK_MS 5
+
+struct xcode;
+
+/* Install @x on @ep (frees the one it replaces). */
+void dp_xcode_set(struct dp_worker *w, struct dp_endpoint *ep, struct xcode *x);
+/* Hand one received RTP packet to @ep's transcoder. */
+void dp_xcode_push(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf, size_t len);
+/* Move whatever @ep's transcoder has due into send slots. */
+void dp_xcode_drain(struct dp_worker *w, struct dp_endpoint *ep);
+/* Is this epoll cookie the worker's transcoding timer? */
+bool dp_xcode_is_timer(const struct dp_worker *w, const void *cookie);
+/* The timer fired: drain every transcoder of the worker. */
+void dp_xcode_tick(struct dp_worker *w);
+/* Worker teardown: close the timer. */
+void dp_xcode_fini(struct dp_worker *w);
+
+#endif
