@@ -84,12 +84,14 @@ def test_plain_pcmu_call(make_world):
     checks.assert_hears(world.alice, CALLEE_TONE, CALLER_TONE)
 
 
-def test_callee_behind_nat_needs_latching(make_world):
-    """bob sits behind a masquerading NAT that remaps source ports; his SDP
-    advertises 192.168.99.2, which the relay cannot reach, so his audio only
-    arrives, and alice's only reaches him, if the relay latches onto the NAT's
-    public address and port."""
-    world = make_world(nat=True)
+@pytest.mark.parametrize("behind_nat", ["bob", "alice"])
+def test_phone_behind_nat_needs_latching(make_world, behind_nat):
+    """One phone (the callee, or the caller: then the offer side must latch) sits
+    behind a masquerading NAT that remaps source ports; its SDP advertises
+    192.168.99.2, which the relay cannot reach, so its audio only arrives, and the
+    other side's only reaches it, if the relay latches onto the NAT's public
+    address and port."""
+    world = make_world(nat=behind_nat)
     call_id = dial(world)
     time.sleep(MEDIA_SECONDS)
     _, streams = assert_media_both_ways(world, call_id)

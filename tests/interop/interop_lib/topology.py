@@ -6,8 +6,9 @@ Plain topology (one namespace "core", everything on its loopback):
     phone B (bob)   127.0.0.1:5080 ─┼─ Kamailio 127.0.0.1:5060 ──ng──▶ relay 127.0.0.1:2223
                                     └──────── RTP ────────────▶ relay media 127.0.0.1:30000-30099
 
-NAT topology (bob behind a masquerading router; the core has no route to the LAN, so
-the SDP address bob advertises is unreachable and only latching can deliver media):
+NAT topology (one phone, here bob, behind a masquerading router; the core has no route
+to the LAN, so the SDP address that phone advertises is unreachable and only latching
+can deliver media):
 
     core ns                       nat ns                            lan ns
     Kamailio, relay, alice        n0 10.99.1.2 ─ masquerade         l1 192.168.99.2 bob
@@ -39,7 +40,9 @@ def _ns_name(role):
 
 
 class World:
-    def __init__(self, logdir, nat=False, caller_codecs=("PCMU/8000/1",),
+    """nat: None, or the name of the phone ("alice" or "bob") that sits behind the NAT."""
+
+    def __init__(self, logdir, nat=None, caller_codecs=("PCMU/8000/1",),
                  callee_codecs=("PCMU/8000/1",), callee_answer="auto",
                  offer_flags=kam.DEFAULT_FLAGS, answer_flags=kam.DEFAULT_FLAGS,
                  sniff=False):
@@ -131,18 +134,21 @@ class World:
         write_tone(caller_wav, CALLER_TONE, 60)
         write_tone(callee_wav, CALLEE_TONE, 60)
         registrar = "%s:%d" % (self.core_addr, SIP_PORT)
-        self.alice = Phone("alice", self.logdir, self.core.name, self.core_addr, 5070, 4444,
-                           "alice", registrar, caller_wav, codecs=self.caller_codecs,
-                           ctrl_ns=self.core)
+
+        def place(name):
+            """(namespace, address) of a phone: in the LAN behind the NAT, or in the core."""
+            if self.nat == name:
+                return self.lan, "192.168.99.2"
+            return self.core, self.core_addr
+
+        ns, addr = place("alice")
+        self.alice = Phone("alice", self.logdir, ns.name, addr, 5070, 4444, "alice", registrar,
+                           caller_wav, codecs=self.caller_codecs, ctrl_ns=ns)
         self.phones.append(self.alice)
-        if self.nat:
-            self.bob = Phone("bob", self.logdir, self.lan.name, "192.168.99.2", 5080, 4445,
-                             "bob", registrar, callee_wav, answer=self.callee_answer,
-                             codecs=self.callee_codecs, ctrl_ns=self.lan)
-        else:
-            self.bob = Phone("bob", self.logdir, self.core.name, self.core_addr, 5080, 4445,
-                             "bob", registrar, callee_wav, answer=self.callee_answer,
-                             codecs=self.callee_codecs, ctrl_ns=self.core)
+        ns, addr = place("bob")
+        self.bob = Phone("bob", self.logdir, ns.name, addr, 5080, 4445, "bob", registrar,
+                         callee_wav, answer=self.callee_answer, codecs=self.callee_codecs,
+                         ctrl_ns=ns)
         self.phones.append(self.bob)
         for phone in self.phones:
             phone.connect(timeout=STARTUP_TIMEOUT)
