@@ -6,7 +6,8 @@
  *
  *   offload-blast gen  SRC_IP SRC_PORT DST_IP DST_PORT STREAMS PPS SECONDS
  *       STREAMS sockets SRC_IP:SRC_PORT+2i each send PPS RTP packets/s (172
- *       bytes, 20 ms ptime paced in ticks) to DST_IP:DST_PORT+2i.
+ *       bytes, 20 ms ptime paced in ticks) to DST_IP:DST_PORT+2i; DST_PORT
+ *       "@FILE" takes stream i's port from line i of FILE instead.
  *   offload-blast sink IP PORT STREAMS SECONDS
  *       counts what arrives on IP:PORT+2i.
  *   offload-blast fwd  IN_IP IN_PORT OUT_IP OUT_PORT DST_IP DST_PORT STREAMS SECONDS
@@ -73,6 +74,32 @@ static long arg_num(const char *s, long min, long max)
 	return v;
 }
 
+/* Destination port of stream @i: DST_PORT+2i, or line i of "@FILE". */
+static long dst_port(const char *arg, long i)
+{
+	static long ports[BLAST_MAX_STREAMS];
+	static long n = -1;
+	FILE *f;
+
+	if (arg[0] != '@')
+		return arg_num(arg, 1, 65535) + 2 * i;
+	if (n < 0) {
+		f = fopen(arg + 1, "r");
+		if (!f) {
+			perror(arg + 1);
+			exit(1);
+		}
+		for (n = 0; n < BLAST_MAX_STREAMS && fscanf(f, "%ld", &ports[n]) == 1; n++)
+			;
+		fclose(f);
+	}
+	if (i >= n) {
+		fprintf(stderr, "%s: fewer than %ld ports\n", arg + 1, i + 1);
+		exit(2);
+	}
+	return ports[i];
+}
+
 static int gen(char **a)
 {
 	long streams = arg_num(a[4], 1, BLAST_MAX_STREAMS), pps = arg_num(a[5], 1, 100000);
@@ -88,7 +115,7 @@ static int gen(char **a)
 
 	for (long i = 0; i < streams; i++) {
 		fds[i] = udp_bound(a[0], arg_num(a[1], 1, 65535) + 2 * i);
-		dst[i] = sin_of(a[2], arg_num(a[3], 1, 65535) + 2 * i);
+		dst[i] = sin_of(a[2], dst_port(a[3], i));
 	}
 	memset(pkt, 0xd5, sizeof(pkt));
 	while (now_ns() < end) {
