@@ -74,7 +74,7 @@ def media_range(size=200):
 
 class Daemon:
     def __init__(self, args=(), config=None, num_threads=1, expect_fail=False,
-                 unix=True, tcp=True):
+                 unix=True, tcp=True, ready_via_unix=False):
         self.tmp = tempfile.TemporaryDirectory(prefix="rtprelay-test-")
         self.ng_port = free_port()
         self.tcp_port = free_port(socket.SOCK_STREAM) if tcp else None
@@ -89,7 +89,8 @@ class Daemon:
         joined = " ".join(args)
         if "--interface" not in joined and (config is None or "interface" not in config):
             argv.append("--interface=127.0.0.1")
-        argv.append("--listen-ng=127.0.0.1:%d" % self.ng_port)
+        if "--listen-ng" not in joined:
+            argv.append("--listen-ng=127.0.0.1:%d" % self.ng_port)
         if tcp:
             argv.append("--listen-tcp=127.0.0.1:%d" % self.tcp_port)
         if unix:
@@ -113,6 +114,7 @@ class Daemon:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
+        self.ready_via_unix = ready_via_unix
         if not expect_fail:
             self.wait_ready()
 
@@ -123,13 +125,25 @@ class Daemon:
                 raise RuntimeError("rtprelayd exited with %d:\n%s"
                                    % (self.proc.returncode, self.log_text()))
             try:
-                with NgClient.udp(("127.0.0.1", self.ng_port), timeout=0.2) as ng:
+                if self.ready_via_unix:
+                    ng = NgClient.unix(self.unix_path, timeout=0.2)
+                else:
+                    ng = NgClient.udp(("127.0.0.1", self.ng_port), timeout=0.2)
+                with ng:
                     if ng.ping().get("result") == "pong":
                         return
             except (OSError, NgError):
                 pass
             time.sleep(0.05)
         raise RuntimeError("rtprelayd not ready:\n" + self.log_text())
+
+    @staticmethod
+    def free_v6_port():
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
 
     def ng(self, encoding="bencode", timeout=5.0):
         return NgClient.udp(("127.0.0.1", self.ng_port), encoding, timeout)

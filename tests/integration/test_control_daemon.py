@@ -147,3 +147,31 @@ def test_media_keeps_call_alive(daemon_factory):
         assert ng.request({"command": "list"})["calls"] == []
     a.close()
     b.close()
+
+
+def test_allow_from_drops_other_sources(daemon_factory):
+    d = daemon_factory("--allow-from=127.0.0.5", ready_via_unix=True)
+    from ngclient import NgClient
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.5", 0))
+    s.connect(("127.0.0.1", d.ng_port))
+    ok = NgClient(s, "udp", ("127.0.0.1", d.ng_port), timeout=3)
+    assert ok.ping()["result"] == "pong"
+    with d.ng(timeout=0.5) as other:           # from 127.0.0.1: not allowed
+        with pytest.raises(socket.timeout):
+            other.ping()
+    t = socket.create_connection(("127.0.0.1", d.tcp_port), timeout=3)
+    t.settimeout(3)
+    assert t.recv(10) == b""                    # refused connection is closed at once
+    t.close()
+    ok.close()
+    assert "not in allow-from" in d.log_text()
+
+
+def test_ipv6_control_listener(daemon_factory):
+    d = daemon_factory("--listen-ng=[::1]:%d" % Daemon.free_v6_port(), tcp=False,
+                       unix=True, ready_via_unix=True)
+    port = int([a for a in d.argv if a.startswith("--listen-ng=[::1]")][0].rsplit(":", 1)[1])
+    from ngclient import NgClient
+    with NgClient.udp(("::1", port)) as ng:
+        assert ng.ping()["result"] == "pong"
