@@ -8,6 +8,8 @@
  */
 #include "daemon/loop.h"
 
+#include "daemon/log.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +46,11 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			/* no reload yet; a stray HUP (closed terminal) must not stop us */
+			log_notice("SIGHUP ignored: the configuration is read at start only");
+			continue;
+		}
 		l->stop = true;
 		l->stop_sig = (int)si.ssi_signo;
 	}

@@ -1,6 +1,7 @@
 /*
  * loop.h: the control thread's event loop (epoll): fd watchers, one periodic
- * tick for timers, and SIGTERM/SIGINT through a signalfd. One job, no threads:
+ * tick for timers, and SIGTERM/SIGINT through a signalfd (SIGHUP is logged and
+ * ignored). One job, no threads:
  * everything registered here runs on the control thread.
  */
 #ifndef RTPRELAY_LOOP_H

@@ -175,3 +175,11 @@ def test_ipv6_control_listener(daemon_factory):
     from ngclient import NgClient
     with NgClient.udp(("::1", port)) as ng:
         assert ng.ping()["result"] == "pong"
+
+
+def test_sighup_does_not_stop(daemon):
+    daemon.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    with daemon.ng() as ng:
+        assert ng.ping()["result"] == "pong"
+    assert "SIGHUP ignored" in daemon.log_text()
