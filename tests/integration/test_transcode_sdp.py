@@ -1,0 +1,112 @@
+"""test_transcode_sdp.py: the ng `codec` options and the transcoding decision, as the
+SDP on each side shows them, plus one packet each way to see forward vs transcode.
+
+    A --offer(codec: strip/mask/offer/except/transcode, ptime)--> relay --> B
+    B --answer--> relay --> A
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from transcode_media import (Pcmu, phone_sdp, rtp_packet, rtp_parse, sdp_media,  # noqa: E402
+                             udp_socket, voice)
+
+A_FORMATS = [(0, "PCMU/8000", None), (8, "PCMA/8000", None),
+             (101, "telephone-event/8000", "0-16")]
+
+
+def offer(ng, cid, codec=None, formats=A_FORMATS, port=5000, **kw):
+    extra = {"codec": codec} if codec else {}
+    extra.update(kw)
+    r = ng.offer(cid, "a", phone_sdp(port, formats), **extra)
+    assert r["result"] == "ok", r
+    return r["sdp"]
+
+
+def test_transcode_adds_codecs_with_their_own_pt(ng):
+    sdp = offer(ng, "sdp-1", {"transcode": ["opus", "G722", "G729", "PCMA", "speex"]})
+    _, _, pts, rtpmap, fmtp, _ = sdp_media(sdp)
+    # offered ones first, untouched; then ours: static PTs where free, else dynamic
+    assert pts[:3] == [0, 8, 101]
+    assert set(pts[3:]) == {96, 9, 18}, pts	# PCMA already there, speex unknown
+    assert rtpmap[96] == "opus/48000/2" and fmtp[96] == "useinbandfec=1"
+    assert rtpmap[9] == "G722/8000" and rtpmap[18] == "G729/8000"
+
+
+def test_strip_mask_except_offer(ng):
+    sdp = offer(ng, "sdp-2", {"strip": ["all"], "except": ["PCMA", "telephone-event"]})
+    assert sdp_media(sdp)[2] == [8, 101]
+    sdp = offer(ng, "sdp-3", {"offer": ["PCMA"]})
+    assert sdp_media(sdp)[2] == [8, 0, 101]	# reordered, nothing dropped
+    sdp = offer(ng, "sdp-4", {"mask": ["PCMU"], "transcode": ["G722"]})
+    assert sdp_media(sdp)[2] == [8, 101, 9]
+
+
+def test_ptime_option(ng):
+    sdp = offer(ng, "sdp-5", {"transcode": ["G722"]}, ptime=30)
+    assert sdp_media(sdp)[5] == 30
+
+
+def exchange(ng, cid, codec, b_formats):
+    """Offer from A (PCMU, PCMA, events) with `codec`, answer from B; returns sockets,
+    relay targets and the SDP A got back."""
+    sa, pa = udp_socket()
+    sb, pb = udp_socket()
+    to_b = offer(ng, cid, codec, port=pa)
+    r = ng.answer(cid, "a", "b", phone_sdp(pb, b_formats))
+    assert r["result"] == "ok", r
+    to_a = r["sdp"]
+    ta = sdp_media(to_a)
+    tb = sdp_media(to_b)
+    return sa, sb, (ta[0], ta[1]), (tb[0], tb[1]), to_a
+
+
+def test_shared_codec_is_forwarded_not_transcoded(ng):
+    """B picks PCMA, which A offered: the answer to A is B's, minus codecs A never
+    offered, and packets go through byte for byte."""
+    sa, sb, for_a, for_b, to_a = exchange(
+        ng, "sdp-6", {"transcode": ["opus", "G722"]},
+        [(8, "PCMA/8000", None), (96, "opus/48000/2", None), (101, "telephone-event/8000", None)])
+    try:
+        assert sdp_media(to_a)[2] == [8, 101]
+        pkt = rtp_packet(8, 1, 160, 0x1234, bytes(range(160)))
+        for _ in range(3):
+            sa.sendto(pkt, for_a)
+            time.sleep(0.02)
+        sb.settimeout(2)
+        assert sb.recv(2048) == pkt
+    finally:
+        sa.close()
+        sb.close()
+
+
+def test_answer_with_added_codec_is_bridged(ng):
+    """B answers G.722 only, without telephone-event: A is answered with its own PCMU
+    at 20 ms and no telephone-event (B could not receive events), and what A sends
+    arrives at B as G.722 with the relay's own SSRC."""
+    sa, sb, for_a, for_b, to_a = exchange(ng, "sdp-7", {"transcode": ["G722"]},
+                                          [(9, "G722/8000", None)])
+    try:
+        _, _, pts, rtpmap, _, ptime = sdp_media(to_a)
+        assert pts == [0] and ptime == 20
+        pcm = voice(160 * 10)
+        for i in range(10):
+            sa.sendto(rtp_packet(0, 100 + i, 160 * i, 0xA, Pcmu().encode(pcm[160 * i:160 * (i + 1)])),
+                      for_a)
+            time.sleep(0.02)
+        sb.settimeout(2)
+        h = rtp_parse(sb.recv(2048))
+        assert h[0] == 9 and len(h[5]) == 160 and h[4] != 0xA
+        # and the events A might still send are dropped, not forwarded raw
+        sa.sendto(rtp_packet(101, 110, 1600, 0xA, bytes([5, 10, 0, 160])), for_a)
+        sb.settimeout(0.3)
+        try:
+            while True:
+                assert rtp_parse(sb.recv(2048))[0] == 9
+        except OSError:
+            pass
+    finally:
+        sa.close()
+        sb.close()
