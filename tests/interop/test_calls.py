@@ -73,13 +73,15 @@ def assert_full_dialog(world, call_id):
 
 
 def test_plain_pcmu_call(make_world):
-    world = make_world()
+    world = make_world(sniff=True)
     call_id = dial(world)
     time.sleep(MEDIA_SECONDS)
     _, streams = assert_media_both_ways(world, call_id)
     hang_up(world, call_id)
     assert_full_dialog(world, call_id)
     assert_relayed_sdp(world, streams)
+    checks.assert_sent_only_negotiated(world, world.alice, "INVITE")
+    checks.assert_sent_only_negotiated(world, world.bob, "200")
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
     checks.assert_hears(world.alice, CALLEE_TONE, CALLER_TONE)
 

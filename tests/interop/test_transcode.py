@@ -19,7 +19,7 @@ MEDIA_SECONDS = 3
 @pytest.mark.parametrize("caller_codec", ["opus/48000/2", "G722/16000/1"])
 def test_transcoded_call_to_pcmu_only_phone(make_world, caller_codec):
     world = make_world(caller_codecs=(caller_codec,), callee_codecs=("PCMU/8000/1",),
-                       offer_flags=DEFAULT_FLAGS + " codec-transcode=PCMU")
+                       offer_flags=DEFAULT_FLAGS + " codec-transcode=PCMU", sniff=True)
     call_id = dial(world)
     time.sleep(MEDIA_SECONDS)
     assert_media_both_ways(world, call_id)
@@ -40,5 +40,9 @@ def test_transcoded_call_to_pcmu_only_phone(make_world, caller_codec):
     answer = checks.parse_sdp(checks.received_sdps(world.alice, "200")[0])
     assert answer["codecs"] and answer["codecs"][0].lower().startswith(name), \
         "alice (%s only) got an answer without her codec first: %r" % (caller_codec, answer)
+    # real phones start sending right after their 200 OK, before the proxy has
+    # passed the answer to the relay: nothing may reach a phone in a codec it lacks
+    checks.assert_sent_only_negotiated(world, world.alice, "INVITE")
+    checks.assert_sent_only_negotiated(world, world.bob, "200")
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
     checks.assert_hears(world.alice, CALLEE_TONE, CALLER_TONE)

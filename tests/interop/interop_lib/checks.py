@@ -112,3 +112,20 @@ def assert_hears(phone, freq, other, min_seconds=1.0):
     assert best == freq and info["fraction"][freq] > 0.5, \
         "%s should hear %d Hz, heard %r" % (phone.name, freq, info)
     return info
+
+
+def assert_sent_only_negotiated(world, phone, what):
+    """Every RTP packet the relay sent to `phone` (captured on the wire) carries a
+    payload type that the phone itself put in its SDP (`what`: 'INVITE' for the
+    caller's offer, '200' for the callee's answer). A relay that forwards a packet
+    in a codec the phone never offered (e.g. before a transcoder is set up) fails."""
+    sdps = received_sdps(phone, what, received=False)
+    assert sdps, "%s sent no %s with SDP" % (phone.name, what)
+    own = parse_sdp(sdps[0])
+    dst = (own["addr"], own["port"])
+    sent = [(t, pt) for t, where, pt, _ in list(world.sniffer.packets) if where == dst]
+    assert sent, "the capture saw no RTP from the relay to %s at %r" % (phone.name, dst)
+    bad = [(i, pt) for i, (_, pt) in enumerate(sent) if pt not in own["pts"]]
+    assert not bad, ("relay sent %s (%r) %d of %d RTP packets with payload types it never "
+                     "offered (its SDP has %r): first ones (index, pt) %r"
+                     % (phone.name, dst, len(bad), len(sent), own["pts"], bad[:5]))

@@ -221,6 +221,7 @@ def parse_sdp(body):
     names, direction."""
     session_c = media_c = None
     port = rtcp = None
+    pts = []
     names, direction, in_audio = [], "sendrecv", False
     for line in body.splitlines():
         line = line.strip()
@@ -228,6 +229,7 @@ def parse_sdp(body):
             in_audio = line.startswith("m=audio") and port is None
             if in_audio:
                 port = int(line.split()[1])
+                pts = [int(f) for f in line.split()[3:] if f.isdigit()]
         elif line.startswith("c="):
             if port is None:
                 session_c = line.split()[-1]
@@ -240,4 +242,4 @@ def parse_sdp(body):
         elif in_audio and line[2:] in ("sendrecv", "sendonly", "recvonly", "inactive"):
             direction = line[2:]
     return {"addr": media_c or session_c, "port": port, "rtcp": rtcp, "codecs": names,
-            "direction": direction}
+            "pts": pts, "direction": direction}
