@@ -108,6 +108,7 @@ class RelayDaemon:
         self.proc.send_signal(signal.SIGCONT)
 
     def stop(self):
+        """SIGTERM; returns the exit status and the log."""
         if self.proc.poll() is None:
             self.thaw()
             self.proc.send_signal(signal.SIGTERM)
@@ -116,8 +117,11 @@ class RelayDaemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-        self.log.close()
-        self.tmp.cleanup()
+        text = self.log_text() if not self.log.closed else ""
+        if not self.log.closed:
+            self.log.close()
+            self.tmp.cleanup()
+        return self.proc.returncode, text
 
 
 def sdp(addr, port, version=1):
@@ -243,13 +247,15 @@ def test_daemon_offloads_settled_call(topo):
             drain(callee, 0.1)
             send_burst(caller2, (RELAY_IP, pa), 10)
             assert drain(callee, 0.3) == []
-        d.stop()
+        status, log = d.stop()
+        assert status == 0 and "Sanitizer" not in log, log
+        assert "offload: eBPF fast path on" in log
         assert "bpf" not in sh("tc", "filter", "show", "dev", "vr0", "ingress",
                                ns=topo["relay"]).stdout
         assert sh("nft", "list", "table", "inet", "rtprelay", check=False,
                   ns=topo["relay"]).returncode != 0
     finally:
-        d.stop() if not d.log.closed else None
+        d.stop()
         for s in (caller, caller2, callee, third):
             s.close()
 
@@ -268,6 +274,9 @@ def test_offload_off_stays_in_user_space(topo):
             assert not kernel_forwards(d, caller, callee, pa)
             q = ng.query("call-2")
             assert stream_packets(q, "from1") >= SETTLE * 50
+        status, log = d.stop()
+        assert status == 0 and "Sanitizer" not in log, log
+        assert "offload:" not in log
     finally:
         d.stop()
         caller.close()
