@@ -341,7 +341,9 @@ static const char *expiry_reason(struct calls *cs, struct call *c, uint64_t now_
 	if (pkt > c->last_media_ms)
 		c->last_media_ms = pkt;
 	limit = call_is_silent(c) ? cfg->silent_timeout : cfg->timeout;
-	if (limit && now_ms - last >= limit * 1000ull)
+	/* a packet counted after this tick read the clock (a worker's batch,
+	 * the kernel fast path) is newer than now_ms: not an expiry */
+	if (limit && now_ms > last && now_ms - last >= limit * 1000ull)
 		return call_is_silent(c) ? "silent-timeout: no media" : "timeout: no media";
 	return NULL;
 }
