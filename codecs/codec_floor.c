@@ -28,55 +28,97 @@ static double thread_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* Voice-like and never periodic (as tests/unit/codecs/signal.h's sig_voice):
+ * harmonics on a gliding pitch with integrated phase, syllable envelope. */
 static void voice(int16_t *out, unsigned n, unsigned rate, unsigned start)
 {
-	unsigned seed = 12345 + start;
-
 	for (unsigned i = 0; i < n; i++) {
 		double t = (double)(start + i) / rate;
 		double f0 = 140 + 40 * sin(2 * M_PI * 0.7 * t);
-		double env = 0.55 + 0.45 * sin(2 * M_PI * 3.0 * t);
+		double ph = 2 * M_PI * 140 * t - 40 / 0.7 * cos(2 * M_PI * 0.7 * t);
+		double env = 0.6 + 0.25 * sin(2 * M_PI * 3.1 * t) + 0.15 * sin(2 * M_PI * 4.7 * t);
 		double v = 0;
 
 		for (int h = 1; h <= 12 && h * f0 < rate / 2.0; h++)
-			v += sin(2 * M_PI * h * f0 * t) / h;
-		seed = seed * 1103515245 + 12345;
-		v = v * env * 6000 + ((int)(seed >> 16) % 400 - 200);
-		out[i] = (int16_t)v;
+			v += sin(h * ph + h * h * 0.4) / h;
+		out[i] = (int16_t)(10000 * env * v / 2.5);
 	}
 }
 
-static int bench_codec(const struct codec_desc *d, unsigned frames, int complexity)
-{
-	struct codec_params p = { .channels = 1, .ptime_ms = 20, .complexity = complexity };
-	static int16_t pcm[CODEC_MAX_FRAME_SAMPLES * 2], dec[CODEC_MAX_FRAME_SAMPLES * 2];
-	static uint8_t pay[CODEC_MAX_PAYLOAD];
-	struct codec *c;
-	double enc_us = 0, dec_us = 0;
-	size_t bytes = 0;
+struct cost {
+	double enc_us, dec_us, corr;
+	size_t bytes;
+};
 
+/* Normalised correlation of @got against @ref at the best lag in 0..max_lag. */
+static double best_corr(const int16_t *ref, const int16_t *got, unsigned n, unsigned max_lag)
+{
+	double best = 0;
+
+	for (unsigned lag = 0; lag <= max_lag; lag++) {
+		double x = 0, a = 0, b = 0;
+
+		for (unsigned i = 0; i + lag < n; i++) {
+			x += (double)ref[i] * got[i + lag];
+			a += (double)ref[i] * ref[i];
+			b += (double)got[i + lag] * got[i + lag];
+		}
+		if (a > 0 && b > 0 && x / sqrt(a * b) > best)
+			best = x / sqrt(a * b);
+	}
+	return best;
+}
+
+#define MAX_FRAMES 5000
+
+/* Encode @frames 20 ms frames at @pcm_rate (0 = native), then decode them; each
+ * loop timed as a whole (thread CPU), so the clock's own cost does not count. */
+static int bench_codec(const struct codec_desc *d, unsigned frames, unsigned pcm_rate,
+		       int complexity, struct cost *out)
+{
+	struct codec_params p = { .channels = 1, .ptime_ms = 20, .complexity = complexity,
+				  .pcm_rate = pcm_rate };
+	static int16_t pcm[MAX_FRAMES * 960], dec[MAX_FRAMES * 960 + CODEC_MAX_FRAME_SAMPLES];
+	static uint8_t pay[MAX_FRAMES][CODEC_MAX_PAYLOAD];
+	static int len[MAX_FRAMES];
+	struct codec *c;
+	unsigned fs, got = 0;
+	double t0;
+
+	memset(out, 0, sizeof(*out));
+	if (frames > MAX_FRAMES)
+		frames = MAX_FRAMES;
 	if (codec_new(d, &p, &c) < 0)
 		return -1;
+	fs = c->frame_samples;
+	voice(pcm, frames * fs, c->pcm_rate, 0);
+	t0 = thread_us();
+	for (unsigned f = 0; f < frames; f++)
+		len[f] = codec_encode(c, pcm + f * fs, pay[f], CODEC_MAX_PAYLOAD);
+	out->enc_us = (thread_us() - t0) / frames;
+	t0 = thread_us();
 	for (unsigned f = 0; f < frames; f++) {
-		double t0, t1, t2;
-		int n;
+		int m = len[f] > 0 ? codec_decode(c, pay[f], (size_t)len[f], dec + got,
+						  CODEC_MAX_FRAME_SAMPLES) : 0;
 
-		voice(pcm, c->frame_samples, c->pcm_rate, f * c->frame_samples);
-		t0 = thread_us();
-		n = codec_encode(c, pcm, pay, sizeof(pay));
-		t1 = thread_us();
-		if (n > 0)
-			codec_decode(c, pay, (size_t)n, dec, CODEC_MAX_FRAME_SAMPLES);
-		t2 = thread_us();
-		enc_us += t1 - t0;
-		dec_us += t2 - t1;
-		bytes += n > 0 ? (size_t)n : 0;
+		got += m > 0 ? (unsigned)m : 0;
 	}
-	printf("%-6s %5u Hz  cx %-2d  encode %7.2f us  decode %6.2f us  %4zu B/frame\n",
-	       d->name, c->pcm_rate, d == &codec_opus ? complexity : -1, enc_us / frames,
-	       dec_us / frames, bytes / frames);
+	out->dec_us = (thread_us() - t0) / frames;
+	for (unsigned f = 0; f < frames; f++)
+		out->bytes += len[f] > 0 ? (size_t)len[f] : 0;
+	out->bytes /= frames;
+	/* quality over 0.5 s after 0.5 s of warm-up */
+	if (got >= c->pcm_rate)
+		out->corr = best_corr(pcm + c->pcm_rate / 2, dec + c->pcm_rate / 2, c->pcm_rate / 2,
+				      c->pcm_rate / 50);
 	codec_free(c);
 	return 0;
+}
+
+static void print_cost(const char *name, unsigned rate, int cx, const struct cost *k)
+{
+	printf("%-6s %5u Hz  cx %2d  encode %7.2f us  decode %6.2f us  %4zu B  corr %.3f\n",
+	       name, rate, cx, k->enc_us, k->dec_us, k->bytes, k->corr);
 }
 
 /* One channel both ways: PCMU -> X and X -> PCMU, driven like the data plane
@@ -90,37 +132,42 @@ static double bench_channel(const struct codec_desc *x, unsigned frames, int com
 	struct xcode *ab, *ba;
 	struct codec *pcmu;
 	struct codec_params pp = { .channels = 1 };
+	static uint8_t in[MAX_FRAMES][RTP_HDR_LEN + 160];
 	int16_t pcm[160];
-	uint8_t pkt[1600], out[1600];
-	double us = 0;
+	uint8_t out[1600], back[1600];
+	double t0, us;
 
 	b.in_codec = x;
 	b.out_codec = &codec_pcmu;
 	b.in_pt = 96;
 	b.out_pt = 0;
+	if (frames > MAX_FRAMES)
+		frames = MAX_FRAMES;
 	if (xcode_new(&a, &ab) < 0 || xcode_new(&b, &ba) < 0 || codec_new(&codec_pcmu, &pp, &pcmu) < 0)
 		return -1;
 	for (unsigned f = 0; f < frames; f++) {
+		voice(pcm, 160, 8000, f * 160);
+		rtp_hdr_write(in[f], f == 0, 0, (uint16_t)f, f * 160, 0x1234);
+		codec_encode(pcmu, pcm, in[f] + RTP_HDR_LEN, 160);
+	}
+	/* Driven like the data plane: push, then pull what is due (20 ms steps). */
+	t0 = thread_us();
+	for (unsigned f = 0; f < frames; f++) {
 		uint64_t now = 1000 + f * 20ull;
 		int n;
-		double t0;
 
-		voice(pcm, 160, 8000, f * 160);
-		rtp_hdr_write(pkt, f == 0, 0, (uint16_t)f, f * 160, 0x1234);
-		codec_encode(pcmu, pcm, pkt + RTP_HDR_LEN, 160);
-		t0 = thread_us();
-		xcode_push(ab, pkt, RTP_HDR_LEN + 160, now);
+		xcode_push(ab, in[f], sizeof(in[f]), now);
 		while ((n = xcode_pull(ab, now, out, sizeof(out))) > 0) {
 			xcode_push(ba, out, (size_t)n, now);
-			while (xcode_pull(ba, now, pkt, sizeof(pkt)) > 0)
+			while (xcode_pull(ba, now, back, sizeof(back)) > 0)
 				;
 		}
-		us += thread_us() - t0;
 	}
+	us = (thread_us() - t0) / frames;
 	xcode_free(ab);
 	xcode_free(ba);
 	codec_free(pcmu);
-	return us / frames;
+	return us;
 }
 
 int main(int argc, char **argv)
@@ -129,23 +176,36 @@ int main(int argc, char **argv)
 	int cx = argc > 2 ? atoi(argv[2]) : -1;
 	unsigned n;
 	const struct codec_desc *const *all = codec_all(&n);
+	struct cost pcmu, k;
 
-	printf("# thread CPU per 20 ms frame, %u frames, mono\n", frames);
-	for (unsigned i = 0; i < n; i++)
-		if (all[i] != &codec_opus)
-			bench_codec(all[i], frames, cx);
-	for (int c = 0; c <= 10; c++)
-		bench_codec(&codec_opus, frames, c);
-	printf("# one transcoded channel, both directions, per 20 ms (opus cx %d = %s)\n", cx,
-	       cx < 0 ? "default" : "given");
+	printf("# thread CPU per 20 ms frame, %u frames, mono; corr = decoded vs input\n", frames);
 	for (unsigned i = 0; i < n; i++) {
-		double us;
+		if (all[i] == &codec_opus)
+			continue;
+		bench_codec(all[i], frames, 0, cx, &k);
+		print_cost(all[i]->name, all[i]->pcm_rate, -1, &k);
+	}
+	for (unsigned rate = 8000; rate <= 48000; rate = rate == 8000 ? 16000 : rate * 3)
+		for (int c = 0; c <= 10; c++) {
+			bench_codec(&codec_opus, frames, rate, c, &k);
+			print_cost("opus", rate, c, &k);
+		}
+	printf("# one transcoded channel, both directions, per 20 ms frame, beside the codec\n"
+	       "# floor at the rates the pipeline uses (opus cx %d%s)\n", cx,
+	       cx < 0 ? " = default" : "");
+	bench_codec(&codec_pcmu, frames, 0, cx, &pcmu);
+	for (unsigned i = 0; i < n; i++) {
+		double us, floor_us;
 
 		if (all[i] == &codec_pcmu)
 			continue;
+		/* the pipeline runs Opus at the other side's rate (8 kHz) */
+		bench_codec(all[i], frames, all[i]->flexible_rate ? 8000 : 0, cx, &k);
+		floor_us = pcmu.enc_us + pcmu.dec_us + k.enc_us + k.dec_us;
 		us = bench_channel(all[i], frames, cx);
-		printf("PCMU<->%-5s pipeline %7.2f us/frame = %5.2f ms CPU per channel-second\n",
-		       all[i]->name, us, us * 50 / 1000);
+		printf("PCMU<->%-5s floor %7.2f us  pipeline %7.2f us  (x%.2f)  = %5.2f ms CPU "
+		       "per channel-second\n", all[i]->name, floor_us, us, us / floor_us,
+		       us * 50 / 1000);
 	}
 	return 0;
 }
