@@ -44,13 +44,14 @@ def rtp_payload(data):
     return pt, data[off:max(off, end)]
 
 
-class RelaySniffer:
-    def __init__(self, netns, ifname, port_min, port_max):
-        self.port_min, self.port_max = port_min, port_max
-        self.packets = []   # (monotonic time, (dst addr, dst port), pt, payload)
-        self.sock = None
+class _Capture:
+    """Receives every IPv4/UDP packet on one interface of a namespace in a thread
+    and hands (ip header length, packet) to `_handle`."""
+
+    def __init__(self, netns, ifname):
         self._netns, self._ifname = netns, ifname
         self._stop = threading.Event()
+        self.sock = None
         self._thread = None
 
     def start(self):
@@ -70,17 +71,10 @@ class RelaySniffer:
                 continue
             except OSError:
                 return
+            # on loopback each packet shows up twice: keep the incoming copy
             if addr[2] == PACKET_OUTGOING or len(data) < 28 or data[9] != 17:
                 continue
-            ihl = (data[0] & 0x0F) * 4
-            sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
-            if not self.port_min <= sport <= self.port_max:
-                continue
-            rtp = rtp_payload(data[ihl + 8:])
-            if rtp is None:
-                continue
-            dst = socket.inet_ntoa(data[16:20])
-            self.packets.append((time.monotonic(), (dst, dport), rtp[0], rtp[1]))
+            self._handle((data[0] & 0x0F) * 4, data)
 
     def stop(self):
         self._stop.set()
@@ -88,6 +82,22 @@ class RelaySniffer:
             self._thread.join(2)
         if self.sock is not None:
             self.sock.close()
+
+
+class RelaySniffer(_Capture):
+    def __init__(self, netns, ifname, port_min, port_max):
+        super().__init__(netns, ifname)
+        self.port_min, self.port_max = port_min, port_max
+        self.packets = []   # (monotonic time, (dst addr, dst port), pt, payload)
+
+    def _handle(self, ihl, data):
+        sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
+        if not self.port_min <= sport <= self.port_max:
+            return
+        rtp = rtp_payload(data[ihl + 8:])
+        if rtp is not None:
+            dst = socket.inet_ntoa(data[16:20])
+            self.packets.append((time.monotonic(), (dst, dport), rtp[0], rtp[1]))
 
     def pcmu_tone(self, dst, since, freqs):
         """Goertzel powers (normalised to the signal energy) of the PCMU audio the
@@ -109,49 +119,20 @@ class RelaySniffer:
         return fractions, len(samples) / 8000.0
 
 
-class NgSniffer:
+class NgSniffer(_Capture):
     """Records the proxy <-> relay ng datagrams (UDP to/from `port` on loopback), so
     that a failing test can show exactly what Kamailio asked and the relay answered."""
 
     def __init__(self, netns, port):
+        super().__init__(netns, "lo")
         self.port = port
         self.messages = []   # (monotonic time, 'proxy>relay' | 'relay>proxy', raw bytes)
-        self._netns = netns
-        self._stop = threading.Event()
-        self.sock = None
-        self._thread = None
 
-    def start(self):
-        self.sock = self._netns.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
-                                       socket.htons(ETH_P_IP))
-        self.sock.bind(("lo", ETH_P_IP))
-        self.sock.settimeout(0.2)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                data, addr = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if addr[2] == PACKET_OUTGOING or len(data) < 28 or data[9] != 17:
-                continue
-            ihl = (data[0] & 0x0F) * 4
-            sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
-            if self.port not in (sport, dport):
-                continue
+    def _handle(self, ihl, data):
+        sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
+        if self.port in (sport, dport):
             way = "proxy>relay" if dport == self.port else "relay>proxy"
             self.messages.append((time.monotonic(), way, data[ihl + 8:]))
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
-        if self.sock is not None:
-            self.sock.close()
 
     def exchange(self, decode):
         """Readable lines: direction, cookie, decoded dictionary (or raw bytes)."""
