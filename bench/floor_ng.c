@@ -155,7 +155,7 @@ static size_t offer_answer(struct fl_ctx *c, const char *d, size_t dl, int side,
 		return reply_error(out, cap, err == -EADDRINUSE ? "Ran out of ports" : "no memory");
 	call->leg[side].dst = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = a,
 						   .sin_port = htons(port)};
-	n = msdp_build(rsdp, sizeof(rsdp), c->addr, call->leg[!side].port, 1);
+	n = msdp_build(rsdp, sizeof(rsdp), c->addr, call->leg[!side].port, 1, NULL);
 	if (n < 0)
 		return reply_error(out, cap, "sdp too long");
 	benc_init(&b, out, cap);

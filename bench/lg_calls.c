@@ -22,7 +22,7 @@ static struct in_addr side_addr(unsigned side, unsigned idx)
 }
 
 int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, unsigned cap,
-		  uint16_t a_port, uint16_t b_port)
+		  uint16_t a_port, uint16_t b_port, const struct msdp_codec *codec_b)
 {
 	int r;
 
@@ -35,6 +35,7 @@ int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, 
 	s->cap = cap;
 	s->a_port = a_port;
 	s->b_port = b_port;
+	s->codec_b = codec_b && codec_b->pt != msdp_pcmu.pt ? codec_b : NULL;
 	snprintf(s->prefix, sizeof(s->prefix), "lg%d-%lx", (int)getpid(), (long)time(NULL));
 	r = ng_client_open(&s->ng, ng_addr, ng_port);
 	if (r) {
@@ -103,10 +104,18 @@ static int request(struct lg_calls *s, struct benc_out *b, int want_sdp, struct 
 }
 
 static void build(struct benc_out *b, char *mem, size_t cap, const char *cmd, const char *cid,
-		  const char *from, const char *to, const char *sdp)
+		  const char *from, const char *to, const char *sdp, const char *transcode)
 {
 	benc_init(b, mem, cap);
 	benc_raw(b, "d", 1);
+	if (transcode) { /* "codec": {"transcode": [NAME]} */
+		benc_str(b, "codec", 5);
+		benc_raw(b, "d", 1);
+		benc_str(b, "transcode", 9);
+		benc_raw(b, "l", 1);
+		benc_str(b, transcode, strlen(transcode));
+		benc_raw(b, "ee", 2);
+	}
 	benc_kv(b, "command", cmd);
 	benc_kv(b, "call-id", cid);
 	benc_kv(b, "from-tag", from);
@@ -128,15 +137,16 @@ static int setup_one(struct lg_calls *s, const char *cid, unsigned idx, struct l
 	c->b_addr = side_addr(1, idx);
 	snprintf(from, sizeof(from), "a%u", idx);
 	snprintf(to, sizeof(to), "b%u", idx);
-	if (msdp_build(sdp, sizeof(sdp), c->a_addr, s->a_port, idx + 1) < 0)
+	if (msdp_build(sdp, sizeof(sdp), c->a_addr, s->a_port, idx + 1, NULL) < 0)
 		return -ENOSPC;
-	build(&b, mem, sizeof(mem), "offer", cid, from, NULL, sdp);
+	build(&b, mem, sizeof(mem), "offer", cid, from, NULL, sdp,
+	      s->codec_b ? s->codec_b->ng_name : NULL);
 	r = request(s, &b, 1, &c->to_relay_b, &c->to_relay_b_port);
 	if (r)
 		return r;
-	if (msdp_build(sdp, sizeof(sdp), c->b_addr, s->b_port, idx + 100001) < 0)
+	if (msdp_build(sdp, sizeof(sdp), c->b_addr, s->b_port, idx + 100001, s->codec_b) < 0)
 		return -ENOSPC;
-	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp);
+	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp, NULL);
 	return request(s, &b, 1, &c->to_relay_a, &c->to_relay_a_port);
 }
 
@@ -146,7 +156,7 @@ static int delete_one(struct lg_calls *s, const char *cid, unsigned idx)
 	struct benc_out b;
 
 	snprintf(from, sizeof(from), "a%u", idx);
-	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL);
+	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL, NULL);
 	return request(s, &b, 0, NULL, NULL);
 }
 
@@ -159,7 +169,7 @@ int lg_calls_grow(struct lg_calls *s, unsigned upto)
 	while (s->n < upto) {
 		int r;
 
-		snprintf(cid, sizeof(cid), "%s-%u", s->prefix, s->n);
+		snprintf(cid, sizeof(cid), "%s-%u-%u", s->prefix, s->gen, s->n);
 		r = setup_one(s, cid, s->n, &s->c[s->n]);
 		if (r)
 			return r;
@@ -174,11 +184,12 @@ unsigned lg_calls_delete_all(struct lg_calls *s)
 	char cid[64];
 
 	for (unsigned i = 0; i < s->n; i++) {
-		snprintf(cid, sizeof(cid), "%s-%u", s->prefix, i);
+		snprintf(cid, sizeof(cid), "%s-%u-%u", s->prefix, s->gen, i);
 		if (delete_one(s, cid, i))
 			failed++;
 	}
 	s->n = 0;
+	s->gen++;
 	return failed;
 }
 

@@ -8,6 +8,7 @@
 #ifndef BENCH_LG_CALLS_H
 #define BENCH_LG_CALLS_H
 
+#include "bench/msdp.h"
 #include "bench/ngclient.h"
 
 #include <netinet/in.h>
@@ -29,12 +30,16 @@ struct lg_calls {
 	unsigned n;          /* calls set up: c[0..n) */
 	unsigned cap;
 	uint16_t a_port, b_port;
+	const struct msdp_codec *codec_b; /* side B's only codec; not PCMU: transcoding */
 	char prefix[40];     /* call-id prefix, unique per generator run */
+	unsigned gen;        /* bumped by delete_all so that call-ids are never reused */
 	char err[160];       /* last error, for the report */
 };
 
+/* codec_b NULL or PCMU: plain forwarding; anything else: side A offers PCMU and asks
+ * the relay (ng "codec" → "transcode") to offer codec_b, which side B answers with. */
 int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, unsigned cap,
-		  uint16_t a_port, uint16_t b_port);
+		  uint16_t a_port, uint16_t b_port, const struct msdp_codec *codec_b);
 void lg_calls_close(struct lg_calls *s);
 
 /* Pings the relay until it answers or timeout_ms passes. */

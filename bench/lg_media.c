@@ -12,6 +12,7 @@
 #include "bench/lg_media.h"
 
 #include "bench/procstat.h"
+#include "bench/voice.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,10 +48,25 @@ struct snap {
 	struct sys_cpu sys;
 };
 
+/* Per-stream output sequence tracking of transcoding runs (RFC 3550 A.1 style, without
+ * the probation: the relay's output starts a fresh sequence space). */
+struct seqtrack {
+	uint32_t first, last_ext, count;
+};
+
 struct lg_media {
 	int raw_fd, rx_fd[2], epfd, tfd;
 	unsigned max_streams, nstreams;
 	size_t payload, pkt_len, stride;
+	size_t len_dir[2];              /* packet length per direction (A->B, B->A) */
+	uint32_t ts_step_dir[2];
+	const struct msdp_codec *codec_b; /* non-NULL: transcoding run */
+	struct seqtrack *seq;
+	uint64_t win_lo, win_hi;        /* measurement window in CLOCK_REALTIME ns */
+	uint64_t untranscoded, sent_all;
+	uint64_t t_origin;              /* RTP timestamps count 20 ms slots from here */
+	uint64_t interval;              /* current run's packet interval, ns */
+	uint8_t voice[VOICE_FRAMES][VOICE_FRAME]; /* side A's PCMU payload, speech-like */
 	uint8_t *tpl;
 	struct sockaddr_in *dst;
 	uint32_t epoch;
@@ -85,6 +101,7 @@ static int open_rx(uint16_t port)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = -errno;
 
@@ -123,7 +140,7 @@ static int open_fds(struct lg_media *m, uint16_t a_port, uint16_t b_port)
 }
 
 int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsigned max_streams,
-		  size_t payload)
+		  size_t payload, const struct msdp_codec *codec_b)
 {
 	struct lg_media *m;
 	int r;
@@ -134,13 +151,24 @@ int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsig
 	if (!m)
 		return -ENOMEM;
 	m->raw_fd = m->rx_fd[0] = m->rx_fd[1] = m->epfd = m->tfd = -1;
+	m->t_origin = clock_ns(CLOCK_MONOTONIC);
+	voice_fill(m->voice);
 	m->max_streams = max_streams;
 	m->payload = payload;
 	m->pkt_len = NET_HDR + RTP_HDR + payload;
-	m->stride = (m->pkt_len + 63) & ~(size_t)63;
+	m->codec_b = codec_b && codec_b->pt != msdp_pcmu.pt ? codec_b : NULL;
+	m->len_dir[0] = m->len_dir[1] = m->pkt_len;
+	m->ts_step_dir[0] = m->ts_step_dir[1] = 160;
+	if (m->codec_b) {
+		m->len_dir[1] = NET_HDR + RTP_HDR + m->codec_b->bytes;
+		m->ts_step_dir[1] = m->codec_b->ts_step;
+	}
+	m->stride = (m->pkt_len > m->len_dir[1] ? m->pkt_len : m->len_dir[1]);
+	m->stride = (m->stride + 63) & ~(size_t)63;
 	m->tpl = calloc(max_streams ? max_streams : 1, m->stride);
 	m->dst = calloc(max_streams ? max_streams : 1, sizeof(*m->dst));
-	if (!m->tpl || !m->dst) {
+	m->seq = calloc(max_streams ? max_streams : 1, sizeof(*m->seq));
+	if (!m->tpl || !m->dst || !m->seq) {
 		r = -ENOMEM;
 		goto err;
 	}
@@ -169,6 +197,7 @@ void lg_media_close(struct lg_media *m)
 			close(fds[i]);
 	free(m->tpl);
 	free(m->dst);
+	free(m->seq);
 	free(m);
 }
 
@@ -183,12 +212,16 @@ static void build_template(struct lg_media *m, unsigned s, struct in_addr src, u
 	uint8_t *rtp = p + NET_HDR;
 	uint32_t ssrc = htonl(0x10000000u + s);
 	uint16_t seq = htons((uint16_t)(s * 7919u));
+	size_t len = m->len_dir[s & 1];
+	int coded = m->codec_b && (s & 1); /* side B's packets carry codec_b */
 
-	memset(p, 0xff, m->pkt_len);
-	memset(p, 0, NET_HDR + RTP_HDR + MARK_LEN);
+	memset(p, coded ? 0x55 : 0xff, len);
+	memset(p, 0, NET_HDR + RTP_HDR + (m->codec_b ? 0 : MARK_LEN));
+	if (coded && m->codec_b->toc)
+		rtp[RTP_HDR] = m->codec_b->toc;
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)m->pkt_len);
+	ip->tot_len = htons((uint16_t)len);
 	ip->frag_off = htons(IP_DF);
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_UDP;
@@ -196,9 +229,9 @@ static void build_template(struct lg_media *m, unsigned s, struct in_addr src, u
 	ip->daddr = dst.s_addr;
 	udp->source = htons(sport);
 	udp->dest = htons(dport);
-	udp->len = htons((uint16_t)(m->pkt_len - 20));
+	udp->len = htons((uint16_t)(len - 20));
 	rtp[0] = 0x80;
-	rtp[1] = 0; /* PT 0 = PCMU */
+	rtp[1] = coded ? m->codec_b->pt : 0; /* PT 0 = PCMU */
 	memcpy(rtp + 2, &seq, 2);
 	memcpy(rtp + 8, &ssrc, 4);
 	m->dst[s] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = dst};
@@ -234,8 +267,11 @@ const struct hist *lg_media_hist(const struct lg_media *m)
 	return &m->lat;
 }
 
-/* Fills stream s's template for its next packet and queues it in tx slot i. */
-static void queue_packet(struct lg_media *m, unsigned i, unsigned s, int measured, uint64_t rt)
+/* Fills stream s's template for its next packet (scheduled at due) and queues it in tx
+ * slot i. The RTP timestamp follows the clock (slots since t_origin), so a pause between
+ * runs shows up as a timestamp jump, as it would from a phone; flood counts packets. */
+static void queue_packet(struct lg_media *m, unsigned i, unsigned s, int measured, uint64_t rt,
+			 uint64_t due)
 {
 	uint8_t *p = m->tpl + (size_t)s * m->stride, *rtp = p + NET_HDR;
 	struct mark mk = {.magic = MARK_MAGIC, .idx = s,
@@ -246,14 +282,28 @@ static void queue_packet(struct lg_media *m, unsigned i, unsigned s, int measure
 	memcpy(&seq, rtp + 2, 2);
 	seq = htons((uint16_t)(ntohs(seq) + 1));
 	memcpy(rtp + 2, &seq, 2);
-	memcpy(&ts, rtp + 4, 4);
-	ts = htonl(ntohl(ts) + 160);
+	if (m->interval > 1000) {
+		ts = htonl((uint32_t)(((due - m->t_origin) / m->interval) * m->ts_step_dir[s & 1] +
+				      s * 7919u));
+	} else {
+		memcpy(&ts, rtp + 4, 4);
+		ts = htonl(ntohl(ts) + m->ts_step_dir[s & 1]);
+	}
 	memcpy(rtp + 4, &ts, 4);
-	memcpy(rtp + RTP_HDR, &mk, sizeof(mk));
-	m->txiov[i] = (struct iovec){.iov_base = p, .iov_len = m->pkt_len};
+	if (!(s & 1) || !m->codec_b) { /* PCMU: speech, after the marker when there is one */
+		size_t off = m->codec_b ? 0 : MARK_LEN;
+		size_t n = m->payload < VOICE_FRAME ? m->payload : VOICE_FRAME;
+
+		if (n > off)
+			memcpy(rtp + RTP_HDR + off, m->voice[ntohs(seq) % VOICE_FRAMES] + off, n - off);
+	}
+	if (!m->codec_b)
+		memcpy(rtp + RTP_HDR, &mk, sizeof(mk));
+	m->txiov[i] = (struct iovec){.iov_base = p, .iov_len = m->len_dir[s & 1]};
 	m->tx[i].msg_hdr = (struct msghdr){.msg_name = &m->dst[s], .msg_namelen = sizeof(m->dst[s]),
 					   .msg_iov = &m->txiov[i], .msg_iovlen = 1};
 	m->tx_meas[i] = (uint8_t)measured;
+	m->sent_all++;
 	if (measured)
 		m->sent_meas++;
 }
@@ -271,6 +321,7 @@ static void flush_tx(struct lg_media *m, unsigned cnt)
 			continue;
 		if (r <= 0) {
 			m->tx_err++;
+			m->sent_all--;
 			m->sent_meas -= m->tx_meas[done];
 			done++;
 			continue;
@@ -310,7 +361,7 @@ static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 				break;
 			if (!pc->flood && due >= pc->t_ms && (double)(now - due) / 1e6 > pc->lag_max_ms)
 				pc->lag_max_ms = (double)(now - due) / 1e6;
-			queue_packet(m, cnt, (unsigned)(pc->k % n), due >= pc->t_ms, rt);
+			queue_packet(m, cnt, (unsigned)(pc->k % n), due >= pc->t_ms, rt, due);
 		}
 		if (!cnt)
 			break;
@@ -319,6 +370,69 @@ static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 		if (cnt < TX_BATCH && !pc->flood)
 			break;
 	}
+}
+
+/* Destination address of a received packet (IP_PKTINFO), 0 when absent. */
+static uint32_t rx_dst(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			return ntohl(pi.ipi_addr.s_addr);
+		}
+	}
+	return 0;
+}
+
+static uint64_t rx_stamp(struct msghdr *h);
+
+/* Transcoding run: the stream is known from the destination address (127.1.x.y for
+ * side A, 127.2.x.y for side B, low 16 bits = call + 1), not from a marker. */
+static void account_tc(struct lg_media *m, unsigned side, struct mmsghdr *h)
+{
+	const uint8_t *p = h->msg_hdr.msg_iov->iov_base;
+	uint32_t dst = rx_dst(&h->msg_hdr), call, s;
+	uint8_t want_pt = side ? m->codec_b->pt : msdp_pcmu.pt;
+	uint64_t rx;
+	uint16_t seq;
+	struct seqtrack *t;
+
+	if (h->msg_len < RTP_HDR || (p[0] & 0xc0) != 0x80 ||
+	    (dst >> 16) != 0x7f01u + side || (dst & 0xffff) == 0) {
+		m->bad++;
+		return;
+	}
+	call = (dst & 0xffff) - 1;
+	s = 2 * call + (side ? 0 : 1);
+	if (s >= m->nstreams) {
+		m->bad++;
+		return;
+	}
+	if ((p[1] & 0x7f) != want_pt) {
+		m->untranscoded++;
+		return;
+	}
+	m->recv_all++;
+	rx = rx_stamp(&h->msg_hdr);
+	if (rx < m->win_lo || rx >= m->win_hi)
+		return;
+	m->recv_meas++;
+	memcpy(&seq, p + 2, 2);
+	seq = ntohs(seq);
+	t = &m->seq[s];
+	if (!t->count) {
+		t->first = t->last_ext = seq;
+	} else {
+		uint32_t ext = (t->last_ext & ~0xffffu) | seq;
+
+		if (ext + 0x8000u < t->last_ext) /* wrapped forward */
+			ext += 0x10000u;
+		if (ext > t->last_ext)
+			t->last_ext = ext;
+	}
+	t->count++;
 }
 
 static uint64_t rx_stamp(struct msghdr *h)
@@ -378,8 +492,12 @@ static void drain_rx(struct lg_media *m, unsigned side)
 		r = recvmmsg(m->rx_fd[side], m->rx, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (r <= 0)
 			return;
-		for (int i = 0; i < r; i++)
-			account(m, side, &m->rx[i]);
+		for (int i = 0; i < r; i++) {
+			if (m->codec_b)
+				account_tc(m, side, &m->rx[i]);
+			else
+				account(m, side, &m->rx[i]);
+		}
 		if (r < RX_BATCH)
 			return;
 	}
@@ -438,6 +556,39 @@ static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg
 	r->softirq_pct = 100.0 * (double)(b->sys.softirq_ns - a->sys.softirq_ns) / win;
 	r->gen_cpu_pct = 100.0 * (double)self / win;
 	r->relay_rss_kb = a->rss_kb;
+	r->transcode = m->codec_b != NULL;
+	r->untranscoded = m->untranscoded;
+	r->seq_loss_pct = 0;
+	if (m->codec_b) {
+		uint64_t expect = 0, got = 0;
+
+		r->silent_streams = 0;
+		r->first_silent = -1;
+		for (unsigned s = 0; s < m->nstreams; s++) {
+			if (!m->seq[s].count) {
+				if (!r->silent_streams++)
+					r->first_silent = (int)s;
+				continue;
+			}
+			expect += m->seq[s].last_ext - m->seq[s].first + 1;
+			got += m->seq[s].count;
+		}
+		if (expect > got)
+			r->seq_loss_pct = 100.0 * (double)(expect - got) / (double)expect;
+		/* Loss: what never arrived, over the whole run after the drain, beyond three
+		 * frames per stream that a transcoder may legitimately still hold. The window
+		 * deficit (sent in it minus arrived in it) is how much the relay's delay grew
+		 * across the window, in time. */
+		uint64_t residue = 3ull * m->nstreams; /* frames a pipeline may still hold */
+
+		r->loss_pct = m->sent_all && m->recv_all + residue < m->sent_all
+			? 100.0 * (double)(m->sent_all - m->recv_all - residue) /
+				  (double)m->sent_all : 0.0;
+		if (r->seq_loss_pct > r->loss_pct)
+			r->loss_pct = r->seq_loss_pct;
+		r->delay_growth_ms = m->sent_meas > m->recv_meas
+			? (double)(m->sent_meas - m->recv_meas) / r->offered_pps * 1e3 : 0.0;
+	}
 }
 
 int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_point_res *res)
@@ -452,15 +603,20 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 		return -EINVAL;
 	m->epoch = (m->epoch + 1) & ~MEASURED;
 	m->sent_meas = m->recv_meas = m->recv_all = m->stale = m->bad = m->misrouted = 0;
-	m->tx_err = 0;
+	m->tx_err = m->untranscoded = m->sent_all = 0;
+	memset(m->seq, 0, (size_t)m->nstreams * sizeof(*m->seq));
 	hist_reset(&m->lat);
 	pc.flood = cfg->pps <= 0;
 	pc.interval = pc.flood ? 1 : (uint64_t)(1e9 / cfg->pps);
+	m->interval = pc.interval;
 	pc.t0 = clock_ns(CLOCK_MONOTONIC) + 1000000;
 	pc.t_ms = pc.t0 + (uint64_t)(cfg->warmup_s * 1e9);
 	pc.t_me = pc.t_ms + (uint64_t)(cfg->measure_s * 1e9);
 	pc.sending = 1;
 	t_end = pc.t_me + (uint64_t)(cfg->drain_s * 1e9);
+	/* Transcoding runs count arrivals by kernel receive time inside the window. */
+	m->win_lo = pc.t_ms + (clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	m->win_hi = m->win_lo + (pc.t_me - pc.t_ms);
 	last_t = pc.t0;
 	for (;;) {
 		int n = epoll_wait(m->epfd, ev, 4, pc.flood && pc.sending ? 0 : 5);
@@ -486,7 +642,8 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 		}
 		if (pc.sending && now >= pc.t0)
 			send_due(m, &pc, now);
-		if (!pc.sending && have_b && (m->recv_meas >= m->sent_meas || now >= t_end))
+		if (!pc.sending && have_b &&
+		    ((!m->codec_b && m->recv_meas >= m->sent_meas) || now >= t_end))
 			break;
 		progress(m, cfg, &pc, now, &last_t, &last_rx);
 	}

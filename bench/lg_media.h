@@ -12,6 +12,7 @@
 
 #include "bench/hist.h"
 #include "bench/lg_calls.h"
+#include "bench/msdp.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,11 +43,24 @@ struct lg_point_res {
 	double gen_cpu_pct;
 	double gen_lag_max_ms;        /* worst lateness of the pacer */
 	int64_t relay_rss_kb;         /* at the start of the window */
+	/* transcoding runs only (no marker survives a transcoder): */
+	int transcode;
+	uint64_t untranscoded;        /* arrived with the sender's payload type */
+	double seq_loss_pct;          /* from the relay's output sequence numbers */
+	double delay_growth_ms;       /* how much later the window's packets left than entered */
+	unsigned silent_streams;      /* streams of which nothing arrived in the window */
+	int first_silent;             /* lowest such stream index (2*call + dir), -1: none */
 };
 
-/* Opens the raw sender and the two receive sockets; max_streams bounds set_calls. */
+/* Opens the raw sender and the two receive sockets; max_streams bounds set_calls.
+ * codec_b NULL or PCMU: plain forwarding, every packet marked and timed. Otherwise
+ * side B sends codec_b and the run counts, per stream, what arrives in the measurement
+ * window (by kernel receive time) with the payload type the other side negotiated:
+ * loss is what never arrived (whole run, after the drain, or sequence gaps), and a relay
+ * that falls behind shows its delay growing across the window; latency itself is not
+ * measured. */
 int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsigned max_streams,
-		  size_t payload);
+		  size_t payload, const struct msdp_codec *codec_b);
 void lg_media_close(struct lg_media *m);
 
 /* Builds one packet template per stream (two per call) from the calls set up. */

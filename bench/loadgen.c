@@ -9,6 +9,8 @@
  *   noise   spin --duration seconds on this core and report the time it was taken
  *           away (interrupts, other tasks, the hypervisor): the machine's noise
  *   ping    exit 0 as soon as the relay answers an ng ping (readiness check)
+ * --codec-b other than pcmu makes every call a transcoded one (side A PCMU, side B the
+ * codec, the offer carrying ng "codec" → "transcode").
  *   control control plane: offer+answer+delete cycles per second with one client, and
  *           the relay's RSS per established call (--calls calls, no media)
  * Output: progress on stderr, a human table and one "JSON {...}" line per result on
@@ -16,6 +18,7 @@
 #include "bench/hist.h"
 #include "bench/lg_calls.h"
 #include "bench/lg_media.h"
+#include "bench/msdp.h"
 #include "bench/procstat.h"
 
 #include <arpa/inet.h>
@@ -30,12 +33,14 @@
 
 struct opts {
 	const char *mode, *relay, *cdf;
+	const struct msdp_codec *codec_b;
 	struct in_addr ng_addr;
 	uint16_t ng_port, a_port, b_port;
 	pid_t pid;
 	unsigned calls, start, step, max;
-	double pps, warmup, measure, drain, max_loss, max_p50_us;
+	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct;
 	size_t payload;
+	int fresh;
 };
 
 static void usage(void)
@@ -45,8 +50,12 @@ static void usage(void)
 		"  [--pid RELAY_PID] [--relay NAME] [--calls N] [--pps 50] [--payload 160]\n"
 		"  [--warmup 2] [--duration 5] [--drain 2] [--cdf FILE]\n"
 		"  ramp: [--start 100] [--step 100] [--max 3000] [--max-loss 0.1]\n"
-		"        [--max-p50-us 1000]\n"
-		"  [--ports 10000,10002]  generator ports of side A and side B\n");
+		"        [--max-p50-us 1000] [--max-growth-ms 20 (transcoding)]\n"
+		"        [--fresh]  every step with new calls (media never pauses in a call)\n"
+		"        [--step-pct P]  steps grow to P %% of the calls when that exceeds --step\n"
+		"  [--ports 10000,10002]  generator ports of side A and side B\n"
+		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
+		"        asks the relay to transcode (channels per core; no latency figures)\n");
 }
 
 static int parse_hostport(const char *s, struct in_addr *a, uint16_t *p)
@@ -74,14 +83,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"payload", 1, 0, 'L'}, {"warmup", 1, 0, 'w'},  {"duration", 1, 0, 'd'},
 		{"drain", 1, 0, 'D'},  {"cdf", 1, 0, 'C'},      {"start", 1, 0, 's'},
 		{"step", 1, 0, 'S'},   {"max", 1, 0, 'M'},      {"max-loss", 1, 0, 'l'},
-		{"max-p50-us", 1, 0, 'P'}, {"ports", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+		{"max-p50-us", 1, 0, 'P'}, {"ports", 1, 0, 'o'}, {"codec-b", 1, 0, 'B'},
+		{"max-growth-ms", 1, 0, 'G'}, {"fresh", 0, 0, 'F'}, {"step-pct", 1, 0, 'T'},
+		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int c;
 
 	*o = (struct opts){.mode = "fixed", .relay = "relay", .ng_port = 2223, .a_port = 10000,
 			   .b_port = 10002, .calls = 100, .start = 100, .step = 100, .max = 3000,
 			   .pps = 50, .warmup = 2, .measure = 5, .drain = 2, .max_loss = 0.1,
-			   .max_p50_us = 1000, .payload = 160};
+			   .max_p50_us = 1000, .max_growth_ms = 20, .payload = 160,
+			   .codec_b = &msdp_pcmu};
 	inet_pton(AF_INET, "127.0.0.1", &o->ng_addr);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -96,11 +108,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'd': o->measure = atof(optarg); break;
 		case 'D': o->drain = atof(optarg); break;
 		case 'C': o->cdf = optarg; break;
+		case 'B':
+			o->codec_b = msdp_codec_find(optarg);
+			if (!o->codec_b)
+				return -EINVAL;
+			break;
 		case 's': o->start = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'S': o->step = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'M': o->max = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'l': o->max_loss = atof(optarg); break;
 		case 'P': o->max_p50_us = atof(optarg); break;
+		case 'G': o->max_growth_ms = atof(optarg); break;
+		case 'F': o->fresh = 1; break;
+		case 'T': o->step_pct = atof(optarg); break;
 		case 'o': {
 			unsigned a, b;
 
@@ -149,14 +169,18 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       "\"relay_cpu_pct\":%.2f,\"relay_ns_per_pkt\":%.1f,\"sys_ns_per_pkt\":%.1f,"
 	       "\"softirq_pct\":%.2f,\"gen_cpu_pct\":%.2f,\"gen_lag_max_ms\":%.2f,"
 	       "\"relay_rss_kb\":%lld,\"rss_per_call_bytes\":%.0f,\"setup_s\":%.3f,"
-	       "\"stale\":%llu,\"bad\":%llu,\"misrouted\":%llu}\n",
+	       "\"stale\":%llu,\"bad\":%llu,\"misrouted\":%llu,\"codec_b\":\"%s\","
+	       "\"transcode\":%d,\"untranscoded\":%llu,\"seq_loss_pct\":%.4f,"
+	       "\"delay_growth_ms\":%.1f,\"silent_streams\":%u,\"first_silent\":%d}\n",
 	       mode, o->relay, r->calls, o->pps, o->payload, r->measure_s,
 	       (unsigned long long)r->sent, (unsigned long long)r->received, r->offered_pps,
 	       r->delivered_pps, r->loss_pct, (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3,
 	       (double)r->max_ns / 1e3, r->relay_cpu_pct, r->relay_ns_per_pkt, r->sys_ns_per_pkt,
 	       r->softirq_pct, r->gen_cpu_pct, r->gen_lag_max_ms, (long long)r->relay_rss_kb,
 	       rss_per_call, setup_s, (unsigned long long)r->stale, (unsigned long long)r->bad,
-	       (unsigned long long)r->misrouted);
+	       (unsigned long long)r->misrouted, o->codec_b->name, r->transcode,
+	       (unsigned long long)r->untranscoded, r->seq_loss_pct, r->delay_growth_ms,
+	       r->silent_streams, r->first_silent);
 	fflush(stdout);
 }
 
@@ -195,6 +219,14 @@ static double rss_per_call(pid_t pid, int64_t base_kb, int64_t now_kb, unsigned 
 	return (double)(now_kb - base_kb) * 1024.0 / calls;
 }
 
+/* Ramp step: --step calls, or --step-pct of the current calls when that is more. */
+static unsigned next_step(const struct opts *o, unsigned target)
+{
+	unsigned pct = (unsigned)((double)target * o->step_pct / 100.0 + 0.5);
+
+	return pct > o->step ? pct : o->step;
+}
+
 /* fixed and flood: one point; ramp: points until a limit is crossed. */
 static int run_media(const struct opts *o, struct lg_calls *calls)
 {
@@ -207,18 +239,20 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 	char label[64];
 	int r;
 
-	r = lg_media_open(&m, o->a_port, o->b_port, 2 * maxc, o->payload);
+	r = lg_media_open(&m, o->a_port, o->b_port, 2 * maxc, o->payload, o->codec_b);
 	if (r) {
 		fprintf(stderr, "loadgen: media sockets: %s\n", strerror(-r));
 		return r;
 	}
 	print_header();
-	for (; target <= maxc; target += o->step) {
+	for (; target <= maxc; target += next_step(o, target)) {
 		struct lg_point_cfg cfg = {.pps = flood ? 0 : o->pps, .warmup_s = o->warmup,
 					   .measure_s = o->measure, .drain_s = o->drain,
 					   .relay_pid = o->pid, .label = label};
 		struct lg_point_res res;
 
+		if (ramp && o->fresh && calls->n && lg_calls_delete_all(calls))
+			fprintf(stderr, "loadgen: some deletes failed\n");
 		r = grow(calls, target, &setup_s);
 		if (r)
 			break;
@@ -232,14 +266,18 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 			    rss_per_call(o->pid, base_kb, res.relay_rss_kb, calls->n), setup_s);
 		if (!ramp)
 			break;
-		if (res.loss_pct > o->max_loss || (double)res.p50_ns / 1e3 > o->max_p50_us)
+		if (res.loss_pct > o->max_loss || res.untranscoded ||
+		    res.delay_growth_ms > o->max_growth_ms ||
+		    (double)res.p50_ns / 1e3 > o->max_p50_us)
 			break;
 		best = target;
 	}
 	if (ramp) {
 		printf("JSON {\"tool\":\"loadgen\",\"mode\":\"ramp_result\",\"relay\":\"%s\","
-		       "\"max_calls\":%u,\"max_loss_pct\":%.3f,\"max_p50_us\":%.0f,\"step\":%u}\n",
-		       o->relay, best, o->max_loss, o->max_p50_us, o->step);
+		       "\"max_calls\":%u,\"max_loss_pct\":%.3f,\"max_p50_us\":%.0f,\"step\":%u,"
+		       "\"start\":%u,\"step_pct\":%.0f,\"codec_b\":\"%s\"}\n",
+		       o->relay, best, o->max_loss, o->max_p50_us, o->step, o->start, o->step_pct,
+		       o->codec_b->name);
 		printf("ramp: most calls with loss <= %.3f %% and p50 <= %.0f us: %u\n", o->max_loss,
 		       o->max_p50_us, best);
 	}
@@ -351,7 +389,7 @@ int main(int argc, char **argv)
 	if (strcmp(o.mode, "noise") == 0)
 		return run_noise(&o) ? 1 : 0;
 	cap = strcmp(o.mode, "ramp") == 0 ? o.max : o.calls;
-	r = lg_calls_open(&calls, o.ng_addr, o.ng_port, cap, o.a_port, o.b_port);
+	r = lg_calls_open(&calls, o.ng_addr, o.ng_port, cap, o.a_port, o.b_port, o.codec_b);
 	if (r) {
 		fprintf(stderr, "loadgen: ng socket: %s\n", strerror(-r));
 		return 2;

@@ -7,17 +7,48 @@
 #include <stdio.h>
 #include <string.h>
 
-int msdp_build(char *out, size_t cap, struct in_addr addr, uint16_t port, uint32_t sess_id)
+const struct msdp_codec msdp_pcmu = {
+	.name = "pcmu", .ng_name = "PCMU", .rtpmap = "PCMU/8000", .pt = 0, .bytes = 160,
+	.ts_step = 160};
+
+/* Any byte string is a valid G.711, G.722 or G.729 frame, so the generator can send
+ * filler; an Opus packet only needs a valid TOC byte (here: CELT fullband 20 ms, mono,
+ * one frame) for the decoder to accept the rest. */
+static const struct msdp_codec codecs[] = {
+	{.name = "g722", .ng_name = "G722", .rtpmap = "G722/8000", .pt = 9, .bytes = 160,
+	 .ts_step = 160},
+	{.name = "g729", .ng_name = "G729", .rtpmap = "G729/8000", .fmtp = "annexb=no",
+	 .pt = 18, .bytes = 20, .ts_step = 160},
+	{.name = "opus", .ng_name = "opus", .rtpmap = "opus/48000/2", .pt = 96, .toc = 0xf8,
+	 .bytes = 80, .ts_step = 960},
+};
+
+const struct msdp_codec *msdp_codec_find(const char *name)
 {
-	char a[INET_ADDRSTRLEN];
+	if (strcmp(name, "pcmu") == 0)
+		return &msdp_pcmu;
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+		if (strcmp(name, codecs[i].name) == 0)
+			return &codecs[i];
+	return NULL;
+}
+
+int msdp_build(char *out, size_t cap, struct in_addr addr, uint16_t port, uint32_t sess_id,
+	       const struct msdp_codec *c)
+{
+	char a[INET_ADDRSTRLEN], fmtp[96] = "";
 	int n;
 
+	if (!c)
+		c = &msdp_pcmu;
+	if (c->fmtp)
+		snprintf(fmtp, sizeof(fmtp), "a=fmtp:%u %s\r\n", c->pt, c->fmtp);
 	inet_ntop(AF_INET, &addr, a, sizeof(a));
 	n = snprintf(out, cap,
 		     "v=0\r\no=- %u 1 IN IP4 %s\r\ns=bench\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-		     "m=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n"
+		     "m=audio %u RTP/AVP %u\r\na=rtpmap:%u %s\r\n%sa=ptime:20\r\n"
 		     "a=sendrecv\r\n",
-		     sess_id, a, a, port);
+		     sess_id, a, a, port, c->pt, c->pt, c->rtpmap, fmtp);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	return n;
