@@ -20,6 +20,7 @@
  * any order is safe.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -191,6 +192,11 @@ static void *worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct epoll_event ev[DP_EVENTS];
 	uint64_t wall_sync_ms = 0;
+	char name[16];
+
+	/* visible in top -H and /proc/PID/task/TID/comm (CPU per worker) */
+	snprintf(name, sizeof(name), "dp-worker-%u", w->index);
+	pthread_setname_np(pthread_self(), name);
 
 	for (;;) {
 		int n = epoll_wait(w->epfd, ev, DP_EVENTS, -1);
