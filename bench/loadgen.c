@@ -50,7 +50,7 @@ static void usage(void)
 		"  [--pid RELAY_PID] [--relay NAME] [--calls N] [--pps 50] [--payload 160]\n"
 		"  [--warmup 2] [--duration 5] [--drain 2] [--cdf FILE]\n"
 		"  ramp: [--start 100] [--step 100] [--max 3000] [--max-loss 0.1]\n"
-		"        [--max-p50-us 1000] [--max-growth-ms 20 (transcoding)]\n"
+		"        [--max-p50-us 1000] [--max-growth-ms 100 (transcoding)]\n"
 		"        [--fresh]  every step with new calls (media never pauses in a call)\n"
 		"        [--step-pct P]  steps grow to P %% of the calls when that exceeds --step\n"
 		"  [--ports 10000,10002]  generator ports of side A and side B\n"
@@ -92,7 +92,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.mode = "fixed", .relay = "relay", .ng_port = 2223, .a_port = 10000,
 			   .b_port = 10002, .calls = 100, .start = 100, .step = 100, .max = 3000,
 			   .pps = 50, .warmup = 2, .measure = 5, .drain = 2, .max_loss = 0.1,
-			   .max_p50_us = 1000, .max_growth_ms = 20, .payload = 160,
+			   .max_p50_us = 1000, .max_growth_ms = 100, .payload = 160,
 			   .codec_b = &msdp_pcmu};
 	inet_pton(AF_INET, "127.0.0.1", &o->ng_addr);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
