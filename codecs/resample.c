@@ -35,9 +35,10 @@ int resample_new(unsigned channels, unsigned in_rate, unsigned out_rate, int qua
 			free(r);
 			return err == RESAMPLER_ERR_ALLOC_FAILED ? -ENOMEM : -EINVAL;
 		}
-		/* Start without the filter's initial zero run so that output
-		 * lines up with input as closely as the filter allows. */
-		speex_resampler_skip_zeros(r->st);
+		/* No speex_resampler_skip_zeros: the filter's delay stays in the
+		 * signal as leading silence, so n input samples always give
+		 * n * out/in output samples. Skipping it would leave the first
+		 * frames short, and the transcoder a whole frame behind forever. */
 	}
 	*out = r;
 	return 0;

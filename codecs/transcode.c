@@ -40,6 +40,7 @@ struct xcode {
 	bool marker_next;
 	bool clock_running;
 	uint64_t next_due, idle_since;
+	uint64_t next_sr;		/* ms, 0 = not before output starts */
 	struct xcode_stats st;
 	struct dtmf_pkt dq[DTMF_QUEUE];
 	unsigned dq_head, dq_n;
@@ -362,6 +363,57 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 			return n;
 	}
 	return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#define SR_LEN 28
+#define CNAME "rtprelay"
+#define SDES_LEN 20	/* header 4 + SSRC 4 + CNAME item 2 + 8 + end 1, padded to 4 */
+
+int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out, size_t cap)
+{
+	uint32_t clock = x->cfg.out_codec->clock_rate, rtp_now;
+
+	if (!x->st.out_packets)
+		return 0;
+	if (!x->next_sr)
+		x->next_sr = now_ms + XCODE_SR_INTERVAL_MS / 2;	/* first one soon */
+	if (now_ms < x->next_sr)
+		return 0;
+	if (cap < SR_LEN + SDES_LEN)
+		return -ENOBUFS;
+	x->next_sr = now_ms + XCODE_SR_INTERVAL_MS;
+	/* The output clock now: next frame's timestamp minus the time to it. */
+	if (x->clock_running)
+		rtp_now = x->out_ts - (uint32_t)((int64_t)(x->next_due - now_ms) * clock / 1000);
+	else
+		rtp_now = x->out_ts + (uint32_t)((now_ms - x->idle_since) * clock / 1000);
+	out[0] = 0x80;		/* V=2, RC=0 */
+	out[1] = 200;		/* SR */
+	out[2] = 0;
+	out[3] = SR_LEN / 4 - 1;
+	put32(out + 4, x->ssrc);
+	put32(out + 8, (uint32_t)(ntp >> 32));
+	put32(out + 12, (uint32_t)ntp);
+	put32(out + 16, rtp_now);
+	put32(out + 20, (uint32_t)x->st.out_packets);
+	put32(out + 24, (uint32_t)(x->st.out_bytes - x->st.out_packets * RTP_HDR_LEN));
+	memset(out + SR_LEN, 0, SDES_LEN);
+	out[SR_LEN] = 0x81;	/* V=2, SC=1 */
+	out[SR_LEN + 1] = 202;	/* SDES */
+	out[SR_LEN + 3] = SDES_LEN / 4 - 1;
+	put32(out + SR_LEN + 4, x->ssrc);
+	out[SR_LEN + 8] = 1;	/* CNAME */
+	out[SR_LEN + 9] = sizeof(CNAME) - 1;
+	memcpy(out + SR_LEN + 10, CNAME, sizeof(CNAME) - 1);
+	return SR_LEN + SDES_LEN;
 }
 
 uint64_t xcode_next_due(const struct xcode *x)

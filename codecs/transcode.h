@@ -66,6 +66,13 @@ int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
  * length, 0 when nothing is due (call again after the next push or tick), or
  * -ENOBUFS when @cap is too small. */
 int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap);
+/* An RTCP sender report for the output stream (RFC 3550 §6.4.1: SR with no
+ * report block + SDES CNAME), every XCODE_SR_INTERVAL_MS once output has
+ * started; its RTP timestamp is the output clock at @now_ms, @ntp the wall
+ * clock at the same instant (NTP format). Returns the length, 0 when none is
+ * due, -ENOBUFS. */
+#define XCODE_SR_INTERVAL_MS 5000
+int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out, size_t cap);
 /* Time (ms) at which the next frame is due, 0 when idle. */
 uint64_t xcode_next_due(const struct xcode *x);
 void xcode_stats(const struct xcode *x, struct xcode_stats *out);

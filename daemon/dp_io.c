@@ -107,6 +107,8 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			dp_xcode_push(w, ep, s->buf, len);
 			return;
 		}
+	} else if (ep->flags & DP_TRANSCODE) {
+		return;	/* codecs: on a transcoded stream the relay sends its own reports */
 	}
 	struct dp_endpoint *out = route(ep, s->buf, len);
 	if (!out) {

@@ -73,10 +73,48 @@ void dp_xcode_push(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *b
 	xcode_push(ep->xcode, buf, len, w->now_ms);
 }
 
+static bool can_send(const struct dp_endpoint *out)
+{
+	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
+}
+
+/* The worker's wall clock in NTP format (RFC 3550 §4). */
+static uint64_t ntp_now(const struct dp_worker *w)
+{
+	uint64_t ms = w->now_ms + w->wall_off_ms;
+
+	return ((ms / 1000u + 2208988800u) << 32) | (((ms % 1000u) << 32) / 1000u);
+}
+
+/* A sender report for the transcoded stream when one is due, out of the
+ * forward RTCP socket (the peer's RTCP or, muxed, RTP socket). */
+static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_slot *s;
+	int n;
+
+	if (!can_send(out))
+		return;
+	if (w->used == DP_SLOTS)
+		dp_io_flush(w);
+	s = &w->slots[w->used];
+	n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
+	if (n <= 0)
+		return;
+	s->in = ep;
+	s->out = out;
+	s->dst = out->latch.remote;
+	s->iov.iov_len = (size_t)n;
+	w->used++;
+}
+
 void dp_xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
 	struct dp_endpoint *out = ep->fwd_rtp;
-	bool can_send = out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
+	bool sendable = can_send(out);
+
+	send_report(w, ep);
 
 	for (;;) {
 		struct dp_slot *s;
@@ -88,7 +126,7 @@ void dp_xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 		n = xcode_pull(ep->xcode, w->now_ms, s->buf, DP_BUF);
 		if (n <= 0)
 			return;
-		if (!can_send)
+		if (!sendable)
 			continue;	/* the clock runs on; nobody to send to yet */
 		s->in = ep;
 		s->out = out;

@@ -7,6 +7,9 @@
  * slots, same sendmmsg). Output is pulled right after each received batch and
  * from a per-worker timerfd (every DP_XCODE_TICK_MS while the worker has
  * transcoders), which sends concealment for late or lost packets on time.
+ * RTCP: what the parties send on a transcoded stream is not forwarded (its
+ * SSRCs and timestamps mean nothing on the other side); the transcoder's own
+ * sender reports go out of the forward RTCP socket instead.
  *
  * Ownership: a transcoder passed in dp_endpoint_params belongs to the data
  * plane from then on; the worker frees it when a later params change names

@@ -235,7 +235,7 @@ static void publish(struct call_party *x, unsigned i)
 
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtcp.remote;
-	p.flags = m->dp_flags | off | DP_RTCP;
+	p.flags = m->dp_flags | off | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	dp_endpoint_set(m->rtcp.ep, &p);

@@ -7,7 +7,8 @@
 Each side decodes what it got with an independent decoder (system libopus, libbcg729,
 libspandsp through ctypes; G.711 in numpy) and compares it, per 200 ms segment at the
 best alignment, with the signal that was sent; the bar is the same codec's direct
-round trip (encode + decode without the relay), measured here in the same run. Runs on
+round trip (encode + decode without the relay), measured here in the same run. B's
+RTCP port gets the relay's sender reports for the stream B receives, not A's reports. Runs on
 a clean path and on a rough one (jitter up to 40 ms, reordering, 3 % duplicates, 5 %
 loss on both directions). Loopback only; every wait is bounded.
 """
@@ -19,9 +20,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from transcode_media import (CODECS, RATE, Pcmu, Stream, decode_stream, direct_round_trip,  # noqa: E402
-                             impair, phone_sdp, pt_of, quality, receive_all, rtp_parse,
-                             sdp_media, send_all, to_8k, udp_socket, ulaw_decode, ulaw_encode,
-                             voice)
+                             impair, phone_sdp, pt_of, quality, receive_all, rtcp_rr,
+                             rtp_parse, sdp_media, send_all, to_8k, udp_pair, ulaw_decode,
+                             ulaw_encode, voice)
 
 SECONDS = 3
 A_FORMATS = [(0, "PCMU/8000", None), (101, "telephone-event/8000", "0-16")]
@@ -58,8 +59,8 @@ def setup_call(ng, codec, a_port, b_port, call_id):
 
 def run_media(ng, codec, rough, call_id, dtmf_at=None):
     cls = CODECS[codec]
-    sa, a_port = udp_socket()
-    sb, b_port = udp_socket()
+    sa, ca, a_port = udp_pair()
+    sb, cb, b_port = udp_pair()
     try:
         relay_for_a, relay_for_b, pt_x = setup_call(ng, codec, a_port, b_port, call_id)
         a_pcm = voice(RATE * SECONDS)
@@ -67,16 +68,19 @@ def run_media(ng, codec, rough, call_id, dtmf_at=None):
         a_stream = Stream(Pcmu, 0, a_pcm, te_pt=101, dtmf_at=dtmf_at)
         b_stream = Stream(cls, pt_x, b_pcm, te_pt=101, dtmf_at=dtmf_at)
         imp = ROUGH if rough else {}
+        # A's own receiver report: about a stream B never sees, so not for B
+        ca.sendto(rtcp_rr(0xA11CE), (relay_for_a[0], relay_for_a[1] + 1))
         send_all([(sa, relay_for_a, impair(a_stream.packets, seed=1, **imp)),
                   (sb, relay_for_b, impair(b_stream.packets, seed=2, **imp))])
         got_b = receive_all(sb)
         got_a = receive_all(sa)
+        rtcp_b = receive_all(cb, quiet=0.1)
         q = ng.query(call_id)
         ng.delete(call_id)
-        return cls, pt_x, a_pcm, b_pcm, got_a, got_b, q
+        return cls, pt_x, a_pcm, b_pcm, got_a, got_b, rtcp_b
     finally:
-        sa.close()
-        sb.close()
+        for s in (sa, ca, sb, cb):
+            s.close()
 
 
 def check_stream(heads, pt, te_pt, step):
@@ -93,8 +97,8 @@ def check_stream(heads, pt, te_pt, step):
 @pytest.mark.parametrize("codec", ["G722", "G729", "opus"])
 def test_pcmu_to_codec_and_back(daemon, codec, rough):
     ng = daemon.ng()
-    cls, pt_x, a_pcm, b_pcm, got_a, got_b, _ = run_media(ng, codec, rough,
-                                                          "xc-%s-%d" % (codec, rough))
+    cls, pt_x, a_pcm, b_pcm, got_a, got_b, rtcp_b = run_media(ng, codec, rough,
+                                                               "xc-%s-%d" % (codec, rough))
     # A -> B: PCMU in, X out; compare with what A sent (after its own µ-law)
     a_sent = ulaw_decode(ulaw_encode(a_pcm).tobytes())
     out_b, heads_b = decode_stream(got_b, cls, pt_x)
@@ -119,6 +123,11 @@ def test_pcmu_to_codec_and_back(daemon, codec, rough):
     margin = 0.15 if rough else 0.06
     assert q_ab >= ref_ab - margin
     assert q_ba >= ref_ba - margin
+    # RTCP to B describes the stream B gets (the relay's SR), nothing of A's
+    assert rtcp_b, "no sender report"
+    for r in rtcp_b:
+        assert r[1] == 200 and int.from_bytes(r[4:8], "big") == heads_b[0][4]
+        assert int.from_bytes(r[20:24], "big") <= len(heads_b)
 
 
 def test_dtmf_across_transcoded_call(daemon):

@@ -350,6 +350,24 @@ def udp_socket():
     raise RuntimeError("no free port")
 
 
+def udp_pair():
+    """(rtp socket, rtcp socket, rtp port): RTP on an even port, RTCP on the next."""
+    for _ in range(100):
+        s, port = udp_socket()
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            c.bind(("127.0.0.1", port + 1))
+            return s, c, port
+        except OSError:
+            s.close()
+            c.close()
+    raise RuntimeError("no free port pair")
+
+
+def rtcp_rr(ssrc):
+    return struct.pack("!BBHI", 0x80, 201, 1, ssrc)
+
+
 # --- decoding what the relay sent, and quality -------------------------------------
 
 def decode_stream(pkts, codec_cls, pt):

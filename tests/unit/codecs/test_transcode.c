@@ -480,6 +480,98 @@ static void test_hostile_input(void **state)
 	assert_int_equal(xcode_new(&c, &x), -EINVAL);
 }
 
+/* On a steady path each packet's frame leaves on the pull right after its
+ * push: the transcoder itself adds no buffering (only the codecs' own delay). */
+static void test_no_added_frame_delay(void **state)
+{
+	const struct codec_desc *xs[] = { &codec_g722, &codec_opus, &codec_g729, &codec_pcma };
+	uint8_t pkt[172] = { 0 }, out[1500];
+	int16_t pcm[160];
+	struct codec *u;
+	struct codec_params pp = { .channels = 1 };
+
+	(void)state;
+	assert_int_equal(codec_new(&codec_pcmu, &pp, &u), 0);
+	for (unsigned k = 0; k < 4; k++) {
+		struct xcode_config c = { .in_codec = &codec_pcmu, .out_codec = xs[k], .in_pt = 0,
+					  .out_pt = 96, .in_dtmf_pt = -1, .out_dtmf_pt = -1,
+					  .complexity = -1, .resample_quality = -1 };
+		struct xcode *x;
+
+		assert_int_equal(xcode_new(&c, &x), 0);
+		for (unsigned i = 0; i < 50; i++) {
+			uint64_t now = 5000 + i * 20ull;
+			unsigned got = 0;
+
+			sig_voice(pcm, 160, 8000, 9000, i * 160);
+			rtp_hdr_write(pkt, i == 0, 0, (uint16_t)(7 + i), i * 160, 0x55);
+			assert_int_equal(codec_encode(u, pcm, pkt + 12, 160), 160);
+			assert_int_equal(xcode_push(x, pkt, sizeof(pkt), now), 0);
+			while (xcode_pull(x, now, out, sizeof(out)) > 0)
+				got++;
+			if (got != 1)
+				fail_msg("%s: packet %u gave %u frames at once", xs[k]->name, i, got);
+			assert_int_equal(xcode_next_due(x), now + 20);
+		}
+		xcode_free(x);
+	}
+	codec_free(u);
+}
+
+/* Sender reports describe our output: our SSRC, its packet/octet counts and
+ * the output timestamp at the report's instant. */
+static void test_sender_report(void **state)
+{
+	struct xcode_config c = { .in_codec = &codec_pcmu, .out_codec = &codec_g722,
+				  .in_pt = 0, .out_pt = 9, .in_dtmf_pt = -1,
+				  .out_dtmf_pt = -1, .complexity = -1, .resample_quality = -1 };
+	struct xcode *x;
+	struct xcode_stats st;
+	uint8_t pkt[172] = { 0 }, out[1500], sr[128];
+	uint32_t last_ts = 0;
+	uint64_t now = 0;
+	int n;
+
+	(void)state;
+	assert_int_equal(xcode_new(&c, &x), 0);
+	assert_int_equal(xcode_rtcp_pull(x, 0, 0, sr, sizeof(sr)), 0);	/* nothing sent yet */
+	for (unsigned i = 0; i < 150; i++) {
+		now = 1000 + i * 20ull;
+		rtp_hdr_write(pkt, i == 0, 0, (uint16_t)i, i * 160, 0x77);
+		xcode_push(x, pkt, sizeof(pkt), now);
+		while ((n = xcode_pull(x, now, out, sizeof(out))) > 0) {
+			struct rtp_hdr h;
+
+			assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+			last_ts = h.ts;
+		}
+		if (now < 3400) {	/* the first report comes 2.5 s after output starts */
+			n = xcode_rtcp_pull(x, now, 0, sr, sizeof(sr));
+			assert_true(n == 0 || now >= 3500);
+		}
+	}
+	assert_int_equal(xcode_rtcp_pull(x, now, 0x0102030405060708ull, sr, 20), -ENOBUFS);
+	n = xcode_rtcp_pull(x, now, 0x0102030405060708ull, sr, sizeof(sr));
+	assert_int_equal(n, 48);
+	xcode_stats(x, &st);
+	assert_int_equal(sr[0], 0x80);
+	assert_int_equal(sr[1], 200);
+	assert_int_equal(sr[3], 6);
+	assert_int_equal((uint32_t)(sr[4] << 24 | sr[5] << 16 | sr[6] << 8 | sr[7]), st.out_ssrc);
+	assert_memory_equal(sr + 8, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	/* the frame just sent was sampled now: the report's timestamp is its own */
+	assert_int_equal((uint32_t)(sr[16] << 24 | sr[17] << 16 | sr[18] << 8 | sr[19]), last_ts);
+	assert_int_equal((uint32_t)(sr[20] << 24 | sr[21] << 16 | sr[22] << 8 | sr[23]),
+			 (uint32_t)st.out_packets);
+	assert_int_equal((uint32_t)(sr[24] << 24 | sr[25] << 16 | sr[26] << 8 | sr[27]),
+			 (uint32_t)st.out_packets * 160);
+	assert_int_equal(sr[29], 202);					/* SDES */
+	assert_memory_equal(sr + 38, "rtprelay", 8);			/* CNAME */
+	assert_int_equal(xcode_rtcp_pull(x, now + 20, 0, sr, sizeof(sr)), 0);	/* 5 s apart */
+	assert_int_equal(xcode_rtcp_pull(x, now + 5000, 0, sr, sizeof(sr)), 48);
+	xcode_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +583,8 @@ int main(void)
 		cmocka_unit_test(test_dtmf_one_sided),
 		cmocka_unit_test(test_own_rtp_space),
 		cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_sender_report),
+		cmocka_unit_test(test_no_added_frame_delay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
