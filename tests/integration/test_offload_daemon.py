@@ -325,3 +325,55 @@ def test_many_offloaded_calls_no_loss_no_spurious_timeout(topo):
     finally:
         d.stop()
         tmp.cleanup()
+
+
+def test_load_failure_falls_back_to_user_space(tmp_path):
+    """offload = yes without the right to load BPF (run as nobody): the daemon
+    says why once and relays in user space."""
+    from conftest import free_port, media_range
+    import socket as so
+    ctl = free_port()
+    pmin, pmax = media_range()
+    log = open(tmp_path / "log", "w+")
+    proc = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                             DAEMON, "--foreground", "--offload=yes", "--interface=127.0.0.1",
+                             "--listen-ng=127.0.0.1:%d" % ctl, "--port-min=%d" % pmin,
+                             "--port-max=%d" % pmax, "--num-threads=1"],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    socks = []
+    try:
+        for _ in range(100):
+            try:
+                with NgClient.udp(("127.0.0.1", ctl), timeout=0.2) as probe:
+                    if probe.ping().get("result") == "pong":
+                        break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        ng = NgClient.udp(("127.0.0.1", ctl))
+        a, b = (so.socket(so.AF_INET, so.SOCK_DGRAM) for _ in range(2))
+        socks = [a, b]
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        for s in socks:
+            s.setblocking(False)
+        r = ng.offer("fb", "x", sdp("127.0.0.1", a.getsockname()[1]))
+        assert r["result"] == "ok", r
+        to_b = sdp_media_ports(r["sdp"])[0][1]
+        r = ng.answer("fb", "x", "y", sdp("127.0.0.1", b.getsockname()[1]))
+        assert r["result"] == "ok", r
+        to_a = sdp_media_ports(r["sdp"])[0][1]
+        sent = send_burst(a, ("127.0.0.1", to_a), 20)
+        assert [d for d, _ in drain(b)] == sent
+        sent = send_burst(b, ("127.0.0.1", to_b), 20)
+        assert [d for d, _ in drain(a)] == sent
+        ng.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        for s in socks:
+            s.close()
+    log.seek(0)
+    text = log.read()
+    assert text.count("offload: cannot load the eBPF program") == 1, text
+    assert proc.returncode == 0, text
