@@ -47,6 +47,7 @@ struct dp_offload {
 
 static struct {
 	bool active;
+	bool in_tick;			/* dp_endpoint_stats for the remotes only */
 	struct dp_offload *head;
 	struct dp_stats released;	/* kernel counters of released endpoints */
 } dpo;
@@ -273,6 +274,7 @@ void dp_offload_tick(uint64_t now_ms)
 
 	if (!dpo.active)
 		return;
+	dpo.in_tick = true;	/* wanted() reads remotes: no map reads needed */
 	for (struct dp_offload *o = dpo.head; o; o = o->next) {
 		if (!wanted(o, now_ms, &want)) {
 			uninstall(o);
@@ -290,6 +292,7 @@ void dp_offload_tick(uint64_t now_ms)
 		o->cur = want;
 		o->installed = true;
 	}
+	dpo.in_tick = false;
 }
 
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out)
@@ -298,7 +301,7 @@ void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out)
 	struct offload_counters k;
 	struct dp_stats live;
 
-	if (!o)
+	if (!o || dpo.in_tick)
 		return;
 	add_stats(out, &o->acc);
 	if (o->installed && offload_stream_read(&o->cur.local, &k) == 0) {

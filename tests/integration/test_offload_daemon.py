@@ -226,6 +226,9 @@ def test_daemon_offloads_settled_call(topo):
             total_from_caller = int(SETTLE * 50) + probes + 200
             assert stream_packets(q, "from1") == total_from_caller
             assert stream_packets(q, "to1") == int(SETTLE * 50) + 200
+            # statistics counts the kernel's packets too
+            st = ng.request({"command": "statistics"})
+            assert st["totalstatistics"]["packets"] >= total_from_caller + int(SETTLE * 50) + 200
 
             # strict source: a third host gets nothing through
             send_burst(third, (RELAY_IP, pa), 10)
@@ -313,7 +316,7 @@ def test_many_offloaded_calls_no_loss_no_spurious_timeout(topo):
                              capture_output=True, text=True, timeout=60)
         got = sink.communicate(timeout=60)[0]
         sent = int(gen.stdout.split()[1])
-        assert sent >= n * 50 * secs * 0.25  # a loaded machine slows the generator
+        assert sent >= n * 50 * secs * 0.1  # a loaded machine slows the generator
         assert int(got.split()[1]) >= sent * 0.999
         with d.ng() as ng:
             for i in range(n):
