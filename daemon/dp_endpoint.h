@@ -17,6 +17,7 @@
 
 #include "daemon/dataplane.h"
 #include "daemon/dp_queue.h"
+#include "daemon/dp_rawsend.h"
 #include "daemon/latch.h"
 #include "daemon/rtp.h"
 
@@ -55,6 +56,7 @@ struct dp_endpoint {
 	struct dp_endpoint *prev, *next;	/* the worker's list */
 	bool registered;			/* fd is in the worker's epoll */
 	bool dead;				/* released: skip, reap after the batch */
+	struct sockaddr_in local;		/* for raw sends; port 0 = not usable */
 	struct dp_endpoint *zombie_next;
 	uint32_t flags;
 	struct dp_endpoint *fwd_rtp, *fwd_rtcp;
@@ -79,6 +81,8 @@ struct dp_slot {
 	union dp_addr src;		/* recvmmsg source */
 	union dp_addr dst;		/* copy of out's remote at receive time */
 	struct iovec iov;
+	struct iovec raw_iov[2];	/* dp_rawsend: header, then buf */
+	uint8_t raw_hdr[DP_RAW_HDR];
 	uint8_t buf[DP_BUF];
 };
 
@@ -95,6 +99,7 @@ struct dp_worker {
 	unsigned neps;
 	struct dp_endpoint *zombies;		/* released during this iteration */
 	struct dp_cmd *syncs;			/* DP_CMD_SYNC to answer after the reap */
+	int rawfd;				/* dp_rawsend socket, -1 = per-socket sends */
 	/* packet path */
 	uint64_t now_ms, now_us, wall_off_ms;
 	unsigned used;				/* slots holding a packet to send */

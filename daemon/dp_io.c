@@ -201,10 +201,40 @@ static void send_run(struct dp_worker *w, int fd, struct mmsghdr *tx, struct dp_
 		DP_ADD(w->tot.errors, bad);
 }
 
+/* One sendmmsg on the raw socket for every IPv4 packet whose out endpoint
+ * has a concrete local address (dp_rawsend.h); those slots are then marked
+ * sent (out = NULL) so the per-socket pass skips them. */
+static void flush_raw(struct dp_worker *w, struct dp_slot **ts)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < w->used; i++) {
+		struct dp_slot *s = &w->slots[i];
+		if (!s->out || !s->out->local.sin_port || s->dst.sa.sa_family != AF_INET)
+			continue;
+		dp_raw_header(s->raw_hdr, &s->out->local, &s->dst.v4, s->buf, s->iov.iov_len);
+		s->raw_iov[1].iov_len = s->iov.iov_len;
+		struct msghdr *h = &w->tx[k].msg_hdr;
+		h->msg_name = &s->dst;
+		h->msg_namelen = sizeof(s->dst.v4);
+		h->msg_iov = s->raw_iov;
+		h->msg_iovlen = 2;
+		ts[k++] = s;
+	}
+	if (!k)
+		return;
+	send_run(w, w->rawfd, w->tx, ts, k);
+	for (unsigned i = 0; i < k; i++)
+		ts[i]->out = NULL;
+}
+
 void dp_io_flush(struct dp_worker *w)
 {
 	struct dp_slot *ts[DP_SLOTS];
 	unsigned i = 0;
+
+	if (w->rawfd >= 0)
+		flush_raw(w, ts);
 
 	while (i < w->used) {
 		struct dp_slot *s = &w->slots[i];

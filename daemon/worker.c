@@ -77,6 +77,12 @@ static void ep_register(struct dp_worker *w, struct dp_endpoint *ep)
 			 strerror(errno));
 	else
 		ep->registered = true;
+	/* The source for raw sends: only a concrete IPv4 address will do. */
+	socklen_t sl = sizeof(ep->local);
+	if (getsockname(ep->fd, (struct sockaddr *)&ep->local, &sl) < 0 ||
+	    sl != sizeof(ep->local) || ep->local.sin_family != AF_INET ||
+	    ep->local.sin_addr.s_addr == htonl(INADDR_ANY))
+		ep->local.sin_port = 0;
 }
 
 static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
@@ -245,6 +251,8 @@ static void worker_free(struct dp_worker *w)
 	dp_queue_destroy(&w->q);
 	if (w->epfd >= 0)
 		close(w->epfd);
+	if (w->rawfd >= 0)
+		close(w->rawfd);
 	free(w->slots);
 	free(w->rx);
 	free(w->tx);
@@ -280,7 +288,11 @@ static int worker_init(struct dp_worker *w, unsigned index)
 		w->rx[i].msg_hdr.msg_name = &s->src;
 		w->rx[i].msg_hdr.msg_iov = &s->iov;
 		w->rx[i].msg_hdr.msg_iovlen = 1;
+		s->raw_iov[0].iov_base = s->raw_hdr;
+		s->raw_iov[0].iov_len = DP_RAW_HDR;
+		s->raw_iov[1].iov_base = s->buf;
 	}
+	w->rawfd = dp_raw_open();
 	return 0;
 err_mem:
 	free(w->slots);
