@@ -110,3 +110,46 @@ def test_answer_with_added_codec_is_bridged(ng):
     finally:
         sa.close()
         sb.close()
+
+
+def test_reinvite_keeps_bridging(ng):
+    """A re-INVITE (same offer and answer again, as session timers do) negotiates
+    afresh and the call stays transcoded; a re-offer without the option falls back
+    to what the two sides share (nothing here: the answerer's codec goes through)."""
+    sa, sb, for_a, for_b, to_a = exchange(ng, "sdp-8", {"transcode": ["G722"]},
+                                          [(9, "G722/8000", None)])
+    try:
+        for _ in range(2):
+            to_b = offer(ng, "sdp-8", {"transcode": ["G722"]}, port=sa.getsockname()[1])
+            assert 9 in sdp_media(to_b)[2]
+            r = ng.answer("sdp-8", "a", "b", phone_sdp(sb.getsockname()[1],
+                                                        [(9, "G722/8000", None)]))
+            assert r["result"] == "ok" and sdp_media(r["sdp"])[2] == [0]
+        pcm = voice(160 * 10)
+        for i in range(10):
+            sa.sendto(rtp_packet(0, 200 + i, 160 * i, 0xB,
+                                 Pcmu().encode(pcm[160 * i:160 * (i + 1)])), for_a)
+            time.sleep(0.02)
+        sb.settimeout(2)
+        h = rtp_parse(sb.recv(2048))
+        assert h[0] == 9 and len(h[5]) == 160
+        # without the option: no transcoding, G.722 reaches A as G.722 would
+        to_b = offer(ng, "sdp-8", None, port=sa.getsockname()[1])
+        assert 9 not in sdp_media(to_b)[2]
+        r = ng.answer("sdp-8", "a", "b", phone_sdp(sb.getsockname()[1], [(0, "PCMU/8000", None)]))
+        assert r["result"] == "ok" and sdp_media(r["sdp"])[2] == [0]
+        pkt = rtp_packet(0, 300, 48000, 0xB, bytes(160))
+        sb.settimeout(0.3)
+        try:	# drain what the old transcoder still had
+            while True:
+                sb.recv(2048)
+        except OSError:
+            pass
+        for _ in range(3):
+            sa.sendto(pkt, for_a)
+            time.sleep(0.02)
+        sb.settimeout(2)
+        assert sb.recv(2048) == pkt	# forwarded untouched
+    finally:
+        sa.close()
+        sb.close()
