@@ -116,6 +116,9 @@ int dp_offload_start(uint16_t port_min, uint16_t port_max)
 	}
 	rc = offload_init(names, nn, port_min, port_max);
 	if_freenameindex(ifs);	/* offload_init is done with the names */
+	if (rc == -ENOTSUP)	/* a real load failure was logged by offload_init */
+		log_err("offload: this build has no kernel offload (meson -Doffload=disabled); "
+			"forwarding stays in user space");
 	dpo.active = rc == 0;
 	return rc;
 }
