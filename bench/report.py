@@ -228,7 +228,7 @@ def md_transcoding(rows, relays, out, raw):
                    "same core):\n")
         out.append("```")
         with open(floor) as f:
-            out.extend(line.rstrip("\n") for line in f.readlines()[:40])
+            out.extend(line.rstrip("\n") for line in f.readlines()[:60])
         out.append("```\n")
 
 
@@ -341,7 +341,7 @@ def main():
                    meta.get("load_start"), meta.get("load_end"), meta.get("elapsed_s"),
                    ", quick mode (1 repetition)" if meta.get("quick") == "1" else
                    ", 3 repetitions per point"))
-    out.append("Reproduce: `bench/run` (full, ~12 min) or `bench/run --quick`. Raw "
+    out.append("Reproduce: `bench/run` (full, ~14 min) or `bench/run --quick` (~4 min). Raw "
                "loadgen output: `bench/results/raw/`.\n")
     noise = [r for r in rows if r.get("mode") == "noise"]
     if noise:
