@@ -81,7 +81,8 @@ static void copy_str(char *dst, size_t cap, struct sdp_str s)
 {
 	size_t n = s.len < cap - 1 ? s.len : cap - 1;
 
-	memcpy(dst, s.s, n);
+	if (n)	/* an absent fmtp is {NULL, 0}: memcpy must not see NULL */
+		memcpy(dst, s.s, n);
 	dst[n] = '\0';
 }
 
