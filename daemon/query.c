@@ -85,6 +85,17 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	TRY(ng_dict_add_int(a, st, "packets", (int64_t)ds.packets));
 	TRY(ng_dict_add_int(a, st, "bytes", (int64_t)ds.bytes));
 	TRY(ng_dict_add_int(a, st, "errors", (int64_t)ds.errors));
+	/* beyond rtpengine's three: what the relay did with them, and RFC 3550 */
+	TRY(ng_dict_add_int(a, st, "forwarded", (int64_t)ds.forwarded));
+	TRY(ng_dict_add_int(a, st, "dropped source", (int64_t)ds.dropped_source));
+	TRY(ng_dict_add_int(a, st, "dropped other", (int64_t)ds.dropped_other));
+	if (!rtcp || m->rtcp_mux) {
+		TRY(ng_dict_add_int(a, st, "expected", (int64_t)ds.expected));
+		TRY(ng_dict_add_int(a, st, "lost", (int64_t)ds.lost));
+		TRY(ng_dict_add_int(a, st, "jitter us", (int64_t)(ds.jitter_ms * 1000.0)));
+		if (ds.packets)
+			TRY(ng_dict_add_int(a, d, "SSRC", ds.ssrc));
+	}
 	sum->p[rtcp] += ds.packets;
 	sum->b[rtcp] += ds.bytes;
 	sum->e[rtcp] += ds.errors;

@@ -207,5 +207,12 @@ def test_rtp_statistics_loss(daemon):
         assert seqs[10] - seqs[9] == 6
         rtp, _ = stream_stats(ng, "dp-loss", "A")
         assert rtp["stats"]["packets"] == 20
+        # RFC 3550 A.1/A.3: counting starts at the packet that ends probation
+        # (MIN_SEQUENTIAL = 2), so seq 1..24 are expected and 5 of them lost
+        assert rtp["stats"]["expected"] == 24
+        assert rtp["stats"]["lost"] == 5
+        assert rtp["stats"]["forwarded"] == 20
+        assert rtp["SSRC"] == a.ssrc[0]
+        assert rtp["stats"]["jitter us"] >= 0
     a.close()
     b.close()
