@@ -405,6 +405,11 @@ void codecneg_rewrite(struct codecneg *st, struct sdp_media_rewrite *mr)
 	st->rw = NULL;
 }
 
+bool codecneg_added(const struct codecneg *st)
+{
+	return st && st->n_added > 0;
+}
+
 bool codecneg_transcoding(const struct codecneg *st)
 {
 	return st && st->transcoding;

@@ -46,6 +46,10 @@ int codecneg_answer(struct codecneg *state, const struct sdp_media *m,
 /* Apply the format list and ptime computed by the last offer/answer of this
  * request to the rewrite of that media (no-op when none). */
 void codecneg_rewrite(struct codecneg *state, struct sdp_media_rewrite *mr);
+/* Did the offer recorded in @state add codecs the offerer lacks (a
+ * transcoding offer)? Then the answerer may send what the offerer cannot
+ * decode, and only what the offerer offered may be forwarded untranscoded. */
+bool codecneg_added(const struct codecneg *state);
 /* Is this media transcoded (after its answer)? */
 bool codecneg_transcoding(const struct codecneg *state);
 void codecneg_free(struct codecneg *state);

@@ -32,6 +32,9 @@ enum dp_flags {
 	DP_LOOP_PROTECT = 1u << 6,
 	DP_TRANSCODE = 1u << 7,		/* added by codecs: RTP goes through params.xcode
 					 * (never offloaded to the kernel) */
+	DP_FORWARD_PT_ONLY = 1u << 8,	/* forward only RTP whose payload type is in
+					 * params.forward_pt (the destination never
+					 * offered the others) */
 };
 
 struct dp_endpoint_params {
@@ -50,6 +53,8 @@ struct dp_endpoint_params {
 	 * the data plane: the worker frees it when a later dp_endpoint_set
 	 * names another one (or none) and on release (daemon/dp_xcode.h). */
 	struct xcode *xcode;
+	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY: bitmap of payload types
+						 * the far side can receive as they are */
 };
 
 /* learn_window_ms == 0 means this default (added by dataplane). */

@@ -64,6 +64,7 @@ struct dp_endpoint {
 	struct latch latch;
 	struct rtp_source src;
 	uint8_t last_pt;
+	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY */
 	struct xcode *xcode;			/* added by codecs: see daemon/dp_xcode.h */
 
 	/* published */

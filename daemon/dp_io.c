@@ -81,6 +81,14 @@ struct batch_count {
 };
 
 /* Judge one received packet; fills s->out (NULL = drop). */
+/* RTP (already accounted, so at least a header) the far side can take as is. */
+static bool pt_forwardable(const struct dp_endpoint *ep, const uint8_t *buf, size_t len)
+{
+	unsigned pt = buf[1] & 0x7fu;
+
+	return len >= 12 && (ep->forward_pt[pt >> 3] & (1u << (pt & 7)));
+}
+
 static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
 		  int mflags, struct batch_count *bc)
 {
@@ -105,6 +113,10 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 		bc->rtp = true;
 		if (ep->xcode) {	/* the transcoder's output is sent instead */
 			dp_xcode_push(w, ep, s->buf, len);
+			return;
+		}
+		if ((ep->flags & DP_FORWARD_PT_ONLY) && !pt_forwardable(ep, s->buf, len)) {
+			bc->dropped_other++;
 			return;
 		}
 	} else if (ep->flags & DP_TRANSCODE) {

@@ -231,6 +231,13 @@ static void publish(struct call_party *x, unsigned i)
 	p.xcode = m->xcode;	/* codecs: transcoder for RTP from x, NULL = forward */
 	if (p.xcode)
 		p.flags |= DP_TRANSCODE;
+	else if (pm && !pm->pts_any && codecneg_added(pm->codecs)) {
+		/* x answers (or will answer) a transcoding offer: media it sends
+		 * before the answer, or in a codec the offerer lacks, would reach
+		 * the offerer undecodable; forward only what the offerer offered */
+		p.flags |= DP_FORWARD_PT_ONLY;
+		memcpy(p.forward_pt, pm->pts, sizeof(p.forward_pt));
+	}
 	dp_endpoint_set(m->rtp.ep, &p);
 
 	memset(&p, 0, sizeof(p));

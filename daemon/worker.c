@@ -97,6 +97,7 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	ep->fwd_rtp = p->fwd_rtp;
 	ep->fwd_rtcp = p->fwd_rtcp;
 	ep->clock_rate = p->clock_rate;
+	memcpy(ep->forward_pt, p->forward_pt, sizeof(ep->forward_pt));
 	dp_xcode_set(w, ep, p->xcode);
 	latch_configure(&ep->latch, &sdp, p->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);

@@ -153,3 +153,41 @@ def test_reinvite_keeps_bridging(ng):
     finally:
         sa.close()
         sb.close()
+
+
+def test_early_media_of_transcoding_offer_never_reaches_offerer_raw(ng):
+    """A offers G.722 only, with transcode PCMU. B (PCMU only) starts sending as soon
+    as it has the offer, before its answer reaches the relay (phones do this right
+    after their 200 OK). A must never get PT 0, which it did not offer: those packets
+    are dropped; after the answer B's PCMU arrives at A as G.722."""
+    sa, pa = udp_socket()
+    sb, pb = udp_socket()
+    try:
+        to_b = offer(ng, "sdp-early", {"transcode": ["PCMU"]}, port=pa,
+                     formats=[(9, "G722/8000", None)])
+        tb = sdp_media(to_b)
+        assert 0 in tb[2]
+        pcm = voice(160 * 20)
+        frames = [Pcmu().encode(pcm[160 * i:160 * (i + 1)]) for i in range(20)]
+        for i in range(5):
+            sb.sendto(rtp_packet(0, 10 + i, 160 * i, 0xE, frames[i]), (tb[0], tb[1]))
+            time.sleep(0.02)
+        sa.settimeout(0.5)
+        try:
+            early = sa.recv(2048)
+        except OSError:
+            early = None
+        assert early is None, rtp_parse(early)
+        r = ng.answer("sdp-early", "a", "b", phone_sdp(pb, [(0, "PCMU/8000", None)]))
+        assert r["result"] == "ok", r
+        assert sdp_media(r["sdp"])[2] == [9]
+        for i in range(5, 20):
+            sb.sendto(rtp_packet(0, 10 + i, 160 * i, 0xE, frames[i]), (tb[0], tb[1]))
+            time.sleep(0.02)
+        sa.settimeout(2)
+        got = [rtp_parse(sa.recv(2048)) for _ in range(5)]
+        assert {h[0] for h in got} == {9}
+        assert all(h[4] != 0xE for h in got)	# the relay's own SSRC
+    finally:
+        sa.close()
+        sb.close()
