@@ -33,6 +33,7 @@ struct port_pool {
 	struct quar_entry *quar;	/* ring, capacity n */
 	uint32_t q_head, q_len;
 	uint32_t in_use;
+	uint64_t early_reuses;		/* pairs taken before their quarantine ended */
 	uint64_t rng;
 };
 
@@ -113,8 +114,15 @@ int ports_alloc(struct port_pool *p, uint64_t now_ms, uint16_t *rtp)
 	uint32_t slot, idx;
 
 	unquarantine(p, now_ms, 4);
-	if (p->n_free == 0)
-		return -ENOSPC;
+	if (p->n_free == 0) {
+		if (p->q_len == 0)
+			return -ENOSPC;
+		/* Every pair is in use or resting: under heavy call churn a
+		 * refused call is worse than a short rest, so cut the rest of
+		 * the pair that has rested longest. */
+		unquarantine(p, UINT64_MAX, 1);
+		p->early_reuses++;
+	}
 	slot = (uint32_t)(rng_next(p) % p->n_free);
 	idx = p->free_idx[slot];
 	p->free_idx[slot] = p->free_idx[--p->n_free];
@@ -153,4 +161,9 @@ unsigned ports_in_use(const struct port_pool *p)
 unsigned ports_quarantined(const struct port_pool *p)
 {
 	return p->q_len;
+}
+
+uint64_t ports_early_reuses(const struct port_pool *p)
+{
+	return p->early_reuses;
 }

@@ -2,7 +2,7 @@
  * ports.h: the media port allocator. Hands out RTP/RTCP pairs (RTP even,
  * RTCP = RTP + 1) at random from [min, max], never the same pair twice while it
  * is in use, and keeps a released pair in quarantine for a while so late
- * packets of an old call never reach a new one. Allocation and release are
+ * packets of an old call do not reach a new one (while any other pair is free). Allocation and release are
  * O(1): a shuffled free array (random index, swap with last) plus a FIFO of
  * quarantined pairs with their release time.
  *
@@ -23,8 +23,10 @@ struct port_pool;
 struct port_pool *ports_new(uint16_t min, uint16_t max, uint64_t quarantine_ms);
 void ports_free(struct port_pool *p);
 
-/* Take a random free pair; *rtp gets the even port. 0, or -ENOSPC when every
- * pair is in use or quarantined. @now_ms: a monotonic clock (tests pass their own). */
+/* Take a random free pair; *rtp gets the even port. When no pair is free but
+ * some are quarantined, the longest-resting one is taken early (counted by
+ * ports_early_reuses) rather than refusing a call. 0, or -ENOSPC when every
+ * pair is in use. @now_ms: a monotonic clock (tests pass their own). */
 int ports_alloc(struct port_pool *p, uint64_t now_ms, uint16_t *rtp)
 	__attribute__((warn_unused_result));
 /* Give back the pair starting at @rtp (quarantined until now_ms + quarantine).
@@ -34,6 +36,7 @@ void ports_release(struct port_pool *p, uint16_t rtp, uint64_t now_ms);
 unsigned ports_total(const struct port_pool *p);	/* pairs in the range */
 unsigned ports_in_use(const struct port_pool *p);
 unsigned ports_quarantined(const struct port_pool *p);
+uint64_t ports_early_reuses(const struct port_pool *p);
 /* Seed the generator (tests). */
 void ports_seed(struct port_pool *p, uint64_t seed);
 

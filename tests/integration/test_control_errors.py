@@ -115,19 +115,31 @@ def test_garbage_on_tcp_closes_only_that_connection(daemon):
 
 
 def test_port_exhaustion_and_quarantine(daemon_factory):
-    # 4 ports = 2 pairs: exactly one single-media call (one pair per side)
-    d = daemon_factory("--port-min=42000", "--port-max=42003")
+    # 8 ports = 4 pairs: two single-media calls (one pair per side each)
+    d = daemon_factory("--port-min=42000", "--port-max=42007")
     with d.ng() as ng:
-        r = ng.offer("e1", "ft", sdp_offer())
-        assert r["result"] == "ok", r
-        assert {p for _, p in sdp_media_ports(r["sdp"])} <= {42000, 42002}
-        assert_error(ng.offer("e2", "ft", sdp_offer()), "ports")
-        assert ng.request({"command": "list"})["calls"] == ["e1"]    # e2 left nothing
-        assert ng.delete("e1", **{"delete-delay": 0})["result"] == "ok"
-        # released pairs rest in quarantine for a while before reuse
+        assert ng.offer("e1", "ft", sdp_offer())["result"] == "ok"
+        assert ng.offer("e2", "ft", sdp_offer())["result"] == "ok"
         assert_error(ng.offer("e3", "ft", sdp_offer()), "ports")
-        time.sleep(3.3)
+        assert sorted(ng.request({"command": "list"})["calls"]) == ["e1", "e2"]  # e3 left nothing
+        assert ng.delete("e2", **{"delete-delay": 0})["result"] == "ok"
+        assert ng.delete("e1", **{"delete-delay": 0})["result"] == "ok"
+        # released pairs rest in quarantine; with nothing else free the longest
+        # resting ones are reused rather than refusing the call
         assert ng.offer("e4", "ft", sdp_offer())["result"] == "ok"
+        assert ng.offer("e5", "ft", sdp_offer())["result"] == "ok"
+        assert_error(ng.offer("e6", "ft", sdp_offer()), "ports")
+
+
+def test_quarantined_ports_are_not_reused_while_others_are_free(daemon_factory):
+    d = daemon_factory("--port-min=42100", "--port-max=42107")
+    with d.ng() as ng:
+        r = ng.offer("q1", "ft", sdp_offer())
+        q1_ports = {p for _, p in sdp_media_ports(r["sdp"])}
+        assert ng.delete("q1", **{"delete-delay": 0})["result"] == "ok"
+        r = ng.offer("q2", "ft", sdp_offer())
+        assert r["result"] == "ok", r
+        assert not ({p for _, p in sdp_media_ports(r["sdp"])} & q1_ports)
 
 
 def test_max_sessions(daemon_factory):

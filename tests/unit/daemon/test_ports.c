@@ -76,9 +76,33 @@ static void quarantine_holds_released_pairs(void **state)
 	assert_int_not_equal(x, y);
 	ports_release(p, x, 1000);
 	assert_int_equal(ports_quarantined(p), 1);
-	assert_int_equal(ports_alloc(p, 5999, &z), -ENOSPC);	/* still resting */
-	assert_int_equal(ports_alloc(p, 6000, &z), 0);
+	assert_int_equal(ports_alloc(p, 6000, &z), 0);	/* rested: free again */
 	assert_int_equal(z, x);
+	assert_int_equal(ports_early_reuses(p), 0);
+	ports_free(p);
+}
+
+static void quarantined_pairs_are_taken_last(void **state)
+{
+	(void)state;
+	struct port_pool *p = ports_new(50000, 50005, 5000);	/* three pairs */
+	uint16_t x, y, z, w;
+
+	assert_int_equal(ports_alloc(p, 0, &x), 0);
+	assert_int_equal(ports_alloc(p, 0, &y), 0);
+	ports_release(p, x, 1000);
+	ports_release(p, y, 1100);
+	/* the never-used pair first, while the released ones rest */
+	assert_int_equal(ports_alloc(p, 1200, &z), 0);
+	assert_true(z != x && z != y);
+	assert_int_equal(ports_early_reuses(p), 0);
+	/* nothing free: the longest-resting pair is cut short, not the call */
+	assert_int_equal(ports_alloc(p, 1300, &w), 0);
+	assert_int_equal(w, x);
+	assert_int_equal(ports_early_reuses(p), 1);
+	assert_int_equal(ports_alloc(p, 1300, &w), 0);
+	assert_int_equal(w, y);
+	assert_int_equal(ports_alloc(p, 1300, &w), -ENOSPC);	/* all in use */
 	ports_free(p);
 }
 
@@ -115,6 +139,7 @@ int main(void)
 		cmocka_unit_test(never_twice_and_exhaustion),
 		cmocka_unit_test(allocation_is_random),
 		cmocka_unit_test(quarantine_holds_released_pairs),
+		cmocka_unit_test(quarantined_pairs_are_taken_last),
 		cmocka_unit_test(double_release_is_harmless),
 		cmocka_unit_test(empty_range_is_refused),
 	};
