@@ -118,14 +118,22 @@ def pytest(t, label, path, build_dir, timeout):
     if not os.path.exists(xml):
         t.add(f"{label}:run", "fail")
         return
+    # A test whose teardown errs appears twice (call, then teardown): count it
+    # once, failed if any of its entries failed.
+    outcome = {}
+    rank = {"pass": 0, "skip": 1, "fail": 2}
     for case in ET.parse(xml).getroot().iter("testcase"):
         name = f"{label}:{case.get('classname')}.{case.get('name')}"
         if case.find("failure") is not None or case.find("error") is not None:
-            t.add(name, "fail")
+            o = "fail"
         elif case.find("skipped") is not None:
-            t.add(name, "skip")
+            o = "skip"
         else:
-            t.add(name, "pass")
+            o = "pass"
+        if rank[o] >= rank[outcome.get(name, "pass")]:
+            outcome[name] = o
+    for name, o in outcome.items():
+        t.add(name, o)
 
 
 def fuzz(t, seconds):
