@@ -101,6 +101,10 @@ static const char *sender_addr(struct oa_ctx *o, const struct sdp_media *m)
 	return c->present && !c->zero ? c->addr : NULL;	/* 0.0.0.0: hold, unknown */
 }
 
+/* loop-protect (as rtpengine): our SDP carries this attribute; an SDP that
+ * already has it went through a relay once and is passed on untouched. */
+#define LOOP_MARK "a=rtpengine:rtprelay"
+
 static uint32_t flags_to_dp(uint32_t f)
 {
 	uint32_t d = 0;
@@ -111,8 +115,6 @@ static uint32_t flags_to_dp(uint32_t f)
 		d |= DP_ASYMMETRIC;
 	if (f & NG_F_TRUST_ADDRESS)
 		d |= DP_TRUST_ADDRESS;
-	if (f & NG_F_LOOP_PROTECT)
-		d |= DP_LOOP_PROTECT;
 	return d;
 }
 
@@ -358,6 +360,19 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	codecneg_rewrite(req->cmd == NG_CMD_OFFER ? o->s->media[i].codecs : rm->codecs, mr);
 	if (req->codec.ptime)
 		mr->ptime = req->codec.ptime;
+	if (req->flags & NG_F_LOOP_PROTECT)
+		mr->extra_attr = LOOP_MARK;
+}
+
+static bool has_loop_mark(const struct sdp_session *s)
+{
+	static const char prefix[] = "a=rtpengine:";
+
+	for (unsigned i = 0; i < s->n_lines; i++)
+		if (s->lines[i].len >= sizeof(prefix) - 1 &&
+		    !memcmp(s->lines[i].s, prefix, sizeof(prefix) - 1))
+			return true;
+	return false;
 }
 
 /* Build the SDP for R. */
@@ -500,6 +515,12 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		return rc;
 	}
 	o.sdp = sess;
+	if ((req->flags & NG_F_LOOP_PROTECT) && has_loop_mark(sess)) {
+		/* this relay (or another) already anchored it: no second hop */
+		*sdp_out = arena_strndup(a, req->sdp, req->sdp_len);
+		*sdp_len = req->sdp_len;
+		return *sdp_out ? 0 : fail(&o, -ENOMEM, "Out of memory");
+	}
 	o.call = call_find(cs, req->call_id);
 	if (!o.call && req->cmd == NG_CMD_ANSWER)
 		return fail(&o, -ENOENT, "Unknown call-id");

@@ -127,6 +127,8 @@ struct sdp_media_rewrite {
 	unsigned n_formats;
 	unsigned ptime;			/* write/replace a=ptime, 0 = keep */
 	enum sdp_dir dir;		/* replace direction, SDP_DIR_NONE = keep */
+	const char *extra_attr;		/* one more "a=..." line (no line end) appended to
+					 * the section, e.g. the loop-protect marker */
 };
 
 struct sdp_rewrite {

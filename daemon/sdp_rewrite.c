@@ -437,6 +437,8 @@ static void media_tail(struct media_ctx *c)
 		write_attr(c, dir_name(mr->dir), NULL);
 	if (!c->seen_ptime && mr->ptime)
 		write_ptime(c, NULL);
+	if (mr->extra_attr)
+		write_attr(c, mr->extra_attr, NULL);
 }
 
 static void write_media_full(struct media_ctx *c)
@@ -522,6 +524,9 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 				  strpbrk(mr->proto, " \t") || !*mr->proto))
 			return -EINVAL;
 		if (mr->ptime > 10000)
+			return -EINVAL;
+		if (mr->extra_attr && (strncmp(mr->extra_attr, "a=", 2) ||
+				       check_text(mr->extra_attr, strlen(mr->extra_attr), 1024)))
 			return -EINVAL;
 		if (mr->n_formats > SDP_MAX_FORMATS || (mr->formats == NULL && mr->n_formats))
 			return -E2BIG;

@@ -290,3 +290,20 @@ def test_ipv6_interface_and_address_family(daemon_factory):
         assert "c=IN IP4 127.0.0.1" in a["sdp"]
         r = ng.offer("v6b", "A", sdp_offer(addr="::1", port=5000))
         assert "c=IN IP6 ::1" in r["sdp"]
+
+
+def test_loop_protect(ng):
+    """loop-protect (as rtpengine): the relay marks its SDP; an SDP that already
+    carries the mark (the call spiralled back through the proxy) is passed on
+    untouched and anchors nothing a second time."""
+    r = ng.offer("lp-1", "ft", sdp_offer(), flags=["loop-protect"])
+    assert r["result"] == "ok", r
+    marked = r["sdp"]
+    assert sum(line.startswith("a=rtpengine:") for line in marked.splitlines()) == 1
+    r2 = ng.offer("lp-2", "ft", marked, flags=["loop-protect"])
+    assert r2["result"] == "ok", r2
+    assert r2["sdp"] == marked
+    assert "lp-2" not in ng.request({"command": "list"})["calls"]
+    # without the flag the mark is neither written nor honoured
+    r3 = ng.offer("lp-3", "ft", sdp_offer())
+    assert "a=rtpengine:" not in r3["sdp"]
