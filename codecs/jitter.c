@@ -17,6 +17,8 @@
 #define DRIFT_PATIENCE 8	/* frames deeper than target+2 before dropping one:
 				 * keeps up with a sender up to ~10 % fast */
 #define MAX_STALL_MS 200	/* underrun longer than this: the sender went silent */
+#define STALE_BEHIND JB_SLOTS	/* behind the playout point by more than any depth:
+				 * not a late packet but an older numbering */
 
 struct jb_slot {
 	bool used;
@@ -31,6 +33,8 @@ struct jb_slot {
 struct jitter_buffer {
 	unsigned clock_rate, frame_ms, min_frames, max_frames;
 	bool have_ssrc, playing, any_since_idle;
+	bool have_stale;		/* stale_next: successor of a stale packet */
+	uint16_t stale_next;
 	uint32_t ssrc;
 	uint32_t next_seq, highest_seq, highest_ts;
 	uint32_t frame_ts;		/* timestamp units per frame, learned */
@@ -95,6 +99,36 @@ static void restart(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq, uint3
 	jb->highest_seq = jb->next_seq - 1;
 	jb->highest_ts = ts - jb->frame_ts;
 	jb->any_since_idle = false;
+	jb->have_stale = false;
+}
+
+/* Idle: not playing and nothing since the sender went quiet (or since the
+ * start). The old playout point then means nothing: the sender may resume
+ * with any sequence number (after DTX, a hold, a stall, a restarted sender
+ * that kept its SSRC), so its next packet is where playout starts again.
+ * Judging it against the old point would drop a renumbered stream as late
+ * forever, or conceal up to a buffer's worth of "lost" frames before a
+ * forward jump. */
+static bool idle(const struct jitter_buffer *jb)
+{
+	return !jb->playing && !jb->any_since_idle;
+}
+
+/* A packet far behind the playout point whose successor came next: the
+ * sender renumbered its stream while we were playing (RFC 3550 A.1 treats
+ * a bad sequence number confirmed by the next packet the same way). */
+static bool renumbered(struct jitter_buffer *jb, uint16_t seq, uint32_t ext)
+{
+	bool confirmed;
+
+	if ((int32_t)(jb->next_seq - ext) <= STALE_BEHIND) {
+		jb->have_stale = false;
+		return false;
+	}
+	confirmed = jb->have_stale && seq == jb->stale_next;
+	jb->have_stale = !confirmed;
+	jb->stale_next = (uint16_t)(seq + 1);
+	return confirmed;
 }
 
 static unsigned depth(const struct jitter_buffer *jb)
@@ -161,7 +195,9 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 	}
 	ext = jb->highest_seq + (uint32_t)(int16_t)(seq - (uint16_t)jb->highest_seq);
 	ahead = (int32_t)(ext - jb->highest_seq);
-	if (ahead > SEQ_RESET_JUMP || ahead < -SEQ_RESET_JUMP) {
+	if (ahead > SEQ_RESET_JUMP || ahead < -SEQ_RESET_JUMP ||
+	    (ext != jb->next_seq && idle(jb)) ||
+	    ((int32_t)(ext - jb->next_seq) < 0 && renumbered(jb, seq, ext))) {
 		restart(jb, ssrc, seq, ts);
 		ext = jb->next_seq;
 		res = JB_PUT_RESET;
@@ -172,6 +208,7 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 		jb->st.late++;
 		return JB_PUT_LATE;
 	}
+	jb->have_stale = false;
 	s = &jb->slots[ext % JB_SLOTS];
 	if (s->used && s->ext_seq == ext) {
 		jb->st.dup++;

@@ -11,7 +11,11 @@
  * A.8 interarrival jitter; a buffer that stays deeper than the target (the
  * sender's clock runs fast) drops a frame now and then, and an underrun lets
  * a slow sender's clock catch up. Duplicates and packets behind the playout
- * point are dropped; a new SSRC or a large sequence jump restarts the buffer.
+ * point are dropped; a new SSRC or a large sequence jump restarts the buffer,
+ * and so does a packet far behind the playout point confirmed by its
+ * successor (the sender renumbered). Once idle (the sender went quiet: DTX,
+ * hold, a stall) the next packet restarts playout wherever its sequence
+ * number lies: nothing from before the pause is late or lost any more.
  *
  * Memory: fixed slots inside the struct, nothing allocated after jb_new.
  * Threads: one owner (the data-plane worker of the stream).
@@ -30,7 +34,8 @@ enum jb_put_result {
 	JB_PUT_OK = 0,
 	JB_PUT_DUP,		/* already buffered: dropped */
 	JB_PUT_LATE,		/* behind the playout point: dropped */
-	JB_PUT_RESET,		/* new SSRC or sequence jump: buffer restarted with it */
+	JB_PUT_RESET,		/* new SSRC, sequence jump or renumbering, or a resume
+				 * off the old sequence after idle: restarted with it */
 };
 
 enum jb_get_result {

@@ -127,6 +127,48 @@ static void test_silence_and_ts_jump(void **state)
 			     PT(3020, 2, 8000 * 3 + 160, JB_PUT_OK), G(3020, JB_FRAME, 2), { .op = END } });
 }
 
+#define QUIET_FROM(t0) G(t0, JB_LOST, 0), G(t0 + 20, JB_LOST, 0), G(t0 + 40, JB_LOST, 0), \
+	G(t0 + 60, JB_LOST, 0), G(t0 + 80, JB_LOST, 0), G(t0 + 100, JB_LOST, 0), \
+	G(t0 + 120, JB_LOST, 0), G(t0 + 140, JB_LOST, 0), G(t0 + 160, JB_LOST, 0), \
+	G(t0 + 180, JB_LOST, 0), G(t0 + 200, JB_EMPTY, 0)
+
+/* Once idle, the old playout point means nothing: a sender that resumes
+ * with its numbering restarted behind it (same SSRC) plays at once instead
+ * of being dropped as late for good. */
+static void test_idle_resume_renumbered(void **state)
+{
+	(void)state;
+	run((struct step[]){ PT(0, 100, 0, JB_PUT_OK), G(0, JB_FRAME, 100), QUIET_FROM(20),
+			     PT(3000, 5, 8000 * 3, JB_PUT_RESET), G(3000, JB_FRAME, 5),
+			     PT(3020, 6, 8000 * 3 + 160, JB_PUT_OK), G(3020, JB_FRAME, 6),
+			     { .op = END } });
+}
+
+/* ... and one that resumes after a stall that lost 100 packets plays its
+ * first packet at once: the frames missed while idle are not concealed. */
+static void test_idle_resume_after_stall(void **state)
+{
+	(void)state;
+	run((struct step[]){ PT(0, 100, 0, JB_PUT_OK), G(0, JB_FRAME, 100), QUIET_FROM(20),
+			     PT(2000, 201, 16000, JB_PUT_RESET), G(2000, JB_FRAME, 201),
+			     PT(2020, 202, 16160, JB_PUT_OK), G(2020, JB_FRAME, 202),
+			     { .op = END } });
+}
+
+/* While playing: one packet far behind the playout point is dropped as late;
+ * far behind and confirmed by its successor, the sender renumbered and the
+ * buffer follows it (RFC 3550 A.1 style). */
+static void test_renumbered_while_playing(void **state)
+{
+	(void)state;
+	run((struct step[]){ P(0, A, 100, JB_PUT_OK), G(0, JB_FRAME, 100), P(20, A, 101, JB_PUT_OK),
+			     G(20, JB_FRAME, 101), P(40, A, 50, JB_PUT_LATE),
+			     P(41, A, 102, JB_PUT_OK), P(42, A, 51, JB_PUT_LATE),
+			     G(42, JB_FRAME, 102), P(60, A, 52, JB_PUT_RESET),
+			     G(60, JB_FRAME, 52), P(80, A, 53, JB_PUT_OK), G(80, JB_FRAME, 53),
+			     { .op = END } });
+}
+
 static void test_ssrc_change(void **state)
 {
 	(void)state;
@@ -260,6 +302,9 @@ int main(void)
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_underrun_stalls),
 		cmocka_unit_test(test_silence_and_ts_jump),
+		cmocka_unit_test(test_idle_resume_renumbered),
+		cmocka_unit_test(test_idle_resume_after_stall),
+		cmocka_unit_test(test_renumbered_while_playing),
 		cmocka_unit_test(test_ssrc_change),
 		cmocka_unit_test(test_seq_jump_and_wrap),
 		cmocka_unit_test(test_drift_fast_sender),
