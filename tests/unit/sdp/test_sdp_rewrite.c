@@ -14,21 +14,7 @@
 #include "daemon/sdp.h"
 #include "samples.h"
 
-static struct arena *arena;
-
-static int setup(void **state)
-{
-	(void)state;
-	arena = arena_new(0);
-	return arena ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	arena_free(arena);
-	return 0;
-}
+#include "arena_fixture.h"
 
 static void parse_ok(const char *text, size_t len, struct sdp_session *s)
 {
