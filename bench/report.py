@@ -371,6 +371,12 @@ def main():
         for f in fails:
             out.append("- %s %s: %s" % (f.get("relay", "?"), f.get("tag", "?"), f["error"]))
         out.append("")
+    # the section of the last `bench/run --kernel` (report_kernel.py) stays in the report
+    kernel_md = os.path.join(outdir, "kernel", "KERNEL.md")
+    if os.path.exists(kernel_md):
+        with open(kernel_md) as f:
+            out.append("<!-- kernel fast path: bench/run --kernel -->\n" + f.read().rstrip("\n") +
+                       "\n<!-- /kernel fast path -->\n")
     with open(os.path.join(outdir, "RESULTS.md"), "w") as f:
         f.write("\n".join(out))
 
