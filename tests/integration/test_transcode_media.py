@@ -190,14 +190,14 @@ def pause_schedule(pause, resume):
     return out, 1.0 + pause
 
 
-@pytest.mark.parametrize("pause", [1.5, 5.0])
-@pytest.mark.parametrize("resume", ["continue", "dtx", "stall", "ssrc", "renumbered"])
+# a 5 s stall (sequence numbers jumping 250) is the same case as 1.5 s: not repeated
+@pytest.mark.parametrize("resume,pause", [
+    (r, p) for r in ("continue", "dtx", "stall", "ssrc", "renumbered") for p in (1.5, 5.0)
+    if not (r == "stall" and p > 2)])
 def test_transcoded_media_resumes_after_pause(daemon, pause, resume):
     """A PCMU -> G.722 call whose sender goes quiet (DTX, hold, a network stall) gets
     transcoded media again as soon as the sender resumes, within 100 ms, and keeps
     getting it."""
-    if resume == "stall" and pause > 2:
-        pytest.skip("a 5 s stall with sequence numbers jumping 250 is the same as 1.5 s")
     ng = daemon.ng()
     sa, ca, a_port = udp_pair()
     sb, cb, b_port = udp_pair()
