@@ -5,6 +5,7 @@
 #ifndef RTPRELAY_DP_TEST_UTIL_H
 #define RTPRELAY_DP_TEST_UTIL_H
 
+#include "daemon/dataplane.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -126,6 +127,20 @@ static inline int tu_silent(int fd, int ms)
 static inline int tu_same_port(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	return tu_port(a) == tu_port(b);
+}
+
+/* cmocka group fixture: two workers for the tests of one file. */
+static inline int tu_dp_setup(void **state)
+{
+	(void)state;
+	return dp_start(2);
+}
+
+static inline int tu_dp_teardown(void **state)
+{
+	(void)state;
+	dp_stop();
+	return 0;
 }
 
 #endif

@@ -285,19 +285,6 @@ static void test_cross_worker_rejected(void **state)
 	assert_int_equal(dp_sync(), 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return dp_start(2);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dp_stop();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,5 +296,5 @@ int main(void)
 		cmocka_unit_test(test_rtcp_mux_to_non_mux),
 		cmocka_unit_test(test_cross_worker_rejected),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_dp_setup, tu_dp_teardown);
 }

@@ -69,23 +69,10 @@ static void test_release_frees_everything(void **state)
 	assert_true(m1.uordblks <= m0.uordblks + 4096);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return dp_start(2);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dp_stop();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release_frees_everything),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_dp_setup, tu_dp_teardown);
 }
