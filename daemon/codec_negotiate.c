@@ -114,7 +114,8 @@ static struct sdp_format as_format(const struct neg_fmt *n)
 				    .fmtp = lit(n->fmtp) };
 }
 
-/* A payload type for @d not used by the offer nor by what we added. */
+/* A payload type for @d (NULL: an event format) not used by the offer nor by
+ * what we added. */
 static int pick_pt(const struct sdp_media *m, const struct codecneg *st, const struct codec_desc *d)
 {
 	bool used[128] = { false };
@@ -124,7 +125,7 @@ static int pick_pt(const struct sdp_media *m, const struct codecneg *st, const s
 			used[m->formats[i].pt] = true;
 	for (unsigned i = 0; i < st->n_added; i++)
 		used[st->added[i].pt] = true;
-	if (d->static_pt >= 0 && !used[d->static_pt])
+	if (d && d->static_pt >= 0 && !used[d->static_pt])
 		return d->static_pt;
 	for (int pt = PT_DYNAMIC_FIRST; pt <= PT_DYNAMIC_LAST; pt++)
 		if (!used[pt])
@@ -162,6 +163,44 @@ static void add_transcode_codecs(struct codecneg *st, const struct sdp_media *m,
 		a->clock = d->clock_rate;
 		a->channels = d->rtpmap_channels;
 		a->codec = d;
+		out[(*n)++] = as_format(a);
+	}
+}
+
+/* RFC 4733 events are timed in the audio codec's clock: a codec we add at a
+ * clock the offerer's telephone-event does not have (opus/48000) gets its own
+ * telephone-event at that clock, so that an answerer which only accepts
+ * events at its codec's rate (WebRTC) can still send and receive them. */
+static void add_event_clocks(struct codecneg *st, const struct sdp_media *m,
+			     struct sdp_format *out, unsigned *n)
+{
+	const struct neg_fmt *te = NULL;
+	unsigned n_codecs = st->n_added;
+
+	for (unsigned k = 0; k < st->n_offered && !te; k++)
+		if (st->offered[k].te)
+			te = &st->offered[k];
+	if (!te)
+		return;
+	for (unsigned i = 0; i < n_codecs && st->n_added < NEG_MAX_ADDED; i++) {
+		unsigned clock = st->added[i].clock;
+		bool have = false;
+		struct neg_fmt *a;
+		int pt;
+
+		for (unsigned k = 0; k < st->n_offered; k++)
+			have |= st->offered[k].te && st->offered[k].clock == clock;
+		for (unsigned k = n_codecs; k < st->n_added; k++)
+			have |= st->added[k].clock == clock;
+		if (have || *n >= SDP_MAX_FORMATS)
+			continue;
+		pt = pick_pt(m, st, NULL);
+		if (pt < 0)
+			continue;
+		a = &st->added[st->n_added++];
+		*a = *te;
+		a->pt = (unsigned)pt;
+		a->clock = clock;
 		out[(*n)++] = as_format(a);
 	}
 }
@@ -211,6 +250,7 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 		if (keep[f])
 			out[n++] = m->formats[f];
 	add_transcode_codecs(st, m, ops, out, &n);
+	add_event_clocks(st, m, out, &n);
 	if (n) {	/* never an empty m= line */
 		st->rw = out;
 		st->n_rw = n;
@@ -306,7 +346,7 @@ struct side {
 };
 
 static int make_xcode(const struct side *in, const struct side *out, bool dtmf_ok,
-		      struct xcode **x)
+		      int complexity, struct xcode **x)
 {
 	struct xcode_config c = {
 		.in_codec = in->codec, .out_codec = out->codec,
@@ -317,7 +357,7 @@ static int make_xcode(const struct side *in, const struct side *out, bool dtmf_o
 		.in_channels = 1,
 		.out_channels = wants_stereo(out->codec, out->fmtp, out->fmtp_len) ? 2 : 1,
 		.out_fmtp = out->fmtp, .out_fmtp_len = out->fmtp_len,
-		.complexity = -1, .resample_quality = -1,
+		.complexity = complexity, .resample_quality = -1,
 	};
 
 	return xcode_new(&c, x);
@@ -325,16 +365,19 @@ static int make_xcode(const struct side *in, const struct side *out, bool dtmf_o
 
 static int bridge(struct codecneg *st, const struct sdp_media *m, const struct sdp_format *a0,
 		  const struct neg_fmt *x, const struct neg_fmt *y, const struct ng_codec_ops *ops,
-		  struct codecneg_result *res)
+		  int complexity, struct codecneg_result *res)
 {
 	const struct neg_fmt *te_r = offered_te(st);
 	const struct sdp_format *te_a = NULL;
 	struct side r, s;
 	int rc;
 
+	/* the answerer's events, preferably at its codec's clock */
 	for (unsigned f = 0; f < m->n_formats; f++)
-		if (str_eq(sdp_format_encoding(&m->formats[f]), "telephone-event"))
-			te_a = te_a ? te_a : &m->formats[f];
+		if (str_eq(sdp_format_encoding(&m->formats[f]), "telephone-event") &&
+		    (!te_a || (te_a->clock_rate != a0->clock_rate &&
+			       m->formats[f].clock_rate == a0->clock_rate)))
+			te_a = &m->formats[f];
 	r = (struct side){ .codec = y->codec, .pt = y->pt, .te_pt = te_r ? (int)te_r->pt : -1,
 			   .te_clock = te_r ? te_r->clock : 0, .fmtp = y->fmtp,
 			   .fmtp_len = strlen(y->fmtp),
@@ -343,9 +386,9 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 			   .te_clock = te_a ? te_a->clock_rate : 0, .fmtp = a0->fmtp.s,
 			   .fmtp_len = a0->fmtp.len,
 			   .ptime = valid_ptime(m->ptime ? m->ptime : st->opt_ptime, x->codec) };
-	rc = make_xcode(&r, &s, te_r && te_a, &res->from_offerer);
+	rc = make_xcode(&r, &s, te_r && te_a, complexity, &res->from_offerer);
 	if (!rc)
-		rc = make_xcode(&s, &r, te_r && te_a, &res->from_answerer);
+		rc = make_xcode(&s, &r, te_r && te_a, complexity, &res->from_answerer);
 	if (rc) {
 		xcode_free(res->from_offerer);
 		res->from_offerer = NULL;
@@ -363,7 +406,8 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 }
 
 int codecneg_answer(struct codecneg *st, const struct sdp_media *m,
-		    const struct ng_codec_ops *ops, struct arena *a, struct codecneg_result *res)
+		    const struct ng_codec_ops *ops, int opus_complexity, struct arena *a,
+		    struct codecneg_result *res)
 {
 	const struct sdp_format *a0 = NULL;
 	const struct neg_fmt *x, *y;
@@ -390,7 +434,7 @@ int codecneg_answer(struct codecneg *st, const struct sdp_media *m,
 		res->warning = "no codec of the offerer can be transcoded";
 		return filter_answer(st, m, a);
 	}
-	return bridge(st, m, a0, x, y, ops, res);
+	return bridge(st, m, a0, x, y, ops, opus_complexity, res);
 }
 
 void codecneg_rewrite(struct codecneg *st, struct sdp_media_rewrite *mr)
@@ -421,7 +465,8 @@ void codecneg_free(struct codecneg *st)
 }
 
 int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,
-		   const struct sdp_media *m, struct arena *a, const char **warning)
+		   const struct sdp_media *m, int opus_complexity, struct arena *a,
+		   const char **warning)
 {
 	struct codecneg_result res;
 	int rc;
@@ -433,7 +478,7 @@ int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng
 		sm->xcode = rm->xcode = NULL;
 		return codecneg_offer(&sm->codecs, m, &req->codec, a);
 	}
-	rc = codecneg_answer(rm->codecs, m, &req->codec, a, &res);
+	rc = codecneg_answer(rm->codecs, m, &req->codec, opus_complexity, a, &res);
 	if (rc)
 		return rc;
 	rm->xcode = res.from_offerer;

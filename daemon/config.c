@@ -50,6 +50,7 @@ static const struct key_desc keys[] = {
 	{"num-threads", K_UINT, OFF(num_threads), 256},
 	{"log-level", K_LOG, 0, 0},
 	{"offload", K_BOOL, OFF(offload), 0},
+	{"opus-complexity", K_UINT, OFF(opus_complexity), 10},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -66,6 +67,7 @@ void config_defaults(struct rtprelay_config *c)
 	c->max_sessions = 0;
 	c->num_threads = 0;
 	c->log_level = LOG_LVL_INFO;
+	c->opus_complexity = 5;	/* codecs/README.md: measured CPU against quality */
 }
 
 static const struct key_desc *find_key(const char *name)

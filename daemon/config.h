@@ -18,6 +18,7 @@
  *   max-sessions   0 = unlimited;  num-threads  0 = one per CPU
  *   log-level      name or 0..7
  *   offload        yes|no: eBPF kernel fast path + nftables notrack (default no)
+ *   opus-complexity  0..10, Opus encoder complexity when transcoding (default 5)
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -67,6 +68,7 @@ struct rtprelay_config {
 	unsigned num_threads;		/* 0 = one per CPU */
 	int log_level;
 	bool offload;			/* kernel fast path (kernel-offload/) */
+	unsigned opus_complexity;	/* Opus encoder complexity 0..10 */
 	bool foreground;
 	char config_file[512];
 };

@@ -543,7 +543,8 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		sender_media(&o, i, &sess->media[i]);
 		mux[i] = mux_decide(&o, i, &sess->media[i]);
 		const char *cw = NULL;	/* codecs: strip/offer/transcode/..., transcoding */
-		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i], a, &cw)) {
+		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i],
+				   (int)cs->cfg->opus_complexity, a, &cw)) {
 			rc = fail(&o, -ENOMEM, "Out of memory");
 			goto err_call;
 		}

@@ -36,9 +36,10 @@ B_FMTP = {"opus": "useinbandfec=1", "G729": "annexb=no"}
 ROUGH = dict(loss=0.05, dup=0.03, jitter_ms=40, swap_every=17)
 
 
-def setup_call(ng, codec, a_port, b_port, call_id):
-    """Offer from A asking for `codec`, answer from B with `codec` only. Returns the
-    relay's (addr, port) for A and for B, and B's payload type of `codec`."""
+def setup_call(ng, codec, a_port, b_port, call_id, b_te_clock=8000):
+    """Offer from A asking for `codec`, answer from B with `codec` only (and the
+    telephone-event of the offer at `b_te_clock`). Returns the relay's (addr, port)
+    for A and for B, B's payload type of `codec` and of its telephone-event."""
     r = ng.offer(call_id, "tagA", phone_sdp(a_port, A_FORMATS),
                  codec={"transcode": [codec]})
     assert r["result"] == "ok", r
@@ -48,8 +49,11 @@ def setup_call(ng, codec, a_port, b_port, call_id):
     _, _, pts, rtpmap, _, _ = sdp_media(to_b)
     assert rtpmap.get(pt_x, "").lower() == B_RTPMAP[codec].lower()
     assert 0 in pts and 101 in pts	# A's own codecs stay offered
+    te_b = [pt for pt in pts if rtpmap.get(pt, "").lower() ==
+            "telephone-event/%d" % b_te_clock]
+    assert len(te_b) == 1, "one telephone-event/%d in the offer to B:\n%s" % (b_te_clock, to_b)
     b_sdp = phone_sdp(b_port, [(pt_x, B_RTPMAP[codec], B_FMTP.get(codec)),
-                               (101, "telephone-event/8000", "0-16")])
+                               (te_b[0], "telephone-event/%d" % b_te_clock, "0-16")])
     r = ng.answer(call_id, "tagA", "tagB", b_sdp)
     assert r["result"] == "ok", r
     to_a = r["sdp"]
@@ -59,19 +63,20 @@ def setup_call(ng, codec, a_port, b_port, call_id):
     assert ptime_a == 20
     assert rtpmap_a.get(0) == "PCMU/8000"
     addr_b, port_b, _, _, _, _ = sdp_media(to_b)
-    return (addr_a, port_a), (addr_b, port_b), pt_x
+    return (addr_a, port_a), (addr_b, port_b), pt_x, te_b[0]
 
 
-def run_media(ng, codec, rough, call_id, dtmf_at=None):
+def run_media(ng, codec, rough, call_id, dtmf_at=None, b_te_clock=8000):
     cls = CODECS[codec]
     sa, ca, a_port = udp_pair()
     sb, cb, b_port = udp_pair()
     try:
-        relay_for_a, relay_for_b, pt_x = setup_call(ng, codec, a_port, b_port, call_id)
+        relay_for_a, relay_for_b, pt_x, te_b = setup_call(ng, codec, a_port, b_port, call_id,
+                                                          b_te_clock)
         a_pcm = voice(RATE * SECONDS)
         b_pcm = voice(cls.pcm_rate * SECONDS, rate=cls.pcm_rate)
         a_stream = Stream(Pcmu, 0, a_pcm, te_pt=101, dtmf_at=dtmf_at)
-        b_stream = Stream(cls, pt_x, b_pcm, te_pt=101, dtmf_at=dtmf_at)
+        b_stream = Stream(cls, pt_x, b_pcm, te_pt=te_b, dtmf_at=dtmf_at, te_clock=b_te_clock)
         imp = ROUGH if rough else {}
         # A's own receiver report: about a stream B never sees, so not for B
         ca.sendto(rtcp_rr(0xA11CE), (relay_for_a[0], relay_for_a[1] + 1))
@@ -82,7 +87,7 @@ def run_media(ng, codec, rough, call_id, dtmf_at=None):
         rtcp_b = receive_all(cb, quiet=0.1)
         q = ng.query(call_id)
         ng.delete(call_id)
-        return cls, pt_x, a_pcm, b_pcm, got_a, got_b, rtcp_b
+        return cls, (pt_x, te_b), a_pcm, b_pcm, got_a, got_b, rtcp_b
     finally:
         for s in (sa, ca, sb, cb):
             s.close()
@@ -102,12 +107,12 @@ def check_stream(heads, pt, te_pt, step):
 @pytest.mark.parametrize("codec", ["G722", "G729", "opus"])
 def test_pcmu_to_codec_and_back(daemon, codec, rough):
     ng = daemon.ng()
-    cls, pt_x, a_pcm, b_pcm, got_a, got_b, rtcp_b = run_media(ng, codec, rough,
-                                                               "xc-%s-%d" % (codec, rough))
+    cls, (pt_x, te_b), a_pcm, b_pcm, got_a, got_b, rtcp_b = run_media(
+        ng, codec, rough, "xc-%s-%d" % (codec, rough))
     # A -> B: PCMU in, X out; compare with what A sent (after its own µ-law)
     a_sent = ulaw_decode(ulaw_encode(a_pcm).tobytes())
     out_b, heads_b = decode_stream(got_b, cls, pt_x)
-    check_stream(heads_b, pt_x, 101, cls.clock // 50)
+    check_stream(heads_b, pt_x, te_b, cls.clock // 50)
     q_ab = quality(a_sent, to_8k(out_b, cls.pcm_rate))
     ref_ab = quality(a_sent, to_8k(direct_round_trip(cls, voice(cls.pcm_rate * SECONDS,
                                                                  rate=cls.pcm_rate)),
@@ -137,25 +142,29 @@ def test_pcmu_to_codec_and_back(daemon, codec, rough):
         assert int.from_bytes(r[20:24], "big") <= len(heads_b)
 
 
-def test_dtmf_across_transcoded_call(daemon):
+@pytest.mark.parametrize("b_te_clock", [8000, 48000])
+def test_dtmf_across_transcoded_call(daemon, b_te_clock):
     """RFC 4733 events sent by A during a PCMU <-> opus call reach B on B's
     telephone-event PT, re-timed into the relay's stream (one timestamp per event, the
-    marker on its first packet, duration preserved, three end packets), and the same
-    the other way."""
+    marker on its first packet, duration preserved in each side's event clock, three
+    end packets), and the same the other way. The offer to B carries a
+    telephone-event/48000 beside A's /8000, and B may answer either (WebRTC phones
+    only take events at their codec's clock)."""
     ng = daemon.ng()
-    cls, pt_x, _, _, got_a, got_b, _ = run_media(ng, "opus", False, "xc-dtmf", dtmf_at=1.0)
-    for got, audio_pt in ((got_b, pt_x), (got_a, 0)):
+    cls, (pt_x, te_b), _, _, got_a, got_b, _ = run_media(
+        ng, "opus", False, "xc-dtmf-%d" % b_te_clock, dtmf_at=1.0, b_te_clock=b_te_clock)
+    for got, audio_pt, te_pt, te_clock in ((got_b, pt_x, te_b, b_te_clock),
+                                           (got_a, 0, 101, 8000)):
         heads = [h for h in (rtp_parse(p) for p in got) if h]
-        ev = [h for h in heads if h[0] == 101]
+        ev = [h for h in heads if h[0] == te_pt]
         assert len(ev) == 13, "events: %d" % len(ev)
         assert len({h[3] for h in ev}) == 1 and len({h[4] for h in heads}) == 1
         assert [h[1] for h in ev].count(True) == 1 and ev[0][1]
         assert all(h[5][0] == 5 for h in ev)
         assert sum(1 for h in ev if h[5][1] & 0x80) == 3
-        assert int.from_bytes(ev[-1][5][2:4], "big") == 1600
+        assert int.from_bytes(ev[-1][5][2:4], "big") == te_clock // 5	# 200 ms
         audio_ts = [h[3] for h in heads if h[0] == audio_pt]
         assert min(audio_ts) < ev[0][3] <= max(audio_ts)
-
 
 
 def pause_schedule(pause, resume):
@@ -203,7 +212,7 @@ def test_transcoded_media_resumes_after_pause(daemon, pause, resume):
     sb, cb, b_port = udp_pair()
     call_id = "xc-pause-%s-%s" % (resume, pause)
     try:
-        relay_for_a, _, pt_x = setup_call(ng, "G722", a_port, b_port, call_id)
+        relay_for_a, _, pt_x, _ = setup_call(ng, "G722", a_port, b_port, call_id)
         sched, resume_at = pause_schedule(pause, resume)
         got = []	# (arrival s after start, bytes)
         sent_resume = None
@@ -236,3 +245,21 @@ def test_transcoded_media_resumes_after_pause(daemon, pause, resume):
         after[0] - sent_resume)
     assert len(after) >= 40, "%d packets in the second second" % len(after)
     assert len({h[4] for _, h in audio}) == 1	# still the relay's one stream
+
+
+@pytest.mark.parametrize("complexity", [0, 10])
+def test_opus_complexity_from_config(daemon_factory, complexity):
+    """`opus-complexity` reaches the Opus encoders: the extremes both give a clean
+    call whose audio B decodes as well as a direct round trip does."""
+    d = daemon_factory("--opus-complexity=%d" % complexity)
+    ng = d.ng()
+    cls, (pt_x, _), a_pcm, _, _, got_b, _ = run_media(ng, "opus", False,
+                                                      "xc-cx-%d" % complexity)
+    a_sent = ulaw_decode(ulaw_encode(a_pcm).tobytes())
+    out_b, heads_b = decode_stream(got_b, cls, pt_x)
+    q = quality(a_sent, to_8k(out_b, cls.pcm_rate))
+    ref = quality(a_sent, to_8k(direct_round_trip(cls, voice(cls.pcm_rate * SECONDS,
+                                                             rate=cls.pcm_rate)),
+                                cls.pcm_rate))
+    assert len(heads_b) >= SECONDS * 50 * 0.9
+    assert q >= ref - 0.12, (q, ref)

@@ -30,9 +30,35 @@ def test_transcode_adds_codecs_with_their_own_pt(ng):
     _, _, pts, rtpmap, fmtp, _ = sdp_media(sdp)
     # offered ones first, untouched; then ours: static PTs where free, else dynamic
     assert pts[:3] == [0, 8, 101]
-    assert set(pts[3:]) == {96, 9, 18}, pts	# PCMA already there, speex unknown
+    # PCMA already there, speex unknown; opus's clock gets its own telephone-event
+    assert set(pts[3:]) == {96, 9, 18, 97}, pts
     assert rtpmap[96] == "opus/48000/2" and fmtp[96] == "useinbandfec=1"
     assert rtpmap[9] == "G722/8000" and rtpmap[18] == "G729/8000"
+    assert rtpmap[97] == "telephone-event/48000" and fmtp[97] == "0-16"
+
+
+def test_event_clock_added_only_when_needed(ng):
+    """G.722's RTP clock is 8000, like A's telephone-event: nothing to add; without
+    telephone-event from A, none is invented for opus either."""
+    _, _, pts, rtpmap, _, _ = sdp_media(offer(ng, "sdp-te1", {"transcode": ["G722"]}))
+    assert [rtpmap.get(pt, "") for pt in pts].count("telephone-event/8000") == 1
+    assert "telephone-event/48000" not in rtpmap.values()
+    _, _, pts, rtpmap, _, _ = sdp_media(offer(ng, "sdp-te2", {"transcode": ["opus"]},
+                                              formats=A_FORMATS[:2]))
+    assert pts == [0, 8, 96] and "telephone-event/48000" not in rtpmap.values()
+
+
+def test_opus_answer_with_event_clock_48000(ng):
+    """B answers opus + telephone-event/48000: A is answered with its own PCMU and
+    telephone-event/8000 (the PT A offered), never with a format A did not offer."""
+    to_b = offer(ng, "sdp-te3", {"transcode": ["opus"]})
+    _, _, pts, rtpmap, _, _ = sdp_media(to_b)
+    te48 = [pt for pt in pts if rtpmap.get(pt) == "telephone-event/48000"][0]
+    r = ng.answer("sdp-te3", "a", "b", phone_sdp(5002, [(96, "opus/48000/2", None),
+                                                        (te48, "telephone-event/48000", "0-16")]))
+    assert r["result"] == "ok", r
+    _, _, pts, rtpmap, _, _ = sdp_media(r["sdp"])
+    assert pts == [0, 101] and rtpmap[101] == "telephone-event/8000"
 
 
 def test_strip_mask_except_offer(ng):

@@ -266,9 +266,10 @@ class Stream:
     """One sender's packets: audio frames of `codec` (PCM at its rate) plus optional
     RFC 4733 events, in one SSRC/sequence space."""
 
-    def __init__(self, codec_cls, pt, pcm, te_pt=None, dtmf_at=None):
+    def __init__(self, codec_cls, pt, pcm, te_pt=None, dtmf_at=None, te_clock=8000):
         self.packets = []	# (nominal send time s, bytes)
         c = codec_cls()
+        te_step = te_clock // 50	# event durations count in the event's own clock
         ssrc, seq, ts0 = random.getrandbits(32), random.randrange(65536), random.getrandbits(32)
         step = c.clock // 50
         nframes = len(pcm) // c.frame
@@ -279,13 +280,13 @@ class Stream:
                 for k in range(10):	# 200 ms of '5', then three end packets
                     self.packets.append((t + k * 0.02 + 0.001,
                                          rtp_packet(te_pt, seq, ets, ssrc,
-                                                    dtmf_payload(5, False, 160 * (k + 1)),
+                                                    dtmf_payload(5, False, te_step * (k + 1)),
                                                     marker=(k == 0))))
                     seq += 1
                 for k in range(3):
                     self.packets.append((t + 0.2 + 0.002 * k,
                                          rtp_packet(te_pt, seq, ets, ssrc,
-                                                    dtmf_payload(5, True, 1600))))
+                                                    dtmf_payload(5, True, te_step * 10))))
                     seq += 1
             payload = c.encode(pcm[i * c.frame:(i + 1) * c.frame])
             self.packets.append((t, rtp_packet(pt, seq, ts0 + i * step, ssrc, payload,

@@ -52,6 +52,7 @@ static void defaults_are_loopback(void **state)
 	assert_int_equal(ntohl(sin->sin_addr.s_addr), 0x7f000001);
 	assert_int_equal(ntohs(sin->sin_port), 2223);
 	assert_int_equal(c.port_min % 2, 0);
+	assert_int_equal(c.opus_complexity, 5);
 }
 
 static void good_file(void **state)
@@ -66,6 +67,7 @@ static void good_file(void **state)
 		   "listen-unix = /tmp/x.sock\nport-min = 31001\nport-max = 31999\n"
 		   "timeout = 30\nsilent-timeout = 600\nfinal-timeout = 7200\n"
 		   "delete-delay = 0\nmax-sessions = 10\nnum-threads = 2\nlog-level = debug\n"
+		   "opus-complexity = 10\n"
 		   "[other]\nunrelated = 1\n");
 	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), 0);
 	unlink(cfg_path);
@@ -86,6 +88,19 @@ static void good_file(void **state)
 	assert_int_equal(c.max_sessions, 10);
 	assert_int_equal(c.num_threads, 2);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+	assert_int_equal(c.opus_complexity, 10);
+}
+
+static void opus_complexity_is_bounded(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	assert_int_equal(load(&c, err, 1, (char *)"--opus-complexity=0"), 0);
+	assert_int_equal(c.opus_complexity, 0);
+	assert_int_equal(load(&c, err, 1, (char *)"--opus-complexity=11"), -EINVAL);
+	assert_non_null(strstr(err, "opus-complexity"));
 }
 
 static void bad_value_names_key_and_line(void **state)
@@ -188,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_are_loopback),
 		cmocka_unit_test(good_file),
+		cmocka_unit_test(opus_complexity_is_bounded),
 		cmocka_unit_test(bad_value_names_key_and_line),
 		cmocka_unit_test(unknown_key_and_syntax_errors),
 		cmocka_unit_test(command_line_overrides_file),
