@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct in_addr side_addr(unsigned side, unsigned idx)
+static struct in_addr side_addr(const struct lg_calls *s, unsigned side, unsigned idx)
 {
-	struct in_addr a = {.s_addr = htonl(0x7f000000u + ((side + 1u) << 16) + idx + 1u)};
+	struct in_addr a = {.s_addr = htonl(s->base[side] + idx + 1u)};
 
 	return a;
 }
@@ -35,6 +35,8 @@ int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, 
 	s->cap = cap;
 	s->a_port = a_port;
 	s->b_port = b_port;
+	s->base[0] = 0x7f010000u;
+	s->base[1] = 0x7f020000u;
 	s->codec_b = codec_b && codec_b->pt != msdp_pcmu.pt ? codec_b : NULL;
 	snprintf(s->prefix, sizeof(s->prefix), "lg%d-%lx", (int)getpid(), (long)time(NULL));
 	r = ng_client_open(&s->ng, ng_addr, ng_port);
@@ -50,6 +52,17 @@ void lg_calls_close(struct lg_calls *s)
 	ng_client_close(&s->ng);
 	free(s->c);
 	s->c = NULL;
+}
+
+int lg_calls_set_endpoints(struct lg_calls *s, uint32_t base_a, uint32_t base_b, int direct)
+{
+	/* idx + 1 must stay inside the /16: LG_MAX_CALLS < 65535 */
+	if ((base_a & 0xffffu) || (base_b & 0xffffu) || base_a == base_b || s->n)
+		return -EINVAL;
+	s->base[0] = base_a;
+	s->base[1] = base_b;
+	s->direct = direct;
+	return 0;
 }
 
 int lg_calls_ping(struct lg_calls *s, int timeout_ms)
@@ -133,8 +146,15 @@ static int setup_one(struct lg_calls *s, const char *cid, unsigned idx, struct l
 	struct benc_out b;
 	int r;
 
-	c->a_addr = side_addr(0, idx);
-	c->b_addr = side_addr(1, idx);
+	c->a_addr = side_addr(s, 0, idx);
+	c->b_addr = side_addr(s, 1, idx);
+	if (s->direct) { /* the generator alone: each side to the other's endpoint */
+		c->to_relay_a = c->b_addr;
+		c->to_relay_a_port = s->b_port;
+		c->to_relay_b = c->a_addr;
+		c->to_relay_b_port = s->a_port;
+		return 0;
+	}
 	snprintf(from, sizeof(from), "a%u", idx);
 	snprintf(to, sizeof(to), "b%u", idx);
 	if (msdp_build(sdp, sizeof(sdp), c->a_addr, s->a_port, idx + 1, NULL) < 0)
@@ -183,7 +203,7 @@ unsigned lg_calls_delete_all(struct lg_calls *s)
 	unsigned failed = 0;
 	char cid[64];
 
-	for (unsigned i = 0; i < s->n; i++) {
+	for (unsigned i = 0; i < s->n && !s->direct; i++) {
 		snprintf(cid, sizeof(cid), "%s-%u-%u", s->prefix, s->gen, i);
 		if (delete_one(s, cid, i))
 			failed++;

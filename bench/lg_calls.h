@@ -1,10 +1,14 @@
 /* lg_calls.h: the load generator's calls: set up over ng (offer from side A, answer
  * from side B), remember where the relay wants each side's media, tear down.
  *
- * Endpoint addressing: every call has its own loopback address per side (A_i =
- * 127.1.0.0+i+1, B_i = 127.2.0.0+i+1) and all calls share one port per side, so the
+ * Endpoint addressing: every call has its own address per side (A_i = base_a+i+1, B_i =
+ * base_b+i+1; by default 127.1.0.0 and 127.2.0.0 on lo, other /16 bases when the generator
+ * reaches the relay over an interface) and all calls share one port per side, so the
  * generator needs one receive socket per side (bound to 0.0.0.0:port) while the relay
- * still sees a distinct peer per stream. */
+ * still sees a distinct peer per stream.
+ *
+ * Direct calls (no relay): each side's media goes straight to the other side's endpoint,
+ * nothing is sent over ng. The generator alone, as a baseline for whole-machine CPU. */
 #ifndef BENCH_LG_CALLS_H
 #define BENCH_LG_CALLS_H
 
@@ -30,6 +34,8 @@ struct lg_calls {
 	unsigned n;          /* calls set up: c[0..n) */
 	unsigned cap;
 	uint16_t a_port, b_port;
+	uint32_t base[2];    /* endpoint address base per side, host order, /16 aligned */
+	int direct;          /* no relay: A sends to B's endpoint and B to A's */
 	const struct msdp_codec *codec_b; /* side B's only codec; not PCMU: transcoding */
 	char prefix[40];     /* call-id prefix, unique per generator run */
 	unsigned gen;        /* bumped by delete_all so that call-ids are never reused */
@@ -41,6 +47,10 @@ struct lg_calls {
 int lg_calls_open(struct lg_calls *s, struct in_addr ng_addr, uint16_t ng_port, unsigned cap,
 		  uint16_t a_port, uint16_t b_port, const struct msdp_codec *codec_b);
 void lg_calls_close(struct lg_calls *s);
+
+/* Endpoint address bases (host order, low 16 bits zero) and direct mode; call before
+ * the first grow. Defaults: 127.1.0.0, 127.2.0.0, through the relay. */
+int lg_calls_set_endpoints(struct lg_calls *s, uint32_t base_a, uint32_t base_b, int direct);
 
 /* Pings the relay until it answers or timeout_ms passes. */
 int lg_calls_ping(struct lg_calls *s, int timeout_ms);

@@ -66,6 +66,7 @@ struct lg_media {
 	uint64_t untranscoded, sent_all;
 	uint64_t t_origin;              /* RTP timestamps count 20 ms slots from here */
 	uint64_t interval;              /* current run's packet interval, ns */
+	uint32_t net[2];                /* endpoint /16 per side (host order, high 16 bits) */
 	uint8_t voice[VOICE_FRAMES][VOICE_FRAME]; /* side A's PCMU payload, speech-like */
 	uint8_t *tpl;
 	struct sockaddr_in *dst;
@@ -252,6 +253,10 @@ int lg_media_set_calls(struct lg_media *m, const struct lg_call *calls, unsigned
 	if (getsockname(m->rx_fd[1], (struct sockaddr *)&sa, &sl) < 0)
 		return -errno;
 	b_port = ntohs(sa.sin_port);
+	if (ncalls) { /* lg_calls numbers call i as base + i + 1 within one /16 per side */
+		m->net[0] = ntohl(calls[0].a_addr.s_addr) >> 16;
+		m->net[1] = ntohl(calls[0].b_addr.s_addr) >> 16;
+	}
 	for (unsigned c = 0; c < ncalls; c++) {
 		build_template(m, 2 * c, calls[c].a_addr, a_port, calls[c].to_relay_a,
 			       calls[c].to_relay_a_port);
@@ -388,8 +393,8 @@ static uint32_t rx_dst(struct msghdr *h)
 
 static uint64_t rx_stamp(struct msghdr *h);
 
-/* Transcoding run: the stream is known from the destination address (127.1.x.y for
- * side A, 127.2.x.y for side B, low 16 bits = call + 1), not from a marker. */
+/* Transcoding run: the stream is known from the destination address (side A's or side
+ * B's /16, e.g. 127.1.x.y and 127.2.x.y, low 16 bits = call + 1), not from a marker. */
 static void account_tc(struct lg_media *m, unsigned side, struct mmsghdr *h)
 {
 	const uint8_t *p = h->msg_hdr.msg_iov->iov_base;
@@ -400,7 +405,7 @@ static void account_tc(struct lg_media *m, unsigned side, struct mmsghdr *h)
 	struct seqtrack *t;
 
 	if (h->msg_len < RTP_HDR || (p[0] & 0xc0) != 0x80 ||
-	    (dst >> 16) != 0x7f01u + side || (dst & 0xffff) == 0) {
+	    (dst >> 16) != m->net[side] || (dst & 0xffff) == 0) {
 		m->bad++;
 		return;
 	}
@@ -535,6 +540,7 @@ static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg
 	double win = (double)(b->t - a->t);
 	double pk = m->recv_meas ? (double)m->recv_meas : 1.0;
 	int64_t self = b->self_cpu - a->self_cpu;
+	double busy = (double)sys_cpu_busy_ns(&a->sys, &b->sys); /* every core */
 
 	r->calls = m->nstreams / 2;
 	r->measure_s = cfg->measure_s;
@@ -552,9 +558,12 @@ static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg
 	r->max_ns = m->lat.max;
 	r->relay_cpu_pct = cfg->relay_pid ? 100.0 * (double)(b->relay_cpu - a->relay_cpu) / win : 0;
 	r->relay_ns_per_pkt = cfg->relay_pid ? (double)(b->relay_cpu - a->relay_cpu) / pk : 0;
-	r->sys_ns_per_pkt = ((double)(b->sys.busy_ns - a->sys.busy_ns) - (double)self) / pk;
+	r->sys_ns_per_pkt = (busy - (double)self) / pk;
 	r->softirq_pct = 100.0 * (double)(b->sys.softirq_ns - a->sys.softirq_ns) / win;
 	r->gen_cpu_pct = 100.0 * (double)self / win;
+	r->window_s = win / 1e9;
+	r->machine_busy_pct = 100.0 * busy / win;
+	r->tick_busy_pct = 100.0 * (double)(b->sys.tick_busy_ns - a->sys.tick_busy_ns) / win;
 	r->relay_rss_kb = a->rss_kb;
 	r->transcode = m->codec_b != NULL;
 	r->untranscoded = m->untranscoded;

@@ -39,7 +39,13 @@ struct lg_point_res {
 	double relay_cpu_pct;         /* relay process utime+stime / window */
 	double relay_ns_per_pkt;      /* relay process CPU per delivered packet */
 	double sys_ns_per_pkt;        /* (machine busy - generator) per delivered packet */
-	double softirq_pct;           /* machine softirq time / window (100 % = one core) */
+	double softirq_pct;           /* machine softirq time / window (100 % = one core),
+				       * tick-sampled */
+	double machine_busy_pct;      /* every core's busy time / window (100 % = one core):
+				       * minus the same of a run without relay, the relay's cost */
+	double window_s;              /* the snapshots' actual distance (the figures' window) */
+	double tick_busy_pct;         /* the same as /proc/stat's tick sampled it (unreliable:
+				       * see procstat.h), for comparison */
 	double gen_cpu_pct;
 	double gen_lag_max_ms;        /* worst lateness of the pacer */
 	int64_t relay_rss_kb;         /* at the start of the window */

@@ -11,6 +11,9 @@
  *   ping    exit 0 as soon as the relay answers an ng ping (readiness check)
  * --codec-b other than pcmu makes every call a transcoded one (side A PCMU, side B the
  * codec, the offer carrying ng "codec" → "transcode").
+ * --direct (fixed, flood): no relay, no ng; each side sends straight to the other side's
+ * endpoint: the generator alone, the baseline that whole-machine CPU figures subtract.
+ * --addrs A,B: the endpoint address bases (/16 each; default 127.1.0.0,127.2.0.0 on lo).
  *   control control plane: offer+answer+delete cycles per second with one client, and
  *           the relay's RSS per established call (--calls calls, no media)
  * Output: progress on stderr, a human table and one "JSON {...}" line per result on
@@ -36,11 +39,12 @@ struct opts {
 	const struct msdp_codec *codec_b;
 	struct in_addr ng_addr;
 	uint16_t ng_port, a_port, b_port;
+	uint32_t base_a, base_b;   /* endpoint /16 per side, host order */
 	pid_t pid;
 	unsigned calls, start, step, max;
 	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct;
 	size_t payload;
-	int fresh;
+	int fresh, direct;
 };
 
 static void usage(void)
@@ -54,6 +58,8 @@ static void usage(void)
 		"        [--fresh]  every step with new calls (media never pauses in a call)\n"
 		"        [--step-pct P]  steps grow to P %% of the calls when that exceeds --step\n"
 		"  [--ports 10000,10002]  generator ports of side A and side B\n"
+		"  [--addrs 127.1.0.0,127.2.0.0]  endpoint address bases (/16) of side A and B\n"
+		"  [--direct]  fixed/flood without relay: A sends to B's endpoint and B to A's\n"
 		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
 		"        asks the relay to transcode (channels per core; no latency figures)\n");
 }
@@ -75,6 +81,26 @@ static int parse_hostport(const char *s, struct in_addr *a, uint16_t *p)
 	return 0;
 }
 
+/* "A,B": two IPv4 /16 bases (low 16 bits zero), distinct. */
+static int parse_bases(const char *s, uint32_t *a, uint32_t *b)
+{
+	char buf[40], *comma;
+	struct in_addr x, y;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	comma = strchr(buf, ',');
+	if (!comma)
+		return -EINVAL;
+	*comma = 0;
+	if (inet_pton(AF_INET, buf, &x) != 1 || inet_pton(AF_INET, comma + 1, &y) != 1)
+		return -EINVAL;
+	*a = ntohl(x.s_addr);
+	*b = ntohl(y.s_addr);
+	return (*a & 0xffffu) || (*b & 0xffffu) || *a == *b ? -EINVAL : 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -85,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"step", 1, 0, 'S'},   {"max", 1, 0, 'M'},      {"max-loss", 1, 0, 'l'},
 		{"max-p50-us", 1, 0, 'P'}, {"ports", 1, 0, 'o'}, {"codec-b", 1, 0, 'B'},
 		{"max-growth-ms", 1, 0, 'G'}, {"fresh", 0, 0, 'F'}, {"step-pct", 1, 0, 'T'},
+		{"addrs", 1, 0, 'A'},  {"direct", 0, 0, 'X'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int c;
@@ -93,7 +120,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			   .b_port = 10002, .calls = 100, .start = 100, .step = 100, .max = 3000,
 			   .pps = 50, .warmup = 2, .measure = 5, .drain = 2, .max_loss = 0.1,
 			   .max_p50_us = 1000, .max_growth_ms = 100, .payload = 160,
-			   .codec_b = &msdp_pcmu};
+			   .codec_b = &msdp_pcmu, .base_a = 0x7f010000u, .base_b = 0x7f020000u};
 	inet_pton(AF_INET, "127.0.0.1", &o->ng_addr);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -120,6 +147,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'P': o->max_p50_us = atof(optarg); break;
 		case 'G': o->max_growth_ms = atof(optarg); break;
 		case 'F': o->fresh = 1; break;
+		case 'X': o->direct = 1; break;
+		case 'A':
+			if (parse_bases(optarg, &o->base_a, &o->base_b))
+				return -EINVAL;
+			break;
 		case 'T': o->step_pct = atof(optarg); break;
 		case 'o': {
 			unsigned a, b;
@@ -136,6 +168,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (o->calls == 0 || o->calls > LG_MAX_CALLS || o->max > LG_MAX_CALLS || o->step == 0 ||
 	    o->measure <= 0)
 		return -EINVAL;
+	/* without a relay there is no transcoder, no control plane and no relay process */
+	if (o->direct && (o->codec_b != &msdp_pcmu || o->pid ||
+			  (strcmp(o->mode, "fixed") && strcmp(o->mode, "flood"))))
+		return -EINVAL;
 	return 0;
 }
 
@@ -149,25 +185,27 @@ static double now_s(void)
 
 static void print_header(void)
 {
-	printf("%-10s %-6s %6s %9s %9s %7s %9s %9s %9s %7s %8s %8s %6s %8s\n", "relay", "mode",
-	       "calls", "offer/s", "deliv/s", "loss%", "p50(us)", "p99(us)", "max(us)", "cpu%",
-	       "ns/pkt", "sysns/p", "gen%", "B/call");
+	printf("%-10s %-6s %6s %9s %9s %7s %9s %9s %9s %7s %8s %8s %6s %6s %8s\n", "relay",
+	       "mode", "calls", "offer/s", "deliv/s", "loss%", "p50(us)", "p99(us)", "max(us)",
+	       "cpu%", "ns/pkt", "sysns/p", "gen%", "busy%", "B/call");
 }
 
 static void print_point(const struct opts *o, const char *mode, const struct lg_point_res *r,
 			double rss_per_call, double setup_s)
 {
-	printf("%-10s %-6s %6u %9.0f %9.0f %7.3f %9.1f %9.1f %9.1f %7.1f %8.0f %8.0f %6.1f %8.0f\n",
-	       o->relay, mode, r->calls, r->offered_pps, r->delivered_pps, r->loss_pct,
+	printf("%-10s %-6s %6u %9.0f %9.0f %7.3f %9.1f %9.1f %9.1f %7.1f %8.0f %8.0f %6.1f %6.1f "
+	       "%8.0f\n", o->relay, mode, r->calls, r->offered_pps, r->delivered_pps, r->loss_pct,
 	       (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3, (double)r->max_ns / 1e3,
 	       r->relay_cpu_pct, r->relay_ns_per_pkt, r->sys_ns_per_pkt, r->gen_cpu_pct,
-	       rss_per_call);
+	       r->machine_busy_pct, rss_per_call);
 	printf("JSON {\"tool\":\"loadgen\",\"mode\":\"%s\",\"relay\":\"%s\",\"calls\":%u,"
 	       "\"pps_per_stream\":%.1f,\"payload\":%zu,\"measure_s\":%.2f,\"sent\":%llu,"
 	       "\"received\":%llu,\"offered_pps\":%.1f,\"delivered_pps\":%.1f,\"loss_pct\":%.4f,"
 	       "\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
 	       "\"relay_cpu_pct\":%.2f,\"relay_ns_per_pkt\":%.1f,\"sys_ns_per_pkt\":%.1f,"
-	       "\"softirq_pct\":%.2f,\"gen_cpu_pct\":%.2f,\"gen_lag_max_ms\":%.2f,"
+	       "\"softirq_pct\":%.2f,\"machine_busy_pct\":%.2f,\"tick_busy_pct\":%.2f,"
+	       "\"window_s\":%.4f,"
+	       "\"direct\":%d,\"gen_cpu_pct\":%.2f,\"gen_lag_max_ms\":%.2f,"
 	       "\"relay_rss_kb\":%lld,\"rss_per_call_bytes\":%.0f,\"setup_s\":%.3f,"
 	       "\"stale\":%llu,\"bad\":%llu,\"misrouted\":%llu,\"codec_b\":\"%s\","
 	       "\"transcode\":%d,\"untranscoded\":%llu,\"seq_loss_pct\":%.4f,"
@@ -176,7 +214,9 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       (unsigned long long)r->sent, (unsigned long long)r->received, r->offered_pps,
 	       r->delivered_pps, r->loss_pct, (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3,
 	       (double)r->max_ns / 1e3, r->relay_cpu_pct, r->relay_ns_per_pkt, r->sys_ns_per_pkt,
-	       r->softirq_pct, r->gen_cpu_pct, r->gen_lag_max_ms, (long long)r->relay_rss_kb,
+	       r->softirq_pct, r->machine_busy_pct, r->tick_busy_pct, r->window_s, o->direct,
+	       r->gen_cpu_pct,
+	       r->gen_lag_max_ms, (long long)r->relay_rss_kb,
 	       rss_per_call, setup_s, (unsigned long long)r->stale, (unsigned long long)r->bad,
 	       (unsigned long long)r->misrouted, o->codec_b->name, r->transcode,
 	       (unsigned long long)r->untranscoded, r->seq_loss_pct, r->delay_growth_ms,
@@ -394,7 +434,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loadgen: ng socket: %s\n", strerror(-r));
 		return 2;
 	}
-	if (lg_calls_ping(&calls, 5000)) {
+	if (lg_calls_set_endpoints(&calls, o.base_a, o.base_b, o.direct)) {
+		fprintf(stderr, "loadgen: bad endpoint addresses\n");
+		lg_calls_close(&calls);
+		return 2;
+	}
+	if (!o.direct && lg_calls_ping(&calls, 5000)) {
 		fprintf(stderr, "loadgen: relay does not answer ping on ng\n");
 		lg_calls_close(&calls);
 		return 2;

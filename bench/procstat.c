@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static ssize_t read_file(const char *path, char *buf, size_t cap)
@@ -72,17 +73,33 @@ int64_t proc_rss_kb(pid_t pid)
 int sys_cpu_read(struct sys_cpu *out)
 {
 	unsigned long long v[8] = {0};
-	char buf[512];
-	ssize_t n = read_file("/proc/stat", buf, sizeof(buf));
+	char buf[32768], *p;
+	struct timespec ts;
+	ssize_t n;
 	uint64_t t = tick_ns();
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = read_file("/proc/stat", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
 		   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
 		return -EINVAL;
+	out->t_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	/* user nice system idle iowait irq softirq steal */
-	out->busy_ns = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * t;
+	out->tick_busy_ns = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * t;
+	out->idle_ns = (v[3] + v[4]) * t;
 	out->softirq_ns = v[6] * t;
-	return 0;
+	out->ncpu = 0;
+	for (p = strstr(buf, "\ncpu"); p; p = strstr(p + 4, "\ncpu"))
+		if (p[4] >= '0' && p[4] <= '9')
+			out->ncpu++;
+	return out->ncpu ? 0 : -EINVAL;
+}
+
+int64_t sys_cpu_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b)
+{
+	if (!a->ncpu || a->ncpu != b->ncpu || b->t_ns < a->t_ns)
+		return 0;
+	return (int64_t)(a->ncpu * (b->t_ns - a->t_ns)) - (int64_t)(b->idle_ns - a->idle_ns);
 }

@@ -5,9 +5,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Whole-machine CPU. The busy fields of /proc/stat (user, system, softirq, ...) are
+ * sampled at the scheduler tick (CONFIG_TICK_CPU_ACCOUNTING, HZ=250 here): a load paced
+ * by a timer, like the generator's 0.5 ms pacer, is phase-locked to the tick and gets
+ * charged nearly always or nearly never (98 % or 1.5 % of a core for the same 25 % load).
+ * Idle and iowait are measured at every idle entry and exit (NO_HZ), so busy time is taken
+ * as elapsed time on every online core minus idle and iowait: user, nice, system, irq,
+ * softirq and steal, exactly, whatever the tick saw. */
 struct sys_cpu {
-	uint64_t busy_ns;    /* user+nice+system+irq+softirq+steal over all cores */
-	uint64_t softirq_ns; /* softirq alone (kernel fast paths land here) */
+	uint64_t t_ns;       /* CLOCK_MONOTONIC when read */
+	uint64_t idle_ns;    /* idle + iowait over all cores (measured, not sampled) */
+	uint64_t tick_busy_ns; /* user+nice+system+irq+softirq+steal as the tick sampled it */
+	uint64_t softirq_ns; /* softirq alone, tick-sampled (kernel fast paths land here) */
+	unsigned ncpu;       /* cpuN lines in /proc/stat: online cores */
 };
 
 /* utime+stime of every thread of pid, in ns; -errno when the process is gone. */
@@ -16,5 +26,8 @@ int64_t proc_cpu_ns(pid_t pid);
 int64_t proc_rss_kb(pid_t pid);
 /* Whole-machine CPU times from /proc/stat; 0 or -errno. */
 int sys_cpu_read(struct sys_cpu *out);
+/* Busy time of every core between two reads: ncpu x elapsed - idle - iowait (ns; 0 when
+ * the core count changed in between or a read failed). */
+int64_t sys_cpu_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b);
 
 #endif
