@@ -4,10 +4,14 @@
  * Invariants: parsers never read past buf + len and never allocate; the
  * statistics functions only touch the struct rtp_source they are given, so
  * the data plane can keep one per endpoint with no locking (single writer).
+ * The one field another thread writes is handover, only with atomic
+ * exchanges: whoever takes the pointer owns (and frees) the state.
  */
 #include "daemon/rtp.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* RFC 3550 A.1 constants. */
@@ -97,9 +101,42 @@ static void init_seq(struct rtp_source *s, uint16_t seq)
 	s->received = 0;
 }
 
+/* Every field but handover (another thread may be writing it). */
+#define STATE_SIZE offsetof(struct rtp_source, handover)
+
+void rtp_source_copy(struct rtp_source *to, const struct rtp_source *from)
+{
+	memcpy(to, from, STATE_SIZE);
+}
+
+struct rtp_source *rtp_source_post(struct rtp_source *s, struct rtp_source *next)
+{
+	return atomic_exchange_explicit(&s->handover, next, memory_order_acq_rel);
+}
+
+struct rtp_source *rtp_source_unpost(struct rtp_source *s)
+{
+	return atomic_exchange_explicit(&s->handover, NULL, memory_order_acq_rel);
+}
+
+/* The owner's side: continue from a posted state, if any (a plain load first:
+ * the exchange, a locked instruction, only when something is there). */
+static void adopt(struct rtp_source *s)
+{
+	struct rtp_source *next;
+
+	if (!atomic_load_explicit(&s->handover, memory_order_relaxed))
+		return;
+	next = atomic_exchange_explicit(&s->handover, NULL, memory_order_acquire);
+	if (!next)
+		return;
+	memcpy(s, next, STATE_SIZE);
+	free(next);
+}
+
 static void new_source(struct rtp_source *s, uint32_t ssrc, uint16_t seq)
 {
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, STATE_SIZE);
 	s->ssrc = ssrc;
 	s->valid = true;
 	init_seq(s, seq);
@@ -150,6 +187,7 @@ static bool update_seq(struct rtp_source *s, uint16_t seq)
 
 bool rtp_source_update(struct rtp_source *s, const struct rtp_info *ri, uint32_t arrival)
 {
+	adopt(s);
 	if (!s->valid || s->ssrc != ri->ssrc)
 		new_source(s, ri->ssrc, ri->seq);
 	if (!update_seq(s, ri->seq))

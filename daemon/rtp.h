@@ -5,10 +5,15 @@
  * (buf, len) from the network and check every length against len. The
  * statistics follow RFC 3550 appendix A.1 (sequence validation), A.3 (loss)
  * and A.8 (interarrival jitter); the caller supplies the arrival time.
+ *
+ * One exception to "pure": a struct rtp_source has a handover slot through
+ * which another thread gives its owner a state to continue from (the kernel
+ * fast path hands a stream back to user space, kernel-offload/README.md).
  */
 #ifndef RTPRELAY_RTP_H
 #define RTPRELAY_RTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,13 +66,30 @@ struct rtp_source {
 	uint32_t jitter;	/* estimated jitter, timestamp units * 16 */
 	bool have_transit;
 	bool valid;		/* a source was initialised */
+	/* Last, and never copied as state: a malloc'ed state posted by
+	 * another thread (rtp_source_post), adopted by the owner's next
+	 * rtp_source_update. Everything above is the owner's alone. */
+	_Atomic(struct rtp_source *) handover;
 };
 
 /* Feed one RTP packet. @arrival is the arrival time in the stream's
- * timestamp units (any origin). A new SSRC restarts the state (the relay
- * reports the current sender). Returns true if the packet counted as valid
+ * timestamp units (any origin). A state posted with rtp_source_post is
+ * adopted first. A new SSRC restarts the state (the relay reports the
+ * current sender). Returns true if the packet counted as valid
  * for statistics (A.1 rules). */
 bool rtp_source_update(struct rtp_source *s, const struct rtp_info *ri, uint32_t arrival);
+
+/* Give the owner of @s a state to continue from: its next rtp_source_update
+ * first replaces every field of @s (but handover) by *@next, and frees @next.
+ * Ownership of @next (malloc'ed) passes here. Returns a state posted earlier
+ * and not adopted yet (the caller frees it), or NULL. Any thread. */
+struct rtp_source *rtp_source_post(struct rtp_source *s, struct rtp_source *next)
+	__attribute__((warn_unused_result));
+/* Take back a posted state not adopted yet (the caller frees it), or NULL.
+ * Any thread; before the owner frees @s, no state may be left posted. */
+struct rtp_source *rtp_source_unpost(struct rtp_source *s) __attribute__((warn_unused_result));
+/* Copy the state fields of @from into @to (not handover). */
+void rtp_source_copy(struct rtp_source *to, const struct rtp_source *from);
 
 /* RFC 3550 A.3: packets expected and lost (lost may be negative with
  * duplicates: clamped to 0 here). */

@@ -1,7 +1,9 @@
 /*
  * offload.c: loads relay.bpf.c through its bpftool skeleton, attaches it to
- * the media interfaces, installs the notrack table, and manages the two maps
- * (relay_streams: rewrite per local socket; relay_counters: per-CPU counters).
+ * the media interfaces, installs the notrack table, and manages the three
+ * maps (relay_streams: rewrite per local socket; relay_counters: per-CPU
+ * counters; relay_sources: RFC 3550 receiver state, read and written under
+ * its bpf_spin_lock with BPF_F_LOCK).
  *
  * One state per process, owned by the control thread (see offload.h): the
  * kernel attachment is process-wide anyway (one filter per interface).
@@ -85,7 +87,8 @@ static int load(uint16_t port_min, uint16_t port_max)
 	if (!st.skel)
 		return -errno;
 	if ((err = bpf_map__set_max_entries(st.skel->maps.relay_streams, entries)) ||
-	    (err = bpf_map__set_max_entries(st.skel->maps.relay_counters, entries)))
+	    (err = bpf_map__set_max_entries(st.skel->maps.relay_counters, entries)) ||
+	    (err = bpf_map__set_max_entries(st.skel->maps.relay_sources, entries)))
 		return err;
 	return relay__load(st.skel);
 }
@@ -226,11 +229,45 @@ static int make_stream(const struct offload_stream *s, struct relay_stream *v)
 			return err;
 	}
 	v->egress_ifindex = local ? 0 : oif;
+	v->clock_rate = s->clock_rate;
 	return 0;
 }
 
-int offload_stream_add(const struct offload_stream *s)
+/* daemon/rtp.h's struct rtp_source <-> the map value (same fields) */
+static void source_to_map(const struct rtp_source *r, struct relay_source *v)
 {
+	memset(v, 0, sizeof(*v));
+	v->ssrc = r->ssrc;
+	v->cycles = r->cycles;
+	v->base_seq = r->base_seq;
+	v->bad_seq = r->bad_seq;
+	v->probation = r->probation;
+	v->transit = r->transit;
+	v->jitter = r->jitter;
+	v->max_seq = r->max_seq;
+	v->received = r->received;
+	v->flags = (r->valid ? RELAY_SRC_VALID : 0) | (r->have_transit ? RELAY_SRC_HAVE_TRANSIT : 0);
+}
+
+static void source_from_map(const struct relay_source *v, struct rtp_source *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ssrc = v->ssrc;
+	r->cycles = v->cycles;
+	r->base_seq = v->base_seq;
+	r->bad_seq = v->bad_seq;
+	r->probation = v->probation;
+	r->transit = v->transit;
+	r->jitter = v->jitter;
+	r->max_seq = v->max_seq;
+	r->received = v->received;
+	r->valid = v->flags & RELAY_SRC_VALID;
+	r->have_transit = v->flags & RELAY_SRC_HAVE_TRANSIT;
+}
+
+static int stream_add(const struct offload_stream *s, const struct rtp_source *seed)
+{
+	struct relay_source src;
 	struct relay_stream v;
 	struct relay_key key;
 	int err;
@@ -239,15 +276,33 @@ int offload_stream_add(const struct offload_stream *s)
 		return -ENOTCONN;
 	if ((err = make_key(&s->local, &key)) || (err = make_stream(s, &v)))
 		return err;
-	/* counters first (kept if they exist): the program forwards only
-	 * packets it can count */
+	/* counters and source state first (kept if they exist, unless a seed
+	 * replaces the state): the program forwards only packets it can count */
 	memset(st.percpu, 0, st.ncpus * sizeof(*st.percpu));
 	err = bpf_map__update_elem(st.skel->maps.relay_counters, &key, sizeof(key), st.percpu,
 				   st.ncpus * sizeof(*st.percpu), BPF_NOEXIST);
 	if (err && err != -EEXIST)
 		return err;
+	memset(&src, 0, sizeof(src));
+	if (seed)
+		source_to_map(seed, &src);
+	/* BPF_F_LOCK: an existing value is overwritten under its lock */
+	err = bpf_map__update_elem(st.skel->maps.relay_sources, &key, sizeof(key), &src,
+				   sizeof(src), seed ? BPF_ANY | BPF_F_LOCK : BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		return err;
 	return bpf_map__update_elem(st.skel->maps.relay_streams, &key, sizeof(key), &v, sizeof(v),
 				    BPF_ANY);
+}
+
+int offload_stream_add(const struct offload_stream *s)
+{
+	return stream_add(s, NULL);
+}
+
+int offload_stream_add_from(const struct offload_stream *s, const struct rtp_source *seed)
+{
+	return stream_add(s, seed);
 }
 
 int offload_stream_del(const struct sockaddr_storage *local)
@@ -262,25 +317,28 @@ int offload_stream_del(const struct sockaddr_storage *local)
 		return err;
 	err = bpf_map__delete_elem(st.skel->maps.relay_streams, &key, sizeof(key), 0);
 	bpf_map__delete_elem(st.skel->maps.relay_counters, &key, sizeof(key), 0);
+	bpf_map__delete_elem(st.skel->maps.relay_sources, &key, sizeof(key), 0);
 	return err;
 }
 
-int offload_stream_read(const struct sockaddr_storage *local, struct offload_counters *out)
+static int read_key(const struct relay_key *key, struct offload_counters *out)
 {
 	const struct relay_counters *c;
-	struct relay_key key;
+	struct relay_source src;
 	int err;
 
-	if (!st.skel)
-		return -ENOTCONN;
-	err = make_key(local, &key);
-	if (err)
-		return err;
-	err = bpf_map__lookup_elem(st.skel->maps.relay_counters, &key, sizeof(key), st.percpu,
+	err = bpf_map__lookup_elem(st.skel->maps.relay_counters, key, sizeof(*key), st.percpu,
 				   st.ncpus * sizeof(*st.percpu), 0);
 	if (err)
 		return err;
+	/* BPF_F_LOCK: a consistent copy, never one half-way through a packet */
+	err = bpf_map__lookup_elem(st.skel->maps.relay_sources, key, sizeof(*key), &src,
+				   sizeof(src), BPF_F_LOCK);
+	if (err)
+		return err;
 	memset(out, 0, sizeof(*out));
+	source_from_map(&src, &out->src);
+	out->clock_rate = src.clock_rate;
 	for (int i = 0; i < st.ncpus; i++) {
 		c = &st.percpu[i];
 		out->packets += c->packets;
@@ -294,4 +352,38 @@ int offload_stream_read(const struct sockaddr_storage *local, struct offload_cou
 		}
 	}
 	return 0;
+}
+
+int offload_stream_take(const struct sockaddr_storage *local, struct offload_counters *out)
+{
+	struct relay_key key;
+	int err;
+
+	if (!st.skel)
+		return -ENOTCONN;
+	err = make_key(local, &key);
+	if (err)
+		return err;
+	/* the rewrite first: from now on the program lets the packets pass
+	 * to the socket, so the counters read below are final */
+	err = bpf_map__delete_elem(st.skel->maps.relay_streams, &key, sizeof(key), 0);
+	if (err)
+		return err;
+	err = read_key(&key, out);
+	bpf_map__delete_elem(st.skel->maps.relay_counters, &key, sizeof(key), 0);
+	bpf_map__delete_elem(st.skel->maps.relay_sources, &key, sizeof(key), 0);
+	return err;
+}
+
+int offload_stream_read(const struct sockaddr_storage *local, struct offload_counters *out)
+{
+	struct relay_key key;
+	int err;
+
+	if (!st.skel)
+		return -ENOTCONN;
+	err = make_key(local, &key);
+	if (err)
+		return err;
+	return read_key(&key, out);
 }

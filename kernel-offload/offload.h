@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "daemon/rtp.h"
+
 enum offload_flags {
 	OFFLOAD_STRICT_SOURCE = 1u << 0,	/* drop packets not from @expect */
 	OFFLOAD_RTCP_TO_USER = 1u << 1,		/* rtcp-mux socket: leave RTCP to user space */
@@ -38,6 +40,8 @@ struct offload_stream {
 	struct sockaddr_storage dst;	/* new destination: the peer's address */
 	uint32_t egress_ifindex;	/* 0 = look the route up now */
 	uint32_t flags;			/* enum offload_flags */
+	uint32_t clock_rate;		/* RTP clock for the jitter; 0 = by static payload
+					 * type, else 8000 (as user space) */
 };
 
 struct offload_counters {
@@ -47,6 +51,10 @@ struct offload_counters {
 	uint64_t dropped_source;	/* dropped by the strict-source check */
 	uint32_t ssrc;			/* RTP SSRC / sequence number of the last one */
 	uint16_t seq;
+	/* RFC 3550 receiver state (daemon/rtp.h), continued from the seed
+	 * given to offload_stream_add_from; its handover field is unused */
+	struct rtp_source src;
+	uint32_t clock_rate;		/* the rate src.jitter is in, 0 = no packet yet */
 };
 
 /* Load and attach to @ifnames (n of them; "lo" for loopback), and install
@@ -61,13 +69,24 @@ void offload_exit(void);
 /* true between a successful offload_init and offload_exit */
 bool offload_active(void);
 
-/* Publish (or replace) the rewrite for s->local. Counters already gathered for
- * that key are kept. -EINVAL for mixed families, -ENETUNREACH if no route. */
+/* Publish (or replace) the rewrite for s->local. Counters and RFC 3550 state
+ * already gathered for that key are kept. -EINVAL for mixed families,
+ * -ENETUNREACH if no route. */
 int offload_stream_add(const struct offload_stream *s) __attribute__((warn_unused_result));
+/* The same, but the RFC 3550 state starts from @seed (user space's state when
+ * it hands the stream over; its handover field is ignored), replacing any
+ * state kept for the key. */
+int offload_stream_add_from(const struct offload_stream *s, const struct rtp_source *seed)
+	__attribute__((warn_unused_result));
 /* Stop offloading @local (its packets reach the socket again) and forget its
  * counters. -ENOENT if it was not offloaded. */
 int offload_stream_del(const struct sockaddr_storage *local);
-/* Sum the counters of @local over all CPUs. -ENOENT if not offloaded. */
+/* Stop offloading @local and return its final counters: the rewrite goes
+ * first, so that no packet is forwarded after the counters were read.
+ * -ENOENT if it was not offloaded. */
+int offload_stream_take(const struct sockaddr_storage *local, struct offload_counters *out);
+/* Sum the counters of @local over all CPUs, with its RFC 3550 state.
+ * -ENOENT if not offloaded. */
 int offload_stream_read(const struct sockaddr_storage *local, struct offload_counters *out);
 
 /* The loaded program's fd, for tests (bpf_prog_test_run_opts); -1 if none. */

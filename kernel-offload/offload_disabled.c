@@ -28,9 +28,21 @@ int offload_stream_add(const struct offload_stream *s)
 	return -ENOTSUP;
 }
 
+int offload_stream_add_from(const struct offload_stream *s, const struct rtp_source *seed)
+{
+	(void)s, (void)seed;
+	return -ENOTSUP;
+}
+
 int offload_stream_del(const struct sockaddr_storage *local)
 {
 	(void)local;
+	return -ENOTSUP;
+}
+
+int offload_stream_take(const struct sockaddr_storage *local, struct offload_counters *out)
+{
+	(void)local, (void)out;
 	return -ENOTSUP;
 }
 

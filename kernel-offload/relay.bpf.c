@@ -6,8 +6,11 @@
  * relay_streams, keyed by destination address + port) it checks the source if
  * the stream asks for it, rewrites source and destination address/port to the
  * peer stream's socket and the peer's learned address, fixes the IPv4 header
- * and UDP checksums incrementally, counts the packet (map relay_counters) and
- * sends it on without it ever reaching a socket.
+ * and UDP checksums incrementally, counts the packet (map relay_counters),
+ * keeps the stream's RFC 3550 receiver statistics (map relay_sources: A.1
+ * sequence validation, A.3 inputs, A.8 interarrival jitter, the same
+ * algorithm as daemon/rtp.c so that either side continues the other's state)
+ * and sends it on without it ever reaching a socket.
  *
  * Invariants:
  *  - a packet that does not match, or that the fast path does not handle
@@ -105,19 +108,144 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 	return 0;
 }
 
-static __always_inline void relay_count(struct relay_counters *cnt, const struct relay_pkt *pkt,
+/* RFC 3550 A.1 constants (as daemon/rtp.c). */
+#define SEQ_MOD (1u << 16)
+#define MAX_DROPOUT 3000u
+#define MAX_MISORDER 100u
+#define MIN_SEQUENTIAL 2u
+
+#define PT_BIT(n) (1ull << (n))
+#define PT_90000 (PT_BIT(14) | PT_BIT(25) | PT_BIT(26) | PT_BIT(28) | PT_BIT(31) |             \
+		  PT_BIT(32) | PT_BIT(33) | PT_BIT(34))
+
+/* The RTP clock of @pt when the daemon gave none: RFC 3551's static types,
+ * else 8000 (daemon/dp_io.c's rule, with rtp_static_clock_rate). */
+static __always_inline __u32 clock_rate_of(__u32 pt)
+{
+	__u64 bit = pt < 64 ? PT_BIT(pt) : 0;
+
+	if (bit & PT_90000)
+		return 90000;
+	if (pt == 6)
+		return 16000;
+	if (pt == 10 || pt == 11)
+		return 44100;
+	if (pt == 16)
+		return 11025;
+	if (pt == 17)
+		return 22050;
+	return 8000;	/* the 8 kHz static types, and every dynamic one */
+}
+
+static __always_inline void src_init_seq(struct relay_source *s, __u16 seq)
+{
+	s->base_seq = seq;
+	s->max_seq = seq;
+	s->bad_seq = SEQ_MOD + 1;	/* so seq == bad_seq is false */
+	s->cycles = 0;
+	s->received = 0;
+}
+
+/* A new SSRC restarts the state (the relay reports the current sender). The
+ * lock field is not ours to write: every other field is set one by one. */
+static __always_inline void src_new(struct relay_source *s, __u32 ssrc, __u16 seq)
+{
+	s->ssrc = ssrc;
+	s->flags = RELAY_SRC_VALID;
+	s->transit = 0;
+	s->jitter = 0;
+	src_init_seq(s, seq);
+	s->max_seq = seq - 1;
+	s->probation = MIN_SEQUENTIAL;
+}
+
+/* RFC 3550 A.1: 1 if @seq counts as a valid packet of the source. */
+static __always_inline int src_update_seq(struct relay_source *s, __u16 seq)
+{
+	__u16 udelta = seq - s->max_seq;
+
+	if (s->probation) {
+		if (seq == (__u16)(s->max_seq + 1)) {
+			s->probation--;
+			s->max_seq = seq;
+			if (s->probation == 0) {
+				src_init_seq(s, seq);
+				s->received++;
+				return 1;
+			}
+		} else {
+			s->probation = MIN_SEQUENTIAL - 1;
+			s->max_seq = seq;
+		}
+		return 0;
+	}
+	if (udelta < MAX_DROPOUT) {
+		if (seq < s->max_seq)
+			s->cycles += SEQ_MOD;
+		s->max_seq = seq;
+	} else if (udelta <= SEQ_MOD - MAX_MISORDER) {
+		/* a very large jump: only if the next packet follows it */
+		if (seq != s->bad_seq) {
+			s->bad_seq = (seq + 1) & (SEQ_MOD - 1);
+			return 0;
+		}
+		src_init_seq(s, seq);
+	}
+	/* else: duplicate or reordered packet, counted */
+	s->received++;
+	return 1;
+}
+
+/* One RTP packet into the stream's receiver state; @arrival is in timestamp
+ * units. Runs under the value's lock: no helper calls, straight-line code. */
+static __always_inline void src_update(struct relay_source *s, __u32 ssrc, __u16 seq, __u32 ts,
+				       __u32 arrival, __u32 rate)
+{
+	__u32 transit = arrival - ts, ad;
+	__s32 d;
+
+	if (!(s->flags & RELAY_SRC_VALID) || s->ssrc != ssrc)
+		src_new(s, ssrc, seq);
+	s->clock_rate = rate;
+	if (!src_update_seq(s, seq))
+		return;
+	/* RFC 3550 A.8: J += (|D| - J) / 16, kept scaled by 16 */
+	if (s->flags & RELAY_SRC_HAVE_TRANSIT) {
+		d = (__s32)(transit - s->transit);
+		ad = d < 0 ? (__u32)-(__s64)d : (__u32)d;
+		s->jitter += ad - ((s->jitter + 8) >> 4);
+	}
+	s->transit = transit;
+	s->flags |= RELAY_SRC_HAVE_TRANSIT;
+}
+
+static __always_inline void relay_count(struct relay_counters *cnt, struct relay_source *src,
+					const struct relay_stream *st, const struct relay_pkt *pkt,
 					const __u8 *rtp)
 {
-	__u32 ssrc;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 ssrc, ts, rate, arrival;
 	__u16 seq;
 
 	__builtin_memcpy(&seq, rtp + 2, 2);
+	__builtin_memcpy(&ts, rtp + 4, 4);
 	__builtin_memcpy(&ssrc, rtp + 8, 4);
+	seq = bpf_ntohs(seq);
+	ts = bpf_ntohl(ts);
+	ssrc = bpf_ntohl(ssrc);
 	cnt->packets++;
 	cnt->bytes += pkt->payload_len;
-	cnt->last_seen_ns = bpf_ktime_get_coarse_ns();
-	cnt->seq = bpf_ntohs(seq);
-	cnt->ssrc = bpf_ntohl(ssrc);
+	cnt->last_seen_ns = now;
+	cnt->seq = seq;
+	cnt->ssrc = ssrc;
+
+	/* arrival in timestamp units from CLOCK_MONOTONIC microseconds, as
+	 * user space computes it (no u64 overflow for years of uptime) */
+	rate = st->clock_rate ? st->clock_rate : clock_rate_of(rtp[1] & 0x7f);
+	arrival = (__u32)(now / 1000 * rate / 1000000);
+	bpf_spin_lock(&src->lock);
+	src_update(src, ssrc, seq, ts, arrival, rate);
+	bpf_spin_unlock(&src->lock);
 }
 
 SEC("tc")
@@ -130,6 +258,7 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	__u8 saddr[16] = {}, rtp[RTP_HEADER_LEN];
 	const struct relay_stream *st;
 	struct relay_counters *cnt;
+	struct relay_source *src;
 	__be16 sport;
 	__u8 *payload;
 
@@ -139,7 +268,8 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	if (!st)
 		return TC_ACT_OK;
 	cnt = bpf_map_lookup_elem(&relay_counters, &key);
-	if (!cnt)
+	src = bpf_map_lookup_elem(&relay_sources, &key);
+	if (!cnt || !src)
 		return TC_ACT_OK;
 
 	/* only RTP (version 2) takes the fast path; STUN, DTLS and anything
@@ -169,7 +299,7 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	/* a failed helper may have left the packet half rewritten */
 	if (relay_rewrite(skb, &pkt, st, saddr, &key, sport) < 0)
 		return TC_ACT_SHOT;
-	relay_count(cnt, &pkt, rtp);
+	relay_count(cnt, src, st, &pkt, rtp);
 	if (!st->egress_ifindex)
 		return TC_ACT_OK;
 	return bpf_redirect_neigh(st->egress_ifindex, NULL, 0, 0);

@@ -2,7 +2,7 @@
  * relay_maps.h: the maps of relay.bpf.c, one comment each. BPF side only; the
  * loader reaches them through the bpftool skeleton (skel->maps.<name>).
  *
- * The loader sizes both maps from the media port range before loading
+ * The loader sizes the maps from the media port range before loading
  * (bpf_map__set_max_entries), so the sizes below are only defaults.
  */
 #ifndef RTPRELAY_RELAY_MAPS_H
@@ -34,5 +34,18 @@ struct {
 	__type(value, struct relay_counters);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* per-CPU x entries adds up */
 } relay_counters SEC(".maps");
+
+/* Local socket -> RFC 3550 receiver state. One shared value per stream with
+ * a bpf_spin_lock (sequence tracking needs one view of the stream; a stream's
+ * packets normally arrive on one CPU, so the lock is uncontended). Kept apart
+ * from relay_streams for the same reason as the counters, and apart from the
+ * counters so that those stay per-CPU and lock-free. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct relay_key);
+	__type(value, struct relay_source);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} relay_sources SEC(".maps");
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef RTPRELAY_RELAY_SHARED_H
 #define RTPRELAY_RELAY_SHARED_H
 
+#include <linux/bpf.h>
 #include <linux/types.h>
 
 #define RELAY_FAMILY_V4 4
@@ -46,6 +47,9 @@ struct relay_stream {
 	__u32 egress_ifindex;	/* send out of here (bpf_redirect_neigh); 0 = the
 				 * destination is local: hand the rewritten
 				 * packet back to the stack (loopback only) */
+	__u32 clock_rate;	/* RTP clock for the jitter; 0 = by static payload
+				 * type, else 8000 (as the daemon's user space) */
+	__u32 pad1;		/* always 0 */
 };
 
 /* Per-CPU counters of one offloaded stream (map relay_counters). */
@@ -57,6 +61,33 @@ struct relay_counters {
 	__u32 ssrc;		/* RTP SSRC of the last forwarded packet (host order) */
 	__u16 seq;		/* its RTP sequence number (host order) */
 	__u16 pad0;		/* always 0 */
+};
+
+enum relay_source_flags {
+	RELAY_SRC_VALID = 1u << 0,		/* a source was initialised */
+	RELAY_SRC_HAVE_TRANSIT = 1u << 1,	/* transit holds the previous packet's */
+};
+
+/* RFC 3550 receiver state of one offloaded stream (map relay_sources): A.1
+ * sequence validation, A.3 inputs, A.8 jitter. The fields and their meaning
+ * are those of the daemon's struct rtp_source (daemon/rtp.h), so that the
+ * kernel continues from user space's state and user space from the kernel's.
+ * One value for all CPUs, updated under the lock: sequence tracking cannot be
+ * split into per-CPU parts. */
+struct relay_source {
+	struct bpf_spin_lock lock;	/* user space reads/writes with BPF_F_LOCK */
+	__u32 ssrc;
+	__u32 cycles;		/* shifted count of seq number cycles */
+	__u32 base_seq;
+	__u32 bad_seq;		/* last 'bad' seq number + 1 */
+	__u32 probation;	/* sequential packets till the source is valid */
+	__u32 transit;		/* relative transit time of the previous packet */
+	__u32 jitter;		/* timestamp units * 16 */
+	__u32 clock_rate;	/* the rate the last packet's jitter used, 0 = none yet */
+	__u16 max_seq;		/* highest seq number seen */
+	__u8 flags;		/* enum relay_source_flags */
+	__u8 pad0;		/* always 0 */
+	__u64 received;		/* valid packets (A.1) */
 };
 
 #endif
