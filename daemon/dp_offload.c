@@ -9,6 +9,15 @@
  * earlier offload periods (a kernel entry's counters die with it). The
  * workers never look at any of it.
  *
+ * RFC 3550 figures (expected, lost, jitter) follow one state across the
+ * hand-overs: the kernel entry starts from user space's state (as published
+ * by the worker, or as handed back earlier and not yet taken), and when the
+ * entry goes, its final state is posted to the worker's struct rtp_source
+ * (rtp_source_post), which continues from it at the next packet. Packets
+ * user space still handles while the kernel forwards (a socket's queue at
+ * the switch, strays) are added to the kernel's received count. Until the
+ * worker has published the state handed back, the figures come from it.
+ *
  * Invariant: an endpoint's kernel entry names only endpoints that are alive:
  * releasing an endpoint first removes its own entry and every entry that
  * sends out of its socket.
@@ -43,6 +52,17 @@ struct dp_offload {
 	bool failed;			/* add failed: not retried until new params */
 	struct offload_stream cur;	/* what is in the kernel map */
 	struct dp_stats acc;		/* earlier offload periods */
+	uint32_t clock_rate;		/* from params, 0 = by payload type */
+	/* user space's published RFC 3550 counters when the kernel entry was
+	 * seeded; seed_handed: the seed was a state the worker never took, so
+	 * it must get the kernel's back even if the kernel forwarded nothing */
+	uint64_t seed_received;
+	uint32_t seed_ssrc;
+	bool seed_handed;
+	/* the state last handed back, shown until the worker publishes it */
+	struct rtp_source back;
+	uint32_t back_rate;
+	bool back_shown;
 };
 
 static struct {
@@ -155,15 +175,122 @@ static void fold(struct dp_stats *acc, const struct offload_counters *k)
 	}
 }
 
-static void uninstall(struct dp_offload *o)
+/* User space's RFC 3550 state as the worker last published it (no transit:
+ * the first packet after a hand-over only starts the jitter's transit). */
+static void published_source(const struct dp_endpoint *ep, struct rtp_source *s)
+{
+	struct dp_pub *pub = (struct dp_pub *)&ep->pub;
+	uint64_t ext = DP_GET(pub->ext_max);	/* extended max + 1, 0 = no valid source */
+
+	memset(s, 0, sizeof(*s));
+	if (!ext)
+		return;	/* none, or on probation: the kernel starts its own */
+	ext--;
+	s->valid = true;
+	s->ssrc = DP_GET(pub->ssrc);
+	s->max_seq = (uint16_t)ext;
+	s->cycles = (uint32_t)ext & ~0xffffu;
+	s->base_seq = (uint32_t)DP_GET(pub->base_seq);
+	s->bad_seq = (1u << 16) + 1;
+	s->received = DP_GET(pub->rtp_received);
+	s->jitter = DP_GET(pub->jitter16);
+}
+
+/* Is the state handed back to the worker still newer than what it
+ * published? (Not yet taken, or taken within a batch not yet published.) */
+static bool back_pending(struct dp_offload *o)
+{
+	struct dp_pub *pub = &o->ep->pub;
+
+	if (o->back_shown && !atomic_load_explicit(&o->ep->src.handover, memory_order_relaxed) &&
+	    (DP_GET(pub->ssrc) != o->back.ssrc || DP_GET(pub->rtp_received) >= o->back.received))
+		o->back_shown = false;
+	return o->back_shown;
+}
+
+/* User space's state, to seed a kernel entry from; also notes what the
+ * worker will have published for it (combined_source adds what it receives
+ * beyond that). */
+static void user_source(struct dp_offload *o, struct rtp_source *s)
+{
+	struct rtp_source *posted = rtp_source_unpost(&o->ep->src);
+	struct dp_pub *pub = &o->ep->pub;
+
+	o->seed_received = DP_GET(pub->rtp_received);
+	o->seed_ssrc = DP_GET(pub->ssrc);
+	o->seed_handed = posted != NULL;
+	if (posted) {	/* handed back, never taken: it is the current state */
+		rtp_source_copy(s, posted);
+		free(posted);
+	} else if (back_pending(o)) {	/* taken, not yet published */
+		rtp_source_copy(s, &o->back);
+		o->seed_received = o->back.received;
+		o->seed_ssrc = o->back.ssrc;
+	} else {
+		published_source(o->ep, s);
+	}
+	o->back_shown = false;
+}
+
+/* The kernel's state plus what user space received meanwhile. */
+static void combined_source(const struct dp_offload *o, const struct offload_counters *k,
+			    struct rtp_source *s)
+{
+	struct dp_pub *pub = &o->ep->pub;
+	uint64_t rec = DP_GET(pub->rtp_received);
+
+	rtp_source_copy(s, &k->src);
+	if (DP_GET(pub->ssrc) == o->seed_ssrc && s->valid && s->ssrc == o->seed_ssrc &&
+	    rec > o->seed_received)
+		s->received += rec - o->seed_received;
+}
+
+/* RFC 3550 figures of @s into @out (rate 0: user space's last one). */
+static void put_source(const struct dp_endpoint *ep, const struct rtp_source *s, uint32_t rate,
+		       struct dp_stats *out)
+{
+	struct dp_pub *pub = (struct dp_pub *)&ep->pub;
+
+	if (!s->valid)
+		return;
+	if (!rate)
+		rate = DP_GET(pub->clock_rate);
+	out->ssrc = s->ssrc;
+	out->expected = rtp_source_expected(s);
+	out->lost = rtp_source_lost(s);
+	out->jitter_ms = rate ? (double)s->jitter / 16.0 * 1000.0 / rate : 0.0;
+}
+
+/* Hand the final kernel state to the worker, which continues from it. */
+static void hand_back(struct dp_offload *o, const struct offload_counters *k)
+{
+	struct rtp_source *h;
+
+	if ((!k->packets && !o->seed_handed) || !k->src.valid)
+		return;	/* the kernel saw nothing: user space's state is current */
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;	/* the worker goes on from its own older state */
+	combined_source(o, k, h);
+	rtp_source_copy(&o->back, h);
+	o->back_rate = k->clock_rate;
+	o->back_shown = true;
+	free(rtp_source_post(&o->ep->src, h));
+}
+
+/* Remove the kernel entry; with @give_back the worker continues its RFC 3550
+ * state from the kernel's (not for an endpoint on its way out). */
+static void uninstall(struct dp_offload *o, bool give_back)
 {
 	struct offload_counters k;
 
 	if (!o->installed)
 		return;
-	if (offload_stream_read(&o->cur.local, &k) == 0)
+	if (offload_stream_take(&o->cur.local, &k) == 0) {
 		fold(&o->acc, &k);
-	offload_stream_del(&o->cur.local);
+		if (give_back)
+			hand_back(o, &k);
+	}
 	o->installed = false;
 }
 
@@ -200,12 +327,13 @@ void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *
 		return;	/* no memory: the endpoint simply stays in user space */
 	/* latching starts over: back to user space until it settles, and
 	 * so do the entries that send to this endpoint's party */
-	uninstall(o);
+	uninstall(o, true);
 	for (struct dp_offload *x = dpo.head; x; x = x->next)
 		if (x->fwd == ep)
-			uninstall(x);
+			uninstall(x, true);
 	o->fwd = p->fwd_rtp;
 	o->flags = p->flags;
+	o->clock_rate = p->clock_rate;
 	o->learn_until_ms = mono_ms() + window + OFFLOAD_WINDOW_MARGIN_MS;
 	o->failed = false;
 }
@@ -218,11 +346,13 @@ void dp_offload_release(struct dp_endpoint *ep)
 		return;
 	for (struct dp_offload *x = dpo.head; x; x = x->next) {
 		if (x->fwd == ep) {
-			uninstall(x);
+			uninstall(x, true);
 			x->fwd = NULL;
 		}
 	}
-	uninstall(o);
+	uninstall(o, false);
+	/* the worker frees the endpoint: nothing may stay posted to it */
+	free(rtp_source_unpost(&ep->src));
 	add_stats(&dpo.released, &o->acc);
 	if (o->prev)
 		o->prev->next = o->next;
@@ -268,7 +398,28 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 		want->flags |= OFFLOAD_STRICT_SOURCE;
 	if (o->flags & DP_RTCP_MUX)
 		want->flags |= OFFLOAD_RTCP_TO_USER;
+	want->clock_rate = o->clock_rate;
 	return true;
+}
+
+/* A new kernel entry, its RFC 3550 state continuing user space's. */
+static int install(struct dp_offload *o, const struct offload_stream *want)
+{
+	struct rtp_source seed, *again;
+	int rc;
+
+	user_source(o, &seed);
+	rc = offload_stream_add_from(want, &seed);
+	if (rc && o->seed_handed && (again = calloc(1, sizeof(*again)))) {
+		/* user space keeps the stream: it continues from the state
+		 * it was handed */
+		rtp_source_copy(again, &seed);
+		rtp_source_copy(&o->back, &seed);
+		o->back_rate = 0;
+		o->back_shown = true;
+		free(rtp_source_post(&o->ep->src, again));
+	}
+	return rc;
 }
 
 void dp_offload_tick(uint64_t now_ms)
@@ -281,15 +432,15 @@ void dp_offload_tick(uint64_t now_ms)
 	dpo.in_tick = true;	/* wanted() reads remotes: no map reads needed */
 	for (struct dp_offload *o = dpo.head; o; o = o->next) {
 		if (!wanted(o, now_ms, &want)) {
-			uninstall(o);
+			uninstall(o, true);
 			continue;
 		}
 		if (o->installed && !memcmp(&want, &o->cur, sizeof(want)))
 			continue;
-		rc = offload_stream_add(&want);
+		rc = o->installed ? offload_stream_add(&want) : install(o, &want);
 		if (rc) {
 			log_debug("offload: endpoint stays in user space: %s", strerror(-rc));
-			uninstall(o);
+			uninstall(o, true);
 			o->failed = true;
 			continue;
 		}
@@ -301,9 +452,10 @@ void dp_offload_tick(uint64_t now_ms)
 
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out)
 {
-	const struct dp_offload *o = ep->off;
+	struct dp_offload *o = ep->off;
 	struct offload_counters k;
 	struct dp_stats live;
+	struct rtp_source src;
 
 	if (!o || dpo.in_tick)
 		return;
@@ -312,6 +464,10 @@ void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out)
 		memset(&live, 0, sizeof(live));
 		fold(&live, &k);
 		add_stats(out, &live);
+		combined_source(o, &k, &src);
+		put_source(ep, &src, k.clock_rate, out);
+	} else if (!o->installed && back_pending(o)) {
+		put_source(ep, &o->back, o->back_rate, out);
 	}
 }
 
@@ -336,7 +492,8 @@ void dp_offload_stop(void)
 		struct dp_offload *o = dpo.head;
 
 		dpo.head = o->next;
-		uninstall(o);
+		uninstall(o, false);
+		free(rtp_source_unpost(&o->ep->src));
 		o->ep->off = NULL;
 		free(o);
 	}

@@ -263,6 +263,111 @@ def test_daemon_offloads_settled_call(topo):
             s.close()
 
 
+LOSS_EVERY = 20  # the sequence numbers n with n % 20 == 7 are never sent: 5 % loss
+
+
+def send_lossy(sock, port, first, count, late=0.0):
+    """RTP seq first..first+count-1 at 50/s to the relay's port, every 20th
+    missing; with `late`, every odd packet leaves that many seconds late (the
+    RFC 3550 jitter then converges on it). Returns the seqs sent."""
+    sent, t0 = [], time.monotonic()
+    for seq in range(first, first + count):
+        if seq % LOSS_EVERY == 7:
+            continue
+        delay = t0 + (seq - first) * 0.02 + (late if seq % 2 else 0.0) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        sock.sendto(rtp_pkt(seq, 0x1111), (RELAY_IP, port))
+        sent.append(seq)
+    return sent
+
+
+def rfc3550(sent):
+    """(expected, lost) per RFC 3550 A.1/A.3 for in-order seqs: the first
+    packet only starts the source's probation."""
+    expected = sent[-1] - sent[1] + 1
+    return expected, expected - (len(sent) - 1)
+
+
+def rtp_stats(ng, call_id, tag):
+    r = ng.query(call_id)
+    assert r["result"] == "ok", r
+    return r["tags"][tag]["medias"][0]["streams"][0]["stats"]
+
+
+def lossy_call(d, topo, kernel):
+    """A call whose caller loses 5 %: first in user space, then (with
+    `kernel`, the daemon frozen) through the kernel alone with a 10 ms jitter,
+    then back in user space after a re-offer. Returns the caller's stream
+    stats after the kernel phase and at the end, with the seqs sent by then."""
+    caller = ns_socket(topo["caller"], CALLER_IP, 5000)
+    callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
+    try:
+        with d.ng() as ng:
+            pa, _ = setup_call(ng, "lossy")
+            sent = send_lossy(caller, pa, 0, int(SETTLE * 50))
+            # until the kernel forwards alone (user space: at once)
+            for _ in range(6):
+                drain(callee, 0.1)
+                if kernel:
+                    d.freeze()
+                try:
+                    probe = send_lossy(caller, pa, sent[-1] + 1, 20)
+                    got = drain(callee, 0.3)
+                finally:
+                    d.thaw()
+                sent += probe
+                if len(got) == len(probe):
+                    break
+                time.sleep(1)
+            else:
+                raise AssertionError("the kernel did not take over the stream")
+            drain(callee, 0.3)
+            if kernel:
+                d.freeze()
+            try:
+                jittered = send_lossy(caller, pa, sent[-1] + 1, 200, late=0.01)
+                got = drain(callee, 0.5)
+            finally:
+                d.thaw()
+            assert len(got) == len(jittered)
+            sent += jittered
+            mid = (rtp_stats(ng, "lossy", "from1"), list(sent))
+            # a re-offer gives the stream back to user space, which goes on
+            setup_call(ng, "lossy", version=2)
+            sent += send_lossy(caller, pa, sent[-1] + 1, 100)
+            drain(callee, 0.5)
+            end = (rtp_stats(ng, "lossy", "from1"), list(sent))
+            assert ng.delete("lossy")["result"] == "ok"
+        return mid, end
+    finally:
+        caller.close()
+        callee.close()
+
+
+def test_kernel_stream_reports_loss_and_jitter_as_user_space(topo):
+    """RFC 3550 expected/lost/jitter go on in the kernel: a kernel-forwarded
+    stream with 5 % loss shows it in query exactly as a user-space one, the
+    jitter follows the kernel's arrival times, and user space continues from
+    the kernel's figures when the stream comes back."""
+    results = {}
+    for kernel in (True, False):
+        d = RelayDaemon(offload=kernel, timeout=60)
+        try:
+            results[kernel] = lossy_call(d, topo, kernel)
+            status, log = d.stop()
+            assert status == 0 and "Sanitizer" not in log, log
+        finally:
+            d.stop()
+    for kernel, ((mid, sent_mid), (end, sent_end)) in results.items():
+        where = "kernel" if kernel else "user space"
+        assert (mid["expected"], mid["lost"]) == rfc3550(sent_mid), (where, mid)
+        assert (end["expected"], end["lost"]) == rfc3550(sent_end), (where, end)
+        assert abs(end["lost"] * LOSS_EVERY - end["expected"]) <= LOSS_EVERY, (where, end)
+        # every other packet 10 ms late: |D| = 10 ms, which J approaches
+        assert 6000 <= mid["jitter us"] <= 14000, (where, mid)
+
+
 def test_offload_off_stays_in_user_space(topo):
     d = RelayDaemon(offload=False)
     caller = ns_socket(topo["caller"], CALLER_IP, 5000)
