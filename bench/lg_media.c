@@ -563,6 +563,9 @@ static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg
 	r->gen_cpu_pct = 100.0 * (double)self / win;
 	r->window_s = win / 1e9;
 	r->machine_busy_pct = 100.0 * busy / win;
+	r->ncores = a->sys.ncpu < SYS_CPU_CORES ? a->sys.ncpu : SYS_CPU_CORES;
+	for (unsigned c = 0; c < r->ncores; c++)
+		r->core_busy_pct[c] = 100.0 * (double)sys_cpu_core_busy_ns(&a->sys, &b->sys, c) / win;
 	r->tick_busy_pct = 100.0 * (double)(b->sys.tick_busy_ns - a->sys.tick_busy_ns) / win;
 	r->relay_rss_kb = a->rss_kb;
 	r->transcode = m->codec_b != NULL;

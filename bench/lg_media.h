@@ -13,6 +13,7 @@
 #include "bench/hist.h"
 #include "bench/lg_calls.h"
 #include "bench/msdp.h"
+#include "bench/procstat.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,8 @@ struct lg_point_res {
 	double machine_busy_pct;      /* every core's busy time / window (100 % = one core):
 				       * minus the same of a run without relay, the relay's cost */
 	double window_s;              /* the snapshots' actual distance (the figures' window) */
+	double core_busy_pct[SYS_CPU_CORES]; /* the same per core (cpu0, cpu1, ...) */
+	unsigned ncores;              /* entries of core_busy_pct filled */
 	double tick_busy_pct;         /* the same as /proc/stat's tick sampled it (unreliable:
 				       * see procstat.h), for comparison */
 	double gen_cpu_pct;

@@ -193,6 +193,12 @@ static void print_header(void)
 static void print_point(const struct opts *o, const char *mode, const struct lg_point_res *r,
 			double rss_per_call, double setup_s)
 {
+	char cores[16 * SYS_CPU_CORES] = "";
+
+	for (unsigned c = 0, n = 0; c < r->ncores; c++)
+		n += (unsigned)snprintf(cores + n, sizeof(cores) - n, "%s%.2f", c ? "," : "",
+					r->core_busy_pct[c]);
+
 	printf("%-10s %-6s %6u %9.0f %9.0f %7.3f %9.1f %9.1f %9.1f %7.1f %8.0f %8.0f %6.1f %6.1f "
 	       "%8.0f\n", o->relay, mode, r->calls, r->offered_pps, r->delivered_pps, r->loss_pct,
 	       (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3, (double)r->max_ns / 1e3,
@@ -209,7 +215,8 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       "\"relay_rss_kb\":%lld,\"rss_per_call_bytes\":%.0f,\"setup_s\":%.3f,"
 	       "\"stale\":%llu,\"bad\":%llu,\"misrouted\":%llu,\"codec_b\":\"%s\","
 	       "\"transcode\":%d,\"untranscoded\":%llu,\"seq_loss_pct\":%.4f,"
-	       "\"delay_growth_ms\":%.1f,\"silent_streams\":%u,\"first_silent\":%d}\n",
+	       "\"delay_growth_ms\":%.1f,\"silent_streams\":%u,\"first_silent\":%d,"
+	       "\"core_busy_pct\":[%s]}\n",
 	       mode, o->relay, r->calls, o->pps, o->payload, r->measure_s,
 	       (unsigned long long)r->sent, (unsigned long long)r->received, r->offered_pps,
 	       r->delivered_pps, r->loss_pct, (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3,
@@ -220,7 +227,7 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       rss_per_call, setup_s, (unsigned long long)r->stale, (unsigned long long)r->bad,
 	       (unsigned long long)r->misrouted, o->codec_b->name, r->transcode,
 	       (unsigned long long)r->untranscoded, r->seq_loss_pct, r->delay_growth_ms,
-	       r->silent_streams, r->first_silent);
+	       r->silent_streams, r->first_silent, cores);
 	fflush(stdout);
 }
 

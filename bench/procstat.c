@@ -91,9 +91,16 @@ int sys_cpu_read(struct sys_cpu *out)
 	out->idle_ns = (v[3] + v[4]) * t;
 	out->softirq_ns = v[6] * t;
 	out->ncpu = 0;
-	for (p = strstr(buf, "\ncpu"); p; p = strstr(p + 4, "\ncpu"))
-		if (p[4] >= '0' && p[4] <= '9')
-			out->ncpu++;
+	for (p = strstr(buf, "\ncpu"); p; p = strstr(p + 4, "\ncpu")) {
+		unsigned c;
+
+		if (p[4] < '0' || p[4] > '9')
+			continue;
+		if (sscanf(p + 1, "cpu%u %*u %*u %*u %llu %llu", &c, &v[3], &v[4]) == 3 &&
+		    c < SYS_CPU_CORES)
+			out->core_idle_ns[c] = (v[3] + v[4]) * t;
+		out->ncpu++;
+	}
 	return out->ncpu ? 0 : -EINVAL;
 }
 
@@ -102,4 +109,12 @@ int64_t sys_cpu_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b)
 	if (!a->ncpu || a->ncpu != b->ncpu || b->t_ns < a->t_ns)
 		return 0;
 	return (int64_t)(a->ncpu * (b->t_ns - a->t_ns)) - (int64_t)(b->idle_ns - a->idle_ns);
+}
+
+int64_t sys_cpu_core_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b, unsigned core)
+{
+	if (core >= SYS_CPU_CORES || a->ncpu != b->ncpu || b->t_ns < a->t_ns)
+		return 0;
+	return (int64_t)(b->t_ns - a->t_ns) -
+	       (int64_t)(b->core_idle_ns[core] - a->core_idle_ns[core]);
 }

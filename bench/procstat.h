@@ -12,12 +12,15 @@
  * Idle and iowait are measured at every idle entry and exit (NO_HZ), so busy time is taken
  * as elapsed time on every online core minus idle and iowait: user, nice, system, irq,
  * softirq and steal, exactly, whatever the tick saw. */
+#define SYS_CPU_CORES 16 /* cores reported one by one */
+
 struct sys_cpu {
 	uint64_t t_ns;       /* CLOCK_MONOTONIC when read */
 	uint64_t idle_ns;    /* idle + iowait over all cores (measured, not sampled) */
 	uint64_t tick_busy_ns; /* user+nice+system+irq+softirq+steal as the tick sampled it */
 	uint64_t softirq_ns; /* softirq alone, tick-sampled (kernel fast paths land here) */
 	unsigned ncpu;       /* cpuN lines in /proc/stat: online cores */
+	uint64_t core_idle_ns[SYS_CPU_CORES]; /* idle + iowait of cpu0, cpu1, ... */
 };
 
 /* utime+stime of every thread of pid, in ns; -errno when the process is gone. */
@@ -29,5 +32,7 @@ int sys_cpu_read(struct sys_cpu *out);
 /* Busy time of every core between two reads: ncpu x elapsed - idle - iowait (ns; 0 when
  * the core count changed in between or a read failed). */
 int64_t sys_cpu_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b);
+/* The same for cpu number `core` alone (online, < SYS_CPU_CORES; else meaningless). */
+int64_t sys_cpu_core_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b, unsigned core);
 
 #endif
