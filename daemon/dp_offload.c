@@ -216,6 +216,7 @@ static void user_source(struct dp_offload *o, struct rtp_source *s)
 	struct rtp_source *posted = rtp_source_unpost(&o->ep->src);
 	struct dp_pub *pub = &o->ep->pub;
 
+	memset(s, 0, sizeof(*s));
 	o->seed_received = DP_GET(pub->rtp_received);
 	o->seed_ssrc = DP_GET(pub->ssrc);
 	o->seed_handed = posted != NULL;
@@ -239,6 +240,7 @@ static void combined_source(const struct dp_offload *o, const struct offload_cou
 	struct dp_pub *pub = &o->ep->pub;
 	uint64_t rec = DP_GET(pub->rtp_received);
 
+	memset(s, 0, sizeof(*s));
 	rtp_source_copy(s, &k->src);
 	if (DP_GET(pub->ssrc) == o->seed_ssrc && s->valid && s->ssrc == o->seed_ssrc &&
 	    rec > o->seed_received)

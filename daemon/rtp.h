@@ -53,7 +53,8 @@ struct rtcp_info {
  * feedback, which some stacks send alone). 0 or -EINVAL. */
 int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out);
 
-/* Receiver state for one SSRC (RFC 3550 A.1/A.3/A.8). */
+/* Receiver state for one SSRC (RFC 3550 A.1/A.3/A.8). Starts zeroed (the
+ * handover slot must be NULL). */
 struct rtp_source {
 	uint32_t ssrc;
 	uint16_t max_seq;	/* highest seq number seen */

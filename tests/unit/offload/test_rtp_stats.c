@@ -9,6 +9,9 @@
  * bpf_prog_test_run cannot set the clock: the packets of a test arrive
  * microseconds apart, i.e. at the same time in a 1 kHz RTP clock (give or
  * take one tick), so the jitter converges on the timestamp step.
+ *
+ * Also the other direction: a state posted to a user-space rtp_source is
+ * taken over at its next packet (how the daemon hands a stream back).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -209,7 +212,7 @@ static void restart_and_new_ssrc(void **state)
 static void seeded_state_continues(void **state)
 {
 	struct offload_stream s = stream(0);
-	struct rtp_source seed = { 0 }, m;
+	struct rtp_source seed = { 0 }, m = { 0 };
 	struct offload_counters c;
 
 	(void)state;
@@ -280,6 +283,42 @@ static void jitter_converges(void **state)
 	assert_true(got > 95.0);
 }
 
+/* The hand-back: the owner's next packet continues from a posted state; a
+ * second post returns the first, unpost takes back what was not adopted. */
+static void handover_is_adopted_at_next_packet(void **state)
+{
+	struct rtp_source owner = { 0 }, *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct rtp_info ri = { .ssrc = 5, .seq = 901, .ts = 0 };
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (uint16_t i = 0; i < 10; i++) {
+		ri.seq = 100 + i;
+		rtp_source_update(&owner, &ri, 0);
+	}
+	a->valid = true;
+	a->ssrc = 5;
+	a->max_seq = 900;
+	a->base_seq = 101;
+	a->bad_seq = 65537;
+	a->received = 780;
+	rtp_source_copy(b, a);
+	assert_null(rtp_source_post(&owner, a));
+	assert_ptr_equal(rtp_source_post(&owner, b), a);	/* replaced, not adopted */
+	free(a);
+	ri.seq = 901;
+	rtp_source_update(&owner, &ri, 0);	/* adopts b, then counts 901 */
+	assert_int_equal(owner.received, 781);
+	assert_int_equal(rtp_source_expected(&owner), 801);
+	assert_int_equal(rtp_source_lost(&owner), 20);
+	assert_null(rtp_source_unpost(&owner));
+	b = calloc(1, sizeof(*b));
+	assert_null(rtp_source_post(&owner, b));
+	assert_ptr_equal(rtp_source_unpost(&owner), b);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(restart_and_new_ssrc, add_stream, del_stream),
 		cmocka_unit_test_setup_teardown(seeded_state_continues, add_stream, del_stream),
 		cmocka_unit_test_setup_teardown(jitter_converges, add_stream, del_stream),
+		cmocka_unit_test(handover_is_adopted_at_next_packet),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
