@@ -47,6 +47,8 @@ struct lg_point_res {
 	double window_s;              /* the snapshots' actual distance (the figures' window) */
 	double core_busy_pct[SYS_CPU_CORES]; /* the same per core (cpu0, cpu1, ...) */
 	unsigned ncores;              /* entries of core_busy_pct filled */
+	double others_cpu_pct;        /* every other user-space process's CPU (not the
+				       * generator's, not the relay's) / window */
 	double tick_busy_pct;         /* the same as /proc/stat's tick sampled it (unreliable:
 				       * see procstat.h), for comparison */
 	double gen_cpu_pct;

@@ -4,6 +4,7 @@
 #include "bench/procstat.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,41 @@ int64_t proc_cpu_ns(pid_t pid)
 		   &st) != 2)
 		return -EINVAL;
 	return (int64_t)((ut + st) * tick_ns());
+}
+
+#define PF_KTHREAD_FLAG 0x00200000u /* linux/sched.h PF_KTHREAD */
+
+int64_t others_cpu_ns(pid_t self, pid_t skip)
+{
+	unsigned long long sum = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		unsigned long long ut, st, cut, cst;
+		char path[64], buf[2048], *p;
+		unsigned flags;
+		pid_t pid;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)atoi(e->d_name);
+		if (pid == self || pid == skip)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (read_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+			continue; /* gone meanwhile */
+		/* state ppid pgrp session tty tpgid flags(7) minflt cminflt majflt cmajflt
+		 * utime(12) stime cutime cstime */
+		if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %llu %llu %llu %llu",
+			   &flags, &ut, &st, &cut, &cst) != 5 || (flags & PF_KTHREAD_FLAG))
+			continue;
+		sum += ut + st + cut + cst;
+	}
+	closedir(d);
+	return (int64_t)(sum * tick_ns());
 }
 
 int64_t proc_rss_kb(pid_t pid)

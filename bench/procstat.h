@@ -27,6 +27,15 @@ struct sys_cpu {
 int64_t proc_cpu_ns(pid_t pid);
 /* Resident set size of pid in KiB; -errno when unreadable. */
 int64_t proc_rss_kb(pid_t pid);
+/* CPU time of every user-space process but `self` and `skip` (0: none): utime + stime +
+ * cutime + cstime summed over /proc, in ns. Kernel threads are left in the machine's busy
+ * time (ksoftirqd and workers carry network work). The difference of two reads is the
+ * other processes' CPU in between, also for those that started or ended in between (an
+ * ended process is in its parent's cutime once reaped). For a machine shared with other
+ * work: machine busy minus this is what the bench's own processes and the kernel did.
+ * Clock-tick resolution per process (10 ms). */
+int64_t others_cpu_ns(pid_t self, pid_t skip);
+
 /* Whole-machine CPU times from /proc/stat; 0 or -errno. */
 int sys_cpu_read(struct sys_cpu *out);
 /* Busy time of every core between two reads: ncpu x elapsed - idle - iowait (ns; 0 when
