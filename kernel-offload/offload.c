@@ -1,9 +1,9 @@
 /*
  * offload.c: loads relay.bpf.c through its bpftool skeleton, attaches it to
- * the media interfaces, installs the notrack table, and manages the three
- * maps (relay_streams: rewrite per local socket; relay_counters: per-CPU
- * counters; relay_sources: RFC 3550 receiver state, read and written under
- * its bpf_spin_lock with BPF_F_LOCK).
+ * the media interfaces, installs the notrack table, and manages the two maps
+ * (relay_streams: rewrite per local socket; relay_stats: counters and RFC
+ * 3550 receiver state, read and written under its bpf_spin_lock with
+ * BPF_F_LOCK).
  *
  * One state per process, owned by the control thread (see offload.h): the
  * kernel attachment is process-wide anyway (one filter per interface).
@@ -41,8 +41,6 @@
 
 static struct offload_state {
 	struct relay *skel;
-	int ncpus;			/* possible CPUs: the per-CPU value count */
-	struct relay_counters *percpu;	/* ncpus values, for map reads/writes */
 	unsigned nifs;
 	int ifindex[OFFLOAD_MAX_IFS];
 	bool nft;
@@ -77,18 +75,11 @@ static int load(uint16_t port_min, uint16_t port_max)
 	uint32_t entries = map_entries(port_min, port_max);
 	int err;
 
-	st.ncpus = libbpf_num_possible_cpus();
-	if (st.ncpus <= 0)
-		return st.ncpus ? st.ncpus : -EINVAL;
-	st.percpu = calloc(st.ncpus, sizeof(*st.percpu));
-	if (!st.percpu)
-		return -ENOMEM;
 	st.skel = relay__open();
 	if (!st.skel)
 		return -errno;
 	if ((err = bpf_map__set_max_entries(st.skel->maps.relay_streams, entries)) ||
-	    (err = bpf_map__set_max_entries(st.skel->maps.relay_counters, entries)) ||
-	    (err = bpf_map__set_max_entries(st.skel->maps.relay_sources, entries)))
+	    (err = bpf_map__set_max_entries(st.skel->maps.relay_stats, entries)))
 		return err;
 	return relay__load(st.skel);
 }
@@ -159,8 +150,6 @@ void offload_exit(void)
 	st.nft = false;
 	relay__destroy(st.skel);
 	st.skel = NULL;
-	free(st.percpu);
-	st.percpu = NULL;
 }
 
 bool offload_active(void)
@@ -233,10 +222,9 @@ static int make_stream(const struct offload_stream *s, struct relay_stream *v)
 	return 0;
 }
 
-/* daemon/rtp.h's struct rtp_source <-> the map value (same fields) */
-static void source_to_map(const struct rtp_source *r, struct relay_source *v)
+/* daemon/rtp.h's struct rtp_source <-> the map value's source fields */
+static void source_to_map(const struct rtp_source *r, struct relay_stats *v)
 {
-	memset(v, 0, sizeof(*v));
 	v->ssrc = r->ssrc;
 	v->cycles = r->cycles;
 	v->base_seq = r->base_seq;
@@ -249,7 +237,7 @@ static void source_to_map(const struct rtp_source *r, struct relay_source *v)
 	v->flags = (r->valid ? RELAY_SRC_VALID : 0) | (r->have_transit ? RELAY_SRC_HAVE_TRANSIT : 0);
 }
 
-static void source_from_map(const struct relay_source *v, struct rtp_source *r)
+static void source_from_map(const struct relay_stats *v, struct rtp_source *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->ssrc = v->ssrc;
@@ -267,7 +255,7 @@ static void source_from_map(const struct relay_source *v, struct rtp_source *r)
 
 static int stream_add(const struct offload_stream *s, const struct rtp_source *seed)
 {
-	struct relay_source src;
+	struct relay_stats stats;
 	struct relay_stream v;
 	struct relay_key key;
 	int err;
@@ -276,19 +264,14 @@ static int stream_add(const struct offload_stream *s, const struct rtp_source *s
 		return -ENOTCONN;
 	if ((err = make_key(&s->local, &key)) || (err = make_stream(s, &v)))
 		return err;
-	/* counters and source state first (kept if they exist, unless a seed
-	 * replaces the state): the program forwards only packets it can count */
-	memset(st.percpu, 0, st.ncpus * sizeof(*st.percpu));
-	err = bpf_map__update_elem(st.skel->maps.relay_counters, &key, sizeof(key), st.percpu,
-				   st.ncpus * sizeof(*st.percpu), BPF_NOEXIST);
-	if (err && err != -EEXIST)
-		return err;
-	memset(&src, 0, sizeof(src));
+	/* counters and state first (kept if they exist, unless a seed replaces
+	 * them): the program forwards only packets it can count */
+	memset(&stats, 0, sizeof(stats));
 	if (seed)
-		source_to_map(seed, &src);
+		source_to_map(seed, &stats);
 	/* BPF_F_LOCK: an existing value is overwritten under its lock */
-	err = bpf_map__update_elem(st.skel->maps.relay_sources, &key, sizeof(key), &src,
-				   sizeof(src), seed ? BPF_ANY | BPF_F_LOCK : BPF_NOEXIST);
+	err = bpf_map__update_elem(st.skel->maps.relay_stats, &key, sizeof(key), &stats,
+				   sizeof(stats), seed ? BPF_ANY | BPF_F_LOCK : BPF_NOEXIST);
 	if (err && err != -EEXIST)
 		return err;
 	return bpf_map__update_elem(st.skel->maps.relay_streams, &key, sizeof(key), &v, sizeof(v),
@@ -316,41 +299,29 @@ int offload_stream_del(const struct sockaddr_storage *local)
 	if (err)
 		return err;
 	err = bpf_map__delete_elem(st.skel->maps.relay_streams, &key, sizeof(key), 0);
-	bpf_map__delete_elem(st.skel->maps.relay_counters, &key, sizeof(key), 0);
-	bpf_map__delete_elem(st.skel->maps.relay_sources, &key, sizeof(key), 0);
+	bpf_map__delete_elem(st.skel->maps.relay_stats, &key, sizeof(key), 0);
 	return err;
 }
 
 static int read_key(const struct relay_key *key, struct offload_counters *out)
 {
-	const struct relay_counters *c;
-	struct relay_source src;
+	struct relay_stats v;
 	int err;
 
-	err = bpf_map__lookup_elem(st.skel->maps.relay_counters, key, sizeof(*key), st.percpu,
-				   st.ncpus * sizeof(*st.percpu), 0);
-	if (err)
-		return err;
 	/* BPF_F_LOCK: a consistent copy, never one half-way through a packet */
-	err = bpf_map__lookup_elem(st.skel->maps.relay_sources, key, sizeof(*key), &src,
-				   sizeof(src), BPF_F_LOCK);
+	err = bpf_map__lookup_elem(st.skel->maps.relay_stats, key, sizeof(*key), &v, sizeof(v),
+				   BPF_F_LOCK);
 	if (err)
 		return err;
 	memset(out, 0, sizeof(*out));
-	source_from_map(&src, &out->src);
-	out->clock_rate = src.clock_rate;
-	for (int i = 0; i < st.ncpus; i++) {
-		c = &st.percpu[i];
-		out->packets += c->packets;
-		out->bytes += c->bytes;
-		out->dropped_source += c->dropped_source;
-		/* the CPU that saw the latest packet has its SSRC/seq */
-		if (c->last_seen_ns > out->last_seen_ns) {
-			out->last_seen_ns = c->last_seen_ns;
-			out->ssrc = c->ssrc;
-			out->seq = c->seq;
-		}
-	}
+	out->packets = v.packets;
+	out->bytes = v.bytes;
+	out->last_seen_ns = v.last_seen_ns;
+	out->dropped_source = v.dropped_source;
+	out->ssrc = v.ssrc;
+	out->seq = v.seq;
+	source_from_map(&v, &out->src);
+	out->clock_rate = v.clock_rate;
 	return 0;
 }
 
@@ -370,8 +341,7 @@ int offload_stream_take(const struct sockaddr_storage *local, struct offload_cou
 	if (err)
 		return err;
 	err = read_key(&key, out);
-	bpf_map__delete_elem(st.skel->maps.relay_counters, &key, sizeof(key), 0);
-	bpf_map__delete_elem(st.skel->maps.relay_sources, &key, sizeof(key), 0);
+	bpf_map__delete_elem(st.skel->maps.relay_stats, &key, sizeof(key), 0);
 	return err;
 }
 

@@ -75,7 +75,7 @@ bool offload_active(void);
 int offload_stream_add(const struct offload_stream *s) __attribute__((warn_unused_result));
 /* The same, but the RFC 3550 state starts from @seed (user space's state when
  * it hands the stream over; its handover field is ignored), replacing any
- * state kept for the key. */
+ * counters and state kept for the key. */
 int offload_stream_add_from(const struct offload_stream *s, const struct rtp_source *seed)
 	__attribute__((warn_unused_result));
 /* Stop offloading @local (its packets reach the socket again) and forget its

@@ -6,8 +6,8 @@
  * relay_streams, keyed by destination address + port) it checks the source if
  * the stream asks for it, rewrites source and destination address/port to the
  * peer stream's socket and the peer's learned address, fixes the IPv4 header
- * and UDP checksums incrementally, counts the packet (map relay_counters),
- * keeps the stream's RFC 3550 receiver statistics (map relay_sources: A.1
+ * and UDP checksums incrementally, counts the packet and keeps the stream's
+ * RFC 3550 receiver statistics (map relay_stats, under its lock: A.1
  * sequence validation, A.3 inputs, A.8 interarrival jitter, the same
  * algorithm as daemon/rtp.c so that either side continues the other's state)
  * and sends it on without it ever reaching a socket.
@@ -137,7 +137,7 @@ static __always_inline __u32 clock_rate_of(__u32 pt)
 	return 8000;	/* the 8 kHz static types, and every dynamic one */
 }
 
-static __always_inline void src_init_seq(struct relay_source *s, __u16 seq)
+static __always_inline void src_init_seq(struct relay_stats *s, __u16 seq)
 {
 	s->base_seq = seq;
 	s->max_seq = seq;
@@ -148,7 +148,7 @@ static __always_inline void src_init_seq(struct relay_source *s, __u16 seq)
 
 /* A new SSRC restarts the state (the relay reports the current sender). The
  * lock field is not ours to write: every other field is set one by one. */
-static __always_inline void src_new(struct relay_source *s, __u32 ssrc, __u16 seq)
+static __always_inline void src_new(struct relay_stats *s, __u32 ssrc, __u16 seq)
 {
 	s->ssrc = ssrc;
 	s->flags = RELAY_SRC_VALID;
@@ -160,7 +160,7 @@ static __always_inline void src_new(struct relay_source *s, __u32 ssrc, __u16 se
 }
 
 /* RFC 3550 A.1: 1 if @seq counts as a valid packet of the source. */
-static __always_inline int src_update_seq(struct relay_source *s, __u16 seq)
+static __always_inline int src_update_seq(struct relay_stats *s, __u16 seq)
 {
 	__u16 udelta = seq - s->max_seq;
 
@@ -198,7 +198,7 @@ static __always_inline int src_update_seq(struct relay_source *s, __u16 seq)
 
 /* One RTP packet into the stream's receiver state; @arrival is in timestamp
  * units. Runs under the value's lock: no helper calls, straight-line code. */
-static __always_inline void src_update(struct relay_source *s, __u32 ssrc, __u16 seq, __u32 ts,
+static __always_inline void src_update(struct relay_stats *s, __u32 ssrc, __u16 seq, __u32 ts,
 				       __u32 arrival, __u32 rate)
 {
 	__u32 transit = arrival - ts, ad;
@@ -219,9 +219,8 @@ static __always_inline void src_update(struct relay_source *s, __u32 ssrc, __u16
 	s->flags |= RELAY_SRC_HAVE_TRANSIT;
 }
 
-static __always_inline void relay_count(struct relay_counters *cnt, struct relay_source *src,
-					const struct relay_stream *st, const struct relay_pkt *pkt,
-					const __u8 *rtp)
+static __always_inline void relay_count(struct relay_stats *stats, const struct relay_stream *st,
+					const struct relay_pkt *pkt, const __u8 *rtp)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 ssrc, ts, rate, arrival;
@@ -233,19 +232,18 @@ static __always_inline void relay_count(struct relay_counters *cnt, struct relay
 	seq = bpf_ntohs(seq);
 	ts = bpf_ntohl(ts);
 	ssrc = bpf_ntohl(ssrc);
-	cnt->packets++;
-	cnt->bytes += pkt->payload_len;
-	cnt->last_seen_ns = now;
-	cnt->seq = seq;
-	cnt->ssrc = ssrc;
 
 	/* arrival in timestamp units from CLOCK_MONOTONIC microseconds, as
 	 * user space computes it (no u64 overflow for years of uptime) */
 	rate = st->clock_rate ? st->clock_rate : clock_rate_of(rtp[1] & 0x7f);
 	arrival = (__u32)(now / 1000 * rate / 1000000);
-	bpf_spin_lock(&src->lock);
-	src_update(src, ssrc, seq, ts, arrival, rate);
-	bpf_spin_unlock(&src->lock);
+	bpf_spin_lock(&stats->lock);
+	stats->packets++;
+	stats->bytes += pkt->payload_len;
+	stats->last_seen_ns = now;
+	stats->seq = seq;
+	src_update(stats, ssrc, seq, ts, arrival, rate);
+	bpf_spin_unlock(&stats->lock);
 }
 
 SEC("tc")
@@ -257,8 +255,7 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	struct relay_key key = {};
 	__u8 saddr[16] = {}, rtp[RTP_HEADER_LEN];
 	const struct relay_stream *st;
-	struct relay_counters *cnt;
-	struct relay_source *src;
+	struct relay_stats *stats;
 	__be16 sport;
 	__u8 *payload;
 
@@ -267,9 +264,8 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	st = bpf_map_lookup_elem(&relay_streams, &key);
 	if (!st)
 		return TC_ACT_OK;
-	cnt = bpf_map_lookup_elem(&relay_counters, &key);
-	src = bpf_map_lookup_elem(&relay_sources, &key);
-	if (!cnt || !src)
+	stats = bpf_map_lookup_elem(&relay_stats, &key);
+	if (!stats)
 		return TC_ACT_OK;
 
 	/* only RTP (version 2) takes the fast path; STUN, DTLS and anything
@@ -287,7 +283,7 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	    (sport != st->expect_port || !addr_eq(saddr, st->expect_addr))) {
 		if (!(st->flags & RELAY_F_STRICT_SOURCE))
 			return TC_ACT_OK;
-		cnt->dropped_source++;
+		__sync_fetch_and_add(&stats->dropped_source, 1);
 		return TC_ACT_SHOT;
 	}
 
@@ -299,7 +295,7 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	/* a failed helper may have left the packet half rewritten */
 	if (relay_rewrite(skb, &pkt, st, saddr, &key, sport) < 0)
 		return TC_ACT_SHOT;
-	relay_count(cnt, src, st, &pkt, rtp);
+	relay_count(stats, st, &pkt, rtp);
 	if (!st->egress_ifindex)
 		return TC_ACT_OK;
 	return bpf_redirect_neigh(st->egress_ifindex, NULL, 0, 0);

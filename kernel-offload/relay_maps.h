@@ -24,28 +24,16 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } relay_streams SEC(".maps");
 
-/* Local socket -> counters, one copy per CPU so that the packet path needs no
- * atomics; the daemon sums the copies when it reads them. Kept apart from
- * relay_streams so that re-publishing a rewrite does not reset the counters. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct relay_key);
-	__type(value, struct relay_counters);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* per-CPU x entries adds up */
-} relay_counters SEC(".maps");
-
-/* Local socket -> RFC 3550 receiver state. One shared value per stream with
- * a bpf_spin_lock (sequence tracking needs one view of the stream; a stream's
- * packets normally arrive on one CPU, so the lock is uncontended). Kept apart
- * from relay_streams for the same reason as the counters, and apart from the
- * counters so that those stay per-CPU and lock-free. */
+/* Local socket -> counters and RFC 3550 receiver state, one value per stream
+ * with a bpf_spin_lock (a stream's packets normally arrive on one CPU, so the
+ * lock is uncontended). Kept apart from relay_streams so that re-publishing a
+ * rewrite does not reset them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct relay_key);
-	__type(value, struct relay_source);
+	__type(value, struct relay_stats);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-} relay_sources SEC(".maps");
+} relay_stats SEC(".maps");
 
 #endif

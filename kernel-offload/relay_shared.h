@@ -52,31 +52,28 @@ struct relay_stream {
 	__u32 pad1;		/* always 0 */
 };
 
-/* Per-CPU counters of one offloaded stream (map relay_counters). */
-struct relay_counters {
-	__u64 packets;		/* forwarded by the kernel */
-	__u64 bytes;		/* UDP payload bytes of those */
-	__u64 last_seen_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last one */
-	__u64 dropped_source;	/* dropped by the strict-source check */
-	__u32 ssrc;		/* RTP SSRC of the last forwarded packet (host order) */
-	__u16 seq;		/* its RTP sequence number (host order) */
-	__u16 pad0;		/* always 0 */
-};
-
 enum relay_source_flags {
 	RELAY_SRC_VALID = 1u << 0,		/* a source was initialised */
 	RELAY_SRC_HAVE_TRANSIT = 1u << 1,	/* transit holds the previous packet's */
 };
 
-/* RFC 3550 receiver state of one offloaded stream (map relay_sources): A.1
- * sequence validation, A.3 inputs, A.8 jitter. The fields and their meaning
- * are those of the daemon's struct rtp_source (daemon/rtp.h), so that the
- * kernel continues from user space's state and user space from the kernel's.
- * One value for all CPUs, updated under the lock: sequence tracking cannot be
- * split into per-CPU parts. */
-struct relay_source {
+/* Counters and RFC 3550 receiver state of one offloaded stream (map
+ * relay_stats). One value for all CPUs, updated under its lock: sequence
+ * tracking cannot be split into per-CPU parts, and once the lock is taken
+ * for it the counters come for free (one lookup, one lock per packet).
+ *
+ * The source fields (ssrc, cycles .. received) and their meaning are those of
+ * the daemon's struct rtp_source (daemon/rtp.h): A.1 sequence validation, A.3
+ * inputs, A.8 jitter, so that the kernel continues from user space's state
+ * and user space from the kernel's. */
+struct relay_stats {
 	struct bpf_spin_lock lock;	/* user space reads/writes with BPF_F_LOCK */
-	__u32 ssrc;
+	__u32 ssrc;		/* of the last forwarded packet (= the source's) */
+	__u64 packets;		/* forwarded by the kernel */
+	__u64 bytes;		/* UDP payload bytes of those */
+	__u64 last_seen_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last one */
+	__u64 dropped_source;	/* dropped by the strict-source check (atomic add,
+				 * outside the lock: not a packet of the stream) */
 	__u32 cycles;		/* shifted count of seq number cycles */
 	__u32 base_seq;
 	__u32 bad_seq;		/* last 'bad' seq number + 1 */
@@ -85,8 +82,9 @@ struct relay_source {
 	__u32 jitter;		/* timestamp units * 16 */
 	__u32 clock_rate;	/* the rate the last packet's jitter used, 0 = none yet */
 	__u16 max_seq;		/* highest seq number seen */
+	__u16 seq;		/* seq number of the last forwarded packet */
 	__u8 flags;		/* enum relay_source_flags */
-	__u8 pad0;		/* always 0 */
+	__u8 pad0[7];		/* always 0 */
 	__u64 received;		/* valid packets (A.1) */
 };
 

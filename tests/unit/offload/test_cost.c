@@ -7,11 +7,13 @@
  * The forwarded case rewrites the packet onto itself (new source = its
  * source, new destination = the local socket), so every repeat takes the
  * whole fast path: lookup, RTP checks, statistics, checksum helpers, stores.
+ * Also times the daemon's read of one stream (offload_stream_read).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -23,6 +25,15 @@
 
 #define REPEAT 200000u
 #define CEILING_NS 20000u	/* per packet: only catches something pathological */
+#define READS 20000u
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint32_t ns_per_run(const uint8_t *in, size_t len, int want_verdict)
 {
@@ -52,6 +63,8 @@ static void per_packet_cost(void **state)
 	uint8_t rtp[256], pkt[FX_MAX_PKT];
 	size_t rlen = fx_rtp(rtp, 0, 100, 0x1234, 160), len;
 	uint32_t fwd, miss;
+	struct offload_counters c;
+	uint64_t t0;
 
 	(void)state;
 	fx_require();
@@ -64,6 +77,14 @@ static void per_packet_cost(void **state)
 		      "(bpf_prog_test_run, best of 3 x %u)\n", fwd, miss, REPEAT);
 	assert_true(fwd < CEILING_NS);
 	assert_true(miss < CEILING_NS);
+
+	/* the daemon's side: one read of a stream's counters and RFC 3550
+	 * state (two map lookups), as query, list and the timeouts do */
+	t0 = mono_ns();
+	for (unsigned i = 0; i < READS; i++)
+		assert_int_equal(offload_stream_read(&s.local, &c), 0);
+	print_message("offload cost: offload_stream_read %.2f us\n",
+		      (double)(mono_ns() - t0) / READS / 1000.0);
 	assert_int_equal(offload_stream_del(&s.local), 0);
 }
 

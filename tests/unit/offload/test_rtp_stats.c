@@ -1,5 +1,5 @@
 /*
- * test_rtp_stats.c: the kernel's RFC 3550 receiver state (map relay_sources)
+ * test_rtp_stats.c: the kernel's RFC 3550 receiver state (map relay_stats)
  * against daemon/rtp.c, the user-space algorithm it must match field for
  * field: in order, a loss gap, reordering, duplicates, the wrap at 65535, a
  * sender restart (A.1 bad sequence), a new SSRC; a seeded state continues
