@@ -44,7 +44,7 @@ struct mark {
 
 struct snap {
 	uint64_t t;
-	int64_t relay_cpu, self_cpu, rss_kb, others;
+	int64_t relay_cpu, self_cpu, rss_kb, others, drops;
 	struct sys_cpu sys;
 };
 
@@ -515,6 +515,7 @@ static void take_snap(struct snap *s, pid_t relay)
 	s->relay_cpu = relay ? proc_cpu_ns(relay) : 0;
 	s->rss_kb = relay ? proc_rss_kb(relay) : 0;
 	s->others = others_cpu_ns(getpid(), relay);
+	s->drops = softnet_drops();
 	if (sys_cpu_read(&s->sys))
 		memset(&s->sys, 0, sizeof(s->sys));
 }
@@ -613,6 +614,7 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 	int have_a = 0, have_b = 0;
 	uint64_t now, last_t, last_rx = 0, t_end;
 	struct epoll_event ev[4];
+	int64_t drops;
 
 	if (!m->nstreams || cfg->measure_s <= 0)
 		return -EINVAL;
@@ -663,6 +665,9 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 		progress(m, cfg, &pc, now, &last_t, &last_rx);
 	}
 	fill_result(m, cfg, &sa, &sb, res);
+	/* from the window's start to the end of the drain: where the measured packets went */
+	drops = softnet_drops();
+	res->backlog_drops = drops >= 0 && sa.drops >= 0 ? drops - sa.drops : -1;
 	res->gen_lag_max_ms = pc.lag_max_ms;
 	if (m->tx_err)
 		fprintf(stderr, "  warning: %llu generator send errors (not counted as loss)\n",

@@ -49,6 +49,7 @@ struct lg_point_res {
 	unsigned ncores;              /* entries of core_busy_pct filled */
 	double others_cpu_pct;        /* every other user-space process's CPU (not the
 				       * generator's, not the relay's) / window */
+	int64_t backlog_drops;        /* machine-wide input backlog drops, window + drain */
 	double tick_busy_pct;         /* the same as /proc/stat's tick sampled it (unreliable:
 				       * see procstat.h), for comparison */
 	double gen_cpu_pct;

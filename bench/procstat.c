@@ -154,3 +154,18 @@ int64_t sys_cpu_core_busy_ns(const struct sys_cpu *a, const struct sys_cpu *b, u
 	return (int64_t)(b->t_ns - a->t_ns) -
 	       (int64_t)(b->core_idle_ns[core] - a->core_idle_ns[core]);
 }
+
+int64_t softnet_drops(void)
+{
+	char buf[16384];
+	unsigned long long sum = 0, processed, dropped;
+	ssize_t n = read_file("/proc/net/softnet_stat", buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	/* one line per core, hex: processed dropped time_squeeze ... */
+	for (char *p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		if (sscanf(p, "%llx %llx", &processed, &dropped) == 2)
+			sum += dropped;
+	return (int64_t)sum;
+}

@@ -36,6 +36,11 @@ int64_t proc_rss_kb(pid_t pid);
  * Clock-tick resolution per process (10 ms). */
 int64_t others_cpu_ns(pid_t self, pid_t skip);
 
+/* Packets dropped because a core's input backlog was full (netdev_max_backlog; the
+ * queue of veth, loopback and RPS), summed over cores from /proc/net/softnet_stat:
+ * machine-wide, whatever the namespace. -errno when unreadable. */
+int64_t softnet_drops(void);
+
 /* Whole-machine CPU times from /proc/stat; 0 or -errno. */
 int sys_cpu_read(struct sys_cpu *out);
 /* Busy time of every core between two reads: ncpu x elapsed - idle - iowait (ns; 0 when
