@@ -220,32 +220,37 @@ def flood_table(rows, relays, base, out):
     pts = [r for r in rows if r.get("mode") == "flood"]
     if not pts:
         return
-    rps = {p.get("rps") for p in pts if p.get("relay") != ALONE}
-    out.append("### Flood (300 calls, every stream as fast as the generator can, 5 s warm-up, "
-               "%s)\n" % ("veth with RPS" if rps == {1} else "veth without RPS"
-                          if rps == {0} else "veth"))
-    out.append("The generator alone (each side straight to the other over its namespace's "
-               "`lo`) sets the generator's full rate. *machine − gen alone* here is per "
-               "packet minus the generator alone's per packet (the rates differ).\n")
-    out.append("| relay | offered pps | delivered pps | loss % | relay proc CPU % "
-               "| machine busy (cores) | other processes (cores) | machine − gen alone ns/pkt "
-               "| gen CPU % | busy per core |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for r in [ALONE] + [x for x in relays if x != ALONE]:
-        p = [x for x in pts if x["relay"] == r]
-        if not p:
-            continue
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            "*generator alone*" if r == ALONE else r,
-            fmt(stat([x["offered_pps"] for x in p])),
-            fmt(stat([x["delivered_pps"] for x in p])),
-            fmt(stat([x["loss_pct"] for x in p]), 3),
-            "–" if r == ALONE else fmt(stat([x["relay_cpu_pct"] for x in p]), 1),
-            fmt(stat([busy_cores(x) for x in p]), 2),
-            fmt(stat([others_cores(x) for x in p]), 2),
-            "0" if r == ALONE else fmt(stat([flood_net_ns(x, base) for x in p if x["received"]])),
-            fmt(stat([x["gen_cpu_pct"] for x in p]), 1), cores_txt(p)))
-    out.append("")
+    alone = [x for x in pts if x["relay"] == ALONE]
+    for rps in sorted({p.get("rps", -1) for p in pts if p.get("relay") != ALONE}):
+        out.append("### Flood, %s (300 calls, every stream as fast as the generator can, "
+                   "8 s warm-up)\n" % {0: "veth without RPS", 1: "veth with RPS"}.get(rps, "veth"))
+        out.append("The generator alone (each side straight to the other over its namespace's "
+                   "`lo`) sets the generator's full rate. *machine − gen alone* here is per "
+                   "packet minus the generator alone's per packet (the rates differ), other "
+                   "processes left out. *backlog drops*: packets the kernel dropped because a "
+                   "core's input queue (netdev_max_backlog) was full, machine-wide.\n")
+        out.append("| relay | offered pps | delivered pps | loss % | backlog drops "
+                   "| relay proc CPU % | machine busy (cores) | other processes (cores) "
+                   "| machine − gen alone ns/pkt | gen CPU % | busy per core |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in [ALONE] + [x for x in relays if x != ALONE]:
+            p = alone if r == ALONE else [x for x in pts if x["relay"] == r and
+                                          x.get("rps", -1) == rps]
+            if not p:
+                continue
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                "*generator alone*" if r == ALONE else r,
+                fmt(stat([x["offered_pps"] for x in p])),
+                fmt(stat([x["delivered_pps"] for x in p])),
+                fmt(stat([x["loss_pct"] for x in p]), 3),
+                fmt(stat([x.get("backlog_drops") for x in p])),
+                "–" if r == ALONE else fmt(stat([x["relay_cpu_pct"] for x in p]), 1),
+                fmt(stat([busy_cores(x) for x in p]), 2),
+                fmt(stat([others_cores(x) for x in p]), 2),
+                "0" if r == ALONE else fmt(stat([flood_net_ns(x, base) for x in p
+                                                 if x["received"]])),
+                fmt(stat([x["gen_cpu_pct"] for x in p]), 1), cores_txt(p)))
+        out.append("")
 
 
 METHOD = """How the figures are made (bench/run --kernel):
