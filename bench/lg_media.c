@@ -337,9 +337,15 @@ static void flush_tx(struct lg_media *m, unsigned cnt)
 
 struct pacer {
 	uint64_t t0, t_ms, t_me, interval, k;
+	uint64_t t_flood;     /* flood from here on (t0, or t_ms after a paced warm-up) */
 	int flood, sending;
 	double lag_max_ms;
 };
+
+static int flooding(const struct pacer *pc, uint64_t now)
+{
+	return pc->flood && now >= pc->t_flood;
+}
 
 static uint64_t due_of(const struct pacer *pc, unsigned n)
 {
@@ -350,13 +356,14 @@ static uint64_t due_of(const struct pacer *pc, unsigned n)
 static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 {
 	unsigned n = m->nstreams, batches = 0;
+	int flood = flooding(pc, now);
 
-	while (pc->sending && (!pc->flood || batches < 4)) {
+	while (pc->sending && (!flood || batches < 4)) {
 		uint64_t rt = clock_ns(CLOCK_REALTIME);
 		unsigned cnt = 0;
 
 		for (; cnt < TX_BATCH; pc->k++, cnt++) {
-			uint64_t due = pc->flood ? now : due_of(pc, n);
+			uint64_t due = flood ? now : due_of(pc, n);
 
 			if (due >= pc->t_me) {
 				pc->sending = 0;
@@ -364,7 +371,7 @@ static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 			}
 			if (due > now)
 				break;
-			if (!pc->flood && due >= pc->t_ms && (double)(now - due) / 1e6 > pc->lag_max_ms)
+			if (!flood && due >= pc->t_ms && (double)(now - due) / 1e6 > pc->lag_max_ms)
 				pc->lag_max_ms = (double)(now - due) / 1e6;
 			queue_packet(m, cnt, (unsigned)(pc->k % n), due >= pc->t_ms, rt, due);
 		}
@@ -372,7 +379,7 @@ static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 			break;
 		flush_tx(m, cnt);
 		batches++;
-		if (cnt < TX_BATCH && !pc->flood)
+		if (cnt < TX_BATCH && !flood)
 			break;
 	}
 }
@@ -624,11 +631,13 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 	memset(m->seq, 0, (size_t)m->nstreams * sizeof(*m->seq));
 	hist_reset(&m->lat);
 	pc.flood = cfg->pps <= 0;
-	pc.interval = pc.flood ? 1 : (uint64_t)(1e9 / cfg->pps);
-	m->interval = pc.interval;
+	pc.interval = pc.flood ? (cfg->warmup_pps > 0 ? (uint64_t)(1e9 / cfg->warmup_pps) : 1)
+			       : (uint64_t)(1e9 / cfg->pps);
+	m->interval = pc.flood ? 1 : pc.interval; /* flood: timestamps count packets */
 	pc.t0 = clock_ns(CLOCK_MONOTONIC) + 1000000;
 	pc.t_ms = pc.t0 + (uint64_t)(cfg->warmup_s * 1e9);
 	pc.t_me = pc.t_ms + (uint64_t)(cfg->measure_s * 1e9);
+	pc.t_flood = pc.flood && cfg->warmup_pps > 0 ? pc.t_ms : pc.t0;
 	pc.sending = 1;
 	t_end = pc.t_me + (uint64_t)(cfg->drain_s * 1e9);
 	/* Transcoding runs count arrivals by kernel receive time inside the window. */
@@ -636,7 +645,8 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 	m->win_hi = m->win_lo + (pc.t_me - pc.t_ms);
 	last_t = pc.t0;
 	for (;;) {
-		int n = epoll_wait(m->epfd, ev, 4, pc.flood && pc.sending ? 0 : 5);
+		int n = epoll_wait(m->epfd, ev, 4,
+				   flooding(&pc, clock_ns(CLOCK_MONOTONIC)) && pc.sending ? 0 : 5);
 
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.u32 < 2) {

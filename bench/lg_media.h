@@ -23,6 +23,9 @@ struct lg_media;
 
 struct lg_point_cfg {
 	double pps;          /* per stream; <= 0 means flood (as fast as possible) */
+	double warmup_pps;   /* flood only: > 0 paces the warm-up at this rate per stream and
+			      * floods from the window on (a relay that needs its streams to
+			      * settle first, like a kernel offload, gets them settled) */
 	double warmup_s;     /* sent, not measured */
 	double measure_s;    /* the window every figure is taken over */
 	double drain_s;      /* max wait for late packets after sending stops */

@@ -5,7 +5,8 @@
  *   fixed   one load point of --calls calls
  *   ramp    add --step calls at a time from --start until loss or median latency crosses
  *           its limit (or --max); reports the most calls that passed
- *   flood   --calls calls, every stream sent as fast as the generator can (saturation)
+ *   flood   --calls calls, every stream sent as fast as the generator can (saturation);
+ *           --paced-warmup: at --pps until the measurement window starts
  *   noise   spin --duration seconds on this core and report the time it was taken
  *           away (interrupts, other tasks, the hypervisor): the machine's noise
  *   ping    exit 0 as soon as the relay answers an ng ping (readiness check)
@@ -44,7 +45,7 @@ struct opts {
 	unsigned calls, start, step, max;
 	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct;
 	size_t payload;
-	int fresh, direct;
+	int fresh, direct, paced_warmup;
 };
 
 static void usage(void)
@@ -60,6 +61,7 @@ static void usage(void)
 		"  [--ports 10000,10002]  generator ports of side A and side B\n"
 		"  [--addrs 127.1.0.0,127.2.0.0]  endpoint address bases (/16) of side A and B\n"
 		"  [--direct]  fixed/flood without relay: A sends to B's endpoint and B to A's\n"
+		"  [--paced-warmup]  flood: warm up at --pps, flood from the window on\n"
 		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
 		"        asks the relay to transcode (channels per core; no latency figures)\n");
 }
@@ -111,7 +113,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"step", 1, 0, 'S'},   {"max", 1, 0, 'M'},      {"max-loss", 1, 0, 'l'},
 		{"max-p50-us", 1, 0, 'P'}, {"ports", 1, 0, 'o'}, {"codec-b", 1, 0, 'B'},
 		{"max-growth-ms", 1, 0, 'G'}, {"fresh", 0, 0, 'F'}, {"step-pct", 1, 0, 'T'},
-		{"addrs", 1, 0, 'A'},  {"direct", 0, 0, 'X'},
+		{"addrs", 1, 0, 'A'},  {"direct", 0, 0, 'X'}, {"paced-warmup", 0, 0, 'W'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int c;
@@ -148,6 +150,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'G': o->max_growth_ms = atof(optarg); break;
 		case 'F': o->fresh = 1; break;
 		case 'X': o->direct = 1; break;
+		case 'W': o->paced_warmup = 1; break;
 		case 'A':
 			if (parse_bases(optarg, &o->base_a, &o->base_b))
 				return -EINVAL;
@@ -295,6 +298,7 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 	print_header();
 	for (; target <= maxc; target += next_step(o, target)) {
 		struct lg_point_cfg cfg = {.pps = flood ? 0 : o->pps, .warmup_s = o->warmup,
+					   .warmup_pps = flood && o->paced_warmup ? o->pps : 0,
 					   .measure_s = o->measure, .drain_s = o->drain,
 					   .relay_pid = o->pid, .label = label};
 		struct lg_point_res res;
