@@ -36,6 +36,7 @@
 #define MARK_MAGIC 0x524c4231u
 #define MEASURED 0x80000000u
 #define TICK_NS 500000 /* pacer period */
+#define SLOW_DIV 10 /* slow start: a tenth of the rate */
 
 struct mark {
 	uint32_t magic, idx, epoch_flags, pad;
@@ -338,6 +339,7 @@ static void flush_tx(struct lg_media *m, unsigned cnt)
 struct pacer {
 	uint64_t t0, t_ms, t_me, interval, k;
 	uint64_t t_flood;     /* flood from here on (t0, or t_ms after a paced warm-up) */
+	uint64_t t_slow;      /* before this, every stream sends one packet in SLOW_DIV */
 	int flood, sending;
 	double lag_max_ms;
 };
@@ -362,7 +364,7 @@ static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 		uint64_t rt = clock_ns(CLOCK_REALTIME);
 		unsigned cnt = 0;
 
-		for (; cnt < TX_BATCH; pc->k++, cnt++) {
+		for (; cnt < TX_BATCH; pc->k++) {
 			uint64_t due = flood ? now : due_of(pc, n);
 
 			if (due >= pc->t_me) {
@@ -371,9 +373,11 @@ static void send_due(struct lg_media *m, struct pacer *pc, uint64_t now)
 			}
 			if (due > now)
 				break;
+			if (due < pc->t_slow && (pc->k / n) % SLOW_DIV)
+				continue; /* slow start: one round in SLOW_DIV */
 			if (!flood && due >= pc->t_ms && (double)(now - due) / 1e6 > pc->lag_max_ms)
 				pc->lag_max_ms = (double)(now - due) / 1e6;
-			queue_packet(m, cnt, (unsigned)(pc->k % n), due >= pc->t_ms, rt, due);
+			queue_packet(m, cnt++, (unsigned)(pc->k % n), due >= pc->t_ms, rt, due);
 		}
 		if (!cnt)
 			break;
@@ -638,6 +642,8 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 	pc.t_ms = pc.t0 + (uint64_t)(cfg->warmup_s * 1e9);
 	pc.t_me = pc.t_ms + (uint64_t)(cfg->measure_s * 1e9);
 	pc.t_flood = pc.flood && cfg->warmup_pps > 0 ? pc.t_ms : pc.t0;
+	pc.t_slow = pc.t0 + (uint64_t)((cfg->slow_s < cfg->warmup_s ? cfg->slow_s : cfg->warmup_s) *
+				       1e9);
 	pc.sending = 1;
 	t_end = pc.t_me + (uint64_t)(cfg->drain_s * 1e9);
 	/* Transcoding runs count arrivals by kernel receive time inside the window. */

@@ -27,6 +27,9 @@ struct lg_point_cfg {
 			      * floods from the window on (a relay that needs its streams to
 			      * settle first, like a kernel offload, gets them settled) */
 	double warmup_s;     /* sent, not measured */
+	double slow_s;       /* paced runs: the warm-up's first slow_s seconds at a tenth of
+			      * the rate (calls start, latch and settle, e.g. into a kernel
+			      * offload, without all of them loading the relay at once) */
 	double measure_s;    /* the window every figure is taken over */
 	double drain_s;      /* max wait for late packets after sending stops */
 	pid_t relay_pid;     /* 0: no relay CPU/RSS figures */

@@ -43,7 +43,7 @@ struct opts {
 	uint32_t base_a, base_b;   /* endpoint /16 per side, host order */
 	pid_t pid;
 	unsigned calls, start, step, max;
-	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct;
+	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct, slow;
 	size_t payload;
 	int fresh, direct, paced_warmup;
 };
@@ -62,6 +62,7 @@ static void usage(void)
 		"  [--addrs 127.1.0.0,127.2.0.0]  endpoint address bases (/16) of side A and B\n"
 		"  [--direct]  fixed/flood without relay: A sends to B's endpoint and B to A's\n"
 		"  [--paced-warmup]  flood: warm up at --pps, flood from the window on\n"
+		"  [--slow-start S]  the warm-up's first S seconds at a tenth of the rate\n"
 		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
 		"        asks the relay to transcode (channels per core; no latency figures)\n");
 }
@@ -114,6 +115,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"max-p50-us", 1, 0, 'P'}, {"ports", 1, 0, 'o'}, {"codec-b", 1, 0, 'B'},
 		{"max-growth-ms", 1, 0, 'G'}, {"fresh", 0, 0, 'F'}, {"step-pct", 1, 0, 'T'},
 		{"addrs", 1, 0, 'A'},  {"direct", 0, 0, 'X'}, {"paced-warmup", 0, 0, 'W'},
+		{"slow-start", 1, 0, 'Z'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int c;
@@ -151,6 +153,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'F': o->fresh = 1; break;
 		case 'X': o->direct = 1; break;
 		case 'W': o->paced_warmup = 1; break;
+		case 'Z': o->slow = atof(optarg); break;
 		case 'A':
 			if (parse_bases(optarg, &o->base_a, &o->base_b))
 				return -EINVAL;
@@ -299,6 +302,7 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 	for (; target <= maxc; target += next_step(o, target)) {
 		struct lg_point_cfg cfg = {.pps = flood ? 0 : o->pps, .warmup_s = o->warmup,
 					   .warmup_pps = flood && o->paced_warmup ? o->pps : 0,
+					   .slow_s = o->slow,
 					   .measure_s = o->measure, .drain_s = o->drain,
 					   .relay_pid = o->pid, .label = label};
 		struct lg_point_res res;
