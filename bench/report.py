@@ -5,12 +5,17 @@ Input: RAW/results.jsonl (one JSON object per loadgen result, tagged by bench/ru
 "tag" = <kind>-[<calls>-]r<rep>) and RAW/meta.txt (key=value lines about the run).
 Every figure is the median over repetitions, with min and max beside it; nothing is
 filtered or dropped: a failed point is listed as failed.
+
+report.py --quality RAW OUT MAIN_OUT (bench/run --quality): only the transcoding quality
+section, see report_quality.py.
 """
 import json
 import os
 import shutil
 import statistics
 import sys
+
+import report_quality
 
 
 def load(raw):
@@ -325,7 +330,27 @@ def write_dat(rows, relays, outdir, raw):
     return cdf_calls
 
 
+def quality_section(rows, relays, meta, outdir, out):
+    """this run's quality figures; else the last `bench/run --quality` section, kept"""
+    if any(r.get("mode") == "xquality" or r.get("tag", "").startswith("xq-") for r in rows):
+        sec = []
+        report_quality.md_quality(rows, relays, sec, meta)
+        out.append(report_quality.BEGIN + "\n" + "\n".join(sec).rstrip("\n") + "\n" +
+                   report_quality.END + "\n")
+        return
+    kept = os.path.join(outdir, "quality", "QUALITY.md")
+    if os.path.exists(kept):
+        with open(kept) as f:
+            out.append(report_quality.BEGIN + "\n" + f.read().rstrip("\n") + "\n" +
+                       report_quality.END + "\n")
+
+
 def main():
+    if sys.argv[1] == "--quality":
+        raw, outdir, main_out = sys.argv[2], sys.argv[3], sys.argv[4]
+        rows, meta = load(raw)
+        report_quality.write(rows, relays_in(meta, rows), meta, outdir, main_out)
+        return
     raw, outdir = sys.argv[1], sys.argv[2]
     rows, meta = load(raw)
     relays = relays_in(meta, rows)
@@ -358,6 +383,7 @@ def main():
     md_flood(rows, relays, out)
     md_control(rows, relays, out)
     md_transcoding(rows, relays, out, raw)
+    quality_section(rows, relays, meta, outdir, out)
     cdf_calls = write_dat(rows, relays, outdir, raw)
     out.append("## Plots\n")
     out.append("![delivered and loss](delivered.png)\n")
