@@ -42,7 +42,7 @@ struct opts {
 	struct in_addr ng_addr;
 	uint16_t ng_port, a_port, b_port;
 	unsigned calls;
-	int rs_quality;
+	struct xq_trip_opts trip;	/* how the direct round trip runs */
 	double seconds, drain, max_lag_ms;
 	int reference;
 };
@@ -50,7 +50,7 @@ struct opts {
 /* One direction's figures: the relay's (over all calls) and the direct round trip's. */
 struct way {
 	const struct codec_desc *src, *dst;
-	struct xq_quality direct;
+	struct xq_quality direct, direct_xc;	/* direct_xc: Opus at 8 kHz (0: no Opus) */
 	long direct_lag;
 	/* relay: sums over calls (means when printed), snr_min the worst call */
 	double corr, snr, snr_min, coverage, corr_g, snr_g, slip_ms;
@@ -58,6 +58,7 @@ struct way {
 	unsigned slips;
 	double *lat;				/* ms, every output packet of every call */
 	size_t nlat;
+	unsigned long bytes;			/* output payload bytes */
 	unsigned long sent, received, seq_lost, gap_frames, other_pt, dups, decode_errors,
 		outliers;
 	double send_late_ms;			/* the generator's worst send delay */
@@ -73,6 +74,8 @@ static void usage(void)
 		"  [--reference]  no relay: the direct codec round trip only\n"
 		"  [--resample-quality Q]  the direct round trip's resampler (default: the\n"
 		"        transcoder's)\n"
+		"  [--opus-rate 8000|16000|48000]  the direct round trip's Opus at that PCM rate\n"
+		"        (default 48000; rtprelay's transcoder runs Opus at the other side's rate)\n"
 		"  [--dump PREFIX]  per call and way: PREFIX-WAY-cN.raw (decoded output, s16 8 kHz)\n"
 		"        and PREFIX-WAY-cN.txt (per packet: arrival ms, seq, ts, 8 kHz position,\n"
 		"        latency ms)\n");
@@ -116,13 +119,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"calls", 1, 0, 'c'},   {"signal", 1, 0, 'f'},  {"seconds", 1, 0, 's'},
 		{"drain", 1, 0, 'D'},   {"max-lag-ms", 1, 0, 'L'}, {"ports", 1, 0, 'o'},
 		{"reference", 0, 0, 'R'}, {"resample-quality", 1, 0, 'Q'}, {"dump", 1, 0, 'P'},
+		{"opus-rate", 1, 0, 'O'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	unsigned a, b;
 	int c;
 
 	*o = (struct opts){.relay = "relay", .ng_port = 2223, .a_port = 10010, .b_port = 10012,
 			   .calls = 4, .seconds = 10, .drain = 1, .max_lag_ms = 300,
-			   .rs_quality = -1};
+			   .trip = {.rs_quality = -1}};
 	inet_pton(AF_INET, "127.0.0.1", &o->ng_addr);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -135,7 +139,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'D': o->drain = atof(optarg); break;
 		case 'L': o->max_lag_ms = atof(optarg); break;
 		case 'R': o->reference = 1; break;
-		case 'Q': o->rs_quality = atoi(optarg); break;
+		case 'Q': o->trip.rs_quality = atoi(optarg); break;
+		case 'O': o->trip.flex_rate = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': o->dump = optarg; break;
 		case 'o':
 			if (sscanf(optarg, "%u,%u", &a, &b) != 2 || !a || !b || a > 65535 || b > 65535)
@@ -148,7 +153,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!o->codec_b || !(o->desc_b = desc_of(o->codec_b)) || !o->calls || o->calls > 64 ||
 	    o->seconds < 1 || o->seconds > 60 || o->drain < 0 || o->drain > 10 ||
-	    o->max_lag_ms < 20 || o->max_lag_ms > 2000 || o->rs_quality > 10)
+	    o->max_lag_ms < 20 || o->max_lag_ms > 2000 || o->trip.rs_quality > 10 ||
+	    (o->trip.flex_rate && o->trip.flex_rate != 8000 && o->trip.flex_rate != 16000 &&
+	     o->trip.flex_rate != 48000))
 		return -EINVAL;
 	if (o->reference)
 		o->relay = "direct";
@@ -166,26 +173,42 @@ static int encode_side(const struct xq_signal *sig, const struct codec_desc *d,
 }
 
 /* The direct round trip of one way, compared with the input at 8 kHz. */
-static int reference(const struct opts *o, const struct xq_signal *sig,
-		     const struct xq_payloads *in, struct way *w, long max_lag)
+/* The direct round trip of one way run as trip says, compared with the input at 8 kHz. */
+static int reference(const struct xq_trip_opts *trip, const struct xq_signal *sig,
+		     const struct xq_payloads *in, const struct way *w, long max_lag,
+		     struct xq_quality *q, long *lag)
 {
 	size_t n8, nref;
 	const int16_t *ref = xq_signal_at(sig, 8000, &nref);
-	int16_t *out;
-	int r = xq_round_trip(w->src, w->dst, in, o->rs_quality, &out, &n8);
-
 	struct xq_align a;
+	int16_t *out;
+	int r = xq_round_trip(w->src, w->dst, in, trip, &out, &n8);
 
 	if (r)
 		return r;
 	r = xq_align(ref, nref, out, n8, max_lag, 0, &a);
 	if (!r) {
-		xq_quality(ref, nref, out, n8, &a, &w->direct);
-		w->direct_lag = a.lag0;
+		xq_quality(ref, nref, out, n8, &a, q);
+		*lag = a.lag0;
 		xq_align_free(&a);
 	}
 	free(out);
 	return r;
+}
+
+/* Both references of one way: as asked (native rates by default) and, with a
+ * flexible-rate codec (Opus), as rtprelay's transcoder runs it: at the PCMU side's 8 kHz,
+ * no resampler. */
+static int references(const struct opts *o, const struct xq_signal *sig,
+		      const struct xq_payloads *in, struct way *w, long max_lag)
+{
+	struct xq_trip_opts xc = {.rs_quality = o->trip.rs_quality, .flex_rate = 8000};
+	long lag;
+	int r = reference(&o->trip, sig, in, w, max_lag, &w->direct, &w->direct_lag);
+
+	if (r || !(w->src->flexible_rate || w->dst->flexible_rate))
+		return r;
+	return reference(&xc, sig, in, w, max_lag, &w->direct_xc, &lag);
 }
 
 /* Latency of every packet of one call's output track; appended to w->lat and, with
@@ -248,6 +271,8 @@ static void analyse_stream(const struct opts *o, const struct xq_signal *sig,
 	for (unsigned f = 0; f < frames; f++)
 		w->sent += st->tx_ns[f] != 0;
 	w->received += st->nrx;
+	for (unsigned k = 0; k < st->nrx; k++)
+		w->bytes += st->rx[k].len;
 	if (st->late_max_ns / 1e6 > w->send_late_ms)
 		w->send_late_ms = st->late_max_ns / 1e6;
 	w->other_pt += st->other_pt + st->overflow;
@@ -348,7 +373,9 @@ static void print_way(const struct opts *o, const struct xq_signal *sig, struct 
 	       "\"codec_delay_ms\":%.3f,\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f,"
 	       "\"lat_max_ms\":%.3f,\"lat_min_ms\":%.3f,\"lat_packets\":%zu,\"sent\":%lu,"
 	       "\"received\":%lu,\"seq_lost\":%lu,\"gap_frames\":%lu,\"other_pt\":%lu,"
-	       "\"dups\":%lu,\"decode_errors\":%lu,\"outliers\":%lu,\"send_late_max_ms\":%.3f"
+	       "\"dups\":%lu,\"decode_errors\":%lu,\"outliers\":%lu,\"send_late_max_ms\":%.3f,"
+	       "\"out_payload_bytes\":%.1f,\"direct_opus_rate\":%u,"
+	       "\"direct_8k_seg_snr_db\":%.3f,\"direct_8k_corr\":%.4f"
 	       "%s%s%s}\n",
 	       o->relay, o->codec_b->name, way, w->src->name, w->dst->name,
 	       o->reference ? 0 : o->calls, sig->source, sig->frames * 0.02, w->measured, corr, snr,
@@ -359,6 +386,9 @@ static void print_way(const struct opts *o, const struct xq_signal *sig, struct 
 	       w->measured ? snr - w->direct.seg_snr_db : 0, (double)w->direct_lag / 8.0, p50, p99,
 	       mx, mn, w->nlat, w->sent, w->received, w->seq_lost, w->gap_frames, w->other_pt,
 	       w->dups, w->decode_errors, w->outliers, w->send_late_ms,
+	       w->received ? (double)w->bytes / (double)w->received : 0,
+	       o->trip.flex_rate ? o->trip.flex_rate : 48000, w->direct_xc.seg_snr_db,
+	       w->direct_xc.corr,
 	       w->error ? ",\"error\":\"" : "", w->error ? w->error : "", w->error ? "\"" : "");
 }
 
@@ -414,7 +444,7 @@ int main(int argc, char **argv)
 	for (int d = 0; d < 2 && !r; d++)
 		r = encode_side(&sig, w[d].src, &pay[d]);
 	for (int d = 0; d < 2 && !r; d++)
-		r = reference(&o, &sig, &pay[d], &w[d], max_lag);
+		r = references(&o, &sig, &pay[d], &w[d], max_lag);
 	if (r) {
 		fprintf(stderr, "xquality: codec library: %s\n", strerror(-r));
 		return 1;

@@ -15,6 +15,8 @@
 #define MIN_CORR 0.6
 #define SLIP 4		/* samples: a smaller change is estimation noise, not a slip */
 #define KEEP 0.05	/* correlation a window's earlier lag may lose and still be kept */
+#define GAIN 0.7	/* a run of a new lag stays when its error is below this share of the
+			 * error the lag before it would have there */
 
 struct sig {
 	float *x;
@@ -219,6 +221,50 @@ static int build_path(const struct ctx *x, struct xq_align *a)
 	return 0;
 }
 
+static double path_err(const struct ctx *x, const struct xq_align *a)
+{
+	double e = 0;
+
+	for (size_t f = 0; f < a->frames; f++)
+		e += frame_err(x, f, a->path[f]);
+	return e;
+}
+
+/* Squared error of frames [f0, f1) at lag. */
+static double run_err(const struct ctx *x, size_t f0, size_t f1, long lag)
+{
+	double e = 0;
+
+	for (size_t f = f0; f < f1; f++)
+		e += frame_err(x, f, lag);
+	return e;
+}
+
+/* Keeps a run of frames on a new lag only where that lag fits clearly better than the one
+ * before it (a codec like G.729 matches the input loosely enough for a wrong lag to win a
+ * window now and then), and the whole path only where it beats lag0. */
+static void verify_path(const struct ctx *x, struct xq_align *a)
+{
+	size_t f0 = 0;
+
+	while (f0 < a->frames) {
+		size_t f1 = f0;
+
+		while (f1 < a->frames && a->path[f1] == a->path[f0])
+			f1++;
+		if (f0 > 0 && a->path[f0] != a->path[f0 - 1] &&
+		    run_err(x, f0, f1, a->path[f0]) >= GAIN * run_err(x, f0, f1, a->path[f0 - 1])) {
+			for (size_t f = f0; f < f1; f++)
+				a->path[f] = a->path[f0 - 1];
+			continue;	/* the run grew: look at what follows it again */
+		}
+		f0 = f1;
+	}
+	if (run_err(x, 0, a->frames, a->lag0) <= path_err(x, a))
+		for (size_t f = 0; f < a->frames; f++)
+			a->path[f] = a->lag0;
+}
+
 long xq_align_lag_at(const struct xq_align *a, size_t i)
 {
 	return i / XQ_FRAME8 < a->frames ? a->path[i / XQ_FRAME8] : a->lag0;
@@ -255,6 +301,8 @@ int xq_align(const int16_t *ref, size_t n_ref, const int16_t *out, size_t n_out,
 	a->frames = n_out / XQ_FRAME8;
 	a->path = calloc(a->frames + 1, sizeof(*a->path));
 	r = a->path ? build_path(&x, a) : -ENOMEM;
+	if (!r)
+		verify_path(&x, a);
 	for (size_t f = 1; !r && f < a->frames; f++)
 		if (labs(a->path[f] - a->path[f - 1]) > SLIP) {
 			a->slips++;

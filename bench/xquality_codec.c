@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int xq_codec_new(const struct codec_desc *d, struct codec **out)
+int xq_codec_new(const struct codec_desc *d, unsigned pcm_rate, struct codec **out)
 {
 	/* the fmtp the bench's SDP carries (bench/msdp.c): G.729 without Annex B */
 	static const char g729_fmtp[] = "annexb=no";
-	struct codec_params p = {.channels = 1, .ptime_ms = 20, .complexity = -1};
+	struct codec_params p = {.channels = 1, .ptime_ms = 20, .complexity = -1,
+				 .pcm_rate = d->flexible_rate ? pcm_rate : 0};
 
 	if (d == &codec_g729) {
 		p.fmtp = g729_fmtp;
@@ -37,7 +38,7 @@ int xq_encode(const struct codec_desc *d, const int16_t *pcm, size_t n, struct x
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = xq_codec_new(d, &c);
+	r = xq_codec_new(d, 0, &c);
 	if (r)
 		return r;
 	fs = c->frame_samples;
@@ -63,9 +64,10 @@ err_alloc:
 	return r < 0 ? r : -EIO;
 }
 
-/* The round trip's state: both codec instances, the resampler, the FIFO between them. */
+/* The round trip's state: the transcoder's two codec instances, its resampler and the FIFO
+ * between them, and the receiver's decoder (native rate, as xquality_track.c decodes). */
 struct trip {
-	struct codec *sc, *dc;
+	struct codec *sc, *dc, *rc;
 	struct resampler *rs;
 	int16_t *fifo, *res;
 	size_t fifo_n, res_cap;
@@ -75,6 +77,7 @@ static void trip_free(struct trip *t)
 {
 	codec_free(t->sc);
 	codec_free(t->dc);
+	codec_free(t->rc);
 	if (t->rs)
 		resample_free(t->rs);
 	free(t->fifo);
@@ -82,17 +85,20 @@ static void trip_free(struct trip *t)
 }
 
 static int trip_new(struct trip *t, const struct codec_desc *src, const struct codec_desc *dst,
-		    int rs_quality)
+		    const struct xq_trip_opts *o)
 {
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	r = xq_codec_new(src, &t->sc);
+	r = xq_codec_new(src, o->flex_rate, &t->sc);
 	if (!r)
-		r = xq_codec_new(dst, &t->dc);
+		r = xq_codec_new(dst, o->flex_rate, &t->dc);
+	if (!r)
+		r = xq_codec_new(dst, 0, &t->rc);
 	if (!r)
 		r = resample_new(1, t->sc->pcm_rate, t->dc->pcm_rate,
-				 rs_quality < 0 ? RESAMPLE_DEFAULT_QUALITY : rs_quality, &t->rs);
+				 o->rs_quality < 0 ? RESAMPLE_DEFAULT_QUALITY : o->rs_quality,
+				 &t->rs);
 	if (r)
 		return r;
 	t->res_cap = resample_out_max(t->rs, CODEC_MAX_FRAME_SAMPLES) + 16;
@@ -102,7 +108,8 @@ static int trip_new(struct trip *t, const struct codec_desc *src, const struct c
 }
 
 int xq_round_trip(const struct codec_desc *src, const struct codec_desc *dst,
-		  const struct xq_payloads *in, int rs_quality, int16_t **out8, size_t *n8)
+		  const struct xq_payloads *in, const struct xq_trip_opts *o, int16_t **out8,
+		  size_t *n8)
 {
 	static int16_t pcm[CODEC_MAX_FRAME_SAMPLES], dec[CODEC_MAX_FRAME_SAMPLES];
 	uint8_t pay[CODEC_MAX_PAYLOAD];
@@ -111,10 +118,10 @@ int xq_round_trip(const struct codec_desc *src, const struct codec_desc *dst,
 	size_t out_n = 0, out_cap;
 	int r;
 
-	r = trip_new(&t, src, dst, rs_quality);
+	r = trip_new(&t, src, dst, o);
 	if (r)
 		goto out;
-	out_cap = (size_t)in->frames * t.dc->frame_samples + t.dc->frame_samples;
+	out_cap = (size_t)in->frames * t.rc->frame_samples + t.rc->frame_samples;
 	outp = calloc(out_cap, sizeof(*outp));
 	if (!outp) {
 		r = -ENOMEM;
@@ -138,7 +145,7 @@ int xq_round_trip(const struct codec_desc *src, const struct codec_desc *dst,
 			int len = codec_encode(t.dc, t.fifo, pay, sizeof(pay)), d = 0;
 
 			if (len > 0)
-				d = codec_decode(t.dc, pay, (size_t)len, dec, CODEC_MAX_FRAME_SAMPLES);
+				d = codec_decode(t.rc, pay, (size_t)len, dec, CODEC_MAX_FRAME_SAMPLES);
 			if (len < 0 || d < 0) {
 				r = len < 0 ? len : d;
 				goto out;
@@ -151,7 +158,7 @@ int xq_round_trip(const struct codec_desc *src, const struct codec_desc *dst,
 			out_n += (size_t)d;
 		}
 	}
-	r = xq_rate_convert(outp, out_n, t.dc->pcm_rate, 8000, out8, n8);
+	r = xq_rate_convert(outp, out_n, t.rc->pcm_rate, 8000, out8, n8);
 out:
 	free(outp);
 	trip_free(&t);

@@ -19,8 +19,9 @@ struct xq_payloads {
 	uint8_t (*pay)[CODEC_MAX_PAYLOAD];
 };
 
-/* The codec instance xquality uses for d (native rate, 20 ms, mono). 0 or -errno. */
-int xq_codec_new(const struct codec_desc *d, struct codec **out)
+/* The codec instance xquality uses for d (20 ms, mono; PCM at pcm_rate when d takes
+ * a flexible rate and pcm_rate is not 0, else d's native rate). 0 or -errno. */
+int xq_codec_new(const struct codec_desc *d, unsigned pcm_rate, struct codec **out)
 	__attribute__((warn_unused_result));
 
 /* Encodes pcm (n samples at d's native rate, whole frames) into out. 0 or -errno. */
@@ -28,12 +29,19 @@ int xq_encode(const struct codec_desc *d, const int16_t *pcm, size_t n, struct x
 	__attribute__((warn_unused_result));
 void xq_payloads_free(struct xq_payloads *p);
 
+/* How the direct round trip runs its codecs. */
+struct xq_trip_opts {
+	int rs_quality;		/* codecs/resample.h quality, < 0: the transcoder's default */
+	unsigned flex_rate;	/* a flexible-rate codec (Opus) at this PCM rate, 0: native */
+};
+
 /* The direct round trip of in (payloads of src): decode, resample to dst's rate with the
- * transcoder's resampler (codecs/resample.h, at rs_quality, < 0: the transcoder's default),
- * encode with dst, decode, bring to 8 kHz (xquality_rate.h). *out8 (malloc'd, *n8 samples)
- * starts where the input starts. 0 or -errno. */
+ * transcoder's resampler (codecs/resample.h), encode with dst, then decode at dst's native
+ * rate as a receiver (and xquality, for a relay's output) does, bring to 8 kHz
+ * (xquality_rate.h). *out8 (malloc'd, *n8 samples) starts where the input starts.
+ * 0 or -errno. */
 int xq_round_trip(const struct codec_desc *src, const struct codec_desc *dst,
-		  const struct xq_payloads *in, int rs_quality, int16_t **out8, size_t *n8)
-	__attribute__((warn_unused_result));
+		  const struct xq_payloads *in, const struct xq_trip_opts *o, int16_t **out8,
+		  size_t *n8) __attribute__((warn_unused_result));
 
 #endif

@@ -95,7 +95,7 @@ int xq_track_build(const struct codec_desc *d, const struct xq_rx_pkt *p, unsign
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	r = xq_codec_new(d, &c);
+	r = xq_codec_new(d, 0, &c);
 	if (r)
 		return r;
 	cap = max_n8 * (c->pcm_rate / 8000) + CODEC_MAX_FRAME_SAMPLES;
