@@ -45,7 +45,7 @@ struct mark {
 
 struct snap {
 	uint64_t t;
-	int64_t relay_cpu, self_cpu, rss_kb, others, drops;
+	int64_t relay_cpu, self_cpu, rss_kb, others, drops, ipis;
 	struct sys_cpu sys;
 };
 
@@ -527,6 +527,7 @@ static void take_snap(struct snap *s, pid_t relay)
 	s->rss_kb = relay ? proc_rss_kb(relay) : 0;
 	s->others = others_cpu_ns(getpid(), relay);
 	s->drops = softnet_drops();
+	s->ipis = ipi_count();
 	if (sys_cpu_read(&s->sys))
 		memset(&s->sys, 0, sizeof(s->sys));
 }
@@ -580,6 +581,7 @@ static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg
 	for (unsigned c = 0; c < r->ncores; c++)
 		r->core_busy_pct[c] = 100.0 * (double)sys_cpu_core_busy_ns(&a->sys, &b->sys, c) / win;
 	r->tick_busy_pct = 100.0 * (double)(b->sys.tick_busy_ns - a->sys.tick_busy_ns) / win;
+	r->ipi_per_pkt = a->ipis >= 0 && b->ipis >= 0 ? (double)(b->ipis - a->ipis) / pk : -1;
 	r->others_cpu_pct = a->others >= 0 && b->others >= 0
 		? 100.0 * (double)(b->others - a->others) / win : 0;
 	r->relay_rss_kb = a->rss_kb;

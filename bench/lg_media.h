@@ -56,6 +56,7 @@ struct lg_point_res {
 	double others_cpu_pct;        /* every other user-space process's CPU (not the
 				       * generator's, not the relay's) / window */
 	int64_t backlog_drops;        /* machine-wide input backlog drops, window + drain */
+	double ipi_per_pkt;           /* inter-processor interrupts per delivered packet */
 	double tick_busy_pct;         /* the same as /proc/stat's tick sampled it (unreliable:
 				       * see procstat.h), for comparison */
 	double gen_cpu_pct;

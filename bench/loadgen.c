@@ -216,7 +216,7 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       "\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
 	       "\"relay_cpu_pct\":%.2f,\"relay_ns_per_pkt\":%.1f,\"sys_ns_per_pkt\":%.1f,"
 	       "\"softirq_pct\":%.2f,\"machine_busy_pct\":%.2f,\"tick_busy_pct\":%.2f,"
-	       "\"window_s\":%.4f,\"others_cpu_pct\":%.2f,\"backlog_drops\":%lld,"
+	       "\"window_s\":%.4f,\"others_cpu_pct\":%.2f,\"backlog_drops\":%lld,\"ipi_per_pkt\":%.3f,"
 	       "\"direct\":%d,\"gen_cpu_pct\":%.2f,\"gen_lag_max_ms\":%.2f,"
 	       "\"relay_rss_kb\":%lld,\"rss_per_call_bytes\":%.0f,\"setup_s\":%.3f,"
 	       "\"stale\":%llu,\"bad\":%llu,\"misrouted\":%llu,\"codec_b\":\"%s\","
@@ -228,7 +228,7 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       r->delivered_pps, r->loss_pct, (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3,
 	       (double)r->max_ns / 1e3, r->relay_cpu_pct, r->relay_ns_per_pkt, r->sys_ns_per_pkt,
 	       r->softirq_pct, r->machine_busy_pct, r->tick_busy_pct, r->window_s,
-	       r->others_cpu_pct, (long long)r->backlog_drops, o->direct,
+	       r->others_cpu_pct, (long long)r->backlog_drops, r->ipi_per_pkt, o->direct,
 	       r->gen_cpu_pct,
 	       r->gen_lag_max_ms, (long long)r->relay_rss_kb,
 	       rss_per_call, setup_s, (unsigned long long)r->stale, (unsigned long long)r->bad,

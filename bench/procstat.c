@@ -169,3 +169,43 @@ int64_t softnet_drops(void)
 			sum += dropped;
 	return (int64_t)sum;
 }
+
+/* Sum of the per-core counts of the /proc/interrupts row starting with `name:`. */
+static int64_t irq_row_sum(const char *buf, const char *name)
+{
+	size_t len = strlen(name);
+	unsigned long long sum = 0, v;
+	const char *p = buf;
+
+	while ((p = strstr(p, name))) {
+		if (p[len] == ':' && (p == buf || p[-1] == ' ' || p[-1] == '\n'))
+			break;
+		p += len;
+	}
+	if (!p)
+		return -ENOENT;
+	p += len + 1;
+	for (;;) {
+		char *end;
+
+		v = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		sum += v;
+		p = end;
+	}
+	return (int64_t)sum;
+}
+
+int64_t ipi_count(void)
+{
+	char buf[32768]; /* one row per interrupt, one column per core */
+	ssize_t n = read_file("/proc/interrupts", buf, sizeof(buf));
+	int64_t cal, res;
+
+	if (n < 0)
+		return n;
+	cal = irq_row_sum(buf, "CAL");
+	res = irq_row_sum(buf, "RES");
+	return cal < 0 || res < 0 ? -ENOENT : cal + res;
+}

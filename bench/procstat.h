@@ -41,6 +41,11 @@ int64_t others_cpu_ns(pid_t self, pid_t skip);
  * machine-wide, whatever the namespace. -errno when unreadable. */
 int64_t softnet_drops(void);
 
+/* Inter-processor interrupts received so far, all cores: function calls (CAL: RPS
+ * kicks a remote core's backlog with one) plus rescheduling (RES: a wake-up of a task on
+ * another core), from /proc/interrupts. In a VM each one is costly. -errno on failure. */
+int64_t ipi_count(void);
+
 /* Whole-machine CPU times from /proc/stat; 0 or -errno. */
 int sys_cpu_read(struct sys_cpu *out);
 /* Busy time of every core between two reads: ncpu x elapsed - idle - iowait (ns; 0 when

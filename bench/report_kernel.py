@@ -110,20 +110,21 @@ def fixed_tables(rows, relays, base, out, checks):
         out.append("| relay | calls | delivered pps | loss % | p50 µs | p99 µs | relay proc CPU % "
                    "| relay proc ns/pkt | machine busy (cores) | other processes (cores) "
                    "| **machine − gen alone ns/pkt** | rtpengine ÷ this | same, other "
-                   "processes kept ns/pkt | rtpengine ÷ this | gen CPU % | busy per core |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+                   "processes kept ns/pkt | rtpengine ÷ this | gen CPU % | IPIs/pkt | busy per core |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for c in sorted({p["calls"] for p in pts_rps}):
             a = [p for p in alone if p["calls"] == c]
             if a:
                 out.append("| *generator alone* | %d | %s | %s | %s | %s | – | – | %s | %s | 0 | – "
-                           "| 0 | – | %s | %s |" % (
+                           "| 0 | – | %s | %s | %s |" % (
                                c, fmt(stat([p["delivered_pps"] for p in a])),
                                fmt(stat([p["loss_pct"] for p in a]), 3),
                                fmt(stat([p["lat_p50_us"] for p in a])),
                                fmt(stat([p["lat_p99_us"] for p in a])),
                                fmt(stat([busy_cores(p) for p in a]), 2),
                                fmt(stat([others_cores(p) for p in a]), 2),
-                               fmt(stat([p["gen_cpu_pct"] for p in a]), 1), cores_txt(a)))
+                               fmt(stat([p["gen_cpu_pct"] for p in a]), 1), ipis(a),
+                               cores_txt(a)))
             eng = {rep_of(p): p for p in pts_rps if p["relay"] == ENGINE and p["calls"] == c}
             for r in relays:
                 if r == ALONE:
@@ -155,7 +156,7 @@ def fixed_tables(rows, relays, base, out, checks):
                             checks.append("%s %s: daemon CPU %.1f %% (streams not all "
                                           "offloaded?)" % (r, p.get("tag"), p["relay_cpu_pct"]))
                 out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | **%s** | %s | %s "
-                           "| %s | %s | %s |" % (
+                           "| %s | %s | %s | %s |" % (
                     r, c, fmt(stat([p["delivered_pps"] for p in pts])),
                     fmt(stat([p["loss_pct"] for p in pts]), 3),
                     fmt(stat([p["lat_p50_us"] for p in pts])),
@@ -168,9 +169,14 @@ def fixed_tables(rows, relays, base, out, checks):
                     "–" if r == ENGINE else fmt(stat(ratios), 1, "×"),
                     fmt(stat([net_ns(p, base, False) for p in pts])),
                     "–" if r == ENGINE else fmt(stat(raw_ratios), 1, "×"),
-                    fmt(stat([p["gen_cpu_pct"] for p in pts]), 1), cores_txt(pts)))
+                    fmt(stat([p["gen_cpu_pct"] for p in pts]), 1), ipis(pts), cores_txt(pts)))
         out.append("")
     return summary
+
+
+def ipis(pts):
+    return fmt(stat([p["ipi_per_pkt"] for p in pts
+                     if p.get("ipi_per_pkt") is not None and p["ipi_per_pkt"] >= 0]), 2)
 
 
 def cores_txt(pts):
@@ -237,8 +243,8 @@ def flood_table(rows, relays, base, out, checks):
                    "core's input queue (netdev_max_backlog) was full, machine-wide.\n")
         out.append("| relay | offered pps | delivered pps | loss % | backlog drops "
                    "| relay proc CPU % | machine busy (cores) | other processes (cores) "
-                   "| machine − gen alone ns/pkt | gen CPU % | busy per core |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+                   "| machine − gen alone ns/pkt | gen CPU % | IPIs/pkt | busy per core |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in [ALONE] + [x for x in relays if x != ALONE]:
             p = alone if r == ALONE else [x for x in pts if x["relay"] == r and
                                           x.get("rps", -1) == rps]
@@ -248,7 +254,7 @@ def flood_table(rows, relays, base, out, checks):
                 checks.extend("%s %s: daemon CPU %.1f %% (streams not all offloaded?)" % (
                     r, x.get("tag"), x["relay_cpu_pct"]) for x in p
                     if x["relay_cpu_pct"] > OFFLOADED_MAX_CPU_PCT)
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 "*generator alone*" if r == ALONE else r,
                 fmt(stat([x["offered_pps"] for x in p])),
                 fmt(stat([x["delivered_pps"] for x in p])),
@@ -259,7 +265,7 @@ def flood_table(rows, relays, base, out, checks):
                 fmt(stat([others_cores(x) for x in p]), 2),
                 "0" if r == ALONE else fmt(stat([flood_net_ns(x, base) for x in p
                                                  if x["received"]])),
-                fmt(stat([x["gen_cpu_pct"] for x in p]), 1), cores_txt(p)))
+                fmt(stat([x["gen_cpu_pct"] for x in p]), 1), ipis(p), cores_txt(p)))
         out.append("")
 
 
@@ -301,6 +307,11 @@ METHOD = """How the figures are made (bench/run --kernel):
 - *relay proc* = the relay process's own CPU (utime + stime, scaled by the kernel to its
   exact runtime) per packet: what rtpengine's "15–17 µs per packet" refers to. Softirq
   work run inside a process's system calls is charged to that process on this kernel.
+- *IPIs/pkt*: inter-processor interrupts (function calls, with which RPS kicks the other
+  core, and rescheduling wake-ups) of all cores per forwarded packet, from
+  `/proc/interrupts`. Each is a VM exit on this machine.
+- *busy per core*: where the work ran (which core is the generator's and which the
+  relays' is said at the top).
 - Ratios: rtpengine's *machine − gen alone* over this relay's, repetition by repetition
   (rtpengine and the relay measured minutes apart at most), median (min–max); none from
   a repetition where either lost more than 1 % (the cost per forwarded packet of a relay
