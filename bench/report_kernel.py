@@ -38,8 +38,9 @@ RPS_TEXT = {
        "replies are received inside its own `sendmmsg`)",
     1: "with RPS: the relays' side of the veth pair is processed on the relays' core and "
        "the generator's side on the generator's core, each woken by an IPI (as a NIC's "
-       "interrupt on that core would); in this VM an IPI to an idle core is a VM exit and "
-       "a wake-up, charged to whichever relay leaves its core idle most",
+       "interrupt on that core would); in this VM an IPI, and the wake-up of an idle core "
+       "with it, go through the hypervisor and cost much, and they are charged to whichever "
+       "relay leaves the cores idle most",
 }
 
 
@@ -309,7 +310,7 @@ METHOD = """How the figures are made (bench/run --kernel):
   work run inside a process's system calls is charged to that process on this kernel.
 - *IPIs/pkt*: inter-processor interrupts (function calls, with which RPS kicks the other
   core, and rescheduling wake-ups) of all cores per forwarded packet, from
-  `/proc/interrupts`. Each is a VM exit on this machine.
+  `/proc/interrupts`. In a VM the hypervisor delivers them, which makes each costly.
 - *busy per core*: where the work ran (which core is the generator's and which the
   relays' is said at the top).
 - Ratios: rtpengine's *machine − gen alone* over this relay's, repetition by repetition
