@@ -195,37 +195,39 @@ def med(vals):
     return statistics.median(v) if v else None
 
 
-def ramp_table(rows, relays, out):
+def ramp_table(rows, relays, out, meta):
     res = [r for r in rows if r.get("mode") == "ramp_result" and
            r.get("codec_b", "pcmu") == "pcmu"]
     if not res:
-        return {}
+        return
     lim = res[0]
-    out.append("### Most calls under %.1f %% loss (ramp, %s)\n" % (
-        lim["max_loss_pct"], "veth with RPS" if lim.get("rps") == 1 else "veth without RPS"))
+    out.append("### Most calls under %.1f %% loss (ramp)\n" % lim["max_loss_pct"])
     out.append("From %d calls, %d more per step, 5 s warm-up (so new calls are offloaded) and "
                "2 s measured per step; a step passes with loss ≤ %.1f %% and median latency "
                "≤ %d µs. One repetition. The ramp stops at 1500 calls: a relay passing every "
                "step is bounded by the ramp, not measured to its limit (the generator's own "
-               "limit depends on the relay: see the flood).\n" % (
-                   lim["start"], lim["step"], lim["max_loss_pct"], lim["max_p50_us"]))
-    out.append("| relay | most calls passing | first failing step (loss %, p50 µs, gen CPU %) |")
-    out.append("|---|---:|---|")
-    best = {}
-    for r in relays:
-        if r == ALONE:
-            continue
-        b = [x["max_calls"] for x in res if x["relay"] == r]
-        best[r] = b[0] if b else None
-        fails = ["%d: %.2f %%, %.0f µs, gen %.0f %%" % (x["calls"], x["loss_pct"],
-                                                         x["lat_p50_us"], x["gen_cpu_pct"])
-                 for x in rows if x.get("relay") == r and x.get("mode") == "ramp" and
-                 x.get("codec_b", "pcmu") == "pcmu" and
-                 (x["loss_pct"] > lim["max_loss_pct"] or x["lat_p50_us"] > lim["max_p50_us"])]
-        out.append("| %s | %s | %s |" % (r, b[0] if b else "n/a",
-                                         "; ".join(fails[:1]) or "none up to the maximum"))
+               "limit depends on the relay: see the flood). Backlog drops: packets dropped "
+               "at a full input queue (netdev_max_backlog, %s) in that step.\n" % (
+                   lim["start"], lim["step"], lim["max_loss_pct"], lim["max_p50_us"],
+                   (meta.get("kernel_net", "").partition("netdev_max_backlog=")[2] or "n/a")))
+    out.append("| relay | veth | most calls passing | first failing step (loss %, p50 µs, "
+               "gen CPU %, backlog drops, busy per core) |")
+    out.append("|---|---|---:|---|")
+    for rps in sorted({x.get("rps", -1) for x in res}):
+        for r in relays:
+            if r == ALONE:
+                continue
+            b = [x["max_calls"] for x in res if x["relay"] == r and x.get("rps", -1) == rps]
+            fails = ["%d: %.2f %%, %.0f µs, gen %.0f %%, %s, %s" % (
+                x["calls"], x["loss_pct"], x["lat_p50_us"], x["gen_cpu_pct"],
+                x.get("backlog_drops", "n/a"), cores_txt([x]))
+                for x in rows if x.get("relay") == r and x.get("mode") == "ramp" and
+                x.get("rps", -1) == rps and x.get("codec_b", "pcmu") == "pcmu" and
+                (x["loss_pct"] > lim["max_loss_pct"] or x["lat_p50_us"] > lim["max_p50_us"])]
+            out.append("| %s | %s | %s | %s |" % (
+                r, {0: "no RPS", 1: "RPS"}.get(rps, ""), b[0] if b else "n/a",
+                "; ".join(fails[:1]) or "none up to the maximum"))
     out.append("")
-    return best
 
 
 def flood_table(rows, relays, base, out, checks):
@@ -366,7 +368,7 @@ def main():
         out.append("**Not measured:** %s.\n" % meta["skipped"])
     checks = []
     summary = fixed_tables(rows, relays, base, out, checks)
-    ramp_table(rows, relays, out)
+    ramp_table(rows, relays, out, meta)
     flood_table(rows, relays, base, out, checks)
     out.append("### Offload check\n")
     if checks:
