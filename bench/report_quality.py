@@ -26,7 +26,7 @@ timestamp (gaps filled with silence), brings it to 8 kHz and aligns it with the 
 **corr** and **segSNR** (20 ms frames, per-frame SNR clamped to [−10, 35] dB, silent
 frames skipped) are taken along that alignment; **direct** is the same codecs through the
 codec library and the transcoder's resampler without any relay (decode → resample →
-encode → decode), with its own delay; **Δ** = relay − direct. Opus is perceptual: its
+encode → decode, each codec at its native rate, Opus at 48 kHz), with its own delay; **Δ** = relay − direct. Opus is perceptual: its
 waveform SNR is low in absolute terms, read Δ. **Latency** per output packet: its arrival
 minus the time at which the input held the content of its last sample (for a plain
 forwarder, arrival minus send time): it includes codec look-ahead, resampling and any
@@ -107,6 +107,25 @@ def table(res, relays, out):
     return verdict
 
 
+def opus_note(res, relays, out):
+    """Opus: the reference as rtprelay's transcoder runs it, and the relays' payload sizes"""
+    ways = [(c, w) for c, w in ways_of(res) if c == "opus"]
+    if not ways:
+        return
+    parts = []
+    for c, w in ways:
+        pts = [x for x in res if x["codec_b"] == c and x["way"] == w]
+        d8 = stat([x.get("direct_8k_seg_snr_db") for x in pts])
+        size = ", ".join("%s %s B" % (r, fmt(stat([x.get("out_payload_bytes") for x in pts
+                                                     if x["relay"] == r]), 0))
+                         for r in relays if any(x["relay"] == r for x in pts))
+        parts.append("%s: direct %s dB; output payload per packet %s" % (
+            w.replace(">", "→"), fmt(d8, 2), size))
+    out.append("Opus as rtprelay's transcoder runs it (at the PCMU side's 8 kHz, libopus "
+               "resampling, no speexdsp stage) gives another direct round trip: " +
+               "; ".join(parts) + ".\n")
+
+
 def targets(verdict, out):
     if not verdict:
         return
@@ -136,7 +155,8 @@ def md_quality(rows, relays, out, meta, provenance=False):
                    "before/after: %s / %s.\n" % (
                        meta.get("date"), meta.get("commit"), meta.get("rtpengine"),
                        meta.get("relay_cpu"), meta.get("gen_cpu"),
-                       "SCHED_FIFO" if meta.get("rt") == "1" else "normal",
+                       "SCHED_FIFO (priority %s)" % meta.get("rt_prio", "20")
+                       if meta.get("rt") == "1" else "normal",
                        meta.get("load_start"), meta.get("load_end")))
     if not res:
         out.append("Not measured.\n")
@@ -150,6 +170,7 @@ def md_quality(rows, relays, out, meta, provenance=False):
         order = [r for r in relays if any(x["relay"] == r for x in res)]
         order += sorted({x["relay"] for x in res} - set(order))
         targets(table(res, order, out), out)
+        opus_note(res, order, out)
     for e in errs:
         out.append("- failed: %s %s: %s" % (e.get("relay", "?"), e.get("tag", "?"),
                                             e.get("way", "") + " " + e.get("error", "")))

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,16 @@ static void print_way(const struct opts *o, const struct xq_signal *sig, struct 
 	       w->error ? ",\"error\":\"" : "", w->error ? w->error : "", w->error ? "\"" : "");
 }
 
+/* Started real-time (bench/run) for the media; the analysis after it is not, and must not
+ * keep other real-time tasks of the machine off its core for a second or two. */
+static void drop_realtime(void)
+{
+	struct sched_param sp = {.sched_priority = 0};
+
+	if (sched_getscheduler(0) != SCHED_OTHER)
+		(void)sched_setscheduler(0, SCHED_OTHER, &sp);
+}
+
 static int measure(const struct opts *o, const struct xq_signal *sig,
 		   const struct xq_payloads pay[2], struct way w[2], long max_lag)
 {
@@ -407,6 +418,7 @@ static int measure(const struct opts *o, const struct xq_signal *sig,
 		w[0].error = w[1].error = "relay run failed";
 		return r;
 	}
+	drop_realtime();
 	for (int d = 0; d < 2; d++) {
 		w[d].lat = calloc(2 * sig->frames * o->calls + 64, sizeof(*w[d].lat));
 		if (!w[d].lat) {
@@ -443,14 +455,15 @@ int main(int argc, char **argv)
 	}
 	for (int d = 0; d < 2 && !r; d++)
 		r = encode_side(&sig, w[d].src, &pay[d]);
+	if (!r && !o.reference && measure(&o, &sig, pay, w, max_lag))
+		fprintf(stderr, "xquality: %s: relay run failed\n", o.relay);
+	drop_realtime();
 	for (int d = 0; d < 2 && !r; d++)
 		r = references(&o, &sig, &pay[d], &w[d], max_lag);
 	if (r) {
 		fprintf(stderr, "xquality: codec library: %s\n", strerror(-r));
 		return 1;
 	}
-	if (!o.reference && measure(&o, &sig, pay, w, max_lag))
-		fprintf(stderr, "xquality: %s: relay run failed\n", o.relay);
 	print_table_head();
 	for (int d = 0; d < 2; d++) {
 		print_way(&o, &sig, &w[d]);
