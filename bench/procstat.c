@@ -1,5 +1,6 @@
-/* procstat.c: readers for /proc/PID/stat, /proc/PID/status and /proc/stat. All reads are
- * into fixed buffers; the stat line is parsed after the last ')' because the command name
+/* procstat.c: readers for /proc/PID/stat, /proc/PID/status, /proc/stat, every process's
+ * stat (others_cpu_ns), /proc/net/softnet_stat and /proc/interrupts. All reads are into
+ * fixed buffers; the stat line is parsed after the last ')' because the command name
  * may contain spaces and parentheses. */
 #include "bench/procstat.h"
 

@@ -1,4 +1,5 @@
-/* procstat.h: CPU time and memory of a process and of the whole machine, from /proc. */
+/* procstat.h: CPU time and memory of a process and of the whole machine, and the
+ * machine's input-queue drops and inter-processor interrupts, from /proc. */
 #ifndef BENCH_PROCSTAT_H
 #define BENCH_PROCSTAT_H
 
