@@ -13,6 +13,12 @@ import statistics
 BEGIN = "<!-- transcoding quality: bench/xquality -->"
 END = "<!-- /transcoding quality -->"
 
+# a run the rest of the machine disturbed: other processes busy beside it (another
+# tenant's real-time tasks take the relay's or the generator's core for up to a second),
+# or the generator itself held off its schedule
+DISTURBED_CPU_PCT = 10.0
+DISTURBED_LATE_MS = 5.0
+
 # the targets of issue 7
 TARGET_DB = 0.5     # rtprelay's segSNR at most this far below the direct round trip
 TARGET_MS = 20.0    # rtprelay's median latency at most one frame above rtpengine's
@@ -33,7 +39,10 @@ forwarder, arrival minus send time): it includes codec look-ahead, resampling an
 jitter-buffer or frame buffering; p50/p99 over every packet of every call. **Slips**:
 times the content's delay changed in the middle of a call (a concealed frame played
 beside the late one, or a frame dropped); **gaps**: 20 ms frames missing from the output
-timestamps. Medians over {reps} repetition(s), relays interleaved.
+timestamps. Medians over {reps} repetition(s), relays interleaved, over the undisturbed
+ones when there are any (**runs**: used of measured): a run is disturbed when other
+processes used more than {cpu:.0f} % of a core during it or the generator sent more than
+{late:.0f} ms behind its schedule (**others %**: the most other processes used).
 """
 
 
@@ -72,21 +81,33 @@ def ways_of(res):
     return out
 
 
+def disturbed(x):
+    return (x.get("others_cpu_pct", 0) > DISTURBED_CPU_PCT or
+            x.get("send_late_max_ms", 0) > DISTURBED_LATE_MS)
+
+
+def pick(res, relay, codec, way):
+    """(the points the medians use, all points) of one relay and way"""
+    pts = [x for x in res if x["relay"] == relay and x["codec_b"] == codec and
+           x["way"] == way]
+    clean = [x for x in pts if not disturbed(x)]
+    return (clean or pts), pts
+
+
 def table(res, relays, out):
     out.append("| pair | way | relay | corr | segSNR dB | direct dB (delay ms) | Δ dB | "
-               "latency p50 ms | p99 ms | p50 − rtpengine ms | slips | lost / gaps |")
-    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+               "latency p50 ms | p99 ms | p50 − rtpengine ms | slips | lost / gaps | runs | "
+               "others % |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     verdict = []
     for codec, way in ways_of(res):
         p50 = {}
         for r in relays:
-            pts = [x for x in res if x["relay"] == r and x["codec_b"] == codec and
-                   x["way"] == way]
+            pts = pick(res, r, codec, way)[0]
             if pts:
                 p50[r] = stat([x["lat_p50_ms"] for x in pts])
         for r in relays:
-            pts = [x for x in res if x["relay"] == r and x["codec_b"] == codec and
-                   x["way"] == way]
+            pts, every = pick(res, r, codec, way)
             if not pts:
                 continue
             g = lambda k, pts=pts: stat([x.get(k) for x in pts])  # noqa: E731
@@ -94,13 +115,16 @@ def table(res, relays, out):
             dp = None
             if r != "rtpengine" and p50.get("rtpengine") and p50.get(r):
                 dp = p50[r][0] - p50["rtpengine"][0]
-            out.append("| PCMU↔%s | %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| PCMU↔%s | %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s "
+                       "| %d of %d | %.0f |" % (
                 codec.upper(), way.replace(">", "→"), r, fmt(g("corr"), 3),
                 fmt(g("seg_snr_db")), fmt(g("direct_seg_snr_db")),
                 fmt(g("codec_delay_ms")), fmt(delta, 2), fmt(g("lat_p50_ms")),
                 fmt(g("lat_p99_ms")), "–" if dp is None else "%+.1f" % dp,
                 fmt(g("slips"), 0), "%s / %s" % (fmt(g("seq_lost"), 0),
-                                                 fmt(g("gap_frames"), 0))))
+                                                 fmt(g("gap_frames"), 0)),
+                len(pts) if pts is not every else len([x for x in every if not disturbed(x)]),
+                len(every), max(x.get("others_cpu_pct", 0) for x in every)))
             if r == "rtprelay":
                 verdict.append((codec, way, med(delta), dp))
     out.append("")
@@ -116,8 +140,8 @@ def opus_note(res, relays, out):
     for c, w in ways:
         pts = [x for x in res if x["codec_b"] == c and x["way"] == w]
         d8 = stat([x.get("direct_8k_seg_snr_db") for x in pts])
-        size = ", ".join("%s %s B" % (r, fmt(stat([x.get("out_payload_bytes") for x in pts
-                                                     if x["relay"] == r]), 0))
+        size = ", ".join("%s %s B" % (r, fmt(stat([x.get("out_payload_bytes") for x in
+                                                     pick(res, r, c, w)[0]]), 0))
                          for r in relays if any(x["relay"] == r for x in pts))
         parts.append("%s: direct %s dB; output payload per packet %s" % (
             w.replace(">", "→"), fmt(d8, 2), size))
@@ -165,6 +189,7 @@ def md_quality(rows, relays, out, meta, provenance=False):
         sig = meta.get("xq_signal", res[0].get("signal", "?"))
         out.append(EXPLAIN.format(
             calls=res[0].get("calls"), seconds=res[0].get("seconds", 10), reps=max(1, reps),
+            cpu=DISTURBED_CPU_PCT, late=DISTURBED_LATE_MS,
             signal="synthesized speech (%s)" % sig if sig.startswith("espeak") else
             "a synthetic speech-like signal"))
         order = [r for r in relays if any(x["relay"] == r for x in res)]

@@ -20,6 +20,7 @@
  * Output: a human table and one "JSON {...}" line per direction (like loadgen). */
 #include "bench/lg_calls.h"
 #include "bench/msdp.h"
+#include "bench/procstat.h"
 #include "bench/xquality_align.h"
 #include "bench/xquality_codec.h"
 #include "bench/xquality_media.h"
@@ -35,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 struct opts {
 	const char *relay, *signal, *dump;
@@ -42,6 +45,7 @@ struct opts {
 	const struct codec_desc *desc_b;
 	struct in_addr ng_addr;
 	uint16_t ng_port, a_port, b_port;
+	pid_t pid;			/* the relay's, to tell other processes' CPU from it */
 	unsigned calls;
 	struct xq_trip_opts trip;	/* how the direct round trip runs */
 	double seconds, drain, max_lag_ms;
@@ -63,6 +67,7 @@ struct way {
 	unsigned long sent, received, seq_lost, gap_frames, other_pt, dups, decode_errors,
 		outliers;
 	double send_late_ms;			/* the generator's worst send delay */
+	double others_pct;	/* other processes' CPU during the media (% of one core) */
 	const char *error;
 };
 
@@ -73,6 +78,7 @@ static void usage(void)
 		"  [--calls 4] [--signal FILE (s16le mono 48 kHz; default: synthetic)]\n"
 		"  [--seconds 10] [--drain 1] [--max-lag-ms 300] [--ports 10010,10012]\n"
 		"  [--reference]  no relay: the direct codec round trip only\n"
+		"  [--pid RELAY_PID]  other processes' CPU during the run is reported beside it\n"
 		"  [--resample-quality Q]  the direct round trip's resampler (default: the\n"
 		"        transcoder's)\n"
 		"  [--opus-rate 8000|16000|48000]  the direct round trip's Opus at that PCM rate\n"
@@ -120,7 +126,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"calls", 1, 0, 'c'},   {"signal", 1, 0, 'f'},  {"seconds", 1, 0, 's'},
 		{"drain", 1, 0, 'D'},   {"max-lag-ms", 1, 0, 'L'}, {"ports", 1, 0, 'o'},
 		{"reference", 0, 0, 'R'}, {"resample-quality", 1, 0, 'Q'}, {"dump", 1, 0, 'P'},
-		{"opus-rate", 1, 0, 'O'},
+		{"opus-rate", 1, 0, 'O'}, {"pid", 1, 0, 'p'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	unsigned a, b;
 	int c;
@@ -143,6 +149,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'Q': o->trip.rs_quality = atoi(optarg); break;
 		case 'O': o->trip.flex_rate = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': o->dump = optarg; break;
+		case 'p': o->pid = (pid_t)atoi(optarg); break;
 		case 'o':
 			if (sscanf(optarg, "%u,%u", &a, &b) != 2 || !a || !b || a > 65535 || b > 65535)
 				return -EINVAL;
@@ -313,7 +320,7 @@ static void analyse_stream(const struct opts *o, const struct xq_signal *sig,
 
 /* Sets up the calls, runs the media, tears the calls down. 0 or -errno. */
 static int run_relay(const struct opts *o, const struct xq_side side[2], unsigned frames,
-		     struct xq_media *m)
+		     struct xq_media *m, double *others_pct)
 {
 	struct lg_calls calls;
 	int r = lg_calls_open(&calls, o->ng_addr, o->ng_port, o->calls, o->a_port, o->b_port,
@@ -331,7 +338,17 @@ static int run_relay(const struct opts *o, const struct xq_side side[2], unsigne
 	if (!r)
 		r = xq_media_open(m, &calls, frames);
 	if (!r) {
+		struct timespec t0, t1;
+		int64_t c0 = others_cpu_ns(getpid(), o->pid), c1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = xq_media_run(m, side, o->drain);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		c1 = others_cpu_ns(getpid(), o->pid);
+		if (c0 >= 0 && c1 >= c0)
+			*others_pct = 100.0 * (double)(c1 - c0) /
+				      ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+				       (double)(t1.tv_nsec - t0.tv_nsec));
 		if (r)
 			xq_media_close(m);
 	}
@@ -376,7 +393,7 @@ static void print_way(const struct opts *o, const struct xq_signal *sig, struct 
 	       "\"received\":%lu,\"seq_lost\":%lu,\"gap_frames\":%lu,\"other_pt\":%lu,"
 	       "\"dups\":%lu,\"decode_errors\":%lu,\"outliers\":%lu,\"send_late_max_ms\":%.3f,"
 	       "\"out_payload_bytes\":%.1f,\"direct_opus_rate\":%u,"
-	       "\"direct_8k_seg_snr_db\":%.3f,\"direct_8k_corr\":%.4f"
+	       "\"direct_8k_seg_snr_db\":%.3f,\"direct_8k_corr\":%.4f,\"others_cpu_pct\":%.1f"
 	       "%s%s%s}\n",
 	       o->relay, o->codec_b->name, way, w->src->name, w->dst->name,
 	       o->reference ? 0 : o->calls, sig->source, sig->frames * 0.02, w->measured, corr, snr,
@@ -389,7 +406,7 @@ static void print_way(const struct opts *o, const struct xq_signal *sig, struct 
 	       w->dups, w->decode_errors, w->outliers, w->send_late_ms,
 	       w->received ? (double)w->bytes / (double)w->received : 0,
 	       o->trip.flex_rate ? o->trip.flex_rate : 48000, w->direct_xc.seg_snr_db,
-	       w->direct_xc.corr,
+	       w->direct_xc.corr, w->others_pct,
 	       w->error ? ",\"error\":\"" : "", w->error ? w->error : "", w->error ? "\"" : "");
 }
 
@@ -412,7 +429,7 @@ static int measure(const struct opts *o, const struct xq_signal *sig,
 		{.pay = &pay[1], .pt = o->codec_b->pt, .ts_step = o->codec_b->ts_step,
 		 .rx_pt = o->codec_b->pt}};
 	struct xq_media m;
-	int r = run_relay(o, side, sig->frames, &m);
+	int r = run_relay(o, side, sig->frames, &m, &w[0].others_pct);
 
 	if (r) {
 		w[0].error = w[1].error = "relay run failed";
@@ -458,6 +475,7 @@ int main(int argc, char **argv)
 	if (!r && !o.reference && measure(&o, &sig, pay, w, max_lag))
 		fprintf(stderr, "xquality: %s: relay run failed\n", o.relay);
 	drop_realtime();
+	w[1].others_pct = w[0].others_pct;	/* one run for both ways */
 	for (int d = 0; d < 2 && !r; d++)
 		r = references(&o, &sig, &pay[d], &w[d], max_lag);
 	if (r) {
