@@ -46,6 +46,18 @@ processes used more than {cpu:.0f} % of a core during it or the generator sent m
 """
 
 
+NAMES = {"g722": "G.722", "g729": "G.729", "opus": "Opus"}
+
+
+def name(codec):
+    return NAMES.get(codec.lower(), codec.upper())
+
+
+def way_name(way):
+    """PCMU>opus -> PCMU→Opus"""
+    return "→".join(name(c) for c in way.split(">"))
+
+
 def stat(vals):
     vals = [v for v in vals if v is not None]
     if not vals:
@@ -117,7 +129,7 @@ def table(res, relays, out):
                 dp = p50[r][0] - p50["rtpengine"][0]
             out.append("| PCMU↔%s | %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s "
                        "| %d of %d | %.0f |" % (
-                codec.upper(), way.replace(">", "→"), r, fmt(g("corr"), 3),
+                name(codec), way_name(way), r, fmt(g("corr"), 3),
                 fmt(g("seg_snr_db")), fmt(g("direct_seg_snr_db")),
                 fmt(g("codec_delay_ms")), fmt(delta, 2), fmt(g("lat_p50_ms")),
                 fmt(g("lat_p99_ms")), "–" if dp is None else "%+.1f" % dp,
@@ -144,7 +156,7 @@ def opus_note(res, relays, out):
                                                      pick(res, r, c, w)[0]]), 0))
                          for r in relays if any(x["relay"] == r for x in pts))
         parts.append("%s: direct %s dB; output payload per packet %s" % (
-            w.replace(">", "→"), fmt(d8, 2), size))
+            way_name(w), fmt(d8, 2), size))
     out.append("Opus as rtprelay's transcoder runs it (at the PCMU side's 8 kHz, libopus "
                "resampling, no speexdsp stage) gives another direct round trip: " +
                "; ".join(parts) + ".\n")
@@ -154,10 +166,10 @@ def targets(verdict, out):
     if not verdict:
         return
     q = [v for v in verdict if v[2] is not None]
-    bad_q = ["%s %s %.2f dB" % (c.upper(), w.replace(">", "→"), d) for c, w, d, _ in q
+    bad_q = ["%s %.2f dB" % (way_name(w), d) for c, w, d, _ in q
              if d < -TARGET_DB]
     lat = [v for v in verdict if v[3] is not None]
-    bad_l = ["%s %s %+.1f ms" % (c.upper(), w.replace(">", "→"), d) for c, w, _, d in lat
+    bad_l = ["%s %+.1f ms" % (way_name(w), d) for c, w, _, d in lat
              if d > TARGET_MS]
     out.append("Targets (issue 7): rtprelay within %.1f dB segSNR of the direct round trip: "
                "%s; rtprelay's median latency at most %.0f ms above rtpengine's: %s.\n" % (
