@@ -4,15 +4,16 @@
  * exactly as loadgen's transcoding runs do (the offer asks for `codec` -> `transcode`), then
  * sends a speech signal both ways at once in real time: side A as PCMU, side B in the other
  * codec, both encoded with rtprelay's codec library. What the relay delivers on each side is
- * decoded by RTP timestamp (xquality_track.h), brought to 8 kHz and compared with the input
- * (xquality_metric.h): correlation and segmental SNR at the best lag, beside the same
+ * decoded by RTP timestamp (xquality_track.h), brought to 8 kHz, aligned with the input
+ * (xquality_align.h: a lag per 20 ms frame, so that a slip mid-call is followed) and
+ * compared with it (xquality_metric.h): correlation and segmental SNR, beside the same
  * figures for the direct round trip (the same codecs through the codec library and the
  * transcoder's resampler, no relay: xquality_codec.h). Without a relay (--reference) only
  * the direct round trip is printed.
  *
  * Added latency, per output packet: its arrival time minus the time at which the input
- * held the content of its last sample. At the best lag, output sample a carries input
- * sample a - lag; the input sample c was complete at the send time of the packet that
+ * held the content of its last sample. Along the alignment, output sample a carries input
+ * sample a - lag(a); the input sample c was complete at the send time of the packet that
  * carried it minus the time from c to that packet's last sample. For a plain forwarder
  * that is arrival minus send time; through a transcoder it also holds codec look-ahead,
  * resampler delay and jitter-buffer depth, the same way for every relay.
