@@ -43,6 +43,8 @@ struct jitter_buffer {
 	bool have_transit;
 	double jitter_ts;		/* RFC 3550 A.8 estimate, timestamp units */
 	unsigned target, over_count, stall;
+	bool drift_seen;
+	uint64_t drift_at_ms;		/* last drift check (playout time) */
 	struct jb_stats st;
 	struct jb_slot slots[JB_SLOTS];
 };
@@ -266,11 +268,17 @@ static struct jb_slot *slot_for(struct jitter_buffer *jb, uint32_t ext)
 }
 
 /* Sender clock faster than ours: the buffer keeps growing past its target.
- * Drop one frame after DRIFT_PATIENCE frames in that state. */
-static void correct_drift(struct jitter_buffer *jb)
+ * Drop one frame after DRIFT_PATIENCE frame times in that state. Counted in
+ * playout time, not in gets: a backlog played out at once after a stall of
+ * ours is deep only for that instant and loses nothing. */
+static void correct_drift(struct jitter_buffer *jb, uint64_t now_ms)
 {
 	struct jb_slot *s;
 
+	if (jb->drift_seen && now_ms < jb->drift_at_ms + jb->frame_ms)
+		return;
+	jb->drift_seen = true;
+	jb->drift_at_ms = now_ms;
 	if (depth(jb) <= jb->target + 2) {
 		jb->over_count = 0;
 		return;
@@ -299,7 +307,7 @@ enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool concea
 			return JB_EMPTY;
 		jb->playing = true;
 	}
-	correct_drift(jb);
+	correct_drift(jb, now_ms);
 	s = slot_for(jb, jb->next_seq);
 	while (s && s->len == 0) {	/* placeholders take no playout time */
 		s->used = false;
@@ -335,6 +343,13 @@ enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool concea
 	}
 	jb->st.underruns++;
 	return JB_LOST;
+}
+
+unsigned jb_buffered_ms(const struct jitter_buffer *jb)
+{
+	if (!jb->have_ssrc || !jb->any_since_idle)
+		return 0;
+	return depth(jb) * jb->frame_ms;
 }
 
 void jb_get_stats(const struct jitter_buffer *jb, struct jb_stats *out)

@@ -83,5 +83,8 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool conceal_underrun,
 			  struct jb_frame *out);
 void jb_get_stats(const struct jitter_buffer *jb, struct jb_stats *out);
+/* Playout time (ms) of what is buffered: 0 before playout starts, when idle or
+ * empty. */
+unsigned jb_buffered_ms(const struct jitter_buffer *jb);
 
 #endif

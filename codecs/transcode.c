@@ -19,7 +19,7 @@
 
 #define DTMF_QUEUE 8
 #define FIFO_CAP (2 * CODEC_MAX_FRAME_SAMPLES + 64)	/* per channel */
-#define MAX_BEHIND_MS 200	/* pulled this late: skip ahead instead of bursting */
+#define MAX_BEHIND_MS 200	/* this far behind with nothing buffered: skip ahead */
 
 struct dtmf_pkt {
 	uint8_t payload[DTMF_PAYLOAD_LEN];
@@ -322,10 +322,19 @@ static int emit_frame(struct xcode *x, uint8_t *out, size_t cap)
 	return n + RTP_HDR_LEN;
 }
 
-static void skip_ahead(struct xcode *x, uint64_t now_ms)
+/* Pulled late (the worker was held off, or the sender paused). What the
+ * jitter buffer holds goes out at once, in order, as a forwarding relay would
+ * send its backlog after the same stall: the content keeps its delay and the
+ * receiver's own buffer absorbs the burst. Only time for which nothing is
+ * buffered is skipped (a timestamp jump, marked), so that a pause is not
+ * replayed as concealment. */
+static void catch_up(struct xcode *x, uint64_t now_ms)
 {
-	uint64_t frames = (now_ms - x->next_due) / x->enc->ptime_ms;
+	uint64_t behind = now_ms - x->next_due, have = jb_buffered_ms(x->jb), frames;
 
+	if (behind <= have + MAX_BEHIND_MS)
+		return;
+	frames = (behind - have) / x->enc->ptime_ms;
 	x->next_due += frames * x->enc->ptime_ms;
 	x->out_ts += (uint32_t)(frames * x->out_frame_ts);
 	x->marker_next = true;
@@ -341,8 +350,7 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 		bool late = now_ms >= x->next_due + x->enc->ptime_ms / 2;
 		int n;
 
-		if (now_ms - x->next_due > MAX_BEHIND_MS)
-			skip_ahead(x, now_ms);
+		catch_up(x, now_ms);
 		if (!fill(x, now_ms, late)) {
 			if (!late)
 				return 0;	/* give the packet half a frame more */

@@ -226,15 +226,21 @@ static void *worker_main(void *arg)
 				break;
 			}
 		}
+		/* The transcoding tick after the sockets: after a stall the
+		 * backlog must be in the jitter buffers before their clocks are
+		 * asked what is due, or it would be taken for loss. */
+		bool tick = false;
 		for (int i = 0; i < n; i++) {
 			struct dp_endpoint *ep = ev[i].data.ptr;
 			if (dp_xcode_is_timer(w, ep)) {
-				dp_xcode_tick(w);
+				tick = true;
 				continue;
 			}
 			if (ep && !ep->dead)
 				dp_io_receive(w, ep);
 		}
+		if (tick)
+			dp_xcode_tick(w);
 		dp_io_flush(w);
 		ep_reap(w);
 		if (stop)

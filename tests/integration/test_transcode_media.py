@@ -16,8 +16,10 @@ within 100 ms. Loopback only; every wait is bounded.
 """
 
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 
 import pytest
@@ -263,3 +265,60 @@ def test_opus_complexity_from_config(daemon_factory, complexity):
                                 cls.pcm_rate))
     assert len(heads_b) >= SECONDS * 50 * 0.9
     assert q >= ref - 0.12, (q, ref)
+
+
+def test_relay_stall_adds_no_lasting_delay(daemon):
+    """The relay frozen for 0.5 s mid-call (a VM pause, an overloaded core): what A
+    sent meanwhile reaches B in one burst when it resumes, with consecutive
+    timestamps (no gap, nothing skipped), and from then on every packet leaves as
+    it comes again: the stall leaves no delay behind."""
+    ng = daemon.ng()
+    sa, ca, a_port = udp_pair()
+    sb, cb, b_port = udp_pair()
+    arrivals = []
+
+    def receive():
+        sb.settimeout(1.0)
+        while True:
+            try:
+                arrivals.append((time.monotonic(), sb.recv(4096)))
+            except socket.timeout:
+                return
+
+    try:
+        relay_for_a, _, pt_x, _ = setup_call(ng, "G722", a_port, b_port, "xc-stall")
+        packets = Stream(Pcmu, 0, voice(RATE * 3)).packets	# 150, one per 20 ms
+        rx = threading.Thread(target=receive)
+        rx.start()
+        start = time.monotonic()
+        stopped = False
+        try:
+            for i, (t, p) in enumerate(packets):
+                if i in (50, 75):
+                    stopped = i == 50
+                    daemon.proc.send_signal(signal.SIGSTOP if stopped else signal.SIGCONT)
+                delay = start + t - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                sa.sendto(p, relay_for_a)
+        finally:
+            if stopped:
+                daemon.proc.send_signal(signal.SIGCONT)
+        rx.join()
+        ng.delete("xc-stall")
+    finally:
+        for s_ in (sa, ca, sb, cb):
+            s_.close()
+    heads = [(h, t) for h, t in ((rtp_parse(p), t) for t, p in arrivals) if h and h[0] == pt_x]
+    assert len(heads) >= 145, len(heads)
+    ts = [h[3] for h, _ in heads]
+    steps = [(b - a) & 0xFFFFFFFF for a, b in zip(ts, ts[1:])]
+    assert all(d == 160 for d in steps), "timestamp steps: %s" % sorted(set(steps))
+    # the j-th packet out carries the j-th packet in: late after the stall by no
+    # more than the machine's own noise
+    late = [t - (start + j * 0.02) for j, (_, t) in enumerate(heads)]
+    print("lateness ms: before %.1f, after the stall %.1f (max %.1f)"
+          % (1000 * sorted(late[:50])[25], 1000 * sorted(late[100:])[len(late[100:]) // 2],
+             1000 * max(late[100:])))
+    assert sorted(late[100:])[len(late[100:]) // 2] < 0.04
+    assert max(late[75:]) < 0.15

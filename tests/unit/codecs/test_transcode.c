@@ -518,6 +518,69 @@ static void test_no_added_frame_delay(void **state)
 	codec_free(u);
 }
 
+/* The worker held off for 500 ms while the sender went on: the backlog arrives
+ * in one go. It leaves at once, in order, with consecutive timestamps (no jump,
+ * no concealment), and afterwards every packet again leaves on its own push:
+ * the stall added no lasting delay. A sender that really paused for as long
+ * is skipped over instead (one timestamp jump, nothing concealed). */
+static void test_stall_backlog_bursts(void **state)
+{
+	struct xcode_config c = { .in_codec = &codec_pcmu, .out_codec = &codec_g722,
+				  .in_pt = 0, .out_pt = 9, .in_dtmf_pt = -1,
+				  .out_dtmf_pt = -1, .complexity = -1, .resample_quality = -1 };
+	uint8_t pkt[172] = { 0 }, out[1500];
+	struct xcode *x;
+	struct xcode_stats st;
+	struct rtp_hdr h;
+	uint32_t ts = 0;
+	bool have_ts = false;
+	unsigned i = 0;
+	int n;
+
+	(void)state;
+	assert_int_equal(xcode_new(&c, &x), 0);
+	/* 1 s steady; packets 50..75 (the stall's 500 ms and the one due at its
+	 * end) pushed together at its end; then 1 s steady again */
+	while (i < 126) {
+		unsigned last = i == 50 ? 75 : i, got = 0;
+		uint64_t now = 1000 + last * 20ull;
+
+		for (; i <= last; i++) {
+			rtp_hdr_write(pkt, i == 0, 0, (uint16_t)i, i * 160, 0x99);
+			assert_int_equal(xcode_push(x, pkt, sizeof(pkt), now), 0);
+		}
+		while ((n = xcode_pull(x, now, out, sizeof(out))) > 0) {
+			assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+			if (have_ts)
+				assert_int_equal(h.ts - ts, 160);	/* G.722: 8000 Hz clock */
+			ts = h.ts;
+			have_ts = true;
+			got++;
+		}
+		if (got != (last == 75 ? 26u : 1u))
+			fail_msg("packet %u: %u frames at once", last, got);
+	}
+	xcode_stats(x, &st);
+	assert_int_equal(st.plc_frames, 0);
+	assert_true(st.jb.depth <= 1);
+
+	/* the sender itself pauses 500 ms: one jump of 500 ms, marked */
+	uint64_t now = 1000 + i * 20ull + 500;
+	rtp_hdr_write(pkt, true, 0, (uint16_t)i, i * 160 + 4000, 0x99);
+	assert_int_equal(xcode_push(x, pkt, sizeof(pkt), now), 0);
+	unsigned got = 0;
+	while ((n = xcode_pull(x, now, out, sizeof(out))) > 0) {
+		assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+		got++;
+	}
+	assert_int_equal(got, 1);
+	assert_true(h.marker);
+	assert_true(h.ts - ts >= 160 * 25 && h.ts - ts <= 160 * 27);
+	xcode_stats(x, &st);
+	assert_true(st.plc_frames <= 10);	/* at most MAX_STALL_MS of underrun concealment */
+	xcode_free(x);
+}
+
 /* Sender reports describe our output: our SSRC, its packet/octet counts and
  * the output timestamp at the report's instant. */
 static void test_sender_report(void **state)
@@ -585,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_sender_report),
 		cmocka_unit_test(test_no_added_frame_delay),
+		cmocka_unit_test(test_stall_backlog_bursts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
