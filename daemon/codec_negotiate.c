@@ -346,7 +346,7 @@ struct side {
 };
 
 static int make_xcode(const struct side *in, const struct side *out, bool dtmf_ok,
-		      int complexity, struct xcode **x)
+		      const struct codecneg_tuning *tune, struct xcode **x)
 {
 	struct xcode_config c = {
 		.in_codec = in->codec, .out_codec = out->codec,
@@ -357,7 +357,7 @@ static int make_xcode(const struct side *in, const struct side *out, bool dtmf_o
 		.in_channels = 1,
 		.out_channels = wants_stereo(out->codec, out->fmtp, out->fmtp_len) ? 2 : 1,
 		.out_fmtp = out->fmtp, .out_fmtp_len = out->fmtp_len,
-		.complexity = complexity, .resample_quality = -1,
+		.complexity = tune->opus_complexity, .resample_quality = tune->resample_quality,
 	};
 
 	return xcode_new(&c, x);
@@ -365,7 +365,7 @@ static int make_xcode(const struct side *in, const struct side *out, bool dtmf_o
 
 static int bridge(struct codecneg *st, const struct sdp_media *m, const struct sdp_format *a0,
 		  const struct neg_fmt *x, const struct neg_fmt *y, const struct ng_codec_ops *ops,
-		  int complexity, struct codecneg_result *res)
+		  const struct codecneg_tuning *tune, struct codecneg_result *res)
 {
 	const struct neg_fmt *te_r = offered_te(st);
 	const struct sdp_format *te_a = NULL;
@@ -386,9 +386,9 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 			   .te_clock = te_a ? te_a->clock_rate : 0, .fmtp = a0->fmtp.s,
 			   .fmtp_len = a0->fmtp.len,
 			   .ptime = valid_ptime(m->ptime ? m->ptime : st->opt_ptime, x->codec) };
-	rc = make_xcode(&r, &s, te_r && te_a, complexity, &res->from_offerer);
+	rc = make_xcode(&r, &s, te_r && te_a, tune, &res->from_offerer);
 	if (!rc)
-		rc = make_xcode(&s, &r, te_r && te_a, complexity, &res->from_answerer);
+		rc = make_xcode(&s, &r, te_r && te_a, tune, &res->from_answerer);
 	if (rc) {
 		xcode_free(res->from_offerer);
 		res->from_offerer = NULL;
@@ -406,8 +406,8 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 }
 
 int codecneg_answer(struct codecneg *st, const struct sdp_media *m,
-		    const struct ng_codec_ops *ops, int opus_complexity, struct arena *a,
-		    struct codecneg_result *res)
+		    const struct ng_codec_ops *ops, const struct codecneg_tuning *tune,
+		    struct arena *a, struct codecneg_result *res)
 {
 	const struct sdp_format *a0 = NULL;
 	const struct neg_fmt *x, *y;
@@ -434,7 +434,7 @@ int codecneg_answer(struct codecneg *st, const struct sdp_media *m,
 		res->warning = "no codec of the offerer can be transcoded";
 		return filter_answer(st, m, a);
 	}
-	return bridge(st, m, a0, x, y, ops, opus_complexity, res);
+	return bridge(st, m, a0, x, y, ops, tune, res);
 }
 
 void codecneg_rewrite(struct codecneg *st, struct sdp_media_rewrite *mr)
@@ -465,8 +465,8 @@ void codecneg_free(struct codecneg *st)
 }
 
 int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,
-		   const struct sdp_media *m, int opus_complexity, struct arena *a,
-		   const char **warning)
+		   const struct sdp_media *m, const struct codecneg_tuning *tune,
+		   struct arena *a, const char **warning)
 {
 	struct codecneg_result res;
 	int rc;
@@ -478,7 +478,7 @@ int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng
 		sm->xcode = rm->xcode = NULL;
 		return codecneg_offer(&sm->codecs, m, &req->codec, a);
 	}
-	rc = codecneg_answer(rm->codecs, m, &req->codec, opus_complexity, a, &res);
+	rc = codecneg_answer(rm->codecs, m, &req->codec, tune, a, &res);
 	if (rc)
 		return rc;
 	rm->xcode = res.from_offerer;

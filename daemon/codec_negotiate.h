@@ -30,6 +30,12 @@
 struct codecneg;
 struct xcode;
 
+/* How the transcoders made are tuned (the daemon's config). */
+struct codecneg_tuning {
+	int opus_complexity;	/* 0..10, -1 = the codec's default */
+	int resample_quality;	/* 0..10 (speexdsp), -1 = the resampler's default */
+};
+
 struct codecneg_result {
 	/* Transcoders to publish on the receiving endpoints, NULL = forward. */
 	struct xcode *from_offerer, *from_answerer;
@@ -40,11 +46,10 @@ struct codecneg_result {
 int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 		   const struct ng_codec_ops *ops, struct arena *a);
 /* Answer to the offer recorded in @state (may be NULL: nothing to do).
- * @opus_complexity: for the Opus encoders made (0..10, -1 = the codec's
- * default). Fills @res. Returns 0 or -ENOMEM. */
+ * @tune: for the transcoders made. Fills @res. Returns 0 or -ENOMEM. */
 int codecneg_answer(struct codecneg *state, const struct sdp_media *m,
-		    const struct ng_codec_ops *ops, int opus_complexity, struct arena *a,
-		    struct codecneg_result *res);
+		    const struct ng_codec_ops *ops, const struct codecneg_tuning *tune,
+		    struct arena *a, struct codecneg_result *res);
 /* Apply the format list and ptime computed by the last offer/answer of this
  * request to the rewrite of that media (no-op when none). */
 void codecneg_rewrite(struct codecneg *state, struct sdp_media_rewrite *mr);
@@ -62,9 +67,9 @@ struct call_media;
  * an answer @sm is the answerer's and @rm the offerer's media, and the
  * transcoders decided are stored in rm->xcode (RTP from the offerer) and
  * sm->xcode (RTP from the answerer) for publishing. *warning is set to a
- * reply warning or NULL. @opus_complexity as for codecneg_answer. 0 or -ENOMEM. */
+ * reply warning or NULL. @tune as for codecneg_answer. 0 or -ENOMEM. */
 int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,
-		   const struct sdp_media *m, int opus_complexity, struct arena *a,
-		   const char **warning);
+		   const struct sdp_media *m, const struct codecneg_tuning *tune,
+		   struct arena *a, const char **warning);
 
 #endif

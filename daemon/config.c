@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codecs/resample.h"
 #include "daemon/log.h"
 
 enum key_kind { K_UINT, K_PORT, K_IFACE, K_LISTEN_NG, K_LISTEN_TCP, K_UNIX, K_ALLOW, K_LOG,
@@ -51,6 +52,7 @@ static const struct key_desc keys[] = {
 	{"log-level", K_LOG, 0, 0},
 	{"offload", K_BOOL, OFF(offload), 0},
 	{"opus-complexity", K_UINT, OFF(opus_complexity), 10},
+	{"resample-quality", K_UINT, OFF(resample_quality), 10},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -68,6 +70,7 @@ void config_defaults(struct rtprelay_config *c)
 	c->num_threads = 0;
 	c->log_level = LOG_LVL_INFO;
 	c->opus_complexity = 5;	/* codecs/README.md: measured CPU against quality */
+	c->resample_quality = RESAMPLE_DEFAULT_QUALITY;
 }
 
 static const struct key_desc *find_key(const char *name)

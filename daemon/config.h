@@ -19,6 +19,8 @@
  *   log-level      name or 0..7
  *   offload        yes|no: eBPF kernel fast path + nftables notrack (default no)
  *   opus-complexity  0..10, Opus encoder complexity when transcoding (default 5)
+ *   resample-quality 0..10, resampler quality when transcoding between rates
+ *                  (default 3)
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -69,6 +71,7 @@ struct rtprelay_config {
 	int log_level;
 	bool offload;			/* kernel fast path (kernel-offload/) */
 	unsigned opus_complexity;	/* Opus encoder complexity 0..10 */
+	unsigned resample_quality;	/* speexdsp resampler quality 0..10 */
 	bool foreground;
 	char config_file[512];
 };

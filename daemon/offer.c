@@ -539,12 +539,14 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		o.s->n_media = sess->n_media;
 	if (o.r->n_media < sess->n_media)
 		o.r->n_media = sess->n_media;
+	const struct codecneg_tuning tune = { .opus_complexity = (int)cs->cfg->opus_complexity,
+					      .resample_quality = (int)cs->cfg->resample_quality };
 	for (unsigned i = 0; i < sess->n_media; i++) {
 		sender_media(&o, i, &sess->media[i]);
 		mux[i] = mux_decide(&o, i, &sess->media[i]);
 		const char *cw = NULL;	/* codecs: strip/offer/transcode/..., transcoding */
-		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i],
-				   (int)cs->cfg->opus_complexity, a, &cw)) {
+		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i], &tune,
+				   a, &cw)) {
 			rc = fail(&o, -ENOMEM, "Out of memory");
 			goto err_call;
 		}

@@ -249,14 +249,17 @@ def test_transcoded_media_resumes_after_pause(daemon, pause, resume):
     assert len({h[4] for _, h in audio}) == 1	# still the relay's one stream
 
 
-@pytest.mark.parametrize("complexity", [0, 10])
-def test_opus_complexity_from_config(daemon_factory, complexity):
-    """`opus-complexity` reaches the Opus encoders: the extremes both give a clean
-    call whose audio B decodes as well as a direct round trip does."""
-    d = daemon_factory("--opus-complexity=%d" % complexity)
+@pytest.mark.parametrize("codec,option", [("opus", "--opus-complexity=0"),
+                                          ("opus", "--opus-complexity=10"),
+                                          ("G722", "--resample-quality=0"),
+                                          ("G722", "--resample-quality=10")])
+def test_transcoder_tuning_from_config(daemon_factory, codec, option):
+    """`opus-complexity` and `resample-quality` reach the transcoders: the extremes
+    all give a clean call whose audio B decodes as well as a direct round trip
+    does."""
+    d = daemon_factory(option)
     ng = d.ng()
-    cls, (pt_x, _), a_pcm, _, _, got_b, _ = run_media(ng, "opus", False,
-                                                      "xc-cx-%d" % complexity)
+    cls, (pt_x, _), a_pcm, _, _, got_b, _ = run_media(ng, codec, False, "xc-tune")
     a_sent = ulaw_decode(ulaw_encode(a_pcm).tobytes())
     out_b, heads_b = decode_stream(got_b, cls, pt_x)
     q = quality(a_sent, to_8k(out_b, cls.pcm_rate))

@@ -53,6 +53,7 @@ static void defaults_are_loopback(void **state)
 	assert_int_equal(ntohs(sin->sin_port), 2223);
 	assert_int_equal(c.port_min % 2, 0);
 	assert_int_equal(c.opus_complexity, 5);
+	assert_int_equal(c.resample_quality, 3);
 }
 
 static void good_file(void **state)
@@ -67,7 +68,7 @@ static void good_file(void **state)
 		   "listen-unix = /tmp/x.sock\nport-min = 31001\nport-max = 31999\n"
 		   "timeout = 30\nsilent-timeout = 600\nfinal-timeout = 7200\n"
 		   "delete-delay = 0\nmax-sessions = 10\nnum-threads = 2\nlog-level = debug\n"
-		   "opus-complexity = 10\n"
+		   "opus-complexity = 10\nresample-quality = 8\n"
 		   "[other]\nunrelated = 1\n");
 	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), 0);
 	unlink(cfg_path);
@@ -89,6 +90,7 @@ static void good_file(void **state)
 	assert_int_equal(c.num_threads, 2);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(c.opus_complexity, 10);
+	assert_int_equal(c.resample_quality, 8);
 }
 
 static void opus_complexity_is_bounded(void **state)
@@ -101,6 +103,8 @@ static void opus_complexity_is_bounded(void **state)
 	assert_int_equal(c.opus_complexity, 0);
 	assert_int_equal(load(&c, err, 1, (char *)"--opus-complexity=11"), -EINVAL);
 	assert_non_null(strstr(err, "opus-complexity"));
+	assert_int_equal(load(&c, err, 1, (char *)"--resample-quality=11"), -EINVAL);
+	assert_non_null(strstr(err, "resample-quality"));
 }
 
 static void bad_value_names_key_and_line(void **state)
