@@ -10,7 +10,9 @@
  * least every ptime): pull returns one packet at a time, 0 when nothing is due.
  * Frames are due on a clock anchored to the first packet's arrival, so at
  * steady state a pull right after a push sends the frame at once; a frame that
- * is due but has not arrived is concealed once it is half a frame late.
+ * is due but has not arrived is concealed once it is half a frame late. Pulled
+ * late with frames buffered (the worker was held off), the backlog goes out at
+ * once; only time for which nothing arrived is skipped.
  *
  * Memory: everything is allocated in xcode_new; push/pull never allocate.
  * Threads: one owner (the worker serving the stream's socket); xcode_stats may
