@@ -376,8 +376,11 @@ def decode_stream(pkts, codec_cls, pt):
     (at the codec's PCM rate). Also returns the parsed headers for checks."""
     c = codec_cls()
     heads = [h for h in (rtp_parse(p) for p in pkts) if h]
-    audio = sorted((h for h in heads if h[0] == pt), key=lambda h: h[2])
+    audio = [h for h in heads if h[0] == pt]
     assert audio, "no audio packets with PT %d" % pt
+    # in sequence order, across the wrap at 65535 (the relay's first number is random)
+    seq0 = audio[0][2]
+    audio.sort(key=lambda h: ((h[2] - seq0 + 32768) & 0xFFFF) - 32768)
     ts0 = audio[0][3]
     scale = c.pcm_rate / c.clock
     out = np.zeros(int(((audio[-1][3] - ts0) & 0xFFFFFFFF) * scale) + 4000, dtype=np.int16)
