@@ -21,6 +21,7 @@
  * stdout. Libc only, so that it builds anywhere the relay under test runs. */
 #include "bench/hist.h"
 #include "bench/lg_calls.h"
+#include "bench/ngclient.h"
 #include "bench/lg_media.h"
 #include "bench/msdp.h"
 #include "bench/procstat.h"
@@ -65,23 +66,6 @@ static void usage(void)
 		"  [--slow-start S]  the warm-up's first S seconds at a tenth of the rate\n"
 		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
 		"        asks the relay to transcode (channels per core; no latency figures)\n");
-}
-
-static int parse_hostport(const char *s, struct in_addr *a, uint16_t *p)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-	unsigned long v;
-
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = 0;
-	v = strtoul(c + 1, NULL, 10);
-	if (v == 0 || v > 65535 || inet_pton(AF_INET, host, a) != 1)
-		return -EINVAL;
-	*p = (uint16_t)v;
-	return 0;
 }
 
 /* "A,B": two IPv4 /16 bases (low 16 bits zero), distinct. */
@@ -129,7 +113,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->mode = optarg; break;
-		case 'n': if (parse_hostport(optarg, &o->ng_addr, &o->ng_port)) return -EINVAL; break;
+		case 'n': if (ng_parse_hostport(optarg, &o->ng_addr, &o->ng_port)) return -EINVAL; break;
 		case 'p': o->pid = (pid_t)atoi(optarg); break;
 		case 'r': o->relay = optarg; break;
 		case 'c': o->calls = (unsigned)strtoul(optarg, NULL, 10); break;

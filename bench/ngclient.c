@@ -4,9 +4,11 @@
 
 #include "bench/benc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -119,4 +121,21 @@ int ng_reply_ok(const char *dict, size_t len, char *reason, size_t reason_cap)
 		}
 	}
 	return -EPROTO;
+}
+
+int ng_parse_hostport(const char *s, struct in_addr *a, uint16_t *p)
+{
+	char host[64];
+	const char *c = strrchr(s, ':');
+	unsigned long v;
+
+	if (!c || (size_t)(c - s) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = 0;
+	v = strtoul(c + 1, NULL, 10);
+	if (v == 0 || v > 65535 || inet_pton(AF_INET, host, a) != 1)
+		return -EINVAL;
+	*p = (uint16_t)v;
+	return 0;
 }

@@ -17,6 +17,9 @@ struct ng_client {
 	char reply[NG_REPLY_MAX];
 };
 
+/* Parses "A.B.C.D:PORT" (IPv4, port 1..65535) for --ng options. 0 or -EINVAL. */
+int ng_parse_hostport(const char *s, struct in_addr *a, uint16_t *p);
+
 /* Connects a UDP socket to addr:port (host order). 0 or -errno. */
 int ng_client_open(struct ng_client *c, struct in_addr addr, uint16_t port);
 void ng_client_close(struct ng_client *c);

@@ -18,6 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import fmt, load, relays_in, stat  # noqa: E402
+import results_md  # noqa: E402
 
 BEGIN = "<!-- kernel fast path: bench/run --kernel -->"
 END = "<!-- /kernel fast path -->"
@@ -408,21 +409,7 @@ def main():
     text = "\n".join(out)
     with open(os.path.join(outdir, "KERNEL.md"), "w") as f:
         f.write(text)
-    splice(os.path.join(main_out, "RESULTS.md"), text)
-
-
-def splice(path, text):
-    """put TEXT between the markers in PATH (appended when there is no section yet)"""
-    old = open(path).read() if os.path.exists(path) else ""
-    block = BEGIN + "\n" + text.rstrip("\n") + "\n" + END + "\n"
-    if BEGIN in old and END in old:
-        a = old.index(BEGIN)
-        b = old.index(END) + len(END)
-        new = old[:a] + block.rstrip("\n") + old[b:]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block
-    with open(path, "w") as f:
-        f.write(new)
+    results_md.splice(os.path.join(main_out, "RESULTS.md"), text, BEGIN, END)
 
 
 if __name__ == "__main__":

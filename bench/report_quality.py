@@ -10,6 +10,8 @@ they differ; nothing filtered: a failed run is listed.
 import os
 import statistics
 
+import results_md
+
 BEGIN = "<!-- transcoding quality: bench/xquality -->"
 END = "<!-- /transcoding quality -->"
 
@@ -215,20 +217,6 @@ def md_quality(rows, relays, out, meta, provenance=False):
         out.append("")
 
 
-def splice(path, text):
-    """put TEXT between the markers in PATH (appended when there is no section yet)"""
-    old = open(path).read() if os.path.exists(path) else ""
-    block = BEGIN + "\n" + text.rstrip("\n") + "\n" + END + "\n"
-    if BEGIN in old and END in old:
-        a = old.index(BEGIN)
-        b = old.index(END) + len(END)
-        new = old[:a] + block.rstrip("\n") + old[b:]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block
-    with open(path, "w") as f:
-        f.write(new)
-
-
 def write(rows, relays, meta, outdir, main_out):
     """bench/run --quality: OUT/QUALITY.md and the section of MAIN_OUT/RESULTS.md"""
     out = []
@@ -236,4 +224,4 @@ def write(rows, relays, meta, outdir, main_out):
     text = "\n".join(out)
     with open(os.path.join(outdir, "QUALITY.md"), "w") as f:
         f.write(text)
-    splice(os.path.join(main_out, "RESULTS.md"), text)
+    results_md.splice(os.path.join(main_out, "RESULTS.md"), text, BEGIN, END)

@@ -20,6 +20,7 @@
  *
  * Output: a human table and one "JSON {...}" line per direction (like loadgen). */
 #include "bench/lg_calls.h"
+#include "bench/ngclient.h"
 #include "bench/msdp.h"
 #include "bench/procstat.h"
 #include "bench/xquality_align.h"
@@ -103,23 +104,6 @@ static const struct codec_desc *desc_of(const struct msdp_codec *c)
 	return NULL;
 }
 
-static int parse_hostport(const char *s, struct in_addr *a, uint16_t *p)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-	unsigned long v;
-
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = 0;
-	v = strtoul(c + 1, NULL, 10);
-	if (v == 0 || v > 65535 || inet_pton(AF_INET, host, a) != 1)
-		return -EINVAL;
-	*p = (uint16_t)v;
-	return 0;
-}
-
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -138,7 +122,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	inet_pton(AF_INET, "127.0.0.1", &o->ng_addr);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'n': if (parse_hostport(optarg, &o->ng_addr, &o->ng_port)) return -EINVAL; break;
+		case 'n': if (ng_parse_hostport(optarg, &o->ng_addr, &o->ng_port)) return -EINVAL; break;
 		case 'r': o->relay = optarg; break;
 		case 'B': o->codec_b = msdp_codec_find(optarg); if (!o->codec_b) return -EINVAL; break;
 		case 'c': o->calls = (unsigned)strtoul(optarg, NULL, 10); break;
