@@ -190,6 +190,12 @@ static int make_key(const struct sockaddr_storage *local, struct relay_key *key)
 	return addr_copy(key->addr, local, &key->port);
 }
 
+/* The map key for @local, once the program is loaded (-ENOTCONN before). */
+static int loaded_key(const struct sockaddr_storage *local, struct relay_key *key)
+{
+	return st.skel ? make_key(local, key) : -ENOTCONN;
+}
+
 static int make_stream(const struct offload_stream *s, struct relay_stream *v)
 {
 	sa_family_t fam = s->local.ss_family;
@@ -293,9 +299,7 @@ int offload_stream_del(const struct sockaddr_storage *local)
 	struct relay_key key;
 	int err;
 
-	if (!st.skel)
-		return -ENOTCONN;
-	err = make_key(local, &key);
+	err = loaded_key(local, &key);
 	if (err)
 		return err;
 	err = bpf_map__delete_elem(st.skel->maps.relay_streams, &key, sizeof(key), 0);
@@ -330,9 +334,7 @@ int offload_stream_take(const struct sockaddr_storage *local, struct offload_cou
 	struct relay_key key;
 	int err;
 
-	if (!st.skel)
-		return -ENOTCONN;
-	err = make_key(local, &key);
+	err = loaded_key(local, &key);
 	if (err)
 		return err;
 	/* the rewrite first: from now on the program lets the packets pass
@@ -350,9 +352,7 @@ int offload_stream_read(const struct sockaddr_storage *local, struct offload_cou
 	struct relay_key key;
 	int err;
 
-	if (!st.skel)
-		return -ENOTCONN;
-	err = make_key(local, &key);
+	err = loaded_key(local, &key);
 	if (err)
 		return err;
 	return read_key(&key, out);
