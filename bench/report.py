@@ -229,7 +229,7 @@ def md_transcoding(rows, relays, out, raw):
     out.append("")
     floor = os.path.join(raw, "codec_floor.txt")
     if os.path.exists(floor) and os.path.getsize(floor):
-        out.append("Codec floor in the same run (`codecs/codec_floor`, the codec work alone, "
+        out.append("Codec floor in the same run (`bench/codec_floor`, the codec work alone, "
                    "same core):\n")
         out.append("```")
         with open(floor) as f:

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control/arena.h"
+#include "lib/arena.h"
 
 enum ng_type {
 	NG_STR,

@@ -25,8 +25,8 @@
 #include "control/ngmsg.h"
 #include "control/ngdict.h"
 #include "control/replycache.h"
-#include "daemon/log.h"
-#include "daemon/loop.h"
+#include "lib/log.h"
+#include "lib/loop.h"
 
 #define MAX_LISTENERS 16
 #define STREAM_IN_MAX (NG_MAX_MESSAGE + NG_MAX_COOKIE + 64)

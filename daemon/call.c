@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "daemon/config.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 
 #define CALL_BUCKETS 65536
 

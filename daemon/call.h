@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "daemon/sdp.h"
+#include "sdp/sdp.h"
 
 #define CALL_MAX_PARTIES 8
 #define CALL_MAX_TAGS 8		/* to-tags of one party (forks) */

@@ -23,9 +23,9 @@
 
 #include <stdbool.h>
 
-#include "control/arena.h"
+#include "lib/arena.h"
 #include "control/ngrequest.h"
-#include "daemon/sdp.h"
+#include "sdp/sdp.h"
 
 struct codecneg;
 struct xcode;

@@ -12,17 +12,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "control/arena.h"
+#include "lib/arena.h"
 #include "control/ngdict.h"
 #include "control/ngmsg.h"
 #include "control/ngrequest.h"
 #include "control/server.h"
 #include "daemon/call.h"
 #include "daemon/config.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
-#include "daemon/log.h"
-#include "daemon/loop.h"
+#include "lib/log.h"
+#include "lib/loop.h"
 #include "daemon/offer.h"
 #include "daemon/query.h"
 

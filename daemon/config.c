@@ -20,7 +20,7 @@
 #include <strings.h>
 
 #include "codecs/resample.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 
 enum key_kind { K_UINT, K_PORT, K_IFACE, K_LISTEN_NG, K_LISTEN_TCP, K_UNIX, K_ALLOW, K_LOG,
 		K_BOOL };

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "daemon/ports.h"
 
 #define BIND_ATTEMPTS 8

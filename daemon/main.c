@@ -14,11 +14,11 @@
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
-#include "daemon/dataplane.h"
-#include "daemon/dp_offload.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/dp_offload.h"
 #include "daemon/interfaces.h"
-#include "daemon/log.h"
-#include "daemon/loop.h"
+#include "lib/log.h"
+#include "lib/loop.h"
 
 #define TICK_MS 250
 

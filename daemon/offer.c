@@ -23,10 +23,10 @@
 #include "daemon/call.h"
 #include "daemon/codec_negotiate.h"
 #include "daemon/config.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
-#include "daemon/log.h"
-#include "daemon/sdp.h"
+#include "lib/log.h"
+#include "sdp/sdp.h"
 
 struct oa_ctx {
 	struct calls *cs;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control/arena.h"
+#include "lib/arena.h"
 #include "control/ngrequest.h"
 
 struct calls;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "daemon/call.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 
 #define TRY(x)                                                                             \

@@ -6,7 +6,7 @@
 #ifndef RTPRELAY_QUERY_H
 #define RTPRELAY_QUERY_H
 
-#include "control/arena.h"
+#include "lib/arena.h"
 #include "control/ngdict.h"
 
 struct call;

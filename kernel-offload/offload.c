@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "kernel-offload/nft.h"
 #include "kernel-offload/offload.h"
 #include "kernel-offload/offload_route.h"
@@ -228,7 +228,7 @@ static int make_stream(const struct offload_stream *s, struct relay_stream *v)
 	return 0;
 }
 
-/* daemon/rtp.h's struct rtp_source <-> the map value's source fields */
+/* lib/rtp.h's struct rtp_source <-> the map value's source fields */
 static void source_to_map(const struct rtp_source *r, struct relay_stats *v)
 {
 	v->ssrc = r->ssrc;

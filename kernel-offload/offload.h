@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "daemon/rtp.h"
+#include "lib/rtp.h"
 
 enum offload_flags {
 	OFFLOAD_STRICT_SOURCE = 1u << 0,	/* drop packets not from @expect */
@@ -51,7 +51,7 @@ struct offload_counters {
 	uint64_t dropped_source;	/* dropped by the strict-source check */
 	uint32_t ssrc;			/* RTP SSRC / sequence number of the last one */
 	uint16_t seq;
-	/* RFC 3550 receiver state (daemon/rtp.h), continued from the seed
+	/* RFC 3550 receiver state (lib/rtp.h), continued from the seed
 	 * given to offload_stream_add_from; its handover field is unused */
 	struct rtp_source src;
 	uint32_t clock_rate;		/* the rate src.jitter is in, 0 = no packet yet */

@@ -21,7 +21,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 #include "kernel-offload/offload_tc.h"
 
 #define OFFLOAD_TC_HANDLE 0x7274	/* "rt" */

@@ -9,7 +9,7 @@
  * and UDP checksums incrementally, counts the packet and keeps the stream's
  * RFC 3550 receiver statistics (map relay_stats, under its lock: A.1
  * sequence validation, A.3 inputs, A.8 interarrival jitter, the same
- * algorithm as daemon/rtp.c so that either side continues the other's state)
+ * algorithm as lib/rtp.c so that either side continues the other's state)
  * and sends it on without it ever reaching a socket.
  *
  * Invariants:
@@ -108,7 +108,7 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 	return 0;
 }
 
-/* RFC 3550 A.1 constants (as daemon/rtp.c). */
+/* RFC 3550 A.1 constants (as lib/rtp.c). */
 #define SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000u
 #define MAX_MISORDER 100u
@@ -119,7 +119,7 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 		  PT_BIT(32) | PT_BIT(33) | PT_BIT(34))
 
 /* The RTP clock of @pt when the daemon gave none: RFC 3551's static types,
- * else 8000 (daemon/dp_io.c's rule, with rtp_static_clock_rate). */
+ * else 8000 (dataplane/dp_io.c's rule, with rtp_static_clock_rate). */
 static __always_inline __u32 clock_rate_of(__u32 pt)
 {
 	__u64 bit = pt < 64 ? PT_BIT(pt) : 0;

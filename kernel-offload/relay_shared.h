@@ -63,7 +63,7 @@ enum relay_source_flags {
  * for it the counters come for free (one lookup, one lock per packet).
  *
  * The source fields (ssrc, cycles .. received) and their meaning are those of
- * the daemon's struct rtp_source (daemon/rtp.h): A.1 sequence validation, A.3
+ * the daemon's struct rtp_source (lib/rtp.h): A.1 sequence validation, A.3
  * inputs, A.8 jitter, so that the kernel continues from user space's state
  * and user space from the kernel's. */
 struct relay_stats {

@@ -33,7 +33,7 @@ from test_offload_netns import drain, ns_socket, send_burst, sh  # noqa: E402
 
 BUILD = os.environ.get("RTPRELAY_BUILD", "/work/main/build")
 DAEMON = os.path.join(BUILD, "daemon", "rtprelayd")
-CLI = os.path.join(BUILD, "kernel-offload", "offload-cli")
+CLI = os.path.join(BUILD, "tests", "tools", "offload-cli")
 TAG = "rtpd%d" % (os.getpid() % 100000)
 NS = {n: "%s-%s" % (TAG, n) for n in ("caller", "relay", "callee", "third")}
 RELAY_IP, CALLER_IP, CALLEE_IP, THIRD_IP = "10.63.1.1", "10.63.1.2", "10.63.2.2", "10.63.3.2"
@@ -397,7 +397,7 @@ def test_many_offloaded_calls_no_loss_no_spurious_timeout(topo):
     flows (the kernel's packet times are newer than the daemon's tick clock;
     that once read as an expiry) and (nearly) every packet arrives."""
     n, secs = 500, 12
-    blast = os.path.join(BUILD, "kernel-offload", "offload-blast")
+    blast = os.path.join(BUILD, "bench", "offload-blast")
     d = RelayDaemon(offload=True, timeout=6)
     tmp = tempfile.TemporaryDirectory(prefix="rtprelay-offload-ports-")
     try:

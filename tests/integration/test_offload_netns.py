@@ -1,5 +1,5 @@
 """test_offload_netns.py: the eBPF fast path forwarding real packets between
-network namespaces, driven through kernel-offload/offload-cli (the offload API
+network namespaces, driven through tests/tools/offload-cli (the offload API
 without the daemon).
 
 Topology, made and deleted by the module fixture (namespaces rtpo<pid>-*):
@@ -35,7 +35,7 @@ import time
 import pytest
 
 BUILD = os.environ.get("RTPRELAY_BUILD", "/work/main/build")
-CLI = os.path.join(BUILD, "kernel-offload", "offload-cli")
+CLI = os.path.join(BUILD, "tests", "tools", "offload-cli")
 PY = "/usr/bin/python3"
 PORT_MIN, PORT_MAX = 30000, 30099
 TAG = "rtpo%d" % (os.getpid() % 100000)

@@ -12,10 +12,10 @@
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
-#include "daemon/log.h"
-#include "daemon/loop.h"
+#include "lib/log.h"
+#include "lib/loop.h"
 
 static struct rtprelay_config cfg;
 static struct ifaces ifs;

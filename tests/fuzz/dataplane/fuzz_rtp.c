@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "daemon/dataplane.h"
-#include "daemon/latch.h"
-#include "daemon/rtp.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/latch.h"
+#include "lib/rtp.h"
 
 static union dp_addr src_addr(uint8_t sel)
 {

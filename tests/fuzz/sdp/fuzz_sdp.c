@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "control/arena.h"
-#include "daemon/sdp.h"
+#include "lib/arena.h"
+#include "sdp/sdp.h"
 
 static void fixed_rewrite(const struct sdp_session *s, struct sdp_rewrite *rw,
 			  struct sdp_format fmts[SDP_MAX_MEDIA][SDP_MAX_FORMATS])

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 
 static char cfg_path[64];
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "bench/floor_ng.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 
 #define MAP 16384
 

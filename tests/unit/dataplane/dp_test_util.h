@@ -5,7 +5,7 @@
 #ifndef RTPRELAY_DP_TEST_UTIL_H
 #define RTPRELAY_DP_TEST_UTIL_H
 
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "dp_test_util.h"
 
 struct pair {

@@ -1,5 +1,5 @@
 /*
- * test_latch.c: RTP-bleed resistant latching (daemon/latch.h), pure logic
+ * test_latch.c: RTP-bleed resistant latching (dataplane/latch.h), pure logic
  * with a test-driven clock: who is accepted, when the remote is learned, and
  * that "the last sender wins" never happens.
  */
@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "daemon/dataplane.h"
-#include "daemon/latch.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/latch.h"
 #include "dp_test_util.h"
 
 static union dp_addr addr4(const char *ip, uint16_t port)

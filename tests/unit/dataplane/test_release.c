@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "dp_test_util.h"
 
 #define PAIRS 300

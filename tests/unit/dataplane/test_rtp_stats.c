@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "daemon/rtp.h"
+#include "lib/rtp.h"
 #include "dp_test_util.h"
 
 static void test_rtp_parse_basic(void **state)

@@ -1,6 +1,6 @@
 /*
  * test_rtp_stats.c: the kernel's RFC 3550 receiver state (map relay_stats)
- * against daemon/rtp.c, the user-space algorithm it must match field for
+ * against lib/rtp.c, the user-space algorithm it must match field for
  * field: in order, a loss gap, reordering, duplicates, the wrap at 65535, a
  * sender restart (A.1 bad sequence), a new SSRC; a seeded state continues
  * instead of restarting; and the A.8 jitter for packets whose RTP timestamps
@@ -22,7 +22,7 @@
 
 #include <linux/pkt_cls.h>
 
-#include "daemon/rtp.h"
+#include "lib/rtp.h"
 #include "kernel-offload/offload.h"
 #include "tests/unit/offload/fixture.h"
 

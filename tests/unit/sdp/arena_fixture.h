@@ -3,7 +3,7 @@
 #ifndef RTPRELAY_TEST_SDP_ARENA_FIXTURE_H
 #define RTPRELAY_TEST_SDP_ARENA_FIXTURE_H
 
-#include "control/arena.h"
+#include "lib/arena.h"
 
 static struct arena *arena;
 

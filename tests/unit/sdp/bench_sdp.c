@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "control/arena.h"
-#include "daemon/sdp.h"
+#include "lib/arena.h"
+#include "sdp/sdp.h"
 #include "samples.h"
 
 static double now_ns(void)

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "control/arena.h"
-#include "daemon/sdp.h"
+#include "lib/arena.h"
+#include "sdp/sdp.h"
 #include "samples.h"
 
 #include "arena_fixture.h"

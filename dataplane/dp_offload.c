@@ -33,9 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/dp_endpoint.h"
-#include "daemon/dp_offload.h"
-#include "daemon/log.h"
+#include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_offload.h"
+#include "lib/log.h"
 #include "kernel-offload/offload.h"
 
 #define OFFLOAD_MAX_IFNAMES 32	/* = the loader's limit */

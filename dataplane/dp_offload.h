@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 
 /* Load the fast path on every Ethernet-like interface and loopback, with
  * notrack rules for the media ports @port_min..@port_max. On failure it logs

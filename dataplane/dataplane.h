@@ -51,7 +51,7 @@ struct dp_endpoint_params {
 	/* Added by codecs (additive): transcoder for RTP received here
 	 * (codecs/transcode.h), NULL = forward as is. Ownership passes to
 	 * the data plane: the worker frees it when a later dp_endpoint_set
-	 * names another one (or none) and on release (daemon/dp_xcode.h). */
+	 * names another one (or none) and on release (dataplane/dp_xcode.h). */
 	struct xcode *xcode;
 	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY: bitmap of payload types
 						 * the far side can receive as they are */

@@ -5,12 +5,12 @@
  * worker once per received packet, so the common case (packet from the
  * current remote) is one address compare.
  */
-#include "daemon/latch.h"
+#include "dataplane/latch.h"
 
 #include <string.h>
 
-#include "daemon/dataplane.h"
-#include "daemon/rtp.h"
+#include "dataplane/dataplane.h"
+#include "lib/rtp.h"
 
 /* A sequence step that still counts as "the same stream" while learning. */
 #define LATCH_MAX_SEQ_STEP 100u

@@ -10,8 +10,8 @@
  * Counters: per endpoint and per worker, single writer (this worker),
  * published once per received batch with relaxed atomic stores.
  */
-#include "daemon/dp_endpoint.h"
-#include "daemon/dp_xcode.h"
+#include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_xcode.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * dp_endpoint.h: the data plane's private structures, shared by worker.c
  * (threads, commands, API) and dp_io.c (the packet path). Not for "core":
- * its face is daemon/dataplane.h.
+ * its face is dataplane/dataplane.h.
  *
  * Ownership: a struct dp_endpoint is allocated by the control thread in
  * dp_endpoint_new and freed by its worker on DP_CMD_RELEASE. Everything under
@@ -15,11 +15,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "daemon/dataplane.h"
-#include "daemon/dp_queue.h"
-#include "daemon/dp_rawsend.h"
-#include "daemon/latch.h"
-#include "daemon/rtp.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/dp_queue.h"
+#include "dataplane/dp_rawsend.h"
+#include "dataplane/latch.h"
+#include "lib/rtp.h"
 
 /* Single-writer counters: a plain load + store, no locked instruction. */
 #define DP_ADD(field, v)                                                                   \
@@ -65,7 +65,7 @@ struct dp_endpoint {
 	struct rtp_source src;
 	uint8_t last_pt;
 	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY */
-	struct xcode *xcode;			/* added by codecs: see daemon/dp_xcode.h */
+	struct xcode *xcode;			/* added by codecs: see dataplane/dp_xcode.h */
 
 	/* published */
 	struct dp_pub pub;
@@ -107,7 +107,7 @@ struct dp_worker {
 	struct dp_slot *slots;			/* DP_SLOTS */
 	struct mmsghdr *rx, *tx;		/* DP_SLOTS each */
 	struct dp_worker_totals tot;
-	/* added by codecs: transcoding timer (daemon/dp_xcode.c) */
+	/* added by codecs: transcoding timer (dataplane/dp_xcode.c) */
 	bool xcode_timer;
 	int xcode_tfd;
 	unsigned n_xcode;

@@ -3,7 +3,7 @@
  * dp_rawsend.h). Called per packet by the owning worker: no allocation, no
  * lock; the checksum is one pass over the payload (RFC 768, RFC 1071).
  */
-#include "daemon/dp_rawsend.h"
+#include "dataplane/dp_rawsend.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "lib/log.h"
 
 int dp_raw_open(void)
 {

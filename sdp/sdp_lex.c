@@ -3,7 +3,7 @@
  * Nothing here allocates; every function reads only inside the (pointer, length)
  * it is given.
  */
-#include "daemon/sdp_lex.h"
+#include "sdp/sdp_lex.h"
 
 #include <errno.h>
 #include <string.h>

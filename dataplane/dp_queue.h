@@ -12,7 +12,7 @@
 
 #include <pthread.h>
 
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 
 enum dp_cmd_type {
 	DP_CMD_ADD,		/* start serving ep (register its fd) */

@@ -7,7 +7,7 @@
  * hostile message can make us hold; every pointer handed out is aligned to
  * ARENA_ALIGN and zeroed.
  */
-#include "control/arena.h"
+#include "lib/arena.h"
 
 #include <errno.h>
 #include <stdarg.h>

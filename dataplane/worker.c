@@ -1,8 +1,8 @@
 /*
  * worker.c: data-plane workers (threads, epoll loop, command handling) and
- * the API of daemon/dataplane.h.
+ * the API of dataplane/dataplane.h.
  *
- * Each worker owns an epoll set, a command queue (daemon/dp_queue.h) and
+ * Each worker owns an epoll set, a command queue (dataplane/dp_queue.h) and
  * fixed packet slots. The loop (like Redis ae.c) has one job: wait, read the
  * clock once, apply queued commands (so a packet sent after an offer/answer
  * reply sees its parameters), receive from every ready socket
@@ -27,10 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/dp_endpoint.h"
-#include "daemon/dp_offload.h"
-#include "daemon/dp_xcode.h"
-#include "daemon/log.h"
+#include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_offload.h"
+#include "dataplane/dp_xcode.h"
+#include "lib/log.h"
 
 #define DP_EVENTS 256
 

@@ -11,7 +11,7 @@
  * clock rates, ptime) is bounded; a violation gives -EINVAL or -E2BIG with a
  * message "line N: ..." in *err (allocated in the arena, or a static string).
  */
-#include "daemon/sdp.h"
+#include "sdp/sdp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "daemon/sdp_lex.h"
+#include "sdp/sdp_lex.h"
 
 struct parse {
 	struct arena *a;

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/sdp.h"
+#include "sdp/sdp.h"
 
 /* One line is at most this long (a=candidate and a=fmtp lines are ~200 bytes). */
 #define SDP_MAX_LINE_LEN 4096

@@ -4,7 +4,7 @@
  * with a level word when stderr is a terminal. One write(2) per line so lines from
  * different threads do not interleave.
  */
-#include "daemon/log.h"
+#include "lib/log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

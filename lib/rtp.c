@@ -7,7 +7,7 @@
  * The one field another thread writes is handover, only with atomic
  * exchanges: whoever takes the pointer owns (and frees) the state.
  */
-#include "daemon/rtp.h"
+#include "lib/rtp.h"
 
 #include <errno.h>
 #include <stddef.h>

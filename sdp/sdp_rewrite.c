@@ -14,7 +14,7 @@
  * stream stays disabled), is copied unchanged. The output lives in the arena
  * and is NUL-terminated for convenience (not counted in *out_len).
  */
-#include "daemon/sdp.h"
+#include "sdp/sdp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "daemon/sdp_lex.h"
+#include "sdp/sdp_lex.h"
 
 struct out {
 	struct arena *a;

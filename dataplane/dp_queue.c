@@ -4,7 +4,7 @@
  * Invariant: the eventfd is non-zero whenever the list is non-empty, so a
  * worker that drains on every eventfd wake-up never misses a command.
  */
-#include "daemon/dp_queue.h"
+#include "dataplane/dp_queue.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * up for it. Budget as in dp_io.c: no malloc, lock, log or clock read per
  * packet (the worker's now_ms of this wake-up is the transcoder's clock).
  */
-#include "daemon/dp_xcode.h"
+#include "dataplane/dp_xcode.h"
 
 #include <errno.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "codecs/transcode.h"
-#include "daemon/log.h"
+#include "lib/log.h"
 
 static void arm(struct dp_worker *w, bool on)
 {

@@ -28,7 +28,7 @@ relay), which other work disturbs far less; "relay process" is the relay
 process's own CPU time alone (daemon or bare forwarder; 0 for the kernel). The machine is
 shared, so each mode runs --rounds times and the lowest figure is kept.
 
-Usage: sudo /usr/bin/python3 kernel-offload/measure_cpu.py [--build DIR]
+Usage: sudo /usr/bin/python3 bench/measure_cpu.py [--build DIR]
            [--streams 1000] [--pps 50] [--seconds 10] [--rounds 3]
 """
 
@@ -104,7 +104,7 @@ def proc_jiffies(pids):
 class Cli:
     def __init__(self, build):
         self.p = subprocess.Popen(["ip", "netns", "exec", NS["relay"],
-                                   os.path.join(build, "kernel-offload", "offload-cli")],
+                                   os.path.join(build, "tests", "tools", "offload-cli")],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def run(self, lines):
@@ -167,7 +167,7 @@ def start_daemon(a, offload, tmp):
 
 
 def run_mode(mode, a):
-    blast = os.path.join(a.build, "kernel-offload", "offload-blast")
+    blast = os.path.join(a.build, "bench", "offload-blast")
     n, secs = a.streams, a.seconds
     cli = None
     helpers = []

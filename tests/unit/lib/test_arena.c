@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "control/arena.h"
+#include "lib/arena.h"
 
 static void test_alloc_zeroed_aligned(void **state)
 {

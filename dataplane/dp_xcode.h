@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/dp_endpoint.h"
+#include "dataplane/dp_endpoint.h"
 
 #define DP_XCODE_TICK_MS 5
 

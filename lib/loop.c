@@ -6,9 +6,9 @@
  * it: loop_del clears that watcher's pending events in the current batch, so
  * a freed watcher is never called.
  */
-#include "daemon/loop.h"
+#include "lib/loop.h"
 
-#include "daemon/log.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <pthread.h>

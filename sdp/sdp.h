@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control/arena.h"
+#include "lib/arena.h"
 
 #define SDP_MAX_LEN (64 * 1024)
 #define SDP_MAX_LINES 1024
