@@ -2,7 +2,7 @@
  * codec_floor.c: thread CPU per 20 ms frame for each codec's encode and decode
  * (CLOCK_THREAD_CPUTIME_ID, one core), and the cost of one whole transcoded
  * channel (both directions through the pipeline, PCMU <-> X) beside the sum of
- * its codec work: the floor a transcoding relay cannot go below (issue 7).
+ * its codec work: the floor a transcoding relay cannot go below.
  *
  * usage: codec_floor [frames] [opus-complexity]
  * The input is a synthetic voice-like signal (a harmonic series on a gliding

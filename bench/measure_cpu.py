@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """measure_cpu.py: whole-machine CPU per forwarded packet, eBPF fast path vs a
-bare user-space relay (recvmmsg/sendmmsg), as issue 8 asks: every core,
+bare user-space relay (recvmmsg/sendmmsg): every core,
 softirq included, from /proc/stat, minus what the generator alone costs.
 
 Topology (namespaces made here, deleted at exit):

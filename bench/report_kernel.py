@@ -6,7 +6,7 @@ two marker lines, into MAIN_OUT/RESULTS.md (replacing an earlier kernel section,
 the rest of the file alone). report.py keeps the section when a full run rewrites
 RESULTS.md. Medians of the repetitions with (min–max); nothing filtered.
 
-The figure issue 8 asks for: whole-machine busy CPU during a relay's run minus the same
+The headline figure: whole-machine busy CPU during a relay's run minus the same
 during the generator-alone run of the same point and repetition (same calls, rate and
 window, no relay), per forwarded packet. Busy = every core's elapsed time minus its
 measured idle and iowait (loadgen's machine_busy_pct; see bench/procstat.h for why not

@@ -21,7 +21,7 @@ END = "<!-- /transcoding quality -->"
 DISTURBED_CPU_PCT = 10.0
 DISTURBED_LATE_MS = 5.0
 
-# the targets of issue 7
+# the quality targets: what a transcoding relay may cost
 TARGET_DB = 0.5     # rtprelay's segSNR at most this far below the direct round trip
 TARGET_MS = 20.0    # rtprelay's median latency at most one frame above rtpengine's
 
@@ -173,7 +173,7 @@ def targets(verdict, out):
     lat = [v for v in verdict if v[3] is not None]
     bad_l = ["%s %+.1f ms" % (way_name(w), d) for c, w, _, d in lat
              if d > TARGET_MS]
-    out.append("Targets (issue 7): rtprelay within %.1f dB segSNR of the direct round trip: "
+    out.append("Targets: rtprelay within %.1f dB segSNR of the direct round trip: "
                "%s; rtprelay's median latency at most %.0f ms above rtpengine's: %s.\n" % (
                    TARGET_DB, "met in all %d ways" % len(q) if q and not bad_q else
                    "not met: " + ", ".join(bad_q) if bad_q else "not measured", TARGET_MS,

@@ -1,4 +1,4 @@
-/* xquality.c: transcoding quality and added latency through an ng relay (issue 7).
+/* xquality.c: transcoding quality and added latency through an ng relay.
  *
  * For one codec pair (side A PCMU, side B only --codec-b), it sets up --calls calls over ng
  * exactly as loadgen's transcoding runs do (the offer asks for `codec` -> `transcode`), then

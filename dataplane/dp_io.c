@@ -2,7 +2,7 @@
  * dp_io.c: the packet path. One recvmmsg per ready socket, one sendmmsg per
  * run of packets leaving through the same socket.
  *
- * Budget (DESIGN.md, Hot path): no malloc, lock, log or clock read here; the
+ * Budget (docs/architecture.md, Hot path): no malloc, lock, log or clock read here; the
  * worker loop reads the clock once per epoll wake-up. A packet lives in one
  * fixed slot from receive to send; the send reuses the receive buffer, so
  * nothing is copied but the 16/28-byte destination address.

@@ -3,7 +3,7 @@
  *
  * Symmetric RTP (NAT traversal) learns a party's address from the packets it
  * sends; done naively that is "RTP bleed" (whoever sprays first or last gets
- * the media). The rules here (DESIGN.md, Security):
+ * the media). The rules here (docs/architecture.md, Security):
  *  - learning only before a deadline (a window after offer/answer/re-offer);
  *  - only from packets that look like this stream: RTP version 2, a payload
  *    type the SDP allows, LATCH_MIN_PACKETS in sequence from one SSRC (on an
