@@ -273,18 +273,6 @@ static bool mux_decide(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	return rm->rtcp_mux;
 }
 
-static bool codec_listed(const char *const *list, unsigned n, struct sdp_str enc)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (strcasecmp(list[i], "all") == 0 || strcasecmp(list[i], "full") == 0)
-			return true;
-		size_t l = strcspn(list[i], "/");
-		if (l == enc.len && strncasecmp(list[i], enc.s, l) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* codec-strip / codec-mask: drop formats from the SDP going to R. */
 static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 			 struct sdp_media_rewrite *mr)
@@ -300,7 +288,9 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 		return;
 	for (unsigned f = 0; f < m->n_formats; f++) {
 		struct sdp_str enc = sdp_format_encoding(&m->formats[f]);
-		if (codec_listed(c->strip, c->n_strip, enc) || codec_listed(c->mask, c->n_mask, enc))
+		unsigned clock = m->formats[f].clock_rate;
+		if (codecneg_listed(c->strip, c->n_strip, enc, clock, true) ||
+		    codecneg_listed(c->mask, c->n_mask, enc, clock, true))
 			continue;
 		keep[n++] = m->formats[f];
 	}

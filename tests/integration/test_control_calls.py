@@ -307,3 +307,21 @@ def test_loop_protect(ng):
     # without the flag the mark is neither written nor honoured
     r3 = ng.offer("lp-3", "ft", sdp_offer())
     assert "a=rtpengine:" not in r3["sdp"]
+
+
+def test_codec_strip_honours_clock_rate(ng):
+    """codec-strip names a codec with an optional clock rate, matched as the
+    transcoding options match it: opus/16000 is not the offered opus/48000."""
+    sdp = sdp_offer(port=5000, media=(("audio", (111, 0)),))
+
+    def pts(r):
+        assert r["result"] == "ok", r
+        return [line for line in r["sdp"].splitlines() if line.startswith("m=")][0].split()[3:]
+
+    assert pts(ng.offer("cs1", "ft", sdp, codec={"strip": ["opus/16000"]})) == ["111", "0"]
+    assert pts(ng.offer("cs2", "ft", sdp, flags=["codec-strip-opus/16000"])) == ["111", "0"]
+    assert pts(ng.offer("cs3", "ft", sdp, codec={"strip": ["opus/48000"]})) == ["0"]
+    assert pts(ng.offer("cs4", "ft", sdp, codec={"strip": ["opus"]})) == ["0"]
+    assert pts(ng.offer("cs5", "ft", sdp, codec={"strip": ["OPUS/48000/2"]})) == ["0"]
+    assert pts(ng.offer("cs6", "ft", sdp, codec={"mask": ["opus/16000"]})) == ["111", "0"]
+    assert pts(ng.offer("cs7", "ft", sdp, codec={"mask": ["opus/48000"]})) == ["0"]
