@@ -365,6 +365,26 @@ static bool has_loop_mark(const struct sdp_session *s)
 	return false;
 }
 
+/* rtpengine refuses an SDP it cannot take streams from with "Incomplete SDP
+ * specification": no m= line (a call without media), or a media without an
+ * address to send it to (no c= at media or session level). A port-0 media
+ * needs no address, but an SDP without any c= line is refused as well. */
+static const char *sdp_incomplete(const struct sdp_session *s)
+{
+	bool any_conn = s->conn.present;
+
+	if (s->n_media == 0)
+		return "Incomplete SDP specification: no m= line";
+	for (unsigned i = 0; i < s->n_media; i++) {
+		const struct sdp_media *m = &s->media[i];
+
+		any_conn = any_conn || m->conn.present;
+		if (m->port && !sdp_media_conn(s, m)->present)
+			return "Incomplete SDP specification: no c= line for a media";
+	}
+	return any_conn ? NULL : "Incomplete SDP specification: no c= line";
+}
+
 /* Build the SDP for R. */
 static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, char **out,
 		     size_t *out_len)
@@ -511,6 +531,9 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		*sdp_len = req->sdp_len;
 		return *sdp_out ? 0 : fail(&o, -ENOMEM, "Out of memory");
 	}
+	*err = sdp_incomplete(sess);
+	if (*err)
+		return -EINVAL;
 	o.call = call_find(cs, req->call_id);
 	if (!o.call && req->cmd == NG_CMD_ANSWER)
 		return fail(&o, -ENOENT, "Unknown call-id");
