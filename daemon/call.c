@@ -292,6 +292,26 @@ struct call_party *call_party_new(struct call *c, const char *tag)
 	return p;
 }
 
+unsigned calls_transcoded_media(const struct calls *cs)
+{
+	unsigned n = 0;
+
+	for (const struct call *c = cs->head; c; c = c->next) {
+		for (unsigned pi = 0; pi < c->n_parties; pi++) {
+			const struct call_party *p = c->parties[pi], *q = p->peer;
+			/* a pair of parties is looked at once, from its first party */
+			if (q && q->peer == p && (uintptr_t)q < (uintptr_t)p)
+				continue;
+			for (unsigned i = 0; i < p->n_media; i++) {
+				bool x = p->media[i].xcode ||
+					 (q && i < q->n_media && q->media[i].xcode);
+				n += x;
+			}
+		}
+	}
+	return n;
+}
+
 uint64_t call_last_packet_ms(const struct call *c)
 {
 	uint64_t last = 0;

@@ -128,6 +128,10 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
  * and scheduled deletes. Logs each deletion with its reason. */
 void calls_tick(struct calls *cs, uint64_t now_ms);
 
+/* Media currently transcoded over all calls: one per m= line whose RTP goes
+ * through a transcoder (both directions of a bridge count once). */
+unsigned calls_transcoded_media(const struct calls *cs);
+
 /* Latest packet time over the call's streams (dataplane), ms, 0 = never. */
 uint64_t call_last_packet_ms(const struct call *c);
 

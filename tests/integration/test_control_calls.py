@@ -325,3 +325,31 @@ def test_codec_strip_honours_clock_rate(ng):
     assert pts(ng.offer("cs5", "ft", sdp, codec={"strip": ["OPUS/48000/2"]})) == ["0"]
     assert pts(ng.offer("cs6", "ft", sdp, codec={"mask": ["opus/16000"]})) == ["111", "0"]
     assert pts(ng.offer("cs7", "ft", sdp, codec={"mask": ["opus/48000"]})) == ["0"]
+
+
+def test_statistics_counts_transcoded_media(ng):
+    def transcoded():
+        s = ng.request({"command": "statistics"})
+        assert s["result"] == "ok", s
+        return s["currentstatistics"]["transcodedmedia"]
+
+    assert transcoded() == 0
+    # B picks G.722, which only the relay offered: bridged, one transcoded media
+    ng.offer("tc1", "A", sdp_offer(port=5000), codec={"transcode": ["G722"]})
+    assert transcoded() == 0                      # not before the answer
+    r = ng.answer("tc1", "A", "B", sdp_offer(port=6000, media=(("audio", (9,)),)))
+    assert r["result"] == "ok", r
+    assert transcoded() == 1
+    # B picks PCMU, which A offered: forwarded, nothing transcoded
+    ng.offer("tc2", "A", sdp_offer(port=5000), codec={"transcode": ["G722"]})
+    ng.answer("tc2", "A", "B", sdp_offer(port=6000, media=(("audio", (0,)),)))
+    # two media, both bridged
+    two = (("audio", (0, 8)), ("audio", (0, 8)))
+    ng.offer("tc3", "A", sdp_offer(port=5000, media=two), codec={"transcode": ["G722"]})
+    ng.answer("tc3", "A", "B", sdp_offer(port=6000, media=(("audio", (9,)), ("audio", (9,)))))
+    assert transcoded() == 3
+    # a re-offer negotiates afresh: forwarded until its answer
+    ng.offer("tc3", "A", sdp_offer(port=5000, media=two, version=2), **{"to-tag": "B"})
+    assert transcoded() == 1
+    assert ng.delete("tc1", **{"delete-delay": 0})["result"] == "ok"
+    assert transcoded() == 0
