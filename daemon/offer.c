@@ -178,6 +178,11 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	snprintf(sm->type, sizeof(sm->type), "%.*s", (int)m->type.len, m->type.s);
 	snprintf(sm->proto, sizeof(sm->proto), "%.*s", (int)m->proto.len, m->proto.s);
 	sm->disabled = m->port == 0;
+	const struct sdp_conn *conn = sdp_media_conn(o->sdp, m);
+	enum sdp_dir dir = m->dir != SDP_DIR_NONE ? m->dir : o->sdp->dir;
+	bool held = sm->disabled || (conn->present && conn->zero);
+	sm->no_send = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_RECVONLY;
+	sm->no_recv = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_SENDONLY;
 	if (m->has_rtcp_attr) {
 		rtcp_port = m->rtcp_port;
 		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS) &&
