@@ -145,16 +145,23 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 }
 
 /* Stop every endpoint of @p (and those of others forwarding into @p) from
- * forwarding, so @p's endpoints can be released. */
+ * forwarding, so @p's endpoints can be released. Should that fail (no
+ * memory), releasing is still safe: the worker clears every forward pointer
+ * into an endpoint it releases (and dp_offload_release every kernel entry). */
 static void disable_party(struct call_party *q)
 {
 	static const struct dp_endpoint_params off = {.flags = DP_DISABLED};
+	struct dp_endpoint *eps[2];
+	int rc;
 
 	for (unsigned i = 0; i < q->n_media; i++) {
-		if (q->media[i].rtp.ep)
-			dp_endpoint_set(q->media[i].rtp.ep, &off);
-		if (q->media[i].rtcp.ep)
-			dp_endpoint_set(q->media[i].rtcp.ep, &off);
+		eps[0] = q->media[i].rtp.ep;
+		eps[1] = q->media[i].rtcp.ep;
+		for (int k = 0; k < 2; k++) {
+			if (eps[k] && (rc = dp_endpoint_set(eps[k], &off)))
+				log_warn("media %u: cannot disable an endpoint (%s); its "
+					 "release stops it", q->media[i].index, strerror(-rc));
+		}
 	}
 }
 
