@@ -310,6 +310,7 @@ static void test_batch_all_or_nothing(void **state)
 	size_t len = tu_rtp(out, 0, 1, 0, 0xa, 20);
 	assert_int_equal(tu_send(x.pa, out, len, &x.ra), 0);
 	assert_int_equal(tu_recv(x.pb, in, sizeof(in), NULL), (ssize_t)len);
+	assert_int_equal(dp_sync(), 0);		/* counters after the send */
 	dp_endpoint_stats(x.ea, &st);
 	assert_int_equal(st.forwarded, 1);
 	dp_endpoint_release(e1);
