@@ -145,16 +145,23 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 }
 
 /* Stop every endpoint of @p (and those of others forwarding into @p) from
- * forwarding, so @p's endpoints can be released. */
+ * forwarding, so @p's endpoints can be released. Should that fail (no
+ * memory), releasing is still safe: the worker clears every forward pointer
+ * into an endpoint it releases (and dp_offload_release every kernel entry). */
 static void disable_party(struct call_party *q)
 {
 	static const struct dp_endpoint_params off = {.flags = DP_DISABLED};
+	struct dp_endpoint *eps[2];
+	int rc;
 
 	for (unsigned i = 0; i < q->n_media; i++) {
-		if (q->media[i].rtp.ep)
-			dp_endpoint_set(q->media[i].rtp.ep, &off);
-		if (q->media[i].rtcp.ep)
-			dp_endpoint_set(q->media[i].rtcp.ep, &off);
+		eps[0] = q->media[i].rtp.ep;
+		eps[1] = q->media[i].rtcp.ep;
+		for (int k = 0; k < 2; k++) {
+			if (eps[k] && (rc = dp_endpoint_set(eps[k], &off)))
+				log_warn("media %u: cannot disable an endpoint (%s); its "
+					 "release stops it", q->media[i].index, strerror(-rc));
+		}
 	}
 }
 
@@ -292,6 +299,26 @@ struct call_party *call_party_new(struct call *c, const char *tag)
 	return p;
 }
 
+unsigned calls_transcoded_media(const struct calls *cs)
+{
+	unsigned n = 0;
+
+	for (const struct call *c = cs->head; c; c = c->next) {
+		for (unsigned pi = 0; pi < c->n_parties; pi++) {
+			const struct call_party *p = c->parties[pi], *q = p->peer;
+			/* a pair of parties is looked at once, from its first party */
+			if (q && q->peer == p && (uintptr_t)q < (uintptr_t)p)
+				continue;
+			for (unsigned i = 0; i < p->n_media; i++) {
+				bool x = p->media[i].xcode ||
+					 (q && i < q->n_media && q->media[i].xcode);
+				n += x;
+			}
+		}
+	}
+	return n;
+}
+
 uint64_t call_last_packet_ms(const struct call *c)
 {
 	uint64_t last = 0;
@@ -313,38 +340,72 @@ uint64_t call_last_packet_ms(const struct call *c)
 	return last;
 }
 
-/* A call whose every media is disabled, inactive or zero-addressed is "silent". */
-static bool call_is_silent(const struct call *c)
+/* Is what party @p sends on media @i expected to carry media? Not when @p
+ * says it sends nothing there or its peer says it receives nothing (port 0,
+ * inactive, sendonly/recvonly the other way, c= 0.0.0.0 hold). A peer whose
+ * SDP was not seen yet (the callee before the answer) receives. */
+static bool stream_expects_media(const struct call_party *p, unsigned i)
 {
-	for (unsigned pi = 0; pi < c->n_parties; pi++) {
-		const struct call_party *p = c->parties[pi];
-		for (unsigned i = 0; i < p->n_media; i++)
-			if (!p->media[i].disabled && !(p->media[i].dp_flags & DP_DISABLED))
-				return false;
+	const struct call_party *q = p->peer;
+	const struct call_media *m = &p->media[i];
+
+	if (!m->pair || m->no_send)
+		return false;
+	return !(q && i < q->n_media && q->media[i].no_recv);
+}
+
+/* Latest packet time of a stream (RTP or RTCP), ms, 0 = never. */
+static uint64_t media_last_packet_ms(const struct call_media *m)
+{
+	const struct call_stream *s[2] = {&m->rtp, &m->rtcp};
+	uint64_t last = 0;
+	struct dp_stats st;
+
+	for (int k = 0; k < 2; k++) {
+		if (!s[k]->ep)
+			continue;
+		dp_endpoint_stats(s[k]->ep, &st);
+		if (st.last_packet_ms > last)
+			last = st.last_packet_ms;
 	}
-	return true;
+	return last;
 }
 
 static const char *expiry_reason(struct calls *cs, struct call *c, uint64_t now_ms)
 {
 	const struct rtprelay_config *cfg = cs->cfg;
-	uint64_t last = c->last_signal_ms, pkt;
+	uint64_t last_all = 0, last_expected = 0, last;
+	bool expected = false;
 	unsigned limit;
 
 	if (c->delete_at_ms && now_ms >= c->delete_at_ms)
 		return "delete-delay elapsed";
 	if (cfg->final_timeout && now_ms - c->created_ms >= cfg->final_timeout * 1000ull)
 		return "final-timeout";
-	pkt = call_last_packet_ms(c);
-	if (pkt > last)
-		last = pkt;
-	if (pkt > c->last_media_ms)
-		c->last_media_ms = pkt;
-	limit = call_is_silent(c) ? cfg->silent_timeout : cfg->timeout;
+	for (unsigned pi = 0; pi < c->n_parties; pi++) {
+		const struct call_party *p = c->parties[pi];
+		for (unsigned i = 0; i < p->n_media; i++) {
+			uint64_t pkt = media_last_packet_ms(&p->media[i]);
+			if (pkt > last_all)
+				last_all = pkt;
+			if (!stream_expects_media(p, i))
+				continue;
+			expected = true;
+			if (pkt > last_expected)
+				last_expected = pkt;
+		}
+	}
+	if (last_all > c->last_media_ms)
+		c->last_media_ms = last_all;
+	/* media on streams on hold does not keep a call with expected streams */
+	last = expected ? last_expected : last_all;
+	if (c->last_signal_ms > last)
+		last = c->last_signal_ms;
+	limit = expected ? cfg->timeout : cfg->silent_timeout;
 	/* a packet counted after this tick read the clock (a worker's batch,
 	 * the kernel fast path) is newer than now_ms: not an expiry */
 	if (limit && now_ms > last && now_ms - last >= limit * 1000ull)
-		return call_is_silent(c) ? "silent-timeout: no media" : "timeout: no media";
+		return expected ? "timeout: no media" : "silent-timeout: no media";
 	return NULL;
 }
 

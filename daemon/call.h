@@ -45,6 +45,10 @@ struct call_media {
 	char type[16];			/* audio/video/... */
 	char proto[32];			/* as this party sees it */
 	bool disabled;			/* port 0 in this party's SDP */
+	/* from this party's SDP: it will send nothing here (inactive, recvonly,
+	 * c= 0.0.0.0 hold, port 0) / wants to receive nothing (inactive,
+	 * sendonly, c= 0.0.0.0, port 0); both false until its SDP is seen */
+	bool no_send, no_recv;
 	bool rtcp_mux;			/* this party multiplexes RTCP on the RTP port */
 	bool mux_offered;		/* this party offered rtcp-mux (and we may accept) */
 	bool mux_accept;		/* rtcp-mux=accept given with that offer */
@@ -124,9 +128,18 @@ const char *call_party_tag(const struct call_party *p);	/* main tag or "" */
 /* Release one media's sockets (the caller re-points forwarders first). */
 void call_media_release(struct calls *cs, struct call *c, struct call_media *m, uint64_t now_ms);
 
-/* Periodic: timeouts (no media for `timeout`/`silent-timeout`), `final-timeout`
- * and scheduled deletes. Logs each deletion with its reason. */
+/* Periodic: timeouts, `final-timeout` and scheduled deletes. Logs each
+ * deletion with its reason. A stream (what one party sends on one media) is
+ * expected to carry media unless the party does not send there or its peer
+ * does not want to receive (inactive, sendonly/recvonly the other way, c=
+ * 0.0.0.0 hold, port 0). A call with expected streams goes when none of them
+ * received a packet (or the call a signal) for `timeout`; a call without any
+ * (everything on hold) when none of its streams did for `silent-timeout`. */
 void calls_tick(struct calls *cs, uint64_t now_ms);
+
+/* Media currently transcoded over all calls: one per m= line whose RTP goes
+ * through a transcoder (both directions of a bridge count once). */
+unsigned calls_transcoded_media(const struct calls *cs);
 
 /* Latest packet time over the call's streams (dataplane), ms, 0 = never. */
 uint64_t call_last_packet_ms(const struct call *c);

@@ -65,8 +65,8 @@ static bool item_matches(const char *item, struct sdp_str enc, unsigned clock)
 	return true;
 }
 
-static bool listed(const char *const *list, unsigned n, struct sdp_str enc, unsigned clock,
-		   bool all_matches)
+bool codecneg_listed(const char *const *list, unsigned n, struct sdp_str enc, unsigned clock,
+		     bool all_matches)
 {
 	for (unsigned i = 0; i < n; i++) {
 		if (all_matches && (!strcasecmp(list[i], "all") || !strcasecmp(list[i], "full")))
@@ -228,15 +228,15 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 	for (unsigned f = 0; f < m->n_formats && f < SDP_MAX_FORMATS; f++) {
 		const struct sdp_format *sf = &m->formats[f];
 		struct sdp_str enc = sdp_format_encoding(sf);
-		bool exempt = listed(ops->except, ops->n_except, enc, sf->clock_rate, false) ||
-			      listed(ops->offer, ops->n_offer, enc, sf->clock_rate, false);
+		bool exempt = codecneg_listed(ops->except, ops->n_except, enc, sf->clock_rate, false) ||
+			      codecneg_listed(ops->offer, ops->n_offer, enc, sf->clock_rate, false);
 
-		if (!exempt && listed(ops->strip, ops->n_strip, enc, sf->clock_rate, true))
+		if (!exempt && codecneg_listed(ops->strip, ops->n_strip, enc, sf->clock_rate, true))
 			continue;	/* gone: neither advertised nor used */
 		if (sf->pt < 128)
 			record(&st->offered[st->n_offered++], sf);
 		/* masked: not advertised, but the offerer may still send it */
-		keep[f] = exempt || !listed(ops->mask, ops->n_mask, enc, sf->clock_rate, true);
+		keep[f] = exempt || !codecneg_listed(ops->mask, ops->n_mask, enc, sf->clock_rate, true);
 	}
 	/* `offer` codecs first, in the option's order; then the rest as offered */
 	for (unsigned i = 0; i < ops->n_offer; i++)

@@ -61,6 +61,13 @@ bool codecneg_added(const struct codecneg *state);
 bool codecneg_transcoding(const struct codecneg *state);
 void codecneg_free(struct codecneg *state);
 
+/* Does an option list (strip, mask, ...) name encoding @enc at RTP clock
+ * @clock? Items are "name", "name/clock" or "name/clock/channels",
+ * case-insensitive; a clock in the item must equal @clock (unless @clock is
+ * 0, unknown). With @all_matches, "all" and "full" match every codec. */
+bool codecneg_listed(const char *const *list, unsigned n, struct sdp_str enc, unsigned clock,
+		     bool all_matches);
+
 struct call_media;
 /* offer.c's hook, for media @m of the SDP being handled: on an offer @sm is
  * the offerer's media (its transcoders are dropped, the offer recorded); on

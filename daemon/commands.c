@@ -203,7 +203,7 @@ static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node 
 	ADD_INT(cur, "sessionsown", d->calls->count);
 	ADD_INT(cur, "sessionsforeign", 0);
 	ADD_INT(cur, "sessionstotal", d->calls->count);
-	ADD_INT(cur, "transcodedmedia", 0);
+	ADD_INT(cur, "transcodedmedia", calls_transcoded_media(d->calls));
 	ADD_INT(tot, "uptime", (loop_now_ms() - d->started_ms) / 1000);
 	ADD_INT(tot, "managedsessions", t->created);
 	ADD_INT(tot, "deletedsessions", t->deleted);

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "codecs/transcode.h"
 #include "daemon/call.h"
 #include "daemon/codec_negotiate.h"
 #include "daemon/config.h"
@@ -178,6 +179,11 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	snprintf(sm->type, sizeof(sm->type), "%.*s", (int)m->type.len, m->type.s);
 	snprintf(sm->proto, sizeof(sm->proto), "%.*s", (int)m->proto.len, m->proto.s);
 	sm->disabled = m->port == 0;
+	const struct sdp_conn *conn = sdp_media_conn(o->sdp, m);
+	enum sdp_dir dir = m->dir != SDP_DIR_NONE ? m->dir : o->sdp->dir;
+	bool held = sm->disabled || (conn->present && conn->zero);
+	sm->no_send = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_RECVONLY;
+	sm->no_recv = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_SENDONLY;
 	if (m->has_rtcp_attr) {
 		rtcp_port = m->rtcp_port;
 		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS) &&
@@ -209,9 +215,16 @@ static void fill_pts(uint8_t *out, const struct call_media *a, const struct call
 		out[k] = (uint8_t)(a->pts[k] | (b ? b->pts[k] : 0));
 }
 
-/* Publish the parameters of @x's media @i: it receives from x, forwards into
- * x's peer's media @i. */
-static void publish(struct call_party *x, unsigned i)
+/* Parameters of every endpoint an offer/answer changes, published at once. */
+struct publish_set {
+	struct dp_endpoint **eps;
+	struct dp_endpoint_params *ps;
+	unsigned n;
+};
+
+/* The parameters of @x's media @i, into @set: it receives from x, forwards
+ * into x's peer's media @i. */
+static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 {
 	struct call_media *m = &x->media[i];
 	struct call_media *pm = x->peer && i < x->peer->n_media && x->peer->media[i].pair
@@ -240,14 +253,48 @@ static void publish(struct call_party *x, unsigned i)
 		p.flags |= DP_FORWARD_PT_ONLY;
 		memcpy(p.forward_pt, pm->pts, sizeof(p.forward_pt));
 	}
-	dp_endpoint_set(m->rtp.ep, &p);
+	set->eps[set->n] = m->rtp.ep;
+	set->ps[set->n++] = p;
 
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtcp.remote;
 	p.flags = m->dp_flags | off | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
-	dp_endpoint_set(m->rtcp.ep, &p);
+	set->eps[set->n] = m->rtcp.ep;
+	set->ps[set->n++] = p;
+}
+
+/* Publish both sides of the first @n media, all or nothing. */
+static int publish_all(struct oa_ctx *o, unsigned n)
+{
+	struct publish_set set = {
+		.eps = arena_alloc(o->a, sizeof(*set.eps) * 4 * (n ? n : 1)),
+		.ps = arena_alloc(o->a, sizeof(*set.ps) * 4 * (n ? n : 1)),
+	};
+	int rc;
+
+	if (!set.eps || !set.ps)
+		return fail(o, -ENOMEM, "Out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		publish(&set, o->s, i);
+		publish(&set, o->r, i);
+	}
+	rc = dp_endpoints_set(set.eps, set.ps, set.n);
+	if (rc) {
+		*o->err = arena_printf(o->a, "Failed to set up media forwarding: %s",
+				       strerror(-rc));
+		if (!*o->err)
+			*o->err = "Failed to set up media forwarding";
+	}
+	return rc;
+}
+
+/* A transcoder made by this request that the data plane never received. */
+static void drop_new_xcode(struct call_media *m)
+{
+	xcode_free(m->xcode);
+	m->xcode = NULL;
 }
 
 /* rtcp-mux decisions (rtpengine): returns whether the SDP for R carries
@@ -273,18 +320,6 @@ static bool mux_decide(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	return rm->rtcp_mux;
 }
 
-static bool codec_listed(const char *const *list, unsigned n, struct sdp_str enc)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (strcasecmp(list[i], "all") == 0 || strcasecmp(list[i], "full") == 0)
-			return true;
-		size_t l = strcspn(list[i], "/");
-		if (l == enc.len && strncasecmp(list[i], enc.s, l) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* codec-strip / codec-mask: drop formats from the SDP going to R. */
 static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 			 struct sdp_media_rewrite *mr)
@@ -300,7 +335,9 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 		return;
 	for (unsigned f = 0; f < m->n_formats; f++) {
 		struct sdp_str enc = sdp_format_encoding(&m->formats[f]);
-		if (codec_listed(c->strip, c->n_strip, enc) || codec_listed(c->mask, c->n_mask, enc))
+		unsigned clock = m->formats[f].clock_rate;
+		if (codecneg_listed(c->strip, c->n_strip, enc, clock, true) ||
+		    codecneg_listed(c->mask, c->n_mask, enc, clock, true))
 			continue;
 		keep[n++] = m->formats[f];
 	}
@@ -373,6 +410,26 @@ static bool has_loop_mark(const struct sdp_session *s)
 		    !memcmp(s->lines[i].s, prefix, sizeof(prefix) - 1))
 			return true;
 	return false;
+}
+
+/* rtpengine refuses an SDP it cannot take streams from with "Incomplete SDP
+ * specification": no m= line (a call without media), or a media without an
+ * address to send it to (no c= at media or session level). A port-0 media
+ * needs no address, but an SDP without any c= line is refused as well. */
+static const char *sdp_incomplete(const struct sdp_session *s)
+{
+	bool any_conn = s->conn.present;
+
+	if (s->n_media == 0)
+		return "Incomplete SDP specification: no m= line";
+	for (unsigned i = 0; i < s->n_media; i++) {
+		const struct sdp_media *m = &s->media[i];
+
+		any_conn = any_conn || m->conn.present;
+		if (m->port && !sdp_media_conn(s, m)->present)
+			return "Incomplete SDP specification: no c= line for a media";
+	}
+	return any_conn ? NULL : "Incomplete SDP specification: no c= line";
 }
 
 /* Build the SDP for R. */
@@ -503,6 +560,7 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	struct sdp_rewrite *rw = arena_alloc(a, sizeof(*rw));
 	const char *perr = NULL;
 	bool created = false, mux[SDP_MAX_MEDIA];
+	unsigned n_neg = 0;	/* media whose transcoders this request made */
 	int rc;
 
 	if (!sess || !rw)
@@ -521,6 +579,9 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		*sdp_len = req->sdp_len;
 		return *sdp_out ? 0 : fail(&o, -ENOMEM, "Out of memory");
 	}
+	*err = sdp_incomplete(sess);
+	if (*err)
+		return -EINVAL;
 	o.call = call_find(cs, req->call_id);
 	if (!o.call && req->cmd == NG_CMD_ANSWER)
 		return fail(&o, -ENOENT, "Unknown call-id");
@@ -548,15 +609,17 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i], &tune,
 				   a, &cw)) {
 			rc = fail(&o, -ENOMEM, "Out of memory");
-			goto err_call;
+			goto err_state;
 		}
+		n_neg = i + 1;
 		if (cw)
 			warn(&o, cw);
 	}
-	for (unsigned i = 0; i < sess->n_media; i++) {
-		publish(o.s, i);
-		publish(o.r, i);
-	}
+	rc = build_sdp(&o, rw, mux, sdp_out, sdp_len);
+	if (!rc)
+		rc = publish_all(&o, sess->n_media);
+	if (rc)
+		goto err_state;
 	if (req->cmd == NG_CMD_OFFER) {
 		set_str(&o.s->label, req->label);
 		set_str(&o.s->via_branch, req->via_branch);
@@ -564,14 +627,25 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		set_str(&o.s->label, req->label);
 		o.call->answered = true;
 	}
-	rc = build_sdp(&o, rw, mux, sdp_out, sdp_len);
-	if (rc)
-		goto err_call;
 	o.call->last_signal = time(NULL);
 	o.call->last_signal_ms = now_ms;
 	o.call->delete_at_ms = 0;	/* signalling again: a pending delete is off */
 	return 0;
 
+err_state:
+	/* The call's state already holds this SDP, but the data plane kept the
+	 * old parameters (publish_all is all or nothing): rather than a call
+	 * half one and half the other, it goes, also when it existed before. */
+	for (unsigned i = 0; i < n_neg; i++) {
+		drop_new_xcode(&o.s->media[i]);
+		drop_new_xcode(&o.r->media[i]);
+	}
+	if (!created) {
+		log_warn("call %s: %s %s: call deleted", o.call->call_id,
+			 ng_command_name(req->cmd), *err);
+		call_destroy(cs, o.call, now_ms, "offer/answer failed");
+		return rc;
+	}
 err_call:
 	if (created)
 		call_destroy(cs, o.call, now_ms, "offer failed");

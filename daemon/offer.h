@@ -20,7 +20,10 @@ struct calls;
  * rewritten SDP in *sdp and *sdp_len (arena memory); extra warnings may be added
  * to @req. On failure returns a negative errno with *err set to the reply's
  * error-reason (arena or static). A failed offer that created the call
- * deletes it again; another call is never touched. */
+ * deletes it again; so does a failure once the call's state took the new SDP
+ * (no memory, the data plane refusing the new parameters) for a call that
+ * existed before: no call is left half updated. Another call is never
+ * touched. */
 int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
 		 char **sdp, size_t *sdp_len, const char **err)
 	__attribute__((warn_unused_result));

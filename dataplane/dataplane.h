@@ -89,8 +89,15 @@ unsigned dp_worker_for_key(const char *key);
 /* Take ownership of bound UDP socket @fd (non-blocking); it will be served by
  * worker @worker. Starts DP_DISABLED until the first dp_endpoint_set. */
 struct dp_endpoint *dp_endpoint_new(int fd, unsigned worker);
-/* Publish new parameters (copied). Resets the latching window. */
-int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
+/* Publish new parameters (copied). Resets the latching window. 0, or -EINVAL,
+ * -EXDEV (a forward endpoint lives on another worker), -ENOMEM: then the
+ * endpoint keeps its old parameters and @p->xcode stays the caller's. */
+int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
+	__attribute__((warn_unused_result));
+/* The same for @n endpoints at once (eps[i] gets ps[i]), all or nothing: on
+ * an error none of them changed. */
+int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
+		     unsigned n) __attribute__((warn_unused_result));
 /* Snapshot of the counters; callable from the control thread at any time
  * before dp_endpoint_release. */
 void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out);

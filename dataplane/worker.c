@@ -417,22 +417,52 @@ struct dp_endpoint *dp_endpoint_new(int fd, unsigned worker)
 	return ep;
 }
 
+int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
+		     unsigned n)
+{
+	struct dp_cmd *first = NULL, **tail = &first, *c;
+	int rc = 0;
+
+	/* everything that can fail comes first: nothing is applied unless all is */
+	for (unsigned i = 0; i < n && !rc; i++) {
+		const struct dp_endpoint *ep = eps[i];
+		const struct dp_endpoint_params *p = &ps[i];
+
+		if (!ep || !dp.w || ep->worker >= dp.n) {
+			rc = -EINVAL;
+		} else if ((p->fwd_rtp && p->fwd_rtp->worker != ep->worker) ||
+			   (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker)) {
+			/* Forwarding reads the target's learned address: it
+			 * must live on the same worker (dp_worker_for_key per
+			 * call). */
+			rc = -EXDEV;
+		} else if (!(c = cmd_new(DP_CMD_SET, eps[i]))) {
+			rc = -ENOMEM;
+		} else {
+			c->params = *p;
+			*tail = c;
+			tail = &c->next;
+		}
+	}
+	for (unsigned i = 0; first; i++) {
+		c = first;
+		first = c->next;
+		c->next = NULL;
+		if (rc) {
+			free(c);
+			continue;
+		}
+		dp_offload_params(eps[i], &ps[i]);
+		dp_queue_push(&dp.w[eps[i]->worker].q, c);
+	}
+	return rc;
+}
+
 int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
 {
 	if (!ep || !p)
 		return -EINVAL;
-	/* Forwarding reads the target's learned address: it must live on
-	 * the same worker (dp_worker_for_key per call). */
-	if ((p->fwd_rtp && p->fwd_rtp->worker != ep->worker) ||
-	    (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker))
-		return -EXDEV;
-	struct dp_cmd *c = cmd_new(DP_CMD_SET, ep);
-	if (!c)
-		return -ENOMEM;
-	c->params = *p;
-	dp_offload_params(ep, p);
-	dp_queue_push(&dp.w[ep->worker].q, c);
-	return 0;
+	return dp_endpoints_set(&ep, p, 1);
 }
 
 void dp_endpoint_release(struct dp_endpoint *ep)

@@ -307,3 +307,49 @@ def test_loop_protect(ng):
     # without the flag the mark is neither written nor honoured
     r3 = ng.offer("lp-3", "ft", sdp_offer())
     assert "a=rtpengine:" not in r3["sdp"]
+
+
+def test_codec_strip_honours_clock_rate(ng):
+    """codec-strip names a codec with an optional clock rate, matched as the
+    transcoding options match it: opus/16000 is not the offered opus/48000."""
+    sdp = sdp_offer(port=5000, media=(("audio", (111, 0)),))
+
+    def pts(r):
+        assert r["result"] == "ok", r
+        return [line for line in r["sdp"].splitlines() if line.startswith("m=")][0].split()[3:]
+
+    assert pts(ng.offer("cs1", "ft", sdp, codec={"strip": ["opus/16000"]})) == ["111", "0"]
+    assert pts(ng.offer("cs2", "ft", sdp, flags=["codec-strip-opus/16000"])) == ["111", "0"]
+    assert pts(ng.offer("cs3", "ft", sdp, codec={"strip": ["opus/48000"]})) == ["0"]
+    assert pts(ng.offer("cs4", "ft", sdp, codec={"strip": ["opus"]})) == ["0"]
+    assert pts(ng.offer("cs5", "ft", sdp, codec={"strip": ["OPUS/48000/2"]})) == ["0"]
+    assert pts(ng.offer("cs6", "ft", sdp, codec={"mask": ["opus/16000"]})) == ["111", "0"]
+    assert pts(ng.offer("cs7", "ft", sdp, codec={"mask": ["opus/48000"]})) == ["0"]
+
+
+def test_statistics_counts_transcoded_media(ng):
+    def transcoded():
+        s = ng.request({"command": "statistics"})
+        assert s["result"] == "ok", s
+        return s["currentstatistics"]["transcodedmedia"]
+
+    assert transcoded() == 0
+    # B picks G.722, which only the relay offered: bridged, one transcoded media
+    ng.offer("tc1", "A", sdp_offer(port=5000), codec={"transcode": ["G722"]})
+    assert transcoded() == 0                      # not before the answer
+    r = ng.answer("tc1", "A", "B", sdp_offer(port=6000, media=(("audio", (9,)),)))
+    assert r["result"] == "ok", r
+    assert transcoded() == 1
+    # B picks PCMU, which A offered: forwarded, nothing transcoded
+    ng.offer("tc2", "A", sdp_offer(port=5000), codec={"transcode": ["G722"]})
+    ng.answer("tc2", "A", "B", sdp_offer(port=6000, media=(("audio", (0,)),)))
+    # two media, both bridged
+    two = (("audio", (0, 8)), ("audio", (0, 8)))
+    ng.offer("tc3", "A", sdp_offer(port=5000, media=two), codec={"transcode": ["G722"]})
+    ng.answer("tc3", "A", "B", sdp_offer(port=6000, media=(("audio", (9,)), ("audio", (9,)))))
+    assert transcoded() == 3
+    # a re-offer negotiates afresh: forwarded until its answer
+    ng.offer("tc3", "A", sdp_offer(port=5000, media=two, version=2), **{"to-tag": "B"})
+    assert transcoded() == 1
+    assert ng.delete("tc1", **{"delete-delay": 0})["result"] == "ok"
+    assert transcoded() == 0

@@ -183,3 +183,75 @@ def test_sighup_does_not_stop(daemon):
     with daemon.ng() as ng:
         assert ng.ping()["result"] == "pong"
     assert "SIGHUP ignored" in daemon.log_text()
+
+
+def test_timeout_and_silent_timeout_per_stream(daemon_factory):
+    """`timeout` applies while some stream of the call is expected to carry media
+    (its sender sends and its receiver wants to receive); a call whose streams are all
+    on hold (inactive, c= 0.0.0.0, port 0) gets `silent-timeout`. Media on a stream
+    that is on hold does not keep a call with expected streams alive."""
+    d = daemon_factory("--timeout=1", "--silent-timeout=5")
+
+    def sdp(port, direction="sendrecv", zero=False, media=(("audio", (0,)),)):
+        s = sdp_offer(port=port, media=media).replace("a=sendrecv", "a=" + direction)
+        return s.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0") if zero else s
+
+    a, b = udp(), udp()
+    pa, pb = a.getsockname()[1], b.getsockname()[1]
+    av = (("audio", (0,)), ("video", (96,)))
+    calls = {
+        # call-id: (offer SDP, answer SDP, silent?)
+        "inactive": (sdp(5000, "inactive"), sdp(6000, "inactive"), True),
+        "zero": (sdp(5000, zero=True), sdp(6000, zero=True), True),
+        "zero-offer": (sdp(5000, zero=True), sdp(6000), True),
+        "port0": (sdp(5000), sdp(6000).replace("m=audio 6000", "m=audio 0"), True),
+        "inactive-and-port0": (sdp(5000, "inactive", media=av),
+                               sdp(6000, "inactive", media=av).replace("m=video 6002",
+                                                                       "m=video 0"), True),
+        "offer-inactive": (sdp(5000, "inactive"), None, True),
+        "sendrecv": (sdp(5000), sdp(6000), False),
+        "offer-only": (sdp(5000), None, False),
+        "sendonly": (sdp(5000, "sendonly"), sdp(6000, "recvonly"), False),
+        "audio-active-video-inactive": (sdp(5000, media=av),
+                                        sdp(6000, media=av).replace(
+                                            "m=video 6002 RTP/AVP 96\r\na=rtpmap:96 "
+                                            "H264/90000\r\na=sendrecv",
+                                            "m=video 6002 RTP/AVP 96\r\na=rtpmap:96 "
+                                            "H264/90000\r\na=inactive"), False),
+        # B is recvonly: what B sends is not the media A's hold keeps waiting for
+        "sendonly-b-talks": (sdp(pa, "sendonly"), sdp(pb, "recvonly"), False),
+        # A sends what B wants: kept alive by it
+        "sendonly-a-talks": (sdp(pa, "sendonly"), sdp(pb, "recvonly"), None),
+    }
+    relay = {}
+    with d.ng() as ng:
+        for cid, (off, ans, _) in calls.items():
+            r = ng.offer(cid, "A", off)
+            assert r["result"] == "ok", (cid, r)
+            relay[cid, "B"] = sdp_media_ports(r["sdp"])[0][1]
+            if ans:
+                r = ng.answer(cid, "A", "B", ans)
+                assert r["result"] == "ok", (cid, r)
+                relay[cid, "A"] = sdp_media_ports(r["sdp"])[0][1]
+        assert "audio-active-video-inactive" in calls
+        start = time.monotonic()
+        seq = 0
+        while time.monotonic() - start < 3.0:
+            b.sendto(rtp(seq), ("127.0.0.1", relay["sendonly-b-talks", "B"]))
+            a.sendto(rtp(seq), ("127.0.0.1", relay["sendonly-a-talks", "A"]))
+            seq += 1
+            time.sleep(0.1)
+        present = set(ng.request({"command": "list"})["calls"])
+        assert present == {cid for cid, c in calls.items() if c[2] is not False}, present
+        for cid in present:
+            assert ng.query(cid)["result"] == "ok"
+        while time.monotonic() - start < 7.5:
+            a.sendto(rtp(seq), ("127.0.0.1", relay["sendonly-a-talks", "A"]))
+            seq += 1
+            time.sleep(0.1)
+        assert ng.request({"command": "list"})["calls"] == ["sendonly-a-talks"]
+        assert ng.query("inactive")["result"] == "error"
+    log = d.log_text()
+    assert "call inactive: silent-timeout" in log and "call sendrecv: timeout" in log
+    a.close()
+    b.close()

@@ -78,6 +78,33 @@ def test_invalid_sdp(ng):
     assert ng.request({"command": "list"})["calls"] == []
 
 
+def test_sdp_without_media_or_address_is_refused(ng):
+    """No m= line (a call without ports) or no c= line at session or media level
+    (nowhere to send media): refused as rtpengine does, and no call is created."""
+    no_c = sdp_offer(port=5000).replace("c=IN IP4 127.0.0.1\r\n", "")
+    assert "c=" not in no_c
+    no_m = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    # a media without c= while another media has its own: also incomplete
+    two = sdp_offer(port=5000, media=(("audio", (0,)), ("video", (96,))))
+    two = two.replace("c=IN IP4 127.0.0.1\r\n", "").replace(
+        "m=video 5002 RTP/AVP 96\r\n", "m=video 5002 RTP/AVP 96\r\nc=IN IP4 127.0.0.1\r\n")
+    for cid, sdp, word in (("no-c", no_c, "c= line"), ("no-m", no_m, "m= line"),
+                           ("no-c2", two, "c= line")):
+        assert_error(ng.offer(cid, "ft", sdp), "Incomplete SDP specification", word)
+        assert_error(ng.query(cid), "call")
+    assert ng.request({"command": "list"})["calls"] == []
+    assert ng.request({"command": "statistics"})["currentstatistics"]["sessionsown"] == 0
+    # a port-0 media needs no address when another one has it
+    ok = sdp_offer(port=5000, media=(("audio", (0,)), ("video", (96,))))
+    ok = ok.replace("c=IN IP4 127.0.0.1\r\n", "").replace(
+        "m=audio 5000 RTP/AVP 0\r\n", "m=audio 5000 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\n"
+    ).replace("m=video 5002", "m=video 0")
+    assert ng.offer("port0-no-c", "ft", ok)["result"] == "ok"
+    # an answer is held to the same rule, and the call it answers stays
+    assert_error(ng.answer("port0-no-c", "ft", "tt", no_m), "m= line")
+    assert ng.request({"command": "list"})["calls"] == ["port0-no-c"]
+
+
 def test_answer_for_unknown_call_or_tag(ng):
     assert_error(ng.answer("nope", "ft", "tt", sdp_offer()), "call")
     ng.offer("known", "ft", sdp_offer())

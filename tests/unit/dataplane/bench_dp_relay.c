@@ -63,7 +63,8 @@ static void wire(struct map_ent *e)
 		memset(&p, 0, sizeof(p));
 		memcpy(&p.sdp_remote, &e->call->leg[s].dst, sizeof(struct sockaddr_in));
 		p.fwd_rtp = e->ep[!s];
-		dp_endpoint_set(e->ep[s], &p);
+		if (dp_endpoint_set(e->ep[s], &p))
+			abort();
 		e->dst[s] = e->call->leg[s].dst;
 	}
 }

@@ -285,6 +285,38 @@ static void test_cross_worker_rejected(void **state)
 	assert_int_equal(dp_sync(), 0);
 }
 
+/* dp_endpoints_set is all or nothing: one bad entry and no endpoint of the
+ * batch changes (the first one still drops, as before any set). */
+static void test_batch_all_or_nothing(void **state)
+{
+	(void)state;
+	struct pair x;
+	struct sockaddr_storage r1;
+	/* tu_dp_setup starts two workers: e1 lives on the other one */
+	unsigned other = dp_worker_for_key("call-batch") ^ 1;
+	struct dp_endpoint *e1 = dp_endpoint_new(tu_socket(0, 1, &r1), other);
+	struct dp_endpoint_params ps[2];
+	struct dp_stats st;
+	uint8_t out[200], in[300];
+
+	pair_open(&x, 0, "call-batch");
+	assert_non_null(e1);
+	/* ea would stop forwarding; eb would forward into another worker */
+	params_for(&ps[0], &x.a, NULL, DP_DISABLED);
+	params_for(&ps[1], &x.b, e1, 0);
+	struct dp_endpoint *eps[2] = {x.ea, x.eb};
+	assert_int_equal(dp_endpoints_set(eps, ps, 2), -EXDEV);
+	assert_int_equal(dp_sync(), 0);
+	size_t len = tu_rtp(out, 0, 1, 0, 0xa, 20);
+	assert_int_equal(tu_send(x.pa, out, len, &x.ra), 0);
+	assert_int_equal(tu_recv(x.pb, in, sizeof(in), NULL), (ssize_t)len);
+	assert_int_equal(dp_sync(), 0);		/* counters after the send */
+	dp_endpoint_stats(x.ea, &st);
+	assert_int_equal(st.forwarded, 1);
+	dp_endpoint_release(e1);
+	pair_close(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_release_closes_fd),
 		cmocka_unit_test(test_rtcp_mux_to_non_mux),
 		cmocka_unit_test(test_cross_worker_rejected),
+		cmocka_unit_test(test_batch_all_or_nothing),
 	};
 	return cmocka_run_group_tests(tests, tu_dp_setup, tu_dp_teardown);
 }
