@@ -17,7 +17,7 @@
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
-#include "daemon/dataplane.h"
+#include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 
 int __real_dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
