@@ -319,27 +319,6 @@ unsigned calls_transcoded_media(const struct calls *cs)
 	return n;
 }
 
-uint64_t call_last_packet_ms(const struct call *c)
-{
-	uint64_t last = 0;
-	struct dp_stats st;
-
-	for (unsigned pi = 0; pi < c->n_parties; pi++) {
-		const struct call_party *p = c->parties[pi];
-		for (unsigned i = 0; i < p->n_media; i++) {
-			const struct call_stream *s[2] = {&p->media[i].rtp, &p->media[i].rtcp};
-			for (int k = 0; k < 2; k++) {
-				if (!s[k]->ep)
-					continue;
-				dp_endpoint_stats(s[k]->ep, &st);
-				if (st.last_packet_ms > last)
-					last = st.last_packet_ms;
-			}
-		}
-	}
-	return last;
-}
-
 /* Is what party @p sends on media @i expected to carry media? Not when @p
  * says it sends nothing there or its peer says it receives nothing (port 0,
  * inactive, sendonly/recvonly the other way, c= 0.0.0.0 hold). A peer whose
@@ -371,7 +350,22 @@ static uint64_t media_last_packet_ms(const struct call_media *m)
 	return last;
 }
 
-static const char *expiry_reason(struct calls *cs, struct call *c, uint64_t now_ms)
+enum expiry {
+	EXPIRY_NONE,
+	EXPIRY_DELETE_DELAY,	/* a delete's grace period ended: not a timeout */
+	EXPIRY_FINAL,
+	EXPIRY_TIMEOUT,
+	EXPIRY_SILENT,
+};
+
+static const char *const expiry_name[] = {
+	[EXPIRY_DELETE_DELAY] = "delete-delay elapsed",
+	[EXPIRY_FINAL] = "final-timeout",
+	[EXPIRY_TIMEOUT] = "timeout: no media",
+	[EXPIRY_SILENT] = "silent-timeout: no media",
+};
+
+static enum expiry expiry_of(struct calls *cs, struct call *c, uint64_t now_ms)
 {
 	const struct rtprelay_config *cfg = cs->cfg;
 	uint64_t last_all = 0, last_expected = 0, last;
@@ -379,9 +373,9 @@ static const char *expiry_reason(struct calls *cs, struct call *c, uint64_t now_
 	unsigned limit;
 
 	if (c->delete_at_ms && now_ms >= c->delete_at_ms)
-		return "delete-delay elapsed";
+		return EXPIRY_DELETE_DELAY;
 	if (cfg->final_timeout && now_ms - c->created_ms >= cfg->final_timeout * 1000ull)
-		return "final-timeout";
+		return EXPIRY_FINAL;
 	for (unsigned pi = 0; pi < c->n_parties; pi++) {
 		const struct call_party *p = c->parties[pi];
 		for (unsigned i = 0; i < p->n_media; i++) {
@@ -405,8 +399,8 @@ static const char *expiry_reason(struct calls *cs, struct call *c, uint64_t now_
 	/* a packet counted after this tick read the clock (a worker's batch,
 	 * the kernel fast path) is newer than now_ms: not an expiry */
 	if (limit && now_ms > last && now_ms - last >= limit * 1000ull)
-		return expected ? "timeout: no media" : "silent-timeout: no media";
-	return NULL;
+		return expected ? EXPIRY_TIMEOUT : EXPIRY_SILENT;
+	return EXPIRY_NONE;
 }
 
 void calls_tick(struct calls *cs, uint64_t now_ms)
@@ -415,13 +409,13 @@ void calls_tick(struct calls *cs, uint64_t now_ms)
 
 	for (; c; c = next) {
 		next = c->next;
-		const char *why = expiry_reason(cs, c, now_ms);
-		if (!why)
+		enum expiry e = expiry_of(cs, c, now_ms);
+		if (e == EXPIRY_NONE)
 			continue;
-		if (strncmp(why, "delete", 6) != 0) {
+		if (e != EXPIRY_DELETE_DELAY) {
 			cs->totals.timed_out++;
-			log_notice("call %s: %s", c->call_id, why);
+			log_notice("call %s: %s", c->call_id, expiry_name[e]);
 		}
-		call_destroy(cs, c, now_ms, why);
+		call_destroy(cs, c, now_ms, expiry_name[e]);
 	}
 }

@@ -141,9 +141,6 @@ void calls_tick(struct calls *cs, uint64_t now_ms);
  * through a transcoder (both directions of a bridge count once). */
 unsigned calls_transcoded_media(const struct calls *cs);
 
-/* Latest packet time over the call's streams (dataplane), ms, 0 = never. */
-uint64_t call_last_packet_ms(const struct call *c);
-
 /* Copy a string into a malloc'd one bounded to CALL_TAG_MAX; NULL on ENOMEM. */
 char *call_strdup(const char *s);
 
