@@ -11,6 +11,7 @@ section, see report_quality.py.
 """
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -314,8 +315,10 @@ def write_dat(rows, relays, outdir, raw):
         stale = os.path.join(outdir, "cdf-%s.dat" % r)
         if os.path.exists(stale):
             os.remove(stale)
-        cands = sorted(int(n.split("-")[-1].split(".")[0]) for n in os.listdir(raw)
-                       if n.startswith("cdf-%s-" % r))
+        # exactly cdf-<relay>-<calls>.txt: another relay's name may start with this one's
+        # (rtprelay, rtprelay-kernel, a --relay-build label) and --kernel adds -rps<n>
+        pat = re.compile(r"cdf-%s-(\d+)\.txt$" % re.escape(r))
+        cands = sorted(int(m.group(1)) for m in map(pat.match, os.listdir(raw)) if m)
         if cands:
             want = 500 if 500 in cands else cands[len(cands) // 2]
             cdf_calls = want
@@ -375,6 +378,9 @@ def main():
                    "hypervisor): " + ", ".join(
                        "%s cpu %d %.1f %%" % (n["relay"].replace("noise-", ""), n["cpu"],
                                               n["lost_pct"]) for n in noise) + ".\n")
+    if meta.get("relay_builds"):
+        out.append("Other rtprelayd builds measured beside the others (`bench/run "
+                   "--relay-build`), labelled: %s.\n" % meta["relay_builds"])
     if meta.get("skipped"):
         out.append("**Not measured:** %s.\n" % meta["skipped"])
     out.append(READING)

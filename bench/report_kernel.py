@@ -365,6 +365,9 @@ def main():
         out.append("Machine noise (share of a pinned core taken away): " + ", ".join(
             "%s cpu %d %.1f %%" % (n["relay"].replace("noise-", ""), n["cpu"], n["lost_pct"])
             for n in noise) + ".\n")
+    if meta.get("relay_builds"):
+        out.append("Other rtprelayd builds measured beside the others in user space (`bench/run "
+                   "--relay-build`), labelled: %s.\n" % meta["relay_builds"])
     if meta.get("skipped"):
         out.append("**Not measured:** %s.\n" % meta["skipped"])
     checks = []

@@ -196,6 +196,9 @@ def md_quality(rows, relays, out, meta, provenance=False):
                        "SCHED_FIFO (priority %s)" % meta.get("rt_prio", "20")
                        if meta.get("rt") == "1" else "normal",
                        meta.get("load_start"), meta.get("load_end")))
+        if meta.get("relay_builds"):
+            out.append("Other rtprelayd builds measured beside the others (`bench/run "
+                       "--relay-build`), labelled: %s.\n" % meta["relay_builds"])
     if not res:
         out.append("Not measured.\n")
     else:

@@ -9,7 +9,14 @@ failure, so nothing is skipped silently):
   fuzz         every libFuzzer target, for a bounded time each, from its seed corpus
   interop      pytest tests/interop (Kamailio + baresip) against the plain build
 
-The last line is "N passed, N failed" (", N skipped" when some were skipped).
+Before the last line every failed test is listed as "FAILED name" and every skipped one
+as "SKIPPED name: reason" (the reason from pytest's junit XML or meson's testlog, where
+they give one), so a run without root, say, cannot look green by accident. The last line
+is "N passed, N failed" (", N skipped" when some were skipped).
+
+The Python that runs pytest is /usr/bin/python3 (the Debian interpreter whose python3-*
+packages the tests use); RTPRELAY_PYTHON=/path/to/python overrides it.
+
 Usage: tests/run_all.py [--only STAGE[,STAGE]] [--fuzz-seconds N]
 """
 
@@ -25,7 +32,7 @@ import time
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PY = "/usr/bin/python3"
+PY = os.environ.get("RTPRELAY_PYTHON") or "/usr/bin/python3"
 STAGES = ["build", "unit", "integration", "fuzz", "interop"]
 
 
@@ -33,12 +40,14 @@ class Tally:
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
         self.failures = []
+        self.skips = []     # (name, reason)
 
-    def add(self, name, outcome):
+    def add(self, name, outcome, reason=""):
         if outcome == "pass":
             self.passed += 1
         elif outcome == "skip":
             self.skipped += 1
+            self.skips.append((name, reason or "no reason given"))
         else:
             self.failed += 1
             self.failures.append(name)
@@ -97,7 +106,12 @@ def meson_unit(t, name):
             r = json.loads(line)
             res = r.get("result", "")
             outcome = {"OK": "pass", "EXPECTEDFAIL": "pass", "SKIP": "skip"}.get(res, "fail")
-            t.add(f"unit:{name}:{r.get('name')}", outcome)
+            reason = ""
+            if outcome == "skip":
+                # meson keeps no reason: the test's last line of output is the best guess
+                lines = [x.strip() for x in (r.get("stdout") or "").splitlines() if x.strip()]
+                reason = lines[-1][:200] if lines else "exit status 77"
+            t.add(f"unit:{name}:{r.get('name')}", outcome, reason)
 
 
 def pytest(t, label, path, build_dir, timeout):
@@ -121,19 +135,23 @@ def pytest(t, label, path, build_dir, timeout):
     # A test whose teardown errs appears twice (call, then teardown): count it
     # once, failed if any of its entries failed.
     outcome = {}
+    reasons = {}
     rank = {"pass": 0, "skip": 1, "fail": 2}
     for case in ET.parse(xml).getroot().iter("testcase"):
         name = f"{label}:{case.get('classname')}.{case.get('name')}"
+        skipped = case.find("skipped")
         if case.find("failure") is not None or case.find("error") is not None:
             o = "fail"
-        elif case.find("skipped") is not None:
+        elif skipped is not None:
             o = "skip"
         else:
             o = "pass"
         if rank[o] >= rank[outcome.get(name, "pass")]:
             outcome[name] = o
+            if o == "skip":
+                reasons[name] = (skipped.get("message") or skipped.text or "").strip()
     for name, o in outcome.items():
-        t.add(name, o)
+        t.add(name, o, reasons.get(name, ""))
 
 
 def fuzz(t, seconds):
@@ -200,6 +218,8 @@ def main():
     say(f"done in {time.monotonic() - t0:.0f}s")
     for name in t.failures:
         print(f"FAILED {name}")
+    for name, reason in t.skips:
+        print(f"SKIPPED {name}: {reason}")
     print(t.line(), flush=True)
     return 1 if t.failed else 0
 

@@ -1,12 +1,22 @@
-"""ngclient.py: a small ng-protocol client for tests (bencode + JSON, UDP/TCP/unix).
+"""ngclient.py: the ng-protocol client of the Python tests (bencode + JSON, UDP/TCP/unix).
 
-Reusable by every integration test:
+The one Python ng client: the integration tests, tests/interop (interop_lib puts this
+directory on sys.path) and kernel-offload/measure_cpu.py use it. (bench/ngclient.c is
+the load generator's C client.)
 
     from ngclient import NgClient
     ng = NgClient.udp(("127.0.0.1", port))          # bencode over UDP
     r = ng.request({"command": "ping"})             # -> {"result": "pong"}
     ng = NgClient.udp(addr, encoding="json")        # JSON over UDP
     ng = NgClient.tcp(addr); ng = NgClient.unix(path)
+    ng = NgClient.udp(addr, sock_factory=netns.socket)   # a socket made elsewhere
+    ng.command("query", call_id=cid, timeout=2.0)   # keyword names: "_" -> "-"; logged
+
+request() waits for the reply carrying its own cookie (a late reply to an earlier,
+timed-out request is skipped); with timeout= the whole wait is bounded, else each
+receive is (the client's timeout). Timeouts raise TimeoutError (socket.timeout).
+command() also keeps (request, reply) pairs in ng.log (reply None on a timeout) for
+failure reports; wait_ready() pings until the relay answers.
 
 Dictionaries returned by the bencode decoder have str keys and str values (bytes are
 decoded as UTF-8 with surrogateescape so arbitrary bytes survive a round trip);
@@ -17,6 +27,7 @@ import itertools
 import json
 import os
 import socket
+import time
 
 __all__ = ["bencode", "bdecode", "BencodeError", "NgClient", "NgError", "sdp_offer"]
 
@@ -147,13 +158,16 @@ class NgClient:
         self.kind = kind          # "udp" | "tcp" | "unix-stream" | "unix-dgram"
         self.addr = addr
         self.encoding = encoding
+        self.timeout = timeout
         self.sock.settimeout(timeout)
         self._rxbuf = b""
+        self.log = []   # (request, reply) pairs of command(), for failure reports
 
     @classmethod
-    def udp(cls, addr, encoding="bencode", timeout=5.0):
+    def udp(cls, addr, encoding="bencode", timeout=5.0, sock_factory=None):
+        """sock_factory(family, type): makes the socket (e.g. inside a network namespace)"""
         fam = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s = (sock_factory or socket.socket)(fam, socket.SOCK_DGRAM)
         s.connect(addr)
         return cls(s, "udp", addr, encoding, timeout)
 
@@ -243,14 +257,64 @@ class NgClient:
             return cookie, json.loads(body.decode("utf-8", "surrogateescape"))
         return cookie, bdecode(body)
 
-    def request(self, d, cookie=None):
+    def request(self, d, cookie=None, timeout=None):
         cookie = cookie or self.new_cookie()
         self.send_raw(self.encode(d, cookie))
-        while True:
-            got, reply = self.parse_reply(self.recv_raw())
-            if got == cookie:
-                return reply
-            # a stale reply from an earlier retransmit: skip it
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise socket.timeout("timed out")
+                    self.sock.settimeout(left)
+                got, reply = self.parse_reply(self.recv_raw())
+                if got == cookie:
+                    return reply
+                # a stale reply from an earlier retransmit or timed-out request: skip it
+        finally:
+            if deadline is not None:
+                self.sock.settimeout(self.timeout)
+
+    def command(self, cmd, timeout=2.0, **params):
+        """Send {"command": cmd, params with "_" in names turned into "-"}; return the
+        reply; the exchange is kept in self.log."""
+        msg = {"command": cmd}
+        msg.update({k.replace("_", "-"): v for k, v in params.items()})
+        try:
+            reply = self.request(msg, timeout=timeout)
+        except socket.timeout:
+            self.log.append((msg, None))
+            raise TimeoutError("no ng reply to %r from %s" % (cmd, self._where())) from None
+        self.log.append((msg, reply))
+        return reply
+
+    def _where(self):
+        if isinstance(self.addr, tuple):
+            return "%s:%d" % self.addr[:2]
+        return str(self.addr)
+
+    def wait_ready(self, timeout=10.0, alive=lambda: True):
+        """Ping until the relay answers 'pong'; give up early once alive() is false."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline and alive():
+            try:
+                reply = self.command("ping", timeout=0.5)
+                if reply.get("result") == "pong":
+                    return
+                last = reply
+            except (TimeoutError, OSError, BencodeError, NgError) as exc:
+                last = exc
+            time.sleep(0.1)
+        raise TimeoutError("relay ng socket %s did not answer ping%s: %r"
+                           % (self._where(), "" if alive() else " (relay exited)", last))
+
+    def call_ids(self):
+        """The relay's call-ids (ng list)."""
+        reply = self.command("list", limit=100)
+        assert reply.get("result") == "ok", reply
+        return list(reply.get("calls", []))
 
     def request_raw(self, data):
         """Send raw bytes, return (cookie, reply dict)."""

@@ -17,8 +17,9 @@ can deliver media):
 """
 import os
 
+from ngclient import NgClient, bdecode
+
 from . import kamailio as kam
-from .ng import NgClient, bdecode, text
 from .phone import Phone
 from .procs import STARTUP_TIMEOUT, Netns, listening_udp_ports, wait_for
 from .sniff import NgSniffer, RelaySniffer
@@ -79,7 +80,7 @@ class World:
         self.relay = start_relay(self.logdir, self.core.name, self.core_addr, NG_PORT,
                                  PORT_MIN, PORT_MAX)
         self.procs.append(self.relay)
-        self.ng = NgClient(("127.0.0.1", NG_PORT), sock_factory=self.core.socket)
+        self.ng = NgClient.udp(("127.0.0.1", NG_PORT), sock_factory=self.core.socket)
         try:
             self.ng.wait_ready(timeout=STARTUP_TIMEOUT, alive=self.relay.alive)
         except TimeoutError as exc:
@@ -195,7 +196,7 @@ class World:
         from the test itself are left out)."""
         if self.ng_capture is None:
             return []
-        return [line for line in self.ng_capture.exchange(lambda b: text(bdecode(b)))
+        return [line for line in self.ng_capture.exchange(bdecode)
                 if "'command': 'list'" not in line and "'command': 'query'" not in line]
 
     def logs(self, tail=4000):
