@@ -503,7 +503,7 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/latch.c latch_packet: media goes back to where it comes from unless asymmetric"),
 	DFLT("port-latching", NGF_FLAG,
 	     "daemon/offer.c media_setup: a re-offer keeps the local ports whatever the remote port "
-	     "(only an address family change rebinds)"),
+	     "(only a change of interface or address family rebinds)"),
 	NOPE("no-port-latching", NGF_FLAG),	/* new local ports when the remote port changes */
 	NOPE("force-relay", NGF_FLAG),
 	NOPE("force", NGF_FLAG),		/* rtpproxy: relay even through another proxy's mark */
