@@ -67,7 +67,7 @@ enum ng_transport {
 	NG_TP_UNCHANGED = 0,	/* keep what the SDP says */
 	NG_TP_RTP_AVP,
 	NG_TP_RTP_AVPF,
-	NG_TP_RTP_SAVP,		/* accepted with a warning: SRTP comes later */
+	NG_TP_RTP_SAVP,		/* offer/answer refuse these: no SRTP */
 	NG_TP_RTP_SAVPF,
 	NG_TP_UDP_TLS_RTP_SAVP,
 	NG_TP_UDP_TLS_RTP_SAVPF,
