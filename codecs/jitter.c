@@ -186,10 +186,13 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 	uint32_t ext;
 	int32_t ahead;
 	struct jb_slot *s;
+	bool behind, renumber;
 
-	if (len > JB_MAX_PAYLOAD)
-		return JB_PUT_LATE;
 	jb->st.received++;
+	if (len > JB_MAX_PAYLOAD) {
+		jb->st.oversize++;
+		return JB_PUT_OVERSIZE;
+	}
 	if (!jb->have_ssrc || ssrc != jb->ssrc) {
 		if (jb->have_ssrc)
 			res = JB_PUT_RESET;
@@ -197,9 +200,13 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 	}
 	ext = jb->highest_seq + (uint32_t)(int16_t)(seq - (uint16_t)jb->highest_seq);
 	ahead = (int32_t)(ext - jb->highest_seq);
+	behind = (int32_t)(ext - jb->next_seq) < 0;
+	/* renumbered() keeps the stale packet it waits to see confirmed: asked
+	 * for every packet behind the playout point (a restart for another
+	 * reason below clears what it kept) */
+	renumber = behind && renumbered(jb, seq, ext);
 	if (ahead > SEQ_RESET_JUMP || ahead < -SEQ_RESET_JUMP ||
-	    (ext != jb->next_seq && idle(jb)) ||
-	    ((int32_t)(ext - jb->next_seq) < 0 && renumbered(jb, seq, ext))) {
+	    (ext != jb->next_seq && idle(jb)) || renumber) {
 		restart(jb, ssrc, seq, ts);
 		ext = jb->next_seq;
 		res = JB_PUT_RESET;

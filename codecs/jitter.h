@@ -36,6 +36,7 @@ enum jb_put_result {
 	JB_PUT_LATE,		/* behind the playout point: dropped */
 	JB_PUT_RESET,		/* new SSRC, sequence jump or renumbering, or a resume
 				 * off the old sequence after idle: restarted with it */
+	JB_PUT_OVERSIZE,	/* payload longer than JB_MAX_PAYLOAD: dropped */
 };
 
 enum jb_get_result {
@@ -59,6 +60,7 @@ struct jb_frame {
 struct jb_stats {
 	uint64_t received, played, lost, late, dup, resets, underruns, drift_drops;
 	uint64_t overflow;	/* frames pushed out by a packet too far ahead */
+	uint64_t oversize;	/* packets dropped for a payload over JB_MAX_PAYLOAD */
 	unsigned depth, target;	/* frames */
 	double jitter_ms;
 };

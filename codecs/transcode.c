@@ -182,7 +182,7 @@ int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 	}
 	r = jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, h.marker, h.payload, h.payload_len,
 		   now_ms);
-	if (r == JB_PUT_DUP || r == JB_PUT_LATE)
+	if (r == JB_PUT_DUP || r == JB_PUT_LATE || r == JB_PUT_OVERSIZE)
 		x->st.in_dropped++;
 	if (!x->clock_running) {
 		/* (Re)start the output clock at this arrival; the timestamps keep

@@ -47,7 +47,8 @@ struct xcode_config {
 };
 
 struct xcode_stats {
-	uint64_t in_packets, in_dropped;	/* dropped: malformed, unknown PT, late, dup */
+	uint64_t in_packets, in_dropped;	/* dropped: malformed, unknown PT, late, dup,
+					 * oversize (jb counts each) */
 	uint64_t out_packets, out_bytes;
 	uint64_t dtmf_in, dtmf_out;
 	uint64_t decode_errors, plc_frames, fec_frames;

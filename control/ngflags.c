@@ -140,17 +140,18 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 	}
 }
 
+/* The secure ones are recorded too: offer/answer refuse them with an error
+ * (rtprelay has no SRTP), which says more than a warning on an "ok" would. */
 static const struct {
 	const char *name;	/* canonical (lower case) */
 	enum ng_transport tp;
-	bool srtp;
 } transports[] = {
-	{ "rtp/avp", NG_TP_RTP_AVP, false },
-	{ "rtp/avpf", NG_TP_RTP_AVPF, false },
-	{ "rtp/savp", NG_TP_RTP_SAVP, true },
-	{ "rtp/savpf", NG_TP_RTP_SAVPF, true },
-	{ "udp/tls/rtp/savp", NG_TP_UDP_TLS_RTP_SAVP, true },
-	{ "udp/tls/rtp/savpf", NG_TP_UDP_TLS_RTP_SAVPF, true },
+	{ "rtp/avp", NG_TP_RTP_AVP },
+	{ "rtp/avpf", NG_TP_RTP_AVPF },
+	{ "rtp/savp", NG_TP_RTP_SAVP },
+	{ "rtp/savpf", NG_TP_RTP_SAVPF },
+	{ "udp/tls/rtp/savp", NG_TP_UDP_TLS_RTP_SAVP },
+	{ "udp/tls/rtp/savpf", NG_TP_UDP_TLS_RTP_SAVPF },
 };
 
 /* Returns false if @v names no transport (the caller decides whether to warn). */
@@ -160,8 +161,6 @@ static bool set_transport(struct arena *a, struct ng_request *req, const char *v
 		if (!norm_eq(v, len, transports[i].name))
 			continue;
 		req->transport = transports[i].tp;
-		if (transports[i].srtp)
-			not_implemented(a, req, "transport protocol", v, len);
 		return true;
 	}
 	if (norm_eq(v, len, "accept")) {
@@ -244,6 +243,31 @@ void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_
 			 ngf_quote(a, req, v, len));
 }
 
+static void warn_unimplemented_value(struct arena *a, struct ng_request *req, const char *name,
+				     const char *v, size_t len)
+{
+	ngf_warn(a, req, "'%s=%s' is accepted but not implemented", name, ngf_quote(a, req, v, len));
+}
+
+/* "codec-<op>" (or "codec": {"<op>": ...}) that ngf_known lists as not
+ * implemented: warned. False if the table does not know it either. */
+static bool codec_unimplemented(struct arena *a, struct ng_request *req, const char *op,
+				const char *v, size_t len)
+{
+	char name[NGF_MAX_NAME + 1];
+	const struct ngf_known *k;
+	int n = snprintf(name, sizeof(name), "codec-%s", op);
+
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return false;
+	k = ngf_lookup(name, (size_t)n, NGF_KEY | NGF_PREFIX);
+	if (!k || k->support == NGF_IMPLEMENTED)
+		return false;
+	if (k->support == NGF_NOT_IMPLEMENTED)
+		warn_unimplemented_value(a, req, k->name, v, len);
+	return true;
+}
+
 bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v,
 	       size_t len)
 {
@@ -264,11 +288,8 @@ bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const ch
 		list = c->accept, n = &c->n_accept;
 	else if (!strcmp(op, "except"))
 		list = c->except, n = &c->n_except;
-	else if (!strcmp(op, "set") || !strcmp(op, "consume") || !strcmp(op, "ignore")) {
-		ngf_warn(a, req, "codec option '%s' is accepted but not implemented", op);
-		return true;
-	} else
-		return false;
+	else
+		return codec_unimplemented(a, req, op, v, len);
 	t = ngf_text(a, req, "codec name", v, len);
 	if (!t)
 		return true;
@@ -299,38 +320,10 @@ static bool parse_num(const char *v, size_t len, int64_t min, int64_t max, int64
 	return true;
 }
 
-/* Keys for features we do not have: warn (quietly accept "off"-like values). */
-static const char *const unimplemented_keys[] = {
-	"to-label", "t38", "t.38", "tos", "metadata", "media-echo", "endpoint-learning",
-	"dtmf-security", "dtmf-delay", "dtmf-log-dest", "dtmf-security-trigger",
-	"dtmf-security-trigger-end", "generate-rtcp", "ptime-reverse", "xmlrpc-callback",
-	"delay-buffer", "audio-player", "ice-lite", "drop-traffic", "output-destination",
-	"trigger", "trigger-end", "end-trigger", "trigger-end-time", "trigger-end-digits",
-	"frequency", "frequencies", "volume", "digit", "code", "dtls-reverse",
-	"dtls-fingerprint", "from-tags", "sdes", "osrtp", "dtls", "record-call",
-};
-
 static bool off_value(const char *v, size_t len)
 {
 	return norm_eq(v, len, "off") || norm_eq(v, len, "no") || norm_eq(v, len, "disable") ||
 	       norm_eq(v, len, "none");
-}
-
-static bool key_unimplemented(struct arena *a, struct ng_request *req, const char *nkey,
-			      const char *v, size_t len)
-{
-	for (size_t i = 0; i < sizeof(unimplemented_keys) / sizeof(unimplemented_keys[0]); i++) {
-		if (strcmp(nkey, unimplemented_keys[i]))
-			continue;
-		if (off_value(v, len))
-			return true;	/* "SDES=off", "record-call=no": what we do anyway */
-		if (!strcmp(nkey, "record-call"))
-			req->flags |= NG_F_RECORD_CALL;
-		ngf_warn(a, req, "'%s=%s' is accepted but not implemented", nkey,
-			 ngf_quote(a, req, v, len));
-		return true;
-	}
-	return false;
 }
 
 /* The identifying and naming keys: stored as text. */
@@ -393,8 +386,10 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 	return false;
 }
 
-bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, const char *val,
-		   size_t vlen)
+/* An implemented key into @req; false if nothing here handles @nkey (then
+ * ngf_known promises what the code does not keep: the table test fails). */
+static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey, const char *val,
+		      size_t vlen)
 {
 	const char **slot = text_slot(req, nkey);
 
@@ -433,143 +428,231 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 			req->flags |= NG_F_ALL;
 		else if (!norm_eq(val, vlen, "none"))
 			not_implemented(a, req, "all", val, vlen);
-	} else if (!numeric_key(a, req, nkey, val, vlen) &&
-		   !key_unimplemented(a, req, nkey, val, vlen)) {
+	} else if (!numeric_key(a, req, nkey, val, vlen)) {
 		return false;
 	}
 	return true;
 }
 
-/* Plain flags: a bit, and a note when we accept it without acting on it. */
-static const struct {
-	const char *name;
-	uint32_t bit;
-	bool unimplemented;
-} plain_flags[] = {
-	{ "trust-address", NG_F_TRUST_ADDRESS, false },
-	{ "symmetric", NG_F_SYMMETRIC, false },
-	{ "asymmetric", NG_F_ASYMMETRIC, false },
-	{ "port-latching", NG_F_PORT_LATCHING, false },
-	{ "no-port-latching", NG_F_NO_PORT_LATCHING, true },
-	{ "strict-source", NG_F_STRICT_SOURCE, false },
-	{ "loop-protect", NG_F_LOOP_PROTECT, false },
-	{ "sip-source-address", NG_F_SIP_SOURCE_ADDRESS, false },
-	{ "full-rtcp-attribute", NG_F_FULL_RTCP_ATTRIBUTE, false },
-	{ "no-rtcp-attribute", NG_F_NO_RTCP_ATTRIBUTE, false },
-	{ "force-relay", NG_F_FORCE_RELAY, false },
-	{ "force", NG_F_FORCE_RELAY, false },	/* rtpproxy legacy; rtpengine ignores it */
-	{ "media-handover", NG_F_MEDIA_HANDOVER, true },
-	{ "record-call", NG_F_RECORD_CALL, true },
-	{ "all", NG_F_ALL, false },
-	{ "fatal", NG_F_FATAL, false },
-	{ "generate-mid", NG_F_GENERATE_MID, true },
-	{ "original-sendrecv", NG_F_ORIGINAL_SENDRECV, true },
-	/* Kamailio module flags it handles itself; harmless if they reach us. */
-	{ "no-redis-update", 0, false },
-	{ "force-answer", 0, false },
-	{ "unidirectional", 0, true },
-	{ "reset", 0, true },
-	{ "single-codec", 0, true },
-	{ "reuse-codecs", 0, true },
-	{ "no-codec-renegotiation", 0, true },
-	{ "trickle-ice", 0, true },
-	{ "reject-ice", 0, true },
-	{ "pierce-nat", 0, true },
-	{ "nat-wait", 0, true },
-	{ "debug", 0, true },
-	{ "debugging", 0, true },
-	{ "inject-dtmf", 0, true },
-	{ "detect-dtmf", 0, true },
-	{ "early-media", 0, true },
-	{ "strip-extmap", 0, true },
-	{ "pad-crypto", 0, true },
-	{ "allow-transcoding", 0, true },
-	{ "block-short", 0, true },
-	{ "block-short-packets", 0, true },
-	{ "generate-rtcp", 0, true },
-	{ "discard-recording", 0, true },
-	{ "exclude-recording", 0, true },
-	{ "inactive", 0, true },
-	{ "rtcp-mirror", 0, true },
-};
-
-static bool plain_flag(struct arena *a, struct ng_request *req, const char *s, size_t len)
+/* Key @nkey (normalized) with a value, given as @form. */
+static bool key_value(struct arena *a, struct ng_request *req, const char *nkey, const char *val,
+		      size_t vlen, unsigned form)
 {
-	for (size_t i = 0; i < sizeof(plain_flags) / sizeof(plain_flags[0]); i++) {
-		if (!norm_eq(s, len, plain_flags[i].name))
-			continue;
-		req->flags |= plain_flags[i].bit;
-		if (plain_flags[i].unimplemented)
-			not_implemented(a, req, "flag", plain_flags[i].name,
-					strlen(plain_flags[i].name));
+	const struct ngf_known *k = ngf_lookup(nkey, strlen(nkey), form);
+
+	if (!k)
+		return false;
+	switch (k->support) {
+	case NGF_IMPLEMENTED:
+		return apply_key(a, req, k->name, val, vlen);
+	case NGF_DEFAULT:
 		return true;
-	}
-	if (norm_eq(s, len, "always-transcode")) {
-		ngf_codec(a, req, "accept", "all", 3);	/* rtpengine: codec-accept=all */
-		return true;
-	}
-	if (norm_eq(s, len, "internal") || norm_eq(s, len, "external")) {
-		ngf_direction(a, req, s, len);	/* rtpengine: direction=internal */
+	case NGF_NOT_IMPLEMENTED:
+		if (!off_value(val, vlen))	/* "SDES=off", "record-call=no": what we do anyway */
+			warn_unimplemented_value(a, req, k->name, val, vlen);
 		return true;
 	}
 	return false;
 }
 
-/* Prefixed values whose feature we lack: fine when switched off. */
-static const char *const unimplemented_prefixes[] = {
-	"sdes-", "osrtp-", "dtls-", "t38-", "t.38-", "from-tags-", "endpoint-learning-",
-	"dtmf-security-",
-};
+bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, const char *val,
+		   size_t vlen)
+{
+	return key_value(a, req, nkey, val, vlen, NGF_DICT);
+}
 
+#define IMPL(name, forms, bit, sample, where) { name, forms, NGF_IMPLEMENTED, bit, sample, where }
+#define DFLT(name, forms, where) { name, forms, NGF_DEFAULT, 0, NULL, where }
+#define NOPE(name, forms) { name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, NULL }
+
+const struct ngf_known ngf_known[] = {
+	/* the call, the parties, the body */
+	IMPL("call-id", NGF_KEY, 0, "\"c-1\"", "daemon/commands.c: every call command"),
+	IMPL("from-tag", NGF_KEY, 0, "\"f-1\"", "daemon/offer.c pick_parties, commands.c delete_scope"),
+	IMPL("to-tag", NGF_KEY, 0, "\"t-1\"", "daemon/offer.c pick_parties, commands.c delete_scope"),
+	IMPL("via-branch", NGF_KEY, 0, "\"z9hG4bK-1\"", "daemon/offer.c (stored), commands.c delete_scope"),
+	IMPL("label", NGF_KEY, 0, "\"caller\"", "daemon/offer.c: party label, query output"),
+	IMPL("from-label", NGF_KEY, 0, "\"caller\"", "as label"),
+	IMPL("set-label", NGF_KEY, 0, "\"caller\"", "as label"),
+	IMPL("sdp", NGF_KEY, 0, "\"v=0\"", "daemon/offer.c offer_answer"),
+	IMPL("flags", NGF_DICT, 0, "[\"strict-source\"]", "control/ngrequest.c: each element is a flag"),
+	IMPL("codec", NGF_DICT, 0, "{\"strip\":[\"PCMA\"]}", "control/ngrequest.c codec_dict"),
+	DFLT("supports", NGF_DICT, "proxy features (\"load limit\"): rtprelay sends no reply that needs one"),
+	/* addresses, interfaces, media */
+	IMPL("interface", NGF_KEY, 0, "\"pub\"", "daemon/offer.c media_setup"),
+	IMPL("direction", NGF_KEY, 0, "\"pub\"", "daemon/offer.c media_setup"),
+	IMPL("internal", NGF_FLAG, 0, NULL, "direction=internal"),
+	IMPL("external", NGF_FLAG, 0, NULL, "direction=external"),
+	IMPL("address-family", NGF_KEY | NGF_PREFIX, 0, "\"IP6\"", "daemon/offer.c media_setup"),
+	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"", "daemon/offer.c sender_addr"),
+	IMPL("received-from", NGF_KEY, 0, "\"192.0.2.2\"", "daemon/offer.c sender_addr (sip-source-address)"),
+	IMPL("trust-address", NGF_FLAG, NG_F_TRUST_ADDRESS, NULL, "daemon/offer.c flags_to_dp, latch.c"),
+	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL, "daemon/offer.c sender_addr"),
+	IMPL("ice", NGF_KEY | NGF_PREFIX, 0, "\"remove\"", "daemon/offer.c media_rewrite"),
+	IMPL("transport-protocol", NGF_KEY | NGF_PREFIX, 0, "\"RTP/AVPF\"", "daemon/offer.c media_rewrite"),
+	IMPL("rtcp-mux", NGF_KEY | NGF_PREFIX, 0, "\"demux\"", "daemon/offer.c mux_decide"),
+	IMPL("replace", NGF_KEY | NGF_PREFIX, 0, "\"origin\"", "daemon/offer.c build_sdp"),
+	IMPL("full-rtcp-attribute", NGF_FLAG, NG_F_FULL_RTCP_ATTRIBUTE, NULL, "daemon/offer.c media_rewrite"),
+	IMPL("no-rtcp-attribute", NGF_FLAG, NG_F_NO_RTCP_ATTRIBUTE, NULL, "daemon/offer.c media_rewrite"),
+	IMPL("loop-protect", NGF_FLAG, NG_F_LOOP_PROTECT, NULL, "daemon/offer.c offer_answer, media_rewrite"),
+	/* latching */
+	IMPL("asymmetric", NGF_FLAG, NG_F_ASYMMETRIC, NULL, "daemon/offer.c flags_to_dp, latch.c"),
+	IMPL("strict-source", NGF_FLAG, NG_F_STRICT_SOURCE, NULL, "daemon/offer.c flags_to_dp, latch.c"),
+	DFLT("symmetric", NGF_FLAG,
+	     "daemon/latch.c latch_packet: media goes back to where it comes from unless asymmetric"),
+	DFLT("port-latching", NGF_FLAG,
+	     "daemon/offer.c media_setup: a re-offer keeps the local ports whatever the remote port "
+	     "(only a change of interface or address family rebinds)"),
+	NOPE("no-port-latching", NGF_FLAG),	/* new local ports when the remote port changes */
+	NOPE("force-relay", NGF_FLAG),
+	NOPE("force", NGF_FLAG),		/* rtpproxy: relay even through another proxy's mark */
+	NOPE("media-handover", NGF_FLAG),
+	NOPE("endpoint-learning", NGF_KEY | NGF_PREFIX),
+	/* codecs */
+	IMPL("transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("codec-strip", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("codec-offer", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("codec-transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("codec-mask", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("codec-accept", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("codec-except", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("always-transcode", NGF_FLAG, 0, NULL, "codec-accept=all"),
+	IMPL("ptime", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codecneg.c"),
+	NOPE("codec-set", NGF_KEY | NGF_PREFIX),
+	NOPE("codec-consume", NGF_KEY | NGF_PREFIX),
+	NOPE("codec-ignore", NGF_KEY | NGF_PREFIX),
+	NOPE("single-codec", NGF_FLAG),
+	NOPE("reuse-codecs", NGF_FLAG),
+	NOPE("no-codec-renegotiation", NGF_FLAG),
+	NOPE("allow-transcoding", NGF_FLAG),
+	NOPE("ptime-reverse", NGF_KEY),
+	/* delete, list */
+	IMPL("all", NGF_FLAG, NG_F_ALL, NULL, "daemon/commands.c cmd_delete: the whole call"),
+	IMPL("all", NGF_KEY, 0, "\"all\"", "as the flag all"),
+	IMPL("fatal", NGF_FLAG, NG_F_FATAL, NULL, "daemon/commands.c cmd_delete: unknown call is an error"),
+	IMPL("delete-delay", NGF_KEY, 0, "\"5\"", "daemon/commands.c cmd_delete"),
+	IMPL("limit", NGF_KEY, 0, "\"7\"", "daemon/commands.c cmd_list"),
+	/* Kamailio's rtpengine module acts on these itself */
+	DFLT("no-redis-update", NGF_FLAG, "rtprelay keeps no state in Redis"),
+	DFLT("force-answer", NGF_FLAG, "Kamailio's rtpengine module: nothing for the relay to do"),
+	/* features rtprelay does not have */
+	NOPE("record-call", NGF_FLAG | NGF_KEY),
+	NOPE("discard-recording", NGF_FLAG),
+	NOPE("exclude-recording", NGF_FLAG),
+	NOPE("output-destination", NGF_KEY),
+	NOPE("metadata", NGF_KEY),
+	NOPE("sdes", NGF_KEY | NGF_PREFIX),
+	NOPE("osrtp", NGF_KEY | NGF_PREFIX),
+	NOPE("dtls", NGF_KEY | NGF_PREFIX),
+	NOPE("dtls-reverse", NGF_KEY),
+	NOPE("dtls-fingerprint", NGF_KEY),
+	NOPE("pad-crypto", NGF_FLAG),
+	NOPE("t38", NGF_KEY | NGF_PREFIX),
+	NOPE("t.38", NGF_KEY | NGF_PREFIX),
+	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
+	NOPE("to-label", NGF_KEY),
+	NOPE("tos", NGF_KEY),
+	NOPE("media-echo", NGF_KEY),
+	NOPE("ice-lite", NGF_KEY),
+	NOPE("trickle-ice", NGF_FLAG),
+	NOPE("reject-ice", NGF_FLAG),
+	NOPE("generate-mid", NGF_FLAG),
+	NOPE("original-sendrecv", NGF_FLAG),
+	NOPE("strip-extmap", NGF_FLAG),
+	NOPE("unidirectional", NGF_FLAG),
+	NOPE("reset", NGF_FLAG),
+	NOPE("pierce-nat", NGF_FLAG),
+	NOPE("nat-wait", NGF_FLAG),
+	NOPE("debug", NGF_FLAG),
+	NOPE("debugging", NGF_FLAG),
+	NOPE("early-media", NGF_FLAG),
+	NOPE("inactive", NGF_FLAG),
+	NOPE("rtcp-mirror", NGF_FLAG),
+	NOPE("generate-rtcp", NGF_FLAG | NGF_KEY),
+	NOPE("block-short", NGF_FLAG),
+	NOPE("block-short-packets", NGF_FLAG),
+	NOPE("drop-traffic", NGF_KEY),
+	NOPE("delay-buffer", NGF_KEY),
+	NOPE("audio-player", NGF_KEY),
+	NOPE("xmlrpc-callback", NGF_KEY),
+	NOPE("inject-dtmf", NGF_FLAG),
+	NOPE("detect-dtmf", NGF_FLAG),
+	NOPE("dtmf-security", NGF_KEY | NGF_PREFIX),
+	NOPE("dtmf-delay", NGF_KEY),
+	NOPE("dtmf-log-dest", NGF_KEY),
+	NOPE("dtmf-security-trigger", NGF_KEY),
+	NOPE("dtmf-security-trigger-end", NGF_KEY),
+	NOPE("trigger", NGF_KEY),
+	NOPE("trigger-end", NGF_KEY),
+	NOPE("end-trigger", NGF_KEY),
+	NOPE("trigger-end-time", NGF_KEY),
+	NOPE("trigger-end-digits", NGF_KEY),
+	NOPE("frequency", NGF_KEY),
+	NOPE("frequencies", NGF_KEY),
+	NOPE("volume", NGF_KEY),
+	NOPE("digit", NGF_KEY),
+	NOPE("code", NGF_KEY),
+};
+const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
+
+#undef IMPL
+#undef DFLT
+#undef NOPE
+
+const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
+{
+	for (size_t i = 0; i < ngf_n_known; i++)
+		if ((ngf_known[i].forms & form) && norm_eq(s, len, ngf_known[i].name))
+			return &ngf_known[i];
+	return NULL;
+}
+
+/* An implemented flag without a bit of its own. */
+static void apply_flag(struct arena *a, struct ng_request *req, const char *name)
+{
+	if (!strcmp(name, "always-transcode"))
+		ngf_codec(a, req, "accept", "all", 3);	/* rtpengine: codec-accept=all */
+	else if (!strcmp(name, "internal") || !strcmp(name, "external"))
+		ngf_direction(a, req, name, strlen(name));	/* rtpengine: direction=internal */
+}
+
+static bool plain_flag(struct arena *a, struct ng_request *req, const char *s, size_t len)
+{
+	const struct ngf_known *k = ngf_lookup(s, len, NGF_FLAG);
+
+	if (!k)
+		return false;
+	switch (k->support) {
+	case NGF_IMPLEMENTED:
+		req->flags |= k->bit;
+		if (!k->bit)
+			apply_flag(a, req, k->name);
+		break;
+	case NGF_DEFAULT:
+		break;
+	case NGF_NOT_IMPLEMENTED:
+		ngf_warn(a, req, "flag '%s' is accepted but not implemented", k->name);
+		break;
+	}
+	return true;
+}
+
+/* "key-value" (Kamailio's spelling of key=value: "ICE-remove", "codec-strip-PCMA",
+ * "SDES-off"): the longest key that may be written so. */
 static bool prefixed_flag(struct arena *a, struct ng_request *req, const char *s, size_t len)
 {
-	char op[16];
-	size_t i;
+	const struct ngf_known *best = NULL;
+	size_t bl = 0;
 
-	if (norm_prefix(s, len, "codec-")) {
-		/* codec-<op>-<codec>: op has no '-', the codec name may have ("telephone-event") */
-		for (i = 6; i < len && canon(s[i]) != '-' && i - 6 < sizeof(op) - 1; i++)
-			op[i - 6] = canon(s[i]);
-		op[i - 6] = '\0';
-		if (i + 1 < len && canon(s[i]) == '-' &&
-		    ngf_codec(a, req, op, s + i + 1, len - i - 1))
-			return true;
-		return false;
-	}
-	if (norm_prefix(s, len, "transcode-"))
-		return ngf_codec(a, req, "transcode", s + 10, len - 10);
-	if (norm_prefix(s, len, "replace-")) {
-		ngf_replace(a, req, s + 8, len - 8);
-		return true;
-	}
-	if (norm_prefix(s, len, "rtcp-mux-")) {
-		ngf_rtcp_mux(a, req, s + 9, len - 9);
-		return true;
-	}
-	if (norm_prefix(s, len, "transport-protocol-")) {
-		if (!set_transport(a, req, s + 19, len - 19))
-			ngf_warn(a, req, "unknown transport protocol '%s' ignored",
-				 ngf_quote(a, req, s + 19, len - 19));
-		return true;
-	}
-	if (norm_prefix(s, len, "address-family-")) {
-		set_address_family(a, req, s + 15, len - 15);
-		return true;
-	}
-	if (norm_prefix(s, len, "ice-")) {
-		set_ice(a, req, s + 4, len - 4);
-		return true;
-	}
-	for (i = 0; i < sizeof(unimplemented_prefixes) / sizeof(unimplemented_prefixes[0]); i++) {
-		size_t pl = strlen(unimplemented_prefixes[i]);
+	for (size_t i = 0; i < ngf_n_known; i++) {
+		const struct ngf_known *k = &ngf_known[i];
+		size_t nl = strlen(k->name);
 
-		if (!norm_prefix(s, len, unimplemented_prefixes[i]))
-			continue;
-		if (!off_value(s + pl, len - pl))
-			not_implemented(a, req, "flag", s, len);
-		return true;
+		if ((k->forms & NGF_PREFIX) && nl > bl && len > nl + 1 && canon(s[nl]) == '-' &&
+		    norm_prefix(s, nl + 1, k->name))
+			best = k, bl = nl;
 	}
-	return false;
+	return best && key_value(a, req, best->name, s + bl + 1, len - bl - 1, NGF_PREFIX);
 }
 
 void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len)
@@ -590,7 +673,7 @@ void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len
 		size_t kl = (size_t)(eq - s);
 
 		ngf_normalize(nkey, s, kl);
-		if (ngf_key_value(a, req, nkey, eq + 1, len - kl - 1))
+		if (key_value(a, req, nkey, eq + 1, len - kl - 1, NGF_KV))
 			return;
 	} else if (!eq && prefixed_flag(a, req, s, len)) {
 		return;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "control/ngrequest.h"
 
@@ -34,11 +35,48 @@ const char *ngf_quote(struct arena *a, const struct ng_request *req, const char 
 const char *ngf_text(struct arena *a, struct ng_request *req, const char *what,
 		     const char *v, size_t len);
 
+/* Every flag and key rtprelay knows, with what it does about it. A name not
+ * in ngf_known is unknown (warned as such); one marked NGF_NOT_IMPLEMENTED is
+ * accepted and always named in the reply's warning (unless its value is an
+ * "off" value: what rtprelay does anyway). Values of implemented keys (ICE
+ * modes, replace items, transport protocols, ...) have their own lists. */
+enum ngf_support {
+	NGF_IMPLEMENTED,	/* recorded in struct ng_request; @where reads it */
+	NGF_DEFAULT,		/* what rtprelay always does (@where): nothing to record */
+	NGF_NOT_IMPLEMENTED,	/* accepted with a warning naming it */
+};
+
+/* Where a name may appear (bits). */
+enum ngf_form {
+	NGF_FLAG = 1u << 0,	/* a plain string in "flags": "strict-source" */
+	NGF_DICT = 1u << 1,	/* a dictionary key: "ICE": "remove" */
+	NGF_KV = 1u << 2,	/* "key=value" in "flags": "ICE=remove" */
+	NGF_PREFIX = 1u << 3,	/* "key-value" in "flags": "ICE-remove", "SDES-off" */
+};
+#define NGF_KEY (NGF_DICT | NGF_KV)
+
+struct ngf_known {
+	const char *name;	/* canonical (ngf_normalize) */
+	unsigned forms;		/* enum ngf_form */
+	enum ngf_support support;
+	uint32_t bit;		/* NGF_FLAG: the enum ng_flag it sets, 0 = none */
+	const char *sample;	/* keys: a value that switches it on, as JSON; NULL =
+				 * any value but "off" */
+	const char *where;	/* NGF_IMPLEMENTED: what reads it; NGF_DEFAULT: where
+				 * rtprelay does it anyway */
+};
+
+extern const struct ngf_known ngf_known[];
+extern const size_t ngf_n_known;
+
+/* The entry for name @s[0..len) (any spelling) that may appear as @form. */
+const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form);
+
 /* One element of the "flags" list. */
 void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len);
 
-/* A scalar value for the normalized key @nkey, from the dictionary or from a
- * "key=value" flag. Returns false if the key is not one we know. */
+/* A scalar value for the dictionary key @nkey (normalized). Returns false if
+ * the key is not one we know. */
 bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey,
 		   const char *val, size_t vlen);
 

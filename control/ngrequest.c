@@ -132,6 +132,19 @@ static void received_from(struct arena *a, struct ng_request *req, const struct 
 	req->received_from_family = req->received_from_addr ? f->str : NULL;
 }
 
+/* A list or dictionary under a key nothing above reads: what ngf_known says
+ * of the key (not implemented: warned; rtprelay's default: nothing to do). */
+static void other_member(struct arena *a, struct ng_request *req, const char *nkey,
+			 const struct ng_node *m)
+{
+	const struct ngf_known *k = ngf_lookup(nkey, strlen(nkey), NGF_DICT);
+
+	if (k && k->support == NGF_NOT_IMPLEMENTED)
+		ngf_warn(a, req, "key '%s' is accepted but not implemented", k->name);
+	else if (!k || k->support != NGF_DEFAULT)
+		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
+}
+
 static void list_member(struct arena *a, struct ng_request *req, const char *nkey,
 			const struct ng_node *m)
 {
@@ -145,13 +158,8 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		direction_list(a, req, m);
 	else if (!strcmp(nkey, "received-from"))
 		received_from(a, req, m);
-	else if (!strcmp(nkey, "supports"))
-		;	/* proxy features (e.g. "load limit"): nothing to negotiate yet */
-	else if (!strcmp(nkey, "sdes") || !strcmp(nkey, "osrtp") || !strcmp(nkey, "t38") ||
-		 !strcmp(nkey, "t.38") || !strcmp(nkey, "from-tags"))
-		ngf_warn(a, req, "key '%s' is accepted but not implemented", nkey);
 	else
-		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
+		other_member(a, req, nkey, m);
 }
 
 static void member(struct arena *a, struct ng_request *req, const struct ng_node *m)
@@ -173,7 +181,7 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 		if (!strcmp(nkey, "codec"))
 			codec_dict(a, req, m);
 		else
-			ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
+			other_member(a, req, nkey, m);
 	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||
 		   !strcmp(nkey, "rtcp-mux")) {
 		list_member(a, req, nkey, m);	/* a lone string where a list belongs */

@@ -28,25 +28,17 @@ enum ng_command {
 	NG_CMD_STATISTICS,
 };
 
-/* flags: bits */
+/* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
 enum ng_flag {
 	NG_F_TRUST_ADDRESS = 1u << 0,
-	NG_F_SYMMETRIC = 1u << 1,
 	NG_F_ASYMMETRIC = 1u << 2,
-	NG_F_PORT_LATCHING = 1u << 3,
 	NG_F_STRICT_SOURCE = 1u << 4,
 	NG_F_LOOP_PROTECT = 1u << 5,
 	NG_F_SIP_SOURCE_ADDRESS = 1u << 6,
 	NG_F_FULL_RTCP_ATTRIBUTE = 1u << 7,
 	NG_F_NO_RTCP_ATTRIBUTE = 1u << 8,
-	NG_F_FORCE_RELAY = 1u << 9,	/* accepted as rtpengine does: we always relay */
-	NG_F_MEDIA_HANDOVER = 1u << 10,
-	NG_F_RECORD_CALL = 1u << 11,	/* accepted with a warning */
-	NG_F_ALL = 1u << 12,		/* delete/query: "all" */
-	NG_F_FATAL = 1u << 13,		/* delete: fail on unknown call */
-	NG_F_GENERATE_MID = 1u << 14,
-	NG_F_ORIGINAL_SENDRECV = 1u << 15,
-	NG_F_NO_PORT_LATCHING = 1u << 16,
+	NG_F_ALL = 1u << 12,		/* delete: the whole call, whatever the tags */
+	NG_F_FATAL = 1u << 13,		/* delete: unknown call or tag is an error */
 };
 
 /* replace: bits */
@@ -75,7 +67,7 @@ enum ng_transport {
 	NG_TP_UNCHANGED = 0,	/* keep what the SDP says */
 	NG_TP_RTP_AVP,
 	NG_TP_RTP_AVPF,
-	NG_TP_RTP_SAVP,		/* accepted with a warning: SRTP comes later */
+	NG_TP_RTP_SAVP,		/* offer/answer refuse these: no SRTP */
 	NG_TP_RTP_SAVPF,
 	NG_TP_UDP_TLS_RTP_SAVP,
 	NG_TP_UDP_TLS_RTP_SAVPF,

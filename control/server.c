@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -512,18 +513,67 @@ int ng_server_listen_tcp(struct ng_server *s, const struct sockaddr *sa, socklen
 	return add_listener(s, fd, L_TCP);
 }
 
+/* Make @sun's path free for bind(): nothing there, or a socket nobody listens
+ * on any more (left by a daemon that did not exit cleanly), which is removed.
+ * A socket some process answers on, or anything that is not a socket, stays
+ * and is an error. */
+static int unix_path_claim(const struct sockaddr_un *sun)
+{
+	const char *path = sun->sun_path;
+	struct stat st;
+	int fd, rc, e;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		e = errno;
+		log_err("ng: cannot listen on unix %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("ng: cannot listen on unix %s: the path exists and is not a socket; "
+			"not removing it", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = rc ? errno : 0;
+	close(fd);
+	if (rc && e == ECONNREFUSED) {
+		log_notice("ng: unix %s: stale socket (nobody listens), replacing it", path);
+		if (unlink(path) && errno != ENOENT) {
+			e = errno;
+			log_err("ng: cannot remove stale unix socket %s: %s", path, strerror(e));
+			return -e;
+		}
+		return 0;
+	}
+	if (!rc || e == EAGAIN || e == EINPROGRESS) {	/* a listener took or queued us */
+		log_err("ng: cannot listen on unix %s: another process (a running rtprelayd?) "
+			"accepts connections there", path);
+		return -EADDRINUSE;
+	}
+	log_err("ng: cannot listen on unix %s: probing the existing socket failed: %s", path,
+		strerror(e));
+	return -e;
+}
+
 int ng_server_listen_unix(struct ng_server *s, const char *path)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path) || s->unix_path[0])
 		return -EINVAL;
 	strcpy(sun.sun_path, path);
+	rc = unix_path_claim(&sun);
+	if (rc)
+		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);	/* a stale socket from a previous run */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 128)) {
 		int e = -errno;
 		log_err("ng: cannot listen on unix %s: %s", path, strerror(errno));

@@ -43,6 +43,10 @@ void ng_server_free(struct ng_server *s);
 /* Bind and watch. 0 or -errno (logged with the address). */
 int ng_server_listen_udp(struct ng_server *s, const struct sockaddr *sa, socklen_t len);
 int ng_server_listen_tcp(struct ng_server *s, const struct sockaddr *sa, socklen_t len);
+/* A socket left at @path by a daemon that is gone (connect() refused) is
+ * replaced; a socket something still accepts on (another running daemon),
+ * or a path that is not a socket, is left alone and is an error
+ * (-EADDRINUSE, -EEXIST), logged. */
 int ng_server_listen_unix(struct ng_server *s, const char *path);
 /* Only accept commands from these addresses (any port); n = 0: anyone. Unix
  * socket clients are always accepted (file permissions guard them). */

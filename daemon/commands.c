@@ -108,17 +108,27 @@ static int delete_scope(struct call *c, const struct ng_request *req, struct cal
 	return 0;
 }
 
+/* delete (as rtpengine): an unknown call-id or a tag/branch that matches
+ * nothing is "ok" with a warning, and an error only with the "fatal" flag.
+ * With "all" the whole call goes, whatever tags or via-branch the message
+ * names. */
 static int cmd_delete(struct daemon_ctx *d, struct ng_request *req, struct arena *a,
 		      struct ng_node *reply, uint64_t now, const char **err)
 {
 	struct call *c = call_find(d->calls, req->call_id);
-	struct call_party *party;
-	const char *tag_only;
+	struct call_party *party = NULL;
+	const char *tag_only = NULL;
 	int64_t delay = req->delete_delay >= 0 ? req->delete_delay : d->cfg->delete_delay;
 
-	if (!c || delete_scope(c, req, &party, &tag_only)) {
-		*err = not_found;
-		return -ENOENT;
+	if (!c || (!(req->flags & NG_F_ALL) && delete_scope(c, req, &party, &tag_only))) {
+		if (req->flags & NG_F_FATAL) {
+			*err = not_found;
+			return -ENOENT;
+		}
+		log_info("call %s: delete: %s", req->call_id, not_found);
+		if (req->n_warnings < NG_MAX_WARNINGS)
+			req->warnings[req->n_warnings++] = not_found;
+		return 0;
 	}
 	if (tag_only) {
 		call_party_drop_tag(party, tag_only);

@@ -358,6 +358,50 @@ static const char *tp_name(enum ng_transport t)
 	return t > NG_TP_UNCHANGED && t <= NG_TP_UDP_TLS_RTP_SAVPF ? names[t] : NULL;
 }
 
+/* SRTP: rtprelay neither encrypts nor decrypts. Secure media (RTP/SAVP,
+ * RTP/SAVPF, UDP/TLS/RTP/SAVP[F]) is relayed as the endpoints keyed it
+ * (a=crypto or DTLS in their SDP, packets forwarded untouched), so the SDP
+ * may say so. What would need rtprelay itself to speak SRTP is refused:
+ * asking for a secure transport-protocol, relaying media under a profile of
+ * the other kind (plain media announced as secure or the reverse), and
+ * transcoding secure media (the payload is ciphertext). */
+static bool proto_secure(const char *p, size_t len)
+{
+	return p && memmem(p, len, "SAVP", 4) != NULL;
+}
+
+static bool codec_ops_transcode(const struct ng_codec_ops *c)
+{
+	return c->n_transcode || c->n_offer || c->n_mask || c->n_accept;
+}
+
+static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
+{
+	const struct ng_request *req = o->req;
+	const struct call_media *rm = &o->r->media[i];
+	const char *out = NULL;	/* the profile R would be told, NULL = the SDP's */
+	bool secure = proto_secure(m->proto.s, m->proto.len);
+
+	if (m->port == 0)
+		return 0;
+	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport))
+		out = tp_name(req->transport);
+	else if (req->cmd == NG_CMD_ANSWER && rm->proto[0])
+		out = rm->proto;	/* back to what the offerer spoke */
+	if (out && proto_secure(out, strlen(out)) != secure) {
+		*o->err = arena_printf(o->a, "SRTP is not supported: %.*s media cannot be relayed "
+				       "as %s", (int)m->proto.len, m->proto.s, out);
+		return -ENOTSUP;
+	}
+	if (secure && (codec_ops_transcode(&req->codec) ||
+		       (req->cmd == NG_CMD_ANSWER && codecneg_added(rm->codecs)))) {
+		*o->err = arena_printf(o->a, "SRTP is not supported: %.*s media cannot be "
+				       "transcoded", (int)m->proto.len, m->proto.s);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 /* Fill the rewrite of media @i, sent to R. */
 static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
 			  struct sdp_media_rewrite *mr)
@@ -565,6 +609,12 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 
 	if (!sess || !rw)
 		return fail(&o, -ENOMEM, "Out of memory");
+	if (proto_secure(tp_name(req->transport), tp_name(req->transport) ?
+			 strlen(tp_name(req->transport)) : 0)) {
+		*err = arena_printf(a, "SRTP is not supported: transport-protocol %s",
+				    tp_name(req->transport));
+		return -ENOTSUP;
+	}
 	rc = sdp_parse(a, req->sdp, req->sdp_len, sess, &perr);
 	if (rc) {
 		*err = arena_printf(a, "Failed to parse SDP: %s", perr ? perr : "invalid");
@@ -592,6 +642,8 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		created = true;
 	}
 	rc = pick_parties(&o);
+	for (unsigned i = 0; !rc && i < sess->n_media; i++)
+		rc = srtp_refuse(&o, i, &sess->media[i]);
 	for (unsigned i = 0; !rc && i < sess->n_media; i++)
 		rc = media_setup(&o, i, &sess->media[i]);
 	if (rc)

@@ -42,6 +42,8 @@ def test_ctl_list_show_delete_totals(daemon):
     assert out.split() == ["ctl-2"]
     rc, out, err = ctl(daemon, "show", "ctl-1")
     assert rc == 1 and "error" in err
+    rc, out, err = ctl(daemon, "delete", "ctl-1")     # gone: an error, not "deleted"
+    assert rc == 1 and "not found" in err
 
 
 def test_ctl_no_daemon():

@@ -255,3 +255,39 @@ def test_timeout_and_silent_timeout_per_stream(daemon_factory):
     assert "call inactive: silent-timeout" in log and "call sendrecv: timeout" in log
     a.close()
     b.close()
+
+
+def test_listen_unix_refuses_a_running_daemons_socket(daemon_factory):
+    first = daemon_factory(ready_via_unix=True)
+    second = daemon_factory("--listen-unix=" + first.unix_path, unix=False, expect_fail=True)
+    rc = second.wait_exit()
+    assert rc is not None and rc != 0
+    log = second.log_text()
+    assert first.unix_path in log and "accepts connections there" in log, log
+    # the first daemon keeps its socket and keeps answering on it
+    assert os.path.exists(first.unix_path)
+    with first.unix() as ng:
+        assert ng.ping()["result"] == "pong"
+
+
+def test_listen_unix_reuses_a_stale_socket(daemon_factory, tmp_path):
+    path = str(tmp_path / "stale.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)            # left behind: bound, never listening, not unlinked
+    s.close()
+    assert os.path.exists(path)
+    d = daemon_factory("--listen-unix=" + path, unix=False)
+    from ngclient import NgClient
+    with NgClient.unix(path) as ng:
+        assert ng.ping()["result"] == "pong"
+    assert "stale socket" in d.log_text()
+
+
+def test_listen_unix_never_removes_a_file(daemon_factory, tmp_path):
+    path = tmp_path / "not-a-socket"
+    path.write_text("user data\n")
+    d = daemon_factory("--listen-unix=%s" % path, unix=False, expect_fail=True)
+    rc = d.wait_exit()
+    assert rc is not None and rc != 0
+    assert "not a socket" in d.log_text()
+    assert path.read_text() == "user data\n"

@@ -288,8 +288,24 @@ static void test_oversized_payload(void **state)
 	static uint8_t big[JB_MAX_PAYLOAD + 1];
 
 	(void)state;
+	struct jb_stats st;
+	struct jb_frame f;
+
 	assert_int_equal(jb_new(8000, 20, 0, 0, &jb), 0);
-	assert_int_equal(jb_put(jb, A, 0, 0, 0, false, big, sizeof(big), 0), JB_PUT_LATE);
+	assert_int_equal(jb_put(jb, A, 0, 0, 0, false, big, sizeof(big), 0), JB_PUT_OVERSIZE);
+	/* counted as what it is, not as late, and the stream goes on */
+	jb_get_stats(jb, &st);
+	assert_int_equal(st.oversize, 1);
+	assert_int_equal(st.received, 1);
+	assert_int_equal(st.late + st.dup + st.resets, 0);
+	assert_int_equal(jb_put(jb, A, 1, 160, 0, false, big, 2, 20), JB_PUT_OK);
+	assert_int_equal(jb_get(jb, 20, true, &f), JB_FRAME);
+	assert_int_equal(f.ts, 160);
+	/* oversize behind the playout point is still oversize */
+	assert_int_equal(jb_put(jb, A, 0, 0, 0, false, big, sizeof(big), 21), JB_PUT_OVERSIZE);
+	jb_get_stats(jb, &st);
+	assert_int_equal(st.oversize, 2);
+	assert_int_equal(st.late, 0);
 	jb_free(jb);
 }
 

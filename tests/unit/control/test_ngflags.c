@@ -1,0 +1,243 @@
+/* test_ngflags.c: every entry of ngf_known, in every form it may take, parsed
+ * in a request: a flag or key marked not implemented is named in a warning
+ * and leaves nothing else behind; an implemented one is recorded in the
+ * request and warns of nothing; one that is rtprelay's default behaviour
+ * neither warns nor records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "control/ngflags.h"
+#include "control/ngjson.h"
+#include "control/ngrequest.h"
+
+static struct arena *A;
+
+static int setup(void **state)
+{
+	(void)state;
+	A = arena_new(0);
+	return A ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	arena_free(A);
+	return 0;
+}
+
+static void parse(const char *json, struct ng_request *req)
+{
+	struct ng_node *d;
+	const char *err;
+	int rc;
+
+	if (ngjson_decode(A, (const uint8_t *)json, strlen(json), &d, NULL))
+		fail_msg("bad test JSON: %s", json);
+	rc = ng_request_parse(A, d, req, &err);
+	(void)rc;	/* "No SDP body" and the like: the request is filled anyway */
+}
+
+static bool str_same(const char *x, const char *y)
+{
+	return x == y || (x && y && !strcmp(x, y));
+}
+
+static bool list_same(const char *const *x, unsigned nx, const char *const *y, unsigned ny)
+{
+	if (nx != ny)
+		return false;
+	for (unsigned i = 0; i < nx; i++)
+		if (!str_same(x[i], y[i]))
+			return false;
+	return true;
+}
+
+/* Everything a request records, warnings aside. */
+static bool same_request(const struct ng_request *x, const struct ng_request *y)
+{
+	const struct ng_codec_ops *a = &x->codec, *b = &y->codec;
+
+	return x->cmd == y->cmd && str_same(x->call_id, y->call_id) &&
+	       str_same(x->from_tag, y->from_tag) && str_same(x->to_tag, y->to_tag) &&
+	       str_same(x->via_branch, y->via_branch) && x->sdp_len == y->sdp_len &&
+	       str_same(x->sdp, y->sdp) &&
+	       str_same(x->received_from_family, y->received_from_family) &&
+	       str_same(x->received_from_addr, y->received_from_addr) &&
+	       str_same(x->media_address, y->media_address) &&
+	       str_same(x->direction[0], y->direction[0]) &&
+	       str_same(x->direction[1], y->direction[1]) && str_same(x->label, y->label) &&
+	       str_same(x->interface, y->interface) && x->flags == y->flags &&
+	       x->replace == y->replace && x->rtcp_mux == y->rtcp_mux && x->ice == y->ice &&
+	       x->transport == y->transport && x->address_family == y->address_family &&
+	       list_same(a->strip, a->n_strip, b->strip, b->n_strip) &&
+	       list_same(a->offer, a->n_offer, b->offer, b->n_offer) &&
+	       list_same(a->transcode, a->n_transcode, b->transcode, b->n_transcode) &&
+	       list_same(a->mask, a->n_mask, b->mask, b->n_mask) &&
+	       list_same(a->accept, a->n_accept, b->accept, b->n_accept) &&
+	       list_same(a->except, a->n_except, b->except, b->n_except) &&
+	       a->ptime == b->ptime && x->delete_delay == y->delete_delay &&
+	       x->limit == y->limit;
+}
+
+static bool warned_about(const struct ng_request *req, const char *name)
+{
+	for (unsigned i = 0; i < req->n_warnings; i++)
+		if (strstr(req->warnings[i], name) &&
+		    strstr(req->warnings[i], "is accepted but not implemented"))
+			return true;
+	return false;
+}
+
+/* The request @json makes out of entry @k, judged against @base (the same
+ * request without it). */
+static void check(const struct ngf_known *k, const char *json, const struct ng_request *base)
+{
+	struct ng_request req;
+
+	parse(json, &req);
+	switch (k->support) {
+	case NGF_NOT_IMPLEMENTED:
+		if (!warned_about(&req, k->name))
+			fail_msg("%s: not implemented but not named in a warning", json);
+		if (!same_request(&req, base))
+			fail_msg("%s: not implemented but recorded", json);
+		break;
+	case NGF_IMPLEMENTED:
+		if (req.n_warnings)
+			fail_msg("%s: implemented but warned: %s", json, req.warnings[0]);
+		if (same_request(&req, base))
+			fail_msg("%s: implemented but the request does not record it", json);
+		if (!k->where || !k->where[0])
+			fail_msg("%s: implemented, but the table names nothing that reads it", k->name);
+		break;
+	case NGF_DEFAULT:
+		if (req.n_warnings)
+			fail_msg("%s: default behaviour but warned: %s", json, req.warnings[0]);
+		if (!same_request(&req, base))
+			fail_msg("%s: default behaviour, yet recorded (nothing reads it)", json);
+		if (!k->where || !k->where[0])
+			fail_msg("%s: default behaviour, but the table does not say where", k->name);
+		break;
+	default:
+		fail_msg("%s: support %d", k->name, (int)k->support);
+	}
+}
+
+static void test_every_known_name(void **state)
+{
+	struct ng_request base;
+	char json[512], val[128];
+	unsigned tried = 0;
+
+	(void)state;
+	parse("{\"command\":\"offer\"}", &base);
+	assert_int_equal(base.n_warnings, 0);
+	assert_true(ngf_n_known > 50);
+	for (size_t i = 0; i < ngf_n_known; i++) {
+		const struct ngf_known *k = &ngf_known[i];
+		const char *sample = k->sample ? k->sample : "\"on\"";
+		size_t sl = strlen(sample);
+
+		assert_true(k->forms != 0);
+		if (k->forms & NGF_FLAG) {
+			snprintf(json, sizeof(json), "{\"command\":\"offer\",\"flags\":[\"%s\"]}",
+				 k->name);
+			check(k, json, &base);
+			tried++;
+		}
+		if (k->forms & NGF_DICT) {
+			snprintf(json, sizeof(json), "{\"command\":\"offer\",\"%s\":%s}", k->name,
+				 sample);
+			check(k, json, &base);
+			tried++;
+		}
+		if (!(k->forms & (NGF_KV | NGF_PREFIX)))
+			continue;
+		/* "key=value" and "key-value" carry a string sample */
+		assert_true(sl >= 2 && sample[0] == '"' && sample[sl - 1] == '"' &&
+			    sl - 2 < sizeof(val));
+		memcpy(val, sample + 1, sl - 2);
+		val[sl - 2] = '\0';
+		if (k->forms & NGF_KV) {
+			snprintf(json, sizeof(json), "{\"command\":\"offer\",\"flags\":[\"%s=%s\"]}",
+				 k->name, val);
+			check(k, json, &base);
+			tried++;
+		}
+		if (k->forms & NGF_PREFIX) {
+			snprintf(json, sizeof(json), "{\"command\":\"offer\",\"flags\":[\"%s-%s\"]}",
+				 k->name, val);
+			check(k, json, &base);
+			tried++;
+		}
+	}
+	assert_true(tried > ngf_n_known);
+}
+
+/* The flags a proxy sends most, by name: what each one is. */
+static void test_named_flags(void **state)
+{
+	static const struct {
+		const char *name;
+		enum ngf_support support;
+	} want[] = {
+		{ "symmetric", NGF_DEFAULT },	      { "port-latching", NGF_DEFAULT },
+		{ "no-port-latching", NGF_NOT_IMPLEMENTED }, { "force-relay", NGF_NOT_IMPLEMENTED },
+		{ "force", NGF_NOT_IMPLEMENTED },     { "record-call", NGF_NOT_IMPLEMENTED },
+		{ "all", NGF_IMPLEMENTED },	      { "fatal", NGF_IMPLEMENTED },
+		{ "strict-source", NGF_IMPLEMENTED }, { "asymmetric", NGF_IMPLEMENTED },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct ngf_known *k = ngf_lookup(want[i].name, strlen(want[i].name),
+						       NGF_FLAG);
+		if (!k)
+			fail_msg("flag %s is not in ngf_known", want[i].name);
+		if (k->support != want[i].support)
+			fail_msg("flag %s: support %d, want %d", want[i].name, (int)k->support,
+				 (int)want[i].support);
+	}
+	/* "record-call=yes" as a key warns too; "=no" is what we do anyway */
+	struct ng_request req;
+	parse("{\"command\":\"offer\",\"record call\":\"yes\",\"flags\":[\"SDES-off\"]}", &req);
+	assert_true(warned_about(&req, "record-call"));
+	assert_int_equal(req.n_warnings, 1);
+	parse("{\"command\":\"offer\",\"record-call\":\"no\"}", &req);
+	assert_int_equal(req.n_warnings, 0);
+}
+
+/* The same name twice in one form would make the second entry dead. */
+static void test_names_unique(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ngf_n_known; i++) {
+		char norm[NGF_MAX_NAME + 1];
+		size_t len = strlen(ngf_known[i].name);
+
+		assert_true(len <= NGF_MAX_NAME);
+		ngf_normalize(norm, ngf_known[i].name, len);
+		assert_string_equal(norm, ngf_known[i].name);
+		for (size_t j = i + 1; j < ngf_n_known; j++)
+			if (!strcmp(ngf_known[i].name, ngf_known[j].name) &&
+			    (ngf_known[i].forms & ngf_known[j].forms))
+				fail_msg("%s listed twice", ngf_known[i].name);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_known_name),
+		cmocka_unit_test(test_named_flags),
+		cmocka_unit_test(test_names_unique),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
