@@ -596,92 +596,130 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	return rc;
 }
 
+/* Phase 1: the request and its SDP. 0 with o->sdp set, or 1 when loop
+ * protection returns the SDP unchanged, or a negative errno with *o->err. */
+static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_out,
+			size_t *sdp_len)
+{
+	const struct ng_request *req = o->req;
+	const char *tp = tp_name(req->transport), *perr = NULL;
+	int rc;
+
+	if (proto_secure(tp, tp ? strlen(tp) : 0)) {
+		*o->err = arena_printf(o->a, "SRTP is not supported: transport-protocol %s", tp);
+		return -ENOTSUP;
+	}
+	rc = sdp_parse(o->a, req->sdp, req->sdp_len, sess, &perr);
+	if (rc) {
+		*o->err = arena_printf(o->a, "Failed to parse SDP: %s", perr ? perr : "invalid");
+		if (!*o->err)
+			*o->err = "Failed to parse SDP";
+		return rc;
+	}
+	o->sdp = sess;
+	if ((req->flags & NG_F_LOOP_PROTECT) && has_loop_mark(sess)) {
+		/* this relay (or another) already anchored it: no second hop */
+		*sdp_out = arena_strndup(o->a, req->sdp, req->sdp_len);
+		*sdp_len = req->sdp_len;
+		return *sdp_out ? 1 : fail(o, -ENOMEM, "Out of memory");
+	}
+	*o->err = sdp_incomplete(sess);
+	return *o->err ? -EINVAL : 0;
+}
+
+/* Phase 2: the call (found, or created by an offer), its parties and sockets. */
+static int setup_call(struct oa_ctx *o, bool *created)
+{
+	const struct sdp_session *sess = o->sdp;
+	int rc;
+
+	o->call = call_find(o->cs, o->req->call_id);
+	if (!o->call && o->req->cmd == NG_CMD_ANSWER)
+		return fail(o, -ENOENT, "Unknown call-id");
+	if (!o->call) {
+		o->call = call_create(o->cs, o->req->call_id, o->now, o->err);
+		if (!o->call)
+			return -ENOSPC;
+		*created = true;
+	}
+	rc = pick_parties(o);
+	for (unsigned i = 0; !rc && i < sess->n_media; i++)
+		rc = srtp_refuse(o, i, &sess->media[i]);
+	for (unsigned i = 0; !rc && i < sess->n_media; i++)
+		rc = media_setup(o, i, &sess->media[i]);
+	if (rc)
+		return rc;
+	if (o->s->n_media < sess->n_media)
+		o->s->n_media = sess->n_media;
+	if (o->r->n_media < sess->n_media)
+		o->r->n_media = sess->n_media;
+	return 0;
+}
+
+/* Phase 3: directions, rtcp-mux and codecs per media. *n_neg counts the media
+ * whose transcoders this request made (undone on a later failure). */
+static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
+{
+	const struct sdp_session *sess = o->sdp;
+	const struct codecneg_tuning tune = {
+		.opus_complexity = (int)o->cs->cfg->opus_complexity,
+		.resample_quality = (int)o->cs->cfg->resample_quality,
+	};
+
+	for (unsigned i = 0; i < sess->n_media; i++) {
+		const char *cw = NULL;	/* a warning about strip/offer/transcode */
+
+		sender_media(o, i, &sess->media[i]);
+		mux[i] = mux_decide(o, i, &sess->media[i]);
+		if (codecneg_media(&o->s->media[i], &o->r->media[i], o->req, &sess->media[i],
+				   &tune, o->a, &cw))
+			return fail(o, -ENOMEM, "Out of memory");
+		*n_neg = i + 1;
+		if (cw)
+			warn(o, cw);
+	}
+	return 0;
+}
+
+/* The call accepted this offer/answer: labels, answered, signalling time. */
+static void record_signal(struct oa_ctx *o)
+{
+	set_str(&o->s->label, o->req->label);
+	if (o->req->cmd == NG_CMD_OFFER)
+		set_str(&o->s->via_branch, o->req->via_branch);
+	else
+		o->call->answered = true;
+	o->call->last_signal = time(NULL);
+	o->call->last_signal_ms = o->now;
+	o->call->delete_at_ms = 0;	/* signalling again: a pending delete is off */
+}
+
 int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
 		 char **sdp_out, size_t *sdp_len, const char **err)
 {
 	struct oa_ctx o = {.cs = cs, .req = req, .a = a, .now = now_ms, .err = err};
 	struct sdp_session *sess = arena_alloc(a, sizeof(*sess));
 	struct sdp_rewrite *rw = arena_alloc(a, sizeof(*rw));
-	const char *perr = NULL;
 	bool created = false, mux[SDP_MAX_MEDIA];
-	unsigned n_neg = 0;	/* media whose transcoders this request made */
+	unsigned n_neg = 0;
 	int rc;
 
 	if (!sess || !rw)
 		return fail(&o, -ENOMEM, "Out of memory");
-	if (proto_secure(tp_name(req->transport), tp_name(req->transport) ?
-			 strlen(tp_name(req->transport)) : 0)) {
-		*err = arena_printf(a, "SRTP is not supported: transport-protocol %s",
-				    tp_name(req->transport));
-		return -ENOTSUP;
-	}
-	rc = sdp_parse(a, req->sdp, req->sdp_len, sess, &perr);
-	if (rc) {
-		*err = arena_printf(a, "Failed to parse SDP: %s", perr ? perr : "invalid");
-		if (!*err)
-			*err = "Failed to parse SDP";
-		return rc;
-	}
-	o.sdp = sess;
-	if ((req->flags & NG_F_LOOP_PROTECT) && has_loop_mark(sess)) {
-		/* this relay (or another) already anchored it: no second hop */
-		*sdp_out = arena_strndup(a, req->sdp, req->sdp_len);
-		*sdp_len = req->sdp_len;
-		return *sdp_out ? 0 : fail(&o, -ENOMEM, "Out of memory");
-	}
-	*err = sdp_incomplete(sess);
-	if (*err)
-		return -EINVAL;
-	o.call = call_find(cs, req->call_id);
-	if (!o.call && req->cmd == NG_CMD_ANSWER)
-		return fail(&o, -ENOENT, "Unknown call-id");
-	if (!o.call) {
-		o.call = call_create(cs, req->call_id, now_ms, err);
-		if (!o.call)
-			return -ENOSPC;
-		created = true;
-	}
-	rc = pick_parties(&o);
-	for (unsigned i = 0; !rc && i < sess->n_media; i++)
-		rc = srtp_refuse(&o, i, &sess->media[i]);
-	for (unsigned i = 0; !rc && i < sess->n_media; i++)
-		rc = media_setup(&o, i, &sess->media[i]);
+	rc = read_request(&o, sess, sdp_out, sdp_len);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	rc = setup_call(&o, &created);
 	if (rc)
 		goto err_call;
-	if (o.s->n_media < sess->n_media)
-		o.s->n_media = sess->n_media;
-	if (o.r->n_media < sess->n_media)
-		o.r->n_media = sess->n_media;
-	const struct codecneg_tuning tune = { .opus_complexity = (int)cs->cfg->opus_complexity,
-					      .resample_quality = (int)cs->cfg->resample_quality };
-	for (unsigned i = 0; i < sess->n_media; i++) {
-		sender_media(&o, i, &sess->media[i]);
-		mux[i] = mux_decide(&o, i, &sess->media[i]);
-		const char *cw = NULL;	/* codecs: strip/offer/transcode/..., transcoding */
-		if (codecneg_media(&o.s->media[i], &o.r->media[i], req, &sess->media[i], &tune,
-				   a, &cw)) {
-			rc = fail(&o, -ENOMEM, "Out of memory");
-			goto err_state;
-		}
-		n_neg = i + 1;
-		if (cw)
-			warn(&o, cw);
-	}
-	rc = build_sdp(&o, rw, mux, sdp_out, sdp_len);
+	rc = negotiate(&o, mux, &n_neg);
+	if (!rc)
+		rc = build_sdp(&o, rw, mux, sdp_out, sdp_len);
 	if (!rc)
 		rc = publish_all(&o, sess->n_media);
 	if (rc)
 		goto err_state;
-	if (req->cmd == NG_CMD_OFFER) {
-		set_str(&o.s->label, req->label);
-		set_str(&o.s->via_branch, req->via_branch);
-	} else {
-		set_str(&o.s->label, req->label);
-		o.call->answered = true;
-	}
-	o.call->last_signal = time(NULL);
-	o.call->last_signal_ms = now_ms;
-	o.call->delete_at_ms = 0;	/* signalling again: a pending delete is off */
+	record_signal(&o);
 	return 0;
 
 err_state:
