@@ -58,7 +58,7 @@ struct call_media {
 	uint32_t dp_flags;		/* strict-source & co from the party's command */
 	uint8_t pts[16];		/* payload types in this party's SDP (bitmap) */
 	bool pts_any;			/* a format that is not an RTP payload type */
-	/* added by codecs: negotiation state (kept on the offerer's media,
+	/* codec negotiation state (kept on the offerer's media,
 	 * daemon/codec_negotiate.h) and the transcoder for RTP received from
 	 * this party (owned by the data plane once published) */
 	struct codecneg *codecs;
