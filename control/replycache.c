@@ -65,6 +65,7 @@ static uint32_t hash_key(const char *cookie, size_t len, const struct sockaddr_s
 {
 	uint8_t k[18];
 	size_t kl = addr_key(from, k);
+
 	return fnv1a_add(fnv1a(cookie, len), k, kl);
 }
 

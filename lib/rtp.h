@@ -6,8 +6,9 @@
  *
  * Everything here is pure: no sockets, no clocks, no allocation. Parsers take
  * (buf, len) from the network and check every length against len; writers
- * take the room they have. The statistics follow RFC 3550 appendix A.1 (sequence validation), A.3 (loss)
- * and A.8 (interarrival jitter); the caller supplies the arrival time.
+ * stay within the room they are given. The statistics follow RFC 3550
+ * appendix A.1 (sequence validation), A.3 (loss) and A.8 (interarrival
+ * jitter); the caller supplies the arrival time.
  *
  * One exception to "pure": a struct rtp_source has a handover slot through
  * which another thread gives its owner a state to continue from (the kernel
