@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "codecs/codec.h"
-#include "codecs/rtp.h"
 #include "codecs/transcode.h"
+#include "lib/rtp.h"
 
 #define MAX_RATE 48000
 
@@ -132,7 +132,7 @@ static double bench_channel(const struct codec_desc *x, unsigned frames, int com
 	struct xcode *ab, *ba;
 	struct codec *pcmu;
 	struct codec_params pp = { .channels = 1 };
-	static uint8_t in[MAX_FRAMES][RTP_HDR_LEN + 160];
+	static uint8_t in[MAX_FRAMES][RTP_HDR_MIN + 160];
 	int16_t pcm[160];
 	uint8_t out[1600], back[1600];
 	double t0, us;
@@ -147,8 +147,8 @@ static double bench_channel(const struct codec_desc *x, unsigned frames, int com
 		return -1;
 	for (unsigned f = 0; f < frames; f++) {
 		voice(pcm, 160, 8000, f * 160);
-		rtp_hdr_write(in[f], f == 0, 0, (uint16_t)f, f * 160, 0x1234);
-		codec_encode(pcmu, pcm, in[f] + RTP_HDR_LEN, 160);
+		rtp_write_hdr(in[f], f == 0, 0, (uint16_t)f, f * 160, 0x1234);
+		codec_encode(pcmu, pcm, in[f] + RTP_HDR_MIN, 160);
 	}
 	/* Driven like the data plane: push, then pull what is due (20 ms steps). */
 	t0 = thread_us();

@@ -6,6 +6,7 @@
 
 #include "bench/benc.h"
 #include "bench/msdp.h"
+#include "lib/hash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +18,7 @@
 
 static unsigned hash_id(const char *s, size_t n)
 {
-	unsigned h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h % FL_HASH;
+	return fnv1a(s, n) % FL_HASH;
 }
 
 static int bind_udp(struct in_addr a, uint16_t port)

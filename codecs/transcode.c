@@ -14,8 +14,8 @@
 
 #include "codecs/dtmf.h"
 #include "codecs/resample.h"
-#include "codecs/rtp.h"
 #include "codecs/transcode.h"
+#include "lib/rtp.h"
 
 #define DTMF_QUEUE 8
 #define FIFO_CAP (2 * CODEC_MAX_FRAME_SAMPLES + 64)	/* per channel */
@@ -140,7 +140,7 @@ void xcode_free(struct xcode *x)
 	free(x);
 }
 
-static void queue_dtmf(struct xcode *x, const struct rtp_hdr *h)
+static void queue_dtmf(struct xcode *x, const struct rtp_info *h, const uint8_t *payload)
 {
 	struct dtmf_event ev;
 	struct dtmf_pkt *d;
@@ -150,7 +150,7 @@ static void queue_dtmf(struct xcode *x, const struct rtp_hdr *h)
 	x->st.dtmf_in++;
 	if (x->cfg.out_dtmf_pt < 0 || x->dq_n == DTMF_QUEUE)
 		return;	/* the other side cannot take events: dropped */
-	if (dtmf_relay_map(&x->dtmf, h->ts, h->payload, h->payload_len, x->out_ts, &ev, &ts,
+	if (dtmf_relay_map(&x->dtmf, h->ts, payload, h->payload_len, x->out_ts, &ev, &ts,
 			   &marker) < 0)
 		return;
 	d = &x->dq[(x->dq_head + x->dq_n) % DTMF_QUEUE];
@@ -162,10 +162,10 @@ static void queue_dtmf(struct xcode *x, const struct rtp_hdr *h)
 
 int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 {
-	struct rtp_hdr h;
+	struct rtp_info h;
 	enum jb_put_result r;
 
-	if (rtp_hdr_parse(pkt, len, &h) < 0)
+	if (rtp_parse(pkt, len, &h) < 0)
 		goto drop;
 	x->st.in_packets++;
 	if (h.pt != x->cfg.in_pt || h.payload_len == 0) {
@@ -174,13 +174,13 @@ int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 		 * for loss. */
 		jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, false, NULL, 0, now_ms);
 		if (x->cfg.in_dtmf_pt >= 0 && h.pt == x->cfg.in_dtmf_pt) {
-			queue_dtmf(x, &h);
+			queue_dtmf(x, &h, pkt + h.hdr_len);
 			return 0;
 		}
 		x->st.in_dropped++;
 		return -EINVAL;
 	}
-	r = jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, h.marker, h.payload, h.payload_len,
+	r = jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, h.marker, pkt + h.hdr_len, h.payload_len,
 		   now_ms);
 	if (r == JB_PUT_DUP || r == JB_PUT_LATE || r == JB_PUT_OVERSIZE)
 		x->st.in_dropped++;
@@ -287,16 +287,16 @@ static int emit_dtmf(struct xcode *x, uint8_t *out, size_t cap)
 {
 	struct dtmf_pkt *d = &x->dq[x->dq_head];
 
-	if (cap < RTP_HDR_LEN + DTMF_PAYLOAD_LEN)
+	if (cap < RTP_HDR_MIN + DTMF_PAYLOAD_LEN)
 		return -ENOBUFS;
-	rtp_hdr_write(out, d->marker, (uint8_t)x->cfg.out_dtmf_pt, x->seq++, d->ts, x->ssrc);
-	memcpy(out + RTP_HDR_LEN, d->payload, DTMF_PAYLOAD_LEN);
+	rtp_write_hdr(out, d->marker, (uint8_t)x->cfg.out_dtmf_pt, x->seq++, d->ts, x->ssrc);
+	memcpy(out + RTP_HDR_MIN, d->payload, DTMF_PAYLOAD_LEN);
 	x->dq_head = (x->dq_head + 1) % DTMF_QUEUE;
 	x->dq_n--;
 	x->st.dtmf_out++;
 	x->st.out_packets++;
-	x->st.out_bytes += RTP_HDR_LEN + DTMF_PAYLOAD_LEN;
-	return RTP_HDR_LEN + DTMF_PAYLOAD_LEN;
+	x->st.out_bytes += RTP_HDR_MIN + DTMF_PAYLOAD_LEN;
+	return RTP_HDR_MIN + DTMF_PAYLOAD_LEN;
 }
 
 /* Encode the FIFO's first frame as one RTP packet; 0 when the encoder chose
@@ -305,7 +305,7 @@ static int emit_frame(struct xcode *x, uint8_t *out, size_t cap)
 {
 	unsigned fs = x->enc->frame_samples, ch = x->enc->channels;
 	uint32_t ts = x->out_ts;
-	int n = codec_encode(x->enc, x->fifo, out + RTP_HDR_LEN, cap - RTP_HDR_LEN);
+	int n = codec_encode(x->enc, x->fifo, out + RTP_HDR_MIN, cap - RTP_HDR_MIN);
 
 	x->fifo_n -= fs;
 	memmove(x->fifo, x->fifo + fs * ch, (size_t)x->fifo_n * ch * sizeof(int16_t));
@@ -315,11 +315,11 @@ static int emit_frame(struct xcode *x, uint8_t *out, size_t cap)
 		x->marker_next = true;
 		return n;
 	}
-	rtp_hdr_write(out, x->marker_next, x->cfg.out_pt, x->seq++, ts, x->ssrc);
+	rtp_write_hdr(out, x->marker_next, x->cfg.out_pt, x->seq++, ts, x->ssrc);
 	x->marker_next = false;
 	x->st.out_packets++;
-	x->st.out_bytes += (uint64_t)n + RTP_HDR_LEN;
-	return n + RTP_HDR_LEN;
+	x->st.out_bytes += (uint64_t)n + RTP_HDR_MIN;
+	return n + RTP_HDR_MIN;
 }
 
 /* Pulled late (the worker was held off, or the sender paused). What the
@@ -344,7 +344,7 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 {
 	if (x->dq_n)
 		return emit_dtmf(x, out, cap);
-	if (cap < RTP_HDR_LEN + 64)
+	if (cap < RTP_HDR_MIN + 64)
 		return -ENOBUFS;
 	while (x->clock_running && now_ms >= x->next_due) {
 		bool late = now_ms >= x->next_due + x->enc->ptime_ms / 2;
@@ -373,21 +373,18 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 	return 0;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-#define SR_LEN 28
 #define CNAME "rtprelay"
-#define SDES_LEN 20	/* header 4 + SSRC 4 + CNAME item 2 + 8 + end 1, padded to 4 */
 
 int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out, size_t cap)
 {
-	uint32_t clock = x->cfg.out_codec->clock_rate, rtp_now;
+	uint32_t clock = x->cfg.out_codec->clock_rate;
+	struct rtcp_sr sr = {
+		.ssrc = x->ssrc,
+		.ntp = ntp,
+		.packets = (uint32_t)x->st.out_packets,
+		.octets = (uint32_t)(x->st.out_bytes - x->st.out_packets * RTP_HDR_MIN),
+	};
+	int n;
 
 	if (!x->st.out_packets)
 		return 0;
@@ -395,33 +392,16 @@ int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out
 		x->next_sr = now_ms + XCODE_SR_INTERVAL_MS / 2;	/* first one soon */
 	if (now_ms < x->next_sr)
 		return 0;
-	if (cap < SR_LEN + SDES_LEN)
-		return -ENOBUFS;
-	x->next_sr = now_ms + XCODE_SR_INTERVAL_MS;
 	/* The output clock now: next frame's timestamp minus the time to it. */
 	if (x->clock_running)
-		rtp_now = x->out_ts - (uint32_t)((int64_t)(x->next_due - now_ms) * clock / 1000);
+		sr.rtp_ts = x->out_ts - (uint32_t)((int64_t)(x->next_due - now_ms) * clock / 1000);
 	else
-		rtp_now = x->out_ts + (uint32_t)((now_ms - x->idle_since) * clock / 1000);
-	out[0] = 0x80;		/* V=2, RC=0 */
-	out[1] = 200;		/* SR */
-	out[2] = 0;
-	out[3] = SR_LEN / 4 - 1;
-	put32(out + 4, x->ssrc);
-	put32(out + 8, (uint32_t)(ntp >> 32));
-	put32(out + 12, (uint32_t)ntp);
-	put32(out + 16, rtp_now);
-	put32(out + 20, (uint32_t)x->st.out_packets);
-	put32(out + 24, (uint32_t)(x->st.out_bytes - x->st.out_packets * RTP_HDR_LEN));
-	memset(out + SR_LEN, 0, SDES_LEN);
-	out[SR_LEN] = 0x81;	/* V=2, SC=1 */
-	out[SR_LEN + 1] = 202;	/* SDES */
-	out[SR_LEN + 3] = SDES_LEN / 4 - 1;
-	put32(out + SR_LEN + 4, x->ssrc);
-	out[SR_LEN + 8] = 1;	/* CNAME */
-	out[SR_LEN + 9] = sizeof(CNAME) - 1;
-	memcpy(out + SR_LEN + 10, CNAME, sizeof(CNAME) - 1);
-	return SR_LEN + SDES_LEN;
+		sr.rtp_ts = x->out_ts + (uint32_t)((now_ms - x->idle_since) * clock / 1000);
+	n = rtcp_write_sr(out, cap, &sr, CNAME);
+	if (n < 0)
+		return n;	/* no room: the report stays due */
+	x->next_sr = now_ms + XCODE_SR_INTERVAL_MS;
+	return n;
 }
 
 uint64_t xcode_next_due(const struct xcode *x)

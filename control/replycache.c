@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
+
 struct rc_entry {
 	struct rc_entry *hnext;		/* hash chain */
 	uint64_t expires_ms;
@@ -63,13 +65,8 @@ static uint32_t hash_key(const char *cookie, size_t len, const struct sockaddr_s
 {
 	uint8_t k[18];
 	size_t kl = addr_key(from, k);
-	uint32_t h = 2166136261u;	/* FNV-1a */
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)cookie[i]) * 16777619u;
-	for (size_t i = 0; i < kl; i++)
-		h = (h ^ k[i]) * 16777619u;
-	return h;
+	return fnv1a_add(fnv1a(cookie, len), k, kl);
 }
 
 struct reply_cache *reply_cache_new(unsigned max_entries, size_t max_bytes, uint64_t ttl_ms)

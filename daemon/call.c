@@ -17,18 +17,10 @@
 #include "daemon/config.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 
 #define CALL_BUCKETS 65536
-
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
-}
 
 char *call_strdup(const char *s)
 {
@@ -59,7 +51,7 @@ void calls_free(struct calls *cs, uint64_t now_ms)
 
 struct call *call_find(struct calls *cs, const char *call_id)
 {
-	struct call *c = cs->buckets[hash_str(call_id) & (cs->n_buckets - 1)];
+	struct call *c = cs->buckets[fnv1a_str(call_id) & (cs->n_buckets - 1)];
 
 	for (; c; c = c->hnext)
 		if (strcmp(c->call_id, call_id) == 0)
@@ -71,7 +63,7 @@ struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 			 const char **err)
 {
 	struct call *c;
-	uint32_t h = hash_str(call_id) & (cs->n_buckets - 1);
+	uint32_t h = fnv1a_str(call_id) & (cs->n_buckets - 1);
 
 	if (cs->cfg->max_sessions && cs->count >= cs->cfg->max_sessions) {
 		*err = "Parallel session limit reached";
@@ -207,7 +199,7 @@ void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, u
 
 void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why)
 {
-	struct call **pp = &cs->buckets[hash_str(c->call_id) & (cs->n_buckets - 1)];
+	struct call **pp = &cs->buckets[fnv1a_str(c->call_id) & (cs->n_buckets - 1)];
 
 	/* every endpoint stops forwarding first, then all are released: the
 	 * worker never forwards into an endpoint it already freed */

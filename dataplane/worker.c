@@ -30,6 +30,7 @@
 #include "dataplane/dp_endpoint.h"
 #include "dataplane/dp_offload.h"
 #include "dataplane/dp_xcode.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 
 #define DP_EVENTS 256
@@ -386,10 +387,7 @@ unsigned dp_num_workers(void)
 
 unsigned dp_worker_for_key(const char *key)
 {
-	/* FNV-1a: cheap and spreads call-ids well enough. */
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)key; p && *p; p++)
-		h = (h ^ *p) * 16777619u;
+	uint32_t h = key ? fnv1a_str(key) : FNV1A_BASIS;
 	return dp.n ? h % dp.n : 0;
 }
 

@@ -10,7 +10,9 @@
  * RFC 3550 receiver statistics (map relay_stats, under its lock: A.1
  * sequence validation, A.3 inputs, A.8 interarrival jitter, the same
  * algorithm as lib/rtp.c so that either side continues the other's state)
- * and sends it on without it ever reaching a socket.
+ * and sends it on without it ever reaching a socket. The static payload
+ * types' clock rates and the rtcp-mux RTP/RTCP split are user space's own
+ * definitions, compiled here from lib/rtp_shared.h.
  *
  * Invariants:
  *  - a packet that does not match, or that the fast path does not handle
@@ -28,6 +30,7 @@
 #include "kernel-offload/relay_maps.h"
 #include "kernel-offload/relay_parse.h"
 #include "kernel-offload/relay_shared.h"
+#include "lib/rtp_shared.h"
 
 #define RTP_HEADER_LEN 12
 /* IPv4: saddr and daddr are adjacent at offset 12; IPv6: at offset 8. */
@@ -45,15 +48,6 @@ static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
 	__builtin_memcpy(&b0, b, 8);
 	__builtin_memcpy(&b1, b + 8, 8);
 	return a0 == b0 && a1 == b1;
-}
-
-/* RFC 5761 section 4: on a multiplexed socket, RTCP has packet types 192..223,
- * i.e. an RTP "payload type" (marker bit masked off) of 64..95. */
-static __always_inline int is_rtcp(__u8 b1)
-{
-	__u8 pt = b1 & 0x7f;
-
-	return pt >= 64 && pt <= 95;
 }
 
 /* Rewrite addresses and ports in place, with incremental checksum updates.
@@ -114,27 +108,14 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 #define MAX_MISORDER 100u
 #define MIN_SEQUENTIAL 2u
 
-#define PT_BIT(n) (1ull << (n))
-#define PT_90000 (PT_BIT(14) | PT_BIT(25) | PT_BIT(26) | PT_BIT(28) | PT_BIT(31) |             \
-		  PT_BIT(32) | PT_BIT(33) | PT_BIT(34))
-
-/* The RTP clock of @pt when the daemon gave none: RFC 3551's static types,
- * else 8000 (dataplane/dp_io.c's rule, with rtp_static_clock_rate). */
+/* The RTP clock of @pt when the daemon gave none: the static type's, from
+ * the table user space uses (lib/rtp_shared.h), else 8000 (dataplane/dp_io.c's
+ * rule). */
 static __always_inline __u32 clock_rate_of(__u32 pt)
 {
-	__u64 bit = pt < 64 ? PT_BIT(pt) : 0;
+	__u32 rate = rtp_static_clock_rate(pt);
 
-	if (bit & PT_90000)
-		return 90000;
-	if (pt == 6)
-		return 16000;
-	if (pt == 10 || pt == 11)
-		return 44100;
-	if (pt == 16)
-		return 11025;
-	if (pt == 17)
-		return 22050;
-	return 8000;	/* the 8 kHz static types, and every dynamic one */
+	return rate ? rate : 8000;
 }
 
 static __always_inline void src_init_seq(struct relay_stats *s, __u16 seq)
@@ -276,7 +257,10 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	__builtin_memcpy(rtp, payload, RTP_HEADER_LEN);
 	if ((rtp[0] >> 6) != 2)
 		return TC_ACT_OK;
-	if ((st->flags & RELAY_F_RTCP_TO_USER) && is_rtcp(rtp[1]))
+	/* RFC 5761 4 on an rtcp-mux socket, user space's rule (lib/rtp_shared.h):
+	 * second byte 192..223 is RTCP, payload types 64..95 without the
+	 * marker are RTP */
+	if ((st->flags & RELAY_F_RTCP_TO_USER) && rtp_second_byte_is_rtcp(rtp[1]))
 		return TC_ACT_OK;
 
 	if (!(st->flags & RELAY_F_ANY_SOURCE) &&

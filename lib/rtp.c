@@ -1,7 +1,8 @@
 /*
- * rtp.c: RTP/RTCP header parsing and RFC 3550 receiver statistics.
+ * rtp.c: RTP/RTCP header parsing and writing, RFC 3550 receiver statistics.
  *
- * Invariants: parsers never read past buf + len and never allocate; the
+ * Invariants: parsers never read past buf + len, writers never write past
+ * the room they are given, and none allocates; the
  * statistics functions only touch the struct rtp_source they are given, so
  * the data plane can keep one per endpoint with no locking (single writer).
  * The one field another thread writes is handover, only with atomic
@@ -28,6 +29,20 @@ static inline uint16_t rd16(const uint8_t *p)
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out)
@@ -63,6 +78,16 @@ int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out)
 	return 0;
 }
 
+void rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts,
+		   uint32_t ssrc)
+{
+	buf[0] = 0x80;
+	buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
+	wr16(buf + 2, seq);
+	wr32(buf + 4, ts);
+	wr32(buf + 8, ssrc);
+}
+
 int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
 {
 	size_t off = 0;
@@ -72,7 +97,7 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
 		return -EINVAL;
 	/* RFC 3550 A.2 validity: the first packet is SR/RR (we also allow the
 	 * other RTCP types, as reduced-size RTCP (RFC 5506) does). */
-	if (buf[1] < 192 || buf[1] > 223)
+	if (!rtp_second_byte_is_rtcp(buf[1]))
 		return -EINVAL;
 	while (off < len) {
 		if (len - off < 4 || (buf[off] >> 6) != 2)
@@ -90,6 +115,44 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
 	out->ssrc = rd32(buf + 4);
 	out->count = count;
 	return 0;
+}
+
+#define RTCP_SR 200
+#define RTCP_SDES 202
+#define RTCP_SDES_CNAME 1
+#define SR_LEN 28	/* header 4, SSRC 4, NTP 8, RTP timestamp 4, counts 8 */
+
+int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char *cname)
+{
+	size_t n = strlen(cname);
+	/* SDES: header 4, then the chunk: SSRC 4, the item (type, length,
+	 * text) and at least one zero octet ending the item list, padded to a
+	 * 32-bit boundary (RFC 3550 6.5). */
+	size_t sdes = 8 + ((2 + n + 1 + 3) & ~(size_t)3);
+
+	if (n > 255)
+		return -EINVAL;
+	if (cap < SR_LEN + sdes)
+		return -ENOBUFS;
+	buf[0] = 0x80;		/* V=2, no report blocks */
+	buf[1] = RTCP_SR;
+	wr16(buf + 2, SR_LEN / 4 - 1);
+	wr32(buf + 4, sr->ssrc);
+	wr32(buf + 8, (uint32_t)(sr->ntp >> 32));
+	wr32(buf + 12, (uint32_t)sr->ntp);
+	wr32(buf + 16, sr->rtp_ts);
+	wr32(buf + 20, sr->packets);
+	wr32(buf + 24, sr->octets);
+	buf += SR_LEN;
+	memset(buf, 0, sdes);
+	buf[0] = 0x81;		/* V=2, one chunk */
+	buf[1] = RTCP_SDES;
+	wr16(buf + 2, (uint16_t)(sdes / 4 - 1));
+	wr32(buf + 4, sr->ssrc);
+	buf[8] = RTCP_SDES_CNAME;
+	buf[9] = (uint8_t)n;
+	memcpy(buf + 10, cname, n);
+	return (int)(SR_LEN + sdes);
 }
 
 static void init_seq(struct rtp_source *s, uint16_t seq)
@@ -215,25 +278,4 @@ uint64_t rtp_source_lost(const struct rtp_source *s)
 {
 	uint64_t exp = rtp_source_expected(s);
 	return exp > s->received ? exp - s->received : 0;
-}
-
-uint32_t rtp_static_clock_rate(uint8_t pt)
-{
-	switch (pt) {
-	case 0: case 3: case 4: case 5: case 7: case 8: case 9:
-	case 12: case 13: case 15: case 18:
-		return 8000; /* G.722 (9) uses an 8000 RTP clock, RFC 3551 4.5.2 */
-	case 6:
-		return 16000;
-	case 10: case 11:
-		return 44100;
-	case 14: case 25: case 26: case 28: case 31: case 32: case 33: case 34:
-		return 90000;
-	case 16:
-		return 11025;
-	case 17:
-		return 22050;
-	default:
-		return 0;
-	}
 }

@@ -1,10 +1,14 @@
 /*
- * rtp.h: RTP/RTCP header parsing and RFC 3550 receiver statistics.
+ * rtp.h: RTP/RTCP header parsing and writing, and RFC 3550 receiver
+ * statistics: the one RTP module of the relay (data plane, latching and the
+ * transcoder alike). The static payload types and the RTP/RTCP split on a
+ * muxed port come from lib/rtp_shared.h, which the eBPF program shares.
  *
  * Everything here is pure: no sockets, no clocks, no allocation. Parsers take
- * (buf, len) from the network and check every length against len. The
- * statistics follow RFC 3550 appendix A.1 (sequence validation), A.3 (loss)
- * and A.8 (interarrival jitter); the caller supplies the arrival time.
+ * (buf, len) from the network and check every length against len; writers
+ * stay within the room they are given. The statistics follow RFC 3550
+ * appendix A.1 (sequence validation), A.3 (loss) and A.8 (interarrival
+ * jitter); the caller supplies the arrival time.
  *
  * One exception to "pure": a struct rtp_source has a handover slot through
  * which another thread gives its owner a state to continue from (the kernel
@@ -17,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/rtp_shared.h"
 
 #define RTP_HDR_MIN 12u
 #define RTCP_HDR_MIN 8u
@@ -34,12 +40,17 @@ struct rtp_info {
 /* Parse an RTP header (RFC 3550 5.1): version 2, CSRC list, extension and
  * padding all bounded by @len. 0 or -EINVAL. */
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out);
+/* Write a fixed header of RTP_HDR_MIN bytes (version 2, no padding, CSRC or
+ * extension) at @buf. */
+void rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts,
+		   uint32_t ssrc);
 
 /* RFC 5761 4: on a muxed port, the second byte 192..223 (payload type 64..95
- * with the marker bit set) means RTCP. Only looks at two bytes. */
+ * with the marker bit set) means RTCP (rtp_second_byte_is_rtcp, the kernel
+ * fast path's rule too). Only looks at two bytes. */
 static inline bool rtp_is_rtcp(const uint8_t *buf, size_t len)
 {
-	return len >= 2 && (buf[0] >> 6) == 2 && buf[1] >= 192 && buf[1] <= 223;
+	return len >= 2 && (buf[0] >> 6) == 2 && rtp_second_byte_is_rtcp(buf[1]);
 }
 
 struct rtcp_info {
@@ -52,6 +63,21 @@ struct rtcp_info {
  * its length within @len, the first one an SR or RR (or APP/BYE/SDES/
  * feedback, which some stacks send alone). 0 or -EINVAL. */
 int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out);
+
+/* The sender information of an SR (RFC 3550 6.4.1). */
+struct rtcp_sr {
+	uint32_t ssrc;
+	uint64_t ntp;		/* wallclock, NTP format: seconds << 32 | fraction */
+	uint32_t rtp_ts;	/* the same instant in RTP timestamp units */
+	uint32_t packets;	/* sender's packet count */
+	uint32_t octets;	/* sender's payload octet count */
+};
+
+/* Write a compound RTCP packet (RFC 3550 6.1): an SR without report blocks,
+ * then an SDES whose one chunk gives @sr's SSRC the CNAME @cname (at most 255
+ * bytes). Returns its length (a multiple of 4), or -ENOBUFS when it does not
+ * fit in @cap (nothing written), -EINVAL for a longer CNAME. */
+int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char *cname);
 
 /* Receiver state for one SSRC (RFC 3550 A.1/A.3/A.8). Starts zeroed (the
  * handover slot must be NULL). */
@@ -101,9 +127,5 @@ static inline uint32_t rtp_source_ext_max(const struct rtp_source *s)
 {
 	return s->cycles + s->max_seq;
 }
-
-/* Clock rate of a static payload type (RFC 3551 table 4/5), 0 if dynamic or
- * unknown. */
-uint32_t rtp_static_clock_rate(uint8_t pt);
 
 #endif

@@ -4,7 +4,8 @@
  * The text is split into lines once (each keeps its "\n" or "\r\n" so that the
  * rewriter can copy it byte for byte); then each line is read for what the relay
  * needs: o=, s=, c=, m= and the attributes listed in sdp_lex.c. Everything else is
- * kept but not interpreted.
+ * kept but not interpreted. A format without a=rtpmap takes the name, clock
+ * rate and channels of its RFC 3551 static type from lib/rtp's table.
  *
  * Invariants: the parser never reads outside text[0..len), never recurses, and
  * every count (lines, media, formats, tokens) and number (ports, payload types,
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/rtp.h"
 #include "sdp/sdp_lex.h"
 
 struct parse {
@@ -48,23 +50,15 @@ static int fail(struct parse *p, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* RFC 3551 static payload types: name, clock rate, channels. */
+/* RFC 3551 static payload types by number: name and channels from lib/rtp's
+ * table (lib/rtp_shared.h), whose clock rates rtp_static_clock_rate gives. */
 static const struct {
 	const char *name;
-	unsigned clock, channels;
-} static_pt[35] = {
-	[0] = { "PCMU", 8000, 1 },	[3] = { "GSM", 8000, 1 },
-	[4] = { "G723", 8000, 1 },	[5] = { "DVI4", 8000, 1 },
-	[6] = { "DVI4", 16000, 1 },	[7] = { "LPC", 8000, 1 },
-	[8] = { "PCMA", 8000, 1 },	[9] = { "G722", 8000, 1 },
-	[10] = { "L16", 44100, 2 },	[11] = { "L16", 44100, 1 },
-	[12] = { "QCELP", 8000, 1 },	[13] = { "CN", 8000, 1 },
-	[14] = { "MPA", 90000, 1 },	[15] = { "G728", 8000, 1 },
-	[16] = { "DVI4", 11025, 1 },	[17] = { "DVI4", 22050, 1 },
-	[18] = { "G729", 8000, 1 },	[25] = { "CelB", 90000, 1 },
-	[26] = { "JPEG", 90000, 1 },	[28] = { "nv", 90000, 1 },
-	[31] = { "H261", 90000, 1 },	[32] = { "MPV", 90000, 1 },
-	[33] = { "MP2T", 90000, 1 },	[34] = { "H263", 90000, 1 },
+	unsigned channels;
+} static_pt[] = {
+#define STATIC_PT(pt, name, clock, channels) [pt] = { name, channels },
+	RTP_STATIC_PAYLOAD_TYPES(STATIC_PT)
+#undef STATIC_PT
 };
 
 struct sdp_str sdp_format_encoding(const struct sdp_format *f)
@@ -191,7 +185,7 @@ static int add_format(struct parse *p, struct sdp_media *m, const struct sdp_str
 				return fail(p, -EINVAL, "duplicate payload type %u", (unsigned)v);
 		f->pt = (unsigned)v;
 		if (v < sizeof(static_pt) / sizeof(static_pt[0]) && static_pt[v].name) {
-			f->clock_rate = static_pt[v].clock;
+			f->clock_rate = rtp_static_clock_rate((unsigned)v);
 			f->channels = static_pt[v].channels;
 		}
 	}

@@ -1,10 +1,13 @@
 /*
- * fuzz_rtp.c: libFuzzer target for the data plane's parsers of network
- * input: rtp_parse, rtcp_parse, rtp_is_rtcp, and the state machines fed by
- * them (RFC 3550 statistics, latching).
+ * fuzz_rtp.c: libFuzzer target for lib/rtp's parsers of network input (the
+ * one RTP/RTCP parser of the data plane and the transcoder): rtp_parse,
+ * rtcp_parse, rtp_is_rtcp, and the state machines fed by them (RFC 3550
+ * statistics, latching).
  *
- * Input: the whole buffer is parsed once as RTP and once as RTCP; then it is
- * cut into packets, each prefixed by one length byte and one source byte,
+ * Input: the whole buffer is parsed once as RTP and once as RTCP; a parsed
+ * RTP header written back with rtp_write_hdr must parse to the same fields,
+ * and an SR/SDES with the input's first bytes as CNAME must parse as a
+ * two-packet compound; then it is cut into packets, each prefixed by one length byte and one source byte,
  * and fed in order to one rtp_source and two latches (RTP and RTCP kind).
  */
 #include <stddef.h>
@@ -29,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rtp_info ri;
+	struct rtp_info ri = { 0 };
 	struct rtcp_info ci;
 	struct rtp_source s = { 0 };
 	struct latch lr, lc;
@@ -37,9 +40,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	union dp_addr sdp = src_addr(0);
 	uint64_t now = 0;
 
-	if (rtp_parse(data, size, &ri) == 0 && ri.hdr_len + ri.payload_len > size)
-		__builtin_trap();
+	if (rtp_parse(data, size, &ri) == 0) {
+		uint8_t hdr[RTP_HDR_MIN];
+		struct rtp_info back;
+
+		if (ri.hdr_len + ri.payload_len > size)
+			__builtin_trap();
+		rtp_write_hdr(hdr, ri.marker, ri.pt, ri.seq, ri.ts, ri.ssrc);
+		if (rtp_parse(hdr, sizeof(hdr), &back) != 0 || back.marker != ri.marker ||
+		    back.pt != ri.pt || back.seq != ri.seq || back.ts != ri.ts ||
+		    back.ssrc != ri.ssrc)
+			__builtin_trap();
+	}
 	(void)rtcp_parse(data, size, &ci);
+	{
+		char cname[256];
+		uint8_t sr_buf[300];
+		struct rtcp_sr sr = { .ssrc = ri.ssrc, .ntp = size };
+		size_t n = size ? strnlen((const char *)data, size < 255 ? size : 255) : 0;
+		int len;
+
+		if (n)
+			memcpy(cname, data, n);
+		cname[n] = 0;
+		len = rtcp_write_sr(sr_buf, sizeof(sr_buf), &sr, cname);
+		if (len <= 0 || rtcp_parse(sr_buf, (size_t)len, &ci) != 0 || ci.count != 2)
+			__builtin_trap();
+	}
 	(void)rtp_is_rtcp(data, size);
 
 	memset(&lr, 0, sizeof(lr));

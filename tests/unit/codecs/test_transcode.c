@@ -23,8 +23,8 @@
 #include "codecs/codec.h"
 #include "codecs/g711.h"
 #include "codecs/resample.h"
-#include "codecs/rtp.h"
 #include "codecs/transcode.h"
+#include "lib/rtp.h"
 #include "tests/unit/codecs/signal.h"
 
 #define SECS 4
@@ -69,7 +69,7 @@ static void add_dtmf(unsigned *n, uint64_t t, uint32_t ts, uint16_t seq, uint16_
 {
 	struct pkt *p = &sent[(*n)++];
 
-	rtp_hdr_write(p->data, dur == 160, DTMF_IN, seq, ts, ssrc);
+	rtp_write_hdr(p->data, dur == 160, DTMF_IN, seq, ts, ssrc);
 	p->data[12] = 5;
 	p->data[13] = (uint8_t)((end ? 0x80 : 0) | 10);
 	p->data[14] = (uint8_t)(dur >> 8);
@@ -110,7 +110,7 @@ static unsigned make_stream(const struct net *net)
 		if ((unsigned)rand() % 100 < net->loss_pct)
 			continue;
 		p = &sent[n++];
-		rtp_hdr_write(p->data, i == 0, PT_IN, seq, i * 160u + 0x10000, ssrc);
+		rtp_write_hdr(p->data, i == 0, PT_IN, seq, i * 160u + 0x10000, ssrc);
 		assert_int_equal(codec_encode(enc, input + i * 160, p->data + 12, 160), 160);
 		p->len = 172;
 		p->t = t;
@@ -164,13 +164,13 @@ static void run_pipeline(struct xcode *a, struct xcode *b, unsigned n_in, struct
  * in whole frames. */
 static void check_stream(const struct capture *c, uint8_t pt, int dtmf_pt, uint32_t frame_ts)
 {
-	struct rtp_hdr h, first;
+	struct rtp_info h, first;
 
 	assert_true(c->n > 0);
-	assert_int_equal(rtp_hdr_parse(c->p[0].data, c->p[0].len, &first), 0);
+	assert_int_equal(rtp_parse(c->p[0].data, c->p[0].len, &first), 0);
 	assert_true(first.marker);
 	for (unsigned i = 1; i < c->n; i++) {
-		assert_int_equal(rtp_hdr_parse(c->p[i].data, c->p[i].len, &h), 0);
+		assert_int_equal(rtp_parse(c->p[i].data, c->p[i].len, &h), 0);
 		assert_int_equal(h.ssrc, first.ssrc);
 		assert_int_equal(h.seq, (uint16_t)(first.seq + i));
 		assert_true(h.pt == pt || (dtmf_pt >= 0 && h.pt == dtmf_pt));
@@ -182,7 +182,7 @@ static void check_stream(const struct capture *c, uint8_t pt, int dtmf_pt, uint3
 /* Decode the final PCMU packets into output[] by timestamp. */
 static unsigned place_output(const struct capture *c)
 {
-	struct rtp_hdr h;
+	struct rtp_info h;
 	uint32_t ts0 = 0;
 	unsigned end = 0;
 
@@ -190,7 +190,7 @@ static unsigned place_output(const struct capture *c)
 	for (unsigned i = 0; i < c->n; i++) {
 		uint32_t off;
 
-		assert_int_equal(rtp_hdr_parse(c->p[i].data, c->p[i].len, &h), 0);
+		assert_int_equal(rtp_parse(c->p[i].data, c->p[i].len, &h), 0);
 		if (h.pt != PT_IN)
 			continue;
 		if (!end)
@@ -199,7 +199,7 @@ static unsigned place_output(const struct capture *c)
 		if (off + h.payload_len > NSAMP + RATE)
 			break;
 		for (size_t k = 0; k < h.payload_len; k++)
-			output[off + k] = g711_ulaw_decode(h.payload[k]);
+			output[off + k] = g711_ulaw_decode(c->p[i].data[h.hdr_len + k]);
 		end = off + (unsigned)h.payload_len;
 	}
 	return end;
@@ -363,7 +363,7 @@ static void test_dtmf_across(void **state)
 {
 	struct net net = { .dtmf_at_ms = 1000 };
 	struct xcode_stats sa, sb;
-	struct rtp_hdr h, prev_audio = { 0 };
+	struct rtp_info h, prev_audio = { 0 };
 	unsigned events = 0, markers = 0, ends = 0;
 	uint32_t ets = 0;
 
@@ -374,7 +374,7 @@ static void test_dtmf_across(void **state)
 	/* The events' sequence numbers were not taken for lost audio. */
 	assert_true(sa.plc_frames <= 11);
 	for (unsigned i = 0; i < cap_a.n; i++) {
-		assert_int_equal(rtp_hdr_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
+		assert_int_equal(rtp_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
 		if (h.pt != DTMF_X) {
 			prev_audio = h;
 			continue;
@@ -384,13 +384,15 @@ static void test_dtmf_across(void **state)
 			/* The event starts at the audio frame current then. */
 			assert_true(h.ts - prev_audio.ts <= 2 * 960);
 		}
+		const uint8_t *ev = cap_a.p[i].data + h.hdr_len;
+
 		assert_int_equal(h.ts, ets);
 		assert_int_equal(h.payload_len, 4);
-		assert_int_equal(h.payload[0], 5);
+		assert_int_equal(ev[0], 5);
 		markers += h.marker;
-		ends += (h.payload[1] & 0x80) != 0;
+		ends += (ev[1] & 0x80) != 0;
 		/* 8 kHz durations scaled to 48 kHz */
-		assert_int_equal((h.payload[2] << 8 | h.payload[3]) % 960, 0);
+		assert_int_equal((ev[2] << 8 | ev[3]) % 960, 0);
 	}
 	assert_int_equal(events, 13);
 	assert_int_equal(markers, 1);
@@ -409,7 +411,7 @@ static void test_dtmf_one_sided(void **state)
 	struct net net = { .dtmf_at_ms = 500 };
 	struct xcode *x;
 	struct xcode_stats st;
-	struct rtp_hdr h;
+	struct rtp_info h;
 	unsigned n = make_stream(&net);
 
 	(void)state;
@@ -423,7 +425,7 @@ static void test_dtmf_one_sided(void **state)
 	assert_int_equal(st.dtmf_in, 13);
 	assert_int_equal(st.dtmf_out, 0);
 	for (unsigned i = 0; i < cap_a.n; i++) {
-		assert_int_equal(rtp_hdr_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
+		assert_int_equal(rtp_parse(cap_a.p[i].data, cap_a.p[i].len, &h), 0);
 		assert_int_equal(h.pt, 9);
 		assert_int_equal(h.payload_len, 160);	/* G.722 20 ms */
 	}
@@ -504,7 +506,7 @@ static void test_no_added_frame_delay(void **state)
 			unsigned got = 0;
 
 			sig_voice(pcm, 160, 8000, 9000, i * 160);
-			rtp_hdr_write(pkt, i == 0, 0, (uint16_t)(7 + i), i * 160, 0x55);
+			rtp_write_hdr(pkt, i == 0, 0, (uint16_t)(7 + i), i * 160, 0x55);
 			assert_int_equal(codec_encode(u, pcm, pkt + 12, 160), 160);
 			assert_int_equal(xcode_push(x, pkt, sizeof(pkt), now), 0);
 			while (xcode_pull(x, now, out, sizeof(out)) > 0)
@@ -531,7 +533,7 @@ static void test_stall_backlog_bursts(void **state)
 	uint8_t pkt[172] = { 0 }, out[1500];
 	struct xcode *x;
 	struct xcode_stats st;
-	struct rtp_hdr h;
+	struct rtp_info h;
 	uint32_t ts = 0;
 	bool have_ts = false;
 	unsigned i = 0;
@@ -546,11 +548,11 @@ static void test_stall_backlog_bursts(void **state)
 		uint64_t now = 1000 + last * 20ull;
 
 		for (; i <= last; i++) {
-			rtp_hdr_write(pkt, i == 0, 0, (uint16_t)i, i * 160, 0x99);
+			rtp_write_hdr(pkt, i == 0, 0, (uint16_t)i, i * 160, 0x99);
 			assert_int_equal(xcode_push(x, pkt, sizeof(pkt), now), 0);
 		}
 		while ((n = xcode_pull(x, now, out, sizeof(out))) > 0) {
-			assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+			assert_int_equal(rtp_parse(out, (size_t)n, &h), 0);
 			if (have_ts)
 				assert_int_equal(h.ts - ts, 160);	/* G.722: 8000 Hz clock */
 			ts = h.ts;
@@ -566,11 +568,11 @@ static void test_stall_backlog_bursts(void **state)
 
 	/* the sender itself pauses 500 ms: one jump of 500 ms, marked */
 	uint64_t now = 1000 + i * 20ull + 500;
-	rtp_hdr_write(pkt, true, 0, (uint16_t)i, i * 160 + 4000, 0x99);
+	rtp_write_hdr(pkt, true, 0, (uint16_t)i, i * 160 + 4000, 0x99);
 	assert_int_equal(xcode_push(x, pkt, sizeof(pkt), now), 0);
 	unsigned got = 0;
 	while ((n = xcode_pull(x, now, out, sizeof(out))) > 0) {
-		assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+		assert_int_equal(rtp_parse(out, (size_t)n, &h), 0);
 		got++;
 	}
 	assert_int_equal(got, 1);
@@ -600,12 +602,12 @@ static void test_sender_report(void **state)
 	assert_int_equal(xcode_rtcp_pull(x, 0, 0, sr, sizeof(sr)), 0);	/* nothing sent yet */
 	for (unsigned i = 0; i < 150; i++) {
 		now = 1000 + i * 20ull;
-		rtp_hdr_write(pkt, i == 0, 0, (uint16_t)i, i * 160, 0x77);
+		rtp_write_hdr(pkt, i == 0, 0, (uint16_t)i, i * 160, 0x77);
 		xcode_push(x, pkt, sizeof(pkt), now);
 		while ((n = xcode_pull(x, now, out, sizeof(out))) > 0) {
-			struct rtp_hdr h;
+			struct rtp_info h;
 
-			assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+			assert_int_equal(rtp_parse(out, (size_t)n, &h), 0);
 			last_ts = h.ts;
 		}
 		if (now < 3400) {	/* the first report comes 2.5 s after output starts */

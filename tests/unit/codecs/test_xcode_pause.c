@@ -22,8 +22,8 @@
 #include <cmocka.h>
 
 #include "codecs/codec.h"
-#include "codecs/rtp.h"
 #include "codecs/transcode.h"
+#include "lib/rtp.h"
 #include "tests/unit/codecs/signal.h"
 
 #define TICK_MS 5
@@ -54,9 +54,9 @@ static void pull_all(struct run *r)
 	int n;
 
 	while ((n = xcode_pull(r->x, r->now, out, sizeof(out))) > 0) {
-		struct rtp_hdr h;
+		struct rtp_info h;
 
-		assert_int_equal(rtp_hdr_parse(out, (size_t)n, &h), 0);
+		assert_int_equal(rtp_parse(out, (size_t)n, &h), 0);
 		r->out++;
 		r->last_out = r->now;
 	}
@@ -70,7 +70,7 @@ static void send_one(struct run *r, struct sender *s)
 
 	sig_voice(pcm, 160, 8000, 9000, s->n * 160);
 	assert_int_equal(codec_encode(s->enc, pcm, pkt + 12, 160), 160);
-	rtp_hdr_write(pkt, s->n == 0, 0, s->seq++, s->ts, s->ssrc);
+	rtp_write_hdr(pkt, s->n == 0, 0, s->seq++, s->ts, s->ssrc);
 	s->ts += 160;
 	s->n++;
 	assert_int_equal(xcode_push(r->x, pkt, sizeof(pkt), r->now), 0);

@@ -1,7 +1,8 @@
 /*
  * test_passthrough.c: everything the fast path must not take leaves the
  * program untouched with TC_ACT_OK (so the stack and user space see it as if
- * there were no offload), and is not counted.
+ * there were no offload), and is not counted; RTCP on an rtcp-mux socket is
+ * told from RTP by user space's rule (lib/rtp.h rtp_is_rtcp).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <linux/pkt_cls.h>
 
 #include "kernel-offload/offload.h"
+#include "lib/rtp.h"
 #include "tests/unit/offload/fixture.h"
 
 static const struct offload_stream *stream(uint32_t flags, const char *expect)
@@ -101,6 +103,54 @@ static void rtcp_stays_in_user_space_when_asked(void **state)
 	assert_memory_not_equal(out, pkt, len);
 }
 
+/* The program splits RTP from RTCP on an rtcp-mux socket by user space's
+ * rule (rtp_is_rtcp, RFC 5761 4) for every second byte: 192..223 is left to
+ * user space untouched, everything else (payload types 64..95 without the
+ * marker among them) is forwarded rewritten. */
+static void rtcp_split_as_user_space(void **state)
+{
+	static const struct {
+		uint8_t b1;
+		bool rtcp;
+	} edge[] = {
+		{ 63, false }, { 64, false }, { 95, false }, { 96, false },
+		{ 0x80 | 63, false }, { 192, true }, { 223, true }, { 224, false },
+	};
+	uint8_t pkt[FX_MAX_PKT], out[FX_MAX_PKT];
+	struct sockaddr_storage local = fx_sa("127.0.0.1", 30000);
+	struct offload_counters c;
+	uint64_t forwarded = 0;
+	size_t len, out_len;
+
+	(void)state;
+	fx_require();
+	stream(OFFLOAD_RTCP_TO_USER, NULL);
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		len = rtp_to(pkt, "127.0.0.2", "127.0.0.1", 30000, edge[i].b1);
+		assert_int_equal(rtp_is_rtcp(pkt + len - 32, 32), edge[i].rtcp);
+		assert_int_equal(fx_run(pkt, len, out, &out_len), TC_ACT_OK);
+		if (edge[i].rtcp)
+			assert_memory_equal(out, pkt, len);
+		else
+			assert_memory_not_equal(out, pkt, len);
+	}
+	for (unsigned b1 = 0; b1 < 256; b1++) {
+		len = rtp_to(pkt, "127.0.0.2", "127.0.0.1", 30000, (uint8_t)b1);
+		assert_int_equal(fx_run(pkt, len, out, &out_len), TC_ACT_OK);
+		if (memcmp(out, pkt, len) == 0) {
+			if (!rtp_is_rtcp(pkt + len - 32, 32))
+				fail_msg("second byte %u: RTP left to user space", b1);
+		} else {
+			if (rtp_is_rtcp(pkt + len - 32, 32))
+				fail_msg("second byte %u: RTCP forwarded as RTP", b1);
+			forwarded++;
+		}
+	}
+	assert_int_equal(forwarded, 256 - 32);
+	assert_int_equal(offload_stream_read(&local, &c), 0);
+	assert_int_equal(c.packets, forwarded + 6);
+}
+
 static void fragments_and_truncated_packets(void **state)
 {
 	uint8_t pkt[FX_MAX_PKT];
@@ -145,6 +195,7 @@ int main(void)
 		cmocka_unit_test_teardown(other_port_or_address, reset),
 		cmocka_unit_test_teardown(not_rtp_goes_to_user_space, reset),
 		cmocka_unit_test_teardown(rtcp_stays_in_user_space_when_asked, reset),
+		cmocka_unit_test_teardown(rtcp_split_as_user_space, reset),
 		cmocka_unit_test_teardown(fragments_and_truncated_packets, reset),
 		cmocka_unit_test_teardown(other_source_of_a_non_strict_stream, reset),
 	};

@@ -10,6 +10,9 @@
  * microseconds apart, i.e. at the same time in a 1 kHz RTP clock (give or
  * take one tick), so the jitter converges on the timestamp step.
  *
+ * The clock rate the program takes by static payload type is user space's
+ * (lib/rtp) for every type.
+ *
  * Also the other direction: a state posted to a user-space rtp_source is
  * taken over at its next packet (how the daemon hands a stream back).
  */
@@ -261,6 +264,31 @@ static double jitter_of(uint32_t rate, uint32_t step, unsigned n)
 	return c.src.jitter / 16.0;
 }
 
+/* With no clock rate from the daemon the program takes the static payload
+ * type's, from the table user space uses (lib/rtp), else 8000 as
+ * dataplane/dp_io.c does: every payload type 0..127, with and without the
+ * marker bit (the stream is not rtcp-mux: all of them are forwarded). */
+static void static_clock_rates_as_user_space(void **state)
+{
+	struct sockaddr_storage from = fx_sa("127.0.0.2", 5000), local = fx_sa("127.0.0.1", PORT);
+	uint8_t rtp[64], pkt[FX_MAX_PKT], out[FX_MAX_PKT];
+	size_t len, out_len;
+
+	(void)state;
+	fx_require();
+	for (unsigned b1 = 0; b1 < 256; b1++) {
+		uint32_t want = rtp_static_clock_rate(b1 & 0x7f);
+		struct offload_counters c;
+
+		len = fx_packet(pkt, &from, &local, rtp, fx_rtp(rtp, (uint8_t)b1, 1, 15, 20), true);
+		assert_int_equal(fx_run(pkt, len, out, &out_len), TC_ACT_OK);
+		c = kernel_state();
+		if (c.clock_rate != (want ? want : 8000))
+			fail_msg("payload type %u%s: kernel clock %u, user space %u", b1 & 0x7f,
+				 b1 & 0x80 ? " (marker)" : "", c.clock_rate, want ? want : 8000);
+	}
+}
+
 static void jitter_converges(void **state)
 {
 	struct rtp_source m = { 0 };
@@ -328,6 +356,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(wrap_at_65535, add_stream, del_stream),
 		cmocka_unit_test_setup_teardown(restart_and_new_ssrc, add_stream, del_stream),
 		cmocka_unit_test_setup_teardown(seeded_state_continues, add_stream, del_stream),
+		cmocka_unit_test_setup_teardown(static_clock_rates_as_user_space, add_stream,
+						del_stream),
 		cmocka_unit_test_setup_teardown(jitter_converges, add_stream, del_stream),
 		cmocka_unit_test(handover_is_adopted_at_next_packet),
 	};

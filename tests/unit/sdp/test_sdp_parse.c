@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
 #include "lib/arena.h"
+#include "lib/rtp.h"
 #include "sdp/sdp.h"
 #include "samples.h"
 
@@ -226,6 +228,40 @@ static void test_misc_forms(void **state)
 	assert_int_equal(s.conn.family, AF_INET6);
 }
 
+/* A format without a=rtpmap takes the static type's clock from lib/rtp (the
+ * table the data plane and the kernel fast path use), and has an encoding
+ * name exactly when the type is static. */
+static void test_static_types_follow_lib_rtp(void **state)
+{
+	char text[2048];
+	struct sdp_session s;
+	int off;
+
+	(void)state;
+	off = snprintf(text, sizeof(text), "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\n"
+			    "c=IN IP4 192.0.2.1\nt=0 0\n");
+	for (unsigned pt = 0; pt < 128; pt++) {
+		if (pt % SDP_MAX_FORMATS == 0)
+			off += snprintf(text + off, sizeof(text) - (size_t)off,
+					"%sm=audio %u RTP/AVP", pt ? "\n" : "", 4000 + pt);
+		off += snprintf(text + off, sizeof(text) - (size_t)off, " %u", pt);
+	}
+	snprintf(text + off, sizeof(text) - (size_t)off, "\n");
+	parse_ok(text, &s);
+	assert_int_equal(s.n_media, 128 / SDP_MAX_FORMATS);
+	for (unsigned pt = 0; pt < 128; pt++) {
+		const struct sdp_format *f =
+			&s.media[pt / SDP_MAX_FORMATS].formats[pt % SDP_MAX_FORMATS];
+
+		assert_int_equal(f->pt, pt);
+		assert_int_equal(f->clock_rate, rtp_static_clock_rate(pt));
+		assert_int_equal(sdp_format_encoding(f).len != 0, f->clock_rate != 0);
+		assert_int_equal(f->channels, pt == 10 ? 2 : 1);
+	}
+	assert_str(sdp_format_encoding(&s.media[0].formats[9]), "G722");
+	assert_int_equal(s.media[0].formats[9].clock_rate, 8000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_lf_only),
 		cmocka_unit_test(test_t38_non_rtp_formats),
 		cmocka_unit_test(test_misc_forms),
+		cmocka_unit_test(test_static_types_follow_lib_rtp),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,14 +1,63 @@
 /*
- * test_rtp_stats.c: RTP/RTCP header parsing bounds and the RFC 3550
+ * test_rtp.c: lib/rtp: RTP/RTCP header parsing bounds, the header and
+ * SR/SDES writers (read back by the parsers), the RTP/RTCP split on a muxed
+ * port at its boundaries, the static payload type table, and the RFC 3550
  * receiver statistics (A.1 sequence validation, A.3 loss, A.8 jitter).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "lib/rtp.h"
-#include "dp_test_util.h"
+
+/* An RTP packet: fixed header, then @plen bytes of payload. */
+static size_t tu_rtp(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+		     size_t plen)
+{
+	rtp_write_hdr(buf, false, pt, seq, ts, ssrc);
+	memset(buf + RTP_HDR_MIN, seq & 0xff, plen);
+	return RTP_HDR_MIN + plen;
+}
+
+/* A minimal RTCP receiver report (PT 201, no report blocks). */
+static size_t tu_rtcp_rr(uint8_t *buf, uint32_t ssrc)
+{
+	static const uint8_t rr[4] = { 0x80, 201, 0, 1 };	/* 2 words */
+
+	memcpy(buf, rr, 4);
+	buf[4] = (uint8_t)(ssrc >> 24);
+	buf[5] = (uint8_t)(ssrc >> 16);
+	buf[6] = (uint8_t)(ssrc >> 8);
+	buf[7] = (uint8_t)ssrc;
+	return 8;
+}
+
+static void test_rtp_write_parse_round_trip(void **state)
+{
+	uint8_t b[32];
+	struct rtp_info ri;
+
+	(void)state;
+	rtp_write_hdr(b, true, 96, 0xBEEF, 0xDEADBEEF, 0x01020304);
+	memset(b + 12, 0xAA, 20);
+	assert_int_equal(b[0], 0x80);
+	assert_int_equal(b[1], 0x80 | 96);
+	assert_int_equal(rtp_parse(b, sizeof(b), &ri), 0);
+	assert_true(ri.marker);
+	assert_int_equal(ri.pt, 96);
+	assert_int_equal(ri.seq, 0xBEEF);
+	assert_int_equal(ri.ts, 0xDEADBEEF);
+	assert_int_equal(ri.ssrc, 0x01020304);
+	assert_int_equal(ri.hdr_len, 12);
+	assert_int_equal(ri.payload_len, 20);
+	/* a payload type above 127 cannot reach the marker bit */
+	rtp_write_hdr(b, false, 0xff, 0, 0, 0);
+	assert_int_equal(b[1], 0x7f);
+}
 
 static void test_rtp_parse_basic(void **state)
 {
@@ -45,6 +94,26 @@ static void test_rtp_parse_csrc_ext_padding(void **state)
 	assert_int_equal(rtp_parse(b, len, &ri), 0);
 	assert_int_equal(ri.hdr_len, 12 + 8 + 8);
 	assert_int_equal(ri.payload_len, len - 28 - 4);
+}
+
+/* A header that fills the packet exactly parses; one byte less does not. */
+static void test_rtp_parse_exact_bounds(void **state)
+{
+	uint8_t b[64] = { 0 };
+	struct rtp_info ri;
+
+	(void)state;
+	rtp_write_hdr(b, false, 0, 1, 2, 3);
+	b[0] = 0x80 | 0x10 | 15;	/* 15 CSRCs (60 bytes): 72 > 64 */
+	assert_int_equal(rtp_parse(b, 64, &ri), -EINVAL);
+	b[0] = 0x80 | 0x10 | 1;		/* CSRC, extension header at 16, 3 words */
+	b[18] = 0;
+	b[19] = 3;
+	assert_int_equal(rtp_parse(b, 32, &ri), 0);
+	assert_int_equal(ri.hdr_len, 32);
+	assert_int_equal(ri.payload_len, 0);
+	assert_int_equal(rtp_parse(b, 31, &ri), -EINVAL);
+	assert_int_equal(rtp_parse(b, 19, &ri), -EINVAL);	/* extension header cut */
 }
 
 static void test_rtp_parse_rejects(void **state)
@@ -95,12 +164,84 @@ static void test_rtcp_parse(void **state)
 	assert_int_equal(rtcp_parse(b, 8, &ci), -EINVAL);		/* length past end */
 	tu_rtp(b, 0, 1, 2, 3, 4);
 	assert_int_equal(rtcp_parse(b, 16, &ci), -EINVAL);		/* RTP is not RTCP */
+	/* the first packet's type: 192..223 only (as rtp_is_rtcp) */
+	tu_rtcp_rr(b, 1);
+	for (unsigned v = 188; v < 228; v++) {
+		b[1] = (uint8_t)v;
+		assert_int_equal(rtcp_parse(b, 8, &ci) == 0, v >= 192 && v <= 223);
+	}
 }
 
+static void test_rtcp_write_sr(void **state)
+{
+	static const char cname[] = "rtprelay";
+	struct rtcp_sr sr = {
+		.ssrc = 0x11223344, .ntp = 0x0102030405060708ull, .rtp_ts = 0xA0B0C0D0,
+		.packets = 1000, .octets = 160000,
+	};
+	static const uint8_t want[48] = {
+		0x80, 200, 0, 6, 0x11, 0x22, 0x33, 0x44,		/* SR, 7 words */
+		1, 2, 3, 4, 5, 6, 7, 8, 0xA0, 0xB0, 0xC0, 0xD0,
+		0, 0, 0x03, 0xE8, 0, 0x02, 0x71, 0x00,
+		0x81, 202, 0, 4, 0x11, 0x22, 0x33, 0x44,		/* SDES, 5 words */
+		1, 8, 'r', 't', 'p', 'r', 'e', 'l', 'a', 'y', 0, 0,	/* CNAME, end */
+	};
+	uint8_t b[600];
+	struct rtcp_info ci;
+	char name[256];
+
+	(void)state;
+	memset(b, 0xEE, sizeof(b));
+	assert_int_equal(rtcp_write_sr(b, sizeof(b), &sr, cname), 48);
+	assert_memory_equal(b, want, sizeof(want));
+	assert_int_equal(b[48], 0xEE);
+	assert_int_equal(rtcp_write_sr(b, 47, &sr, cname), -ENOBUFS);
+	/* every CNAME length pads to a whole word with at least one zero octet
+	 * ending the item list, and reads back as a two-packet compound */
+	for (size_t n = 0; n < sizeof(name); n++) {
+		memset(name, 'x', n);
+		name[n] = 0;
+		int len = rtcp_write_sr(b, sizeof(b), &sr, name);
+
+		assert_true(len > 0);
+		assert_int_equal(len % 4, 0);
+		assert_true((size_t)len >= 28 + 8 + 2 + n + 1);
+		assert_true((size_t)len < 28 + 8 + 2 + n + 1 + 4);
+		assert_int_equal(b[len - 1], 0);
+		assert_int_equal(rtcp_parse(b, (size_t)len, &ci), 0);
+		assert_int_equal(ci.count, 2);
+		assert_int_equal(ci.first_pt, 200);
+		assert_int_equal(ci.ssrc, 0x11223344);
+		assert_int_equal(b[28 + 9], n);
+	}
+	char longer[257];
+
+	memset(longer, 'x', 256);
+	longer[256] = 0;
+	assert_int_equal(rtcp_write_sr(b, sizeof(b), &sr, longer), -EINVAL);
+}
+
+/* RFC 5761 4: 192..223 in the second byte is RTCP; payload types 64..95
+ * without the marker (second byte 64..95) and 63/96 with it (191/224) are
+ * RTP. The kernel fast path's side of the same rule is held to this one in
+ * tests/unit/offload/test_passthrough.c. */
 static void test_rtcp_mux_demux(void **state)
 {
 	(void)state;
 	uint8_t b[16] = { 0x80, 0 };
+	static const uint8_t rtp[] = { 0, 63, 64, 72, 95, 96, 127, 128, 191, 224, 255 };
+	static const uint8_t rtcp[] = { 192, 200, 201, 206, 223 };
+
+	for (size_t i = 0; i < sizeof(rtp); i++) {
+		b[1] = rtp[i];
+		assert_false(rtp_is_rtcp(b, 16));
+		assert_false(rtp_second_byte_is_rtcp(rtp[i]));
+	}
+	for (size_t i = 0; i < sizeof(rtcp); i++) {
+		b[1] = rtcp[i];
+		assert_true(rtp_is_rtcp(b, 16));
+		assert_true(rtp_second_byte_is_rtcp(rtcp[i]));
+	}
 	for (unsigned v = 0; v < 256; v++) {
 		b[1] = (uint8_t)v;
 		assert_int_equal(rtp_is_rtcp(b, 16), v >= 192 && v <= 223);
@@ -188,22 +329,33 @@ static void test_jitter(void **state)
 	assert_true(j >= 78 && j <= 80);
 }
 
+/* RFC 3551 tables 4 and 5; every other payload type is dynamic or
+ * unassigned. */
 static void test_static_clock_rates(void **state)
 {
+	static const uint32_t rfc3551[35] = {
+		[0] = 8000, [3] = 8000, [4] = 8000, [5] = 8000, [6] = 16000, [7] = 8000,
+		[8] = 8000, [9] = 8000, [10] = 44100, [11] = 44100, [12] = 8000,
+		[13] = 8000, [14] = 90000, [15] = 8000, [16] = 11025, [17] = 22050,
+		[18] = 8000, [25] = 90000, [26] = 90000, [28] = 90000, [31] = 90000,
+		[32] = 90000, [33] = 90000, [34] = 90000,
+	};
+
 	(void)state;
-	assert_int_equal(rtp_static_clock_rate(0), 8000);
-	assert_int_equal(rtp_static_clock_rate(8), 8000);
-	assert_int_equal(rtp_static_clock_rate(9), 8000);
-	assert_int_equal(rtp_static_clock_rate(96), 0);
+	for (unsigned pt = 0; pt < 256; pt++)
+		assert_int_equal(rtp_static_clock_rate(pt), pt < 35 ? rfc3551[pt] : 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rtp_write_parse_round_trip),
 		cmocka_unit_test(test_rtp_parse_basic),
 		cmocka_unit_test(test_rtp_parse_csrc_ext_padding),
+		cmocka_unit_test(test_rtp_parse_exact_bounds),
 		cmocka_unit_test(test_rtp_parse_rejects),
 		cmocka_unit_test(test_rtcp_parse),
+		cmocka_unit_test(test_rtcp_write_sr),
 		cmocka_unit_test(test_rtcp_mux_demux),
 		cmocka_unit_test(test_seq_loss),
 		cmocka_unit_test(test_seq_wrap_and_duplicates),
