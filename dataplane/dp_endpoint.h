@@ -119,6 +119,14 @@ struct dp_worker {
 void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep);
 /* Send every held packet, one sendmmsg per run of packets sharing a socket. */
 void dp_io_flush(struct dp_worker *w);
+/* The worker's transcoding timer fired: move what every transcoder of the
+ * worker has due into slots (sent by the next dp_io_flush). */
+void dp_io_xcode_tick(struct dp_worker *w);
+/* Allocate and wire the worker's slots and message headers and open the raw
+ * send socket; 0 or -ENOMEM. dp_io_fini releases them (safe after a failed
+ * init). Only dp_io.c reads or writes the slots. */
+int dp_io_init(struct dp_worker *w);
+void dp_io_fini(struct dp_worker *w);
 /* Publish ep's current remote (after a latch change or params change). */
 void dp_io_publish_remote(struct dp_endpoint *ep);
 

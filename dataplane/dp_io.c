@@ -1,20 +1,68 @@
 /*
  * dp_io.c: the packet path. One recvmmsg per ready socket, one sendmmsg per
- * run of packets leaving through the same socket.
+ * run of packets leaving through the same socket; transcoded streams push
+ * what they receive into their transcoder and pull its output into the same
+ * slots (codecs/transcode.h, dataplane/dp_xcode.h).
  *
- * Budget (DESIGN.md, Hot path): no malloc, lock, log or clock read here; the
- * worker loop reads the clock once per epoll wake-up. A packet lives in one
- * fixed slot from receive to send; the send reuses the receive buffer, so
- * nothing is copied but the 16/28-byte destination address.
+ * Owns the worker's packet slots, their message headers and the raw send
+ * socket (dp_io_init/dp_io_fini): no other file reads or writes a slot, so
+ * "w->used slots are held, flush before taking one past DP_SLOTS" is kept
+ * here alone.
+ *
+ * Budget (DESIGN.md, Hot path): apart from dp_io_init/dp_io_fini, no malloc,
+ * lock, log or clock read here; the worker loop reads the clock once per
+ * epoll wake-up (its now_ms is also the transcoders' clock). A packet lives
+ * in one fixed slot from receive to send; the send reuses the receive
+ * buffer, so nothing is copied but the 16/28-byte destination address.
  *
  * Counters: per endpoint and per worker, single writer (this worker),
  * published once per received batch with relaxed atomic stores.
  */
 #include "dataplane/dp_endpoint.h"
-#include "dataplane/dp_xcode.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "codecs/transcode.h"
+
+int dp_io_init(struct dp_worker *w)
+{
+	w->rawfd = -1;
+	w->slots = calloc(DP_SLOTS, sizeof(*w->slots));
+	w->rx = calloc(DP_SLOTS, sizeof(*w->rx));
+	w->tx = calloc(DP_SLOTS, sizeof(*w->tx));
+	if (!w->slots || !w->rx || !w->tx) {
+		dp_io_fini(w);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < DP_SLOTS; i++) {
+		struct dp_slot *s = &w->slots[i];
+		s->iov.iov_base = s->buf;
+		s->iov.iov_len = DP_BUF;
+		w->rx[i].msg_hdr.msg_name = &s->src;
+		w->rx[i].msg_hdr.msg_iov = &s->iov;
+		w->rx[i].msg_hdr.msg_iovlen = 1;
+		s->raw_iov[0].iov_base = s->raw_hdr;
+		s->raw_iov[0].iov_len = DP_RAW_HDR;
+		s->raw_iov[1].iov_base = s->buf;
+	}
+	w->rawfd = dp_raw_open();
+	return 0;
+}
+
+void dp_io_fini(struct dp_worker *w)
+{
+	if (w->rawfd >= 0)
+		close(w->rawfd);
+	w->rawfd = -1;
+	free(w->slots);
+	free(w->rx);
+	free(w->tx);
+	w->slots = NULL;
+	w->rx = w->tx = NULL;
+}
 
 static void publish_rtp_stats(struct dp_endpoint *ep)
 {
@@ -112,7 +160,7 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
 		if (ep->xcode) {	/* the transcoder's output is sent instead */
-			dp_xcode_push(w, ep, s->buf, len);
+			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;
 		}
 		if ((ep->flags & DP_FORWARD_PT_ONLY) && !pt_forwardable(ep, s->buf, len)) {
@@ -154,6 +202,82 @@ static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep, const str
 		dp_io_publish_remote(ep);
 }
 
+/* Transcoded streams (dataplane/dp_xcode.h): what a transcoder produces
+ * takes a slot like a received packet and leaves with the same flush. */
+
+static bool can_send(const struct dp_endpoint *out)
+{
+	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
+}
+
+/* The worker's wall clock in NTP format (RFC 3550 §4). */
+static uint64_t ntp_now(const struct dp_worker *w)
+{
+	uint64_t ms = w->now_ms + w->wall_off_ms;
+
+	return ((ms / 1000u + 2208988800u) << 32) | (((ms % 1000u) << 32) / 1000u);
+}
+
+/* The next free slot: sends what is held first when all are taken. */
+static struct dp_slot *free_slot(struct dp_worker *w)
+{
+	if (w->used == DP_SLOTS)
+		dp_io_flush(w);
+	return &w->slots[w->used];
+}
+
+/* Hold the @len bytes produced into @s for sending out of @out. */
+static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
+		 struct dp_endpoint *out, size_t len)
+{
+	s->in = in;
+	s->out = out;
+	s->dst = out->latch.remote;
+	s->iov.iov_len = len;
+	w->used++;
+}
+
+/* A sender report for the transcoded stream when one is due, out of the
+ * forward RTCP socket (the peer's RTCP or, muxed, RTP socket). */
+static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_slot *s;
+	int n;
+
+	if (!can_send(out))
+		return;
+	s = free_slot(w);
+	n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
+	if (n > 0)
+		hold(w, s, ep, out, (size_t)n);
+}
+
+/* Move whatever @ep's transcoder has due into slots. */
+static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtp;
+	bool sendable = can_send(out);
+
+	send_report(w, ep);
+	for (;;) {
+		struct dp_slot *s = free_slot(w);
+		int n = xcode_pull(ep->xcode, w->now_ms, s->buf, DP_BUF);
+
+		if (n <= 0)
+			return;
+		if (sendable)	/* else the clock runs on; nobody to send to yet */
+			hold(w, s, ep, out, (size_t)n);
+	}
+}
+
+void dp_io_xcode_tick(struct dp_worker *w)
+{
+	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next)
+		if (ep->xcode && !ep->dead)
+			xcode_drain(w, ep);
+}
+
 void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 {
 	if (w->used + DP_BATCH > DP_SLOTS)
@@ -181,7 +305,7 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 	w->used += (unsigned)n;
 	publish_batch(w, ep, &bc);
 	if (ep->xcode)
-		dp_xcode_drain(w, ep);
+		xcode_drain(w, ep);
 }
 
 /* sendmmsg @k messages on @fd; counts forwarded/errors on each packet's

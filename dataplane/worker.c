@@ -239,8 +239,8 @@ static void *worker_main(void *arg)
 			if (ep && !ep->dead)
 				dp_io_receive(w, ep);
 		}
-		if (tick)
-			dp_xcode_tick(w);
+		if (tick && dp_xcode_timer_ack(w))
+			dp_io_xcode_tick(w);
 		dp_io_flush(w);
 		ep_reap(w);
 		if (stop)
@@ -258,11 +258,7 @@ static void worker_free(struct dp_worker *w)
 	dp_queue_destroy(&w->q);
 	if (w->epfd >= 0)
 		close(w->epfd);
-	if (w->rawfd >= 0)
-		close(w->rawfd);
-	free(w->slots);
-	free(w->rx);
-	free(w->tx);
+	dp_io_fini(w);
 }
 
 static int worker_init(struct dp_worker *w, unsigned index)
@@ -281,30 +277,10 @@ static int worker_init(struct dp_worker *w, unsigned index)
 		rc = -errno;
 		goto err_queue;
 	}
-	w->slots = calloc(DP_SLOTS, sizeof(*w->slots));
-	w->rx = calloc(DP_SLOTS, sizeof(*w->rx));
-	w->tx = calloc(DP_SLOTS, sizeof(*w->tx));
-	if (!w->slots || !w->rx || !w->tx) {
-		rc = -ENOMEM;
-		goto err_mem;
-	}
-	for (unsigned i = 0; i < DP_SLOTS; i++) {
-		struct dp_slot *s = &w->slots[i];
-		s->iov.iov_base = s->buf;
-		s->iov.iov_len = DP_BUF;
-		w->rx[i].msg_hdr.msg_name = &s->src;
-		w->rx[i].msg_hdr.msg_iov = &s->iov;
-		w->rx[i].msg_hdr.msg_iovlen = 1;
-		s->raw_iov[0].iov_base = s->raw_hdr;
-		s->raw_iov[0].iov_len = DP_RAW_HDR;
-		s->raw_iov[1].iov_base = s->buf;
-	}
-	w->rawfd = dp_raw_open();
+	rc = dp_io_init(w);
+	if (rc < 0)
+		goto err_queue;
 	return 0;
-err_mem:
-	free(w->slots);
-	free(w->rx);
-	free(w->tx);
 err_queue:
 	dp_queue_destroy(&w->q);
 err_epoll:
