@@ -112,10 +112,8 @@ static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8
 }
 
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
-static struct dp_endpoint *route(const struct dp_endpoint *ep, const uint8_t *buf, size_t len)
+static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
-	bool rtcp = (ep->flags & DP_RTCP) ||
-		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(buf, len));
 	struct dp_endpoint *out = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
 
 	if (!out || (out->flags & DP_DISABLED) || !out->latch.remote.sa.sa_family)
@@ -128,15 +126,18 @@ struct batch_count {
 	bool rtp, remote_changed;
 };
 
-/* Judge one received packet; fills s->out (NULL = drop). */
-/* RTP (already accounted, so at least a header) the far side can take as is. */
+/* RTP the far side can take as is: a full fixed header with a payload type
+ * in forward_pt. */
 static bool pt_forwardable(const struct dp_endpoint *ep, const uint8_t *buf, size_t len)
 {
+	if (len < 12)
+		return false;
 	unsigned pt = buf[1] & 0x7fu;
 
-	return len >= 12 && (ep->forward_pt[pt >> 3] & (1u << (pt & 7)));
+	return ep->forward_pt[pt >> 3] & (1u << (pt & 7));
 }
 
+/* Judge one received packet; fills s->out (NULL = drop). */
 static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
 		  int mflags, struct batch_count *bc)
 {
@@ -168,9 +169,9 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			return;
 		}
 	} else if (ep->flags & DP_TRANSCODE) {
-		return;	/* codecs: on a transcoded stream the relay sends its own reports */
+		return;	/* on a transcoded stream the relay sends its own reports */
 	}
-	struct dp_endpoint *out = route(ep, s->buf, len);
+	struct dp_endpoint *out = route(ep, rtcp);
 	if (!out) {
 		bc->dropped_other++;
 		return;
