@@ -1,7 +1,10 @@
 /*
- * dp_endpoint.h: the data plane's private structures, shared by worker.c
- * (threads, commands, API) and dp_io.c (the packet path). Not for "core":
- * its face is dataplane/dataplane.h.
+ * dp_endpoint.h: the data plane's private structures and the calls between
+ * its files: dataplane.c (the control-thread API) starts and stops workers
+ * (worker.c: threads, commands), which run the packet path (dp_io.c); the
+ * published counters are written by the worker and read by anyone
+ * (dp_pub.c). Calls go one way, in that order. Not for the rest of the
+ * relay: its face is dataplane/dataplane.h.
  *
  * Ownership: a struct dp_endpoint is allocated by the control thread in
  * dp_endpoint_new and freed by its worker on DP_CMD_RELEASE. Everything under
@@ -127,7 +130,20 @@ void dp_io_xcode_tick(struct dp_worker *w);
  * init). Only dp_io.c reads or writes the slots. */
 int dp_io_init(struct dp_worker *w);
 void dp_io_fini(struct dp_worker *w);
-/* Publish ep's current remote (after a latch change or params change). */
-void dp_io_publish_remote(struct dp_endpoint *ep);
+
+/* dp_pub.c: publish ep's current remote (after a latch change or params
+ * change; owning worker only). */
+void dp_pub_remote(struct dp_endpoint *ep);
+/* dp_pub.c: user space's counters and remote of @ep as published by its
+ * worker, without the kernel fast path's share (any thread). */
+void dp_pub_read(const struct dp_endpoint *ep, struct dp_stats *out);
+
+/* worker.c: set up worker @w (index @index: epoll set, command queue, slots)
+ * and start its thread. 0, or -errno with nothing left to free. */
+int dp_worker_start(struct dp_worker *w, unsigned index);
+/* worker.c: after a DP_CMD_STOP was queued to @w, join its thread, apply
+ * what was queued after its last drain and free everything it owned
+ * (endpoints included). */
+void dp_worker_join(struct dp_worker *w);
 
 #endif

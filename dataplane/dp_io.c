@@ -75,22 +75,6 @@ static void publish_rtp_stats(struct dp_endpoint *ep)
 	DP_PUT(ep->pub.jitter16, s->jitter);
 }
 
-void dp_io_publish_remote(struct dp_endpoint *ep)
-{
-	uint64_t words[4] = { 0 };
-	uint32_t seq = DP_GET(ep->pub.remote_seq);
-
-	_Static_assert(sizeof(union dp_addr) <= sizeof(words), "remote words too small");
-	memcpy(words, &ep->latch.remote, sizeof(ep->latch.remote));
-	/* Seqlock: readers retry while odd or changed. */
-	atomic_store_explicit(&ep->pub.remote_seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	for (int i = 0; i < 4; i++)
-		DP_PUT(ep->pub.remote_words[i], words[i]);
-	DP_PUT(ep->pub.latched, ep->latch.latched);
-	atomic_store_explicit(&ep->pub.remote_seq, seq + 2, memory_order_release);
-}
-
 /* RTP statistics of one accepted packet (not RTCP). */
 static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf,
 			size_t len)
@@ -200,7 +184,7 @@ static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep, const str
 	if (bc->rtp)
 		publish_rtp_stats(ep);
 	if (bc->remote_changed)
-		dp_io_publish_remote(ep);
+		dp_pub_remote(ep);
 }
 
 /* Transcoded streams (dataplane/dp_xcode.h): what a transcoder produces
