@@ -29,7 +29,6 @@ enum dp_flags {
 	DP_RTCP = 1u << 3,		/* this is a plain RTCP socket */
 	DP_DISABLED = 1u << 4,		/* drop everything (port 0 media, hold with no peer) */
 	DP_TRUST_ADDRESS = 1u << 5,	/* the SDP address is right: latch only if it never sends */
-	DP_LOOP_PROTECT = 1u << 6,
 	DP_TRANSCODE = 1u << 7,		/* added by codecs: RTP goes through params.xcode
 					 * (never offloaded to the kernel) */
 	DP_FORWARD_PT_ONLY = 1u << 8,	/* forward only RTP whose payload type is in

@@ -66,7 +66,6 @@ struct dp_endpoint {
 	uint32_t clock_rate;			/* from params, 0 = by payload type */
 	struct latch latch;
 	struct rtp_source src;
-	uint8_t last_pt;
 	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY */
 	struct xcode *xcode;			/* added by codecs: see dataplane/dp_xcode.h */
 
@@ -100,7 +99,6 @@ struct dp_worker {
 	pthread_t thread;
 	struct dp_queue q;
 	struct dp_endpoint *eps;		/* list of registered endpoints */
-	unsigned neps;
 	struct dp_endpoint *zombies;		/* released during this iteration */
 	struct dp_cmd *syncs;			/* DP_CMD_SYNC to answer after the reap */
 	int rawfd;				/* dp_rawsend socket, -1 = per-socket sends */

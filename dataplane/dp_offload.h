@@ -9,8 +9,9 @@
  * dp_endpoint_stats/dp_totals so that query, list, statistics and timeouts
  * see the traffic as if user space had forwarded it. A params change
  * (re-offer, answer, hold), a release or a changed remote removes or updates
- * the kernel entry. RTCP sockets, disabled and loop-protected endpoints stay
- * in user space; so do RTCP packets on an rtcp-mux socket.
+ * the kernel entry. RTCP sockets, disabled, transcoded and payload-type
+ * filtered (DP_FORWARD_PT_ONLY) endpoints stay in user space; so do RTCP
+ * packets on an rtcp-mux socket.
  *
  * Threads: control thread only (the hooks below are called by dataplane.c,
  * the control-side API). Nothing here runs in a worker. Calls go one way:

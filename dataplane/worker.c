@@ -59,7 +59,6 @@ static void ep_register(struct dp_worker *w, struct dp_endpoint *ep)
 	if (w->eps)
 		w->eps->prev = ep;
 	w->eps = ep;
-	w->neps++;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ep->fd, &ev) < 0)
 		log_warn("dataplane: worker %u cannot watch fd %d: %s", w->index, ep->fd,
 			 strerror(errno));
@@ -118,7 +117,6 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 		w->eps = ep->next;
 	if (ep->next)
 		ep->next->prev = ep->prev;
-	w->neps--;
 	if (ep->registered)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd, NULL);
 	ep->dead = true;
