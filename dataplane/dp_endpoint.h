@@ -67,7 +67,7 @@ struct dp_endpoint {
 	struct latch latch;
 	struct rtp_source src;
 	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY */
-	struct xcode *xcode;			/* added by codecs: see dataplane/dp_xcode.h */
+	struct xcode *xcode;			/* see dataplane/dp_xcode.h */
 
 	/* published */
 	struct dp_pub pub;
@@ -108,7 +108,7 @@ struct dp_worker {
 	struct dp_slot *slots;			/* DP_SLOTS */
 	struct mmsghdr *rx, *tx;		/* DP_SLOTS each */
 	struct dp_worker_totals tot;
-	/* added by codecs: transcoding timer (dataplane/dp_xcode.c) */
+	/* transcoding timer (dataplane/dp_xcode.c) */
 	bool xcode_timer;
 	int xcode_tfd;
 	unsigned n_xcode;
