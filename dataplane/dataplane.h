@@ -29,8 +29,7 @@ enum dp_flags {
 	DP_RTCP = 1u << 3,		/* this is a plain RTCP socket */
 	DP_DISABLED = 1u << 4,		/* drop everything (port 0 media, hold with no peer) */
 	DP_TRUST_ADDRESS = 1u << 5,	/* the SDP address is right: latch only if it never sends */
-	DP_LOOP_PROTECT = 1u << 6,
-	DP_TRANSCODE = 1u << 7,		/* added by codecs: RTP goes through params.xcode
+	DP_TRANSCODE = 1u << 7,		/* RTP goes through params.xcode
 					 * (never offloaded to the kernel) */
 	DP_FORWARD_PT_ONLY = 1u << 8,	/* forward only RTP whose payload type is in
 					 * params.forward_pt (the destination never
@@ -45,10 +44,10 @@ struct dp_endpoint_params {
 	uint32_t learn_window_ms;		/* latching allowed this long from now */
 	uint8_t allowed_pt[16];			/* bitmap of RTP payload types the SDP allows;
 						 * all zero = any */
-	/* Added by dataplane (additive): RTP clock rate for the jitter figure;
+	/* RTP clock rate for the jitter figure;
 	 * 0 = from the static payload type, else 8000. */
 	uint32_t clock_rate;
-	/* Added by codecs (additive): transcoder for RTP received here
+	/* Transcoder for RTP received here
 	 * (codecs/transcode.h), NULL = forward as is. Ownership passes to
 	 * the data plane: the worker frees it when a later dp_endpoint_set
 	 * names another one (or none) and on release (dataplane/dp_xcode.h). */
@@ -57,7 +56,7 @@ struct dp_endpoint_params {
 						 * the far side can receive as they are */
 };
 
-/* learn_window_ms == 0 means this default (added by dataplane). */
+/* learn_window_ms == 0 means this default. */
 #define DP_LEARN_WINDOW_DEFAULT_MS 10000u
 
 struct dp_stats {
@@ -106,7 +105,7 @@ void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out);
 void dp_endpoint_release(struct dp_endpoint *ep);
 /* Sum over all workers (including packets for endpoints already released). */
 void dp_totals(struct dp_totals *out);
-/* Added by dataplane (additive): wait until every worker has applied all the
+/* Wait until every worker has applied all the
  * commands queued before this call (new/set/release). Control thread or
  * tests. 0 or -errno. */
 int dp_sync(void);

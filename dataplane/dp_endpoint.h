@@ -1,7 +1,10 @@
 /*
- * dp_endpoint.h: the data plane's private structures, shared by worker.c
- * (threads, commands, API) and dp_io.c (the packet path). Not for "core":
- * its face is dataplane/dataplane.h.
+ * dp_endpoint.h: the data plane's private structures and the calls between
+ * its files: dataplane.c (the control-thread API) starts and stops workers
+ * (worker.c: threads, commands), which run the packet path (dp_io.c); the
+ * published counters are written by the worker and read by anyone
+ * (dp_pub.c). Calls go one way, in that order. Not for the rest of the
+ * relay: its face is dataplane/dataplane.h.
  *
  * Ownership: a struct dp_endpoint is allocated by the control thread in
  * dp_endpoint_new and freed by its worker on DP_CMD_RELEASE. Everything under
@@ -63,9 +66,8 @@ struct dp_endpoint {
 	uint32_t clock_rate;			/* from params, 0 = by payload type */
 	struct latch latch;
 	struct rtp_source src;
-	uint8_t last_pt;
 	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY */
-	struct xcode *xcode;			/* added by codecs: see dataplane/dp_xcode.h */
+	struct xcode *xcode;			/* see dataplane/dp_xcode.h */
 
 	/* published */
 	struct dp_pub pub;
@@ -97,7 +99,6 @@ struct dp_worker {
 	pthread_t thread;
 	struct dp_queue q;
 	struct dp_endpoint *eps;		/* list of registered endpoints */
-	unsigned neps;
 	struct dp_endpoint *zombies;		/* released during this iteration */
 	struct dp_cmd *syncs;			/* DP_CMD_SYNC to answer after the reap */
 	int rawfd;				/* dp_rawsend socket, -1 = per-socket sends */
@@ -107,7 +108,7 @@ struct dp_worker {
 	struct dp_slot *slots;			/* DP_SLOTS */
 	struct mmsghdr *rx, *tx;		/* DP_SLOTS each */
 	struct dp_worker_totals tot;
-	/* added by codecs: transcoding timer (dataplane/dp_xcode.c) */
+	/* transcoding timer (dataplane/dp_xcode.c) */
 	bool xcode_timer;
 	int xcode_tfd;
 	unsigned n_xcode;
@@ -119,7 +120,28 @@ struct dp_worker {
 void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep);
 /* Send every held packet, one sendmmsg per run of packets sharing a socket. */
 void dp_io_flush(struct dp_worker *w);
-/* Publish ep's current remote (after a latch change or params change). */
-void dp_io_publish_remote(struct dp_endpoint *ep);
+/* The worker's transcoding timer fired: move what every transcoder of the
+ * worker has due into slots (sent by the next dp_io_flush). */
+void dp_io_xcode_tick(struct dp_worker *w);
+/* Allocate and wire the worker's slots and message headers and open the raw
+ * send socket; 0 or -ENOMEM. dp_io_fini releases them (safe after a failed
+ * init). Only dp_io.c reads or writes the slots. */
+int dp_io_init(struct dp_worker *w);
+void dp_io_fini(struct dp_worker *w);
+
+/* dp_pub.c: publish ep's current remote (after a latch change or params
+ * change; owning worker only). */
+void dp_pub_remote(struct dp_endpoint *ep);
+/* dp_pub.c: user space's counters and remote of @ep as published by its
+ * worker, without the kernel fast path's share (any thread). */
+void dp_pub_read(const struct dp_endpoint *ep, struct dp_stats *out);
+
+/* worker.c: set up worker @w (index @index: epoll set, command queue, slots)
+ * and start its thread. 0, or -errno with nothing left to free. */
+int dp_worker_start(struct dp_worker *w, unsigned index);
+/* worker.c: after a DP_CMD_STOP was queued to @w, join its thread, apply
+ * what was queued after its last drain and free everything it owned
+ * (endpoints included). */
+void dp_worker_join(struct dp_worker *w);
 
 #endif

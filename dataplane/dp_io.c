@@ -1,20 +1,68 @@
 /*
  * dp_io.c: the packet path. One recvmmsg per ready socket, one sendmmsg per
- * run of packets leaving through the same socket.
+ * run of packets leaving through the same socket; transcoded streams push
+ * what they receive into their transcoder and pull its output into the same
+ * slots (codecs/transcode.h, dataplane/dp_xcode.h).
  *
- * Budget (docs/architecture.md, Hot path): no malloc, lock, log or clock read here; the
- * worker loop reads the clock once per epoll wake-up. A packet lives in one
- * fixed slot from receive to send; the send reuses the receive buffer, so
- * nothing is copied but the 16/28-byte destination address.
+ * Owns the worker's packet slots, their message headers and the raw send
+ * socket (dp_io_init/dp_io_fini): no other file reads or writes a slot, so
+ * "w->used slots are held, flush before taking one past DP_SLOTS" is kept
+ * here alone.
+ *
+ * Budget (docs/architecture.md, Hot path): apart from dp_io_init/dp_io_fini, no malloc,
+ * lock, log or clock read here; the worker loop reads the clock once per
+ * epoll wake-up (its now_ms is also the transcoders' clock). A packet lives
+ * in one fixed slot from receive to send; the send reuses the receive
+ * buffer, so nothing is copied but the 16/28-byte destination address.
  *
  * Counters: per endpoint and per worker, single writer (this worker),
  * published once per received batch with relaxed atomic stores.
  */
 #include "dataplane/dp_endpoint.h"
-#include "dataplane/dp_xcode.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "codecs/transcode.h"
+
+int dp_io_init(struct dp_worker *w)
+{
+	w->rawfd = -1;
+	w->slots = calloc(DP_SLOTS, sizeof(*w->slots));
+	w->rx = calloc(DP_SLOTS, sizeof(*w->rx));
+	w->tx = calloc(DP_SLOTS, sizeof(*w->tx));
+	if (!w->slots || !w->rx || !w->tx) {
+		dp_io_fini(w);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < DP_SLOTS; i++) {
+		struct dp_slot *s = &w->slots[i];
+		s->iov.iov_base = s->buf;
+		s->iov.iov_len = DP_BUF;
+		w->rx[i].msg_hdr.msg_name = &s->src;
+		w->rx[i].msg_hdr.msg_iov = &s->iov;
+		w->rx[i].msg_hdr.msg_iovlen = 1;
+		s->raw_iov[0].iov_base = s->raw_hdr;
+		s->raw_iov[0].iov_len = DP_RAW_HDR;
+		s->raw_iov[1].iov_base = s->buf;
+	}
+	w->rawfd = dp_raw_open();
+	return 0;
+}
+
+void dp_io_fini(struct dp_worker *w)
+{
+	if (w->rawfd >= 0)
+		close(w->rawfd);
+	w->rawfd = -1;
+	free(w->slots);
+	free(w->rx);
+	free(w->tx);
+	w->slots = NULL;
+	w->rx = w->tx = NULL;
+}
 
 static void publish_rtp_stats(struct dp_endpoint *ep)
 {
@@ -25,22 +73,6 @@ static void publish_rtp_stats(struct dp_endpoint *ep)
 	DP_PUT(ep->pub.base_seq, s->probation ? 0 : s->base_seq);
 	DP_PUT(ep->pub.ext_max, s->probation ? 0 : (uint64_t)rtp_source_ext_max(s) + 1);
 	DP_PUT(ep->pub.jitter16, s->jitter);
-}
-
-void dp_io_publish_remote(struct dp_endpoint *ep)
-{
-	uint64_t words[4] = { 0 };
-	uint32_t seq = DP_GET(ep->pub.remote_seq);
-
-	_Static_assert(sizeof(union dp_addr) <= sizeof(words), "remote words too small");
-	memcpy(words, &ep->latch.remote, sizeof(ep->latch.remote));
-	/* Seqlock: readers retry while odd or changed. */
-	atomic_store_explicit(&ep->pub.remote_seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	for (int i = 0; i < 4; i++)
-		DP_PUT(ep->pub.remote_words[i], words[i]);
-	DP_PUT(ep->pub.latched, ep->latch.latched);
-	atomic_store_explicit(&ep->pub.remote_seq, seq + 2, memory_order_release);
 }
 
 /* RTP statistics of one accepted packet (not RTCP). */
@@ -64,10 +96,8 @@ static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8
 }
 
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
-static struct dp_endpoint *route(const struct dp_endpoint *ep, const uint8_t *buf, size_t len)
+static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
-	bool rtcp = (ep->flags & DP_RTCP) ||
-		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(buf, len));
 	struct dp_endpoint *out = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
 
 	if (!out || (out->flags & DP_DISABLED) || !out->latch.remote.sa.sa_family)
@@ -80,15 +110,18 @@ struct batch_count {
 	bool rtp, remote_changed;
 };
 
-/* Judge one received packet; fills s->out (NULL = drop). */
-/* RTP (already accounted, so at least a header) the far side can take as is. */
+/* RTP the far side can take as is: a full fixed header with a payload type
+ * in forward_pt. */
 static bool pt_forwardable(const struct dp_endpoint *ep, const uint8_t *buf, size_t len)
 {
+	if (len < 12)
+		return false;
 	unsigned pt = buf[1] & 0x7fu;
 
-	return len >= 12 && (ep->forward_pt[pt >> 3] & (1u << (pt & 7)));
+	return ep->forward_pt[pt >> 3] & (1u << (pt & 7));
 }
 
+/* Judge one received packet; fills s->out (NULL = drop). */
 static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
 		  int mflags, struct batch_count *bc)
 {
@@ -112,7 +145,7 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
 		if (ep->xcode) {	/* the transcoder's output is sent instead */
-			dp_xcode_push(w, ep, s->buf, len);
+			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;
 		}
 		if ((ep->flags & DP_FORWARD_PT_ONLY) && !pt_forwardable(ep, s->buf, len)) {
@@ -120,9 +153,9 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			return;
 		}
 	} else if (ep->flags & DP_TRANSCODE) {
-		return;	/* codecs: on a transcoded stream the relay sends its own reports */
+		return;	/* on a transcoded stream the relay sends its own reports */
 	}
-	struct dp_endpoint *out = route(ep, s->buf, len);
+	struct dp_endpoint *out = route(ep, rtcp);
 	if (!out) {
 		bc->dropped_other++;
 		return;
@@ -151,7 +184,83 @@ static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep, const str
 	if (bc->rtp)
 		publish_rtp_stats(ep);
 	if (bc->remote_changed)
-		dp_io_publish_remote(ep);
+		dp_pub_remote(ep);
+}
+
+/* Transcoded streams (dataplane/dp_xcode.h): what a transcoder produces
+ * takes a slot like a received packet and leaves with the same flush. */
+
+static bool can_send(const struct dp_endpoint *out)
+{
+	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
+}
+
+/* The worker's wall clock in NTP format (RFC 3550 §4). */
+static uint64_t ntp_now(const struct dp_worker *w)
+{
+	uint64_t ms = w->now_ms + w->wall_off_ms;
+
+	return ((ms / 1000u + 2208988800u) << 32) | (((ms % 1000u) << 32) / 1000u);
+}
+
+/* The next free slot: sends what is held first when all are taken. */
+static struct dp_slot *free_slot(struct dp_worker *w)
+{
+	if (w->used == DP_SLOTS)
+		dp_io_flush(w);
+	return &w->slots[w->used];
+}
+
+/* Hold the @len bytes produced into @s for sending out of @out. */
+static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
+		 struct dp_endpoint *out, size_t len)
+{
+	s->in = in;
+	s->out = out;
+	s->dst = out->latch.remote;
+	s->iov.iov_len = len;
+	w->used++;
+}
+
+/* A sender report for the transcoded stream when one is due, out of the
+ * forward RTCP socket (the peer's RTCP or, muxed, RTP socket). */
+static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_slot *s;
+	int n;
+
+	if (!can_send(out))
+		return;
+	s = free_slot(w);
+	n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
+	if (n > 0)
+		hold(w, s, ep, out, (size_t)n);
+}
+
+/* Move whatever @ep's transcoder has due into slots. */
+static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtp;
+	bool sendable = can_send(out);
+
+	send_report(w, ep);
+	for (;;) {
+		struct dp_slot *s = free_slot(w);
+		int n = xcode_pull(ep->xcode, w->now_ms, s->buf, DP_BUF);
+
+		if (n <= 0)
+			return;
+		if (sendable)	/* else the clock runs on; nobody to send to yet */
+			hold(w, s, ep, out, (size_t)n);
+	}
+}
+
+void dp_io_xcode_tick(struct dp_worker *w)
+{
+	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next)
+		if (ep->xcode && !ep->dead)
+			xcode_drain(w, ep);
 }
 
 void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
@@ -181,7 +290,7 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 	w->used += (unsigned)n;
 	publish_batch(w, ep, &bc);
 	if (ep->xcode)
-		dp_xcode_drain(w, ep);
+		xcode_drain(w, ep);
 }
 
 /* sendmmsg @k messages on @fd; counts forwarded/errors on each packet's

@@ -67,7 +67,6 @@ struct dp_offload {
 
 static struct {
 	bool active;
-	bool in_tick;			/* dp_endpoint_stats for the remotes only */
 	struct dp_offload *head;
 	struct dp_stats released;	/* kernel counters of released endpoints */
 } dpo;
@@ -373,13 +372,13 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 	struct dp_stats in, out;
 	sa_family_t fam = o->local.ss_family;
 
-	if (o->failed || (o->flags & (DP_DISABLED | DP_RTCP | DP_LOOP_PROTECT | DP_TRANSCODE |
-				   DP_FORWARD_PT_ONLY)) || !f)
+	if (o->failed || (o->flags & (DP_DISABLED | DP_RTCP | DP_TRANSCODE | DP_FORWARD_PT_ONLY)) ||
+	    !f)
 		return false;
 	if (now_ms < o->learn_until_ms || now_ms < f->learn_until_ms)
 		return false;
-	dp_endpoint_stats(o->ep, &in);
-	dp_endpoint_stats(o->fwd, &out);
+	dp_pub_read(o->ep, &in);	/* the remotes: user space's latching decides them */
+	dp_pub_read(o->fwd, &out);
 	/* both remotes known, one family throughout (no v4/v6 bridging) */
 	if (fam == AF_UNSPEC || f->local.ss_family != fam || in.remote.ss_family != fam ||
 	    out.remote.ss_family != fam)
@@ -431,7 +430,6 @@ void dp_offload_tick(uint64_t now_ms)
 
 	if (!dpo.active)
 		return;
-	dpo.in_tick = true;	/* wanted() reads remotes: no map reads needed */
 	for (struct dp_offload *o = dpo.head; o; o = o->next) {
 		if (!wanted(o, now_ms, &want)) {
 			uninstall(o, true);
@@ -449,7 +447,6 @@ void dp_offload_tick(uint64_t now_ms)
 		o->cur = want;
 		o->installed = true;
 	}
-	dpo.in_tick = false;
 }
 
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out)
@@ -459,7 +456,7 @@ void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out)
 	struct dp_stats live;
 	struct rtp_source src;
 
-	if (!o || dpo.in_tick)
+	if (!o)
 		return;
 	add_stats(out, &o->acc);
 	if (o->installed && offload_stream_read(&o->cur.local, &k) == 0) {

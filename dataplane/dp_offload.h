@@ -9,11 +9,14 @@
  * dp_endpoint_stats/dp_totals so that query, list, statistics and timeouts
  * see the traffic as if user space had forwarded it. A params change
  * (re-offer, answer, hold), a release or a changed remote removes or updates
- * the kernel entry. RTCP sockets, disabled and loop-protected endpoints stay
- * in user space; so do RTCP packets on an rtcp-mux socket.
+ * the kernel entry. RTCP sockets, disabled, transcoded and payload-type
+ * filtered (DP_FORWARD_PT_ONLY) endpoints stay in user space; so do RTCP
+ * packets on an rtcp-mux socket.
  *
- * Threads: control thread only (the hooks below are called by worker.c's
- * control-side functions). Nothing here runs in a worker.
+ * Threads: control thread only (the hooks below are called by dataplane.c,
+ * the control-side API). Nothing here runs in a worker. Calls go one way:
+ * this module reads user space's published state (dp_pub_read and the
+ * endpoint's struct dp_pub) and never calls back into the API.
  */
 #ifndef RTPRELAY_DP_OFFLOAD_H
 #define RTPRELAY_DP_OFFLOAD_H
@@ -33,7 +36,7 @@ void dp_offload_stop(void);
  * remove what changed. @now_ms is CLOCK_MONOTONIC ms. */
 void dp_offload_tick(uint64_t now_ms);
 
-/* Hooks for worker.c (control-thread side of the dataplane API). */
+/* Hooks for dataplane.c (control-thread side of the dataplane API). */
 void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
 void dp_offload_release(struct dp_endpoint *ep);
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out);

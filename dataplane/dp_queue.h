@@ -22,6 +22,15 @@ enum dp_cmd_type {
 	DP_CMD_SYNC,		/* signal done (tests, dp_sync) */
 };
 
+/* What dp_sync waits on: one count per worker, decremented (under the lock,
+ * with a signal) by each worker once it has applied the commands before its
+ * DP_CMD_SYNC. */
+struct dp_sync {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned pending;
+};
+
 struct dp_cmd {
 	struct dp_cmd *next;
 	enum dp_cmd_type type;

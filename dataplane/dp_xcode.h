@@ -7,6 +7,9 @@
  * slots, same sendmmsg). Output is pulled right after each received batch and
  * from a per-worker timerfd (every DP_XCODE_TICK_MS while the worker has
  * transcoders), which sends concealment for late or lost packets on time.
+ * Pushing, pulling and sending are the packet path's (dp_io.c,
+ * dp_io_xcode_tick); this module installs and frees transcoders and runs the
+ * timer.
  * RTCP: what the parties send on a transcoded stream is not forwarded (its
  * SSRCs and timestamps mean nothing on the other side); the transcoder's own
  * sender reports go out of the forward RTCP socket instead.
@@ -28,14 +31,11 @@ struct xcode;
 
 /* Install @x on @ep (frees the one it replaces). */
 void dp_xcode_set(struct dp_worker *w, struct dp_endpoint *ep, struct xcode *x);
-/* Hand one received RTP packet to @ep's transcoder. */
-void dp_xcode_push(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf, size_t len);
-/* Move whatever @ep's transcoder has due into send slots. */
-void dp_xcode_drain(struct dp_worker *w, struct dp_endpoint *ep);
 /* Is this epoll cookie the worker's transcoding timer? */
 bool dp_xcode_is_timer(const struct dp_worker *w, const void *cookie);
-/* The timer fired: drain every transcoder of the worker. */
-void dp_xcode_tick(struct dp_worker *w);
+/* The timer fired: consume its expirations. False if the timer cannot be
+ * read (then there is no tick to act on). */
+bool dp_xcode_timer_ack(struct dp_worker *w);
 /* Worker teardown: close the timer. */
 void dp_xcode_fini(struct dp_worker *w);
 

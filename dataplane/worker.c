@@ -1,13 +1,15 @@
 /*
- * worker.c: data-plane workers (threads, epoll loop, command handling) and
- * the API of dataplane/dataplane.h.
+ * worker.c: the data-plane worker threads (epoll loop, command handling,
+ * endpoint lifetimes on the worker side). The control-thread API of
+ * dataplane/dataplane.h is dataplane.c's; it reaches a worker only through
+ * its command queue (dataplane/dp_queue.h), dp_worker_start and
+ * dp_worker_join.
  *
- * Each worker owns an epoll set, a command queue (dataplane/dp_queue.h) and
- * fixed packet slots. The loop (like Redis ae.c) has one job: wait, read the
- * clock once, apply queued commands (so a packet sent after an offer/answer
- * reply sees its parameters), receive from every ready socket
- * (dp_io_receive), send everything (dp_io_flush), then reap released
- * endpoints.
+ * Each worker owns an epoll set, a command queue and fixed packet slots
+ * (dp_io.c). The loop (like Redis ae.c) has one job: wait, read the clock
+ * once, apply queued commands (so a packet sent after an offer/answer reply
+ * sees its parameters), receive from every ready socket (dp_io_receive),
+ * send everything (dp_io_flush), then reap released endpoints.
  *
  * Lifetimes: an endpoint is malloc'ed by the caller's thread, registered by
  * its worker on DP_CMD_ADD, retired on DP_CMD_RELEASE (out of epoll, marked
@@ -28,25 +30,10 @@
 #include <unistd.h>
 
 #include "dataplane/dp_endpoint.h"
-#include "dataplane/dp_offload.h"
 #include "dataplane/dp_xcode.h"
-#include "lib/hash.h"
 #include "lib/log.h"
 
 #define DP_EVENTS 256
-
-struct dp_sync {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned pending;
-};
-
-/* The data plane instance: set by dp_start, cleared by dp_stop (control
- * thread only). */
-static struct {
-	struct dp_worker *w;
-	unsigned n;
-} dp;
 
 static uint64_t mono_us(void)
 {
@@ -72,7 +59,6 @@ static void ep_register(struct dp_worker *w, struct dp_endpoint *ep)
 	if (w->eps)
 		w->eps->prev = ep;
 	w->eps = ep;
-	w->neps++;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ep->fd, &ev) < 0)
 		log_warn("dataplane: worker %u cannot watch fd %d: %s", w->index, ep->fd,
 			 strerror(errno));
@@ -102,8 +88,7 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	dp_xcode_set(w, ep, p->xcode);
 	latch_configure(&ep->latch, &sdp, p->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);
-	dp_io_publish_remote(ep);
-	(void)w;
+	dp_pub_remote(ep);
 }
 
 static void sync_done(struct dp_sync *s)
@@ -132,7 +117,6 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 		w->eps = ep->next;
 	if (ep->next)
 		ep->next->prev = ep->prev;
-	w->neps--;
 	if (ep->registered)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd, NULL);
 	ep->dead = true;
@@ -240,8 +224,8 @@ static void *worker_main(void *arg)
 			if (ep && !ep->dead)
 				dp_io_receive(w, ep);
 		}
-		if (tick)
-			dp_xcode_tick(w);
+		if (tick && dp_xcode_timer_ack(w))
+			dp_io_xcode_tick(w);
 		dp_io_flush(w);
 		ep_reap(w);
 		if (stop)
@@ -250,6 +234,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Everything @w owns, once its thread is gone (or never ran). */
 static void worker_free(struct dp_worker *w)
 {
 	while (w->eps)
@@ -259,11 +244,7 @@ static void worker_free(struct dp_worker *w)
 	dp_queue_destroy(&w->q);
 	if (w->epfd >= 0)
 		close(w->epfd);
-	if (w->rawfd >= 0)
-		close(w->rawfd);
-	free(w->slots);
-	free(w->rx);
-	free(w->tx);
+	dp_io_fini(w);
 }
 
 static int worker_init(struct dp_worker *w, unsigned index)
@@ -282,30 +263,10 @@ static int worker_init(struct dp_worker *w, unsigned index)
 		rc = -errno;
 		goto err_queue;
 	}
-	w->slots = calloc(DP_SLOTS, sizeof(*w->slots));
-	w->rx = calloc(DP_SLOTS, sizeof(*w->rx));
-	w->tx = calloc(DP_SLOTS, sizeof(*w->tx));
-	if (!w->slots || !w->rx || !w->tx) {
-		rc = -ENOMEM;
-		goto err_mem;
-	}
-	for (unsigned i = 0; i < DP_SLOTS; i++) {
-		struct dp_slot *s = &w->slots[i];
-		s->iov.iov_base = s->buf;
-		s->iov.iov_len = DP_BUF;
-		w->rx[i].msg_hdr.msg_name = &s->src;
-		w->rx[i].msg_hdr.msg_iov = &s->iov;
-		w->rx[i].msg_hdr.msg_iovlen = 1;
-		s->raw_iov[0].iov_base = s->raw_hdr;
-		s->raw_iov[0].iov_len = DP_RAW_HDR;
-		s->raw_iov[1].iov_base = s->buf;
-	}
-	w->rawfd = dp_raw_open();
+	rc = dp_io_init(w);
+	if (rc < 0)
+		goto err_queue;
 	return 0;
-err_mem:
-	free(w->slots);
-	free(w->rx);
-	free(w->tx);
 err_queue:
 	dp_queue_destroy(&w->q);
 err_epoll:
@@ -314,246 +275,23 @@ err_epoll:
 	return rc;
 }
 
-int dp_start(unsigned nthreads)
+int dp_worker_start(struct dp_worker *w, unsigned index)
 {
-	int rc;
-	unsigned i;
+	int rc = worker_init(w, index);
 
-	if (dp.w)
-		return -EALREADY;
-	if (nthreads == 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		nthreads = cpus > 0 ? (unsigned)cpus : 1;
-	}
-	dp.w = calloc(nthreads, sizeof(*dp.w));
-	if (!dp.w)
-		return -ENOMEM;
-	for (i = 0; i < nthreads; i++) {
-		rc = worker_init(&dp.w[i], i);
-		if (rc < 0)
-			goto err_workers;
-		rc = -pthread_create(&dp.w[i].thread, NULL, worker_main, &dp.w[i]);
-		if (rc < 0) {
-			worker_free(&dp.w[i]);
-			goto err_workers;
-		}
-	}
-	dp.n = nthreads;
-	log_info("dataplane: %u worker(s)", nthreads);
-	return 0;
-err_workers:
-	dp.n = i;
-	dp_stop();
-	return rc;
-}
-
-static struct dp_cmd *cmd_new(enum dp_cmd_type type, struct dp_endpoint *ep)
-{
-	struct dp_cmd *c = calloc(1, sizeof(*c));
-	if (c) {
-		c->type = type;
-		c->ep = ep;
-	}
-	return c;
-}
-
-void dp_stop(void)
-{
-	if (!dp.w)
-		return;
-	for (unsigned i = 0; i < dp.n; i++) {
-		struct dp_cmd *c = cmd_new(DP_CMD_STOP, NULL);
-		if (!c)
-			abort(); /* cannot stop a worker: nothing sane to do */
-		dp_queue_push(&dp.w[i].q, c);
-	}
-	for (unsigned i = 0; i < dp.n; i++) {
-		struct dp_worker *w = &dp.w[i];
-		pthread_join(w->thread, NULL);
-		/* Commands queued after the worker's last drain: apply them
-		 * here (the worker is gone, so this thread is its owner). */
-		run_commands(w, dp_queue_take(&w->q));
+	if (rc < 0)
+		return rc;
+	rc = -pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc < 0)
 		worker_free(w);
-	}
-	free(dp.w);
-	dp.w = NULL;
-	dp.n = 0;
-}
-
-unsigned dp_num_workers(void)
-{
-	return dp.n;
-}
-
-unsigned dp_worker_for_key(const char *key)
-{
-	uint32_t h = key ? fnv1a_str(key) : FNV1A_BASIS;
-	return dp.n ? h % dp.n : 0;
-}
-
-struct dp_endpoint *dp_endpoint_new(int fd, unsigned worker)
-{
-	if (!dp.w || worker >= dp.n || fd < 0) {
-		errno = EINVAL;
-		return NULL;
-	}
-	struct dp_endpoint *ep = calloc(1, sizeof(*ep));
-	struct dp_cmd *add = cmd_new(DP_CMD_ADD, ep);
-	struct dp_cmd *rel = cmd_new(DP_CMD_RELEASE, ep);
-	if (!ep || !add || !rel) {
-		free(ep);
-		free(add);
-		free(rel);
-		errno = ENOMEM;
-		return NULL;
-	}
-	ep->fd = fd;
-	ep->worker = worker;
-	ep->flags = DP_DISABLED;
-	ep->release = rel;
-	dp_queue_push(&dp.w[worker].q, add);
-	return ep;
-}
-
-int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
-		     unsigned n)
-{
-	struct dp_cmd *first = NULL, **tail = &first, *c;
-	int rc = 0;
-
-	/* everything that can fail comes first: nothing is applied unless all is */
-	for (unsigned i = 0; i < n && !rc; i++) {
-		const struct dp_endpoint *ep = eps[i];
-		const struct dp_endpoint_params *p = &ps[i];
-
-		if (!ep || !dp.w || ep->worker >= dp.n) {
-			rc = -EINVAL;
-		} else if ((p->fwd_rtp && p->fwd_rtp->worker != ep->worker) ||
-			   (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker)) {
-			/* Forwarding reads the target's learned address: it
-			 * must live on the same worker (dp_worker_for_key per
-			 * call). */
-			rc = -EXDEV;
-		} else if (!(c = cmd_new(DP_CMD_SET, eps[i]))) {
-			rc = -ENOMEM;
-		} else {
-			c->params = *p;
-			*tail = c;
-			tail = &c->next;
-		}
-	}
-	for (unsigned i = 0; first; i++) {
-		c = first;
-		first = c->next;
-		c->next = NULL;
-		if (rc) {
-			free(c);
-			continue;
-		}
-		dp_offload_params(eps[i], &ps[i]);
-		dp_queue_push(&dp.w[eps[i]->worker].q, c);
-	}
 	return rc;
 }
 
-int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
+void dp_worker_join(struct dp_worker *w)
 {
-	if (!ep || !p)
-		return -EINVAL;
-	return dp_endpoints_set(&ep, p, 1);
-}
-
-void dp_endpoint_release(struct dp_endpoint *ep)
-{
-	if (!ep)
-		return;
-	dp_offload_release(ep);
-	dp_queue_push(&dp.w[ep->worker].q, ep->release);
-}
-
-static void read_remote(const struct dp_endpoint *ep, struct sockaddr_storage *out, bool *latched)
-{
-	struct dp_pub *pub = (struct dp_pub *)&ep->pub;
-	uint64_t words[4];
-	uint32_t s1, s2;
-
-	do {
-		s1 = atomic_load_explicit(&pub->remote_seq, memory_order_acquire);
-		for (int i = 0; i < 4; i++)
-			words[i] = DP_GET(pub->remote_words[i]);
-		*latched = DP_GET(pub->latched);
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&pub->remote_seq, memory_order_relaxed);
-	} while ((s1 & 1) || s1 != s2);
-	memset(out, 0, sizeof(*out));
-	memcpy(out, words, sizeof(union dp_addr));
-}
-
-void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out)
-{
-	struct dp_pub *pub = (struct dp_pub *)&ep->pub;
-
-	memset(out, 0, sizeof(*out));
-	out->packets = DP_GET(pub->packets);
-	out->bytes = DP_GET(pub->bytes);
-	out->errors = DP_GET(pub->errors);
-	out->forwarded = DP_GET(pub->forwarded);
-	out->dropped_source = DP_GET(pub->dropped_source);
-	out->dropped_other = DP_GET(pub->dropped_other);
-	out->last_packet_ms = DP_GET(pub->last_ms);
-	out->last_packet_wall = DP_GET(pub->last_wall);
-	out->ssrc = DP_GET(pub->ssrc);
-	/* RFC 3550 A.3 from three separately published values: clamp. */
-	uint64_t ext_max = DP_GET(pub->ext_max), base = DP_GET(pub->base_seq);
-	uint64_t received = DP_GET(pub->rtp_received);
-	out->expected = ext_max > base ? ext_max - base : 0;
-	out->lost = out->expected > received ? out->expected - received : 0;
-	uint32_t rate = DP_GET(pub->clock_rate);
-	out->jitter_ms = rate ? (double)DP_GET(pub->jitter16) / 16.0 * 1000.0 / rate : 0.0;
-	read_remote(ep, &out->remote, &out->latched);
-	dp_offload_merge(ep, out);
-}
-
-void dp_totals(struct dp_totals *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < dp.n; i++) {
-		struct dp_worker_totals *t = &dp.w[i].tot;
-		out->packets += DP_GET(t->packets);
-		out->bytes += DP_GET(t->bytes);
-		out->forwarded += DP_GET(t->forwarded);
-		out->dropped += DP_GET(t->dropped);
-		out->errors += DP_GET(t->errors);
-	}
-	dp_offload_totals(out);
-}
-
-int dp_sync(void)
-{
-	struct dp_sync s = { .pending = 0 };
-	int rc = 0;
-
-	if (!dp.w)
-		return -EINVAL;
-	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.cond, NULL);
-	for (unsigned i = 0; i < dp.n; i++) {
-		struct dp_cmd *c = cmd_new(DP_CMD_SYNC, NULL);
-		if (!c) {
-			rc = -ENOMEM;
-			break;
-		}
-		c->sync = &s;
-		pthread_mutex_lock(&s.lock);
-		s.pending++;
-		pthread_mutex_unlock(&s.lock);
-		dp_queue_push(&dp.w[i].q, c);
-	}
-	pthread_mutex_lock(&s.lock);
-	while (s.pending)
-		pthread_cond_wait(&s.cond, &s.lock);
-	pthread_mutex_unlock(&s.lock);
-	pthread_cond_destroy(&s.cond);
-	pthread_mutex_destroy(&s.lock);
-	return rc;
+	pthread_join(w->thread, NULL);
+	/* Commands queued after the worker's last drain: apply them here
+	 * (the worker is gone, so this thread is its owner). */
+	run_commands(w, dp_queue_take(&w->q));
+	worker_free(w);
 }

@@ -1,7 +1,8 @@
 /*
  * test_forward.c: the data plane forwards real UDP packets between loopback
  * sockets, both ways, IPv4 and IPv6, RTP and RTCP (muxed and not), and counts
- * them; releasing an endpoint closes its socket.
+ * them; DP_FORWARD_PT_ONLY passes only the payload types it names; releasing
+ * an endpoint closes its socket.
  *
  *   phone A (pa) <──> ea [relay] eb <──> phone B (pb)
  * A packet A sends to ea leaves eb towards pb, and back.
@@ -317,6 +318,37 @@ static void test_batch_all_or_nothing(void **state)
 	pair_close(&x);
 }
 
+/* DP_FORWARD_PT_ONLY: only RTP with a full header and a payload type in
+ * forward_pt goes on; the rest is dropped and counted. */
+static void test_forward_pt_only(void **state)
+{
+	(void)state;
+	struct pair x;
+	struct dp_endpoint_params p;
+	struct dp_stats st;
+	uint8_t out[200], in[300];
+
+	pair_open(&x, 0, "call-fwd-pt");
+	params_for(&p, &x.a, x.eb, DP_FORWARD_PT_ONLY);
+	p.forward_pt[0] = 1u << 0;	/* PCMU only */
+	assert_int_equal(dp_endpoint_set(x.ea, &p), 0);
+	assert_int_equal(dp_sync(), 0);
+
+	size_t len = tu_rtp(out, 8, 1, 0, 0x44, 160);	/* PCMA: not offered */
+	assert_int_equal(tu_send(x.pa, out, len, &x.ra), 0);
+	len = tu_rtp(out, 0, 2, 160, 0x44, 160);	/* truncated to 4 bytes */
+	assert_int_equal(tu_send(x.pa, out, 4, &x.ra), 0);
+	assert_true(tu_silent(x.pb, 50));
+	assert_int_equal(tu_send(x.pa, out, len, &x.ra), 0);
+	assert_int_equal(tu_recv(x.pb, in, sizeof(in), NULL), (ssize_t)len);
+	assert_int_equal(dp_sync(), 0);
+	dp_endpoint_stats(x.ea, &st);
+	assert_int_equal(st.packets, 3);
+	assert_int_equal(st.dropped_other, 2);
+	assert_int_equal(st.forwarded, 1);
+	pair_close(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_rtcp_mux_to_non_mux),
 		cmocka_unit_test(test_cross_worker_rejected),
 		cmocka_unit_test(test_batch_all_or_nothing),
+		cmocka_unit_test(test_forward_pt_only),
 	};
 	return cmocka_run_group_tests(tests, tu_dp_setup, tu_dp_teardown);
 }

@@ -1,0 +1,226 @@
+/*
+ * dataplane.c: the control-thread side of the data plane, the API of
+ * dataplane/dataplane.h: starting and stopping the workers, turning API
+ * calls into commands on the owning worker's queue (dataplane/dp_queue.h),
+ * and composing what the API reports from user space's published counters
+ * (dp_pub_read) and the kernel fast path's (dataplane/dp_offload.h).
+ *
+ * Calls go one way: this file calls worker.c, dp_pub.c and dp_offload.c;
+ * none of them calls back here, so the offload code reads user space's
+ * counters (dp_pub_read) and never the composed figures.
+ *
+ * State: the one data-plane instance (dp), set by dp_start and cleared by
+ * dp_stop, control thread only; everything else lives in the workers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_offload.h"
+#include "lib/hash.h"
+#include "lib/log.h"
+
+/* The data plane instance: set by dp_start, cleared by dp_stop (control
+ * thread only). */
+static struct {
+	struct dp_worker *w;
+	unsigned n;
+} dp;
+
+int dp_start(unsigned nthreads)
+{
+	int rc;
+	unsigned i;
+
+	if (dp.w)
+		return -EALREADY;
+	if (nthreads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	dp.w = calloc(nthreads, sizeof(*dp.w));
+	if (!dp.w)
+		return -ENOMEM;
+	for (i = 0; i < nthreads; i++) {
+		rc = dp_worker_start(&dp.w[i], i);
+		if (rc < 0)
+			goto err_workers;
+	}
+	dp.n = nthreads;
+	log_info("dataplane: %u worker(s)", nthreads);
+	return 0;
+err_workers:
+	dp.n = i;
+	dp_stop();
+	return rc;
+}
+
+static struct dp_cmd *cmd_new(enum dp_cmd_type type, struct dp_endpoint *ep)
+{
+	struct dp_cmd *c = calloc(1, sizeof(*c));
+	if (c) {
+		c->type = type;
+		c->ep = ep;
+	}
+	return c;
+}
+
+void dp_stop(void)
+{
+	if (!dp.w)
+		return;
+	for (unsigned i = 0; i < dp.n; i++) {
+		struct dp_cmd *c = cmd_new(DP_CMD_STOP, NULL);
+		if (!c)
+			abort(); /* cannot stop a worker: nothing sane to do */
+		dp_queue_push(&dp.w[i].q, c);
+	}
+	for (unsigned i = 0; i < dp.n; i++)
+		dp_worker_join(&dp.w[i]);
+	free(dp.w);
+	dp.w = NULL;
+	dp.n = 0;
+}
+
+unsigned dp_num_workers(void)
+{
+	return dp.n;
+}
+
+unsigned dp_worker_for_key(const char *key)
+{
+	uint32_t h = key ? fnv1a_str(key) : FNV1A_BASIS;
+	return dp.n ? h % dp.n : 0;
+}
+
+struct dp_endpoint *dp_endpoint_new(int fd, unsigned worker)
+{
+	if (!dp.w || worker >= dp.n || fd < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct dp_endpoint *ep = calloc(1, sizeof(*ep));
+	struct dp_cmd *add = cmd_new(DP_CMD_ADD, ep);
+	struct dp_cmd *rel = cmd_new(DP_CMD_RELEASE, ep);
+	if (!ep || !add || !rel) {
+		free(ep);
+		free(add);
+		free(rel);
+		errno = ENOMEM;
+		return NULL;
+	}
+	ep->fd = fd;
+	ep->worker = worker;
+	ep->flags = DP_DISABLED;
+	ep->release = rel;
+	dp_queue_push(&dp.w[worker].q, add);
+	return ep;
+}
+
+int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
+		     unsigned n)
+{
+	struct dp_cmd *first = NULL, **tail = &first, *c;
+	int rc = 0;
+
+	/* everything that can fail comes first: nothing is applied unless all is */
+	for (unsigned i = 0; i < n && !rc; i++) {
+		const struct dp_endpoint *ep = eps[i];
+		const struct dp_endpoint_params *p = &ps[i];
+
+		if (!ep || !dp.w || ep->worker >= dp.n) {
+			rc = -EINVAL;
+		} else if ((p->fwd_rtp && p->fwd_rtp->worker != ep->worker) ||
+			   (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker)) {
+			/* Forwarding reads the target's learned address: it
+			 * must live on the same worker (dp_worker_for_key per
+			 * call). */
+			rc = -EXDEV;
+		} else if (!(c = cmd_new(DP_CMD_SET, eps[i]))) {
+			rc = -ENOMEM;
+		} else {
+			c->params = *p;
+			*tail = c;
+			tail = &c->next;
+		}
+	}
+	for (unsigned i = 0; first; i++) {
+		c = first;
+		first = c->next;
+		c->next = NULL;
+		if (rc) {
+			free(c);
+			continue;
+		}
+		dp_offload_params(eps[i], &ps[i]);
+		dp_queue_push(&dp.w[eps[i]->worker].q, c);
+	}
+	return rc;
+}
+
+int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
+{
+	if (!ep || !p)
+		return -EINVAL;
+	return dp_endpoints_set(&ep, p, 1);
+}
+
+void dp_endpoint_release(struct dp_endpoint *ep)
+{
+	if (!ep)
+		return;
+	dp_offload_release(ep);
+	dp_queue_push(&dp.w[ep->worker].q, ep->release);
+}
+
+void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out)
+{
+	dp_pub_read(ep, out);
+	dp_offload_merge(ep, out);
+}
+
+void dp_totals(struct dp_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < dp.n; i++) {
+		struct dp_worker_totals *t = &dp.w[i].tot;
+		out->packets += DP_GET(t->packets);
+		out->bytes += DP_GET(t->bytes);
+		out->forwarded += DP_GET(t->forwarded);
+		out->dropped += DP_GET(t->dropped);
+		out->errors += DP_GET(t->errors);
+	}
+	dp_offload_totals(out);
+}
+
+int dp_sync(void)
+{
+	struct dp_sync s = { .pending = 0 };
+	int rc = 0;
+
+	if (!dp.w)
+		return -EINVAL;
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	for (unsigned i = 0; i < dp.n; i++) {
+		struct dp_cmd *c = cmd_new(DP_CMD_SYNC, NULL);
+		if (!c) {
+			rc = -ENOMEM;
+			break;
+		}
+		c->sync = &s;
+		pthread_mutex_lock(&s.lock);
+		s.pending++;
+		pthread_mutex_unlock(&s.lock);
+		dp_queue_push(&dp.w[i].q, c);
+	}
+	pthread_mutex_lock(&s.lock);
+	while (s.pending)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	pthread_cond_destroy(&s.cond);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
+}
