@@ -306,7 +306,8 @@ static bool mux_decide(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 
 	if (o->req->cmd == NG_CMD_OFFER) {
 		sm->mux_offered = m->rtcp_mux && !(f & NG_MUX_REJECT);
-		sm->mux_accept = (f & NG_MUX_ACCEPT) != 0;
+		/* demux: not offered to R, but accepted back to the offerer */
+		sm->mux_accept = (f & (NG_MUX_ACCEPT | NG_MUX_DEMUX)) != 0;
 		sm->rtcp_mux = sm->mux_offered && sm->mux_accept;
 		bool to_r = (m->rtcp_mux && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
 			    (f & (NG_MUX_OFFER | NG_MUX_REQUIRE));
