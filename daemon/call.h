@@ -52,6 +52,7 @@ struct call_media {
 	bool rtcp_mux;			/* this party multiplexes RTCP on the RTP port */
 	bool mux_offered;		/* this party offered rtcp-mux (and we may accept) */
 	bool mux_accept;		/* rtcp-mux=accept given with that offer */
+	unsigned ptime_reverse;		/* ptime-reverse given with this party's offer, 0 = none */
 	struct iface *ifc;		/* where this party's sockets live */
 	uint16_t pair;			/* allocated RTP port, RTCP = +1; 0 = none */
 	struct call_stream rtp, rtcp;

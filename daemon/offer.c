@@ -195,6 +195,8 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	make_addr(&sm->rtp.remote, addr, m->port);
 	make_addr(&sm->rtcp.remote, rtcp_addr, rtcp_port);
 	sm->dp_flags = flags_to_dp(o->req->flags);
+	if (o->req->cmd == NG_CMD_OFFER)
+		sm->ptime_reverse = o->req->codec.ptime_reverse;
 	memset(sm->pts, 0, sizeof(sm->pts));
 	sm->pts_any = !m->rtp || m->n_formats == 0;
 	for (unsigned f = 0; f < m->n_formats; f++) {
@@ -403,6 +405,43 @@ static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	return 0;
 }
 
+static bool supplemental(struct sdp_str enc)
+{
+	return (enc.len == 15 && !strncasecmp(enc.s, "telephone-event", 15)) ||
+	       (enc.len == 2 && !strncasecmp(enc.s, "CN", 2));
+}
+
+/* single-codec (an answer, as rtpengine): the offerer is answered with the
+ * first codec of the list only, plus the supplemental formats (RFC 4733
+ * events, comfort noise) at that codec's clock, which go with it. */
+static void single_codec(struct oa_ctx *o, const struct sdp_media *m,
+			 struct sdp_media_rewrite *mr)
+{
+	const struct sdp_format *in = mr->formats ? mr->formats : m->formats;
+	unsigned n = mr->formats ? mr->n_formats : m->n_formats, k = 0;
+	const struct sdp_format *first = NULL;
+	struct sdp_format *keep;
+
+	if (!m->rtp)
+		return;
+	for (unsigned f = 0; f < n && !first; f++)
+		if (!supplemental(sdp_format_encoding(&in[f])))
+			first = &in[f];
+	if (!first)
+		return;
+	keep = arena_alloc(o->a, sizeof(*keep) * n);
+	if (!keep)
+		return;
+	for (unsigned f = 0; f < n; f++)
+		if (&in[f] == first || (supplemental(sdp_format_encoding(&in[f])) &&
+					in[f].clock_rate == first->clock_rate))
+			keep[k++] = in[f];
+	if (k == n)
+		return;
+	mr->formats = keep;
+	mr->n_formats = k;
+}
+
 /* Fill the rewrite of media @i, sent to R. */
 static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
 			  struct sdp_media_rewrite *mr)
@@ -440,8 +479,17 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
 	codecneg_rewrite(req->cmd == NG_CMD_OFFER ? o->s->media[i].codecs : rm->codecs, mr);
-	if (req->codec.ptime)
+	if (req->cmd == NG_CMD_ANSWER && rm->ptime_reverse) {
+		/* ptime-reverse given with the offer: the ptime towards the
+		 * offerer; a transcoded media got it (made valid for its codec)
+		 * from codecneg_rewrite */
+		if (!codecneg_transcoding(rm->codecs))
+			mr->ptime = rm->ptime_reverse;
+	} else if (req->codec.ptime) {
 		mr->ptime = req->codec.ptime;
+	}
+	if (req->cmd == NG_CMD_ANSWER && (req->flags & NG_F_SINGLE_CODEC))
+		single_codec(o, m, mr);
 	if (req->flags & NG_F_LOOP_PROTECT)
 		mr->extra_attr = LOOP_MARK;
 }
