@@ -492,7 +492,7 @@ const struct ngf_known ngf_known[] = {
 	IMPL("internal", NGF_FLAG, 0, NULL, "direction=internal"),
 	IMPL("external", NGF_FLAG, 0, NULL, "direction=external"),
 	IMPL("address-family", NGF_KEY | NGF_PREFIX, 0, "\"IP6\"", "daemon/offer.c media_setup"),
-	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"", "daemon/offer.c sender_addr"),
+	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"", "daemon/offer.c media_rewrite, build_sdp"),
 	IMPL("received-from", NGF_KEY, 0, "\"192.0.2.2\"", "daemon/offer.c sender_addr (sip-source-address)"),
 	IMPL("trust-address", NGF_FLAG, NG_F_TRUST_ADDRESS, NULL, "daemon/offer.c flags_to_dp, latch.c"),
 	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL, "daemon/offer.c sender_addr"),

@@ -89,13 +89,12 @@ static int addr_family(const char *addr)
 }
 
 /* The address the sender really uses for media @m, per trust rules:
- * media-address > SIP-source-address (received-from) > SDP c=. */
+ * SIP-source-address (received-from) > SDP c=. (media-address is the
+ * address written into the SDP the receiver gets, not the sender's.) */
 static const char *sender_addr(struct oa_ctx *o, const struct sdp_media *m)
 {
 	const struct sdp_conn *c = sdp_media_conn(o->sdp, m);
 
-	if (o->req->media_address && addr_family(o->req->media_address))
-		return o->req->media_address;
 	if ((o->req->flags & NG_F_SIP_SOURCE_ADDRESS) && o->req->received_from_addr &&
 	    addr_family(o->req->received_from_addr))
 		return o->req->received_from_addr;
@@ -186,8 +185,7 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	sm->no_recv = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_SENDONLY;
 	if (m->has_rtcp_attr) {
 		rtcp_port = m->rtcp_port;
-		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS) &&
-		    !o->req->media_address)
+		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS))
 			rtcp_addr = m->rtcp_conn.addr;
 	}
 	if (m->rtcp_mux)
@@ -454,8 +452,8 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		mr->port = 0;
 		return;
 	}
-	mr->addr = rm->ifc->cfg->advertised;
-	mr->family = rm->ifc->cfg->family;
+	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
+	mr->family = rm->ifc->cfg->family;	/* media_setup made media-address agree */
 	mr->port = rm->pair;
 	mr->rtcp_port = mux ? rm->pair : (uint16_t)(rm->pair + 1);
 	mr->rtcp_mux = mux;
@@ -540,17 +538,20 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	}
 	if (!first)
 		first = ifaces_pick(o->cs->ifs, NULL, 0);
-	rw->session_addr = first->cfg->advertised;
-	rw->session_family = first->cfg->family;
+	rw->session_addr = o->req->media_address ? o->req->media_address : first->cfg->advertised;
+	rw->session_family = o->req->media_address ? addr_family(o->req->media_address)
+						   : first->cfg->family;
 	if (o->req->replace & (NG_R_ORIGIN | NG_R_ORIGIN_FULL)) {
-		rw->origin_addr = first->cfg->advertised;
-		rw->origin_family = first->cfg->family;
+		rw->origin_addr = rw->session_addr;
+		rw->origin_family = rw->session_family;
 	}
 	if (o->req->replace & NG_R_SESSION_NAME)
 		rw->session_name = "rtprelay";
 	if (o->req->replace & NG_R_SDP_VERSION)
 		rw->bump_version = o->call->last_signal_ms != o->call->created_ms;
-	rw->zero_address = true;	/* 0.0.0.0 means hold: the other side must see it */
+	/* A c= of 0.0.0.0 (hold, old style) is passed through as rtpengine
+	 * does, unless replace=zero-address asks for the relay's address. */
+	rw->zero_address = !(o->req->replace & NG_R_ZERO_ADDRESS);
 	if (sdp_rewrite(o->a, sess, rw, out, out_len))
 		return fail(o, -ENOMEM, "Out of memory");
 	return 0;
@@ -624,14 +625,22 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	struct iface *si, *ri;
 	int rc;
 
+	int mfam = addr_family(o->req->media_address);
+
 	if (o->req->cmd == NG_CMD_ANSWER)
 		sname = rname = NULL;	/* interfaces were chosen with the offer */
+	else if (!rfam)
+		rfam = mfam;	/* R reaches us at media-address: a socket of its family */
 	si = sm->ifc ? sm->ifc : pick_iface(o, sname, sfam);
 	if (!rfam)
 		rfam = rm->ifc ? rm->ifc->cfg->family : si ? si->cfg->family : 0;
 	ri = rm->ifc && (!rfam || rm->ifc->cfg->family == rfam) ? rm->ifc : pick_iface(o, rname, rfam);
 	if (!si || !ri)
 		return fail(o, -EINVAL, "Unknown interface name in direction/interface");
+	if (mfam && m->port && ri->cfg->family != mfam)
+		return fail(o, -EINVAL, mfam == AF_INET6
+			    ? "media-address is IPv6 but the media socket is IPv4"
+			    : "media-address is IPv4 but the media socket is IPv6");
 	if (rm->ifc && ri != rm->ifc) {	/* address family changed on re-offer */
 		call_media_release(o->cs, o->call, rm, o->now);
 	}
@@ -666,6 +675,21 @@ static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_o
 		return rc;
 	}
 	o->sdp = sess;
+	if (req->media_address) {
+		/* written into the SDP as an IP literal: nothing else may pass */
+		int fam = addr_family(req->media_address);
+
+		if (!fam) {
+			*o->err = arena_printf(o->a, "Invalid media-address '%.64s'",
+					       req->media_address);
+			if (!*o->err)
+				*o->err = "Invalid media-address";
+			return -EINVAL;
+		}
+		if ((req->address_family == NG_AF_IP4 && fam != AF_INET) ||
+		    (req->address_family == NG_AF_IP6 && fam != AF_INET6))
+			return fail(o, -EINVAL, "media-address does not match address-family");
+	}
 	if ((req->flags & NG_F_LOOP_PROTECT) && has_loop_mark(sess)) {
 		/* this relay (or another) already anchored it: no second hop */
 		*sdp_out = arena_strndup(o->a, req->sdp, req->sdp_len);

@@ -1,5 +1,6 @@
 """test_control_ngcompat.py: ng keys and flags as rtpengine's docs/ng_control_protocol.md
-describes them, seen in the SDP and replies rtprelay sends back: `single-codec`, `ptime-reverse`.
+describes them, seen in the SDP and replies rtprelay sends back: `media-address`, `replace` = `zero-address`,
+`single-codec`, `ptime-reverse`.
 """
 
 import os
@@ -8,6 +9,71 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngclient import sdp_conn_addr, sdp_offer  # noqa: E402
 from transcode_media import phone_sdp, sdp_media  # noqa: E402
+
+def test_media_address_is_written_into_the_sdp(ng):
+    """media-address (rtpengine): the address written into the SDP the receiver gets,
+    in every c= line and, with replace=origin, o=; the sender's own address stays
+    what its SDP says."""
+    r = ng.offer("ma-1", "A", sdp_offer(addr="10.1.1.1", port=5000),
+                 replace=["origin"], **{"media-address": "192.0.2.77"})
+    assert r["result"] == "ok", r
+    addrs = sdp_conn_addr(r["sdp"])
+    assert addrs and set(addrs) == {"192.0.2.77"}, r["sdp"]
+    assert "o=- 1234 1 IN IP4 192.0.2.77" in r["sdp"]
+    ep = ng.query("ma-1")["tags"]["A"]["medias"][0]["streams"][0]["advertised endpoint"]
+    assert ep["address"] == "10.1.1.1"
+    # the answer's media-address goes into the SDP for the offerer
+    a = ng.answer("ma-1", "A", "B", sdp_offer(port=6000), **{"media-address": "198.51.100.4"})
+    assert a["result"] == "ok", a
+    assert set(sdp_conn_addr(a["sdp"])) == {"198.51.100.4"}
+    # without it, the interface's address
+    r = ng.offer("ma-2", "A", sdp_offer(port=5000))
+    assert set(sdp_conn_addr(r["sdp"])) == {"127.0.0.1"}
+
+
+def test_media_address_checked(ng):
+    for bad in ("not-an-address", "192.0.2.300", "192.0.2.1 IN"):
+        r = ng.offer("ma-bad", "A", sdp_offer(), **{"media-address": bad})
+        assert r["result"] == "error" and "media-address" in r["error-reason"], r
+    # an IPv6 media-address for media on an IPv4-only relay
+    r = ng.offer("ma-v6", "A", sdp_offer(), **{"media-address": "2001:db8::5"})
+    assert r["result"] == "error" and "IPv6" in r["error-reason"], r
+    r = ng.offer("ma-af", "A", sdp_offer(),
+                 **{"media-address": "192.0.2.5", "address-family": "IP6"})
+    assert r["result"] == "error" and "address-family" in r["error-reason"], r
+    assert ng.query("ma-bad")["result"] == "error"      # no call left behind
+
+
+def test_ipv6_media_address_picks_ipv6_socket(daemon_factory):
+    d = daemon_factory("--interface=127.0.0.1", "--interface=::1")
+    with d.ng() as ng:
+        r = ng.offer("ma-6", "A", sdp_offer(port=5000), **{"media-address": "2001:db8::5"})
+        assert r["result"] == "ok", r
+        assert "c=IN IP6 2001:db8::5" in r["sdp"]
+        tags = ng.query("ma-6")["tags"]
+        (callee,) = [t for t in tags if t != "A"]
+        assert tags[callee]["medias"][0]["streams"][0]["local address"] == "::1"
+
+
+def hold_sdp(port=5000):
+    return sdp_offer(port=port).replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0")
+
+
+def test_zero_address(ng):
+    """A hold offer's c=0.0.0.0 is passed through (rtpengine's default); with
+    replace=zero-address the relay's address is written instead."""
+    r = ng.offer("za-1", "A", hold_sdp())
+    assert r["result"] == "ok", r
+    assert set(sdp_conn_addr(r["sdp"])) == {"0.0.0.0"}
+    r = ng.offer("za-2", "A", hold_sdp(), replace=["zero-address"])
+    assert r["result"] == "ok", r
+    assert set(sdp_conn_addr(r["sdp"])) == {"127.0.0.1"}, r["sdp"]
+    # the answer to a zero-address hold offer: the answerer's c= replaced as usual
+    a = ng.answer("za-2", "A", "B", hold_sdp(6000), replace=["zero-address"])
+    assert set(sdp_conn_addr(a["sdp"])) == {"127.0.0.1"}
+    a = ng.answer("za-1", "A", "B", hold_sdp(6000))
+    assert set(sdp_conn_addr(a["sdp"])) == {"0.0.0.0"}
+
 
 B_FORMATS = [(0, "PCMU/8000", None), (8, "PCMA/8000", None), (9, "G722/8000", None),
              (101, "telephone-event/8000", "0-16"), (13, "CN/8000", None)]
