@@ -178,6 +178,7 @@ static void free_party(struct call_party *p)
 		free(p->tags[i]);
 	free(p->label);
 	free(p->via_branch);
+	free(p->last_sdp);
 	free(p);
 }
 

@@ -75,6 +75,12 @@ struct call_party {
 	time_t created;
 	struct call_media media[SDP_MAX_MEDIA];
 	unsigned n_media;
+	/* replace=SDP-version: the o= version of the SDP this party was last
+	 * sent, and that SDP (malloc'd), to tell whether the next one changed */
+	bool has_sdp_version;
+	uint64_t sdp_version;
+	char *last_sdp;
+	size_t last_sdp_len;
 };
 
 struct call {

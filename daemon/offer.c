@@ -38,6 +38,10 @@ struct oa_ctx {
 	struct call_party *s, *r;	/* sender of the SDP, receiver of the rewrite */
 	const struct sdp_session *sdp;
 	const char **err;
+	/* replace=SDP-version: what R is told this time, kept once the call
+	 * takes this offer/answer (record_signal) */
+	bool version_set;
+	uint64_t version;
 };
 
 static void warn(struct oa_ctx *o, const char *text)
@@ -523,6 +527,57 @@ static const char *sdp_incomplete(const struct sdp_session *s)
 	return any_conn ? NULL : "Incomplete SDP specification: no c= line";
 }
 
+/* The o= version of @s as a number; false if it is none (or too large). */
+static bool origin_version(const struct sdp_session *s, uint64_t *v)
+{
+	const struct sdp_str *t = &s->origin_version;
+
+	*v = 0;
+	if (t->len == 0 || t->len > 19)
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->s[i] < '0' || t->s[i] > '9')
+			return false;
+		*v = *v * 10 + (uint64_t)(t->s[i] - '0');
+	}
+	return true;
+}
+
+/* replace=SDP-version (as rtpengine): R is sent the version it was sent last
+ * time, plus one when the SDP differs from the one it was sent last time in
+ * anything else; the first SDP R gets keeps the sender's version. The
+ * comparison is of the whole text as R receives it, both written with the
+ * same version. */
+static int sdp_version(struct oa_ctx *o, const struct sdp_session *sess, struct sdp_rewrite *rw,
+		       char **out, size_t *out_len)
+{
+	const struct call_party *r = o->r;
+
+	if (!r->has_sdp_version) {
+		uint64_t v;
+
+		if (!origin_version(sess, &v))
+			return 0;	/* not a number: left as the sender wrote it */
+		o->version_set = true;
+		o->version = v;
+		return 0;
+	}
+	o->version_set = true;
+	o->version = r->sdp_version;
+	rw->set_version = r->sdp_version;
+	rw->version_given = true;
+	if (sdp_rewrite(o->a, sess, rw, out, out_len))
+		return fail(o, -ENOMEM, "Out of memory");
+	if (r->last_sdp && *out_len == r->last_sdp_len && !memcmp(*out, r->last_sdp, *out_len))
+		return 0;	/* unchanged: same version */
+	if (r->sdp_version == UINT64_MAX - 1)
+		return 0;
+	o->version = rw->set_version = r->sdp_version + 1;
+	if (sdp_rewrite(o->a, sess, rw, out, out_len))
+		return fail(o, -ENOMEM, "Out of memory");
+	return 0;
+}
+
 /* Build the SDP for R. */
 static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, char **out,
 		     size_t *out_len)
@@ -547,13 +602,13 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	}
 	if (o->req->replace & NG_R_SESSION_NAME)
 		rw->session_name = "rtprelay";
-	if (o->req->replace & NG_R_SDP_VERSION)
-		rw->bump_version = o->call->last_signal_ms != o->call->created_ms;
 	/* A c= of 0.0.0.0 (hold, old style) is passed through as rtpengine
 	 * does, unless replace=zero-address asks for the relay's address. */
 	rw->zero_address = !(o->req->replace & NG_R_ZERO_ADDRESS);
 	if (sdp_rewrite(o->a, sess, rw, out, out_len))
 		return fail(o, -ENOMEM, "Out of memory");
+	if (o->req->replace & (NG_R_SDP_VERSION | NG_R_ORIGIN_FULL))
+		return sdp_version(o, sess, rw, out, out_len);
 	return 0;
 }
 
@@ -754,9 +809,23 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 	return 0;
 }
 
-/* The call accepted this offer/answer: labels, answered, signalling time. */
-static void record_signal(struct oa_ctx *o)
+/* The call accepted this offer/answer: labels, answered, signalling time,
+ * and what R was sent, for its next SDP version. @sdp: that SDP. */
+static void record_signal(struct oa_ctx *o, const char *sdp, size_t sdp_len)
 {
+	if (o->version_set) {
+		char *copy = malloc(sdp_len ? sdp_len : 1);
+
+		/* without the copy the next SDP counts as changed: a version
+		 * too many, never one too few */
+		free(o->r->last_sdp);
+		o->r->last_sdp = copy;
+		o->r->last_sdp_len = copy ? sdp_len : 0;
+		if (copy)
+			memcpy(copy, sdp, sdp_len);
+		o->r->has_sdp_version = true;
+		o->r->sdp_version = o->version;
+	}
 	set_str(&o->s->label, o->req->label);
 	if (o->req->cmd == NG_CMD_OFFER)
 		set_str(&o->s->via_branch, o->req->via_branch);
@@ -792,7 +861,7 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		rc = publish_all(&o, sess->n_media);
 	if (rc)
 		goto err_state;
-	record_signal(&o);
+	record_signal(&o, *sdp_out, *sdp_len);
 	return 0;
 
 err_state:

@@ -1,6 +1,6 @@
 """test_control_ngcompat.py: ng keys and flags as rtpengine's docs/ng_control_protocol.md
-describes them, seen in the SDP and replies rtprelay sends back: `media-address`, `replace` = `zero-address`,
-`single-codec`, `ptime-reverse`.
+describes them, seen in the SDP and replies rtprelay sends back: `media-address`, `replace` = `zero-address`
+and `SDP-version`, `single-codec`, `ptime-reverse`.
 """
 
 import os
@@ -129,3 +129,40 @@ def test_ptime_reverse(ng):
     ng.offer("pr-4", "a", phone_sdp(5000, A_FORMATS[:2]))
     a = ng.answer("pr-4", "a", "b", phone_sdp(6000, B_FORMATS[:2]))
     assert sdp_media(a["sdp"])[5] == 20
+
+
+def origin_version(sdp):
+    for line in sdp.splitlines():
+        if line.startswith("o="):
+            return int(line.split()[2])
+    raise AssertionError("no o= line")
+
+
+def test_sdp_version_follows_changes_repeatedly(ng):
+    """replace=SDP-version: each side is sent the version it was sent before while
+    its SDP stays the same, and one more as soon as it changes (sendrecv ->
+    sendonly), however fast the commands follow each other."""
+    rep = {"replace": ["SDP-version"]}
+    a_sdp = sdp_offer(port=5000, version=7)
+    a_hold = sdp_offer(port=5000, version=8).replace("a=sendrecv", "a=sendonly")
+    b_sdp = sdp_offer(port=6000, version=3)
+    for i in range(50):
+        cid = "sv-%d" % i
+        o1 = ng.offer(cid, "A", a_sdp, **rep)
+        assert o1["result"] == "ok", o1
+        v = origin_version(o1["sdp"])
+        assert v == 7                         # the first SDP keeps the sender's version
+        a1 = ng.answer(cid, "A", "B", b_sdp, **rep)
+        assert origin_version(a1["sdp"]) == 3
+        o2 = ng.offer(cid, "A", a_sdp, **{"to-tag": "B"}, **rep)
+        assert o2["sdp"] == o1["sdp"], (i, o1["sdp"], o2["sdp"])   # unchanged
+        o3 = ng.offer(cid, "A", a_hold, **{"to-tag": "B"}, **rep)
+        assert "a=sendonly" in o3["sdp"]
+        assert origin_version(o3["sdp"]) == v + 1, (i, o3["sdp"])
+        o4 = ng.offer(cid, "A", a_hold, **{"to-tag": "B"}, **rep)
+        assert origin_version(o4["sdp"]) == v + 1, i
+        o5 = ng.offer(cid, "A", a_sdp, **{"to-tag": "B"}, **rep)
+        assert origin_version(o5["sdp"]) == v + 2, i
+        a2 = ng.answer(cid, "A", "B", b_sdp, **rep)
+        assert origin_version(a2["sdp"]) == 3, i
+        ng.delete(cid)
