@@ -875,11 +875,11 @@ err_state:
 	if (!created) {
 		log_warn("call %s: %s %s: call deleted", o.call->call_id,
 			 ng_command_name(req->cmd), *err);
-		call_destroy(cs, o.call, now_ms, "offer/answer failed");
+		call_end(cs, o.call, now_ms, CALL_END_FORCED, "offer/answer failed");
 		return rc;
 	}
 err_call:
 	if (created)
-		call_destroy(cs, o.call, now_ms, "offer failed");
+		call_end(cs, o.call, now_ms, CALL_END_FORCED, "offer failed");
 	return rc;
 }

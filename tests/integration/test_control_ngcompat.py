@@ -1,6 +1,7 @@
 """test_control_ngcompat.py: ng keys and flags as rtpengine's docs/ng_control_protocol.md
-describes them, seen in the SDP and replies rtprelay sends back: `media-address`, `replace` = `zero-address`
-and `SDP-version`, `single-codec`, `ptime-reverse`.
+describes them, seen in the SDP and replies rtprelay sends back: the `statistics`
+reply's shape, `media-address`, `replace` = `zero-address` and `SDP-version`,
+`single-codec`, `ptime-reverse`.
 """
 
 import os
@@ -9,6 +10,108 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngclient import sdp_conn_addr, sdp_offer  # noqa: E402
 from transcode_media import phone_sdp, sdp_media  # noqa: E402
+
+# The keys of rtpengine's documented `statistics` reply, section by section.
+DOC_STATISTICS = {
+    "currentstatistics": ["sessionsown", "sessionsforeign", "sessionstotal",
+                          "transcodedmedia", "packetrate", "byterate", "errorrate"],
+    "totalstatistics": ["uptime", "managedsessions", "rejectedsessions", "timeoutsessions",
+                        "silenttimeoutsessions", "finaltimeoutsessions",
+                        "offertimeoutsessions", "regularterminatedsessions",
+                        "forcedterminatedsessions", "relayedpackets", "relayedpacketerrors",
+                        "zerowaystreams", "onewaystreams", "avgcallduration"],
+    "intervalstatistics": ["totalcallsduration", "minmanagedsessions", "maxmanagedsessions",
+                           "minofferdelay", "maxofferdelay", "avgofferdelay",
+                           "minanswerdelay", "maxanswerdelay", "avganswerdelay",
+                           "mindeletedelay", "maxdeletedelay", "avgdeletedelay",
+                           "minofferrequestrate", "maxofferrequestrate", "avgofferrequestrate",
+                           "minanswerrequestrate", "maxanswerrequestrate",
+                           "avganswerrequestrate", "mindeleterequestrate",
+                           "maxdeleterequestrate", "avgdeleterequestrate"],
+    "controlstatistics": ["proxies", "totalpingcount", "totaloffercount", "totalanswercount",
+                          "totaldeletecount", "totalquerycount", "totallistcount",
+                          "totalstartreccount", "totalstopreccount", "totalstartfwdcount",
+                          "totalstopfwdcount", "totalblkdtmfcount", "totalunblkdtmfcount",
+                          "totalblkmedia", "totalunblkmedia", "totalplaymedia",
+                          "totalstopmedia", "totalplaydtmf", "totalstatistics",
+                          "totalerrorcount"],
+}
+DOC_PROXY = ["proxy", "pingcount", "offercount", "answercount", "deletecount", "querycount",
+             "listcount", "startreccount", "stopreccount", "startfwdcount", "stopfwdcount",
+             "blkdtmfcount", "unblkdtmfcount", "blkmedia", "unblkmedia", "playmedia",
+             "stopmedia", "playdtmf", "statistics", "errorcount"]
+# rtpengine writes these as "%.6f" strings (bencode has no floats)
+DOC_DECIMALS = {"avgcallduration", "totalcallsduration"}
+
+
+def stats(ng):
+    r = ng.request({"command": "statistics"})
+    assert r["result"] == "ok", r
+    return r
+
+
+def test_statistics_rtpengine_shape_and_counts(ng):
+    r0 = stats(ng)
+    # the keys rtprelay had before stay where they were
+    for k in ("currentstatistics", "totalstatistics", "controlstatistics", "ports"):
+        assert k in r0
+    st = r0["statistics"]
+    assert set(DOC_STATISTICS) <= set(st)
+    for section, keys in DOC_STATISTICS.items():
+        missing = set(keys) - set(st[section])
+        assert not missing, (section, missing)
+    for k in DOC_DECIMALS:
+        sect = "totalstatistics" if k == "avgcallduration" else "intervalstatistics"
+        float(st[sect][k])
+    assert int(st["totalstatistics"]["uptime"]) >= 0
+    c0 = st["controlstatistics"]
+
+    assert ng.offer("st-1", "A", sdp_offer(port=5000))["result"] == "ok"
+    assert ng.answer("st-1", "A", "B", sdp_offer(port=6000))["result"] == "ok"
+    assert ng.ping()["result"] == "pong"
+    ng.query("st-1")
+    ng.request({"command": "list"})
+    assert ng.answer("st-nope", "A", "B", sdp_offer(port=6000))["result"] == "error"
+    ng.request({"command": "start recording", "call-id": "st-1"})
+    assert ng.delete("st-1", **{"delete-delay": 0})["result"] == "ok"
+
+    st = stats(ng)["statistics"]
+    c = st["controlstatistics"]
+    assert c["totaloffercount"] == c0["totaloffercount"] + 1
+    assert c["totalanswercount"] == c0["totalanswercount"] + 2     # the failed one too
+    assert c["totalpingcount"] == c0["totalpingcount"] + 1
+    assert c["totalquerycount"] == c0["totalquerycount"] + 1
+    assert c["totallistcount"] == c0["totallistcount"] + 1
+    assert c["totaldeletecount"] == c0["totaldeletecount"] + 1
+    assert c["totalstatistics"] == c0["totalstatistics"] + 1      # the first statistics
+    assert c["totalerrorcount"] == c0["totalerrorcount"] + 2      # answer, start recording
+    # per-command durations: total/min/max/avg, in seconds
+    for cmd in ("offer", "answer", "ping", "query", "list", "delete"):
+        tot, mn, mx, avg = (float(c[k % cmd]) for k in
+                            ("total%sduration", "min%sduration", "max%sduration",
+                             "avg%sduration"))
+        assert 0 < mn <= avg <= mx <= tot, (cmd, tot, mn, mx, avg)
+    # the one proxy, this client, counted by command
+    (px,) = c["proxies"]
+    assert not set(DOC_PROXY) - set(px)
+    assert px["proxy"] == "127.0.0.1"
+    assert px["offercount"] == 1 and px["answercount"] == 2 and px["errorcount"] == 2
+    assert float(px["offerduration"]) > 0
+    # the interval since the first statistics reply
+    iv = st["intervalstatistics"]
+    assert iv["maxmanagedsessions"] == 1 and iv["minmanagedsessions"] == 0
+    assert 0 < float(iv["minofferdelay"]) <= float(iv["avgofferdelay"]) <= \
+        float(iv["maxofferdelay"])
+    assert iv["maxofferrequestrate"] == 1 and iv["avgofferrequestrate"] <= 1
+    assert float(iv["totalcallsduration"]) >= 0
+    t = st["totalstatistics"]
+    assert t["managedsessions"] == 1 and t["regularterminatedsessions"] == 1
+    assert t["zerowaystreams"] == 1 and t["onewaystreams"] == 0
+    assert st["currentstatistics"]["sessionsown"] == 0
+    # a new interval starts with each statistics reply
+    iv = stats(ng)["statistics"]["intervalstatistics"]
+    assert iv["maxofferdelay"] == "0.000000" and iv["maxofferrequestrate"] == 0
+
 
 def test_media_address_is_written_into_the_sdp(ng):
     """media-address (rtpengine): the address written into the SDP the receiver gets,
