@@ -383,6 +383,14 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 			ngf_warn(a, req, "invalid ptime '%s' ignored", ngf_quote(a, req, v, len));
 		return true;
 	}
+	if (!strcmp(nkey, "ptime-reverse")) {
+		if (parse_num(v, len, 1, 1000, &x))
+			req->codec.ptime_reverse = (unsigned)x;
+		else
+			ngf_warn(a, req, "invalid ptime-reverse '%s' ignored",
+				 ngf_quote(a, req, v, len));
+		return true;
+	}
 	return false;
 }
 
@@ -484,7 +492,7 @@ const struct ngf_known ngf_known[] = {
 	IMPL("internal", NGF_FLAG, 0, NULL, "direction=internal"),
 	IMPL("external", NGF_FLAG, 0, NULL, "direction=external"),
 	IMPL("address-family", NGF_KEY | NGF_PREFIX, 0, "\"IP6\"", "daemon/offer.c media_setup"),
-	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"", "daemon/offer.c sender_addr"),
+	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"", "daemon/offer.c media_rewrite, build_sdp"),
 	IMPL("received-from", NGF_KEY, 0, "\"192.0.2.2\"", "daemon/offer.c sender_addr (sip-source-address)"),
 	IMPL("trust-address", NGF_FLAG, NG_F_TRUST_ADDRESS, NULL, "daemon/offer.c flags_to_dp, latch.c"),
 	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL, "daemon/offer.c sender_addr"),
@@ -521,11 +529,11 @@ const struct ngf_known ngf_known[] = {
 	NOPE("codec-set", NGF_KEY | NGF_PREFIX),
 	NOPE("codec-consume", NGF_KEY | NGF_PREFIX),
 	NOPE("codec-ignore", NGF_KEY | NGF_PREFIX),
-	NOPE("single-codec", NGF_FLAG),
+	IMPL("single-codec", NGF_FLAG, NG_F_SINGLE_CODEC, NULL, "daemon/offer.c single_codec"),
 	NOPE("reuse-codecs", NGF_FLAG),
 	NOPE("no-codec-renegotiation", NGF_FLAG),
 	NOPE("allow-transcoding", NGF_FLAG),
-	NOPE("ptime-reverse", NGF_KEY),
+	IMPL("ptime-reverse", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codec_negotiate.c bridge"),
 	/* delete, list */
 	IMPL("all", NGF_FLAG, NG_F_ALL, NULL, "daemon/commands.c cmd_delete: the whole call"),
 	IMPL("all", NGF_KEY, 0, "\"all\"", "as the flag all"),

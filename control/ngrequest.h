@@ -37,6 +37,7 @@ enum ng_flag {
 	NG_F_SIP_SOURCE_ADDRESS = 1u << 6,
 	NG_F_FULL_RTCP_ATTRIBUTE = 1u << 7,
 	NG_F_NO_RTCP_ATTRIBUTE = 1u << 8,
+	NG_F_SINGLE_CODEC = 1u << 9,	/* answer: only the first codec (plus its events/CN) */
 	NG_F_ALL = 1u << 12,		/* delete: the whole call, whatever the tags */
 	NG_F_FATAL = 1u << 13,		/* delete: unknown call or tag is an error */
 };
@@ -94,6 +95,7 @@ struct ng_codec_ops {
 	const char *except[NG_MAX_CODEC_ITEMS];
 	unsigned n_except;
 	unsigned ptime;		/* "ptime" key or codec.ptime, ms */
+	unsigned ptime_reverse;	/* offer: ptime towards the offerer, in the answer, ms */
 };
 
 struct ng_request {

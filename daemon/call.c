@@ -44,7 +44,7 @@ int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct iface
 void calls_free(struct calls *cs, uint64_t now_ms)
 {
 	while (cs->head)
-		call_destroy(cs, cs->head, now_ms, "shutdown");
+		call_end(cs, cs->head, now_ms, CALL_END_FORCED, "shutdown");
 	free(cs->buckets);
 	cs->buckets = NULL;
 }
@@ -67,6 +67,7 @@ struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 
 	if (cs->cfg->max_sessions && cs->count >= cs->cfg->max_sessions) {
 		*err = "Parallel session limit reached";
+		cs->totals.rejected++;
 		log_warn("call %s refused: max-sessions %u reached", call_id,
 			 cs->cfg->max_sessions);
 		return NULL;
@@ -170,6 +171,7 @@ static void free_party(struct call_party *p)
 		free(p->tags[i]);
 	free(p->label);
 	free(p->via_branch);
+	free(p->last_sdp);
 	free(p);
 }
 
@@ -197,10 +199,58 @@ void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, u
 	party_drop(cs, c, p, now_ms);
 }
 
+static uint64_t rtp_received(const struct call_media *m)
+{
+	struct dp_stats st;
+
+	if (!m->rtp.ep)
+		return 0;
+	dp_endpoint_stats(m->rtp.ep, &st);
+	return st.packets;
+}
+
+/* Zero-way and one-way media of @c, into the totals: each media of two
+ * peers once, judged by the RTP each side sent the relay. */
+static void account_ways(struct calls *cs, const struct call *c)
+{
+	for (unsigned pi = 0; pi < c->n_parties; pi++) {
+		const struct call_party *p = c->parties[pi], *q = p->peer;
+		unsigned qi = 0;
+
+		while (qi < c->n_parties && c->parties[qi] != q)
+			qi++;
+		if (!q || qi <= pi)	/* the pair is counted from its other side */
+			continue;
+		for (unsigned i = 0; i < p->n_media && i < q->n_media; i++) {
+			if (!p->media[i].pair || !q->media[i].pair)
+				continue;
+			uint64_t a = rtp_received(&p->media[i]), b = rtp_received(&q->media[i]);
+			if (!a && !b)
+				cs->totals.zeroway_streams++;
+			else if (!a || !b)
+				cs->totals.oneway_streams++;
+		}
+	}
+}
+
+void call_end(struct calls *cs, struct call *c, uint64_t now_ms, enum call_end end,
+	      const char *why)
+{
+	switch (end) {
+	case CALL_END_REGULAR: cs->totals.regular_end++; break;
+	case CALL_END_FORCED: cs->totals.forced_end++; break;
+	case CALL_END_TIMEOUT: cs->totals.timeout++; break;
+	case CALL_END_SILENT: cs->totals.silent_timeout++; break;
+	case CALL_END_FINAL: cs->totals.final_timeout++; break;
+	}
+	call_destroy(cs, c, now_ms, why);
+}
+
 void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why)
 {
 	struct call **pp = &cs->buckets[fnv1a_str(c->call_id) & (cs->n_buckets - 1)];
 
+	account_ways(cs, c);
 	/* every endpoint stops forwarding first, then all are released: the
 	 * worker never forwards into an endpoint it already freed */
 	for (unsigned i = 0; i < c->n_parties; i++)
@@ -221,6 +271,7 @@ void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char 
 		c->next->prev = c->prev;
 	cs->count--;
 	cs->totals.deleted++;
+	cs->totals.duration_ms += now_ms - c->created_ms;
 	log_info("call %s deleted (%s) after %llu s", c->call_id, why,
 		 (unsigned long long)((now_ms - c->created_ms) / 1000));
 	free(c->call_id);
@@ -408,6 +459,9 @@ void calls_tick(struct calls *cs, uint64_t now_ms)
 			cs->totals.timed_out++;
 			log_notice("call %s: %s", c->call_id, expiry_name[e]);
 		}
-		call_destroy(cs, c, now_ms, expiry_name[e]);
+		call_end(cs, c, now_ms, e == EXPIRY_DELETE_DELAY ? CALL_END_REGULAR
+				      : e == EXPIRY_FINAL ? CALL_END_FINAL
+				      : e == EXPIRY_TIMEOUT ? CALL_END_TIMEOUT : CALL_END_SILENT,
+			 expiry_name[e]);
 	}
 }

@@ -52,6 +52,7 @@ struct call_media {
 	bool rtcp_mux;			/* this party multiplexes RTCP on the RTP port */
 	bool mux_offered;		/* this party offered rtcp-mux (and we may accept) */
 	bool mux_accept;		/* rtcp-mux=accept given with that offer */
+	unsigned ptime_reverse;		/* ptime-reverse given with this party's offer, 0 = none */
 	struct iface *ifc;		/* where this party's sockets live */
 	uint16_t pair;			/* allocated RTP port, RTCP = +1; 0 = none */
 	struct call_stream rtp, rtcp;
@@ -74,6 +75,12 @@ struct call_party {
 	time_t created;
 	struct call_media media[SDP_MAX_MEDIA];
 	unsigned n_media;
+	/* replace=SDP-version: the o= version of the SDP this party was last
+	 * sent, and that SDP (malloc'd), to tell whether the next one changed */
+	bool has_sdp_version;
+	uint64_t sdp_version;
+	char *last_sdp;
+	size_t last_sdp_len;
 };
 
 struct call {
@@ -92,6 +99,15 @@ struct call {
 struct call_totals {
 	uint64_t created, deleted, timed_out, offers, answers, deletes, errors;
 	uint64_t rtp_packets, rtp_bytes, rtp_errors, rtcp_packets, rtcp_bytes, rtcp_errors;
+	/* how calls ended (timed_out counts all three timeouts) */
+	uint64_t rejected;		/* refused at max-sessions */
+	uint64_t timeout, silent_timeout, final_timeout;
+	uint64_t regular_end;		/* delete command, or its delete-delay elapsing */
+	uint64_t forced_end;		/* anything else: a failed offer/answer, shutdown */
+	uint64_t duration_ms;		/* summed over the deleted calls */
+	/* per media of a deleted call, both directions together: no RTP
+	 * either way / RTP one way only */
+	uint64_t zeroway_streams, oneway_streams;
 };
 
 /* The call table and everything calls need. */
@@ -113,8 +129,14 @@ struct call *call_find(struct calls *cs, const char *call_id);
 /* New empty call; NULL with *err set on max-sessions or ENOMEM. */
 struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 			 const char **err);
+/* How a call ended, for the totals. */
+enum call_end { CALL_END_REGULAR, CALL_END_FORCED, CALL_END_TIMEOUT, CALL_END_SILENT,
+		CALL_END_FINAL };
 /* Release every socket and free the call. @why is logged. */
 void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why);
+/* call_destroy, counting @end in the totals first. */
+void call_end(struct calls *cs, struct call *c, uint64_t now_ms, enum call_end end,
+	      const char *why);
 
 struct call_party *call_party_find(struct call *c, const char *tag);
 struct call_party *call_party_new(struct call *c, const char *tag);

@@ -40,6 +40,7 @@ struct codecneg {
 	unsigned n_added;
 	unsigned offer_ptime;		/* offerer's a=ptime, 0 = none */
 	unsigned opt_ptime;		/* ptime option given with the offer */
+	unsigned opt_ptime_rev;		/* ptime-reverse given with the offer */
 	bool transcoding;
 	/* the rewrite computed during the current request */
 	bool rw_set;
@@ -225,6 +226,7 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 	}
 	st->offer_ptime = m->ptime;
 	st->opt_ptime = ops->ptime;
+	st->opt_ptime_rev = ops->ptime_reverse;
 	for (unsigned f = 0; f < m->n_formats && f < SDP_MAX_FORMATS; f++) {
 		const struct sdp_format *sf = &m->formats[f];
 		struct sdp_str enc = sdp_format_encoding(sf);
@@ -378,10 +380,15 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 		    (!te_a || (te_a->clock_rate != a0->clock_rate &&
 			       m->formats[f].clock_rate == a0->clock_rate)))
 			te_a = &m->formats[f];
+	/* towards the offerer: ptime-reverse from the offer, else the answer's
+	 * ptime option, else what the offerer asked for */
+	unsigned r_ptime = st->opt_ptime_rev ? st->opt_ptime_rev
+			 : ops->ptime ? ops->ptime : st->offer_ptime;
+
 	r = (struct side){ .codec = y->codec, .pt = y->pt, .te_pt = te_r ? (int)te_r->pt : -1,
 			   .te_clock = te_r ? te_r->clock : 0, .fmtp = y->fmtp,
 			   .fmtp_len = strlen(y->fmtp),
-			   .ptime = valid_ptime(ops->ptime ? ops->ptime : st->offer_ptime, y->codec) };
+			   .ptime = valid_ptime(r_ptime, y->codec) };
 	s = (struct side){ .codec = x->codec, .pt = a0->pt, .te_pt = te_a ? (int)te_a->pt : -1,
 			   .te_clock = te_a ? te_a->clock_rate : 0, .fmtp = a0->fmtp.s,
 			   .fmtp_len = a0->fmtp.len,

@@ -8,8 +8,12 @@
  */
 #include "daemon/commands.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lib/arena.h"
@@ -140,7 +144,7 @@ static int cmd_delete(struct daemon_ctx *d, struct ng_request *req, struct arena
 		return -ENOMEM;
 	}
 	if (delay <= 0) {
-		call_destroy(d->calls, c, now, "delete");
+		call_end(d->calls, c, now, CALL_END_REGULAR, "delete");
 	} else {
 		uint64_t at = now + (uint64_t)delay * 1000;
 		if (!c->delete_at_ms || at < c->delete_at_ms)
@@ -191,6 +195,326 @@ nomem:
 			goto nomem;                                                        \
 	} while (0)
 
+/* ---- control statistics: counted per command, per proxy, per interval ---- */
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void time_add(struct ctl_time *t, uint64_t us)
+{
+	if (!t->count || us < t->min_us)
+		t->min_us = us;
+	if (us > t->max_us)
+		t->max_us = us;
+	t->count++;
+	t->total_us += us;
+}
+
+/* The second @r was counting is over: its requests count towards min/max. */
+static void rate_fold(struct ctl_rate *r)
+{
+	if (!r->in_sec)
+		return;
+	if (!r->busy_secs || r->in_sec < r->min)
+		r->min = r->in_sec;
+	if (r->in_sec > r->max)
+		r->max = r->in_sec;
+	r->busy_secs++;
+	r->in_sec = 0;
+}
+
+static void rate_add(struct ctl_rate *r, uint64_t now_ms)
+{
+	uint64_t sec = now_ms / 1000;
+
+	if (sec != r->sec) {
+		rate_fold(r);
+		r->sec = sec;
+	}
+	r->in_sec++;
+}
+
+static void iv_start(struct daemon_ctx *d, uint64_t now_ms)
+{
+	struct ctl_stats *st = &d->stats;
+
+	memset(st->iv, 0, sizeof(st->iv));
+	memset(st->rate, 0, sizeof(st->rate));
+	st->iv_start_ms = now_ms;
+	st->iv_started = true;
+	st->iv_min_sessions = st->iv_max_sessions = d->calls->count;
+	st->iv_duration_ms = d->calls->totals.duration_ms;
+}
+
+static void iv_sessions(struct ctl_stats *st, uint64_t n)
+{
+	if (n < st->iv_min_sessions)
+		st->iv_min_sessions = n;
+	if (n > st->iv_max_sessions)
+		st->iv_max_sessions = n;
+}
+
+static void addr_str(const struct sockaddr_storage *from, char *out, size_t cap)
+{
+	if (from && from->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, out,
+			  (socklen_t)cap);
+	else if (from && from->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, out,
+			  (socklen_t)cap);
+	else
+		snprintf(out, cap, "local");	/* unix socket */
+}
+
+/* The entry of the proxy at @from; once CTL_MAX_PROXIES - 1 are known, the
+ * last entry (named "other") collects the rest. */
+static struct ctl_proxy *proxy_of(struct ctl_stats *st, const struct sockaddr_storage *from)
+{
+	char who[48];
+	unsigned i;
+
+	addr_str(from, who, sizeof(who));
+	for (i = 0; i < st->n_proxies; i++)
+		if (!strcmp(st->proxies[i].addr, who))
+			return &st->proxies[i];
+	if (st->n_proxies < CTL_MAX_PROXIES - 1) {
+		i = st->n_proxies++;
+		snprintf(st->proxies[i].addr, sizeof(st->proxies[i].addr), "%s", who);
+		return &st->proxies[i];
+	}
+	i = CTL_MAX_PROXIES - 1;
+	if (st->n_proxies < CTL_MAX_PROXIES) {
+		st->n_proxies = CTL_MAX_PROXIES;
+		snprintf(st->proxies[i].addr, sizeof(st->proxies[i].addr), "other");
+	}
+	return &st->proxies[i];
+}
+
+/* The command a message names, or -1 when it names none we know. */
+static int command_of(const struct ng_node *dict)
+{
+	size_t len;
+	const char *s = dict ? ng_dict_get_str(dict, "command", &len) : NULL;
+
+	for (int c = 0; s && c < CTL_NCMD; c++) {
+		const char *n = ng_command_name((enum ng_command)c);
+		if (strlen(n) == len && !strncasecmp(s, n, len))
+			return c;
+	}
+	return -1;
+}
+
+/* One message handled: @cmd < 0 when it named no known command (then it
+ * counts as an error of its proxy only). */
+static void count_command(struct daemon_ctx *d, const struct sockaddr_storage *from, int cmd,
+			  bool failed, uint64_t us, uint64_t now_ms)
+{
+	struct ctl_stats *st = &d->stats;
+	struct ctl_proxy *p = proxy_of(st, from);
+
+	if (!st->iv_started)
+		iv_start(d, now_ms);
+	if (failed)
+		p->errors++;
+	if (cmd >= 0 && cmd < CTL_NCMD) {
+		time_add(&st->total[cmd], us);
+		time_add(&st->iv[cmd], us);
+		rate_add(&st->rate[cmd], now_ms);
+		p->count[cmd]++;
+		p->time_us[cmd] += us;
+	}
+	iv_sessions(st, d->calls->count);
+}
+
+static const char *fmt_secs(struct arena *a, uint64_t us)
+{
+	const char *s = arena_printf(a, "%llu.%06llu", (unsigned long long)(us / 1000000),
+				     (unsigned long long)(us % 1000000));
+	return s ? s : "0.000000";
+}
+
+#define ADD_STR(dict, k, v)                                                                \
+	do {                                                                               \
+		if (!ng_dict_add_str(a, dict, k, v))                                        \
+			goto nomem;                                                        \
+	} while (0)
+
+/* Commands rtpengine counts that rtprelay does not have: always 0 here
+ * (rtprelay answers them "Unknown command", counted as errors). Keys as
+ * rtpengine's documentation writes them. */
+static const char *const absent_cmds[] = {
+	"startrec", "stoprec", "startfwd", "stopfwd", "blkdtmf", "unblkdtmf",
+};
+static const char *const absent_media[] = {
+	"blkmedia", "unblkmedia", "playmedia", "stopmedia", "playdtmf",
+};
+
+/* Packet rates over the time since the last sample, at least a second. */
+static void sample_rates(struct ctl_stats *st, const struct dp_totals *dt, uint64_t now_ms)
+{
+	uint64_t ms = now_ms - st->sample_ms;
+
+	if (st->sample_ms && ms < 1000)
+		return;	/* under a second since the last sample: keep its rates */
+	if (st->sample_ms) {
+		st->packetrate = (dt->packets - st->sample_packets) * 1000 / ms;
+		st->byterate = (dt->bytes - st->sample_bytes) * 1000 / ms;
+		st->errorrate = (dt->errors - st->sample_errors) * 1000 / ms;
+	}
+	st->sample_ms = now_ms;
+	st->sample_packets = dt->packets;
+	st->sample_bytes = dt->bytes;
+	st->sample_errors = dt->errors;
+}
+
+/* The `statistics` dictionary in the shape of rtpengine's documentation of
+ * the `statistics` command (current, total, interval and control figures;
+ * durations and averages as "%.6f" strings as there), plus per command the
+ * total/min/max/avg duration. The interval is the time since the previous
+ * `statistics` reply (or the first command); this reply ends it. */
+static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node *reply,
+				const struct dp_totals *dt, uint64_t now_ms)
+{
+	struct ctl_stats *st = &d->stats;
+	const struct call_totals *t = &d->calls->totals;
+	struct ng_node *top = ng_dict_add_dict(a, reply, "statistics");
+	struct ng_node *cur = ng_dict_add_dict(a, top, "currentstatistics");
+	struct ng_node *tot = ng_dict_add_dict(a, top, "totalstatistics");
+	struct ng_node *iv = ng_dict_add_dict(a, top, "intervalstatistics");
+	struct ng_node *ctl = ng_dict_add_dict(a, top, "controlstatistics");
+	struct ng_node *proxies = ng_dict_add_list(a, ctl, "proxies");
+	uint64_t iv_ms, iv_secs;
+	char key[64];
+
+	if (!cur || !tot || !iv || !ctl || !proxies)
+		goto nomem;
+	if (!st->iv_started)
+		iv_start(d, now_ms);
+	iv_sessions(st, d->calls->count);
+	sample_rates(st, dt, now_ms);
+
+	ADD_INT(cur, "sessionsown", d->calls->count);
+	ADD_INT(cur, "sessionsforeign", 0);
+	ADD_INT(cur, "sessionstotal", d->calls->count);
+	ADD_INT(cur, "transcodedmedia", calls_transcoded_media(d->calls));
+	ADD_INT(cur, "packetrate", st->packetrate);
+	ADD_INT(cur, "byterate", st->byterate);
+	ADD_INT(cur, "errorrate", st->errorrate);
+
+	ADD_STR(tot, "uptime", arena_printf(a, "%llu", (unsigned long long)
+					    ((now_ms - d->started_ms) / 1000)));
+	ADD_INT(tot, "managedsessions", t->created);
+	ADD_INT(tot, "rejectedsessions", t->rejected);
+	ADD_INT(tot, "timeoutsessions", t->timeout);
+	ADD_INT(tot, "silenttimeoutsessions", t->silent_timeout);
+	ADD_INT(tot, "finaltimeoutsessions", t->final_timeout);
+	ADD_INT(tot, "offertimeoutsessions", 0);	/* rtprelay has no offer timeout */
+	ADD_INT(tot, "regularterminatedsessions", t->regular_end);
+	ADD_INT(tot, "forcedterminatedsessions", t->forced_end);
+	ADD_INT(tot, "relayedpackets", dt->forwarded);
+	ADD_INT(tot, "relayedpacketerrors", dt->errors);
+	ADD_INT(tot, "relayedbytes", dt->bytes);
+	ADD_INT(tot, "zerowaystreams", t->zeroway_streams);
+	ADD_INT(tot, "onewaystreams", t->oneway_streams);
+	ADD_STR(tot, "avgcallduration",
+		fmt_secs(a, t->deleted ? t->duration_ms * 1000 / t->deleted : 0));
+
+	iv_ms = now_ms - st->iv_start_ms;
+	iv_secs = iv_ms / 1000 ? iv_ms / 1000 : 1;
+	ADD_STR(iv, "totalcallsduration", fmt_secs(a, (t->duration_ms - st->iv_duration_ms) * 1000));
+	ADD_INT(iv, "minmanagedsessions", st->iv_min_sessions);
+	ADD_INT(iv, "maxmanagedsessions", st->iv_max_sessions);
+	for (int c = 0; c < CTL_NCMD; c++) {
+		const struct ctl_time *x = &st->iv[c];
+		const char *n = ng_command_name((enum ng_command)c);
+
+		snprintf(key, sizeof(key), "min%sdelay", n);
+		ADD_STR(iv, key, fmt_secs(a, x->min_us));
+		snprintf(key, sizeof(key), "max%sdelay", n);
+		ADD_STR(iv, key, fmt_secs(a, x->max_us));
+		snprintf(key, sizeof(key), "avg%sdelay", n);
+		ADD_STR(iv, key, fmt_secs(a, x->count ? x->total_us / x->count : 0));
+	}
+	for (int c = 0; c < CTL_NCMD; c++) {
+		const struct ctl_rate *r = &st->rate[c];
+		const char *n = ng_command_name((enum ng_command)c);
+		/* the second being counted is cut short by this reply: it counts
+		 * for the maximum, and for the minimum only with the others */
+		uint64_t busy = r->busy_secs + (r->in_sec ? 1 : 0);
+		uint64_t mx = r->max > r->in_sec ? r->max : r->in_sec;
+		uint64_t mn = r->busy_secs ? r->min : r->in_sec;
+
+		if (r->in_sec && r->in_sec < mn)
+			mn = r->in_sec;
+		if (busy < iv_secs)	/* some second of the interval had none */
+			mn = 0;
+		snprintf(key, sizeof(key), "min%srequestrate", n);
+		ADD_INT(iv, key, mn);
+		snprintf(key, sizeof(key), "max%srequestrate", n);
+		ADD_INT(iv, key, mx);
+		snprintf(key, sizeof(key), "avg%srequestrate", n);
+		ADD_INT(iv, key, st->iv[c].count / iv_secs);
+	}
+
+	for (unsigned i = 0; i < st->n_proxies; i++) {
+		const struct ctl_proxy *p = &st->proxies[i];
+		struct ng_node *px = ng_new_dict(a);
+
+		if (!px || !ng_list_add(proxies, px))
+			goto nomem;
+		ADD_STR(px, "proxy", p->addr);
+		for (int c = 0; c < CTL_NCMD; c++) {
+			const char *n = ng_command_name((enum ng_command)c);
+
+			/* rtpengine's documentation: "statistics", not "statisticscount" */
+			snprintf(key, sizeof(key), c == NG_CMD_STATISTICS ? "%s" : "%scount", n);
+			ADD_INT(px, key, p->count[c]);
+			snprintf(key, sizeof(key), "%sduration", n);
+			ADD_STR(px, key, fmt_secs(a, p->time_us[c]));
+		}
+		for (size_t k = 0; k < sizeof(absent_cmds) / sizeof(absent_cmds[0]); k++) {
+			snprintf(key, sizeof(key), "%scount", absent_cmds[k]);
+			ADD_INT(px, key, 0);
+		}
+		for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++)
+			ADD_INT(px, absent_media[k], 0);
+		ADD_INT(px, "errorcount", p->errors);
+	}
+	for (int c = 0; c < CTL_NCMD; c++) {
+		const struct ctl_time *x = &st->total[c];
+		const char *n = ng_command_name((enum ng_command)c);
+
+		snprintf(key, sizeof(key), c == NG_CMD_STATISTICS ? "total%s" : "total%scount", n);
+		ADD_INT(ctl, key, x->count);
+		snprintf(key, sizeof(key), "total%sduration", n);
+		ADD_STR(ctl, key, fmt_secs(a, x->total_us));
+		snprintf(key, sizeof(key), "min%sduration", n);
+		ADD_STR(ctl, key, fmt_secs(a, x->min_us));
+		snprintf(key, sizeof(key), "max%sduration", n);
+		ADD_STR(ctl, key, fmt_secs(a, x->max_us));
+		snprintf(key, sizeof(key), "avg%sduration", n);
+		ADD_STR(ctl, key, fmt_secs(a, x->count ? x->total_us / x->count : 0));
+	}
+	for (size_t k = 0; k < sizeof(absent_cmds) / sizeof(absent_cmds[0]); k++) {
+		snprintf(key, sizeof(key), "total%scount", absent_cmds[k]);
+		ADD_INT(ctl, key, 0);
+	}
+	for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++) {
+		snprintf(key, sizeof(key), "total%s", absent_media[k]);
+		ADD_INT(ctl, key, 0);
+	}
+	ADD_INT(ctl, "totalerrorcount", d->cmd_errors);
+	iv_start(d, now_ms);
+	return 0;
+nomem:
+	return -ENOMEM;
+}
+
 static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node *reply,
 			  const char **err)
 {
@@ -233,6 +557,8 @@ static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node 
 	ADD_INT(ctl, "pings", d->cmd_counts[NG_CMD_PING]);
 	ADD_INT(ports, "used", used * 2u);
 	ADD_INT(ports, "total", total * 2u);
+	if (rtpengine_statistics(d, a, reply, &dt, loop_now_ms()))
+		goto nomem;
 	return 0;
 nomem:
 	*err = "Out of memory";
@@ -298,9 +624,9 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 	struct ng_node *reply;
 	const char *err = NULL;
 	size_t n = 0;
+	uint64_t t0 = mono_us();
 	int rc;
 
-	(void)from;
 	if (!a)
 		return 0;
 	arena_set_cap(a, MSG_ARENA_CAP);
@@ -320,6 +646,7 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 		rc = ng_request_parse(a, m.dict, &req, &err);
 	if (!rc)
 		rc = dispatch(d, &req, m.dict, a, reply, &err);
+	count_command(d, from, command_of(m.dict), rc != 0, mono_us() - t0, loop_now_ms());
 	if (rc) {
 		d->cmd_errors++;
 		reply = ng_new_dict(a);	/* drop partial results */

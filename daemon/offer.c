@@ -38,6 +38,10 @@ struct oa_ctx {
 	struct call_party *s, *r;	/* sender of the SDP, receiver of the rewrite */
 	const struct sdp_session *sdp;
 	const char **err;
+	/* replace=SDP-version: what R is told this time, kept once the call
+	 * takes this offer/answer (record_signal) */
+	bool version_set;
+	uint64_t version;
 };
 
 static void warn(struct oa_ctx *o, const char *text)
@@ -89,13 +93,12 @@ static int addr_family(const char *addr)
 }
 
 /* The address the sender really uses for media @m, per trust rules:
- * media-address > SIP-source-address (received-from) > SDP c=. */
+ * SIP-source-address (received-from) > SDP c=. (media-address is the
+ * address written into the SDP the receiver gets, not the sender's.) */
 static const char *sender_addr(struct oa_ctx *o, const struct sdp_media *m)
 {
 	const struct sdp_conn *c = sdp_media_conn(o->sdp, m);
 
-	if (o->req->media_address && addr_family(o->req->media_address))
-		return o->req->media_address;
 	if ((o->req->flags & NG_F_SIP_SOURCE_ADDRESS) && o->req->received_from_addr &&
 	    addr_family(o->req->received_from_addr))
 		return o->req->received_from_addr;
@@ -186,8 +189,7 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	sm->no_recv = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_SENDONLY;
 	if (m->has_rtcp_attr) {
 		rtcp_port = m->rtcp_port;
-		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS) &&
-		    !o->req->media_address)
+		if (m->rtcp_conn.present && !(o->req->flags & NG_F_SIP_SOURCE_ADDRESS))
 			rtcp_addr = m->rtcp_conn.addr;
 	}
 	if (m->rtcp_mux)
@@ -195,6 +197,8 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	make_addr(&sm->rtp.remote, addr, m->port);
 	make_addr(&sm->rtcp.remote, rtcp_addr, rtcp_port);
 	sm->dp_flags = flags_to_dp(o->req->flags);
+	if (o->req->cmd == NG_CMD_OFFER)
+		sm->ptime_reverse = o->req->codec.ptime_reverse;
 	memset(sm->pts, 0, sizeof(sm->pts));
 	sm->pts_any = !m->rtp || m->n_formats == 0;
 	for (unsigned f = 0; f < m->n_formats; f++) {
@@ -306,7 +310,8 @@ static bool mux_decide(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 
 	if (o->req->cmd == NG_CMD_OFFER) {
 		sm->mux_offered = m->rtcp_mux && !(f & NG_MUX_REJECT);
-		sm->mux_accept = (f & NG_MUX_ACCEPT) != 0;
+		/* demux: not offered to R, but accepted back to the offerer */
+		sm->mux_accept = (f & (NG_MUX_ACCEPT | NG_MUX_DEMUX)) != 0;
 		sm->rtcp_mux = sm->mux_offered && sm->mux_accept;
 		bool to_r = (m->rtcp_mux && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
 			    (f & (NG_MUX_OFFER | NG_MUX_REQUIRE));
@@ -402,6 +407,43 @@ static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	return 0;
 }
 
+static bool supplemental(struct sdp_str enc)
+{
+	return (enc.len == 15 && !strncasecmp(enc.s, "telephone-event", 15)) ||
+	       (enc.len == 2 && !strncasecmp(enc.s, "CN", 2));
+}
+
+/* single-codec (an answer, as rtpengine): the offerer is answered with the
+ * first codec of the list only, plus the supplemental formats (RFC 4733
+ * events, comfort noise) at that codec's clock, which go with it. */
+static void single_codec(struct oa_ctx *o, const struct sdp_media *m,
+			 struct sdp_media_rewrite *mr)
+{
+	const struct sdp_format *in = mr->formats ? mr->formats : m->formats;
+	unsigned n = mr->formats ? mr->n_formats : m->n_formats, k = 0;
+	const struct sdp_format *first = NULL;
+	struct sdp_format *keep;
+
+	if (!m->rtp)
+		return;
+	for (unsigned f = 0; f < n && !first; f++)
+		if (!supplemental(sdp_format_encoding(&in[f])))
+			first = &in[f];
+	if (!first)
+		return;
+	keep = arena_alloc(o->a, sizeof(*keep) * n);
+	if (!keep)
+		return;
+	for (unsigned f = 0; f < n; f++)
+		if (&in[f] == first || (supplemental(sdp_format_encoding(&in[f])) &&
+					in[f].clock_rate == first->clock_rate))
+			keep[k++] = in[f];
+	if (k == n)
+		return;
+	mr->formats = keep;
+	mr->n_formats = k;
+}
+
 /* Fill the rewrite of media @i, sent to R. */
 static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
 			  struct sdp_media_rewrite *mr)
@@ -414,8 +456,8 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		mr->port = 0;
 		return;
 	}
-	mr->addr = rm->ifc->cfg->advertised;
-	mr->family = rm->ifc->cfg->family;
+	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
+	mr->family = rm->ifc->cfg->family;	/* media_setup made media-address agree */
 	mr->port = rm->pair;
 	mr->rtcp_port = mux ? rm->pair : (uint16_t)(rm->pair + 1);
 	mr->rtcp_mux = mux;
@@ -439,8 +481,17 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
 	codecneg_rewrite(req->cmd == NG_CMD_OFFER ? o->s->media[i].codecs : rm->codecs, mr);
-	if (req->codec.ptime)
+	if (req->cmd == NG_CMD_ANSWER && rm->ptime_reverse) {
+		/* ptime-reverse given with the offer: the ptime towards the
+		 * offerer; a transcoded media got it (made valid for its codec)
+		 * from codecneg_rewrite */
+		if (!codecneg_transcoding(rm->codecs))
+			mr->ptime = rm->ptime_reverse;
+	} else if (req->codec.ptime) {
 		mr->ptime = req->codec.ptime;
+	}
+	if (req->cmd == NG_CMD_ANSWER && (req->flags & NG_F_SINGLE_CODEC))
+		single_codec(o, m, mr);
 	if (req->flags & NG_F_LOOP_PROTECT)
 		mr->extra_attr = LOOP_MARK;
 }
@@ -476,6 +527,57 @@ static const char *sdp_incomplete(const struct sdp_session *s)
 	return any_conn ? NULL : "Incomplete SDP specification: no c= line";
 }
 
+/* The o= version of @s as a number; false if it is none (or too large). */
+static bool origin_version(const struct sdp_session *s, uint64_t *v)
+{
+	const struct sdp_str *t = &s->origin_version;
+
+	*v = 0;
+	if (t->len == 0 || t->len > 19)
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->s[i] < '0' || t->s[i] > '9')
+			return false;
+		*v = *v * 10 + (uint64_t)(t->s[i] - '0');
+	}
+	return true;
+}
+
+/* replace=SDP-version (as rtpengine): R is sent the version it was sent last
+ * time, plus one when the SDP differs from the one it was sent last time in
+ * anything else; the first SDP R gets keeps the sender's version. The
+ * comparison is of the whole text as R receives it, both written with the
+ * same version. */
+static int sdp_version(struct oa_ctx *o, const struct sdp_session *sess, struct sdp_rewrite *rw,
+		       char **out, size_t *out_len)
+{
+	const struct call_party *r = o->r;
+
+	if (!r->has_sdp_version) {
+		uint64_t v;
+
+		if (!origin_version(sess, &v))
+			return 0;	/* not a number: left as the sender wrote it */
+		o->version_set = true;
+		o->version = v;
+		return 0;
+	}
+	o->version_set = true;
+	o->version = r->sdp_version;
+	rw->set_version = r->sdp_version;
+	rw->version_given = true;
+	if (sdp_rewrite(o->a, sess, rw, out, out_len))
+		return fail(o, -ENOMEM, "Out of memory");
+	if (r->last_sdp && *out_len == r->last_sdp_len && !memcmp(*out, r->last_sdp, *out_len))
+		return 0;	/* unchanged: same version */
+	if (r->sdp_version == UINT64_MAX - 1)
+		return 0;
+	o->version = rw->set_version = r->sdp_version + 1;
+	if (sdp_rewrite(o->a, sess, rw, out, out_len))
+		return fail(o, -ENOMEM, "Out of memory");
+	return 0;
+}
+
 /* Build the SDP for R. */
 static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, char **out,
 		     size_t *out_len)
@@ -491,19 +593,22 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	}
 	if (!first)
 		first = ifaces_pick(o->cs->ifs, NULL, 0);
-	rw->session_addr = first->cfg->advertised;
-	rw->session_family = first->cfg->family;
+	rw->session_addr = o->req->media_address ? o->req->media_address : first->cfg->advertised;
+	rw->session_family = o->req->media_address ? addr_family(o->req->media_address)
+						   : first->cfg->family;
 	if (o->req->replace & (NG_R_ORIGIN | NG_R_ORIGIN_FULL)) {
-		rw->origin_addr = first->cfg->advertised;
-		rw->origin_family = first->cfg->family;
+		rw->origin_addr = rw->session_addr;
+		rw->origin_family = rw->session_family;
 	}
 	if (o->req->replace & NG_R_SESSION_NAME)
 		rw->session_name = "rtprelay";
-	if (o->req->replace & NG_R_SDP_VERSION)
-		rw->bump_version = o->call->last_signal_ms != o->call->created_ms;
-	rw->zero_address = true;	/* 0.0.0.0 means hold: the other side must see it */
+	/* A c= of 0.0.0.0 (hold, old style) is passed through as rtpengine
+	 * does, unless replace=zero-address asks for the relay's address. */
+	rw->zero_address = !(o->req->replace & NG_R_ZERO_ADDRESS);
 	if (sdp_rewrite(o->a, sess, rw, out, out_len))
 		return fail(o, -ENOMEM, "Out of memory");
+	if (o->req->replace & (NG_R_SDP_VERSION | NG_R_ORIGIN_FULL))
+		return sdp_version(o, sess, rw, out, out_len);
 	return 0;
 }
 
@@ -575,14 +680,22 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	struct iface *si, *ri;
 	int rc;
 
+	int mfam = addr_family(o->req->media_address);
+
 	if (o->req->cmd == NG_CMD_ANSWER)
 		sname = rname = NULL;	/* interfaces were chosen with the offer */
+	else if (!rfam)
+		rfam = mfam;	/* R reaches us at media-address: a socket of its family */
 	si = sm->ifc ? sm->ifc : pick_iface(o, sname, sfam);
 	if (!rfam)
 		rfam = rm->ifc ? rm->ifc->cfg->family : si ? si->cfg->family : 0;
 	ri = rm->ifc && (!rfam || rm->ifc->cfg->family == rfam) ? rm->ifc : pick_iface(o, rname, rfam);
 	if (!si || !ri)
 		return fail(o, -EINVAL, "Unknown interface name in direction/interface");
+	if (mfam && m->port && ri->cfg->family != mfam)
+		return fail(o, -EINVAL, mfam == AF_INET6
+			    ? "media-address is IPv6 but the media socket is IPv4"
+			    : "media-address is IPv4 but the media socket is IPv6");
 	if (rm->ifc && ri != rm->ifc) {	/* address family changed on re-offer */
 		call_media_release(o->cs, o->call, rm, o->now);
 	}
@@ -617,6 +730,21 @@ static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_o
 		return rc;
 	}
 	o->sdp = sess;
+	if (req->media_address) {
+		/* written into the SDP as an IP literal: nothing else may pass */
+		int fam = addr_family(req->media_address);
+
+		if (!fam) {
+			*o->err = arena_printf(o->a, "Invalid media-address '%.64s'",
+					       req->media_address);
+			if (!*o->err)
+				*o->err = "Invalid media-address";
+			return -EINVAL;
+		}
+		if ((req->address_family == NG_AF_IP4 && fam != AF_INET) ||
+		    (req->address_family == NG_AF_IP6 && fam != AF_INET6))
+			return fail(o, -EINVAL, "media-address does not match address-family");
+	}
 	if ((req->flags & NG_F_LOOP_PROTECT) && has_loop_mark(sess)) {
 		/* this relay (or another) already anchored it: no second hop */
 		*sdp_out = arena_strndup(o->a, req->sdp, req->sdp_len);
@@ -681,9 +809,23 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 	return 0;
 }
 
-/* The call accepted this offer/answer: labels, answered, signalling time. */
-static void record_signal(struct oa_ctx *o)
+/* The call accepted this offer/answer: labels, answered, signalling time,
+ * and what R was sent, for its next SDP version. @sdp: that SDP. */
+static void record_signal(struct oa_ctx *o, const char *sdp, size_t sdp_len)
 {
+	if (o->version_set) {
+		char *copy = malloc(sdp_len ? sdp_len : 1);
+
+		/* without the copy the next SDP counts as changed: a version
+		 * too many, never one too few */
+		free(o->r->last_sdp);
+		o->r->last_sdp = copy;
+		o->r->last_sdp_len = copy ? sdp_len : 0;
+		if (copy)
+			memcpy(copy, sdp, sdp_len);
+		o->r->has_sdp_version = true;
+		o->r->sdp_version = o->version;
+	}
 	set_str(&o->s->label, o->req->label);
 	if (o->req->cmd == NG_CMD_OFFER)
 		set_str(&o->s->via_branch, o->req->via_branch);
@@ -719,7 +861,7 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		rc = publish_all(&o, sess->n_media);
 	if (rc)
 		goto err_state;
-	record_signal(&o);
+	record_signal(&o, *sdp_out, *sdp_len);
 	return 0;
 
 err_state:
@@ -733,11 +875,11 @@ err_state:
 	if (!created) {
 		log_warn("call %s: %s %s: call deleted", o.call->call_id,
 			 ng_command_name(req->cmd), *err);
-		call_destroy(cs, o.call, now_ms, "offer/answer failed");
+		call_end(cs, o.call, now_ms, CALL_END_FORCED, "offer/answer failed");
 		return rc;
 	}
 err_call:
 	if (created)
-		call_destroy(cs, o.call, now_ms, "offer failed");
+		call_end(cs, o.call, now_ms, CALL_END_FORCED, "offer failed");
 	return rc;
 }

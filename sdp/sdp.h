@@ -139,8 +139,9 @@ struct sdp_rewrite {
 	int origin_family;
 	const char *session_name;	/* replace s=, NULL = keep */
 	bool bump_version;		/* o= version + 1 (SDP-version) */
-	uint64_t set_version;		/* when nonzero: o= version set to this */
-	bool zero_address;		/* keep 0.0.0.0 c= as is (replace zero-address) */
+	uint64_t set_version;		/* when nonzero or version_given: o= version */
+	bool version_given;		/* set_version holds the version, 0 included */
+	bool zero_address;		/* keep a 0.0.0.0 c= as is (replace=zero-address: false) */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set

@@ -191,7 +191,7 @@ static void write_origin(struct out *o, const struct sdp_rewrite *rw, const stru
 	puts_(o, "o=");
 	put(o, t[0].s, (size_t)(t[1].s + t[1].len - t[0].s));	/* user, sess-id as written */
 	puts_(o, " ");
-	if (rw->set_version)
+	if (rw->set_version || rw->version_given)
 		putf(o, "%" PRIu64, rw->set_version);
 	else if (rw->bump_version && !sdp_uint(t[2].s, t[2].len, UINT64_MAX - 1, &v))
 		putf(o, "%" PRIu64, v + 1);
@@ -217,7 +217,8 @@ static void write_session(struct out *o, const struct sdp_session *s, const stru
 		size_t n = sdp_line_content_len(l);
 		char type = n >= 2 ? l->s[0] : 0;
 
-		if (type == 'o' && (rw->origin_addr || rw->bump_version || rw->set_version)) {
+		if (type == 'o' && (rw->origin_addr || rw->bump_version || rw->set_version ||
+				    rw->version_given)) {
 			write_origin(o, rw, l);
 		} else if (type == 's' && rw->session_name) {
 			line_begin(o);

@@ -260,10 +260,13 @@ def test_received_from_and_media_address(ng):
              **{"received-from": ["IP4", "127.0.0.5"]})
     ep = ng.query("rf2")["tags"]["ft"]["medias"][0]["streams"][0]["advertised endpoint"]
     assert ep["address"] == "10.1.1.1"
-    ng.offer("rf3", "ft", sdp_offer(addr="10.1.1.1", port=5000),
-             **{"media-address": "127.0.0.9"})
+    # media-address is the address written into the SDP, not the sender's
+    # (test_control_ngcompat.py)
+    r = ng.offer("rf3", "ft", sdp_offer(addr="10.1.1.1", port=5000),
+                 **{"media-address": "127.0.0.9"})
+    assert set(sdp_conn_addr(r["sdp"])) == {"127.0.0.9"}
     ep = ng.query("rf3")["tags"]["ft"]["medias"][0]["streams"][0]["advertised endpoint"]
-    assert ep["address"] == "127.0.0.9"
+    assert ep["address"] == "10.1.1.1"
 
 
 def test_direction_bridges_two_interfaces(daemon_factory):

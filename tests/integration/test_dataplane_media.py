@@ -106,6 +106,32 @@ def test_rtcp_mux_to_non_mux(daemon):
     b.close()
 
 
+def test_rtcp_mux_demux_flag(daemon):
+    """rtcp-mux-demux alone (Kamailio's flag): the caller offered rtcp-mux and gets it
+    accepted in the answer; the callee is offered separate RTCP. Real RTCP crosses
+    both ways: the caller's on its single port, the callee's on RTP port + 1."""
+    a, b = Phone(mux=True), Phone()
+    with daemon.ng() as ng:
+        r = ng.offer("dp-demux", "A", a.sdp(), flags=["rtcp-mux-demux"])
+        assert r["result"] == "ok", r
+        assert "a=rtcp-mux" not in r["sdp"]
+        r2 = ng.answer("dp-demux", "A", "B", b.sdp(), flags=["rtcp-mux-demux"])
+        assert r2["result"] == "ok", r2
+        assert "a=rtcp-mux" in r2["sdp"]
+        (addr_a, port_a, rtcp_a), = relay_targets(r2["sdp"])
+        (addr_b, rtp_b, rtcp_b), = relay_targets(r["sdp"])
+        assert rtcp_a == port_a and rtcp_b == rtp_b + 1
+        rr = a.send_rtcp(0, (addr_a, port_a))         # the caller's RTCP, muxed
+        expect(b.rtcp_socks[0], [rr], rtcp_b)
+        rr_b = b.send_rtcp(0, (addr_b, rtcp_b))       # the callee's, on its RTCP port
+        expect(a.rtp_socks[0], [rr_b], port_a)
+        assert drain(a.rtcp_socks[0], quiet=0.2) == []
+        expect(b.rtp_socks[0], a.send_rtp(0, (addr_a, port_a), 5), rtp_b)
+        expect(a.rtp_socks[0], b.send_rtp(0, (addr_b, rtp_b), 5), port_a)
+    a.close()
+    b.close()
+
+
 def test_non_mux_to_mux(daemon):
     """A offers no mux, B is offered mux (rtcp-mux-offer) and accepts it."""
     a, b = Phone(), Phone(mux=True)

@@ -81,7 +81,8 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       list_same(a->mask, a->n_mask, b->mask, b->n_mask) &&
 	       list_same(a->accept, a->n_accept, b->accept, b->n_accept) &&
 	       list_same(a->except, a->n_except, b->except, b->n_except) &&
-	       a->ptime == b->ptime && x->delete_delay == y->delete_delay &&
+	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
+	       x->delete_delay == y->delete_delay &&
 	       x->limit == y->limit;
 }
 

@@ -304,6 +304,10 @@ static void test_origin_and_session_name(void **state)
 	rw.set_version = 42;
 	out = rewrite_ok(&s, &rw, &len);
 	assert_non_null(strstr(out, "o=- 1640003120 42 IN IP4 203.0.113.45\r\n"));
+	rw.set_version = 0;	/* version 0 too, when given */
+	rw.version_given = true;
+	out = rewrite_ok(&s, &rw, &len);
+	assert_non_null(strstr(out, "o=- 1640003120 0 IN IP4 203.0.113.45\r\n"));
 }
 
 static void test_zero_address_and_unterminated_input(void **state)
