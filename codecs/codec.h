@@ -23,35 +23,35 @@
 
 /* Largest decoded frame: Opus 120 ms, 48 kHz, stereo (per-channel samples). */
 #define CODEC_MAX_FRAME_SAMPLES 5760
-#define CODEC_MAX_CHANNELS 2
+#define CODEC_MAX_CHANNELS	2
 /* Largest encoded frame we produce or accept (Opus: 1275 bytes per frame,
  * up to 3 frames; we cap what we accept at a sane RTP payload). */
-#define CODEC_MAX_PAYLOAD 1500
+#define CODEC_MAX_PAYLOAD	1500
 
 struct codec;
 
 struct codec_params {
-	unsigned channels;	/* 0 = 1 */
-	unsigned ptime_ms;	/* encoder frame length; 0 = the descriptor's default */
-	unsigned pcm_rate;	/* 0 = the descriptor's; only codecs with flexible_rate honour it */
-	const char *fmtp;	/* receiver's a=fmtp parameters (for our encoder), may be NULL */
+	unsigned channels; /* 0 = 1 */
+	unsigned ptime_ms; /* encoder frame length; 0 = the descriptor's default */
+	unsigned pcm_rate; /* 0 = the descriptor's; only codecs with flexible_rate honour it */
+	const char *fmtp;  /* receiver's a=fmtp parameters (for our encoder), may be NULL */
 	size_t fmtp_len;
-	int complexity;		/* Opus 0..10; < 0 = default */
-	bool vad;		/* G.729: encode with Annex B (VAD/DTX/SID) */
+	int complexity; /* Opus 0..10; < 0 = default */
+	bool vad;	/* G.729: encode with Annex B (VAD/DTX/SID) */
 };
 
 struct codec_desc {
-	const char *name;	/* a=rtpmap encoding name, e.g. "PCMU" */
-	unsigned clock_rate;	/* RTP clock */
-	unsigned pcm_rate;	/* native sampling rate (G.722: 16000 on an 8000 clock) */
-	unsigned rtpmap_channels;	/* channels written in a=rtpmap (Opus: 2), 0 = none */
+	const char *name;	  /* a=rtpmap encoding name, e.g. "PCMU" */
+	unsigned clock_rate;	  /* RTP clock */
+	unsigned pcm_rate;	  /* native sampling rate (G.722: 16000 on an 8000 clock) */
+	unsigned rtpmap_channels; /* channels written in a=rtpmap (Opus: 2), 0 = none */
 	unsigned max_channels;
-	int static_pt;		/* RFC 3551 static payload type, -1 = dynamic */
-	unsigned frame_ms;	/* ptime must be a multiple of this */
+	int static_pt;	   /* RFC 3551 static payload type, -1 = dynamic */
+	unsigned frame_ms; /* ptime must be a multiple of this */
 	unsigned default_ptime;
-	const char *default_fmtp;	/* what we advertise, NULL = none */
-	bool flexible_rate;	/* accepts codec_params.pcm_rate (8/12/16/24/48 kHz) */
-	size_t priv_size;	/* bytes of private state allocated with the instance */
+	const char *default_fmtp; /* what we advertise, NULL = none */
+	bool flexible_rate;	  /* accepts codec_params.pcm_rate (8/12/16/24/48 kHz) */
+	size_t priv_size;	  /* bytes of private state allocated with the instance */
 
 	/* Set up encoder and decoder in c->priv; 0 or -errno. */
 	int (*init)(struct codec *c, const struct codec_params *p);
@@ -70,10 +70,10 @@ struct codec_desc {
 
 struct codec {
 	const struct codec_desc *desc;
-	unsigned pcm_rate;	/* rate of the PCM this instance consumes/produces */
+	unsigned pcm_rate; /* rate of the PCM this instance consumes/produces */
 	unsigned channels;
 	unsigned ptime_ms;
-	unsigned frame_samples;	/* per channel per encoder frame at pcm_rate */
+	unsigned frame_samples; /* per channel per encoder frame at pcm_rate */
 	void *priv;		/* desc->priv_size bytes, zeroed */
 };
 

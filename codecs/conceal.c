@@ -12,8 +12,8 @@ void conceal_init(struct conceal *c, unsigned rate)
 	if (rate > CONCEAL_MAX_RATE)
 		rate = CONCEAL_MAX_RATE;
 	c->rate = rate;
-	c->min_pitch = rate / 400;		/* 2.5 ms: 400 Hz */
-	c->max_pitch = rate * 15 / 1000;	/* 15 ms: 67 Hz */
+	c->min_pitch = rate / 400;	 /* 2.5 ms: 400 Hz */
+	c->max_pitch = rate * 15 / 1000; /* 15 ms: 67 Hz */
 	c->hist_len = 3 * c->max_pitch;
 }
 

@@ -16,14 +16,14 @@
 
 #include <stdint.h>
 
-#define CONCEAL_MAX_RATE 16000
-#define CONCEAL_MAX_PITCH (CONCEAL_MAX_RATE * 15 / 1000)	/* 15 ms */
-#define CONCEAL_HIST (3 * CONCEAL_MAX_PITCH)
+#define CONCEAL_MAX_RATE  16000
+#define CONCEAL_MAX_PITCH (CONCEAL_MAX_RATE * 15 / 1000) /* 15 ms */
+#define CONCEAL_HIST	  (3 * CONCEAL_MAX_PITCH)
 
 struct conceal {
 	unsigned rate, min_pitch, max_pitch, hist_len;
 	unsigned pitch, pos, missing;
-	int16_t hist[CONCEAL_HIST];	/* the last hist_len samples, oldest first */
+	int16_t hist[CONCEAL_HIST]; /* the last hist_len samples, oldest first */
 	float period[CONCEAL_MAX_PITCH];
 };
 

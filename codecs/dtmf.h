@@ -17,10 +17,10 @@
 #define DTMF_PAYLOAD_LEN 4
 
 struct dtmf_event {
-	uint8_t event;		/* 0-9, 10 '*', 11 '#', 12-15 A-D, ... */
+	uint8_t event; /* 0-9, 10 '*', 11 '#', 12-15 A-D, ... */
 	bool end;
-	uint8_t volume;		/* -dBm0, 0..63 */
-	uint16_t duration;	/* timestamp units */
+	uint8_t volume;	   /* -dBm0, 0..63 */
+	uint16_t duration; /* timestamp units */
 };
 
 /* Parse the first event of a telephone-event payload. 0 or -EINVAL. */
@@ -29,9 +29,9 @@ void dtmf_write(uint8_t out[DTMF_PAYLOAD_LEN], const struct dtmf_event *ev);
 
 /* Re-timing state of one direction. */
 struct dtmf_relay {
-	bool active;		/* an event is in progress */
-	uint32_t in_ts;		/* its timestamp on the way in */
-	uint32_t out_ts;	/* ... and on the way out */
+	bool active;	 /* an event is in progress */
+	uint32_t in_ts;	 /* its timestamp on the way in */
+	uint32_t out_ts; /* ... and on the way out */
 	unsigned in_clock, out_clock;
 };
 

@@ -37,7 +37,7 @@ uint8_t g711_ulaw_encode(int16_t pcm)
 		mask = 0xFF;
 	}
 	seg = top_bit((unsigned)x | 0xFF) - 7;
-	if (seg >= 8)	/* clipped: largest code of this sign */
+	if (seg >= 8) /* clipped: largest code of this sign */
 		return (uint8_t)(0x7F ^ mask);
 	return (uint8_t)(((seg << 4) | ((x >> (seg + 3)) & 0x0F)) ^ mask);
 }
@@ -56,7 +56,7 @@ uint8_t g711_alaw_encode(int16_t pcm)
 	int x = pcm, mask, seg;
 
 	if (x >= 0) {
-		mask = 0xD5;	/* sign bit set, even bits inverted */
+		mask = 0xD5; /* sign bit set, even bits inverted */
 	} else {
 		mask = 0x55;
 		x = -x - 1;
@@ -96,8 +96,7 @@ static int g711_init(struct codec *c, const struct codec_params *p)
 	return 0;
 }
 
-static int g711_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out,
-		       size_t cap)
+static int g711_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out, size_t cap)
 {
 	struct g711_priv *g = c->priv;
 
@@ -113,7 +112,7 @@ static int g711_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8
 }
 
 static int g711_dec_frame(struct codec *c, const uint8_t *in, size_t len, int16_t *pcm,
-		       unsigned cap)
+			  unsigned cap)
 {
 	struct g711_priv *g = c->priv;
 

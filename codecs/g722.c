@@ -47,8 +47,7 @@ static int g722_init(struct codec *c, const struct codec_params *p)
 	return 0;
 }
 
-static int g722_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out,
-		       size_t cap)
+static int g722_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out, size_t cap)
 {
 	struct g722_priv *g = c->priv;
 
@@ -58,7 +57,7 @@ static int g722_enc_frame(struct codec *c, const int16_t *pcm, unsigned n, uint8
 }
 
 static int g722_dec_frame(struct codec *c, const uint8_t *in, size_t len, int16_t *pcm,
-		       unsigned cap)
+			  unsigned cap)
 {
 	struct g722_priv *g = c->priv;
 	int n;

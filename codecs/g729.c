@@ -19,14 +19,14 @@
 
 #include "codecs/codec.h"
 
-#define G729_FRAME 80
-#define G729_BYTES 10
+#define G729_FRAME     80
+#define G729_BYTES     10
 #define G729_SID_BYTES 2
 
 struct g729_priv {
 	bcg729EncoderChannelContextStruct *enc;
 	bcg729DecoderChannelContextStruct *dec;
-	bool in_cng;	/* last frame decoded was a SID: gaps are comfort noise */
+	bool in_cng; /* last frame decoded was a SID: gaps are comfort noise */
 };
 
 static void g729_fini(struct codec *c)
@@ -52,8 +52,7 @@ static int g729_init(struct codec *c, const struct codec_params *p)
 	return 0;
 }
 
-static int g729_encode(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out,
-		       size_t cap)
+static int g729_encode(struct codec *c, const int16_t *pcm, unsigned n, uint8_t *out, size_t cap)
 {
 	struct g729_priv *g = c->priv;
 	size_t used = 0;
@@ -66,13 +65,12 @@ static int g729_encode(struct codec *c, const int16_t *pcm, unsigned n, uint8_t 
 		bcg729Encoder(g->enc, pcm + i, out + used, &len);
 		used += len;
 		if (len == G729_SID_BYTES)
-			break;	/* SID ends the packet; the rest is comfort noise */
+			break; /* SID ends the packet; the rest is comfort noise */
 	}
 	return (int)used;
 }
 
-static int g729_decode(struct codec *c, const uint8_t *in, size_t len, int16_t *pcm,
-		       unsigned cap)
+static int g729_decode(struct codec *c, const uint8_t *in, size_t len, int16_t *pcm, unsigned cap)
 {
 	struct g729_priv *g = c->priv;
 	unsigned out = 0;
@@ -104,7 +102,7 @@ static int g729_plc(struct codec *c, int16_t *pcm, unsigned n)
 	unsigned i;
 
 	for (i = 0; i + G729_FRAME <= n; i += G729_FRAME) {
-		if (g->in_cng)	/* untransmitted frame during silence: more comfort noise */
+		if (g->in_cng) /* untransmitted frame during silence: more comfort noise */
 			bcg729Decoder(g->dec, NULL, 0, 0, 1, 0, pcm + i);
 		else
 			bcg729Decoder(g->dec, NULL, 0, 1, 0, 0, pcm + i);

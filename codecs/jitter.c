@@ -13,11 +13,13 @@
 
 #include "codecs/jitter.h"
 
-#define SEQ_RESET_JUMP 256	/* a jump this large (either way) is a new stream */
-#define DRIFT_PATIENCE 8	/* frames deeper than target+2 before dropping one:
+#define SEQ_RESET_JUMP 256 /* a jump this large (either way) is a new stream */
+#define DRIFT_PATIENCE \
+	8		 /* frames deeper than target+2 before dropping one:
 				 * keeps up with a sender up to ~10 % fast */
-#define MAX_STALL_MS 200	/* underrun longer than this: the sender went silent */
-#define STALE_BEHIND JB_SLOTS	/* behind the playout point by more than any depth:
+#define MAX_STALL_MS 200 /* underrun longer than this: the sender went silent */
+#define STALE_BEHIND \
+	JB_SLOTS /* behind the playout point by more than any depth:
 				 * not a late packet but an older numbering */
 
 struct jb_slot {
@@ -33,18 +35,18 @@ struct jb_slot {
 struct jitter_buffer {
 	unsigned clock_rate, frame_ms, min_frames, max_frames;
 	bool have_ssrc, playing, any_since_idle;
-	bool have_stale;		/* stale_next: successor of a stale packet */
+	bool have_stale; /* stale_next: successor of a stale packet */
 	uint16_t stale_next;
 	uint32_t ssrc;
 	uint32_t next_seq, highest_seq, highest_ts;
-	uint32_t frame_ts;		/* timestamp units per frame, learned */
-	uint64_t buffering_since;	/* ms: first packet after idle */
+	uint32_t frame_ts;	  /* timestamp units per frame, learned */
+	uint64_t buffering_since; /* ms: first packet after idle */
 	int64_t last_transit;
 	bool have_transit;
-	double jitter_ts;		/* RFC 3550 A.8 estimate, timestamp units */
+	double jitter_ts; /* RFC 3550 A.8 estimate, timestamp units */
 	unsigned target, over_count, stall;
 	bool drift_seen;
-	uint64_t drift_at_ms;		/* last drift check (playout time) */
+	uint64_t drift_at_ms; /* last drift check (playout time) */
 	struct jb_stats st;
 	struct jb_slot slots[JB_SLOTS];
 };
@@ -151,7 +153,7 @@ static void update_jitter(struct jitter_buffer *jb, uint32_t ts, uint64_t now_ms
 
 		if (d < 0)
 			d = -d;
-		if (d < (int64_t)jb->clock_rate)	/* ignore timestamp jumps */
+		if (d < (int64_t)jb->clock_rate) /* ignore timestamp jumps */
 			jb->jitter_ts += ((double)d - jb->jitter_ts) / 16.0;
 	}
 	jb->last_transit = transit;
@@ -232,7 +234,7 @@ enum jb_put_result jb_put(struct jitter_buffer *jb, uint32_t ssrc, uint16_t seq,
 	s->len = (uint16_t)len;
 	if (len)
 		memcpy(s->data, payload, len);
-	if (len == 0) {	/* a placeholder: timing of other payloads says nothing */
+	if (len == 0) { /* a placeholder: timing of other payloads says nothing */
 		if ((int32_t)(ext - jb->highest_seq) > 0)
 			jb->highest_seq = ext;
 		return res;
@@ -316,7 +318,7 @@ enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool concea
 	}
 	correct_drift(jb, now_ms);
 	s = slot_for(jb, jb->next_seq);
-	while (s && s->len == 0) {	/* placeholders take no playout time */
+	while (s && s->len == 0) { /* placeholders take no playout time */
 		s->used = false;
 		jb->next_seq++;
 		s = slot_for(jb, jb->next_seq);
@@ -326,7 +328,7 @@ enum jb_get_result jb_get(struct jitter_buffer *jb, uint64_t now_ms, bool concea
 		return JB_FRAME;
 	}
 	out->duration = jb->frame_ts;
-	if (depth(jb) > 0) {	/* a hole with packets behind it */
+	if (depth(jb) > 0) { /* a hole with packets behind it */
 		n = slot_for(jb, jb->next_seq + 1);
 		if (n && n->len) {
 			out->next = n->data;

@@ -27,32 +27,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JB_SLOTS 32		/* max depth in frames (640 ms at 20 ms) */
+#define JB_SLOTS       32 /* max depth in frames (640 ms at 20 ms) */
 #define JB_MAX_PAYLOAD 1500
 
 enum jb_put_result {
 	JB_PUT_OK = 0,
-	JB_PUT_DUP,		/* already buffered: dropped */
-	JB_PUT_LATE,		/* behind the playout point: dropped */
-	JB_PUT_RESET,		/* new SSRC, sequence jump or renumbering, or a resume
+	JB_PUT_DUP,	 /* already buffered: dropped */
+	JB_PUT_LATE,	 /* behind the playout point: dropped */
+	JB_PUT_RESET,	 /* new SSRC, sequence jump or renumbering, or a resume
 				 * off the old sequence after idle: restarted with it */
-	JB_PUT_OVERSIZE,	/* payload longer than JB_MAX_PAYLOAD: dropped */
+	JB_PUT_OVERSIZE, /* payload longer than JB_MAX_PAYLOAD: dropped */
 };
 
 enum jb_get_result {
-	JB_EMPTY = 0,		/* nothing to play (not started, or idle after silence) */
-	JB_FRAME,		/* a packet to decode */
-	JB_LOST,		/* conceal one frame */
+	JB_EMPTY = 0, /* nothing to play (not started, or idle after silence) */
+	JB_FRAME,     /* a packet to decode */
+	JB_LOST,      /* conceal one frame */
 };
 
 struct jb_frame {
-	const uint8_t *data;	/* JB_FRAME: payload, valid until the next jb_* call */
+	const uint8_t *data; /* JB_FRAME: payload, valid until the next jb_* call */
 	size_t len;
 	uint32_t ts;
 	uint8_t pt;
 	bool marker;
-	uint32_t duration;	/* JB_LOST: timestamp units to conceal */
-	const uint8_t *next;	/* JB_LOST: the following packet if buffered (FEC), else NULL */
+	uint32_t duration;   /* JB_LOST: timestamp units to conceal */
+	const uint8_t *next; /* JB_LOST: the following packet if buffered (FEC), else NULL */
 	size_t next_len;
 	uint8_t next_pt;
 };
@@ -61,7 +61,7 @@ struct jb_stats {
 	uint64_t received, played, lost, late, dup, resets, underruns, drift_drops;
 	uint64_t overflow;	/* frames pushed out by a packet too far ahead */
 	uint64_t oversize;	/* packets dropped for a payload over JB_MAX_PAYLOAD */
-	unsigned depth, target;	/* frames */
+	unsigned depth, target; /* frames */
 	double jitter_ms;
 };
 

@@ -16,8 +16,8 @@
 #include "codecs/codec.h"
 
 #define OPUS_DEFAULT_COMPLEXITY 5
-#define OPUS_FEC_LOSS_PERC 5
-#define OPUS_FEC_BITRATE 24000
+#define OPUS_FEC_LOSS_PERC	5
+#define OPUS_FEC_BITRATE	24000
 
 struct opus_priv {
 	OpusEncoder *enc;
@@ -28,12 +28,18 @@ struct opus_priv {
 static int opus_errno(int err)
 {
 	switch (err) {
-	case OPUS_BAD_ARG: return -EINVAL;
-	case OPUS_BUFFER_TOO_SMALL: return -ENOBUFS;
-	case OPUS_INVALID_PACKET: return -EBADMSG;
-	case OPUS_ALLOC_FAIL: return -ENOMEM;
-	case OPUS_UNIMPLEMENTED: return -ENOTSUP;
-	default: return -EIO;
+	case OPUS_BAD_ARG:
+		return -EINVAL;
+	case OPUS_BUFFER_TOO_SMALL:
+		return -ENOBUFS;
+	case OPUS_INVALID_PACKET:
+		return -EBADMSG;
+	case OPUS_ALLOC_FAIL:
+		return -ENOMEM;
+	case OPUS_UNIMPLEMENTED:
+		return -ENOTSUP;
+	default:
+		return -EIO;
 	}
 }
 
@@ -85,7 +91,7 @@ static int opus_init(struct codec *c, const struct codec_params *p)
 {
 	struct opus_priv *o = c->priv;
 	int err, cx = p->complexity >= 0 && p->complexity <= 10 ? p->complexity
-								 : OPUS_DEFAULT_COMPLEXITY;
+								: OPUS_DEFAULT_COMPLEXITY;
 
 	o->enc = opus_encoder_create((opus_int32)c->pcm_rate, (int)c->channels,
 				     OPUS_APPLICATION_VOIP, &err);

@@ -13,11 +13,7 @@
 #include "codecs/codec.h"
 
 static const struct codec_desc *const registry[] = {
-	&codec_opus,
-	&codec_g722,
-	&codec_pcmu,
-	&codec_pcma,
-	&codec_g729,
+	&codec_opus, &codec_g722, &codec_pcmu, &codec_pcma, &codec_g729,
 };
 
 #define N_CODECS (sizeof(registry) / sizeof(registry[0]))
@@ -28,8 +24,7 @@ const struct codec_desc *const *codec_all(unsigned *n)
 	return registry;
 }
 
-const struct codec_desc *codec_find(const char *name, size_t len, unsigned clock,
-				    unsigned channels)
+const struct codec_desc *codec_find(const char *name, size_t len, unsigned clock, unsigned channels)
 {
 	for (size_t i = 0; i < N_CODECS; i++) {
 		const struct codec_desc *d = registry[i];

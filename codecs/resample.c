@@ -11,7 +11,7 @@
 #include "codecs/resample.h"
 
 struct resampler {
-	SpeexResamplerState *st;	/* NULL when in_rate == out_rate */
+	SpeexResamplerState *st; /* NULL when in_rate == out_rate */
 	unsigned channels, in_rate, out_rate;
 };
 

@@ -17,9 +17,9 @@
 #include "codecs/transcode.h"
 #include "lib/rtp.h"
 
-#define DTMF_QUEUE 8
-#define FIFO_CAP (2 * CODEC_MAX_FRAME_SAMPLES + 64)	/* per channel */
-#define MAX_BEHIND_MS 200	/* this far behind with nothing buffered: skip ahead */
+#define DTMF_QUEUE    8
+#define FIFO_CAP      (2 * CODEC_MAX_FRAME_SAMPLES + 64) /* per channel */
+#define MAX_BEHIND_MS 200 /* this far behind with nothing buffered: skip ahead */
 
 struct dtmf_pkt {
 	uint8_t payload[DTMF_PAYLOAD_LEN];
@@ -33,14 +33,14 @@ struct xcode {
 	struct resampler *rs;
 	struct jitter_buffer *jb;
 	struct dtmf_relay dtmf;
-	unsigned mix_ch;		/* channels through the resampler */
-	unsigned out_frame_ts;		/* RTP timestamp units per output frame */
+	unsigned mix_ch;       /* channels through the resampler */
+	unsigned out_frame_ts; /* RTP timestamp units per output frame */
 	uint32_t ssrc, out_ts;
 	uint16_t seq;
 	bool marker_next;
 	bool clock_running;
 	uint64_t next_due, idle_since;
-	uint64_t next_sr;		/* ms, 0 = not before output starts */
+	uint64_t next_sr; /* ms, 0 = not before output starts */
 	struct xcode_stats st;
 	struct dtmf_pkt dq[DTMF_QUEUE];
 	unsigned dq_head, dq_n;
@@ -149,9 +149,9 @@ static void queue_dtmf(struct xcode *x, const struct rtp_info *h, const uint8_t 
 
 	x->st.dtmf_in++;
 	if (x->cfg.out_dtmf_pt < 0 || x->dq_n == DTMF_QUEUE)
-		return;	/* the other side cannot take events: dropped */
-	if (dtmf_relay_map(&x->dtmf, h->ts, payload, h->payload_len, x->out_ts, &ev, &ts,
-			   &marker) < 0)
+		return; /* the other side cannot take events: dropped */
+	if (dtmf_relay_map(&x->dtmf, h->ts, payload, h->payload_len, x->out_ts, &ev, &ts, &marker) <
+	    0)
 		return;
 	d = &x->dq[(x->dq_head + x->dq_n) % DTMF_QUEUE];
 	dtmf_write(d->payload, &ev);
@@ -205,7 +205,7 @@ static void feed(struct xcode *x, int16_t *pcm, unsigned n)
 	unsigned in_ch = x->dec->channels, out_ch = x->enc->channels, room;
 	int r;
 
-	if (in_ch > x->mix_ch)	/* stereo -> mono, in place */
+	if (in_ch > x->mix_ch) /* stereo -> mono, in place */
 		for (unsigned i = 0; i < n; i++)
 			pcm[i] = (int16_t)(((int)pcm[2 * i] + pcm[2 * i + 1]) / 2);
 	r = resample_run(x->rs, pcm, n, x->rs_buf, CODEC_MAX_FRAME_SAMPLES + 64);
@@ -214,7 +214,7 @@ static void feed(struct xcode *x, int16_t *pcm, unsigned n)
 	room = FIFO_CAP - x->fifo_n;
 	if ((unsigned)r > room)
 		r = (int)room;
-	if (out_ch > x->mix_ch) {	/* mono -> stereo */
+	if (out_ch > x->mix_ch) { /* mono -> stereo */
 		for (int i = 0; i < r; i++) {
 			x->fifo[2 * (x->fifo_n + i)] = x->rs_buf[i];
 			x->fifo[2 * (x->fifo_n + i) + 1] = x->rs_buf[i];
@@ -353,7 +353,7 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 		catch_up(x, now_ms);
 		if (!fill(x, now_ms, late)) {
 			if (!late)
-				return 0;	/* give the packet half a frame more */
+				return 0; /* give the packet half a frame more */
 			if (x->fifo_n == 0) {
 				/* Nothing to play: go quiet until the next push. */
 				x->clock_running = false;
@@ -389,7 +389,7 @@ int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out
 	if (!x->st.out_packets)
 		return 0;
 	if (!x->next_sr)
-		x->next_sr = now_ms + XCODE_SR_INTERVAL_MS / 2;	/* first one soon */
+		x->next_sr = now_ms + XCODE_SR_INTERVAL_MS / 2; /* first one soon */
 	if (now_ms < x->next_sr)
 		return 0;
 	/* The output clock now: next frame's timestamp minus the time to it. */
@@ -399,7 +399,7 @@ int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out
 		sr.rtp_ts = x->out_ts + (uint32_t)((now_ms - x->idle_since) * clock / 1000);
 	n = rtcp_write_sr(out, cap, &sr, CNAME);
 	if (n < 0)
-		return n;	/* no room: the report stays due */
+		return n; /* no room: the report stays due */
 	x->next_sr = now_ms + XCODE_SR_INTERVAL_MS;
 	return n;
 }

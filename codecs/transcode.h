@@ -33,27 +33,27 @@ struct xcode;
 struct xcode_config {
 	const struct codec_desc *in_codec, *out_codec;
 	uint8_t in_pt, out_pt;
-	int in_dtmf_pt, out_dtmf_pt;	/* telephone-event PTs, -1 = none */
-	unsigned in_dtmf_clock, out_dtmf_clock;	/* 0 = the codec's RTP clock */
-	unsigned in_ptime, out_ptime;	/* ms, 0 = 20 */
+	int in_dtmf_pt, out_dtmf_pt;		/* telephone-event PTs, -1 = none */
+	unsigned in_dtmf_clock, out_dtmf_clock; /* 0 = the codec's RTP clock */
+	unsigned in_ptime, out_ptime;		/* ms, 0 = 20 */
 	unsigned in_channels, out_channels;	/* 0 = 1 */
-	const char *out_fmtp;		/* receiver's fmtp for our encoder */
+	const char *out_fmtp;			/* receiver's fmtp for our encoder */
 	size_t out_fmtp_len;
-	int complexity;			/* Opus, < 0 = default */
-	bool vad;			/* G.729 Annex B on our encoder */
-	uint32_t out_ssrc;		/* 0 = random */
-	unsigned jb_min_ms, jb_max_ms;	/* 0 = defaults */
-	int resample_quality;		/* < 0 = default */
+	int complexity;		       /* Opus, < 0 = default */
+	bool vad;		       /* G.729 Annex B on our encoder */
+	uint32_t out_ssrc;	       /* 0 = random */
+	unsigned jb_min_ms, jb_max_ms; /* 0 = defaults */
+	int resample_quality;	       /* < 0 = default */
 };
 
 struct xcode_stats {
-	uint64_t in_packets, in_dropped;	/* dropped: malformed, unknown PT, late, dup,
+	uint64_t in_packets, in_dropped; /* dropped: malformed, unknown PT, late, dup,
 					 * oversize (jb counts each) */
 	uint64_t out_packets, out_bytes;
 	uint64_t dtmf_in, dtmf_out;
 	uint64_t decode_errors, plc_frames, fec_frames;
 	uint32_t out_ssrc;
-	uint32_t out_ts;		/* timestamp of the next frame */
+	uint32_t out_ts; /* timestamp of the next frame */
 	struct jb_stats jb;
 };
 

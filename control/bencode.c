@@ -19,8 +19,8 @@
 #include <string.h>
 
 struct frame {
-	struct ng_node *node;	/* open NG_LIST or NG_DICT */
-	const char *key;	/* dict: key read, value pending (NULL = expect key) */
+	struct ng_node *node; /* open NG_LIST or NG_DICT */
+	const char *key;      /* dict: key read, value pending (NULL = expect key) */
 	size_t key_len;
 };
 
@@ -31,7 +31,7 @@ struct dec {
 	size_t pos;
 	size_t nodes;
 	const char *err;
-	int rc;		/* errno of the first failure */
+	int rc; /* errno of the first failure */
 	struct frame stack[NG_MAX_DEPTH];
 	unsigned sp;
 };
@@ -65,7 +65,7 @@ static int read_uint(struct dec *d, uint8_t stop, uint64_t max, uint64_t *out)
 		return fail(d, -EINVAL, "bencode: empty number");
 	if (d->buf[start] == '0' && d->pos - start > 1)
 		return fail(d, -EINVAL, "bencode: leading zero");
-	d->pos++;	/* the stop byte */
+	d->pos++; /* the stop byte */
 	*out = v;
 	return 0;
 }
@@ -109,7 +109,7 @@ static int read_int(struct dec *d, int64_t *out)
 	uint64_t v;
 	int rc;
 
-	d->pos++;	/* 'i' */
+	d->pos++; /* 'i' */
 	if (d->pos < d->len && d->buf[d->pos] == '-') {
 		neg = true;
 		d->pos++;

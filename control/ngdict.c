@@ -92,14 +92,13 @@ struct ng_node *ng_dict_add(struct arena *a, struct ng_node *dict, const char *k
 	return child;
 }
 
-struct ng_node *ng_dict_add_str(struct arena *a, struct ng_node *d, const char *key,
-				const char *s)
+struct ng_node *ng_dict_add_str(struct arena *a, struct ng_node *d, const char *key, const char *s)
 {
 	return ng_dict_add(a, d, key, ng_new_cstr(a, s));
 }
 
-struct ng_node *ng_dict_add_strn(struct arena *a, struct ng_node *d, const char *key,
-				 const char *s, size_t len)
+struct ng_node *ng_dict_add_strn(struct arena *a, struct ng_node *d, const char *key, const char *s,
+				 size_t len)
 {
 	return ng_dict_add(a, d, key, ng_new_str(a, s, len));
 }

@@ -24,20 +24,20 @@ enum ng_type {
 
 struct ng_node {
 	enum ng_type type;
-	const char *key;	/* member of a dict: its key (NUL-terminated) */
+	const char *key; /* member of a dict: its key (NUL-terminated) */
 	size_t key_len;
-	const char *str;	/* NG_STR */
+	const char *str; /* NG_STR */
 	size_t str_len;
-	int64_t num;		/* NG_INT */
-	struct ng_node *child;	/* NG_LIST/NG_DICT: first member, in order */
-	struct ng_node *last;	/* NG_LIST/NG_DICT: last member (for appends) */
-	struct ng_node *next;	/* next sibling */
-	size_t count;		/* NG_LIST/NG_DICT: number of members */
+	int64_t num;	       /* NG_INT */
+	struct ng_node *child; /* NG_LIST/NG_DICT: first member, in order */
+	struct ng_node *last;  /* NG_LIST/NG_DICT: last member (for appends) */
+	struct ng_node *next;  /* next sibling */
+	size_t count;	       /* NG_LIST/NG_DICT: number of members */
 };
 
 /* Limits applied by every decoder (bencode and JSON). */
-#define NG_MAX_DEPTH 32		/* nesting of lists/dicts */
-#define NG_MAX_NODES 65536	/* nodes per message */
+#define NG_MAX_DEPTH   32	    /* nesting of lists/dicts */
+#define NG_MAX_NODES   65536	    /* nodes per message */
 #define NG_MAX_MESSAGE (256 * 1024) /* bytes per message */
 
 /* Builders: return NULL on ENOMEM. */
@@ -52,10 +52,9 @@ struct ng_node *ng_list_add(struct ng_node *list, struct ng_node *child);
 struct ng_node *ng_dict_add(struct arena *a, struct ng_node *dict, const char *key,
 			    struct ng_node *child);
 /* Shorthands: add a string/int/new dict/new list member under @key. */
-struct ng_node *ng_dict_add_str(struct arena *a, struct ng_node *d, const char *key,
-				const char *s);
-struct ng_node *ng_dict_add_strn(struct arena *a, struct ng_node *d, const char *key,
-				 const char *s, size_t len);
+struct ng_node *ng_dict_add_str(struct arena *a, struct ng_node *d, const char *key, const char *s);
+struct ng_node *ng_dict_add_strn(struct arena *a, struct ng_node *d, const char *key, const char *s,
+				 size_t len);
 struct ng_node *ng_dict_add_int(struct arena *a, struct ng_node *d, const char *key, int64_t v);
 struct ng_node *ng_dict_add_dict(struct arena *a, struct ng_node *d, const char *key);
 struct ng_node *ng_dict_add_list(struct arena *a, struct ng_node *d, const char *key);

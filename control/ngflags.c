@@ -56,8 +56,7 @@ static bool norm_prefix(const char *s, size_t len, const char *prefix)
 	return true;
 }
 
-const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s,
-		      size_t len)
+const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s, size_t len)
 {
 	size_t n = len > 64 ? 64 : len;
 	char *q;
@@ -101,14 +100,15 @@ void ngf_warn(struct arena *a, struct ng_request *req, const char *fmt, ...)
 static void not_implemented(struct arena *a, struct ng_request *req, const char *what,
 			    const char *s, size_t len)
 {
-	ngf_warn(a, req, "%s '%s' is accepted but not implemented", what, ngf_quote(a, req, s, len));
+	ngf_warn(a, req, "%s '%s' is accepted but not implemented", what,
+		 ngf_quote(a, req, s, len));
 }
 
 /* Arena copy of a value that names something (call-id, tag, label, interface,
  * address); NULL (with a warning) for empty values and for values with control
  * bytes, which no SIP token has and which would otherwise reach logs verbatim. */
-const char *ngf_text(struct arena *a, struct ng_request *req, const char *what,
-		     const char *v, size_t len)
+const char *ngf_text(struct arena *a, struct ng_request *req, const char *what, const char *v,
+		     size_t len)
 {
 	if (len == 0)
 		return NULL;
@@ -143,7 +143,7 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 /* The secure ones are recorded too: offer/answer refuse them with an error
  * (rtprelay has no SRTP), which says more than a warning on an "ok" would. */
 static const struct {
-	const char *name;	/* canonical (lower case) */
+	const char *name; /* canonical (lower case) */
 	enum ng_transport tp;
 } transports[] = {
 	{ "rtp/avp", NG_TP_RTP_AVP },
@@ -170,8 +170,7 @@ static bool set_transport(struct arena *a, struct ng_request *req, const char *v
 	return false;
 }
 
-static void set_address_family(struct arena *a, struct ng_request *req, const char *v,
-			       size_t len)
+static void set_address_family(struct arena *a, struct ng_request *req, const char *v, size_t len)
 {
 	if (norm_eq(v, len, "ip4"))
 		req->address_family = NG_AF_IP4;
@@ -246,7 +245,8 @@ void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_
 static void warn_unimplemented_value(struct arena *a, struct ng_request *req, const char *name,
 				     const char *v, size_t len)
 {
-	ngf_warn(a, req, "'%s=%s' is accepted but not implemented", name, ngf_quote(a, req, v, len));
+	ngf_warn(a, req, "'%s=%s' is accepted but not implemented", name,
+		 ngf_quote(a, req, v, len));
 }
 
 /* "codec-<op>" (or "codec": {"<op>": ...}) that ngf_known lists as not
@@ -268,8 +268,7 @@ static bool codec_unimplemented(struct arena *a, struct ng_request *req, const c
 	return true;
 }
 
-bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v,
-	       size_t len)
+bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v, size_t len)
 {
 	struct ng_codec_ops *c = &req->codec;
 	const char **list;
@@ -346,8 +345,7 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 	return NULL;
 }
 
-static void set_received_from(struct arena *a, struct ng_request *req, const char *v,
-			      size_t len)
+static void set_received_from(struct arena *a, struct ng_request *req, const char *v, size_t len)
 {
 	const char *t = ngf_text(a, req, "received-from", v, len);
 
@@ -357,8 +355,8 @@ static void set_received_from(struct arena *a, struct ng_request *req, const cha
 	req->received_from_family = memchr(v, ':', len) ? "IP6" : "IP4";
 }
 
-static bool numeric_key(struct arena *a, struct ng_request *req, const char *nkey,
-			const char *v, size_t len)
+static bool numeric_key(struct arena *a, struct ng_request *req, const char *nkey, const char *v,
+			size_t len)
 {
 	int64_t x;
 
@@ -366,7 +364,8 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 		if (parse_num(v, len, 0, 86400 * 365, &x))
 			req->delete_delay = x;
 		else
-			ngf_warn(a, req, "invalid delete-delay '%s' ignored", ngf_quote(a, req, v, len));
+			ngf_warn(a, req, "invalid delete-delay '%s' ignored",
+				 ngf_quote(a, req, v, len));
 		return true;
 	}
 	if (!strcmp(nkey, "limit")) {
@@ -456,7 +455,7 @@ static bool key_value(struct arena *a, struct ng_request *req, const char *nkey,
 	case NGF_DEFAULT:
 		return true;
 	case NGF_NOT_IMPLEMENTED:
-		if (!off_value(val, vlen))	/* "SDES=off", "record-call=no": what we do anyway */
+		if (!off_value(val, vlen)) /* "SDES=off", "record-call=no": what we do anyway */
 			warn_unimplemented_value(a, req, k->name, val, vlen);
 		return true;
 	}
@@ -469,61 +468,86 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 	return key_value(a, req, nkey, val, vlen, NGF_DICT);
 }
 
-#define IMPL(name, forms, bit, sample, where) { name, forms, NGF_IMPLEMENTED, bit, sample, where }
-#define DFLT(name, forms, where) { name, forms, NGF_DEFAULT, 0, NULL, where }
-#define NOPE(name, forms) { name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, NULL }
+#define IMPL(name, forms, bit, sample, where)                    \
+	{                                                        \
+		name, forms, NGF_IMPLEMENTED, bit, sample, where \
+	}
+#define DFLT(name, forms, where)                         \
+	{                                                \
+		name, forms, NGF_DEFAULT, 0, NULL, where \
+	}
+#define NOPE(name, forms)                                       \
+	{                                                       \
+		name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, NULL \
+	}
 
 const struct ngf_known ngf_known[] = {
 	/* the call, the parties, the body */
 	IMPL("call-id", NGF_KEY, 0, "\"c-1\"", "daemon/commands.c: every call command"),
-	IMPL("from-tag", NGF_KEY, 0, "\"f-1\"", "daemon/offer.c pick_parties, commands.c delete_scope"),
-	IMPL("to-tag", NGF_KEY, 0, "\"t-1\"", "daemon/offer.c pick_parties, commands.c delete_scope"),
-	IMPL("via-branch", NGF_KEY, 0, "\"z9hG4bK-1\"", "daemon/offer.c (stored), commands.c delete_scope"),
+	IMPL("from-tag", NGF_KEY, 0, "\"f-1\"",
+	     "daemon/offer.c pick_parties, commands.c delete_scope"),
+	IMPL("to-tag", NGF_KEY, 0, "\"t-1\"",
+	     "daemon/offer.c pick_parties, commands.c delete_scope"),
+	IMPL("via-branch", NGF_KEY, 0, "\"z9hG4bK-1\"",
+	     "daemon/offer.c (stored), commands.c delete_scope"),
 	IMPL("label", NGF_KEY, 0, "\"caller\"", "daemon/offer.c: party label, query output"),
 	IMPL("from-label", NGF_KEY, 0, "\"caller\"", "as label"),
 	IMPL("set-label", NGF_KEY, 0, "\"caller\"", "as label"),
 	IMPL("sdp", NGF_KEY, 0, "\"v=0\"", "daemon/offer.c offer_answer"),
-	IMPL("flags", NGF_DICT, 0, "[\"strict-source\"]", "control/ngrequest.c: each element is a flag"),
+	IMPL("flags", NGF_DICT, 0, "[\"strict-source\"]",
+	     "control/ngrequest.c: each element is a flag"),
 	IMPL("codec", NGF_DICT, 0, "{\"strip\":[\"PCMA\"]}", "control/ngrequest.c codec_dict"),
-	DFLT("supports", NGF_DICT, "proxy features (\"load limit\"): rtprelay sends no reply that needs one"),
+	DFLT("supports", NGF_DICT,
+	     "proxy features (\"load limit\"): rtprelay sends no reply that needs one"),
 	/* addresses, interfaces, media */
 	IMPL("interface", NGF_KEY, 0, "\"pub\"", "daemon/offer.c media_setup"),
 	IMPL("direction", NGF_KEY, 0, "\"pub\"", "daemon/offer.c media_setup"),
 	IMPL("internal", NGF_FLAG, 0, NULL, "direction=internal"),
 	IMPL("external", NGF_FLAG, 0, NULL, "direction=external"),
 	IMPL("address-family", NGF_KEY | NGF_PREFIX, 0, "\"IP6\"", "daemon/offer.c media_setup"),
-	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"", "daemon/offer.c media_rewrite, build_sdp"),
-	IMPL("received-from", NGF_KEY, 0, "\"192.0.2.2\"", "daemon/offer.c sender_addr (sip-source-address)"),
-	IMPL("trust-address", NGF_FLAG, NG_F_TRUST_ADDRESS, NULL, "daemon/offer.c flags_to_dp, latch.c"),
-	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL, "daemon/offer.c sender_addr"),
+	IMPL("media-address", NGF_KEY, 0, "\"192.0.2.1\"",
+	     "daemon/offer.c media_rewrite, build_sdp"),
+	IMPL("received-from", NGF_KEY, 0, "\"192.0.2.2\"",
+	     "daemon/offer.c sender_addr (sip-source-address)"),
+	IMPL("trust-address", NGF_FLAG, NG_F_TRUST_ADDRESS, NULL,
+	     "daemon/offer.c flags_to_dp, latch.c"),
+	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL,
+	     "daemon/offer.c sender_addr"),
 	IMPL("ice", NGF_KEY | NGF_PREFIX, 0, "\"remove\"", "daemon/offer.c media_rewrite"),
-	IMPL("transport-protocol", NGF_KEY | NGF_PREFIX, 0, "\"RTP/AVPF\"", "daemon/offer.c media_rewrite"),
+	IMPL("transport-protocol", NGF_KEY | NGF_PREFIX, 0, "\"RTP/AVPF\"",
+	     "daemon/offer.c media_rewrite"),
 	IMPL("rtcp-mux", NGF_KEY | NGF_PREFIX, 0, "\"demux\"", "daemon/offer.c mux_decide"),
 	IMPL("replace", NGF_KEY | NGF_PREFIX, 0, "\"origin\"", "daemon/offer.c build_sdp"),
-	IMPL("full-rtcp-attribute", NGF_FLAG, NG_F_FULL_RTCP_ATTRIBUTE, NULL, "daemon/offer.c media_rewrite"),
-	IMPL("no-rtcp-attribute", NGF_FLAG, NG_F_NO_RTCP_ATTRIBUTE, NULL, "daemon/offer.c media_rewrite"),
-	IMPL("loop-protect", NGF_FLAG, NG_F_LOOP_PROTECT, NULL, "daemon/offer.c offer_answer, media_rewrite"),
+	IMPL("full-rtcp-attribute", NGF_FLAG, NG_F_FULL_RTCP_ATTRIBUTE, NULL,
+	     "daemon/offer.c media_rewrite"),
+	IMPL("no-rtcp-attribute", NGF_FLAG, NG_F_NO_RTCP_ATTRIBUTE, NULL,
+	     "daemon/offer.c media_rewrite"),
+	IMPL("loop-protect", NGF_FLAG, NG_F_LOOP_PROTECT, NULL,
+	     "daemon/offer.c offer_answer, media_rewrite"),
 	/* latching */
 	IMPL("asymmetric", NGF_FLAG, NG_F_ASYMMETRIC, NULL, "daemon/offer.c flags_to_dp, latch.c"),
-	IMPL("strict-source", NGF_FLAG, NG_F_STRICT_SOURCE, NULL, "daemon/offer.c flags_to_dp, latch.c"),
+	IMPL("strict-source", NGF_FLAG, NG_F_STRICT_SOURCE, NULL,
+	     "daemon/offer.c flags_to_dp, latch.c"),
 	DFLT("symmetric", NGF_FLAG,
-	     "daemon/latch.c latch_packet: media goes back to where it comes from unless asymmetric"),
+	     "dataplane/latch.c latch_packet: media goes back to where it comes from unless "
+	     "asymmetric"),
 	DFLT("port-latching", NGF_FLAG,
-	     "daemon/offer.c media_setup: a re-offer keeps the local ports whatever the remote port "
+	     "daemon/offer.c media_setup: a re-offer keeps the local ports whatever the remote "
+	     "port "
 	     "(only a change of interface or address family rebinds)"),
-	NOPE("no-port-latching", NGF_FLAG),	/* new local ports when the remote port changes */
+	NOPE("no-port-latching", NGF_FLAG), /* new local ports when the remote port changes */
 	NOPE("force-relay", NGF_FLAG),
-	NOPE("force", NGF_FLAG),		/* rtpproxy: relay even through another proxy's mark */
+	NOPE("force", NGF_FLAG), /* rtpproxy: relay even through another proxy's mark */
 	NOPE("media-handover", NGF_FLAG),
 	NOPE("endpoint-learning", NGF_KEY | NGF_PREFIX),
 	/* codecs */
-	IMPL("transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
-	IMPL("codec-strip", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
-	IMPL("codec-offer", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
-	IMPL("codec-transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
-	IMPL("codec-mask", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
-	IMPL("codec-accept", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
-	IMPL("codec-except", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codecneg.c"),
+	IMPL("transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
+	IMPL("codec-strip", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
+	IMPL("codec-offer", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
+	IMPL("codec-transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
+	IMPL("codec-mask", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
+	IMPL("codec-accept", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
+	IMPL("codec-except", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("always-transcode", NGF_FLAG, 0, NULL, "codec-accept=all"),
 	IMPL("ptime", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codecneg.c"),
 	NOPE("codec-set", NGF_KEY | NGF_PREFIX),
@@ -533,11 +557,13 @@ const struct ngf_known ngf_known[] = {
 	NOPE("reuse-codecs", NGF_FLAG),
 	NOPE("no-codec-renegotiation", NGF_FLAG),
 	NOPE("allow-transcoding", NGF_FLAG),
-	IMPL("ptime-reverse", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codec_negotiate.c bridge"),
+	IMPL("ptime-reverse", NGF_KEY, 0, "\"30\"",
+	     "daemon/offer.c media_rewrite, codec_negotiate.c bridge"),
 	/* delete, list */
 	IMPL("all", NGF_FLAG, NG_F_ALL, NULL, "daemon/commands.c cmd_delete: the whole call"),
 	IMPL("all", NGF_KEY, 0, "\"all\"", "as the flag all"),
-	IMPL("fatal", NGF_FLAG, NG_F_FATAL, NULL, "daemon/commands.c cmd_delete: unknown call is an error"),
+	IMPL("fatal", NGF_FLAG, NG_F_FATAL, NULL,
+	     "daemon/commands.c cmd_delete: unknown call is an error"),
 	IMPL("delete-delay", NGF_KEY, 0, "\"5\"", "daemon/commands.c cmd_delete"),
 	IMPL("limit", NGF_KEY, 0, "\"7\"", "daemon/commands.c cmd_list"),
 	/* Kamailio's rtpengine module acts on these itself */
@@ -619,9 +645,9 @@ const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
 static void apply_flag(struct arena *a, struct ng_request *req, const char *name)
 {
 	if (!strcmp(name, "always-transcode"))
-		ngf_codec(a, req, "accept", "all", 3);	/* rtpengine: codec-accept=all */
+		ngf_codec(a, req, "accept", "all", 3); /* rtpengine: codec-accept=all */
 	else if (!strcmp(name, "internal") || !strcmp(name, "external"))
-		ngf_direction(a, req, name, strlen(name));	/* rtpengine: direction=internal */
+		ngf_direction(a, req, name, strlen(name)); /* rtpengine: direction=internal */
 }
 
 static bool plain_flag(struct arena *a, struct ng_request *req, const char *s, size_t len)

@@ -27,13 +27,12 @@ void ngf_warn(struct arena *a, struct ng_request *req, const char *fmt, ...)
 /* Printable, bounded rendering of outside bytes for a warning about to be
  * added to @req; allocates nothing once @req has no room for more warnings, so
  * 60000 unknown flags cost no more memory than 16. */
-const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s,
-		      size_t len);
+const char *ngf_quote(struct arena *a, const struct ng_request *req, const char *s, size_t len);
 
 /* Arena copy of a naming value (call-id, tag, label, interface, address), or
  * NULL with a warning if it is empty or holds control bytes. */
-const char *ngf_text(struct arena *a, struct ng_request *req, const char *what,
-		     const char *v, size_t len);
+const char *ngf_text(struct arena *a, struct ng_request *req, const char *what, const char *v,
+		     size_t len);
 
 /* Every flag and key rtprelay knows, with what it does about it. A name not
  * in ngf_known is unknown (warned as such); one marked NGF_NOT_IMPLEMENTED is
@@ -41,28 +40,28 @@ const char *ngf_text(struct arena *a, struct ng_request *req, const char *what,
  * "off" value: what rtprelay does anyway). Values of implemented keys (ICE
  * modes, replace items, transport protocols, ...) have their own lists. */
 enum ngf_support {
-	NGF_IMPLEMENTED,	/* recorded in struct ng_request; @where reads it */
-	NGF_DEFAULT,		/* what rtprelay always does (@where): nothing to record */
-	NGF_NOT_IMPLEMENTED,	/* accepted with a warning naming it */
+	NGF_IMPLEMENTED,     /* recorded in struct ng_request; @where reads it */
+	NGF_DEFAULT,	     /* what rtprelay always does (@where): nothing to record */
+	NGF_NOT_IMPLEMENTED, /* accepted with a warning naming it */
 };
 
 /* Where a name may appear (bits). */
 enum ngf_form {
-	NGF_FLAG = 1u << 0,	/* a plain string in "flags": "strict-source" */
-	NGF_DICT = 1u << 1,	/* a dictionary key: "ICE": "remove" */
-	NGF_KV = 1u << 2,	/* "key=value" in "flags": "ICE=remove" */
-	NGF_PREFIX = 1u << 3,	/* "key-value" in "flags": "ICE-remove", "SDES-off" */
+	NGF_FLAG = 1u << 0,   /* a plain string in "flags": "strict-source" */
+	NGF_DICT = 1u << 1,   /* a dictionary key: "ICE": "remove" */
+	NGF_KV = 1u << 2,     /* "key=value" in "flags": "ICE=remove" */
+	NGF_PREFIX = 1u << 3, /* "key-value" in "flags": "ICE-remove", "SDES-off" */
 };
 #define NGF_KEY (NGF_DICT | NGF_KV)
 
 struct ngf_known {
-	const char *name;	/* canonical (ngf_normalize) */
-	unsigned forms;		/* enum ngf_form */
+	const char *name; /* canonical (ngf_normalize) */
+	unsigned forms;	  /* enum ngf_form */
 	enum ngf_support support;
-	uint32_t bit;		/* NGF_FLAG: the enum ng_flag it sets, 0 = none */
-	const char *sample;	/* keys: a value that switches it on, as JSON; NULL =
+	uint32_t bit;	    /* NGF_FLAG: the enum ng_flag it sets, 0 = none */
+	const char *sample; /* keys: a value that switches it on, as JSON; NULL =
 				 * any value but "off" */
-	const char *where;	/* NGF_IMPLEMENTED: what reads it; NGF_DEFAULT: where
+	const char *where;  /* NGF_IMPLEMENTED: what reads it; NGF_DEFAULT: where
 				 * rtprelay does it anyway */
 };
 
@@ -77,15 +76,14 @@ void ngf_flag(struct arena *a, struct ng_request *req, const char *s, size_t len
 
 /* A scalar value for the dictionary key @nkey (normalized). Returns false if
  * the key is not one we know. */
-bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey,
-		   const char *val, size_t vlen);
+bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, const char *val,
+		   size_t vlen);
 
 /* One element of the replace / rtcp-mux lists, one direction entry, one codec
  * list entry (@op = "strip", "offer", ...). */
 void ngf_replace(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len);
-bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v,
-	       size_t len);
+bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v, size_t len);
 
 #endif

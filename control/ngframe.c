@@ -45,7 +45,7 @@ static long scan_bencode(const uint8_t *b, size_t len, size_t i)
 			size_t j = i, n = 0;
 			while (j < len && b[j] >= '0' && b[j] <= '9') {
 				if (j - i >= 9)
-					return -EINVAL;	/* > 999999999 bytes: never valid */
+					return -EINVAL; /* > 999999999 bytes: never valid */
 				n = n * 10 + (size_t)(b[j] - '0');
 				j++;
 			}
@@ -70,7 +70,7 @@ static long scan_bencode(const uint8_t *b, size_t len, size_t i)
 
 static long scan_json(const uint8_t *b, size_t len, size_t i)
 {
-	uint64_t is_obj[JSON_MAX_DEPTH / 64] = {0};
+	uint64_t is_obj[JSON_MAX_DEPTH / 64] = { 0 };
 	long depth = 0;
 	bool in_str = false, esc = false;
 

@@ -60,14 +60,12 @@ static int from_container(struct conv *c, json_t *j, unsigned depth, struct ng_n
 	if (depth >= NG_MAX_DEPTH)
 		return conv_fail(c, -E2BIG, "json: nested too deeply");
 	if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			if ((rc = add_member(c, n, v, depth, NULL, 0)) < 0)
-				return rc;
+		json_array_foreach(j, i,
+				   v) if ((rc = add_member(c, n, v, depth, NULL, 0)) < 0) return rc;
 		return 0;
 	}
-	json_object_keylen_foreach(j, key, kl, v)
-		if ((rc = add_member(c, n, v, depth, key, kl)) < 0)
-			return rc;
+	json_object_keylen_foreach(j, key, kl,
+				   v) if ((rc = add_member(c, n, v, depth, key, kl)) < 0) return rc;
 	return 0;
 }
 
@@ -167,7 +165,7 @@ static json_t *to_json(const struct ng_node *n, unsigned depth)
 		if (n->type == NG_LIST ? json_array_append_new(j, v) < 0
 				       : json_object_setn_new(j, m->key ? m->key : "",
 							      m->key ? m->key_len : 0, v) < 0)
-			goto err;	/* the _new setters consume v on failure too */
+			goto err; /* the _new setters consume v on failure too */
 	}
 	return j;
 err:

@@ -21,10 +21,10 @@ enum ng_encoding {
 };
 
 struct ng_msg {
-	const char *cookie;	/* NUL-terminated copy in the arena */
+	const char *cookie; /* NUL-terminated copy in the arena */
 	size_t cookie_len;
 	enum ng_encoding enc;
-	struct ng_node *dict;	/* the decoded dictionary (always NG_DICT on success) */
+	struct ng_node *dict; /* the decoded dictionary (always NG_DICT on success) */
 };
 
 /* Split and decode. On failure returns a negative errno and sets *err; if the

@@ -16,12 +16,15 @@
 #include "control/ngflags.h"
 
 static const struct {
-	const char *name;	/* canonical */
+	const char *name; /* canonical */
 	enum ng_command cmd;
 } commands[] = {
-	{ "ping", NG_CMD_PING },	 { "offer", NG_CMD_OFFER },
-	{ "answer", NG_CMD_ANSWER },	 { "delete", NG_CMD_DELETE },
-	{ "query", NG_CMD_QUERY },	 { "list", NG_CMD_LIST },
+	{ "ping", NG_CMD_PING },
+	{ "offer", NG_CMD_OFFER },
+	{ "answer", NG_CMD_ANSWER },
+	{ "delete", NG_CMD_DELETE },
+	{ "query", NG_CMD_QUERY },
+	{ "list", NG_CMD_LIST },
 	{ "statistics", NG_CMD_STATISTICS },
 };
 
@@ -98,7 +101,8 @@ static void codec_dict(struct arena *a, struct ng_request *req, const struct ng_
 			c = scalar(a, m, &s, &len) && !ngf_codec(a, req, op, s, len) ? m : NULL;
 		}
 		if (c)
-			ngf_warn(a, req, "codec option '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
+			ngf_warn(a, req, "codec option '%s' ignored",
+				 ngf_quote(a, req, m->key, m->key_len));
 	}
 }
 
@@ -184,7 +188,7 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 			other_member(a, req, nkey, m);
 	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||
 		   !strcmp(nkey, "rtcp-mux")) {
-		list_member(a, req, nkey, m);	/* a lone string where a list belongs */
+		list_member(a, req, nkey, m); /* a lone string where a list belongs */
 	} else if (scalar(a, m, &s, &len) && !ngf_key_value(a, req, nkey, s, len)) {
 		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 	}
@@ -226,7 +230,7 @@ int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_requ
 	}
 	cmd = ng_dict_get(dict, "command");
 	if (!cmd || cmd->type != NG_STR) {
-		*err = "Dictionary contains no key \"command\"";	/* rtpengine's words */
+		*err = "Dictionary contains no key \"command\""; /* rtpengine's words */
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -37,9 +37,9 @@ enum ng_flag {
 	NG_F_SIP_SOURCE_ADDRESS = 1u << 6,
 	NG_F_FULL_RTCP_ATTRIBUTE = 1u << 7,
 	NG_F_NO_RTCP_ATTRIBUTE = 1u << 8,
-	NG_F_SINGLE_CODEC = 1u << 9,	/* answer: only the first codec (plus its events/CN) */
-	NG_F_ALL = 1u << 12,		/* delete: the whole call, whatever the tags */
-	NG_F_FATAL = 1u << 13,		/* delete: unknown call or tag is an error */
+	NG_F_SINGLE_CODEC = 1u << 9, /* answer: only the first codec (plus its events/CN) */
+	NG_F_ALL = 1u << 12,	     /* delete: the whole call, whatever the tags */
+	NG_F_FATAL = 1u << 13,	     /* delete: unknown call or tag is an error */
 };
 
 /* replace: bits */
@@ -53,7 +53,12 @@ enum ng_replace {
 	NG_R_ORIGIN_FULL = 1u << 6,
 };
 
-enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE, NG_ICE_FORCE_RELAY };
+enum ng_ice {
+	NG_ICE_DEFAULT = 0,
+	NG_ICE_REMOVE,
+	NG_ICE_FORCE,
+	NG_ICE_FORCE_RELAY
+};
 
 /* rtcp-mux: bits (several may be given) */
 enum ng_rtcp_mux {
@@ -65,19 +70,23 @@ enum ng_rtcp_mux {
 };
 
 enum ng_transport {
-	NG_TP_UNCHANGED = 0,	/* keep what the SDP says */
+	NG_TP_UNCHANGED = 0, /* keep what the SDP says */
 	NG_TP_RTP_AVP,
 	NG_TP_RTP_AVPF,
-	NG_TP_RTP_SAVP,		/* offer/answer refuse these: no SRTP */
+	NG_TP_RTP_SAVP, /* offer/answer refuse these: no SRTP */
 	NG_TP_RTP_SAVPF,
 	NG_TP_UDP_TLS_RTP_SAVP,
 	NG_TP_UDP_TLS_RTP_SAVPF,
 };
 
-enum ng_addr_family { NG_AF_UNCHANGED = 0, NG_AF_IP4, NG_AF_IP6 };
+enum ng_addr_family {
+	NG_AF_UNCHANGED = 0,
+	NG_AF_IP4,
+	NG_AF_IP6
+};
 
 #define NG_MAX_CODEC_ITEMS 32
-#define NG_MAX_WARNINGS 16
+#define NG_MAX_WARNINGS	   16
 
 struct ng_codec_ops {
 	/* Each list holds codec names as given ("PCMA", "opus/48000/2", "all",
@@ -95,36 +104,36 @@ struct ng_codec_ops {
 	const char *except[NG_MAX_CODEC_ITEMS];
 	unsigned n_except;
 	unsigned ptime;		/* "ptime" key or codec.ptime, ms */
-	unsigned ptime_reverse;	/* offer: ptime towards the offerer, in the answer, ms */
+	unsigned ptime_reverse; /* offer: ptime towards the offerer, in the answer, ms */
 };
 
 struct ng_request {
 	enum ng_command cmd;
-	const char *call_id;		/* required for offer/answer/delete/query */
-	const char *from_tag;		/* required for offer/answer */
-	const char *to_tag;		/* required for answer */
+	const char *call_id;  /* required for offer/answer/delete/query */
+	const char *from_tag; /* required for offer/answer */
+	const char *to_tag;   /* required for answer */
 	const char *via_branch;
-	const char *sdp;		/* offer/answer: required */
+	const char *sdp; /* offer/answer: required */
 	size_t sdp_len;
-	const char *received_from_family;	/* "IP4"/"IP6" from received-from, or NULL */
-	const char *received_from_addr;		/* the proxy-seen source address of the SIP */
+	const char *received_from_family; /* "IP4"/"IP6" from received-from, or NULL */
+	const char *received_from_addr;	  /* the proxy-seen source address of the SIP */
 	const char *media_address;
-	const char *direction[2];	/* interface names, NULL = default */
+	const char *direction[2]; /* interface names, NULL = default */
 	const char *label;
-	const char *interface;		/* "interface" key (rtpengine: same as direction) */
-	uint32_t flags;			/* enum ng_flag */
-	uint32_t replace;		/* enum ng_replace */
-	uint32_t rtcp_mux;		/* enum ng_rtcp_mux */
+	const char *interface; /* "interface" key (rtpengine: same as direction) */
+	uint32_t flags;	       /* enum ng_flag */
+	uint32_t replace;      /* enum ng_replace */
+	uint32_t rtcp_mux;     /* enum ng_rtcp_mux */
 	enum ng_ice ice;
 	enum ng_transport transport;
 	enum ng_addr_family address_family;
 	struct ng_codec_ops codec;
-	int64_t delete_delay;		/* -1 = not given */
+	int64_t delete_delay; /* -1 = not given */
 	/* Flags/keys accepted but not acted on: one human-readable text each,
 	 * e.g. "flag 'record-call' is accepted but not implemented". */
 	const char *warnings[NG_MAX_WARNINGS];
 	unsigned n_warnings;
-	int64_t limit;			/* list: "limit" (most call-ids to return), -1 = not given */
+	int64_t limit; /* list: "limit" (most call-ids to return), -1 = not given */
 };
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the

@@ -17,12 +17,12 @@
 #include "lib/hash.h"
 
 struct rc_entry {
-	struct rc_entry *hnext;		/* hash chain */
+	struct rc_entry *hnext; /* hash chain */
 	uint64_t expires_ms;
 	uint32_t hash;
 	struct sockaddr_storage from;
 	size_t cookie_len, reply_len;
-	char data[];			/* cookie, then reply */
+	char data[]; /* cookie, then reply */
 };
 
 struct reply_cache {
@@ -30,7 +30,7 @@ struct reply_cache {
 	size_t max_bytes, bytes;
 	uint64_t ttl_ms;
 	struct rc_entry **buckets;
-	struct rc_entry **ring;		/* oldest at ring[head] */
+	struct rc_entry **ring; /* oldest at ring[head] */
 	unsigned head, count;
 };
 
@@ -50,7 +50,7 @@ static size_t addr_key(const struct sockaddr_storage *sa, uint8_t *out)
 		memcpy(out + 16, &s->sin6_port, 2);
 		return 18;
 	}
-	return 0;	/* unix sockets: no address, cookie alone */
+	return 0; /* unix sockets: no address, cookie alone */
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)

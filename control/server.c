@@ -29,12 +29,16 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 
-#define MAX_LISTENERS 16
-#define STREAM_IN_MAX (NG_MAX_MESSAGE + NG_MAX_COOKIE + 64)
+#define MAX_LISTENERS  16
+#define STREAM_IN_MAX  (NG_MAX_MESSAGE + NG_MAX_COOKIE + 64)
 #define STREAM_OUT_MAX (2 * NG_STREAM_REPLY_MAX)
-#define UDP_BATCH 64
+#define UDP_BATCH      64
 
-enum lkind { L_UDP, L_TCP, L_UNIX };
+enum lkind {
+	L_UDP,
+	L_TCP,
+	L_UNIX
+};
 
 struct listener {
 	struct loop_watch w;
@@ -65,8 +69,8 @@ struct ng_server {
 	struct reply_cache *cache;
 	struct sockaddr_storage allow[16];
 	unsigned n_allow;
-	char *reply;			/* NG_STREAM_REPLY_MAX */
-	uint8_t *dgram;			/* 64 KiB receive buffer */
+	char *reply;	/* NG_STREAM_REPLY_MAX */
+	uint8_t *dgram; /* 64 KiB receive buffer */
 	struct ng_server_stats st;
 };
 
@@ -253,8 +257,8 @@ static void on_udp(struct loop_watch *w, uint32_t events)
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
 		memset(&from, 0, sizeof(from));
-		ssize_t n = recvfrom(w->fd, s->dgram, 65535, MSG_TRUNC,
-				     (struct sockaddr *)&from, &fromlen);
+		ssize_t n = recvfrom(w->fd, s->dgram, 65535, MSG_TRUNC, (struct sockaddr *)&from,
+				     &fromlen);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("ng: recvfrom: %s", strerror(errno));
@@ -303,8 +307,7 @@ static int conn_flush(struct conn *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	return loop_mod(c->srv->loop, &c->w,
-			EPOLLIN | (c->out_off < c->out_len ? EPOLLOUT : 0));
+	return loop_mod(c->srv->loop, &c->w, EPOLLIN | (c->out_off < c->out_len ? EPOLLOUT : 0));
 }
 
 /* Handle every complete message in the input buffer. -1: close the connection. */
@@ -316,8 +319,8 @@ static int conn_process(struct conn *c)
 
 	while (off < c->in_len) {
 		size_t skip, rlen;
-		long n = ng_frame_len(c->in + off, c->in_len - off, NG_MAX_MESSAGE + NG_MAX_COOKIE + 1,
-				      &skip);
+		long n = ng_frame_len(c->in + off, c->in_len - off,
+				      NG_MAX_MESSAGE + NG_MAX_COOKIE + 1, &skip);
 		if (n == 0) {
 			off += skip;
 			break;
@@ -330,7 +333,7 @@ static int conn_process(struct conn *c)
 					 s->reply, NG_STREAM_REPLY_MAX);
 			if (rlen)
 				conn_queue(c, s->reply, rlen);
-			rc = -1;	/* cannot find the next message boundary */
+			rc = -1; /* cannot find the next message boundary */
 			break;
 		}
 		s->st.requests++;
@@ -397,7 +400,8 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 		socklen_t plen = sizeof(peer);
 		char who[64];
 		memset(&peer, 0, sizeof(peer));
-		int fd = accept4(w->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(w->fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("ng: accept: %s", strerror(errno));
@@ -423,7 +427,7 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 		}
 		c->srv = s;
 		c->peer = peer;
-		c->w = (struct loop_watch){.fd = fd, .cb = on_conn, .data = c};
+		c->w = (struct loop_watch){ .fd = fd, .cb = on_conn, .data = c };
 		if (loop_add(s->loop, &c->w, EPOLLIN)) {
 			free(c->in);
 			free(c);
@@ -453,7 +457,7 @@ static int add_listener(struct ng_server *s, int fd, enum lkind kind)
 	l = &s->listeners[s->n_listeners];
 	l->kind = kind;
 	l->srv = s;
-	l->w = (struct loop_watch){.fd = fd, .cb = kind == L_UDP ? on_udp : on_accept, .data = l};
+	l->w = (struct loop_watch){ .fd = fd, .cb = kind == L_UDP ? on_udp : on_accept, .data = l };
 	rc = loop_add(s->loop, &l->w, EPOLLIN);
 	if (rc) {
 		close(fd);
@@ -532,7 +536,8 @@ static int unix_path_claim(const struct sockaddr_un *sun)
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		log_err("ng: cannot listen on unix %s: the path exists and is not a socket; "
-			"not removing it", path);
+			"not removing it",
+			path);
 		return -EEXIST;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -550,9 +555,10 @@ static int unix_path_claim(const struct sockaddr_un *sun)
 		}
 		return 0;
 	}
-	if (!rc || e == EAGAIN || e == EINPROGRESS) {	/* a listener took or queued us */
+	if (!rc || e == EAGAIN || e == EINPROGRESS) { /* a listener took or queued us */
 		log_err("ng: cannot listen on unix %s: another process (a running rtprelayd?) "
-			"accepts connections there", path);
+			"accepts connections there",
+			path);
 		return -EADDRINUSE;
 	}
 	log_err("ng: cannot listen on unix %s: probing the existing socket failed: %s", path,
@@ -562,7 +568,7 @@ static int unix_path_claim(const struct sockaddr_un *sun)
 
 int ng_server_listen_unix(struct ng_server *s, const char *path)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path) || s->unix_path[0])

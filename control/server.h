@@ -25,12 +25,12 @@ struct ng_server;
 typedef size_t (*ng_handler_fn)(void *ctx, const uint8_t *msg, size_t len,
 				const struct sockaddr_storage *from, char *out, size_t cap);
 
-#define NG_UDP_MAX 65507		/* largest UDP payload (IPv4) */
-#define NG_STREAM_REPLY_MAX (4u << 20)	/* largest reply over TCP/unix */
-#define NG_CACHE_TTL_MS 30000
-#define NG_CACHE_ENTRIES 8192
-#define NG_CACHE_BYTES (32u << 20)
-#define NG_MAX_CONNS 256
+#define NG_UDP_MAX	    65507      /* largest UDP payload (IPv4) */
+#define NG_STREAM_REPLY_MAX (4u << 20) /* largest reply over TCP/unix */
+#define NG_CACHE_TTL_MS	    30000
+#define NG_CACHE_ENTRIES    8192
+#define NG_CACHE_BYTES	    (32u << 20)
+#define NG_MAX_CONNS	    256
 
 struct ng_server_stats {
 	uint64_t requests, cache_hits, dropped, errors;

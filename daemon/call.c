@@ -59,8 +59,7 @@ struct call *call_find(struct calls *cs, const char *call_id)
 	return NULL;
 }
 
-struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
-			 const char **err)
+struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms, const char **err)
 {
 	struct call *c;
 	uint32_t h = fnv1a_str(call_id) & (cs->n_buckets - 1);
@@ -132,7 +131,7 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 	if (m->pair && m->ifc)
 		iface_release_pair(m->ifc, m->pair, now_ms);
 	m->pair = 0;
-	codecneg_free(m->codecs);	/* codecs: the endpoint's release frees m->xcode */
+	codecneg_free(m->codecs); /* codecs: the endpoint's release frees m->xcode */
 	m->codecs = NULL;
 	m->xcode = NULL;
 }
@@ -143,7 +142,7 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
  * into an endpoint it releases (and dp_offload_release every kernel entry). */
 static void disable_party(struct call_party *q)
 {
-	static const struct dp_endpoint_params off = {.flags = DP_DISABLED};
+	static const struct dp_endpoint_params off = { .flags = DP_DISABLED };
 	struct dp_endpoint *eps[2];
 	int rc;
 
@@ -153,7 +152,8 @@ static void disable_party(struct call_party *q)
 		for (int k = 0; k < 2; k++) {
 			if (eps[k] && (rc = dp_endpoint_set(eps[k], &off)))
 				log_warn("media %u: cannot disable an endpoint (%s); its "
-					 "release stops it", q->media[i].index, strerror(-rc));
+					 "release stops it",
+					 q->media[i].index, strerror(-rc));
 		}
 	}
 }
@@ -219,7 +219,7 @@ static void account_ways(struct calls *cs, const struct call *c)
 
 		while (qi < c->n_parties && c->parties[qi] != q)
 			qi++;
-		if (!q || qi <= pi)	/* the pair is counted from its other side */
+		if (!q || qi <= pi) /* the pair is counted from its other side */
 			continue;
 		for (unsigned i = 0; i < p->n_media && i < q->n_media; i++) {
 			if (!p->media[i].pair || !q->media[i].pair)
@@ -233,15 +233,24 @@ static void account_ways(struct calls *cs, const struct call *c)
 	}
 }
 
-void call_end(struct calls *cs, struct call *c, uint64_t now_ms, enum call_end end,
-	      const char *why)
+void call_end(struct calls *cs, struct call *c, uint64_t now_ms, enum call_end end, const char *why)
 {
 	switch (end) {
-	case CALL_END_REGULAR: cs->totals.regular_end++; break;
-	case CALL_END_FORCED: cs->totals.forced_end++; break;
-	case CALL_END_TIMEOUT: cs->totals.timeout++; break;
-	case CALL_END_SILENT: cs->totals.silent_timeout++; break;
-	case CALL_END_FINAL: cs->totals.final_timeout++; break;
+	case CALL_END_REGULAR:
+		cs->totals.regular_end++;
+		break;
+	case CALL_END_FORCED:
+		cs->totals.forced_end++;
+		break;
+	case CALL_END_TIMEOUT:
+		cs->totals.timeout++;
+		break;
+	case CALL_END_SILENT:
+		cs->totals.silent_timeout++;
+		break;
+	case CALL_END_FINAL:
+		cs->totals.final_timeout++;
+		break;
 	}
 	call_destroy(cs, c, now_ms, why);
 }
@@ -379,7 +388,7 @@ static bool stream_expects_media(const struct call_party *p, unsigned i)
 /* Latest packet time of a stream (RTP or RTCP), ms, 0 = never. */
 static uint64_t media_last_packet_ms(const struct call_media *m)
 {
-	const struct call_stream *s[2] = {&m->rtp, &m->rtcp};
+	const struct call_stream *s[2] = { &m->rtp, &m->rtcp };
 	uint64_t last = 0;
 	struct dp_stats st;
 
@@ -395,7 +404,7 @@ static uint64_t media_last_packet_ms(const struct call_media *m)
 
 enum expiry {
 	EXPIRY_NONE,
-	EXPIRY_DELETE_DELAY,	/* a delete's grace period ended: not a timeout */
+	EXPIRY_DELETE_DELAY, /* a delete's grace period ended: not a timeout */
 	EXPIRY_FINAL,
 	EXPIRY_TIMEOUT,
 	EXPIRY_SILENT,
@@ -459,9 +468,11 @@ void calls_tick(struct calls *cs, uint64_t now_ms)
 			cs->totals.timed_out++;
 			log_notice("call %s: %s", c->call_id, expiry_name[e]);
 		}
-		call_end(cs, c, now_ms, e == EXPIRY_DELETE_DELAY ? CALL_END_REGULAR
-				      : e == EXPIRY_FINAL ? CALL_END_FINAL
-				      : e == EXPIRY_TIMEOUT ? CALL_END_TIMEOUT : CALL_END_SILENT,
+		call_end(cs, c, now_ms,
+			 e == EXPIRY_DELETE_DELAY ? CALL_END_REGULAR
+			 : e == EXPIRY_FINAL	  ? CALL_END_FINAL
+			 : e == EXPIRY_TIMEOUT	  ? CALL_END_TIMEOUT
+						  : CALL_END_SILENT,
 			 expiry_name[e]);
 	}
 }

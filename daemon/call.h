@@ -25,8 +25,8 @@
 #include "sdp/sdp.h"
 
 #define CALL_MAX_PARTIES 8
-#define CALL_MAX_TAGS 8		/* to-tags of one party (forks) */
-#define CALL_TAG_MAX 256	/* bytes of a tag, call-id, via-branch, label */
+#define CALL_MAX_TAGS	 8   /* to-tags of one party (forks) */
+#define CALL_TAG_MAX	 256 /* bytes of a tag, call-id, via-branch, label */
 
 struct dp_endpoint;
 struct iface;
@@ -36,29 +36,29 @@ struct rtprelay_config;
 struct call_stream {
 	struct dp_endpoint *ep;		/* NULL when not bound */
 	uint16_t port;			/* local port */
-	struct sockaddr_storage remote;	/* party's address from SDP (port 0 = unknown) */
+	struct sockaddr_storage remote; /* party's address from SDP (port 0 = unknown) */
 };
 
 struct call_media {
 	bool used;
-	unsigned index;			/* 1-based, as in rtpengine's query */
-	char type[16];			/* audio/video/... */
-	char proto[32];			/* as this party sees it */
-	bool disabled;			/* port 0 in this party's SDP */
+	unsigned index; /* 1-based, as in rtpengine's query */
+	char type[16];	/* audio/video/... */
+	char proto[32]; /* as this party sees it */
+	bool disabled;	/* port 0 in this party's SDP */
 	/* from this party's SDP: it will send nothing here (inactive, recvonly,
 	 * c= 0.0.0.0 hold, port 0) / wants to receive nothing (inactive,
 	 * sendonly, c= 0.0.0.0, port 0); both false until its SDP is seen */
 	bool no_send, no_recv;
-	bool rtcp_mux;			/* this party multiplexes RTCP on the RTP port */
-	bool mux_offered;		/* this party offered rtcp-mux (and we may accept) */
-	bool mux_accept;		/* rtcp-mux=accept given with that offer */
-	unsigned ptime_reverse;		/* ptime-reverse given with this party's offer, 0 = none */
-	struct iface *ifc;		/* where this party's sockets live */
-	uint16_t pair;			/* allocated RTP port, RTCP = +1; 0 = none */
+	bool rtcp_mux;		/* this party multiplexes RTCP on the RTP port */
+	bool mux_offered;	/* this party offered rtcp-mux (and we may accept) */
+	bool mux_accept;	/* rtcp-mux=accept given with that offer */
+	unsigned ptime_reverse; /* ptime-reverse given with this party's offer, 0 = none */
+	struct iface *ifc;	/* where this party's sockets live */
+	uint16_t pair;		/* allocated RTP port, RTCP = +1; 0 = none */
 	struct call_stream rtp, rtcp;
-	uint32_t dp_flags;		/* strict-source & co from the party's command */
-	uint8_t pts[16];		/* payload types in this party's SDP (bitmap) */
-	bool pts_any;			/* a format that is not an RTP payload type */
+	uint32_t dp_flags; /* strict-source & co from the party's command */
+	uint8_t pts[16];   /* payload types in this party's SDP (bitmap) */
+	bool pts_any;	   /* a format that is not an RTP payload type */
 	/* codec negotiation state (kept on the offerer's media,
 	 * daemon/codec_negotiate.h) and the transcoder for RTP received from
 	 * this party (owned by the data plane once published) */
@@ -67,7 +67,7 @@ struct call_media {
 };
 
 struct call_party {
-	char *tags[CALL_MAX_TAGS];	/* [0] = main tag; empty = untagged */
+	char *tags[CALL_MAX_TAGS]; /* [0] = main tag; empty = untagged */
 	unsigned n_tags;
 	char *label;
 	char *via_branch;
@@ -87,24 +87,24 @@ struct call {
 	char *call_id;
 	struct call_party *parties[CALL_MAX_PARTIES];
 	unsigned n_parties;
-	unsigned worker;		/* dataplane worker of every stream of the call */
-	time_t created, last_signal;	/* wall clock, for query */
+	unsigned worker;	     /* dataplane worker of every stream of the call */
+	time_t created, last_signal; /* wall clock, for query */
 	uint64_t created_ms, last_signal_ms, last_media_ms;
-	uint64_t delete_at_ms;		/* scheduled delete (delete-delay), 0 = none */
+	uint64_t delete_at_ms; /* scheduled delete (delete-delay), 0 = none */
 	bool answered;
-	struct call *hnext;		/* hash chain */
-	struct call *prev, *next;	/* list of all calls */
+	struct call *hnext;	  /* hash chain */
+	struct call *prev, *next; /* list of all calls */
 };
 
 struct call_totals {
 	uint64_t created, deleted, timed_out, offers, answers, deletes, errors;
 	uint64_t rtp_packets, rtp_bytes, rtp_errors, rtcp_packets, rtcp_bytes, rtcp_errors;
 	/* how calls ended (timed_out counts all three timeouts) */
-	uint64_t rejected;		/* refused at max-sessions */
+	uint64_t rejected; /* refused at max-sessions */
 	uint64_t timeout, silent_timeout, final_timeout;
-	uint64_t regular_end;		/* delete command, or its delete-delay elapsing */
-	uint64_t forced_end;		/* anything else: a failed offer/answer, shutdown */
-	uint64_t duration_ms;		/* summed over the deleted calls */
+	uint64_t regular_end; /* delete command, or its delete-delay elapsing */
+	uint64_t forced_end;  /* anything else: a failed offer/answer, shutdown */
+	uint64_t duration_ms; /* summed over the deleted calls */
 	/* per media of a deleted call, both directions together: no RTP
 	 * either way / RTP one way only */
 	uint64_t zeroway_streams, oneway_streams;
@@ -114,11 +114,11 @@ struct call_totals {
 struct calls {
 	struct call **buckets;
 	unsigned n_buckets;
-	struct call *head;		/* all calls, newest first */
+	struct call *head; /* all calls, newest first */
 	unsigned count;
 	struct ifaces *ifs;
 	const struct rtprelay_config *cfg;
-	struct call_totals totals;	/* including deleted calls */
+	struct call_totals totals; /* including deleted calls */
 };
 
 int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct ifaces *ifs);
@@ -127,11 +127,15 @@ void calls_free(struct calls *cs, uint64_t now_ms);
 
 struct call *call_find(struct calls *cs, const char *call_id);
 /* New empty call; NULL with *err set on max-sessions or ENOMEM. */
-struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
-			 const char **err);
+struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms, const char **err);
 /* How a call ended, for the totals. */
-enum call_end { CALL_END_REGULAR, CALL_END_FORCED, CALL_END_TIMEOUT, CALL_END_SILENT,
-		CALL_END_FINAL };
+enum call_end {
+	CALL_END_REGULAR,
+	CALL_END_FORCED,
+	CALL_END_TIMEOUT,
+	CALL_END_SILENT,
+	CALL_END_FINAL
+};
 /* Release every socket and free the call. @why is logged. */
 void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why);
 /* call_destroy, counting @end in the totals first. */
@@ -145,7 +149,7 @@ void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, u
 bool call_party_has_tag(const struct call_party *p, const char *tag);
 int call_party_add_tag(struct call_party *p, const char *tag);
 void call_party_drop_tag(struct call_party *p, const char *tag);
-const char *call_party_tag(const struct call_party *p);	/* main tag or "" */
+const char *call_party_tag(const struct call_party *p); /* main tag or "" */
 
 /* Release one media's sockets (the caller re-points forwarders first). */
 void call_media_release(struct calls *cs, struct call *c, struct call_media *m, uint64_t now_ms);

@@ -18,35 +18,35 @@
 #include "codecs/transcode.h"
 #include "daemon/call.h"
 
-#define NEG_ENC 32
-#define NEG_FMTP 160
-#define NEG_MAX_ADDED 8
+#define NEG_ENC		 32
+#define NEG_FMTP	 160
+#define NEG_MAX_ADDED	 8
 #define PT_DYNAMIC_FIRST 96
-#define PT_DYNAMIC_LAST 127
+#define PT_DYNAMIC_LAST	 127
 
 struct neg_fmt {
 	unsigned pt;
 	char enc[NEG_ENC];
 	char fmtp[NEG_FMTP];
 	unsigned clock, channels;
-	const struct codec_desc *codec;	/* NULL: not one we can transcode */
+	const struct codec_desc *codec; /* NULL: not one we can transcode */
 	bool te;			/* telephone-event (RFC 4733) */
 };
 
 struct codecneg {
-	struct neg_fmt offered[SDP_MAX_FORMATS];	/* offerer's, minus stripped */
+	struct neg_fmt offered[SDP_MAX_FORMATS]; /* offerer's, minus stripped */
 	unsigned n_offered;
-	struct neg_fmt added[NEG_MAX_ADDED];		/* ours, for transcoding */
+	struct neg_fmt added[NEG_MAX_ADDED]; /* ours, for transcoding */
 	unsigned n_added;
-	unsigned offer_ptime;		/* offerer's a=ptime, 0 = none */
-	unsigned opt_ptime;		/* ptime option given with the offer */
-	unsigned opt_ptime_rev;		/* ptime-reverse given with the offer */
+	unsigned offer_ptime;	/* offerer's a=ptime, 0 = none */
+	unsigned opt_ptime;	/* ptime option given with the offer */
+	unsigned opt_ptime_rev; /* ptime-reverse given with the offer */
 	bool transcoding;
 	/* the rewrite computed during the current request */
 	bool rw_set;
 	const struct sdp_format *rw;
 	unsigned n_rw, rw_ptime;
-	struct sdp_format answer_fmts[2];	/* the offerer's codec + telephone-event */
+	struct sdp_format answer_fmts[2]; /* the offerer's codec + telephone-event */
 };
 
 static bool str_eq(struct sdp_str s, const char *lit)
@@ -82,7 +82,7 @@ static void copy_str(char *dst, size_t cap, struct sdp_str s)
 {
 	size_t n = s.len < cap - 1 ? s.len : cap - 1;
 
-	if (n)	/* an absent fmtp is {NULL, 0}: memcpy must not see NULL */
+	if (n) /* an absent fmtp is {NULL, 0}: memcpy must not see NULL */
 		memcpy(dst, s.s, n);
 	dst[n] = '\0';
 }
@@ -110,7 +110,9 @@ static struct sdp_str lit(const char *s)
 
 static struct sdp_format as_format(const struct neg_fmt *n)
 {
-	return (struct sdp_format){ .pt = n->pt, .encoding = lit(n->enc), .clock_rate = n->clock,
+	return (struct sdp_format){ .pt = n->pt,
+				    .encoding = lit(n->enc),
+				    .clock_rate = n->clock,
 				    .channels = n->channels ? n->channels : 1,
 				    .fmtp = lit(n->fmtp) };
 }
@@ -172,8 +174,8 @@ static void add_transcode_codecs(struct codecneg *st, const struct sdp_media *m,
  * clock the offerer's telephone-event does not have (opus/48000) gets its own
  * telephone-event at that clock, so that an answerer which only accepts
  * events at its codec's rate (WebRTC) can still send and receive them. */
-static void add_event_clocks(struct codecneg *st, const struct sdp_media *m,
-			     struct sdp_format *out, unsigned *n)
+static void add_event_clocks(struct codecneg *st, const struct sdp_media *m, struct sdp_format *out,
+			     unsigned *n)
 {
 	const struct neg_fmt *te = NULL;
 	unsigned n_codecs = st->n_added;
@@ -230,21 +232,24 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 	for (unsigned f = 0; f < m->n_formats && f < SDP_MAX_FORMATS; f++) {
 		const struct sdp_format *sf = &m->formats[f];
 		struct sdp_str enc = sdp_format_encoding(sf);
-		bool exempt = codecneg_listed(ops->except, ops->n_except, enc, sf->clock_rate, false) ||
+		bool exempt = codecneg_listed(ops->except, ops->n_except, enc, sf->clock_rate,
+					      false) ||
 			      codecneg_listed(ops->offer, ops->n_offer, enc, sf->clock_rate, false);
 
 		if (!exempt && codecneg_listed(ops->strip, ops->n_strip, enc, sf->clock_rate, true))
-			continue;	/* gone: neither advertised nor used */
+			continue; /* gone: neither advertised nor used */
 		if (sf->pt < 128)
 			record(&st->offered[st->n_offered++], sf);
 		/* masked: not advertised, but the offerer may still send it */
-		keep[f] = exempt || !codecneg_listed(ops->mask, ops->n_mask, enc, sf->clock_rate, true);
+		keep[f] = exempt ||
+			  !codecneg_listed(ops->mask, ops->n_mask, enc, sf->clock_rate, true);
 	}
 	/* `offer` codecs first, in the option's order; then the rest as offered */
 	for (unsigned i = 0; i < ops->n_offer; i++)
 		for (unsigned f = 0; f < m->n_formats && f < SDP_MAX_FORMATS; f++)
-			if (keep[f] && item_matches(ops->offer[i], sdp_format_encoding(&m->formats[f]),
-						    m->formats[f].clock_rate)) {
+			if (keep[f] &&
+			    item_matches(ops->offer[i], sdp_format_encoding(&m->formats[f]),
+					 m->formats[f].clock_rate)) {
 				out[n++] = m->formats[f];
 				keep[f] = false;
 			}
@@ -253,7 +258,7 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 			out[n++] = m->formats[f];
 	add_transcode_codecs(st, m, ops, out, &n);
 	add_event_clocks(st, m, out, &n);
-	if (n) {	/* never an empty m= line */
+	if (n) { /* never an empty m= line */
 		st->rw = out;
 		st->n_rw = n;
 		st->rw_set = true;
@@ -312,7 +317,8 @@ static const struct neg_fmt *pick_offerer_codec(const struct codecneg *st,
 	for (unsigned i = 0; i < ops->n_accept; i++)
 		for (unsigned k = 0; k < st->n_offered; k++)
 			if (st->offered[k].codec &&
-			    item_matches(ops->accept[i], lit(st->offered[k].enc), st->offered[k].clock))
+			    item_matches(ops->accept[i], lit(st->offered[k].enc),
+					 st->offered[k].clock))
 				return &st->offered[k];
 	for (unsigned k = 0; k < st->n_offered; k++)
 		if (st->offered[k].codec)
@@ -343,7 +349,7 @@ struct side {
 	unsigned pt, ptime;
 	int te_pt;
 	unsigned te_clock;
-	const char *fmtp;	/* this side's receive preferences */
+	const char *fmtp; /* this side's receive preferences */
 	size_t fmtp_len;
 };
 
@@ -351,15 +357,22 @@ static int make_xcode(const struct side *in, const struct side *out, bool dtmf_o
 		      const struct codecneg_tuning *tune, struct xcode **x)
 {
 	struct xcode_config c = {
-		.in_codec = in->codec, .out_codec = out->codec,
-		.in_pt = (uint8_t)in->pt, .out_pt = (uint8_t)out->pt,
-		.in_dtmf_pt = in->te_pt, .out_dtmf_pt = dtmf_ok ? out->te_pt : -1,
-		.in_dtmf_clock = in->te_clock, .out_dtmf_clock = out->te_clock,
-		.in_ptime = in->ptime, .out_ptime = out->ptime,
+		.in_codec = in->codec,
+		.out_codec = out->codec,
+		.in_pt = (uint8_t)in->pt,
+		.out_pt = (uint8_t)out->pt,
+		.in_dtmf_pt = in->te_pt,
+		.out_dtmf_pt = dtmf_ok ? out->te_pt : -1,
+		.in_dtmf_clock = in->te_clock,
+		.out_dtmf_clock = out->te_clock,
+		.in_ptime = in->ptime,
+		.out_ptime = out->ptime,
 		.in_channels = 1,
 		.out_channels = wants_stereo(out->codec, out->fmtp, out->fmtp_len) ? 2 : 1,
-		.out_fmtp = out->fmtp, .out_fmtp_len = out->fmtp_len,
-		.complexity = tune->opus_complexity, .resample_quality = tune->resample_quality,
+		.out_fmtp = out->fmtp,
+		.out_fmtp_len = out->fmtp_len,
+		.complexity = tune->opus_complexity,
+		.resample_quality = tune->resample_quality,
 	};
 
 	return xcode_new(&c, x);
@@ -383,14 +396,21 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 	/* towards the offerer: ptime-reverse from the offer, else the answer's
 	 * ptime option, else what the offerer asked for */
 	unsigned r_ptime = st->opt_ptime_rev ? st->opt_ptime_rev
-			 : ops->ptime ? ops->ptime : st->offer_ptime;
+			   : ops->ptime	     ? ops->ptime
+					     : st->offer_ptime;
 
-	r = (struct side){ .codec = y->codec, .pt = y->pt, .te_pt = te_r ? (int)te_r->pt : -1,
-			   .te_clock = te_r ? te_r->clock : 0, .fmtp = y->fmtp,
+	r = (struct side){ .codec = y->codec,
+			   .pt = y->pt,
+			   .te_pt = te_r ? (int)te_r->pt : -1,
+			   .te_clock = te_r ? te_r->clock : 0,
+			   .fmtp = y->fmtp,
 			   .fmtp_len = strlen(y->fmtp),
 			   .ptime = valid_ptime(r_ptime, y->codec) };
-	s = (struct side){ .codec = x->codec, .pt = a0->pt, .te_pt = te_a ? (int)te_a->pt : -1,
-			   .te_clock = te_a ? te_a->clock_rate : 0, .fmtp = a0->fmtp.s,
+	s = (struct side){ .codec = x->codec,
+			   .pt = a0->pt,
+			   .te_pt = te_a ? (int)te_a->pt : -1,
+			   .te_clock = te_a ? te_a->clock_rate : 0,
+			   .fmtp = a0->fmtp.s,
 			   .fmtp_len = a0->fmtp.len,
 			   .ptime = valid_ptime(m->ptime ? m->ptime : st->opt_ptime, x->codec) };
 	rc = make_xcode(&r, &s, te_r && te_a, tune, &res->from_offerer);
@@ -403,7 +423,7 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 	}
 	st->answer_fmts[0] = as_format(y);
 	st->n_rw = 1;
-	if (te_r && te_a)	/* events only when both ends speak them */
+	if (te_r && te_a) /* events only when both ends speak them */
 		st->answer_fmts[st->n_rw++] = as_format(te_r);
 	st->rw = st->answer_fmts;
 	st->rw_ptime = r.ptime;
@@ -412,9 +432,9 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 	return 0;
 }
 
-int codecneg_answer(struct codecneg *st, const struct sdp_media *m,
-		    const struct ng_codec_ops *ops, const struct codecneg_tuning *tune,
-		    struct arena *a, struct codecneg_result *res)
+int codecneg_answer(struct codecneg *st, const struct sdp_media *m, const struct ng_codec_ops *ops,
+		    const struct codecneg_tuning *tune, struct arena *a,
+		    struct codecneg_result *res)
 {
 	const struct sdp_format *a0 = NULL;
 	const struct neg_fmt *x, *y;
@@ -434,7 +454,7 @@ int codecneg_answer(struct codecneg *st, const struct sdp_media *m,
 			a0 = &m->formats[f];
 	}
 	x = a0 ? find_added(st, a0) : NULL;
-	if (!x || offered_pt(st, a0->pt))	/* a codec both sides have: forward */
+	if (!x || offered_pt(st, a0->pt)) /* a codec both sides have: forward */
 		return filter_answer(st, m, a);
 	y = pick_offerer_codec(st, ops);
 	if (!y) {
@@ -452,7 +472,7 @@ void codecneg_rewrite(struct codecneg *st, struct sdp_media_rewrite *mr)
 	mr->n_formats = st->n_rw;
 	if (st->rw_ptime)
 		mr->ptime = st->rw_ptime;
-	st->rw_set = false;	/* arena memory: this request only */
+	st->rw_set = false; /* arena memory: this request only */
 	st->rw = NULL;
 }
 
@@ -472,8 +492,8 @@ void codecneg_free(struct codecneg *st)
 }
 
 int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,
-		   const struct sdp_media *m, const struct codecneg_tuning *tune,
-		   struct arena *a, const char **warning)
+		   const struct sdp_media *m, const struct codecneg_tuning *tune, struct arena *a,
+		   const char **warning)
 {
 	struct codecneg_result res;
 	int rc;

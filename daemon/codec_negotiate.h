@@ -32,14 +32,14 @@ struct xcode;
 
 /* How the transcoders made are tuned (the daemon's config). */
 struct codecneg_tuning {
-	int opus_complexity;	/* 0..10, -1 = the codec's default */
-	int resample_quality;	/* 0..10 (speexdsp), -1 = the resampler's default */
+	int opus_complexity;  /* 0..10, -1 = the codec's default */
+	int resample_quality; /* 0..10 (speexdsp), -1 = the resampler's default */
 };
 
 struct codecneg_result {
 	/* Transcoders to publish on the receiving endpoints, NULL = forward. */
 	struct xcode *from_offerer, *from_answerer;
-	const char *warning;	/* for the reply's warnings, NULL = none */
+	const char *warning; /* for the reply's warnings, NULL = none */
 };
 
 /* Offer: @state is the offerer's slot (replaced). Returns 0 or -ENOMEM. */
@@ -76,7 +76,7 @@ struct call_media;
  * sm->xcode (RTP from the answerer) for publishing. *warning is set to a
  * reply warning or NULL. @tune as for codecneg_answer. 0 or -ENOMEM. */
 int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,
-		   const struct sdp_media *m, const struct codecneg_tuning *tune,
-		   struct arena *a, const char **warning);
+		   const struct sdp_media *m, const struct codecneg_tuning *tune, struct arena *a,
+		   const char **warning);
 
 #endif

@@ -30,7 +30,7 @@
 #include "daemon/offer.h"
 #include "daemon/query.h"
 
-#define MSG_ARENA_CAP (16u << 20)
+#define MSG_ARENA_CAP	   (16u << 20)
 #define LIST_DEFAULT_LIMIT 100000
 
 static const char *const not_found = "Call-ID not found or tags didn't match";
@@ -90,7 +90,7 @@ static int delete_scope(struct call *c, const struct ng_request *req, struct cal
 			return -ENOENT;
 		if (req->to_tag && req->to_tag[0]) {
 			struct call_party *t = call_party_find(c, req->to_tag);
-			if (t && t->n_tags > 1) {	/* one fork of several ends */
+			if (t && t->n_tags > 1) { /* one fork of several ends */
 				*party = t;
 				*tag_only = req->to_tag;
 				return 0;
@@ -189,10 +189,10 @@ nomem:
 	return -ENOMEM;
 }
 
-#define ADD_INT(dict, k, v)                                                                \
-	do {                                                                               \
-		if (!ng_dict_add_int(a, dict, k, (int64_t)(v)))                             \
-			goto nomem;                                                        \
+#define ADD_INT(dict, k, v)                                     \
+	do {                                                    \
+		if (!ng_dict_add_int(a, dict, k, (int64_t)(v))) \
+			goto nomem;                             \
 	} while (0)
 
 /* ---- control statistics: counted per command, per proxy, per interval ---- */
@@ -268,7 +268,7 @@ static void addr_str(const struct sockaddr_storage *from, char *out, size_t cap)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, out,
 			  (socklen_t)cap);
 	else
-		snprintf(out, cap, "local");	/* unix socket */
+		snprintf(out, cap, "local"); /* unix socket */
 }
 
 /* The entry of the proxy at @from; once CTL_MAX_PROXIES - 1 are known, the
@@ -338,10 +338,10 @@ static const char *fmt_secs(struct arena *a, uint64_t us)
 	return s ? s : "0.000000";
 }
 
-#define ADD_STR(dict, k, v)                                                                \
-	do {                                                                               \
-		if (!ng_dict_add_str(a, dict, k, v))                                        \
-			goto nomem;                                                        \
+#define ADD_STR(dict, k, v)                          \
+	do {                                         \
+		if (!ng_dict_add_str(a, dict, k, v)) \
+			goto nomem;                  \
 	} while (0)
 
 /* Commands rtpengine counts that rtprelay does not have: always 0 here
@@ -360,7 +360,7 @@ static void sample_rates(struct ctl_stats *st, const struct dp_totals *dt, uint6
 	uint64_t ms = now_ms - st->sample_ms;
 
 	if (st->sample_ms && ms < 1000)
-		return;	/* under a second since the last sample: keep its rates */
+		return; /* under a second since the last sample: keep its rates */
 	if (st->sample_ms) {
 		st->packetrate = (dt->packets - st->sample_packets) * 1000 / ms;
 		st->byterate = (dt->bytes - st->sample_bytes) * 1000 / ms;
@@ -406,14 +406,14 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 	ADD_INT(cur, "byterate", st->byterate);
 	ADD_INT(cur, "errorrate", st->errorrate);
 
-	ADD_STR(tot, "uptime", arena_printf(a, "%llu", (unsigned long long)
-					    ((now_ms - d->started_ms) / 1000)));
+	ADD_STR(tot, "uptime",
+		arena_printf(a, "%llu", (unsigned long long)((now_ms - d->started_ms) / 1000)));
 	ADD_INT(tot, "managedsessions", t->created);
 	ADD_INT(tot, "rejectedsessions", t->rejected);
 	ADD_INT(tot, "timeoutsessions", t->timeout);
 	ADD_INT(tot, "silenttimeoutsessions", t->silent_timeout);
 	ADD_INT(tot, "finaltimeoutsessions", t->final_timeout);
-	ADD_INT(tot, "offertimeoutsessions", 0);	/* rtprelay has no offer timeout */
+	ADD_INT(tot, "offertimeoutsessions", 0); /* rtprelay has no offer timeout */
 	ADD_INT(tot, "regularterminatedsessions", t->regular_end);
 	ADD_INT(tot, "forcedterminatedsessions", t->forced_end);
 	ADD_INT(tot, "relayedpackets", dt->forwarded);
@@ -426,7 +426,8 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 
 	iv_ms = now_ms - st->iv_start_ms;
 	iv_secs = iv_ms / 1000 ? iv_ms / 1000 : 1;
-	ADD_STR(iv, "totalcallsduration", fmt_secs(a, (t->duration_ms - st->iv_duration_ms) * 1000));
+	ADD_STR(iv, "totalcallsduration",
+		fmt_secs(a, (t->duration_ms - st->iv_duration_ms) * 1000));
 	ADD_INT(iv, "minmanagedsessions", st->iv_min_sessions);
 	ADD_INT(iv, "maxmanagedsessions", st->iv_max_sessions);
 	for (int c = 0; c < CTL_NCMD; c++) {
@@ -451,7 +452,7 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 
 		if (r->in_sec && r->in_sec < mn)
 			mn = r->in_sec;
-		if (busy < iv_secs)	/* some second of the interval had none */
+		if (busy < iv_secs) /* some second of the interval had none */
 			mn = 0;
 		snprintf(key, sizeof(key), "min%srequestrate", n);
 		ADD_INT(iv, key, mn);
@@ -597,8 +598,8 @@ static enum ng_encoding guess_enc(const uint8_t *msg, size_t len, size_t cookie_
 	return cookie_len + 1 < len && msg[cookie_len + 1] == '{' ? NG_ENC_JSON : NG_ENC_BENCODE;
 }
 
-static size_t encode_reply(const char *cookie, size_t clen, enum ng_encoding enc,
-			   struct arena *a, struct ng_node *reply, char *out, size_t cap)
+static size_t encode_reply(const char *cookie, size_t clen, enum ng_encoding enc, struct arena *a,
+			   struct ng_node *reply, char *out, size_t cap)
 {
 	long n = ng_msg_encode(cookie, clen, enc, reply, out, cap);
 	struct ng_node *e;
@@ -619,7 +620,7 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 {
 	struct daemon_ctx *d = ctx;
 	struct arena *a = arena_new(16384);
-	struct ng_msg m = {0};
+	struct ng_msg m = { 0 };
 	struct ng_request req;
 	struct ng_node *reply;
 	const char *err = NULL;
@@ -649,21 +650,20 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 	count_command(d, from, command_of(m.dict), rc != 0, mono_us() - t0, loop_now_ms());
 	if (rc) {
 		d->cmd_errors++;
-		reply = ng_new_dict(a);	/* drop partial results */
+		reply = ng_new_dict(a); /* drop partial results */
 		if (!reply || !ng_dict_add_str(a, reply, "result", "error") ||
 		    !ng_dict_add_str(a, reply, "error-reason", err ? err : "Internal error"))
 			goto out;
-		log_info("ng: %s %s: error: %s", rc == -EINVAL && !req.call_id ? "command" :
-			 ng_command_name(req.cmd), req.call_id ? req.call_id : "",
-			 err ? err : "?");
+		log_info("ng: %s %s: error: %s",
+			 rc == -EINVAL && !req.call_id ? "command" : ng_command_name(req.cmd),
+			 req.call_id ? req.call_id : "", err ? err : "?");
 	} else {
 		/* result first, as rtpengine writes it */
 		struct ng_node *r = ng_new_dict(a);
-		if (!r || !ng_dict_add_str(a, r, "result",
-					   req.cmd == NG_CMD_PING ? "pong" : "ok"))
+		if (!r || !ng_dict_add_str(a, r, "result", req.cmd == NG_CMD_PING ? "pong" : "ok"))
 			goto out;
 		for (struct ng_node *c = reply->child, *nx; c; c = nx) {
-			nx = c->next;	/* ng_dict_add relinks c */
+			nx = c->next; /* ng_dict_add relinks c */
 			if (!ng_dict_add(a, r, c->key, c))
 				goto out;
 		}

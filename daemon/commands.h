@@ -18,8 +18,8 @@ struct ifaces;
 struct ng_server;
 struct rtprelay_config;
 
-#define CTL_NCMD 7		/* enum ng_command: ping .. statistics */
-#define CTL_MAX_PROXIES 64	/* proxies counted one by one; more share the last entry */
+#define CTL_NCMD	7  /* enum ng_command: ping .. statistics */
+#define CTL_MAX_PROXIES 64 /* proxies counted one by one; more share the last entry */
 
 /* Duration of one command over its runs. */
 struct ctl_time {
@@ -28,13 +28,13 @@ struct ctl_time {
 
 /* Requests of one command per wall-clock second. */
 struct ctl_rate {
-	uint64_t sec, in_sec;	/* the second being counted, its requests so far */
-	uint64_t min, max;	/* over the finished seconds that had requests */
-	uint64_t busy_secs;	/* finished seconds that had requests */
+	uint64_t sec, in_sec; /* the second being counted, its requests so far */
+	uint64_t min, max;    /* over the finished seconds that had requests */
+	uint64_t busy_secs;   /* finished seconds that had requests */
 };
 
 struct ctl_proxy {
-	char addr[48];		/* the proxy's address as text, "" = unused slot */
+	char addr[48]; /* the proxy's address as text, "" = unused slot */
 	uint64_t count[CTL_NCMD], time_us[CTL_NCMD];
 	uint64_t errors;
 };
@@ -48,7 +48,7 @@ struct ctl_stats {
 	struct ctl_time iv[CTL_NCMD];
 	struct ctl_rate rate[CTL_NCMD];
 	uint64_t iv_min_sessions, iv_max_sessions;
-	uint64_t iv_duration_ms;	/* calls' summed duration at the interval start */
+	uint64_t iv_duration_ms; /* calls' summed duration at the interval start */
 	/* packet rates: counters at the last sample, and the rates then */
 	uint64_t sample_ms, sample_packets, sample_bytes, sample_errors;
 	uint64_t packetrate, byterate, errorrate;
@@ -60,9 +60,9 @@ struct daemon_ctx {
 	struct calls *calls;
 	struct ifaces *ifs;
 	const struct rtprelay_config *cfg;
-	struct ng_server *srv;		/* for statistics; may be NULL */
+	struct ng_server *srv; /* for statistics; may be NULL */
 	uint64_t started_ms;
-	uint64_t cmd_counts[8];		/* per enum ng_command */
+	uint64_t cmd_counts[8]; /* per enum ng_command */
 	uint64_t cmd_errors;
 	struct ctl_stats stats;
 };

@@ -22,37 +22,46 @@
 #include "codecs/resample.h"
 #include "lib/log.h"
 
-enum key_kind { K_UINT, K_PORT, K_IFACE, K_LISTEN_NG, K_LISTEN_TCP, K_UNIX, K_ALLOW, K_LOG,
-		K_BOOL };
+enum key_kind {
+	K_UINT,
+	K_PORT,
+	K_IFACE,
+	K_LISTEN_NG,
+	K_LISTEN_TCP,
+	K_UNIX,
+	K_ALLOW,
+	K_LOG,
+	K_BOOL
+};
 
 struct key_desc {
 	const char *name;
 	enum key_kind kind;
-	size_t off;		/* K_UINT/K_PORT: offset of the field */
-	unsigned max;		/* K_UINT: largest value */
+	size_t off;   /* K_UINT/K_PORT: offset of the field */
+	unsigned max; /* K_UINT: largest value */
 };
 
 #define OFF(f) offsetof(struct rtprelay_config, f)
 
 static const struct key_desc keys[] = {
-	{"interface", K_IFACE, 0, 0},
-	{"listen-ng", K_LISTEN_NG, 0, 0},
-	{"listen-tcp", K_LISTEN_TCP, 0, 0},
-	{"listen-tcp-ng", K_LISTEN_TCP, 0, 0},	/* rtpengine's name */
-	{"listen-unix", K_UNIX, 0, 0},
-	{"allow-from", K_ALLOW, 0, 0},
-	{"port-min", K_PORT, OFF(port_min), 0},
-	{"port-max", K_PORT, OFF(port_max), 0},
-	{"timeout", K_UINT, OFF(timeout), 86400 * 365},
-	{"silent-timeout", K_UINT, OFF(silent_timeout), 86400 * 365},
-	{"final-timeout", K_UINT, OFF(final_timeout), 86400 * 365},
-	{"delete-delay", K_UINT, OFF(delete_delay), 86400},
-	{"max-sessions", K_UINT, OFF(max_sessions), 10000000},
-	{"num-threads", K_UINT, OFF(num_threads), 256},
-	{"log-level", K_LOG, 0, 0},
-	{"offload", K_BOOL, OFF(offload), 0},
-	{"opus-complexity", K_UINT, OFF(opus_complexity), 10},
-	{"resample-quality", K_UINT, OFF(resample_quality), 10},
+	{ "interface", K_IFACE, 0, 0 },
+	{ "listen-ng", K_LISTEN_NG, 0, 0 },
+	{ "listen-tcp", K_LISTEN_TCP, 0, 0 },
+	{ "listen-tcp-ng", K_LISTEN_TCP, 0, 0 }, /* rtpengine's name */
+	{ "listen-unix", K_UNIX, 0, 0 },
+	{ "allow-from", K_ALLOW, 0, 0 },
+	{ "port-min", K_PORT, OFF(port_min), 0 },
+	{ "port-max", K_PORT, OFF(port_max), 0 },
+	{ "timeout", K_UINT, OFF(timeout), 86400 * 365 },
+	{ "silent-timeout", K_UINT, OFF(silent_timeout), 86400 * 365 },
+	{ "final-timeout", K_UINT, OFF(final_timeout), 86400 * 365 },
+	{ "delete-delay", K_UINT, OFF(delete_delay), 86400 },
+	{ "max-sessions", K_UINT, OFF(max_sessions), 10000000 },
+	{ "num-threads", K_UINT, OFF(num_threads), 256 },
+	{ "log-level", K_LOG, 0, 0 },
+	{ "offload", K_BOOL, OFF(offload), 0 },
+	{ "opus-complexity", K_UINT, OFF(opus_complexity), 10 },
+	{ "resample-quality", K_UINT, OFF(resample_quality), 10 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -69,7 +78,7 @@ void config_defaults(struct rtprelay_config *c)
 	c->max_sessions = 0;
 	c->num_threads = 0;
 	c->log_level = LOG_LVL_INFO;
-	c->opus_complexity = 5;	/* codecs/README.md: measured CPU against quality */
+	c->opus_complexity = 5; /* codecs/README.md: measured CPU against quality */
 	c->resample_quality = RESAMPLE_DEFAULT_QUALITY;
 }
 
@@ -132,7 +141,7 @@ int config_parse_hostport(const char *s, struct sockaddr_storage *sa, socklen_t 
 	unsigned port;
 	int fam;
 
-	if (strchr(s, ':') == NULL) {	/* bare port: loopback */
+	if (strchr(s, ':') == NULL) { /* bare port: loopback */
 		host[0] = '\0';
 		port_s = s;
 		snprintf(host, sizeof(host), "127.0.0.1");
@@ -146,7 +155,7 @@ int config_parse_hostport(const char *s, struct sockaddr_storage *sa, socklen_t 
 	} else {
 		const char *colon = strrchr(s, ':');
 		if (strchr(s, ':') != colon || (size_t)(colon - s) >= sizeof(host))
-			return -EINVAL;	/* bare IPv6 needs brackets */
+			return -EINVAL; /* bare IPv6 needs brackets */
 		memcpy(host, s, (size_t)(colon - s));
 		host[colon - s] = '\0';
 		port_s = colon + 1;
@@ -212,10 +221,10 @@ static int add_iface(struct rtprelay_config *c, const char *item, char *err, siz
 		strcpy(ifc.advertised, addr);
 	}
 	for (unsigned i = 0; i < c->n_ifaces; i++) {
-		if (strcmp(c->ifaces[i].name, ifc.name) == 0 &&
-		    c->ifaces[i].family == ifc.family) {
-			snprintf(err, errlen, "interface '%s': name '%s' given twice for one family",
-				 item, ifc.name);
+		if (strcmp(c->ifaces[i].name, ifc.name) == 0 && c->ifaces[i].family == ifc.family) {
+			snprintf(err, errlen,
+				 "interface '%s': name '%s' given twice for one family", item,
+				 ifc.name);
 			return -EINVAL;
 		}
 	}
@@ -385,7 +394,7 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 
 	if (section[0] && strcasecmp(section, "rtprelay") != 0 &&
 	    strcasecmp(section, "rtpengine") != 0)
-		return 1;	/* other programs' sections in a shared file */
+		return 1; /* other programs' sections in a shared file */
 	if (config_set(ctx->c, name, value, why, sizeof(why)) == 0)
 		return 1;
 	if (!ctx->failed) {
@@ -406,21 +415,20 @@ static int ini_result(struct ini_ctx *ctx, int rc, const char *what, char *err, 
 	else if (ctx->failed)
 		snprintf(err, errlen, "%s: line %d: %s", what, rc, ctx->err);
 	else
-		snprintf(err, errlen, "%s: line %d: syntax error (expected key = value)", what,
-			 rc);
+		snprintf(err, errlen, "%s: line %d: syntax error (expected key = value)", what, rc);
 	return -EINVAL;
 }
 
 int config_parse_string(struct rtprelay_config *c, const char *text, char *err, size_t errlen)
 {
-	struct ini_ctx ctx = {.c = c};
+	struct ini_ctx ctx = { .c = c };
 
 	return ini_result(&ctx, ini_parse_string(text, on_ini_line, &ctx), "config", err, errlen);
 }
 
 static int parse_file(struct rtprelay_config *c, const char *path, char *err, size_t errlen)
 {
-	struct ini_ctx ctx = {.c = c};
+	struct ini_ctx ctx = { .c = c };
 
 	return ini_result(&ctx, ini_parse(path, on_ini_line, &ctx), path, err, errlen);
 }
@@ -449,19 +457,23 @@ int config_finish(struct rtprelay_config *c, char *err, size_t errlen)
 	if (c->n_ifaces == 0 && add_iface(c, "127.0.0.1", e2, sizeof(e2)))
 		return -EINVAL;
 	if (c->port_min & 1)
-		c->port_min++;	/* RTP ports are even */
+		c->port_min++; /* RTP ports are even */
 	if (c->port_max < c->port_min + 1) {
-		snprintf(err, errlen, "key 'port-max': %u leaves no even/odd port pair above "
-			 "port-min %u", c->port_max, c->port_min);
+		snprintf(err, errlen,
+			 "key 'port-max': %u leaves no even/odd port pair above "
+			 "port-min %u",
+			 c->port_max, c->port_min);
 		return -EINVAL;
 	}
 	if (c->n_listen_ng == 0 && c->n_listen_tcp == 0 && !c->listen_unix[0])
 		add_listen_ng(c, "2223", e2, sizeof(e2));
 	for (unsigned i = 0; i < c->n_listen_ng + c->n_listen_tcp; i++) {
-		const struct cfg_listen *l = i < c->n_listen_ng ? &c->listen_ng[i]
-				: &c->listen_tcp[i - c->n_listen_ng];
+		const struct cfg_listen *l = i < c->n_listen_ng
+						     ? &c->listen_ng[i]
+						     : &c->listen_tcp[i - c->n_listen_ng];
 		if (!is_loopback(&l->sa) && c->n_allow_from == 0) {
-			snprintf(err, errlen, "key '%s': a control listener on a non-loopback "
+			snprintf(err, errlen,
+				 "key '%s': a control listener on a non-loopback "
 				 "address needs 'allow-from' (the proxies' addresses)",
 				 i < c->n_listen_ng ? "listen-ng" : "listen-tcp");
 			return -EINVAL;

@@ -34,16 +34,16 @@
 
 #define CFG_MAX_IFACES 8
 #define CFG_MAX_LISTEN 4
-#define CFG_MAX_ALLOW 16
-#define CFG_NAME_MAX 32
-#define CFG_ADDR_MAX 64
+#define CFG_MAX_ALLOW  16
+#define CFG_NAME_MAX   32
+#define CFG_ADDR_MAX   64
 
 struct cfg_interface {
-	char name[CFG_NAME_MAX];	/* "default" when not named */
-	char addr[CFG_ADDR_MAX];	/* local address, text */
-	char advertised[CFG_ADDR_MAX];	/* what goes into SDP (= addr unless '!') */
-	int family;			/* AF_INET / AF_INET6 */
-	struct sockaddr_storage sa;	/* addr, port 0 */
+	char name[CFG_NAME_MAX];       /* "default" when not named */
+	char addr[CFG_ADDR_MAX];       /* local address, text */
+	char advertised[CFG_ADDR_MAX]; /* what goes into SDP (= addr unless '!') */
+	int family;		       /* AF_INET / AF_INET6 */
+	struct sockaddr_storage sa;    /* addr, port 0 */
 };
 
 struct cfg_listen {
@@ -62,16 +62,16 @@ struct rtprelay_config {
 	struct sockaddr_storage allow_from[CFG_MAX_ALLOW];
 	unsigned n_allow_from;
 	uint16_t port_min, port_max;
-	unsigned timeout;		/* no media for this long -> delete (s) */
-	unsigned silent_timeout;	/* same, for calls on hold / one-way (s) */
-	unsigned final_timeout;		/* hard cap on call age, 0 = off (s) */
-	unsigned delete_delay;		/* default delay of a delete (s) */
-	unsigned max_sessions;		/* 0 = unlimited */
-	unsigned num_threads;		/* 0 = one per CPU */
+	unsigned timeout;	 /* no media for this long -> delete (s) */
+	unsigned silent_timeout; /* same, for calls on hold / one-way (s) */
+	unsigned final_timeout;	 /* hard cap on call age, 0 = off (s) */
+	unsigned delete_delay;	 /* default delay of a delete (s) */
+	unsigned max_sessions;	 /* 0 = unlimited */
+	unsigned num_threads;	 /* 0 = one per CPU */
 	int log_level;
-	bool offload;			/* kernel fast path (kernel-offload/) */
-	unsigned opus_complexity;	/* Opus encoder complexity 0..10 */
-	unsigned resample_quality;	/* speexdsp resampler quality 0..10 */
+	bool offload;		   /* kernel fast path (kernel-offload/) */
+	unsigned opus_complexity;  /* Opus encoder complexity 0..10 */
+	unsigned resample_quality; /* speexdsp resampler quality 0..10 */
 	bool foreground;
 	char config_file[512];
 };
@@ -98,8 +98,7 @@ int config_load(struct rtprelay_config *c, int argc, char **argv, char *err, siz
 int config_finish(struct rtprelay_config *c, char *err, size_t errlen);
 
 /* Interface by name; NULL if none. */
-const struct cfg_interface *config_interface(const struct rtprelay_config *c,
-					     const char *name);
+const struct cfg_interface *config_interface(const struct rtprelay_config *c, const char *name);
 
 /* Parse "ADDR:PORT", "[V6]:PORT" or "PORT" into @sa. 0 or -EINVAL. */
 int config_parse_hostport(const char *s, struct sockaddr_storage *sa, socklen_t *len);

@@ -53,7 +53,7 @@ static int bind_one(const struct cfg_interface *c, uint16_t port)
 {
 	struct sockaddr_storage sa = c->sa;
 	socklen_t len;
-	int fd, tos = 0xb8;	/* EF DSCP: media */
+	int fd, tos = 0xb8; /* EF DSCP: media */
 
 	if (c->family == AF_INET) {
 		((struct sockaddr_in *)&sa)->sin_port = htons(port);
@@ -77,8 +77,7 @@ static int bind_one(const struct cfg_interface *c, uint16_t port)
 	return fd;
 }
 
-int iface_bind_pair(struct iface *ifc, uint64_t now_ms, uint16_t *port, int *fd_rtp,
-		    int *fd_rtcp)
+int iface_bind_pair(struct iface *ifc, uint64_t now_ms, uint16_t *port, int *fd_rtp, int *fd_rtcp)
 {
 	int rc = -EADDRINUSE;
 

@@ -10,12 +10,12 @@
 
 #include "daemon/config.h"
 
-#define PORT_QUARANTINE_MS 3000	/* a released pair rests this long */
+#define PORT_QUARANTINE_MS 3000 /* a released pair rests this long */
 
 struct port_pool;
 
 struct iface {
-	const struct cfg_interface *cfg;	/* name, addr, advertised, family */
+	const struct cfg_interface *cfg; /* name, addr, advertised, family */
 	struct port_pool *pool;
 };
 
@@ -34,8 +34,8 @@ struct iface *ifaces_pick(struct ifaces *ifs, const char *name, int family);
 /* Take a port pair on @ifc and bind two non-blocking UDP sockets to it.
  * Retries a few pairs when another process holds a port. 0, or -ENOSPC (range
  * exhausted) / -errno. */
-int iface_bind_pair(struct iface *ifc, uint64_t now_ms, uint16_t *port, int *fd_rtp,
-		    int *fd_rtcp) __attribute__((warn_unused_result));
+int iface_bind_pair(struct iface *ifc, uint64_t now_ms, uint16_t *port, int *fd_rtp, int *fd_rtcp)
+	__attribute__((warn_unused_result));
 /* Return the pair (the sockets are closed by their owner). */
 void iface_release_pair(struct iface *ifc, uint16_t port, uint64_t now_ms);
 /* Pairs in use / in total over all interfaces (statistics). */

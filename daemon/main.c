@@ -76,7 +76,7 @@ static void log_interfaces(const struct rtprelay_config *c)
 
 int main(int argc, char **argv)
 {
-	static struct daemon d;	/* large: keep it off the stack */
+	static struct daemon d; /* large: keep it off the stack */
 	char err[512];
 	int rc, sig, status = 1;
 
@@ -107,8 +107,9 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		goto err_dp;
 	}
-	d.ctx = (struct daemon_ctx){.calls = &d.calls, .ifs = &d.ifs, .cfg = &d.cfg,
-				    .started_ms = loop_now_ms()};
+	d.ctx = (struct daemon_ctx){
+		.calls = &d.calls, .ifs = &d.ifs, .cfg = &d.cfg, .started_ms = loop_now_ms()
+	};
 	d.srv = ng_server_new(d.loop, commands_handle, &d.ctx);
 	if (!d.srv)
 		goto err_calls;

@@ -35,7 +35,7 @@ struct oa_ctx {
 	struct arena *a;
 	uint64_t now;
 	struct call *call;
-	struct call_party *s, *r;	/* sender of the SDP, receiver of the rewrite */
+	struct call_party *s, *r; /* sender of the SDP, receiver of the rewrite */
 	const struct sdp_session *sdp;
 	const char **err;
 	/* replace=SDP-version: what R is told this time, kept once the call
@@ -102,7 +102,7 @@ static const char *sender_addr(struct oa_ctx *o, const struct sdp_media *m)
 	if ((o->req->flags & NG_F_SIP_SOURCE_ADDRESS) && o->req->received_from_addr &&
 	    addr_family(o->req->received_from_addr))
 		return o->req->received_from_addr;
-	return c->present && !c->zero ? c->addr : NULL;	/* 0.0.0.0: hold, unknown */
+	return c->present && !c->zero ? c->addr : NULL; /* 0.0.0.0: hold, unknown */
 }
 
 /* loop-protect (as rtpengine): our SDP carries this attribute; an SDP that
@@ -127,7 +127,7 @@ static struct iface *pick_iface(struct oa_ctx *o, const char *name, int family)
 {
 	struct iface *ifc = ifaces_pick(o->cs->ifs, name, family);
 
-	if (!ifc && family)	/* no interface of that family: use what exists */
+	if (!ifc && family) /* no interface of that family: use what exists */
 		ifc = ifaces_pick(o->cs->ifs, name, 0);
 	return ifc;
 }
@@ -232,7 +232,8 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 {
 	struct call_media *m = &x->media[i];
 	struct call_media *pm = x->peer && i < x->peer->n_media && x->peer->media[i].pair
-				? &x->peer->media[i] : NULL;
+					? &x->peer->media[i]
+					: NULL;
 	struct dp_endpoint_params p;
 	uint32_t off = m->disabled || !pm || pm->disabled ? DP_DISABLED : 0;
 	struct dp_endpoint *to_rtp = pm ? pm->rtp.ep : NULL;
@@ -247,7 +248,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	fill_pts(p.allowed_pt, m, pm);
-	p.xcode = m->xcode;	/* codecs: transcoder for RTP from x, NULL = forward */
+	p.xcode = m->xcode; /* codecs: transcoder for RTP from x, NULL = forward */
 	if (p.xcode)
 		p.flags |= DP_TRANSCODE;
 	else if (pm && !pm->pts_any && codecneg_added(pm->codecs)) {
@@ -326,8 +327,7 @@ static bool mux_decide(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 }
 
 /* codec-strip / codec-mask: drop formats from the SDP going to R. */
-static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
-			 struct sdp_media_rewrite *mr)
+static void codec_filter(struct oa_ctx *o, const struct sdp_media *m, struct sdp_media_rewrite *mr)
 {
 	const struct ng_codec_ops *c = &o->req->codec;
 	struct sdp_format *keep;
@@ -347,7 +347,7 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 		keep[n++] = m->formats[f];
 	}
 	if (n == 0)
-		return;	/* stripping everything would make the SDP invalid: keep all */
+		return; /* stripping everything would make the SDP invalid: keep all */
 	mr->formats = keep;
 	mr->n_formats = n;
 }
@@ -355,8 +355,10 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m,
 static const char *tp_name(enum ng_transport t)
 {
 	static const char *const names[] = {
-		[NG_TP_RTP_AVP] = "RTP/AVP", [NG_TP_RTP_AVPF] = "RTP/AVPF",
-		[NG_TP_RTP_SAVP] = "RTP/SAVP", [NG_TP_RTP_SAVPF] = "RTP/SAVPF",
+		[NG_TP_RTP_AVP] = "RTP/AVP",
+		[NG_TP_RTP_AVPF] = "RTP/AVPF",
+		[NG_TP_RTP_SAVP] = "RTP/SAVP",
+		[NG_TP_RTP_SAVPF] = "RTP/SAVPF",
 		[NG_TP_UDP_TLS_RTP_SAVP] = "UDP/TLS/RTP/SAVP",
 		[NG_TP_UDP_TLS_RTP_SAVPF] = "UDP/TLS/RTP/SAVPF",
 	};
@@ -384,7 +386,7 @@ static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 {
 	const struct ng_request *req = o->req;
 	const struct call_media *rm = &o->r->media[i];
-	const char *out = NULL;	/* the profile R would be told, NULL = the SDP's */
+	const char *out = NULL; /* the profile R would be told, NULL = the SDP's */
 	bool secure = proto_secure(m->proto.s, m->proto.len);
 
 	if (m->port == 0)
@@ -392,16 +394,20 @@ static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport))
 		out = tp_name(req->transport);
 	else if (req->cmd == NG_CMD_ANSWER && rm->proto[0])
-		out = rm->proto;	/* back to what the offerer spoke */
+		out = rm->proto; /* back to what the offerer spoke */
 	if (out && proto_secure(out, strlen(out)) != secure) {
-		*o->err = arena_printf(o->a, "SRTP is not supported: %.*s media cannot be relayed "
-				       "as %s", (int)m->proto.len, m->proto.s, out);
+		*o->err = arena_printf(o->a,
+				       "SRTP is not supported: %.*s media cannot be relayed "
+				       "as %s",
+				       (int)m->proto.len, m->proto.s, out);
 		return -ENOTSUP;
 	}
 	if (secure && (codec_ops_transcode(&req->codec) ||
 		       (req->cmd == NG_CMD_ANSWER && codecneg_added(rm->codecs)))) {
-		*o->err = arena_printf(o->a, "SRTP is not supported: %.*s media cannot be "
-				       "transcoded", (int)m->proto.len, m->proto.s);
+		*o->err = arena_printf(o->a,
+				       "SRTP is not supported: %.*s media cannot be "
+				       "transcoded",
+				       (int)m->proto.len, m->proto.s);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -416,8 +422,7 @@ static bool supplemental(struct sdp_str enc)
 /* single-codec (an answer, as rtpengine): the offerer is answered with the
  * first codec of the list only, plus the supplemental formats (RFC 4733
  * events, comfort noise) at that codec's clock, which go with it. */
-static void single_codec(struct oa_ctx *o, const struct sdp_media *m,
-			 struct sdp_media_rewrite *mr)
+static void single_codec(struct oa_ctx *o, const struct sdp_media *m, struct sdp_media_rewrite *mr)
 {
 	const struct sdp_format *in = mr->formats ? mr->formats : m->formats;
 	unsigned n = mr->formats ? mr->n_formats : m->n_formats, k = 0;
@@ -457,7 +462,7 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		return;
 	}
 	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
-	mr->family = rm->ifc->cfg->family;	/* media_setup made media-address agree */
+	mr->family = rm->ifc->cfg->family; /* media_setup made media-address agree */
 	mr->port = rm->pair;
 	mr->rtcp_port = mux ? rm->pair : (uint16_t)(rm->pair + 1);
 	mr->rtcp_mux = mux;
@@ -476,7 +481,7 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	}
 	if (req->cmd == NG_CMD_ANSWER && rm->proto[0] &&
 	    (m->proto.len != strlen(rm->proto) || strncmp(m->proto.s, rm->proto, m->proto.len)))
-		mr->proto = rm->proto;	/* back to what the offerer spoke */
+		mr->proto = rm->proto; /* back to what the offerer spoke */
 	if (req->cmd == NG_CMD_OFFER)
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
@@ -557,7 +562,7 @@ static int sdp_version(struct oa_ctx *o, const struct sdp_session *sess, struct 
 		uint64_t v;
 
 		if (!origin_version(sess, &v))
-			return 0;	/* not a number: left as the sender wrote it */
+			return 0; /* not a number: left as the sender wrote it */
 		o->version_set = true;
 		o->version = v;
 		return 0;
@@ -569,7 +574,7 @@ static int sdp_version(struct oa_ctx *o, const struct sdp_session *sess, struct 
 	if (sdp_rewrite(o->a, sess, rw, out, out_len))
 		return fail(o, -ENOMEM, "Out of memory");
 	if (r->last_sdp && *out_len == r->last_sdp_len && !memcmp(*out, r->last_sdp, *out_len))
-		return 0;	/* unchanged: same version */
+		return 0; /* unchanged: same version */
 	if (r->sdp_version == UINT64_MAX - 1)
 		return 0;
 	o->version = rw->set_version = r->sdp_version + 1;
@@ -673,8 +678,9 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	struct call_media *sm = &o->s->media[i], *rm = &o->r->media[i];
 	const char *saddr = sender_addr(o, m);
 	int sfam = addr_family(saddr);
-	int rfam = o->req->address_family == NG_AF_IP4 ? AF_INET
-		 : o->req->address_family == NG_AF_IP6 ? AF_INET6 : 0;
+	int rfam = o->req->address_family == NG_AF_IP4	 ? AF_INET
+		   : o->req->address_family == NG_AF_IP6 ? AF_INET6
+							 : 0;
 	const char *sname = o->req->direction[0] ? o->req->direction[0] : o->req->interface;
 	const char *rname = o->req->direction[1] ? o->req->direction[1] : o->req->interface;
 	struct iface *si, *ri;
@@ -683,26 +689,28 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	int mfam = addr_family(o->req->media_address);
 
 	if (o->req->cmd == NG_CMD_ANSWER)
-		sname = rname = NULL;	/* interfaces were chosen with the offer */
+		sname = rname = NULL; /* interfaces were chosen with the offer */
 	else if (!rfam)
-		rfam = mfam;	/* R reaches us at media-address: a socket of its family */
+		rfam = mfam; /* R reaches us at media-address: a socket of its family */
 	si = sm->ifc ? sm->ifc : pick_iface(o, sname, sfam);
 	if (!rfam)
 		rfam = rm->ifc ? rm->ifc->cfg->family : si ? si->cfg->family : 0;
-	ri = rm->ifc && (!rfam || rm->ifc->cfg->family == rfam) ? rm->ifc : pick_iface(o, rname, rfam);
+	ri = rm->ifc && (!rfam || rm->ifc->cfg->family == rfam) ? rm->ifc
+								: pick_iface(o, rname, rfam);
 	if (!si || !ri)
 		return fail(o, -EINVAL, "Unknown interface name in direction/interface");
 	if (mfam && m->port && ri->cfg->family != mfam)
-		return fail(o, -EINVAL, mfam == AF_INET6
-			    ? "media-address is IPv6 but the media socket is IPv4"
-			    : "media-address is IPv4 but the media socket is IPv6");
-	if (rm->ifc && ri != rm->ifc) {	/* address family changed on re-offer */
+		return fail(o, -EINVAL,
+			    mfam == AF_INET6
+				    ? "media-address is IPv6 but the media socket is IPv4"
+				    : "media-address is IPv4 but the media socket is IPv6");
+	if (rm->ifc && ri != rm->ifc) { /* address family changed on re-offer */
 		call_media_release(o->cs, o->call, rm, o->now);
 	}
 	sm->used = rm->used = true;
 	sm->index = rm->index = i + 1;
 	if (m->port == 0 && !sm->pair)
-		return 0;	/* disabled and never had sockets: stays so */
+		return 0; /* disabled and never had sockets: stays so */
 	rc = media_bind(o, sm, si);
 	if (!rc)
 		rc = media_bind(o, rm, ri);
@@ -711,8 +719,7 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 
 /* Phase 1: the request and its SDP. 0 with o->sdp set, or 1 when loop
  * protection returns the SDP unchanged, or a negative errno with *o->err. */
-static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_out,
-			size_t *sdp_len)
+static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_out, size_t *sdp_len)
 {
 	const struct ng_request *req = o->req;
 	const char *tp = tp_name(req->transport), *perr = NULL;
@@ -795,12 +802,12 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 	};
 
 	for (unsigned i = 0; i < sess->n_media; i++) {
-		const char *cw = NULL;	/* a warning about strip/offer/transcode */
+		const char *cw = NULL; /* a warning about strip/offer/transcode */
 
 		sender_media(o, i, &sess->media[i]);
 		mux[i] = mux_decide(o, i, &sess->media[i]);
-		if (codecneg_media(&o->s->media[i], &o->r->media[i], o->req, &sess->media[i],
-				   &tune, o->a, &cw))
+		if (codecneg_media(&o->s->media[i], &o->r->media[i], o->req, &sess->media[i], &tune,
+				   o->a, &cw))
 			return fail(o, -ENOMEM, "Out of memory");
 		*n_neg = i + 1;
 		if (cw)
@@ -833,13 +840,13 @@ static void record_signal(struct oa_ctx *o, const char *sdp, size_t sdp_len)
 		o->call->answered = true;
 	o->call->last_signal = time(NULL);
 	o->call->last_signal_ms = o->now;
-	o->call->delete_at_ms = 0;	/* signalling again: a pending delete is off */
+	o->call->delete_at_ms = 0; /* signalling again: a pending delete is off */
 }
 
 int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
 		 char **sdp_out, size_t *sdp_len, const char **err)
 {
-	struct oa_ctx o = {.cs = cs, .req = req, .a = a, .now = now_ms, .err = err};
+	struct oa_ctx o = { .cs = cs, .req = req, .a = a, .now = now_ms, .err = err };
 	struct sdp_session *sess = arena_alloc(a, sizeof(*sess));
 	struct sdp_rewrite *rw = arena_alloc(a, sizeof(*rw));
 	bool created = false, mux[SDP_MAX_MEDIA];
@@ -873,8 +880,8 @@ err_state:
 		drop_new_xcode(&o.r->media[i]);
 	}
 	if (!created) {
-		log_warn("call %s: %s %s: call deleted", o.call->call_id,
-			 ng_command_name(req->cmd), *err);
+		log_warn("call %s: %s %s: call deleted", o.call->call_id, ng_command_name(req->cmd),
+			 *err);
 		call_end(cs, o.call, now_ms, CALL_END_FORCED, "offer/answer failed");
 		return rc;
 	}

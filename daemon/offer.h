@@ -14,7 +14,7 @@
 
 struct calls;
 
-#define OFFER_LEARN_WINDOW_MS 3000	/* latching allowed this long after signalling */
+#define OFFER_LEARN_WINDOW_MS 3000 /* latching allowed this long after signalling */
 
 /* Handle an offer or an answer (@req->cmd). On success returns 0 with the
  * rewritten SDP in *sdp and *sdp_len (arena memory); extra warnings may be added
@@ -25,7 +25,6 @@ struct calls;
  * existed before: no call is left half updated. Another call is never
  * touched. */
 int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
-		 char **sdp, size_t *sdp_len, const char **err)
-	__attribute__((warn_unused_result));
+		 char **sdp, size_t *sdp_len, const char **err) __attribute__((warn_unused_result));
 
 #endif

@@ -16,7 +16,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-enum pair_state { PAIR_FREE, PAIR_USED, PAIR_QUARANTINE };
+enum pair_state {
+	PAIR_FREE,
+	PAIR_USED,
+	PAIR_QUARANTINE
+};
 
 struct quar_entry {
 	uint32_t idx;
@@ -25,15 +29,15 @@ struct quar_entry {
 
 struct port_pool {
 	uint16_t min;
-	uint32_t n;			/* pairs */
+	uint32_t n; /* pairs */
 	uint64_t quarantine_ms;
-	uint32_t *free_idx;		/* [0, n_free) are free pairs */
+	uint32_t *free_idx; /* [0, n_free) are free pairs */
 	uint32_t n_free;
-	uint8_t *state;			/* enum pair_state per pair */
-	struct quar_entry *quar;	/* ring, capacity n */
+	uint8_t *state;		 /* enum pair_state per pair */
+	struct quar_entry *quar; /* ring, capacity n */
 	uint32_t q_head, q_len;
 	uint32_t in_use;
-	uint64_t early_reuses;		/* pairs taken before their quarantine ended */
+	uint64_t early_reuses; /* pairs taken before their quarantine ended */
 	uint64_t rng;
 };
 
@@ -101,7 +105,7 @@ static void unquarantine(struct port_pool *p, uint64_t now_ms, unsigned max)
 	while (max-- && p->q_len) {
 		struct quar_entry *q = &p->quar[p->q_head];
 		if (q->until_ms > now_ms)
-			return;	/* FIFO: the rest ended later */
+			return; /* FIFO: the rest ended later */
 		p->state[q->idx] = PAIR_FREE;
 		p->free_idx[p->n_free++] = q->idx;
 		p->q_head = (p->q_head + 1) % p->n;
@@ -140,10 +144,11 @@ void ports_release(struct port_pool *p, uint16_t rtp, uint64_t now_ms)
 		return;
 	idx = (uint32_t)(rtp - p->min) / 2;
 	if (idx >= p->n || p->state[idx] != PAIR_USED)
-		return;	/* double release: ignore rather than corrupt the free array */
+		return; /* double release: ignore rather than corrupt the free array */
 	p->state[idx] = PAIR_QUARANTINE;
-	p->quar[(p->q_head + p->q_len) % p->n] =
-		(struct quar_entry){.idx = idx, .until_ms = now_ms + p->quarantine_ms};
+	p->quar[(p->q_head + p->q_len) % p->n] = (struct quar_entry){
+		.idx = idx, .until_ms = now_ms + p->quarantine_ms
+	};
 	p->q_len++;
 	p->in_use--;
 }

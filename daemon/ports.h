@@ -33,7 +33,7 @@ int ports_alloc(struct port_pool *p, uint64_t now_ms, uint16_t *rtp)
  * Releasing a port that is not allocated is ignored (and counted). */
 void ports_release(struct port_pool *p, uint16_t rtp, uint64_t now_ms);
 
-unsigned ports_total(const struct port_pool *p);	/* pairs in the range */
+unsigned ports_total(const struct port_pool *p); /* pairs in the range */
 unsigned ports_in_use(const struct port_pool *p);
 unsigned ports_quarantined(const struct port_pool *p);
 uint64_t ports_early_reuses(const struct port_pool *p);

@@ -18,10 +18,10 @@
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 
-#define TRY(x)                                                                             \
-	do {                                                                               \
-		if (!(x))                                                                  \
-			return -ENOMEM;                                                    \
+#define TRY(x)                          \
+	do {                            \
+		if (!(x))               \
+			return -ENOMEM; \
 	} while (0)
 
 static int add_endpoint(struct arena *a, struct ng_node *d, const char *key,
@@ -150,7 +150,7 @@ static int add_party(struct arena *a, struct ng_node *tags, const struct call_pa
 
 static int add_totals(struct arena *a, struct ng_node *reply, const struct sums *sum)
 {
-	static const char *const names[2] = {"RTP", "RTCP"};
+	static const char *const names[2] = { "RTP", "RTCP" };
 	struct ng_node *t = ng_dict_add_dict(a, reply, "totals");
 
 	TRY(t);

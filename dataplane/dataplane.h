@@ -23,26 +23,26 @@
 struct dp_endpoint;
 
 enum dp_flags {
-	DP_STRICT_SOURCE = 1u << 0,	/* drop anything not from the remote (learned or SDP) */
-	DP_ASYMMETRIC = 1u << 1,	/* never latch: always send to the SDP address */
-	DP_RTCP_MUX = 1u << 2,		/* this socket carries RTP and RTCP (RFC 5761) */
-	DP_RTCP = 1u << 3,		/* this is a plain RTCP socket */
-	DP_DISABLED = 1u << 4,		/* drop everything (port 0 media, hold with no peer) */
-	DP_TRUST_ADDRESS = 1u << 5,	/* the SDP address is right: latch only if it never sends */
-	DP_TRANSCODE = 1u << 7,		/* RTP goes through params.xcode
+	DP_STRICT_SOURCE = 1u << 0,   /* drop anything not from the remote (learned or SDP) */
+	DP_ASYMMETRIC = 1u << 1,      /* never latch: always send to the SDP address */
+	DP_RTCP_MUX = 1u << 2,	      /* this socket carries RTP and RTCP (RFC 5761) */
+	DP_RTCP = 1u << 3,	      /* this is a plain RTCP socket */
+	DP_DISABLED = 1u << 4,	      /* drop everything (port 0 media, hold with no peer) */
+	DP_TRUST_ADDRESS = 1u << 5,   /* the SDP address is right: latch only if it never sends */
+	DP_TRANSCODE = 1u << 7,	      /* RTP goes through params.xcode
 					 * (never offloaded to the kernel) */
-	DP_FORWARD_PT_ONLY = 1u << 8,	/* forward only RTP whose payload type is in
+	DP_FORWARD_PT_ONLY = 1u << 8, /* forward only RTP whose payload type is in
 					 * params.forward_pt (the destination never
 					 * offered the others) */
 };
 
 struct dp_endpoint_params {
-	struct sockaddr_storage sdp_remote;	/* party's address from SDP (port 0 = unknown) */
-	uint32_t flags;				/* enum dp_flags */
-	struct dp_endpoint *fwd_rtp;		/* send RTP received here out of this one */
-	struct dp_endpoint *fwd_rtcp;		/* send RTCP received here out of this one */
-	uint32_t learn_window_ms;		/* latching allowed this long from now */
-	uint8_t allowed_pt[16];			/* bitmap of RTP payload types the SDP allows;
+	struct sockaddr_storage sdp_remote; /* party's address from SDP (port 0 = unknown) */
+	uint32_t flags;			    /* enum dp_flags */
+	struct dp_endpoint *fwd_rtp;	    /* send RTP received here out of this one */
+	struct dp_endpoint *fwd_rtcp;	    /* send RTCP received here out of this one */
+	uint32_t learn_window_ms;	    /* latching allowed this long from now */
+	uint8_t allowed_pt[16];		    /* bitmap of RTP payload types the SDP allows;
 						 * all zero = any */
 	/* RTP clock rate for the jitter figure;
 	 * 0 = from the static payload type, else 8000. */
@@ -52,7 +52,7 @@ struct dp_endpoint_params {
 	 * the data plane: the worker frees it when a later dp_endpoint_set
 	 * names another one (or none) and on release (dataplane/dp_xcode.h). */
 	struct xcode *xcode;
-	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY: bitmap of payload types
+	uint8_t forward_pt[16]; /* with DP_FORWARD_PT_ONLY: bitmap of payload types
 						 * the far side can receive as they are */
 };
 
@@ -60,16 +60,16 @@ struct dp_endpoint_params {
 #define DP_LEARN_WINDOW_DEFAULT_MS 10000u
 
 struct dp_stats {
-	uint64_t packets, bytes, errors;	/* received and accepted */
-	uint64_t forwarded;			/* sent on */
-	uint64_t dropped_source;		/* not from the remote (strict/bleed) */
-	uint64_t dropped_other;			/* malformed, disabled, no forward */
-	uint64_t last_packet_ms;		/* CLOCK_MONOTONIC ms of the last accepted packet, 0 = never */
-	uint64_t last_packet_wall;		/* unix time (s) of the same */
-	uint32_t ssrc;				/* last seen SSRC */
-	uint64_t expected, lost;		/* RFC 3550 A.3 */
-	double jitter_ms;			/* RFC 3550 A.8, in ms */
-	struct sockaddr_storage remote;		/* current remote (learned or SDP) */
+	uint64_t packets, bytes, errors; /* received and accepted */
+	uint64_t forwarded;		 /* sent on */
+	uint64_t dropped_source;	 /* not from the remote (strict/bleed) */
+	uint64_t dropped_other;		 /* malformed, disabled, no forward */
+	uint64_t last_packet_ms;   /* CLOCK_MONOTONIC ms of the last accepted packet, 0 = never */
+	uint64_t last_packet_wall; /* unix time (s) of the same */
+	uint32_t ssrc;		   /* last seen SSRC */
+	uint64_t expected, lost;   /* RFC 3550 A.3 */
+	double jitter_ms;	   /* RFC 3550 A.8, in ms */
+	struct sockaddr_storage remote; /* current remote (learned or SDP) */
 	bool latched;
 };
 

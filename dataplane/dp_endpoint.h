@@ -25,19 +25,19 @@
 #include "lib/rtp.h"
 
 /* Single-writer counters: a plain load + store, no locked instruction. */
-#define DP_ADD(field, v)                                                                   \
-	atomic_store_explicit(&(field),                                                    \
-			      atomic_load_explicit(&(field), memory_order_relaxed) + (v),    \
+#define DP_ADD(field, v)                                                                  \
+	atomic_store_explicit(&(field),                                                   \
+			      atomic_load_explicit(&(field), memory_order_relaxed) + (v), \
 			      memory_order_relaxed)
 #define DP_PUT(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
-#define DP_GET(field) atomic_load_explicit(&(field), memory_order_relaxed)
+#define DP_GET(field)	 atomic_load_explicit(&(field), memory_order_relaxed)
 
 struct dp_pub {
 	_Atomic uint64_t packets, bytes, errors, forwarded, dropped_source, dropped_other;
 	_Atomic uint64_t last_ms, last_wall;
 	_Atomic uint32_t ssrc;
 	_Atomic uint64_t rtp_received, base_seq, ext_max; /* A.3 inputs */
-	_Atomic uint32_t jitter16, clock_rate;		 /* A.8, ts units * 16 */
+	_Atomic uint32_t jitter16, clock_rate;		  /* A.8, ts units * 16 */
 	/* remote address under a sequence count (odd = being written) */
 	_Atomic uint32_t remote_seq;
 	_Atomic uint64_t remote_words[4];
@@ -50,41 +50,41 @@ struct dp_endpoint {
 	/* immutable after dp_endpoint_new */
 	int fd;
 	unsigned worker;
-	struct dp_cmd *release;			/* preallocated: release cannot fail */
+	struct dp_cmd *release; /* preallocated: release cannot fail */
 
 	/* control-thread only: kernel offload state (dp_offload.c) */
 	struct dp_offload *off;
 
 	/* worker-private */
-	struct dp_endpoint *prev, *next;	/* the worker's list */
-	bool registered;			/* fd is in the worker's epoll */
-	bool dead;				/* released: skip, reap after the batch */
-	struct sockaddr_in local;		/* for raw sends; port 0 = not usable */
+	struct dp_endpoint *prev, *next; /* the worker's list */
+	bool registered;		 /* fd is in the worker's epoll */
+	bool dead;			 /* released: skip, reap after the batch */
+	struct sockaddr_in local;	 /* for raw sends; port 0 = not usable */
 	struct dp_endpoint *zombie_next;
 	uint32_t flags;
 	struct dp_endpoint *fwd_rtp, *fwd_rtcp;
-	uint32_t clock_rate;			/* from params, 0 = by payload type */
+	uint32_t clock_rate; /* from params, 0 = by payload type */
 	struct latch latch;
 	struct rtp_source src;
-	uint8_t forward_pt[16];			/* with DP_FORWARD_PT_ONLY */
-	struct xcode *xcode;			/* see dataplane/dp_xcode.h */
+	uint8_t forward_pt[16]; /* with DP_FORWARD_PT_ONLY */
+	struct xcode *xcode;	/* see dataplane/dp_xcode.h */
 
 	/* published */
 	struct dp_pub pub;
 };
 
 /* Per-worker packet slots: one receive buffer each, reused for the send. */
-#define DP_BATCH 64u		/* recvmmsg per socket */
-#define DP_SLOTS 256u		/* packets held before a forced flush */
-#define DP_BUF 2048u		/* a packet larger than this is dropped */
+#define DP_BATCH 64u   /* recvmmsg per socket */
+#define DP_SLOTS 256u  /* packets held before a forced flush */
+#define DP_BUF	 2048u /* a packet larger than this is dropped */
 
 struct dp_slot {
-	struct dp_endpoint *in;		/* received here (counters) */
-	struct dp_endpoint *out;	/* send out of this socket */
-	union dp_addr src;		/* recvmmsg source */
-	union dp_addr dst;		/* copy of out's remote at receive time */
+	struct dp_endpoint *in;	 /* received here (counters) */
+	struct dp_endpoint *out; /* send out of this socket */
+	union dp_addr src;	 /* recvmmsg source */
+	union dp_addr dst;	 /* copy of out's remote at receive time */
 	struct iovec iov;
-	struct iovec raw_iov[2];	/* dp_rawsend: header, then buf */
+	struct iovec raw_iov[2]; /* dp_rawsend: header, then buf */
 	uint8_t raw_hdr[DP_RAW_HDR];
 	uint8_t buf[DP_BUF];
 };
@@ -98,15 +98,15 @@ struct dp_worker {
 	int epfd;
 	pthread_t thread;
 	struct dp_queue q;
-	struct dp_endpoint *eps;		/* list of registered endpoints */
-	struct dp_endpoint *zombies;		/* released during this iteration */
-	struct dp_cmd *syncs;			/* DP_CMD_SYNC to answer after the reap */
-	int rawfd;				/* dp_rawsend socket, -1 = per-socket sends */
+	struct dp_endpoint *eps;     /* list of registered endpoints */
+	struct dp_endpoint *zombies; /* released during this iteration */
+	struct dp_cmd *syncs;	     /* DP_CMD_SYNC to answer after the reap */
+	int rawfd;		     /* dp_rawsend socket, -1 = per-socket sends */
 	/* packet path */
 	uint64_t now_ms, now_us, wall_off_ms;
-	unsigned used;				/* slots holding a packet to send */
-	struct dp_slot *slots;			/* DP_SLOTS */
-	struct mmsghdr *rx, *tx;		/* DP_SLOTS each */
+	unsigned used;		 /* slots holding a packet to send */
+	struct dp_slot *slots;	 /* DP_SLOTS */
+	struct mmsghdr *rx, *tx; /* DP_SLOTS each */
 	struct dp_worker_totals tot;
 	/* transcoding timer (dataplane/dp_xcode.c) */
 	bool xcode_timer;

@@ -76,8 +76,7 @@ static void publish_rtp_stats(struct dp_endpoint *ep)
 }
 
 /* RTP statistics of one accepted packet (not RTCP). */
-static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf,
-			size_t len)
+static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf, size_t len)
 {
 	struct rtp_info ri;
 
@@ -144,7 +143,7 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	if (!rtcp) {
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
-		if (ep->xcode) {	/* the transcoder's output is sent instead */
+		if (ep->xcode) { /* the transcoder's output is sent instead */
 			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;
 		}
@@ -153,7 +152,7 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			return;
 		}
 	} else if (ep->flags & DP_TRANSCODE) {
-		return;	/* on a transcoded stream the relay sends its own reports */
+		return; /* on a transcoded stream the relay sends its own reports */
 	}
 	struct dp_endpoint *out = route(ep, rtcp);
 	if (!out) {
@@ -251,7 +250,7 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 
 		if (n <= 0)
 			return;
-		if (sendable)	/* else the clock runs on; nobody to send to yet */
+		if (sendable) /* else the clock runs on; nobody to send to yet */
 			hold(w, s, ep, out, (size_t)n);
 	}
 }

@@ -38,21 +38,21 @@
 #include "lib/log.h"
 #include "kernel-offload/offload.h"
 
-#define OFFLOAD_MAX_IFNAMES 32	/* = the loader's limit */
-#define OFFLOAD_WINDOW_MARGIN_MS 200	/* the worker starts the window a bit later */
+#define OFFLOAD_MAX_IFNAMES	 32  /* = the loader's limit */
+#define OFFLOAD_WINDOW_MARGIN_MS 200 /* the worker starts the window a bit later */
 
 struct dp_offload {
 	struct dp_endpoint *ep;
 	struct dp_offload *prev, *next;
-	struct dp_endpoint *fwd;	/* RTP goes out of this endpoint's socket */
-	uint32_t flags;			/* enum dp_flags */
-	uint64_t learn_until_ms;	/* latching may change the remote until then */
-	struct sockaddr_storage local;	/* the socket's address (family 0 = unusable) */
+	struct dp_endpoint *fwd;       /* RTP goes out of this endpoint's socket */
+	uint32_t flags;		       /* enum dp_flags */
+	uint64_t learn_until_ms;       /* latching may change the remote until then */
+	struct sockaddr_storage local; /* the socket's address (family 0 = unusable) */
 	bool installed;
-	bool failed;			/* add failed: not retried until new params */
-	struct offload_stream cur;	/* what is in the kernel map */
-	struct dp_stats acc;		/* earlier offload periods */
-	uint32_t clock_rate;		/* from params, 0 = by payload type */
+	bool failed;		   /* add failed: not retried until new params */
+	struct offload_stream cur; /* what is in the kernel map */
+	struct dp_stats acc;	   /* earlier offload periods */
+	uint32_t clock_rate;	   /* from params, 0 = by payload type */
 	/* user space's published RFC 3550 counters when the kernel entry was
 	 * seeded; seed_handed: the seed was a state the worker never took, so
 	 * it must get the kernel's back even if the kernel forwarded nothing */
@@ -68,7 +68,7 @@ struct dp_offload {
 static struct {
 	bool active;
 	struct dp_offload *head;
-	struct dp_stats released;	/* kernel counters of released endpoints */
+	struct dp_stats released; /* kernel counters of released endpoints */
 } dpo;
 
 static uint64_t mono_ms(void)
@@ -134,8 +134,8 @@ int dp_offload_start(uint16_t port_min, uint16_t port_max)
 		names[nn++] = i->if_name;
 	}
 	rc = offload_init(names, nn, port_min, port_max);
-	if_freenameindex(ifs);	/* offload_init is done with the names */
-	if (rc == -ENOTSUP)	/* a real load failure was logged by offload_init */
+	if_freenameindex(ifs); /* offload_init is done with the names */
+	if (rc == -ENOTSUP)    /* a real load failure was logged by offload_init */
 		log_err("offload: this build has no kernel offload (meson -Doffload=disabled); "
 			"forwarding stays in user space");
 	dpo.active = rc == 0;
@@ -154,7 +154,8 @@ static void add_stats(struct dp_stats *out, const struct dp_stats *k)
 
 		clock_gettime(CLOCK_REALTIME, &rt);
 		out->last_packet_ms = k->last_packet_ms;
-		out->last_packet_wall = (uint64_t)rt.tv_sec - (mono_ms() - k->last_packet_ms) / 1000u;
+		out->last_packet_wall = (uint64_t)rt.tv_sec -
+					(mono_ms() - k->last_packet_ms) / 1000u;
 		out->ssrc = k->ssrc;
 	}
 }
@@ -179,11 +180,11 @@ static void fold(struct dp_stats *acc, const struct offload_counters *k)
 static void published_source(const struct dp_endpoint *ep, struct rtp_source *s)
 {
 	struct dp_pub *pub = (struct dp_pub *)&ep->pub;
-	uint64_t ext = DP_GET(pub->ext_max);	/* extended max + 1, 0 = no valid source */
+	uint64_t ext = DP_GET(pub->ext_max); /* extended max + 1, 0 = no valid source */
 
 	memset(s, 0, sizeof(*s));
 	if (!ext)
-		return;	/* none, or on probation: the kernel starts its own */
+		return; /* none, or on probation: the kernel starts its own */
 	ext--;
 	s->valid = true;
 	s->ssrc = DP_GET(pub->ssrc);
@@ -219,10 +220,10 @@ static void user_source(struct dp_offload *o, struct rtp_source *s)
 	o->seed_received = DP_GET(pub->rtp_received);
 	o->seed_ssrc = DP_GET(pub->ssrc);
 	o->seed_handed = posted != NULL;
-	if (posted) {	/* handed back, never taken: it is the current state */
+	if (posted) { /* handed back, never taken: it is the current state */
 		rtp_source_copy(s, posted);
 		free(posted);
-	} else if (back_pending(o)) {	/* taken, not yet published */
+	} else if (back_pending(o)) { /* taken, not yet published */
 		rtp_source_copy(s, &o->back);
 		o->seed_received = o->back.received;
 		o->seed_ssrc = o->back.ssrc;
@@ -268,10 +269,10 @@ static void hand_back(struct dp_offload *o, const struct offload_counters *k)
 	struct rtp_source *h;
 
 	if ((!k->packets && !o->seed_handed) || !k->src.valid)
-		return;	/* the kernel saw nothing: user space's state is current */
+		return; /* the kernel saw nothing: user space's state is current */
 	h = calloc(1, sizeof(*h));
 	if (!h)
-		return;	/* the worker goes on from its own older state */
+		return; /* the worker goes on from its own older state */
 	combined_source(o, k, h);
 	rtp_source_copy(&o->back, h);
 	o->back_rate = k->clock_rate;
@@ -325,7 +326,7 @@ void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *
 		return;
 	o = track(ep);
 	if (!o)
-		return;	/* no memory: the endpoint simply stays in user space */
+		return; /* no memory: the endpoint simply stays in user space */
 	/* latching starts over: back to user space until it settles, and
 	 * so do the entries that send to this endpoint's party */
 	uninstall(o, true);
@@ -377,7 +378,7 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 		return false;
 	if (now_ms < o->learn_until_ms || now_ms < f->learn_until_ms)
 		return false;
-	dp_pub_read(o->ep, &in);	/* the remotes: user space's latching decides them */
+	dp_pub_read(o->ep, &in); /* the remotes: user space's latching decides them */
 	dp_pub_read(o->fwd, &out);
 	/* both remotes known, one family throughout (no v4/v6 bridging) */
 	if (fam == AF_UNSPEC || f->local.ss_family != fam || in.remote.ss_family != fam ||

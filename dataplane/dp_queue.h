@@ -15,11 +15,11 @@
 #include "dataplane/dataplane.h"
 
 enum dp_cmd_type {
-	DP_CMD_ADD,		/* start serving ep (register its fd) */
-	DP_CMD_SET,		/* copy params into ep */
-	DP_CMD_RELEASE,		/* close ep's fd and free it */
-	DP_CMD_STOP,		/* leave the loop, releasing everything */
-	DP_CMD_SYNC,		/* signal done (tests, dp_sync) */
+	DP_CMD_ADD,	/* start serving ep (register its fd) */
+	DP_CMD_SET,	/* copy params into ep */
+	DP_CMD_RELEASE, /* close ep's fd and free it */
+	DP_CMD_STOP,	/* leave the loop, releasing everything */
+	DP_CMD_SYNC,	/* signal done (tests, dp_sync) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -36,13 +36,13 @@ struct dp_cmd {
 	enum dp_cmd_type type;
 	struct dp_endpoint *ep;
 	struct dp_endpoint_params params;
-	struct dp_sync *sync;	/* DP_CMD_SYNC only */
+	struct dp_sync *sync; /* DP_CMD_SYNC only */
 };
 
 struct dp_queue {
 	pthread_mutex_t lock;
 	struct dp_cmd *head, *tail;
-	int efd;		/* eventfd, EFD_NONBLOCK */
+	int efd; /* eventfd, EFD_NONBLOCK */
 };
 
 int dp_queue_init(struct dp_queue *q) __attribute__((warn_unused_result));

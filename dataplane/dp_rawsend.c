@@ -44,7 +44,7 @@ void dp_raw_header(uint8_t hdr[DP_RAW_HDR], const struct sockaddr_in *src,
 
 	memset(hdr, 0, DP_RAW_HDR);
 	ip[0] = 0x45;
-	ip[8] = 64;		/* TTL */
+	ip[8] = 64; /* TTL */
 	ip[9] = IPPROTO_UDP;
 	memcpy(ip + 12, &src->sin_addr, 4);
 	memcpy(ip + 16, &dst->sin_addr, 4);
@@ -60,7 +60,7 @@ void dp_raw_header(uint8_t hdr[DP_RAW_HDR], const struct sockaddr_in *src,
 		acc = (acc & 0xffff) + (acc >> 16);
 	uint16_t ck = (uint16_t)~acc;
 	if (ck == 0)
-		ck = 0xffff;	/* 0 would mean "no checksum" */
+		ck = 0xffff; /* 0 would mean "no checksum" */
 	udp[6] = (uint8_t)(ck >> 8);
 	udp[7] = (uint8_t)ck;
 }

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DP_RAW_HDR 28u	/* IPv4 (20) + UDP (8) */
+#define DP_RAW_HDR 28u /* IPv4 (20) + UDP (8) */
 
 /* The raw socket if enabled and permitted, else -1 (logged once). */
 int dp_raw_open(void);

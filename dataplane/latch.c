@@ -105,8 +105,8 @@ static bool pt_allowed(const struct latch *l, uint8_t pt)
 }
 
 /* Does the packet look like this stream? Fills the SSRC/seq it claims. */
-static bool looks_like_stream(const struct latch *l, const uint8_t *buf, size_t len,
-			      uint32_t *ssrc, uint16_t *seq)
+static bool looks_like_stream(const struct latch *l, const uint8_t *buf, size_t len, uint32_t *ssrc,
+			      uint16_t *seq)
 {
 	if (l->kind == LATCH_RTCP || rtp_is_rtcp(buf, len)) {
 		struct rtcp_info ci;

@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 
 #define LATCH_MIN_PACKETS 3u
-#define LATCH_IDLE_MS 1000u
+#define LATCH_IDLE_MS	  1000u
 
 /* A UDP address small enough to copy per packet, usable as msg_name. */
 union dp_addr {
@@ -42,26 +42,30 @@ socklen_t dp_addr_from(union dp_addr *a, const struct sockaddr_storage *ss);
 bool dp_addr_eq(const union dp_addr *a, const union dp_addr *b);
 static inline socklen_t dp_addr_len(const union dp_addr *a)
 {
-	return a->sa.sa_family == AF_INET6 ? sizeof(a->v6)
-	       : a->sa.sa_family == AF_INET ? sizeof(a->v4) : 0;
+	return a->sa.sa_family == AF_INET6  ? sizeof(a->v6)
+	       : a->sa.sa_family == AF_INET ? sizeof(a->v4)
+					    : 0;
 }
 
-enum latch_kind { LATCH_RTP, LATCH_RTCP };
+enum latch_kind {
+	LATCH_RTP,
+	LATCH_RTCP
+};
 
 struct latch {
-	union dp_addr sdp;	/* from SDP; family 0 = unknown */
-	union dp_addr remote;	/* current destination; family 0 = none */
-	uint64_t deadline_ms;	/* learning allowed while now < deadline */
-	uint64_t remote_seen_ms;/* last packet from remote, 0 = never (unconfirmed) */
-	bool latched;		/* remote was learned (differs from SDP) */
-	bool sdp_spoke;		/* the SDP address itself sent something */
+	union dp_addr sdp;	 /* from SDP; family 0 = unknown */
+	union dp_addr remote;	 /* current destination; family 0 = none */
+	uint64_t deadline_ms;	 /* learning allowed while now < deadline */
+	uint64_t remote_seen_ms; /* last packet from remote, 0 = never (unconfirmed) */
+	bool latched;		 /* remote was learned (differs from SDP) */
+	bool sdp_spoke;		 /* the SDP address itself sent something */
 	/* learning candidate */
 	union dp_addr cand;
 	uint32_t cand_ssrc;
 	uint16_t cand_seq;
 	uint8_t cand_count;
 	/* configuration */
-	uint32_t flags;		/* enum dp_flags */
+	uint32_t flags; /* enum dp_flags */
 	uint8_t allowed_pt[16];
 	enum latch_kind kind;
 };
@@ -73,9 +77,9 @@ void latch_configure(struct latch *l, const union dp_addr *sdp, uint32_t flags,
 		     const uint8_t allowed_pt[16], enum latch_kind kind, uint64_t deadline_ms);
 
 enum latch_verdict {
-	LATCH_ACCEPT,		/* from the remote (or a tolerated source): forward */
-	LATCH_LEARNED,		/* accepted, and the remote changed to this source */
-	LATCH_DROP,		/* not from the remote: drop, count as source drop */
+	LATCH_ACCEPT,  /* from the remote (or a tolerated source): forward */
+	LATCH_LEARNED, /* accepted, and the remote changed to this source */
+	LATCH_DROP,    /* not from the remote: drop, count as source drop */
 };
 
 /* Judge one packet from @src at @now_ms. May change l->remote. */

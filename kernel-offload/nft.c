@@ -25,13 +25,13 @@
 
 #include "kernel-offload/nft.h"
 
-#define NFT_PRIO_RAW (-300)	/* NF_IP_PRI_RAW: before conntrack (-200) */
+#define NFT_PRIO_RAW   (-300) /* NF_IP_PRI_RAW: before conntrack (-200) */
 #define NFT_BATCH_SIZE 16384
 
 struct nft_batch {
 	struct mnl_nlmsg_batch *b;
 	uint32_t seq;
-	unsigned msgs;		/* messages that will be ACKed */
+	unsigned msgs; /* messages that will be ACKed */
 };
 
 static struct nlmsghdr *put_hdr(struct nft_batch *nb, uint16_t type, uint16_t flags)
@@ -134,14 +134,15 @@ static int put_rule(struct nft_batch *nb, const char *chain, uint32_t port_offse
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_RTPRELAY_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if ((err = add_expr(r, expr_l4proto())) || (err = add_expr(r, expr_cmp(NFT_CMP_EQ, &udp, 1))) ||
+	if ((err = add_expr(r, expr_l4proto())) ||
+	    (err = add_expr(r, expr_cmp(NFT_CMP_EQ, &udp, 1))) ||
 	    (err = add_expr(r, expr_port(port_offset))) ||
 	    (err = add_expr(r, expr_cmp(NFT_CMP_GTE, &lo, 2))) ||
 	    (err = add_expr(r, expr_cmp(NFT_CMP_LTE, &hi, 2))) ||
 	    (err = add_expr(r, nftnl_expr_alloc("notrack"))))
 		goto out;
-	nftnl_rule_nlmsg_build_payload(
-		put_hdr(nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
+	nftnl_rule_nlmsg_build_payload(put_hdr(nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND),
+				       r);
 	mnl_nlmsg_batch_next(nb->b);
 out:
 	nftnl_rule_free(r);

@@ -32,12 +32,12 @@
 #include "kernel-offload/relay.skel.h"
 #include "kernel-offload/relay_shared.h"
 
-#define OFFLOAD_MAX_IFS 32
-#define OFFLOAD_PROG_NAME "relay_tc_ingress"
+#define OFFLOAD_MAX_IFS	      32
+#define OFFLOAD_PROG_NAME     "relay_tc_ingress"
 /* map entries per media port: a port can be bound on a few local addresses */
 #define OFFLOAD_KEYS_PER_PORT 4
-#define OFFLOAD_MIN_ENTRIES 1024u
-#define OFFLOAD_MAX_ENTRIES (1u << 18)
+#define OFFLOAD_MIN_ENTRIES   1024u
+#define OFFLOAD_MAX_ENTRIES   (1u << 18)
 
 static struct offload_state {
 	struct relay *skel;
@@ -117,7 +117,8 @@ int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16
 	offload_tc_clean_leftovers(OFFLOAD_PROG_NAME);
 	err = load(port_min, port_max);
 	if (err) {
-		log_err("offload: cannot load the eBPF program (%s); forwarding stays in user space",
+		log_err("offload: cannot load the eBPF program (%s); forwarding stays in user "
+			"space",
 			strerror(-err));
 		goto err_unload;
 	}
@@ -240,7 +241,8 @@ static void source_to_map(const struct rtp_source *r, struct relay_stats *v)
 	v->jitter = r->jitter;
 	v->max_seq = r->max_seq;
 	v->received = r->received;
-	v->flags = (r->valid ? RELAY_SRC_VALID : 0) | (r->have_transit ? RELAY_SRC_HAVE_TRANSIT : 0);
+	v->flags = (r->valid ? RELAY_SRC_VALID : 0) |
+		   (r->have_transit ? RELAY_SRC_HAVE_TRANSIT : 0);
 }
 
 static void source_from_map(const struct relay_stats *v, struct rtp_source *r)

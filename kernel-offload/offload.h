@@ -27,15 +27,15 @@
 #include "lib/rtp.h"
 
 enum offload_flags {
-	OFFLOAD_STRICT_SOURCE = 1u << 0,	/* drop packets not from @expect */
-	OFFLOAD_RTCP_TO_USER = 1u << 1,		/* rtcp-mux socket: leave RTCP to user space */
+	OFFLOAD_STRICT_SOURCE = 1u << 0, /* drop packets not from @expect */
+	OFFLOAD_RTCP_TO_USER = 1u << 1,	 /* rtcp-mux socket: leave RTCP to user space */
 };
 
 /* One offloaded direction: packets arriving at @local from @expect leave with
  * source @src and destination @dst. All addresses must share one family. */
 struct offload_stream {
 	struct sockaddr_storage local;	/* key: the relay's socket the packets arrive at */
-	struct sockaddr_storage expect;	/* their expected source; AF_UNSPEC = anyone */
+	struct sockaddr_storage expect; /* their expected source; AF_UNSPEC = anyone */
 	struct sockaddr_storage src;	/* new source: the peer stream's local socket */
 	struct sockaddr_storage dst;	/* new destination: the peer's address */
 	uint32_t egress_ifindex;	/* 0 = look the route up now */
@@ -45,16 +45,16 @@ struct offload_stream {
 };
 
 struct offload_counters {
-	uint64_t packets;		/* forwarded by the kernel since offload_stream_add */
-	uint64_t bytes;			/* UDP payload bytes of those */
-	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC (coarse) ns of the last one, 0 = never */
-	uint64_t dropped_source;	/* dropped by the strict-source check */
-	uint32_t ssrc;			/* RTP SSRC / sequence number of the last one */
+	uint64_t packets;	 /* forwarded by the kernel since offload_stream_add */
+	uint64_t bytes;		 /* UDP payload bytes of those */
+	uint64_t last_seen_ns;	 /* CLOCK_MONOTONIC (coarse) ns of the last one, 0 = never */
+	uint64_t dropped_source; /* dropped by the strict-source check */
+	uint32_t ssrc;		 /* RTP SSRC / sequence number of the last one */
 	uint16_t seq;
 	/* RFC 3550 receiver state (lib/rtp.h), continued from the seed
 	 * given to offload_stream_add_from; its handover field is unused */
 	struct rtp_source src;
-	uint32_t clock_rate;		/* the rate src.jitter is in, 0 = no packet yet */
+	uint32_t clock_rate; /* the rate src.jitter is in, 0 = no packet yet */
 };
 
 /* Load and attach to @ifnames (n of them; "lo" for loopback), and install

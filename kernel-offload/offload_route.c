@@ -56,7 +56,7 @@ int offload_route_get(const struct sockaddr_storage *dst, const struct sockaddr_
 		      uint32_t *oif, bool *local)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct route_reply reply = {0};
+	struct route_reply reply = { 0 };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;

@@ -24,8 +24,8 @@
 #include "lib/log.h"
 #include "kernel-offload/offload_tc.h"
 
-#define OFFLOAD_TC_HANDLE 0x7274	/* "rt" */
-#define OFFLOAD_TC_PRIORITY 1		/* run before any other classifier */
+#define OFFLOAD_TC_HANDLE   0x7274 /* "rt" */
+#define OFFLOAD_TC_PRIORITY 1	   /* run before any other classifier */
 
 static bool clsact_empty(int ifindex);
 

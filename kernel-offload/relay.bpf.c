@@ -35,9 +35,9 @@
 #define RTP_HEADER_LEN 12
 /* IPv4: saddr and daddr are adjacent at offset 12; IPv6: at offset 8. */
 #define IPV4_ADDRS_OFF 12
-#define IPV4_CSUM_OFF 10
+#define IPV4_CSUM_OFF  10
 #define IPV6_ADDRS_OFF 8
-#define UDP_CSUM_OFF 6
+#define UDP_CSUM_OFF   6
 
 static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
 {
@@ -59,8 +59,8 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 					 const struct relay_key *key, __be16 sport)
 {
 	__u32 old_addrs[8] = {}, new_addrs[8] = {};
-	__be16 old_ports[2] = {sport, key->port};
-	__be16 new_ports[2] = {st->src_port, st->dst_port};
+	__be16 old_ports[2] = { sport, key->port };
+	__be16 new_ports[2] = { st->src_port, st->dst_port };
 	__u32 alen, addrs_off, l4flags = BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0;
 	__s64 diff;
 
@@ -92,8 +92,7 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 	diff = bpf_csum_diff((__u32 *)old_ports, 4, (__u32 *)new_ports, 4, 0);
 	if (diff < 0)
 		return -1;
-	if (bpf_l4_csum_replace(skb, pkt->l4_off + UDP_CSUM_OFF, 0, diff,
-				BPF_F_MARK_MANGLED_0) < 0)
+	if (bpf_l4_csum_replace(skb, pkt->l4_off + UDP_CSUM_OFF, 0, diff, BPF_F_MARK_MANGLED_0) < 0)
 		return -1;
 	if (bpf_skb_store_bytes(skb, addrs_off, new_addrs, alen, 0) < 0)
 		return -1;
@@ -103,9 +102,9 @@ static __always_inline int relay_rewrite(struct __sk_buff *skb, const struct rel
 }
 
 /* RFC 3550 A.1 constants (as lib/rtp.c). */
-#define SEQ_MOD (1u << 16)
-#define MAX_DROPOUT 3000u
-#define MAX_MISORDER 100u
+#define SEQ_MOD	       (1u << 16)
+#define MAX_DROPOUT    3000u
+#define MAX_MISORDER   100u
 #define MIN_SEQUENTIAL 2u
 
 /* The RTP clock of @pt when the daemon gave none: the static type's, from
@@ -122,7 +121,7 @@ static __always_inline void src_init_seq(struct relay_stats *s, __u16 seq)
 {
 	s->base_seq = seq;
 	s->max_seq = seq;
-	s->bad_seq = SEQ_MOD + 1;	/* so seq == bad_seq is false */
+	s->bad_seq = SEQ_MOD + 1; /* so seq == bad_seq is false */
 	s->cycles = 0;
 	s->received = 0;
 }
@@ -193,7 +192,7 @@ static __always_inline void src_update(struct relay_stats *s, __u32 ssrc, __u16 
 	/* RFC 3550 A.8: J += (|D| - J) / 16, kept scaled by 16 */
 	if (s->flags & RELAY_SRC_HAVE_TRANSIT) {
 		d = (__s32)(transit - s->transit);
-		ad = d < 0 ? (__u32)-(__s64)d : (__u32)d;
+		ad = d < 0 ? (__u32) - (__s64)d : (__u32)d;
 		s->jitter += ad - ((s->jitter + 8) >> 4);
 	}
 	s->transit = transit;

@@ -26,14 +26,14 @@
  * checksum helpers take offsets, and offsets survive the helpers that
  * invalidate packet pointers). */
 struct relay_pkt {
-	__u32 l3_off;		/* IPv4 / IPv6 header */
-	__u32 l4_off;		/* UDP header */
-	__u32 payload_len;	/* UDP payload bytes */
-	__u8 family;		/* RELAY_FAMILY_V4 / _V6 */
+	__u32 l3_off;	   /* IPv4 / IPv6 header */
+	__u32 l4_off;	   /* UDP header */
+	__u32 payload_len; /* UDP payload bytes */
+	__u8 family;	   /* RELAY_FAMILY_V4 / _V6 */
 	__u8 pad[3];
 };
 
-#define RELAY_IP_FRAG_MASK 0x3fff	/* MF flag + fragment offset */
+#define RELAY_IP_FRAG_MASK 0x3fff /* MF flag + fragment offset */
 
 static __always_inline int relay_parse_udp(void *data, void *data_end, __u32 l4_off,
 					   struct relay_pkt *pkt)

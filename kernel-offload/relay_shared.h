@@ -15,46 +15,46 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 
-#define RELAY_FAMILY_V4 4
-#define RELAY_FAMILY_V6 6
+#define RELAY_FAMILY_V4	       4
+#define RELAY_FAMILY_V6	       6
 /* loopback's ifindex, in every network namespace */
 #define RELAY_LOOPBACK_IFINDEX 1
 
 /* Lookup key: the relay's local socket the packet is addressed to. */
 struct relay_key {
-	__u8 addr[16];		/* destination address of the packet */
-	__be16 port;		/* destination UDP port */
-	__u8 family;		/* RELAY_FAMILY_V4 / _V6 */
-	__u8 pad;		/* always 0 */
+	__u8 addr[16]; /* destination address of the packet */
+	__be16 port;   /* destination UDP port */
+	__u8 family;   /* RELAY_FAMILY_V4 / _V6 */
+	__u8 pad;      /* always 0 */
 };
 
 enum relay_flags {
-	RELAY_F_STRICT_SOURCE = 1u << 0,	/* drop packets not from expect_* */
-	RELAY_F_ANY_SOURCE = 1u << 1,		/* expect_* unused: forward from anyone */
-	RELAY_F_RTCP_TO_USER = 1u << 2,		/* rtcp-mux socket: RTCP goes to user space */
+	RELAY_F_STRICT_SOURCE = 1u << 0, /* drop packets not from expect_* */
+	RELAY_F_ANY_SOURCE = 1u << 1,	 /* expect_* unused: forward from anyone */
+	RELAY_F_RTCP_TO_USER = 1u << 2,	 /* rtcp-mux socket: RTCP goes to user space */
 };
 
 /* What to do with a packet that matched a key (map relay_streams). */
 struct relay_stream {
-	__u8 expect_addr[16];	/* source the packets must come from */
-	__u8 src_addr[16];	/* new source: the peer stream's local socket */
-	__u8 dst_addr[16];	/* new destination: the peer's (learned) address */
+	__u8 expect_addr[16]; /* source the packets must come from */
+	__u8 src_addr[16];    /* new source: the peer stream's local socket */
+	__u8 dst_addr[16];    /* new destination: the peer's (learned) address */
 	__be16 expect_port;
 	__be16 src_port;
 	__be16 dst_port;
-	__u16 pad0;		/* always 0 */
-	__u32 flags;		/* enum relay_flags */
-	__u32 egress_ifindex;	/* send out of here (bpf_redirect_neigh); 0 = the
+	__u16 pad0;	      /* always 0 */
+	__u32 flags;	      /* enum relay_flags */
+	__u32 egress_ifindex; /* send out of here (bpf_redirect_neigh); 0 = the
 				 * destination is local: hand the rewritten
 				 * packet back to the stack (loopback only) */
-	__u32 clock_rate;	/* RTP clock for the jitter; 0 = by static payload
+	__u32 clock_rate;     /* RTP clock for the jitter; 0 = by static payload
 				 * type, else 8000 (as the daemon's user space) */
-	__u32 pad1;		/* always 0 */
+	__u32 pad1;	      /* always 0 */
 };
 
 enum relay_source_flags {
-	RELAY_SRC_VALID = 1u << 0,		/* a source was initialised */
-	RELAY_SRC_HAVE_TRANSIT = 1u << 1,	/* transit holds the previous packet's */
+	RELAY_SRC_VALID = 1u << 0,	  /* a source was initialised */
+	RELAY_SRC_HAVE_TRANSIT = 1u << 1, /* transit holds the previous packet's */
 };
 
 /* Counters and RFC 3550 receiver state of one offloaded stream (map
@@ -67,25 +67,25 @@ enum relay_source_flags {
  * inputs, A.8 jitter, so that the kernel continues from user space's state
  * and user space from the kernel's. */
 struct relay_stats {
-	struct bpf_spin_lock lock;	/* user space reads/writes with BPF_F_LOCK */
-	__u32 ssrc;		/* of the last forwarded packet (= the source's) */
-	__u64 packets;		/* forwarded by the kernel */
-	__u64 bytes;		/* UDP payload bytes of those */
-	__u64 last_seen_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last one */
-	__u64 dropped_source;	/* dropped by the strict-source check (atomic add,
+	struct bpf_spin_lock lock; /* user space reads/writes with BPF_F_LOCK */
+	__u32 ssrc;		   /* of the last forwarded packet (= the source's) */
+	__u64 packets;		   /* forwarded by the kernel */
+	__u64 bytes;		   /* UDP payload bytes of those */
+	__u64 last_seen_ns;	   /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last one */
+	__u64 dropped_source;	   /* dropped by the strict-source check (atomic add,
 				 * outside the lock: not a packet of the stream) */
-	__u32 cycles;		/* shifted count of seq number cycles */
+	__u32 cycles;		   /* shifted count of seq number cycles */
 	__u32 base_seq;
-	__u32 bad_seq;		/* last 'bad' seq number + 1 */
-	__u32 probation;	/* sequential packets till the source is valid */
-	__u32 transit;		/* relative transit time of the previous packet */
-	__u32 jitter;		/* timestamp units * 16 */
-	__u32 clock_rate;	/* the rate the last packet's jitter used, 0 = none yet */
-	__u16 max_seq;		/* highest seq number seen */
-	__u16 seq;		/* seq number of the last forwarded packet */
-	__u8 flags;		/* enum relay_source_flags */
-	__u8 pad0[7];		/* always 0 */
-	__u64 received;		/* valid packets (A.1) */
+	__u32 bad_seq;	  /* last 'bad' seq number + 1 */
+	__u32 probation;  /* sequential packets till the source is valid */
+	__u32 transit;	  /* relative transit time of the previous packet */
+	__u32 jitter;	  /* timestamp units * 16 */
+	__u32 clock_rate; /* the rate the last packet's jitter used, 0 = none yet */
+	__u16 max_seq;	  /* highest seq number seen */
+	__u16 seq;	  /* seq number of the last forwarded packet */
+	__u8 flags;	  /* enum relay_source_flags */
+	__u8 pad0[7];	  /* always 0 */
+	__u64 received;	  /* valid packets (A.1) */
 };
 
 #endif

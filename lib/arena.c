@@ -16,21 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN	16
 #define ARENA_MIN_BLOCK 4096
 
 struct arena_block {
 	struct arena_block *prev;
-	size_t size;	/* usable bytes in data[] */
-	size_t off;	/* next free byte in data[] */
+	size_t size; /* usable bytes in data[] */
+	size_t off;  /* next free byte in data[] */
 	_Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
 struct arena {
 	struct arena_block *cur;
-	size_t used;	/* bytes held, block headers included */
-	size_t cap;	/* 0 = unbounded */
-	size_t next_size;	/* size of the next block (doubles, bounded) */
+	size_t used;	  /* bytes held, block headers included */
+	size_t cap;	  /* 0 = unbounded */
+	size_t next_size; /* size of the next block (doubles, bounded) */
 };
 
 static size_t align_up(size_t n)

@@ -22,8 +22,7 @@ void *arena_alloc(struct arena *a, size_t n);
 /* Copy of @s[0..n) with a terminating NUL. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* printf into the arena. */
-char *arena_printf(struct arena *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Bound the total bytes the arena may hold (0 = unbounded); protects against
  * hostile input that expands. */
 void arena_set_cap(struct arena *a, size_t cap);

@@ -28,8 +28,8 @@ int log_get_level(void)
 
 int log_level_parse(const char *s)
 {
-	static const char *const names[] = {"emerg", "alert", "crit", "error",
-					     "warning", "notice", "info", "debug"};
+	static const char *const names[] = { "emerg",	"alert",  "crit", "error",
+					     "warning", "notice", "info", "debug" };
 
 	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
 		return s[0] - '0';
@@ -45,8 +45,8 @@ int log_level_parse(const char *s)
 
 void log_msg(int level, const char *fmt, ...)
 {
-	static const char *const words[] = {"EMERG", "ALERT", "CRIT", "ERR",
-					    "WARN", "NOTICE", "INFO", "DEBUG"};
+	static const char *const words[] = { "EMERG", "ALERT",	"CRIT", "ERR",
+					     "WARN",  "NOTICE", "INFO", "DEBUG" };
 	char line[1024];
 	int n;
 	va_list ap;

@@ -79,7 +79,7 @@ struct loop *loop_new(void)
 	l->sig.data = l;
 	if (loop_add(l, &l->sig, EPOLLIN))
 		goto err_sig;
-	signal(SIGPIPE, SIG_IGN);	/* a TCP client going away must not kill us */
+	signal(SIGPIPE, SIG_IGN); /* a TCP client going away must not kill us */
 	return l;
 err_sig:
 	close(l->sig.fd);
@@ -101,14 +101,14 @@ void loop_free(struct loop *l)
 
 int loop_add(struct loop *l, struct loop_watch *w, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = w};
+	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
 }
 
 int loop_mod(struct loop *l, struct loop_watch *w, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = w};
+	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
 }
@@ -126,8 +126,7 @@ void loop_stop(struct loop *l)
 	l->stop = true;
 }
 
-int loop_run(struct loop *l, unsigned tick_ms, void (*tick)(void *arg, uint64_t now_ms),
-	     void *arg)
+int loop_run(struct loop *l, unsigned tick_ms, void (*tick)(void *arg, uint64_t now_ms), void *arg)
 {
 	uint64_t next_tick = loop_now_ms() + tick_ms;
 

@@ -34,8 +34,7 @@ void loop_del(struct loop *l, struct loop_watch *w);
 /* Run until loop_stop or a termination signal; @tick runs about every
  * @tick_ms with the monotonic time in ms. Returns the signal number that ended
  * the loop, or 0 for loop_stop. */
-int loop_run(struct loop *l, unsigned tick_ms, void (*tick)(void *arg, uint64_t now_ms),
-	     void *arg);
+int loop_run(struct loop *l, unsigned tick_ms, void (*tick)(void *arg, uint64_t now_ms), void *arg);
 void loop_stop(struct loop *l);
 /* CLOCK_MONOTONIC in ms (control thread use; never per packet). */
 uint64_t loop_now_ms(void);

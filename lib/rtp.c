@@ -16,9 +16,9 @@
 #include <string.h>
 
 /* RFC 3550 A.1 constants. */
-#define SEQ_MOD (1u << 16)
-#define MAX_DROPOUT 3000u
-#define MAX_MISORDER 100u
+#define SEQ_MOD	       (1u << 16)
+#define MAX_DROPOUT    3000u
+#define MAX_MISORDER   100u
 #define MIN_SEQUENTIAL 2u
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -78,8 +78,7 @@ int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out)
 	return 0;
 }
 
-void rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts,
-		   uint32_t ssrc)
+void rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc)
 {
 	buf[0] = 0x80;
 	buf[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
@@ -117,10 +116,10 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
 	return 0;
 }
 
-#define RTCP_SR 200
-#define RTCP_SDES 202
+#define RTCP_SR		200
+#define RTCP_SDES	202
 #define RTCP_SDES_CNAME 1
-#define SR_LEN 28	/* header 4, SSRC 4, NTP 8, RTP timestamp 4, counts 8 */
+#define SR_LEN		28 /* header 4, SSRC 4, NTP 8, RTP timestamp 4, counts 8 */
 
 int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char *cname)
 {
@@ -134,7 +133,7 @@ int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char
 		return -EINVAL;
 	if (cap < SR_LEN + sdes)
 		return -ENOBUFS;
-	buf[0] = 0x80;		/* V=2, no report blocks */
+	buf[0] = 0x80; /* V=2, no report blocks */
 	buf[1] = RTCP_SR;
 	wr16(buf + 2, SR_LEN / 4 - 1);
 	wr32(buf + 4, sr->ssrc);
@@ -145,7 +144,7 @@ int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char
 	wr32(buf + 24, sr->octets);
 	buf += SR_LEN;
 	memset(buf, 0, sdes);
-	buf[0] = 0x81;		/* V=2, one chunk */
+	buf[0] = 0x81; /* V=2, one chunk */
 	buf[1] = RTCP_SDES;
 	wr16(buf + 2, (uint16_t)(sdes / 4 - 1));
 	wr32(buf + 4, sr->ssrc);
@@ -259,7 +258,7 @@ bool rtp_source_update(struct rtp_source *s, const struct rtp_info *ri, uint32_t
 	uint32_t transit = arrival - ri->ts;
 	if (s->have_transit) {
 		int32_t d = (int32_t)(transit - s->transit);
-		uint32_t ad = d < 0 ? (uint32_t)-(int64_t)d : (uint32_t)d;
+		uint32_t ad = d < 0 ? (uint32_t) - (int64_t)d : (uint32_t)d;
 		s->jitter += ad - ((s->jitter + 8) >> 4);
 	}
 	s->transit = transit;

@@ -24,17 +24,17 @@
 
 #include "lib/rtp_shared.h"
 
-#define RTP_HDR_MIN 12u
+#define RTP_HDR_MIN  12u
 #define RTCP_HDR_MIN 8u
 
 struct rtp_info {
-	uint8_t pt;		/* payload type, marker bit removed */
+	uint8_t pt; /* payload type, marker bit removed */
 	bool marker;
 	uint16_t seq;
 	uint32_t ts;
 	uint32_t ssrc;
-	size_t hdr_len;		/* fixed + CSRCs + extension */
-	size_t payload_len;	/* without padding */
+	size_t hdr_len;	    /* fixed + CSRCs + extension */
+	size_t payload_len; /* without padding */
 };
 
 /* Parse an RTP header (RFC 3550 5.1): version 2, CSRC list, extension and
@@ -42,8 +42,7 @@ struct rtp_info {
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_info *out);
 /* Write a fixed header of RTP_HDR_MIN bytes (version 2, no padding, CSRC or
  * extension) at @buf. */
-void rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts,
-		   uint32_t ssrc);
+void rtp_write_hdr(uint8_t *buf, bool marker, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
 
 /* RFC 5761 4: on a muxed port, the second byte 192..223 (payload type 64..95
  * with the marker bit set) means RTCP (rtp_second_byte_is_rtcp, the kernel
@@ -54,9 +53,9 @@ static inline bool rtp_is_rtcp(const uint8_t *buf, size_t len)
 }
 
 struct rtcp_info {
-	uint8_t first_pt;	/* packet type of the first packet (200 SR, 201 RR, ...) */
-	uint32_t ssrc;		/* sender SSRC of the first packet */
-	unsigned count;		/* packets in the compound */
+	uint8_t first_pt; /* packet type of the first packet (200 SR, 201 RR, ...) */
+	uint32_t ssrc;	  /* sender SSRC of the first packet */
+	unsigned count;	  /* packets in the compound */
 };
 
 /* Walk a compound RTCP packet (RFC 3550 6.1): every sub-packet version 2,
@@ -67,10 +66,10 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out);
 /* The sender information of an SR (RFC 3550 6.4.1). */
 struct rtcp_sr {
 	uint32_t ssrc;
-	uint64_t ntp;		/* wallclock, NTP format: seconds << 32 | fraction */
-	uint32_t rtp_ts;	/* the same instant in RTP timestamp units */
-	uint32_t packets;	/* sender's packet count */
-	uint32_t octets;	/* sender's payload octet count */
+	uint64_t ntp;	  /* wallclock, NTP format: seconds << 32 | fraction */
+	uint32_t rtp_ts;  /* the same instant in RTP timestamp units */
+	uint32_t packets; /* sender's packet count */
+	uint32_t octets;  /* sender's payload octet count */
 };
 
 /* Write a compound RTCP packet (RFC 3550 6.1): an SR without report blocks,
@@ -83,16 +82,16 @@ int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char
  * handover slot must be NULL). */
 struct rtp_source {
 	uint32_t ssrc;
-	uint16_t max_seq;	/* highest seq number seen */
-	uint32_t cycles;	/* shifted count of seq number cycles */
-	uint32_t base_seq;	/* base seq number */
-	uint32_t bad_seq;	/* last 'bad' seq number + 1 */
-	uint32_t probation;	/* sequential packets till source is valid */
-	uint64_t received;	/* packets received (valid ones) */
-	uint32_t transit;	/* relative transit time for prev packet */
-	uint32_t jitter;	/* estimated jitter, timestamp units * 16 */
+	uint16_t max_seq;   /* highest seq number seen */
+	uint32_t cycles;    /* shifted count of seq number cycles */
+	uint32_t base_seq;  /* base seq number */
+	uint32_t bad_seq;   /* last 'bad' seq number + 1 */
+	uint32_t probation; /* sequential packets till source is valid */
+	uint64_t received;  /* packets received (valid ones) */
+	uint32_t transit;   /* relative transit time for prev packet */
+	uint32_t jitter;    /* estimated jitter, timestamp units * 16 */
 	bool have_transit;
-	bool valid;		/* a source was initialised */
+	bool valid; /* a source was initialised */
 	/* Last, and never copied as state: a malloc'ed state posted by
 	 * another thread (rtp_source_post), adopted by the owner's next
 	 * rtp_source_update. Everything above is the owner's alone. */

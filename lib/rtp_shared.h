@@ -16,6 +16,7 @@
 /* RFC 3551 tables 4 and 5, every static payload type, as
  * X(payload type, encoding name, RTP clock rate, channels). G.722 (9) has an
  * 8000 RTP clock although it samples at 16 kHz (RFC 3551 4.5.2). */
+/* clang-format off */
 #define RTP_STATIC_PAYLOAD_TYPES(X)                                                          \
 	X(0, "PCMU", 8000, 1) X(3, "GSM", 8000, 1) X(4, "G723", 8000, 1)                     \
 	X(5, "DVI4", 8000, 1) X(6, "DVI4", 16000, 1) X(7, "LPC", 8000, 1)                     \
@@ -25,13 +26,14 @@
 	X(17, "DVI4", 22050, 1) X(18, "G729", 8000, 1) X(25, "CelB", 90000, 1)                \
 	X(26, "JPEG", 90000, 1) X(28, "nv", 90000, 1) X(31, "H261", 90000, 1)                 \
 	X(32, "MPV", 90000, 1) X(33, "MP2T", 90000, 1) X(34, "H263", 90000, 1)
+/* clang-format on */
 
 /* Clock rate of a static payload type, 0 if dynamic or unassigned. */
 static inline __u32 rtp_static_clock_rate(__u32 pt)
 {
 	switch (pt) {
-#define RTP_STATIC_CLOCK_CASE(pt, name, clock, channels)                                     \
-	case pt:                                                                             \
+#define RTP_STATIC_CLOCK_CASE(pt, name, clock, channels) \
+	case pt:                                         \
 		return clock;
 		RTP_STATIC_PAYLOAD_TYPES(RTP_STATIC_CLOCK_CASE)
 #undef RTP_STATIC_CLOCK_CASE

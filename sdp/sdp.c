@@ -27,14 +27,13 @@
 struct parse {
 	struct arena *a;
 	struct sdp_session *s;
-	struct sdp_media *m;	/* current media section, NULL at session level */
-	unsigned lineno;	/* 1-based, for messages */
+	struct sdp_media *m; /* current media section, NULL at session level */
+	unsigned lineno;     /* 1-based, for messages */
 	const char **err;
 	bool seen_origin;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct parse *p, int rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct parse *p, int rc, const char *fmt, ...)
 {
 	char buf[160];
 	va_list ap;
@@ -156,7 +155,8 @@ static int parse_m_port(struct parse *p, const struct sdp_str *t, struct sdp_med
 	uint64_t v;
 
 	if (sdp_uint(t->s, plen, 65535, &v))
-		return fail(p, -EINVAL, "bad m= port '%.*s'", (int)(t->len > 16 ? 16 : t->len), t->s);
+		return fail(p, -EINVAL, "bad m= port '%.*s'", (int)(t->len > 16 ? 16 : t->len),
+			    t->s);
 	m->port = (uint16_t)v;
 	m->num_ports = 1;
 	if (slash) {
@@ -224,7 +224,7 @@ static int line_m(struct parse *p, const char *v, size_t n)
 		if (rc)
 			return rc;
 	}
-	m->has_ice = s->has_ice;	/* session-level ICE / DTLS cover this media too */
+	m->has_ice = s->has_ice; /* session-level ICE / DTLS cover this media too */
 	m->has_crypto = s->has_crypto;
 	s->n_media++;
 	p->m = m;
@@ -274,7 +274,7 @@ static int attr_rtpmap(struct parse *p, const struct sdp_str *val)
 		return fail(p, -EINVAL, "bad a=rtpmap channels for payload type %u", pt);
 
 	struct sdp_format *f = find_pt(p->m, pt);
-	if (f && !f->encoding.len) {	/* first rtpmap for a listed type wins */
+	if (f && !f->encoding.len) { /* first rtpmap for a listed type wins */
 		f->encoding = tok[0];
 		f->clock_rate = (unsigned)clock;
 		f->channels = (unsigned)ch;
@@ -353,7 +353,7 @@ static int line_a(struct parse *p, const char *v, size_t n)
 		*flag = true;
 		return 0;
 	}
-	if (!m)		/* the rest only means something inside a media section */
+	if (!m) /* the rest only means something inside a media section */
 		return 0;
 	switch (k) {
 	case SDP_A_RTPMAP:
@@ -383,7 +383,7 @@ static int parse_line(struct parse *p, const struct sdp_str *l)
 		return fail(p, -E2BIG, "line longer than %d bytes", SDP_MAX_LINE_LEN);
 	if (p->lineno == 1 && (n != 3 || memcmp(t, "v=0", 3) != 0))
 		return fail(p, -EINVAL, "SDP must start with v=0");
-	if (n == 0)	/* tolerated (often a trailing empty line); kept as is */
+	if (n == 0) /* tolerated (often a trailing empty line); kept as is */
 		return 0;
 	if (n < 2 || t[1] != '=' || !((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
 		return fail(p, -EINVAL, "not a <type>=<value> line");

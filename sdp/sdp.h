@@ -16,26 +16,26 @@
 
 #include "lib/arena.h"
 
-#define SDP_MAX_LEN (64 * 1024)
-#define SDP_MAX_LINES 1024
-#define SDP_MAX_MEDIA 16
+#define SDP_MAX_LEN	(64 * 1024)
+#define SDP_MAX_LINES	1024
+#define SDP_MAX_MEDIA	16
 #define SDP_MAX_FORMATS 32
-#define SDP_MAX_ADDR 64	/* text address incl. NUL (also fits FQDNs we refuse) */
+#define SDP_MAX_ADDR	64 /* text address incl. NUL (also fits FQDNs we refuse) */
 
 struct sdp_str {
-	const char *s;	/* points into the original SDP text */
+	const char *s; /* points into the original SDP text */
 	size_t len;
 };
 
 struct sdp_conn {
 	bool present;
-	int family;			/* AF_INET / AF_INET6 */
-	char addr[SDP_MAX_ADDR];	/* as written */
-	bool zero;			/* 0.0.0.0 or :: (hold, old style) */
+	int family;		 /* AF_INET / AF_INET6 */
+	char addr[SDP_MAX_ADDR]; /* as written */
+	bool zero;		 /* 0.0.0.0 or :: (hold, old style) */
 };
 
 enum sdp_dir {
-	SDP_DIR_NONE = 0,	/* not given */
+	SDP_DIR_NONE = 0, /* not given */
 	SDP_DIR_SENDRECV,
 	SDP_DIR_SENDONLY,
 	SDP_DIR_RECVONLY,
@@ -43,57 +43,57 @@ enum sdp_dir {
 };
 
 struct sdp_format {
-	unsigned pt;			/* payload type from the m= line */
-	struct sdp_str encoding;	/* from a=rtpmap ("PCMU"), empty if none */
-	unsigned clock_rate;		/* a=rtpmap clock, or the static default */
-	unsigned channels;		/* 1 unless given */
-	struct sdp_str fmtp;		/* a=fmtp parameters, empty if none */
+	unsigned pt;		 /* payload type from the m= line */
+	struct sdp_str encoding; /* from a=rtpmap ("PCMU"), empty if none */
+	unsigned clock_rate;	 /* a=rtpmap clock, or the static default */
+	unsigned channels;	 /* 1 unless given */
+	struct sdp_str fmtp;	 /* a=fmtp parameters, empty if none */
 	/* additions (sdp): */
-	struct sdp_str token;		/* the format as written in m= ("0", "t38") */
+	struct sdp_str token; /* the format as written in m= ("0", "t38") */
 };
 
 /* sdp_format.pt of a non-RTP format token ("t38", "webrtc-datachannel", "*"). */
 #define SDP_PT_NONE 0xffffu
 
 struct sdp_media {
-	struct sdp_str type;		/* "audio", "video", ... */
-	uint16_t port;			/* 0 = disabled stream */
-	unsigned num_ports;		/* m=audio 5000/2 -> 2, default 1 */
-	struct sdp_str proto;		/* "RTP/AVP", ... */
+	struct sdp_str type;  /* "audio", "video", ... */
+	uint16_t port;	      /* 0 = disabled stream */
+	unsigned num_ports;   /* m=audio 5000/2 -> 2, default 1 */
+	struct sdp_str proto; /* "RTP/AVP", ... */
 	struct sdp_format formats[SDP_MAX_FORMATS];
 	unsigned n_formats;
-	struct sdp_conn conn;		/* media-level c= */
-	bool has_rtcp_attr;		/* a=rtcp present */
+	struct sdp_conn conn; /* media-level c= */
+	bool has_rtcp_attr;   /* a=rtcp present */
 	uint16_t rtcp_port;
-	struct sdp_conn rtcp_conn;	/* address in a=rtcp, if given */
-	bool rtcp_mux;			/* a=rtcp-mux */
+	struct sdp_conn rtcp_conn; /* address in a=rtcp, if given */
+	bool rtcp_mux;		   /* a=rtcp-mux */
 	enum sdp_dir dir;
 	/* any a=ice-* / a=candidate (a=crypto / a=fingerprint) in this media
 	 * section, or at session level: those apply to every media */
 	bool has_ice;
 	bool has_crypto;
-	unsigned ptime;			/* a=ptime, 0 if absent */
-	unsigned first_line, n_lines;	/* lines of this media section in sdp_session.lines */
+	unsigned ptime;		      /* a=ptime, 0 if absent */
+	unsigned first_line, n_lines; /* lines of this media section in sdp_session.lines */
 	/* additions (sdp): */
-	bool rtp;			/* proto is an RTP profile: formats are payload types */
+	bool rtp; /* proto is an RTP profile: formats are payload types */
 };
 
 struct sdp_session {
-	const char *text;		/* the original text */
+	const char *text; /* the original text */
 	size_t len;
-	struct sdp_str *lines;		/* every line including its terminator */
+	struct sdp_str *lines; /* every line including its terminator */
 	unsigned n_lines;
 	struct sdp_str origin_user, origin_sess_id, origin_version;
-	struct sdp_conn origin_addr;	/* o= address */
+	struct sdp_conn origin_addr; /* o= address */
 	struct sdp_str session_name;
-	struct sdp_conn conn;		/* session-level c= */
-	enum sdp_dir dir;		/* session-level direction */
+	struct sdp_conn conn; /* session-level c= */
+	enum sdp_dir dir;     /* session-level direction */
 	struct sdp_media media[SDP_MAX_MEDIA];
 	unsigned n_media;
 	/* additions (sdp): */
-	bool lf_only;			/* input lines end in "\n" (else "\r\n") */
-	bool has_ice;			/* session-level a=ice-* */
-	bool has_crypto;		/* session-level a=fingerprint / a=crypto */
+	bool lf_only;	 /* input lines end in "\n" (else "\r\n") */
+	bool has_ice;	 /* session-level a=ice-* */
+	bool has_crypto; /* session-level a=fingerprint / a=crypto */
 };
 
 /* Parse @text. Returns 0 or -EINVAL (malformed: *err says why, e.g.
@@ -111,37 +111,37 @@ struct sdp_str sdp_format_encoding(const struct sdp_format *f);
 
 /* What the relay wants written for one media section. */
 struct sdp_media_rewrite {
-	bool keep;			/* false: copy this media section unchanged */
-	const char *addr;		/* advertised address (media-level c= is set to it) */
-	int family;			/* AF_INET / AF_INET6 of addr */
-	uint16_t port;			/* RTP port; 0 disables (m= port 0) */
-	uint16_t rtcp_port;		/* written in a=rtcp unless no_rtcp_attr */
-	bool rtcp_mux;			/* write a=rtcp-mux (and a=rtcp with the RTP port) */
-	bool no_rtcp_attr;		/* write no a=rtcp */
-	bool full_rtcp_attr;		/* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
-	bool remove_ice;		/* drop a=ice-ufrag/pwd/options/candidate/... */
-	const char *proto;		/* replace the m= protocol of RTP media, NULL = keep */
+	bool keep;	     /* false: copy this media section unchanged */
+	const char *addr;    /* advertised address (media-level c= is set to it) */
+	int family;	     /* AF_INET / AF_INET6 of addr */
+	uint16_t port;	     /* RTP port; 0 disables (m= port 0) */
+	uint16_t rtcp_port;  /* written in a=rtcp unless no_rtcp_attr */
+	bool rtcp_mux;	     /* write a=rtcp-mux (and a=rtcp with the RTP port) */
+	bool no_rtcp_attr;   /* write no a=rtcp */
+	bool full_rtcp_attr; /* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
+	bool remove_ice;     /* drop a=ice-ufrag/pwd/options/candidate/... */
+	const char *proto;   /* replace the m= protocol of RTP media, NULL = keep */
 	/* Replace the m= format list and its a=rtpmap/a=fmtp lines; NULL = keep.
 	 * Formats with an empty encoding get no rtpmap line (static types). */
 	const struct sdp_format *formats;
 	unsigned n_formats;
-	unsigned ptime;			/* write/replace a=ptime, 0 = keep */
-	enum sdp_dir dir;		/* replace direction, SDP_DIR_NONE = keep */
-	const char *extra_attr;		/* one more "a=..." line (no line end) appended to
+	unsigned ptime;		/* write/replace a=ptime, 0 = keep */
+	enum sdp_dir dir;	/* replace direction, SDP_DIR_NONE = keep */
+	const char *extra_attr; /* one more "a=..." line (no line end) appended to
 					 * the section, e.g. the loop-protect marker */
 };
 
 struct sdp_rewrite {
-	struct sdp_media_rewrite media[SDP_MAX_MEDIA];	/* index = media index */
-	const char *session_addr;	/* session-level c= (when present) set to this */
+	struct sdp_media_rewrite media[SDP_MAX_MEDIA]; /* index = media index */
+	const char *session_addr; /* session-level c= (when present) set to this */
 	int session_family;
-	const char *origin_addr;	/* replace o= address (replace-origin), NULL = keep */
+	const char *origin_addr; /* replace o= address (replace-origin), NULL = keep */
 	int origin_family;
-	const char *session_name;	/* replace s=, NULL = keep */
-	bool bump_version;		/* o= version + 1 (SDP-version) */
-	uint64_t set_version;		/* when nonzero or version_given: o= version */
-	bool version_given;		/* set_version holds the version, 0 included */
-	bool zero_address;		/* keep a 0.0.0.0 c= as is (replace=zero-address: false) */
+	const char *session_name; /* replace s=, NULL = keep */
+	bool bump_version;	  /* o= version + 1 (SDP-version) */
+	uint64_t set_version;	  /* when nonzero or version_given: o= version */
+	bool version_given;	  /* set_version holds the version, 0 included */
+	bool zero_address;	  /* keep a 0.0.0.0 c= as is (replace=zero-address: false) */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set

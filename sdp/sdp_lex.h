@@ -31,7 +31,7 @@ enum sdp_attr_kind {
 	SDP_A_SENDONLY,
 	SDP_A_RECVONLY,
 	SDP_A_INACTIVE,
-	SDP_A_ICE,		/* ice-ufrag/pwd/options/lite/mismatch, candidate, ... */
+	SDP_A_ICE, /* ice-ufrag/pwd/options/lite/mismatch, candidate, ... */
 	SDP_A_CRYPTO,
 	SDP_A_FINGERPRINT,
 };

@@ -3,6 +3,7 @@
 
 Stages (each counts its own tests; a stage that cannot even start counts as one
 failure, so nothing is skipped silently):
+  format       product C against .clang-format (scripts/format.sh --check)
   build        build/ (plain) and build-asan/ (ASan + UBSan)
   unit         cmocka tests through `meson test`, in both builds
   integration  pytest tests/integration against the sanitizer build's daemon
@@ -33,7 +34,7 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = os.environ.get("RTPRELAY_PYTHON") or "/usr/bin/python3"
-STAGES = ["build", "unit", "integration", "fuzz", "interop"]
+STAGES = ["format", "build", "unit", "integration", "fuzz", "interop"]
 
 
 class Tally:
@@ -193,6 +194,10 @@ def main():
     t = Tally()
     t0 = time.monotonic()
 
+    if "format" in only:
+        say("format (scripts/format.sh --check)")
+        rc = run(["scripts/format.sh", "--check"], 300)
+        t.add("format:product-c", "pass" if rc == 0 else "fail")
     plain_ok = asan_ok = True
     if any(s in only for s in ("build", "unit", "integration", "interop")):
         say("build")
