@@ -6,10 +6,10 @@
 #include <math.h>
 
 /* G.113 appendix I, G.711 with packet-loss concealment. */
-#define IE_G711	 0.0
-#define BPL_G711 25.1
+#define IE_G711	       0.0
+#define BPL_G711       25.1
 /* R0 - Is with every G.107 default parameter. */
-#define R_BASE 93.2
+#define R_BASE	       93.2
 /* Codec and packetisation delay added to the network's one way delay. */
 #define CODEC_DELAY_MS 10.0
 

@@ -25,9 +25,9 @@
 #include <stdint.h>
 
 struct mos_input {
-	int64_t rtt_us;	   /* round trip time, microseconds; < 0 = unknown */
-	double jitter_ms;  /* interarrival jitter (RFC 3550 A.8) */
-	double loss_pct;   /* packets lost, percent of those expected (0..100) */
+	int64_t rtt_us;	  /* round trip time, microseconds; < 0 = unknown */
+	double jitter_ms; /* interarrival jitter (RFC 3550 A.8) */
+	double loss_pct;  /* packets lost, percent of those expected (0..100) */
 };
 
 /* The R factor (0..100) of @in, ignoring rtt_us < 0 (as a zero delay). */
