@@ -476,10 +476,14 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 	{                                                \
 		name, forms, NGF_DEFAULT, 0, NULL, where \
 	}
-#define NOPE(name, forms)                                       \
-	{                                                       \
-		name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, NULL \
+/* NOPE(name, forms, "why not") names the reason in @where (the README's
+ * compatibility table shows it); without one the table says so. */
+#define NOPE(name, forms, ...)                                                   \
+	{                                                                        \
+		name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, NOPE_WHY(__VA_ARGS__) \
 	}
+#define NOPE_WHY(...)	    NOPE_WHY_(__VA_ARGS__ + 0, NULL)
+#define NOPE_WHY_(why, ...) (why)
 
 const struct ngf_known ngf_known[] = {
 	/* the call, the parties, the body */
@@ -570,26 +574,26 @@ const struct ngf_known ngf_known[] = {
 	DFLT("no-redis-update", NGF_FLAG, "rtprelay keeps no state in Redis"),
 	DFLT("force-answer", NGF_FLAG, "Kamailio's rtpengine module: nothing for the relay to do"),
 	/* features rtprelay does not have */
-	NOPE("record-call", NGF_FLAG | NGF_KEY),
-	NOPE("discard-recording", NGF_FLAG),
-	NOPE("exclude-recording", NGF_FLAG),
-	NOPE("output-destination", NGF_KEY),
-	NOPE("metadata", NGF_KEY),
-	NOPE("sdes", NGF_KEY | NGF_PREFIX),
-	NOPE("osrtp", NGF_KEY | NGF_PREFIX),
-	NOPE("dtls", NGF_KEY | NGF_PREFIX),
-	NOPE("dtls-reverse", NGF_KEY),
-	NOPE("dtls-fingerprint", NGF_KEY),
-	NOPE("pad-crypto", NGF_FLAG),
-	NOPE("t38", NGF_KEY | NGF_PREFIX),
-	NOPE("t.38", NGF_KEY | NGF_PREFIX),
+	NOPE("record-call", NGF_FLAG | NGF_KEY, "no call recording"),
+	NOPE("discard-recording", NGF_FLAG, "no call recording"),
+	NOPE("exclude-recording", NGF_FLAG, "no call recording"),
+	NOPE("output-destination", NGF_KEY, "no call recording"),
+	NOPE("metadata", NGF_KEY, "no call recording"),
+	NOPE("sdes", NGF_KEY | NGF_PREFIX, "no SRTP: secure profiles are refused"),
+	NOPE("osrtp", NGF_KEY | NGF_PREFIX, "no SRTP: secure profiles are refused"),
+	NOPE("dtls", NGF_KEY | NGF_PREFIX, "no SRTP: secure profiles are refused"),
+	NOPE("dtls-reverse", NGF_KEY, "no SRTP: secure profiles are refused"),
+	NOPE("dtls-fingerprint", NGF_KEY, "no SRTP: secure profiles are refused"),
+	NOPE("pad-crypto", NGF_FLAG, "no SRTP: secure profiles are refused"),
+	NOPE("t38", NGF_KEY | NGF_PREFIX, "no T.38 gateway"),
+	NOPE("t.38", NGF_KEY | NGF_PREFIX, "no T.38 gateway"),
 	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
 	NOPE("to-label", NGF_KEY),
 	NOPE("tos", NGF_KEY),
 	NOPE("media-echo", NGF_KEY),
-	NOPE("ice-lite", NGF_KEY),
-	NOPE("trickle-ice", NGF_FLAG),
-	NOPE("reject-ice", NGF_FLAG),
+	NOPE("ice-lite", NGF_KEY, "no ICE agent: ICE attributes pass or are removed"),
+	NOPE("trickle-ice", NGF_FLAG, "no ICE agent: ICE attributes pass or are removed"),
+	NOPE("reject-ice", NGF_FLAG, "no ICE agent: ICE attributes pass or are removed"),
 	NOPE("generate-mid", NGF_FLAG),
 	NOPE("original-sendrecv", NGF_FLAG),
 	NOPE("strip-extmap", NGF_FLAG),
@@ -609,23 +613,25 @@ const struct ngf_known ngf_known[] = {
 	NOPE("delay-buffer", NGF_KEY),
 	NOPE("audio-player", NGF_KEY),
 	NOPE("xmlrpc-callback", NGF_KEY),
-	NOPE("inject-dtmf", NGF_FLAG),
-	NOPE("detect-dtmf", NGF_FLAG),
-	NOPE("dtmf-security", NGF_KEY | NGF_PREFIX),
-	NOPE("dtmf-delay", NGF_KEY),
-	NOPE("dtmf-log-dest", NGF_KEY),
-	NOPE("dtmf-security-trigger", NGF_KEY),
-	NOPE("dtmf-security-trigger-end", NGF_KEY),
-	NOPE("trigger", NGF_KEY),
-	NOPE("trigger-end", NGF_KEY),
-	NOPE("end-trigger", NGF_KEY),
-	NOPE("trigger-end-time", NGF_KEY),
-	NOPE("trigger-end-digits", NGF_KEY),
-	NOPE("frequency", NGF_KEY),
-	NOPE("frequencies", NGF_KEY),
-	NOPE("volume", NGF_KEY),
-	NOPE("digit", NGF_KEY),
-	NOPE("code", NGF_KEY),
+	NOPE("inject-dtmf", NGF_FLAG, "no DTMF detection, injection or tone generation"),
+	NOPE("detect-dtmf", NGF_FLAG, "no DTMF detection, injection or tone generation"),
+	NOPE("dtmf-security", NGF_KEY | NGF_PREFIX,
+	     "no DTMF detection, injection or tone generation"),
+	NOPE("dtmf-delay", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("dtmf-log-dest", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("dtmf-security-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("dtmf-security-trigger-end", NGF_KEY,
+	     "no DTMF detection, injection or tone generation"),
+	NOPE("trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("trigger-end", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("end-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("trigger-end-time", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("trigger-end-digits", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("frequency", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("frequencies", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("volume", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("digit", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	NOPE("code", NGF_KEY, "no DTMF detection, injection or tone generation"),
 };
 const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
 

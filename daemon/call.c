@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/config.h"
 #include "dataplane/dataplane.h"
@@ -80,7 +81,10 @@ struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 		return NULL;
 	}
 	c->worker = dp_worker_for_key(call_id);
-	c->created = c->last_signal = time(NULL);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	c->created = c->last_signal = wall.tv_sec;
+	c->created_us = (uint32_t)(wall.tv_nsec / 1000);
 	c->created_ms = c->last_signal_ms = now_ms;
 	c->hnext = cs->buckets[h];
 	cs->buckets[h] = c;

@@ -89,6 +89,7 @@ struct call {
 	unsigned n_parties;
 	unsigned worker;	     /* dataplane worker of every stream of the call */
 	time_t created, last_signal; /* wall clock, for query */
+	uint32_t created_us;	     /* microseconds within the second of created */
 	uint64_t created_ms, last_signal_ms, last_media_ms;
 	uint64_t delete_at_ms; /* scheduled delete (delete-delay), 0 = none */
 	bool answered;

@@ -6,17 +6,30 @@
  * that party (it sends there), "endpoint" where its packets come from (learned,
  * else the SDP address), "advertised endpoint" its SDP address, and "stats"
  * what the relay received from it.
+ *
+ * SSRCs: each RTP stream's current sender appears in the media's "ingress
+ * SSRCs" list and, with its figures, in the top-level "SSRC" dictionary
+ * keyed by the SSRC in decimal (rtpengine's "full" reporting). Its quality
+ * is a MOS (lib/mos.h) computed here, at query time: jitter and loss as the
+ * relay received the stream, and the round trip from RTCP: the relay's leg
+ * to the receiver (its report blocks on the sender's SRs) plus the leg to
+ * the sender (the same the other way). Without any measured leg there is no
+ * MOS, as in rtpengine's default conversational mode. One sample per query:
+ * average, lowest and highest are that sample.
  */
 #include "daemon/query.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/call.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "lib/mos.h"
 
 #define TRY(x)                          \
 	do {                            \
@@ -65,8 +78,11 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	if (s->ep)
 		dp_endpoint_stats(s->ep, &ds);
 	TRY(ng_dict_add_int(a, d, "local port", s->ep ? s->port : 0));
-	if (m->ifc)
+	if (m->ifc) {
 		TRY(ng_dict_add_str(a, d, "local address", m->ifc->cfg->addr));
+		TRY(ng_dict_add_str(a, d, "family",
+				    strchr(m->ifc->cfg->addr, ':') ? "IPv6" : "IPv4"));
+	}
 	if (add_endpoint(a, d, "endpoint", ds.remote.ss_family ? &ds.remote : &s->remote) ||
 	    add_endpoint(a, d, "advertised endpoint", &s->remote))
 		return -ENOMEM;
@@ -102,10 +118,86 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	return 0;
 }
 
-static int add_media(struct arena *a, struct ng_node *list, const struct call_media *m,
-		     struct sums *sum)
+/* The RTCP leg of a stream's remote: RTCP endpoint, or the RTP one muxed. */
+static int64_t leg_us(const struct call_media *m)
 {
-	struct ng_node *d = ng_new_dict(a), *streams, *fl;
+	struct dp_stats ds;
+	const struct call_stream *s = m->rtcp_mux || !m->rtcp.ep ? &m->rtp : &m->rtcp;
+
+	if (!m->pair || !s->ep)
+		return 0;
+	dp_endpoint_stats(s->ep, &ds);
+	return ds.rtt_leg_us;
+}
+
+static int add_mos_entry(struct arena *a, struct ng_node *ent, const char *key, int mos10,
+			 int64_t rtt, int64_t rtt_leg, const struct dp_stats *ds, double loss,
+			 time_t now, bool avg)
+{
+	struct ng_node *d = ng_dict_add_dict(a, ent, key);
+
+	TRY(d);
+	TRY(ng_dict_add_int(a, d, "MOS", mos10));
+	TRY(ng_dict_add_int(a, d, "round-trip time", rtt));
+	TRY(ng_dict_add_int(a, d, "round-trip time leg", rtt_leg));
+	TRY(ng_dict_add_int(a, d, "jitter", (int64_t)(ds->jitter_ms + 0.5)));
+	TRY(ng_dict_add_int(a, d, "packet loss", (int64_t)(loss + 0.5)));
+	TRY(ng_dict_add_int(a, d, avg ? "samples" : "reported at", avg ? 1 : (int64_t)now));
+	return 0;
+}
+
+/* The top-level "SSRC" entry of the sender of @m's RTP stream (party @p),
+ * received by @peer (the other party's media of the same index, or NULL). */
+static int add_ssrc(struct arena *a, struct ng_node *ssrcs, const struct call_media *m,
+		    const struct call_media *peer, const struct dp_stats *ds)
+{
+	char key[16];
+	struct ng_node *e;
+	/* the receiver's leg reports on this SSRC; the sender's closes the loop */
+	int64_t rx_leg = peer ? leg_us(peer) : 0, tx_leg = leg_us(m);
+	double loss = ds->expected ? 100.0 * (double)ds->lost / (double)ds->expected : 0;
+	struct mos_input in = { .rtt_us = rx_leg || tx_leg ? rx_leg + tx_leg : -1,
+				.jitter_ms = ds->jitter_ms,
+				.loss_pct = loss };
+	int mos10;
+	time_t now = time(NULL);
+
+	snprintf(key, sizeof(key), "%u", ds->ssrc);
+	if (ng_dict_get(ssrcs, key))
+		return 0;
+	e = ng_dict_add_dict(a, ssrcs, key);
+	TRY(e);
+	TRY(ng_dict_add_int(a, e, "packets", (int64_t)ds->packets));
+	TRY(ng_dict_add_int(a, e, "bytes", (int64_t)ds->bytes));
+	TRY(ng_dict_add_int(a, e, "cumulative loss", (int64_t)ds->lost));
+	TRY(ng_dict_add_int(a, e, "jitter", (int64_t)(ds->jitter_ms + 0.5)));
+	if (!mos_compute(&in, &mos10))
+		return 0;
+	if (add_mos_entry(a, e, "average MOS", mos10, in.rtt_us, rx_leg, ds, loss, now, true) ||
+	    add_mos_entry(a, e, "lowest MOS", mos10, in.rtt_us, rx_leg, ds, loss, now, false) ||
+	    add_mos_entry(a, e, "highest MOS", mos10, in.rtt_us, rx_leg, ds, loss, now, false))
+		return -ENOMEM;
+	struct ng_node *prog = ng_dict_add_dict(a, e, "MOS progression"), *list;
+	TRY(prog);
+	TRY(ng_dict_add_int(a, prog, "interval", 0));
+	list = ng_dict_add_list(a, prog, "entries");
+	TRY(list);
+	struct ng_node *one = ng_new_dict(a);
+	TRY(one && ng_list_add(list, one));
+	TRY(ng_dict_add_int(a, one, "MOS", mos10));
+	TRY(ng_dict_add_int(a, one, "round-trip time", in.rtt_us));
+	TRY(ng_dict_add_int(a, one, "round-trip time leg", rx_leg));
+	TRY(ng_dict_add_int(a, one, "jitter", (int64_t)(ds->jitter_ms + 0.5)));
+	TRY(ng_dict_add_int(a, one, "packet loss", (int64_t)(loss + 0.5)));
+	TRY(ng_dict_add_int(a, one, "reported at", (int64_t)now));
+	return 0;
+}
+
+static int add_media(struct arena *a, struct ng_node *list, const struct call_media *m,
+		     const struct call_media *peer, struct ng_node *ssrcs, struct sums *sum)
+{
+	struct ng_node *d = ng_new_dict(a), *streams, *fl, *in;
+	struct dp_stats ds;
 
 	TRY(d && ng_list_add(list, d));
 	TRY(ng_dict_add_int(a, d, "index", m->index));
@@ -125,11 +217,23 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
 	if (m->disabled)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "disabled")));
+	in = ng_dict_add_list(a, d, "ingress SSRCs");
+	TRY(in);
+	memset(&ds, 0, sizeof(ds));
+	if (m->pair && m->rtp.ep)
+		dp_endpoint_stats(m->rtp.ep, &ds);
+	if (ds.packets && ds.ssrc) {
+		struct ng_node *e = ng_new_dict(a);
+		TRY(e && ng_list_add(in, e));
+		TRY(ng_dict_add_int(a, e, "SSRC", ds.ssrc));
+		if (ssrcs && add_ssrc(a, ssrcs, m, peer, &ds))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 static int add_party(struct arena *a, struct ng_node *tags, const struct call_party *p,
-		     const char *tag, struct sums *sum)
+		     const char *tag, struct ng_node *ssrcs, struct sums *sum)
 {
 	struct ng_node *d = ng_dict_add_dict(a, tags, tag), *medias;
 
@@ -143,7 +247,12 @@ static int add_party(struct arena *a, struct ng_node *tags, const struct call_pa
 	medias = ng_dict_add_list(a, d, "medias");
 	TRY(medias);
 	for (unsigned i = 0; i < p->n_media; i++)
-		if (p->media[i].used && add_media(a, medias, &p->media[i], sum))
+		if (p->media[i].used &&
+		    add_media(a, medias, &p->media[i],
+			      p->peer && i < p->peer->n_media && p->peer->media[i].used
+				      ? &p->peer->media[i]
+				      : NULL,
+			      ssrcs, sum))
 			return -ENOMEM;
 	return 0;
 }
@@ -166,20 +275,26 @@ static int add_totals(struct arena *a, struct ng_node *reply, const struct sums 
 
 int query_call(struct arena *a, const struct call *c, struct ng_node *reply)
 {
-	struct ng_node *tags;
+	struct ng_node *tags, *ssrcs;
 	struct sums sum;
 	struct sums ignore;
 
 	memset(&sum, 0, sizeof(sum));
 	TRY(ng_dict_add_int(a, reply, "created", (int64_t)c->created));
+	TRY(ng_dict_add_int(a, reply, "created_us", c->created_us));
+	TRY(ng_dict_add_int(a, reply, "created_ts", (int64_t)c->created * 1000000 + c->created_us));
 	TRY(ng_dict_add_int(a, reply, "last signal", (int64_t)c->last_signal));
+	/* rtprelay keeps no state in Redis: never updated */
+	TRY(ng_dict_add_int(a, reply, "last redis update", 0));
+	ssrcs = ng_dict_add_dict(a, reply, "SSRC");
+	TRY(ssrcs);
 	tags = ng_dict_add_dict(a, reply, "tags");
 	TRY(tags);
 	for (unsigned i = 0; i < c->n_parties; i++) {
 		const struct call_party *p = c->parties[i];
 		/* forks share one party: its counters are summed once */
 		for (unsigned t = 0; t < (p->n_tags ? p->n_tags : 1); t++)
-			if (add_party(a, tags, p, p->n_tags ? p->tags[t] : "",
+			if (add_party(a, tags, p, p->n_tags ? p->tags[t] : "", ssrcs,
 				      t == 0 ? &sum : &ignore))
 				return -ENOMEM;
 	}

@@ -69,6 +69,7 @@ struct dp_stats {
 	uint32_t ssrc;		   /* last seen SSRC */
 	uint64_t expected, lost;   /* RFC 3550 A.3 */
 	double jitter_ms;	   /* RFC 3550 A.8, in ms */
+	int64_t rtt_leg_us;	   /* relay <-> this remote, from RTCP; 0 = unknown */
 	struct sockaddr_storage remote; /* current remote (learned or SDP) */
 	bool latched;
 };

@@ -42,9 +42,15 @@ struct dp_pub {
 	_Atomic uint32_t remote_seq;
 	_Atomic uint64_t remote_words[4];
 	_Atomic bool latched;
+	/* RTCP: the round trip between the relay and this endpoint's remote,
+	 * from its last report block (LSR/DLSR) on an SR the relay forwarded
+	 * to it; microseconds, 0 = none measured yet */
+	_Atomic int64_t rtt_leg_us;
 };
 
 struct dp_offload;
+
+#define DP_SR_KEEP 4u /* SRs remembered per endpoint (dp_io.c rtcp_note) */
 
 struct dp_endpoint {
 	/* immutable after dp_endpoint_new */
@@ -68,6 +74,11 @@ struct dp_endpoint {
 	struct rtp_source src;
 	uint8_t forward_pt[16]; /* with DP_FORWARD_PT_ONLY */
 	struct xcode *xcode;	/* see dataplane/dp_xcode.h */
+	/* the last SRs received here (middle 32 bits of their NTP time, worker
+	 * arrival time), for the round trip of the reports that answer them */
+	uint32_t sr_mid[DP_SR_KEEP];
+	uint64_t sr_at_us[DP_SR_KEEP];
+	unsigned sr_next;
 
 	/* published */
 	struct dp_pub pub;

@@ -94,6 +94,41 @@ static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8
 	rtp_source_update(&ep->src, &ri, arrival);
 }
 
+/* Round trip from RTCP (RFC 3550 6.4.1): an SR received here is remembered;
+ * a report block received here whose LSR names an SR the peer endpoint
+ * received (and the relay forwarded to this remote) gives the round trip
+ * between the relay and this remote: arrival - SR arrival - DLSR. Only
+ * RTCP packets come here, and the work is bounded (one compound walk, a
+ * look at DP_SR_KEEP entries). */
+static void rtcp_note(const struct dp_worker *w, struct dp_endpoint *ep, const uint8_t *buf,
+		      size_t len)
+{
+	struct rtcp_reports r;
+
+	if (rtcp_parse_reports(buf, len, &r) < 0)
+		return;
+	if (r.has_sr) {
+		ep->sr_mid[ep->sr_next] = r.sr_ntp_mid;
+		ep->sr_at_us[ep->sr_next] = w->now_us;
+		ep->sr_next = (ep->sr_next + 1) % DP_SR_KEEP;
+	}
+	const struct dp_endpoint *peer = ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
+	if (!r.has_block || !r.block.lsr || !peer)
+		return;
+	for (unsigned i = 0; i < DP_SR_KEEP; i++) {
+		if (peer->sr_mid[i] != r.block.lsr || !peer->sr_at_us[i])
+			continue;
+		/* DLSR is in 1/65536 s */
+		int64_t dlsr_us = (int64_t)(((uint64_t)r.block.dlsr * 1000000u) >> 16);
+		int64_t rtt = (int64_t)(w->now_us - peer->sr_at_us[i]) - dlsr_us;
+		/* a report older than its SR's arrival, or a minute late, is not a
+		 * round trip */
+		if (rtt >= 0 && rtt < 60 * 1000000LL)
+			DP_PUT(ep->pub.rtt_leg_us, rtt ? rtt : 1);
+		return;
+	}
+}
+
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
 static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
@@ -153,6 +188,8 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 		}
 	} else if (ep->flags & DP_TRANSCODE) {
 		return; /* on a transcoded stream the relay sends its own reports */
+	} else {
+		rtcp_note(w, ep, s->buf, len);
 	}
 	struct dp_endpoint *out = route(ep, rtcp);
 	if (!out) {

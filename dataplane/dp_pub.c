@@ -74,5 +74,6 @@ void dp_pub_read(const struct dp_endpoint *ep, struct dp_stats *out)
 	out->lost = out->expected > received ? out->expected - received : 0;
 	uint32_t rate = DP_GET(pub->clock_rate);
 	out->jitter_ms = rate ? (double)DP_GET(pub->jitter16) / 16.0 * 1000.0 / rate : 0.0;
+	out->rtt_leg_us = DP_GET(pub->rtt_leg_us);
 	read_remote(ep, &out->remote, &out->latched);
 }

@@ -116,6 +116,56 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out)
 	return 0;
 }
 
+#define RTCP_PT_SR  200
+#define RTCP_PT_RR  201
+#define RTCP_RB_LEN 24 /* one report block */
+
+static void read_block(const uint8_t *p, struct rtcp_report_block *rb)
+{
+	uint32_t lost = (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+
+	rb->ssrc = rd32(p);
+	rb->fraction_lost = p[4];
+	rb->cum_lost = (int32_t)(lost ^ 0x800000u) - 0x800000;
+	rb->ext_max = rd32(p + 8);
+	rb->jitter = rd32(p + 12);
+	rb->lsr = rd32(p + 16);
+	rb->dlsr = rd32(p + 20);
+}
+
+int rtcp_parse_reports(const uint8_t *buf, size_t len, struct rtcp_reports *out)
+{
+	struct rtcp_info ci;
+	size_t off = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (rtcp_parse(buf, len, &ci) < 0)
+		return -EINVAL;
+	/* rtcp_parse checked every packet's length against len. */
+	while (off < len && !(out->has_sr && out->has_block)) {
+		size_t plen = 4 + 4u * rd16(buf + off + 2);
+		unsigned rc = buf[off] & 0x1fu, pt = buf[off + 1];
+		size_t blocks = 0;
+
+		if (pt == RTCP_PT_SR && plen >= 28) {
+			if (!out->has_sr) {
+				out->has_sr = true;
+				out->sr_ssrc = rd32(buf + off + 4);
+				out->sr_ntp_mid = rd32(buf + off + 10);
+			}
+			blocks = off + 28;
+		} else if (pt == RTCP_PT_RR && plen >= 8) {
+			blocks = off + 8;
+		}
+		if (blocks && rc && !out->has_block && blocks + RTCP_RB_LEN <= off + plen) {
+			read_block(buf + blocks, &out->block);
+			out->has_block = true;
+		}
+		off += plen;
+	}
+	return 0;
+}
+
 #define RTCP_SR		200
 #define RTCP_SDES	202
 #define RTCP_SDES_CNAME 1

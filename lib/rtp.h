@@ -63,6 +63,34 @@ struct rtcp_info {
  * feedback, which some stacks send alone). 0 or -EINVAL. */
 int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_info *out);
 
+/* One report block of an SR or RR (RFC 3550 6.4.1): what the reporter
+ * received from the source @ssrc. */
+struct rtcp_report_block {
+	uint32_t ssrc;	       /* the source reported on */
+	uint8_t fraction_lost; /* since the last report, fixed point /256 */
+	int32_t cum_lost;      /* 24-bit signed, sign-extended */
+	uint32_t ext_max;      /* extended highest sequence number received */
+	uint32_t jitter;       /* interarrival jitter, timestamp units */
+	uint32_t lsr;	       /* middle 32 bits of the last SR's NTP time, 0 = none */
+	uint32_t dlsr;	       /* delay since that SR, 1/65536 s */
+};
+
+/* What a compound RTCP packet says about timing and reception: its first SR
+ * (sender SSRC, middle 32 bits of its NTP time) and the first report block
+ * of its first SR or RR. */
+struct rtcp_reports {
+	bool has_sr;
+	uint32_t sr_ssrc;
+	uint32_t sr_ntp_mid;
+	bool has_block;
+	struct rtcp_report_block block;
+};
+
+/* rtcp_parse's validation, then the SR and report block above: a block
+ * counted in the header but not inside its packet's length is not taken.
+ * 0 or -EINVAL. */
+int rtcp_parse_reports(const uint8_t *buf, size_t len, struct rtcp_reports *out);
+
 /* The sender information of an SR (RFC 3550 6.4.1). */
 struct rtcp_sr {
 	uint32_t ssrc;

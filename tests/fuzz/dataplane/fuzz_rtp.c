@@ -1,7 +1,7 @@
 /*
  * fuzz_rtp.c: libFuzzer target for lib/rtp's parsers of network input (the
  * one RTP/RTCP parser of the data plane and the transcoder): rtp_parse,
- * rtcp_parse, rtp_is_rtcp, and the state machines fed by them (RFC 3550
+ * rtcp_parse, rtcp_parse_reports, rtp_is_rtcp, and the state machines fed by them (RFC 3550
  * statistics, latching).
  *
  * Input: the whole buffer is parsed once as RTP and once as RTCP; a parsed
@@ -52,7 +52,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    back.ssrc != ri.ssrc)
 			__builtin_trap();
 	}
-	(void)rtcp_parse(data, size, &ci);
+	{
+		/* the report reader accepts exactly what rtcp_parse accepts */
+		struct rtcp_reports rep;
+		int rc = rtcp_parse_reports(data, size, &rep);
+
+		if ((rc == 0) != (rtcp_parse(data, size, &ci) == 0))
+			__builtin_trap();
+		if (rc == 0 && (rep.has_sr || rep.has_block) && size < 8 + 20)
+			__builtin_trap(); /* an SR or a block takes at least 28 bytes */
+	}
 	{
 		char cname[256];
 		uint8_t sr_buf[300];

@@ -172,6 +172,84 @@ static void test_rtcp_parse(void **state)
 	}
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* A report block at @p about @ssrc with the given figures. */
+static void tu_block(uint8_t *p, uint32_t ssrc, uint8_t frac, uint32_t lost24, uint32_t lsr,
+		     uint32_t dlsr)
+{
+	put32(p, ssrc);
+	put32(p + 4, (uint32_t)frac << 24 | (lost24 & 0xffffffu));
+	put32(p + 8, 0x00010064);
+	put32(p + 12, 160);
+	put32(p + 16, lsr);
+	put32(p + 20, dlsr);
+}
+
+static void test_rtcp_parse_reports(void **state)
+{
+	(void)state;
+	uint8_t b[128];
+	struct rtcp_reports r;
+
+	/* SR with one block: header, SSRC, NTP 0x11223344:55667788, RTP ts,
+	 * counts (28 bytes), the block (24): length 12 words */
+	memset(b, 0, sizeof(b));
+	b[0] = 0x81, b[1] = 200, b[3] = 12;
+	put32(b + 4, 0xa1a2a3a4);
+	put32(b + 8, 0x11223344);
+	put32(b + 12, 0x55667788);
+	tu_block(b + 28, 0xb1b2b3b4, 64, 0xfffffe, 0x33445566, 65536 / 2);
+	assert_int_equal(rtcp_parse_reports(b, 52, &r), 0);
+	assert_true(r.has_sr);
+	assert_int_equal(r.sr_ssrc, 0xa1a2a3a4);
+	assert_int_equal(r.sr_ntp_mid, 0x33445566);
+	assert_true(r.has_block);
+	assert_int_equal(r.block.ssrc, 0xb1b2b3b4);
+	assert_int_equal(r.block.fraction_lost, 64);
+	assert_int_equal(r.block.cum_lost, -2); /* 24-bit two's complement */
+	assert_int_equal(r.block.ext_max, 0x00010064);
+	assert_int_equal(r.block.jitter, 160);
+	assert_int_equal(r.block.lsr, 0x33445566);
+	assert_int_equal(r.block.dlsr, 32768);
+
+	/* RR with one block (8 + 24 bytes, 7 words), then an SDES */
+	memset(b, 0, sizeof(b));
+	b[0] = 0x81, b[1] = 201, b[3] = 7;
+	put32(b + 4, 0xc0c0c0c0);
+	tu_block(b + 8, 0xa1a2a3a4, 0, 5, 0x01020304, 1000);
+	b[32] = 0x80, b[33] = 202;
+	assert_int_equal(rtcp_parse_reports(b, 36, &r), 0);
+	assert_false(r.has_sr);
+	assert_true(r.has_block);
+	assert_int_equal(r.block.ssrc, 0xa1a2a3a4);
+	assert_int_equal(r.block.cum_lost, 5);
+	assert_int_equal(r.block.lsr, 0x01020304);
+	assert_int_equal(r.block.dlsr, 1000);
+
+	/* a report count the packet's length does not hold: no block taken */
+	b[0] = 0x82;
+	assert_int_equal(rtcp_parse_reports(b, 36, &r), 0);
+	assert_true(r.has_block); /* the first block still fits */
+	b[0] = 0x81, b[3] = 1;	  /* RR of 8 bytes claiming one block */
+	assert_int_equal(rtcp_parse_reports(b, 8, &r), 0);
+	assert_false(r.has_block);
+	/* an SR shorter than its sender information: no SR taken */
+	b[0] = 0x80, b[1] = 200, b[3] = 1;
+	assert_int_equal(rtcp_parse_reports(b, 8, &r), 0);
+	assert_false(r.has_sr);
+	/* invalid compounds are refused as by rtcp_parse */
+	b[3] = 9;
+	assert_int_equal(rtcp_parse_reports(b, 8, &r), -EINVAL);
+	assert_int_equal(rtcp_parse_reports(b, 3, &r), -EINVAL);
+}
+
 static void test_rtcp_write_sr(void **state)
 {
 	static const char cname[] = "rtprelay";
@@ -355,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_rtp_parse_exact_bounds),
 		cmocka_unit_test(test_rtp_parse_rejects),
 		cmocka_unit_test(test_rtcp_parse),
+		cmocka_unit_test(test_rtcp_parse_reports),
 		cmocka_unit_test(test_rtcp_write_sr),
 		cmocka_unit_test(test_rtcp_mux_demux),
 		cmocka_unit_test(test_seq_loss),
