@@ -196,18 +196,18 @@ const char *admission_check(const struct admission *a, const struct rtprelay_con
 	if (!a)
 		return NULL;
 	if (cfg->max_load > 0 && a->have_load && a->load > cfg->max_load) {
-		log_warn("call %s refused: load average %.2f exceeds max-load %.2f", call_id, a->load,
-			 cfg->max_load);
+		log_warn("call %s refused: load average %.2f exceeds max-load %.2f", call_id,
+			 a->load, cfg->max_load);
 		return r_load;
 	}
 	if (cfg->max_cpu > 0 && a->have_cpu && a->cpu_pct > cfg->max_cpu) {
 		log_warn("call %s refused: CPU usage %.1f%% exceeds max-cpu %.1f%%", call_id,
-			 a->cpu_pct,
-			 cfg->max_cpu);
+			 a->cpu_pct, cfg->max_cpu);
 		return r_cpu;
 	}
 	if (cfg->max_bandwidth > 0 && a->have_bw && a->bw_bps > cfg->max_bandwidth) {
-		log_warn("call %s refused: %" PRIu64 " bytes/s received exceeds max-bandwidth %" PRIu64,
+		log_warn("call %s refused: %" PRIu64
+			 " bytes/s received exceeds max-bandwidth %" PRIu64,
 			 call_id, a->bw_bps, cfg->max_bandwidth);
 		return r_bandwidth;
 	}

@@ -40,8 +40,8 @@ struct admission {
 	uint64_t bw_bps; /* media bytes received per second over the last interval */
 	/* what the next interval is measured against */
 	bool cpu_primed, bw_primed;
-	uint64_t cpu_used, cpu_idle; /* /proc/stat ticks */
-	uint64_t bw_bytes, bw_ms;    /* dp_totals bytes and when they were read */
+	uint64_t cpu_used, cpu_idle;  /* /proc/stat ticks */
+	uint64_t bw_bytes, bw_ms;     /* dp_totals bytes and when they were read */
 	bool warned_load, warned_cpu; /* a failed read is logged once */
 };
 
