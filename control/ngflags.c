@@ -501,8 +501,8 @@ const struct ngf_known ngf_known[] = {
 	IMPL("flags", NGF_DICT, 0, "[\"strict-source\"]",
 	     "control/ngrequest.c: each element is a flag"),
 	IMPL("codec", NGF_DICT, 0, "{\"strip\":[\"PCMA\"]}", "control/ngrequest.c codec_dict"),
-	DFLT("supports", NGF_DICT,
-	     "proxy features (\"load limit\"): rtprelay sends no reply that needs one"),
+	IMPL("supports", NGF_DICT, 0, "[\"load limit\"]",
+	     "daemon/commands.c: a refusal by an admission limit is `result: load limit`"),
 	/* addresses, interfaces, media */
 	IMPL("interface", NGF_KEY, 0, "\"pub\"", "daemon/offer.c media_setup"),
 	IMPL("direction", NGF_KEY, 0, "\"pub\"", "daemon/offer.c media_setup"),

@@ -149,6 +149,21 @@ static void other_member(struct arena *a, struct ng_request *req, const char *nk
 		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));
 }
 
+/* One element of "supports": a feature of the proxy that changes our replies. */
+static void supports_item(struct arena *a, struct ng_request *req, const char *s, size_t len)
+{
+	char n[NGF_MAX_NAME + 1];
+
+	if (len <= NGF_MAX_NAME) {
+		ngf_normalize(n, s, len);
+		if (!strcmp(n, "load-limit")) {
+			req->supports_load_limit = true;
+			return;
+		}
+	}
+	ngf_warn(a, req, "unknown 'supports' value '%s' ignored", ngf_quote(a, req, s, len));
+}
+
 static void list_member(struct arena *a, struct ng_request *req, const char *nkey,
 			const struct ng_node *m)
 {
@@ -162,6 +177,8 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		direction_list(a, req, m);
 	else if (!strcmp(nkey, "received-from"))
 		received_from(a, req, m);
+	else if (!strcmp(nkey, "supports"))
+		each_string(a, req, m, nkey, supports_item);
 	else
 		other_member(a, req, nkey, m);
 }
@@ -187,7 +204,7 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 		else
 			other_member(a, req, nkey, m);
 	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||
-		   !strcmp(nkey, "rtcp-mux")) {
+		   !strcmp(nkey, "rtcp-mux") || !strcmp(nkey, "supports")) {
 		list_member(a, req, nkey, m); /* a lone string where a list belongs */
 	} else if (scalar(a, m, &s, &len) && !ngf_key_value(a, req, nkey, s, len)) {
 		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));

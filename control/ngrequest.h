@@ -134,6 +134,9 @@ struct ng_request {
 	const char *warnings[NG_MAX_WARNINGS];
 	unsigned n_warnings;
 	int64_t limit; /* list: "limit" (most call-ids to return), -1 = not given */
+	/* "supports": ["load limit"]: a refusal by an admission limit is answered
+	 * `result: load limit` instead of an error */
+	bool supports_load_limit;
 };
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the

@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "daemon/admission.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 
@@ -65,11 +66,12 @@ struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 	struct call *c;
 	uint32_t h = fnv1a_str(call_id) & (cs->n_buckets - 1);
 
-	if (cs->cfg->max_sessions && cs->count >= cs->cfg->max_sessions) {
-		*err = "Parallel session limit reached";
-		cs->totals.rejected++;
-		log_warn("call %s refused: max-sessions %u reached", call_id,
-			 cs->cfg->max_sessions);
+	const char *refused = admission_check(cs->adm, cs->cfg, cs->count, call_id);
+
+	if (refused) {
+		*err = refused;
+		if (!strcmp(refused, ADM_REASON_SESSIONS))
+			cs->totals.rejected++;
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));

@@ -101,7 +101,7 @@ struct call_totals {
 	uint64_t created, deleted, timed_out, offers, answers, deletes, errors;
 	uint64_t rtp_packets, rtp_bytes, rtp_errors, rtcp_packets, rtcp_bytes, rtcp_errors;
 	/* how calls ended (timed_out counts all three timeouts) */
-	uint64_t rejected; /* refused at max-sessions */
+	uint64_t rejected; /* refused at max-sessions (rtpengine counts only those) */
 	uint64_t timeout, silent_timeout, final_timeout;
 	uint64_t regular_end; /* delete command, or its delete-delay elapsing */
 	uint64_t forced_end;  /* anything else: a failed offer/answer, shutdown */
@@ -119,7 +119,8 @@ struct calls {
 	unsigned count;
 	struct ifaces *ifs;
 	const struct rtprelay_config *cfg;
-	struct call_totals totals; /* including deleted calls */
+	const struct admission *adm; /* load/CPU/bandwidth readings; NULL = none */
+	struct call_totals totals;   /* including deleted calls */
 };
 
 int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct ifaces *ifs);
@@ -127,7 +128,8 @@ int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct iface
 void calls_free(struct calls *cs, uint64_t now_ms);
 
 struct call *call_find(struct calls *cs, const char *call_id);
-/* New empty call; NULL with *err set on max-sessions or ENOMEM. */
+/* New empty call; NULL with *err set when an admission limit refuses it
+ * (daemon/admission.h) or on ENOMEM. */
 struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms, const char **err);
 /* How a call ended, for the totals. */
 enum call_end {

@@ -21,6 +21,7 @@
 #include "control/ngmsg.h"
 #include "control/ngrequest.h"
 #include "control/server.h"
+#include "daemon/admission.h"
 #include "daemon/call.h"
 #include "daemon/config.h"
 #include "dataplane/dataplane.h"
@@ -647,8 +648,23 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 		rc = ng_request_parse(a, m.dict, &req, &err);
 	if (!rc)
 		rc = dispatch(d, &req, m.dict, a, reply, &err);
-	count_command(d, from, command_of(m.dict), rc != 0, mono_us() - t0, loop_now_ms());
-	if (rc) {
+	/* a refusal by an admission limit: rtpengine's "load limit" extension */
+	bool load_limit = rc && admission_is_refusal(err);
+	count_command(d, from, command_of(m.dict),
+		      rc != 0 && !(load_limit && req.supports_load_limit), mono_us() - t0,
+		      loop_now_ms());
+	if (load_limit && req.supports_load_limit) {
+		/* the proxy tries another relay: `result` and the reason, nothing else */
+		reply = ng_new_dict(a);
+		if (!reply || !ng_dict_add_str(a, reply, "result", "load limit") ||
+		    !ng_dict_add_str(a, reply, "message", err))
+			goto out;
+		log_info("ng: %s %s: load limit: %s", ng_command_name(req.cmd),
+			 req.call_id ? req.call_id : "", err);
+	} else if (rc) {
+		/* without the extension every limit has rtpengine's one legacy reason */
+		if (load_limit)
+			err = ADM_REASON_SESSIONS;
 		d->cmd_errors++;
 		reply = ng_new_dict(a); /* drop partial results */
 		if (!reply || !ng_dict_add_str(a, reply, "result", "error") ||

@@ -31,8 +31,14 @@ enum key_kind {
 	K_UNIX,
 	K_ALLOW,
 	K_LOG,
-	K_BOOL
+	K_BOOL,
+	K_DOUBLE, /* a decimal number in 0..max */
+	K_U64	  /* an integer in 0..CFG_U64_MAX */
 };
+
+/* Largest K_U64 value: far above any link's bytes per second, and far below
+ * where a rate computed from it could overflow. */
+#define CFG_U64_MAX 1000000000000000ull
 
 struct key_desc {
 	const char *name;
@@ -62,6 +68,9 @@ static const struct key_desc keys[] = {
 	{ "offload", K_BOOL, OFF(offload), 0 },
 	{ "opus-complexity", K_UINT, OFF(opus_complexity), 10 },
 	{ "resample-quality", K_UINT, OFF(resample_quality), 10 },
+	{ "max-load", K_DOUBLE, OFF(max_load), 1000000 },
+	{ "max-cpu", K_DOUBLE, OFF(max_cpu), 100 },
+	{ "max-bandwidth", K_U64, OFF(max_bandwidth), 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -112,6 +121,40 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	if (errno || *end || v > max)
 		return -EINVAL;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* A plain decimal number ("0.5", "12"): no sign, exponent, hex, inf or nan. */
+static int parse_double(const char *s, unsigned max, double *out)
+{
+	char *end;
+	double v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if ((*p < '0' || *p > '9') && *p != '.')
+			return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0.0) || v > (double)max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > CFG_U64_MAX)
+		return -EINVAL;
+	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -308,8 +351,26 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 {
 	unsigned v;
 	int lvl;
+	double dv;
+	uint64_t u64;
 
 	switch (k->kind) {
+	case K_DOUBLE:
+		if (parse_double(value, k->max, &dv)) {
+			snprintf(err, errlen, "'%s' is not a decimal number in 0..%u", value,
+				 k->max);
+			return -EINVAL;
+		}
+		*(double *)((char *)c + k->off) = dv;
+		return 0;
+	case K_U64:
+		if (parse_u64(value, &u64)) {
+			snprintf(err, errlen, "'%s' is not a number in 0..%llu", value,
+				 CFG_U64_MAX);
+			return -EINVAL;
+		}
+		*(uint64_t *)((char *)c + k->off) = u64;
+		return 0;
 	case K_UINT:
 		if (parse_uint(value, k->max, &v)) {
 			snprintf(err, errlen, "'%s' is not a number in 0..%u", value, k->max);

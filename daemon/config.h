@@ -16,6 +16,12 @@
  *   port-min/max   media port range (even start, inclusive)
  *   timeout, silent-timeout, final-timeout, delete-delay (seconds; 0 = off/now)
  *   max-sessions   0 = unlimited;  num-threads  0 = one per CPU
+ *   max-load       refuse new calls while the 1-minute load average exceeds
+ *                  this (decimal; 0 = off)
+ *   max-cpu        refuse new calls while the CPU usage in % exceeds this
+ *                  (decimal 0..100; 0 = off)
+ *   max-bandwidth  refuse new calls while the media received exceeds this many
+ *                  bytes per second (0 = off); see daemon/admission.h
  *   log-level      name or 0..7
  *   offload        yes|no: eBPF kernel fast path + nftables notrack (default no)
  *   opus-complexity  0..10, Opus encoder complexity when transcoding (default 5)
@@ -67,6 +73,9 @@ struct rtprelay_config {
 	unsigned final_timeout;	 /* hard cap on call age, 0 = off (s) */
 	unsigned delete_delay;	 /* default delay of a delete (s) */
 	unsigned max_sessions;	 /* 0 = unlimited */
+	double max_load;	 /* 1-minute load average, 0 = off */
+	double max_cpu;		 /* CPU usage in percent, 0 = off */
+	uint64_t max_bandwidth;	 /* received media bytes/s, 0 = off */
 	unsigned num_threads;	 /* 0 = one per CPU */
 	int log_level;
 	bool offload;		   /* kernel fast path (kernel-offload/) */

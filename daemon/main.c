@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "control/server.h"
+#include "daemon/admission.h"
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
@@ -26,6 +27,7 @@ struct daemon {
 	struct rtprelay_config cfg;
 	struct ifaces ifs;
 	struct calls calls;
+	struct admission adm;
 	struct daemon_ctx ctx;
 	struct ng_server *srv;
 	struct loop *loop;
@@ -41,6 +43,7 @@ static void on_tick(void *arg, uint64_t now_ms)
 		d->last_call_tick = now_ms;
 		calls_tick(&d->calls, now_ms);
 		dp_offload_tick(now_ms);
+		admission_tick(&d->adm, now_ms);
 	}
 }
 
@@ -107,6 +110,8 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		goto err_dp;
 	}
+	admission_init(&d.adm, &d.cfg, loop_now_ms());
+	d.calls.adm = &d.adm;
 	d.ctx = (struct daemon_ctx){
 		.calls = &d.calls, .ifs = &d.ifs, .cfg = &d.cfg, .started_ms = loop_now_ms()
 	};

@@ -9,6 +9,7 @@ Fixtures (reusable by every integration test file):
     def test_y(daemon_factory):         # several daemons or extra options
         d = daemon_factory("--max-sessions=1", "--port-min=40000", "--port-max=40003")
         d = daemon_factory(config="[rtprelay]\\ntimeout = 5\\n")   # a config file
+        d = daemon_factory("--max-load=2", env={"RTPRELAY_PROC_DIR": path})  # environment
 
 The binary is $RTPRELAY_BUILD/daemon/rtprelayd (default /work/main/build). Control
 ports are picked free; each daemon gets its own media port range (daemon.port_min /
@@ -74,7 +75,7 @@ def media_range(size=200):
 
 class Daemon:
     def __init__(self, args=(), config=None, num_threads=1, expect_fail=False,
-                 unix=True, tcp=True, ready_via_unix=False):
+                 unix=True, tcp=True, ready_via_unix=False, env=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="rtprelay-test-")
         self.ng_port = free_port()
         self.tcp_port = free_port(socket.SOCK_STREAM) if tcp else None
@@ -113,7 +114,8 @@ class Daemon:
         self.log_path = os.path.join(self.tmp.name, "stderr.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, **env) if env else None)
         self.ready_via_unix = ready_via_unix
         if not expect_fail:
             self.wait_ready()

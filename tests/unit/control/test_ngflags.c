@@ -83,7 +83,7 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       list_same(a->except, a->n_except, b->except, b->n_except) &&
 	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
 	       x->delete_delay == y->delete_delay &&
-	       x->limit == y->limit;
+	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit;
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)

@@ -195,7 +195,31 @@ static void test_dictionary_keys(void **state)
 	assert_string_equal(req.codec.accept[0], "PCMU");
 	assert_string_equal(req.codec.except[0], "telephone-event");
 	assert_int_equal(req.codec.ptime, 30);
+	assert_true(req.supports_load_limit);
 	assert_int_equal(req.n_warnings, 0);
+}
+
+/* "supports": any spelling of "load limit", as a list or a lone string; an
+ * unknown feature is warned about and changes nothing. */
+static void test_supports(void **state)
+{
+	struct ng_request req;
+	const char *err;
+	(void)state;
+
+	assert_int_equal(parse_json("{\"command\":\"ping\"}", &req, &err), 0);
+	assert_false(req.supports_load_limit);
+	assert_int_equal(parse_json("{\"command\":\"ping\",\"supports\":\"Load_Limit\"}", &req,
+				    &err),
+			 0);
+	assert_true(req.supports_load_limit);
+	assert_int_equal(req.n_warnings, 0);
+	assert_int_equal(parse_json("{\"command\":\"ping\",\"supports\":[\"teleport\"]}", &req,
+				    &err),
+			 0);
+	assert_false(req.supports_load_limit);
+	assert_int_equal(req.n_warnings, 1);
+	assert_non_null(strstr(req.warnings[0], "teleport"));
 }
 
 static void test_key_spellings(void **state)
@@ -455,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_dictionary_keys),
+		cmocka_unit_test(test_supports),
 		cmocka_unit_test(test_key_spellings),
 		cmocka_unit_test(test_plain_flag_spellings),
 		cmocka_unit_test(test_kamailio_codec_flags),

@@ -69,6 +69,7 @@ static void good_file(void **state)
 		   "timeout = 30\nsilent-timeout = 600\nfinal-timeout = 7200\n"
 		   "delete-delay = 0\nmax-sessions = 10\nnum-threads = 2\nlog-level = debug\n"
 		   "opus-complexity = 10\nresample-quality = 8\n"
+		   "max-load = 2.5\nmax-cpu = 90\nmax-bandwidth = 12500000000\n"
 		   "[other]\nunrelated = 1\n");
 	assert_int_equal(load(&c, err, 2, (char *)"--config", cfg_path), 0);
 	unlink(cfg_path);
@@ -87,6 +88,9 @@ static void good_file(void **state)
 	assert_int_equal(c.final_timeout, 7200);
 	assert_int_equal(c.delete_delay, 0);
 	assert_int_equal(c.max_sessions, 10);
+	assert_true(c.max_load == 2.5);
+	assert_true(c.max_cpu == 90.0);
+	assert_true(c.max_bandwidth == 12500000000ull);
 	assert_int_equal(c.num_threads, 2);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(c.opus_complexity, 10);
@@ -185,6 +189,21 @@ static void bad_command_line(void **state)
 	assert_int_equal(load(&c, err, 2, (char *)"--listen-ng=10.1.2.3:2223",
 			      (char *)"--allow-from=10.1.2.4"), 0);
 	assert_int_equal(load(&c, err, 1, (char *)"--listen-ng=::1:5"), -EINVAL);
+	/* admission limits: decimal, bounded, no sign/exponent/inf/nan */
+	assert_int_equal(load(&c, err, 3, (char *)"--max-load=0.0001", (char *)"--max-cpu=99.5",
+			      (char *)"--max-bandwidth=1"),
+			 0);
+	assert_true(c.max_load == 0.0001 && c.max_cpu == 99.5 && c.max_bandwidth == 1);
+	static const char *const bad[] = { "--max-load=-1",    "--max-load=nan",
+					   "--max-load=1e3",   "--max-load=inf",
+					   "--max-load=",      "--max-cpu=100.5",
+					   "--max-cpu=0x10",   "--max-bandwidth=-1",
+					   "--max-bandwidth=1.5", "--max-bandwidth=99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(load(&c, err, 1, (char *)bad[i]), -EINVAL);
+		assert_non_null(strstr(err, "max-"));
+	}
 }
 
 static void parse_string_for_fuzzer(void **state)
