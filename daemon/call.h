@@ -92,6 +92,7 @@ struct call {
 	uint64_t created_ms, last_signal_ms, last_media_ms;
 	uint64_t delete_at_ms; /* scheduled delete (delete-delay), 0 = none */
 	bool answered;
+	int tos; /* IP TOS of the call's media sockets (daemon/media_tos.h), 0 = default */
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };
