@@ -66,9 +66,8 @@ bool codec_set_parse(const char *spec, struct codec_set_item *out)
 	return out->bitrate || out->params[0];
 }
 
-bool codec_set_fmtp(const struct codec_set_item *items, unsigned n, const char *enc,
-		    unsigned clock, unsigned channels, const char *fmtp, size_t fmtp_len, char *out,
-		    size_t cap)
+bool codec_set_fmtp(const struct codec_set_item *items, unsigned n, const char *enc, unsigned clock,
+		    unsigned channels, const char *fmtp, size_t fmtp_len, char *out, size_t cap)
 {
 	const struct codec_set_item *it = NULL;
 	size_t used = 0;

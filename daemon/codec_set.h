@@ -12,14 +12,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CODEC_SET_MAX	   8
-#define CODEC_SET_ENC	   32
-#define CODEC_SET_PARAMS   160
+#define CODEC_SET_MAX	 8
+#define CODEC_SET_ENC	 32
+#define CODEC_SET_PARAMS 160
 
 struct codec_set_item {
 	char enc[CODEC_SET_ENC];
 	unsigned clock, channels;
-	unsigned long bitrate;		/* bits per second, 0 = not given */
+	unsigned long bitrate;	       /* bits per second, 0 = not given */
 	char params[CODEC_SET_PARAMS]; /* fmtp parameters, "" = none */
 };
 
@@ -31,8 +31,7 @@ bool codec_set_parse(const char *spec, struct codec_set_item *out);
  * item's parameters (its bitrate as maxaveragebitrate for Opus) ahead of the
  * receiver's @fmtp, so that they win. Writes into @out (@cap bytes) and
  * returns true, or false (nothing matches, or it does not fit): use @fmtp. */
-bool codec_set_fmtp(const struct codec_set_item *items, unsigned n, const char *enc,
-		    unsigned clock, unsigned channels, const char *fmtp, size_t fmtp_len, char *out,
-		    size_t cap);
+bool codec_set_fmtp(const struct codec_set_item *items, unsigned n, const char *enc, unsigned clock,
+		    unsigned channels, const char *fmtp, size_t fmtp_len, char *out, size_t cap);
 
 #endif

@@ -286,7 +286,7 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 		publish(&set, o->s, i);
 		publish(&set, o->r, i);
 	}
-	if (o->call->tos) /* the kernel path keeps the sender's TOS */
+	if (o->call->tos_set) /* the kernel path keeps the sender's TOS */
 		for (unsigned k = 0; k < set.n; k++)
 			set.ps[k].flags |= DP_NO_OFFLOAD;
 	rc = dp_endpoints_set(set.eps, set.ps, set.n);
