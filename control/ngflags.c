@@ -287,6 +287,12 @@ bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const ch
 		list = c->accept, n = &c->n_accept;
 	else if (!strcmp(op, "except"))
 		list = c->except, n = &c->n_except;
+	else if (!strcmp(op, "set"))
+		list = c->set, n = &c->n_set;
+	else if (!strcmp(op, "consume"))
+		list = c->consume, n = &c->n_consume;
+	else if (!strcmp(op, "ignore"))
+		list = c->ignore, n = &c->n_ignore;
 	else
 		return codec_unimplemented(a, req, op, v, len);
 	t = ngf_text(a, req, "codec name", v, len);
@@ -393,6 +399,28 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 	return false;
 }
 
+void ngf_t38(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	if (len)
+		req->refuse = arena_printf(a, "T.38 is not supported (T.38=%s): no T.38 gateway",
+					   ngf_quote(a, req, v, len));
+	if (!req->refuse || !len)
+		req->refuse = "T.38 is not supported: no T.38 gateway";
+}
+
+/* "TOS": rtpengine's meaning of its integer (see ng_request.tos). */
+static void set_tos(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	bool neg = len > 0 && v[0] == '-';
+	int64_t x;
+
+	if (!parse_num(v + neg, len - neg, 0, 999999999999, &x)) {
+		ngf_warn(a, req, "invalid TOS '%s' ignored", ngf_quote(a, req, v, len));
+		return;
+	}
+	req->tos = neg && x > 0 ? NG_TOS_KEEP : x >= 256 ? NG_TOS_DEFAULT : (int)x;
+}
+
 /* An implemented key into @req; false if nothing here handles @nkey (then
  * ngf_known promises what the code does not keep: the table test fails). */
 static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey, const char *val,
@@ -428,6 +456,11 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 		set_received_from(a, req, val, vlen);
 	} else if (!strcmp(nkey, "transcode")) {
 		ngf_codec(a, req, "transcode", val, vlen);
+	} else if (!strcmp(nkey, "t.38") || !strcmp(nkey, "t38")) {
+		if (!off_value(val, vlen))
+			ngf_t38(a, req, val, vlen);
+	} else if (!strcmp(nkey, "tos")) {
+		set_tos(a, req, val, vlen);
 	} else if (!strncmp(nkey, "codec-", 6) && ngf_codec(a, req, nkey + 6, val, vlen)) {
 		/* "codec-strip=PCMA" */
 	} else if (!strcmp(nkey, "all")) {
@@ -554,9 +587,12 @@ const struct ngf_known ngf_known[] = {
 	IMPL("codec-except", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("always-transcode", NGF_FLAG, 0, NULL, "codec-accept=all"),
 	IMPL("ptime", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codecneg.c"),
-	NOPE("codec-set", NGF_KEY | NGF_PREFIX),
-	NOPE("codec-consume", NGF_KEY | NGF_PREFIX),
-	NOPE("codec-ignore", NGF_KEY | NGF_PREFIX),
+	IMPL("codec-set", NGF_KEY | NGF_PREFIX, 0, "\"opus/48000/2/32000\"",
+	     "daemon/codec_negotiate.c codec_set (encoder options when transcoding)"),
+	IMPL("codec-consume", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"",
+	     "daemon/codec_negotiate.c codecneg_offer, offer.c codec_filter"),
+	IMPL("codec-ignore", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"",
+	     "daemon/codec_negotiate.c codecneg_offer"),
 	IMPL("single-codec", NGF_FLAG, NG_F_SINGLE_CODEC, NULL, "daemon/offer.c single_codec"),
 	NOPE("reuse-codecs", NGF_FLAG),
 	NOPE("no-codec-renegotiation", NGF_FLAG),
@@ -585,17 +621,21 @@ const struct ngf_known ngf_known[] = {
 	NOPE("dtls-reverse", NGF_KEY, "no SRTP: secure profiles are refused"),
 	NOPE("dtls-fingerprint", NGF_KEY, "no SRTP: secure profiles are refused"),
 	NOPE("pad-crypto", NGF_FLAG, "no SRTP: secure profiles are refused"),
-	NOPE("t38", NGF_KEY | NGF_PREFIX, "no T.38 gateway"),
-	NOPE("t.38", NGF_KEY | NGF_PREFIX, "no T.38 gateway"),
+	/* refused, never pretended: an offer asking for the T.38 gateway is an error */
+	IMPL("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
+	     "control/ngrequest.c validate: offer refused"),
+	IMPL("t.38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
+	     "control/ngrequest.c validate: offer refused"),
 	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
 	NOPE("to-label", NGF_KEY),
-	NOPE("tos", NGF_KEY),
+	IMPL("tos", NGF_KEY, 0, "\"184\"", "daemon/media_tos.c (IP_TOS / IPV6_TCLASS)"),
 	NOPE("media-echo", NGF_KEY),
 	NOPE("ice-lite", NGF_KEY, "no ICE agent: ICE attributes pass or are removed"),
 	NOPE("trickle-ice", NGF_FLAG, "no ICE agent: ICE attributes pass or are removed"),
 	NOPE("reject-ice", NGF_FLAG, "no ICE agent: ICE attributes pass or are removed"),
-	NOPE("generate-mid", NGF_FLAG),
-	NOPE("original-sendrecv", NGF_FLAG),
+	IMPL("generate-mid", NGF_FLAG, NG_F_GENERATE_MID, NULL, "daemon/offer.c media_rewrite"),
+	IMPL("original-sendrecv", NGF_FLAG, NG_F_ORIGINAL_SENDRECV, NULL,
+	     "daemon/offer.c media_rewrite: direction attributes as received"),
 	NOPE("strip-extmap", NGF_FLAG),
 	NOPE("unidirectional", NGF_FLAG),
 	NOPE("reset", NGF_FLAG),
@@ -652,6 +692,8 @@ static void apply_flag(struct arena *a, struct ng_request *req, const char *name
 {
 	if (!strcmp(name, "always-transcode"))
 		ngf_codec(a, req, "accept", "all", 3); /* rtpengine: codec-accept=all */
+	else if (!strcmp(name, "t.38") || !strcmp(name, "t38"))
+		ngf_t38(a, req, "", 0);
 	else if (!strcmp(name, "internal") || !strcmp(name, "external"))
 		ngf_direction(a, req, name, strlen(name)); /* rtpengine: direction=internal */
 }

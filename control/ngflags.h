@@ -86,4 +86,8 @@ void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len);
 bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v, size_t len);
 
+/* "T.38" in any form (@v: its first value, may be empty): an offer that asks
+ * for the T.38 gateway rtprelay does not have is refused (req->refuse). */
+void ngf_t38(struct arena *a, struct ng_request *req, const char *v, size_t len);
+
 #endif

@@ -179,6 +179,9 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		received_from(a, req, m);
 	else if (!strcmp(nkey, "supports"))
 		each_string(a, req, m, nkey, supports_item);
+	else if (!strcmp(nkey, "t.38") || !strcmp(nkey, "t38"))
+		ngf_t38(a, req, m->child && m->child->type == NG_STR ? m->child->str : "",
+			m->child && m->child->type == NG_STR ? m->child->str_len : 0);
 	else
 		other_member(a, req, nkey, m);
 }
@@ -224,6 +227,8 @@ static int validate(const struct ng_request *req, const char **err)
 		*err = "No from-tag in message";
 	else if (req->cmd == NG_CMD_ANSWER && !req->to_tag)
 		*err = "No to-tag in message";
+	else if (req->cmd == NG_CMD_OFFER && req->refuse)
+		*err = req->refuse;
 	else
 		return 0;
 	return -EINVAL;
@@ -240,6 +245,7 @@ int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_requ
 		err = &dummy;
 	memset(req, 0, sizeof(*req));
 	req->delete_delay = -1;
+	req->tos = NG_TOS_DEFAULT;
 	req->limit = -1;
 	if (!dict || dict->type != NG_DICT) {
 		*err = "Invalid dictionary";

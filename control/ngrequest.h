@@ -37,9 +37,11 @@ enum ng_flag {
 	NG_F_SIP_SOURCE_ADDRESS = 1u << 6,
 	NG_F_FULL_RTCP_ATTRIBUTE = 1u << 7,
 	NG_F_NO_RTCP_ATTRIBUTE = 1u << 8,
-	NG_F_SINGLE_CODEC = 1u << 9, /* answer: only the first codec (plus its events/CN) */
-	NG_F_ALL = 1u << 12,	     /* delete: the whole call, whatever the tags */
-	NG_F_FATAL = 1u << 13,	     /* delete: unknown call or tag is an error */
+	NG_F_SINGLE_CODEC = 1u << 9,	   /* answer: only the first codec (plus its events/CN) */
+	NG_F_ALL = 1u << 12,		   /* delete: the whole call, whatever the tags */
+	NG_F_FATAL = 1u << 13,		   /* delete: unknown call or tag is an error */
+	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
+	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 };
 
 /* replace: bits */
@@ -103,6 +105,14 @@ struct ng_codec_ops {
 	unsigned n_accept;
 	const char *except[NG_MAX_CODEC_ITEMS];
 	unsigned n_except;
+	/* "opus/48000/2/32000", "opus/48000/2///maxaveragebitrate=12000":
+	 * encoder options for a codec rtprelay transcodes to */
+	const char *set[NG_MAX_CODEC_ITEMS];
+	unsigned n_set;
+	const char *consume[NG_MAX_CODEC_ITEMS]; /* as mask, and negotiates codecs */
+	unsigned n_consume;
+	const char *ignore[NG_MAX_CODEC_ITEMS]; /* offered codecs treated as not offered */
+	unsigned n_ignore;
 	unsigned ptime;		/* "ptime" key or codec.ptime, ms */
 	unsigned ptime_reverse; /* offer: ptime towards the offerer, in the answer, ms */
 };
@@ -137,7 +147,16 @@ struct ng_request {
 	/* "supports": ["load limit"]: a refusal by an admission limit is answered
 	 * `result: load limit` instead of an error */
 	bool supports_load_limit;
+	/* offer: a requested feature rtprelay refuses rather than pretend to
+	 * carry out (a T.38 gateway): the reply's error-reason */
+	const char *refuse;
+	/* "TOS": 0..255 set on the call's media sockets, NG_TOS_KEEP leave as
+	 * it is, NG_TOS_DEFAULT (key absent, or 256 and above) the default */
+	int tos;
 };
+
+#define NG_TOS_KEEP    (-1)
+#define NG_TOS_DEFAULT 256
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the
  * error-reason for the reply (e.g. "Unknown command", "No call-id in message",

@@ -93,6 +93,9 @@ struct call {
 	uint64_t created_ms, last_signal_ms, last_media_ms;
 	uint64_t delete_at_ms; /* scheduled delete (delete-delay), 0 = none */
 	bool answered;
+	/* "TOS" given for the call (daemon/media_tos.h); unset: IFACE_MEDIA_TOS */
+	bool tos_set;
+	uint8_t tos;
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };

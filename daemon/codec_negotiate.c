@@ -17,6 +17,7 @@
 #include "codecs/codec.h"
 #include "codecs/transcode.h"
 #include "daemon/call.h"
+#include "daemon/codec_set.h"
 
 #define NEG_ENC		 32
 #define NEG_FMTP	 160
@@ -42,6 +43,9 @@ struct codecneg {
 	unsigned opt_ptime;	/* ptime option given with the offer */
 	unsigned opt_ptime_rev; /* ptime-reverse given with the offer */
 	bool transcoding;
+	/* codec "set" given with the offer: for the encoders of its answer */
+	struct codec_set_item set[CODEC_SET_MAX];
+	unsigned n_set;
 	/* the rewrite computed during the current request */
 	bool rw_set;
 	const struct sdp_format *rw;
@@ -218,7 +222,9 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 
 	codecneg_free(*state);
 	*state = NULL;
-	if (!(ops->n_transcode || ops->n_offer || ops->n_except) || !m->rtp || !m->n_formats)
+	if (!(ops->n_transcode || ops->n_offer || ops->n_except || ops->n_consume ||
+	      ops->n_ignore) ||
+	    !m->rtp || !m->n_formats)
 		return 0;
 	st = calloc(1, sizeof(*st));
 	out = arena_alloc(a, sizeof(*out) * SDP_MAX_FORMATS);
@@ -229,6 +235,9 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 	st->offer_ptime = m->ptime;
 	st->opt_ptime = ops->ptime;
 	st->opt_ptime_rev = ops->ptime_reverse;
+	for (unsigned i = 0; i < ops->n_set && st->n_set < CODEC_SET_MAX; i++)
+		if (codec_set_parse(ops->set[i], &st->set[st->n_set]))
+			st->n_set++;
 	for (unsigned f = 0; f < m->n_formats && f < SDP_MAX_FORMATS; f++) {
 		const struct sdp_format *sf = &m->formats[f];
 		struct sdp_str enc = sdp_format_encoding(sf);
@@ -238,11 +247,23 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 
 		if (!exempt && codecneg_listed(ops->strip, ops->n_strip, enc, sf->clock_rate, true))
 			continue; /* gone: neither advertised nor used */
+		if (sf->pt < 128 &&
+		    codecneg_listed(ops->ignore, ops->n_ignore, enc, sf->clock_rate, false)) {
+			/* ignored: as if the offerer never offered it, yet still
+			 * offered on, as a codec of ours (transcoded if chosen) */
+			if (st->n_added < NEG_MAX_ADDED) {
+				record(&st->added[st->n_added++], sf);
+				keep[f] = true;
+			}
+			continue;
+		}
 		if (sf->pt < 128)
 			record(&st->offered[st->n_offered++], sf);
-		/* masked: not advertised, but the offerer may still send it */
+		/* masked (consumed): not advertised, but the offerer may still send it */
 		keep[f] = exempt ||
-			  !codecneg_listed(ops->mask, ops->n_mask, enc, sf->clock_rate, true);
+			  !(codecneg_listed(ops->mask, ops->n_mask, enc, sf->clock_rate, true) ||
+			    codecneg_listed(ops->consume, ops->n_consume, enc, sf->clock_rate,
+					    true));
 	}
 	/* `offer` codecs first, in the option's order; then the rest as offered */
 	for (unsigned i = 0; i < ops->n_offer; i++)
@@ -413,6 +434,15 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 			   .fmtp = a0->fmtp.s,
 			   .fmtp_len = a0->fmtp.len,
 			   .ptime = valid_ptime(m->ptime ? m->ptime : st->opt_ptime, x->codec) };
+	/* codec "set": the operator's encoder options ahead of each receiver's */
+	char r_fmtp[NEG_FMTP * 2], s_fmtp[NEG_FMTP * 2];
+
+	if (codec_set_fmtp(st->set, st->n_set, y->enc, y->clock, y->channels, r.fmtp, r.fmtp_len,
+			   r_fmtp, sizeof(r_fmtp)))
+		r.fmtp = r_fmtp, r.fmtp_len = strlen(r_fmtp);
+	if (codec_set_fmtp(st->set, st->n_set, x->enc, x->clock, x->channels, s.fmtp, s.fmtp_len,
+			   s_fmtp, sizeof(s_fmtp)))
+		s.fmtp = s_fmtp, s.fmtp_len = strlen(s_fmtp);
 	rc = make_xcode(&r, &s, te_r && te_a, tune, &res->from_offerer);
 	if (!rc)
 		rc = make_xcode(&s, &r, te_r && te_a, tune, &res->from_answerer);
@@ -457,6 +487,11 @@ int codecneg_answer(struct codecneg *st, const struct sdp_media *m, const struct
 	if (!x || offered_pt(st, a0->pt)) /* a codec both sides have: forward */
 		return filter_answer(st, m, a);
 	y = pick_offerer_codec(st, ops);
+	if (!x->codec) {
+		res->warning =
+			"the answer's codec was ignored in the offer and cannot be transcoded";
+		return filter_answer(st, m, a);
+	}
 	if (!y) {
 		res->warning = "no codec of the offerer can be transcoded";
 		return filter_answer(st, m, a);

@@ -53,7 +53,7 @@ static int bind_one(const struct cfg_interface *c, uint16_t port)
 {
 	struct sockaddr_storage sa = c->sa;
 	socklen_t len;
-	int fd, tos = 0xb8; /* EF DSCP: media */
+	int fd, tos = IFACE_MEDIA_TOS;
 
 	if (c->family == AF_INET) {
 		((struct sockaddr_in *)&sa)->sin_port = htons(port);

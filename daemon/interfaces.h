@@ -11,6 +11,7 @@
 #include "daemon/config.h"
 
 #define PORT_QUARANTINE_MS 3000 /* a released pair rests this long */
+#define IFACE_MEDIA_TOS	   0xb8 /* EF DSCP: every media socket starts with it */
 
 struct port_pool;
 

@@ -23,6 +23,7 @@
 #include "codecs/transcode.h"
 #include "daemon/call.h"
 #include "daemon/codec_negotiate.h"
+#include "daemon/media_tos.h"
 #include "daemon/config.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
@@ -285,6 +286,9 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 		publish(&set, o->s, i);
 		publish(&set, o->r, i);
 	}
+	if (o->call->tos_set) /* the kernel path keeps the sender's TOS */
+		for (unsigned k = 0; k < set.n; k++)
+			set.ps[k].flags |= DP_NO_OFFLOAD;
 	rc = dp_endpoints_set(set.eps, set.ps, set.n);
 	if (rc) {
 		*o->err = arena_printf(o->a, "Failed to set up media forwarding: %s",
@@ -333,7 +337,7 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m, struct sdp
 	struct sdp_format *keep;
 	unsigned n = 0;
 
-	if ((!c->n_strip && !c->n_mask) || !m->rtp)
+	if ((!c->n_strip && !c->n_mask && !c->n_consume) || !m->rtp)
 		return;
 	keep = arena_alloc(o->a, sizeof(*keep) * (m->n_formats ? m->n_formats : 1));
 	if (!keep)
@@ -342,7 +346,8 @@ static void codec_filter(struct oa_ctx *o, const struct sdp_media *m, struct sdp
 		struct sdp_str enc = sdp_format_encoding(&m->formats[f]);
 		unsigned clock = m->formats[f].clock_rate;
 		if (codecneg_listed(c->strip, c->n_strip, enc, clock, true) ||
-		    codecneg_listed(c->mask, c->n_mask, enc, clock, true))
+		    codecneg_listed(c->mask, c->n_mask, enc, clock, true) ||
+		    codecneg_listed(c->consume, c->n_consume, enc, clock, true))
 			continue;
 		keep[n++] = m->formats[f];
 	}
@@ -449,6 +454,15 @@ static void single_codec(struct oa_ctx *o, const struct sdp_media *m, struct sdp
 	mr->n_formats = k;
 }
 
+/* Does media section @m carry an a=mid line? */
+static bool has_mid(const struct sdp_session *s, const struct sdp_media *m)
+{
+	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++)
+		if (s->lines[l].len >= 6 && !memcmp(s->lines[l].s, "a=mid:", 6))
+			return true;
+	return false;
+}
+
 /* Fill the rewrite of media @i, sent to R. */
 static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
 			  struct sdp_media_rewrite *mr)
@@ -457,6 +471,9 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	const struct ng_request *req = o->req;
 
 	mr->keep = true;
+	/* generate-mid: rtpengine numbers the media from 1 */
+	if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
+		mr->mid = arena_printf(o->a, "%u", i + 1);
 	if (m->port == 0 || !rm->pair) {
 		mr->port = 0;
 		return;
@@ -499,6 +516,10 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		single_codec(o, m, mr);
 	if (req->flags & NG_F_LOOP_PROTECT)
 		mr->extra_attr = LOOP_MARK;
+	/* original-sendrecv: the direction attributes go out as they came in,
+	 * whatever else decided a direction for this section */
+	if (req->flags & NG_F_ORIGINAL_SENDRECV)
+		mr->dir = SDP_DIR_NONE;
 }
 
 static bool has_loop_mark(const struct sdp_session *s)
@@ -861,6 +882,9 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	rc = setup_call(&o, &created);
 	if (rc)
 		goto err_call;
+	const char *tw = media_tos_apply(o.call, req);
+	if (tw)
+		warn(&o, tw);
 	rc = negotiate(&o, mux, &n_neg);
 	if (!rc)
 		rc = build_sdp(&o, rw, mux, sdp_out, sdp_len);

@@ -34,6 +34,8 @@ enum dp_flags {
 	DP_FORWARD_PT_ONLY = 1u << 8, /* forward only RTP whose payload type is in
 					 * params.forward_pt (the destination never
 					 * offered the others) */
+	DP_NO_OFFLOAD = 1u << 9,      /* stay in user space (a TOS the kernel path
+					 * would not set) */
 };
 
 struct dp_endpoint_params {
@@ -98,6 +100,9 @@ int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
  * an error none of them changed. */
 int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
 		     unsigned n) __attribute__((warn_unused_result));
+/* Set the IP TOS (IPv4) / traffic class (IPv6) of what leaves @ep's socket,
+ * 0..255. 0 or -errno. Control thread, any time before dp_endpoint_release. */
+int dp_endpoint_set_tos(struct dp_endpoint *ep, int tos);
 /* Snapshot of the counters; callable from the control thread at any time
  * before dp_endpoint_release. */
 void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out);

@@ -373,7 +373,9 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 	struct dp_stats in, out;
 	sa_family_t fam = o->local.ss_family;
 
-	if (o->failed || (o->flags & (DP_DISABLED | DP_RTCP | DP_TRANSCODE | DP_FORWARD_PT_ONLY)) ||
+	if (o->failed ||
+	    (o->flags &
+	     (DP_DISABLED | DP_RTCP | DP_TRANSCODE | DP_FORWARD_PT_ONLY | DP_NO_OFFLOAD)) ||
 	    !f)
 		return false;
 	if (now_ms < o->learn_until_ms || now_ms < f->learn_until_ms)

@@ -129,6 +129,7 @@ struct sdp_media_rewrite {
 	enum sdp_dir dir;	/* replace direction, SDP_DIR_NONE = keep */
 	const char *extra_attr; /* one more "a=..." line (no line end) appended to
 					 * the section, e.g. the loop-protect marker */
+	const char *mid;	/* write "a=mid:<mid>" (generate-mid), NULL = none */
 };
 
 struct sdp_rewrite {

@@ -435,6 +435,12 @@ static void media_tail(struct media_ctx *c)
 		write_attr(c, dir_name(mr->dir), NULL);
 	if (!c->seen_ptime && mr->ptime)
 		write_ptime(c, NULL);
+	if (mr->mid) {
+		line_begin(c->o);
+		puts_(c->o, "a=mid:");
+		puts_(c->o, mr->mid);
+		line_end(c->o);
+	}
 	if (mr->extra_attr)
 		write_attr(c, mr->extra_attr, NULL);
 }
@@ -525,6 +531,9 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 			return -EINVAL;
 		if (mr->extra_attr && (strncmp(mr->extra_attr, "a=", 2) ||
 				       check_text(mr->extra_attr, strlen(mr->extra_attr), 1024)))
+			return -EINVAL;
+		if (mr->mid && (check_text(mr->mid, strlen(mr->mid), 256) ||
+				strpbrk(mr->mid, " \t") || !*mr->mid))
 			return -EINVAL;
 		if (mr->n_formats > SDP_MAX_FORMATS || (mr->formats == NULL && mr->n_formats))
 			return -E2BIG;

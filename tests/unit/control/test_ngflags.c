@@ -81,6 +81,10 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       list_same(a->mask, a->n_mask, b->mask, b->n_mask) &&
 	       list_same(a->accept, a->n_accept, b->accept, b->n_accept) &&
 	       list_same(a->except, a->n_except, b->except, b->n_except) &&
+	       list_same(a->set, a->n_set, b->set, b->n_set) &&
+	       list_same(a->consume, a->n_consume, b->consume, b->n_consume) &&
+	       list_same(a->ignore, a->n_ignore, b->ignore, b->n_ignore) &&
+	       str_same(x->refuse, y->refuse) && x->tos == y->tos &&
 	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
 	       x->delete_delay == y->delete_delay &&
 	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit;

@@ -267,13 +267,13 @@ static void test_plain_flag_spellings(void **state)
 			 &req);
 	assert_int_equal(req.flags, NG_F_TRUST_ADDRESS | NG_F_SIP_SOURCE_ADDRESS |
 			 NG_F_ASYMMETRIC | NG_F_LOOP_PROTECT | NG_F_FULL_RTCP_ATTRIBUTE |
-			 NG_F_NO_RTCP_ATTRIBUTE | NG_F_ALL | NG_F_FATAL);
+			 NG_F_NO_RTCP_ATTRIBUTE | NG_F_ALL | NG_F_FATAL | NG_F_GENERATE_MID |
+			 NG_F_ORIGINAL_SENDRECV);
 	/* accepted but not acted on: said so, one warning each ("symmetric" and
 	 * "port-latching" are what rtprelay always does) */
-	assert_int_equal(req.n_warnings, 5);
-	const char *named[] = { "'no-port-latching'", "'media-handover'", "'generate-mid'",
-				"'original-sendrecv'", "'force'" };
-	for (unsigned i = 0; i < 5; i++) {
+	assert_int_equal(req.n_warnings, 3);
+	const char *named[] = { "'no-port-latching'", "'media-handover'", "'force'" };
+	for (unsigned i = 0; i < 3; i++) {
 		bool found = false;
 		for (unsigned w = 0; w < req.n_warnings; w++)
 			found |= strstr(req.warnings[w], named[i]) != NULL;
@@ -304,10 +304,77 @@ static void test_kamailio_codec_flags(void **state)
 	assert_int_equal(req.n_warnings, 0);
 
 	offer_with_flags("\"always transcode\",\"codec-set-opus/48000/2/32000\","
-			 "\"codec-frob-PCMA\"", &req);
+			 "\"codec-consume-PCMU\",\"codec-ignore=G722\",\"codec-frob-PCMA\"", &req);
 	assert_string_equal(req.codec.accept[0], "all");
-	assert_true(has_warning(&req, "'codec-set=opus/48000/2/32000' is accepted but not implemented"));
+	assert_int_equal(req.codec.n_set, 1);
+	assert_string_equal(req.codec.set[0], "opus/48000/2/32000");
+	assert_string_equal(req.codec.consume[0], "PCMU");
+	assert_string_equal(req.codec.ignore[0], "G722");
+	assert_int_equal(req.n_warnings, 1);
 	assert_true(has_warning(&req, "unknown flag 'codec-frob-PCMA'"));
+}
+
+/* T.38 asked for in an offer, in any spelling: an error naming T.38; in an
+ * answer it is ignored, as rtpengine ignores it there. */
+static void test_t38_refused(void **state)
+{
+	static const char *forms[] = {
+		"\"T.38\":[\"decode\"]", "\"T.38\":\"force\"", "\"T38\":[\"decode\"]",
+		"\"flags\":[\"T.38\"]", "\"flags\":[\"T.38=decode\"]", "\"flags\":[\"T.38-force\"]",
+	};
+	struct ng_request req;
+	const char *err;
+	char buf[512];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(buf, sizeof(buf),
+			 "{\"command\":\"offer\",\"call-id\":\"c1\",\"from-tag\":\"f1\","
+			 "\"sdp\":\"v=0\\r\\n\",%s}",
+			 forms[i]);
+		assert_int_equal(parse_json(buf, &req, &err), -EINVAL);
+		assert_non_null(err);
+		assert_non_null(strstr(err, "T.38 is not supported"));
+		snprintf(buf, sizeof(buf),
+			 "{\"command\":\"answer\",\"call-id\":\"c1\",\"from-tag\":\"f1\","
+			 "\"to-tag\":\"t1\",\"sdp\":\"v=0\\r\\n\",%s}",
+			 forms[i]);
+		assert_int_equal(parse_json(buf, &req, &err), 0);
+	}
+}
+
+static void test_tos_values(void **state)
+{
+	static const struct {
+		const char *v;
+		int tos;
+	} cases[] = { { "184", 184 }, { "\"0\"", 0 },	  { "255", 255 },
+		      { "256", NG_TOS_DEFAULT }, { "-1", NG_TOS_KEEP }, { "\"-5\"", NG_TOS_KEEP },
+		      { "99999999999", NG_TOS_DEFAULT } };
+	struct ng_request req;
+	const char *err;
+	char buf[512];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf),
+			 "{\"command\":\"offer\",\"call-id\":\"c1\",\"from-tag\":\"f1\","
+			 "\"sdp\":\"v=0\\r\\n\",\"TOS\":%s}",
+			 cases[i].v);
+		assert_int_equal(parse_json(buf, &req, &err), 0);
+		assert_int_equal(req.tos, cases[i].tos);
+		assert_int_equal(req.n_warnings, 0);
+	}
+	offer_with_flags("\"TOS=46\"", &req);
+	assert_int_equal(req.tos, 46);
+	assert_int_equal(parse_json("{\"command\":\"offer\",\"call-id\":\"c1\",\"from-tag\":"
+				    "\"f1\",\"sdp\":\"v=0\\r\\n\",\"TOS\":\"lots\"}",
+				    &req, &err),
+			 0);
+	assert_int_equal(req.tos, NG_TOS_DEFAULT);
+	assert_true(has_warning(&req, "invalid TOS"));
+	offer_with_flags("\"trust-address\"", &req);
+	assert_int_equal(req.tos, NG_TOS_DEFAULT); /* no key: back to the default */
 }
 
 static void test_kamailio_value_flags(void **state)
@@ -488,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_warning_cap_and_quoting),
 		cmocka_unit_test(test_many_unknown_flags),
 		cmocka_unit_test(test_codec_limits),
+		cmocka_unit_test(test_t38_refused),
+		cmocka_unit_test(test_tos_values),
 		cmocka_unit_test(test_kamailio_bencode_offer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
