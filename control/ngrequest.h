@@ -37,9 +37,11 @@ enum ng_flag {
 	NG_F_SIP_SOURCE_ADDRESS = 1u << 6,
 	NG_F_FULL_RTCP_ATTRIBUTE = 1u << 7,
 	NG_F_NO_RTCP_ATTRIBUTE = 1u << 8,
-	NG_F_SINGLE_CODEC = 1u << 9, /* answer: only the first codec (plus its events/CN) */
-	NG_F_ALL = 1u << 12,	     /* delete: the whole call, whatever the tags */
-	NG_F_FATAL = 1u << 13,	     /* delete: unknown call or tag is an error */
+	NG_F_SINGLE_CODEC = 1u << 9,	  /* answer: only the first codec (plus its events/CN) */
+	NG_F_ALL = 1u << 12,		  /* delete: the whole call, whatever the tags */
+	NG_F_FATAL = 1u << 13,		  /* delete: unknown call or tag is an error */
+	NG_F_MEDIA_HANDOVER = 1u << 14,	  /* latching follows a new source at any time */
+	NG_F_NO_PORT_LATCHING = 1u << 15, /* new local ports when the remote changes */
 };
 
 /* replace: bits */
@@ -120,6 +122,7 @@ struct ng_request {
 	const char *media_address;
 	const char *direction[2]; /* interface names, NULL = default */
 	const char *label;
+	const char *to_label;  /* selects the to-tag party by its label */
 	const char *interface; /* "interface" key (rtpengine: same as direction) */
 	uint32_t flags;	       /* enum ng_flag */
 	uint32_t replace;      /* enum ng_replace */
@@ -133,7 +136,8 @@ struct ng_request {
 	 * e.g. "flag 'record-call' is accepted but not implemented". */
 	const char *warnings[NG_MAX_WARNINGS];
 	unsigned n_warnings;
-	int64_t limit; /* list: "limit" (most call-ids to return), -1 = not given */
+	int64_t limit;	  /* list: "limit" (most call-ids to return), -1 = not given */
+	int64_t sip_code; /* "SIP code" of the reply an answer came from, -1 = not given */
 };
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the

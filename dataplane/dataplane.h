@@ -34,6 +34,8 @@ enum dp_flags {
 	DP_FORWARD_PT_ONLY = 1u << 8, /* forward only RTP whose payload type is in
 					 * params.forward_pt (the destination never
 					 * offered the others) */
+	DP_MEDIA_HANDOVER = 1u << 9,  /* a new source replaces a confirmed one
+					 * at any time (dataplane/latch.h) */
 };
 
 struct dp_endpoint_params {
