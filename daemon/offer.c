@@ -26,6 +26,7 @@
 #include "daemon/call.h"
 #include "daemon/codec_negotiate.h"
 #include "daemon/config.h"
+#include "daemon/fork.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/log.h"
@@ -317,6 +318,21 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 			*o->err = "Failed to set up media forwarding";
 	}
 	return rc;
+}
+
+int offer_publish_party(struct call_party *p, struct arena *a)
+{
+	unsigned n = p->n_media ? p->n_media : 1;
+	struct publish_set set = {
+		.eps = arena_alloc(a, sizeof(*set.eps) * 2 * n),
+		.ps = arena_alloc(a, sizeof(*set.ps) * 2 * n),
+	};
+
+	if (!set.eps || !set.ps)
+		return -ENOMEM;
+	for (unsigned i = 0; i < p->n_media; i++)
+		publish(&set, p, i);
+	return set.n ? dp_endpoints_set(set.eps, set.ps, set.n) : 0;
 }
 
 /* A transcoder made by this request that the data plane never received. */
@@ -662,11 +678,14 @@ static int pick_parties(struct oa_ctx *o)
 		if (!x)
 			return fail(o, -ENOENT, "Unknown from-tag");
 		y = call_party_find(c, req->to_tag);
+		if (y == x)
+			return fail(o, -EINVAL, "from-tag and to-tag name the same party");
 		if (!y) {
-			y = x->peer;
+			/* the branch's callee (daemon/fork.h), untagged until now,
+			 * or another to-tag for the same offer: same party */
+			y = fork_answer_callee(c, x, req->via_branch);
 			if (!y)
 				return fail(o, -ENOENT, "Unknown to-tag");
-			/* untagged callee, or another fork answering the same offer */
 			if (call_party_add_tag(y, req->to_tag))
 				return fail(o, -E2BIG, "Too many forks");
 		}
@@ -677,14 +696,27 @@ static int pick_parties(struct oa_ctx *o)
 			x = call_party_new(c, req->from_tag);
 		if (!x)
 			return fail(o, -E2BIG, "Too many parties in call");
+		/* a branch of a new call: no to-tag yet */
+		bool branch = req->via_branch && req->via_branch[0] &&
+			      !(req->to_tag && req->to_tag[0]);
+
 		if (req->to_tag && req->to_tag[0])
 			y = call_party_find(c, req->to_tag);
-		if (!y)
+		if (y == x)
+			return fail(o, -EINVAL, "from-tag and to-tag name the same party");
+		if (!y && branch)
+			y = fork_offer_callee(c, x, req->via_branch); /* NULL: a new branch */
+		else if (!y)
 			y = x->peer;
 		if (!y)
 			y = call_party_new(c, req->to_tag ? req->to_tag : "");
 		if (!y)
 			return fail(o, -E2BIG, "Too many parties in call");
+		if (branch && !y->via_branch && !fork_branch_find(c, req->via_branch, x)) {
+			y->via_branch = call_strdup(req->via_branch);
+			if (!y->via_branch)
+				return fail(o, -ENOMEM, "Out of memory");
+		}
 		if (req->to_tag && req->to_tag[0] && call_party_add_tag(y, req->to_tag))
 			return fail(o, -E2BIG, "Too many forks");
 		o->s = x;
@@ -899,10 +931,12 @@ static void record_signal(struct oa_ctx *o, const char *sdp, size_t sdp_len)
 		o->r->sdp_version = o->version;
 	}
 	set_str(&o->s->label, o->req->label);
-	if (o->req->cmd == NG_CMD_OFFER)
-		set_str(&o->s->via_branch, o->req->via_branch);
-	else
+	if (o->req->cmd == NG_CMD_ANSWER) {
 		o->call->answered = true;
+		/* a final reply from this branch: the others end */
+		if (o->req->sip_code >= 200)
+			fork_release_losers(o->cs, o->call, o->r, o->s, o->now);
+	}
 	o->call->last_signal = time(NULL);
 	o->call->last_signal_ms = o->now;
 	o->call->delete_at_ms = 0; /* signalling again: a pending delete is off */
