@@ -553,8 +553,8 @@ const struct ngf_known ngf_known[] = {
 	     "port "
 	     "(only a change of interface or address family rebinds)"),
 	IMPL("no-port-latching", NGF_FLAG, NG_F_NO_PORT_LATCHING, NULL,
-	     "daemon/offer.c media_setup: new local ports when the sender's SDP address or "
-	     "port changes"),
+	     "daemon/offer.c media_setup: new local ports for an offerer whose SDP address "
+	     "or port changed"),
 	NOPE("force-relay", NGF_FLAG),
 	NOPE("force", NGF_FLAG), /* rtpproxy: relay even through another proxy's mark */
 	IMPL("media-handover", NGF_FLAG, NG_F_MEDIA_HANDOVER, NULL,

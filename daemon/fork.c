@@ -14,12 +14,12 @@ static bool str_eq(const char *a, const char *b)
 }
 
 struct call_party *fork_branch_find(struct call *c, const char *via_branch,
-				    const struct call_party *not)
+				    const struct call_party * not )
 {
 	if (!via_branch || !via_branch[0])
 		return NULL;
 	for (unsigned i = 0; i < c->n_parties; i++)
-		if (c->parties[i] != not && str_eq(c->parties[i]->via_branch, via_branch))
+		if (c->parties[i] != not &&str_eq(c->parties[i]->via_branch, via_branch))
 			return c->parties[i];
 	return NULL;
 }

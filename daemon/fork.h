@@ -26,7 +26,7 @@ struct calls;
 
 /* The party that has @via_branch, other than @not; NULL if none. */
 struct call_party *fork_branch_find(struct call *c, const char *via_branch,
-				    const struct call_party *not);
+				    const struct call_party * not );
 
 /* Offer from @caller without to-tag, for branch @via_branch (non-empty): the
  * callee party of that branch (a re-sent or re-offered branch, or the

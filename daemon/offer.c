@@ -793,10 +793,12 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 	if (rm->ifc && ri != rm->ifc) { /* address family changed on re-offer */
 		call_media_release(o->cs, o->call, rm, o->now);
 	}
-	if ((o->req->flags & NG_F_NO_PORT_LATCHING) && sm->pair &&
+	if ((o->req->flags & NG_F_NO_PORT_LATCHING) && o->req->cmd == NG_CMD_OFFER && sm->pair &&
 	    remote_moved(&sm->rtp.remote, saddr, m->port)) {
-		/* no-port-latching (as rtpengine): the sender moved, so it is
-		 * given new local ports (in the SDP it is sent next) */
+		/* no-port-latching (as rtpengine): the offerer moved, so it is
+		 * given new local ports, in the answer it gets next. (An
+		 * answerer keeps its ports: the offer it received named them,
+		 * and no SDP would tell it new ones.) */
 		log_info("call %s: media %u: remote changed, new local ports (no-port-latching)",
 			 o->call->call_id, i + 1);
 		call_media_release(o->cs, o->call, sm, o->now);
