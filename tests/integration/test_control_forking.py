@@ -7,9 +7,18 @@ to-label."""
 import socket
 import time
 
+import pytest
+
 from dp_media import Phone, drain, parse_rtp, relay_targets
 
 NOT_FOUND = "Call-ID not found or tags didn't match"
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_report(daemon):
+    yield
+    log = daemon.log_text()
+    assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
 
 
 def port_of(sdp):
