@@ -344,6 +344,8 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->via_branch;
 	if (!strcmp(nkey, "label") || !strcmp(nkey, "from-label") || !strcmp(nkey, "set-label"))
 		return &req->label;
+	if (!strcmp(nkey, "to-label"))
+		return &req->to_label;
 	if (!strcmp(nkey, "interface"))
 		return &req->interface;
 	if (!strcmp(nkey, "media-address"))
@@ -379,6 +381,14 @@ static bool numeric_key(struct arena *a, struct ng_request *req, const char *nke
 			req->limit = x;
 		else
 			ngf_warn(a, req, "invalid limit '%s' ignored", ngf_quote(a, req, v, len));
+		return true;
+	}
+	if (!strcmp(nkey, "sip-code")) {
+		if (parse_num(v, len, 100, 699, &x))
+			req->sip_code = x;
+		else
+			ngf_warn(a, req, "invalid SIP code '%s' ignored",
+				 ngf_quote(a, req, v, len));
 		return true;
 	}
 	if (!strcmp(nkey, "ptime")) {
@@ -526,8 +536,15 @@ const struct ngf_known ngf_known[] = {
 	IMPL("to-tag", NGF_KEY, 0, "\"t-1\"",
 	     "daemon/offer.c pick_parties, commands.c delete_scope"),
 	IMPL("via-branch", NGF_KEY, 0, "\"z9hG4bK-1\"",
-	     "daemon/offer.c (stored), commands.c delete_scope"),
-	IMPL("label", NGF_KEY, 0, "\"caller\"", "daemon/offer.c: party label, query output"),
+	     "daemon/fork.c: one callee party per branch (offer, answer), commands.c "
+	     "delete_scope: that branch only"),
+	IMPL("sip-code", NGF_KEY, 0, "\"200\"",
+	     "daemon/fork.c: an answer from a final reply (>= 200) releases the other branches"),
+	IMPL("to-label", NGF_KEY, 0, "\"callee\"",
+	     "daemon/commands.c select_labels: the to-tag party of delete/query by label"),
+	IMPL("label", NGF_KEY, 0, "\"caller\"",
+	     "daemon/offer.c: party label, query output; commands.c select_labels: the "
+	     "from-tag party of delete/query by label"),
 	IMPL("from-label", NGF_KEY, 0, "\"caller\"", "as label"),
 	IMPL("set-label", NGF_KEY, 0, "\"caller\"", "as label"),
 	IMPL("sdp", NGF_KEY, 0, "\"v=0\"", "daemon/offer.c offer_answer"),
@@ -572,10 +589,14 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/offer.c media_setup: a re-offer keeps the local ports whatever the remote "
 	     "port "
 	     "(only a change of interface or address family rebinds)"),
-	NOPE("no-port-latching", NGF_FLAG), /* new local ports when the remote port changes */
+	IMPL("no-port-latching", NGF_FLAG, NG_F_NO_PORT_LATCHING, NULL,
+	     "daemon/offer.c media_setup: new local ports for an offerer whose SDP address "
+	     "or port changed"),
 	NOPE("force-relay", NGF_FLAG),
 	NOPE("force", NGF_FLAG), /* rtpproxy: relay even through another proxy's mark */
-	NOPE("media-handover", NGF_FLAG),
+	IMPL("media-handover", NGF_FLAG, NG_F_MEDIA_HANDOVER, NULL,
+	     "daemon/offer.c flags_to_dp, dataplane/latch.c: a new source replaces a "
+	     "confirmed one"),
 	NOPE("endpoint-learning", NGF_KEY | NGF_PREFIX),
 	/* codecs */
 	IMPL("transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
@@ -626,8 +647,8 @@ const struct ngf_known ngf_known[] = {
 	     "control/ngrequest.c validate: offer refused"),
 	IMPL("t.38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
 	     "control/ngrequest.c validate: offer refused"),
+	/* selects several parties for subscribe request / connect: no such command */
 	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
-	NOPE("to-label", NGF_KEY),
 	IMPL("tos", NGF_KEY, 0, "\"184\"", "daemon/media_tos.c (IP_TOS / IPV6_TCLASS)"),
 	NOPE("media-echo", NGF_KEY),
 	NOPE("ice-lite", NGF_KEY, "no ICE agent: ICE attributes pass or are removed"),

@@ -247,6 +247,7 @@ int ng_request_parse(struct arena *a, const struct ng_node *dict, struct ng_requ
 	req->delete_delay = -1;
 	req->tos = NG_TOS_DEFAULT;
 	req->limit = -1;
+	req->sip_code = -1;
 	if (!dict || dict->type != NG_DICT) {
 		*err = "Invalid dictionary";
 		return -EINVAL;

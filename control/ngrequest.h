@@ -40,6 +40,8 @@ enum ng_flag {
 	NG_F_SINGLE_CODEC = 1u << 9,	   /* answer: only the first codec (plus its events/CN) */
 	NG_F_ALL = 1u << 12,		   /* delete: the whole call, whatever the tags */
 	NG_F_FATAL = 1u << 13,		   /* delete: unknown call or tag is an error */
+	NG_F_MEDIA_HANDOVER = 1u << 14,	   /* latching follows a new source at any time */
+	NG_F_NO_PORT_LATCHING = 1u << 15,  /* new local ports when the remote changes */
 	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 };
@@ -130,6 +132,7 @@ struct ng_request {
 	const char *media_address;
 	const char *direction[2]; /* interface names, NULL = default */
 	const char *label;
+	const char *to_label;  /* selects the to-tag party by its label */
 	const char *interface; /* "interface" key (rtpengine: same as direction) */
 	uint32_t flags;	       /* enum ng_flag */
 	uint32_t replace;      /* enum ng_replace */
@@ -153,6 +156,7 @@ struct ng_request {
 	/* "TOS": 0..255 set on the call's media sockets, NG_TOS_KEEP leave as
 	 * it is, NG_TOS_DEFAULT (key absent, or 256 and above) the default */
 	int tos;
+	int64_t sip_code; /* "SIP code" of the reply an answer came from, -1 = not given */
 };
 
 #define NG_TOS_KEEP    (-1)

@@ -4,9 +4,12 @@
  *
  * A call (keyed by call-id) holds parties. A party is one SIP endpoint, named by
  * its tag (from-tag of an offer, to-tag of an answer; the callee's party is
- * untagged until the answer arrives; answers with further to-tags for the same
- * offer - forks - add tags to that same party, since every fork received the
- * same offer and sends to the same ports). A party's media i holds the RTP/RTCP
+ * untagged until the answer arrives). Forks (daemon/fork.h): an offer per
+ * via-branch gives each branch a callee party of its own, whose peer is the
+ * caller; the caller's peer is the branch that signalled last. Answers with
+ * further to-tags for an offer without via-branch add tags to that same party,
+ * since every fork received the same offer and sends to the same ports. A
+ * party's media i holds the RTP/RTCP
  * sockets the relay advertised TO that party (the party sends there), the
  * party's own address from its SDP, and the dataplane endpoints. Packets from
  * party X's media i leave through X's peer's media i sockets.
@@ -70,7 +73,7 @@ struct call_party {
 	char *tags[CALL_MAX_TAGS]; /* [0] = main tag; empty = untagged */
 	unsigned n_tags;
 	char *label;
-	char *via_branch;
+	char *via_branch; /* the branch a callee party was offered on */
 	struct call_party *peer;
 	time_t created;
 	struct call_media media[SDP_MAX_MEDIA];

@@ -24,6 +24,7 @@
 #include "daemon/admission.h"
 #include "daemon/call.h"
 #include "daemon/config.h"
+#include "daemon/fork.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/log.h"
@@ -78,39 +79,105 @@ static int cmd_offer_answer(struct daemon_ctx *d, struct ng_request *req, struct
 	return 0;
 }
 
-/* Which part of the call a delete names; NULL = the whole call. Sets *tag_only
- * when only one fork tag goes. */
+static bool given(const char *s)
+{
+	return s && s[0];
+}
+
+/* label / to-label select a party as from-tag / to-tag do (rtpengine's
+ * to-label: "instead of to-tag"); a tag given wins over a label. -ENOENT
+ * when a label names no party. */
+static int select_labels(struct call *c, const struct ng_request *req, struct call_party **f,
+			 struct call_party **t)
+{
+	*f = *t = NULL;
+	if (!given(req->from_tag) && given(req->label) &&
+	    !(*f = fork_party_by_label(c, req->label)))
+		return -ENOENT;
+	if (!given(req->to_tag) && given(req->to_label) &&
+	    !(*t = fork_party_by_label(c, req->to_label)))
+		return -ENOENT;
+	return 0;
+}
+
+/* Which part of the call a delete names (as rtpengine): *party the party
+ * that goes (with the parties only it was talking to), NULL = the whole
+ * call; *tag_only when only one of several to-tags of a party goes. The
+ * to-tag (or to-label) names the party, else the via-branch when no to-tag
+ * is given, else the from-tag; a to-tag that names nothing falls back to
+ * the via-branch, then to the from-tag's party if its callee never
+ * answered. Without a from-tag (or label) the whole call goes. */
 static int delete_scope(struct call *c, const struct ng_request *req, struct call_party **party,
 			const char **tag_only)
 {
+	struct call_party *f, *t, *b;
+	bool has_f, has_t;
+
 	*party = NULL;
 	*tag_only = NULL;
-	if (req->from_tag && req->from_tag[0]) {
-		struct call_party *f = call_party_find(c, req->from_tag);
-		if (!f)
-			return -ENOENT;
-		if (req->to_tag && req->to_tag[0]) {
-			struct call_party *t = call_party_find(c, req->to_tag);
-			if (t && t->n_tags > 1) { /* one fork of several ends */
-				*party = t;
-				*tag_only = req->to_tag;
-				return 0;
-			}
-		}
-		if (f->n_tags > 1) {
-			*party = f;
-			*tag_only = req->from_tag;
-		}
+	if (select_labels(c, req, &f, &t))
+		return -ENOENT;
+	has_f = f || given(req->from_tag);
+	has_t = t || given(req->to_tag);
+	b = fork_branch_find(c, req->via_branch, NULL);
+	if (!has_f)
+		return given(req->via_branch) && !b ? -ENOENT : 0;
+	if (!f)
+		f = call_party_find(c, req->from_tag);
+	if (!has_t && b) {
+		*party = b;
 		return 0;
 	}
-	if (req->via_branch && req->via_branch[0]) {
-		for (unsigned i = 0; i < c->n_parties; i++)
-			if (c->parties[i]->via_branch &&
-			    strcmp(c->parties[i]->via_branch, req->via_branch) == 0)
-				return 0;
+	if (has_t) {
+		if (!t && (t = call_party_find(c, req->to_tag)) && t->n_tags > 1) {
+			*party = t; /* one fork of several ends */
+			*tag_only = req->to_tag;
+			return 0;
+		}
+		*party = t ? t : b;
+		if (!*party && f && (!f->peer || !f->peer->n_tags))
+			*party = f;
+		return *party ? 0 : -ENOENT;
+	}
+	if (!f)
 		return -ENOENT;
+	if (f->n_tags > 1 && given(req->from_tag)) {
+		*party = f;
+		*tag_only = req->from_tag;
+	} else {
+		*party = f;
 	}
 	return 0;
+}
+
+/* Delete one branch @p when its caller has others: @p's sockets go, and
+ * the caller's media, if it went to @p, goes to the branch that signalled
+ * before. false when @p is no such branch: then, as rtpengine cascades a
+ * deletion to the parties left with nobody to talk to, the call goes. */
+static bool delete_branch(struct daemon_ctx *d, struct call *c, struct call_party *p,
+			  struct arena *a, uint64_t now)
+{
+	struct call_party *caller = p->peer, *other = NULL;
+	int rc;
+
+	if (!caller || caller == p || fork_branches(c, caller) < 2)
+		return false;
+	for (unsigned i = 0; i < c->n_parties; i++) /* nobody but the caller talks to @p */
+		if (c->parties[i]->peer == p && c->parties[i] != caller)
+			return false;
+	log_info("call %s: branch %s (via-branch %s) deleted", c->call_id,
+		 call_party_tag(p)[0] ? call_party_tag(p) : "(untagged)",
+		 p->via_branch ? p->via_branch : "-");
+	call_party_remove(d->calls, c, p, now);
+	if (caller->peer)
+		return true;
+	for (unsigned i = 0; i < c->n_parties; i++)
+		if (c->parties[i] != caller && c->parties[i]->peer == caller)
+			other = c->parties[i];
+	caller->peer = other;
+	if (other && (rc = offer_publish_party(caller, a)))
+		log_warn("call %s: caller's media not re-pointed: %s", c->call_id, strerror(-rc));
+	return true;
 }
 
 /* delete (as rtpengine): an unknown call-id or a tag/branch that matches
@@ -140,6 +207,8 @@ static int cmd_delete(struct daemon_ctx *d, struct ng_request *req, struct arena
 		log_info("call %s: branch %s deleted", c->call_id, tag_only);
 		return 0;
 	}
+	if (party && delete_branch(d, c, party, a, now))
+		return 0;
 	if (query_call(a, c, reply)) {
 		*err = "Out of memory";
 		return -ENOMEM;
@@ -160,11 +229,24 @@ static int cmd_query(struct daemon_ctx *d, struct ng_request *req, struct arena 
 {
 	struct call *c = call_find(d->calls, req->call_id);
 
+	struct call_party *f, *t, *sel;
+
 	if (!c) {
 		*err = "Unknown call-id";
 		return -ENOENT;
 	}
-	if (query_call(a, c, reply)) {
+	if (select_labels(c, req, &f, &t)) {
+		*err = "Unknown label";
+		return -ENOENT;
+	}
+	/* a tag or label given: that party and its peer (as rtpengine) */
+	sel = t			     ? t
+	      : given(req->to_tag)   ? call_party_find(c, req->to_tag)
+	      : f		     ? f
+	      : given(req->from_tag) ? call_party_find(c, req->from_tag)
+				     : NULL;
+	if (query_call_for(a, c, f || t || given(req->from_tag) || given(req->to_tag), sel,
+			   reply)) {
 		*err = "Out of memory";
 		return -ENOMEM;
 	}

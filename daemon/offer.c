@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codecs/transcode.h"
@@ -25,6 +27,7 @@
 #include "daemon/codec_negotiate.h"
 #include "daemon/media_tos.h"
 #include "daemon/config.h"
+#include "daemon/fork.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/log.h"
@@ -106,9 +109,29 @@ static const char *sender_addr(struct oa_ctx *o, const struct sdp_media *m)
 	return c->present && !c->zero ? c->addr : NULL; /* 0.0.0.0: hold, unknown */
 }
 
-/* loop-protect (as rtpengine): our SDP carries this attribute; an SDP that
- * already has it went through a relay once and is passed on untouched. */
-#define LOOP_MARK "a=rtpengine:rtprelay"
+/* loop-protect (as rtpengine): the SDP we send carries a session-level
+ * "a=rtpengine:<instance id>", the id random per daemon start; an offer or
+ * answer whose SDP carries our own id at session level has been through this
+ * relay already and is passed on untouched, the call left as it was. Another
+ * relay's id, or the mark inside a media section only, is processed as usual
+ * (rtpengine looks at the session's attributes only). */
+#define LOOP_PREFIX "a=rtpengine:"
+
+static const char *loop_mark(void)
+{
+	static char mark[sizeof(LOOP_PREFIX) + 16];
+	unsigned char r[8];
+
+	if (mark[0])
+		return mark;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+		memcpy(r, &t, sizeof(r));
+	}
+	snprintf(mark, sizeof(mark), LOOP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1],
+		 r[2], r[3], r[4], r[5], r[6], r[7]);
+	return mark;
+}
 
 static uint32_t flags_to_dp(uint32_t f)
 {
@@ -120,6 +143,8 @@ static uint32_t flags_to_dp(uint32_t f)
 		d |= DP_ASYMMETRIC;
 	if (f & NG_F_TRUST_ADDRESS)
 		d |= DP_TRUST_ADDRESS;
+	if (f & NG_F_MEDIA_HANDOVER)
+		d |= DP_MEDIA_HANDOVER;
 	return d;
 }
 
@@ -297,6 +322,21 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 			*o->err = "Failed to set up media forwarding";
 	}
 	return rc;
+}
+
+int offer_publish_party(struct call_party *p, struct arena *a)
+{
+	unsigned n = p->n_media ? p->n_media : 1;
+	struct publish_set set = {
+		.eps = arena_alloc(a, sizeof(*set.eps) * 2 * n),
+		.ps = arena_alloc(a, sizeof(*set.ps) * 2 * n),
+	};
+
+	if (!set.eps || !set.ps)
+		return -ENOMEM;
+	for (unsigned i = 0; i < p->n_media; i++)
+		publish(&set, p, i);
+	return set.n ? dp_endpoints_set(set.eps, set.ps, set.n) : 0;
 }
 
 /* A transcoder made by this request that the data plane never received. */
@@ -514,22 +554,30 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	}
 	if (req->cmd == NG_CMD_ANSWER && (req->flags & NG_F_SINGLE_CODEC))
 		single_codec(o, m, mr);
-	if (req->flags & NG_F_LOOP_PROTECT)
-		mr->extra_attr = LOOP_MARK;
 	/* original-sendrecv: the direction attributes go out as they came in,
 	 * whatever else decided a direction for this section */
 	if (req->flags & NG_F_ORIGINAL_SENDRECV)
 		mr->dir = SDP_DIR_NONE;
 }
 
+/* Our own loop-protect mark among the session-level lines. */
 static bool has_loop_mark(const struct sdp_session *s)
 {
-	static const char prefix[] = "a=rtpengine:";
+	const char *mark = loop_mark();
+	size_t ml = strlen(mark);
+	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
 
-	for (unsigned i = 0; i < s->n_lines; i++)
-		if (s->lines[i].len >= sizeof(prefix) - 1 &&
-		    !memcmp(s->lines[i].s, prefix, sizeof(prefix) - 1))
+	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
+		const struct sdp_str *l = &s->lines[i];
+		size_t n = l->len;
+
+		while (n && (l->s[n - 1] == '\n' || l->s[n - 1] == '\r'))
+			n--;
+		while (n && (l->s[n - 1] == ' ' || l->s[n - 1] == '\t'))
+			n--;
+		if (n == ml && !memcmp(l->s, mark, ml))
 			return true;
+	}
 	return false;
 }
 
@@ -628,6 +676,8 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	}
 	if (o->req->replace & NG_R_SESSION_NAME)
 		rw->session_name = "rtprelay";
+	if (o->req->flags & NG_F_LOOP_PROTECT)
+		rw->session_attr = loop_mark();
 	/* A c= of 0.0.0.0 (hold, old style) is passed through as rtpengine
 	 * does, unless replace=zero-address asks for the relay's address. */
 	rw->zero_address = !(o->req->replace & NG_R_ZERO_ADDRESS);
@@ -649,11 +699,14 @@ static int pick_parties(struct oa_ctx *o)
 		if (!x)
 			return fail(o, -ENOENT, "Unknown from-tag");
 		y = call_party_find(c, req->to_tag);
+		if (y == x)
+			return fail(o, -EINVAL, "from-tag and to-tag name the same party");
 		if (!y) {
-			y = x->peer;
+			/* the branch's callee (daemon/fork.h), untagged until now,
+			 * or another to-tag for the same offer: same party */
+			y = fork_answer_callee(c, x, req->via_branch);
 			if (!y)
 				return fail(o, -ENOENT, "Unknown to-tag");
-			/* untagged callee, or another fork answering the same offer */
 			if (call_party_add_tag(y, req->to_tag))
 				return fail(o, -E2BIG, "Too many forks");
 		}
@@ -664,14 +717,27 @@ static int pick_parties(struct oa_ctx *o)
 			x = call_party_new(c, req->from_tag);
 		if (!x)
 			return fail(o, -E2BIG, "Too many parties in call");
+		/* a branch of a new call: no to-tag yet */
+		bool branch = req->via_branch && req->via_branch[0] &&
+			      !(req->to_tag && req->to_tag[0]);
+
 		if (req->to_tag && req->to_tag[0])
 			y = call_party_find(c, req->to_tag);
-		if (!y)
+		if (y == x)
+			return fail(o, -EINVAL, "from-tag and to-tag name the same party");
+		if (!y && branch)
+			y = fork_offer_callee(c, x, req->via_branch); /* NULL: a new branch */
+		else if (!y)
 			y = x->peer;
 		if (!y)
 			y = call_party_new(c, req->to_tag ? req->to_tag : "");
 		if (!y)
 			return fail(o, -E2BIG, "Too many parties in call");
+		if (branch && !y->via_branch && !fork_branch_find(c, req->via_branch, x)) {
+			y->via_branch = call_strdup(req->via_branch);
+			if (!y->via_branch)
+				return fail(o, -ENOMEM, "Out of memory");
+		}
 		if (req->to_tag && req->to_tag[0] && call_party_add_tag(y, req->to_tag))
 			return fail(o, -E2BIG, "Too many forks");
 		o->s = x;
@@ -691,6 +757,26 @@ static void set_str(char **dst, const char *v)
 		free(*dst);
 		*dst = n;
 	}
+}
+
+/* Does the sender's new SDP address @addr:@port differ from the @old one?
+ * Only when both are known (a hold address or port 0 says nothing about
+ * where the party is). */
+static bool remote_moved(const struct sockaddr_storage *old, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage now;
+
+	make_addr(&now, addr, port);
+	if (!old->ss_family || !now.ss_family || !port)
+		return false;
+	if (old->ss_family != now.ss_family)
+		return true;
+	if (now.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)old, *b = (const void *)&now;
+		return a->sin_port != b->sin_port || a->sin_addr.s_addr != b->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *a = (const void *)old, *b = (const void *)&now;
+	return a->sin6_port != b->sin6_port || memcmp(&a->sin6_addr, &b->sin6_addr, 16) != 0;
 }
 
 /* Allocate both sides of media @i. */
@@ -727,6 +813,16 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 				    : "media-address is IPv4 but the media socket is IPv6");
 	if (rm->ifc && ri != rm->ifc) { /* address family changed on re-offer */
 		call_media_release(o->cs, o->call, rm, o->now);
+	}
+	if ((o->req->flags & NG_F_NO_PORT_LATCHING) && o->req->cmd == NG_CMD_OFFER && sm->pair &&
+	    remote_moved(&sm->rtp.remote, saddr, m->port)) {
+		/* no-port-latching (as rtpengine): the offerer moved, so it is
+		 * given new local ports, in the answer it gets next. (An
+		 * answerer keeps its ports: the offer it received named them,
+		 * and no SDP would tell it new ones.) */
+		log_info("call %s: media %u: remote changed, new local ports (no-port-latching)",
+			 o->call->call_id, i + 1);
+		call_media_release(o->cs, o->call, sm, o->now);
 	}
 	sm->used = rm->used = true;
 	sm->index = rm->index = i + 1;
@@ -774,7 +870,10 @@ static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_o
 			return fail(o, -EINVAL, "media-address does not match address-family");
 	}
 	if ((req->flags & NG_F_LOOP_PROTECT) && has_loop_mark(sess)) {
-		/* this relay (or another) already anchored it: no second hop */
+		/* this relay already anchored it: no second hop. An answer
+		 * still needs its call, as with rtpengine. */
+		if (req->cmd == NG_CMD_ANSWER && !call_find(o->cs, req->call_id))
+			return fail(o, -ENOENT, "Unknown call-id");
 		*sdp_out = arena_strndup(o->a, req->sdp, req->sdp_len);
 		*sdp_len = req->sdp_len;
 		return *sdp_out ? 1 : fail(o, -ENOMEM, "Out of memory");
@@ -855,10 +954,12 @@ static void record_signal(struct oa_ctx *o, const char *sdp, size_t sdp_len)
 		o->r->sdp_version = o->version;
 	}
 	set_str(&o->s->label, o->req->label);
-	if (o->req->cmd == NG_CMD_OFFER)
-		set_str(&o->s->via_branch, o->req->via_branch);
-	else
+	if (o->req->cmd == NG_CMD_ANSWER) {
 		o->call->answered = true;
+		/* a final reply from this branch: the others end */
+		if (o->req->sip_code >= 200)
+			fork_release_losers(o->cs, o->call, o->r, o->s, o->now);
+	}
 	o->call->last_signal = time(NULL);
 	o->call->last_signal_ms = o->now;
 	o->call->delete_at_ms = 0; /* signalling again: a pending delete is off */

@@ -13,6 +13,7 @@
 #include "control/ngrequest.h"
 
 struct calls;
+struct call_party;
 
 #define OFFER_LEARN_WINDOW_MS 3000 /* latching allowed this long after signalling */
 
@@ -26,5 +27,9 @@ struct calls;
  * touched. */
 int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint64_t now_ms,
 		 char **sdp, size_t *sdp_len, const char **err) __attribute__((warn_unused_result));
+
+/* Publish @p's media parameters again: its peer changed outside an
+ * offer/answer (a branch of it was deleted). 0 or a negative errno. */
+int offer_publish_party(struct call_party *p, struct arena *a);
 
 #endif

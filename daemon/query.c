@@ -275,6 +275,12 @@ static int add_totals(struct arena *a, struct ng_node *reply, const struct sums 
 
 int query_call(struct arena *a, const struct call *c, struct ng_node *reply)
 {
+	return query_call_for(a, c, false, NULL, reply);
+}
+
+int query_call_for(struct arena *a, const struct call *c, bool selecting,
+		   const struct call_party *sel, struct ng_node *reply)
+{
 	struct ng_node *tags, *ssrcs;
 	struct sums sum;
 	struct sums ignore;
@@ -292,6 +298,8 @@ int query_call(struct arena *a, const struct call *c, struct ng_node *reply)
 	TRY(tags);
 	for (unsigned i = 0; i < c->n_parties; i++) {
 		const struct call_party *p = c->parties[i];
+		if (selecting && (!sel || (p != sel && p != sel->peer)))
+			continue;
 		/* forks share one party: its counters are summed once */
 		for (unsigned t = 0; t < (p->n_tags ? p->n_tags : 1); t++)
 			if (add_party(a, tags, p, p->n_tags ? p->tags[t] : "", ssrcs,

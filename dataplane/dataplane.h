@@ -36,6 +36,8 @@ enum dp_flags {
 					 * offered the others) */
 	DP_NO_OFFLOAD = 1u << 9,      /* stay in user space (a TOS the kernel path
 					 * would not set) */
+	DP_MEDIA_HANDOVER = 1u << 10, /* a new source replaces a confirmed one
+					 * at any time (dataplane/latch.h) */
 };
 
 struct dp_endpoint_params {

@@ -398,7 +398,9 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 		want->expect.ss_family = AF_UNSPEC;
 	else
 		want->expect = in.remote;
-	if (o->flags & DP_STRICT_SOURCE)
+	/* media-handover: another source goes to user space, which may move
+	 * the remote to it, instead of being dropped in the kernel */
+	if ((o->flags & DP_STRICT_SOURCE) && !(o->flags & DP_MEDIA_HANDOVER))
 		want->flags |= OFFLOAD_STRICT_SOURCE;
 	if (o->flags & DP_RTCP_MUX)
 		want->flags |= OFFLOAD_RTCP_TO_USER;

@@ -179,7 +179,9 @@ enum latch_verdict latch_packet(struct latch *l, const union dp_addr *src, const
 
 	uint32_t ssrc;
 	uint16_t seq;
-	bool may_learn = now_ms < l->deadline_ms && !remote_active(l, now_ms) &&
+	/* media-handover: a confirmed remote is no reason to keep it */
+	bool handover = (l->flags & DP_MEDIA_HANDOVER) && l->remote_seen_ms;
+	bool may_learn = (handover || (now_ms < l->deadline_ms && !remote_active(l, now_ms))) &&
 			 !((l->flags & DP_TRUST_ADDRESS) && l->sdp_spoke);
 	if (may_learn && looks_like_stream(l, buf, len, &ssrc, &seq) &&
 	    candidate_ready(l, src, ssrc, seq))
@@ -187,7 +189,8 @@ enum latch_verdict latch_packet(struct latch *l, const union dp_addr *src, const
 
 	if (l->flags & DP_STRICT_SOURCE)
 		return LATCH_DROP;
-	/* While the real party talks, others are noise (or an attack). */
+	/* While the real party talks, others are noise (or an attack); with
+	 * media-handover they are a candidate that did not qualify yet. */
 	if (remote_active(l, now_ms))
 		return LATCH_DROP;
 	return LATCH_ACCEPT;

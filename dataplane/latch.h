@@ -10,7 +10,10 @@
  *    RTCP socket: valid RTCP with one sender SSRC);
  *  - the SDP address wins over any other source, at any time;
  *  - a confirmed source (it sent to us) is not replaced while it keeps
- *    sending (silent for LATCH_IDLE_MS = gone);
+ *    sending (silent for LATCH_IDLE_MS = gone); with media-handover
+ *    (DP_MEDIA_HANDOVER) this one rule is off: once the remote is confirmed,
+ *    a new source that passes the other rules replaces it, during the
+ *    window or after it (the party moved without signalling);
  *  - strict-source drops everything not from the current remote;
  *  - asymmetric never latches; trust-address latches only if the SDP address
  *    never sent anything.

@@ -143,6 +143,8 @@ struct sdp_rewrite {
 	uint64_t set_version;	  /* when nonzero or version_given: o= version */
 	bool version_given;	  /* set_version holds the version, 0 included */
 	bool zero_address;	  /* keep a 0.0.0.0 c= as is (replace=zero-address: false) */
+	const char *session_attr; /* one more "a=..." line (no line end) at the end of
+				   * the session section, e.g. the loop-protect mark */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set

@@ -235,6 +235,11 @@ static void write_session(struct out *o, const struct sdp_session *s, const stru
 			copy_line(o, l);
 		}
 	}
+	if (rw->session_attr) {
+		line_begin(o);
+		puts_(o, rw->session_attr);
+		line_end(o);
+	}
 }
 
 /* ---- media sections ---- */
@@ -517,6 +522,9 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 	if (rw->origin_addr && check_addr(rw->origin_addr, rw->origin_family))
 		return -EINVAL;
 	if (rw->session_name && check_text(rw->session_name, strlen(rw->session_name), 1024))
+		return -EINVAL;
+	if (rw->session_attr && (strncmp(rw->session_attr, "a=", 2) ||
+				 check_text(rw->session_attr, strlen(rw->session_attr), 1024)))
 		return -EINVAL;
 	for (unsigned i = 0; i < s->n_media; i++) {
 		const struct sdp_media_rewrite *mr = &rw->media[i];

@@ -87,7 +87,8 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->refuse, y->refuse) && x->tos == y->tos &&
 	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
 	       x->delete_delay == y->delete_delay &&
-	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit;
+	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit &&
+	       str_same(x->to_label, y->to_label) && x->sip_code == y->sip_code;
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
@@ -193,8 +194,9 @@ static void test_named_flags(void **state)
 		enum ngf_support support;
 	} want[] = {
 		{ "symmetric", NGF_DEFAULT },	      { "port-latching", NGF_DEFAULT },
-		{ "no-port-latching", NGF_NOT_IMPLEMENTED }, { "force-relay", NGF_NOT_IMPLEMENTED },
+		{ "no-port-latching", NGF_IMPLEMENTED }, { "force-relay", NGF_NOT_IMPLEMENTED },
 		{ "force", NGF_NOT_IMPLEMENTED },     { "record-call", NGF_NOT_IMPLEMENTED },
+		{ "media-handover", NGF_IMPLEMENTED },
 		{ "all", NGF_IMPLEMENTED },	      { "fatal", NGF_IMPLEMENTED },
 		{ "strict-source", NGF_IMPLEMENTED }, { "asymmetric", NGF_IMPLEMENTED },
 	};

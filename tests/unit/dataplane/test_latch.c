@@ -135,6 +135,64 @@ static void test_confirmed_source_kept_while_sending(void **state)
 	assert_true(dp_addr_eq(&l.remote, &spray));
 }
 
+/* media-handover relaxes the confirmed-source rule only: a new source that
+ * looks like the stream takes over while the old one still sends, also
+ * after the window; junk, a wrong payload type or SSRC hopping still teach
+ * nothing, and the SDP address still wins. Before any packet confirmed the
+ * remote, the window applies as without the flag. */
+static void test_media_handover(void **state)
+{
+	(void)state;
+	struct latch l;
+	union dp_addr nat = addr4("192.0.2.7", 61000);
+	union dp_addr moved = addr4("192.0.2.8", 62000);
+	union dp_addr sdp = addr4("10.0.0.1", 4000);
+	uint8_t allowed[16] = { 0 };
+	allowed[0] = 1; /* PT 0 only */
+
+	setup_latch(&l, DP_MEDIA_HANDOVER, 0);
+	latch_configure(&l, &sdp, DP_MEDIA_HANDOVER, allowed, LATCH_RTP, 5000);
+	/* unconfirmed, window over: nothing learned (the window rule stays) */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rtp_from(&l, &nat, 0, (uint16_t)i, 1, 6000 + i), LATCH_ACCEPT);
+	assert_false(l.latched);
+	latch_configure(&l, &sdp, DP_MEDIA_HANDOVER, allowed, LATCH_RTP, 9000);
+	for (int i = 0; i < 3; i++)
+		rtp_from(&l, &nat, 0, (uint16_t)(10 + i), 1, 6100 + i);
+	assert_true(dp_addr_eq(&l.remote, &nat));
+	/* after the window, while nat keeps sending: junk, a PT not allowed
+	 * and a hopping SSRC from moved are never learned */
+	uint64_t t = 20000;
+	uint8_t junk[60];
+	memset(junk, 0x41, sizeof(junk));
+	for (int i = 0; i < 20; i++, t += 20) {
+		latch_packet(&l, &moved, junk, sizeof(junk), t);
+		rtp_from(&l, &moved, 8, (uint16_t)(100 + i), 5, t);
+		rtp_from(&l, &moved, 0, (uint16_t)(200 + i), 6000u + i, t);
+		assert_int_equal(rtp_from(&l, &nat, 0, (uint16_t)(20 + i), 1, t), LATCH_ACCEPT);
+	}
+	assert_true(dp_addr_eq(&l.remote, &nat));
+	/* a consistent stream from moved takes over while nat still sends */
+	assert_int_equal(rtp_from(&l, &moved, 0, 300, 2, t), LATCH_DROP);
+	assert_int_equal(rtp_from(&l, &moved, 0, 301, 2, t + 20), LATCH_DROP);
+	assert_int_equal(rtp_from(&l, &moved, 0, 302, 2, t + 40), LATCH_LEARNED);
+	assert_true(dp_addr_eq(&l.remote, &moved));
+	/* and back: it moves again the same way */
+	for (int i = 0; i < 3; i++)
+		rtp_from(&l, &nat, 0, (uint16_t)(50 + i), 1, t + 60 + i);
+	assert_true(dp_addr_eq(&l.remote, &nat));
+	/* the SDP address still wins at once */
+	assert_int_equal(rtp_from(&l, &sdp, 0, 1, 3, t + 100), LATCH_LEARNED);
+	assert_true(dp_addr_eq(&l.remote, &sdp));
+	/* without the flag the same sequence after the window keeps nat */
+	setup_latch(&l, 0, 0);
+	for (int i = 0; i < 3; i++)
+		rtp_from(&l, &nat, 0, (uint16_t)i, 1, 10 + i);
+	for (int i = 0; i < 5; i++)
+		rtp_from(&l, &moved, 0, (uint16_t)(300 + i), 2, 20000 + i);
+	assert_true(dp_addr_eq(&l.remote, &nat));
+}
+
 static void test_sdp_address_wins(void **state)
 {
 	(void)state;
@@ -273,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_junk_and_wrong_pt_never_learn),
 		cmocka_unit_test(test_no_learning_after_window),
 		cmocka_unit_test(test_confirmed_source_kept_while_sending),
+		cmocka_unit_test(test_media_handover),
 		cmocka_unit_test(test_sdp_address_wins),
 		cmocka_unit_test(test_strict_source),
 		cmocka_unit_test(test_asymmetric_never_latches),
