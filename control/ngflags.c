@@ -342,6 +342,16 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->interface;
 	if (!strcmp(nkey, "media-address"))
 		return &req->media_address;
+	if (!strcmp(nkey, "dtmf-security"))
+		return &req->dtmf_security;
+	if (!strcmp(nkey, "digit") || !strcmp(nkey, "code"))
+		return &req->digit;
+	if (!strcmp(nkey, "duration"))
+		return &req->duration;
+	if (!strcmp(nkey, "volume"))
+		return &req->volume;
+	if (!strcmp(nkey, "pause"))
+		return &req->pause;
 	return NULL;
 }
 
@@ -609,9 +619,11 @@ const struct ngf_known ngf_known[] = {
 	NOPE("delay-buffer", NGF_KEY),
 	NOPE("audio-player", NGF_KEY),
 	NOPE("xmlrpc-callback", NGF_KEY),
-	NOPE("inject-dtmf", NGF_FLAG),
+	DFLT("inject-dtmf", NGF_FLAG,
+	     "daemon/callctl.c: play DTMF works on every call, transcoded or not"),
 	NOPE("detect-dtmf", NGF_FLAG),
-	NOPE("dtmf-security", NGF_KEY | NGF_PREFIX),
+	IMPL("dtmf-security", NGF_KEY | NGF_PREFIX, 0, "\"silence\"",
+	     "daemon/callctl.c block DTMF (drop, silence; other modes refused)"),
 	NOPE("dtmf-delay", NGF_KEY),
 	NOPE("dtmf-log-dest", NGF_KEY),
 	NOPE("dtmf-security-trigger", NGF_KEY),
@@ -623,9 +635,13 @@ const struct ngf_known ngf_known[] = {
 	NOPE("trigger-end-digits", NGF_KEY),
 	NOPE("frequency", NGF_KEY),
 	NOPE("frequencies", NGF_KEY),
-	NOPE("volume", NGF_KEY),
-	NOPE("digit", NGF_KEY),
-	NOPE("code", NGF_KEY),
+	IMPL("volume", NGF_KEY, 0, "\"10\"", "daemon/callctl.c play DTMF"),
+	IMPL("digit", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
+	IMPL("code", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
+	IMPL("duration", NGF_KEY, 0, "\"300\"", "daemon/callctl.c play DTMF"),
+	IMPL("pause", NGF_KEY, 0, "\"150\"", "daemon/callctl.c play DTMF"),
+	IMPL("directional", NGF_FLAG, NG_F_DIRECTIONAL, NULL,
+	     "daemon/callctl.c: block/silence honour the from-tag"),
 };
 const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
 

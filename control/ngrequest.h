@@ -26,6 +26,14 @@ enum ng_command {
 	NG_CMD_QUERY,
 	NG_CMD_LIST,
 	NG_CMD_STATISTICS,
+	/* call control (daemon/callctl.c) */
+	NG_CMD_BLOCK_MEDIA,
+	NG_CMD_UNBLOCK_MEDIA,
+	NG_CMD_SILENCE_MEDIA,
+	NG_CMD_UNSILENCE_MEDIA,
+	NG_CMD_BLOCK_DTMF,
+	NG_CMD_UNBLOCK_DTMF,
+	NG_CMD_PLAY_DTMF,
 };
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
@@ -40,6 +48,7 @@ enum ng_flag {
 	NG_F_SINGLE_CODEC = 1u << 9, /* answer: only the first codec (plus its events/CN) */
 	NG_F_ALL = 1u << 12,	     /* delete: the whole call, whatever the tags */
 	NG_F_FATAL = 1u << 13,	     /* delete: unknown call or tag is an error */
+	NG_F_DIRECTIONAL = 1u << 20, /* block/silence: honour the from-tag */
 };
 
 /* replace: bits */
@@ -134,6 +143,8 @@ struct ng_request {
 	const char *warnings[NG_MAX_WARNINGS];
 	unsigned n_warnings;
 	int64_t limit; /* list: "limit" (most call-ids to return), -1 = not given */
+	/* call control (daemon/callctl.c validates them): as given */
+	const char *dtmf_security, *digit, *duration, *volume, *pause;
 };
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the

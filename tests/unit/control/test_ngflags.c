@@ -83,7 +83,9 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       list_same(a->except, a->n_except, b->except, b->n_except) &&
 	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
 	       x->delete_delay == y->delete_delay &&
-	       x->limit == y->limit;
+	       x->limit == y->limit && str_same(x->dtmf_security, y->dtmf_security) &&
+	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
+	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
