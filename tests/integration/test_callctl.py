@@ -330,3 +330,32 @@ def test_play_dtmf_needs_telephone_event(daemon):
         r = cmd(ng, "play DTMF", "cc-p4", **{"from-tag": "A", "code": 1})
         assert r == {"result": "error",
                      "error-reason": "telephone-event is not negotiated for this leg"}
+
+
+def test_silence_media_transcoded(daemon):
+    """PCMU from A is transcoded to G.722 for B: silenced, the transcoder is fed
+    silence and B decodes (spandsp) near-silence; unsilenced, A's voice again."""
+    from test_transcode_media import setup_call as xc_setup
+    from transcode_media import Pcmu, Stream, decode_stream, receive_all, send_all, udp_pair
+
+    sa, ca, a_port = udp_pair()
+    sb, cb, b_port = udp_pair()
+    try:
+        with daemon.ng() as ng:
+            relay_for_a, _, pt_x, _ = xc_setup(ng, "G722", a_port, b_port, "cc-xc")
+            ok(ng, "silence media", "cc-xc", **{"from-tag": "tagA", "flags": ["directional"]})
+            levels = []
+            for _ in range(2):
+                send_all([(sa, relay_for_a, Stream(Pcmu, 0, voice(8000)).packets)])
+                got = receive_all(sb)
+                assert len(got) >= 45
+                pcm, heads = decode_stream(got, G722, pt_x)
+                assert {h[0] for h in heads} == {pt_x}
+                levels.append(rms(pcm[3200:12800]))     # the middle 0.6 s
+                ok(ng, "unsilence media", "cc-xc", **{"from-tag": "tagA",
+                                                       "flags": ["directional"]})
+            assert levels[0] < 50, levels
+            assert levels[1] > 1000, levels
+    finally:
+        for s in (sa, ca, sb, cb):
+            s.close()
