@@ -352,6 +352,8 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->volume;
 	if (!strcmp(nkey, "pause"))
 		return &req->pause;
+	if (!strcmp(nkey, "address"))
+		return &req->address;
 	return NULL;
 }
 
@@ -640,6 +642,8 @@ const struct ngf_known ngf_known[] = {
 	IMPL("code", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
 	IMPL("duration", NGF_KEY, 0, "\"300\"", "daemon/callctl.c play DTMF"),
 	IMPL("pause", NGF_KEY, 0, "\"150\"", "daemon/callctl.c play DTMF"),
+	IMPL("address", NGF_KEY, 0, "\"192.0.2.7\"",
+	     "daemon/callctl.c: the party with this SDP media address"),
 	IMPL("directional", NGF_FLAG, NG_F_DIRECTIONAL, NULL,
 	     "daemon/callctl.c: block/silence honour the from-tag"),
 };

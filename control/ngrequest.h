@@ -145,6 +145,7 @@ struct ng_request {
 	int64_t limit; /* list: "limit" (most call-ids to return), -1 = not given */
 	/* call control (daemon/callctl.c validates them): as given */
 	const char *dtmf_security, *digit, *duration, *volume, *pause;
+	const char *address; /* a party's SDP media address selects it */
 };
 
 /* Validate @dict and fill @req. Returns 0, or -EINVAL with *err set to the

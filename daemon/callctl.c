@@ -3,6 +3,7 @@
  */
 #include "daemon/callctl.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -98,8 +99,41 @@ static struct call_party *party_by_label(struct call *c, const char *label)
 	return NULL;
 }
 
+/* The party whose SDP gave @addr as a media address, as rtpengine's
+ * `address` selection. -EINVAL if @addr is no address. */
+static int party_by_address(struct call *c, const char *addr, struct call_party **out)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	bool v6 = strchr(addr, ':') != NULL;
+
+	if (v6 ? inet_pton(AF_INET6, addr, &a6) != 1 : inet_pton(AF_INET, addr, &a4) != 1)
+		return -EINVAL;
+	*out = NULL;
+	for (unsigned k = 0; k < c->n_parties; k++) {
+		struct call_party *p = c->parties[k];
+
+		for (unsigned i = 0; i < p->n_media; i++) {
+			const struct sockaddr_storage *r = &p->media[i].rtp.remote;
+
+			if (!p->media[i].used)
+				continue;
+			if ((!v6 && r->ss_family == AF_INET &&
+			     !memcmp(&((const struct sockaddr_in *)r)->sin_addr, &a4,
+				     sizeof(a4))) ||
+			    (v6 && r->ss_family == AF_INET6 &&
+			     !memcmp(&((const struct sockaddr_in6 *)r)->sin6_addr, &a6,
+				     sizeof(a6)))) {
+				*out = p;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
 /* The party a command names (NULL = the whole call), as rtpengine's
- * media_block_match: `all`, then `label`, then `from-tag` (block, unblock
+ * media_block_match: `all`, then `label`, then `address`, then `from-tag` (block, unblock
  * and silence only with `directional`). */
 static int select_party(struct call *c, const struct ng_request *req, bool directional_op,
 			struct call_party **out, const char **err)
@@ -111,6 +145,15 @@ static int select_party(struct call *c, const struct ng_request *req, bool direc
 		*out = party_by_label(c, req->label);
 		if (!*out) {
 			*err = "No monologue matching the given label";
+			return -EINVAL;
+		}
+	} else if (req->address) {
+		if (party_by_address(c, req->address, out)) {
+			*err = "Failed to parse network address";
+			return -EINVAL;
+		}
+		if (!*out) {
+			*err = "Failed to match address to any tag";
 			return -EINVAL;
 		}
 	} else if (req->from_tag && (!directional_op || (req->flags & NG_F_DIRECTIONAL))) {

@@ -40,16 +40,16 @@
 #include "dataplane/dp_endpoint.h"
 #include "lib/rtp.h"
 
-#define END_REPEATS	3u
-#define SILENCE_MAX	1024u /* payload bytes of one silence frame at most */
-#define PCMU_SILENCE	0xffu
-#define PCMA_SILENCE	0xd5u
+#define END_REPEATS   3u
+#define SILENCE_MAX   1024u /* payload bytes of one silence frame at most */
+#define PCMU_SILENCE  0xffu
+#define PCMA_SILENCE  0xd5u
 /* G.722: the smallest quantiser step in both sub-bands (low band code 0x3f,
  * high band 0x3); a decoder, from any state, settles on a DC level below
  * -60 dBFS within a frame. An encoder fed zeros does not give a constant
  * byte (its predictor hunts), so no encoder output is used here. */
-#define G722_SILENCE	0xffu
-#define DEFAULT_CLOCK	8000u
+#define G722_SILENCE  0xffu
+#define DEFAULT_CLOCK 8000u
 
 struct dp_ctl {
 	struct dp_ctl_params p;
@@ -58,9 +58,9 @@ struct dp_ctl {
 	unsigned qh, qn;
 	bool playing, first;
 	struct dp_dtmf_play cur;
-	unsigned ends;	  /* end packets sent */
-	uint32_t ev_ts;	  /* timestamp of the event */
-	uint32_t ev_dur;  /* its full duration, timestamp units */
+	unsigned ends;	 /* end packets sent */
+	uint32_t ev_ts;	 /* timestamp of the event */
+	uint32_t ev_dur; /* its full duration, timestamp units */
 	uint32_t sent_dur;
 	bool resume_set;
 	uint32_t resume_ts; /* audio passes until here (the pause) */
@@ -164,8 +164,8 @@ static void track_audio(struct dp_ctl *c, const struct rtp_info *ri, uint8_t kin
 	c->last_ts = ri->ts;
 }
 
-static void write_event(uint8_t *buf, bool marker, uint8_t pt, uint32_t ts, uint8_t event,
-			bool end, uint8_t volume, uint32_t dur)
+static void write_event(uint8_t *buf, bool marker, uint8_t pt, uint32_t ts, uint8_t event, bool end,
+			uint8_t volume, uint32_t dur)
 {
 	/* sequence number (bytes 2-3) and SSRC (8-11) stay the packet's */
 	buf[0] = 0x80;
@@ -216,7 +216,8 @@ static bool play(struct dp_endpoint *ep, struct dp_ctl *c, uint8_t *buf, size_t 
 	if (end && ++c->ends == END_REPEATS) {
 		c->playing = false;
 		c->resume_set = true;
-		c->resume_ts = ri->ts + c->step + (uint32_t)((uint64_t)c->cur.pause * clock / 1000u);
+		c->resume_ts = ri->ts + c->step +
+			       (uint32_t)((uint64_t)c->cur.pause * clock / 1000u);
 		DP_ADD(ep->pub.dtmf_played, 1);
 	}
 	return true;
@@ -236,8 +237,7 @@ static uint8_t silence_byte(uint8_t kind)
 
 /* A telephone-event packet under DP_DTMF_SILENCE: one frame of silent
  * audio, or false (drop). */
-static bool event_to_silence(struct dp_ctl *c, uint8_t *buf, size_t *len,
-			     const struct rtp_info *ri)
+static bool event_to_silence(struct dp_ctl *c, uint8_t *buf, size_t *len, const struct rtp_info *ri)
 {
 	uint32_t dur, ts;
 	size_t n = c->step < SILENCE_MAX ? c->step : SILENCE_MAX;

@@ -359,3 +359,29 @@ def test_silence_media_transcoded(daemon):
     finally:
         for s in (sa, ca, sb, cb):
             s.close()
+
+
+def test_select_by_address_and_label(daemon):
+    a, b = Phone(pts=(0, 101)), Phone(pts=(0, 101))
+    with daemon.ng() as ng:
+        r = ng.offer("cc-sel", "A", a.sdp(), label="caller")
+        assert r["result"] == "ok", r
+        ta = relay_targets(r["sdp"])[0][:2]
+        r = ng.answer("cc-sel", "A", "B", b.sdp().replace("127.0.0.1", "127.0.0.2"))
+        assert r["result"] == "ok", r
+        tb = relay_targets(r["sdp"])[0][:2]
+        flows(ng, "cc-sel", a, b, ta, tb)
+        # B's SDP address is 127.0.0.2 (it still sends from 127.0.0.1)
+        ok(ng, "block media", "cc-sel", address="127.0.0.2")
+        sent = rtp_at(a, tb, 2)
+        rtp_at(b, ta, 2)
+        assert received(b) == sent and received(a) == []
+        ok(ng, "unblock media", "cc-sel", address="127.0.0.2")
+        ok(ng, "block media", "cc-sel", label="caller")
+        sent = rtp_at(b, ta, 2)
+        rtp_at(a, tb, 2)
+        assert received(a) == sent and received(b) == []
+        r = cmd(ng, "block media", "cc-sel", address="10.9.9.9")
+        assert r["error-reason"] == "Failed to match address to any tag"
+        r = cmd(ng, "block media", "cc-sel", address="not-an-address")
+        assert r["error-reason"] == "Failed to parse network address"

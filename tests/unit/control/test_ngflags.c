@@ -85,7 +85,8 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       x->delete_delay == y->delete_delay &&
 	       x->limit == y->limit && str_same(x->dtmf_security, y->dtmf_security) &&
 	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
-	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause);
+	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
+	       str_same(x->address, y->address);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
