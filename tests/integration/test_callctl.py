@@ -385,3 +385,29 @@ def test_select_by_address_and_label(daemon):
         assert r["error-reason"] == "Failed to match address to any tag"
         r = cmd(ng, "block media", "cc-sel", address="not-an-address")
         assert r["error-reason"] == "Failed to parse network address"
+
+
+def test_play_dtmf_all_and_directional_dtmf_block(daemon):
+    a, b = Phone(pts=(0, 101)), Phone(pts=(0, 101))
+    with daemon.ng() as ng:
+        ta, tb = setup_call(ng, "cc-all", a, b)
+        flows(ng, "cc-all", a, b, ta, tb)
+        # `all`: each party's stream gets the event
+        ok(ng, "play DTMF", "cc-all", code="4", duration=100, flags=["all"])
+        rtp_at(a, tb, 10)
+        rtp_at(b, ta, 10)
+        for got in (received(b), received(a)):
+            evs = [x for x in events_of(got) if x[0] == "ev"]
+            assert len(evs) == 7 and {e[5] for e in evs} == {4}
+        # B's events are blocked, A's pass
+        ok(ng, "block DTMF", "cc-all", **{"from-tag": "B", "flags": ["directional"]})
+        ev_a = event_pkt(a, 9000, 2, False, 160, marker=True)
+        ev_b = event_pkt(b, 9000, 2, False, 160, marker=True)
+        a.rtp_socks[0].sendto(ev_a, tb)
+        b.rtp_socks[0].sendto(ev_b, ta)
+        assert received(b) == [ev_a] and received(a) == []
+        # a call-wide unblock with `all` lifts B's own block too
+        ok(ng, "unblock DTMF", "cc-all", flags=["all"])
+        ev_b = event_pkt(b, 9500, 2, False, 160, marker=True)
+        b.rtp_socks[0].sendto(ev_b, ta)
+        assert received(a) == [ev_b]
