@@ -39,6 +39,7 @@ struct xcode {
 	uint16_t seq;
 	bool marker_next;
 	bool clock_running;
+	bool silence; /* xcode_set_silence */
 	uint64_t next_due, idle_since;
 	uint64_t next_sr; /* ms, 0 = not before output starts */
 	struct xcode_stats st;
@@ -205,6 +206,8 @@ static void feed(struct xcode *x, int16_t *pcm, unsigned n)
 	unsigned in_ch = x->dec->channels, out_ch = x->enc->channels, room;
 	int r;
 
+	if (x->silence)
+		memset(pcm, 0, (size_t)n * in_ch * sizeof(*pcm));
 	if (in_ch > x->mix_ch) /* stereo -> mono, in place */
 		for (unsigned i = 0; i < n; i++)
 			pcm[i] = (int16_t)(((int)pcm[2 * i] + pcm[2 * i + 1]) / 2);
@@ -414,4 +417,9 @@ void xcode_stats(const struct xcode *x, struct xcode_stats *out)
 	*out = x->st;
 	out->out_ts = x->out_ts;
 	jb_get_stats(x->jb, &out->jb);
+}
+
+void xcode_set_silence(struct xcode *x, bool on)
+{
+	x->silence = on;
 }

@@ -78,6 +78,9 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap);
 int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out, size_t cap);
 /* Time (ms) at which the next frame is due, 0 when idle. */
 uint64_t xcode_next_due(const struct xcode *x);
+/* Mute the decoded audio (silence media): the encoder is fed silence, so the
+ * output carries the output codec's silence on the same clock. */
+void xcode_set_silence(struct xcode *x, bool on);
 void xcode_stats(const struct xcode *x, struct xcode_stats *out);
 
 #endif

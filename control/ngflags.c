@@ -350,6 +350,18 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->interface;
 	if (!strcmp(nkey, "media-address"))
 		return &req->media_address;
+	if (!strcmp(nkey, "dtmf-security"))
+		return &req->dtmf_security;
+	if (!strcmp(nkey, "digit") || !strcmp(nkey, "code"))
+		return &req->digit;
+	if (!strcmp(nkey, "duration"))
+		return &req->duration;
+	if (!strcmp(nkey, "volume"))
+		return &req->volume;
+	if (!strcmp(nkey, "pause"))
+		return &req->pause;
+	if (!strcmp(nkey, "address"))
+		return &req->address;
 	return NULL;
 }
 
@@ -674,10 +686,11 @@ const struct ngf_known ngf_known[] = {
 	NOPE("delay-buffer", NGF_KEY),
 	NOPE("audio-player", NGF_KEY),
 	NOPE("xmlrpc-callback", NGF_KEY),
-	NOPE("inject-dtmf", NGF_FLAG, "no DTMF detection, injection or tone generation"),
+	DFLT("inject-dtmf", NGF_FLAG,
+	     "daemon/callctl.c: play DTMF works on every call, transcoded or not"),
 	NOPE("detect-dtmf", NGF_FLAG, "no DTMF detection, injection or tone generation"),
-	NOPE("dtmf-security", NGF_KEY | NGF_PREFIX,
-	     "no DTMF detection, injection or tone generation"),
+	IMPL("dtmf-security", NGF_KEY | NGF_PREFIX, 0, "\"silence\"",
+	     "daemon/callctl.c block DTMF (drop, silence; other modes refused)"),
 	NOPE("dtmf-delay", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("dtmf-log-dest", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("dtmf-security-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
@@ -690,9 +703,15 @@ const struct ngf_known ngf_known[] = {
 	NOPE("trigger-end-digits", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("frequency", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("frequencies", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("volume", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("digit", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("code", NGF_KEY, "no DTMF detection, injection or tone generation"),
+	IMPL("volume", NGF_KEY, 0, "\"10\"", "daemon/callctl.c play DTMF"),
+	IMPL("digit", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
+	IMPL("code", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
+	IMPL("duration", NGF_KEY, 0, "\"300\"", "daemon/callctl.c play DTMF"),
+	IMPL("pause", NGF_KEY, 0, "\"150\"", "daemon/callctl.c play DTMF"),
+	IMPL("address", NGF_KEY, 0, "\"192.0.2.7\"",
+	     "daemon/callctl.c: the party with this SDP media address"),
+	IMPL("directional", NGF_FLAG, NG_F_DIRECTIONAL, NULL,
+	     "daemon/callctl.c: block/silence honour the from-tag"),
 };
 const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
 

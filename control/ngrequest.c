@@ -26,6 +26,13 @@ static const struct {
 	{ "query", NG_CMD_QUERY },
 	{ "list", NG_CMD_LIST },
 	{ "statistics", NG_CMD_STATISTICS },
+	{ "block media", NG_CMD_BLOCK_MEDIA },
+	{ "unblock media", NG_CMD_UNBLOCK_MEDIA },
+	{ "silence media", NG_CMD_SILENCE_MEDIA },
+	{ "unsilence media", NG_CMD_UNSILENCE_MEDIA },
+	{ "block DTMF", NG_CMD_BLOCK_DTMF },
+	{ "unblock DTMF", NG_CMD_UNBLOCK_DTMF },
+	{ "play DTMF", NG_CMD_PLAY_DTMF },
 };
 
 const char *ng_command_name(enum ng_command cmd)

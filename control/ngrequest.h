@@ -26,6 +26,14 @@ enum ng_command {
 	NG_CMD_QUERY,
 	NG_CMD_LIST,
 	NG_CMD_STATISTICS,
+	/* call control (daemon/callctl.c) */
+	NG_CMD_BLOCK_MEDIA,
+	NG_CMD_UNBLOCK_MEDIA,
+	NG_CMD_SILENCE_MEDIA,
+	NG_CMD_UNSILENCE_MEDIA,
+	NG_CMD_BLOCK_DTMF,
+	NG_CMD_UNBLOCK_DTMF,
+	NG_CMD_PLAY_DTMF,
 };
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
@@ -44,6 +52,7 @@ enum ng_flag {
 	NG_F_NO_PORT_LATCHING = 1u << 15,  /* new local ports when the remote changes */
 	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
+	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
 };
 
 /* replace: bits */
@@ -157,6 +166,9 @@ struct ng_request {
 	 * it is, NG_TOS_DEFAULT (key absent, or 256 and above) the default */
 	int tos;
 	int64_t sip_code; /* "SIP code" of the reply an answer came from, -1 = not given */
+	/* call control (daemon/callctl.c validates them): as given */
+	const char *dtmf_security, *digit, *duration, *volume, *pause;
+	const char *address; /* a party's SDP media address selects it */
 };
 
 #define NG_TOS_KEEP    (-1)

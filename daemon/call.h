@@ -67,6 +67,16 @@ struct call_media {
 	 * this party (owned by the data plane once published) */
 	struct codecneg *codecs;
 	struct xcode *xcode;
+	/* call control (daemon/callctl.h): what each payload type of this
+	 * party's SDP carries (enum dp_pt_kind), its telephone-event payload
+	 * type (if has_event) and clock, and when the DTMF events queued for it
+	 * should be over (CLOCK_MONOTONIC ms) */
+	uint8_t pt_kind[128];
+	bool has_event;
+	uint8_t event_pt;
+	uint8_t audio_pt; /* first G.711/G.722 format, 0xff = none */
+	uint32_t event_clock;
+	uint64_t dtmf_busy_until_ms;
 };
 
 struct call_party {
@@ -84,6 +94,9 @@ struct call_party {
 	uint64_t sdp_version;
 	char *last_sdp;
 	size_t last_sdp_len;
+	/* call control on what this party sends (enum dp_ctl_flags, mode) */
+	uint32_t ctl;
+	uint8_t ctl_dtmf_mode;
 };
 
 struct call {
@@ -99,6 +112,9 @@ struct call {
 	/* "TOS" given for the call (daemon/media_tos.h); unset: IFACE_MEDIA_TOS */
 	bool tos_set;
 	uint8_t tos;
+	/* call control for every party (enum dp_ctl_flags, mode) */
+	uint32_t ctl;
+	uint8_t ctl_dtmf_mode;
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };

@@ -23,6 +23,7 @@
 #include "control/server.h"
 #include "daemon/admission.h"
 #include "daemon/call.h"
+#include "daemon/callctl.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "dataplane/dataplane.h"
@@ -670,6 +671,20 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 		return cmd_list(d, dict, a, reply, err);
 	case NG_CMD_STATISTICS:
 		return cmd_statistics(d, a, reply, err);
+	case NG_CMD_BLOCK_MEDIA:
+	case NG_CMD_UNBLOCK_MEDIA:
+	case NG_CMD_SILENCE_MEDIA:
+	case NG_CMD_UNSILENCE_MEDIA:
+	case NG_CMD_BLOCK_DTMF:
+	case NG_CMD_UNBLOCK_DTMF:
+	case NG_CMD_PLAY_DTMF: {
+		const char *warning = NULL;
+		int rc = callctl_command(d->calls, req, now, err, &warning);
+
+		if (warning && req->n_warnings < NG_MAX_WARNINGS)
+			req->warnings[req->n_warnings++] = warning;
+		return rc;
+	}
 	}
 	*err = "Unknown command";
 	return -EINVAL;

@@ -24,6 +24,7 @@
 
 #include "codecs/transcode.h"
 #include "daemon/call.h"
+#include "daemon/callctl.h"
 #include "daemon/codec_negotiate.h"
 #include "daemon/media_tos.h"
 #include "daemon/config.h"
@@ -225,6 +226,7 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	sm->dp_flags = flags_to_dp(o->req->flags);
 	if (o->req->cmd == NG_CMD_OFFER)
 		sm->ptime_reverse = o->req->codec.ptime_reverse;
+	callctl_media_formats(sm, m);
 	memset(sm->pts, 0, sizeof(sm->pts));
 	sm->pts_any = !m->rtp || m->n_formats == 0;
 	for (unsigned f = 0; f < m->n_formats; f++) {
@@ -994,6 +996,7 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	if (rc)
 		goto err_state;
 	record_signal(&o, *sdp_out, *sdp_len);
+	callctl_republish(o.call);
 	return 0;
 
 err_state:

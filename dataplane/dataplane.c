@@ -167,6 +167,37 @@ int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
 	return dp_endpoints_set(&ep, p, 1);
 }
 
+int dp_endpoint_ctl(struct dp_endpoint *ep, const struct dp_ctl_params *p)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !p || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_CTL, ep);
+	if (!c)
+		return -ENOMEM;
+	c->ctl = *p;
+	/* out of the kernel first: from now on user space sees every packet */
+	dp_offload_ctl(ep, p->flags != 0, 0);
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
+int dp_endpoint_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev, uint64_t until_ms)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !ev || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_DTMF, ep);
+	if (!c)
+		return -ENOMEM;
+	c->dtmf = *ev;
+	dp_offload_ctl(ep, false, until_ms);
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
 void dp_endpoint_release(struct dp_endpoint *ep)
 {
 	if (!ep)

@@ -111,6 +111,69 @@ void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out);
 /* Give the endpoint back: the worker closes the fd and frees it. The caller
  * must not use @ep afterwards. */
 void dp_endpoint_release(struct dp_endpoint *ep);
+/* Call control on the RTP a party sends (block/silence media, block DTMF,
+ * play DTMF; daemon/callctl.c). Kept apart from dp_endpoint_params: a
+ * re-offer changes the forwarding, not what the operator asked for. An
+ * endpoint with any control active leaves the kernel fast path
+ * (dataplane/dp_offload.c) and goes back once all are off. */
+enum dp_ctl_flags {
+	DP_CTL_BLOCK_MEDIA = 1u << 0,	/* drop RTP that is not telephone-event */
+	DP_CTL_SILENCE_MEDIA = 1u << 1, /* audio payload replaced by silence */
+	DP_CTL_BLOCK_DTMF = 1u << 2,	/* telephone-event per dtmf_mode */
+};
+
+enum dp_dtmf_mode {
+	DP_DTMF_DROP = 0,    /* telephone-event packets are dropped */
+	DP_DTMF_SILENCE = 1, /* ... replaced by one silent audio frame each */
+};
+
+/* What a payload type received on the endpoint carries (pt_kind[]). */
+enum dp_pt_kind {
+	DP_PT_OTHER = 0,
+	DP_PT_PCMU,
+	DP_PT_PCMA,
+	DP_PT_G722,
+	DP_PT_EVENT, /* telephone-event (RFC 4733) */
+};
+
+struct dp_ctl_params {
+	uint32_t flags;	      /* enum dp_ctl_flags */
+	uint8_t dtmf_mode;    /* enum dp_dtmf_mode, with DP_CTL_BLOCK_DTMF */
+	uint8_t pt_kind[128]; /* enum dp_pt_kind per payload type */
+	uint32_t event_clock; /* telephone-event clock (play DTMF), 0 = 8000 */
+	/* DP_DTMF_SILENCE: the audio payload type to use until the party's
+	 * audio shows which one it sends; pt_kind[] must be G.711/G.722 there,
+	 * else (or 0xff) events are dropped until then */
+	uint8_t audio_pt;
+};
+
+/* One DTMF event to play into the RTP the endpoint receives (RFC 4733). */
+struct dp_dtmf_play {
+	uint8_t event;	   /* 0..15 */
+	uint8_t volume;	   /* -dBm0, 0..63 */
+	uint8_t pt;	   /* telephone-event payload type of the stream */
+	uint16_t duration; /* ms */
+	uint16_t pause;	   /* ms of audio after it, before the next event */
+};
+
+/* Events a worker holds per endpoint; more are dropped and counted
+ * (dtmf_refused); callers bound what they queue below this. */
+#define DP_DTMF_QUEUE 64u
+
+/* Replace @ep's call control (copied). 0, -EINVAL or -ENOMEM. */
+int dp_endpoint_ctl(struct dp_endpoint *ep, const struct dp_ctl_params *p)
+	__attribute__((warn_unused_result));
+/* Queue one DTMF event on @ep. The endpoint stays out of the kernel until
+ * CLOCK_MONOTONIC ms @until_ms (when the caller expects the events queued so
+ * far to be over). 0, -EINVAL or -ENOMEM. */
+int dp_endpoint_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev, uint64_t until_ms)
+	__attribute__((warn_unused_result));
+/* Counters of the call control on @ep (any thread). */
+struct dp_ctl_stats {
+	uint64_t blocked, silenced, dtmf_blocked, dtmf_played, dtmf_refused;
+};
+void dp_endpoint_ctl_stats(const struct dp_endpoint *ep, struct dp_ctl_stats *out);
+
 /* Sum over all workers (including packets for endpoints already released). */
 void dp_totals(struct dp_totals *out);
 /* Wait until every worker has applied all the

@@ -46,6 +46,8 @@ struct dp_pub {
 	 * from its last report block (LSR/DLSR) on an SR the relay forwarded
 	 * to it; microseconds, 0 = none measured yet */
 	_Atomic int64_t rtt_leg_us;
+	/* call control (dataplane/dp_ctl.c) */
+	_Atomic uint64_t ctl_blocked, ctl_silenced, dtmf_blocked, dtmf_played, dtmf_refused;
 };
 
 struct dp_offload;
@@ -79,6 +81,7 @@ struct dp_endpoint {
 	uint32_t sr_mid[DP_SR_KEEP];
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
+	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
 
 	/* published */
 	struct dp_pub pub;
@@ -139,6 +142,20 @@ void dp_io_xcode_tick(struct dp_worker *w);
  * init). Only dp_io.c reads or writes the slots. */
 int dp_io_init(struct dp_worker *w);
 void dp_io_fini(struct dp_worker *w);
+
+/* dp_ctl.c (worker side of the call control): apply DP_CMD_CTL/DP_CMD_DTMF;
+ * free @ep's state (release). */
+void dp_ctl_apply(struct dp_endpoint *ep, const struct dp_ctl_params *p);
+void dp_ctl_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev);
+void dp_ctl_free(struct dp_endpoint *ep);
+/* @ep got another transcoder: it gets the call control too. */
+void dp_ctl_refresh(struct dp_endpoint *ep);
+/* After a received batch on @ep (ep->ctl set): free the state once nothing
+ * is active any more, so the packet path is back to one pointer test. */
+void dp_ctl_batch_end(struct dp_endpoint *ep);
+/* One RTP packet received on @ep, which has call control (ep->ctl): may
+ * rewrite it in place (*len changes). False = drop it. */
+bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

@@ -178,6 +178,10 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	if (!rtcp) {
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
+		if (ep->ctl && !dp_ctl_rtp(ep, s->buf, &len)) { /* call control, dp_ctl.c */
+			bc->dropped_other++;
+			return;
+		}
 		if (ep->xcode) { /* the transcoder's output is sent instead */
 			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;
@@ -325,6 +329,8 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 	}
 	w->used += (unsigned)n;
 	publish_batch(w, ep, &bc);
+	if (ep->ctl)
+		dp_ctl_batch_end(ep);
 	if (ep->xcode)
 		xcode_drain(w, ep);
 }

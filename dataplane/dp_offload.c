@@ -63,6 +63,9 @@ struct dp_offload {
 	struct rtp_source back;
 	uint32_t back_rate;
 	bool back_shown;
+	/* call control (dp_offload_ctl): user space must see the RTP */
+	bool ctl_on;
+	uint64_t ctl_until_ms;
 };
 
 static struct {
@@ -340,6 +343,25 @@ void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *
 	o->failed = false;
 }
 
+void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms)
+{
+	struct dp_offload *o;
+
+	if (!dpo.active)
+		return;
+	o = track(ep);
+	if (!o)
+		return;
+	if (until_ms) {
+		if (until_ms > o->ctl_until_ms)
+			o->ctl_until_ms = until_ms;
+	} else {
+		o->ctl_on = on;
+	}
+	if (on || until_ms)
+		uninstall(o, true);
+}
+
 void dp_offload_release(struct dp_endpoint *ep)
 {
 	struct dp_offload *o = ep->off;
@@ -380,6 +402,8 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 		return false;
 	if (now_ms < o->learn_until_ms || now_ms < f->learn_until_ms)
 		return false;
+	if (o->ctl_on || now_ms < o->ctl_until_ms)
+		return false;	 /* call control works on user space's packets */
 	dp_pub_read(o->ep, &in); /* the remotes: user space's latching decides them */
 	dp_pub_read(o->fwd, &out);
 	/* both remotes known, one family throughout (no v4/v6 bridging) */

@@ -11,7 +11,9 @@
  * (re-offer, answer, hold), a release or a changed remote removes or updates
  * the kernel entry. RTCP sockets, disabled, transcoded and payload-type
  * filtered (DP_FORWARD_PT_ONLY) endpoints stay in user space; so do RTCP
- * packets on an rtcp-mux socket.
+ * packets on an rtcp-mux socket, and endpoints under call control (block or
+ * silence media, block DTMF, DTMF being played: dp_offload_ctl), which go
+ * back to the kernel once it is lifted.
  *
  * Threads: control thread only (the hooks below are called by dataplane.c,
  * the control-side API). Nothing here runs in a worker. Calls go one way:
@@ -21,6 +23,7 @@
 #ifndef RTPRELAY_DP_OFFLOAD_H
 #define RTPRELAY_DP_OFFLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -39,6 +42,9 @@ void dp_offload_tick(uint64_t now_ms);
 /* Hooks for dataplane.c (control-thread side of the dataplane API). */
 void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
 void dp_offload_release(struct dp_endpoint *ep);
+/* Call control on @ep (dp_endpoint_ctl, dp_endpoint_dtmf): while @on, or
+ * until CLOCK_MONOTONIC ms @until_ms, its RTP stays in user space. */
+void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms);
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out);
 void dp_offload_totals(struct dp_totals *out);
 

@@ -20,6 +20,8 @@ enum dp_cmd_type {
 	DP_CMD_RELEASE, /* close ep's fd and free it */
 	DP_CMD_STOP,	/* leave the loop, releasing everything */
 	DP_CMD_SYNC,	/* signal done (tests, dp_sync) */
+	DP_CMD_CTL,	/* replace ep's call control (ctl) */
+	DP_CMD_DTMF,	/* queue one DTMF event on ep (dtmf) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -36,7 +38,9 @@ struct dp_cmd {
 	enum dp_cmd_type type;
 	struct dp_endpoint *ep;
 	struct dp_endpoint_params params;
-	struct dp_sync *sync; /* DP_CMD_SYNC only */
+	struct dp_sync *sync;	  /* DP_CMD_SYNC only */
+	struct dp_ctl_params ctl; /* DP_CMD_CTL only */
+	struct dp_dtmf_play dtmf; /* DP_CMD_DTMF only */
 };
 
 struct dp_queue {

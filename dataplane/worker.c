@@ -86,6 +86,8 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	ep->clock_rate = p->clock_rate;
 	memcpy(ep->forward_pt, p->forward_pt, sizeof(ep->forward_pt));
 	dp_xcode_set(w, ep, p->xcode);
+	if (ep->ctl)
+		dp_ctl_refresh(ep); /* a new transcoder keeps the call control */
 	latch_configure(&ep->latch, &sdp, p->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);
 	dp_pub_remote(ep);
@@ -133,6 +135,7 @@ static void ep_reap(struct dp_worker *w)
 		struct dp_endpoint *ep = w->zombies;
 		w->zombies = ep->zombie_next;
 		close(ep->fd);
+		dp_ctl_free(ep);
 		free(ep->release); /* unused if the endpoint goes at dp_stop */
 		free(ep);
 	}
@@ -164,6 +167,12 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			break;
 		case DP_CMD_STOP:
 			stop = true;
+			break;
+		case DP_CMD_CTL:
+			dp_ctl_apply(c->ep, &c->ctl);
+			break;
+		case DP_CMD_DTMF:
+			dp_ctl_dtmf(c->ep, &c->dtmf);
 			break;
 		case DP_CMD_SYNC:
 			/* answered after this iteration's reap, so that a

@@ -88,7 +88,11 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
 	       x->delete_delay == y->delete_delay &&
 	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit &&
-	       str_same(x->to_label, y->to_label) && x->sip_code == y->sip_code;
+	       str_same(x->to_label, y->to_label) && x->sip_code == y->sip_code &&
+	       str_same(x->dtmf_security, y->dtmf_security) &&
+	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
+	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
+	       str_same(x->address, y->address);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
