@@ -64,9 +64,12 @@ static void test_release_frees_everything(void **state)
 		assert_int_equal(count_fds(), fds0);
 	}
 	struct mallinfo2 m1 = mallinfo2();
-	/* in-use heap bytes back to where they were (a little slack for
-	 * glibc's own bookkeeping) */
-	assert_true(m1.uordblks <= m0.uordblks + 4096);
+	/* in-use heap bytes back to where they were. The slack is what glibc
+	 * keeps: the workers free endpoints and commands into their own thread
+	 * caches (up to 7 chunks per size each), which count as in use here.
+	 * Losing even the smallest chunk (32 bytes) per endpoint would show as
+	 * 20 rounds x 600 endpoints x 32 bytes = 384 KB. */
+	assert_true(m1.uordblks <= m0.uordblks + 64 * 1024);
 }
 
 int main(void)
