@@ -16,6 +16,7 @@
 
 #include "codecs/codec.h"
 #include "codecs/transcode.h"
+#include "tests/unit/codecs/signal.h" /* sig_voice: the codec tests' speech-like signal */
 #include "lib/rtp.h"
 
 #define MAX_RATE 48000
@@ -26,23 +27,6 @@ static double thread_us(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* Voice-like and never periodic (as tests/unit/codecs/signal.h's sig_voice):
- * harmonics on a gliding pitch with integrated phase, syllable envelope. */
-static void voice(int16_t *out, unsigned n, unsigned rate, unsigned start)
-{
-	for (unsigned i = 0; i < n; i++) {
-		double t = (double)(start + i) / rate;
-		double f0 = 140 + 40 * sin(2 * M_PI * 0.7 * t);
-		double ph = 2 * M_PI * 140 * t - 40 / 0.7 * cos(2 * M_PI * 0.7 * t);
-		double env = 0.6 + 0.25 * sin(2 * M_PI * 3.1 * t) + 0.15 * sin(2 * M_PI * 4.7 * t);
-		double v = 0;
-
-		for (int h = 1; h <= 12 && h * f0 < rate / 2.0; h++)
-			v += sin(h * ph + h * h * 0.4) / h;
-		out[i] = (int16_t)(10000 * env * v / 2.5);
-	}
 }
 
 struct cost {
@@ -91,7 +75,7 @@ static int bench_codec(const struct codec_desc *d, unsigned frames, unsigned pcm
 	if (codec_new(d, &p, &c) < 0)
 		return -1;
 	fs = c->frame_samples;
-	voice(pcm, frames * fs, c->pcm_rate, 0);
+	sig_voice(pcm, frames * fs, c->pcm_rate, 10000, 0);
 	t0 = thread_us();
 	for (unsigned f = 0; f < frames; f++)
 		len[f] = codec_encode(c, pcm + f * fs, pay[f], CODEC_MAX_PAYLOAD);
@@ -146,7 +130,7 @@ static double bench_channel(const struct codec_desc *x, unsigned frames, int com
 	if (xcode_new(&a, &ab) < 0 || xcode_new(&b, &ba) < 0 || codec_new(&codec_pcmu, &pp, &pcmu) < 0)
 		return -1;
 	for (unsigned f = 0; f < frames; f++) {
-		voice(pcm, 160, 8000, f * 160);
+		sig_voice(pcm, 160, 8000, 10000, f * 160);
 		rtp_write_hdr(in[f], f == 0, 0, (uint16_t)f, f * 160, 0x1234);
 		codec_encode(pcmu, pcm, in[f] + RTP_HDR_MIN, 160);
 	}

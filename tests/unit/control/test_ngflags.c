@@ -15,21 +15,7 @@
 #include "control/ngjson.h"
 #include "control/ngrequest.h"
 
-static struct arena *A;
-
-static int setup(void **state)
-{
-	(void)state;
-	A = arena_new(0);
-	return A ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	arena_free(A);
-	return 0;
-}
+#include "tests/unit/lib/arena_fixture.h"
 
 static void parse(const char *json, struct ng_request *req)
 {
@@ -37,9 +23,9 @@ static void parse(const char *json, struct ng_request *req)
 	const char *err;
 	int rc;
 
-	if (ngjson_decode(A, (const uint8_t *)json, strlen(json), &d, NULL))
+	if (ngjson_decode(arena, (const uint8_t *)json, strlen(json), &d, NULL))
 		fail_msg("bad test JSON: %s", json);
-	rc = ng_request_parse(A, d, req, &err);
+	rc = ng_request_parse(arena, d, req, &err);
 	(void)rc;	/* "No SDP body" and the like: the request is filled anyway */
 }
 

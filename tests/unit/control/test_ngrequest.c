@@ -14,30 +14,16 @@
 #include "control/ngjson.h"
 #include "control/ngrequest.h"
 
-static struct arena *A;
-
-static int setup(void **state)
-{
-	(void)state;
-	A = arena_new(0);
-	return A ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	arena_free(A);
-	return 0;
-}
+#include "tests/unit/lib/arena_fixture.h"
 
 /* Parse a JSON dictionary; returns ng_request_parse's result. */
 static int parse_json(const char *json, struct ng_request *req, const char **err)
 {
 	struct ng_node *d;
 
-	assert_int_equal(ngjson_decode(A, (const uint8_t *)json, strlen(json), &d, NULL), 0);
+	assert_int_equal(ngjson_decode(arena, (const uint8_t *)json, strlen(json), &d, NULL), 0);
 	*err = NULL;
-	return ng_request_parse(A, d, req, err);
+	return ng_request_parse(arena, d, req, err);
 }
 
 /* An offer with one flag; asserts it parses. */
@@ -96,7 +82,7 @@ static void test_commands(void **state)
 	assert_int_equal(parse_json("{\"command\":[\"ping\"]}", &req, &err), -EINVAL);
 	assert_int_equal(parse_json("[\"command\"]", &req, &err), -EINVAL);
 	assert_string_equal(err, "Invalid dictionary");
-	assert_int_equal(ng_request_parse(A, NULL, &req, &err), -EINVAL);
+	assert_int_equal(ng_request_parse(arena, NULL, &req, &err), -EINVAL);
 	assert_string_equal(err, "Invalid dictionary");
 }
 
@@ -526,8 +512,8 @@ static void test_kamailio_bencode_offer(void **state)
 	const char *err = NULL;
 	(void)state;
 
-	assert_int_equal(bencode_decode(A, (const uint8_t *)msg, sizeof(msg) - 1, &d, &err), 0);
-	assert_int_equal(ng_request_parse(A, d, &req, &err), 0);
+	assert_int_equal(bencode_decode(arena, (const uint8_t *)msg, sizeof(msg) - 1, &d, &err), 0);
+	assert_int_equal(ng_request_parse(arena, d, &req, &err), 0);
 	assert_int_equal(req.cmd, NG_CMD_OFFER);
 	assert_string_equal(req.call_id, "abc@10.0.0.5");
 	assert_string_equal(req.from_tag, "tag-a1");

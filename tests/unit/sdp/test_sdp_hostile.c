@@ -14,7 +14,7 @@
 #include "sdp/sdp.h"
 #include "samples.h"
 
-#include "arena_fixture.h"
+#include "tests/unit/lib/arena_fixture.h"
 
 #define HDR "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
 

@@ -14,7 +14,7 @@
 #include "sdp/sdp.h"
 #include "samples.h"
 
-#include "arena_fixture.h"
+#include "tests/unit/lib/arena_fixture.h"
 
 static void parse_ok(const char *text, size_t len, struct sdp_session *s)
 {

@@ -1,7 +1,7 @@
-/* arena_fixture.h: the cmocka group fixture the SDP tests share: one arena per
+/* arena_fixture.h: the cmocka group fixture the SDP and ng request tests share: one arena per
  * test group, created in setup and freed in teardown. Include once per test file. */
-#ifndef RTPRELAY_TEST_SDP_ARENA_FIXTURE_H
-#define RTPRELAY_TEST_SDP_ARENA_FIXTURE_H
+#ifndef RTPRELAY_TEST_ARENA_FIXTURE_H
+#define RTPRELAY_TEST_ARENA_FIXTURE_H
 
 #include "lib/arena.h"
 
