@@ -103,7 +103,7 @@ int main(void)
 		static const char *const st[] = { "implemented", "default behaviour",
 						  "not implemented: warned" };
 		printf("| `%s` | %s | %s | ", k->name, forms(k->forms), st[k->support]);
-		cell(k->where ? k->where : "(no reason recorded)");
+		cell(k->where && *k->where ? k->where : "(no reason recorded)");
 		puts(" |");
 	}
 	/* a command marked both ways is a table error */

@@ -532,13 +532,11 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 		name, forms, NGF_DEFAULT, 0, NULL, where \
 	}
 /* NOPE(name, forms, "why not") names the reason in @where (the README's
- * compatibility table shows it); without one the table says so. */
-#define NOPE(name, forms, ...)                                                   \
-	{                                                                        \
-		name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, NOPE_WHY(__VA_ARGS__) \
+ * compatibility table shows it); without one @where is "" and the table says so. */
+#define NOPE(name, forms, ...)                                            \
+	{                                                                 \
+		name, forms, NGF_NOT_IMPLEMENTED, 0, NULL, "" __VA_ARGS__ \
 	}
-#define NOPE_WHY(...)	    NOPE_WHY_(__VA_ARGS__ + 0, NULL)
-#define NOPE_WHY_(why, ...) (why)
 
 const struct ngf_known ngf_known[] = {
 	/* the call, the parties, the body */

@@ -62,7 +62,8 @@ struct ngf_known {
 	const char *sample; /* keys: a value that switches it on, as JSON; NULL =
 				 * any value but "off" */
 	const char *where;  /* NGF_IMPLEMENTED: what reads it; NGF_DEFAULT: where
-				 * rtprelay does it anyway */
+				 * rtprelay does it anyway; NGF_NOT_IMPLEMENTED:
+				 * why not ("" = no reason recorded) */
 };
 
 extern const struct ngf_known ngf_known[];
