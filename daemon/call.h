@@ -27,9 +27,10 @@
 
 #include "sdp/sdp.h"
 
-#define CALL_MAX_PARTIES 8
-#define CALL_MAX_TAGS	 8   /* to-tags of one party (forks) */
-#define CALL_TAG_MAX	 256 /* bytes of a tag, call-id, via-branch, label */
+#define CALL_MAX_PARTIES  8
+#define CALL_MAX_PT_KINDS 16  /* call control's payload types per media */
+#define CALL_MAX_TAGS	  8   /* to-tags of one party (forks) */
+#define CALL_TAG_MAX	  256 /* bytes of a tag, call-id, via-branch, label */
 
 struct dp_endpoint;
 struct iface;
@@ -67,11 +68,15 @@ struct call_media {
 	 * this party (owned by the data plane once published) */
 	struct codecneg *codecs;
 	struct xcode *xcode;
-	/* call control (daemon/callctl.h): what each payload type of this
-	 * party's SDP carries (enum dp_pt_kind), its telephone-event payload
-	 * type (if has_event) and clock, and when the DTMF events queued for it
-	 * should be over (CLOCK_MONOTONIC ms) */
-	uint8_t pt_kind[128];
+	/* call control (daemon/callctl.h): the payload types of this party's
+	 * SDP that call control acts on (G.711, G.722, telephone-event; the
+	 * rest, and any past CALL_MAX_PT_KINDS, are DP_PT_OTHER), its
+	 * telephone-event payload type (if has_event) and clock, and when the
+	 * DTMF events queued for it should be over (CLOCK_MONOTONIC ms) */
+	struct {
+		uint8_t pt, kind; /* enum dp_pt_kind */
+	} pt_kinds[CALL_MAX_PT_KINDS];
+	uint8_t n_pt_kinds;
 	bool has_event;
 	uint8_t event_pt;
 	uint8_t audio_pt; /* first G.711/G.722 format, 0xff = none */

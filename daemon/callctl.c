@@ -28,7 +28,7 @@ static bool enc_is(struct sdp_str e, const char *name)
 
 void callctl_media_formats(struct call_media *cm, const struct sdp_media *m)
 {
-	memset(cm->pt_kind, DP_PT_OTHER, sizeof(cm->pt_kind));
+	cm->n_pt_kinds = 0;
 	cm->has_event = false;
 	cm->audio_pt = 0xff;
 	cm->event_clock = 8000;
@@ -52,7 +52,10 @@ void callctl_media_formats(struct call_media *cm, const struct sdp_media *m)
 				cm->event_clock = fm->clock_rate ? fm->clock_rate : 8000;
 			}
 		}
-		cm->pt_kind[fm->pt] = kind;
+		if (kind != DP_PT_OTHER && cm->n_pt_kinds < CALL_MAX_PT_KINDS) {
+			cm->pt_kinds[cm->n_pt_kinds].pt = (uint8_t)fm->pt;
+			cm->pt_kinds[cm->n_pt_kinds++].kind = kind;
+		}
 		if (kind >= DP_PT_PCMU && kind <= DP_PT_G722 && cm->audio_pt == 0xff)
 			cm->audio_pt = (uint8_t)fm->pt;
 	}
@@ -76,7 +79,9 @@ static void publish_party(struct call *c, struct call_party *p)
 
 		if (!is_audio(m) || !m->rtp.ep)
 			continue;
-		memcpy(cp.pt_kind, m->pt_kind, sizeof(cp.pt_kind));
+		memset(cp.pt_kind, DP_PT_OTHER, sizeof(cp.pt_kind));
+		for (unsigned k = 0; k < m->n_pt_kinds; k++)
+			cp.pt_kind[m->pt_kinds[k].pt] = m->pt_kinds[k].kind;
 		cp.event_clock = m->event_clock;
 		cp.audio_pt = m->audio_pt;
 		if (dp_endpoint_ctl(m->rtp.ep, &cp))
