@@ -221,6 +221,15 @@ def daemon(daemon_factory):
 
 
 @pytest.fixture
+def no_sanitizer_report(daemon):
+    """Fails the test when the daemon's log shows a sanitizer report (a test
+    module opts in with pytestmark = pytest.mark.usefixtures(...))."""
+    yield
+    log = daemon.log_text()
+    assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
+@pytest.fixture
 def ng(daemon):
     with daemon.ng() as c:
         yield c

@@ -37,6 +37,11 @@ def parse_rtp(pkt):
     return b1 & 0x7f, seq, ssrc
 
 
+def port_of(sdp):
+    """The RTP port of the first m= line of an SDP the relay wrote."""
+    return relay_targets(sdp)[0][1]
+
+
 def relay_targets(sdp):
     """[(address, rtp port, rtcp port)] per m= line of an SDP the relay wrote."""
     out, sess_addr, cur = [], None, None

@@ -9,20 +9,12 @@ import time
 
 import pytest
 
-from dp_media import Phone, drain, parse_rtp, relay_targets
+from dp_media import Phone, drain, parse_rtp, port_of
 
 NOT_FOUND = "Call-ID not found or tags didn't match"
 
 
-@pytest.fixture(autouse=True)
-def no_sanitizer_report(daemon):
-    yield
-    log = daemon.log_text()
-    assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
-
-
-def port_of(sdp):
-    return relay_targets(sdp)[0][1]
+pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
 
 
 def received_from(phone, quiet=0.3):

@@ -11,18 +11,10 @@ import time
 
 import pytest
 
-from dp_media import Phone, drain, parse_rtp, relay_targets, rtp
+from dp_media import Phone, drain, parse_rtp, port_of, rtp
 
 
-@pytest.fixture(autouse=True)
-def no_sanitizer_report(daemon):
-    yield
-    log = daemon.log_text()
-    assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
-
-
-def port_of(sdp):
-    return relay_targets(sdp)[0][1]
+pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
 
 
 def sources(sock, quiet=0.3):
