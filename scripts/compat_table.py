@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """compat_table.py: README.md's rtpengine compatibility table, generated from the
-code (control/compat_table.c prints it from ngf_known[] and the command table).
+code (tests/tools/compat_table.c prints it from ngf_known[] and the command table).
 
     scripts/compat_table.py            # rewrite README.md's table (after a build)
     scripts/compat_table.py --check    # exit 1 when README.md and the code disagree
 
---tool PATH names the compat_table program (default build/control/compat_table).
+--tool PATH names the compat_table program (default build/tests/tools/compat_table).
 The table sits between the two marker lines below in README.md."""
 
 import argparse
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
-    ap.add_argument("--tool", default=os.path.join(ROOT, "build", "control", "compat_table"))
+    ap.add_argument("--tool", default=os.path.join(ROOT, "build", "tests", "tools", "compat_table"))
     ap.add_argument("--readme", default=os.path.join(ROOT, "README.md"))
     args = ap.parse_args()
     table = subprocess.run([args.tool], check=True, capture_output=True, text=True).stdout
