@@ -314,6 +314,16 @@ struct call_party *call_party_find(struct call *c, const char *tag)
 	return NULL;
 }
 
+struct call_party *call_party_by_label(struct call *c, const char *label)
+{
+	if (!label || !label[0])
+		return NULL;
+	for (unsigned i = 0; i < c->n_parties; i++)
+		if (c->parties[i]->label && !strcmp(c->parties[i]->label, label))
+			return c->parties[i];
+	return NULL;
+}
+
 int call_party_add_tag(struct call_party *p, const char *tag)
 {
 	if (!tag || !tag[0] || call_party_has_tag(p, tag))

@@ -173,6 +173,8 @@ void call_end(struct calls *cs, struct call *c, uint64_t now_ms, enum call_end e
 	      const char *why);
 
 struct call_party *call_party_find(struct call *c, const char *tag);
+/* The party labelled @label (given with its offer/answer); NULL if none. */
+struct call_party *call_party_by_label(struct call *c, const char *label);
 struct call_party *call_party_new(struct call *c, const char *tag);
 /* Remove a party (its sockets) from the call; the call stays. */
 void call_party_remove(struct calls *cs, struct call *c, struct call_party *p, uint64_t now_ms);

@@ -21,11 +21,6 @@
 #define DTMF_ABSURD_MS	      60000 /* beyond this a value is an error, not clamped */
 #define DTMF_DEFAULT_VOLUME   8	    /* -dBm0 */
 
-static bool enc_is(struct sdp_str e, const char *name)
-{
-	return e.len == strlen(name) && !strncasecmp(e.s, name, e.len);
-}
-
 void callctl_media_formats(struct call_media *cm, const struct sdp_media *m)
 {
 	cm->n_pt_kinds = 0;
@@ -34,17 +29,18 @@ void callctl_media_formats(struct call_media *cm, const struct sdp_media *m)
 	cm->event_clock = 8000;
 	for (unsigned f = 0; m->rtp && f < m->n_formats; f++) {
 		const struct sdp_format *fm = &m->formats[f];
+		struct sdp_str enc = sdp_format_encoding(fm);
 		uint8_t kind = DP_PT_OTHER;
 
 		if (fm->pt > 127)
 			continue;
-		if (enc_is(fm->encoding, "PCMU") || (!fm->encoding.len && fm->pt == 0))
+		if (sdp_str_ieq(enc, "PCMU"))
 			kind = DP_PT_PCMU;
-		else if (enc_is(fm->encoding, "PCMA") || (!fm->encoding.len && fm->pt == 8))
+		else if (sdp_str_ieq(enc, "PCMA"))
 			kind = DP_PT_PCMA;
-		else if (enc_is(fm->encoding, "G722") || (!fm->encoding.len && fm->pt == 9))
+		else if (sdp_str_ieq(enc, "G722"))
 			kind = DP_PT_G722;
-		else if (enc_is(fm->encoding, "telephone-event")) {
+		else if (sdp_str_ieq(enc, "telephone-event")) {
 			kind = DP_PT_EVENT;
 			if (!cm->has_event) {
 				cm->has_event = true;
@@ -96,14 +92,6 @@ void callctl_republish(struct call *c)
 			publish_party(c, c->parties[i]);
 }
 
-static struct call_party *party_by_label(struct call *c, const char *label)
-{
-	for (unsigned i = 0; i < c->n_parties; i++)
-		if (c->parties[i]->label && !strcmp(c->parties[i]->label, label))
-			return c->parties[i];
-	return NULL;
-}
-
 /* The party whose SDP gave @addr as a media address, as rtpengine's
  * `address` selection. -EINVAL if @addr is no address. */
 static int party_by_address(struct call *c, const char *addr, struct call_party **out)
@@ -147,7 +135,7 @@ static int select_party(struct call *c, const struct ng_request *req, bool direc
 	if (req->flags & NG_F_ALL)
 		return 0;
 	if (req->label) {
-		*out = party_by_label(c, req->label);
+		*out = call_party_by_label(c, req->label);
 		if (!*out) {
 			*err = "No monologue matching the given label";
 			return -EINVAL;

@@ -53,11 +53,6 @@ struct codecneg {
 	struct sdp_format answer_fmts[2]; /* the offerer's codec + telephone-event */
 };
 
-static bool str_eq(struct sdp_str s, const char *lit)
-{
-	return s.len == strlen(lit) && strncasecmp(s.s, lit, s.len) == 0;
-}
-
 /* Does option item @item ("opus/48000/2") name encoding @enc at @clock? */
 static bool item_matches(const char *item, struct sdp_str enc, unsigned clock)
 {
@@ -101,7 +96,7 @@ static void record(struct neg_fmt *r, const struct sdp_format *f)
 	copy_str(r->fmtp, sizeof(r->fmtp), f->fmtp);
 	r->clock = f->clock_rate;
 	r->channels = f->channels;
-	r->te = str_eq(enc, "telephone-event");
+	r->te = sdp_str_ieq(enc, "telephone-event");
 	/* An fmtp we could not keep whole is not one we can honour. */
 	if (!r->te && enc.len < NEG_ENC && f->fmtp.len < NEG_FMTP)
 		r->codec = codec_find(enc.s, enc.len, f->clock_rate, f->channels);
@@ -293,7 +288,7 @@ static const struct neg_fmt *find_added(const struct codecneg *st, const struct 
 	struct sdp_str enc = sdp_format_encoding(f);
 
 	for (unsigned i = 0; i < st->n_added; i++)
-		if (st->added[i].pt == f->pt && str_eq(enc, st->added[i].enc))
+		if (st->added[i].pt == f->pt && sdp_str_ieq(enc, st->added[i].enc))
 			return &st->added[i];
 	return NULL;
 }
@@ -410,7 +405,7 @@ static int bridge(struct codecneg *st, const struct sdp_media *m, const struct s
 
 	/* the answerer's events, preferably at its codec's clock */
 	for (unsigned f = 0; f < m->n_formats; f++)
-		if (str_eq(sdp_format_encoding(&m->formats[f]), "telephone-event") &&
+		if (sdp_str_ieq(sdp_format_encoding(&m->formats[f]), "telephone-event") &&
 		    (!te_a || (te_a->clock_rate != a0->clock_rate &&
 			       m->formats[f].clock_rate == a0->clock_rate)))
 			te_a = &m->formats[f];
@@ -480,7 +475,8 @@ int codecneg_answer(struct codecneg *st, const struct sdp_media *m, const struct
 	for (unsigned f = 0; f < m->n_formats && !a0; f++) {
 		struct sdp_str enc = sdp_format_encoding(&m->formats[f]);
 
-		if (m->formats[f].pt < 128 && !str_eq(enc, "telephone-event") && !str_eq(enc, "CN"))
+		if (m->formats[f].pt < 128 && !sdp_str_ieq(enc, "telephone-event") &&
+		    !sdp_str_ieq(enc, "CN"))
 			a0 = &m->formats[f];
 	}
 	x = a0 ? find_added(st, a0) : NULL;

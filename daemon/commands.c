@@ -93,10 +93,10 @@ static int select_labels(struct call *c, const struct ng_request *req, struct ca
 {
 	*f = *t = NULL;
 	if (!given(req->from_tag) && given(req->label) &&
-	    !(*f = fork_party_by_label(c, req->label)))
+	    !(*f = call_party_by_label(c, req->label)))
 		return -ENOENT;
 	if (!given(req->to_tag) && given(req->to_label) &&
-	    !(*t = fork_party_by_label(c, req->to_label)))
+	    !(*t = call_party_by_label(c, req->to_label)))
 		return -ENOENT;
 	return 0;
 }

@@ -14,12 +14,12 @@ static bool str_eq(const char *a, const char *b)
 }
 
 struct call_party *fork_branch_find(struct call *c, const char *via_branch,
-				    const struct call_party * not )
+				    const struct call_party *skip)
 {
 	if (!via_branch || !via_branch[0])
 		return NULL;
 	for (unsigned i = 0; i < c->n_parties; i++)
-		if (c->parties[i] != not &&str_eq(c->parties[i]->via_branch, via_branch))
+		if (c->parties[i] != skip && str_eq(c->parties[i]->via_branch, via_branch))
 			return c->parties[i];
 	return NULL;
 }
@@ -76,14 +76,4 @@ unsigned fork_release_losers(struct calls *cs, struct call *c, struct call_party
 		n++;
 	}
 	return n;
-}
-
-struct call_party *fork_party_by_label(struct call *c, const char *label)
-{
-	if (!label || !label[0])
-		return NULL;
-	for (unsigned i = 0; i < c->n_parties; i++)
-		if (str_eq(c->parties[i]->label, label))
-			return c->parties[i];
-	return NULL;
 }

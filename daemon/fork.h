@@ -24,9 +24,9 @@ struct call;
 struct call_party;
 struct calls;
 
-/* The party that has @via_branch, other than @not; NULL if none. */
+/* The party that has @via_branch, other than @skip; NULL if none. */
 struct call_party *fork_branch_find(struct call *c, const char *via_branch,
-				    const struct call_party * not );
+				    const struct call_party *skip);
 
 /* Offer from @caller without to-tag, for branch @via_branch (non-empty): the
  * callee party of that branch (a re-sent or re-offered branch, or the
@@ -47,8 +47,5 @@ unsigned fork_branches(const struct call *c, const struct call_party *caller);
  * @caller is removed (sockets released). Returns how many went. */
 unsigned fork_release_losers(struct calls *cs, struct call *c, struct call_party *caller,
 			     struct call_party *winner, uint64_t now_ms);
-
-/* The party labelled @label (given with its offer/answer); NULL if none. */
-struct call_party *fork_party_by_label(struct call *c, const char *label);
 
 #endif

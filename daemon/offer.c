@@ -462,8 +462,7 @@ static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 
 static bool supplemental(struct sdp_str enc)
 {
-	return (enc.len == 15 && !strncasecmp(enc.s, "telephone-event", 15)) ||
-	       (enc.len == 2 && !strncasecmp(enc.s, "CN", 2));
+	return sdp_str_ieq(enc, "telephone-event") || sdp_str_ieq(enc, "CN");
 }
 
 /* single-codec (an answer, as rtpengine): the offerer is answered with the

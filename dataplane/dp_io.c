@@ -129,14 +129,18 @@ static void rtcp_note(const struct dp_worker *w, struct dp_endpoint *ep, const u
 	}
 }
 
+/* @out exists, is enabled and knows where its party is. */
+static bool can_send(const struct dp_endpoint *out)
+{
+	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
+}
+
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
 static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
 	struct dp_endpoint *out = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
 
-	if (!out || (out->flags & DP_DISABLED) || !out->latch.remote.sa.sa_family)
-		return NULL;
-	return out;
+	return can_send(out) ? out : NULL;
 }
 
 struct batch_count {
@@ -229,11 +233,6 @@ static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep, const str
 
 /* Transcoded streams (dataplane/dp_xcode.h): what a transcoder produces
  * takes a slot like a received packet and leaves with the same flush. */
-
-static bool can_send(const struct dp_endpoint *out)
-{
-	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
-}
 
 /* The worker's wall clock in NTP format (RFC 3550 §4). */
 static uint64_t ntp_now(const struct dp_worker *w)

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 
 #include "lib/arena.h"
 
@@ -104,6 +106,12 @@ int sdp_parse(struct arena *a, const char *text, size_t len, struct sdp_session 
 /* Effective connection address of a media: its own c= or the session's. Never
  * NULL; check ->present (a port-0 media often has neither). */
 const struct sdp_conn *sdp_media_conn(const struct sdp_session *s, const struct sdp_media *m);
+
+/* @s equals the literal @lit, ignoring case (encoding names, RFC 4855). */
+static inline bool sdp_str_ieq(struct sdp_str s, const char *lit)
+{
+	return s.len == strlen(lit) && strncasecmp(s.s, lit, s.len) == 0;
+}
 
 /* Encoding name of a format: its a=rtpmap name, or for a static payload type
  * without rtpmap the RFC 3551 name ("PCMU" for 0). Empty when unknown. */
