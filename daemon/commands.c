@@ -439,6 +439,23 @@ static const char *const absent_media[] = {
 };
 
 /* Packet rates over the time since the last sample, at least a second. */
+/* min<cmd><what>, max<cmd><what>, avg<cmd><what> of @x as rtpengine's
+ * "%.6f" seconds; -ENOMEM when the reply cannot grow. */
+static int add_min_max_avg(struct arena *a, struct ng_node *d, const char *cmd, const char *what,
+			   const struct ctl_time *x)
+{
+	static const char *const pre[3] = { "min", "max", "avg" };
+	const uint64_t us[3] = { x->min_us, x->max_us, x->count ? x->total_us / x->count : 0 };
+	char key[64];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "%s%s%s", pre[i], cmd, what);
+		if (!ng_dict_add_str(a, d, key, fmt_secs(a, us[i])))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void sample_rates(struct ctl_stats *st, const struct dp_totals *dt, uint64_t now_ms)
 {
 	uint64_t ms = now_ms - st->sample_ms;
@@ -518,12 +535,8 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 		const struct ctl_time *x = &st->iv[c];
 		const char *n = ng_command_name((enum ng_command)c);
 
-		snprintf(key, sizeof(key), "min%sdelay", n);
-		ADD_STR(iv, key, fmt_secs(a, x->min_us));
-		snprintf(key, sizeof(key), "max%sdelay", n);
-		ADD_STR(iv, key, fmt_secs(a, x->max_us));
-		snprintf(key, sizeof(key), "avg%sdelay", n);
-		ADD_STR(iv, key, fmt_secs(a, x->count ? x->total_us / x->count : 0));
+		if (add_min_max_avg(a, iv, n, "delay", x))
+			goto nomem;
 	}
 	for (int c = 0; c < CTL_NCMD; c++) {
 		const struct ctl_rate *r = &st->rate[c];
@@ -578,12 +591,8 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 		ADD_INT(ctl, key, x->count);
 		snprintf(key, sizeof(key), "total%sduration", n);
 		ADD_STR(ctl, key, fmt_secs(a, x->total_us));
-		snprintf(key, sizeof(key), "min%sduration", n);
-		ADD_STR(ctl, key, fmt_secs(a, x->min_us));
-		snprintf(key, sizeof(key), "max%sduration", n);
-		ADD_STR(ctl, key, fmt_secs(a, x->max_us));
-		snprintf(key, sizeof(key), "avg%sduration", n);
-		ADD_STR(ctl, key, fmt_secs(a, x->count ? x->total_us / x->count : 0));
+		if (add_min_max_avg(a, ctl, n, "duration", x))
+			goto nomem;
 	}
 	for (size_t k = 0; k < sizeof(absent_cmds) / sizeof(absent_cmds[0]); k++) {
 		snprintf(key, sizeof(key), "total%scount", absent_cmds[k]);
