@@ -709,7 +709,7 @@ const struct ngf_known ngf_known[] = {
 	IMPL("address", NGF_KEY, 0, "\"192.0.2.7\"",
 	     "daemon/callctl.c: the party with this SDP media address"),
 	IMPL("directional", NGF_FLAG, NG_F_DIRECTIONAL, NULL,
-	     "daemon/callctl.c: block/silence honour the from-tag"),
+	     "daemon/callctl.c: block/unblock honour the from-tag (silence takes it alone)"),
 };
 const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
 

@@ -126,10 +126,13 @@ static int party_by_address(struct call *c, const char *addr, struct call_party 
 }
 
 /* The party a command names (NULL = the whole call), as rtpengine's
- * media_block_match: `all`, then `label`, then `address`, then `from-tag` (block, unblock
- * and silence only with `directional`). */
-static int select_party(struct call *c, const struct ng_request *req, bool directional_op,
-			struct call_party **out, const char **err)
+ * media_block_match: `all`, then `label`, then `address`, then `from-tag`. Block and
+ * unblock (@from_needs_directional) take the from-tag only with `directional`;
+ * silence and unsilence take it alone, as rtpengine does, and that is the only
+ * way Kamailio's silence_media("directional") can say it (it sends the from-tag,
+ * not the flag). A to-tag narrows a @flow_op to one media flow. */
+static int select_party(struct call *c, const struct ng_request *req, bool from_needs_directional,
+			bool flow_op, struct call_party **out, const char **err)
 {
 	*out = NULL;
 	if (req->flags & NG_F_ALL)
@@ -149,14 +152,14 @@ static int select_party(struct call *c, const struct ng_request *req, bool direc
 			*err = "Failed to match address to any tag";
 			return -EINVAL;
 		}
-	} else if (req->from_tag && (!directional_op || (req->flags & NG_F_DIRECTIONAL))) {
+	} else if (req->from_tag && (!from_needs_directional || (req->flags & NG_F_DIRECTIONAL))) {
 		*out = call_party_find(c, req->from_tag);
 		if (!*out) {
 			*err = "From-tag given, but no such tag exists";
 			return -EINVAL;
 		}
 	}
-	if (*out && req->to_tag && directional_op) {
+	if (*out && req->to_tag && flow_op) {
 		struct call_party *to = call_party_find(c, req->to_tag);
 
 		if (!to) {
@@ -357,6 +360,8 @@ int callctl_command(struct calls *cs, const struct ng_request *req, uint64_t now
 	struct call *c;
 	uint8_t mode = DP_DTMF_DROP;
 	bool play = req->cmd == NG_CMD_PLAY_DTMF;
+	bool blocking = req->cmd == NG_CMD_BLOCK_MEDIA || req->cmd == NG_CMD_UNBLOCK_MEDIA ||
+			req->cmd == NG_CMD_BLOCK_DTMF || req->cmd == NG_CMD_UNBLOCK_DTMF;
 
 	if (!req->call_id) {
 		*err = "No call-id in message";
@@ -367,7 +372,7 @@ int callctl_command(struct calls *cs, const struct ng_request *req, uint64_t now
 		*err = "Unknown call-ID";
 		return -EINVAL;
 	}
-	if (select_party(c, req, !play, &sel, err))
+	if (select_party(c, req, blocking, !play, &sel, err))
 		return -EINVAL;
 	switch (req->cmd) {
 	case NG_CMD_BLOCK_MEDIA:

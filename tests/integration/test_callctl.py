@@ -110,6 +110,25 @@ def test_from_tag_without_directional_is_the_whole_call(daemon):
         assert got_b == [] and got_a == []
 
 
+def test_silence_media_from_tag_alone_is_directional(daemon):
+    """As rtpengine, silence media takes a from-tag without the `directional` flag
+    as the party to silence: Kamailio's silence_media("directional") sends just the
+    from-tag. Only A's media is silenced, B's passes untouched."""
+    a, b = Phone(pts=(0, 101)), Phone(pts=(0, 101))
+    with daemon.ng() as ng:
+        ta, tb = setup_call(ng, "cc-sil-tag", a, b)
+        flows(ng, "cc-sil-tag", a, b, ta, tb)
+        ok(ng, "silence media", "cc-sil-tag", **{"from-tag": "A"})
+        rtp_at(a, tb, 3)
+        got = received(b)
+        assert len(got) == 3 and all(g[12:] == bytes([PCMU_SIL]) * 160 for g in got), got
+        sent_b = rtp_at(b, ta, 3)
+        assert received(a) == sent_b
+        ok(ng, "unsilence media", "cc-sil-tag", **{"from-tag": "A"})
+        sent = rtp_at(a, tb, 2)
+        assert received(b) == sent
+
+
 def test_selection_errors(daemon):
     a, b = Phone(pts=(0, 101)), Phone(pts=(0, 101))
     with daemon.ng() as ng:
