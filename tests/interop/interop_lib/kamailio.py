@@ -21,11 +21,21 @@ def documented_config():
     return m.group(1)
 
 
-def render_config(sip_addr, sip_port, ng_port, offer_flags, answer_flags):
+def relay_sock(ng_ports):
+    """rtpengine_sock for one relay (an ng port) or a weighted set of relays
+    ([(ng port, weight), ...]: "udp:127.0.0.1:2223=1000 udp:127.0.0.1:2224=1")."""
+    if isinstance(ng_ports, int):
+        return "udp:127.0.0.1:%d" % ng_ports
+    return " ".join("udp:127.0.0.1:%d=%d" % (port, weight) for port, weight in ng_ports)
+
+
+def render_config(sip_addr, sip_port, ng_ports, offer_flags, answer_flags,
+                  control_from="127.0.0.1"):
     """The documented config with this test's values in its #!substdef lines."""
     values = {"SIP_LISTEN": "udp:%s:%d" % (sip_addr, sip_port),
-              "RELAY_SOCK": "udp:127.0.0.1:%d" % ng_port,
-              "OFFER_FLAGS": offer_flags, "ANSWER_FLAGS": answer_flags}
+              "RELAY_SOCK": relay_sock(ng_ports),
+              "OFFER_FLAGS": offer_flags, "ANSWER_FLAGS": answer_flags,
+              "CONTROL_FROM": control_from}
     cfg = documented_config()
     for name, value in values.items():
         cfg, n = re.subn(r'^#!substdef "!%s!.*!g"$' % name,
@@ -41,13 +51,13 @@ def render_config(sip_addr, sip_port, ng_port, offer_flags, answer_flags):
 DEFAULT_FLAGS = "replace-origin replace-session-connection"
 
 
-def start_kamailio(logdir, ns, sip_addr, sip_port, ng_port,
+def start_kamailio(logdir, ns, sip_addr, sip_port, ng_ports,
                    offer_flags=DEFAULT_FLAGS, answer_flags=DEFAULT_FLAGS):
     cfg = os.path.join(logdir, "kamailio.cfg")
     rundir = os.path.join(logdir, "kamailio-run")
     os.makedirs(rundir, exist_ok=True)
     with open(cfg, "w") as f:
-        f.write(render_config(sip_addr, sip_port, ng_port, offer_flags, answer_flags))
+        f.write(render_config(sip_addr, sip_port, ng_ports, offer_flags, answer_flags))
     cmd = ["kamailio", "-DD", "-E", "-f", cfg, "-Y", rundir, "-w", rundir, "-m", "32",
            "-M", "4"]
     return Proc("kamailio", cmd, logdir, ns=ns)

@@ -34,7 +34,8 @@ def relay_binary():
     return path
 
 
-def start_relay(logdir, ns, interface, ng_port, port_min, port_max):
+def start_relay(logdir, ns, interface, ng_port, port_min, port_max, name="relay",
+                extra_args=()):
     binary = relay_binary()
     # both relays keep a deleted call for delete-delay (30 s by default) before it
     # leaves `list`; the suite checks `list` right after BYE/CANCEL, so: at once
@@ -46,4 +47,6 @@ def start_relay(logdir, ns, interface, ng_port, port_min, port_max):
         args = ["--config-file=none", "--table=-1", "--log-stderr"] + args
     # extra options for the relay under test, e.g. INTEROP_RELAY_ARGS="--offload=yes"
     args += shlex.split(os.environ.get("INTEROP_RELAY_ARGS", ""))
-    return Proc("relay", [binary] + args, logdir, ns=ns)
+    # this test's own options for this relay (e.g. --max-sessions=1)
+    args += list(extra_args)
+    return Proc(name, [binary] + args, logdir, ns=ns)

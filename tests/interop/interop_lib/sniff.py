@@ -120,28 +120,41 @@ class RelaySniffer(_Capture):
 
 
 class NgSniffer(_Capture):
-    """Records the proxy <-> relay ng datagrams (UDP to/from `port` on loopback), so
-    that a failing test can show exactly what Kamailio asked and the relay answered."""
+    """Records the proxy <-> relay ng datagrams (UDP to/from one of the relays' ng
+    `ports` on loopback), so that a failing test can show exactly what Kamailio asked
+    and the relay answered, and a test can check which relay got which command."""
 
-    def __init__(self, netns, port):
+    def __init__(self, netns, ports):
         super().__init__(netns, "lo")
-        self.port = port
-        self.messages = []   # (monotonic time, 'proxy>relay' | 'relay>proxy', raw bytes)
+        self.ports = {ports} if isinstance(ports, int) else set(ports)
+        # (monotonic time, 'proxy>relay' | 'relay>proxy', relay's ng port, raw bytes)
+        self.messages = []
 
     def _handle(self, ihl, data):
         sport, dport = struct.unpack("!HH", data[ihl:ihl + 4])
-        if self.port in (sport, dport):
-            way = "proxy>relay" if dport == self.port else "relay>proxy"
-            self.messages.append((time.monotonic(), way, data[ihl + 8:]))
+        if dport in self.ports or sport in self.ports:
+            way = "proxy>relay" if dport in self.ports else "relay>proxy"
+            port = dport if dport in self.ports else sport
+            self.messages.append((time.monotonic(), way, port, data[ihl + 8:]))
 
-    def exchange(self, decode):
-        """Readable lines: direction, cookie, decoded dictionary (or raw bytes)."""
+    def decoded(self, decode):
+        """[(direction, relay's ng port, cookie, dictionary or None)] in capture order."""
         out = []
-        for _, way, raw in self.messages:
+        for _, way, port, raw in list(self.messages):
             cookie, _, body = raw.partition(b" ")
             try:
-                shown = decode(body)
+                msg = decode(body)
             except ValueError:
-                shown = body[:2000]
-            out.append("%s %s %r" % (way, cookie.decode(errors="replace"), shown))
+                msg = None
+            out.append((way, port, cookie.decode(errors="replace"), msg))
+        return out
+
+    def exchange(self, decode):
+        """Readable lines: direction, relay's ng port, cookie, decoded dictionary (or
+        raw bytes)."""
+        out = []
+        for (way, port, cookie, msg), (_, _, _, raw) in zip(self.decoded(decode),
+                                                            list(self.messages)):
+            shown = msg if msg is not None else raw.partition(b" ")[2][:2000]
+            out.append("%s:%d %s %r" % (way, port, cookie, shown))
         return out

@@ -35,19 +35,40 @@ NAT_PUBLIC, NAT_PORTS = "10.99.1.2", (50000, 50999)
 _counter = [0]
 
 
+class RelayInstance:
+    """One relay of the world: its process, the test's ng client to it, its ng port,
+    its media port range and its weight in Kamailio's rtpengine set."""
+
+    def __init__(self, proc, ng, ng_port, ports, weight):
+        self.proc, self.ng, self.ng_port, self.ports, self.weight = \
+            proc, ng, ng_port, ports, weight
+        self.killed_by_test = False
+
+    def kill(self):
+        """SIGKILL the relay (by its PID) as a crash would, and wait for it."""
+        self.killed_by_test = True
+        self.proc.popen.kill()
+        self.proc.popen.wait(timeout=5)
+
+
 def _ns_name(role):
     _counter[0] += 1
     return "rtpi%d-%d-%s" % (os.getpid() % 100000, _counter[0], role)
 
 
 class World:
-    """nat: None, or the name of the phone ("alice" or "bob") that sits behind the NAT."""
+    """nat: None, or the name of the phone ("alice" or "bob") that sits behind the NAT.
+    relays: None (one relay, the only one in Kamailio's set), or one dict per relay of
+    a weighted set, {"weight": w, "args": [extra relay options]}: relay i listens for
+    ng on NG_PORT + i and relays media on PORT_MIN + 100 i .. PORT_MAX + 100 i."""
 
     def __init__(self, logdir, nat=None, caller_codecs=("PCMU/8000/1",),
                  callee_codecs=("PCMU/8000/1",), callee_answer="auto",
                  offer_flags=kam.DEFAULT_FLAGS, answer_flags=kam.DEFAULT_FLAGS,
-                 sniff=False):
+                 sniff=False, relays=None):
         self.logdir = str(logdir)
+        self.relay_specs = relays
+        self.relays = []
         self.nat = nat
         self.caller_codecs = caller_codecs
         self.callee_codecs = callee_codecs
@@ -57,7 +78,7 @@ class World:
         self.sniff = sniff
         self.sniffer = None
         self.ng_capture = None
-        self.relay_died_early = False
+        self.relays_died_early = set()
         self.namespaces = []
         self.procs = []
         self.phones = []
@@ -71,31 +92,44 @@ class World:
         if self.nat:
             self._build_nat()
         # what Kamailio and the relay said to each other, for failure reports
-        self.ng_capture = NgSniffer(self.core, NG_PORT)
+        specs = self.relay_specs or [{"weight": 1, "args": []}]
+        ng_ports = [NG_PORT + i for i in range(len(specs))]
+        self.ng_capture = NgSniffer(self.core, ng_ports)
         self.ng_capture.start()
         if self.sniff:
             self.sniffer = RelaySniffer(self.core, "c0" if self.nat else "lo",
-                                        PORT_MIN, PORT_MAX)
+                                        PORT_MIN, PORT_MAX + 100 * (len(specs) - 1))
             self.sniffer.start()
-        self.relay = start_relay(self.logdir, self.core.name, self.core_addr, NG_PORT,
-                                 PORT_MIN, PORT_MAX)
-        self.procs.append(self.relay)
-        self.ng = NgClient.udp(("127.0.0.1", NG_PORT), sock_factory=self.core.socket)
-        try:
-            self.ng.wait_ready(timeout=STARTUP_TIMEOUT, alive=self.relay.alive)
-        except TimeoutError as exc:
-            raise RuntimeError("%s; relay exit status %r; command %s\nrelay log:\n%s"
-                               % (exc, self.relay.popen.poll(), " ".join(self.relay.cmd),
-                                  self.relay.output()[-3000:])) from None
-        # the rtpengine module probes the relay once at start, so Kamailio comes second
+        for i, spec in enumerate(specs):
+            self._start_relay(i, spec)
+        self.relay, self.ng = self.relays[0].proc, self.relays[0].ng
+        # the rtpengine module probes the relays once at start, so Kamailio comes second
+        sock = NG_PORT if self.relay_specs is None else \
+            [(r.ng_port, r.weight) for r in self.relays]
         self.kamailio = kam.start_kamailio(self.logdir, self.core.name, self.core_addr,
-                                           SIP_PORT, NG_PORT, self.offer_flags,
+                                           SIP_PORT, sock, self.offer_flags,
                                            self.answer_flags)
         self.procs.append(self.kamailio)
         wait_for(lambda: SIP_PORT in listening_udp_ports(self.kamailio.pid)
                  or not self.kamailio.alive(), STARTUP_TIMEOUT, "Kamailio SIP port")
         assert self.kamailio.alive(), "Kamailio died:\n" + self.kamailio.output()[-3000:]
         self._start_phones()
+
+    def _start_relay(self, i, spec):
+        ng_port = NG_PORT + i
+        ports = (PORT_MIN + 100 * i, PORT_MAX + 100 * i)
+        proc = start_relay(self.logdir, self.core.name, self.core_addr, ng_port, ports[0],
+                           ports[1], name="relay" if i == 0 else "relay%d" % (i + 1),
+                           extra_args=spec.get("args", ()))
+        self.procs.append(proc)
+        ng = NgClient.udp(("127.0.0.1", ng_port), sock_factory=self.core.socket)
+        self.relays.append(RelayInstance(proc, ng, ng_port, ports, spec.get("weight", 1)))
+        try:
+            ng.wait_ready(timeout=STARTUP_TIMEOUT, alive=proc.alive)
+        except TimeoutError as exc:
+            raise RuntimeError("%s; relay exit status %r; command %s\nrelay log:\n%s"
+                               % (exc, proc.popen.poll(), " ".join(proc.cmd),
+                                  proc.output()[-3000:])) from None
 
     def _netns(self, role):
         ns = Netns(_ns_name(role))
@@ -161,23 +195,24 @@ class World:
         """Things the relay did wrong outside the assertions: dying during the test,
         or a sanitizer report (when RTPRELAY_BUILD is an ASan/UBSan build). Call it
         after close()."""
-        relay = next((p for p in self.procs if p.name == "relay"), None)
-        if relay is None:
-            return []
         problems = []
-        if self.relay_died_early:
-            problems.append("the relay exited during the test (status %r)"
-                            % relay.popen.returncode)
-        log = relay.output()
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            idx = log.find(marker)
-            if idx >= 0:
-                problems.append("sanitizer report in the relay's log:\n" + log[idx:idx + 3000])
+        for r in self.relays:
+            relay = r.proc
+            if relay.name in self.relays_died_early:
+                problems.append("%s exited during the test (status %r)"
+                                % (relay.name, relay.popen.returncode))
+            log = relay.output()
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:"):
+                idx = log.find(marker)
+                if idx >= 0:
+                    problems.append("sanitizer report in %s's log:\n%s"
+                                    % (relay.name, log[idx:idx + 3000]))
         return problems
 
     def close(self):
-        relay = next((p for p in self.procs if p.name == "relay"), None)
-        self.relay_died_early = relay is not None and not relay.alive()
+        self.relays_died_early = {r.proc.name for r in self.relays
+                                  if not r.killed_by_test and not r.proc.alive()}
         for phone in self.phones:
             phone.stop()
         if self.sniffer is not None:
@@ -186,8 +221,8 @@ class World:
             self.ng_capture.stop()
         for proc in reversed(self.procs):
             proc.stop()
-        if self.ng is not None:
-            self.ng.close()
+        for r in self.relays:
+            r.ng.close()
         for ns in reversed(self.namespaces):
             ns.delete()
 
