@@ -21,7 +21,9 @@ from interop_lib.topology import CALLEE_TONE, CALLER_TONE, SIP_PORT
 from test_calls import assert_full_dialog, dial, hang_up, own_rtp
 
 WINDOW = 1.5     # seconds of media in each state
-SETTLE = 0.15    # a command's effect reaches the packet path within this
+# a command's effect reaches the packet path within this (rtpengine, transcoding
+# because of inject-DTMF, can deliver one queued packet late)
+SETTLE = 0.3
 PCMU = 0
 EVENT_TIMEOUT = 5.0
 DIRECTIONAL_BLOCK = "directional Directional"
