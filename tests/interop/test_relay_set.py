@@ -75,7 +75,8 @@ def call_on_second_relay(world, first_offer_port):
         offers = offers_for(world, call_id)
         if offers and offers[0][0] == first_offer_port:
             return call_id, offers
-        hang_up(world, call_id, world.relays[1].ng)   # hashed straight to relay 2: try another Call-ID
+        # hashed straight to relay 2: try another Call-ID
+        hang_up(world, call_id, world.relays[1].ng)
     raise AssertionError("Kamailio never tried relay 1 first in %d calls" % ATTEMPTS)
 
 
