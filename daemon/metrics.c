@@ -49,7 +49,8 @@ static void init(void)
 		return;
 	for (unsigned c = 0; c <= NG_CMDS; c++)
 		for (unsigned r = 0; r < MR_N; r++)
-			histo_init(&m.ng[c][r], ng_bounds, sizeof(ng_bounds) / sizeof(ng_bounds[0]));
+			histo_init(&m.ng[c][r], ng_bounds,
+				   sizeof(ng_bounds) / sizeof(ng_bounds[0]));
 	m.ready = true;
 }
 
@@ -232,8 +233,8 @@ static void render_media(struct strbuf *b, const struct metrics_src *src, const 
 		  kern.packets },
 		{ "rtpengine_bytes_total", "Bytes received and accepted, by path", all.bytes,
 		  kern.bytes },
-		{ "rtpengine_packet_errors_total", "Packets received in error, by path",
-		  all.errors, kern.errors },
+		{ "rtpengine_packet_errors_total", "Packets received in error, by path", all.errors,
+		  kern.errors },
 		{ "rtprelay_packets_forwarded_total", "Packets sent on, by path", all.forwarded,
 		  kern.forwarded },
 		{ "rtprelay_packets_dropped_total",
@@ -331,7 +332,8 @@ static void render_ng(struct strbuf *b)
 	char lab[96];
 
 	init();
-	family(b, "rtpengine_requests_total", "counter", "ng commands handled, by command and result");
+	family(b, "rtpengine_requests_total", "counter",
+	       "ng commands handled, by command and result");
 	for (unsigned c = 0; c <= NG_CMDS; c++)
 		for (unsigned r = 0; r < MR_N; r++) {
 			if (!m.ng[c][r].count && (c == NG_CMDS || r != MR_OK))
@@ -388,7 +390,8 @@ static void render_workers(struct strbuf *b, uint64_t now_ms)
 	 * sooner than 100 ms after it shows the previous figure */
 	if (m.prev_ms && now_ms >= m.prev_ms + 100)
 		for (unsigned i = 0; i < n; i++) {
-			double r = (double)(cpu[i] - m.prev_cpu[i]) / 1e6 / (double)(now_ms - m.prev_ms);
+			double r = (double)(cpu[i] - m.prev_cpu[i]) / 1e6 /
+				   (double)(now_ms - m.prev_ms);
 			m.busy[i] = r < 0 ? 0 : r > 1 ? 1 : r;
 		}
 	if (!m.prev_ms || now_ms >= m.prev_ms + 100) {

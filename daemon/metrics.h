@@ -20,7 +20,12 @@ struct operate;
 struct httpd;
 
 /* Result labels of ng commands. */
-enum metrics_result { MR_OK, MR_ERROR, MR_LOAD_LIMIT, MR_N };
+enum metrics_result {
+	MR_OK,
+	MR_ERROR,
+	MR_LOAD_LIMIT,
+	MR_N
+};
 
 /* One ng message handled: @cmd an enum ng_command, or < 0 when the message
  * named none (undecodable, unknown command); @us its handling time. */

@@ -48,18 +48,18 @@ static void note(char *list, size_t cap, const char *key)
 #define SAME(f) (!memcmp(&o->cfg->f, &fresh->f, sizeof(fresh->f)))
 
 /* A key that can change now: copy it and name it when it differs. */
-#define APPLY(f, name)                                                   \
-	do {                                                             \
-		if (!SAME(f)) {                                          \
-			o->cfg->f = fresh->f;                            \
-			note(out->changed, sizeof(out->changed), name);  \
-		}                                                        \
+#define APPLY(f, name)                                                  \
+	do {                                                            \
+		if (!SAME(f)) {                                         \
+			o->cfg->f = fresh->f;                           \
+			note(out->changed, sizeof(out->changed), name); \
+		}                                                       \
 	} while (0)
 /* A key that needs a restart: name it when it differs. */
-#define KEEP(f, name)                                                    \
-	do {                                                             \
-		if (!SAME(f))                                            \
-			note(out->restart, sizeof(out->restart), name);  \
+#define KEEP(f, name)                                                   \
+	do {                                                            \
+		if (!SAME(f))                                           \
+			note(out->restart, sizeof(out->restart), name); \
 	} while (0)
 
 int operate_reload(struct operate *o, struct operate_reload *out, char *err, size_t errlen)

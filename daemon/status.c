@@ -50,9 +50,9 @@ static void media_json(struct strbuf *b, const struct call_media *m, const struc
 	memset(&ds, 0, sizeof(ds));
 	if (m->pair && m->rtp.ep) {
 		dp_endpoint_stats(m->rtp.ep, &ds);
-		path = m->xcode				   ? "transcode"
+		path = m->xcode				  ? "transcode"
 		       : dp_endpoint_in_kernel(m->rtp.ep) ? "kernel"
-							   : "userspace";
+							  : "userspace";
 		mos10 = quality_mos10(m, peer, &ds);
 	}
 	if (m->ifc && m->pair)
@@ -94,7 +94,7 @@ static void party_json(struct strbuf *b, const struct call_party *p)
 	for (unsigned i = 0; i < p->n_media; i++) {
 		const struct call_media *m = &p->media[i];
 		const struct call_media *peer = p->peer && i < p->peer->n_media &&
-							p->peer->media[i].used
+								p->peer->media[i].used
 							? &p->peer->media[i]
 							: NULL;
 

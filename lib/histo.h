@@ -13,8 +13,8 @@
 #define HISTO_MAX_BUCKETS 16
 
 struct histo {
-	const double *bounds; /* ascending upper bounds, +Inf implied */
-	unsigned n;	      /* how many, <= HISTO_MAX_BUCKETS */
+	const double *bounds;			/* ascending upper bounds, +Inf implied */
+	unsigned n;				/* how many, <= HISTO_MAX_BUCKETS */
 	uint64_t counts[HISTO_MAX_BUCKETS + 1]; /* per bucket, not cumulative */
 	uint64_t count;
 	double sum;
