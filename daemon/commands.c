@@ -813,11 +813,15 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 			   : load_limit && req.supports_load_limit ? MR_LOAD_LIMIT
 								   : MR_ERROR,
 			   took_us);
-	/* the call's keys for the journal (docs/architecture.md, Operations) */
-	const char *k_cmd = log_kv(kv[0], sizeof(kv[0]), parsed ? ng_command_name(req.cmd) : "?");
-	const char *k_id = log_kv(kv[1], sizeof(kv[1]), req.call_id ? req.call_id : "");
-	const char *k_from = log_kv(kv[2], sizeof(kv[2]), req.from_tag ? req.from_tag : "");
-	const char *k_to = log_kv(kv[3], sizeof(kv[3]), req.to_tag ? req.to_tag : "");
+	/* the call's keys for the journal (docs/architecture.md, Operations),
+	 * quoted only when the lines below will be written */
+	const char *k_cmd = "", *k_id = "", *k_from = "", *k_to = "";
+	if (log_get_level() >= LOG_LVL_INFO) {
+		k_cmd = log_kv(kv[0], sizeof(kv[0]), parsed ? ng_command_name(req.cmd) : "?");
+		k_id = log_kv(kv[1], sizeof(kv[1]), req.call_id ? req.call_id : "");
+		k_from = log_kv(kv[2], sizeof(kv[2]), req.from_tag ? req.from_tag : "");
+		k_to = log_kv(kv[3], sizeof(kv[3]), req.to_tag ? req.to_tag : "");
+	}
 	if (load_limit && req.supports_load_limit) {
 		/* the proxy tries another relay: `result` and the reason, nothing else */
 		reply = ng_new_dict(a);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control/server.h"
@@ -45,7 +46,17 @@ struct daemon {
 	struct operate op;
 	struct httpd *http; /* NULL without listen-http */
 	int doc_metrics, doc_status;
+	uint64_t render_us; /* the last rendering of the HTTP documents took this long */
+	bool status_published;
 };
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /* Largest document rendered for the HTTP listener; a bigger one is not
  * published (the previous version stays) and logged. */
@@ -53,10 +64,13 @@ struct daemon {
 
 static void publish(struct daemon *d, uint64_t now_ms)
 {
-	struct metrics_src src = { .ctx = &d->ctx, .op = &d->op, .http = d->http };
+	struct metrics_src src = {
+		.ctx = &d->ctx, .op = &d->op, .http = d->http, .render_us = d->render_us
+	};
 	struct strbuf b;
 	size_t len;
 	char *s;
+	uint64_t t0 = mono_us();
 
 	strbuf_init(&b, HTTP_DOC_MAX);
 	metrics_render(&b, &src, now_ms);
@@ -65,6 +79,11 @@ static void publish(struct daemon *d, uint64_t now_ms)
 		httpd_publish(d->http, d->doc_metrics, s, len);
 	else
 		log_warn("http: /metrics larger than %u bytes, not updated", HTTP_DOC_MAX);
+	/* the status document costs the most (a line per call): rendered only
+	 * while someone reads it (the page asks every second), and once at start */
+	if (d->status_published && !httpd_doc_wanted(d->http, d->doc_status, now_ms, 5000))
+		goto done;
+	d->status_published = true;
 	strbuf_init(&b, HTTP_DOC_MAX);
 	status_render(&b, &d->ctx, &d->op, now_ms);
 	s = strbuf_take(&b, &len);
@@ -72,6 +91,9 @@ static void publish(struct daemon *d, uint64_t now_ms)
 		httpd_publish(d->http, d->doc_status, s, len);
 	else
 		log_warn("http: /status.json larger than %u bytes, not updated", HTTP_DOC_MAX);
+done:
+	d->render_us = mono_us() - t0;
+	log_debug("http: documents rendered in %llu us", (unsigned long long)d->render_us);
 }
 
 static int start_http(struct daemon *d)

@@ -438,5 +438,8 @@ void metrics_render(struct strbuf *b, const struct metrics_src *src, uint64_t no
 		       "method");
 		u64(b, "rtprelay_http_refused_total", "code=\"401\"", hs.unauthorized);
 		u64(b, "rtprelay_http_refused_total", "code=\"404\"", hs.not_found);
+		family(b, "rtprelay_http_render_seconds", "gauge",
+		       "Control-thread time the previous rendering of the HTTP documents took");
+		dbl(b, "rtprelay_http_render_seconds", NULL, (double)src->render_us / 1e6);
 	}
 }

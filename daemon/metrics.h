@@ -35,6 +35,7 @@ struct metrics_src {
 	const struct daemon_ctx *ctx;
 	const struct operate *op;
 	const struct httpd *http; /* NULL = no listener counters */
+	uint64_t render_us;	  /* how long the previous rendering took */
 };
 
 /* Append the whole exposition to @b. @now_ms: CLOCK_MONOTONIC ms. */

@@ -115,10 +115,11 @@ void status_render(struct strbuf *b, const struct daemon_ctx *d, const struct op
 	unsigned n = 0;
 
 	strbuf_printf(b,
-		      "{\"generated\":%lld,\"uptime_s\":%llu,\"calls_count\":%u,\"draining\":%s,"
-		      "\"calls\":[",
+		      "{\"generated\":%lld,\"uptime_s\":%llu,\"calls_count\":%u,"
+		      "\"calls_shown\":%u,\"draining\":%s,\"calls\":[",
 		      (long long)time(NULL), (unsigned long long)((now_ms - d->started_ms) / 1000),
-		      cs->count, op && operate_draining(op) ? "true" : "false");
+		      cs->count, cs->count < STATUS_MAX_CALLS ? cs->count : STATUS_MAX_CALLS,
+		      op && operate_draining(op) ? "true" : "false");
 	for (const struct call *c = cs->head; c && n < STATUS_MAX_CALLS; c = c->next, n++) {
 		if (n)
 			strbuf_puts(b, ",");

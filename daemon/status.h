@@ -17,8 +17,10 @@
 struct daemon_ctx;
 struct operate;
 
-/* At most this many calls are listed (the count is always the real one). */
-#define STATUS_MAX_CALLS 2000
+/* At most this many calls are listed, the newest first (the count is always
+ * the real one): a page is for looking at, and the rendering runs on the
+ * control thread once a second while the page is open (a few µs per call). */
+#define STATUS_MAX_CALLS 200
 
 void status_render(struct strbuf *b, const struct daemon_ctx *d, const struct operate *op,
 		   uint64_t now_ms);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 
@@ -34,6 +35,7 @@ struct doc {
 	const char *static_body; /* static: served as is */
 	size_t static_len;
 	struct version *cur; /* published: the current version, NULL = none yet */
+	_Atomic uint64_t last_req_ms; /* CLOCK_MONOTONIC of its last request, 0 = never */
 };
 
 struct httpd {
@@ -44,6 +46,24 @@ struct httpd {
 	unsigned n_docs;
 	_Atomic uint64_t requests, unauthorized, not_found;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+bool httpd_doc_wanted(const struct httpd *h, int id, uint64_t now_ms, uint64_t within_ms)
+{
+	uint64_t t;
+
+	if (id < 0 || (unsigned)id >= h->n_docs)
+		return false;
+	t = atomic_load_explicit(&((struct httpd *)h)->docs[id].last_req_ms, memory_order_relaxed);
+	return t && now_ms < t + within_ms;
+}
 
 static void version_put(struct version *v)
 {
@@ -208,6 +228,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add_explicit(&h->not_found, 1, memory_order_relaxed);
 		return answer_text(conn, status && status != 404 ? status : 404, "not found\n");
 	}
+	atomic_store_explicit(&d->last_req_ms, mono_ms(), memory_order_relaxed);
 	if (d->static_body)
 		return answer(conn, 200,
 			      MHD_create_response_from_buffer(d->static_len,

@@ -63,6 +63,9 @@ void httpd_free(struct httpd *h);
  * document @id. Until the first publish the document is answered 503. */
 void httpd_publish(struct httpd *h, int id, char *body, size_t len);
 void httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
+/* Was document @id requested within the last @within_ms (CLOCK_MONOTONIC
+ * @now_ms)? Lets the publisher skip rendering what nobody reads. */
+bool httpd_doc_wanted(const struct httpd *h, int id, uint64_t now_ms, uint64_t within_ms);
 /* The port bound (after httpd_start), for logs. */
 unsigned httpd_port(const struct httpd *h);
 

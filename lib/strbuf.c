@@ -89,20 +89,28 @@ void strbuf_puts(struct strbuf *b, const char *s)
 void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
-	if (b->failed)
+	/* format straight into the spare room; only a line that does not fit
+	 * is formatted twice */
+	if (!reserve(b, 128))
 		return;
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->s + b->len, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !reserve(b, (size_t)n)) {
+	if (n < 0) {
 		b->failed = true;
 		return;
 	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		if (!reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -141,8 +149,17 @@ void strbuf_json_str(struct strbuf *b, const char *str)
 
 	strbuf_add(b, "\"", 1);
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t run = 0, n;
 
+		/* printable ASCII that needs no escape, copied in one go */
+		while (s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run) {
+			strbuf_add(b, (const char *)s, run);
+			s += run;
+			continue;
+		}
+		n = utf8_len(s);
 		if (n == 0) {
 			strbuf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD */
 			s++;

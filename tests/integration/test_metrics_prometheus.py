@@ -6,6 +6,7 @@ end, and the media the relay forwarded."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from conftest import free_port
 from http_media import Calls
 
 PROMETHEUS = "/usr/bin/prometheus"
+DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "etc",
+                         "grafana-rtprelay.json")
 N_CALLS = 6
 TOKEN = "scrape-token"
 
@@ -107,7 +110,29 @@ def test_prometheus_scrapes_call_count(daemon_factory, tmp_path):
                               'reason="terminated"}') == 2
             # what Prometheus saw equals what the relay says over ng
             assert len(ng.request({"command": "list"})["calls"]) == N_CALLS - 2
+            check_dashboard(prom)
     finally:
         if calls:
             calls.close()
         prom.stop()
+
+
+def check_dashboard(prom):
+    """Every query of etc/grafana-rtprelay.json is valid PromQL that Prometheus
+    evaluates over this scrape, and every metric it names is one rtprelayd exports."""
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    names = prom.query('count by (__name__) ({job="rtprelay"})')
+    exported = {r["metric"]["__name__"] for r in names}
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    assert len(exprs) >= 15
+    empty = []
+    for e in exprs:
+        q = e.replace("$job", "rtprelay").replace("$instance", ".*")
+        for name in re.findall(r"\b(rtp(?:engine|relay)_[a-z0-9_]+)", q):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            assert name in exported or base + "_bucket" in exported, (name, e)
+        if not prom.query(q):   # raises on a query Prometheus refuses
+            empty.append(q)
+    # a few panels need ended streams with a round trip or the kernel path
+    assert len(empty) <= 5, empty
