@@ -89,12 +89,16 @@ void strbuf_puts(struct strbuf *b, const char *s)
 void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
-	size_t room;
+	size_t room, want = 128;
 	int n;
 
-	/* format straight into the spare room; only a line that does not fit
-	 * is formatted twice */
-	if (!reserve(b, 128))
+	/* format straight into the spare room (128 bytes, or what the cap
+	 * leaves); only a line that does not fit is formatted twice */
+	if (b->failed)
+		return;
+	if (b->len + 1 + want > b->max)
+		want = b->max > b->len + 1 ? b->max - b->len - 1 : 0;
+	if (!reserve(b, want))
 		return;
 	room = b->cap - b->len;
 	va_start(ap, fmt);

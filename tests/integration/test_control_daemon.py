@@ -253,7 +253,8 @@ def test_timeout_and_silent_timeout_per_stream(daemon_factory):
         assert ng.request({"command": "list"})["calls"] == ["sendonly-a-talks"]
         assert ng.query("inactive")["result"] == "error"
     log = d.log_text()
-    assert "call inactive: silent-timeout" in log and "call sendrecv: timeout" in log
+    assert 'call expired call-id=inactive reason="silent-timeout' in log
+    assert 'call expired call-id=sendrecv reason="timeout' in log
     a.close()
     b.close()
 

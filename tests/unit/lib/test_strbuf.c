@@ -48,6 +48,17 @@ static void test_grow_and_cap(void **state)
 	strbuf_puts(&b, "x");
 	assert_null(strbuf_take(&b, &len));
 	assert_int_equal(len, 0);
+	/* a printf that fits exactly under a small cap succeeds */
+	strbuf_init(&b, 8);
+	strbuf_printf(&b, "%d", 1234567);
+	assert_true(strbuf_ok(&b));
+	s = strbuf_take(&b, &len);
+	assert_string_equal(s, "1234567");
+	free(s);
+	strbuf_init(&b, 8);
+	strbuf_printf(&b, "%d", 12345678);
+	assert_false(strbuf_ok(&b));
+	strbuf_free(&b);
 	/* nothing appended: an empty string, not NULL */
 	strbuf_init(&b, 16);
 	s = strbuf_take(&b, &len);
