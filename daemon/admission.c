@@ -191,6 +191,9 @@ void admission_tick(struct admission *a, uint64_t now_ms)
 const char *admission_check(const struct admission *a, const struct rtprelay_config *cfg,
 			    unsigned sessions, const char *call_id)
 {
+	char kv[300];
+
+	call_id = log_kv(kv, sizeof(kv), call_id);
 	if (a && a->draining) {
 		log_notice("call refused call-id=%s: draining", call_id);
 		return r_drain;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,7 +48,7 @@ struct daemon {
 	struct httpd *http; /* NULL without listen-http */
 	int doc_metrics, doc_status;
 	uint64_t render_us; /* the last rendering of the HTTP documents took this long */
-	bool status_published;
+	struct loop_watch http_wake;
 };
 
 static uint64_t mono_us(void)
@@ -62,6 +63,25 @@ static uint64_t mono_us(void)
  * published (the previous version stays) and logged. */
 #define HTTP_DOC_MAX (64u << 20)
 
+/* /status.json now (a line per call: the costliest document). */
+static void publish_status(struct daemon *d, uint64_t now_ms)
+{
+	struct strbuf b;
+	size_t len;
+	char *s;
+
+	strbuf_init(&b, HTTP_DOC_MAX);
+	status_render(&b, &d->ctx, &d->op, now_ms);
+	s = strbuf_take(&b, &len);
+	if (s)
+		httpd_publish(d->http, d->doc_status, s, len);
+	else
+		log_warn("http: /status.json larger than %u bytes, not updated", HTTP_DOC_MAX);
+}
+
+/* The control thread's 1 s timer: /metrics always (scrapers read it with
+ * their own period), /status.json while someone reads it (the page asks every
+ * second; a request after a pause is held until on_http_wake renders it). */
 static void publish(struct daemon *d, uint64_t now_ms)
 {
 	struct metrics_src src = {
@@ -79,21 +99,24 @@ static void publish(struct daemon *d, uint64_t now_ms)
 		httpd_publish(d->http, d->doc_metrics, s, len);
 	else
 		log_warn("http: /metrics larger than %u bytes, not updated", HTTP_DOC_MAX);
-	/* the status document costs the most (a line per call): rendered only
-	 * while someone reads it (the page asks every second), and once at start */
-	if (d->status_published && !httpd_doc_wanted(d->http, d->doc_status, now_ms, 5000))
-		goto done;
-	d->status_published = true;
-	strbuf_init(&b, HTTP_DOC_MAX);
-	status_render(&b, &d->ctx, &d->op, now_ms);
-	s = strbuf_take(&b, &len);
-	if (s)
-		httpd_publish(d->http, d->doc_status, s, len);
-	else
-		log_warn("http: /status.json larger than %u bytes, not updated", HTTP_DOC_MAX);
-done:
+	if (httpd_doc_wanted(d->http, d->doc_status, now_ms, 5000))
+		publish_status(d, now_ms);
 	d->render_us = mono_us() - t0;
 	log_debug("http: documents rendered in %llu us", (unsigned long long)d->render_us);
+}
+
+/* A request waits for a fresh /status.json (http/httpd.h, on demand). */
+static void on_http_wake(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->data;
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: another wake-up already took it */
+	}
+	if (httpd_doc_awaited(d->http, d->doc_status))
+		publish_status(d, loop_now_ms());
 }
 
 static int start_http(struct daemon *d)
@@ -116,6 +139,14 @@ static int start_http(struct daemon *d)
 	    httpd_add_static(d->http, "/", "text/html; charset=utf-8", status_page_html,
 			     status_page_len) < 0)
 		return -EINVAL;
+	/* a status older than 1.5 s is rendered for the request that wants it */
+	httpd_set_fresh(d->http, d->doc_status, 1500);
+	d->http_wake = (struct loop_watch){ .fd = httpd_wake_fd(d->http),
+					    .cb = on_http_wake,
+					    .data = d };
+	rc = loop_add(d->loop, &d->http_wake, EPOLLIN);
+	if (rc)
+		return rc;
 	rc = httpd_start(d->http);
 	if (rc) {
 		log_err("listen-http: cannot listen: %s", strerror(-rc));

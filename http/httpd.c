@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 
@@ -27,6 +29,7 @@ struct version {
 	atomic_uint refs;
 	char *body;
 	size_t len;
+	uint64_t at_ms; /* CLOCK_MONOTONIC when published */
 };
 
 struct doc {
@@ -36,12 +39,19 @@ struct doc {
 	size_t static_len;
 	struct version *cur; /* published: the current version, NULL = none yet */
 	_Atomic uint64_t last_req_ms; /* CLOCK_MONOTONIC of its last request, 0 = never */
+	/* on demand (httpd_set_fresh): a request for a version older than
+	 * fresh_ms is suspended until the next publish; the waiters, guarded by
+	 * the lock */
+	unsigned fresh_ms;
+	struct MHD_Connection *waiting[HTTPD_MAX_CONNS];
+	unsigned n_waiting;
 };
 
 struct httpd {
 	struct httpd_config cfg;
 	struct MHD_Daemon *mhd;
-	pthread_mutex_t lock; /* guards docs[].cur */
+	pthread_mutex_t lock; /* guards docs[].cur and docs[].waiting */
+	int wake_fd;	      /* eventfd: a suspended request wants a fresh document */
 	struct doc docs[HTTPD_MAX_DOCS];
 	unsigned n_docs;
 	_Atomic uint64_t requests, unauthorized, not_found;
@@ -81,6 +91,11 @@ struct httpd *httpd_new(const struct httpd_config *c)
 		return NULL;
 	h->cfg = *c;
 	h->cfg.token[HTTPD_TOKEN_MAX] = '\0';
+	h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->wake_fd < 0) {
+		free(h);
+		return NULL;
+	}
 	pthread_mutex_init(&h->lock, NULL);
 	return h;
 }
@@ -114,6 +129,45 @@ int httpd_add_static(struct httpd *h, const char *path, const char *content_type
 	return id;
 }
 
+void httpd_set_fresh(struct httpd *h, int id, unsigned max_age_ms)
+{
+	if (id >= 0 && (unsigned)id < h->n_docs)
+		h->docs[id].fresh_ms = max_age_ms;
+}
+
+int httpd_wake_fd(const struct httpd *h)
+{
+	return h->wake_fd;
+}
+
+bool httpd_doc_awaited(struct httpd *h, int id)
+{
+	bool w;
+
+	if (id < 0 || (unsigned)id >= h->n_docs)
+		return false;
+	pthread_mutex_lock(&h->lock);
+	w = h->docs[id].n_waiting > 0;
+	pthread_mutex_unlock(&h->lock);
+	return w;
+}
+
+/* Resume every request waiting for document @d (suspended under the lock
+ * before they were listed, so each is suspended by now). */
+static void resume_waiters(struct httpd *h, struct doc *d)
+{
+	struct MHD_Connection *w[HTTPD_MAX_CONNS];
+	unsigned n;
+
+	pthread_mutex_lock(&h->lock);
+	n = d->n_waiting;
+	memcpy(w, d->waiting, n * sizeof(w[0]));
+	d->n_waiting = 0;
+	pthread_mutex_unlock(&h->lock);
+	for (unsigned i = 0; i < n; i++)
+		MHD_resume_connection(w[i]);
+}
+
 void httpd_publish(struct httpd *h, int id, char *body, size_t len)
 {
 	struct version *v, *old;
@@ -130,11 +184,13 @@ void httpd_publish(struct httpd *h, int id, char *body, size_t len)
 	atomic_init(&v->refs, 1);
 	v->body = body;
 	v->len = len;
+	v->at_ms = mono_ms();
 	pthread_mutex_lock(&h->lock);
 	old = h->docs[id].cur;
 	h->docs[id].cur = v;
 	pthread_mutex_unlock(&h->lock);
 	version_put(old);
+	resume_waiters(h, &h->docs[id]);
 }
 
 void httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
@@ -205,10 +261,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
 	/* a GET carries no body: whatever arrives is discarded */
 	*upload_data_size = 0;
-	atomic_fetch_add_explicit(&h->requests, 1, memory_order_relaxed);
+	if (!*con_cls) /* not again when a held request resumes */
+		atomic_fetch_add_explicit(&h->requests, 1, memory_order_relaxed);
 	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	qtoken = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
 	status = httpd_check(method, url, auth, qtoken, h->cfg.token);
@@ -237,6 +293,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			      d->ctype);
 	pthread_mutex_lock(&h->lock);
 	v = d->cur;
+	/* too old for an on-demand document: wait for the publisher (once per
+	 * request; *con_cls marks the second call, after the resume) */
+	if (d->fresh_ms && !*con_cls && (!v || mono_ms() > v->at_ms + d->fresh_ms) &&
+	    d->n_waiting < HTTPD_MAX_CONNS) {
+		uint64_t one = 1;
+
+		*con_cls = d;
+		d->waiting[d->n_waiting++] = conn;
+		MHD_suspend_connection(conn);
+		pthread_mutex_unlock(&h->lock);
+		if (write(h->wake_fd, &one, sizeof(one)) < 0) {
+			/* the counter is already non-zero: the publisher is woken */
+		}
+		return MHD_YES;
+	}
 	if (v)
 		atomic_fetch_add(&v->refs, 1);
 	pthread_mutex_unlock(&h->lock);
@@ -264,7 +335,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 int httpd_start(struct httpd *h)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
 	if (h->cfg.addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -294,8 +365,12 @@ void httpd_free(struct httpd *h)
 {
 	if (!h)
 		return;
+	/* no suspended request may outlive the daemon (MHD's rule) */
+	for (unsigned i = 0; i < h->n_docs; i++)
+		resume_waiters(h, &h->docs[i]);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
+	close(h->wake_fd);
 	for (unsigned i = 0; i < h->n_docs; i++)
 		version_put(h->docs[i].cur);
 	pthread_mutex_destroy(&h->lock);

@@ -10,6 +10,10 @@
  * and serves it without holding the mutex; a version is freed when its last
  * reference goes. The packet path never sees any of it.
  *
+ * On-demand documents (httpd_set_fresh) are rendered only while read: a
+ * request for a stale one is suspended, the publisher is woken through an
+ * eventfd (httpd_wake_fd) and the request resumes with the fresh version.
+ *
  * Hostile clients: bounded connections in total and per address, an
  * inactivity timeout, a per-connection memory cap (a request whose headers do
  * not fit is answered 431 and closed), GET and HEAD only, no request body.
@@ -63,6 +67,15 @@ void httpd_free(struct httpd *h);
  * document @id. Until the first publish the document is answered 503. */
 void httpd_publish(struct httpd *h, int id, char *body, size_t len);
 void httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
+/* Make document @id on demand: a request that would get a version older
+ * than @max_age_ms is held (suspended, not counted against the idle timeout)
+ * until the next httpd_publish of it, and the wake fd becomes readable. */
+void httpd_set_fresh(struct httpd *h, int id, unsigned max_age_ms);
+/* An eventfd (non-blocking) the publisher watches: readable when a request
+ * waits for a fresh on-demand document; the publisher reads it to reset it. */
+int httpd_wake_fd(const struct httpd *h);
+/* Does a request wait for document @id now? */
+bool httpd_doc_awaited(struct httpd *h, int id);
 /* Was document @id requested within the last @within_ms (CLOCK_MONOTONIC
  * @now_ms)? Lets the publisher skip rendering what nobody reads. */
 bool httpd_doc_wanted(const struct httpd *h, int id, uint64_t now_ms, uint64_t within_ms);

@@ -191,3 +191,45 @@ def test_slow_clients_and_flood(daemon_factory):
         closed, len(slow))
     assert http_get(d.http_port, "/metrics")[0] == 200
     assert d.alive()
+
+
+def test_transcoded_call_path(daemon_factory):
+    """A PCMU caller and a G.722-only callee: both streams are on the transcoding
+    path in /metrics and /status.json, with each party's own codecs."""
+    import json
+    from dp_media import Phone, relay_targets
+    from transcode_media import phone_sdp
+
+    d = http_daemon(daemon_factory)
+    a, b = Phone(pts=(0,)), Phone(pts=(9,))
+    with d.ng() as ng:
+        r = ng.offer("xc", "A", phone_sdp(a.port, [(0, "PCMU/8000", None)]),
+                     codec={"transcode": ["G722"]})
+        assert r["result"] == "ok", r
+        pt = [int(x) for x in r["sdp"].split("m=audio ")[1].split("\r\n")[0].split()[2:]]
+        assert 9 in pt
+        r2 = ng.answer("xc", "A", "B", phone_sdp(b.port, [(9, "G722/8000", None)]))
+        assert r2["result"] == "ok", r2
+        ta, tb = relay_targets(r2["sdp"])[0][:2], relay_targets(r["sdp"])[0][:2]
+        for _ in range(25):
+            a.send_rtp(0, ta, 1, pt=0)
+            time.sleep(0.02)
+        s = wait_metrics(d, lambda s: metric(s, "rtprelay_transcoded_packets_total") >= 25)
+        assert metric(s, "rtpengine_mediastreams", type="transcoded") == 2
+        assert metric(s, "rtpengine_mediastreams", type="userspace") == 0
+        assert metric(s, "rtpengine_transcoded_media") == 1
+        assert metric(s, "rtprelay_transcoded_packets_total") == 25
+        st = None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            st = json.loads(http_get(d.http_port, "/status.json")[2])
+            if st["calls"] and st["calls"][0]["parties"][0]["media"][0]["packets"] == 25:
+                break
+            time.sleep(0.3)
+        legs = {p["tag"]: p["media"][0] for p in st["calls"][0]["parties"]}
+        assert legs["A"]["path"] == legs["B"]["path"] == "transcode"
+        assert legs["A"]["codecs"] == "PCMU/8000"
+        assert legs["B"]["codecs"] == "G722/8000"
+        assert legs["A"]["packets"] == 25
+    a.close()
+    b.close()

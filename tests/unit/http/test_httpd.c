@@ -2,7 +2,9 @@
  * test_httpd.c: http/: httpd_check (methods, paths, the token by header or
  * query, compared whole), and a real listener on loopback: documents
  * published from this thread are served whole, the latest version wins, a
- * document not yet published is 503, a static one is served as is.
+ * document not yet published is 503, a static one is served as is; an
+ * on-demand document holds a request for a stale version until the next
+ * publish, and the listener stops with a request held.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,8 @@
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,11 +121,71 @@ static void test_serve(void **state)
 	httpd_free(h);
 }
 
+struct getter {
+	unsigned port;
+	char out[4096];
+};
+
+static void *get_thread(void *arg)
+{
+	struct getter *g = arg;
+
+	get(g->port, "/fresh", g->out, sizeof(g->out));
+	return NULL;
+}
+
+static void test_on_demand(void **state)
+{
+	struct httpd_config c;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&c.addr;
+	struct getter g;
+	struct pollfd pfd;
+	pthread_t t;
+	struct httpd *h;
+	int doc;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h = httpd_new(&c);
+	assert_non_null(h);
+	doc = httpd_add_doc(h, "/fresh", "text/plain");
+	httpd_set_fresh(h, doc, 200);
+	assert_int_equal(httpd_start(h), 0);
+	httpd_publish(h, doc, strdup("old"), 3);
+	usleep(300 * 1000); /* "old" is stale now */
+	g.port = httpd_port(h);
+	assert_int_equal(pthread_create(&t, NULL, get_thread, &g), 0);
+	/* the request is held and wakes the publisher */
+	pfd.fd = httpd_wake_fd(h);
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	assert_true(httpd_doc_awaited(h, doc));
+	httpd_publish(h, doc, strdup("new"), 3);
+	pthread_join(t, NULL);
+	assert_non_null(strstr(g.out, "\r\n\r\nnew"));
+	assert_false(httpd_doc_awaited(h, doc));
+	/* fresh enough: served at once, nobody woken */
+	uint64_t n;
+	assert_int_equal(read(pfd.fd, &n, sizeof(n)), sizeof(n));
+	get(g.port, "/fresh", g.out, sizeof(g.out));
+	assert_non_null(strstr(g.out, "\r\n\r\nnew"));
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	/* a held request does not keep the listener from stopping */
+	usleep(300 * 1000);
+	assert_int_equal(pthread_create(&t, NULL, get_thread, &g), 0);
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	httpd_free(h);
+	pthread_join(t, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_serve),
+		cmocka_unit_test(test_on_demand),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
