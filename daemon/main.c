@@ -4,8 +4,8 @@
  * SIGTERM/SIGINT (or until a drained relay has no call left); then deletes
  * every call, stops the workers and exits 0. SIGHUP reloads what can change
  * while running (daemon/operate.h). With `listen-http`, the control thread
- * renders /metrics and /status.json once a second and publishes them to the
- * HTTP listener's thread (http/httpd.h).
+ * renders /metrics once a second and /status.json while it is read, and
+ * publishes them to the HTTP listener's thread (http/httpd.h).
  * A bad configuration exits 2 with a message naming the key (and line).
  */
 #include <errno.h>
