@@ -33,6 +33,8 @@ static const struct {
 	{ "block DTMF", NG_CMD_BLOCK_DTMF },
 	{ "unblock DTMF", NG_CMD_UNBLOCK_DTMF },
 	{ "play DTMF", NG_CMD_PLAY_DTMF },
+	{ "drain", NG_CMD_DRAIN },
+	{ "reload", NG_CMD_RELOAD },
 };
 
 const char *ng_command_name(enum ng_command cmd)

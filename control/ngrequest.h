@@ -34,6 +34,10 @@ enum ng_command {
 	NG_CMD_BLOCK_DTMF,
 	NG_CMD_UNBLOCK_DTMF,
 	NG_CMD_PLAY_DTMF,
+	/* rtprelay's operator commands (rtprelay-ctl; daemon/operate.h), not
+	 * rtpengine's */
+	NG_CMD_DRAIN,
+	NG_CMD_RELOAD,
 };
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */

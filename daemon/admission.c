@@ -23,10 +23,12 @@ static const char r_sessions[] = ADM_REASON_SESSIONS;
 static const char r_load[] = ADM_REASON_LOAD;
 static const char r_cpu[] = ADM_REASON_CPU;
 static const char r_bandwidth[] = ADM_REASON_BANDWIDTH;
+static const char r_drain[] = ADM_REASON_DRAIN;
 
 bool admission_is_refusal(const char *err)
 {
-	return err && (err == r_sessions || err == r_load || err == r_cpu || err == r_bandwidth);
+	return err && (err == r_sessions || err == r_load || err == r_cpu || err == r_bandwidth ||
+		       err == r_drain);
 }
 
 int admission_parse_loadavg(const char *text, double *load1)
@@ -189,24 +191,32 @@ void admission_tick(struct admission *a, uint64_t now_ms)
 const char *admission_check(const struct admission *a, const struct rtprelay_config *cfg,
 			    unsigned sessions, const char *call_id)
 {
+	char kv[300];
+
+	call_id = log_kv(kv, sizeof(kv), call_id);
+	if (a && a->draining) {
+		log_notice("call refused call-id=%s: draining", call_id);
+		return r_drain;
+	}
 	if (cfg->max_sessions && sessions >= cfg->max_sessions) {
-		log_warn("call %s refused: max-sessions %u reached", call_id, cfg->max_sessions);
+		log_warn("call refused call-id=%s: max-sessions %u reached", call_id,
+			 cfg->max_sessions);
 		return r_sessions;
 	}
 	if (!a)
 		return NULL;
 	if (cfg->max_load > 0 && a->have_load && a->load > cfg->max_load) {
-		log_warn("call %s refused: load average %.2f exceeds max-load %.2f", call_id,
-			 a->load, cfg->max_load);
+		log_warn("call refused call-id=%s: load average %.2f exceeds max-load %.2f",
+			 call_id, a->load, cfg->max_load);
 		return r_load;
 	}
 	if (cfg->max_cpu > 0 && a->have_cpu && a->cpu_pct > cfg->max_cpu) {
-		log_warn("call %s refused: CPU usage %.1f%% exceeds max-cpu %.1f%%", call_id,
-			 a->cpu_pct, cfg->max_cpu);
+		log_warn("call refused call-id=%s: CPU usage %.1f%% exceeds max-cpu %.1f%%",
+			 call_id, a->cpu_pct, cfg->max_cpu);
 		return r_cpu;
 	}
 	if (cfg->max_bandwidth > 0 && a->have_bw && a->bw_bps > cfg->max_bandwidth) {
-		log_warn("call %s refused: %" PRIu64
+		log_warn("call refused call-id=%s: %" PRIu64
 			 " bytes/s received exceeds max-bandwidth %" PRIu64,
 			 call_id, a->bw_bps, cfg->max_bandwidth);
 		return r_bandwidth;

@@ -28,6 +28,8 @@ struct rtprelay_config;
 #define ADM_REASON_CPU	     "CPU usage limit exceeded"
 #define ADM_REASON_LOAD	     "Load limit exceeded"
 #define ADM_REASON_BANDWIDTH "Bandwidth limit exceeded"
+/* rtprelay's own: `rtprelay-ctl drain` (daemon/operate.h) */
+#define ADM_REASON_DRAIN     "Relay is draining: no new calls"
 
 struct admission {
 	const struct rtprelay_config *cfg;
@@ -43,6 +45,9 @@ struct admission {
 	uint64_t cpu_used, cpu_idle;  /* /proc/stat ticks */
 	uint64_t bw_bytes, bw_ms;     /* dp_totals bytes and when they were read */
 	bool warned_load, warned_cpu; /* a failed read is logged once */
+	/* drained (daemon/operate.h): every new call is refused, before any
+	 * other limit is looked at */
+	bool draining;
 };
 
 /* Keep @cfg; take the first readings (the load at once, the CPU and bandwidth
@@ -54,7 +59,8 @@ void admission_tick(struct admission *a, uint64_t now_ms);
 
 /* NULL if call @call_id may be created now with @sessions calls in the table,
  * otherwise the reason (one of the ADM_REASON_ strings, in rtpengine's order
- * of checking: sessions, load, CPU, bandwidth). @a may be NULL: then only
+ * of checking: sessions, load, CPU, bandwidth; a draining relay refuses
+ * first). @a may be NULL: then only
  * max-sessions of @cfg counts. Logs the refusal with the reading. */
 const char *admission_check(const struct admission *a, const struct rtprelay_config *cfg,
 			    unsigned sessions, const char *call_id);

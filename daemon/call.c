@@ -19,6 +19,7 @@
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "daemon/admission.h"
+#include "daemon/quality.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 
@@ -65,6 +66,7 @@ struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 {
 	struct call *c;
 	uint32_t h = fnv1a_str(call_id) & (cs->n_buckets - 1);
+	char kv[CALL_TAG_MAX + 8];
 
 	const char *refused = admission_check(cs->adm, cs->cfg, cs->count, call_id);
 
@@ -96,7 +98,7 @@ struct call *call_create(struct calls *cs, const char *call_id, uint64_t now_ms,
 	cs->head = c;
 	cs->count++;
 	cs->totals.created++;
-	log_info("call %s created", call_id);
+	log_info("call created call-id=%s", log_kv(kv, sizeof(kv), call_id));
 	return c;
 }
 
@@ -109,29 +111,63 @@ static void release_stream(struct call_stream *s)
 }
 
 /* Sum what a stream carried into the global totals before it goes away. */
-static void account_stream(struct calls *cs, const struct call_stream *s, bool rtcp)
+static void account_stream(struct calls *cs, const struct call_media *m,
+			   const struct call_stream *s, bool rtcp, struct dp_stats *st)
 {
-	struct dp_stats st;
-
+	memset(st, 0, sizeof(*st));
 	if (!s->ep)
 		return;
-	dp_endpoint_stats(s->ep, &st);
+	dp_endpoint_stats(s->ep, st);
 	if (rtcp) {
-		cs->totals.rtcp_packets += st.packets;
-		cs->totals.rtcp_bytes += st.bytes;
-		cs->totals.rtcp_errors += st.errors;
+		cs->totals.rtcp_packets += st->packets;
+		cs->totals.rtcp_bytes += st->bytes;
+		cs->totals.rtcp_errors += st->errors;
 	} else {
-		cs->totals.rtp_packets += st.packets;
-		cs->totals.rtp_bytes += st.bytes;
-		cs->totals.rtp_errors += st.errors;
+		cs->totals.rtp_packets += st->packets;
+		cs->totals.rtp_bytes += st->bytes;
+		cs->totals.rtp_errors += st->errors;
+		cs->totals.rtp_lost += st->lost;
+		if (m->xcode)
+			cs->totals.xcode_packets += st->packets;
 	}
+	if (m->ifc && cs->ifs) {
+		size_t i = (size_t)(m->ifc - cs->ifs->v);
+		struct call_iface_totals *t = &cs->totals.iface[i < CFG_MAX_IFACES ? i : 0];
+
+		t->packets += st->packets;
+		t->bytes += st->bytes;
+		t->errors += st->errors;
+		t->forwarded += st->forwarded;
+		t->dropped += st->dropped_source + st->dropped_other;
+	}
+}
+
+/* The media of @c's other party that @m's packets go to, NULL if none. */
+static const struct call_media *peer_media(const struct call *c, const struct call_media *m)
+{
+	for (unsigned i = 0; c && i < c->n_parties; i++) {
+		const struct call_party *p = c->parties[i];
+
+		if (m < p->media || m >= p->media + SDP_MAX_MEDIA)
+			continue;
+		unsigned k = (unsigned)(m - p->media);
+		if (p->peer && k < p->peer->n_media && p->peer->media[k].used)
+			return &p->peer->media[k];
+		return NULL;
+	}
+	return NULL;
 }
 
 void call_media_release(struct calls *cs, struct call *c, struct call_media *m, uint64_t now_ms)
 {
-	(void)c;
-	account_stream(cs, &m->rtp, false);
-	account_stream(cs, &m->rtcp, true);
+	struct dp_stats rtp, rtcp;
+
+	account_stream(cs, m, &m->rtp, false, &rtp);
+	account_stream(cs, m, &m->rtcp, true, &rtcp);
+	/* one quality sample per RTP stream that carried media (daemon/quality.h) */
+	if (rtp.packets)
+		quality_observe(quality_loss_pct(&rtp), rtp.jitter_ms,
+				quality_mos10(m, peer_media(c, m), &rtp));
 	release_stream(&m->rtp);
 	release_stream(&m->rtcp);
 	if (m->pair && m->ifc)
@@ -264,6 +300,7 @@ void call_end(struct calls *cs, struct call *c, uint64_t now_ms, enum call_end e
 void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char *why)
 {
 	struct call **pp = &cs->buckets[fnv1a_str(c->call_id) & (cs->n_buckets - 1)];
+	char kv[CALL_TAG_MAX + 8], kw[128];
 
 	account_ways(cs, c);
 	/* every endpoint stops forwarding first, then all are released: the
@@ -287,7 +324,8 @@ void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char 
 	cs->count--;
 	cs->totals.deleted++;
 	cs->totals.duration_ms += now_ms - c->created_ms;
-	log_info("call %s deleted (%s) after %llu s", c->call_id, why,
+	log_info("call deleted call-id=%s reason=%s duration=%llus",
+		 log_kv(kv, sizeof(kv), c->call_id), log_kv(kw, sizeof(kw), why),
 		 (unsigned long long)((now_ms - c->created_ms) / 1000));
 	free(c->call_id);
 	free(c);
@@ -474,6 +512,7 @@ static enum expiry expiry_of(struct calls *cs, struct call *c, uint64_t now_ms)
 void calls_tick(struct calls *cs, uint64_t now_ms)
 {
 	struct call *c = cs->head, *next;
+	char kv[CALL_TAG_MAX + 8], kw[64];
 
 	for (; c; c = next) {
 		next = c->next;
@@ -482,7 +521,9 @@ void calls_tick(struct calls *cs, uint64_t now_ms)
 			continue;
 		if (e != EXPIRY_DELETE_DELAY) {
 			cs->totals.timed_out++;
-			log_notice("call %s: %s", c->call_id, expiry_name[e]);
+			log_notice("call expired call-id=%s reason=%s",
+				   log_kv(kv, sizeof(kv), c->call_id),
+				   log_kv(kw, sizeof(kw), expiry_name[e]));
 		}
 		call_end(cs, c, now_ms,
 			 e == EXPIRY_DELETE_DELAY ? CALL_END_REGULAR

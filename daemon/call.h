@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "daemon/config.h"
 #include "sdp/sdp.h"
 
 #define CALL_MAX_PARTIES  8
@@ -62,7 +63,10 @@ struct call_media {
 	struct call_stream rtp, rtcp;
 	uint32_t dp_flags; /* strict-source & co from the party's command */
 	uint8_t pts[16];   /* payload types in this party's SDP (bitmap) */
-	bool pts_any;	   /* a format that is not an RTP payload type */
+	/* the first formats of this party's SDP as "NAME/CLOCK", blank
+	 * separated, for the status page (daemon/status.c); truncated */
+	char codec_names[48];
+	bool pts_any; /* a format that is not an RTP payload type */
 	/* codec negotiation state (kept on the offerer's media,
 	 * daemon/codec_negotiate.h) and the transcoder for RTP received from
 	 * this party (owned by the data plane once published) */
@@ -124,6 +128,12 @@ struct call {
 	struct call *prev, *next; /* list of all calls */
 };
 
+/* What the released streams of one interface carried (counters that keep
+ * growing after a call ends; daemon/metrics.c adds the live ones). */
+struct call_iface_totals {
+	uint64_t packets, bytes, errors, forwarded, dropped;
+};
+
 struct call_totals {
 	uint64_t created, deleted, timed_out, offers, answers, deletes, errors;
 	uint64_t rtp_packets, rtp_bytes, rtp_errors, rtcp_packets, rtcp_bytes, rtcp_errors;
@@ -136,6 +146,10 @@ struct call_totals {
 	/* per media of a deleted call, both directions together: no RTP
 	 * either way / RTP one way only */
 	uint64_t zeroway_streams, oneway_streams;
+	/* per interface (index into ifaces.v), and packets lost (RFC 3550) and
+	 * RTP packets of transcoded media, of released streams */
+	struct call_iface_totals iface[CFG_MAX_IFACES];
+	uint64_t rtp_lost, xcode_packets;
 };
 
 /* The call table and everything calls need. */

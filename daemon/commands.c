@@ -28,6 +28,8 @@
 #include "daemon/fork.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "daemon/metrics.h"
+#include "daemon/operate.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "daemon/offer.h"
@@ -659,6 +661,46 @@ nomem:
 	return -ENOMEM;
 }
 
+/* drain: the calls still there; reload: the keys applied and those that
+ * need a restart (daemon/operate.h). */
+static int cmd_operate(struct daemon_ctx *d, const struct ng_request *req, struct arena *a,
+		       struct ng_node *reply, uint64_t now, const char **err)
+{
+	static char reason[256]; /* the reply is encoded before the next command */
+	struct operate_reload rl;
+
+	if (!d->op) {
+		*err = "Not available";
+		return -EINVAL;
+	}
+	if (req->cmd == NG_CMD_DRAIN) {
+		unsigned n = operate_drain(d->op, now);
+
+		if (!ng_dict_add_int(a, reply, "calls", n))
+			goto nomem;
+		return 0;
+	}
+	if (operate_reload(d->op, &rl, reason, sizeof(reason))) {
+		*err = reason;
+		return -EINVAL;
+	}
+	struct ng_node *ch = ng_dict_add_list(a, reply, "changed");
+	struct ng_node *rs = ng_dict_add_list(a, reply, "restart needed");
+	if (!ch || !rs)
+		goto nomem;
+	for (int k = 0; k < 2; k++) {
+		char *list = k ? rl.restart : rl.changed, *save = NULL;
+
+		for (char *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			if (!ng_list_add(k ? rs : ch, ng_new_str(a, w, strlen(w))))
+				goto nomem;
+	}
+	return 0;
+nomem:
+	*err = "Out of memory";
+	return -ENOMEM;
+}
+
 static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct ng_node *dict,
 		    struct arena *a, struct ng_node *reply, const char **err)
 {
@@ -680,6 +722,9 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 		return cmd_list(d, dict, a, reply, err);
 	case NG_CMD_STATISTICS:
 		return cmd_statistics(d, a, reply, err);
+	case NG_CMD_DRAIN:
+	case NG_CMD_RELOAD:
+		return cmd_operate(d, req, a, reply, now, err);
 	case NG_CMD_BLOCK_MEDIA:
 	case NG_CMD_UNBLOCK_MEDIA:
 	case NG_CMD_SILENCE_MEDIA:
@@ -733,7 +778,9 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 	const char *err = NULL;
 	size_t n = 0;
 	uint64_t t0 = mono_us();
+	bool parsed = false;
 	int rc;
+	char kv[5][200];
 
 	if (!a)
 		return 0;
@@ -750,23 +797,40 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 	reply = ng_new_dict(a);
 	if (!reply)
 		goto out;
-	if (!rc)
+	if (!rc) {
 		rc = ng_request_parse(a, m.dict, &req, &err);
+		parsed = rc == 0;
+	}
 	if (!rc)
 		rc = dispatch(d, &req, m.dict, a, reply, &err);
 	/* a refusal by an admission limit: rtpengine's "load limit" extension */
 	bool load_limit = rc && admission_is_refusal(err);
+	uint64_t took_us = mono_us() - t0;
 	count_command(d, from, command_of(m.dict),
-		      rc != 0 && !(load_limit && req.supports_load_limit), mono_us() - t0,
-		      loop_now_ms());
+		      rc != 0 && !(load_limit && req.supports_load_limit), took_us, loop_now_ms());
+	metrics_ng_observe(parsed ? (int)req.cmd : -1,
+			   !rc					   ? MR_OK
+			   : load_limit && req.supports_load_limit ? MR_LOAD_LIMIT
+								   : MR_ERROR,
+			   took_us);
+	/* the call's keys for the journal (docs/architecture.md, Operations),
+	 * quoted only when the lines below will be written */
+	const char *k_cmd = "", *k_id = "", *k_from = "", *k_to = "";
+	if (log_get_level() >= LOG_LVL_INFO) {
+		k_cmd = log_kv(kv[0], sizeof(kv[0]), parsed ? ng_command_name(req.cmd) : "?");
+		k_id = log_kv(kv[1], sizeof(kv[1]), req.call_id ? req.call_id : "");
+		k_from = log_kv(kv[2], sizeof(kv[2]), req.from_tag ? req.from_tag : "");
+		k_to = log_kv(kv[3], sizeof(kv[3]), req.to_tag ? req.to_tag : "");
+	}
 	if (load_limit && req.supports_load_limit) {
 		/* the proxy tries another relay: `result` and the reason, nothing else */
 		reply = ng_new_dict(a);
 		if (!reply || !ng_dict_add_str(a, reply, "result", "load limit") ||
 		    !ng_dict_add_str(a, reply, "message", err))
 			goto out;
-		log_info("ng: %s %s: load limit: %s", ng_command_name(req.cmd),
-			 req.call_id ? req.call_id : "", err);
+		log_info("ng: command=%s call-id=%s from-tag=%s to-tag=%s result=load-limit "
+			 "reason=\"%s\"",
+			 k_cmd, k_id, k_from, k_to, err);
 	} else if (rc) {
 		/* without the extension every limit has rtpengine's one legacy reason */
 		if (load_limit)
@@ -776,9 +840,9 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 		if (!reply || !ng_dict_add_str(a, reply, "result", "error") ||
 		    !ng_dict_add_str(a, reply, "error-reason", err ? err : "Internal error"))
 			goto out;
-		log_info("ng: %s %s: error: %s",
-			 rc == -EINVAL && !req.call_id ? "command" : ng_command_name(req.cmd),
-			 req.call_id ? req.call_id : "", err ? err : "?");
+		log_info("ng: command=%s call-id=%s from-tag=%s to-tag=%s result=error "
+			 "reason=%s",
+			 k_cmd, k_id, k_from, k_to, log_kv(kv[4], sizeof(kv[4]), err ? err : "?"));
 	} else {
 		/* result first, as rtpengine writes it */
 		struct ng_node *r = ng_new_dict(a);
@@ -792,8 +856,8 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 		reply = r;
 		add_warnings(a, reply, &req);
 		if (req.cmd != NG_CMD_PING)
-			log_info("ng: %s %s: ok", ng_command_name(req.cmd),
-				 req.call_id ? req.call_id : "");
+			log_info("ng: command=%s call-id=%s from-tag=%s to-tag=%s result=ok", k_cmd,
+				 k_id, k_from, k_to);
 	}
 	n = encode_reply(m.cookie, m.cookie_len, m.enc, a, reply, out, cap);
 out:

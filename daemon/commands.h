@@ -1,7 +1,8 @@
 /*
  * commands.h: ng command dispatch: bytes of one message in, bytes of its reply
  * out. Decodes (bencode or JSON), validates, runs ping/offer/answer/delete/
- * query/list/statistics against the call table, and encodes the reply in the
+ * query/list/statistics against the call table, the operator's drain and
+ * reload (daemon/operate.h), and encodes the reply in the
  * request's encoding. Any failure becomes `result: error` + `error-reason`;
  * a message without a readable cookie gets no reply (logged). Control thread.
  */
@@ -16,6 +17,7 @@
 struct calls;
 struct ifaces;
 struct ng_server;
+struct operate;
 struct rtprelay_config;
 
 #define CTL_NCMD	7  /* enum ng_command: ping .. statistics */
@@ -61,6 +63,7 @@ struct daemon_ctx {
 	struct ifaces *ifs;
 	const struct rtprelay_config *cfg;
 	struct ng_server *srv; /* for statistics; may be NULL */
+	struct operate *op;    /* drain and reload; NULL = refused */
 	uint64_t started_ms;
 	uint64_t cmd_counts[8]; /* per enum ng_command */
 	uint64_t cmd_errors;

@@ -33,7 +33,9 @@ enum key_kind {
 	K_LOG,
 	K_BOOL,
 	K_DOUBLE, /* a decimal number in 0..max */
-	K_U64	  /* an integer in 0..CFG_U64_MAX */
+	K_U64,	  /* an integer in 0..CFG_U64_MAX */
+	K_LISTEN_HTTP,
+	K_HTTP_TOKEN
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -71,6 +73,8 @@ static const struct key_desc keys[] = {
 	{ "max-load", K_DOUBLE, OFF(max_load), 1000000 },
 	{ "max-cpu", K_DOUBLE, OFF(max_cpu), 100 },
 	{ "max-bandwidth", K_U64, OFF(max_bandwidth), 0 },
+	{ "listen-http", K_LISTEN_HTTP, 0, 0 },
+	{ "http-token", K_HTTP_TOKEN, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -401,6 +405,21 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		}
 		strcpy(c->listen_unix, value);
 		return 0;
+	case K_LISTEN_HTTP:
+		if (config_parse_hostport(value, &c->listen_http.sa, &c->listen_http.len)) {
+			snprintf(err, errlen, "'%s' is not ADDR:PORT, [V6]:PORT or PORT", value);
+			return -EINVAL;
+		}
+		c->has_listen_http = true;
+		return 0;
+	case K_HTTP_TOKEN:
+		if (strlen(value) >= sizeof(c->http_token) || strpbrk(value, " \t\r\n")) {
+			snprintf(err, errlen, "longer than %zu bytes or contains blanks",
+				 sizeof(c->http_token) - 1);
+			return -EINVAL;
+		}
+		strcpy(c->http_token, value);
+		return 0;
 	case K_LOG:
 		lvl = log_level_parse(value);
 		if (lvl < 0) {
@@ -539,6 +558,14 @@ int config_finish(struct rtprelay_config *c, char *err, size_t errlen)
 				 i < c->n_listen_ng ? "listen-ng" : "listen-tcp");
 			return -EINVAL;
 		}
+	}
+	/* the status page shows call-ids and addresses: beyond loopback only
+	 * with a token */
+	if (c->has_listen_http && !is_loopback(&c->listen_http.sa) && !c->http_token[0]) {
+		snprintf(err, errlen,
+			 "key 'listen-http': a listener on a non-loopback address needs "
+			 "'http-token'");
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -27,6 +27,10 @@
  *   opus-complexity  0..10, Opus encoder complexity when transcoding (default 5)
  *   resample-quality 0..10, resampler quality when transcoding between rates
  *                  (default 3)
+ *   listen-http    HTTP listener for /metrics and the status page: ADDR:PORT,
+ *                  [V6]:PORT or PORT (= 127.0.0.1:PORT); off when not given
+ *   http-token     token every HTTP request must carry (Authorization: Bearer,
+ *                  or ?token=); required when listen-http is not loopback
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -83,6 +87,9 @@ struct rtprelay_config {
 	unsigned resample_quality; /* speexdsp resampler quality 0..10 */
 	bool foreground;
 	char config_file[512];
+	bool has_listen_http; /* listen-http given */
+	struct cfg_listen listen_http;
+	char http_token[129]; /* "" = none */
 };
 
 /* Fill @c with the built-in defaults (no interface yet: config_finish adds

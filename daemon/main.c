@@ -1,13 +1,19 @@
 /*
  * main.c: rtprelayd. Reads the configuration, starts the dataplane workers,
  * opens the control listeners and runs the control thread's loop until
- * SIGTERM/SIGINT; then deletes every call, stops the workers and exits 0.
+ * SIGTERM/SIGINT (or until a drained relay has no call left); then deletes
+ * every call, stops the workers and exits 0. SIGHUP reloads what can change
+ * while running (daemon/operate.h). With `listen-http`, the control thread
+ * renders /metrics once a second and /status.json while it is read, and
+ * publishes them to the HTTP listener's thread (http/httpd.h).
  * A bad configuration exits 2 with a message naming the key (and line).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control/server.h"
@@ -18,8 +24,14 @@
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_offload.h"
 #include "daemon/interfaces.h"
+#include "daemon/metrics.h"
+#include "daemon/operate.h"
+#include "daemon/status.h"
+#include "daemon/status_page.h"
+#include "http/httpd.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/strbuf.h"
 
 #define TICK_MS 250
 
@@ -32,7 +44,128 @@ struct daemon {
 	struct ng_server *srv;
 	struct loop *loop;
 	uint64_t last_call_tick;
+	struct operate op;
+	struct httpd *http; /* NULL without listen-http */
+	int doc_metrics, doc_status;
+	uint64_t render_us; /* the last rendering of the HTTP documents took this long */
+	struct loop_watch http_wake;
 };
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Largest document rendered for the HTTP listener; a bigger one is not
+ * published (the previous version stays) and logged. */
+#define HTTP_DOC_MAX (64u << 20)
+
+/* /status.json now (a line per call: the costliest document). */
+static void publish_status(struct daemon *d, uint64_t now_ms)
+{
+	struct strbuf b;
+	size_t len;
+	char *s;
+
+	strbuf_init(&b, HTTP_DOC_MAX);
+	status_render(&b, &d->ctx, &d->op, now_ms);
+	s = strbuf_take(&b, &len);
+	if (s)
+		httpd_publish(d->http, d->doc_status, s, len);
+	else
+		log_warn("http: /status.json larger than %u bytes, not updated", HTTP_DOC_MAX);
+}
+
+/* The control thread's 1 s timer: /metrics always (scrapers read it with
+ * their own period), /status.json while someone reads it (the page asks every
+ * second; a request after a pause is held until on_http_wake renders it). */
+static void publish(struct daemon *d, uint64_t now_ms)
+{
+	struct metrics_src src = {
+		.ctx = &d->ctx, .op = &d->op, .http = d->http, .render_us = d->render_us
+	};
+	struct strbuf b;
+	size_t len;
+	char *s;
+	uint64_t t0 = mono_us();
+
+	strbuf_init(&b, HTTP_DOC_MAX);
+	metrics_render(&b, &src, now_ms);
+	s = strbuf_take(&b, &len);
+	if (s)
+		httpd_publish(d->http, d->doc_metrics, s, len);
+	else
+		log_warn("http: /metrics larger than %u bytes, not updated", HTTP_DOC_MAX);
+	if (httpd_doc_wanted(d->http, d->doc_status, now_ms, 5000))
+		publish_status(d, now_ms);
+	d->render_us = mono_us() - t0;
+	log_debug("http: documents rendered in %llu us", (unsigned long long)d->render_us);
+}
+
+/* A request waits for a fresh /status.json (http/httpd.h, on demand). */
+static void on_http_wake(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = w->data;
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: another wake-up already took it */
+	}
+	if (httpd_doc_awaited(d->http, d->doc_status))
+		publish_status(d, loop_now_ms());
+}
+
+static int start_http(struct daemon *d)
+{
+	const struct rtprelay_config *c = &d->cfg;
+	struct httpd_config hc;
+	int rc;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.addr = c->listen_http.sa;
+	hc.addr_len = c->listen_http.len;
+	snprintf(hc.token, sizeof(hc.token), "%s", c->http_token);
+	d->http = httpd_new(&hc);
+	if (!d->http)
+		return -ENOMEM;
+	d->doc_metrics = httpd_add_doc(d->http, "/metrics",
+				       "text/plain; version=0.0.4; charset=utf-8");
+	d->doc_status = httpd_add_doc(d->http, "/status.json", "application/json");
+	if (d->doc_metrics < 0 || d->doc_status < 0 ||
+	    httpd_add_static(d->http, "/", "text/html; charset=utf-8", status_page_html,
+			     status_page_len) < 0)
+		return -EINVAL;
+	/* a status older than 1.5 s is rendered for the request that wants it */
+	httpd_set_fresh(d->http, d->doc_status, 1500);
+	d->http_wake = (struct loop_watch){ .fd = httpd_wake_fd(d->http),
+					    .cb = on_http_wake,
+					    .data = d };
+	rc = loop_add(d->loop, &d->http_wake, EPOLLIN);
+	if (rc)
+		return rc;
+	rc = httpd_start(d->http);
+	if (rc) {
+		log_err("listen-http: cannot listen: %s", strerror(-rc));
+		return rc;
+	}
+	publish(d, loop_now_ms());
+	log_notice("http: /metrics and the status page on port %u%s", httpd_port(d->http),
+		   c->http_token[0] ? " (token required)" : "");
+	return 0;
+}
+
+static void on_hup(void *arg)
+{
+	struct daemon *d = arg;
+	struct operate_reload rl;
+	char err[512];
+
+	(void)operate_reload(&d->op, &rl, err, sizeof(err)); /* logs either way */
+}
 
 static void on_tick(void *arg, uint64_t now_ms)
 {
@@ -44,6 +177,9 @@ static void on_tick(void *arg, uint64_t now_ms)
 		calls_tick(&d->calls, now_ms);
 		dp_offload_tick(now_ms);
 		admission_tick(&d->adm, now_ms);
+		operate_tick(&d->op);
+		if (d->http)
+			publish(d, now_ms);
 	}
 }
 
@@ -119,7 +255,17 @@ int main(int argc, char **argv)
 	if (!d.srv)
 		goto err_calls;
 	d.ctx.srv = d.srv;
+	d.op = (struct operate){ .cfg = &d.cfg,
+				 .argc = argc,
+				 .argv = argv,
+				 .adm = &d.adm,
+				 .calls = &d.calls,
+				 .loop = d.loop };
+	d.ctx.op = &d.op;
+	loop_on_hup(d.loop, on_hup, &d);
 	if (open_listeners(&d))
+		goto err_srv;
+	if (d.cfg.has_listen_http && start_http(&d))
 		goto err_srv;
 	/* offload = yes: a failure is logged there; user space carries on */
 	if (d.cfg.offload)
@@ -130,10 +276,13 @@ int main(int argc, char **argv)
 	sig = loop_run(d.loop, TICK_MS, on_tick, &d);
 	if (sig > 0)
 		log_notice("signal %d: shutting down", sig);
+	else if (sig == 0 && operate_draining(&d.op))
+		log_notice("drained: shutting down");
 	else if (sig < 0)
 		log_err("event loop failed: %s", strerror(-sig));
 	status = sig < 0 ? 1 : 0;
 err_srv:
+	httpd_free(d.http);
 	ng_server_free(d.srv);
 err_calls:
 	calls_free(&d.calls, loop_now_ms());

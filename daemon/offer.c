@@ -199,6 +199,34 @@ static int media_bind(struct oa_ctx *o, struct call_media *m, struct iface *ifc)
 }
 
 /* Record what the sender's SDP says about media @i into S's media. */
+
+/* The first formats of @m as "NAME/CLOCK" (the token when it has no rtpmap
+ * name), for the status page. */
+static void media_codecs(struct call_media *sm, const struct sdp_media *m)
+{
+	size_t n = 0;
+
+	sm->codec_names[0] = '\0';
+	for (unsigned f = 0; f < m->n_formats; f++) {
+		const struct sdp_format *fm = &m->formats[f];
+		struct sdp_str enc = sdp_format_encoding(fm);
+		const struct sdp_str *name = enc.len ? &enc : &fm->token;
+		int w;
+
+		if (enc.len)
+			w = snprintf(sm->codec_names + n, sizeof(sm->codec_names) - n, "%s%.*s/%u",
+				     n ? " " : "", (int)name->len, name->s, fm->clock_rate);
+		else
+			w = snprintf(sm->codec_names + n, sizeof(sm->codec_names) - n, "%s%.*s",
+				     n ? " " : "", (int)name->len, name->s);
+		if (w < 0 || (size_t)w >= sizeof(sm->codec_names) - n) {
+			sm->codec_names[n] = '\0'; /* whole names only */
+			break;
+		}
+		n += (size_t)w;
+	}
+}
+
 static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 {
 	struct call_media *sm = &o->s->media[i];
@@ -227,6 +255,7 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	if (o->req->cmd == NG_CMD_OFFER)
 		sm->ptime_reverse = o->req->codec.ptime_reverse;
 	callctl_media_formats(sm, m);
+	media_codecs(sm, m);
 	memset(sm->pts, 0, sizeof(sm->pts));
 	sm->pts_any = !m->rtp || m->n_formats == 0;
 	for (unsigned f = 0; f < m->n_formats; f++) {

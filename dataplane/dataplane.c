@@ -13,8 +13,10 @@
  * dp_stop, control thread only; everything else lives in the workers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dataplane/dp_endpoint.h"
@@ -210,6 +212,34 @@ void dp_endpoint_stats(const struct dp_endpoint *ep, struct dp_stats *out)
 {
 	dp_pub_read(ep, out);
 	dp_offload_merge(ep, out);
+}
+
+bool dp_endpoint_in_kernel(const struct dp_endpoint *ep)
+{
+	return dp_offload_installed(ep);
+}
+
+void dp_kernel_totals(struct dp_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	dp_offload_totals(out);
+}
+
+int dp_worker_cpu_ns(unsigned i, uint64_t *ns)
+{
+	clockid_t cid;
+	struct timespec ts;
+	int rc;
+
+	if (i >= dp.n)
+		return -EINVAL;
+	rc = pthread_getcpuclockid(dp.w[i].thread, &cid);
+	if (rc)
+		return -rc;
+	if (clock_gettime(cid, &ts))
+		return -errno;
+	*ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return 0;
 }
 
 void dp_totals(struct dp_totals *out)

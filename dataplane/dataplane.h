@@ -176,6 +176,13 @@ void dp_endpoint_ctl_stats(const struct dp_endpoint *ep, struct dp_ctl_stats *ou
 
 /* Sum over all workers (including packets for endpoints already released). */
 void dp_totals(struct dp_totals *out);
+/* The kernel fast path's share of dp_totals. */
+void dp_kernel_totals(struct dp_totals *out);
+/* Is @ep's stream in the kernel fast path now? Control thread. */
+bool dp_endpoint_in_kernel(const struct dp_endpoint *ep);
+/* CPU time worker @i has used so far (its thread's CPU clock, read from
+ * outside: the worker does nothing for it). 0 or -errno. */
+int dp_worker_cpu_ns(unsigned i, uint64_t *ns);
 /* Wait until every worker has applied all the
  * commands queued before this call (new/set/release). Control thread or
  * tests. 0 or -errno. */

@@ -513,6 +513,21 @@ void dp_offload_totals(struct dp_totals *out)
 	out->dropped += sum.dropped_source;
 }
 
+bool dp_offload_installed(const struct dp_endpoint *ep)
+{
+	return ep->off && ep->off->installed;
+}
+
+void dp_offload_usage(unsigned *installed, unsigned *capacity)
+{
+	unsigned n = 0;
+
+	for (const struct dp_offload *o = dpo.head; o; o = o->next)
+		n += o->installed;
+	*installed = n;
+	*capacity = offload_capacity();
+}
+
 void dp_offload_stop(void)
 {
 	/* endpoints still tracked here are freed by dp_stop: forget them */

@@ -47,5 +47,9 @@ void dp_offload_release(struct dp_endpoint *ep);
 void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms);
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out);
 void dp_offload_totals(struct dp_totals *out);
+/* Is @ep's stream forwarded by the kernel now? (control thread) */
+bool dp_offload_installed(const struct dp_endpoint *ep);
+/* Kernel map entries in use and the map's size (0, 0 when off). */
+void dp_offload_usage(unsigned *installed, unsigned *capacity);
 
 #endif

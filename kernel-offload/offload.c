@@ -158,6 +158,11 @@ bool offload_active(void)
 	return st.skel != NULL;
 }
 
+unsigned offload_capacity(void)
+{
+	return st.skel ? bpf_map__max_entries(st.skel->maps.relay_streams) : 0;
+}
+
 int offload_prog_fd(void)
 {
 	return st.skel ? bpf_program__fd(st.skel->progs.relay_tc_ingress) : -1;

@@ -68,6 +68,8 @@ int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16
 void offload_exit(void);
 /* true between a successful offload_init and offload_exit */
 bool offload_active(void);
+/* Entries the stream map holds at most (0 when not active). */
+unsigned offload_capacity(void);
 
 /* Publish (or replace) the rewrite for s->local. Counters and RFC 3550 state
  * already gathered for that key are kept. -EINVAL for mixed families,

@@ -22,6 +22,11 @@ bool offload_active(void)
 	return false;
 }
 
+unsigned offload_capacity(void)
+{
+	return 0;
+}
+
 int offload_stream_add(const struct offload_stream *s)
 {
 	(void)s;

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,34 @@ int log_level_parse(const char *s)
 	if (strcasecmp(s, "warn") == 0)
 		return LOG_LVL_WARN;
 	return -1;
+}
+
+const char *log_kv(char *buf, size_t cap, const char *v)
+{
+	const unsigned char *s = (const unsigned char *)(v ? v : "");
+	size_t n = 0;
+	bool plain = *s != '\0';
+
+	for (const unsigned char *c = s; *c && plain; c++)
+		plain = *c > ' ' && *c != '"' && *c != '\\' && *c != '=' && *c != 0x7f;
+	if (plain)
+		return (const char *)s;
+	if (cap < 8)
+		return "\"\"";
+	buf[n++] = '"';
+	for (; *s && n + 6 < cap; s++) {
+		if (*s == '"' || *s == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)*s;
+		} else if (*s < ' ' || *s == 0x7f) {
+			n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *s);
+		} else {
+			buf[n++] = (char)*s;
+		}
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
 }
 
 void log_msg(int level, const char *fmt, ...)

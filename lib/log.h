@@ -5,6 +5,8 @@
 #ifndef RTPRELAY_LOG_H
 #define RTPRELAY_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOG_LVL_ERR = 3,
 	LOG_LVL_WARN = 4,
@@ -18,6 +20,12 @@ void log_set_level(int level);
 int log_get_level(void);
 /* Parse "debug"/"info"/"notice"/"warning"/"error" or a syslog number 0..7; -1 if bad. */
 int log_level_parse(const char *s);
+
+/* @v as the value of a key=value pair in a log line (journal-friendly):
+ * as it is when it is non-empty and has no blank, quote, backslash, '=' or
+ * control character; otherwise in double quotes with \" \\ and \xNN
+ * escapes. Written into @buf (truncated to @cap) unless returned as is. */
+const char *log_kv(char *buf, size_t cap, const char *v);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -27,9 +27,17 @@ struct loop {
 	struct loop_watch sig;
 	bool stop;
 	int stop_sig;
+	void (*on_hup)(void *arg); /* loop_on_hup, NULL = log and ignore */
+	void *hup_arg;
 	struct epoll_event batch[LOOP_BATCH];
 	int n_batch;
 };
+
+void loop_on_hup(struct loop *l, void (*cb)(void *arg), void *arg)
+{
+	l->on_hup = cb;
+	l->hup_arg = arg;
+}
 
 uint64_t loop_now_ms(void)
 {
@@ -47,8 +55,11 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			/* no reload yet; a stray HUP (closed terminal) must not stop us */
-			log_notice("SIGHUP ignored: the configuration is read at start only");
+			/* a stray HUP (closed terminal) must not stop us */
+			if (l->on_hup)
+				l->on_hup(l->hup_arg);
+			else
+				log_notice("SIGHUP ignored: nothing to reload");
 			continue;
 		}
 		l->stop = true;

@@ -1,7 +1,7 @@
 /*
  * loop.h: the control thread's event loop (epoll): fd watchers, one periodic
- * tick for timers, and SIGTERM/SIGINT through a signalfd (SIGHUP is logged and
- * ignored). One job, no threads:
+ * tick for timers, and SIGTERM/SIGINT through a signalfd (SIGHUP runs the
+ * callback given to loop_on_hup, else it is logged and ignored). One job, no threads:
  * everything registered here runs on the control thread.
  */
 #ifndef RTPRELAY_LOOP_H
@@ -36,6 +36,8 @@ void loop_del(struct loop *l, struct loop_watch *w);
  * the loop, or 0 for loop_stop. */
 int loop_run(struct loop *l, unsigned tick_ms, void (*tick)(void *arg, uint64_t now_ms), void *arg);
 void loop_stop(struct loop *l);
+/* Run @cb(@arg) on the control thread when SIGHUP arrives. */
+void loop_on_hup(struct loop *l, void (*cb)(void *arg), void *arg);
 /* CLOCK_MONOTONIC in ms (control thread use; never per packet). */
 uint64_t loop_now_ms(void);
 

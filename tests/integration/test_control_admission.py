@@ -124,7 +124,7 @@ def test_max_load_from_readings(daemon_factory, proc_dir):
         # below the limit again: new calls are accepted
         write(os.path.join(proc_dir, "loadavg"), "1.50 4.00 3.00 2/100 4242\n")
         wait_accepted(ng, "l-again")
-    assert "call l-legacy refused: load average 5.00 exceeds max-load 2.00" in d.log_text()
+    assert "call refused call-id=l-legacy: load average 5.00 exceeds max-load 2.00" in d.log_text()
 
 
 def test_max_cpu_from_readings(daemon_factory, proc_dir):

@@ -80,6 +80,12 @@ static void order_and_bounds(void **state)
 	/* without readings only max-sessions counts */
 	assert_null(admission_check(NULL, &cfg, 4, "c"));
 	assert_non_null(admission_check(NULL, &cfg, 5, "c"));
+	/* draining refuses first, whatever the other limits say */
+	a.draining = true;
+	r = admission_check(&a, &cfg, 0, "c");
+	assert_string_equal(r, ADM_REASON_DRAIN);
+	assert_true(admission_is_refusal(r));
+	a.draining = false;
 	/* the same words from elsewhere are not a refusal */
 	assert_false(admission_is_refusal("Parallel session limit reached"));
 	assert_false(admission_is_refusal(NULL));

@@ -206,6 +206,40 @@ static void bad_command_line(void **state)
 	}
 }
 
+static void http_listener_keys(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	/* off unless given; a bare port is loopback */
+	assert_int_equal(load(&c, err, 0), 0);
+	assert_false(c.has_listen_http);
+	assert_int_equal(load(&c, err, 1, (char *)"--listen-http=9103"), 0);
+	assert_true(c.has_listen_http);
+	assert_int_equal(c.listen_http.sa.ss_family, AF_INET);
+	assert_int_equal(ntohl(((struct sockaddr_in *)&c.listen_http.sa)->sin_addr.s_addr),
+			 INADDR_LOOPBACK);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&c.listen_http.sa)->sin_port), 9103);
+	assert_string_equal(c.http_token, "");
+	/* beyond loopback only with a token */
+	assert_int_equal(load(&c, err, 1, (char *)"--listen-http=0.0.0.0:9103"), -EINVAL);
+	assert_non_null(strstr(err, "http-token"));
+	assert_int_equal(load(&c, err, 2, (char *)"--listen-http=[::]:9103",
+			      (char *)"--http-token=abc"),
+			 0);
+	assert_string_equal(c.http_token, "abc");
+	assert_int_equal(load(&c, err, 1, (char *)"--listen-http=x:y"), -EINVAL);
+	assert_non_null(strstr(err, "listen-http"));
+	/* tokens: no blanks, bounded */
+	assert_int_equal(load(&c, err, 1, (char *)"--http-token=a b"), -EINVAL);
+	assert_non_null(strstr(err, "http-token"));
+	char longtok[200] = "--http-token=";
+	memset(longtok + 13, 'x', 150);
+	longtok[163] = '\0';
+	assert_int_equal(load(&c, err, 1, longtok), -EINVAL);
+}
+
 static void parse_string_for_fuzzer(void **state)
 {
 	(void)state;
@@ -228,6 +262,7 @@ int main(void)
 		cmocka_unit_test(good_file),
 		cmocka_unit_test(opus_complexity_is_bounded),
 		cmocka_unit_test(bad_value_names_key_and_line),
+		cmocka_unit_test(http_listener_keys),
 		cmocka_unit_test(unknown_key_and_syntax_errors),
 		cmocka_unit_test(command_line_overrides_file),
 		cmocka_unit_test(bad_command_line),
