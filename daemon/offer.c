@@ -29,6 +29,7 @@
 #include "daemon/media_tos.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
+#include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/log.h"
@@ -276,6 +277,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	fill_pts(p.allowed_pt, m, pm);
+	ice_publish(m, &p); /* daemon/ice.h: DP_ICE and the credentials */
 	p.xcode = m->xcode; /* codecs: transcoder for RTP from x, NULL = forward */
 	if (p.xcode)
 		p.flags |= DP_TRANSCODE;
@@ -292,6 +294,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtcp.remote;
 	p.flags = m->dp_flags | off | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
+	ice_publish(m, &p); /* component 2 */
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	set->eps[set->n] = m->rtcp.ep;
@@ -504,9 +507,9 @@ static bool has_mid(const struct sdp_session *s, const struct sdp_media *m)
 	return false;
 }
 
-/* Fill the rewrite of media @i, sent to R. */
-static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
-			  struct sdp_media_rewrite *mr)
+/* Fill the rewrite of media @i, sent to R. 0 or a negative errno (*o->err). */
+static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
+			 struct sdp_media_rewrite *mr)
 {
 	struct call_media *rm = &o->r->media[i];
 	const struct ng_request *req = o->req;
@@ -517,7 +520,8 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		mr->mid = arena_printf(o->a, "%u", i + 1);
 	if (m->port == 0 || !rm->pair) {
 		mr->port = 0;
-		return;
+		ice_off(rm);
+		return 0;
 	}
 	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
 	mr->family = rm->ifc->cfg->family; /* media_setup made media-address agree */
@@ -526,11 +530,19 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	mr->rtcp_mux = mux;
 	mr->no_rtcp_attr = (req->flags & NG_F_NO_RTCP_ATTRIBUTE) != 0;
 	mr->full_rtcp_attr = (req->flags & NG_F_FULL_RTCP_ATTRIBUTE) != 0;
-	/* ICE candidates would name the parties' own addresses and route media
-	 * around the relay; without ICE support they always go */
-	mr->remove_ice = m->has_ice;
-	if (m->has_ice && req->ice != NG_ICE_REMOVE && req->ice != NG_ICE_DEFAULT)
-		warn(o, "ICE force is accepted but not implemented: ICE attributes removed");
+	/* the party's ICE lines would name its own addresses and route media
+	 * around the relay: they always go; rtprelay's own replace them where
+	 * the ICE key says so (daemon/ice.h) */
+	mr->remove_ice = m->has_ice || o->sdp->has_ice;
+	if (ice_decide(req, o->sdp, m, rm)) {
+		int rc = ice_rewrite(o->a, req, rm, mr->addr, mux, mr);
+		if (rc)
+			return fail(o, rc,
+				    rc == -EIO ? "No randomness for ICE credentials"
+					       : "Out of memory");
+	} else {
+		ice_off(rm);
+	}
 	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport)) {
 		mr->proto = tp_name(req->transport);
 		snprintf(rm->proto, sizeof(rm->proto), "%s", mr->proto);
@@ -559,6 +571,7 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	 * whatever else decided a direction for this section */
 	if (req->flags & NG_F_ORIGINAL_SENDRECV)
 		mr->dir = SDP_DIR_NONE;
+	return 0;
 }
 
 /* Our own loop-protect mark among the session-level lines. */
@@ -662,9 +675,13 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 
 	memset(rw, 0, sizeof(*rw));
 	for (unsigned i = 0; i < sess->n_media; i++) {
-		media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
+		int rc = media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
+		if (rc)
+			return rc;
 		if (!first && o->r->media[i].pair)
 			first = o->r->media[i].ifc;
+		if (rw->media[i].ice) /* rtprelay is ICE-lite towards R */
+			rw->ice_lite = true;
 	}
 	if (!first)
 		first = ifaces_pick(o->cs->ifs, NULL, 0);
@@ -926,6 +943,10 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 		const char *cw = NULL; /* a warning about strip/offer/transcode */
 
 		sender_media(o, i, &sess->media[i]);
+		if (ice_note_sender(&o->s->media[i], sess, &sess->media[i]))
+			return fail(o, -ENOMEM, "Out of memory");
+		if (o->req->cmd == NG_CMD_ANSWER)
+			ice_answered(&o->s->media[i]);
 		mux[i] = mux_decide(o, i, &sess->media[i]);
 		if (codecneg_media(&o->s->media[i], &o->r->media[i], o->req, &sess->media[i], &tune,
 				   o->a, &cw))

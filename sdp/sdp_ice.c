@@ -121,8 +121,9 @@ int sdp_candidate_print(const struct sdp_candidate *c, char *buf, size_t cap)
 	int n, m = 0;
 
 	if (!c->foundation[0] || !sdp_ice_chars(c->foundation, strlen(c->foundation)) ||
-	    c->component < 1 || c->component > 256 || !token_chars(c->transport, strlen(c->transport)) ||
-	    c->priority < 1 || c->priority > 0x7fffffffu || !addr_chars(c->addr, strlen(c->addr)) ||
+	    c->component < 1 || c->component > 256 ||
+	    !token_chars(c->transport, strlen(c->transport)) || c->priority < 1 ||
+	    c->priority > 0x7fffffffu || !addr_chars(c->addr, strlen(c->addr)) ||
 	    !token_chars(c->type, strlen(c->type)) ||
 	    (c->has_raddr && !addr_chars(c->raddr, strlen(c->raddr))) ||
 	    (c->ext_len && (!c->ext || memchr(c->ext, '\n', c->ext_len) ||

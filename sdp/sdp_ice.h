@@ -13,14 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_ICE_MAX_ADDR     256 /* connection-address: IP literal or FQDN (mDNS) */
-#define SDP_ICE_MAX_EXT	     16	 /* extension name/value pairs per candidate */
-#define SDP_ICE_MAX_CAND     64	 /* a=candidate lines per media section */
+#define SDP_ICE_MAX_ADDR       256 /* connection-address: IP literal or FQDN (mDNS) */
+#define SDP_ICE_MAX_EXT	       16  /* extension name/value pairs per candidate */
+#define SDP_ICE_MAX_CAND       64  /* a=candidate lines per media section */
 /* a peer's ice-ufrag/ice-pwd: 1..256 visible characters. RFC 8839 asks for
  * ice-chars and at least 4/22 of them; shorter or other printable ones are
  * taken (they are only compared, never written back), control characters,
  * blanks and longer ones refused. rtprelay's own follow the RFC. */
-#define SDP_ICE_CRED_MAX 256
+#define SDP_ICE_CRED_MAX       256
 #define SDP_ICE_FOUNDATION_MAX 32
 
 struct sdp_candidate {
