@@ -71,8 +71,8 @@ int ice_note_sender(struct call_media *cm, const struct sdp_session *s, const st
 	return 0;
 }
 
-bool ice_decide(const struct ng_request *req, const struct sdp_session *s, const struct sdp_media *m,
-		const struct call_media *rm)
+bool ice_decide(const struct ng_request *req, const struct sdp_session *s,
+		const struct sdp_media *m, const struct call_media *rm)
 {
 	switch (req->ice) {
 	case NG_ICE_FORCE:
@@ -105,8 +105,7 @@ void ice_answered(struct call_media *sm)
 }
 
 /* One host candidate for component @comp at @addr:@port. */
-static void host_candidate(struct sdp_candidate *c, unsigned comp, const char *addr,
-			   uint16_t port)
+static void host_candidate(struct sdp_candidate *c, unsigned comp, const char *addr, uint16_t port)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->foundation, sizeof(c->foundation), "1"); /* one base, one type */
@@ -118,8 +117,8 @@ static void host_candidate(struct sdp_candidate *c, unsigned comp, const char *a
 	snprintf(c->type, sizeof(c->type), "host");
 }
 
-int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media *rm, const char *addr,
-		bool mux, struct sdp_media_rewrite *mr)
+int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media *rm,
+		const char *addr, bool mux, struct sdp_media_rewrite *mr)
 {
 	struct media_ice *ice = ice_of(rm);
 	struct sdp_ice_out *out = arena_alloc(a, sizeof(*out));

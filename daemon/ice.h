@@ -35,8 +35,8 @@ struct media_ice {
 	bool peer_ice;	/* the party's last SDP had ICE credentials */
 	bool peer_lite; /* ... and a=ice-lite (then nobody checks: media latching as usual) */
 	char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* rtprelay's, towards the party */
-	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	      /* the party's */
-	unsigned restarts;				      /* ICE restarts seen */
+	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	     /* the party's */
+	unsigned restarts;				     /* ICE restarts seen */
 };
 
 /* What the party's SDP (media @m of @s) says about ICE, into @cm. 0 or
@@ -45,14 +45,15 @@ int ice_note_sender(struct call_media *cm, const struct sdp_session *s, const st
 	__attribute__((warn_unused_result));
 /* Whether the SDP that goes to the receiver for media @m carries rtprelay's
  * ICE lines (rtpengine's ICE key; @rm is the receiver's media). */
-bool ice_decide(const struct ng_request *req, const struct sdp_session *s, const struct sdp_media *m,
-		const struct call_media *rm);
+bool ice_decide(const struct ng_request *req, const struct sdp_session *s,
+		const struct sdp_media *m, const struct call_media *rm);
 /* rtprelay's ICE lines for receiver media @rm (its sockets, @addr as the
  * candidates' address, @mux: no RTCP component) into @mr; turns ICE on for
  * @rm, with new credentials if it has none. 0, -ENOMEM or -EIO (no
  * randomness). */
-int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media *rm, const char *addr,
-		bool mux, struct sdp_media_rewrite *mr) __attribute__((warn_unused_result));
+int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media *rm,
+		const char *addr, bool mux, struct sdp_media_rewrite *mr)
+	__attribute__((warn_unused_result));
 /* The receiver is not given ICE for this media: its checks are no longer
  * answered. */
 void ice_off(struct call_media *rm);

@@ -100,6 +100,7 @@ int sdp_candidate_parse(const char *s, size_t n, struct sdp_candidate *c, const 
 		if (sdp_uint(t[i + 1].s, t[i + 1].len, 65535, &v))
 			return *why = "bad rport", -EINVAL;
 		c->rport = (uint16_t)v;
+		c->has_rport = true;
 		i += 2;
 	}
 	if ((nt - i) % 2)
@@ -134,7 +135,13 @@ int sdp_candidate_print(const struct sdp_candidate *c, char *buf, size_t cap)
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	if (c->has_raddr) {
-		m = snprintf(buf + n, cap - (size_t)n, " raddr %s rport %u", c->raddr, c->rport);
+		m = snprintf(buf + n, cap - (size_t)n, " raddr %s", c->raddr);
+		if (m < 0 || (size_t)m >= cap - (size_t)n)
+			return -ENOSPC;
+		n += m;
+	}
+	if (c->has_rport) {
+		m = snprintf(buf + n, cap - (size_t)n, " rport %u", c->rport);
 		if (m < 0 || (size_t)m >= cap - (size_t)n)
 			return -ENOSPC;
 		n += m;

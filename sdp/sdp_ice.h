@@ -33,6 +33,7 @@ struct sdp_candidate {
 	char type[16]; /* "host", "srflx", "prflx", "relay" or another token */
 	bool has_raddr;
 	char raddr[SDP_ICE_MAX_ADDR];
+	bool has_rport;
 	uint16_t rport;
 	/* extensions ("generation 0", "tcptype active", ...) as written,
 	 * checked to be name/value token pairs; not interpreted */

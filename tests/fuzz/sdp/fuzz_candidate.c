@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(back.foundation, c.foundation) || back.component != c.component ||
 		    back.priority != c.priority || strcmp(back.addr, c.addr) ||
 		    back.port != c.port || strcmp(back.type, c.type) ||
-		    back.has_raddr != c.has_raddr || back.ext_len != c.ext_len)
+		    back.has_raddr != c.has_raddr || back.has_rport != c.has_rport ||
+		    back.rport != c.rport || back.ext_len != c.ext_len)
 			abort();
 	} else if (!why) {
 		abort();

@@ -58,6 +58,8 @@ static void test_candidate_parse(void **state)
 		  "typ host generation 0 network-cost 999");
 	roundtrip("1467250027 2 tcp 1518280447 2001:db8::1 9 typ host tcptype active generation 0");
 	roundtrip("a+/Z 256 UDP 1 192.0.2.1 0 typ relay raddr 0.0.0.0 rport 0");
+	/* rport without raddr, and a second rport as an extension (found by fuzzing) */
+	roundtrip("83049 1 udp 167772 203.7 50061 typ srf.168.1.20 rport 50 rport 50061 g70 2 t 30");
 }
 
 static void test_candidate_hostile(void **state)
