@@ -212,7 +212,10 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	sm->disabled = m->port == 0;
 	const struct sdp_conn *conn = sdp_media_conn(o->sdp, m);
 	enum sdp_dir dir = m->dir != SDP_DIR_NONE ? m->dir : o->sdp->dir;
-	bool held = sm->disabled || (conn->present && conn->zero);
+	/* c=0.0.0.0 is hold, except from an ICE party (RFC 8839 4.2.1.1: no
+	 * candidate gathered yet; the checks tell where it is) */
+	bool ice = m->ice.ufrag || o->sdp->ice.ufrag;
+	bool held = sm->disabled || (conn->present && conn->zero && !ice);
 	sm->no_send = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_RECVONLY;
 	sm->no_recv = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_SENDONLY;
 	if (m->has_rtcp_attr) {

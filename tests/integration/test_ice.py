@@ -59,10 +59,13 @@ class WebRtcSide:
     def port(self):
         return self.conn.local_candidates[0].port
 
-    def sdp(self, version=1, extra=(), eoc=True):
+    def sdp(self, version=1, extra=(), eoc=True, zero=False):
+        """zero: c=0.0.0.0 and port 9, as a client that sends its offer before it
+        gathered (its candidates then say where it is)."""
         c = self.conn
         lines = ["v=0", "o=- 77 %d IN IP4 127.0.0.1" % version, "s=-",
-                 "c=IN IP4 127.0.0.1", "t=0 0", "m=audio %d RTP/AVP 0" % self.port,
+                 "c=IN IP4 %s" % ("0.0.0.0" if zero else "127.0.0.1"), "t=0 0",
+                 "m=audio %d RTP/AVP 0" % (9 if zero else self.port),
                  "a=rtpmap:0 PCMU/8000", "a=ice-ufrag:" + c.local_username,
                  "a=ice-pwd:" + c.local_password, "a=ice-options:trickle"]
         lines += ["a=candidate:" + cand.to_sdp() for cand in c.local_candidates]
@@ -164,9 +167,9 @@ def loop():
     lp.close()
 
 
-def rtprelay_answers(ng, loop, cid, web, phone):
+def rtprelay_answers(ng, loop, cid, web, phone, zero=False):
     """The agent offers; rtprelay answers it. Returns (answer SDP, phone's target)."""
-    r = ng.offer(cid, "web", web.sdp(), ICE="remove", **{"rtcp-mux": ["demux"]})
+    r = ng.offer(cid, "web", web.sdp(zero=zero), ICE="remove", **{"rtcp-mux": ["demux"]})
     assert r["result"] == "ok", r
     to_phone = r["sdp"]
     assert "a=candidate" not in to_phone and "a=ice-" not in to_phone, to_phone
@@ -179,11 +182,12 @@ def rtprelay_answers(ng, loop, cid, web, phone):
     return a["sdp"], relay_targets(to_phone)[0][:2]
 
 
-def test_rtprelay_answers_webrtc_offer(ng, loop):
+@pytest.mark.parametrize("zero", [False, True], ids=["c-address", "c-zero"])
+def test_rtprelay_answers_webrtc_offer(ng, loop, zero):
     web = loop.run_until_complete(WebRtcSide().gather())
     phone = Phone(pts=(0,))
     try:
-        _, target = rtprelay_answers(ng, loop, "ice-ans", web, phone)
+        _, target = rtprelay_answers(ng, loop, "ice-ans", web, phone, zero=zero)
         media_both_ways(loop, web, phone, target)
         ice = stream_ice(ng, "ice-ans", "web")
         assert ice["state"] == "nominated" and ice["role"] == "lite", ice
