@@ -672,7 +672,8 @@ const struct ngf_known ngf_known[] = {
 	NOPE("ice-lite", NGF_KEY, "rtprelay is always an ICE-lite agent towards ICE parties"),
 	IMPL("trickle-ice", NGF_FLAG, NG_F_TRICKLE_ICE, NULL,
 	     "daemon/ice.c ice_rewrite (a=ice-options:trickle)"),
-	NOPE("reject-ice", NGF_FLAG, "use ICE=remove in the answer"),
+	IMPL("reject-ice", NGF_FLAG, NG_F_REJECT_ICE, NULL,
+	     "daemon/ice.c ice_note_sender: no ICE in the answer to this offer"),
 	IMPL("webrtc", NGF_FLAG, 0, NULL,
 	     "ICE=force trickle-ICE rtcp-mux-offer rtcp-mux-require no-rtcp-attribute "
 	     "generate-mid transport-protocol=UDP/TLS/RTP/SAVPF (refused until DTLS-SRTP)"),

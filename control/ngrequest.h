@@ -54,6 +54,7 @@ enum ng_flag {
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
 	NG_F_TRICKLE_ICE = 1u << 28,	   /* rtprelay's ICE lines say a=ice-options:trickle */
+	NG_F_REJECT_ICE = 1u << 29,	   /* offer: the offerer's ICE is refused in the answer */
 };
 
 /* replace: bits */

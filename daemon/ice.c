@@ -41,7 +41,8 @@ static struct media_ice *ice_of(struct call_media *cm)
 	return cm->ice;
 }
 
-int ice_note_sender(struct call_media *cm, const struct sdp_session *s, const struct sdp_media *m)
+int ice_note_sender(struct call_media *cm, const struct ng_request *req,
+		    const struct sdp_session *s, const struct sdp_media *m)
 {
 	const struct sdp_ice *mi = &m->ice, *si = &s->ice;
 	const char *ufrag = mi->ufrag ? mi->ufrag : si->ufrag;
@@ -54,6 +55,8 @@ int ice_note_sender(struct call_media *cm, const struct sdp_session *s, const st
 		return -ENOMEM;
 	ice->peer_ice = ufrag != NULL;
 	ice->peer_lite = si->lite || mi->lite;
+	if (req->cmd == NG_CMD_OFFER) /* rtpengine's reject-ICE: as ICE=remove in the answer */
+		ice->rejected = (req->flags & NG_F_REJECT_ICE) != 0;
 	if (!ufrag)
 		return 0;
 	if (ul > SDP_ICE_CRED_MAX)
@@ -87,7 +90,7 @@ bool ice_decide(const struct ng_request *req, const struct sdp_session *s,
 		 * offerer spoke ICE (an answer never adds ICE the offer did
 		 * not have, whatever the answerer said) */
 		if (req->cmd == NG_CMD_ANSWER)
-			return rm->ice && rm->ice->peer_ice;
+			return rm->ice && rm->ice->peer_ice && !rm->ice->rejected;
 		return m->has_ice || s->has_ice;
 	}
 }

@@ -34,14 +34,16 @@ struct media_ice {
 	bool on;	/* the party got rtprelay's ICE lines: its checks are answered */
 	bool peer_ice;	/* the party's last SDP had ICE credentials */
 	bool peer_lite; /* ... and a=ice-lite (then nobody checks: media latching as usual) */
+	bool rejected;	/* reject-ICE with its offer: answered without ICE */
 	char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* rtprelay's, towards the party */
 	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	     /* the party's */
 	unsigned restarts;				     /* ICE restarts seen */
 };
 
-/* What the party's SDP (media @m of @s) says about ICE, into @cm. 0 or
- * -ENOMEM. */
-int ice_note_sender(struct call_media *cm, const struct sdp_session *s, const struct sdp_media *m)
+/* What the party's SDP (media @m of @s, sent with @req) says about ICE,
+ * into @cm. 0, -ENOMEM or -EIO. */
+int ice_note_sender(struct call_media *cm, const struct ng_request *req,
+		    const struct sdp_session *s, const struct sdp_media *m)
 	__attribute__((warn_unused_result));
 /* Whether the SDP that goes to the receiver for media @m carries rtprelay's
  * ICE lines (rtpengine's ICE key; @rm is the receiver's media). */

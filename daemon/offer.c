@@ -946,8 +946,11 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 		const char *cw = NULL; /* a warning about strip/offer/transcode */
 
 		sender_media(o, i, &sess->media[i]);
-		if (ice_note_sender(&o->s->media[i], sess, &sess->media[i]))
-			return fail(o, -ENOMEM, "Out of memory");
+		int rc = ice_note_sender(&o->s->media[i], o->req, sess, &sess->media[i]);
+		if (rc)
+			return fail(o, rc,
+				    rc == -EIO ? "No randomness for ICE credentials"
+					       : "Out of memory");
 		if (o->req->cmd == NG_CMD_ANSWER)
 			ice_answered(&o->s->media[i]);
 		mux[i] = mux_decide(o, i, &sess->media[i]);

@@ -358,6 +358,26 @@ def test_sdp_per_ice_flag(ng, value, with_ice, ours):
         assert "force-relay" in r.get("warning", ""), r
 
 
+@pytest.mark.parametrize("answer_ice", [None, "force"])
+def test_reject_ice(ng, answer_ice):
+    """reject-ICE with the offer: the answer to the offerer carries no ICE (as
+    ICE=remove in the answer), unless the answer says ICE=force."""
+    cid = "reject-%s" % answer_ice
+    r = ng.offer(cid, "A", ICE_SDP, flags=["reject-ICE"], ICE="remove")
+    assert r["result"] == "ok" and "warning" not in r, r
+    kw = {"ICE": answer_ice} if answer_ice else {}
+    a = ng.answer(cid, "A", "B", sdp_offer(port=6000), **kw)
+    assert a["result"] == "ok", a
+    if answer_ice:
+        check_relay_ice(a["sdp"], mux=False)
+    else:
+        assert "a=ice-" not in a["sdp"] and "a=candidate" not in a["sdp"], a["sdp"]
+    # without reject-ICE the same offer is answered with ICE
+    r = ng.offer(cid + "-no", "A", ICE_SDP, ICE="remove")
+    a = ng.answer(cid + "-no", "A", "B", sdp_offer(port=6002))
+    check_relay_ice(a["sdp"], mux=False)
+
+
 def test_hostile_candidate_refused(ng):
     for bad, why in (("1694498815", "99999999999"), "bad priority"), \
                     (("5000 typ host", "5000 host"), "too few fields"):
