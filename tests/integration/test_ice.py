@@ -21,7 +21,8 @@ from ngclient import sdp_offer  # noqa: E402
 pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
 
 # the agent's host candidates on loopback only (aioice leaves loopback out by default)
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: (
+    (["127.0.0.1"] if use_ipv4 else []) + (["::1"] if use_ipv6 else []))
 
 
 def ice_lines(sdp):
@@ -48,8 +49,11 @@ class WebRtcSide:
     """An aioice agent (full, controlling: the other side is lite) with one
     component (rtcp-mux), and the SDP a WebRTC client would send for it."""
 
-    def __init__(self):
-        self.conn = aioice.Connection(ice_controlling=True, components=1, use_ipv6=False)
+    def __init__(self, host="127.0.0.1"):
+        v6 = ":" in host
+        self.host, self.fam = host, "IP6" if v6 else "IP4"
+        self.conn = aioice.Connection(ice_controlling=True, components=1, use_ipv4=not v6,
+                                      use_ipv6=v6)
 
     async def gather(self):
         await self.conn.gather_candidates()
@@ -63,8 +67,8 @@ class WebRtcSide:
         """zero: c=0.0.0.0 and port 9, as a client that sends its offer before it
         gathered (its candidates then say where it is)."""
         c = self.conn
-        lines = ["v=0", "o=- 77 %d IN IP4 127.0.0.1" % version, "s=-",
-                 "c=IN IP4 %s" % ("0.0.0.0" if zero else "127.0.0.1"), "t=0 0",
+        lines = ["v=0", "o=- 77 %d IN %s %s" % (version, self.fam, self.host), "s=-",
+                 "c=IN %s %s" % (self.fam, "0.0.0.0" if zero else self.host), "t=0 0",
                  "m=audio %d RTP/AVP 0" % (9 if zero else self.port),
                  "a=rtpmap:0 PCMU/8000", "a=ice-ufrag:" + c.local_username,
                  "a=ice-pwd:" + c.local_password, "a=ice-options:trickle"]
@@ -167,9 +171,10 @@ def loop():
     lp.close()
 
 
-def rtprelay_answers(ng, loop, cid, web, phone, zero=False):
+def rtprelay_answers(ng, loop, cid, web, phone, zero=False, **kw):
     """The agent offers; rtprelay answers it. Returns (answer SDP, phone's target)."""
-    r = ng.offer(cid, "web", web.sdp(zero=zero), ICE="remove", **{"rtcp-mux": ["demux"]})
+    r = ng.offer(cid, "web", web.sdp(zero=zero), ICE="remove", **{"rtcp-mux": ["demux"]},
+                 **kw)
     assert r["result"] == "ok", r
     to_phone = r["sdp"]
     assert "a=candidate" not in to_phone and "a=ice-" not in to_phone, to_phone
@@ -192,6 +197,27 @@ def test_rtprelay_answers_webrtc_offer(ng, loop, zero):
         ice = stream_ice(ng, "ice-ans", "web")
         assert ice["state"] == "nominated" and ice["role"] == "lite", ice
         assert ice["checks"] >= 1 and ice["bad checks"] == 0, ice
+    finally:
+        loop.run_until_complete(web.close())
+        phone.close()
+
+
+def test_webrtc_side_ipv6(daemon_factory, loop):
+    """The agent on IPv6, the phone on IPv4: rtprelay's candidate is its IPv6
+    interface address, checks answered with an IPv6 XOR-MAPPED-ADDRESS, media
+    crosses the families."""
+    d = daemon_factory("--interface=127.0.0.1", "--interface=::1")
+    web = loop.run_until_complete(WebRtcSide("::1").gather())
+    phone = Phone(pts=(0,))
+    try:
+        with d.ng() as ng:
+            sdp, target = rtprelay_answers(ng, loop, "ice-v6", web, phone,
+                                           **{"address-family": "IP4"})
+            assert ice_lines(sdp)["cands"][0].split()[4] == "::1", sdp
+            assert target[0] == "127.0.0.1"
+            media_both_ways(loop, web, phone, target)
+            st = stream_ice(ng, "ice-v6", "web")
+            assert st["state"] == "nominated" and st["bad checks"] == 0, st
     finally:
         loop.run_until_complete(web.close())
         phone.close()
