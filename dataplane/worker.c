@@ -92,7 +92,7 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 		log_warn("dataplane: out of memory for ICE credentials; ICE off on fd %d", ep->fd);
 		ep->flags &= ~(uint32_t)(DP_ICE | DP_ICE_LATCH);
 	}
-	latch_configure(&ep->latch, &sdp, p->flags, p->allowed_pt,
+	latch_configure(&ep->latch, &sdp, ep->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);
 	dp_pub_remote(ep);
 }
