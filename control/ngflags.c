@@ -129,11 +129,17 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 		req->ice = NG_ICE_DEFAULT;
 	} else if (norm_eq(v, len, "force")) {
 		req->ice = NG_ICE_FORCE;
-		not_implemented(a, req, "ICE", v, len);
 	} else if (norm_eq(v, len, "force-relay")) {
 		req->ice = NG_ICE_FORCE_RELAY;
 		not_implemented(a, req, "ICE", v, len);
 	} else if (norm_eq(v, len, "optional")) {
+		req->ice = NG_ICE_OPTIONAL;
+	} else if (norm_eq(v, len, "trickle")) {
+		req->flags |= NG_F_TRICKLE_ICE; /* rtpengine: the same as trickle-ICE */
+	} else if (norm_eq(v, len, "lite-forward") || norm_eq(v, len, "lite-backward") ||
+		   norm_eq(v, len, "lite-both")) {
+		/* rtprelay is an ICE-lite agent towards every ICE party anyway */
+	} else if (norm_eq(v, len, "lite-off") || norm_eq(v, len, "ice2")) {
 		not_implemented(a, req, "ICE", v, len);
 	} else {
 		ngf_warn(a, req, "unknown ICE value '%s' ignored", ngf_quote(a, req, v, len));
@@ -577,7 +583,9 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/offer.c flags_to_dp, latch.c"),
 	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL,
 	     "daemon/offer.c sender_addr"),
-	IMPL("ice", NGF_KEY | NGF_PREFIX, 0, "\"remove\"", "daemon/offer.c media_rewrite"),
+	IMPL("ice", NGF_KEY | NGF_PREFIX, 0, "\"remove\"",
+	     "daemon/ice.c ice_decide (remove, force, default, optional as force; force-relay "
+	     "not)"),
 	IMPL("transport-protocol", NGF_KEY | NGF_PREFIX, 0, "\"RTP/AVPF\"",
 	     "daemon/offer.c media_rewrite"),
 	IMPL("rtcp-mux", NGF_KEY | NGF_PREFIX, 0, "\"demux\"", "daemon/offer.c mux_decide"),
@@ -661,9 +669,14 @@ const struct ngf_known ngf_known[] = {
 	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
 	IMPL("tos", NGF_KEY, 0, "\"184\"", "daemon/media_tos.c (IP_TOS / IPV6_TCLASS)"),
 	NOPE("media-echo", NGF_KEY),
-	NOPE("ice-lite", NGF_KEY, "no ICE agent: ICE attributes pass or are removed"),
-	NOPE("trickle-ice", NGF_FLAG, "no ICE agent: ICE attributes pass or are removed"),
-	NOPE("reject-ice", NGF_FLAG, "no ICE agent: ICE attributes pass or are removed"),
+	NOPE("ice-lite", NGF_KEY, "rtprelay is always an ICE-lite agent towards ICE parties"),
+	IMPL("trickle-ice", NGF_FLAG, NG_F_TRICKLE_ICE, NULL,
+	     "daemon/ice.c ice_rewrite (a=ice-options:trickle)"),
+	IMPL("reject-ice", NGF_FLAG, NG_F_REJECT_ICE, NULL,
+	     "daemon/ice.c ice_note_sender: no ICE in the answer to this offer"),
+	IMPL("webrtc", NGF_FLAG, 0, NULL,
+	     "ICE=force trickle-ICE rtcp-mux-offer rtcp-mux-require no-rtcp-attribute "
+	     "generate-mid transport-protocol=UDP/TLS/RTP/SAVPF (refused until DTLS-SRTP)"),
 	IMPL("generate-mid", NGF_FLAG, NG_F_GENERATE_MID, NULL, "daemon/offer.c media_rewrite"),
 	IMPL("original-sendrecv", NGF_FLAG, NG_F_ORIGINAL_SENDRECV, NULL,
 	     "daemon/offer.c media_rewrite: direction attributes as received"),
@@ -726,6 +739,16 @@ const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
 }
 
 /* An implemented flag without a bit of its own. */
+/* rtpengine's WebRTC: an alias for what a WebRTC party needs (its
+ * SDES-off is what rtprelay does anyway). */
+static void set_webrtc(struct ng_request *req)
+{
+	req->ice = NG_ICE_FORCE;
+	req->flags |= NG_F_TRICKLE_ICE | NG_F_NO_RTCP_ATTRIBUTE | NG_F_GENERATE_MID;
+	req->rtcp_mux |= NG_MUX_OFFER | NG_MUX_REQUIRE;
+	req->transport = NG_TP_UDP_TLS_RTP_SAVPF;
+}
+
 static void apply_flag(struct arena *a, struct ng_request *req, const char *name)
 {
 	if (!strcmp(name, "always-transcode"))
@@ -734,6 +757,8 @@ static void apply_flag(struct arena *a, struct ng_request *req, const char *name
 		ngf_t38(a, req, "", 0);
 	else if (!strcmp(name, "internal") || !strcmp(name, "external"))
 		ngf_direction(a, req, name, strlen(name)); /* rtpengine: direction=internal */
+	else if (!strcmp(name, "webrtc"))
+		set_webrtc(req);
 }
 
 static bool plain_flag(struct arena *a, struct ng_request *req, const char *s, size_t len)

@@ -57,6 +57,8 @@ enum ng_flag {
 	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
+	NG_F_TRICKLE_ICE = 1u << 28,	   /* rtprelay's ICE lines say a=ice-options:trickle */
+	NG_F_REJECT_ICE = 1u << 29,	   /* offer: the offerer's ICE is refused in the answer */
 };
 
 /* replace: bits */
@@ -74,7 +76,8 @@ enum ng_ice {
 	NG_ICE_DEFAULT = 0,
 	NG_ICE_REMOVE,
 	NG_ICE_FORCE,
-	NG_ICE_FORCE_RELAY
+	NG_ICE_FORCE_RELAY,
+	NG_ICE_OPTIONAL
 };
 
 /* rtcp-mux: bits (several may be given) */

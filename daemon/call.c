@@ -214,6 +214,8 @@ static void free_party(struct call_party *p)
 	free(p->label);
 	free(p->via_branch);
 	free(p->last_sdp);
+	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
+		free(p->media[i].ice); /* daemon/ice.h: plain memory */
 	free(p);
 }
 

@@ -35,6 +35,7 @@
 
 struct dp_endpoint;
 struct iface;
+struct media_ice;
 struct ifaces;
 struct rtprelay_config;
 
@@ -86,6 +87,7 @@ struct call_media {
 	uint8_t audio_pt; /* first G.711/G.722 format, 0xff = none */
 	uint32_t event_clock;
 	uint64_t dtmf_busy_until_ms;
+	struct media_ice *ice; /* ICE towards this party, NULL = never (daemon/ice.h) */
 };
 
 struct call_party {

@@ -29,6 +29,7 @@
 #include "daemon/media_tos.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
+#include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/log.h"
@@ -239,7 +240,10 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	sm->disabled = m->port == 0;
 	const struct sdp_conn *conn = sdp_media_conn(o->sdp, m);
 	enum sdp_dir dir = m->dir != SDP_DIR_NONE ? m->dir : o->sdp->dir;
-	bool held = sm->disabled || (conn->present && conn->zero);
+	/* c=0.0.0.0 is hold, except from an ICE party (RFC 8839 4.2.1.1: no
+	 * candidate gathered yet; the checks tell where it is) */
+	bool ice = m->ice.ufrag || o->sdp->ice.ufrag;
+	bool held = sm->disabled || (conn->present && conn->zero && !ice);
 	sm->no_send = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_RECVONLY;
 	sm->no_recv = held || dir == SDP_DIR_INACTIVE || dir == SDP_DIR_SENDONLY;
 	if (m->has_rtcp_attr) {
@@ -305,6 +309,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	fill_pts(p.allowed_pt, m, pm);
+	ice_publish(m, &p); /* daemon/ice.h: DP_ICE and the credentials */
 	p.xcode = m->xcode; /* codecs: transcoder for RTP from x, NULL = forward */
 	if (p.xcode)
 		p.flags |= DP_TRANSCODE;
@@ -321,6 +326,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtcp.remote;
 	p.flags = m->dp_flags | off | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
+	ice_publish(m, &p); /* component 2 */
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	set->eps[set->n] = m->rtcp.ep;
@@ -533,9 +539,9 @@ static bool has_mid(const struct sdp_session *s, const struct sdp_media *m)
 	return false;
 }
 
-/* Fill the rewrite of media @i, sent to R. */
-static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
-			  struct sdp_media_rewrite *mr)
+/* Fill the rewrite of media @i, sent to R. 0 or a negative errno (*o->err). */
+static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
+			 struct sdp_media_rewrite *mr)
 {
 	struct call_media *rm = &o->r->media[i];
 	const struct ng_request *req = o->req;
@@ -546,7 +552,8 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 		mr->mid = arena_printf(o->a, "%u", i + 1);
 	if (m->port == 0 || !rm->pair) {
 		mr->port = 0;
-		return;
+		ice_off(rm);
+		return 0;
 	}
 	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
 	mr->family = rm->ifc->cfg->family; /* media_setup made media-address agree */
@@ -555,11 +562,19 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	mr->rtcp_mux = mux;
 	mr->no_rtcp_attr = (req->flags & NG_F_NO_RTCP_ATTRIBUTE) != 0;
 	mr->full_rtcp_attr = (req->flags & NG_F_FULL_RTCP_ATTRIBUTE) != 0;
-	/* ICE candidates would name the parties' own addresses and route media
-	 * around the relay; without ICE support they always go */
-	mr->remove_ice = m->has_ice;
-	if (m->has_ice && req->ice != NG_ICE_REMOVE && req->ice != NG_ICE_DEFAULT)
-		warn(o, "ICE force is accepted but not implemented: ICE attributes removed");
+	/* the party's ICE lines would name its own addresses and route media
+	 * around the relay: they always go; rtprelay's own replace them where
+	 * the ICE key says so (daemon/ice.h) */
+	mr->remove_ice = m->has_ice || o->sdp->has_ice;
+	if (ice_decide(req, o->sdp, m, rm)) {
+		int rc = ice_rewrite(o->a, req, rm, mr->addr, mux, mr);
+		if (rc)
+			return fail(o, rc,
+				    rc == -EIO ? "No randomness for ICE credentials"
+					       : "Out of memory");
+	} else {
+		ice_off(rm);
+	}
 	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport)) {
 		mr->proto = tp_name(req->transport);
 		snprintf(rm->proto, sizeof(rm->proto), "%s", mr->proto);
@@ -588,6 +603,7 @@ static void media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *
 	 * whatever else decided a direction for this section */
 	if (req->flags & NG_F_ORIGINAL_SENDRECV)
 		mr->dir = SDP_DIR_NONE;
+	return 0;
 }
 
 /* Our own loop-protect mark among the session-level lines. */
@@ -691,9 +707,13 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 
 	memset(rw, 0, sizeof(*rw));
 	for (unsigned i = 0; i < sess->n_media; i++) {
-		media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
+		int rc = media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
+		if (rc)
+			return rc;
 		if (!first && o->r->media[i].pair)
 			first = o->r->media[i].ifc;
+		if (rw->media[i].ice) /* rtprelay is ICE-lite towards R */
+			rw->ice_lite = true;
 	}
 	if (!first)
 		first = ifaces_pick(o->cs->ifs, NULL, 0);
@@ -955,6 +975,13 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 		const char *cw = NULL; /* a warning about strip/offer/transcode */
 
 		sender_media(o, i, &sess->media[i]);
+		int rc = ice_note_sender(&o->s->media[i], o->req, sess, &sess->media[i]);
+		if (rc)
+			return fail(o, rc,
+				    rc == -EIO ? "No randomness for ICE credentials"
+					       : "Out of memory");
+		if (o->req->cmd == NG_CMD_ANSWER)
+			ice_answered(&o->s->media[i]);
 		mux[i] = mux_decide(o, i, &sess->media[i]);
 		if (codecneg_media(&o->s->media[i], &o->r->media[i], o->req, &sess->media[i], &tune,
 				   o->a, &cw))

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "daemon/call.h"
+#include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/mos.h"
@@ -67,6 +68,31 @@ struct sums {
 	uint64_t p[2], b[2], e[2];
 };
 
+/* ICE on one socket (rtprelay as lite agent, daemon/ice.h): whether a pair
+ * was nominated, the checks answered (consent included) and refused. */
+static int add_ice(struct arena *a, struct ng_node *d, const struct dp_endpoint *ep)
+{
+	struct dp_ice_stats is;
+	struct timespec ts;
+	struct ng_node *ice = ng_dict_add_dict(a, d, "ICE");
+
+	TRY(ice);
+	dp_endpoint_ice_stats(ep, &is);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	TRY(ng_dict_add_str(a, ice, "role", "lite"));
+	TRY(ng_dict_add_str(a, ice, "state",
+			    is.nominated ? "nominated"
+			    : is.checks	 ? "checking"
+					 : "waiting"));
+	TRY(ng_dict_add_int(a, ice, "checks", (int64_t)is.checks));
+	TRY(ng_dict_add_int(a, ice, "bad checks", (int64_t)is.bad));
+	if (is.last_ms)
+		TRY(ng_dict_add_int(a, ice, "last check ms ago",
+				    (int64_t)(now_ms > is.last_ms ? now_ms - is.last_ms : 0)));
+	return 0;
+}
+
 static int add_stream(struct arena *a, struct ng_node *list, const struct call_media *m,
 		      const struct call_stream *s, bool rtcp, struct sums *sum)
 {
@@ -96,6 +122,8 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_list_add(fl, ng_new_cstr(a, "confirmed")));
 	if (!rtcp && m->rtcp_mux)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
+	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep))
+		return -ENOMEM;
 	st = ng_dict_add_dict(a, d, "stats");
 	TRY(st);
 	TRY(ng_dict_add_int(a, st, "packets", (int64_t)ds.packets));
@@ -217,6 +245,8 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
 	if (m->disabled)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "disabled")));
+	if (m->ice && m->ice->on)
+		TRY(ng_list_add(fl, ng_new_cstr(a, "ICE")));
 	in = ng_dict_add_list(a, d, "ingress SSRCs");
 	TRY(in);
 	memset(&ds, 0, sizeof(ds));

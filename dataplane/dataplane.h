@@ -38,6 +38,18 @@ enum dp_flags {
 					 * would not set) */
 	DP_MEDIA_HANDOVER = 1u << 10, /* a new source replaces a confirmed one
 					 * at any time (dataplane/latch.h) */
+	DP_ICE = 1u << 11,	      /* ICE-lite responder on this socket
+					 * (params.ice, dataplane/dp_ice.c); never offloaded */
+	DP_ICE_LATCH = 1u << 12,      /* with DP_ICE: the remote is the nominated
+					 * pair (USE-CANDIDATE), never learned from media */
+};
+
+/* ICE credentials of one socket (RFC 8445 short-term: USERNAME of a check is
+ * "<ufrag>:<remote_ufrag>", MESSAGE-INTEGRITY keyed with pwd). */
+#define DP_ICE_CRED_MAX 256
+struct dp_ice_params {
+	char ufrag[32], pwd[64];		/* rtprelay's, towards this party */
+	char remote_ufrag[DP_ICE_CRED_MAX + 1]; /* the party's; "" = not known yet */
 };
 
 struct dp_endpoint_params {
@@ -56,8 +68,9 @@ struct dp_endpoint_params {
 	 * the data plane: the worker frees it when a later dp_endpoint_set
 	 * names another one (or none) and on release (dataplane/dp_xcode.h). */
 	struct xcode *xcode;
-	uint8_t forward_pt[16]; /* with DP_FORWARD_PT_ONLY: bitmap of payload types
+	uint8_t forward_pt[16];	  /* with DP_FORWARD_PT_ONLY: bitmap of payload types
 						 * the far side can receive as they are */
+	struct dp_ice_params ice; /* with DP_ICE */
 };
 
 /* learn_window_ms == 0 means this default. */
@@ -77,6 +90,15 @@ struct dp_stats {
 	struct sockaddr_storage remote; /* current remote (learned or SDP) */
 	bool latched;
 };
+
+/* ICE on an endpoint (any thread; all zero without DP_ICE). */
+struct dp_ice_stats {
+	uint64_t checks;  /* binding requests answered (consent checks included) */
+	uint64_t bad;	  /* dropped: bad USERNAME, MESSAGE-INTEGRITY or FINGERPRINT */
+	uint64_t last_ms; /* CLOCK_MONOTONIC ms of the last answered check, 0 = never */
+	bool nominated;	  /* a USE-CANDIDATE check arrived under the current credentials */
+};
+void dp_endpoint_ice_stats(const struct dp_endpoint *ep, struct dp_ice_stats *out);
 
 struct dp_totals {
 	uint64_t packets, bytes, forwarded, dropped, errors;

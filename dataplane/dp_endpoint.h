@@ -48,7 +48,12 @@ struct dp_pub {
 	_Atomic int64_t rtt_leg_us;
 	/* call control (dataplane/dp_ctl.c) */
 	_Atomic uint64_t ctl_blocked, ctl_silenced, dtmf_blocked, dtmf_played, dtmf_refused;
+	/* ICE (dataplane/dp_ice.c) */
+	_Atomic uint64_t ice_checks, ice_bad, ice_last_ms;
+	_Atomic bool ice_nominated;
 };
+
+struct dp_ice;
 
 struct dp_offload;
 
@@ -82,6 +87,7 @@ struct dp_endpoint {
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
 	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_ice *ice; /* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
 
 	/* published */
 	struct dp_pub pub;
@@ -156,6 +162,20 @@ void dp_ctl_batch_end(struct dp_endpoint *ep);
 /* One RTP packet received on @ep, which has call control (ep->ctl): may
  * rewrite it in place (*len changes). False = drop it. */
 bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len);
+
+struct dp_slot;
+/* dp_ice.c (worker side): take DP_ICE's credentials from new params, or free
+ * them without DP_ICE; changed credentials (an ICE restart) drop the
+ * nomination. 0 or -ENOMEM (then ICE is off on @ep until the next params). */
+int dp_ice_apply(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
+void dp_ice_free(struct dp_endpoint *ep);
+/* A STUN datagram (RFC 7983 first byte 0..3) of @len bytes in @s, received
+ * on @ep (DP_ICE): a valid binding request is answered in place (s->out and
+ * s->dst set, true); anything else is dropped and counted (false). With
+ * DP_ICE_LATCH a valid USE-CANDIDATE moves the remote to the sender
+ * (*remote_changed set). */
+bool dp_ice_stun(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
+		 bool *remote_changed);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

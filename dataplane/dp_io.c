@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "codecs/transcode.h"
+#include "stun/stun.h"
 
 int dp_io_init(struct dp_worker *w)
 {
@@ -166,6 +167,13 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	s->out = NULL;
 	if ((mflags & MSG_TRUNC) || len == 0 || (ep->flags & DP_DISABLED)) {
 		bc->dropped_other++;
+		return;
+	}
+	/* ICE (RFC 7983 demultiplexing): STUN goes to the responder before
+	 * anything looks at it as media; one flag test for other streams */
+	if ((ep->flags & DP_ICE) && stun_demux(s->buf[0]) == DEMUX_STUN) {
+		if (!dp_ice_stun(w, ep, s, len, &bc->remote_changed))
+			bc->dropped_other++;
 		return;
 	}
 	enum latch_verdict v = latch_packet(&ep->latch, &s->src, s->buf, len, w->now_ms);

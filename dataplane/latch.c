@@ -85,6 +85,13 @@ void latch_configure(struct latch *l, const union dp_addr *sdp, uint32_t flags,
 	memcpy(l->allowed_pt, allowed_pt, sizeof(l->allowed_pt));
 	l->deadline_ms = deadline_ms;
 	l->cand_count = 0;
+	if ((flags & DP_ICE_LATCH) && l->latched) {
+		/* the nominated pair stays across re-offers (the c= of an ICE
+		 * party names its default candidate, not the pair in use); a
+		 * restart nominates again */
+		l->sdp = *sdp;
+		return;
+	}
 	if (sdp_changed || (flags & DP_ASYMMETRIC)) {
 		/* The party moved (or must be sent to as signalled): forget
 		 * what was learned. An unchanged SDP address keeps the learned
@@ -160,6 +167,17 @@ static enum latch_verdict learn(struct latch *l, const union dp_addr *src, uint6
 	return LATCH_LEARNED;
 }
 
+bool latch_nominate(struct latch *l, const union dp_addr *src, uint64_t now_ms)
+{
+	bool changed = !l->remote.sa.sa_family || !dp_addr_eq(src, &l->remote);
+
+	l->remote = *src;
+	l->latched = true;
+	l->remote_seen_ms = now_ms;
+	l->cand_count = 0;
+	return changed;
+}
+
 enum latch_verdict latch_packet(struct latch *l, const union dp_addr *src, const uint8_t *buf,
 				size_t len, uint64_t now_ms)
 {
@@ -169,6 +187,8 @@ enum latch_verdict latch_packet(struct latch *l, const union dp_addr *src, const
 			l->sdp_spoke = true;
 		return LATCH_ACCEPT;
 	}
+	if (l->flags & DP_ICE_LATCH)
+		return LATCH_DROP; /* only the nominated pair (or, before, the SDP address) */
 	if (l->flags & DP_ASYMMETRIC)
 		return (l->flags & DP_STRICT_SOURCE) ? LATCH_DROP : LATCH_ACCEPT;
 	if (l->sdp.sa.sa_family && dp_addr_eq(src, &l->sdp)) {

@@ -16,7 +16,10 @@
  *    window or after it (the party moved without signalling);
  *  - strict-source drops everything not from the current remote;
  *  - asymmetric never latches; trust-address latches only if the SDP address
- *    never sent anything.
+ *    never sent anything;
+ *  - an ICE stream (DP_ICE_LATCH) never learns from media: its remote is the
+ *    SDP address until a check with valid credentials nominates a pair
+ *    (latch_nominate), then that pair's address; everything else is dropped.
  * Pure logic: the caller passes the time; single-threaded (owning worker).
  */
 #ifndef RTPRELAY_LATCH_H
@@ -84,6 +87,10 @@ enum latch_verdict {
 	LATCH_LEARNED, /* accepted, and the remote changed to this source */
 	LATCH_DROP,    /* not from the remote: drop, count as source drop */
 };
+
+/* ICE nominated the pair whose remote end is @src (the check's credentials
+ * were verified by the caller): it becomes the remote. True if it changed. */
+bool latch_nominate(struct latch *l, const union dp_addr *src, uint64_t now_ms);
 
 /* Judge one packet from @src at @now_ms. May change l->remote. */
 enum latch_verdict latch_packet(struct latch *l, const union dp_addr *src, const uint8_t *buf,

@@ -88,7 +88,11 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	dp_xcode_set(w, ep, p->xcode);
 	if (ep->ctl)
 		dp_ctl_refresh(ep); /* a new transcoder keeps the call control */
-	latch_configure(&ep->latch, &sdp, p->flags, p->allowed_pt,
+	if (dp_ice_apply(ep, p)) {
+		log_warn("dataplane: out of memory for ICE credentials; ICE off on fd %d", ep->fd);
+		ep->flags &= ~(uint32_t)(DP_ICE | DP_ICE_LATCH);
+	}
+	latch_configure(&ep->latch, &sdp, ep->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);
 	dp_pub_remote(ep);
 }
@@ -123,6 +127,7 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd, NULL);
 	ep->dead = true;
 	dp_xcode_set(w, ep, NULL);
+	dp_ice_free(ep);
 	ep->zombie_next = w->zombies;
 	w->zombies = ep;
 }

@@ -5,7 +5,7 @@
 # fails if any does (the test command runs it). tests/ and bench/ are not held to it.
 set -eu
 cd "$(dirname "$0")/.."
-files=$(git ls-files 'lib/*.[ch]' 'control/*.[ch]' 'codecs/*.[ch]' 'kernel-offload/*.[ch]' \
+files=$(git ls-files 'lib/*.[ch]' 'stun/*.[ch]' 'dtls/*.[ch]' 'control/*.[ch]' 'codecs/*.[ch]' 'kernel-offload/*.[ch]' \
 	'sdp/*.[ch]' 'dataplane/*.[ch]' 'daemon/*.[ch]')
 if [ "${1:-}" != "--check" ]; then
 	exec clang-format -i $files

@@ -347,6 +347,17 @@ static int line_a(struct parse *p, const char *v, size_t n)
 			p->s->dir = sdp_attr_dir(k);
 		return 0;
 	}
+	if (k == SDP_A_ICE) {
+		const char *colon = memchr(v, ':', n), *why = NULL;
+		size_t nl = colon ? (size_t)(colon - v) : n;
+		int rc;
+
+		while (nl && (v[nl - 1] == ' ' || v[nl - 1] == '\t'))
+			nl--;
+		rc = sdp_ice_attr(m ? &m->ice : &p->s->ice, v, nl, val.s, val.len, &why);
+		if (rc)
+			return fail(p, rc, "%s", why ? why : "bad ICE attribute");
+	}
 	if (k == SDP_A_ICE || k == SDP_A_CRYPTO || k == SDP_A_FINGERPRINT) {
 		bool *flag = k == SDP_A_ICE ? (m ? &m->has_ice : &p->s->has_ice)
 					    : (m ? &m->has_crypto : &p->s->has_crypto);

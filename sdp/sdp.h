@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "lib/arena.h"
+#include "sdp/sdp_ice.h"
 
 #define SDP_MAX_LEN	(64 * 1024)
 #define SDP_MAX_LINES	1024
@@ -74,6 +75,7 @@ struct sdp_media {
 	 * section, or at session level: those apply to every media */
 	bool has_ice;
 	bool has_crypto;
+	struct sdp_ice ice;	      /* the ICE attributes of this section (sdp_ice.h) */
 	unsigned ptime;		      /* a=ptime, 0 if absent */
 	unsigned first_line, n_lines; /* lines of this media section in sdp_session.lines */
 	/* additions (sdp): */
@@ -93,9 +95,10 @@ struct sdp_session {
 	struct sdp_media media[SDP_MAX_MEDIA];
 	unsigned n_media;
 	/* additions (sdp): */
-	bool lf_only;	 /* input lines end in "\n" (else "\r\n") */
-	bool has_ice;	 /* session-level a=ice-* */
-	bool has_crypto; /* session-level a=fingerprint / a=crypto */
+	bool lf_only;	    /* input lines end in "\n" (else "\r\n") */
+	bool has_ice;	    /* session-level a=ice-* */
+	struct sdp_ice ice; /* session-level ICE attributes (a=ice-lite lives here) */
+	bool has_crypto;    /* session-level a=fingerprint / a=crypto */
 };
 
 /* Parse @text. Returns 0 or -EINVAL (malformed: *err says why, e.g.
@@ -117,6 +120,16 @@ static inline bool sdp_str_ieq(struct sdp_str s, const char *lit)
  * without rtpmap the RFC 3551 name ("PCMU" for 0). Empty when unknown. */
 struct sdp_str sdp_format_encoding(const struct sdp_format *f);
 
+/* rtprelay's own ICE lines for one media section (written after the peer's
+ * were removed: set remove_ice too). */
+struct sdp_ice_out {
+	const char *ufrag, *pwd; /* ice-chars, RFC 8839 lengths */
+	const struct sdp_candidate *cands;
+	unsigned n_cands;
+	bool trickle;		/* a=ice-options:trickle */
+	bool end_of_candidates; /* a=end-of-candidates */
+};
+
 /* What the relay wants written for one media section. */
 struct sdp_media_rewrite {
 	bool keep;	     /* false: copy this media section unchanged */
@@ -133,11 +146,12 @@ struct sdp_media_rewrite {
 	 * Formats with an empty encoding get no rtpmap line (static types). */
 	const struct sdp_format *formats;
 	unsigned n_formats;
-	unsigned ptime;		/* write/replace a=ptime, 0 = keep */
-	enum sdp_dir dir;	/* replace direction, SDP_DIR_NONE = keep */
-	const char *extra_attr; /* one more "a=..." line (no line end) appended to
+	unsigned ptime;		       /* write/replace a=ptime, 0 = keep */
+	enum sdp_dir dir;	       /* replace direction, SDP_DIR_NONE = keep */
+	const char *extra_attr;	       /* one more "a=..." line (no line end) appended to
 					 * the section, e.g. the loop-protect marker */
-	const char *mid;	/* write "a=mid:<mid>" (generate-mid), NULL = none */
+	const char *mid;	       /* write "a=mid:<mid>" (generate-mid), NULL = none */
+	const struct sdp_ice_out *ice; /* rtprelay's ICE lines, NULL = none */
 };
 
 struct sdp_rewrite {
@@ -153,6 +167,7 @@ struct sdp_rewrite {
 	bool zero_address;	  /* keep a 0.0.0.0 c= as is (replace=zero-address: false) */
 	const char *session_attr; /* one more "a=..." line (no line end) at the end of
 				   * the session section, e.g. the loop-protect mark */
+	bool ice_lite;		  /* write a session-level a=ice-lite */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set

@@ -240,6 +240,11 @@ static void write_session(struct out *o, const struct sdp_session *s, const stru
 		puts_(o, rw->session_attr);
 		line_end(o);
 	}
+	if (rw->ice_lite) {
+		line_begin(o);
+		puts_(o, "a=ice-lite");
+		line_end(o);
+	}
 }
 
 /* ---- media sections ---- */
@@ -422,6 +427,37 @@ static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 	copy_line(c->o, l);
 }
 
+/* rtprelay's ICE lines (checked by check_rewrite). */
+static void write_ice(struct out *o, const struct sdp_ice_out *ice)
+{
+	char buf[2 * SDP_ICE_MAX_ADDR + 256];
+
+	line_begin(o);
+	puts_(o, "a=ice-ufrag:");
+	puts_(o, ice->ufrag);
+	line_end(o);
+	puts_(o, "a=ice-pwd:");
+	puts_(o, ice->pwd);
+	line_end(o);
+	if (ice->trickle) {
+		puts_(o, "a=ice-options:trickle");
+		line_end(o);
+	}
+	for (unsigned i = 0; i < ice->n_cands; i++) {
+		if (sdp_candidate_print(&ice->cands[i], buf, sizeof(buf)) < 0) {
+			o->err = o->err ? o->err : -EINVAL;
+			return;
+		}
+		puts_(o, "a=candidate:");
+		puts_(o, buf);
+		line_end(o);
+	}
+	if (ice->end_of_candidates) {
+		puts_(o, "a=end-of-candidates");
+		line_end(o);
+	}
+}
+
 /* Lines the section still owes once its last line is out. */
 static void media_tail(struct media_ctx *c)
 {
@@ -448,6 +484,8 @@ static void media_tail(struct media_ctx *c)
 	}
 	if (mr->extra_attr)
 		write_attr(c, mr->extra_attr, NULL);
+	if (mr->ice)
+		write_ice(c->o, mr->ice);
 }
 
 static void write_media_full(struct media_ctx *c)
@@ -515,6 +553,22 @@ static void write_media(struct out *o, const struct sdp_session *s, const struct
 	}
 }
 
+static int check_ice(const struct sdp_ice_out *ice)
+{
+	char buf[2 * SDP_ICE_MAX_ADDR + 256];
+
+	if (!ice->ufrag || !ice->pwd || strlen(ice->ufrag) > SDP_ICE_CRED_MAX ||
+	    strlen(ice->pwd) > SDP_ICE_CRED_MAX || !*ice->ufrag || !*ice->pwd ||
+	    !sdp_ice_chars(ice->ufrag, strlen(ice->ufrag)) ||
+	    !sdp_ice_chars(ice->pwd, strlen(ice->pwd)) || ice->n_cands > SDP_ICE_MAX_CAND ||
+	    (ice->n_cands && !ice->cands))
+		return -EINVAL;
+	for (unsigned i = 0; i < ice->n_cands; i++)
+		if (sdp_candidate_print(&ice->cands[i], buf, sizeof(buf)) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *rw)
 {
 	if (rw->session_addr && check_addr(rw->session_addr, rw->session_family))
@@ -545,6 +599,8 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 			return -EINVAL;
 		if (mr->n_formats > SDP_MAX_FORMATS || (mr->formats == NULL && mr->n_formats))
 			return -E2BIG;
+		if (mr->ice && check_ice(mr->ice))
+			return -EINVAL;
 		for (unsigned j = 0; mr->formats && j < mr->n_formats; j++) {
 			const struct sdp_format *f = &mr->formats[j];
 			if (check_text(f->encoding.s, f->encoding.len, SDP_MAX_ENCODING) ||

@@ -412,27 +412,50 @@ static void test_unimplemented_and_unknown(void **state)
 	struct ng_request req;
 	(void)state;
 
-	offer_with_flags("\"record-call\",\"RTP/SAVP\",\"ICE=force\",\"frobnicate\","
+	offer_with_flags("\"record-call\",\"RTP/SAVP\",\"ICE=force-relay\",\"frobnicate\","
 			 "\"SDES-off\",\"DTLS=off\",\"DTLS=passive\",\"replace-bogus\","
 			 "\"rtcp-mux-bogus\",\"ICE-bogus\",\"delete-delay=soon\",\"trickle ICE\"",
 			 &req);
-	assert_int_equal(req.flags, 0);
+	assert_int_equal(req.flags, NG_F_TRICKLE_ICE);
 	assert_int_equal(req.transport, NG_TP_RTP_SAVP);
-	assert_int_equal(req.ice, NG_ICE_FORCE);
+	assert_int_equal(req.ice, NG_ICE_FORCE_RELAY);
 	assert_true(has_warning(&req, "flag 'record-call' is accepted but not implemented"));
 	assert_false(has_warning(&req, "SAVP"));	/* recorded: offer/answer refuse it */
-	assert_true(has_warning(&req, "ICE 'force' is accepted but not implemented"));
+	assert_true(has_warning(&req, "ICE 'force-relay' is accepted but not implemented"));
 	assert_true(has_warning(&req, "unknown flag 'frobnicate' ignored"));
 	assert_true(has_warning(&req, "'dtls=passive' is accepted but not implemented"));
 	assert_true(has_warning(&req, "unknown replace value 'bogus'"));
 	assert_true(has_warning(&req, "unknown rtcp-mux value 'bogus'"));
 	assert_true(has_warning(&req, "unknown ICE value 'bogus'"));
 	assert_true(has_warning(&req, "invalid delete-delay 'soon'"));
-	assert_true(has_warning(&req, "flag 'trickle-ice' is accepted"));
+	assert_false(has_warning(&req, "trickle"));
 	assert_false(has_warning(&req, "SDES"));
 	assert_false(has_warning(&req, "dtls=off"));
-	assert_int_equal(req.n_warnings, 9);
+	assert_int_equal(req.n_warnings, 8);
 	assert_int_equal(req.delete_delay, -1);
+}
+
+/* ICE values and rtpengine's WebRTC alias. */
+static void test_ice_and_webrtc(void **state)
+{
+	struct ng_request req;
+	(void)state;
+
+	offer_with_flags("\"ICE=force\"", &req);
+	assert_int_equal(req.ice, NG_ICE_FORCE);
+	assert_int_equal(req.n_warnings, 0);
+	offer_with_flags("\"ICE=optional\",\"ICE=trickle\",\"ICE=lite-both\"", &req);
+	assert_int_equal(req.ice, NG_ICE_OPTIONAL);
+	assert_int_equal(req.flags, NG_F_TRICKLE_ICE);
+	assert_int_equal(req.n_warnings, 0);
+	offer_with_flags("\"ICE=lite-off\"", &req);
+	assert_true(has_warning(&req, "ICE 'lite-off' is accepted but not implemented"));
+	offer_with_flags("\"WebRTC\"", &req);
+	assert_int_equal(req.ice, NG_ICE_FORCE);
+	assert_int_equal(req.flags, NG_F_TRICKLE_ICE | NG_F_NO_RTCP_ATTRIBUTE | NG_F_GENERATE_MID);
+	assert_int_equal(req.rtcp_mux, NG_MUX_OFFER | NG_MUX_REQUIRE);
+	assert_int_equal(req.transport, NG_TP_UDP_TLS_RTP_SAVPF);
+	assert_int_equal(req.n_warnings, 0);
 }
 
 static void test_warning_cap_and_quoting(void **state)
@@ -538,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_kamailio_codec_flags),
 		cmocka_unit_test(test_kamailio_value_flags),
 		cmocka_unit_test(test_unimplemented_and_unknown),
+		cmocka_unit_test(test_ice_and_webrtc),
 		cmocka_unit_test(test_warning_cap_and_quoting),
 		cmocka_unit_test(test_many_unknown_flags),
 		cmocka_unit_test(test_codec_limits),

@@ -323,6 +323,32 @@ static void test_v4_mapped_equal(void **state)
 	assert_false(dp_addr_eq(&a, &m));
 }
 
+/* ICE (DP_ICE_LATCH): media never teaches the remote, only a nomination
+ * does; the nominated pair survives a re-offer with another c=. */
+static void test_ice_follows_nomination(void **state)
+{
+	(void)state;
+	struct latch l;
+	union dp_addr sdp = addr4("10.0.0.1", 4000), cand = addr4("192.0.2.7", 61000);
+	union dp_addr other = addr4("198.51.100.9", 5000);
+	setup_latch(&l, DP_ICE | DP_ICE_LATCH, 0);
+	/* consistent RTP from elsewhere inside the window: dropped, not learned */
+	for (uint16_t i = 0; i < 10; i++)
+		assert_int_equal(rtp_from(&l, &cand, 0, (uint16_t)(100 + i), 42, 10 + i),
+				 LATCH_DROP);
+	assert_true(dp_addr_eq(&l.remote, &sdp));
+	assert_true(latch_nominate(&l, &cand, 50));
+	assert_false(latch_nominate(&l, &cand, 51));
+	assert_true(l.latched && dp_addr_eq(&l.remote, &cand));
+	assert_int_equal(rtp_from(&l, &cand, 0, 200, 42, 60), LATCH_ACCEPT);
+	assert_int_equal(rtp_from(&l, &sdp, 0, 1, 1, 61), LATCH_DROP);
+	assert_int_equal(rtp_from(&l, &other, 0, 1, 1, 62), LATCH_DROP);
+	/* a re-offer naming another default candidate keeps the pair */
+	latch_configure(&l, &other, DP_ICE | DP_ICE_LATCH, any_pt, LATCH_RTP, 10000);
+	assert_true(dp_addr_eq(&l.remote, &cand));
+	assert_int_equal(rtp_from(&l, &cand, 0, 201, 42, 70), LATCH_ACCEPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_rtcp_socket_learns_from_one_report),
 		cmocka_unit_test(test_unknown_sdp_learns),
 		cmocka_unit_test(test_v4_mapped_equal),
+		cmocka_unit_test(test_ice_follows_nomination),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

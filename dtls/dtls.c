@@ -1,0 +1,557 @@
+/*
+ * dtls.c: DTLS-SRTP endpoints over memory BIOs (dtls.h). OpenSSL does the
+ * protocol; this file feeds it datagrams, cuts what it writes into
+ * datagrams of at most DTLS_MTU bytes (whole records only), bounds the
+ * handshake's total time, checks the peer's certificate against the SDP
+ * fingerprint and exports the SRTP keys (RFC 5764 4.2).
+ */
+#include "dtls/dtls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#define DEFAULT_PROFILES                                                      \
+	"SRTP_AEAD_AES_256_GCM:SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80:" \
+	"SRTP_AES128_CM_SHA1_32"
+#define RECORD_HEADER 13u	  /* DTLS record header (RFC 6347 4.1) */
+#define OUT_MAX	      (64 * 1024) /* pending output held at most (a few flights) */
+
+static const struct {
+	const char *name;
+	unsigned len;
+} hashes[] = {
+	[DTLS_SHA1] = { "sha-1", 20 },	   [DTLS_SHA224] = { "sha-224", 28 },
+	[DTLS_SHA256] = { "sha-256", 32 }, [DTLS_SHA384] = { "sha-384", 48 },
+	[DTLS_SHA512] = { "sha-512", 64 },
+};
+#define N_HASHES (sizeof(hashes) / sizeof(hashes[0]))
+
+static const EVP_MD *hash_md(enum dtls_hash h)
+{
+	switch (h) {
+	case DTLS_SHA1:
+		return EVP_sha1();
+	case DTLS_SHA224:
+		return EVP_sha224();
+	case DTLS_SHA256:
+		return EVP_sha256();
+	case DTLS_SHA384:
+		return EVP_sha384();
+	case DTLS_SHA512:
+		return EVP_sha512();
+	}
+	return NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int dtls_fingerprint_parse(const char *s, size_t n, struct dtls_fingerprint *fp, const char **why)
+{
+	size_t i = 0, name_len;
+	unsigned h;
+
+	memset(fp, 0, sizeof(*fp));
+	*why = NULL;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	name_len = 0;
+	while (i + name_len < n && s[i + name_len] != ' ' && s[i + name_len] != '\t')
+		name_len++;
+	for (h = 0; h < N_HASHES; h++)
+		if (strlen(hashes[h].name) == name_len &&
+		    !strncasecmp(s + i, hashes[h].name, name_len))
+			break;
+	if (h == N_HASHES)
+		return *why = "unknown fingerprint hash", -EINVAL;
+	i += name_len;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	/* "XX:XX:...:XX": 3 * len - 1 characters */
+	if (n - i != 3u * hashes[h].len - 1)
+		return *why = "fingerprint of the wrong length", -EINVAL;
+	for (unsigned k = 0; k < hashes[h].len; k++) {
+		const char *p = s + i + 3u * k;
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+		if (hi < 0 || lo < 0 || (k + 1 < hashes[h].len && p[2] != ':'))
+			return *why = "bad fingerprint digits", -EINVAL;
+		fp->md[k] = (uint8_t)(hi << 4 | lo);
+	}
+	fp->hash = (enum dtls_hash)h;
+	fp->len = hashes[h].len;
+	return 0;
+}
+
+int dtls_fingerprint_print(const struct dtls_fingerprint *fp, char *buf, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if ((unsigned)fp->hash >= N_HASHES || fp->len != hashes[fp->hash].len)
+		return -EINVAL;
+	size_t nl = strlen(hashes[fp->hash].name), need = nl + 1 + 3u * fp->len;
+	if (need > cap)
+		return -ENOSPC;
+	memcpy(buf, hashes[fp->hash].name, nl);
+	char *p = buf + nl;
+	*p++ = ' ';
+	for (unsigned k = 0; k < fp->len; k++) {
+		*p++ = hex[fp->md[k] >> 4];
+		*p++ = hex[fp->md[k] & 15];
+		*p++ = k + 1 < fp->len ? ':' : '\0';
+	}
+	return (int)(need - 1);
+}
+
+static const char *const setup_names[] = {
+	[DTLS_SETUP_NONE] = "",
+	[DTLS_SETUP_ACTPASS] = "actpass",
+	[DTLS_SETUP_ACTIVE] = "active",
+	[DTLS_SETUP_PASSIVE] = "passive",
+	[DTLS_SETUP_HOLDCONN] = "holdconn",
+};
+
+int dtls_setup_parse(const char *s, size_t n, enum dtls_setup *out)
+{
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	for (unsigned i = DTLS_SETUP_ACTPASS; i <= DTLS_SETUP_HOLDCONN; i++)
+		if (strlen(setup_names[i]) == n && !strncasecmp(s, setup_names[i], n)) {
+			*out = (enum dtls_setup)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *dtls_setup_name(enum dtls_setup s)
+{
+	return (unsigned)s <= DTLS_SETUP_HOLDCONN ? setup_names[s] : "";
+}
+
+int dtls_role(enum dtls_setup peer, bool *client, enum dtls_setup *ours)
+{
+	switch (peer) {
+	case DTLS_SETUP_ACTPASS:
+	case DTLS_SETUP_PASSIVE:
+		*client = true;
+		*ours = DTLS_SETUP_ACTIVE;
+		return 0;
+	case DTLS_SETUP_ACTIVE:
+		*client = false;
+		*ours = DTLS_SETUP_PASSIVE;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+const char *dtls_profile_name(enum dtls_profile p)
+{
+	switch (p) {
+	case DTLS_AES128_CM_SHA1_80:
+		return "AES_CM_128_HMAC_SHA1_80";
+	case DTLS_AES128_CM_SHA1_32:
+		return "AES_CM_128_HMAC_SHA1_32";
+	case DTLS_AEAD_AES_128_GCM:
+		return "AEAD_AES_128_GCM";
+	case DTLS_AEAD_AES_256_GCM:
+		return "AEAD_AES_256_GCM";
+	default:
+		return "";
+	}
+}
+
+/* ---- certificate ---- */
+
+struct dtls_cert {
+	EVP_PKEY *key;
+	X509 *x509;
+	SSL_CTX *ctx;
+};
+
+struct dtls_conn {
+	SSL *ssl;
+	BIO *rbio, *wbio; /* owned by ssl */
+	enum dtls_state state;
+	bool client;
+	struct dtls_fingerprint peer_fp;
+	bool fp_checked; /* the verify callback saw a matching leaf */
+	uint64_t started_ms;
+	struct dtls_srtp_keys keys;
+	char err[200];
+	uint8_t *out; /* what OpenSSL wrote, being cut into datagrams */
+	size_t out_len, out_pos;
+};
+
+static int verify_cb(int ok, X509_STORE_CTX *st)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(st, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct dtls_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
+	X509 *cert = X509_STORE_CTX_get_current_cert(st);
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	(void)ok; /* self-signed: the chain is never "valid"; the SDP vouches */
+	if (!c || !cert)
+		return 0;
+	if (X509_STORE_CTX_get_error_depth(st) != 0)
+		return 1;
+	if (!X509_digest(cert, hash_md(c->peer_fp.hash), md, &len) || len != c->peer_fp.len ||
+	    CRYPTO_memcmp(md, c->peer_fp.md, len) != 0) {
+		snprintf(c->err, sizeof(c->err),
+			 "the peer's certificate does not match its a=fingerprint");
+		X509_STORE_CTX_set_error(st, X509_V_ERR_CERT_REJECTED);
+		return 0;
+	}
+	c->fp_checked = true;
+	return 1;
+}
+
+void dtls_cert_free(struct dtls_cert *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->ctx);
+	X509_free(c->x509);
+	EVP_PKEY_free(c->key);
+	free(c);
+}
+
+struct dtls_cert *dtls_cert_new(void)
+{
+	struct dtls_cert *c = calloc(1, sizeof(*c));
+	uint64_t serial;
+
+	if (!c)
+		return NULL;
+	if (getrandom(&serial, sizeof(serial), 0) != (ssize_t)sizeof(serial))
+		goto fail;
+	c->key = EVP_EC_gen("P-256");
+	c->x509 = X509_new();
+	if (!c->key || !c->x509)
+		goto fail;
+	X509_NAME *name = X509_get_subject_name(c->x509);
+	if (!X509_set_version(c->x509, 2) ||
+	    !ASN1_INTEGER_set_uint64(X509_get_serialNumber(c->x509), serial >> 1) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(c->x509), -86400L) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(c->x509), 30L * 86400L) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"rtprelay",
+					-1, -1, 0) ||
+	    !X509_set_issuer_name(c->x509, name) || !X509_set_pubkey(c->x509, c->key) ||
+	    !X509_sign(c->x509, c->key, EVP_sha256()))
+		goto fail;
+	c->ctx = SSL_CTX_new(DTLS_method());
+	if (!c->ctx || !SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate(c->ctx, c->x509) != 1 ||
+	    SSL_CTX_use_PrivateKey(c->ctx, c->key) != 1 || SSL_CTX_check_private_key(c->ctx) != 1)
+		goto fail;
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+	return c;
+fail:
+	ERR_clear_error();
+	dtls_cert_free(c);
+	return NULL;
+}
+
+int dtls_cert_fingerprint(const struct dtls_cert *c, enum dtls_hash hash,
+			  struct dtls_fingerprint *out)
+{
+	unsigned int len = 0;
+	const EVP_MD *md = (unsigned)hash < N_HASHES ? hash_md(hash) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!md || !X509_digest(c->x509, md, out->md, &len) || len != hashes[hash].len)
+		return -EINVAL;
+	out->hash = hash;
+	out->len = len;
+	return 0;
+}
+
+/* ---- connection ---- */
+
+static void fail_with(struct dtls_conn *c, const char *what)
+{
+	unsigned long e = ERR_get_error();
+
+	if (!c->err[0]) {
+		char ossl[160] = "";
+		if (e)
+			ERR_error_string_n(e, ossl, sizeof(ossl));
+		snprintf(c->err, sizeof(c->err), "%s%s%s", what, e ? ": " : "", ossl);
+	}
+	ERR_clear_error();
+	c->state = DTLS_FAILED;
+}
+
+/* RFC 5764 4.2: client key, server key, client salt, server salt. */
+static int export_keys(struct dtls_conn *c)
+{
+	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(c->ssl);
+	struct dtls_srtp_keys *k = &c->keys;
+	uint8_t km[2 * (32 + 14)];
+
+	memset(k, 0, sizeof(*k));
+	if (!p)
+		return -EPROTO;
+	switch (p->id) {
+	case SRTP_AES128_CM_SHA1_80:
+		*k = (struct dtls_srtp_keys){ .profile = DTLS_AES128_CM_SHA1_80, 16, 14 };
+		break;
+	case SRTP_AES128_CM_SHA1_32:
+		*k = (struct dtls_srtp_keys){ .profile = DTLS_AES128_CM_SHA1_32, 16, 14 };
+		break;
+	case SRTP_AEAD_AES_128_GCM:
+		*k = (struct dtls_srtp_keys){ .profile = DTLS_AEAD_AES_128_GCM, 16, 12 };
+		break;
+	case SRTP_AEAD_AES_256_GCM:
+		*k = (struct dtls_srtp_keys){ .profile = DTLS_AEAD_AES_256_GCM, 32, 12 };
+		break;
+	default:
+		return -EPROTO;
+	}
+	size_t kl = k->key_len, sl = k->salt_len, total = 2 * (kl + sl);
+	if (SSL_export_keying_material(c->ssl, km, total, "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0) !=
+	    1)
+		return -EPROTO;
+	const uint8_t *ck = km, *sk = km + kl, *cs = km + 2 * kl, *ss = km + 2 * kl + sl;
+	memcpy(k->local_key, c->client ? ck : sk, kl);
+	memcpy(k->remote_key, c->client ? sk : ck, kl);
+	memcpy(k->local_salt, c->client ? cs : ss, sl);
+	memcpy(k->remote_salt, c->client ? ss : cs, sl);
+	OPENSSL_cleanse(km, sizeof(km));
+	return 0;
+}
+
+/* Drive the handshake after input or a timer. */
+static void step(struct dtls_conn *c)
+{
+	if (c->state != DTLS_HANDSHAKING)
+		return;
+	ERR_clear_error();
+	int r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		if (!c->fp_checked) {
+			fail_with(c, "the peer sent no certificate");
+			return;
+		}
+		if (export_keys(c)) {
+			fail_with(c, "no DTLS-SRTP profile agreed");
+			return;
+		}
+		c->state = DTLS_CONNECTED;
+		return;
+	}
+	int e = SSL_get_error(c->ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		fail_with(c, "DTLS handshake failed");
+}
+
+struct dtls_conn *dtls_conn_new(const struct dtls_cert *cert, bool client,
+				const struct dtls_fingerprint *peer_fp, const char *profiles,
+				uint64_t now_ms)
+{
+	struct dtls_conn *c;
+
+	if (!cert || !peer_fp || (unsigned)peer_fp->hash >= N_HASHES ||
+	    peer_fp->len != hashes[peer_fp->hash].len)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->client = client;
+	c->peer_fp = *peer_fp;
+	c->started_ms = now_ms;
+	c->ssl = SSL_new(cert->ctx);
+	c->rbio = BIO_new(BIO_s_mem());
+	c->wbio = BIO_new(BIO_s_mem());
+	if (!c->ssl || !c->rbio || !c->wbio) {
+		BIO_free(c->rbio);
+		BIO_free(c->wbio);
+		goto fail;
+	}
+	BIO_set_mem_eof_return(c->rbio, -1); /* empty = "try again", not EOF */
+	SSL_set_bio(c->ssl, c->rbio, c->wbio);
+	SSL_set_app_data(c->ssl, c);
+	/* memory BIOs know no path MTU: handshake messages are cut to fit */
+	SSL_set_options(c->ssl, SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(c->ssl, DTLS_MTU - 100);
+	if (SSL_set_tlsext_use_srtp(c->ssl, profiles ? profiles : DEFAULT_PROFILES) != 0)
+		goto fail; /* 0 is success here */
+	if (client)
+		SSL_set_connect_state(c->ssl);
+	else
+		SSL_set_accept_state(c->ssl);
+	c->state = DTLS_HANDSHAKING;
+	if (client)
+		step(c); /* the ClientHello */
+	if (c->state == DTLS_FAILED)
+		goto fail;
+	return c;
+fail:
+	ERR_clear_error();
+	dtls_conn_free(c);
+	return NULL;
+}
+
+void dtls_conn_free(struct dtls_conn *c)
+{
+	if (!c)
+		return;
+	SSL_free(c->ssl); /* frees both BIOs */
+	OPENSSL_cleanse(&c->keys, sizeof(c->keys));
+	free(c->out);
+	free(c);
+}
+
+enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t len,
+				uint64_t now_ms)
+{
+	uint8_t scratch[2048];
+
+	(void)now_ms;
+	if (c->state == DTLS_FAILED || c->state == DTLS_CLOSED || len == 0 || len > 65535)
+		return c->state;
+	if (BIO_write(c->rbio, buf, (int)len) != (int)len) {
+		fail_with(c, "out of memory");
+		return c->state;
+	}
+	if (c->state == DTLS_HANDSHAKING) {
+		step(c);
+		if (c->state != DTLS_CONNECTED)
+			return c->state;
+	}
+	/* connected: DTLS-SRTP carries no application data; alerts matter */
+	ERR_clear_error();
+	for (int i = 0; i < 8; i++) {
+		int r = SSL_read(c->ssl, scratch, sizeof(scratch));
+		if (r > 0)
+			continue; /* application data: not for us, dropped */
+		int e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_ZERO_RETURN)
+			c->state = DTLS_CLOSED;
+		else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			fail_with(c, "DTLS failed");
+		break;
+	}
+	return c->state;
+}
+
+/* Move what OpenSSL wrote into c->out (bounded). */
+static void take_output(struct dtls_conn *c)
+{
+	size_t pending = BIO_ctrl_pending(c->wbio);
+
+	if (!pending)
+		return;
+	if (c->out_pos == c->out_len)
+		c->out_pos = c->out_len = 0;
+	if (c->out_len + pending > OUT_MAX) { /* never in a sane handshake: drop */
+		(void)BIO_reset(c->wbio);
+		return;
+	}
+	uint8_t *n = realloc(c->out, c->out_len + pending);
+	if (!n)
+		return;
+	c->out = n;
+	int r = BIO_read(c->wbio, c->out + c->out_len, (int)pending);
+	if (r > 0)
+		c->out_len += (size_t)r;
+}
+
+int dtls_conn_output(struct dtls_conn *c, uint8_t *buf, size_t cap)
+{
+	size_t n = 0, lim = cap < DTLS_MTU ? cap : DTLS_MTU;
+
+	take_output(c);
+	/* whole records, as many as fit one datagram */
+	while (c->out_pos < c->out_len) {
+		size_t left = c->out_len - c->out_pos;
+		if (left < RECORD_HEADER) { /* cannot happen: OpenSSL writes records */
+			c->out_pos = c->out_len;
+			break;
+		}
+		const uint8_t *h = c->out + c->out_pos;
+		size_t rec = RECORD_HEADER + ((size_t)h[11] << 8 | h[12]);
+		if (rec > left) {
+			c->out_pos = c->out_len;
+			break;
+		}
+		if (n + rec > lim) {
+			if (n)
+				break;	   /* the next datagram takes it */
+			c->out_pos += rec; /* a record larger than a datagram: dropped */
+			continue;
+		}
+		memcpy(buf + n, h, rec);
+		n += rec;
+		c->out_pos += rec;
+	}
+	return (int)n;
+}
+
+uint64_t dtls_conn_deadline(const struct dtls_conn *c, uint64_t now_ms)
+{
+	struct timeval tv;
+
+	if (c->state != DTLS_HANDSHAKING)
+		return 0;
+	uint64_t give_up = c->started_ms + DTLS_HANDSHAKE_MAX_MS;
+	if (DTLSv1_get_timeout(c->ssl, &tv) != 1)
+		return give_up;
+	uint64_t at = now_ms + (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+	return at < give_up ? at : give_up;
+}
+
+enum dtls_state dtls_conn_timer(struct dtls_conn *c, uint64_t now_ms)
+{
+	if (c->state != DTLS_HANDSHAKING)
+		return c->state;
+	if (now_ms - c->started_ms >= DTLS_HANDSHAKE_MAX_MS) {
+		snprintf(c->err, sizeof(c->err), "DTLS handshake timed out after %u ms",
+			 DTLS_HANDSHAKE_MAX_MS);
+		c->state = DTLS_FAILED;
+		return c->state;
+	}
+	ERR_clear_error();
+	if (DTLSv1_handle_timeout(c->ssl) < 0)
+		fail_with(c, "DTLS retransmission failed");
+	return c->state;
+}
+
+enum dtls_state dtls_conn_state(const struct dtls_conn *c)
+{
+	return c->state;
+}
+
+const char *dtls_conn_error(const struct dtls_conn *c)
+{
+	return c->err;
+}
+
+int dtls_conn_keys(const struct dtls_conn *c, struct dtls_srtp_keys *out)
+{
+	if (c->state != DTLS_CONNECTED)
+		return -EAGAIN;
+	*out = c->keys;
+	return 0;
+}

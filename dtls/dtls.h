@@ -1,0 +1,136 @@
+/*
+ * dtls.h: DTLS-SRTP (RFC 5763, RFC 5764) on OpenSSL 3, standalone: nothing
+ * here touches a socket, a call or the SDP text. The owner of a media socket
+ * feeds each received DTLS datagram (RFC 7983: first byte 20..63) to
+ * dtls_conn_input, sends every datagram dtls_conn_output gives, calls
+ * dtls_conn_timer when dtls_conn_deadline passes, and once the state is
+ * DTLS_CONNECTED keys its SRTP contexts from dtls_conn_keys.
+ *
+ * One certificate per daemon (dtls_cert_new at start: ECDSA P-256,
+ * self-signed); its fingerprint goes into a=fingerprint. The peer's
+ * certificate must match the fingerprint from the peer's SDP (any of
+ * sha-1/224/256/384/512), else the handshake fails with an alert.
+ * Handshake messages are fragmented to DTLS_MTU; flights are retransmitted
+ * (OpenSSL's doubling timer from 1 s) and a handshake that has not completed
+ * DTLS_HANDSHAKE_MAX_MS after dtls_conn_new fails.
+ *
+ * Not wired yet (docs/architecture.md, DTLS-SRTP): offer/answer will parse
+ * a=fingerprint/a=setup with the functions below and pick the role with
+ * dtls_role; the data plane will own one struct dtls_conn per stream and
+ * accept a ClientHello only from the address the stream may latch to.
+ * Threads: a struct dtls_cert is read-only after creation and may be shared;
+ * a struct dtls_conn belongs to one thread.
+ */
+#ifndef RTPRELAY_DTLS_H
+#define RTPRELAY_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DTLS_MTU	      1200u  /* largest datagram produced */
+#define DTLS_HANDSHAKE_MAX_MS 20000u /* a handshake gives up after this long */
+#define DTLS_FP_MAX	      64u    /* sha-512 */
+
+enum dtls_hash {
+	DTLS_SHA1,
+	DTLS_SHA224,
+	DTLS_SHA256,
+	DTLS_SHA384,
+	DTLS_SHA512,
+};
+
+struct dtls_fingerprint {
+	enum dtls_hash hash;
+	uint8_t md[DTLS_FP_MAX];
+	unsigned len;
+};
+
+/* The value of an a=fingerprint line ("sha-256 4A:AD:..."): hash name
+ * (case-insensitive), then exactly the hash's length of colon-separated hex
+ * pairs. 0, or -EINVAL with *why. */
+int dtls_fingerprint_parse(const char *s, size_t n, struct dtls_fingerprint *fp, const char **why)
+	__attribute__((warn_unused_result));
+/* "sha-256 4A:AD:..." into buf; the length, or -ENOSPC / -EINVAL. */
+int dtls_fingerprint_print(const struct dtls_fingerprint *fp, char *buf, size_t cap);
+
+/* a=setup (RFC 4145) */
+enum dtls_setup {
+	DTLS_SETUP_NONE = 0,
+	DTLS_SETUP_ACTPASS,
+	DTLS_SETUP_ACTIVE,
+	DTLS_SETUP_PASSIVE,
+	DTLS_SETUP_HOLDCONN,
+};
+/* 0 or -EINVAL. */
+int dtls_setup_parse(const char *s, size_t n, enum dtls_setup *out)
+	__attribute__((warn_unused_result));
+const char *dtls_setup_name(enum dtls_setup s);
+/* RFC 5763 5: given the peer's a=setup, whether rtprelay is the DTLS client
+ * (*client) and the a=setup it writes (*ours). An offerer's actpass is
+ * answered with active (client); active is answered with passive, passive
+ * with active. -EINVAL for none/holdconn. */
+int dtls_role(enum dtls_setup peer, bool *client, enum dtls_setup *ours);
+
+/* The daemon's certificate and the SSL context around it. */
+struct dtls_cert;
+/* A fresh ECDSA P-256 key and self-signed certificate (random serial, valid
+ * from a day ago for 30 days); NULL on failure (logged by the caller). */
+struct dtls_cert *dtls_cert_new(void);
+void dtls_cert_free(struct dtls_cert *c);
+/* Its fingerprint with @hash. 0 or -EINVAL. */
+int dtls_cert_fingerprint(const struct dtls_cert *c, enum dtls_hash hash,
+			  struct dtls_fingerprint *out);
+
+/* SRTP protection profiles (RFC 5764 4.1.2, RFC 7714 14.2) */
+enum dtls_profile {
+	DTLS_PROFILE_NONE = 0,
+	DTLS_AES128_CM_SHA1_80,
+	DTLS_AES128_CM_SHA1_32,
+	DTLS_AEAD_AES_128_GCM,
+	DTLS_AEAD_AES_256_GCM,
+};
+const char *dtls_profile_name(enum dtls_profile p); /* libsrtp / SDES suite name */
+
+/* What a finished handshake gives the SRTP code: the profile and the
+ * master key and salt each side sends with (RFC 5764 4.2). */
+struct dtls_srtp_keys {
+	enum dtls_profile profile;
+	unsigned key_len, salt_len;		 /* 16/14, 16/12 or 32/12 */
+	uint8_t local_key[32], local_salt[14];	 /* rtprelay protects with these */
+	uint8_t remote_key[32], remote_salt[14]; /* the peer's, to unprotect */
+};
+
+enum dtls_state {
+	DTLS_HANDSHAKING,
+	DTLS_CONNECTED,
+	DTLS_FAILED, /* dtls_conn_error says why */
+	DTLS_CLOSED, /* the peer sent close_notify */
+};
+
+struct dtls_conn;
+/* A DTLS endpoint with @cert; @client: rtprelay starts the handshake;
+ * @peer_fp: the fingerprint from the peer's SDP (required); @profiles: an
+ * OpenSSL SRTP profile list ("SRTP_AES128_CM_SHA1_80:..."), NULL = all four,
+ * GCM first. A client has its first flight ready at once. NULL on failure. */
+struct dtls_conn *dtls_conn_new(const struct dtls_cert *cert, bool client,
+				const struct dtls_fingerprint *peer_fp, const char *profiles,
+				uint64_t now_ms);
+void dtls_conn_free(struct dtls_conn *c);
+/* One received datagram. Returns the state after it. */
+enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t len,
+				uint64_t now_ms);
+/* The next datagram to send into @buf (at most DTLS_MTU bytes fit in
+ * @cap >= DTLS_MTU): its length, 0 when nothing is pending. */
+int dtls_conn_output(struct dtls_conn *c, uint8_t *buf, size_t cap);
+/* When dtls_conn_timer should run next (CLOCK_MONOTONIC ms), 0 = no timer. */
+uint64_t dtls_conn_deadline(const struct dtls_conn *c, uint64_t now_ms);
+/* Retransmit a flight whose timer ran out; fail a handshake older than
+ * DTLS_HANDSHAKE_MAX_MS. Returns the state. */
+enum dtls_state dtls_conn_timer(struct dtls_conn *c, uint64_t now_ms);
+enum dtls_state dtls_conn_state(const struct dtls_conn *c);
+const char *dtls_conn_error(const struct dtls_conn *c);
+/* The SRTP keys of a connected endpoint. 0 or -EAGAIN (not connected). */
+int dtls_conn_keys(const struct dtls_conn *c, struct dtls_srtp_keys *out);
+
+#endif

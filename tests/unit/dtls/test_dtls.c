@@ -1,0 +1,281 @@
+/*
+ * test_dtls.c: the DTLS-SRTP module (dtls/dtls.h) with two in-process
+ * endpoints exchanging datagrams: each SRTP profile negotiated, both sides
+ * export the same keys crosswise (RFC 5764 4.2); a certificate that does not
+ * match the SDP fingerprint is refused on either side; garbage does not stop
+ * a later handshake; a lone client retransmits and gives up after
+ * DTLS_HANDSHAKE_MAX_MS. Also a=fingerprint and a=setup parse/print.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "dtls/dtls.h"
+
+static struct dtls_cert *ca, *cb, *cc;
+
+static int setup(void **state)
+{
+	(void)state;
+	ca = dtls_cert_new();
+	cb = dtls_cert_new();
+	cc = dtls_cert_new();
+	return ca && cb && cc ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dtls_cert_free(ca);
+	dtls_cert_free(cb);
+	dtls_cert_free(cc);
+	return 0;
+}
+
+static void test_fingerprint(void **state)
+{
+	struct dtls_fingerprint fp, back;
+	const char *why;
+	char buf[256];
+	(void)state;
+
+	const char *s = "sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:"
+			"76:1B:1A:6E:4F:AB:E8:C4:7F:0B:DC:4F";
+	assert_int_equal(dtls_fingerprint_parse(s, strlen(s), &fp, &why), 0);
+	assert_int_equal(fp.hash, DTLS_SHA256);
+	assert_int_equal(fp.len, 32);
+	assert_int_equal(fp.md[0], 0x4a);
+	assert_int_equal(fp.md[31], 0x4f);
+	assert_int_equal(dtls_fingerprint_print(&fp, buf, sizeof(buf)), (int)strlen(s));
+	assert_string_equal(buf, s);
+	/* every hash of the daemon's certificate prints and parses back */
+	for (int h = DTLS_SHA1; h <= DTLS_SHA512; h++) {
+		assert_int_equal(dtls_cert_fingerprint(ca, (enum dtls_hash)h, &fp), 0);
+		int n = dtls_fingerprint_print(&fp, buf, sizeof(buf));
+		assert_true(n > 0);
+		assert_int_equal(dtls_fingerprint_parse(buf, (size_t)n, &back, &why), 0);
+		assert_int_equal(back.len, fp.len);
+		assert_memory_equal(back.md, fp.md, fp.len);
+	}
+	assert_int_equal(dtls_fingerprint_print(&fp, buf, 20), -ENOSPC);
+	static const char *const bad[] = {
+		"",
+		"sha-256",
+		"md5 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B",
+		"sha-256 4A:AD",					/* too short */
+		"sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:76", /* long */
+		"sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:GG",	  /* hex */
+		"sha-1 4A-AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB",	  /* sep */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (dtls_fingerprint_parse(bad[i], strlen(bad[i]), &fp, &why) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+		assert_non_null(why);
+	}
+}
+
+static void test_setup_and_role(void **state)
+{
+	enum dtls_setup s, ours;
+	bool client;
+	(void)state;
+
+	assert_int_equal(dtls_setup_parse("actpass", 7, &s), 0);
+	assert_int_equal(s, DTLS_SETUP_ACTPASS);
+	assert_int_equal(dtls_setup_parse("PASSIVE ", 8, &s), 0);
+	assert_int_equal(s, DTLS_SETUP_PASSIVE);
+	assert_int_equal(dtls_setup_parse("act", 3, &s), -EINVAL);
+	assert_int_equal(dtls_role(DTLS_SETUP_ACTPASS, &client, &ours), 0);
+	assert_true(client);
+	assert_string_equal(dtls_setup_name(ours), "active");
+	assert_int_equal(dtls_role(DTLS_SETUP_ACTIVE, &client, &ours), 0);
+	assert_false(client);
+	assert_string_equal(dtls_setup_name(ours), "passive");
+	assert_int_equal(dtls_role(DTLS_SETUP_HOLDCONN, &client, &ours), -EINVAL);
+}
+
+/* Pass datagrams both ways until nothing moves (bounded). */
+static void shuttle(struct dtls_conn *x, struct dtls_conn *y)
+{
+	uint8_t buf[DTLS_MTU];
+
+	for (int round = 0; round < 64; round++) {
+		bool moved = false;
+		int n;
+		while ((n = dtls_conn_output(x, buf, sizeof(buf))) > 0) {
+			assert_true(n <= (int)DTLS_MTU);
+			dtls_conn_input(y, buf, (size_t)n, 0);
+			moved = true;
+		}
+		while ((n = dtls_conn_output(y, buf, sizeof(buf))) > 0) {
+			assert_true(n <= (int)DTLS_MTU);
+			dtls_conn_input(x, buf, (size_t)n, 0);
+			moved = true;
+		}
+		if (!moved)
+			return;
+	}
+	fail_msg("handshake did not settle");
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void handshake(const char *profiles, enum dtls_profile want, unsigned kl, unsigned sl)
+{
+	struct dtls_fingerprint fa, fb;
+	struct dtls_srtp_keys kc, ks;
+
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA384, &fb), 0);
+	struct dtls_conn *client = dtls_conn_new(ca, true, &fb, profiles, 0);
+	struct dtls_conn *server = dtls_conn_new(cb, false, &fa, NULL, 0);
+	assert_non_null(client);
+	assert_non_null(server);
+	assert_int_equal(dtls_conn_keys(client, &kc), -EAGAIN);
+	shuttle(client, server);
+	if (dtls_conn_state(client) != DTLS_CONNECTED || dtls_conn_state(server) != DTLS_CONNECTED)
+		fail_msg("client %d '%s', server %d '%s'", dtls_conn_state(client),
+			 dtls_conn_error(client), dtls_conn_state(server), dtls_conn_error(server));
+	assert_int_equal(dtls_conn_keys(client, &kc), 0);
+	assert_int_equal(dtls_conn_keys(server, &ks), 0);
+	assert_int_equal(kc.profile, want);
+	assert_int_equal(ks.profile, want);
+	assert_int_equal(kc.key_len, kl);
+	assert_int_equal(kc.salt_len, sl);
+	/* what one side sends with, the other receives with */
+	assert_memory_equal(kc.local_key, ks.remote_key, kl);
+	assert_memory_equal(kc.remote_key, ks.local_key, kl);
+	assert_memory_equal(kc.local_salt, ks.remote_salt, sl);
+	assert_memory_equal(kc.remote_salt, ks.local_salt, sl);
+	assert_false(all_zero(kc.local_key, kl));
+	assert_memory_not_equal(kc.local_key, kc.remote_key, kl);
+	dtls_conn_free(client);
+	dtls_conn_free(server);
+}
+
+static void test_handshake_profiles(void **state)
+{
+	(void)state;
+	handshake(NULL, DTLS_AEAD_AES_256_GCM, 32, 12); /* GCM preferred */
+	handshake("SRTP_AES128_CM_SHA1_80", DTLS_AES128_CM_SHA1_80, 16, 14);
+	handshake("SRTP_AES128_CM_SHA1_32", DTLS_AES128_CM_SHA1_32, 16, 14);
+	handshake("SRTP_AEAD_AES_128_GCM", DTLS_AEAD_AES_128_GCM, 16, 12);
+	handshake("SRTP_AEAD_AES_256_GCM", DTLS_AEAD_AES_256_GCM, 32, 12);
+	assert_string_equal(dtls_profile_name(DTLS_AES128_CM_SHA1_80), "AES_CM_128_HMAC_SHA1_80");
+}
+
+/* @who_lies: 0 = the client expects another server certificate, 1 = the
+ * server expects another client certificate. */
+static void refused(int who_lies)
+{
+	struct dtls_fingerprint fa, fb, fc;
+	struct dtls_srtp_keys k;
+
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &fb), 0);
+	assert_int_equal(dtls_cert_fingerprint(cc, DTLS_SHA256, &fc), 0);
+	struct dtls_conn *client = dtls_conn_new(ca, true, who_lies == 0 ? &fc : &fb, NULL, 0);
+	struct dtls_conn *server = dtls_conn_new(cb, false, who_lies == 1 ? &fc : &fa, NULL, 0);
+	assert_non_null(client);
+	assert_non_null(server);
+	shuttle(client, server);
+	struct dtls_conn *checker = who_lies == 0 ? client : server;
+	assert_int_equal(dtls_conn_state(checker), DTLS_FAILED);
+	assert_non_null(strstr(dtls_conn_error(checker), "does not match its a=fingerprint"));
+	assert_int_equal(dtls_conn_keys(checker, &k), -EAGAIN);
+	/* the other side never gets keys either */
+	assert_int_not_equal(dtls_conn_state(who_lies == 0 ? server : client), DTLS_CONNECTED);
+	dtls_conn_free(client);
+	dtls_conn_free(server);
+}
+
+static void test_bad_fingerprint_refused(void **state)
+{
+	(void)state;
+	refused(0);
+	refused(1);
+}
+
+static void test_garbage_then_handshake(void **state)
+{
+	struct dtls_fingerprint fa, fb;
+	uint8_t junk[300];
+	(void)state;
+
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &fb), 0);
+	struct dtls_conn *server = dtls_conn_new(cb, false, &fa, NULL, 0);
+	assert_non_null(server);
+	for (unsigned i = 0; i < 50; i++) {
+		for (unsigned k = 0; k < sizeof(junk); k++)
+			junk[k] = (uint8_t)(i * 131 + k * 7);
+		junk[0] = 22; /* a handshake record header, then nonsense */
+		junk[1] = 0xfe;
+		junk[2] = 0xfd;
+		dtls_conn_input(server, junk, 13 + i * 5, 0);
+		/* DTLS drops records it cannot read (RFC 6347 4.1.2.7) */
+		assert_int_equal(dtls_conn_state(server), DTLS_HANDSHAKING);
+	}
+	struct dtls_conn *client = dtls_conn_new(ca, true, &fb, NULL, 0);
+	assert_non_null(client);
+	shuttle(client, server);
+	assert_int_equal(dtls_conn_state(client), DTLS_CONNECTED);
+	assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+	dtls_conn_free(client);
+	dtls_conn_free(server);
+}
+
+static void test_retransmit_and_timeout(void **state)
+{
+	struct dtls_fingerprint fb;
+	uint8_t buf[DTLS_MTU];
+	(void)state;
+
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &fb), 0);
+	struct dtls_conn *client = dtls_conn_new(ca, true, &fb, NULL, 1000);
+	assert_non_null(client);
+	int first = dtls_conn_output(client, buf, sizeof(buf));
+	assert_true(first > 0);
+	assert_int_equal(buf[0], 22); /* handshake record: the ClientHello */
+	assert_int_equal(dtls_conn_output(client, buf, sizeof(buf)), 0);
+	uint64_t d = dtls_conn_deadline(client, 1000);
+	assert_true(d > 1000 && d <= 1000 + DTLS_HANDSHAKE_MAX_MS);
+	/* OpenSSL's first retransmission timer is 1 s of real time */
+	struct timespec ts = { 1, 150 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(dtls_conn_timer(client, 2150), DTLS_HANDSHAKING);
+	int again = dtls_conn_output(client, buf, sizeof(buf));
+	assert_true(again > 0);
+	assert_int_equal(buf[0], 22);
+	/* bounded total time */
+	assert_int_equal(dtls_conn_timer(client, 1000 + DTLS_HANDSHAKE_MAX_MS), DTLS_FAILED);
+	assert_non_null(strstr(dtls_conn_error(client), "timed out"));
+	assert_int_equal(dtls_conn_deadline(client, 1000 + DTLS_HANDSHAKE_MAX_MS), 0);
+	dtls_conn_free(client);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_setup_and_role),
+		cmocka_unit_test(test_handshake_profiles),
+		cmocka_unit_test(test_bad_fingerprint_refused),
+		cmocka_unit_test(test_garbage_then_handshake),
+		cmocka_unit_test(test_retransmit_and_timeout),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
