@@ -33,6 +33,7 @@
 #define CALL_TAG_MAX	  256 /* bytes of a tag, call-id, via-branch, label */
 
 struct dp_endpoint;
+struct sdes_state;
 struct iface;
 struct ifaces;
 struct rtprelay_config;
@@ -82,6 +83,8 @@ struct call_media {
 	uint8_t audio_pt; /* first G.711/G.722 format, 0xff = none */
 	uint32_t event_clock;
 	uint64_t dtmf_busy_until_ms;
+	/* SDES-SRTP towards this party (daemon/sdes.h), NULL = never had any */
+	struct sdes_state *sdes;
 };
 
 struct call_party {

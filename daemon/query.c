@@ -29,6 +29,7 @@
 #include "daemon/call.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "daemon/sdes.h"
 #include "lib/mos.h"
 
 #define TRY(x)                          \
@@ -96,6 +97,13 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_list_add(fl, ng_new_cstr(a, "confirmed")));
 	if (!rtcp && m->rtcp_mux)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
+	const char *suite = sdes_suite_name(m);
+	if (suite) {
+		/* rtpengine's key; the kernel path has no AES or HMAC-SHA1 */
+		TRY(ng_dict_add_str(a, d, "crypto suite", suite));
+		TRY(ng_dict_add_str(a, d, "not offloaded",
+				    "SRTP is decrypted and encrypted in user space"));
+	}
 	st = ng_dict_add_dict(a, d, "stats");
 	TRY(st);
 	TRY(ng_dict_add_int(a, st, "packets", (int64_t)ds.packets));
@@ -105,6 +113,11 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	TRY(ng_dict_add_int(a, st, "forwarded", (int64_t)ds.forwarded));
 	TRY(ng_dict_add_int(a, st, "dropped source", (int64_t)ds.dropped_source));
 	TRY(ng_dict_add_int(a, st, "dropped other", (int64_t)ds.dropped_other));
+	if (suite) { /* dropped, never forwarded (dataplane/dp_srtp.c) */
+		TRY(ng_dict_add_int(a, st, "SRTP auth failed", (int64_t)ds.srtp_auth_failed));
+		TRY(ng_dict_add_int(a, st, "SRTP replayed", (int64_t)ds.srtp_replayed));
+		TRY(ng_dict_add_int(a, st, "SRTP errors", (int64_t)ds.srtp_errors));
+	}
 	if (!rtcp || m->rtcp_mux) {
 		TRY(ng_dict_add_int(a, st, "expected", (int64_t)ds.expected));
 		TRY(ng_dict_add_int(a, st, "lost", (int64_t)ds.lost));
@@ -217,6 +230,8 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
 	if (m->disabled)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "disabled")));
+	if (sdes_suite_name(m))
+		TRY(ng_list_add(fl, ng_new_cstr(a, "SDES")));
 	in = ng_dict_add_list(a, d, "ingress SSRCs");
 	TRY(in);
 	memset(&ds, 0, sizeof(ds));

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "srtp/sr_stream.h"
+
 struct dp_endpoint;
 
 enum dp_flags {
@@ -38,6 +40,9 @@ enum dp_flags {
 					 * would not set) */
 	DP_MEDIA_HANDOVER = 1u << 10, /* a new source replaces a confirmed one
 					 * at any time (dataplane/latch.h) */
+	DP_SRTP = 1u << 11,	      /* this endpoint or the one it forwards into
+					 * speaks SRTP: user space only (eBPF has no
+					 * AES or HMAC-SHA1) */
 };
 
 struct dp_endpoint_params {
@@ -58,6 +63,12 @@ struct dp_endpoint_params {
 	struct xcode *xcode;
 	uint8_t forward_pt[16]; /* with DP_FORWARD_PT_ONLY: bitmap of payload types
 						 * the far side can receive as they are */
+	/* SRTP towards this endpoint's party (srtp/sr_stream.h): packets
+	 * received here are decrypted with srtp.remote, packets sent out of
+	 * here encrypted with srtp.local. suite NONE = plain. Keys equal to
+	 * the endpoint's current ones keep its contexts (rollover counters);
+	 * a direction whose key changed is rekeyed alone. */
+	struct sr_keys srtp;
 };
 
 /* learn_window_ms == 0 means this default. */
@@ -76,6 +87,10 @@ struct dp_stats {
 	int64_t rtt_leg_us;	   /* relay <-> this remote, from RTCP; 0 = unknown */
 	struct sockaddr_storage remote; /* current remote (learned or SDP) */
 	bool latched;
+	/* SRTP (dataplane/dp_srtp.c): packets dropped because they failed
+	 * authentication, were replays, or libsrtp refused them otherwise
+	 * (either direction) */
+	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 };
 
 struct dp_totals {

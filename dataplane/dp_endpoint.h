@@ -48,6 +48,8 @@ struct dp_pub {
 	_Atomic int64_t rtt_leg_us;
 	/* call control (dataplane/dp_ctl.c) */
 	_Atomic uint64_t ctl_blocked, ctl_silenced, dtmf_blocked, dtmf_played, dtmf_refused;
+	/* SRTP (dataplane/dp_srtp.c) */
+	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 };
 
 struct dp_offload;
@@ -81,7 +83,8 @@ struct dp_endpoint {
 	uint32_t sr_mid[DP_SR_KEEP];
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
-	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_ctl *ctl;	/* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct sr_stream *srtp; /* SRTP towards this party, NULL = plain (dp_srtp.c) */
 
 	/* published */
 	struct dp_pub pub;
@@ -156,6 +159,17 @@ void dp_ctl_batch_end(struct dp_endpoint *ep);
 /* One RTP packet received on @ep, which has call control (ep->ctl): may
  * rewrite it in place (*len changes). False = drop it. */
 bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len);
+
+/* dp_srtp.c (worker side of SRTP): apply an endpoint's keys (suite NONE:
+ * plain again); free them on release. */
+void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k);
+void dp_srtp_free(struct dp_endpoint *ep);
+/* Decrypt a packet received on @ep (ep->srtp set) in place. False: drop it
+ * (counted on @ep). */
+bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp);
+/* Encrypt a packet leaving through @out (out->srtp set) in place, in a
+ * buffer of @cap bytes. False: drop it (counted on @out). */
+bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap, bool rtcp);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */
