@@ -399,13 +399,15 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 			ss->keys.remote = line->key;
 		}
 	}
+	if (!rs && !n_lines)
+		return 0; /* the offerer never spoke SDES, nor does the answer */
+	rs = state(rm);
 	if (!rs)
-		return 0; /* the offerer never spoke or was offered SDES */
+		return *err = "Out of memory", -ENOMEM;
 	rs->n_out = 0;
 	rs->replace = n_lines > 0 || rs->n_got > 0;
 	bool r_secure = proto_secure(rm->proto, strlen(rm->proto));
-	if (rs->n_got && rs->has_answer &&
-	    (r_secure || match || (req->osrtp & NG_OSRTP_ACCEPT))) {
+	if (rs->n_got && rs->has_answer && (r_secure || match || (req->osrtp & NG_OSRTP_ACCEPT))) {
 		const char **lines = arena_alloc(a, sizeof(*lines));
 
 		if (!lines || !(lines[0] = print_line(a, &rs->answer, req->sdes.pad)))
