@@ -147,7 +147,7 @@ static int local_key(struct sdes_state *st, enum sr_suite s, struct sr_key *out)
  * usable: *unusable counts them). */
 static int read_lines(struct arena *a, const struct sdp_session *s, const struct sdp_media *m,
 		      struct sdes_crypto *got, unsigned *n_got, unsigned *n_lines,
-		      unsigned *unusable, const char **err)
+		      unsigned *unusable, const char **unusable_why, const char **err)
 {
 	*n_got = *n_lines = *unusable = 0;
 	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
@@ -168,8 +168,11 @@ static int read_lines(struct arena *a, const struct sdp_session *s, const struct
 				*err = "Bad a=crypto line";
 			return -EINVAL;
 		}
-		if (!sr_suite_available(c.suite) ||
-		    (sr_suite_aead(c.suite) && (c.key.params & SR_UNAUTHENTICATED_SRTP))) {
+		struct sr_keys t = { .suite = c.suite, .local = c.key, .remote = c.key };
+		const char *no = sr_keys_check(&t);
+		if (no) { /* libsrtp cannot do it: not usable */
+			if (!*unusable)
+				*unusable_why = no;
 			(*unusable)++;
 			continue;
 		}
@@ -312,17 +315,19 @@ static int offer_to(struct arena *a, const struct ng_request *req, const struct 
 static int do_offer(struct arena *a, const struct ng_request *req, const struct sdp_media *m,
 		    struct call_media *sm, struct call_media *rm, const char *out_proto,
 		    struct sdes_crypto *got, unsigned n_got, unsigned n_lines, unsigned unusable,
-		    const char **err)
+		    const char *why, const char **err)
 {
 	bool s_secure = proto_secure(m->proto.s, m->proto.len);
 	bool r_secure = proto_secure(out_proto, strlen(out_proto));
 	struct sdes_state *ss = NULL, *rs;
 	int rc;
 
+	if (s_secure && !n_got && unusable) {
+		*err = arena_printf(a, "SRTP: no usable a=crypto line (%s)", why);
+		return *err ? -EINVAL : (*err = "SRTP: no usable a=crypto line", -EINVAL);
+	}
 	if (s_secure && !n_got)
-		return *err = unusable ? "SRTP: no a=crypto line with a suite libsrtp supports"
-				       : "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP is "
-					 "not supported)",
+		return *err = "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP is not supported)",
 		       -EINVAL;
 	if (n_got || sm->sdes) {
 		ss = state(sm);
@@ -426,11 +431,12 @@ int sdes_negotiate(struct arena *a, const struct ng_request *req, const struct s
 {
 	struct sdes_crypto got[SDES_MAX_LINES];
 	unsigned n_got, n_lines, unusable;
+	const char *why = NULL;
 	int rc;
 
 	if (sr_init())
 		return *err = "SRTP library failed to initialise", -EIO;
-	rc = read_lines(a, sdp, m, got, &n_got, &n_lines, &unusable, err);
+	rc = read_lines(a, sdp, m, got, &n_got, &n_lines, &unusable, &why, err);
 	if (rc)
 		return rc;
 	if (m->port == 0) { /* a disabled media: no keys, its lines go as they are */
@@ -447,7 +453,8 @@ int sdes_negotiate(struct arena *a, const struct ng_request *req, const struct s
 		return 0;
 	}
 	if (req->cmd == NG_CMD_OFFER)
-		return do_offer(a, req, m, sm, rm, out_proto, got, n_got, n_lines, unusable, err);
+		return do_offer(a, req, m, sm, rm, out_proto, got, n_got, n_lines, unusable, why,
+				err);
 	return do_answer(a, req, m, sm, rm, got, n_got, n_lines, err);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <srtp2/crypto_types.h>
 #include <srtp2/srtp.h>
 
 static const struct {
@@ -122,8 +123,14 @@ static void set_policy(enum sr_suite s, uint8_t params, srtp_crypto_policy_t *rt
 	}
 	if (params & SR_UNENCRYPTED_SRTP)
 		rtp->sec_serv = (srtp_sec_serv_t)(rtp->sec_serv & ~sec_serv_conf);
-	if (params & SR_UNAUTHENTICATED_SRTP)
+	if (params & SR_UNAUTHENTICATED_SRTP) {
+		/* no tag at all: libsrtp's unprotect takes the tag length
+		 * from the auth function whatever the services say */
 		rtp->sec_serv = (srtp_sec_serv_t)(rtp->sec_serv & ~sec_serv_auth);
+		rtp->auth_type = SRTP_NULL_AUTH;
+		rtp->auth_key_len = 0;
+		rtp->auth_tag_len = 0;
+	}
 	if (params & SR_UNENCRYPTED_SRTCP)
 		rtcp->sec_serv = (srtp_sec_serv_t)(rtcp->sec_serv & ~sec_serv_conf);
 }
@@ -198,6 +205,14 @@ static const char *key_check(enum sr_suite s, const struct sr_key *k)
 		return "replay window out of range (64..32767)";
 	if (sr_suite_aead(s) && (k->params & SR_UNAUTHENTICATED_SRTP))
 		return "UNAUTHENTICATED_SRTP is not possible with an AEAD suite";
+	/* libsrtp 2.5 looks for an SRTCP packet's MKI behind a tag of the
+	 * SRTP tag's length: with a shorter SRTP tag (a _32 suite, or none)
+	 * no SRTCP packet with an MKI would ever be accepted */
+	if (k->mki_len && !sr_suite_aead(s) &&
+	    (s == SR_AES_CM_128_HMAC_SHA1_32 || s == SR_AES_192_CM_HMAC_SHA1_32 ||
+	     s == SR_AES_256_CM_HMAC_SHA1_32 || s == SR_NULL_HMAC_SHA1_32 ||
+	     (k->params & SR_UNAUTHENTICATED_SRTP)))
+		return "MKI with a 32-bit or no SRTP tag is not supported by libsrtp";
 	return NULL;
 }
 
@@ -229,6 +244,7 @@ bool sr_keys_equal(const struct sr_keys *a, const struct sr_keys *b)
 struct sr_dir {
 	srtp_t s;
 	bool mki;
+	uint8_t trailer; /* most bytes protect adds: tag, MKI, SRTCP index */
 	uint32_t ssrc[SR_MAX_SSRC]; /* network order, most recent first */
 	unsigned n_ssrc;
 };
@@ -273,6 +289,7 @@ static int dir_rekey(struct sr_dir *d, enum sr_suite s, const struct sr_key *k, 
 	dir_clear(d);
 	d->s = session_new(s, k, inbound);
 	d->mki = k->mki_len != 0;
+	d->trailer = (uint8_t)(16 + k->mki_len + 4);
 	return d->s ? 0 : -ENOMEM;
 }
 
@@ -369,7 +386,7 @@ enum sr_result sr_protect(struct sr_stream *st, uint8_t *buf, size_t *len, size_
 	srtp_err_status_t e;
 	int n = (int)*len;
 
-	if (!st->tx.s || *len < (rtcp ? 8u : 12u) || cap < *len + SR_MAX_TRAILER ||
+	if (!st->tx.s || *len < (rtcp ? 8u : 12u) || cap < *len + st->tx.trailer ||
 	    *len > 0xffff) {
 		st->c.errors++;
 		return SR_ERR;

@@ -46,7 +46,8 @@ enum sr_suite {
 #define SR_MAX_MASTER 46  /* master key + salt: 32 + 14 bytes at most */
 #define SR_MAX_MKI    128 /* RFC 4568: MKI length 1..128 bytes */
 #define SR_MAX_SSRC   8	  /* SSRCs a session keeps per direction */
-/* Bytes SRTP adds to an RTP/RTCP packet at most (tag, MKI, SRTCP index). */
+/* Bytes SRTP adds to an RTP/RTCP packet at most (tag, MKI, SRTCP index);
+ * sr_protect needs the tag, this stream's MKI and the index free. */
 #define SR_MAX_TRAILER (16 + SR_MAX_MKI + 4)
 
 /* Session parameters (RFC 4568 6.3.x) of one direction. */

@@ -159,14 +159,29 @@ def test_savp_without_usable_crypto(ng):
 def test_crypto_line_details_survive(ng):
     """Lifetime and MKI of the offerer's line parse; rtprelay's own lines take the
     session parameters the offerer asked for (rtpengine's default)."""
-    line = crypto_line(3, "AES_CM_128_HMAC_SHA1_32", new_key("AES_CM_128_HMAC_SHA1_32"),
+    line = crypto_line(3, "AES_CM_128_HMAC_SHA1_80", new_key("AES_CM_128_HMAC_SHA1_80"),
                        "UNENCRYPTED_SRTCP").replace(" UNENC", "|2^20|1:4 UNENC")
     r = ng.offer("det", "A", savp_sdp(lines=(line,)))
     assert r["result"] == "ok", r
     lines = crypto_lines(r["sdp"])
-    assert (lines[0][0], lines[0][1]) == (3, "AES_CM_128_HMAC_SHA1_32")
+    assert (lines[0][0], lines[0][1]) == (3, "AES_CM_128_HMAC_SHA1_80")
     assert all(l[3] == ["UNENCRYPTED_SRTCP"] for l in lines)
     assert lines[1][0] == 4  # new suites numbered after the offerer's tags
+
+
+def test_what_libsrtp_cannot_do_is_refused(ng):
+    """An MKI behind a 32-bit SRTP tag: libsrtp 2.5 would reject every SRTCP packet.
+    Alone it is an error naming why; beside a usable line it is skipped."""
+    bad = crypto_line(1, "AES_CM_128_HMAC_SHA1_32", new_key("AES_CM_128_HMAC_SHA1_32")) + "|1:4"
+    r = ng.offer("mki32", "A", savp_sdp(lines=(bad,)))
+    assert r == {"result": "error", "error-reason": "SRTP: no usable a=crypto line (MKI with a "
+                 "32-bit or no SRTP tag is not supported by libsrtp)"}
+    nothing_allocated(ng)
+    r = ng.offer("mki32b", "A", savp_sdp(lines=(bad, crypto_line(2, "AES_CM_128_HMAC_SHA1_80",
+                                                                  KEY))))
+    assert r["result"] == "ok", r
+    assert (crypto_lines(r["sdp"])[0][0], crypto_lines(r["sdp"])[0][1]) == (
+        2, "AES_CM_128_HMAC_SHA1_80")
 
 
 def test_sdes_options(ng):
