@@ -269,14 +269,18 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 
 	/* SRTP (daemon/sdes.h): x's endpoints decrypt what x sends and
 	 * encrypt what goes to x; a party offered SRTP that has not answered
-	 * yet can be neither checked nor keyed for: its media waits */
+	 * yet can be neither checked nor keyed for: DP_SRTP_PARTY without
+	 * keys drops its media both ways until the answer */
 	sdes_keys(m, &keys, &pending);
-	if (pm)
+	if (pm) {
 		sdes_keys(pm, &pkeys, &ppending);
-	else
+	} else {
 		memset(&pkeys, 0, sizeof(pkeys));
-	uint32_t srtp = keys.suite || pkeys.suite || pending ? DP_SRTP : 0;
-	uint32_t off = m->disabled || !pm || pm->disabled || pending ? DP_DISABLED : 0;
+		ppending = false;
+	}
+	uint32_t srtp = (keys.suite || pkeys.suite || pending || ppending ? DP_SRTP : 0) |
+			(keys.suite || pending ? DP_SRTP_PARTY : 0);
+	uint32_t off = m->disabled || !pm || pm->disabled ? DP_DISABLED : 0;
 	struct dp_endpoint *to_rtp = pm ? pm->rtp.ep : NULL;
 	struct dp_endpoint *to_rtcp = pm ? (pm->rtcp_mux ? pm->rtp.ep : pm->rtcp.ep) : NULL;
 

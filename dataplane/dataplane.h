@@ -43,6 +43,10 @@ enum dp_flags {
 	DP_SRTP = 1u << 11,	      /* this endpoint or the one it forwards into
 					 * speaks SRTP: user space only (eBPF has no
 					 * AES or HMAC-SHA1) */
+	DP_SRTP_PARTY = 1u << 12,     /* this endpoint's party speaks SRTP: until
+					 * it has keys (params.srtp or
+					 * dp_endpoint_srtp) nothing it sends is
+					 * accepted and nothing is sent to it */
 };
 
 struct dp_endpoint_params {
@@ -117,6 +121,16 @@ int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
  * an error none of them changed. */
 int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
 		     unsigned n) __attribute__((warn_unused_result));
+/* Rekey @ep's SRTP alone, e.g. once a DTLS-SRTP handshake on its port has
+ * exported keys (RFC 5764), without republishing its other parameters.
+ * Same rules as dp_endpoint_params.srtp (a direction whose key did not
+ * change keeps its context). The keys only take effect where the params
+ * carry DP_SRTP (on @ep and on the endpoints forwarding into it); a keying
+ * still pending is published with DP_SRTP | DP_SRTP_PARTY and suite NONE,
+ * which drops the party's media until the keys arrive.
+ * 0, -EINVAL (keys libsrtp cannot use) or -ENOMEM. */
+int dp_endpoint_srtp(struct dp_endpoint *ep, const struct sr_keys *k)
+	__attribute__((warn_unused_result));
 /* Set the IP TOS (IPv4) / traffic class (IPv6) of what leaves @ep's socket,
  * 0..255. 0 or -errno. Control thread, any time before dp_endpoint_release. */
 int dp_endpoint_set_tos(struct dp_endpoint *ep, int tos);

@@ -160,8 +160,9 @@ void dp_ctl_batch_end(struct dp_endpoint *ep);
  * rewrite it in place (*len changes). False = drop it. */
 bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len);
 
-/* dp_srtp.c (worker side of SRTP): apply an endpoint's keys (suite NONE:
- * plain again); free them on release. */
+/* dp_srtp.c (worker side of SRTP): apply an endpoint's keys; suite NONE is
+ * plain again, or with DP_SRTP_PARTY in ep->flags a keyless stream that
+ * refuses everything. Free them on release. */
 void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k);
 void dp_srtp_free(struct dp_endpoint *ep);
 /* Decrypt a packet received on @ep (ep->srtp set) in place. False: drop it

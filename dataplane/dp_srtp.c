@@ -23,12 +23,21 @@ void dp_srtp_free(struct dp_endpoint *ep)
 
 void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k)
 {
-	if (k->suite == SR_SUITE_NONE) {
+	if (k->suite == SR_SUITE_NONE && !(ep->flags & DP_SRTP_PARTY)) {
 		dp_srtp_free(ep);
 		return;
 	}
 	if (ep->srtp && sr_keys_equal(sr_stream_keys(ep->srtp), k))
 		return;
+	if (k->suite == SR_SUITE_NONE) { /* SRTP, keys still to come */
+		if (ep->srtp)
+			sr_stream_clear(ep->srtp);
+		else
+			ep->srtp = sr_stream_new();
+		if (!ep->srtp)
+			ep->flags |= DP_DISABLED;
+		return;
+	}
 	if (!ep->srtp)
 		ep->srtp = sr_stream_new();
 	/* Without a stream (no memory) or with a failed rekey the endpoint

@@ -279,6 +279,13 @@ void sr_stream_free(struct sr_stream *st)
 	free(st);
 }
 
+void sr_stream_clear(struct sr_stream *st)
+{
+	dir_clear(&st->tx);
+	dir_clear(&st->rx);
+	memset(&st->keys, 0, sizeof(st->keys));
+}
+
 const struct sr_keys *sr_stream_keys(const struct sr_stream *st)
 {
 	return &st->keys;

@@ -116,6 +116,8 @@ void sr_stream_free(struct sr_stream *st);
  * fails (sr_unprotect/sr_protect return SR_ERR). */
 int sr_stream_rekey(struct sr_stream *st, const struct sr_keys *k);
 const struct sr_keys *sr_stream_keys(const struct sr_stream *st);
+/* Drop the keys: every packet fails until the next sr_stream_rekey. */
+void sr_stream_clear(struct sr_stream *st);
 
 enum sr_result {
 	SR_OK = 0,
