@@ -21,6 +21,20 @@ def documented_config():
     return m.group(1)
 
 
+def documented_flags(case):
+    """The flags the Flags table of docs/kamailio.md gives for `case` (its last column
+    names the test): the suite runs what the doc tells operators to write."""
+    with open(DOC) as f:
+        text = f.read()
+    for line in text.splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cols) == 3 and case in cols[2]:
+            flags = re.findall(r"`([^`]*)`", cols[1])
+            if flags:
+                return " ".join(flags)
+    raise RuntimeError("docs/kamailio.md: no flags row for %s" % case)
+
+
 def render_config(sip_addr, sip_port, ng_port, offer_flags, answer_flags):
     """The documented config with this test's values in its #!substdef lines."""
     values = {"SIP_LISTEN": "udp:%s:%d" % (sip_addr, sip_port),
