@@ -8,6 +8,8 @@ import pytest
 from ngclient import sdp_offer
 from srtp_peer import DEFAULT_SUITES, crypto_line, crypto_lines, new_key
 
+pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
+
 KEY = new_key("AES_CM_128_HMAC_SHA1_80")
 CRYPTO = crypto_line(1, "AES_CM_128_HMAC_SHA1_80", KEY)
 
