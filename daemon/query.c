@@ -69,7 +69,8 @@ struct sums {
 };
 
 static int add_stream(struct arena *a, struct ng_node *list, const struct call_media *m,
-		      const struct call_stream *s, bool rtcp, struct sums *sum)
+		      const struct call_media *peer, const struct call_stream *s, bool rtcp,
+		      struct sums *sum)
 {
 	struct ng_node *d = ng_new_dict(a), *st, *fl;
 	struct dp_stats ds;
@@ -98,12 +99,12 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	if (!rtcp && m->rtcp_mux)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
 	const char *suite = sdes_suite_name(m);
-	if (suite) {
-		/* rtpengine's key; the kernel path has no AES or HMAC-SHA1 */
+	if (suite) /* rtpengine's key */
 		TRY(ng_dict_add_str(a, d, "crypto suite", suite));
+	if (suite || (peer && sdes_suite_name(peer))) /* the kernel has no AES or HMAC-SHA1 */
 		TRY(ng_dict_add_str(a, d, "not offloaded",
-				    "SRTP is decrypted and encrypted in user space"));
-	}
+				    suite ? "SRTP is decrypted and encrypted in user space"
+					  : "forwards into SRTP, encrypted in user space"));
 	st = ng_dict_add_dict(a, d, "stats");
 	TRY(st);
 	TRY(ng_dict_add_int(a, st, "packets", (int64_t)ds.packets));
@@ -219,8 +220,8 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 	streams = ng_dict_add_list(a, d, "streams");
 	TRY(streams);
 	if (m->pair) {
-		if (add_stream(a, streams, m, &m->rtp, false, sum) ||
-		    add_stream(a, streams, m, &m->rtcp, true, sum))
+		if (add_stream(a, streams, m, peer, &m->rtp, false, sum) ||
+		    add_stream(a, streams, m, peer, &m->rtcp, true, sum))
 			return -ENOMEM;
 	}
 	fl = ng_dict_add_list(a, d, "flags");

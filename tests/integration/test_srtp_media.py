@@ -92,7 +92,9 @@ def test_sdes_to_plain_both_ways(daemon):
         assert st["stats"]["packets"] == 20 and st["stats"]["SRTP auth failed"] == 0
         assert "user space" in st["not offloaded"]
         assert "SDES" in ng.query("s-p")["tags"]["A"]["medias"][0]["flags"]
-        assert "crypto suite" not in rtp_stats(ng, "s-p", "B")
+        plain = rtp_stats(ng, "s-p", "B")
+        assert "crypto suite" not in plain
+        assert plain["not offloaded"] == "forwards into SRTP, encrypted in user space"
 
 
 def plain_to_sdes(ng, cid, a, b_suite="AES_CM_128_HMAC_SHA1_80", **offer_kw):
