@@ -65,6 +65,11 @@ int lg_calls_set_endpoints(struct lg_calls *s, uint32_t base_a, uint32_t base_b,
 	return 0;
 }
 
+void lg_calls_set_srtp(struct lg_calls *s, int on)
+{
+	s->srtp = on;
+}
+
 int lg_calls_ping(struct lg_calls *s, int timeout_ms)
 {
 	struct timespec t0, t;
@@ -92,7 +97,7 @@ int lg_calls_ping(struct lg_calls *s, int timeout_ms)
 
 /* Sends one request and returns its SDP's address and port (when want_sdp). */
 static int request(struct lg_calls *s, struct benc_out *b, int want_sdp, struct in_addr *addr,
-		   uint16_t *port)
+		   uint16_t *port, uint8_t *key)
 {
 	const char *rep, *sdp;
 	size_t rlen, slen;
@@ -113,11 +118,16 @@ static int request(struct lg_calls *s, struct benc_out *b, int want_sdp, struct 
 		snprintf(s->err, sizeof(s->err), "reply without usable sdp");
 		return -EPROTO;
 	}
+	if (key && lg_srtp_parse(sdp, slen, key)) {
+		snprintf(s->err, sizeof(s->err), "reply without a usable a=crypto line");
+		return -EPROTO;
+	}
 	return 0;
 }
 
 static void build(struct benc_out *b, char *mem, size_t cap, const char *cmd, const char *cid,
-		  const char *from, const char *to, const char *sdp, const char *transcode)
+		  const char *from, const char *to, const char *sdp, const char *transcode,
+		  const char *tp)
 {
 	benc_init(b, mem, cap);
 	benc_raw(b, "d", 1);
@@ -136,6 +146,8 @@ static void build(struct benc_out *b, char *mem, size_t cap, const char *cmd, co
 		benc_kv(b, "to-tag", to);
 	if (sdp)
 		benc_kv(b, "sdp", sdp);
+	if (tp)
+		benc_kv(b, "transport-protocol", tp);
 	benc_raw(b, "e", 1);
 }
 
@@ -159,15 +171,30 @@ static int setup_one(struct lg_calls *s, const char *cid, unsigned idx, struct l
 	snprintf(to, sizeof(to), "b%u", idx);
 	if (msdp_build(sdp, sizeof(sdp), c->a_addr, s->a_port, idx + 1, NULL) < 0)
 		return -ENOSPC;
+	if (s->srtp) { /* RTP/SAVP with side A's key; B is offered RTP/AVP */
+		char line[128], *m = strstr(sdp, "RTP/AVP"), *tail = strstr(sdp, "a=sendrecv");
+		uint8_t key[LG_SRTP_KEY];
+		char rest[64];
+
+		lg_srtp_key(idx, key);
+		if (!m || !tail || lg_srtp_line(key, line, sizeof(line)) < 0 ||
+		    strlen(sdp) + strlen(line) + 4 >= sizeof(sdp))
+			return -ENOSPC;
+		snprintf(rest, sizeof(rest), "%s", tail);
+		snprintf(tail, sizeof(sdp) - (size_t)(tail - sdp), "%s\r\n%s", line, rest);
+		memmove(m + 5, m + 4, strlen(m + 4) + 1);
+		memcpy(m, "RTP/SAVP", 8);
+	}
 	build(&b, mem, sizeof(mem), "offer", cid, from, NULL, sdp,
-	      s->codec_b ? s->codec_b->ng_name : NULL);
-	r = request(s, &b, 1, &c->to_relay_b, &c->to_relay_b_port);
+	      s->codec_b ? s->codec_b->ng_name : NULL, s->srtp ? "RTP/AVP" : NULL);
+	r = request(s, &b, 1, &c->to_relay_b, &c->to_relay_b_port, NULL);
 	if (r)
 		return r;
 	if (msdp_build(sdp, sizeof(sdp), c->b_addr, s->b_port, idx + 100001, s->codec_b) < 0)
 		return -ENOSPC;
-	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp, NULL);
-	return request(s, &b, 1, &c->to_relay_a, &c->to_relay_a_port);
+	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp, NULL, NULL);
+	return request(s, &b, 1, &c->to_relay_a, &c->to_relay_a_port,
+		       s->srtp ? c->relay_key : NULL);
 }
 
 static int delete_one(struct lg_calls *s, const char *cid, unsigned idx)
@@ -176,8 +203,8 @@ static int delete_one(struct lg_calls *s, const char *cid, unsigned idx)
 	struct benc_out b;
 
 	snprintf(from, sizeof(from), "a%u", idx);
-	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL, NULL);
-	return request(s, &b, 0, NULL, NULL);
+	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL, NULL, NULL);
+	return request(s, &b, 0, NULL, NULL, NULL);
 }
 
 int lg_calls_grow(struct lg_calls *s, unsigned upto)

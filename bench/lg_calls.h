@@ -12,6 +12,7 @@
 #ifndef BENCH_LG_CALLS_H
 #define BENCH_LG_CALLS_H
 
+#include "bench/lg_srtp.h"
 #include "bench/msdp.h"
 #include "bench/ngclient.h"
 
@@ -26,6 +27,7 @@ struct lg_call {
 	struct in_addr to_relay_b;       /* where B sends (from the offer reply) */
 	uint16_t to_relay_a_port;
 	uint16_t to_relay_b_port;
+	uint8_t relay_key[LG_SRTP_KEY]; /* --srtp: the relay's key for side A */
 };
 
 struct lg_calls {
@@ -39,6 +41,7 @@ struct lg_calls {
 	const struct msdp_codec *codec_b; /* side B's only codec; not PCMU: transcoding */
 	char prefix[40];     /* call-id prefix, unique per generator run */
 	unsigned gen;        /* bumped by delete_all so that call-ids are never reused */
+	int srtp;            /* side A offers RTP/SAVP + a=crypto, relayed as RTP/AVP to B */
 	char err[160];       /* last error, for the report */
 };
 
@@ -51,6 +54,9 @@ void lg_calls_close(struct lg_calls *s);
 /* Endpoint address bases (host order, low 16 bits zero) and direct mode; call before
  * the first grow. Defaults: 127.1.0.0, 127.2.0.0, through the relay. */
 int lg_calls_set_endpoints(struct lg_calls *s, uint32_t base_a, uint32_t base_b, int direct);
+
+/* Side A as an SDES-SRTP phone (bench/lg_srtp.h); call before the first grow. */
+void lg_calls_set_srtp(struct lg_calls *s, int on);
 
 /* Pings the relay until it answers or timeout_ms passes. */
 int lg_calls_ping(struct lg_calls *s, int timeout_ms);

@@ -11,6 +11,7 @@
  * timestamp, so the generator's own wake-up delay is not counted as relay latency). */
 #include "bench/lg_media.h"
 
+#include "bench/lg_srtp.h"
 #include "bench/procstat.h"
 #include "bench/voice.h"
 
@@ -71,6 +72,10 @@ struct lg_media {
 	uint8_t voice[VOICE_FRAMES][VOICE_FRAME]; /* side A's PCMU payload, speech-like */
 	uint8_t *tpl;
 	struct sockaddr_in *dst;
+	/* --srtp: side A encrypts with tx[call] and decrypts with rx[call] */
+	int srtp;
+	void **stx, **srx;
+	unsigned nsess;
 	uint32_t epoch;
 	struct hist lat;
 	uint64_t sent_meas, recv_meas, recv_all, stale, bad, misrouted, tx_err;
@@ -166,11 +171,13 @@ int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsig
 		m->ts_step_dir[1] = m->codec_b->ts_step;
 	}
 	m->stride = (m->pkt_len > m->len_dir[1] ? m->pkt_len : m->len_dir[1]);
-	m->stride = (m->stride + 63) & ~(size_t)63;
+	m->stride = (m->stride + LG_SRTP_TAG + 63) & ~(size_t)63; /* room for an SRTP tag */
 	m->tpl = calloc(max_streams ? max_streams : 1, m->stride);
 	m->dst = calloc(max_streams ? max_streams : 1, sizeof(*m->dst));
 	m->seq = calloc(max_streams ? max_streams : 1, sizeof(*m->seq));
-	if (!m->tpl || !m->dst || !m->seq) {
+	m->stx = calloc(max_streams / 2 + 1, sizeof(*m->stx));
+	m->srx = calloc(max_streams / 2 + 1, sizeof(*m->srx));
+	if (!m->tpl || !m->dst || !m->seq || !m->stx || !m->srx) {
 		r = -ENOMEM;
 		goto err;
 	}
@@ -197,6 +204,12 @@ void lg_media_close(struct lg_media *m)
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	for (unsigned c = 0; c < m->nsess; c++) {
+		lg_srtp_free(m->stx[c]);
+		lg_srtp_free(m->srx[c]);
+	}
+	free(m->stx);
+	free(m->srx);
 	free(m->tpl);
 	free(m->dst);
 	free(m->seq);
@@ -258,6 +271,22 @@ int lg_media_set_calls(struct lg_media *m, const struct lg_call *calls, unsigned
 		m->net[0] = ntohl(calls[0].a_addr.s_addr) >> 16;
 		m->net[1] = ntohl(calls[0].b_addr.s_addr) >> 16;
 	}
+	for (unsigned c = 0; m->srtp && c < m->nsess; c++) {
+		lg_srtp_free(m->stx[c]);
+		lg_srtp_free(m->srx[c]);
+		m->stx[c] = m->srx[c] = NULL;
+	}
+	m->nsess = 0;
+	for (unsigned c = 0; m->srtp && c < ncalls; c++) {
+		uint8_t key[LG_SRTP_KEY];
+
+		lg_srtp_key(c, key);
+		m->stx[c] = lg_srtp_session(key, 0);
+		m->srx[c] = lg_srtp_session(calls[c].relay_key, 1);
+		m->nsess = c + 1;
+		if (!m->stx[c] || !m->srx[c])
+			return -ENOMEM;
+	}
 	for (unsigned c = 0; c < ncalls; c++) {
 		build_template(m, 2 * c, calls[c].a_addr, a_port, calls[c].to_relay_a,
 			       calls[c].to_relay_a_port);
@@ -265,6 +294,17 @@ int lg_media_set_calls(struct lg_media *m, const struct lg_call *calls, unsigned
 			       calls[c].to_relay_b_port);
 	}
 	m->nstreams = ncalls * 2;
+	return 0;
+}
+
+int lg_media_set_srtp(struct lg_media *m, int on)
+{
+	if (on && !m->srtp) {
+		if (lg_srtp_init())
+			return -EIO;
+		m->len_dir[0] += LG_SRTP_TAG;
+	}
+	m->srtp = on;
 	return 0;
 }
 
@@ -305,6 +345,12 @@ static void queue_packet(struct lg_media *m, unsigned i, unsigned s, int measure
 	}
 	if (!m->codec_b)
 		memcpy(rtp + RTP_HDR, &mk, sizeof(mk));
+	if (m->srtp && !(s & 1)) { /* side A: SRTP, the tag fills the template's end */
+		size_t len = m->len_dir[0] - NET_HDR - LG_SRTP_TAG;
+
+		if (lg_srtp_protect(m->stx[s / 2], rtp, &len))
+			m->tx_err++;
+	}
 	m->txiov[i] = (struct iovec){.iov_base = p, .iov_len = m->len_dir[s & 1]};
 	m->tx[i].msg_hdr = (struct msghdr){.msg_name = &m->dst[s], .msg_namelen = sizeof(m->dst[s]),
 					   .msg_iov = &m->txiov[i], .msg_iovlen = 1};
@@ -466,8 +512,19 @@ static uint64_t rx_stamp(struct msghdr *h)
 
 static void account(struct lg_media *m, unsigned side, struct mmsghdr *h)
 {
-	const uint8_t *p = h->msg_hdr.msg_iov->iov_base;
+	uint8_t *p = h->msg_hdr.msg_iov->iov_base;
 	struct mark mk;
+
+	if (m->srtp && side == 0) { /* side A receives SRTP: decrypt first */
+		uint32_t call = (rx_dst(&h->msg_hdr) & 0xffffu) - 1u;
+		size_t len = h->msg_len;
+
+		if (call >= m->nsess || lg_srtp_unprotect(m->srx[call], p, &len)) {
+			m->bad++;
+			return;
+		}
+		h->msg_len = (unsigned)len;
+	}
 
 	if (h->msg_len < RTP_HDR + MARK_LEN) {
 		m->bad++;

@@ -83,6 +83,9 @@ int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsig
 void lg_media_close(struct lg_media *m);
 
 /* Builds one packet template per stream (two per call) from the calls set up. */
+/* Side A as an SDES-SRTP phone: encrypts what it sends, decrypts what it receives, with
+ * the keys of bench/lg_srtp.h (the calls' relay_key). Before lg_media_set_calls. */
+int lg_media_set_srtp(struct lg_media *m, int on);
 int lg_media_set_calls(struct lg_media *m, const struct lg_call *calls, unsigned ncalls);
 
 /* Runs one load point and fills res. The histogram of the window stays readable with

@@ -46,7 +46,7 @@ struct opts {
 	unsigned calls, start, step, max;
 	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct, slow;
 	size_t payload;
-	int fresh, direct, paced_warmup;
+	int fresh, direct, paced_warmup, srtp;
 };
 
 static void usage(void)
@@ -65,7 +65,9 @@ static void usage(void)
 		"  [--paced-warmup]  flood: warm up at --pps, flood from the window on\n"
 		"  [--slow-start S]  the warm-up's first S seconds at a tenth of the rate\n"
 		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
-		"        asks the relay to transcode (channels per core; no latency figures)\n");
+		"        asks the relay to transcode (channels per core; no latency figures)\n"
+		"  [--srtp]  side A is an SDES-SRTP phone (AES_CM_128_HMAC_SHA1_80), side B\n"
+		"        plain: the relay decrypts A->B and encrypts B->A\n");
 }
 
 /* "A,B": two IPv4 /16 bases (low 16 bits zero), distinct. */
@@ -99,7 +101,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"max-p50-us", 1, 0, 'P'}, {"ports", 1, 0, 'o'}, {"codec-b", 1, 0, 'B'},
 		{"max-growth-ms", 1, 0, 'G'}, {"fresh", 0, 0, 'F'}, {"step-pct", 1, 0, 'T'},
 		{"addrs", 1, 0, 'A'},  {"direct", 0, 0, 'X'}, {"paced-warmup", 0, 0, 'W'},
-		{"slow-start", 1, 0, 'Z'},
+		{"slow-start", 1, 0, 'Z'}, {"srtp", 0, 0, 'E'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int c;
@@ -113,6 +115,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->mode = optarg; break;
+		case 'E': o->srtp = 1; break;
 		case 'n': if (ng_parse_hostport(optarg, &o->ng_addr, &o->ng_port)) return -EINVAL; break;
 		case 'p': o->pid = (pid_t)atoi(optarg); break;
 		case 'r': o->relay = optarg; break;
@@ -185,6 +188,8 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 {
 	char cores[16 * SYS_CPU_CORES] = "";
 
+	if (o->srtp && strcmp(mode, "fixed") == 0)
+		mode = "srtp"; /* SRTP<->RTP: reported apart from plain forwarding */
 	for (unsigned c = 0, n = 0; c < r->ncores; c++)
 		n += (unsigned)snprintf(cores + n, sizeof(cores) - n, "%s%.2f", c ? "," : "",
 					r->core_busy_pct[c]);
@@ -280,6 +285,11 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 	r = lg_media_open(&m, o->a_port, o->b_port, 2 * maxc, o->payload, o->codec_b);
 	if (r) {
 		fprintf(stderr, "loadgen: media sockets: %s\n", strerror(-r));
+		return r;
+	}
+	if (o->srtp && (r = lg_media_set_srtp(m, 1))) {
+		fprintf(stderr, "loadgen: libsrtp: %s\n", strerror(-r));
+		lg_media_close(m);
 		return r;
 	}
 	print_header();
@@ -434,6 +444,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loadgen: ng socket: %s\n", strerror(-r));
 		return 2;
 	}
+	lg_calls_set_srtp(&calls, o.srtp);
 	if (lg_calls_set_endpoints(&calls, o.base_a, o.base_b, o.direct)) {
 		fprintf(stderr, "loadgen: bad endpoint addresses\n");
 		lg_calls_close(&calls);

@@ -46,6 +46,9 @@ PARAMS = {
     "rps": [],
     "rps_ramp": None,
     "alone": False,
+    # SRTP<->RTP forwarding (loadgen --srtp: side A SDES-SRTP AES_CM_128_HMAC_SHA1_80,
+    # side B plain): calls per point, beside the plain fixed-rate points
+    "srtp_points": [300, 500],
 }
 
 # --- modes ----------------------------------------------------------------------------
@@ -54,6 +57,7 @@ PARAMS = {
 # command that turns RAW into the report ({raw}, {out}, {main_out}); plots: gnuplot.
 QUICK = {
     "reps": 1, "points": [300, 800], "warmup": 1, "duration": 3, "ramp_reps": 1,
+    "srtp_points": [300],
     "ctl_calls": 500, "ctl_duration": 2, "tc_reps": 1, "flood_reps": 1, "xq_reps": 1,
 }
 
@@ -81,7 +85,7 @@ MODES = {
             "ramp_args": ["--start", "600", "--step", "100", "--max", "1500", "--warmup",
                           "5", "--duration", "2", "--drain", "1"],
             "flood_reps": 1, "flood_warmup": 8, "flood_extra": ["--paced-warmup"],
-            "control": False, "tc_codecs": [], "xq_codecs": [],
+            "control": False, "tc_codecs": [], "xq_codecs": [], "srtp_points": [],
             "rps": [0, 1], "alone": True,
         },
         "net": "veth", "out": "kernel", "root": True, "add_relays": ["rtprelay-kernel"],
@@ -93,6 +97,7 @@ MODES = {
     "quality": {
         "params": {
             "reps": 0, "points": [], "ramp_reps": 0, "flood_reps": 0, "tc_codecs": [],
+            "srtp_points": [],
         },
         "net": "lo", "out": "quality", "root": False, "add_relays": [],
         "drop_relays": ["floor"],       # it cannot transcode
@@ -124,6 +129,12 @@ STEPS = [
      "alone_log": "fixed {calls} calls, generator alone, rep {rep}",
      "alone_args": ["--mode", "fixed", "--calls", "{calls}", "--warmup", "{warmup}",
                     "--duration", "{duration}", "--drain", "2", "@fixed_extra"]},
+    # SRTP<->RTP: the relay decrypts A->B and encrypts B->A (floor speaks no SRTP)
+    {"name": "srtp", "over": "srtp_points", "fields": ["calls"], "reps": "reps",
+     "tool": "loadgen", "timeout": 90, "skip": ["floor", "rtprelay-kernel"],
+     "tag": "srtp-{calls}-r{rep}", "log": "SRTP<->RTP {calls} calls, {relay}, rep {rep}",
+     "args": ["--mode", "fixed", "--srtp", "--calls", "{calls}", "--warmup", "{warmup}",
+              "--duration", "{duration}", "--drain", "2"]},
     {"name": "ramp", "reps": "ramp_reps", "rps": "rps_ramp", "tool": "loadgen",
      "timeout": 240, "tag": "ramp-r{rep}{rps_sfx}", "log": "ramp {relay} rep {rep}{rps_log}",
      "args": ["--mode", "ramp", "@ramp_args"]},

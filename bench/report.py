@@ -132,6 +132,44 @@ def md_fixed(rows, relays, out):
     out.append("")
 
 
+def md_srtp(rows, relays, out):
+    pts = {}
+    for row in rows:
+        if row.get("mode") == "srtp":
+            pts.setdefault((row["relay"], row["calls"]), []).append(row)
+    if not pts:
+        return
+    out.append("## Media: SRTP<->RTP (side A SDES-SRTP AES_CM_128_HMAC_SHA1_80, side B "
+               "plain, 50 packets/s per stream)\n")
+    out.append("The relay decrypts A->B and encrypts B->A; the generator encrypts and "
+               "decrypts with libsrtp2 on its own core. *× plain* = ns/pkt against the same "
+               "relay's plain fixed-rate point with the same calls (when measured). "
+               "`bench/srtp_floor` gives the crypto floor alone.\n")
+    out.append("| relay | calls | delivered pps | loss % | p50 µs | p99 µs | relay CPU % | ns/pkt "
+               "| × plain | × rtpengine | undecryptable |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in sorted({k[1] for k in pts}):
+        for r in relays:
+            p = pts.get((r, c))
+            if not p:
+                continue
+
+            def s(key, p=p):
+                return stat([x.get(key) for x in p])
+
+            def med(rows_):
+                return statistics.median([x["relay_ns_per_pkt"] for x in rows_])
+            plain = fixed_points(rows, r).get(c)
+            eng = pts.get(("rtpengine", c))
+            xp = "%.2f" % (med(p) / med(plain)) if plain and med(plain) else "–"
+            xe = "%.2f" % (med(p) / med(eng)) if eng and r != "rtpengine" and med(eng) else "–"
+            out.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r, c, fmt(s("delivered_pps")), fmt(s("loss_pct"), 3), fmt(s("lat_p50_us")),
+                fmt(s("lat_p99_us")), fmt(s("relay_cpu_pct"), 1), fmt(s("relay_ns_per_pkt")),
+                xp, xe, fmt(s("bad"))))
+    out.append("")
+
+
 def md_ramp(rows, relays, out):
     out.append("## Most calls on one core (ramp)\n")
     res = [r for r in rows if r.get("mode") == "ramp_result" and
@@ -385,6 +423,7 @@ def main():
         out.append("**Not measured:** %s.\n" % meta["skipped"])
     out.append(READING)
     md_fixed(rows, relays, out)
+    md_srtp(rows, relays, out)
     md_ramp(rows, relays, out)
     md_flood(rows, relays, out)
     md_control(rows, relays, out)

@@ -146,8 +146,9 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 	}
 }
 
-/* The secure ones are recorded too: offer/answer refuse them with an error
- * (rtprelay has no SRTP), which says more than a warning on an "ok" would. */
+/* The secure ones: RTP/SAVP[F] is SDES-SRTP (daemon/sdes.c); offer/answer
+ * refuse UDP/TLS/RTP/SAVP[F] with an error (no DTLS-SRTP), which says more
+ * than a warning on an "ok" would. */
 static const struct {
 	const char *name; /* canonical (lower case) */
 	enum ng_transport tp;
@@ -231,6 +232,80 @@ void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t
 		}
 	}
 	ngf_warn(a, req, "unknown rtcp-mux value '%s' ignored", ngf_quote(a, req, v, len));
+}
+
+static bool off_value(const char *v, size_t len);
+
+/* A suite name for SDES no-/only-: kept as given (daemon/sdes.c knows the
+ * suites); bounded in count. */
+static void sdes_suite(struct arena *a, struct ng_request *req, const char **list, unsigned *n,
+		       const char *v, size_t len)
+{
+	const char *t = ngf_text(a, req, "SDES suite", v, len);
+
+	if (!t)
+		return;
+	if (*n >= NG_MAX_SDES_SUITES) {
+		ngf_warn(a, req, "too many SDES suites, '%s' ignored", ngf_quote(a, req, v, len));
+		return;
+	}
+	list[(*n)++] = t;
+}
+
+void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint32_t set, clear;
+	} params[] = {
+		{ "unencrypted-srtp", NG_SDES_UNENCRYPTED_SRTP, 0 },
+		{ "unencrypted-srtcp", NG_SDES_UNENCRYPTED_SRTCP, 0 },
+		{ "unauthenticated-srtp", NG_SDES_UNAUTHENTICATED_SRTP, 0 },
+		{ "encrypted-srtp", 0, NG_SDES_UNENCRYPTED_SRTP },
+		{ "encrypted-srtcp", 0, NG_SDES_UNENCRYPTED_SRTCP },
+		{ "authenticated-srtp", 0, NG_SDES_UNAUTHENTICATED_SRTP },
+	};
+	struct ng_sdes *sd = &req->sdes;
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (norm_eq(v, len, params[i].name)) {
+			sd->set = (sd->set | params[i].set) & ~params[i].clear;
+			sd->clear = (sd->clear | params[i].clear) & ~params[i].set;
+			return;
+		}
+	}
+	if (off_value(v, len))
+		sd->off = true;
+	else if (norm_eq(v, len, "nonew"))
+		sd->nonew = true;
+	else if (norm_eq(v, len, "pad"))
+		sd->pad = true;
+	else if (norm_eq(v, len, "lifetime"))
+		sd->lifetime = true;
+	else if (norm_eq(v, len, "static"))
+		sd->is_static = true;
+	else if (norm_eq(v, len, "prefer"))
+		; /* SDES over DTLS: SDES is the only keying rtprelay offers */
+	else if (norm_prefix(v, len, "no-"))
+		sdes_suite(a, req, sd->no, &sd->n_no, v + 3, len - 3);
+	else if (norm_prefix(v, len, "only-"))
+		sdes_suite(a, req, sd->only, &sd->n_only, v + 5, len - 5);
+	else if (norm_prefix(v, len, "order:") || norm_prefix(v, len, "offerer-pref:"))
+		not_implemented(a, req, "SDES", v, len);
+	else
+		ngf_warn(a, req, "unknown SDES value '%s' ignored", ngf_quote(a, req, v, len));
+}
+
+void ngf_osrtp(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	if (norm_eq(v, len, "offer") || norm_eq(v, len, "offer-rfc"))
+		req->osrtp |= NG_OSRTP_OFFER;
+	else if (norm_eq(v, len, "accept") || norm_eq(v, len, "accept-rfc"))
+		req->osrtp |= NG_OSRTP_ACCEPT;
+	else if (norm_eq(v, len, "offer-legacy") || norm_eq(v, len, "accept-legacy"))
+		not_implemented(a, req, "OSRTP", v, len);
+	else
+		ngf_warn(a, req, "unknown OSRTP value '%s' ignored", ngf_quote(a, req, v, len));
 }
 
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len)
@@ -478,6 +553,10 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 		ngf_direction(a, req, val, vlen);
 	} else if (!strcmp(nkey, "rtcp-mux")) {
 		ngf_rtcp_mux(a, req, val, vlen);
+	} else if (!strcmp(nkey, "sdes")) {
+		ngf_sdes(a, req, val, vlen);
+	} else if (!strcmp(nkey, "osrtp")) {
+		ngf_osrtp(a, req, val, vlen);
 	} else if (!strcmp(nkey, "replace")) {
 		ngf_replace(a, req, val, vlen);
 	} else if (!strcmp(nkey, "received-from")) {
@@ -654,12 +733,17 @@ const struct ngf_known ngf_known[] = {
 	NOPE("exclude-recording", NGF_FLAG, "no call recording"),
 	NOPE("output-destination", NGF_KEY, "no call recording"),
 	NOPE("metadata", NGF_KEY, "no call recording"),
-	NOPE("sdes", NGF_KEY | NGF_PREFIX, "no SRTP: secure profiles are refused"),
-	NOPE("osrtp", NGF_KEY | NGF_PREFIX, "no SRTP: secure profiles are refused"),
-	NOPE("dtls", NGF_KEY | NGF_PREFIX, "no SRTP: secure profiles are refused"),
-	NOPE("dtls-reverse", NGF_KEY, "no SRTP: secure profiles are refused"),
-	NOPE("dtls-fingerprint", NGF_KEY, "no SRTP: secure profiles are refused"),
-	NOPE("pad-crypto", NGF_FLAG, "no SRTP: secure profiles are refused"),
+	IMPL("sdes", NGF_KEY | NGF_PREFIX, 0, "\"no-AES_CM_128_HMAC_SHA1_32\"",
+	     "daemon/sdes.c (off, no-, only-, nonew, pad, lifetime, static, prefer, "
+	     "[un]encrypted_srtp/srtcp, [un]authenticated_srtp)"),
+	IMPL("osrtp", NGF_KEY | NGF_PREFIX, 0, "\"offer\"",
+	     "daemon/sdes.c: RFC 8643 offer, accept (legacy forms not implemented)"),
+	IMPL("pad-crypto", NGF_FLAG, 0, NULL, "daemon/sdes.c: as SDES-pad"),
+	DFLT("recrypt", NGF_FLAG,
+	     "daemon/sdes.c: SRTP is always decrypted and re-encrypted (never passed through)"),
+	NOPE("dtls", NGF_KEY | NGF_PREFIX, "no DTLS-SRTP: UDP/TLS profiles are refused"),
+	NOPE("dtls-reverse", NGF_KEY, "no DTLS-SRTP: UDP/TLS profiles are refused"),
+	NOPE("dtls-fingerprint", NGF_KEY, "no DTLS-SRTP: UDP/TLS profiles are refused"),
 	/* refused, never pretended: an offer asking for the T.38 gateway is an error */
 	IMPL("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
 	     "control/ngrequest.c validate: offer refused"),
@@ -751,7 +835,9 @@ static void set_webrtc(struct ng_request *req)
 
 static void apply_flag(struct arena *a, struct ng_request *req, const char *name)
 {
-	if (!strcmp(name, "always-transcode"))
+	if (!strcmp(name, "pad-crypto"))
+		req->sdes.pad = true; /* rtpengine: legacy alias of SDES-pad */
+	else if (!strcmp(name, "always-transcode"))
 		ngf_codec(a, req, "accept", "all", 3); /* rtpengine: codec-accept=all */
 	else if (!strcmp(name, "t.38") || !strcmp(name, "t38"))
 		ngf_t38(a, req, "", 0);

@@ -84,6 +84,10 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
  * list entry (@op = "strip", "offer", ...). */
 void ngf_replace(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t len);
+/* One "SDES" / "OSRTP" list value ("off", "no-AES_CM_128_HMAC_SHA1_32",
+ * "unencrypted_srtcp", ...; "offer", "accept"). */
+void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len);
+void ngf_osrtp(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len);
 bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v, size_t len);
 

@@ -182,6 +182,10 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		each_string(a, req, m, nkey, ngf_replace);
 	else if (!strcmp(nkey, "rtcp-mux"))
 		each_string(a, req, m, nkey, ngf_rtcp_mux);
+	else if (!strcmp(nkey, "sdes"))
+		each_string(a, req, m, nkey, ngf_sdes);
+	else if (!strcmp(nkey, "osrtp"))
+		each_string(a, req, m, nkey, ngf_osrtp);
 	else if (!strcmp(nkey, "direction"))
 		direction_list(a, req, m);
 	else if (!strcmp(nkey, "received-from"))

@@ -93,7 +93,7 @@ enum ng_transport {
 	NG_TP_UNCHANGED = 0, /* keep what the SDP says */
 	NG_TP_RTP_AVP,
 	NG_TP_RTP_AVPF,
-	NG_TP_RTP_SAVP, /* offer/answer refuse these: no SRTP */
+	NG_TP_RTP_SAVP, /* SDES-SRTP (daemon/sdes.c); UDP/TLS ones are refused */
 	NG_TP_RTP_SAVPF,
 	NG_TP_UDP_TLS_RTP_SAVP,
 	NG_TP_UDP_TLS_RTP_SAVPF,
@@ -106,7 +106,36 @@ enum ng_addr_family {
 };
 
 #define NG_MAX_CODEC_ITEMS 32
-#define NG_MAX_WARNINGS	   16
+#define NG_MAX_SDES_SUITES 16
+
+/* SDES (rtpengine's "SDES" list and SDES-* flags): the session parameters
+ * to set and to clear on what rtprelay offers, the suites to leave out or
+ * to keep alone (names as given; daemon/sdes.c matches them). */
+enum ng_sdes_param {
+	NG_SDES_UNENCRYPTED_SRTP = 1u << 0,
+	NG_SDES_UNENCRYPTED_SRTCP = 1u << 1,
+	NG_SDES_UNAUTHENTICATED_SRTP = 1u << 2,
+};
+
+struct ng_sdes {
+	bool off;	     /* offer no SDES */
+	bool nonew;	     /* add no suite the offerer did not offer */
+	bool pad;	     /* base64 with '=' padding (also "pad crypto") */
+	bool lifetime;	     /* add |2^31 to each key */
+	bool is_static;	     /* keep the negotiated suite on a re-INVITE */
+	uint32_t set, clear; /* enum ng_sdes_param */
+	const char *no[NG_MAX_SDES_SUITES];
+	unsigned n_no;
+	const char *only[NG_MAX_SDES_SUITES];
+	unsigned n_only;
+};
+
+/* OSRTP (RFC 8643 best-effort SRTP): bits */
+enum ng_osrtp {
+	NG_OSRTP_OFFER = 1u << 0,  /* offer SDES on a plain RTP/AVP offer */
+	NG_OSRTP_ACCEPT = 1u << 1, /* answer an OSRTP offerer with SRTP anyway */
+};
+#define NG_MAX_WARNINGS 16
 
 struct ng_codec_ops {
 	/* Each list holds codec names as given ("PCMA", "opus/48000/2", "all",
@@ -157,6 +186,8 @@ struct ng_request {
 	enum ng_transport transport;
 	enum ng_addr_family address_family;
 	struct ng_codec_ops codec;
+	struct ng_sdes sdes;
+	uint32_t osrtp;	      /* enum ng_osrtp */
 	int64_t delete_delay; /* -1 = not given */
 	/* Flags/keys accepted but not acted on: one human-readable text each,
 	 * e.g. "flag 'record-call' is accepted but not implemented". */

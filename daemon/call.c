@@ -20,6 +20,7 @@
 #include "daemon/interfaces.h"
 #include "daemon/admission.h"
 #include "daemon/quality.h"
+#include "daemon/sdes.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 
@@ -173,6 +174,7 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 	if (m->pair && m->ifc)
 		iface_release_pair(m->ifc, m->pair, now_ms);
 	m->pair = 0;
+	sdes_free(m);		  /* new sockets get new keys */
 	codecneg_free(m->codecs); /* codecs: the endpoint's release frees m->xcode */
 	m->codecs = NULL;
 	m->xcode = NULL;
@@ -214,8 +216,10 @@ static void free_party(struct call_party *p)
 	free(p->label);
 	free(p->via_branch);
 	free(p->last_sdp);
-	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
+	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
 		free(p->media[i].ice); /* daemon/ice.h: plain memory */
+		sdes_free(&p->media[i]);
+	}
 	free(p);
 }
 

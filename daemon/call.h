@@ -34,6 +34,7 @@
 #define CALL_TAG_MAX	  256 /* bytes of a tag, call-id, via-branch, label */
 
 struct dp_endpoint;
+struct sdes_state;
 struct iface;
 struct media_ice;
 struct ifaces;
@@ -88,6 +89,8 @@ struct call_media {
 	uint32_t event_clock;
 	uint64_t dtmf_busy_until_ms;
 	struct media_ice *ice; /* ICE towards this party, NULL = never (daemon/ice.h) */
+	/* SDES-SRTP towards this party (daemon/sdes.h), NULL = never had any */
+	struct sdes_state *sdes;
 };
 
 struct call_party {

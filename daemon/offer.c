@@ -32,6 +32,7 @@
 #include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "daemon/sdes.h"
 #include "lib/log.h"
 #include "sdp/sdp.h"
 
@@ -296,6 +297,22 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 					? &x->peer->media[i]
 					: NULL;
 	struct dp_endpoint_params p;
+	struct sr_keys keys, pkeys;
+	bool pending, ppending;
+
+	/* SRTP (daemon/sdes.h): x's endpoints decrypt what x sends and
+	 * encrypt what goes to x; a party offered SRTP that has not answered
+	 * yet can be neither checked nor keyed for: DP_SRTP_PARTY without
+	 * keys drops its media both ways until the answer */
+	sdes_keys(m, &keys, &pending);
+	if (pm) {
+		sdes_keys(pm, &pkeys, &ppending);
+	} else {
+		memset(&pkeys, 0, sizeof(pkeys));
+		ppending = false;
+	}
+	uint32_t srtp = (keys.suite || pkeys.suite || pending || ppending ? DP_SRTP : 0) |
+			(keys.suite || pending ? DP_SRTP_PARTY : 0);
 	uint32_t off = m->disabled || !pm || pm->disabled ? DP_DISABLED : 0;
 	struct dp_endpoint *to_rtp = pm ? pm->rtp.ep : NULL;
 	struct dp_endpoint *to_rtcp = pm ? (pm->rtcp_mux ? pm->rtp.ep : pm->rtcp.ep) : NULL;
@@ -304,7 +321,8 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 		return;
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtp.remote;
-	p.flags = m->dp_flags | off | (m->rtcp_mux || m->mux_offered ? DP_RTCP_MUX : 0);
+	p.flags = m->dp_flags | off | srtp | (m->rtcp_mux || m->mux_offered ? DP_RTCP_MUX : 0);
+	p.srtp = keys;
 	p.fwd_rtp = off ? NULL : to_rtp;
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
@@ -325,7 +343,8 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtcp.remote;
-	p.flags = m->dp_flags | off | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
+	p.flags = m->dp_flags | off | srtp | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
+	p.srtp = keys;
 	ice_publish(m, &p); /* component 2 */
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
@@ -447,54 +466,6 @@ static const char *tp_name(enum ng_transport t)
 	return t > NG_TP_UNCHANGED && t <= NG_TP_UDP_TLS_RTP_SAVPF ? names[t] : NULL;
 }
 
-/* SRTP: rtprelay neither encrypts nor decrypts. Secure media (RTP/SAVP,
- * RTP/SAVPF, UDP/TLS/RTP/SAVP[F]) is relayed as the endpoints keyed it
- * (a=crypto or DTLS in their SDP, packets forwarded untouched), so the SDP
- * may say so. What would need rtprelay itself to speak SRTP is refused:
- * asking for a secure transport-protocol, relaying media under a profile of
- * the other kind (plain media announced as secure or the reverse), and
- * transcoding secure media (the payload is ciphertext). */
-static bool proto_secure(const char *p, size_t len)
-{
-	return p && memmem(p, len, "SAVP", 4) != NULL;
-}
-
-static bool codec_ops_transcode(const struct ng_codec_ops *c)
-{
-	return c->n_transcode || c->n_offer || c->n_mask || c->n_accept;
-}
-
-static int srtp_refuse(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
-{
-	const struct ng_request *req = o->req;
-	const struct call_media *rm = &o->r->media[i];
-	const char *out = NULL; /* the profile R would be told, NULL = the SDP's */
-	bool secure = proto_secure(m->proto.s, m->proto.len);
-
-	if (m->port == 0)
-		return 0;
-	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport))
-		out = tp_name(req->transport);
-	else if (req->cmd == NG_CMD_ANSWER && rm->proto[0])
-		out = rm->proto; /* back to what the offerer spoke */
-	if (out && proto_secure(out, strlen(out)) != secure) {
-		*o->err = arena_printf(o->a,
-				       "SRTP is not supported: %.*s media cannot be relayed "
-				       "as %s",
-				       (int)m->proto.len, m->proto.s, out);
-		return -ENOTSUP;
-	}
-	if (secure && (codec_ops_transcode(&req->codec) ||
-		       (req->cmd == NG_CMD_ANSWER && codecneg_added(rm->codecs)))) {
-		*o->err = arena_printf(o->a,
-				       "SRTP is not supported: %.*s media cannot be "
-				       "transcoded",
-				       (int)m->proto.len, m->proto.s);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
 static bool supplemental(struct sdp_str enc)
 {
 	return sdp_str_ieq(enc, "telephone-event") || sdp_str_ieq(enc, "CN");
@@ -584,6 +555,7 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	if (req->cmd == NG_CMD_ANSWER && rm->proto[0] &&
 	    (m->proto.len != strlen(rm->proto) || strncmp(m->proto.s, rm->proto, m->proto.len)))
 		mr->proto = rm->proto; /* back to what the offerer spoke */
+	sdes_rewrite(o->a, rm, mr);    /* a=crypto lines (daemon/sdes.c) */
 	if (req->cmd == NG_CMD_OFFER)
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
@@ -889,13 +861,9 @@ static int media_setup(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
 static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_out, size_t *sdp_len)
 {
 	const struct ng_request *req = o->req;
-	const char *tp = tp_name(req->transport), *perr = NULL;
+	const char *perr = NULL;
 	int rc;
 
-	if (proto_secure(tp, tp ? strlen(tp) : 0)) {
-		*o->err = arena_printf(o->a, "SRTP is not supported: transport-protocol %s", tp);
-		return -ENOTSUP;
-	}
 	rc = sdp_parse(o->a, req->sdp, req->sdp_len, sess, &perr);
 	if (rc) {
 		*o->err = arena_printf(o->a, "Failed to parse SDP: %s", perr ? perr : "invalid");
@@ -904,6 +872,9 @@ static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_o
 		return rc;
 	}
 	o->sdp = sess;
+	*o->err = sdes_refuse(o->a, req, sess); /* DTLS-SRTP profiles */
+	if (*o->err)
+		return -ENOTSUP;
 	if (req->media_address) {
 		/* written into the SDP as an IP literal: nothing else may pass */
 		int fam = addr_family(req->media_address);
@@ -949,8 +920,6 @@ static int setup_call(struct oa_ctx *o, bool *created)
 	}
 	rc = pick_parties(o);
 	for (unsigned i = 0; !rc && i < sess->n_media; i++)
-		rc = srtp_refuse(o, i, &sess->media[i]);
-	for (unsigned i = 0; !rc && i < sess->n_media; i++)
 		rc = media_setup(o, i, &sess->media[i]);
 	if (rc)
 		return rc;
@@ -961,7 +930,23 @@ static int setup_call(struct oa_ctx *o, bool *created)
 	return 0;
 }
 
-/* Phase 3: directions, rtcp-mux and codecs per media. *n_neg counts the media
+/* The profile R is told for media @i: transport-protocol, in an answer
+ * what the offerer spoke, else the sender's. */
+static const char *out_proto(struct oa_ctx *o, unsigned i, const struct sdp_media *m)
+{
+	const struct call_media *rm = &o->r->media[i];
+	const char *p = NULL;
+
+	if (o->req->cmd == NG_CMD_OFFER)
+		p = tp_name(o->req->transport);
+	else if (rm->proto[0])
+		p = rm->proto;
+	if (!p)
+		p = arena_strndup(o->a, m->proto.s, m->proto.len);
+	return p ? p : "";
+}
+
+/* Phase 3: directions, rtcp-mux, codecs and SRTP keying per media. *n_neg counts the media
  * whose transcoders this request made (undone on a later failure). */
 static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 {
@@ -989,6 +974,10 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 		*n_neg = i + 1;
 		if (cw)
 			warn(o, cw);
+		rc = sdes_negotiate(o->a, o->req, sess, &sess->media[i], &o->s->media[i],
+				    &o->r->media[i], out_proto(o, i, &sess->media[i]), o->err);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "daemon/sdes.h"
 #include "lib/mos.h"
 
 #define TRY(x)                          \
@@ -94,7 +95,8 @@ static int add_ice(struct arena *a, struct ng_node *d, const struct dp_endpoint 
 }
 
 static int add_stream(struct arena *a, struct ng_node *list, const struct call_media *m,
-		      const struct call_stream *s, bool rtcp, struct sums *sum)
+		      const struct call_media *peer, const struct call_stream *s, bool rtcp,
+		      struct sums *sum)
 {
 	struct ng_node *d = ng_new_dict(a), *st, *fl;
 	struct dp_stats ds;
@@ -124,6 +126,13 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
 	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep))
 		return -ENOMEM;
+	const char *suite = sdes_suite_name(m);
+	if (suite) /* rtpengine's key */
+		TRY(ng_dict_add_str(a, d, "crypto suite", suite));
+	if (suite || (peer && sdes_suite_name(peer))) /* the kernel has no AES or HMAC-SHA1 */
+		TRY(ng_dict_add_str(a, d, "not offloaded",
+				    suite ? "SRTP is decrypted and encrypted in user space"
+					  : "forwards into SRTP, encrypted in user space"));
 	st = ng_dict_add_dict(a, d, "stats");
 	TRY(st);
 	TRY(ng_dict_add_int(a, st, "packets", (int64_t)ds.packets));
@@ -133,6 +142,11 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	TRY(ng_dict_add_int(a, st, "forwarded", (int64_t)ds.forwarded));
 	TRY(ng_dict_add_int(a, st, "dropped source", (int64_t)ds.dropped_source));
 	TRY(ng_dict_add_int(a, st, "dropped other", (int64_t)ds.dropped_other));
+	if (suite) { /* dropped, never forwarded (dataplane/dp_srtp.c) */
+		TRY(ng_dict_add_int(a, st, "SRTP auth failed", (int64_t)ds.srtp_auth_failed));
+		TRY(ng_dict_add_int(a, st, "SRTP replayed", (int64_t)ds.srtp_replayed));
+		TRY(ng_dict_add_int(a, st, "SRTP errors", (int64_t)ds.srtp_errors));
+	}
 	if (!rtcp || m->rtcp_mux) {
 		TRY(ng_dict_add_int(a, st, "expected", (int64_t)ds.expected));
 		TRY(ng_dict_add_int(a, st, "lost", (int64_t)ds.lost));
@@ -234,8 +248,8 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 	streams = ng_dict_add_list(a, d, "streams");
 	TRY(streams);
 	if (m->pair) {
-		if (add_stream(a, streams, m, &m->rtp, false, sum) ||
-		    add_stream(a, streams, m, &m->rtcp, true, sum))
+		if (add_stream(a, streams, m, peer, &m->rtp, false, sum) ||
+		    add_stream(a, streams, m, peer, &m->rtcp, true, sum))
 			return -ENOMEM;
 	}
 	fl = ng_dict_add_list(a, d, "flags");
@@ -247,6 +261,8 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 		TRY(ng_list_add(fl, ng_new_cstr(a, "disabled")));
 	if (m->ice && m->ice->on)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "ICE")));
+	if (sdes_suite_name(m))
+		TRY(ng_list_add(fl, ng_new_cstr(a, "SDES")));
 	in = ng_dict_add_list(a, d, "ingress SSRCs");
 	TRY(in);
 	memset(&ds, 0, sizeof(ds));

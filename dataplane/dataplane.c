@@ -185,6 +185,21 @@ int dp_endpoint_ctl(struct dp_endpoint *ep, const struct dp_ctl_params *p)
 	return 0;
 }
 
+int dp_endpoint_srtp(struct dp_endpoint *ep, const struct sr_keys *k)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !k || !dp.w || ep->worker >= dp.n ||
+	    (k->suite != SR_SUITE_NONE && sr_keys_check(k)))
+		return -EINVAL;
+	c = cmd_new(DP_CMD_SRTP, ep);
+	if (!c)
+		return -ENOMEM;
+	c->params.srtp = *k;
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
 int dp_endpoint_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev, uint64_t until_ms)
 {
 	struct dp_cmd *c;

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "srtp/sr_stream.h"
+
 struct dp_endpoint;
 
 enum dp_flags {
@@ -42,6 +44,13 @@ enum dp_flags {
 					 * (params.ice, dataplane/dp_ice.c); never offloaded */
 	DP_ICE_LATCH = 1u << 12,      /* with DP_ICE: the remote is the nominated
 					 * pair (USE-CANDIDATE), never learned from media */
+	DP_SRTP = 1u << 13,	      /* this endpoint or the one it forwards into
+					 * speaks SRTP: user space only (eBPF has no
+					 * AES or HMAC-SHA1) */
+	DP_SRTP_PARTY = 1u << 14,     /* this endpoint's party speaks SRTP: until
+					 * it has keys (params.srtp or
+					 * dp_endpoint_srtp) nothing it sends is
+					 * accepted and nothing is sent to it */
 };
 
 /* ICE credentials of one socket (RFC 8445 short-term: USERNAME of a check is
@@ -71,6 +80,12 @@ struct dp_endpoint_params {
 	uint8_t forward_pt[16];	  /* with DP_FORWARD_PT_ONLY: bitmap of payload types
 						 * the far side can receive as they are */
 	struct dp_ice_params ice; /* with DP_ICE */
+	/* SRTP towards this endpoint's party (srtp/sr_stream.h): packets
+	 * received here are decrypted with srtp.remote, packets sent out of
+	 * here encrypted with srtp.local. suite NONE = plain. Keys equal to
+	 * the endpoint's current ones keep its contexts (rollover counters);
+	 * a direction whose key changed is rekeyed alone. */
+	struct sr_keys srtp;
 };
 
 /* learn_window_ms == 0 means this default. */
@@ -89,6 +104,10 @@ struct dp_stats {
 	int64_t rtt_leg_us;	   /* relay <-> this remote, from RTCP; 0 = unknown */
 	struct sockaddr_storage remote; /* current remote (learned or SDP) */
 	bool latched;
+	/* SRTP (dataplane/dp_srtp.c): packets dropped because they failed
+	 * authentication, were replays, or libsrtp refused them otherwise
+	 * (either direction) */
+	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 };
 
 /* ICE on an endpoint (any thread; all zero without DP_ICE). */
@@ -124,6 +143,16 @@ int dp_endpoint_set(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
  * an error none of them changed. */
 int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
 		     unsigned n) __attribute__((warn_unused_result));
+/* Rekey @ep's SRTP alone, e.g. once a DTLS-SRTP handshake on its port has
+ * exported keys (RFC 5764), without republishing its other parameters.
+ * Same rules as dp_endpoint_params.srtp (a direction whose key did not
+ * change keeps its context). The keys only take effect where the params
+ * carry DP_SRTP (on @ep and on the endpoints forwarding into it); a keying
+ * still pending is published with DP_SRTP | DP_SRTP_PARTY and suite NONE,
+ * which drops the party's media until the keys arrive.
+ * 0, -EINVAL (keys libsrtp cannot use) or -ENOMEM. */
+int dp_endpoint_srtp(struct dp_endpoint *ep, const struct sr_keys *k)
+	__attribute__((warn_unused_result));
 /* Set the IP TOS (IPv4) / traffic class (IPv6) of what leaves @ep's socket,
  * 0..255. 0 or -errno. Control thread, any time before dp_endpoint_release. */
 int dp_endpoint_set_tos(struct dp_endpoint *ep, int tos);

@@ -51,6 +51,8 @@ struct dp_pub {
 	/* ICE (dataplane/dp_ice.c) */
 	_Atomic uint64_t ice_checks, ice_bad, ice_last_ms;
 	_Atomic bool ice_nominated;
+	/* SRTP (dataplane/dp_srtp.c) */
+	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 };
 
 struct dp_ice;
@@ -86,8 +88,9 @@ struct dp_endpoint {
 	uint32_t sr_mid[DP_SR_KEEP];
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
-	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
-	struct dp_ice *ice; /* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
+	struct dp_ctl *ctl;	/* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_ice *ice;	/* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
+	struct sr_stream *srtp; /* SRTP towards this party, NULL = plain (dp_srtp.c) */
 
 	/* published */
 	struct dp_pub pub;
@@ -176,6 +179,17 @@ void dp_ice_free(struct dp_endpoint *ep);
  * (*remote_changed set). */
 bool dp_ice_stun(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
 		 bool *remote_changed);
+/* dp_srtp.c (worker side of SRTP): apply an endpoint's keys; suite NONE is
+ * plain again, or with DP_SRTP_PARTY in ep->flags a keyless stream that
+ * refuses everything. Free them on release. */
+void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k);
+void dp_srtp_free(struct dp_endpoint *ep);
+/* Decrypt a packet received on @ep (ep->srtp set) in place. False: drop it
+ * (counted on @ep). */
+bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp);
+/* Encrypt a packet leaving through @out (out->srtp set) in place, in a
+ * buffer of @cap bytes. False: drop it (counted on @out). */
+bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap, bool rtcp);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

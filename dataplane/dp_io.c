@@ -176,6 +176,14 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			bc->dropped_other++;
 		return;
 	}
+	bool rtcp = (ep->flags & DP_RTCP) ||
+		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(s->buf, len));
+	/* SRTP (dp_srtp.c): authenticated and decrypted before latching or
+	 * anything else reads it; a failure is dropped and counted there */
+	if ((ep->flags & DP_SRTP) && ep->srtp && !dp_srtp_in(ep, s->buf, &len, rtcp)) {
+		bc->dropped_other++;
+		return;
+	}
 	enum latch_verdict v = latch_packet(&ep->latch, &s->src, s->buf, len, w->now_ms);
 	if (v == LATCH_DROP) {
 		bc->dropped_source++;
@@ -185,8 +193,6 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 		bc->remote_changed = true;
 	bc->packets++;
 	bc->bytes += len;
-	bool rtcp = (ep->flags & DP_RTCP) ||
-		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(s->buf, len));
 	if (!rtcp) {
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
@@ -209,6 +215,10 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	}
 	struct dp_endpoint *out = route(ep, rtcp);
 	if (!out) {
+		bc->dropped_other++;
+		return;
+	}
+	if ((ep->flags & DP_SRTP) && out->srtp && !dp_srtp_out(out, s->buf, &len, DP_BUF, rtcp)) {
 		bc->dropped_other++;
 		return;
 	}
@@ -258,10 +268,13 @@ static struct dp_slot *free_slot(struct dp_worker *w)
 	return &w->slots[w->used];
 }
 
-/* Hold the @len bytes produced into @s for sending out of @out. */
+/* Hold the @len bytes produced into @s for sending out of @out (encrypted
+ * first when @out speaks SRTP; a failure leaves the slot free). */
 static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
-		 struct dp_endpoint *out, size_t len)
+		 struct dp_endpoint *out, size_t len, bool rtcp)
 {
+	if (out->srtp && !dp_srtp_out(out, s->buf, &len, DP_BUF, rtcp))
+		return;
 	s->in = in;
 	s->out = out;
 	s->dst = out->latch.remote;
@@ -282,7 +295,7 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 	s = free_slot(w);
 	n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
 	if (n > 0)
-		hold(w, s, ep, out, (size_t)n);
+		hold(w, s, ep, out, (size_t)n, true);
 }
 
 /* Move whatever @ep's transcoder has due into slots. */
@@ -299,7 +312,7 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 		if (n <= 0)
 			return;
 		if (sendable) /* else the clock runs on; nobody to send to yet */
-			hold(w, s, ep, out, (size_t)n);
+			hold(w, s, ep, out, (size_t)n, false);
 	}
 }
 

@@ -22,6 +22,7 @@ enum dp_cmd_type {
 	DP_CMD_SYNC,	/* signal done (tests, dp_sync) */
 	DP_CMD_CTL,	/* replace ep's call control (ctl) */
 	DP_CMD_DTMF,	/* queue one DTMF event on ep (dtmf) */
+	DP_CMD_SRTP,	/* rekey ep's SRTP (params.srtp) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,

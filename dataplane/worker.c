@@ -86,6 +86,8 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	ep->clock_rate = p->clock_rate;
 	memcpy(ep->forward_pt, p->forward_pt, sizeof(ep->forward_pt));
 	dp_xcode_set(w, ep, p->xcode);
+	if (ep->srtp || p->srtp.suite != SR_SUITE_NONE || (p->flags & DP_SRTP_PARTY))
+		dp_srtp_set(ep, &p->srtp);
 	if (ep->ctl)
 		dp_ctl_refresh(ep); /* a new transcoder keeps the call control */
 	if (dp_ice_apply(ep, p)) {
@@ -141,6 +143,7 @@ static void ep_reap(struct dp_worker *w)
 		w->zombies = ep->zombie_next;
 		close(ep->fd);
 		dp_ctl_free(ep);
+		dp_srtp_free(ep);
 		free(ep->release); /* unused if the endpoint goes at dp_stop */
 		free(ep);
 	}
@@ -178,6 +181,9 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			break;
 		case DP_CMD_DTMF:
 			dp_ctl_dtmf(c->ep, &c->dtmf);
+			break;
+		case DP_CMD_SRTP:
+			dp_srtp_set(c->ep, &c->params.srtp);
 			break;
 		case DP_CMD_SYNC:
 			/* answered after this iteration's reap, so that a

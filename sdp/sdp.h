@@ -152,6 +152,11 @@ struct sdp_media_rewrite {
 					 * the section, e.g. the loop-protect marker */
 	const char *mid;	       /* write "a=mid:<mid>" (generate-mid), NULL = none */
 	const struct sdp_ice_out *ice; /* rtprelay's ICE lines, NULL = none */
+	/* SRTP keying (daemon/sdes.c): drop the section's a=crypto lines and
+	 * write these n_crypto "a=crypto:..." lines (no line end) instead */
+	bool replace_crypto;
+	const char *const *crypto;
+	unsigned n_crypto;
 };
 
 struct sdp_rewrite {

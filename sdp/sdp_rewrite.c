@@ -395,6 +395,8 @@ static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 		write_formats(c);
 	if (k == SDP_A_ICE && mr->remove_ice)
 		return;
+	if (k == SDP_A_CRYPTO && mr->replace_crypto)
+		return;
 	if (k == SDP_A_RTCP) {
 		if (!c->seen_rtcp && !mr->no_rtcp_attr)
 			write_rtcp(c, l);
@@ -482,6 +484,8 @@ static void media_tail(struct media_ctx *c)
 		puts_(c->o, mr->mid);
 		line_end(c->o);
 	}
+	for (unsigned i = 0; mr->replace_crypto && i < mr->n_crypto; i++)
+		write_attr(c, mr->crypto[i], NULL);
 	if (mr->extra_attr)
 		write_attr(c, mr->extra_attr, NULL);
 	if (mr->ice)
@@ -594,6 +598,12 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 		if (mr->extra_attr && (strncmp(mr->extra_attr, "a=", 2) ||
 				       check_text(mr->extra_attr, strlen(mr->extra_attr), 1024)))
 			return -EINVAL;
+		if (mr->n_crypto > SDP_MAX_FORMATS || (mr->n_crypto && !mr->crypto))
+			return -E2BIG;
+		for (unsigned j = 0; j < mr->n_crypto; j++)
+			if (!mr->crypto[j] || strncmp(mr->crypto[j], "a=crypto:", 9) ||
+			    check_text(mr->crypto[j], strlen(mr->crypto[j]), 1024))
+				return -EINVAL;
 		if (mr->mid && (check_text(mr->mid, strlen(mr->mid), 256) ||
 				strpbrk(mr->mid, " \t") || !*mr->mid))
 			return -EINVAL;

@@ -417,4 +417,5 @@ def test_hostile_candidate_refused(ng):
 def test_webrtc_flag_needs_dtls(ng):
     r = ng.offer("webrtc", "A", sdp_offer(), flags=["WebRTC"])
     assert r == {"result": "error",
-                 "error-reason": "SRTP is not supported: transport-protocol UDP/TLS/RTP/SAVPF"}
+                 "error-reason": "DTLS-SRTP is not supported: transport-protocol "
+                 "UDP/TLS/RTP/SAVPF needs DTLS"}

@@ -21,6 +21,20 @@ def documented_config():
     return m.group(1)
 
 
+def documented_flags(case):
+    """The flags the Flags table of docs/kamailio.md gives for `case` (its last column
+    names the test): the suite runs what the doc tells operators to write."""
+    with open(DOC) as f:
+        text = f.read()
+    for line in text.splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cols) == 3 and case in cols[2]:
+            flags = re.findall(r"`([^`]*)`", cols[1])
+            if flags:
+                return " ".join(flags)
+    raise RuntimeError("docs/kamailio.md: no flags row for %s" % case)
+
+
 def relay_sock(ng_ports):
     """rtpengine_sock for one relay (an ng port) or a weighted set of relays
     ([(ng port, weight), ...]: "udp:127.0.0.1:2223=1000 udp:127.0.0.1:2224=1")."""

@@ -44,6 +44,14 @@ static bool list_same(const char *const *x, unsigned nx, const char *const *y, u
 	return true;
 }
 
+static bool sdes_same(const struct ng_sdes *x, const struct ng_sdes *y)
+{
+	return x->off == y->off && x->nonew == y->nonew && x->pad == y->pad &&
+	       x->lifetime == y->lifetime && x->is_static == y->is_static && x->set == y->set &&
+	       x->clear == y->clear && list_same(x->no, x->n_no, y->no, y->n_no) &&
+	       list_same(x->only, x->n_only, y->only, y->n_only);
+}
+
 /* Everything a request records, warnings aside. */
 static bool same_request(const struct ng_request *x, const struct ng_request *y)
 {
@@ -78,7 +86,8 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->dtmf_security, y->dtmf_security) &&
 	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
 	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
-	       str_same(x->address, y->address);
+	       str_same(x->address, y->address) && sdes_same(&x->sdes, &y->sdes) &&
+	       x->osrtp == y->osrtp;
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)

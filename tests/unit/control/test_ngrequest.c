@@ -420,7 +420,7 @@ static void test_unimplemented_and_unknown(void **state)
 	assert_int_equal(req.transport, NG_TP_RTP_SAVP);
 	assert_int_equal(req.ice, NG_ICE_FORCE_RELAY);
 	assert_true(has_warning(&req, "flag 'record-call' is accepted but not implemented"));
-	assert_false(has_warning(&req, "SAVP"));	/* recorded: offer/answer refuse it */
+	assert_false(has_warning(&req, "SAVP"));	/* recorded: SDES-SRTP (daemon/sdes.c) */
 	assert_true(has_warning(&req, "ICE 'force-relay' is accepted but not implemented"));
 	assert_true(has_warning(&req, "unknown flag 'frobnicate' ignored"));
 	assert_true(has_warning(&req, "'dtls=passive' is accepted but not implemented"));

@@ -1,0 +1,484 @@
+/*
+ * sdes.c: SDES-SRTP keying of a call's media; see sdes.h for the rules.
+ */
+#include "daemon/sdes.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "daemon/call.h"
+#include "srtp/sdes.h"
+
+#define SDES_MAX_LINES 16 /* a=crypto lines of one section that are looked at */
+
+struct sdes_state {
+	/* what this party offered (usable lines, its order), when it offered */
+	struct sdes_crypto got[SDES_MAX_LINES];
+	unsigned n_got;
+	/* the line this party is answered with (its tag, rtprelay's key) */
+	struct sdes_crypto answer;
+	bool has_answer;
+	/* what rtprelay offered this party, when it was offered to */
+	struct sdes_crypto sent[SR_N_SUITES];
+	unsigned n_sent;
+	bool sent_optional; /* on a plain profile (OSRTP) */
+	/* rtprelay's own key per suite towards this party: made once, kept
+	 * across re-INVITEs (the same key, the same contexts) */
+	struct sr_key local[SR_N_SUITES];
+	bool have_local[SR_N_SUITES];
+	/* the endpoints' keys; pending: offered SRTP, not answered yet */
+	struct sr_keys keys;
+	bool pending;
+	/* this request's a=crypto lines for the SDP the party gets (arena) */
+	bool replace;
+	const char **out;
+	unsigned n_out;
+};
+
+/* Suites rtprelay adds to an offer by its own choice, in this order; the
+ * NULL-cipher suites only when asked for (SDES-only-) or offered. */
+static const enum sr_suite default_suites[] = {
+	SR_AES_CM_128_HMAC_SHA1_80, SR_AES_CM_128_HMAC_SHA1_32, SR_AES_192_CM_HMAC_SHA1_80,
+	SR_AES_192_CM_HMAC_SHA1_32, SR_AES_256_CM_HMAC_SHA1_80, SR_AES_256_CM_HMAC_SHA1_32,
+	SR_AEAD_AES_128_GCM,	    SR_AEAD_AES_256_GCM,
+};
+
+static bool proto_secure(const char *p, size_t n)
+{
+	return p && memmem(p, n, "SAVP", 4) != NULL;
+}
+
+static bool proto_dtls(const char *p, size_t n)
+{
+	return p && n >= 7 && !strncasecmp(p, "UDP/TLS", 7);
+}
+
+const char *sdes_refuse(struct arena *a, const struct ng_request *req,
+			const struct sdp_session *sdp)
+{
+	if (req->transport == NG_TP_UDP_TLS_RTP_SAVP || req->transport == NG_TP_UDP_TLS_RTP_SAVPF)
+		return arena_printf(a,
+				    "DTLS-SRTP is not supported: transport-protocol %s needs DTLS",
+				    req->transport == NG_TP_UDP_TLS_RTP_SAVP ? "UDP/TLS/RTP/SAVP"
+									     : "UDP/TLS/RTP/SAVPF");
+	for (unsigned i = 0; i < sdp->n_media; i++) {
+		const struct sdp_media *m = &sdp->media[i];
+
+		if (m->port && proto_dtls(m->proto.s, m->proto.len))
+			return arena_printf(a, "DTLS-SRTP is not supported: %.*s media needs DTLS",
+					    (int)m->proto.len, m->proto.s);
+	}
+	return NULL;
+}
+
+static struct sdes_state *state(struct call_media *m)
+{
+	if (!m->sdes)
+		m->sdes = calloc(1, sizeof(*m->sdes));
+	return m->sdes;
+}
+
+void sdes_free(struct call_media *m)
+{
+	if (!m->sdes)
+		return;
+	memset(m->sdes, 0, sizeof(*m->sdes)); /* no keys left in freed memory */
+	free(m->sdes);
+	m->sdes = NULL;
+}
+
+/* Suite @s may be used under SDES-no-/only- (names as given). */
+static bool listed(const char *const *names, unsigned n, enum sr_suite s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (sr_suite_by_name(names[i], strlen(names[i])) == s)
+			return true;
+	return false;
+}
+
+static bool allowed(const struct ng_sdes *f, enum sr_suite s)
+{
+	if (f->n_only)
+		return listed(f->only, f->n_only, s);
+	return !listed(f->no, f->n_no, s);
+}
+
+static uint8_t sdes_params(const struct ng_sdes *f, uint8_t base)
+{
+	uint8_t p = base;
+
+	if (f->set & NG_SDES_UNENCRYPTED_SRTP)
+		p |= SR_UNENCRYPTED_SRTP;
+	if (f->set & NG_SDES_UNENCRYPTED_SRTCP)
+		p |= SR_UNENCRYPTED_SRTCP;
+	if (f->set & NG_SDES_UNAUTHENTICATED_SRTP)
+		p |= SR_UNAUTHENTICATED_SRTP;
+	if (f->clear & NG_SDES_UNENCRYPTED_SRTP)
+		p &= (uint8_t)~SR_UNENCRYPTED_SRTP;
+	if (f->clear & NG_SDES_UNENCRYPTED_SRTCP)
+		p &= (uint8_t)~SR_UNENCRYPTED_SRTCP;
+	if (f->clear & NG_SDES_UNAUTHENTICATED_SRTP)
+		p &= (uint8_t)~SR_UNAUTHENTICATED_SRTP;
+	return p;
+}
+
+/* rtprelay's key for suite @s towards the party of @st, made on first use
+ * from the kernel's CSPRNG. -EIO when it cannot be had (never a weak key). */
+static int local_key(struct sdes_state *st, enum sr_suite s, struct sr_key *out)
+{
+	size_t n = sr_master_len(s);
+
+	if (!st->have_local[s]) {
+		memset(&st->local[s], 0, sizeof(st->local[s]));
+		if (getrandom(st->local[s].master, n, 0) != (ssize_t)n)
+			return -EIO;
+		st->have_local[s] = true;
+	}
+	*out = st->local[s];
+	return 0;
+}
+
+/* The a=crypto lines of section @m, parsed: usable ones into @got. A
+ * malformed line is an error (its reason in *err); a well-formed one with a
+ * suite libsrtp lacks is skipped (the party offered others, or nothing is
+ * usable: *unusable counts them). */
+static int read_lines(struct arena *a, const struct sdp_session *s, const struct sdp_media *m,
+		      struct sdes_crypto *got, unsigned *n_got, unsigned *n_lines,
+		      unsigned *unusable, const char **unusable_why, const char **err)
+{
+	*n_got = *n_lines = *unusable = 0;
+	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
+		const struct sdp_str *line = &s->lines[l];
+		size_t n = line->len;
+		const char *why = NULL;
+		struct sdes_crypto c;
+
+		while (n && (line->s[n - 1] == '\n' || line->s[n - 1] == '\r'))
+			n--;
+		if (n < 9 || strncmp(line->s, "a=crypto:", 9))
+			continue;
+		(*n_lines)++;
+		if (sdes_parse(line->s + 9, n - 9, &c, &why)) {
+			*err = arena_printf(a, "Bad a=crypto line in media %u: %s",
+					    (unsigned)(m - s->media) + 1, why);
+			if (!*err)
+				*err = "Bad a=crypto line";
+			return -EINVAL;
+		}
+		struct sr_keys t = { .suite = c.suite, .local = c.key, .remote = c.key };
+		const char *no = sr_keys_check(&t);
+		if (no) { /* libsrtp cannot do it: not usable */
+			if (!*unusable)
+				*unusable_why = no;
+			(*unusable)++;
+			continue;
+		}
+		if (*n_got < SDES_MAX_LINES)
+			got[(*n_got)++] = c;
+	}
+	return 0;
+}
+
+static const char *print_line(struct arena *a, const struct sdes_crypto *c, bool pad)
+{
+	char buf[SDES_MAX_LINE + 64];
+
+	if (sdes_print(c, pad, buf, sizeof(buf)) < 0)
+		return NULL;
+	return arena_strndup(a, buf, strlen(buf));
+}
+
+static void set_out(struct sdes_state *st, const char **lines, unsigned n)
+{
+	st->replace = true;
+	st->out = lines;
+	st->n_out = n;
+}
+
+/* The offerer S's side of an offer: which of its lines it is answered with. */
+static int offerer_side(const struct ng_request *req, struct sdes_state *ss, const char **err)
+{
+	const struct sdes_crypto *pick = NULL;
+
+	if (req->sdes.is_static && ss->keys.suite != SR_SUITE_NONE)
+		for (unsigned i = 0; i < ss->n_got && !pick; i++)
+			if (ss->got[i].suite == ss->keys.suite)
+				pick = &ss->got[i];
+	for (unsigned i = 0; i < ss->n_got && !pick; i++)
+		if (allowed(&req->sdes, ss->got[i].suite))
+			pick = &ss->got[i];
+	if (!pick) /* rtpengine: the top one stays for the answer to the offerer */
+		pick = &ss->got[0];
+	struct sdes_crypto ans = *pick;
+	struct sr_keys k = { .suite = pick->suite, .remote = pick->key };
+
+	if (local_key(ss, pick->suite, &k.local))
+		return *err = "No random numbers for an SRTP key", -EIO;
+	/* the answer mirrors the offer's session parameters (RFC 4568 6.3) */
+	k.local.params = sdes_params(&req->sdes, pick->key.params);
+	ans.key = k.local;
+	ans.lifetime = req->sdes.lifetime ? 31 : 0;
+	ans.lifetime_exp = true;
+	ss->answer = ans;
+	ss->has_answer = true;
+	ss->keys = k;
+	ss->pending = false;
+	return 0;
+}
+
+/* The receiver R of an offer: the lines it is offered. */
+static int offer_to(struct arena *a, const struct ng_request *req, const struct sdes_state *ss,
+		    struct sdes_state *rs, bool optional, const char **err)
+{
+	const struct ng_sdes *f = &req->sdes;
+	uint8_t base = ss && ss->n_got ? ss->got[0].key.params : 0;
+	unsigned n = 0, next_tag = 1;
+	enum sr_suite order[SR_N_SUITES + SDES_MAX_LINES];
+	unsigned tags[SR_N_SUITES + SDES_MAX_LINES];
+	unsigned n_order = 0;
+	bool seen[SR_N_SUITES] = { false };
+
+	for (unsigned i = 0; ss && i < ss->n_got; i++)
+		if (ss->got[i].tag >= next_tag)
+			next_tag = ss->got[i].tag + 1;
+	for (unsigned i = 0; ss && i < ss->n_got; i++) {
+		enum sr_suite s = ss->got[i].suite;
+
+		if (seen[s] || !allowed(f, s))
+			continue;
+		seen[s] = true;
+		tags[n_order] = ss->got[i].tag;
+		order[n_order++] = s;
+	}
+	for (size_t i = 0; !f->nonew && i < sizeof(default_suites) / sizeof(default_suites[0]);
+	     i++) {
+		enum sr_suite s = default_suites[i];
+
+		if (seen[s] || !allowed(f, s) || !sr_suite_available(s))
+			continue;
+		seen[s] = true;
+		tags[n_order] = next_tag <= SDES_MAX_TAG ? next_tag++ : 0;
+		order[n_order++] = s;
+	}
+	for (unsigned i = 0; !f->nonew && i < f->n_only; i++) {
+		enum sr_suite s = sr_suite_by_name(f->only[i], strlen(f->only[i]));
+
+		if (s == SR_SUITE_NONE || seen[s] || !sr_suite_available(s))
+			continue;
+		seen[s] = true;
+		tags[n_order] = next_tag <= SDES_MAX_TAG ? next_tag++ : 0;
+		order[n_order++] = s;
+	}
+	const char **lines = arena_alloc(a, sizeof(*lines) * (n_order ? n_order : 1));
+	if (!lines)
+		return *err = "Out of memory", -ENOMEM;
+	rs->n_sent = 0;
+	for (unsigned i = 0; i < n_order; i++) {
+		struct sdes_crypto c = { .tag = tags[i], .suite = order[i] };
+
+		if (!c.tag)
+			continue;
+		if (local_key(rs, c.suite, &c.key))
+			return *err = "No random numbers for an SRTP key", -EIO;
+		c.key.params = sdes_params(f, base);
+		if (sr_suite_aead(c.suite))
+			c.key.params &= (uint8_t)~SR_UNAUTHENTICATED_SRTP;
+		c.lifetime = f->lifetime ? 31 : 0;
+		c.lifetime_exp = true;
+		lines[n] = print_line(a, &c, f->pad);
+		if (!lines[n])
+			return *err = "Out of memory", -ENOMEM;
+		rs->sent[rs->n_sent++] = c;
+		n++;
+	}
+	if (!n)
+		return *err = "SDES: no crypto suite left to offer (SDES-no-/only-)", -EINVAL;
+	rs->sent_optional = optional;
+	set_out(rs, lines, n);
+	/* R keeps the keys it has while its suite is still offered with the
+	 * same key of ours (a re-INVITE): the contexts and rollover counters
+	 * stay; otherwise nothing it sends can be checked until it answers */
+	bool keep = false;
+	for (unsigned i = 0; i < rs->n_sent && rs->keys.suite != SR_SUITE_NONE; i++)
+		keep = keep || (rs->sent[i].suite == rs->keys.suite &&
+				!memcmp(&rs->sent[i].key, &rs->keys.local, sizeof(rs->keys.local)));
+	if (!keep) {
+		memset(&rs->keys, 0, sizeof(rs->keys));
+		rs->pending = true;
+	}
+	return 0;
+}
+
+static int do_offer(struct arena *a, const struct ng_request *req, const struct sdp_media *m,
+		    struct call_media *sm, struct call_media *rm, const char *out_proto,
+		    struct sdes_crypto *got, unsigned n_got, unsigned n_lines, unsigned unusable,
+		    const char *why, const char **err)
+{
+	bool s_secure = proto_secure(m->proto.s, m->proto.len);
+	bool r_secure = proto_secure(out_proto, strlen(out_proto));
+	struct sdes_state *ss = NULL, *rs;
+	int rc;
+
+	if (s_secure && !n_got && unusable) {
+		*err = arena_printf(a, "SRTP: no usable a=crypto line (%s)", why);
+		return *err ? -EINVAL : (*err = "SRTP: no usable a=crypto line", -EINVAL);
+	}
+	if (s_secure && !n_got)
+		return *err = "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP is not supported)",
+		       -EINVAL;
+	if (n_got || sm->sdes) {
+		ss = state(sm);
+		if (!ss)
+			return *err = "Out of memory", -ENOMEM;
+		memcpy(ss->got, got, sizeof(*got) * n_got);
+		ss->n_got = n_got;
+		ss->replace = false;
+		ss->n_out = 0;
+		if (n_got) {
+			rc = offerer_side(req, ss, err);
+			if (rc)
+				return rc;
+		} else {
+			memset(&ss->keys, 0, sizeof(ss->keys));
+			ss->has_answer = ss->pending = false;
+		}
+	}
+	bool osrtp = !r_secure && ((n_got && !s_secure) || (req->osrtp & NG_OSRTP_OFFER));
+	bool r_sdes = !req->sdes.off && (r_secure || osrtp);
+
+	if (r_secure && req->sdes.off)
+		return *err = "SDES=off leaves RTP/SAVP media without keying (no DTLS-SRTP)",
+		       -EINVAL;
+	if (!r_sdes && !n_lines && !rm->sdes)
+		return 0; /* plain to plain: nothing to do */
+	rs = state(rm);
+	if (!rs)
+		return *err = "Out of memory", -ENOMEM;
+	rs->replace = n_lines > 0;
+	rs->n_out = 0;
+	rs->n_got = 0;
+	rs->has_answer = false;
+	if (r_sdes)
+		return offer_to(a, req, ss, rs, !r_secure, err);
+	rs->n_sent = 0;
+	memset(&rs->keys, 0, sizeof(rs->keys));
+	rs->pending = false;
+	return 0;
+}
+
+static int do_answer(struct arena *a, const struct ng_request *req, const struct sdp_media *m,
+		     struct call_media *sm, struct call_media *rm, struct sdes_crypto *got,
+		     unsigned n_got, unsigned n_lines, const char **err)
+{
+	bool s_secure = proto_secure(m->proto.s, m->proto.len);
+	struct sdes_state *ss = sm->sdes, *rs = rm->sdes;
+	const struct sdes_crypto *match = NULL, *line = NULL;
+
+	if (n_lines && (!ss || !ss->n_sent))
+		return *err = "SRTP: a=crypto in an answer to an offer without SDES", -EINVAL;
+	for (unsigned i = 0; ss && i < n_got && !match; i++)
+		for (unsigned k = 0; k < ss->n_sent && !match; k++)
+			if (ss->sent[k].tag == got[i].tag && ss->sent[k].suite == got[i].suite)
+				match = &ss->sent[k], line = &got[i];
+	if (n_lines && !match)
+		return *err = "SRTP: no a=crypto line in the answer matches an offered tag and "
+			      "suite",
+		       -EINVAL;
+	if (!match && s_secure)
+		return *err = "SRTP: RTP/SAVP answer without a=crypto (DTLS-SRTP is not "
+			      "supported)",
+		       -EINVAL;
+	if (!match && ss && ss->n_sent && !ss->sent_optional)
+		return *err = "SRTP: plain RTP answer to an SRTP (RTP/SAVP) offer", -EINVAL;
+	if (ss) {
+		ss->replace = false;
+		ss->n_out = 0;
+		ss->pending = false;
+		memset(&ss->keys, 0, sizeof(ss->keys));
+		if (match) {
+			ss->keys.suite = match->suite;
+			ss->keys.local = match->key;
+			ss->keys.remote = line->key;
+		}
+	}
+	if (!rs && !n_lines)
+		return 0; /* the offerer never spoke SDES, nor does the answer */
+	rs = state(rm);
+	if (!rs)
+		return *err = "Out of memory", -ENOMEM;
+	rs->n_out = 0;
+	rs->replace = n_lines > 0 || rs->n_got > 0;
+	bool r_secure = proto_secure(rm->proto, strlen(rm->proto));
+	if (rs->n_got && rs->has_answer && (r_secure || match || (req->osrtp & NG_OSRTP_ACCEPT))) {
+		const char **lines = arena_alloc(a, sizeof(*lines));
+
+		if (!lines || !(lines[0] = print_line(a, &rs->answer, req->sdes.pad)))
+			return *err = "Out of memory", -ENOMEM;
+		set_out(rs, lines, 1);
+		return 0; /* its keys were set with the offer */
+	}
+	memset(&rs->keys, 0, sizeof(rs->keys)); /* OSRTP declined: plain */
+	rs->pending = false;
+	return 0;
+}
+
+int sdes_negotiate(struct arena *a, const struct ng_request *req, const struct sdp_session *sdp,
+		   const struct sdp_media *m, struct call_media *sm, struct call_media *rm,
+		   const char *out_proto, const char **err)
+{
+	struct sdes_crypto got[SDES_MAX_LINES];
+	unsigned n_got, n_lines, unusable;
+	const char *why = NULL;
+	int rc;
+
+	if (sr_init())
+		return *err = "SRTP library failed to initialise", -EIO;
+	rc = read_lines(a, sdp, m, got, &n_got, &n_lines, &unusable, &why, err);
+	if (rc)
+		return rc;
+	if (m->port == 0) { /* a disabled media: no keys, its lines go as they are */
+		if (sm->sdes) {
+			memset(&sm->sdes->keys, 0, sizeof(sm->sdes->keys));
+			sm->sdes->pending = sm->sdes->replace = false;
+			sm->sdes->n_out = 0;
+		}
+		if (rm->sdes) {
+			memset(&rm->sdes->keys, 0, sizeof(rm->sdes->keys));
+			rm->sdes->pending = rm->sdes->replace = false;
+			rm->sdes->n_out = 0;
+		}
+		return 0;
+	}
+	if (req->cmd == NG_CMD_OFFER)
+		return do_offer(a, req, m, sm, rm, out_proto, got, n_got, n_lines, unusable, why,
+				err);
+	return do_answer(a, req, m, sm, rm, got, n_got, n_lines, err);
+}
+
+void sdes_rewrite(struct arena *a, const struct call_media *rm, struct sdp_media_rewrite *mr)
+{
+	(void)a;
+	if (!rm->sdes || !(rm->sdes->replace || rm->sdes->n_out))
+		return;
+	mr->replace_crypto = true;
+	mr->crypto = rm->sdes->out;
+	mr->n_crypto = rm->sdes->n_out;
+}
+
+void sdes_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
+{
+	memset(out, 0, sizeof(*out));
+	*pending = false;
+	if (!m->sdes)
+		return;
+	*out = m->sdes->keys;
+	*pending = m->sdes->pending;
+}
+
+const char *sdes_suite_name(const struct call_media *m)
+{
+	return m->sdes ? sr_suite_name(m->sdes->keys.suite) : NULL;
+}

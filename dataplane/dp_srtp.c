@@ -1,0 +1,79 @@
+/*
+ * dp_srtp.c: the worker's side of SRTP (srtp/sr_stream.h). An endpoint
+ * facing an SRTP party holds one sr_stream: what it receives is decrypted
+ * before anything else looks at it (latching included: an unauthenticated
+ * packet must not teach the relay where the party is), what leaves through
+ * it is encrypted last. A packet that fails is dropped here and counted on
+ * the endpoint; it never reaches a forward slot.
+ *
+ * The stream is created and rekeyed when the control thread publishes the
+ * endpoint's parameters (one allocation per key change, none per packet);
+ * keys equal to the current ones leave the contexts alone, so rollover
+ * counters survive a re-INVITE that keeps them.
+ */
+#include "dataplane/dp_endpoint.h"
+
+#include "lib/log.h"
+
+void dp_srtp_free(struct dp_endpoint *ep)
+{
+	sr_stream_free(ep->srtp);
+	ep->srtp = NULL;
+}
+
+void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k)
+{
+	if (k->suite == SR_SUITE_NONE && !(ep->flags & DP_SRTP_PARTY)) {
+		dp_srtp_free(ep);
+		return;
+	}
+	if (ep->srtp && sr_keys_equal(sr_stream_keys(ep->srtp), k))
+		return;
+	if (k->suite == SR_SUITE_NONE) { /* SRTP, keys still to come */
+		if (ep->srtp)
+			sr_stream_clear(ep->srtp);
+		else
+			ep->srtp = sr_stream_new();
+		if (!ep->srtp)
+			ep->flags |= DP_DISABLED;
+		return;
+	}
+	if (!ep->srtp)
+		ep->srtp = sr_stream_new();
+	/* Without a stream (no memory) or with a failed rekey the endpoint
+	 * still has ep->srtp set or gets a keyless one: every packet fails
+	 * and is dropped, never passed in clear. */
+	if (!ep->srtp) {
+		log_warn("dataplane: no memory for SRTP contexts on fd %d: media dropped", ep->fd);
+		DP_ADD(ep->pub.srtp_errors, 1);
+		ep->flags |= DP_DISABLED;
+		return;
+	}
+	if (sr_stream_rekey(ep->srtp, k))
+		log_warn("dataplane: SRTP keys refused by libsrtp on fd %d: media dropped", ep->fd);
+}
+
+bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp)
+{
+	switch (sr_unprotect(ep->srtp, buf, len, rtcp)) {
+	case SR_OK:
+		return true;
+	case SR_AUTH_FAIL:
+		DP_ADD(ep->pub.srtp_auth_failed, 1);
+		return false;
+	case SR_REPLAY:
+		DP_ADD(ep->pub.srtp_replayed, 1);
+		return false;
+	default:
+		DP_ADD(ep->pub.srtp_errors, 1);
+		return false;
+	}
+}
+
+bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap, bool rtcp)
+{
+	if (sr_protect(out->srtp, buf, len, cap, rtcp) == SR_OK)
+		return true;
+	DP_ADD(out->pub.srtp_errors, 1);
+	return false;
+}

@@ -1,0 +1,418 @@
+/*
+ * sr_stream.c: one stream's SRTP contexts over libsrtp2 (see sr_stream.h).
+ * Everything cryptographic is libsrtp's; this file maps suites and session
+ * parameters onto its policies, keeps one session per direction and bounds
+ * the SSRCs each session holds.
+ */
+#include "srtp/sr_stream.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <srtp2/crypto_types.h>
+#include <srtp2/srtp.h>
+
+static const struct {
+	const char *name;
+	uint8_t key, salt;
+	bool aead;
+} suites[SR_N_SUITES] = {
+	[SR_AES_CM_128_HMAC_SHA1_80] = { "AES_CM_128_HMAC_SHA1_80", 16, 14, false },
+	[SR_AES_CM_128_HMAC_SHA1_32] = { "AES_CM_128_HMAC_SHA1_32", 16, 14, false },
+	[SR_AES_192_CM_HMAC_SHA1_80] = { "AES_192_CM_HMAC_SHA1_80", 24, 14, false },
+	[SR_AES_192_CM_HMAC_SHA1_32] = { "AES_192_CM_HMAC_SHA1_32", 24, 14, false },
+	[SR_AES_256_CM_HMAC_SHA1_80] = { "AES_256_CM_HMAC_SHA1_80", 32, 14, false },
+	[SR_AES_256_CM_HMAC_SHA1_32] = { "AES_256_CM_HMAC_SHA1_32", 32, 14, false },
+	[SR_AEAD_AES_128_GCM] = { "AEAD_AES_128_GCM", 16, 12, true },
+	[SR_AEAD_AES_256_GCM] = { "AEAD_AES_256_GCM", 32, 12, true },
+	[SR_NULL_HMAC_SHA1_80] = { "NULL_HMAC_SHA1_80", 16, 14, false },
+	[SR_NULL_HMAC_SHA1_32] = { "NULL_HMAC_SHA1_32", 16, 14, false },
+};
+
+static bool available[SR_N_SUITES];
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc = -1;
+
+static bool suite_ok(enum sr_suite s)
+{
+	return s > SR_SUITE_NONE && s < SR_N_SUITES;
+}
+
+const char *sr_suite_name(enum sr_suite s)
+{
+	return suite_ok(s) ? suites[s].name : NULL;
+}
+
+enum sr_suite sr_suite_by_name(const char *s, size_t len)
+{
+	for (int i = 1; i < SR_N_SUITES; i++)
+		if (strlen(suites[i].name) == len && !strncasecmp(s, suites[i].name, len))
+			return (enum sr_suite)i;
+	return SR_SUITE_NONE;
+}
+
+size_t sr_key_len(enum sr_suite s)
+{
+	return suite_ok(s) ? suites[s].key : 0;
+}
+
+size_t sr_salt_len(enum sr_suite s)
+{
+	return suite_ok(s) ? suites[s].salt : 0;
+}
+
+bool sr_suite_aead(enum sr_suite s)
+{
+	return suite_ok(s) && suites[s].aead;
+}
+
+/* The RTP and RTCP crypto policies of @s (RFC 4568 6.2: the _32 suites
+ * keep an 80-bit tag on SRTCP), then @params applied (6.3.2 - 6.3.4). */
+static void set_policy(enum sr_suite s, uint8_t params, srtp_crypto_policy_t *rtp,
+		       srtp_crypto_policy_t *rtcp)
+{
+	switch (s) {
+	case SR_AES_CM_128_HMAC_SHA1_80:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(rtcp);
+		break;
+	case SR_AES_CM_128_HMAC_SHA1_32:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(rtcp);
+		break;
+	case SR_AES_192_CM_HMAC_SHA1_80:
+		srtp_crypto_policy_set_aes_cm_192_hmac_sha1_80(rtp);
+		srtp_crypto_policy_set_aes_cm_192_hmac_sha1_80(rtcp);
+		break;
+	case SR_AES_192_CM_HMAC_SHA1_32:
+		srtp_crypto_policy_set_aes_cm_192_hmac_sha1_32(rtp);
+		srtp_crypto_policy_set_aes_cm_192_hmac_sha1_80(rtcp);
+		break;
+	case SR_AES_256_CM_HMAC_SHA1_80:
+		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(rtp);
+		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(rtcp);
+		break;
+	case SR_AES_256_CM_HMAC_SHA1_32:
+		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(rtp);
+		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(rtcp);
+		break;
+	case SR_AEAD_AES_128_GCM:
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(rtcp);
+		break;
+	case SR_AEAD_AES_256_GCM:
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(rtp);
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(rtcp);
+		break;
+	case SR_NULL_HMAC_SHA1_80:
+		srtp_crypto_policy_set_null_cipher_hmac_sha1_80(rtp);
+		srtp_crypto_policy_set_null_cipher_hmac_sha1_80(rtcp);
+		break;
+	case SR_NULL_HMAC_SHA1_32:
+		srtp_crypto_policy_set_null_cipher_hmac_sha1_80(rtp);
+		rtp->auth_tag_len = 4;
+		srtp_crypto_policy_set_null_cipher_hmac_sha1_80(rtcp);
+		break;
+	default:
+		memset(rtp, 0, sizeof(*rtp));
+		memset(rtcp, 0, sizeof(*rtcp));
+		return;
+	}
+	if (params & SR_UNENCRYPTED_SRTP)
+		rtp->sec_serv = (srtp_sec_serv_t)(rtp->sec_serv & ~sec_serv_conf);
+	if (params & SR_UNAUTHENTICATED_SRTP) {
+		/* no tag at all: libsrtp's unprotect takes the tag length
+		 * from the auth function whatever the services say */
+		rtp->sec_serv = (srtp_sec_serv_t)(rtp->sec_serv & ~sec_serv_auth);
+		rtp->auth_type = SRTP_NULL_AUTH;
+		rtp->auth_key_len = 0;
+		rtp->auth_tag_len = 0;
+	}
+	if (params & SR_UNENCRYPTED_SRTCP)
+		rtcp->sec_serv = (srtp_sec_serv_t)(rtcp->sec_serv & ~sec_serv_conf);
+}
+
+/* A libsrtp session for one direction keyed with @key. */
+static srtp_t session_new(enum sr_suite s, const struct sr_key *key, bool inbound)
+{
+	srtp_master_key_t mk, *mks[1] = { &mk };
+	uint8_t master[SR_MAX_MASTER];
+	uint8_t mki[SR_MAX_MKI];
+	srtp_policy_t p;
+	srtp_t session = NULL;
+
+	memset(&p, 0, sizeof(p));
+	set_policy(s, key->params, &p.rtp, &p.rtcp);
+	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	p.window_size = key->window;
+	p.allow_repeat_tx = 0; /* the same index twice would reuse keystream */
+	memcpy(master, key->master, sizeof(master));
+	if (key->mki_len) {
+		memcpy(mki, key->mki, key->mki_len);
+		mk.key = master;
+		mk.mki_id = mki;
+		mk.mki_size = key->mki_len;
+		p.keys = mks;
+		p.num_master_keys = 1;
+	} else {
+		p.key = master;
+	}
+	if (srtp_create(&session, &p) != srtp_err_status_ok)
+		session = NULL;
+	memset(master, 0, sizeof(master));
+	return session;
+}
+
+static void init_lib(void)
+{
+	struct sr_key k;
+
+	if (srtp_init() != srtp_err_status_ok)
+		return;
+	memset(&k, 0x5a, sizeof(k));
+	k.mki_len = 0;
+	k.params = 0;
+	k.window = 0;
+	for (int s = 1; s < SR_N_SUITES; s++) {
+		srtp_t t = session_new((enum sr_suite)s, &k, false);
+
+		available[s] = t != NULL;
+		if (t)
+			srtp_dealloc(t);
+	}
+	init_rc = 0;
+}
+
+int sr_init(void)
+{
+	pthread_once(&init_once, init_lib);
+	return init_rc;
+}
+
+bool sr_suite_available(enum sr_suite s)
+{
+	return sr_init() == 0 && suite_ok(s) && available[s];
+}
+
+static const char *key_check(enum sr_suite s, const struct sr_key *k)
+{
+	if (k->mki_len > SR_MAX_MKI)
+		return "MKI too long";
+	if (k->window && (k->window < 64 || k->window >= 0x8000))
+		return "replay window out of range (64..32767)";
+	if (sr_suite_aead(s) && (k->params & SR_UNAUTHENTICATED_SRTP))
+		return "UNAUTHENTICATED_SRTP is not possible with an AEAD suite";
+	/* libsrtp 2.5 looks for an SRTCP packet's MKI behind a tag of the
+	 * SRTP tag's length: with a shorter SRTP tag (a _32 suite, or none)
+	 * no SRTCP packet with an MKI would ever be accepted */
+	if (k->mki_len && !sr_suite_aead(s) &&
+	    (s == SR_AES_CM_128_HMAC_SHA1_32 || s == SR_AES_192_CM_HMAC_SHA1_32 ||
+	     s == SR_AES_256_CM_HMAC_SHA1_32 || s == SR_NULL_HMAC_SHA1_32 ||
+	     (k->params & SR_UNAUTHENTICATED_SRTP)))
+		return "MKI with a 32-bit or no SRTP tag is not supported by libsrtp";
+	return NULL;
+}
+
+const char *sr_keys_check(const struct sr_keys *k)
+{
+	const char *e;
+
+	if (!suite_ok(k->suite))
+		return "unknown crypto suite";
+	if (!sr_suite_available(k->suite))
+		return "crypto suite not supported by libsrtp";
+	e = key_check(k->suite, &k->local);
+	return e ? e : key_check(k->suite, &k->remote);
+}
+
+static bool key_equal(enum sr_suite s, const struct sr_key *a, const struct sr_key *b)
+{
+	return !memcmp(a->master, b->master, sr_master_len(s)) && a->mki_len == b->mki_len &&
+	       !memcmp(a->mki, b->mki, a->mki_len) && a->params == b->params &&
+	       a->window == b->window;
+}
+
+bool sr_keys_equal(const struct sr_keys *a, const struct sr_keys *b)
+{
+	return a->suite == b->suite && key_equal(a->suite, &a->local, &b->local) &&
+	       key_equal(a->suite, &a->remote, &b->remote);
+}
+
+struct sr_dir {
+	srtp_t s;
+	bool mki;
+	uint8_t trailer; /* most bytes protect adds: tag, MKI, SRTCP index */
+	uint32_t ssrc[SR_MAX_SSRC]; /* network order, most recent first */
+	unsigned n_ssrc;
+};
+
+struct sr_stream {
+	struct sr_keys keys;
+	struct sr_dir tx, rx;
+	struct sr_counters c;
+};
+
+struct sr_stream *sr_stream_new(void)
+{
+	if (sr_init())
+		return NULL;
+	return calloc(1, sizeof(struct sr_stream));
+}
+
+static void dir_clear(struct sr_dir *d)
+{
+	if (d->s)
+		srtp_dealloc(d->s);
+	memset(d, 0, sizeof(*d));
+}
+
+void sr_stream_free(struct sr_stream *st)
+{
+	if (!st)
+		return;
+	dir_clear(&st->tx);
+	dir_clear(&st->rx);
+	memset(&st->keys, 0, sizeof(st->keys));
+	free(st);
+}
+
+void sr_stream_clear(struct sr_stream *st)
+{
+	dir_clear(&st->tx);
+	dir_clear(&st->rx);
+	memset(&st->keys, 0, sizeof(st->keys));
+}
+
+const struct sr_keys *sr_stream_keys(const struct sr_stream *st)
+{
+	return &st->keys;
+}
+
+static int dir_rekey(struct sr_dir *d, enum sr_suite s, const struct sr_key *k, bool inbound)
+{
+	dir_clear(d);
+	d->s = session_new(s, k, inbound);
+	d->mki = k->mki_len != 0;
+	d->trailer = (uint8_t)(16 + k->mki_len + 4);
+	return d->s ? 0 : -ENOMEM;
+}
+
+int sr_stream_rekey(struct sr_stream *st, const struct sr_keys *k)
+{
+	bool same_suite = st->keys.suite == k->suite;
+	int rc = 0;
+
+	if (sr_keys_check(k)) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (!st->tx.s || !same_suite || !key_equal(k->suite, &st->keys.local, &k->local))
+		rc = dir_rekey(&st->tx, k->suite, &k->local, false);
+	if (!rc && (!st->rx.s || !same_suite || !key_equal(k->suite, &st->keys.remote, &k->remote)))
+		rc = dir_rekey(&st->rx, k->suite, &k->remote, true);
+	if (rc)
+		goto fail;
+	st->keys = *k;
+	return 0;
+fail:
+	dir_clear(&st->tx);
+	dir_clear(&st->rx);
+	memset(&st->keys, 0, sizeof(st->keys));
+	return rc;
+}
+
+/* The SSRC libsrtp keys the packet's stream by (network order). */
+static uint32_t packet_ssrc(const uint8_t *buf, bool rtcp)
+{
+	uint32_t v;
+
+	memcpy(&v, buf + (rtcp ? 4 : 8), 4);
+	return v;
+}
+
+/* @ssrc just went through @d: most recent first; beyond SR_MAX_SSRC the
+ * oldest stream leaves libsrtp, so a sender cycling SSRCs costs bounded
+ * memory. */
+static void note_ssrc(struct sr_dir *d, uint32_t ssrc)
+{
+	unsigned i;
+
+	if (d->n_ssrc && d->ssrc[0] == ssrc)
+		return;
+	for (i = 1; i < d->n_ssrc && d->ssrc[i] != ssrc; i++)
+		;
+	if (i >= d->n_ssrc) { /* new */
+		if (d->n_ssrc == SR_MAX_SSRC)
+			srtp_remove_stream(d->s, d->ssrc[SR_MAX_SSRC - 1]);
+		else
+			d->n_ssrc++;
+		i = d->n_ssrc - 1;
+	}
+	memmove(d->ssrc + 1, d->ssrc, i * sizeof(d->ssrc[0]));
+	d->ssrc[0] = ssrc;
+}
+
+enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, bool rtcp)
+{
+	srtp_err_status_t e;
+	int n = (int)*len;
+
+	if (!st->rx.s || *len < (rtcp ? 8u : 12u) || *len > 0xffff) {
+		st->c.errors++;
+		return SR_ERR;
+	}
+	uint32_t ssrc = packet_ssrc(buf, rtcp);
+	if (rtcp)
+		e = srtp_unprotect_rtcp_mki(st->rx.s, buf, &n, st->rx.mki);
+	else
+		e = srtp_unprotect_mki(st->rx.s, buf, &n, st->rx.mki);
+	switch (e) {
+	case srtp_err_status_ok:
+		*len = (size_t)n;
+		note_ssrc(&st->rx, ssrc);
+		return SR_OK;
+	case srtp_err_status_auth_fail:
+	case srtp_err_status_cipher_fail: /* AEAD tag mismatch */
+		st->c.auth_failed++;
+		return SR_AUTH_FAIL;
+	case srtp_err_status_replay_fail:
+	case srtp_err_status_replay_old:
+		st->c.replayed++;
+		return SR_REPLAY;
+	default:
+		st->c.errors++;
+		return SR_ERR;
+	}
+}
+
+enum sr_result sr_protect(struct sr_stream *st, uint8_t *buf, size_t *len, size_t cap, bool rtcp)
+{
+	srtp_err_status_t e;
+	int n = (int)*len;
+
+	if (!st->tx.s || *len < (rtcp ? 8u : 12u) || cap < *len + st->tx.trailer ||
+	    *len > 0xffff) {
+		st->c.errors++;
+		return SR_ERR;
+	}
+	uint32_t ssrc = packet_ssrc(buf, rtcp);
+	if (rtcp)
+		e = srtp_protect_rtcp_mki(st->tx.s, buf, &n, st->tx.mki, 0);
+	else
+		e = srtp_protect_mki(st->tx.s, buf, &n, st->tx.mki, 0);
+	if (e != srtp_err_status_ok) {
+		st->c.errors++;
+		return SR_ERR;
+	}
+	*len = (size_t)n;
+	note_ssrc(&st->tx, ssrc);
+	return SR_OK;
+}
+
+void sr_stream_counters(const struct sr_stream *st, struct sr_counters *out)
+{
+	*out = st->c;
+}
