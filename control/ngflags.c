@@ -430,6 +430,33 @@ void ngf_t38(struct arena *a, struct ng_request *req, const char *v, size_t len)
 		req->refuse = "T.38 is not supported: no T.38 gateway";
 }
 
+void ngf_frequency(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	const char *t = ngf_text(a, req, "frequency", v, len);
+
+	if (!t)
+		return;
+	if (req->frequencies && strlen(req->frequencies) + len > 256) {
+		ngf_warn(a, req, "too many frequencies, '%s' ignored", ngf_quote(a, req, v, len));
+		return;
+	}
+	req->frequencies = req->frequencies ? arena_printf(a, "%s,%s", req->frequencies, t) : t;
+}
+
+void ngf_from_tag(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	const char *t = ngf_text(a, req, "from-tags", v, len);
+
+	if (!t)
+		return;
+	if (req->n_from_tags >= NG_MAX_FROM_TAGS) {
+		ngf_warn(a, req, "more than %d from-tags, '%s' ignored", NG_MAX_FROM_TAGS,
+			 ngf_quote(a, req, v, len));
+		return;
+	}
+	req->from_tags[req->n_from_tags++] = t;
+}
+
 /* "TOS": rtpengine's meaning of its integer (see ng_request.tos). */
 static void set_tos(struct arena *a, struct ng_request *req, const char *v, size_t len)
 {
@@ -483,6 +510,16 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 			ngf_t38(a, req, val, vlen);
 	} else if (!strcmp(nkey, "tos")) {
 		set_tos(a, req, val, vlen);
+	} else if (!strcmp(nkey, "frequency") || !strcmp(nkey, "frequencies")) {
+		ngf_frequency(a, req, val, vlen);
+	} else if (!strcmp(nkey, "from-tags")) {
+		ngf_from_tag(a, req, val, vlen);
+	} else if (!strcmp(nkey, "generate-rtcp")) {
+		if (norm_eq(val, vlen, "on") || norm_eq(val, vlen, "yes"))
+			req->flags |= NG_F_GENERATE_RTCP;
+		else if (!off_value(val, vlen))
+			ngf_warn(a, req, "unknown generate-RTCP value '%s' ignored",
+				 ngf_quote(a, req, val, vlen));
 	} else if (!strncmp(nkey, "codec-", 6) && ngf_codec(a, req, nkey + 6, val, vlen)) {
 		/* "codec-strip=PCMA" */
 	} else if (!strcmp(nkey, "all")) {
@@ -506,6 +543,7 @@ static bool key_value(struct arena *a, struct ng_request *req, const char *nkey,
 		return false;
 	switch (k->support) {
 	case NGF_IMPLEMENTED:
+	case NGF_REFUSED:
 		return apply_key(a, req, k->name, val, vlen);
 	case NGF_DEFAULT:
 		return true;
@@ -530,6 +568,12 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 #define DFLT(name, forms, where)                         \
 	{                                                \
 		name, forms, NGF_DEFAULT, 0, NULL, where \
+	}
+/* REFUSE(name, forms, sample, "why"): a request that asks for it is refused
+ * (apply_key / apply_flag set req->refuse). */
+#define REFUSE(name, forms, sample, why)                 \
+	{                                                \
+		name, forms, NGF_REFUSED, 0, sample, why \
 	}
 /* NOPE(name, forms, "why not") names the reason in @where (the README's
  * compatibility table shows it); without one @where is "" and the table says so. */
@@ -653,12 +697,12 @@ const struct ngf_known ngf_known[] = {
 	NOPE("dtls-fingerprint", NGF_KEY, "no SRTP: secure profiles are refused"),
 	NOPE("pad-crypto", NGF_FLAG, "no SRTP: secure profiles are refused"),
 	/* refused, never pretended: an offer asking for the T.38 gateway is an error */
-	IMPL("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
-	     "control/ngrequest.c validate: offer refused"),
-	IMPL("t.38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
-	     "control/ngrequest.c validate: offer refused"),
-	/* selects several parties for subscribe request / connect: no such command */
-	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
+	REFUSE("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, "\"decode\"",
+	       "no T.38 gateway: the offer is refused (control/ngrequest.c validate)"),
+	REFUSE("t.38", NGF_FLAG | NGF_KEY | NGF_PREFIX, "\"decode\"",
+	       "no T.38 gateway: the offer is refused (control/ngrequest.c validate)"),
+	IMPL("from-tags", NGF_KEY | NGF_PREFIX, 0, "\"A\"",
+	     "daemon/callctl.c: call control on each party named"),
 	IMPL("tos", NGF_KEY, 0, "\"184\"", "daemon/media_tos.c (IP_TOS / IPV6_TCLASS)"),
 	NOPE("media-echo", NGF_KEY),
 	NOPE("ice-lite", NGF_KEY, "no ICE agent: ICE attributes pass or are removed"),
@@ -677,7 +721,10 @@ const struct ngf_known ngf_known[] = {
 	NOPE("early-media", NGF_FLAG),
 	NOPE("inactive", NGF_FLAG),
 	NOPE("rtcp-mirror", NGF_FLAG),
-	NOPE("generate-rtcp", NGF_FLAG | NGF_KEY),
+	IMPL("generate-rtcp", NGF_FLAG, NG_F_GENERATE_RTCP, NULL,
+	     "daemon/offer.c flags_to_dp, dataplane/dp_rtcp.c: RTCP consumed, the relay's "
+	     "own reports sent"),
+	IMPL("generate-rtcp", NGF_KEY, 0, "\"on\"", "as the flag generate-RTCP"),
 	NOPE("block-short", NGF_FLAG),
 	NOPE("block-short-packets", NGF_FLAG),
 	NOPE("drop-traffic", NGF_KEY),
@@ -685,10 +732,11 @@ const struct ngf_known ngf_known[] = {
 	NOPE("audio-player", NGF_KEY),
 	NOPE("xmlrpc-callback", NGF_KEY),
 	DFLT("inject-dtmf", NGF_FLAG,
-	     "daemon/callctl.c: play DTMF works on every call, transcoded or not"),
+	     "daemon/callctl.c: play DTMF works on every call without it: RFC 4733 events, "
+	     "or in-band tones in G.711/G.722 (before the transcoder on a transcoded leg)"),
 	NOPE("detect-dtmf", NGF_FLAG, "no DTMF detection, injection or tone generation"),
 	IMPL("dtmf-security", NGF_KEY | NGF_PREFIX, 0, "\"silence\"",
-	     "daemon/callctl.c block DTMF (drop, silence; other modes refused)"),
+	     "daemon/callctl.c block DTMF: drop, silence, tone, zero, DTMF, random, off"),
 	NOPE("dtmf-delay", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("dtmf-log-dest", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("dtmf-security-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
@@ -699,11 +747,14 @@ const struct ngf_known ngf_known[] = {
 	NOPE("end-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("trigger-end-time", NGF_KEY, "no DTMF detection, injection or tone generation"),
 	NOPE("trigger-end-digits", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("frequency", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("frequencies", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	IMPL("volume", NGF_KEY, 0, "\"10\"", "daemon/callctl.c play DTMF"),
-	IMPL("digit", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
-	IMPL("code", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
+	IMPL("frequency", NGF_KEY, 0, "\"400\"", "daemon/callctl.c block DTMF, DTMF-security=tone"),
+	IMPL("frequencies", NGF_KEY, 0, "\"400,800\"",
+	     "daemon/callctl.c block DTMF, DTMF-security=tone"),
+	IMPL("volume", NGF_KEY, 0, "\"10\"",
+	     "daemon/callctl.c play DTMF; block DTMF: tone, zero, DTMF, random"),
+	IMPL("digit", NGF_KEY, 0, "\"5\"",
+	     "daemon/callctl.c play DTMF; block DTMF: DTMF-security=DTMF"),
+	IMPL("code", NGF_KEY, 0, "\"5\"", "as digit"),
 	IMPL("duration", NGF_KEY, 0, "\"300\"", "daemon/callctl.c play DTMF"),
 	IMPL("pause", NGF_KEY, 0, "\"150\"", "daemon/callctl.c play DTMF"),
 	IMPL("address", NGF_KEY, 0, "\"192.0.2.7\"",
@@ -716,6 +767,7 @@ const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
 #undef IMPL
 #undef DFLT
 #undef NOPE
+#undef REFUSE
 
 const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
 {
@@ -744,6 +796,7 @@ static bool plain_flag(struct arena *a, struct ng_request *req, const char *s, s
 		return false;
 	switch (k->support) {
 	case NGF_IMPLEMENTED:
+	case NGF_REFUSED:
 		req->flags |= k->bit;
 		if (!k->bit)
 			apply_flag(a, req, k->name);

@@ -35,6 +35,7 @@ enum ng_command {
 	NG_CMD_UNBLOCK_DTMF,
 	NG_CMD_PLAY_DTMF,
 };
+#define NG_CMD_LAST NG_CMD_PLAY_DTMF
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
 enum ng_flag {
@@ -53,6 +54,7 @@ enum ng_flag {
 	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
+	NG_F_GENERATE_RTCP = 1u << 23,	   /* RTCP consumed, the relay sends its own */
 };
 
 /* replace: bits */
@@ -100,6 +102,7 @@ enum ng_addr_family {
 
 #define NG_MAX_CODEC_ITEMS 32
 #define NG_MAX_WARNINGS	   16
+#define NG_MAX_FROM_TAGS   16
 
 struct ng_codec_ops {
 	/* Each list holds codec names as given ("PCMA", "opus/48000/2", "all",
@@ -169,6 +172,11 @@ struct ng_request {
 	/* call control (daemon/callctl.c validates them): as given */
 	const char *dtmf_security, *digit, *duration, *volume, *pause;
 	const char *address; /* a party's SDP media address selects it */
+	/* block DTMF, DTMF-security=tone: "400,800" as given (a list joined) */
+	const char *frequencies;
+	/* "from-tags": several parties selected at once (call control) */
+	const char *from_tags[NG_MAX_FROM_TAGS];
+	unsigned n_from_tags;
 };
 
 #define NG_TOS_KEEP    (-1)

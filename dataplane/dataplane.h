@@ -38,6 +38,9 @@ enum dp_flags {
 					 * would not set) */
 	DP_MEDIA_HANDOVER = 1u << 10, /* a new source replaces a confirmed one
 					 * at any time (dataplane/latch.h) */
+	DP_GEN_RTCP = 1u << 11,	      /* generate-RTCP: RTCP received here is
+					 * consumed, the relay sends its own
+					 * reports (dataplane/dp_rtcp.c) */
 };
 
 struct dp_endpoint_params {
@@ -122,9 +125,25 @@ enum dp_ctl_flags {
 	DP_CTL_BLOCK_DTMF = 1u << 2,	/* telephone-event per dtmf_mode */
 };
 
+/* rtpengine's DTMF-security modes for telephone-event packets. */
 enum dp_dtmf_mode {
 	DP_DTMF_DROP = 0,    /* telephone-event packets are dropped */
 	DP_DTMF_SILENCE = 1, /* ... replaced by one silent audio frame each */
+	DP_DTMF_TONE,	     /* ... by one audio frame of a plain tone each */
+	DP_DTMF_ZERO,	     /* the event becomes digit 0 */
+	DP_DTMF_DIGIT,	     /* the event becomes dp_dtmf_security.digit */
+	DP_DTMF_RANDOM,	     /* each event becomes another, random digit */
+};
+
+#define DP_TONE_FREQS 8
+
+/* What block DTMF does to telephone-event packets. */
+struct dp_dtmf_security {
+	uint8_t mode;		       /* enum dp_dtmf_mode */
+	uint8_t digit;		       /* DP_DTMF_DIGIT: the event sent instead, 0..15 */
+	uint8_t volume;		       /* DP_DTMF_TONE: -dBm0; the rewritten events' volume */
+	uint8_t n_freqs;	       /* DP_DTMF_TONE: 0 = 400 Hz */
+	uint16_t freqs[DP_TONE_FREQS]; /* Hz, one per event, in turn */
 };
 
 /* What a payload type received on the endpoint carries (pt_kind[]). */
@@ -137,23 +156,29 @@ enum dp_pt_kind {
 };
 
 struct dp_ctl_params {
-	uint32_t flags;	      /* enum dp_ctl_flags */
-	uint8_t dtmf_mode;    /* enum dp_dtmf_mode, with DP_CTL_BLOCK_DTMF */
-	uint8_t pt_kind[128]; /* enum dp_pt_kind per payload type */
-	uint32_t event_clock; /* telephone-event clock (play DTMF), 0 = 8000 */
+	uint32_t flags;		      /* enum dp_ctl_flags */
+	struct dp_dtmf_security dtmf; /* with DP_CTL_BLOCK_DTMF */
+	uint8_t pt_kind[128];	      /* enum dp_pt_kind per payload type */
+	uint32_t event_clock;	      /* telephone-event clock (play DTMF), 0 = 8000 */
 	/* DP_DTMF_SILENCE: the audio payload type to use until the party's
 	 * audio shows which one it sends; pt_kind[] must be G.711/G.722 there,
 	 * else (or 0xff) events are dropped until then */
 	uint8_t audio_pt;
 };
 
-/* One DTMF event to play into the RTP the endpoint receives (RFC 4733). */
+/* One DTMF event to play into the RTP the endpoint receives: RFC 4733
+ * events, or (pt DP_DTMF_INBAND) the digit's two tones in the party's own
+ * G.711/G.722 audio. */
+#define DP_DTMF_INBAND 0xffu
 struct dp_dtmf_play {
 	uint8_t event;	   /* 0..15 */
 	uint8_t volume;	   /* -dBm0, 0..63 */
-	uint8_t pt;	   /* telephone-event payload type of the stream */
+	uint8_t pt;	   /* telephone-event payload type of the stream, or DP_DTMF_INBAND */
 	uint16_t duration; /* ms */
 	uint16_t pause;	   /* ms of audio after it, before the next event */
+	/* DP_DTMF_INBAND: the party's audio payload type and its enum
+	 * dp_pt_kind (G.711/G.722), for a stream without other call control */
+	uint8_t audio_pt, audio_kind;
 };
 
 /* Events a worker holds per endpoint; more are dropped and counted

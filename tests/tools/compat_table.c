@@ -28,15 +28,15 @@ static const struct {
 	{ "pause recording", "no call recording" },
 	{ "start forwarding", "no call recording (forwarding is its media tap)" },
 	{ "stop forwarding", "no call recording (forwarding is its media tap)" },
-	{ "block DTMF", "no DTMF detection" },
-	{ "unblock DTMF", "no DTMF detection" },
-	{ "block media", "no media blocking" },
-	{ "unblock media", "no media blocking" },
-	{ "silence media", "no media blocking" },
-	{ "unsilence media", "no media blocking" },
+	{ "block DTMF", NULL },
+	{ "unblock DTMF", NULL },
+	{ "block media", NULL },
+	{ "unblock media", NULL },
+	{ "silence media", NULL },
+	{ "unsilence media", NULL },
 	{ "play media", "no media player" },
 	{ "stop media", "no media player" },
-	{ "play DTMF", "no DTMF generation" },
+	{ "play DTMF", NULL },
 	{ "publish", "no pub/sub (WebRTC conferencing)" },
 	{ "subscribe request", "no pub/sub (WebRTC conferencing)" },
 	{ "subscribe answer", "no pub/sub (WebRTC conferencing)" },
@@ -51,7 +51,7 @@ static const struct {
 
 static bool implemented(const char *name)
 {
-	for (int c = NG_CMD_PING; c <= NG_CMD_STATISTICS; c++)
+	for (int c = NG_CMD_PING; c <= NG_CMD_LAST; c++)
 		if (!strcmp(ng_command_name((enum ng_command)c), name))
 			return true;
 	return false;
@@ -101,7 +101,8 @@ int main(void)
 	for (size_t i = 0; i < ngf_n_known; i++) {
 		const struct ngf_known *k = &ngf_known[i];
 		static const char *const st[] = { "implemented", "default behaviour",
-						  "not implemented: warned" };
+						  "not implemented: warned",
+						  "refused (error reply)" };
 		printf("| `%s` | %s | %s | ", k->name, forms(k->forms), st[k->support]);
 		cell(k->where && *k->where ? k->where : "(no reason recorded)");
 		puts(" |");

@@ -75,6 +75,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = rtcp_write_sr(sr_buf, sizeof(sr_buf), &sr, cname);
 		if (len <= 0 || rtcp_parse(sr_buf, (size_t)len, &ci) != 0 || ci.count != 2)
 			__builtin_trap();
+		/* with a report block taken from the input: parses back the same */
+		struct rtcp_report_block rb = { .ssrc = ri.ssrc };
+		struct rtcp_reports rep2;
+		if (size >= 8)
+			memcpy(&rb.cum_lost, data + 4, 4);
+		len = rtcp_write_report(sr_buf, sizeof(sr_buf), &sr, &rb, cname);
+		if (len <= 0 || rtcp_parse_reports(sr_buf, (size_t)len, &rep2) != 0 ||
+		    !rep2.has_block || rep2.block.ssrc != ri.ssrc ||
+		    rep2.block.cum_lost < -0x800000 || rep2.block.cum_lost > 0x7fffff)
+			__builtin_trap();
 	}
 	(void)rtp_is_rtcp(data, size);
 

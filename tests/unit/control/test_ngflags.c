@@ -78,7 +78,8 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->dtmf_security, y->dtmf_security) &&
 	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
 	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
-	       str_same(x->address, y->address);
+	       str_same(x->address, y->address) && str_same(x->frequencies, y->frequencies) &&
+	       list_same(x->from_tags, x->n_from_tags, y->from_tags, y->n_from_tags);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
@@ -119,6 +120,14 @@ static void check(const struct ngf_known *k, const char *json, const struct ng_r
 			fail_msg("%s: default behaviour, yet recorded (nothing reads it)", json);
 		if (!k->where || !k->where[0])
 			fail_msg("%s: default behaviour, but the table does not say where", k->name);
+		break;
+	case NGF_REFUSED:
+		if (req.n_warnings)
+			fail_msg("%s: refused but warned: %s", json, req.warnings[0]);
+		if (!req.refuse || base->refuse)
+			fail_msg("%s: refused, yet the request does not refuse", json);
+		if (!k->where || !k->where[0])
+			fail_msg("%s: refused, but the table does not say why", k->name);
 		break;
 	default:
 		fail_msg("%s: support %d", k->name, (int)k->support);
@@ -186,7 +195,8 @@ static void test_named_flags(void **state)
 		{ "symmetric", NGF_DEFAULT },	      { "port-latching", NGF_DEFAULT },
 		{ "no-port-latching", NGF_IMPLEMENTED }, { "force-relay", NGF_NOT_IMPLEMENTED },
 		{ "force", NGF_NOT_IMPLEMENTED },     { "record-call", NGF_NOT_IMPLEMENTED },
-		{ "media-handover", NGF_IMPLEMENTED },
+		{ "media-handover", NGF_IMPLEMENTED }, { "t.38", NGF_REFUSED },
+		{ "t38", NGF_REFUSED },
 		{ "all", NGF_IMPLEMENTED },	      { "fatal", NGF_IMPLEMENTED },
 		{ "strict-source", NGF_IMPLEMENTED }, { "asymmetric", NGF_IMPLEMENTED },
 	};
