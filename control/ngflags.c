@@ -660,7 +660,12 @@ const struct ngf_known ngf_known[] = {
 	IMPL("codec-mask", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("codec-accept", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("codec-except", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
-	IMPL("always-transcode", NGF_FLAG, 0, NULL, "codec-accept=all"),
+	IMPL("always-transcode", NGF_FLAG, 0, NULL,
+	     "codec-accept=all (rtpengine: its legacy synonym; a codec both sides share "
+	     "is still forwarded: force-transcoding decodes it too)"),
+	IMPL("force-transcoding", NGF_FLAG, 0, NULL,
+	     "daemon/codec_negotiate.c codecneg_answer: a shared codec is decoded and "
+	     "encoded again each way"),
 	IMPL("ptime", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codecneg.c"),
 	IMPL("codec-set", NGF_KEY | NGF_PREFIX, 0, "\"opus/48000/2/32000\"",
 	     "daemon/codec_negotiate.c codec_set (encoder options when transcoding)"),
@@ -782,6 +787,8 @@ static void apply_flag(struct arena *a, struct ng_request *req, const char *name
 {
 	if (!strcmp(name, "always-transcode"))
 		ngf_codec(a, req, "accept", "all", 3); /* rtpengine: codec-accept=all */
+	else if (!strcmp(name, "force-transcoding"))
+		req->codec.force_transcoding = true;
 	else if (!strcmp(name, "t.38") || !strcmp(name, "t38"))
 		ngf_t38(a, req, "", 0);
 	else if (!strcmp(name, "internal") || !strcmp(name, "external"))

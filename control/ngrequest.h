@@ -129,6 +129,9 @@ struct ng_codec_ops {
 	unsigned n_ignore;
 	unsigned ptime;		/* "ptime" key or codec.ptime, ms */
 	unsigned ptime_reverse; /* offer: ptime towards the offerer, in the answer, ms */
+	/* "force transcoding": decode and encode again even where both sides
+	 * share the codec (answer) */
+	bool force_transcoding;
 };
 
 struct ng_request {

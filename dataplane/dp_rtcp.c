@@ -37,7 +37,7 @@ void dp_rtcp_count(struct dp_endpoint *ep, const struct rtp_info *ri, uint32_t r
 
 bool dp_rtcp_block(struct dp_endpoint *ep, uint64_t now_us, struct rtcp_report_block *rb)
 {
-	struct dp_endpoint *in = ep->fwd_rtp;		   /* receives the peer's RTP */
+	struct dp_endpoint *in = ep->fwd_rtp;		/* receives the peer's RTP */
 	const struct dp_endpoint *sr_in = ep->fwd_rtcp; /* ... and its RTCP */
 
 	if (!in || !rtp_source_block(&in->src, &in->gen.prior, rb))
