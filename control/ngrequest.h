@@ -180,6 +180,9 @@ struct ng_request {
 	/* "from-tags": several parties selected at once (call control) */
 	const char *from_tags[NG_MAX_FROM_TAGS];
 	unsigned n_from_tags;
+	/* "drop-traffic": 1 start (drop all RTP of the call), -1 stop (wins
+	 * when both are given), 0 not given */
+	int drop_traffic;
 };
 
 #define NG_TOS_KEEP    (-1)

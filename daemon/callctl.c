@@ -283,6 +283,12 @@ static void publish_all(struct call *c)
 		publish_party(c, c->parties[i]);
 }
 
+void callctl_drop_traffic(struct call *c, bool on)
+{
+	c->ctl = on ? c->ctl | DP_CTL_DROP_ALL : c->ctl & ~(uint32_t)DP_CTL_DROP_ALL;
+	publish_all(c);
+}
+
 /* A millisecond value of play DTMF: default when absent, clamped into
  * rtpengine's limits (with a warning) when merely out of range, an error
  * when absurd. */

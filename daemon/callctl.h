@@ -37,5 +37,8 @@ void callctl_media_formats(struct call_media *cm, const struct sdp_media *m);
 /* offer.c: after an offer/answer published its streams, the call control in
  * force goes to the (possibly new) endpoints again. */
 void callctl_republish(struct call *c);
+/* offer.c: "drop-traffic" start (@on) or stop: every RTP packet of the call
+ * is dropped, whatever the call control commands say, until stopped. */
+void callctl_drop_traffic(struct call *c, bool on);
 
 #endif

@@ -1010,7 +1010,10 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	if (rc)
 		goto err_state;
 	record_signal(&o, *sdp_out, *sdp_len);
-	callctl_republish(o.call);
+	if (req->drop_traffic)
+		callctl_drop_traffic(o.call, req->drop_traffic > 0);
+	else
+		callctl_republish(o.call);
 	return 0;
 
 err_state:

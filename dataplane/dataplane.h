@@ -123,6 +123,7 @@ enum dp_ctl_flags {
 	DP_CTL_BLOCK_MEDIA = 1u << 0,	/* drop RTP that is not telephone-event */
 	DP_CTL_SILENCE_MEDIA = 1u << 1, /* audio payload replaced by silence */
 	DP_CTL_BLOCK_DTMF = 1u << 2,	/* telephone-event per dtmf_mode */
+	DP_CTL_DROP_ALL = 1u << 3,	/* drop-traffic: every RTP packet dropped */
 };
 
 /* rtpengine's DTMF-security modes for telephone-event packets. */

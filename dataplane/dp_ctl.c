@@ -448,6 +448,10 @@ bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len)
 	struct dp_ctl *c = ep->ctl;
 	struct rtp_info ri;
 
+	if (c->p.flags & DP_CTL_DROP_ALL) { /* drop-traffic: media and events alike */
+		DP_ADD(ep->pub.ctl_blocked, 1);
+		return false;
+	}
 	if (rtp_parse(buf, *len, &ri) < 0)
 		return true; /* not RTP: the packet path judges it as before */
 	uint8_t kind = c->p.pt_kind[ri.pt & 0x7fu];

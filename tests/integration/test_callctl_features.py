@@ -320,3 +320,35 @@ def test_from_tags_select_several_parties(daemon):
         rtp_at(b, ta, 10)
         for got in (received(b), received(a)):
             assert any(parse_rtp(g)[0] == 101 and g[12] == 4 for g in got)
+
+
+# ---- drop-traffic ----
+
+def test_drop_traffic_start_stop(daemon):
+    """drop-traffic=start in an offer or answer drops all RTP of the call
+    (events too) whatever the call control says; stop (which wins when both
+    are given) lets it pass again, and leaves block media commands alone."""
+    a, b = Phone(pts=(0, 101)), Phone(pts=(0, 101))
+    with daemon.ng() as ng:
+        r = ng.offer("dt-1", "A", a.sdp(), **{"drop-traffic": "start"})
+        assert r["result"] == "ok" and "warning" not in r, r
+        r2 = ng.answer("dt-1", "A", "B", b.sdp())
+        assert r2["result"] == "ok", r2
+        from dp_media import relay_targets
+        ta, tb = relay_targets(r2["sdp"])[0][:2], relay_targets(r["sdp"])[0][:2]
+        got_b, got_a = flows(ng, "dt-1", a, b, tb, ta)
+        a.rtp_socks[0].sendto(event_pkt(a, 100, 1, False, 160, marker=True), ta)
+        assert got_b == [] and got_a == [] and received(b) == []
+        r = ng.offer("dt-1", "A", a.sdp(version=2),
+                     **{"flags": ["drop-traffic=start", "drop-traffic=stop"]})
+        assert r["result"] == "ok", r
+        r2 = ng.answer("dt-1", "A", "B", b.sdp(version=2))
+        assert r2["result"] == "ok", r2
+        got_b, got_a = flows(ng, "dt-1", a, b, tb, ta)
+        assert len(got_b) == 3 and len(got_a) == 3
+        # a block media command is not lifted by drop-traffic=stop
+        ok(ng, "block media", "dt-1", **{"from-tag": "A", "flags": ["directional"]})
+        r = ng.offer("dt-1", "A", a.sdp(version=3), **{"drop-traffic": "stop"})
+        assert r["result"] == "ok", r
+        got_b, got_a = flows(ng, "dt-1", a, b, tb, ta)
+        assert got_b == [] and len(got_a) == 3
