@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		char cname[256];
-		uint8_t sr_buf[300];
+		uint8_t sr_buf[400]; /* SR, a report block, SDES with a 255-byte CNAME */
 		struct rtcp_sr sr = { .ssrc = ri.ssrc, .ntp = size };
 		size_t n = size ? strnlen((const char *)data, size < 255 ? size : 255) : 0;
 		int len;
