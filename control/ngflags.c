@@ -742,7 +742,7 @@ const struct ngf_known ngf_known[] = {
 	NOPE("inactive", NGF_FLAG, "only for subscribe request, which rtprelay does not have"),
 	NOPE("rtcp-mirror", NGF_FLAG, "only for subscribe request, which rtprelay does not have"),
 	IMPL("generate-rtcp", NGF_FLAG, NG_F_GENERATE_RTCP, NULL,
-	     "daemon/offer.c flags_to_dp, dataplane/dp_rtcp.c: RTCP consumed, the relay's "
+	     "daemon/offer.c call_dp_flags, dataplane/dp_rtcp.c: RTCP consumed, the relay's "
 	     "own reports sent"),
 	IMPL("generate-rtcp", NGF_KEY, 0, "\"on\"", "as the flag generate-RTCP"),
 	NOPE("block-short", NGF_FLAG, "short packets are forwarded as received"),

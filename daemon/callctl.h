@@ -6,7 +6,8 @@
  * Selection as rtpengine's: only `call-id` (or the flag `all`) = the whole
  * call; `label`, `address` (the party's SDP media address), or `from-tag` with the flag `directional` (play DTMF: the
  * from-tag alone), = the RTP that party sends; with `to-tag` the flow from
- * that party to the named one (here always its peer). A call-wide setting and
+ * that party to the named one (here always its peer); `from-tags` = each
+ * party named, as if named alone. A call-wide setting and
  * a party's own add up; unblocking the call leaves parties blocked on their
  * own unless `all` is given.
  *

@@ -19,12 +19,20 @@
  * stream's packets pace the events: a party that sends nothing (silence
  * suppression, hold) delays them until it sends again.
  *
- * Block DTMF with DP_DTMF_SILENCE: each telephone-event packet becomes one
- * audio frame of silence in the stream's last audio codec (G.711, G.722),
+ * Play DTMF in-band (pt DP_DTMF_INBAND: no telephone-event on both sides, or
+ * a transcoded stream): the payload of the party's G.711/G.722 packets is
+ * replaced by the digit's two tones (codecs/tone.h) for the duration, the
+ * header untouched, then the pause as above.
+ *
+ * Block DTMF with DP_DTMF_SILENCE (or DP_DTMF_TONE): each telephone-event
+ * packet becomes one audio frame of silence (or of a sine, a new frequency of
+ * the list per event) in the stream's last audio codec (G.711, G.722),
  * timestamped where the event's duration says it ends, so the frames of one
  * event follow each other; repeated packets of an event (same duration, end
  * retransmissions) are dropped. Without a known G.711/G.722 codec the event
- * packets are dropped.
+ * packets are dropped. DP_DTMF_ZERO / DIGIT / RANDOM rewrite the event's
+ * digit and volume in place. DP_CTL_DROP_ALL (drop-traffic) drops every RTP
+ * packet.
  *
  * Silence media: G.711 and G.722 payloads are overwritten with their silence
  * in place; on a transcoded stream the transcoder's decoder output is muted
