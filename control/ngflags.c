@@ -525,7 +525,9 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 	} else if (!strcmp(nkey, "generate-rtcp")) {
 		if (norm_eq(val, vlen, "on") || norm_eq(val, vlen, "yes"))
 			req->flags |= NG_F_GENERATE_RTCP;
-		else if (!off_value(val, vlen))
+		else if (off_value(val, vlen))
+			req->generate_rtcp_off = true;
+		else
 			ngf_warn(a, req, "unknown generate-RTCP value '%s' ignored",
 				 ngf_quote(a, req, val, vlen));
 	} else if (!strncmp(nkey, "codec-", 6) && ngf_codec(a, req, nkey + 6, val, vlen)) {

@@ -183,6 +183,8 @@ struct ng_request {
 	/* "drop-traffic": 1 start (drop all RTP of the call), -1 stop (wins
 	 * when both are given), 0 not given */
 	int drop_traffic;
+	/* "generate-RTCP": "off": the call's reports end (on: NG_F_GENERATE_RTCP) */
+	bool generate_rtcp_off;
 };
 
 #define NG_TOS_KEEP    (-1)

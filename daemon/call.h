@@ -119,7 +119,7 @@ struct call {
 	bool tos_set;
 	uint8_t tos;
 	/* generate-RTCP given in an offer or answer: for both sides, from then
-	 * on (dataplane/dp_rtcp.c) */
+	 * on until one says generate-RTCP=off (dataplane/dp_rtcp.c) */
 	bool generate_rtcp;
 	/* call control for every party (enum dp_ctl_flags, mode) */
 	uint32_t ctl;

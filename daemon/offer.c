@@ -327,6 +327,8 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 	}
 	if (o->req->flags & NG_F_GENERATE_RTCP)
 		o->call->generate_rtcp = true;
+	else if (o->req->generate_rtcp_off)
+		o->call->generate_rtcp = false;
 	for (unsigned k = 0; k < set.n; k++)
 		set.ps[k].flags |= call_dp_flags(o->call);
 	rc = dp_endpoints_set(set.eps, set.ps, set.n);

@@ -150,6 +150,15 @@ def test_generate_rtcp_key_forms(daemon):
         assert got and all(parse_sr(p)["ssrc"] == a.ssrc[0] for p in got)
         assert rtcp_got(a)
         del sent
+        # "off" in a re-offer: the phones' own RTCP passes again
+        r = ng.offer("gr-2", "A", a.sdp(version=2), **{"generate RTCP": "off"})
+        assert r["result"] == "ok" and "warning" not in r, r
+        assert ng.answer("gr-2", "A", "B", b.sdp(version=2))["result"] == "ok"
+        rr = struct.pack("!BBHI", 0x80, 201, 1, a.ssrc[0])
+        for _ in range(3):
+            a.send_rtp(0, ta)
+        a.rtcp_socks[0].sendto(rr, ta_rtcp[0])
+        assert rtcp_got(b) == [rr]
     c, d = Phone(), Phone()
     with daemon.ng() as ng:
         tc, td = call_setup(ng, "gr-3", c, d, {"flags": ["generate-RTCP=off"]})

@@ -74,6 +74,7 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       a->ptime == b->ptime && a->ptime_reverse == b->ptime_reverse &&
 	       a->force_transcoding == b->force_transcoding &&
 	       x->drop_traffic == y->drop_traffic &&
+	       x->generate_rtcp_off == y->generate_rtcp_off &&
 	       x->delete_delay == y->delete_delay &&
 	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit &&
 	       str_same(x->to_label, y->to_label) && x->sip_code == y->sip_code &&
