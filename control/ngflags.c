@@ -362,6 +362,18 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->pause;
 	if (!strcmp(nkey, "address"))
 		return &req->address;
+	if (!strcmp(nkey, "trigger"))
+		return &req->trigger;
+	if (!strcmp(nkey, "trigger-end") || !strcmp(nkey, "end-trigger"))
+		return &req->trigger_end;
+	if (!strcmp(nkey, "dtmf-security-trigger"))
+		return &req->dtmf_security_trigger;
+	if (!strcmp(nkey, "dtmf-security-trigger-end"))
+		return &req->dtmf_security_trigger_end;
+	if (!strcmp(nkey, "trigger-end-time"))
+		return &req->trigger_end_time;
+	if (!strcmp(nkey, "trigger-end-digits"))
+		return &req->trigger_end_digits;
 	return NULL;
 }
 
@@ -763,19 +775,23 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/callctl.c block DTMF: drop, silence, tone, zero, DTMF, random, off"),
 	NOPE("dtmf-delay", NGF_KEY, "no DTMF delay buffer"),
 	NOPE("dtmf-log-dest", NGF_KEY, "no DTMF logging"),
-	NOPE("dtmf-security-trigger", NGF_KEY,
-	     "no DTMF trigger detection: block DTMF takes effect when sent"),
-	NOPE("dtmf-security-trigger-end", NGF_KEY,
-	     "no DTMF trigger detection: block DTMF takes effect when sent"),
-	NOPE("trigger", NGF_KEY, "no DTMF trigger detection: block DTMF takes effect when sent"),
-	NOPE("trigger-end", NGF_KEY,
-	     "no DTMF trigger detection: block DTMF takes effect when sent"),
-	NOPE("end-trigger", NGF_KEY,
-	     "no DTMF trigger detection: block DTMF takes effect when sent"),
-	NOPE("trigger-end-time", NGF_KEY,
-	     "no DTMF trigger detection: block DTMF takes effect when sent"),
-	NOPE("trigger-end-digits", NGF_KEY,
-	     "no DTMF trigger detection: block DTMF takes effect when sent"),
+	IMPL("dtmf-security-trigger", NGF_KEY, 0, "\"drop\"",
+	     "daemon/callctl.c block DTMF: the mode once `trigger` was seen"),
+	IMPL("dtmf-security-trigger-end", NGF_KEY, 0, "\"silence\"",
+	     "daemon/callctl.c block DTMF: the mode once the trigger ended"),
+	IMPL("trigger", NGF_KEY, 0, "\"*9\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: RFC 4733 digits that start "
+	     "DTMF-security-trigger"),
+	IMPL("trigger-end", NGF_KEY, 0, "\"#\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: digits that start "
+	     "DTMF-security-trigger-end"),
+	IMPL("end-trigger", NGF_KEY, 0, "\"#\"", "as trigger-end"),
+	IMPL("trigger-end-time", NGF_KEY, 0, "\"5000\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: the trigger's mode ends after this "
+	     "long (the stream's clock)"),
+	IMPL("trigger-end-digits", NGF_KEY, 0, "\"4\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: the trigger's mode ends after this "
+	     "many digits"),
 	IMPL("frequency", NGF_KEY, 0, "\"400\"", "daemon/callctl.c block DTMF, DTMF-security=tone"),
 	IMPL("frequencies", NGF_KEY, 0, "\"400,800\"",
 	     "daemon/callctl.c block DTMF, DTMF-security=tone"),

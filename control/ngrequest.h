@@ -183,6 +183,9 @@ struct ng_request {
 	/* "drop-traffic": 1 start (drop all RTP of the call), -1 stop (wins
 	 * when both are given), 0 not given */
 	int drop_traffic;
+	/* block DTMF's triggers (daemon/callctl.c validates them): as given */
+	const char *trigger, *trigger_end, *dtmf_security_trigger, *dtmf_security_trigger_end;
+	const char *trigger_end_time, *trigger_end_digits;
 	/* "generate-RTCP": "off": the call's reports end (on: NG_F_GENERATE_RTCP) */
 	bool generate_rtcp_off;
 };

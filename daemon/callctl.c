@@ -220,10 +220,8 @@ static int tone_freqs(const char *v, struct dp_dtmf_security *sec, const char **
 
 static int dtmf_code(const char *v, uint8_t *out, const char **err);
 
-/* block DTMF's DTMF-security mode and the keys that go with it. 1 for "off"
- * (blocking ends, as rtpengine). */
-static int dtmf_security(const struct ng_request *req, struct dp_dtmf_security *sec,
-			 const char **err)
+/* A DTMF-security mode name; "off" is DP_DTMF_PASS. -1 when unknown. */
+static int mode_of(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -232,31 +230,124 @@ static int dtmf_security(const struct ng_request *req, struct dp_dtmf_security *
 		{ "drop", DP_DTMF_DROP },  { "silence", DP_DTMF_SILENCE },
 		{ "tone", DP_DTMF_TONE },  { "zero", DP_DTMF_ZERO },
 		{ "DTMF", DP_DTMF_DIGIT }, { "random", DP_DTMF_RANDOM },
+		{ "off", DP_DTMF_PASS },
 	};
-	const char *s = req->dtmf_security ? req->dtmf_security : "drop";
-	size_t i;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcasecmp(s, modes[i].name))
+			return modes[i].mode;
+	return -1;
+}
+
+/* Trigger digits ("*9#", "A1") into event codes; bounded. */
+static int trigger_digits(const char *v, uint8_t *out, uint8_t *n, const char *what,
+			  const char **err)
+{
+	static const char digits[] = "0123456789*#ABCD";
+	static char buf[64];
+
+	*n = 0;
+	for (; v && *v; v++) {
+		const char *p = strchr(digits, toupper((unsigned char)*v));
+
+		if (!p || !*p || *n == DP_DTMF_TRIGGER_MAX) {
+			snprintf(buf, sizeof(buf), "Invalid '%s' specified (up to %u of 0-9*#A-D)",
+				 what, DP_DTMF_TRIGGER_MAX);
+			*err = buf;
+			return -EINVAL;
+		}
+		out[(*n)++] = (uint8_t)(p - digits);
+	}
+	return 0;
+}
+
+/* A bounded decimal key; @def when absent. */
+static int bounded(const char *v, long max, long def, long *out, const char *msg, const char **err)
+{
+	char *end;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	if (end == v || *end || errno || *out < 0 || *out > max) {
+		*err = msg;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The trigger keys of block DTMF (rtpengine: without DTMF-security-trigger(-end)
+ * the mode they switch to is "off"). */
+static int dtmf_triggers(const struct ng_request *req, struct dp_dtmf_security *sec,
+			 const char **err)
+{
+	int m;
+	long x;
+
+	if (trigger_digits(req->trigger, sec->trigger, &sec->trigger_len, "trigger", err) ||
+	    trigger_digits(req->trigger_end, sec->end, &sec->end_len, "trigger-end", err))
+		return -EINVAL;
+	sec->mode_trigger = sec->mode_end = DP_DTMF_PASS;
+	if (req->dtmf_security_trigger) {
+		if ((m = mode_of(req->dtmf_security_trigger)) < 0) {
+			*err = "Unknown DTMF-security-trigger mode";
+			return -EINVAL;
+		}
+		sec->mode_trigger = (uint8_t)m;
+	}
+	if (req->dtmf_security_trigger_end) {
+		if ((m = mode_of(req->dtmf_security_trigger_end)) < 0) {
+			*err = "Unknown DTMF-security-trigger-end mode";
+			return -EINVAL;
+		}
+		sec->mode_end = (uint8_t)m;
+	}
+	if (bounded(req->trigger_end_time, 86400000L, 0, &x, "Invalid 'trigger-end-time' specified",
+		    err))
+		return -EINVAL;
+	sec->end_ms = (uint32_t)x;
+	if (bounded(req->trigger_end_digits, 1000L, 0, &x, "Invalid 'trigger-end-digits' specified",
+		    err))
+		return -EINVAL;
+	sec->end_digits = (uint16_t)x;
+	if ((sec->mode_trigger == DP_DTMF_DIGIT || sec->mode_end == DP_DTMF_DIGIT) && !req->digit) {
+		*err = "DTMF-security=DTMF needs 'digit' or 'code'";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* block DTMF's DTMF-security mode and the keys that go with it. 1 for "off"
+ * without a trigger (blocking ends, as rtpengine). */
+static int dtmf_security(const struct ng_request *req, struct dp_dtmf_security *sec,
+			 const char **err)
+{
+	bool trig = req->trigger && *req->trigger;
+	int m;
 
 	memset(sec, 0, sizeof(*sec));
-	if (!strcasecmp(s, "off"))
-		return 1;
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcasecmp(s, modes[i].name))
-			break;
-	if (i == sizeof(modes) / sizeof(modes[0])) {
+	/* rtpengine: with a trigger the mode before it defaults to "off" */
+	m = req->dtmf_security ? mode_of(req->dtmf_security) : trig ? DP_DTMF_PASS : DP_DTMF_DROP;
+	if (m < 0) {
 		*err = "Unknown DTMF-security mode";
 		return -EINVAL;
 	}
-	sec->mode = modes[i].mode;
+	sec->mode = (uint8_t)m;
 	if (tone_volume(req->volume, &sec->volume, err) || tone_freqs(req->frequencies, sec, err))
 		return -EINVAL;
-	if (sec->mode == DP_DTMF_DIGIT) {
-		if (!req->digit) {
-			*err = "DTMF-security=DTMF needs 'digit' or 'code'";
-			return -EINVAL;
-		}
-		if (dtmf_code(req->digit, &sec->digit, err))
-			return -EINVAL;
+	if (trig && dtmf_triggers(req, sec, err))
+		return -EINVAL;
+	if (sec->mode == DP_DTMF_DIGIT && !req->digit) {
+		*err = "DTMF-security=DTMF needs 'digit' or 'code'";
+		return -EINVAL;
 	}
+	if (req->digit && dtmf_code(req->digit, &sec->digit, err))
+		return -EINVAL;
+	if (sec->mode == DP_DTMF_PASS && !trig)
+		return 1;
 	return 0;
 }
 

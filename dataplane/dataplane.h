@@ -134,9 +134,11 @@ enum dp_dtmf_mode {
 	DP_DTMF_ZERO,	     /* the event becomes digit 0 */
 	DP_DTMF_DIGIT,	     /* the event becomes dp_dtmf_security.digit */
 	DP_DTMF_RANDOM,	     /* each event becomes another, random digit */
+	DP_DTMF_PASS,	     /* events pass ("off", where a trigger may change it) */
 };
 
-#define DP_TONE_FREQS 8
+#define DP_TONE_FREQS	    8
+#define DP_DTMF_TRIGGER_MAX 16
 
 /* What block DTMF does to telephone-event packets. */
 struct dp_dtmf_security {
@@ -145,6 +147,14 @@ struct dp_dtmf_security {
 	uint8_t volume;		       /* DP_DTMF_TONE: -dBm0; the rewritten events' volume */
 	uint8_t n_freqs;	       /* DP_DTMF_TONE: 0 = 400 Hz */
 	uint16_t freqs[DP_TONE_FREQS]; /* Hz, one per event, in turn */
+	/* rtpengine's triggers: the digits (event codes 0..15) of `trigger`
+	 * switch to mode_trigger; then `trigger-end`'s digits, end_digits more
+	 * digits or end_ms of the stream's time switch to mode_end (once) */
+	uint8_t trigger[DP_DTMF_TRIGGER_MAX], trigger_len;
+	uint8_t end[DP_DTMF_TRIGGER_MAX], end_len;
+	uint8_t mode_trigger, mode_end; /* enum dp_dtmf_mode */
+	uint16_t end_digits;		/* 0 = no limit */
+	uint32_t end_ms;		/* 0 = no limit */
 };
 
 /* What a payload type received on the endpoint carries (pt_kind[]). */

@@ -31,8 +31,9 @@
  * event follow each other; repeated packets of an event (same duration, end
  * retransmissions) are dropped. Without a known G.711/G.722 codec the event
  * packets are dropped. DP_DTMF_ZERO / DIGIT / RANDOM rewrite the event's
- * digit and volume in place. DP_CTL_DROP_ALL (drop-traffic) drops every RTP
- * packet.
+ * digit and volume in place. With triggers (dp_dtmf_security.trigger) the
+ * mode changes as the party's own event digits match them (event_mode).
+ * DP_CTL_DROP_ALL (drop-traffic) drops every RTP packet.
  *
  * Silence media: G.711 and G.722 payloads are overwritten with their silence
  * in place; on a transcoded stream the transcoder's decoder output is muted
@@ -96,6 +97,15 @@ struct dp_ctl {
 	uint32_t sub_ts;
 	uint8_t sub_event;
 	uint32_t rnd;
+	/* triggers: 0 waiting for `trigger`, 1 triggered, 2 ended; the last
+	 * digits seen; the mode in force for the event with timestamp ev_ts */
+	uint8_t trig_state;
+	uint8_t hist[DP_DTMF_TRIGGER_MAX];
+	unsigned n_hist, digits_since;
+	uint32_t trig_ts;
+	bool ev_have;
+	uint32_t ev_seen_ts;
+	uint8_t ev_mode;
 };
 
 static uint32_t clock_of(const struct dp_ctl *c)
@@ -142,8 +152,12 @@ void dp_ctl_apply(struct dp_endpoint *ep, const struct dp_ctl_params *p)
 		xcode_set_silence(ep->xcode, (p->flags & DP_CTL_SILENCE_MEDIA) != 0);
 	if (!c)
 		return;
-	if (memcmp(&c->p.dtmf, &p->dtmf, sizeof(p->dtmf)))
-		c->freq_next = 0; /* a new tone list starts at its first frequency */
+	if (memcmp(&c->p.dtmf, &p->dtmf, sizeof(p->dtmf))) {
+		c->freq_next = 0;  /* a new tone list starts at its first frequency */
+		c->trig_state = 0; /* new triggers start from the beginning */
+		c->n_hist = 0;
+		c->ev_have = false;
+	}
 	bool clock_changed = c->p.event_clock != p->event_clock;
 	c->p = *p;
 	if (!c->have_audio && p->audio_pt < 128 && p->pt_kind[p->audio_pt] >= DP_PT_PCMU &&
@@ -360,9 +374,10 @@ static uint8_t silence_byte(uint8_t kind)
 	}
 }
 
-/* A telephone-event packet under DP_DTMF_SILENCE or DP_DTMF_TONE: one
- * frame of silent (or tone) audio, or false (drop). */
-static bool event_to_audio(struct dp_ctl *c, uint8_t *buf, size_t *len, const struct rtp_info *ri)
+/* A telephone-event packet under DP_DTMF_SILENCE or DP_DTMF_TONE (@mode):
+ * one frame of silent (or tone) audio, or false (drop). */
+static bool event_to_audio(struct dp_ctl *c, uint8_t mode, uint8_t *buf, size_t *len,
+			   const struct rtp_info *ri)
 {
 	uint32_t dur, ts;
 	size_t n = c->step < SILENCE_MAX ? c->step : SILENCE_MAX;
@@ -373,7 +388,7 @@ static bool event_to_audio(struct dp_ctl *c, uint8_t *buf, size_t *len, const st
 	dur = (uint32_t)pl[2] << 8 | pl[3];
 	if (c->sil_have && c->sil_ts == ri->ts && dur <= c->sil_dur)
 		return false; /* a repeat: its frame went out already */
-	if (c->p.dtmf.mode == DP_DTMF_TONE && (!c->sil_have || c->sil_ts != ri->ts)) {
+	if (mode == DP_DTMF_TONE && (!c->sil_have || c->sil_ts != ri->ts)) {
 		/* a new event: the next frequency of the list, its phase from 0 */
 		unsigned f = c->p.dtmf.n_freqs ? c->p.dtmf.freqs[c->freq_next++ % c->p.dtmf.n_freqs]
 					       : TONE_DEFAULT_HZ;
@@ -386,7 +401,7 @@ static bool event_to_audio(struct dp_ctl *c, uint8_t *buf, size_t *len, const st
 	ts = dur >= c->step ? ri->ts + dur - c->step : ri->ts;
 	/* G.711 and G.722 both carry one byte per timestamp unit at 8000 Hz */
 	rtp_write_hdr(buf, false, c->audio_pt, ri->seq, ts, ri->ssrc);
-	if (c->p.dtmf.mode == DP_DTMF_TONE)
+	if (mode == DP_DTMF_TONE)
 		write_tone(c, &c->sec_tone, c->audio_kind, buf + RTP_HDR_MIN, n);
 	else
 		memset(buf + RTP_HDR_MIN, silence_byte(c->audio_kind), n);
@@ -408,7 +423,7 @@ static uint32_t rnd_next(struct dp_ctl *c)
 
 /* DP_DTMF_ZERO / DIGIT / RANDOM: the event packet carries another digit
  * (the same one for every packet of one event) at the configured volume. */
-static bool event_rewrite(struct dp_ctl *c, uint8_t *buf, const struct rtp_info *ri)
+static bool event_rewrite(struct dp_ctl *c, uint8_t mode, uint8_t *buf, const struct rtp_info *ri)
 {
 	uint8_t *pl = buf + ri->hdr_len;
 
@@ -419,9 +434,9 @@ static bool event_rewrite(struct dp_ctl *c, uint8_t *buf, const struct rtp_info 
 	if (!c->sub_have || c->sub_ts != ri->ts) {
 		c->sub_have = true;
 		c->sub_ts = ri->ts;
-		if (c->p.dtmf.mode == DP_DTMF_ZERO) {
+		if (mode == DP_DTMF_ZERO) {
 			c->sub_event = 0;
-		} else if (c->p.dtmf.mode == DP_DTMF_DIGIT) {
+		} else if (mode == DP_DTMF_DIGIT) {
 			c->sub_event = c->p.dtmf.digit;
 		} else { /* another digit than the one received */
 			uint8_t e = (uint8_t)(rnd_next(c) % 15u);
@@ -436,19 +451,75 @@ static bool event_rewrite(struct dp_ctl *c, uint8_t *buf, const struct rtp_info 
 
 /* A telephone-event packet while DTMF is blocked: what the mode makes of
  * it; false = drop. */
-static bool event_blocked(struct dp_ctl *c, uint8_t *buf, size_t *len, const struct rtp_info *ri)
+static bool event_blocked(struct dp_ctl *c, uint8_t mode, uint8_t *buf, size_t *len,
+			  const struct rtp_info *ri)
 {
-	switch (c->p.dtmf.mode) {
+	switch (mode) {
 	case DP_DTMF_SILENCE:
 	case DP_DTMF_TONE:
-		return event_to_audio(c, buf, len, ri);
+		return event_to_audio(c, mode, buf, len, ri);
 	case DP_DTMF_ZERO:
 	case DP_DTMF_DIGIT:
 	case DP_DTMF_RANDOM:
-		return event_rewrite(c, buf, ri);
+		return event_rewrite(c, mode, buf, ri);
 	default:
 		return false;
 	}
+}
+
+/* The last digits seen end with @t[0..n). */
+static bool digits_end_with(const struct dp_ctl *c, const uint8_t *t, unsigned n)
+{
+	return n && c->n_hist >= n && !memcmp(c->hist + c->n_hist - n, t, n);
+}
+
+/* A new event (digit @d, timestamp @ts) for the triggers: the trigger
+ * starts its mode, then its end (digits, count or time) the end mode. */
+static void trigger_digit(struct dp_ctl *c, uint8_t d, uint32_t ts)
+{
+	const struct dp_dtmf_security *s = &c->p.dtmf;
+
+	if (c->n_hist == DP_DTMF_TRIGGER_MAX) {
+		memmove(c->hist, c->hist + 1, DP_DTMF_TRIGGER_MAX - 1);
+		c->n_hist--;
+	}
+	c->hist[c->n_hist++] = d;
+	if (c->trig_state == 0 && digits_end_with(c, s->trigger, s->trigger_len)) {
+		c->trig_state = 1;
+		c->trig_ts = ts;
+		c->digits_since = 0;
+		c->n_hist = 0; /* the end trigger counts from here */
+	} else if (c->trig_state == 1) {
+		c->digits_since++;
+		if (digits_end_with(c, s->end, s->end_len) ||
+		    (s->end_digits && c->digits_since >= s->end_digits))
+			c->trig_state = 2;
+	}
+}
+
+/* The mode for the telephone-event packet @ri: without triggers the one
+ * set; with them, the one in force when its event began (a trigger's last
+ * digit itself is judged by the mode before it, as rtpengine switches after
+ * it), counting the event towards the triggers once. */
+static uint8_t event_mode(struct dp_ctl *c, const uint8_t *buf, const struct rtp_info *ri)
+{
+	const struct dp_dtmf_security *s = &c->p.dtmf;
+
+	if (!s->trigger_len)
+		return s->mode;
+	if (c->ev_have && c->ev_seen_ts == ri->ts)
+		return c->ev_mode;
+	if (c->trig_state == 1 && s->end_ms &&
+	    (uint64_t)(uint32_t)(ri->ts - c->trig_ts) >= (uint64_t)s->end_ms * clock_of(c) / 1000u)
+		c->trig_state = 2;
+	c->ev_have = true;
+	c->ev_seen_ts = ri->ts;
+	c->ev_mode = c->trig_state == 0	  ? s->mode
+		     : c->trig_state == 1 ? s->mode_trigger
+					  : s->mode_end;
+	if (ri->payload_len >= DTMF_PAYLOAD_LEN && buf[ri->hdr_len] <= 15)
+		trigger_digit(c, buf[ri->hdr_len], ri->ts);
+	return c->ev_mode;
 }
 
 bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len)
@@ -471,8 +542,11 @@ bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len)
 		}
 		if (!(c->p.flags & DP_CTL_BLOCK_DTMF))
 			return true;
+		uint8_t mode = event_mode(c, buf, &ri);
+		if (mode == DP_DTMF_PASS)
+			return true;
 		DP_ADD(ep->pub.dtmf_blocked, 1);
-		return event_blocked(c, buf, len, &ri);
+		return event_blocked(c, mode, buf, len, &ri);
 	}
 	track_audio(c, &ri, kind);
 	if ((c->playing || c->qn) && play(ep, c, buf, len, &ri, kind))

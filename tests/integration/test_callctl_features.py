@@ -352,3 +352,61 @@ def test_drop_traffic_start_stop(daemon):
         assert r["result"] == "ok", r
         got_b, got_a = flows(ng, "dt-1", a, b, tb, ta)
         assert got_b == [] and len(got_a) == 3
+
+
+# ---- block DTMF triggers ----
+
+def test_block_dtmf_triggers(daemon):
+    """rtpengine's trigger keys: events pass ("off" before the trigger) until
+    the digits of `trigger` were sent; then DTMF-security-trigger applies
+    until `trigger-end` (or trigger-end-digits more digits), then
+    DTMF-security-trigger-end. A trigger's last digit is judged by the mode
+    before it."""
+    a, b = Phone(pts=(0, 101)), Phone(pts=(0, 101))
+    with daemon.ng() as ng:
+        ta, tb = setup_call(ng, "tr-1", a, b)
+        flows(ng, "tr-1", a, b, ta, tb)
+        ok(ng, "block DTMF", "tr-1", **{"trigger": "*9", "DTMF-security-trigger": "drop",
+                                         "trigger-end": "#", "DTMF-security-trigger-end": "zero"})
+        ts = [30000]
+
+        def press(digit):
+            ts[0] += 2000
+            p1 = send_event(a, tb, ts[0], digit, 160, marker=True)
+            p2 = send_event(a, tb, ts[0], digit, 320, end=True)
+            return [p1, p2], received(b)
+
+        for digit in (1, 10, 9):                  # 1, *, 9: before and at the trigger
+            sent, got = press(digit)
+            assert got == sent, digit
+        for digit in (5, 11):                     # 5, #: dropped; # ends it
+            assert press(digit)[1] == []
+        sent, got = press(7)                      # the end mode: zero
+        assert [g[12] for g in got] == [0, 0]
+
+        # trigger-end-digits: two digits dropped after the trigger, then "off"
+        ok(ng, "block DTMF", "tr-1", **{"trigger": "4", "DTMF-security-trigger": "drop",
+                                         "trigger-end-digits": 2})
+        assert press(4)[1] != []                  # the trigger itself passes
+        assert press(1)[1] == [] and press(2)[1] == []
+        sent, got = press(3)
+        assert got == sent
+        # trigger-end-time, on the stream's clock (presses are 250 ms apart)
+        ok(ng, "block DTMF", "tr-1", **{"trigger": "4", "DTMF-security-trigger": "drop",
+                                         "trigger-end-time": 600})
+        assert press(4)[1] != []
+        assert press(1)[1] == [] and press(2)[1] == []      # 250, 500 ms
+        sent, got = press(3)                                # 750 ms: over
+        assert got == sent
+        # bad trigger values are errors
+        for extra, reason in (
+                ({"trigger": "12X"}, "Invalid 'trigger' specified (up to 16 of 0-9*#A-D)"),
+                ({"trigger": "1" * 17}, "Invalid 'trigger' specified (up to 16 of 0-9*#A-D)"),
+                ({"trigger": "1", "DTMF-security-trigger": "loud"},
+                 "Unknown DTMF-security-trigger mode"),
+                ({"trigger": "1", "trigger-end-time": "-1"},
+                 "Invalid 'trigger-end-time' specified"),
+                ({"trigger": "1", "trigger-end-digits": 10 ** 6},
+                 "Invalid 'trigger-end-digits' specified")):
+            r = cmd(ng, "block DTMF", "tr-1", **extra)
+            assert r == {"result": "error", "error-reason": reason}, (extra, r)

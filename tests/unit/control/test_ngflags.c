@@ -75,6 +75,11 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       a->force_transcoding == b->force_transcoding &&
 	       x->drop_traffic == y->drop_traffic &&
 	       x->generate_rtcp_off == y->generate_rtcp_off &&
+	       str_same(x->trigger, y->trigger) && str_same(x->trigger_end, y->trigger_end) &&
+	       str_same(x->dtmf_security_trigger, y->dtmf_security_trigger) &&
+	       str_same(x->dtmf_security_trigger_end, y->dtmf_security_trigger_end) &&
+	       str_same(x->trigger_end_time, y->trigger_end_time) &&
+	       str_same(x->trigger_end_digits, y->trigger_end_digits) &&
 	       x->delete_delay == y->delete_delay &&
 	       x->limit == y->limit && x->supports_load_limit == y->supports_load_limit &&
 	       str_same(x->to_label, y->to_label) && x->sip_code == y->sip_code &&
