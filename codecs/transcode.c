@@ -380,6 +380,12 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 
 int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out, size_t cap)
 {
+	return xcode_rtcp_pull_block(x, now_ms, ntp, NULL, out, cap);
+}
+
+int xcode_rtcp_pull_block(struct xcode *x, uint64_t now_ms, uint64_t ntp,
+			  const struct rtcp_report_block *rb, uint8_t *out, size_t cap)
+{
 	uint32_t clock = x->cfg.out_codec->clock_rate;
 	struct rtcp_sr sr = {
 		.ssrc = x->ssrc,
@@ -400,7 +406,7 @@ int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out
 		sr.rtp_ts = x->out_ts - (uint32_t)((int64_t)(x->next_due - now_ms) * clock / 1000);
 	else
 		sr.rtp_ts = x->out_ts + (uint32_t)((now_ms - x->idle_since) * clock / 1000);
-	n = rtcp_write_sr(out, cap, &sr, CNAME);
+	n = rtcp_write_report(out, cap, &sr, rb, CNAME);
 	if (n < 0)
 		return n; /* no room: the report stays due */
 	x->next_sr = now_ms + XCODE_SR_INTERVAL_MS;

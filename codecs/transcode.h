@@ -76,6 +76,11 @@ int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap);
  * due, -ENOBUFS. */
 #define XCODE_SR_INTERVAL_MS 5000
 int xcode_rtcp_pull(struct xcode *x, uint64_t now_ms, uint64_t ntp, uint8_t *out, size_t cap);
+/* The same with one report block @rb (the relay's reception of the far
+ * side's stream: generate-RTCP) when @rb is not NULL. */
+struct rtcp_report_block;
+int xcode_rtcp_pull_block(struct xcode *x, uint64_t now_ms, uint64_t ntp,
+			  const struct rtcp_report_block *rb, uint8_t *out, size_t cap);
 /* Time (ms) at which the next frame is due, 0 when idle. */
 uint64_t xcode_next_due(const struct xcode *x);
 /* Mute the decoded audio (silence media): the encoder is fed silence, so the

@@ -443,6 +443,18 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->pause;
 	if (!strcmp(nkey, "address"))
 		return &req->address;
+	if (!strcmp(nkey, "trigger"))
+		return &req->trigger;
+	if (!strcmp(nkey, "trigger-end") || !strcmp(nkey, "end-trigger"))
+		return &req->trigger_end;
+	if (!strcmp(nkey, "dtmf-security-trigger"))
+		return &req->dtmf_security_trigger;
+	if (!strcmp(nkey, "dtmf-security-trigger-end"))
+		return &req->dtmf_security_trigger_end;
+	if (!strcmp(nkey, "trigger-end-time"))
+		return &req->trigger_end_time;
+	if (!strcmp(nkey, "trigger-end-digits"))
+		return &req->trigger_end_digits;
 	return NULL;
 }
 
@@ -511,6 +523,33 @@ void ngf_t38(struct arena *a, struct ng_request *req, const char *v, size_t len)
 		req->refuse = "T.38 is not supported: no T.38 gateway";
 }
 
+void ngf_frequency(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	const char *t = ngf_text(a, req, "frequency", v, len);
+
+	if (!t)
+		return;
+	if (req->frequencies && strlen(req->frequencies) + len > 256) {
+		ngf_warn(a, req, "too many frequencies, '%s' ignored", ngf_quote(a, req, v, len));
+		return;
+	}
+	req->frequencies = req->frequencies ? arena_printf(a, "%s,%s", req->frequencies, t) : t;
+}
+
+void ngf_from_tag(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	const char *t = ngf_text(a, req, "from-tags", v, len);
+
+	if (!t)
+		return;
+	if (req->n_from_tags >= NG_MAX_FROM_TAGS) {
+		ngf_warn(a, req, "more than %d from-tags, '%s' ignored", NG_MAX_FROM_TAGS,
+			 ngf_quote(a, req, v, len));
+		return;
+	}
+	req->from_tags[req->n_from_tags++] = t;
+}
+
 /* "TOS": rtpengine's meaning of its integer (see ng_request.tos). */
 static void set_tos(struct arena *a, struct ng_request *req, const char *v, size_t len)
 {
@@ -568,6 +607,26 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 			ngf_t38(a, req, val, vlen);
 	} else if (!strcmp(nkey, "tos")) {
 		set_tos(a, req, val, vlen);
+	} else if (!strcmp(nkey, "frequency") || !strcmp(nkey, "frequencies")) {
+		ngf_frequency(a, req, val, vlen);
+	} else if (!strcmp(nkey, "drop-traffic")) {
+		if (norm_eq(val, vlen, "stop"))
+			req->drop_traffic = -1;
+		else if (norm_eq(val, vlen, "start") && req->drop_traffic == 0)
+			req->drop_traffic = 1;
+		else if (!norm_eq(val, vlen, "start"))
+			ngf_warn(a, req, "unknown drop-traffic value '%s' ignored",
+				 ngf_quote(a, req, val, vlen));
+	} else if (!strcmp(nkey, "from-tags")) {
+		ngf_from_tag(a, req, val, vlen);
+	} else if (!strcmp(nkey, "generate-rtcp")) {
+		if (norm_eq(val, vlen, "on") || norm_eq(val, vlen, "yes"))
+			req->flags |= NG_F_GENERATE_RTCP;
+		else if (off_value(val, vlen))
+			req->generate_rtcp_off = true;
+		else
+			ngf_warn(a, req, "unknown generate-RTCP value '%s' ignored",
+				 ngf_quote(a, req, val, vlen));
 	} else if (!strncmp(nkey, "codec-", 6) && ngf_codec(a, req, nkey + 6, val, vlen)) {
 		/* "codec-strip=PCMA" */
 	} else if (!strcmp(nkey, "all")) {
@@ -591,6 +650,7 @@ static bool key_value(struct arena *a, struct ng_request *req, const char *nkey,
 		return false;
 	switch (k->support) {
 	case NGF_IMPLEMENTED:
+	case NGF_REFUSED:
 		return apply_key(a, req, k->name, val, vlen);
 	case NGF_DEFAULT:
 		return true;
@@ -615,6 +675,12 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
 #define DFLT(name, forms, where)                         \
 	{                                                \
 		name, forms, NGF_DEFAULT, 0, NULL, where \
+	}
+/* REFUSE(name, forms, sample, "why"): a request that asks for it is refused
+ * (apply_key / apply_flag set req->refuse). */
+#define REFUSE(name, forms, sample, why)                 \
+	{                                                \
+		name, forms, NGF_REFUSED, 0, sample, why \
 	}
 /* NOPE(name, forms, "why not") names the reason in @where (the README's
  * compatibility table shows it); without one @where is "" and the table says so. */
@@ -689,12 +755,15 @@ const struct ngf_known ngf_known[] = {
 	IMPL("no-port-latching", NGF_FLAG, NG_F_NO_PORT_LATCHING, NULL,
 	     "daemon/offer.c media_setup: new local ports for an offerer whose SDP address "
 	     "or port changed"),
-	NOPE("force-relay", NGF_FLAG),
-	NOPE("force", NGF_FLAG), /* rtpproxy: relay even through another proxy's mark */
+	NOPE("force-relay", NGF_FLAG, "rtpproxy's flag: rtprelay always relays"),
+	NOPE("force", NGF_FLAG,
+	     "rtpproxy's flag (relay even through another proxy's mark): rtprelay always relays"),
 	IMPL("media-handover", NGF_FLAG, NG_F_MEDIA_HANDOVER, NULL,
 	     "daemon/offer.c flags_to_dp, dataplane/latch.c: a new source replaces a "
 	     "confirmed one"),
-	NOPE("endpoint-learning", NGF_KEY | NGF_PREFIX),
+	NOPE("endpoint-learning", NGF_KEY | NGF_PREFIX,
+	     "one learning algorithm (dataplane/latch.h): strict-source, asymmetric and "
+	     "media-handover tune it"),
 	/* codecs */
 	IMPL("transcode", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("codec-strip", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
@@ -703,7 +772,12 @@ const struct ngf_known ngf_known[] = {
 	IMPL("codec-mask", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("codec-accept", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
 	IMPL("codec-except", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"", "daemon/codec_negotiate.c"),
-	IMPL("always-transcode", NGF_FLAG, 0, NULL, "codec-accept=all"),
+	IMPL("always-transcode", NGF_FLAG, 0, NULL,
+	     "codec-accept=all (rtpengine: its legacy synonym; a codec both sides share "
+	     "is still forwarded: force-transcoding decodes it too)"),
+	IMPL("force-transcoding", NGF_FLAG, 0, NULL,
+	     "daemon/codec_negotiate.c codecneg_answer: a shared codec is decoded and "
+	     "encoded again each way"),
 	IMPL("ptime", NGF_KEY, 0, "\"30\"", "daemon/offer.c media_rewrite, codecneg.c"),
 	IMPL("codec-set", NGF_KEY | NGF_PREFIX, 0, "\"opus/48000/2/32000\"",
 	     "daemon/codec_negotiate.c codec_set (encoder options when transcoding)"),
@@ -712,9 +786,12 @@ const struct ngf_known ngf_known[] = {
 	IMPL("codec-ignore", NGF_KEY | NGF_PREFIX, 0, "\"PCMA\"",
 	     "daemon/codec_negotiate.c codecneg_offer"),
 	IMPL("single-codec", NGF_FLAG, NG_F_SINGLE_CODEC, NULL, "daemon/offer.c single_codec"),
-	NOPE("reuse-codecs", NGF_FLAG),
-	NOPE("no-codec-renegotiation", NGF_FLAG),
-	NOPE("allow-transcoding", NGF_FLAG),
+	NOPE("reuse-codecs", NGF_FLAG,
+	     "a re-offer negotiates afresh; single-codec keeps the answer to one codec"),
+	NOPE("no-codec-renegotiation", NGF_FLAG,
+	     "a re-offer negotiates afresh; single-codec keeps the answer to one codec"),
+	NOPE("allow-transcoding", NGF_FLAG,
+	     "only for subscribe answer / publish, which rtprelay does not have"),
 	IMPL("ptime-reverse", NGF_KEY, 0, "\"30\"",
 	     "daemon/offer.c media_rewrite, codec_negotiate.c bridge"),
 	/* delete, list */
@@ -745,14 +822,14 @@ const struct ngf_known ngf_known[] = {
 	NOPE("dtls-reverse", NGF_KEY, "no DTLS-SRTP: UDP/TLS profiles are refused"),
 	NOPE("dtls-fingerprint", NGF_KEY, "no DTLS-SRTP: UDP/TLS profiles are refused"),
 	/* refused, never pretended: an offer asking for the T.38 gateway is an error */
-	IMPL("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
-	     "control/ngrequest.c validate: offer refused"),
-	IMPL("t.38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
-	     "control/ngrequest.c validate: offer refused"),
-	/* selects several parties for subscribe request / connect: no such command */
-	NOPE("from-tags", NGF_KEY | NGF_PREFIX),
+	REFUSE("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, "\"decode\"",
+	       "no T.38 gateway: the offer is refused (control/ngrequest.c validate)"),
+	REFUSE("t.38", NGF_FLAG | NGF_KEY | NGF_PREFIX, "\"decode\"",
+	       "no T.38 gateway: the offer is refused (control/ngrequest.c validate)"),
+	IMPL("from-tags", NGF_KEY | NGF_PREFIX, 0, "\"A\"",
+	     "daemon/callctl.c: call control on each party named"),
 	IMPL("tos", NGF_KEY, 0, "\"184\"", "daemon/media_tos.c (IP_TOS / IPV6_TCLASS)"),
-	NOPE("media-echo", NGF_KEY),
+	NOPE("media-echo", NGF_KEY, "no media echo / blackhole modes"),
 	NOPE("ice-lite", NGF_KEY, "rtprelay is always an ICE-lite agent towards ICE parties"),
 	IMPL("trickle-ice", NGF_FLAG, NG_F_TRICKLE_ICE, NULL,
 	     "daemon/ice.c ice_rewrite (a=ice-options:trickle)"),
@@ -764,43 +841,62 @@ const struct ngf_known ngf_known[] = {
 	IMPL("generate-mid", NGF_FLAG, NG_F_GENERATE_MID, NULL, "daemon/offer.c media_rewrite"),
 	IMPL("original-sendrecv", NGF_FLAG, NG_F_ORIGINAL_SENDRECV, NULL,
 	     "daemon/offer.c media_rewrite: direction attributes as received"),
-	NOPE("strip-extmap", NGF_FLAG),
-	NOPE("unidirectional", NGF_FLAG),
-	NOPE("reset", NGF_FLAG),
-	NOPE("pierce-nat", NGF_FLAG),
-	NOPE("nat-wait", NGF_FLAG),
-	NOPE("debug", NGF_FLAG),
-	NOPE("debugging", NGF_FLAG),
-	NOPE("early-media", NGF_FLAG),
-	NOPE("inactive", NGF_FLAG),
-	NOPE("rtcp-mirror", NGF_FLAG),
-	NOPE("generate-rtcp", NGF_FLAG | NGF_KEY),
-	NOPE("block-short", NGF_FLAG),
-	NOPE("block-short-packets", NGF_FLAG),
-	NOPE("drop-traffic", NGF_KEY),
-	NOPE("delay-buffer", NGF_KEY),
-	NOPE("audio-player", NGF_KEY),
-	NOPE("xmlrpc-callback", NGF_KEY),
+	NOPE("strip-extmap", NGF_FLAG, "a=extmap attributes pass unchanged"),
+	NOPE("unidirectional", NGF_FLAG,
+	     "one-way streams go to the kernel path by the same rules as two-way ones"),
+	NOPE("reset", NGF_FLAG, "no ICE agent or SRTP state to un-learn"),
+	NOPE("pierce-nat", NGF_FLAG, "no NAT piercing packets are sent"),
+	NOPE("nat-wait", NGF_FLAG, "no NAT piercing packets are sent"),
+	NOPE("debug", NGF_FLAG, "no per-call log level: the daemon's log-level applies"),
+	NOPE("debugging", NGF_FLAG, "no per-call log level: the daemon's log-level applies"),
+	NOPE("early-media", NGF_FLAG, "no audio player"),
+	NOPE("inactive", NGF_FLAG, "only for subscribe request, which rtprelay does not have"),
+	NOPE("rtcp-mirror", NGF_FLAG, "only for subscribe request, which rtprelay does not have"),
+	IMPL("generate-rtcp", NGF_FLAG, NG_F_GENERATE_RTCP, NULL,
+	     "daemon/offer.c call_dp_flags, dataplane/dp_rtcp.c: RTCP consumed, the relay's "
+	     "own reports sent"),
+	IMPL("generate-rtcp", NGF_KEY, 0, "\"on\"", "as the flag generate-RTCP"),
+	NOPE("block-short", NGF_FLAG, "short packets are forwarded as received"),
+	NOPE("block-short-packets", NGF_FLAG, "short packets are forwarded as received"),
+	IMPL("drop-traffic", NGF_KEY, 0, "\"start\"",
+	     "daemon/offer.c offer_answer, callctl.c callctl_drop_traffic: all RTP of the call "
+	     "dropped (start) or not (stop)"),
+	NOPE("delay-buffer", NGF_KEY, "no delay buffer: media is never held back on purpose"),
+	NOPE("audio-player", NGF_KEY, "no audio player"),
+	NOPE("xmlrpc-callback", NGF_KEY, "no XMLRPC timeout callbacks (b2b-url)"),
 	DFLT("inject-dtmf", NGF_FLAG,
-	     "daemon/callctl.c: play DTMF works on every call, transcoded or not"),
-	NOPE("detect-dtmf", NGF_FLAG, "no DTMF detection, injection or tone generation"),
+	     "daemon/callctl.c: play DTMF works on every call without it: RFC 4733 events, "
+	     "or in-band tones in G.711/G.722 (before the transcoder on a transcoded leg)"),
+	NOPE("detect-dtmf", NGF_FLAG, "no in-band DTMF detection"),
 	IMPL("dtmf-security", NGF_KEY | NGF_PREFIX, 0, "\"silence\"",
-	     "daemon/callctl.c block DTMF (drop, silence; other modes refused)"),
-	NOPE("dtmf-delay", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("dtmf-log-dest", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("dtmf-security-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("dtmf-security-trigger-end", NGF_KEY,
-	     "no DTMF detection, injection or tone generation"),
-	NOPE("trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("trigger-end", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("end-trigger", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("trigger-end-time", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("trigger-end-digits", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("frequency", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	NOPE("frequencies", NGF_KEY, "no DTMF detection, injection or tone generation"),
-	IMPL("volume", NGF_KEY, 0, "\"10\"", "daemon/callctl.c play DTMF"),
-	IMPL("digit", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
-	IMPL("code", NGF_KEY, 0, "\"5\"", "daemon/callctl.c play DTMF"),
+	     "daemon/callctl.c block DTMF: drop, silence, tone, zero, DTMF, random, off"),
+	NOPE("dtmf-delay", NGF_KEY, "no DTMF delay buffer"),
+	NOPE("dtmf-log-dest", NGF_KEY, "no DTMF logging"),
+	IMPL("dtmf-security-trigger", NGF_KEY, 0, "\"drop\"",
+	     "daemon/callctl.c block DTMF: the mode once `trigger` was seen"),
+	IMPL("dtmf-security-trigger-end", NGF_KEY, 0, "\"silence\"",
+	     "daemon/callctl.c block DTMF: the mode once the trigger ended"),
+	IMPL("trigger", NGF_KEY, 0, "\"*9\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: RFC 4733 digits that start "
+	     "DTMF-security-trigger"),
+	IMPL("trigger-end", NGF_KEY, 0, "\"#\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: digits that start "
+	     "DTMF-security-trigger-end"),
+	IMPL("end-trigger", NGF_KEY, 0, "\"#\"", "as trigger-end"),
+	IMPL("trigger-end-time", NGF_KEY, 0, "\"5000\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: the trigger's mode ends after this "
+	     "long (the stream's clock)"),
+	IMPL("trigger-end-digits", NGF_KEY, 0, "\"4\"",
+	     "daemon/callctl.c, dataplane/dp_ctl.c: the trigger's mode ends after this "
+	     "many digits"),
+	IMPL("frequency", NGF_KEY, 0, "\"400\"", "daemon/callctl.c block DTMF, DTMF-security=tone"),
+	IMPL("frequencies", NGF_KEY, 0, "\"400,800\"",
+	     "daemon/callctl.c block DTMF, DTMF-security=tone"),
+	IMPL("volume", NGF_KEY, 0, "\"10\"",
+	     "daemon/callctl.c play DTMF; block DTMF: tone, zero, DTMF, random"),
+	IMPL("digit", NGF_KEY, 0, "\"5\"",
+	     "daemon/callctl.c play DTMF; block DTMF: DTMF-security=DTMF"),
+	IMPL("code", NGF_KEY, 0, "\"5\"", "as digit"),
 	IMPL("duration", NGF_KEY, 0, "\"300\"", "daemon/callctl.c play DTMF"),
 	IMPL("pause", NGF_KEY, 0, "\"150\"", "daemon/callctl.c play DTMF"),
 	IMPL("address", NGF_KEY, 0, "\"192.0.2.7\"",
@@ -813,6 +909,7 @@ const size_t ngf_n_known = sizeof(ngf_known) / sizeof(ngf_known[0]);
 #undef IMPL
 #undef DFLT
 #undef NOPE
+#undef REFUSE
 
 const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
 {
@@ -839,6 +936,8 @@ static void apply_flag(struct arena *a, struct ng_request *req, const char *name
 		req->sdes.pad = true; /* rtpengine: legacy alias of SDES-pad */
 	else if (!strcmp(name, "always-transcode"))
 		ngf_codec(a, req, "accept", "all", 3); /* rtpengine: codec-accept=all */
+	else if (!strcmp(name, "force-transcoding"))
+		req->codec.force_transcoding = true;
 	else if (!strcmp(name, "t.38") || !strcmp(name, "t38"))
 		ngf_t38(a, req, "", 0);
 	else if (!strcmp(name, "internal") || !strcmp(name, "external"))
@@ -855,6 +954,7 @@ static bool plain_flag(struct arena *a, struct ng_request *req, const char *s, s
 		return false;
 	switch (k->support) {
 	case NGF_IMPLEMENTED:
+	case NGF_REFUSED:
 		req->flags |= k->bit;
 		if (!k->bit)
 			apply_flag(a, req, k->name);

@@ -43,6 +43,8 @@ enum ngf_support {
 	NGF_IMPLEMENTED,     /* recorded in struct ng_request; @where reads it */
 	NGF_DEFAULT,	     /* what rtprelay always does (@where): nothing to record */
 	NGF_NOT_IMPLEMENTED, /* accepted with a warning naming it */
+	NGF_REFUSED,	     /* recorded as req->refuse: the offer is refused with
+			      * an error-reason saying why (@where: the reason) */
 };
 
 /* Where a name may appear (bits). */
@@ -90,6 +92,11 @@ void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len
 void ngf_osrtp(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len);
 bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v, size_t len);
+
+/* One frequency (or a comma-separated list of them) of "frequency" /
+ * "frequencies", and one tag of "from-tags": appended to what is there. */
+void ngf_frequency(struct arena *a, struct ng_request *req, const char *v, size_t len);
+void ngf_from_tag(struct arena *a, struct ng_request *req, const char *v, size_t len);
 
 /* "T.38" in any form (@v: its first value, may be empty): an offer that asks
  * for the T.38 gateway rtprelay does not have is refused (req->refuse). */

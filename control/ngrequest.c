@@ -192,6 +192,10 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		received_from(a, req, m);
 	else if (!strcmp(nkey, "supports"))
 		each_string(a, req, m, nkey, supports_item);
+	else if (!strcmp(nkey, "frequency") || !strcmp(nkey, "frequencies"))
+		each_string(a, req, m, nkey, ngf_frequency);
+	else if (!strcmp(nkey, "from-tags"))
+		each_string(a, req, m, nkey, ngf_from_tag);
 	else if (!strcmp(nkey, "t.38") || !strcmp(nkey, "t38"))
 		ngf_t38(a, req, m->child && m->child->type == NG_STR ? m->child->str : "",
 			m->child && m->child->type == NG_STR ? m->child->str_len : 0);

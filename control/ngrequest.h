@@ -39,6 +39,7 @@ enum ng_command {
 	NG_CMD_DRAIN,
 	NG_CMD_RELOAD,
 };
+#define NG_CMD_LAST NG_CMD_PLAY_DTMF
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
 enum ng_flag {
@@ -57,6 +58,7 @@ enum ng_flag {
 	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
+	NG_F_GENERATE_RTCP = 1u << 23,	   /* RTCP consumed, the relay sends its own */
 	NG_F_TRICKLE_ICE = 1u << 28,	   /* rtprelay's ICE lines say a=ice-options:trickle */
 	NG_F_REJECT_ICE = 1u << 29,	   /* offer: the offerer's ICE is refused in the answer */
 };
@@ -135,7 +137,8 @@ enum ng_osrtp {
 	NG_OSRTP_OFFER = 1u << 0,  /* offer SDES on a plain RTP/AVP offer */
 	NG_OSRTP_ACCEPT = 1u << 1, /* answer an OSRTP offerer with SRTP anyway */
 };
-#define NG_MAX_WARNINGS 16
+#define NG_MAX_WARNINGS	 16
+#define NG_MAX_FROM_TAGS 16
 
 struct ng_codec_ops {
 	/* Each list holds codec names as given ("PCMA", "opus/48000/2", "all",
@@ -162,6 +165,9 @@ struct ng_codec_ops {
 	unsigned n_ignore;
 	unsigned ptime;		/* "ptime" key or codec.ptime, ms */
 	unsigned ptime_reverse; /* offer: ptime towards the offerer, in the answer, ms */
+	/* "force transcoding": decode and encode again even where both sides
+	 * share the codec (answer) */
+	bool force_transcoding;
 };
 
 struct ng_request {
@@ -207,6 +213,19 @@ struct ng_request {
 	/* call control (daemon/callctl.c validates them): as given */
 	const char *dtmf_security, *digit, *duration, *volume, *pause;
 	const char *address; /* a party's SDP media address selects it */
+	/* block DTMF, DTMF-security=tone: "400,800" as given (a list joined) */
+	const char *frequencies;
+	/* "from-tags": several parties selected at once (call control) */
+	const char *from_tags[NG_MAX_FROM_TAGS];
+	unsigned n_from_tags;
+	/* "drop-traffic": 1 start (drop all RTP of the call), -1 stop (wins
+	 * when both are given), 0 not given */
+	int drop_traffic;
+	/* block DTMF's triggers (daemon/callctl.c validates them): as given */
+	const char *trigger, *trigger_end, *dtmf_security_trigger, *dtmf_security_trigger_end;
+	const char *trigger_end_time, *trigger_end_digits;
+	/* "generate-RTCP": "off": the call's reports end (on: NG_F_GENERATE_RTCP) */
+	bool generate_rtcp_off;
 };
 
 #define NG_TOS_KEEP    (-1)

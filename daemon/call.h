@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "daemon/config.h"
+#include "dataplane/dataplane.h"
 #include "sdp/sdp.h"
 
 #define CALL_MAX_PARTIES  8
@@ -110,7 +111,7 @@ struct call_party {
 	size_t last_sdp_len;
 	/* call control on what this party sends (enum dp_ctl_flags, mode) */
 	uint32_t ctl;
-	uint8_t ctl_dtmf_mode;
+	struct dp_dtmf_security ctl_dtmf;
 };
 
 struct call {
@@ -126,9 +127,12 @@ struct call {
 	/* "TOS" given for the call (daemon/media_tos.h); unset: IFACE_MEDIA_TOS */
 	bool tos_set;
 	uint8_t tos;
+	/* generate-RTCP given in an offer or answer: for both sides, from then
+	 * on until one says generate-RTCP=off (dataplane/dp_rtcp.c) */
+	bool generate_rtcp;
 	/* call control for every party (enum dp_ctl_flags, mode) */
 	uint32_t ctl;
-	uint8_t ctl_dtmf_mode;
+	struct dp_dtmf_security ctl_dtmf;
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codecs/tone.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
 
@@ -20,6 +21,7 @@
 #define DTMF_MAX_MS	      5000
 #define DTMF_ABSURD_MS	      60000 /* beyond this a value is an error, not clamped */
 #define DTMF_DEFAULT_VOLUME   8	    /* -dBm0 */
+#define DTMF_SECURITY_VOLUME  10    /* -dB, the tone modes of block DTMF */
 
 void callctl_media_formats(struct call_media *cm, const struct sdp_media *m)
 {
@@ -69,7 +71,7 @@ static void publish_party(struct call *c, struct call_party *p)
 
 	memset(&cp, 0, sizeof(cp));
 	cp.flags = c->ctl | p->ctl;
-	cp.dtmf_mode = (p->ctl & DP_CTL_BLOCK_DTMF) ? p->ctl_dtmf_mode : c->ctl_dtmf_mode;
+	cp.dtmf = (p->ctl & DP_CTL_BLOCK_DTMF) ? p->ctl_dtmf : c->ctl_dtmf;
 	for (unsigned i = 0; i < p->n_media; i++) {
 		struct call_media *m = &p->media[i];
 
@@ -174,50 +176,211 @@ static int select_party(struct call *c, const struct ng_request *req, bool from_
 	return 0;
 }
 
-static int dtmf_mode(const struct ng_request *req, uint8_t *mode, const char **err,
-		     const char **warning)
+/* "volume" of the tone modes: -dB, rtpengine's range 0..63 (a negative
+ * value is the same level: rtpengine documents the volume in negative dB). */
+static int tone_volume(const char *v, uint8_t *out, const char **err)
 {
-	const char *s = req->dtmf_security;
+	char *end;
+	long x;
 
-	if (!s || !strcasecmp(s, "drop")) {
-		*mode = DP_DTMF_DROP;
-	} else if (!strcasecmp(s, "silence")) {
-		*mode = DP_DTMF_SILENCE;
-	} else if (!strcasecmp(s, "off")) {
-		return 1; /* rtpengine: blocking off */
-	} else if (!strcasecmp(s, "tone") || !strcasecmp(s, "zero") || !strcasecmp(s, "DTMF") ||
-		   !strcasecmp(s, "random")) {
-		static char buf[96];
-
-		/* replacing events by other tones needs in-band generation */
-		snprintf(buf, sizeof(buf), "DTMF-security mode '%s' is not supported", s);
-		*err = buf;
+	if (!v) {
+		*out = DTMF_SECURITY_VOLUME;
+		return 0;
+	}
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (end == v || *end || errno || x < -63 || x > 63) {
+		*err = "Invalid 'volume' specified";
 		return -EINVAL;
-	} else {
+	}
+	*out = (uint8_t)(x < 0 ? -x : x);
+	return 0;
+}
+
+/* "frequency"/"frequencies": comma-separated Hz, each 1..TONE_MAX_HZ. */
+static int tone_freqs(const char *v, struct dp_dtmf_security *sec, const char **err)
+{
+	sec->n_freqs = 0;
+	while (v && *v) {
+		char *end;
+		long f;
+
+		errno = 0;
+		f = strtol(v, &end, 10);
+		if (end == v || errno || f < 1 || f > TONE_MAX_HZ || (*end && *end != ',')) {
+			*err = "Invalid 'frequency' specified (1..4000 Hz)";
+			return -EINVAL;
+		}
+		if (sec->n_freqs == DP_TONE_FREQS) {
+			*err = "Too many frequencies specified";
+			return -EINVAL;
+		}
+		sec->freqs[sec->n_freqs++] = (uint16_t)f;
+		v = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int dtmf_code(const char *v, uint8_t *out, const char **err);
+
+/* A DTMF-security mode name; "off" is DP_DTMF_PASS. -1 when unknown. */
+static int mode_of(const char *s)
+{
+	static const struct {
+		const char *name;
+		uint8_t mode;
+	} modes[] = {
+		{ "drop", DP_DTMF_DROP },  { "silence", DP_DTMF_SILENCE },
+		{ "tone", DP_DTMF_TONE },  { "zero", DP_DTMF_ZERO },
+		{ "DTMF", DP_DTMF_DIGIT }, { "random", DP_DTMF_RANDOM },
+		{ "off", DP_DTMF_PASS },
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcasecmp(s, modes[i].name))
+			return modes[i].mode;
+	return -1;
+}
+
+/* Trigger digits ("*9#", "A1") into event codes; bounded. */
+static int trigger_digits(const char *v, uint8_t *out, uint8_t *n, const char *what,
+			  const char **err)
+{
+	static const char digits[] = "0123456789*#ABCD";
+	static char buf[64];
+
+	*n = 0;
+	for (; v && *v; v++) {
+		const char *p = strchr(digits, toupper((unsigned char)*v));
+
+		if (!p || !*p || *n == DP_DTMF_TRIGGER_MAX) {
+			snprintf(buf, sizeof(buf), "Invalid '%s' specified (up to %u of 0-9*#A-D)",
+				 what, DP_DTMF_TRIGGER_MAX);
+			*err = buf;
+			return -EINVAL;
+		}
+		out[(*n)++] = (uint8_t)(p - digits);
+	}
+	return 0;
+}
+
+/* A bounded decimal key; @def when absent. */
+static int bounded(const char *v, long max, long def, long *out, const char *msg, const char **err)
+{
+	char *end;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	if (end == v || *end || errno || *out < 0 || *out > max) {
+		*err = msg;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The trigger keys of block DTMF (rtpengine: without DTMF-security-trigger(-end)
+ * the mode they switch to is "off"). */
+static int dtmf_triggers(const struct ng_request *req, struct dp_dtmf_security *sec,
+			 const char **err)
+{
+	int m;
+	long x;
+
+	if (trigger_digits(req->trigger, sec->trigger, &sec->trigger_len, "trigger", err) ||
+	    trigger_digits(req->trigger_end, sec->end, &sec->end_len, "trigger-end", err))
+		return -EINVAL;
+	sec->mode_trigger = sec->mode_end = DP_DTMF_PASS;
+	if (req->dtmf_security_trigger) {
+		if ((m = mode_of(req->dtmf_security_trigger)) < 0) {
+			*err = "Unknown DTMF-security-trigger mode";
+			return -EINVAL;
+		}
+		sec->mode_trigger = (uint8_t)m;
+	}
+	if (req->dtmf_security_trigger_end) {
+		if ((m = mode_of(req->dtmf_security_trigger_end)) < 0) {
+			*err = "Unknown DTMF-security-trigger-end mode";
+			return -EINVAL;
+		}
+		sec->mode_end = (uint8_t)m;
+	}
+	if (bounded(req->trigger_end_time, 86400000L, 0, &x, "Invalid 'trigger-end-time' specified",
+		    err))
+		return -EINVAL;
+	sec->end_ms = (uint32_t)x;
+	if (bounded(req->trigger_end_digits, 1000L, 0, &x, "Invalid 'trigger-end-digits' specified",
+		    err))
+		return -EINVAL;
+	sec->end_digits = (uint16_t)x;
+	if ((sec->mode_trigger == DP_DTMF_DIGIT || sec->mode_end == DP_DTMF_DIGIT) && !req->digit) {
+		*err = "DTMF-security=DTMF needs 'digit' or 'code'";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* block DTMF's DTMF-security mode and the keys that go with it. 1 for "off"
+ * without a trigger (blocking ends, as rtpengine). */
+static int dtmf_security(const struct ng_request *req, struct dp_dtmf_security *sec,
+			 const char **err)
+{
+	bool trig = req->trigger && *req->trigger;
+	int m;
+
+	memset(sec, 0, sizeof(*sec));
+	/* rtpengine: with a trigger the mode before it defaults to "off" */
+	m = req->dtmf_security ? mode_of(req->dtmf_security) : trig ? DP_DTMF_PASS : DP_DTMF_DROP;
+	if (m < 0) {
 		*err = "Unknown DTMF-security mode";
 		return -EINVAL;
 	}
-	(void)warning;
+	sec->mode = (uint8_t)m;
+	if (tone_volume(req->volume, &sec->volume, err) || tone_freqs(req->frequencies, sec, err))
+		return -EINVAL;
+	if (trig && dtmf_triggers(req, sec, err))
+		return -EINVAL;
+	if (sec->mode == DP_DTMF_DIGIT && !req->digit) {
+		*err = "DTMF-security=DTMF needs 'digit' or 'code'";
+		return -EINVAL;
+	}
+	if (req->digit && dtmf_code(req->digit, &sec->digit, err))
+		return -EINVAL;
+	if (sec->mode == DP_DTMF_PASS && !trig)
+		return 1;
 	return 0;
 }
 
 static void set_ctl(struct call *c, struct call_party *p, uint32_t bit, bool on, bool all,
-		    uint8_t mode)
+		    const struct dp_dtmf_security *sec)
 {
 	if (p) {
 		p->ctl = on ? p->ctl | bit : p->ctl & ~bit;
 		if (bit == DP_CTL_BLOCK_DTMF && on)
-			p->ctl_dtmf_mode = mode;
+			p->ctl_dtmf = *sec;
 	} else {
 		c->ctl = on ? c->ctl | bit : c->ctl & ~bit;
 		if (bit == DP_CTL_BLOCK_DTMF && on)
-			c->ctl_dtmf_mode = mode;
+			c->ctl_dtmf = *sec;
 		if (!on && all)
 			for (unsigned i = 0; i < c->n_parties; i++)
 				c->parties[i]->ctl &= ~bit;
 	}
+}
+
+static void publish_all(struct call *c)
+{
 	for (unsigned i = 0; i < c->n_parties; i++)
 		publish_party(c, c->parties[i]);
+}
+
+void callctl_drop_traffic(struct call *c, bool on)
+{
+	c->ctl = on ? c->ctl | DP_CTL_DROP_ALL : c->ctl & ~(uint32_t)DP_CTL_DROP_ALL;
+	publish_all(c);
 }
 
 /* A millisecond value of play DTMF: default when absent, clamped into
@@ -281,8 +444,23 @@ static int dtmf_code(const char *v, uint8_t *out, const char **err)
 	return 0;
 }
 
-static int play_dtmf(struct call *c, struct call_party *sel, const struct ng_request *req,
-		     uint64_t now_ms, const char **err, const char **warning)
+/* How DTMF reaches the receiver of @m (what party @m's owner sends): RFC 4733
+ * events where both sides negotiated telephone-event and the stream is
+ * forwarded; otherwise the digit's tones in the sender's own G.711/G.722
+ * audio (on a transcoded stream before the transcoder, which carries them
+ * into the other codec). DP_DTMF_INBAND, an event PT, or -1 when neither. */
+static int dtmf_way(const struct call_media *m, const struct call_media *pm)
+{
+	if (!m->xcode && pm->has_event && m->has_event)
+		return pm->event_pt;
+	if (m->audio_pt != 0xff)
+		return DP_DTMF_INBAND;
+	return -1;
+}
+
+static int play_dtmf(struct call *c, struct call_party *const *sel, unsigned n_sel,
+		     const struct ng_request *req, uint64_t now_ms, const char **err,
+		     const char **warning)
 {
 	struct dp_dtmf_play ev = { 0 };
 	long duration, pause, volume = DTMF_DEFAULT_VOLUME;
@@ -311,8 +489,11 @@ static int play_dtmf(struct call *c, struct call_party *sel, const struct ng_req
 	ev.pause = (uint16_t)pause;
 	for (unsigned k = 0; k < c->n_parties; k++) {
 		struct call_party *p = c->parties[k];
+		bool chosen = !n_sel;
 
-		if (sel && p != sel)
+		for (unsigned j = 0; j < n_sel; j++)
+			chosen |= sel[j] == p;
+		if (!chosen)
 			continue;
 		for (unsigned i = 0; i < p->n_media; i++) {
 			struct call_media *m = &p->media[i];
@@ -321,12 +502,11 @@ static int play_dtmf(struct call *c, struct call_party *sel, const struct ng_req
 
 			if (!is_audio(m) || !m->rtp.ep || !pm)
 				continue;
-			if (m->xcode) {
-				*err = "play DTMF into a transcoded stream is not supported";
-				return -EINVAL;
-			}
-			if (!pm->has_event || !m->has_event) {
-				*err = "telephone-event is not negotiated for this leg";
+			int way = dtmf_way(m, pm);
+			if (way < 0) {
+				*err = "Neither telephone-event nor an audio codec for in-band "
+				       "DTMF "
+				       "(G.711, G.722) is negotiated for this leg";
 				return -EINVAL;
 			}
 			uint64_t start = m->dtmf_busy_until_ms > now_ms ? m->dtmf_busy_until_ms
@@ -337,7 +517,12 @@ static int play_dtmf(struct call *c, struct call_party *sel, const struct ng_req
 				*err = "Too many DTMF events queued";
 				return -EINVAL;
 			}
-			ev.pt = pm->event_pt;
+			ev.pt = (uint8_t)way;
+			ev.audio_pt = m->audio_pt;
+			ev.audio_kind = DP_PT_OTHER;
+			for (unsigned k2 = 0; k2 < m->n_pt_kinds; k2++)
+				if (m->pt_kinds[k2].pt == m->audio_pt)
+					ev.audio_kind = m->pt_kinds[k2].kind;
 			if (dp_endpoint_dtmf(m->rtp.ep, &ev, until + 1000)) {
 				*err = "Out of memory";
 				return -ENOMEM;
@@ -353,15 +538,41 @@ static int play_dtmf(struct call *c, struct call_party *sel, const struct ng_req
 	return 0;
 }
 
+/* "from-tags": each party named (unknown tags are skipped, as rtpengine
+ * does); an error when none is known. */
+static int select_from_tags(struct call *c, const struct ng_request *req, struct call_party **sel,
+			    unsigned *n_sel, const char **err)
+{
+	*n_sel = 0;
+	for (unsigned i = 0; i < req->n_from_tags; i++) {
+		struct call_party *p = call_party_find(c, req->from_tags[i]);
+		bool dup = false;
+
+		for (unsigned j = 0; p && j < *n_sel; j++)
+			dup |= sel[j] == p;
+		if (p && !dup && *n_sel < CALL_MAX_PARTIES)
+			sel[(*n_sel)++] = p;
+	}
+	if (!*n_sel) {
+		*err = "No medias found (no monologues matched)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int callctl_command(struct calls *cs, const struct ng_request *req, uint64_t now_ms,
 		    const char **err, const char **warning)
 {
-	struct call_party *sel;
+	struct call_party *sel[CALL_MAX_PARTIES];
+	unsigned n_sel = 0;
 	struct call *c;
-	uint8_t mode = DP_DTMF_DROP;
+	struct dp_dtmf_security sec = { 0 };
 	bool play = req->cmd == NG_CMD_PLAY_DTMF;
 	bool blocking = req->cmd == NG_CMD_BLOCK_MEDIA || req->cmd == NG_CMD_UNBLOCK_MEDIA ||
 			req->cmd == NG_CMD_BLOCK_DTMF || req->cmd == NG_CMD_UNBLOCK_DTMF;
+	bool all = req->flags & NG_F_ALL;
+	uint32_t bit;
+	bool on;
 
 	if (!req->call_id) {
 		*err = "No call-id in message";
@@ -372,38 +583,48 @@ int callctl_command(struct calls *cs, const struct ng_request *req, uint64_t now
 		*err = "Unknown call-ID";
 		return -EINVAL;
 	}
-	if (select_party(c, req, blocking, !play, &sel, err))
+	/* one party (label, address, from-tag), else the from-tags list, else
+	 * the whole call */
+	if (select_party(c, req, blocking, !play, &sel[0], err))
+		return -EINVAL;
+	if (sel[0])
+		n_sel = 1;
+	else if (req->n_from_tags && !all && select_from_tags(c, req, sel, &n_sel, err))
 		return -EINVAL;
 	switch (req->cmd) {
 	case NG_CMD_BLOCK_MEDIA:
 	case NG_CMD_UNBLOCK_MEDIA:
-		set_ctl(c, sel, DP_CTL_BLOCK_MEDIA, req->cmd == NG_CMD_BLOCK_MEDIA,
-			req->flags & NG_F_ALL, 0);
-		return 0;
+		bit = DP_CTL_BLOCK_MEDIA, on = req->cmd == NG_CMD_BLOCK_MEDIA;
+		break;
 	case NG_CMD_SILENCE_MEDIA:
 	case NG_CMD_UNSILENCE_MEDIA:
-		set_ctl(c, sel, DP_CTL_SILENCE_MEDIA, req->cmd == NG_CMD_SILENCE_MEDIA,
-			req->flags & NG_F_ALL, 0);
-		return 0;
+		bit = DP_CTL_SILENCE_MEDIA, on = req->cmd == NG_CMD_SILENCE_MEDIA;
+		break;
 	case NG_CMD_BLOCK_DTMF: {
-		int r = dtmf_mode(req, &mode, err, warning);
+		int r = dtmf_security(req, &sec, err);
 
 		if (r < 0)
 			return r;
-		set_ctl(c, sel, DP_CTL_BLOCK_DTMF, r == 0, false, mode);
-		return 0;
+		bit = DP_CTL_BLOCK_DTMF, on = r == 0, all = false;
+		break;
 	}
 	case NG_CMD_UNBLOCK_DTMF:
-		set_ctl(c, sel, DP_CTL_BLOCK_DTMF, false, req->flags & NG_F_ALL, 0);
-		return 0;
+		bit = DP_CTL_BLOCK_DTMF, on = false;
+		break;
 	case NG_CMD_PLAY_DTMF:
-		if (!sel && !(req->flags & NG_F_ALL)) {
+		if (!n_sel && !all) {
 			*err = "No participant party specified";
 			return -EINVAL;
 		}
-		return play_dtmf(c, sel, req, now_ms, err, warning);
+		return play_dtmf(c, sel, n_sel, req, now_ms, err, warning);
 	default:
 		*err = "Unknown command";
 		return -EINVAL;
 	}
+	if (!n_sel)
+		set_ctl(c, NULL, bit, on, all, &sec);
+	for (unsigned i = 0; i < n_sel; i++)
+		set_ctl(c, sel[i], bit, on, all, &sec);
+	publish_all(c);
+	return 0;
 }

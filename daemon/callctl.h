@@ -6,7 +6,8 @@
  * Selection as rtpengine's: only `call-id` (or the flag `all`) = the whole
  * call; `label`, `address` (the party's SDP media address), or `from-tag` with the flag `directional` (play DTMF: the
  * from-tag alone), = the RTP that party sends; with `to-tag` the flow from
- * that party to the named one (here always its peer). A call-wide setting and
+ * that party to the named one (here always its peer); `from-tags` = each
+ * party named, as if named alone. A call-wide setting and
  * a party's own add up; unblocking the call leaves parties blocked on their
  * own unless `all` is given.
  *
@@ -37,5 +38,8 @@ void callctl_media_formats(struct call_media *cm, const struct sdp_media *m);
 /* offer.c: after an offer/answer published its streams, the call control in
  * force goes to the (possibly new) endpoints again. */
 void callctl_republish(struct call *c);
+/* offer.c: "drop-traffic" start (@on) or stop: every RTP packet of the call
+ * is dropped, whatever the call control commands say, until stopped. */
+void callctl_drop_traffic(struct call *c, bool on);
 
 #endif

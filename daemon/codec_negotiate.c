@@ -40,6 +40,7 @@ struct codecneg {
 	struct neg_fmt added[NEG_MAX_ADDED]; /* ours, for transcoding */
 	unsigned n_added;
 	unsigned offer_ptime;	/* offerer's a=ptime, 0 = none */
+	bool force;		/* force transcoding given in the offer */
 	unsigned opt_ptime;	/* ptime option given with the offer */
 	unsigned opt_ptime_rev; /* ptime-reverse given with the offer */
 	bool transcoding;
@@ -218,7 +219,7 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 	codecneg_free(*state);
 	*state = NULL;
 	if (!(ops->n_transcode || ops->n_offer || ops->n_except || ops->n_consume ||
-	      ops->n_ignore) ||
+	      ops->n_ignore || ops->force_transcoding) ||
 	    !m->rtp || !m->n_formats)
 		return 0;
 	st = calloc(1, sizeof(*st));
@@ -228,6 +229,7 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 		return -ENOMEM;
 	}
 	st->offer_ptime = m->ptime;
+	st->force = ops->force_transcoding;
 	st->opt_ptime = ops->ptime;
 	st->opt_ptime_rev = ops->ptime_reverse;
 	for (unsigned i = 0; i < ops->n_set && st->n_set < CODEC_SET_MAX; i++)
@@ -293,12 +295,17 @@ static const struct neg_fmt *find_added(const struct codecneg *st, const struct 
 	return NULL;
 }
 
-static bool offered_pt(const struct codecneg *st, unsigned pt)
+static const struct neg_fmt *offered_fmt(const struct codecneg *st, unsigned pt)
 {
 	for (unsigned i = 0; i < st->n_offered; i++)
 		if (st->offered[i].pt == pt)
-			return true;
-	return false;
+			return &st->offered[i];
+	return NULL;
+}
+
+static bool offered_pt(const struct codecneg *st, unsigned pt)
+{
+	return offered_fmt(st, pt) != NULL;
 }
 
 /* The answer as the offerer may see it: without codecs it never offered. */
@@ -480,6 +487,13 @@ int codecneg_answer(struct codecneg *st, const struct sdp_media *m, const struct
 			a0 = &m->formats[f];
 	}
 	x = a0 ? find_added(st, a0) : NULL;
+	if (a0 && (st->force || ops->force_transcoding) && offered_fmt(st, a0->pt) &&
+	    offered_fmt(st, a0->pt)->codec) {
+		/* force transcoding: a codec both sides have is decoded and
+		 * encoded again each way, as if they had none in common */
+		x = offered_fmt(st, a0->pt);
+		return bridge(st, m, a0, x, x, ops, tune, res);
+	}
 	if (!x || offered_pt(st, a0->pt)) /* a codec both sides have: forward */
 		return filter_answer(st, m, a);
 	y = pick_offerer_codec(st, ops);

@@ -178,7 +178,7 @@ static bool delete_branch(struct daemon_ctx *d, struct call *c, struct call_part
 		if (c->parties[i] != caller && c->parties[i]->peer == caller)
 			other = c->parties[i];
 	caller->peer = other;
-	if (other && (rc = offer_publish_party(caller, a)))
+	if (other && (rc = offer_publish_party(c, caller, a)))
 		log_warn("call %s: caller's media not re-pointed: %s", c->call_id, strerror(-rc));
 	return true;
 }
@@ -432,13 +432,39 @@ static const char *fmt_secs(struct arena *a, uint64_t us)
 
 /* Commands rtpengine counts that rtprelay does not have: always 0 here
  * (rtprelay answers them "Unknown command", counted as errors). Keys as
- * rtpengine's documentation writes them. */
+ * rtpengine writes them: its short command name in lower case. */
 static const char *const absent_cmds[] = {
-	"startrec", "stoprec", "startfwd", "stopfwd", "blkdtmf", "unblkdtmf",
+	"startrec", "stoprec", "pauserec", "startfwd", "stopfwd", "playmedia", "stopmedia",
 };
-static const char *const absent_media[] = {
-	"blkmedia", "unblkmedia", "playmedia", "stopmedia", "playdtmf",
-};
+
+/* ... and as rtpengine's documentation lists them, without "count". */
+static const char *const absent_media[] = { "playmedia", "stopmedia" };
+
+_Static_assert(CTL_NCMD == NG_CMD_LAST + 1, "one statistics slot per command");
+
+/* The name a command's figures carry in `statistics`: rtpengine's short
+ * command name in lower case ("blkdtmf" + "count"); the first commands'
+ * short names are their names. */
+static const char *stats_name(int c)
+{
+	static const char *const call_control[] = {
+		[NG_CMD_BLOCK_MEDIA - NG_CMD_BLOCK_MEDIA] = "blkmedia",
+		[NG_CMD_UNBLOCK_MEDIA - NG_CMD_BLOCK_MEDIA] = "unblkmedia",
+		[NG_CMD_SILENCE_MEDIA - NG_CMD_BLOCK_MEDIA] = "slnmedia",
+		[NG_CMD_UNSILENCE_MEDIA - NG_CMD_BLOCK_MEDIA] = "unslnmedia",
+		[NG_CMD_BLOCK_DTMF - NG_CMD_BLOCK_MEDIA] = "blkdtmf",
+		[NG_CMD_UNBLOCK_DTMF - NG_CMD_BLOCK_MEDIA] = "unblkdtmf",
+		[NG_CMD_PLAY_DTMF - NG_CMD_BLOCK_MEDIA] = "playdtmf",
+	};
+
+	if (c >= NG_CMD_BLOCK_MEDIA)
+		return call_control[c - NG_CMD_BLOCK_MEDIA];
+	return ng_command_name((enum ng_command)c);
+}
+
+/* rtpengine's documentation also lists some of them without "count"
+ * ("blkmedia", "totalplaydtmf"); those keys carry the same figures. */
+static const int doc_keys[] = { NG_CMD_BLOCK_MEDIA, NG_CMD_UNBLOCK_MEDIA, NG_CMD_PLAY_DTMF };
 
 /* Packet rates over the time since the last sample, at least a second. */
 /* min<cmd><what>, max<cmd><what>, avg<cmd><what> of @x as rtpengine's
@@ -535,14 +561,14 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 	ADD_INT(iv, "maxmanagedsessions", st->iv_max_sessions);
 	for (int c = 0; c < CTL_NCMD; c++) {
 		const struct ctl_time *x = &st->iv[c];
-		const char *n = ng_command_name((enum ng_command)c);
+		const char *n = stats_name(c);
 
 		if (add_min_max_avg(a, iv, n, "delay", x))
 			goto nomem;
 	}
 	for (int c = 0; c < CTL_NCMD; c++) {
 		const struct ctl_rate *r = &st->rate[c];
-		const char *n = ng_command_name((enum ng_command)c);
+		const char *n = stats_name(c);
 		/* the second being counted is cut short by this reply: it counts
 		 * for the maximum, and for the minimum only with the others */
 		uint64_t busy = r->busy_secs + (r->in_sec ? 1 : 0);
@@ -569,7 +595,7 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 			goto nomem;
 		ADD_STR(px, "proxy", p->addr);
 		for (int c = 0; c < CTL_NCMD; c++) {
-			const char *n = ng_command_name((enum ng_command)c);
+			const char *n = stats_name(c);
 
 			/* rtpengine's documentation: "statistics", not "statisticscount" */
 			snprintf(key, sizeof(key), c == NG_CMD_STATISTICS ? "%s" : "%scount", n);
@@ -583,11 +609,13 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 		}
 		for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++)
 			ADD_INT(px, absent_media[k], 0);
+		for (size_t k = 0; k < sizeof(doc_keys) / sizeof(doc_keys[0]); k++)
+			ADD_INT(px, stats_name(doc_keys[k]), p->count[doc_keys[k]]);
 		ADD_INT(px, "errorcount", p->errors);
 	}
 	for (int c = 0; c < CTL_NCMD; c++) {
 		const struct ctl_time *x = &st->total[c];
-		const char *n = ng_command_name((enum ng_command)c);
+		const char *n = stats_name(c);
 
 		snprintf(key, sizeof(key), c == NG_CMD_STATISTICS ? "total%s" : "total%scount", n);
 		ADD_INT(ctl, key, x->count);
@@ -603,6 +631,10 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 	for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++) {
 		snprintf(key, sizeof(key), "total%s", absent_media[k]);
 		ADD_INT(ctl, key, 0);
+	}
+	for (size_t k = 0; k < sizeof(doc_keys) / sizeof(doc_keys[0]); k++) {
+		snprintf(key, sizeof(key), "total%s", stats_name(doc_keys[k]));
+		ADD_INT(ctl, key, st->total[doc_keys[k]].count);
 	}
 	ADD_INT(ctl, "totalerrorcount", d->cmd_errors);
 	iv_start(d, now_ms);

@@ -20,7 +20,7 @@ struct ng_server;
 struct operate;
 struct rtprelay_config;
 
-#define CTL_NCMD	7  /* enum ng_command: ping .. statistics */
+#define CTL_NCMD	14 /* enum ng_command: ping .. play DTMF */
 #define CTL_MAX_PROXIES 64 /* proxies counted one by one; more share the last entry */
 
 /* Duration of one command over its runs. */
@@ -65,7 +65,7 @@ struct daemon_ctx {
 	struct ng_server *srv; /* for statistics; may be NULL */
 	struct operate *op;    /* drain and reload; NULL = refused */
 	uint64_t started_ms;
-	uint64_t cmd_counts[8]; /* per enum ng_command */
+	uint64_t cmd_counts[CTL_NCMD]; /* per enum ng_command */
 	uint64_t cmd_errors;
 	struct ctl_stats stats;
 };

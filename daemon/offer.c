@@ -352,6 +352,18 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	set->ps[set->n++] = p;
 }
 
+/* What the whole call adds to every stream's data-plane flags. */
+static uint32_t call_dp_flags(const struct call *c)
+{
+	uint32_t f = 0;
+
+	if (c->tos_set) /* the kernel path keeps the sender's TOS */
+		f |= DP_NO_OFFLOAD;
+	if (c->generate_rtcp) /* user space counts every packet for the reports */
+		f |= DP_GEN_RTCP | DP_NO_OFFLOAD;
+	return f;
+}
+
 /* Publish both sides of the first @n media, all or nothing. */
 static int publish_all(struct oa_ctx *o, unsigned n)
 {
@@ -367,9 +379,12 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 		publish(&set, o->s, i);
 		publish(&set, o->r, i);
 	}
-	if (o->call->tos_set) /* the kernel path keeps the sender's TOS */
-		for (unsigned k = 0; k < set.n; k++)
-			set.ps[k].flags |= DP_NO_OFFLOAD;
+	if (o->req->flags & NG_F_GENERATE_RTCP)
+		o->call->generate_rtcp = true;
+	else if (o->req->generate_rtcp_off)
+		o->call->generate_rtcp = false;
+	for (unsigned k = 0; k < set.n; k++)
+		set.ps[k].flags |= call_dp_flags(o->call);
 	rc = dp_endpoints_set(set.eps, set.ps, set.n);
 	if (rc) {
 		*o->err = arena_printf(o->a, "Failed to set up media forwarding: %s",
@@ -380,7 +395,7 @@ static int publish_all(struct oa_ctx *o, unsigned n)
 	return rc;
 }
 
-int offer_publish_party(struct call_party *p, struct arena *a)
+int offer_publish_party(const struct call *c, struct call_party *p, struct arena *a)
 {
 	unsigned n = p->n_media ? p->n_media : 1;
 	struct publish_set set = {
@@ -392,6 +407,8 @@ int offer_publish_party(struct call_party *p, struct arena *a)
 		return -ENOMEM;
 	for (unsigned i = 0; i < p->n_media; i++)
 		publish(&set, p, i);
+	for (unsigned k = 0; k < set.n; k++)
+		set.ps[k].flags |= call_dp_flags(c);
 	return set.n ? dp_endpoints_set(set.eps, set.ps, set.n) : 0;
 }
 
@@ -1040,7 +1057,10 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	if (rc)
 		goto err_state;
 	record_signal(&o, *sdp_out, *sdp_len);
-	callctl_republish(o.call);
+	if (req->drop_traffic)
+		callctl_drop_traffic(o.call, req->drop_traffic > 0);
+	else
+		callctl_republish(o.call);
 	return 0;
 
 err_state:

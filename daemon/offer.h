@@ -13,6 +13,7 @@
 #include "control/ngrequest.h"
 
 struct calls;
+struct call;
 struct call_party;
 
 #define OFFER_LEARN_WINDOW_MS 3000 /* latching allowed this long after signalling */
@@ -30,6 +31,6 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 
 /* Publish @p's media parameters again: its peer changed outside an
  * offer/answer (a branch of it was deleted). 0 or a negative errno. */
-int offer_publish_party(struct call_party *p, struct arena *a);
+int offer_publish_party(const struct call *c, struct call_party *p, struct arena *a);
 
 #endif

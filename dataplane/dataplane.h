@@ -51,6 +51,9 @@ enum dp_flags {
 					 * it has keys (params.srtp or
 					 * dp_endpoint_srtp) nothing it sends is
 					 * accepted and nothing is sent to it */
+	DP_GEN_RTCP = 1u << 15,	      /* generate-RTCP: RTCP received here is
+					 * consumed, the relay sends its own
+					 * reports (dataplane/dp_rtcp.c) */
 };
 
 /* ICE credentials of one socket (RFC 8445 short-term: USERNAME of a check is
@@ -171,11 +174,38 @@ enum dp_ctl_flags {
 	DP_CTL_BLOCK_MEDIA = 1u << 0,	/* drop RTP that is not telephone-event */
 	DP_CTL_SILENCE_MEDIA = 1u << 1, /* audio payload replaced by silence */
 	DP_CTL_BLOCK_DTMF = 1u << 2,	/* telephone-event per dtmf_mode */
+	DP_CTL_DROP_ALL = 1u << 3,	/* drop-traffic: every RTP packet dropped */
 };
 
+/* rtpengine's DTMF-security modes for telephone-event packets. */
 enum dp_dtmf_mode {
 	DP_DTMF_DROP = 0,    /* telephone-event packets are dropped */
 	DP_DTMF_SILENCE = 1, /* ... replaced by one silent audio frame each */
+	DP_DTMF_TONE,	     /* ... by one audio frame of a plain tone each */
+	DP_DTMF_ZERO,	     /* the event becomes digit 0 */
+	DP_DTMF_DIGIT,	     /* the event becomes dp_dtmf_security.digit */
+	DP_DTMF_RANDOM,	     /* each event becomes another, random digit */
+	DP_DTMF_PASS,	     /* events pass ("off", where a trigger may change it) */
+};
+
+#define DP_TONE_FREQS	    8
+#define DP_DTMF_TRIGGER_MAX 16
+
+/* What block DTMF does to telephone-event packets. */
+struct dp_dtmf_security {
+	uint8_t mode;		       /* enum dp_dtmf_mode */
+	uint8_t digit;		       /* DP_DTMF_DIGIT: the event sent instead, 0..15 */
+	uint8_t volume;		       /* DP_DTMF_TONE: -dBm0; the rewritten events' volume */
+	uint8_t n_freqs;	       /* DP_DTMF_TONE: 0 = 400 Hz */
+	uint16_t freqs[DP_TONE_FREQS]; /* Hz, one per event, in turn */
+	/* rtpengine's triggers: the digits (event codes 0..15) of `trigger`
+	 * switch to mode_trigger; then `trigger-end`'s digits, end_digits more
+	 * digits or end_ms of the stream's time switch to mode_end (once) */
+	uint8_t trigger[DP_DTMF_TRIGGER_MAX], trigger_len;
+	uint8_t end[DP_DTMF_TRIGGER_MAX], end_len;
+	uint8_t mode_trigger, mode_end; /* enum dp_dtmf_mode */
+	uint16_t end_digits;		/* 0 = no limit */
+	uint32_t end_ms;		/* 0 = no limit */
 };
 
 /* What a payload type received on the endpoint carries (pt_kind[]). */
@@ -188,23 +218,29 @@ enum dp_pt_kind {
 };
 
 struct dp_ctl_params {
-	uint32_t flags;	      /* enum dp_ctl_flags */
-	uint8_t dtmf_mode;    /* enum dp_dtmf_mode, with DP_CTL_BLOCK_DTMF */
-	uint8_t pt_kind[128]; /* enum dp_pt_kind per payload type */
-	uint32_t event_clock; /* telephone-event clock (play DTMF), 0 = 8000 */
+	uint32_t flags;		      /* enum dp_ctl_flags */
+	struct dp_dtmf_security dtmf; /* with DP_CTL_BLOCK_DTMF */
+	uint8_t pt_kind[128];	      /* enum dp_pt_kind per payload type */
+	uint32_t event_clock;	      /* telephone-event clock (play DTMF), 0 = 8000 */
 	/* DP_DTMF_SILENCE: the audio payload type to use until the party's
 	 * audio shows which one it sends; pt_kind[] must be G.711/G.722 there,
 	 * else (or 0xff) events are dropped until then */
 	uint8_t audio_pt;
 };
 
-/* One DTMF event to play into the RTP the endpoint receives (RFC 4733). */
+/* One DTMF event to play into the RTP the endpoint receives: RFC 4733
+ * events, or (pt DP_DTMF_INBAND) the digit's two tones in the party's own
+ * G.711/G.722 audio. */
+#define DP_DTMF_INBAND 0xffu
 struct dp_dtmf_play {
 	uint8_t event;	   /* 0..15 */
 	uint8_t volume;	   /* -dBm0, 0..63 */
-	uint8_t pt;	   /* telephone-event payload type of the stream */
+	uint8_t pt;	   /* telephone-event payload type of the stream, or DP_DTMF_INBAND */
 	uint16_t duration; /* ms */
 	uint16_t pause;	   /* ms of audio after it, before the next event */
+	/* DP_DTMF_INBAND: the party's audio payload type and its enum
+	 * dp_pt_kind (G.711/G.722), for a stream without other call control */
+	uint8_t audio_pt, audio_kind;
 };
 
 /* Events a worker holds per endpoint; more are dropped and counted

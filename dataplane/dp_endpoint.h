@@ -91,6 +91,15 @@ struct dp_endpoint {
 	struct dp_ctl *ctl;	/* call control, NULL = none (dataplane/dp_ctl.c) */
 	struct dp_ice *ice;	/* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
 	struct sr_stream *srtp; /* SRTP towards this party, NULL = plain (dp_srtp.c) */
+	/* generate-RTCP (dataplane/dp_rtcp.c), with DP_GEN_RTCP */
+	struct dp_gen_rtcp {
+		uint64_t packets, octets;      /* RTP received here and sent on */
+		uint32_t last_ts;	       /* the last one's RTP timestamp ... */
+		uint64_t last_us;	       /* ... and arrival */
+		uint32_t rate;		       /* its clock */
+		struct rtp_source_prior prior; /* reports on the RTP received here */
+		uint64_t next_ms;	       /* the next report from here is due */
+	} gen;
 
 	/* published */
 	struct dp_pub pub;
@@ -135,6 +144,7 @@ struct dp_worker {
 	bool xcode_timer;
 	int xcode_tfd;
 	unsigned n_xcode;
+	unsigned n_gen_rtcp; /* endpoints with DP_GEN_RTCP: they need the timer too */
 };
 
 /* dp_io.c: receive one batch from @ep's socket into the worker's slots and
@@ -190,6 +200,17 @@ bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp);
 /* Encrypt a packet leaving through @out (out->srtp set) in place, in a
  * buffer of @cap bytes. False: drop it (counted on @out). */
 bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap, bool rtcp);
+/* dp_rtcp.c (generate-RTCP): count one RTP packet received on @ep (rate:
+ * its clock); and the report due from @ep's side towards its peer, written
+ * into @buf (its length, 0 = none due). */
+void dp_rtcp_count(struct dp_endpoint *ep, const struct rtp_info *ri, uint32_t rate,
+		   uint64_t now_us);
+int dp_rtcp_report(struct dp_endpoint *ep, uint64_t now_ms, uint64_t now_us, uint64_t ntp,
+		   uint8_t *buf, size_t cap);
+/* The report block a report from @ep's side carries: what the relay
+ * received from the peer party (ep->fwd_rtp's statistics, LSR/DLSR from the
+ * SRs it sent to ep->fwd_rtcp). False = none yet. */
+bool dp_rtcp_block(struct dp_endpoint *ep, uint64_t now_us, struct rtcp_report_block *rb);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

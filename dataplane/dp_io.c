@@ -93,6 +93,8 @@ static void account_rtp(struct dp_worker *w, struct dp_endpoint *ep, const uint8
 	/* Arrival in timestamp units; only differences matter (A.8). */
 	uint32_t arrival = (uint32_t)(w->now_us * rate / 1000000u);
 	rtp_source_update(&ep->src, &ri, arrival);
+	if (ep->flags & DP_GEN_RTCP) /* generate-RTCP: the SR's counts, dp_rtcp.c */
+		dp_rtcp_count(ep, &ri, rate, w->now_us);
 }
 
 /* Round trip from RTCP (RFC 3550 6.4.1): an SR received here is remembered;
@@ -208,8 +210,12 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			bc->dropped_other++;
 			return;
 		}
-	} else if (ep->flags & DP_TRANSCODE) {
-		return; /* on a transcoded stream the relay sends its own reports */
+	} else if (ep->flags & (DP_TRANSCODE | DP_GEN_RTCP)) {
+		/* on a transcoded stream, and with generate-RTCP, the relay sends
+		 * its own reports; an SR received still times their LSR/DLSR */
+		if (ep->flags & DP_GEN_RTCP)
+			rtcp_note(w, ep, s->buf, len);
+		return;
 	} else {
 		rtcp_note(w, ep, s->buf, len);
 	}
@@ -293,7 +299,31 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 	if (!can_send(out))
 		return;
 	s = free_slot(w);
-	n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
+	if (ep->flags & DP_GEN_RTCP) { /* with a report block, dp_rtcp.c */
+		struct rtcp_report_block rb;
+		bool has = dp_rtcp_block(ep, w->now_us, &rb);
+
+		n = xcode_rtcp_pull_block(ep->xcode, w->now_ms, ntp_now(w), has ? &rb : NULL,
+					  s->buf, DP_BUF);
+	} else {
+		n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
+	}
+	if (n > 0)
+		hold(w, s, ep, out, (size_t)n, true);
+}
+
+/* generate-RTCP on a forwarded stream: @ep's report when one is due, out
+ * of the forward RTCP socket. */
+static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_slot *s;
+	int n;
+
+	if (!can_send(out))
+		return;
+	s = free_slot(w);
+	n = dp_rtcp_report(ep, w->now_ms, w->now_us, ntp_now(w), s->buf, DP_BUF);
 	if (n > 0)
 		hold(w, s, ep, out, (size_t)n, true);
 }
@@ -318,9 +348,14 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 
 void dp_io_xcode_tick(struct dp_worker *w)
 {
-	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next)
-		if (ep->xcode && !ep->dead)
+	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next) {
+		if (ep->dead)
+			continue;
+		if (ep->xcode)
 			xcode_drain(w, ep);
+		else if ((ep->flags & (DP_GEN_RTCP | DP_RTCP)) == DP_GEN_RTCP)
+			gen_report(w, ep);
+	}
 }
 
 void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)

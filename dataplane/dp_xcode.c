@@ -64,9 +64,15 @@ void dp_xcode_set(struct dp_worker *w, struct dp_endpoint *ep, struct xcode *x)
 	ep->xcode = x;
 	if (x)
 		w->n_xcode++;
-	/* Without a timer transcoding still works, driven by arrivals only. */
+	dp_xcode_timer_update(w);
+}
+
+void dp_xcode_timer_update(struct dp_worker *w)
+{
+	/* Without a timer transcoding still works, driven by arrivals only;
+	 * generate-RTCP sends no reports until it has one. */
 	if (timer_ready(w))
-		arm(w, w->n_xcode > 0);
+		arm(w, w->n_xcode + w->n_gen_rtcp > 0);
 }
 
 bool dp_xcode_is_timer(const struct dp_worker *w, const void *cookie)

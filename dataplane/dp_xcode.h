@@ -32,6 +32,9 @@ struct xcode;
 /* Install @x on @ep (frees the one it replaces). */
 void dp_xcode_set(struct dp_worker *w, struct dp_endpoint *ep, struct xcode *x);
 /* Is this epoll cookie the worker's transcoding timer? */
+/* Arm or stop the timer after n_xcode or n_gen_rtcp changed: it runs while
+ * the worker has a transcoder or a stream with generate-RTCP. */
+void dp_xcode_timer_update(struct dp_worker *w);
 bool dp_xcode_is_timer(const struct dp_worker *w, const void *cookie);
 /* The timer fired: consume its expirations. False if the timer cannot be
  * read (then there is no tick to act on). */

@@ -80,6 +80,10 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	uint64_t now_ms = mono_us() / 1000u;
 
 	dp_addr_from(&sdp, &p->sdp_remote);
+	if ((ep->flags ^ p->flags) & DP_GEN_RTCP) { /* the reports need the timer */
+		w->n_gen_rtcp += (p->flags & DP_GEN_RTCP) ? 1u : -1u;
+		dp_xcode_timer_update(w);
+	}
 	ep->flags = p->flags;
 	ep->fwd_rtp = p->fwd_rtp;
 	ep->fwd_rtcp = p->fwd_rtcp;
@@ -128,6 +132,11 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 	if (ep->registered)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd, NULL);
 	ep->dead = true;
+	if (ep->flags & DP_GEN_RTCP) {
+		w->n_gen_rtcp--;
+		ep->flags &= ~(uint32_t)DP_GEN_RTCP;
+		dp_xcode_timer_update(w);
+	}
 	dp_xcode_set(w, ep, NULL);
 	dp_ice_free(ep);
 	ep->zombie_next = w->zombies;

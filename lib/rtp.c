@@ -171,9 +171,13 @@ int rtcp_parse_reports(const uint8_t *buf, size_t len, struct rtcp_reports *out)
 #define RTCP_SDES_CNAME 1
 #define SR_LEN		28 /* header 4, SSRC 4, NTP 8, RTP timestamp 4, counts 8 */
 
-int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char *cname)
+#define RB_LEN 24 /* one report block */
+
+int rtcp_write_report(uint8_t *buf, size_t cap, const struct rtcp_sr *sr,
+		      const struct rtcp_report_block *rb, const char *cname)
 {
 	size_t n = strlen(cname);
+	size_t sr_len = SR_LEN + (rb ? RB_LEN : 0);
 	/* SDES: header 4, then the chunk: SSRC 4, the item (type, length,
 	 * text) and at least one zero octet ending the item list, padded to a
 	 * 32-bit boundary (RFC 3550 6.5). */
@@ -181,18 +185,35 @@ int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char
 
 	if (n > 255)
 		return -EINVAL;
-	if (cap < SR_LEN + sdes)
+	if (cap < sr_len + sdes)
 		return -ENOBUFS;
-	buf[0] = 0x80; /* V=2, no report blocks */
+	buf[0] = rb ? 0x81 : 0x80; /* V=2, RC = report blocks */
 	buf[1] = RTCP_SR;
-	wr16(buf + 2, SR_LEN / 4 - 1);
+	wr16(buf + 2, (uint16_t)(sr_len / 4 - 1));
 	wr32(buf + 4, sr->ssrc);
 	wr32(buf + 8, (uint32_t)(sr->ntp >> 32));
 	wr32(buf + 12, (uint32_t)sr->ntp);
 	wr32(buf + 16, sr->rtp_ts);
 	wr32(buf + 20, sr->packets);
 	wr32(buf + 24, sr->octets);
-	buf += SR_LEN;
+	if (rb) {
+		uint8_t *b = buf + SR_LEN;
+		/* cumulative lost: 24-bit signed, clamped (RFC 3550 6.4.1) */
+		int32_t cl = rb->cum_lost > 0x7fffff	? 0x7fffff
+			     : rb->cum_lost < -0x800000 ? -0x800000
+							: rb->cum_lost;
+
+		wr32(b, rb->ssrc);
+		b[4] = rb->fraction_lost;
+		b[5] = (uint8_t)((uint32_t)cl >> 16);
+		b[6] = (uint8_t)((uint32_t)cl >> 8);
+		b[7] = (uint8_t)cl;
+		wr32(b + 8, rb->ext_max);
+		wr32(b + 12, rb->jitter);
+		wr32(b + 16, rb->lsr);
+		wr32(b + 20, rb->dlsr);
+	}
+	buf += sr_len;
 	memset(buf, 0, sdes);
 	buf[0] = 0x81; /* V=2, one chunk */
 	buf[1] = RTCP_SDES;
@@ -201,7 +222,38 @@ int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char
 	buf[8] = RTCP_SDES_CNAME;
 	buf[9] = (uint8_t)n;
 	memcpy(buf + 10, cname, n);
-	return (int)(SR_LEN + sdes);
+	return (int)(sr_len + sdes);
+}
+
+int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char *cname)
+{
+	return rtcp_write_report(buf, cap, sr, NULL, cname);
+}
+
+bool rtp_source_block(const struct rtp_source *s, struct rtp_source_prior *prior,
+		      struct rtcp_report_block *rb)
+{
+	uint64_t expected = rtp_source_expected(s);
+
+	if (!expected)
+		return false;
+	/* RFC 3550 A.3: the fraction lost in the interval since the last call */
+	uint64_t exp_iv = expected - prior->expected;
+	int64_t lost_iv = (int64_t)exp_iv - (int64_t)(s->received - prior->received);
+
+	memset(rb, 0, sizeof(*rb));
+	rb->ssrc = s->ssrc;
+	rb->fraction_lost = exp_iv && lost_iv > 0 ? (uint8_t)(((uint64_t)lost_iv << 8) / exp_iv)
+						  : 0;
+	if (lost_iv > 0 && ((uint64_t)lost_iv << 8) / exp_iv > 255)
+		rb->fraction_lost = 255;
+	int64_t cum = (int64_t)expected - (int64_t)s->received;
+	rb->cum_lost = cum > 0x7fffff ? 0x7fffff : cum < -0x800000 ? -0x800000 : (int32_t)cum;
+	rb->ext_max = rtp_source_ext_max(s);
+	rb->jitter = s->jitter >> 4;
+	prior->expected = expected;
+	prior->received = s->received;
+	return true;
 }
 
 static void init_seq(struct rtp_source *s, uint16_t seq)

@@ -105,6 +105,10 @@ struct rtcp_sr {
  * bytes). Returns its length (a multiple of 4), or -ENOBUFS when it does not
  * fit in @cap (nothing written), -EINVAL for a longer CNAME. */
 int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr, const char *cname);
+/* The same with one report block @rb after the sender information (RC 1),
+ * or none when @rb is NULL. */
+int rtcp_write_report(uint8_t *buf, size_t cap, const struct rtcp_sr *sr,
+		      const struct rtcp_report_block *rb, const char *cname);
 
 /* Receiver state for one SSRC (RFC 3550 A.1/A.3/A.8). Starts zeroed (the
  * handover slot must be NULL). */
@@ -149,6 +153,16 @@ void rtp_source_copy(struct rtp_source *to, const struct rtp_source *from);
  * duplicates: clamped to 0 here). */
 uint64_t rtp_source_expected(const struct rtp_source *s);
 uint64_t rtp_source_lost(const struct rtp_source *s);
+
+/* What the previous report block said (RFC 3550 A.3 expected_prior,
+ * received_prior); starts zeroed. */
+struct rtp_source_prior {
+	uint64_t expected, received;
+};
+/* A report block on @s (lsr/dlsr left 0 for the caller): fraction lost
+ * since @prior, which is then updated. False while @s has no valid source. */
+bool rtp_source_block(const struct rtp_source *s, struct rtp_source_prior *prior,
+		      struct rtcp_report_block *rb);
 /* Extended highest sequence number received. */
 static inline uint32_t rtp_source_ext_max(const struct rtp_source *s)
 {

@@ -118,3 +118,41 @@ def test_call_control_on_kernel_streams(topo):
         d.stop()
         caller.close()
         callee.close()
+
+
+def test_inband_dtmf_on_a_kernel_stream(topo):
+    """No telephone-event: play DTMF takes the kernel stream to user space,
+    writes the digit's tones into the caller's PCMU (headers untouched), and
+    the kernel takes the stream back once the digit is over."""
+    d = RelayDaemon(offload=True, timeout=60)
+    caller = ns_socket(topo["caller"], CALLER_IP, 5000)
+    callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
+    pcmu_only = lambda addr, port: sdp(addr, port).replace(" 0 101\r\n", " 0\r\n").replace(  # noqa: E731
+        "a=rtpmap:101 telephone-event/8000\r\n", "")
+    try:
+        with d.ng() as ng:
+            r = ng.offer("cc-ki", "from1", pcmu_only(CALLER_IP, 5000))
+            assert r["result"] == "ok", r
+            pb = sdp_media_ports(r["sdp"])[0][1]
+            r = ng.answer("cc-ki", "from1", "to1", pcmu_only(CALLEE_IP, 6000))
+            assert r["result"] == "ok", r
+            pa = sdp_media_ports(r["sdp"])[0][1]
+            talk(caller, callee, pa, pb, SETTLE)
+            wait_kernel_forwards(d, caller, callee, pa)
+            r = ng.request({"command": "play DTMF", "call-id": "cc-ki", "from-tag": "from1",
+                            "code": 3, "duration": 200})
+            assert r["result"] == "ok", r
+            sent = paced(caller, (RELAY_IP, pa), 15, first_seq=8000)
+            got = [x for x, _ in drain(callee, 0.5)]
+            assert [g[:12] for g in got] == [s[:12] for s in sent]
+            toned = [i for i, (g, s) in enumerate(zip(got, sent)) if g[12:] != s[12:]]
+            assert toned == list(range(10)), toned      # 200 ms of the digit
+            time.sleep(1.5)
+            talk(caller, callee, pa, pb, 1.5, first_seq=8100)
+            wait_kernel_forwards(d, caller, callee, pa)
+        status, log = d.stop()
+        assert status == 0 and "Sanitizer" not in log, log
+    finally:
+        d.stop()
+        caller.close()
+        callee.close()

@@ -53,7 +53,7 @@ static const struct {
  * ng_command_name() answers "?" past its end. */
 static bool implemented(const char *name)
 {
-	for (int c = NG_CMD_PING; strcmp(ng_command_name((enum ng_command)c), "?"); c++)
+	for (int c = NG_CMD_PING; c <= NG_CMD_LAST; c++)
 		if (!strcmp(ng_command_name((enum ng_command)c), name))
 			return true;
 	return false;
@@ -103,7 +103,8 @@ int main(void)
 	for (size_t i = 0; i < ngf_n_known; i++) {
 		const struct ngf_known *k = &ngf_known[i];
 		static const char *const st[] = { "implemented", "default behaviour",
-						  "not implemented: warned" };
+						  "not implemented: warned",
+						  "refused (error reply)" };
 		printf("| `%s` | %s | %s | ", k->name, forms(k->forms), st[k->support]);
 		cell(k->where && *k->where ? k->where : "(no reason recorded)");
 		puts(" |");

@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		char cname[256];
-		uint8_t sr_buf[300];
+		uint8_t sr_buf[400]; /* SR, a report block, SDES with a 255-byte CNAME */
 		struct rtcp_sr sr = { .ssrc = ri.ssrc, .ntp = size };
 		size_t n = size ? strnlen((const char *)data, size < 255 ? size : 255) : 0;
 		int len;
@@ -74,6 +74,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cname[n] = 0;
 		len = rtcp_write_sr(sr_buf, sizeof(sr_buf), &sr, cname);
 		if (len <= 0 || rtcp_parse(sr_buf, (size_t)len, &ci) != 0 || ci.count != 2)
+			__builtin_trap();
+		/* with a report block taken from the input: parses back the same */
+		struct rtcp_report_block rb = { .ssrc = ri.ssrc };
+		struct rtcp_reports rep2;
+		if (size >= 8)
+			memcpy(&rb.cum_lost, data + 4, 4);
+		len = rtcp_write_report(sr_buf, sizeof(sr_buf), &sr, &rb, cname);
+		if (len <= 0 || rtcp_parse_reports(sr_buf, (size_t)len, &rep2) != 0 ||
+		    !rep2.has_block || rep2.block.ssrc != ri.ssrc ||
+		    rep2.block.cum_lost < -0x800000 || rep2.block.cum_lost > 0x7fffff)
 			__builtin_trap();
 	}
 	(void)rtp_is_rtcp(data, size);

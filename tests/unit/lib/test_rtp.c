@@ -299,6 +299,72 @@ static void test_rtcp_write_sr(void **state)
 	assert_int_equal(rtcp_write_sr(b, sizeof(b), &sr, longer), -EINVAL);
 }
 
+/* generate-RTCP's report: SR + one report block + SDES; the block reads back
+ * through rtcp_parse_reports as written, negative and huge losses clamp to
+ * 24 bits, and rtp_source_block gives RFC 3550 A.3's interval figures. */
+static void test_rtcp_write_report_block(void **state)
+{
+	struct rtcp_sr sr = { .ssrc = 0x11223344, .ntp = 0x0102030405060708ull, .packets = 7 };
+	struct rtcp_report_block rb = {
+		.ssrc = 0x55667788, .fraction_lost = 64, .cum_lost = -3, .ext_max = 0x00012345,
+		.jitter = 99, .lsr = 0xdeadbeef, .dlsr = 65536,
+	};
+	struct rtcp_reports r;
+	uint8_t b[200];
+	int len;
+
+	(void)state;
+	len = rtcp_write_report(b, sizeof(b), &sr, &rb, "rtprelay");
+	assert_int_equal(len, 48 + 24);
+	assert_int_equal(b[0], 0x81); /* RC = 1 */
+	assert_int_equal(b[3], 12);   /* 13 words */
+	assert_int_equal(rtcp_write_report(b, 71, &sr, &rb, "rtprelay"), -ENOBUFS);
+	assert_int_equal(rtcp_parse_reports(b, (size_t)len, &r), 0);
+	assert_true(r.has_sr && r.has_block);
+	assert_int_equal(r.sr_ssrc, 0x11223344);
+	assert_int_equal(r.block.ssrc, 0x55667788);
+	assert_int_equal(r.block.fraction_lost, 64);
+	assert_int_equal(r.block.cum_lost, -3);
+	assert_int_equal(r.block.ext_max, 0x00012345);
+	assert_int_equal(r.block.jitter, 99);
+	assert_int_equal(r.block.lsr, 0xdeadbeef);
+	assert_int_equal(r.block.dlsr, 65536);
+	rb.cum_lost = 0x7fffffff;
+	len = rtcp_write_report(b, sizeof(b), &sr, &rb, "x");
+	assert_int_equal(rtcp_parse_reports(b, (size_t)len, &r), 0);
+	assert_int_equal(r.block.cum_lost, 0x7fffff);
+	/* no block: the plain SR */
+	assert_int_equal(rtcp_write_report(b, sizeof(b), &sr, NULL, "rtprelay"), 48);
+
+	/* 100 packets, 10 of them lost: 10/100 of 256 in the first interval,
+	 * nothing lost in the next (the prior moved on) */
+	struct rtp_source s;
+	struct rtp_source_prior prior = { 0 };
+	struct rtcp_report_block got;
+	memset(&s, 0, sizeof(s));
+	assert_false(rtp_source_block(&s, &prior, &got)); /* nothing received yet */
+	for (unsigned i = 0; i < 100; i++) {
+		struct rtp_info ri = { .ssrc = 42, .seq = (uint16_t)(65500 + i), .ts = 160 * i };
+		if (i >= 50 && i < 60)
+			continue;
+		rtp_source_update(&s, &ri, 160 * i);
+	}
+	assert_true(rtp_source_block(&s, &prior, &got));
+	assert_int_equal(got.ssrc, 42);
+	assert_int_equal(got.cum_lost, 10);
+	/* expected counts from the first valid packet (probation takes one) */
+	uint64_t exp = rtp_source_expected(&s);
+	assert_int_equal(got.fraction_lost, (10 * 256) / exp);
+	assert_int_equal(got.ext_max, (1u << 16) + (uint16_t)(65500 + 99));
+	for (unsigned i = 100; i < 150; i++) {
+		struct rtp_info ri = { .ssrc = 42, .seq = (uint16_t)(65500 + i), .ts = 160 * i };
+		rtp_source_update(&s, &ri, 160 * i);
+	}
+	assert_true(rtp_source_block(&s, &prior, &got));
+	assert_int_equal(got.fraction_lost, 0);
+	assert_int_equal(got.cum_lost, 10);
+}
+
 /* RFC 5761 4: 192..223 in the second byte is RTCP; payload types 64..95
  * without the marker (second byte 64..95) and 63/96 with it (191/224) are
  * RTP. The kernel fast path's side of the same rule is held to this one in
@@ -435,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_rtcp_parse),
 		cmocka_unit_test(test_rtcp_parse_reports),
 		cmocka_unit_test(test_rtcp_write_sr),
+		cmocka_unit_test(test_rtcp_write_report_block),
 		cmocka_unit_test(test_rtcp_mux_demux),
 		cmocka_unit_test(test_seq_loss),
 		cmocka_unit_test(test_seq_wrap_and_duplicates),
