@@ -34,6 +34,10 @@ enum ng_command {
 	NG_CMD_BLOCK_DTMF,
 	NG_CMD_UNBLOCK_DTMF,
 	NG_CMD_PLAY_DTMF,
+	/* recording (daemon/callrec.c) */
+	NG_CMD_START_RECORDING,
+	NG_CMD_STOP_RECORDING,
+	NG_CMD_PAUSE_RECORDING,
 };
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
@@ -53,6 +57,8 @@ enum ng_flag {
 	NG_F_ORIGINAL_SENDRECV = 1u << 20, /* direction attributes exactly as received */
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
+	NG_F_RECORD_CALL = 1u << 23,	   /* offer/answer: record the call */
+	NG_F_PAUSE = 1u << 24,		   /* stop recording: pause instead */
 };
 
 /* replace: bits */
@@ -169,6 +175,12 @@ struct ng_request {
 	/* call control (daemon/callctl.c validates them): as given */
 	const char *dtmf_security, *digit, *duration, *volume, *pause;
 	const char *address; /* a party's SDP media address selects it */
+	/* recording (daemon/callrec.c): "record call" key: 1 on, -1 off, 0 not
+	 * given (the flag record-call sets NG_F_RECORD_CALL); where the files
+	 * go and the metadata text, as given */
+	int record_call;
+	const char *recording_file, *recording_dir, *recording_pattern, *metadata;
+	size_t recording_file_len, recording_dir_len, recording_pattern_len;
 };
 
 #define NG_TOS_KEEP    (-1)

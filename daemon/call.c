@@ -21,6 +21,7 @@
 #include "daemon/admission.h"
 #include "lib/hash.h"
 #include "lib/log.h"
+#include "recording/recorder.h"
 
 #define CALL_BUCKETS 65536
 
@@ -289,6 +290,10 @@ void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char 
 	cs->totals.duration_ms += now_ms - c->created_ms;
 	log_info("call %s deleted (%s) after %llu s", c->call_id, why,
 		 (unsigned long long)((now_ms - c->created_ms) / 1000));
+	if (c->rec_id) /* the recording ends with the call: files complete */
+		recorder_session_stop(c->rec_id, now_ms * 1000u);
+	free(c->rec_base);
+	free(c->rec_metadata);
 	free(c->call_id);
 	free(c);
 }

@@ -24,6 +24,7 @@
 #include "daemon/admission.h"
 #include "daemon/call.h"
 #include "daemon/callctl.h"
+#include "daemon/callrec.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "dataplane/dataplane.h"
@@ -686,6 +687,10 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 	case NG_CMD_UNSILENCE_MEDIA:
 	case NG_CMD_BLOCK_DTMF:
 	case NG_CMD_UNBLOCK_DTMF:
+	case NG_CMD_START_RECORDING:
+	case NG_CMD_STOP_RECORDING:
+	case NG_CMD_PAUSE_RECORDING:
+		return callrec_command(d->calls, req, err);
 	case NG_CMD_PLAY_DTMF: {
 		const char *warning = NULL;
 		int rc = callctl_command(d->calls, req, now, err, &warning);

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "codecs/resample.h"
+#include "recording/recorder.h"
 #include "lib/log.h"
 
 enum key_kind {
@@ -33,7 +34,11 @@ enum key_kind {
 	K_LOG,
 	K_BOOL,
 	K_DOUBLE, /* a decimal number in 0..max */
-	K_U64	  /* an integer in 0..CFG_U64_MAX */
+	K_U64,	  /* an integer in 0..CFG_U64_MAX */
+	K_REC_DIR,
+	K_REC_METHOD,
+	K_REC_FORMAT,
+	K_REC_NOTIFY,
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -71,6 +76,11 @@ static const struct key_desc keys[] = {
 	{ "max-load", K_DOUBLE, OFF(max_load), 1000000 },
 	{ "max-cpu", K_DOUBLE, OFF(max_cpu), 100 },
 	{ "max-bandwidth", K_U64, OFF(max_bandwidth), 0 },
+	{ "recording-dir", K_REC_DIR, 0, 0 },
+	{ "recording-method", K_REC_METHOD, 0, 0 },
+	{ "recording-format", K_REC_FORMAT, 0, 0 },
+	{ "recording-notify", K_REC_NOTIFY, 0, 0 },
+	{ "recording-ring-kb", K_UINT, OFF(recording_ring_kb), 1048576 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -89,6 +99,9 @@ void config_defaults(struct rtprelay_config *c)
 	c->log_level = LOG_LVL_INFO;
 	c->opus_complexity = 5; /* codecs/README.md: measured CPU against quality */
 	c->resample_quality = RESAMPLE_DEFAULT_QUALITY;
+	c->recording_methods = REC_PCAP;
+	c->recording_eth = true;
+	c->recording_ring_kb = 8192;
 }
 
 static const struct key_desc *find_key(const char *name)
@@ -401,6 +414,40 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		}
 		strcpy(c->listen_unix, value);
 		return 0;
+	case K_REC_DIR:
+	case K_REC_NOTIFY: {
+		size_t n = strlen(value);
+		char *dst = k->kind == K_REC_DIR ? c->recording_dir : c->recording_notify;
+		while (k->kind == K_REC_DIR && n > 1 && value[n - 1] == '/')
+			n--;
+		if (n >= sizeof(c->recording_dir) || (n && value[0] != '/')) {
+			snprintf(err, errlen, "not an absolute path shorter than %zu",
+				 sizeof(c->recording_dir));
+			return -EINVAL;
+		}
+		memcpy(dst, value, n);
+		dst[n] = '\0';
+		return 0;
+	}
+	case K_REC_METHOD:
+		if (!strcasecmp(value, "pcap"))
+			c->recording_methods = REC_PCAP;
+		else if (!strcasecmp(value, "wav"))
+			c->recording_methods = REC_WAV;
+		else if (!strcasecmp(value, "all"))
+			c->recording_methods = REC_PCAP | REC_WAV;
+		else {
+			snprintf(err, errlen, "'%s' is not pcap, wav or all", value);
+			return -EINVAL;
+		}
+		return 0;
+	case K_REC_FORMAT:
+		if (!strcasecmp(value, "eth") || !strcasecmp(value, "raw")) {
+			c->recording_eth = !strcasecmp(value, "eth");
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is not eth or raw", value);
+		return -EINVAL;
 	case K_LOG:
 		lvl = log_level_parse(value);
 		if (lvl < 0) {
@@ -526,6 +573,12 @@ int config_finish(struct rtprelay_config *c, char *err, size_t errlen)
 			 c->port_max, c->port_min);
 		return -EINVAL;
 	}
+	if (c->recording_dir[0] && !strcmp(c->recording_dir, "/")) {
+		snprintf(err, errlen, "key 'recording-dir': not the root directory");
+		return -EINVAL;
+	}
+	if (c->recording_ring_kb < 64)
+		c->recording_ring_kb = 64;
 	if (c->n_listen_ng == 0 && c->n_listen_tcp == 0 && !c->listen_unix[0])
 		add_listen_ng(c, "2223", e2, sizeof(e2));
 	for (unsigned i = 0; i < c->n_listen_ng + c->n_listen_tcp; i++) {

@@ -30,6 +30,7 @@
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "lib/mos.h"
+#include "daemon/callrec.h"
 
 #define TRY(x)                          \
 	do {                            \
@@ -306,5 +307,7 @@ int query_call_for(struct arena *a, const struct call *c, bool selecting,
 				      t == 0 ? &sum : &ignore))
 				return -ENOMEM;
 	}
+	if (c->rec_id)
+		TRY(!callrec_query(a, c, reply));
 	return add_totals(a, reply, &sum);
 }

@@ -198,6 +198,22 @@ int dp_endpoint_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev, uint
 	return 0;
 }
 
+int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !tap || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_REC, ep);
+	if (!c)
+		return -ENOMEM;
+	c->rec = *tap;
+	/* out of the kernel first: user space copies what it forwards */
+	dp_offload_rec(ep, tap->id != 0);
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
 void dp_endpoint_release(struct dp_endpoint *ep)
 {
 	if (!ep)

@@ -174,6 +174,19 @@ struct dp_ctl_stats {
 };
 void dp_endpoint_ctl_stats(const struct dp_endpoint *ep, struct dp_ctl_stats *out);
 
+/* Recording (recording/recorder.h): packets @ep receives from its party are
+ * copied into its worker's recording ring, stamped with session @id and
+ * leg @leg; @local is the socket's address for the pcap frames. id 0 ends
+ * the copying. A recorded endpoint stays out of the kernel fast path
+ * (dp_offload.c) until the copying ends. */
+struct dp_rec_tap {
+	uint32_t id;
+	uint8_t leg;
+	struct sockaddr_storage local;
+};
+int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
+	__attribute__((warn_unused_result));
+
 /* Sum over all workers (including packets for endpoints already released). */
 void dp_totals(struct dp_totals *out);
 /* Wait until every worker has applied all the

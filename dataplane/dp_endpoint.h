@@ -48,6 +48,7 @@ struct dp_pub {
 	_Atomic int64_t rtt_leg_us;
 	/* call control (dataplane/dp_ctl.c) */
 	_Atomic uint64_t ctl_blocked, ctl_silenced, dtmf_blocked, dtmf_played, dtmf_refused;
+	_Atomic uint64_t rec_copied, rec_dropped; /* recording ring */
 };
 
 struct dp_offload;
@@ -82,6 +83,10 @@ struct dp_endpoint {
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
 	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
+	/* recording (dp_endpoint_rec): session id, 0 = not recorded */
+	uint32_t rec_id;
+	uint8_t rec_leg;
+	union dp_addr rec_local;
 
 	/* published */
 	struct dp_pub pub;
@@ -156,6 +161,11 @@ void dp_ctl_batch_end(struct dp_endpoint *ep);
 /* One RTP packet received on @ep, which has call control (ep->ctl): may
  * rewrite it in place (*len changes). False = drop it. */
 bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len);
+
+/* dp_rec.c: copy one accepted packet of a recorded endpoint (ep->rec_id)
+ * into the worker's recording ring; a full ring costs the copy only. */
+void dp_rec_copy(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_slot *s, size_t len,
+		 bool rtcp);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

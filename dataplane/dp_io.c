@@ -179,6 +179,8 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	bc->bytes += len;
 	bool rtcp = (ep->flags & DP_RTCP) ||
 		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(s->buf, len));
+	if (ep->rec_id) /* recorded: a copy as received (dp_rec.c) */
+		dp_rec_copy(w, ep, s, len, rtcp);
 	if (!rtcp) {
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;

@@ -22,6 +22,7 @@ enum dp_cmd_type {
 	DP_CMD_SYNC,	/* signal done (tests, dp_sync) */
 	DP_CMD_CTL,	/* replace ep's call control (ctl) */
 	DP_CMD_DTMF,	/* queue one DTMF event on ep (dtmf) */
+	DP_CMD_REC,	/* start/stop copying ep's packets for recording (rec) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -41,6 +42,7 @@ struct dp_cmd {
 	struct dp_sync *sync;	  /* DP_CMD_SYNC only */
 	struct dp_ctl_params ctl; /* DP_CMD_CTL only */
 	struct dp_dtmf_play dtmf; /* DP_CMD_DTMF only */
+	struct dp_rec_tap rec;	  /* DP_CMD_REC only */
 };
 
 struct dp_queue {

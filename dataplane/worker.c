@@ -174,6 +174,11 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 		case DP_CMD_DTMF:
 			dp_ctl_dtmf(c->ep, &c->dtmf);
 			break;
+		case DP_CMD_REC:
+			c->ep->rec_id = c->rec.id;
+			c->ep->rec_leg = c->rec.leg;
+			dp_addr_from(&c->ep->rec_local, &c->rec.local);
+			break;
 		case DP_CMD_SYNC:
 			/* answered after this iteration's reap, so that a
 			 * release before it has closed its fd */

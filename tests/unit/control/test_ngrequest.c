@@ -412,14 +412,14 @@ static void test_unimplemented_and_unknown(void **state)
 	struct ng_request req;
 	(void)state;
 
-	offer_with_flags("\"record-call\",\"RTP/SAVP\",\"ICE=force\",\"frobnicate\","
+	offer_with_flags("\"discard-recording\",\"RTP/SAVP\",\"ICE=force\",\"frobnicate\","
 			 "\"SDES-off\",\"DTLS=off\",\"DTLS=passive\",\"replace-bogus\","
 			 "\"rtcp-mux-bogus\",\"ICE-bogus\",\"delete-delay=soon\",\"trickle ICE\"",
 			 &req);
 	assert_int_equal(req.flags, 0);
 	assert_int_equal(req.transport, NG_TP_RTP_SAVP);
 	assert_int_equal(req.ice, NG_ICE_FORCE);
-	assert_true(has_warning(&req, "flag 'record-call' is accepted but not implemented"));
+	assert_true(has_warning(&req, "flag 'discard-recording' is accepted but not implemented"));
 	assert_false(has_warning(&req, "SAVP"));	/* recorded: offer/answer refuse it */
 	assert_true(has_warning(&req, "ICE 'force' is accepted but not implemented"));
 	assert_true(has_warning(&req, "unknown flag 'frobnicate' ignored"));
