@@ -240,6 +240,11 @@ static int set_metadata(struct call *c, const struct ng_request *req, const char
 	return 0;
 }
 
+void callrec_call_deleted(struct call *c)
+{
+	stop(c, false);
+}
+
 int callrec_command(struct calls *cs, const struct ng_request *req, const char **err)
 {
 	struct call *c = call_find(cs, req->call_id);
@@ -257,8 +262,8 @@ int callrec_command(struct calls *cs, const struct ng_request *req, const char *
 		return start(c, req, err);
 	case NG_CMD_STOP_RECORDING: {
 		bool pause = (req->flags & NG_F_PAUSE) ||
-			     (req->pause && (!strcasecmp(req->pause, "yes") ||
-					     !strcasecmp(req->pause, "on")));
+			     (req->pause &&
+			      (!strcasecmp(req->pause, "yes") || !strcasecmp(req->pause, "on")));
 		stop(c, pause);
 		return 0;
 	}

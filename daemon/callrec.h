@@ -33,6 +33,8 @@ int callrec_command(struct calls *cs, const struct ng_request *req, const char *
 const char *callrec_offer_answer(struct call *c, const struct ng_request *req, struct arena *a);
 /* offer.c: the codecs of SDP media @m that the recorder can decode, for @cm. */
 void callrec_media_formats(struct call_media *cm, const struct sdp_media *m);
+/* A delete with a delay: the recording ends now (files complete). */
+void callrec_call_deleted(struct call *c);
 /* query.c: the call's "recording" dictionary (state, files, counters). */
 int callrec_query(struct arena *a, const struct call *c, struct ng_node *reply);
 

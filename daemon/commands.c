@@ -221,6 +221,7 @@ static int cmd_delete(struct daemon_ctx *d, struct ng_request *req, struct arena
 		uint64_t at = now + (uint64_t)delay * 1000;
 		if (!c->delete_at_ms || at < c->delete_at_ms)
 			c->delete_at_ms = at;
+		callrec_call_deleted(c); /* the recording ends with the delete */
 		log_info("call %s: delete in %lld s", c->call_id, (long long)delay);
 	}
 	return 0;
