@@ -31,7 +31,7 @@ extern char **environ;
 #define SLOT_OF(id) ((id) & (REC_MAX_SESSIONS - 1u))
 #define WRITER_TICK_MS 20u
 #define FLUSH_EVERY_MS 200u /* audio is written in chunks at least this long */
-#define TIMELINE_SPAN (REC_RATE * 4u)
+#define TIMELINE_SPAN (REC_RATE * 2u) /* > REC_HORIZON_MS + FLUSH_EVERY_MS, with room */
 #define REANCHOR_MS 200u /* RTP time this far from arrival time: place by arrival again */
 #define MAX_CHILDREN 64u
 
