@@ -69,7 +69,7 @@ def topo():
 
 
 class RelayDaemon:
-    def __init__(self, offload, timeout=60):
+    def __init__(self, offload, timeout=60, extra=()):
         self.tmp = tempfile.TemporaryDirectory(prefix="rtprelay-offload-")
         self.sock = os.path.join(self.tmp.name, "ng.sock")
         self.log = open(os.path.join(self.tmp.name, "log"), "w+")
@@ -78,7 +78,7 @@ class RelayDaemon:
              "--interface=" + RELAY_IP, "--listen-ng=127.0.0.1:2223",
              "--listen-unix=" + self.sock, "--port-min=30000", "--port-max=31999",
              "--num-threads=1", "--log-level=debug", "--timeout=%d" % timeout, "--delete-delay=0",
-             "--offload=" + ("yes" if offload else "no")],
+             "--offload=" + ("yes" if offload else "no")] + list(extra),
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
