@@ -362,6 +362,12 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->pause;
 	if (!strcmp(nkey, "address"))
 		return &req->address;
+	if (!strcmp(nkey, "file"))
+		return &req->file;
+	if (!strcmp(nkey, "repeat-times"))
+		return &req->repeat_times;
+	if (!strcmp(nkey, "repeat-duration"))
+		return &req->repeat_duration;
 	return NULL;
 }
 
@@ -671,6 +677,15 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/callrec.c: text in the recording's JSON metadata"),
 	IMPL("pause", NGF_FLAG, NG_F_PAUSE, NULL,
 	     "daemon/callrec.c: stop recording pauses instead"),
+	/* playback (daemon/playmedia.c) */
+	IMPL("file", NGF_KEY, 0, "\"hello.wav\"",
+	     "daemon/playmedia.c play media: a file inside media-dir"),
+	IMPL("repeat-times", NGF_KEY, 0, "\"3\"", "daemon/playmedia.c play media (1..1000)"),
+	IMPL("repeat-duration", NGF_KEY, 0, "\"10000\"",
+	     "daemon/playmedia.c play media (ms, at most a day)"),
+	NOPE("blob", NGF_KEY, "play media takes files only"),
+	NOPE("blob64", NGF_KEY, "play media takes files only"),
+	NOPE("start-pos", NGF_KEY),
 	NOPE("discard-recording", NGF_FLAG),
 	NOPE("exclude-recording", NGF_FLAG),
 	NOPE("skip-recording-db", NGF_FLAG, "no recording database"),

@@ -36,6 +36,8 @@ static const struct {
 	{ "start recording", NG_CMD_START_RECORDING },
 	{ "stop recording", NG_CMD_STOP_RECORDING },
 	{ "pause recording", NG_CMD_PAUSE_RECORDING },
+	{ "play media", NG_CMD_PLAY_MEDIA },
+	{ "stop media", NG_CMD_STOP_MEDIA },
 };
 
 const char *ng_command_name(enum ng_command cmd)
@@ -232,7 +234,8 @@ static int validate(const struct ng_request *req, const char **err)
 		*err = "No SDP body in message";
 	else if ((sdp_cmd || req->cmd == NG_CMD_DELETE || req->cmd == NG_CMD_QUERY ||
 		  req->cmd == NG_CMD_START_RECORDING || req->cmd == NG_CMD_STOP_RECORDING ||
-		  req->cmd == NG_CMD_PAUSE_RECORDING) &&
+		  req->cmd == NG_CMD_PAUSE_RECORDING || req->cmd == NG_CMD_PLAY_MEDIA ||
+		  req->cmd == NG_CMD_STOP_MEDIA) &&
 		 !req->call_id)
 		*err = "No call-id in message";
 	else if (sdp_cmd && !req->from_tag)

@@ -38,6 +38,9 @@ enum ng_command {
 	NG_CMD_START_RECORDING,
 	NG_CMD_STOP_RECORDING,
 	NG_CMD_PAUSE_RECORDING,
+	/* playback (daemon/playmedia.c) */
+	NG_CMD_PLAY_MEDIA,
+	NG_CMD_STOP_MEDIA,
 };
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
@@ -181,6 +184,8 @@ struct ng_request {
 	int record_call;
 	const char *recording_file, *recording_dir, *recording_pattern, *metadata;
 	size_t recording_file_len, recording_dir_len, recording_pattern_len;
+	/* play media (daemon/playmedia.c validates them): as given */
+	const char *file, *repeat_times, *repeat_duration;
 };
 
 #define NG_TOS_KEEP    (-1)

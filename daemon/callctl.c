@@ -171,6 +171,12 @@ static int select_party(struct call *c, const struct ng_request *req, bool direc
 	return 0;
 }
 
+int callctl_select(struct call *c, const struct ng_request *req, struct call_party **out,
+		   const char **err)
+{
+	return select_party(c, req, false, out, err);
+}
+
 static int dtmf_mode(const struct ng_request *req, uint8_t *mode, const char **err,
 		     const char **warning)
 {

@@ -25,6 +25,7 @@
 #include "daemon/call.h"
 #include "daemon/callctl.h"
 #include "daemon/callrec.h"
+#include "daemon/playmedia.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "dataplane/dataplane.h"
@@ -692,6 +693,9 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 	case NG_CMD_STOP_RECORDING:
 	case NG_CMD_PAUSE_RECORDING:
 		return callrec_command(d->calls, req, err);
+	case NG_CMD_PLAY_MEDIA:
+	case NG_CMD_STOP_MEDIA:
+		return playmedia_command(d->calls, req, a, reply, now, err);
 	case NG_CMD_PLAY_DTMF: {
 		const char *warning = NULL;
 		int rc = callctl_command(d->calls, req, now, err, &warning);

@@ -39,6 +39,7 @@ enum key_kind {
 	K_REC_METHOD,
 	K_REC_FORMAT,
 	K_REC_NOTIFY,
+	K_MEDIA_DIR,
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -81,6 +82,7 @@ static const struct key_desc keys[] = {
 	{ "recording-format", K_REC_FORMAT, 0, 0 },
 	{ "recording-notify", K_REC_NOTIFY, 0, 0 },
 	{ "recording-ring-kb", K_UINT, OFF(recording_ring_kb), 1048576 },
+	{ "media-dir", K_MEDIA_DIR, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -415,10 +417,13 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		strcpy(c->listen_unix, value);
 		return 0;
 	case K_REC_DIR:
+	case K_MEDIA_DIR:
 	case K_REC_NOTIFY: {
 		size_t n = strlen(value);
-		char *dst = k->kind == K_REC_DIR ? c->recording_dir : c->recording_notify;
-		while (k->kind == K_REC_DIR && n > 1 && value[n - 1] == '/')
+		char *dst = k->kind == K_REC_DIR     ? c->recording_dir
+			    : k->kind == K_MEDIA_DIR ? c->media_dir
+						     : c->recording_notify;
+		while (k->kind != K_REC_NOTIFY && n > 1 && value[n - 1] == '/')
 			n--;
 		if (n >= sizeof(c->recording_dir) || (n && value[0] != '/')) {
 			snprintf(err, errlen, "not an absolute path shorter than %zu",

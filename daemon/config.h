@@ -34,6 +34,7 @@
  *   recording-notify command run as CMD <metadata.json> <file>... once a
  *                  recording is complete
  *   recording-ring-kb recording ring per worker in KiB, 64..1048576 (default 8192)
+ *   media-dir      absolute directory play media reads files from (none = refused)
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -98,6 +99,9 @@ struct rtprelay_config {
 	bool recording_eth;
 	char recording_notify[512];
 	unsigned recording_ring_kb;
+	/* play media: the directory files are read from (absolute; empty =
+	 * play media refused) */
+	char media_dir[512];
 	bool foreground;
 	char config_file[512];
 };

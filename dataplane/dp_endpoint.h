@@ -49,6 +49,7 @@ struct dp_pub {
 	/* call control (dataplane/dp_ctl.c) */
 	_Atomic uint64_t ctl_blocked, ctl_silenced, dtmf_blocked, dtmf_played, dtmf_refused;
 	_Atomic uint64_t rec_copied, rec_dropped; /* recording ring */
+	_Atomic uint64_t play_pos;		  /* playback: samples sent */
 };
 
 struct dp_offload;
@@ -82,7 +83,8 @@ struct dp_endpoint {
 	uint32_t sr_mid[DP_SR_KEEP];
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
-	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_ctl *ctl;	 /* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_playing *play; /* playback, NULL = none (dataplane/dp_play.c) */
 	/* recording (dp_endpoint_rec): session id, 0 = not recorded */
 	uint32_t rec_id;
 	uint8_t rec_leg;
@@ -161,6 +163,13 @@ void dp_ctl_batch_end(struct dp_endpoint *ep);
 /* One RTP packet received on @ep, which has call control (ep->ctl): may
  * rewrite it in place (*len changes). False = drop it. */
 bool dp_ctl_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t *len);
+
+/* dp_play.c: apply DP_CMD_PLAY (takes over the command's reference); free
+ * @ep's playback (release); one RTP packet received on @ep while it plays
+ * (ep->play): rewritten in place, same length. */
+void dp_play_apply(struct dp_endpoint *ep, const struct dp_play *p);
+void dp_play_free(struct dp_endpoint *ep);
+void dp_play_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t len);
 
 /* dp_rec.c: copy one accepted packet of a recorded endpoint (ep->rec_id)
  * into the worker's recording ring; a full ring costs the copy only. */

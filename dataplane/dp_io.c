@@ -188,6 +188,8 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			bc->dropped_other++;
 			return;
 		}
+		if (ep->play) /* playback replaces the audio (dp_play.c) */
+			dp_play_rtp(ep, s->buf, len);
 		if (ep->xcode) { /* the transcoder's output is sent instead */
 			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;

@@ -136,6 +136,7 @@ static void ep_reap(struct dp_worker *w)
 		w->zombies = ep->zombie_next;
 		close(ep->fd);
 		dp_ctl_free(ep);
+		dp_play_free(ep);
 		free(ep->release); /* unused if the endpoint goes at dp_stop */
 		free(ep);
 	}
@@ -173,6 +174,9 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			break;
 		case DP_CMD_DTMF:
 			dp_ctl_dtmf(c->ep, &c->dtmf);
+			break;
+		case DP_CMD_PLAY:
+			dp_play_apply(c->ep, &c->play);
 			break;
 		case DP_CMD_REC:
 			c->ep->rec_id = c->rec.id;

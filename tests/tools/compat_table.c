@@ -34,8 +34,8 @@ static const struct {
 	{ "unblock media", NULL },
 	{ "silence media", NULL },
 	{ "unsilence media", NULL },
-	{ "play media", "no media player" },
-	{ "stop media", "no media player" },
+	{ "play media", NULL },
+	{ "stop media", NULL },
 	{ "play DTMF", NULL },
 	{ "publish", "no pub/sub (WebRTC conferencing)" },
 	{ "subscribe request", "no pub/sub (WebRTC conferencing)" },
@@ -52,8 +52,8 @@ static const struct {
 static bool implemented(const char *name)
 {
 	/* every command ngrequest.c knows: the enum has no gaps, the last is
-	 * NG_CMD_PAUSE_RECORDING */
-	for (int c = NG_CMD_PING; c <= NG_CMD_PAUSE_RECORDING; c++)
+	 * NG_CMD_STOP_MEDIA */
+	for (int c = NG_CMD_PING; c <= NG_CMD_STOP_MEDIA; c++)
 		if (!strcmp(ng_command_name((enum ng_command)c), name))
 			return true;
 	return false;

@@ -82,7 +82,9 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->recording_file, y->recording_file) &&
 	       str_same(x->recording_dir, y->recording_dir) &&
 	       str_same(x->recording_pattern, y->recording_pattern) &&
-	       str_same(x->metadata, y->metadata);
+	       str_same(x->metadata, y->metadata) && str_same(x->file, y->file) &&
+	       str_same(x->repeat_times, y->repeat_times) &&
+	       str_same(x->repeat_duration, y->repeat_duration);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
