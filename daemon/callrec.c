@@ -289,7 +289,8 @@ const char *callrec_offer_answer(struct call *c, const struct ng_request *req, s
 	}
 	if (want && !c->rec_id) {
 		if (start(c, req, &err))
-			return arena_printf(a, "call not recorded: %s", err ? err : "?");
+			return arena_printf(a, "record-call: call not recorded: %s",
+					    err ? err : "?");
 		return NULL;
 	}
 	if (c->rec_id) { /* new parties, codecs or ports: the recorder follows */

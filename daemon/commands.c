@@ -689,13 +689,6 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 	case NG_CMD_UNSILENCE_MEDIA:
 	case NG_CMD_BLOCK_DTMF:
 	case NG_CMD_UNBLOCK_DTMF:
-	case NG_CMD_START_RECORDING:
-	case NG_CMD_STOP_RECORDING:
-	case NG_CMD_PAUSE_RECORDING:
-		return callrec_command(d->calls, req, err);
-	case NG_CMD_PLAY_MEDIA:
-	case NG_CMD_STOP_MEDIA:
-		return playmedia_command(d->calls, req, a, reply, now, err);
 	case NG_CMD_PLAY_DTMF: {
 		const char *warning = NULL;
 		int rc = callctl_command(d->calls, req, now, err, &warning);
@@ -704,6 +697,13 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 			req->warnings[req->n_warnings++] = warning;
 		return rc;
 	}
+	case NG_CMD_START_RECORDING:
+	case NG_CMD_STOP_RECORDING:
+	case NG_CMD_PAUSE_RECORDING:
+		return callrec_command(d->calls, req, err);
+	case NG_CMD_PLAY_MEDIA:
+	case NG_CMD_STOP_MEDIA:
+		return playmedia_command(d->calls, req, a, reply, now, err);
 	}
 	*err = "Unknown command";
 	return -EINVAL;

@@ -272,8 +272,7 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		*err = "No media file specified (file)";
 		return -EINVAL;
 	}
-	if (req->repeat_times &&
-	    number(req->repeat_times, 1, PLAYMEDIA_MAX_REPEATS, &repeats)) {
+	if (req->repeat_times && number(req->repeat_times, 1, PLAYMEDIA_MAX_REPEATS, &repeats)) {
 		*err = "Invalid 'repeat-times' (1..1000)";
 		return -EINVAL;
 	}
