@@ -364,3 +364,35 @@ def test_shutdown_completes_files(daemon_factory, recdir):
             with wave.open(f) as w:
                 assert w.getnframes() * 2 + 44 == os.path.getsize(f)
                 assert w.getnframes() > 8000
+
+
+def test_full_ring_costs_recording_not_forwarding(daemon_factory, recdir):
+    """A 64 KiB ring and a burst far faster than the writer drains it: copies are
+    dropped and counted (query, metadata), every packet is still forwarded."""
+    d, notified = rec_daemon(daemon_factory, recdir, method="pcap",
+                             extra=("--recording-ring-kb=64",))
+    ng = d.ng()
+    sa, ca, a_port = udp_pair()
+    sb, cb, b_port = udp_pair()
+    try:
+        relay_a, _ = plain_call(ng, "rec-ring", a_port, b_port, flags=["record-call"])
+        burst = [p for _, p in Stream(Pcmu, 0, voice(RATE * 20)).packets]  # 1000 packets
+        # 100 at a time every 4 ms: 25 000 packets/s, well within what the relay's
+        # socket buffers take, while 400 copies (about 90 KiB) arrive per writer tick
+        for i in range(0, len(burst), 100):
+            for p in burst[i:i + 100]:
+                sa.sendto(p, relay_a)
+            time.sleep(0.004)
+        got_b = receive_all(sb)
+        q = ng.query("rec-ring")["recording"]
+        ng.delete("rec-ring")
+    finally:
+        for s in (sa, ca, sb, cb):
+            s.close()
+    assert len(got_b) == len(burst)
+    assert q["dropped packets"] > 0, q
+    assert q["packets"] + q["dropped packets"] == len(burst), q
+    wait_file(notified)
+    meta = json.load(open(open(notified).read().split()[0]))
+    assert meta["recording"]["ring-dropped-packets"] == q["dropped packets"]
+    assert "falls behind" in d.log_text()
