@@ -113,12 +113,21 @@ static struct dp_media *decode(const char *path, const char **err)
 		goto out;
 	}
 	int n = resample_run(rs, mono, (unsigned)frames, m->pcm, cap);
-	if (n <= 0) {
+	resample_free(rs);
+	rs = NULL;
+	/* the 16 kHz version for G.722: exactly twice as long */
+	int n16 = -1;
+	if (n > 0 &&
+	    !resample_new(1, (unsigned)info.samplerate, 2 * RATE, RESAMPLE_DEFAULT_QUALITY, &rs))
+		n16 = resample_run(rs, mono, (unsigned)frames, m->pcm16, 2 * cap);
+	if (n <= 0 || n16 <= 0) {
 		dp_media_unref(m);
 		m = NULL;
 		*err = "Media file could not be resampled";
 		goto out;
 	}
+	for (int i = n16; i < 2 * n; i++) /* a resampler's few samples short: silence */
+		m->pcm16[i] = 0;
 	m->n = (uint32_t)n;
 out:
 	if (rs)
@@ -197,7 +206,7 @@ static int each_stream(struct call *c, struct call_party *sel, const struct dp_p
 		for (unsigned i = 0; i < x->n_media && i < p->n_media; i++) {
 			struct call_media *xm = &x->media[i], *pm = &p->media[i];
 			struct dp_play pl = *tmpl;
-			bool g711 = false;
+			bool audio = false;
 
 			if (!is_audio(xm) || !is_audio(pm) || !pm->rtp.ep)
 				continue;
@@ -211,9 +220,10 @@ static int each_stream(struct call *c, struct call_party *sel, const struct dp_p
 			for (unsigned q = 0; q < pm->n_pt_kinds; q++)
 				pl.pt_kind[pm->pt_kinds[q].pt] = pm->pt_kinds[q].kind;
 			for (unsigned q = 0; q < 128; q++)
-				g711 |= pl.pt_kind[q] == DP_PT_PCMU || pl.pt_kind[q] == DP_PT_PCMA;
-			if (tmpl->m && !g711) {
-				*err = "play media needs G.711 (PCMU or PCMA) on this leg";
+				audio |= pl.pt_kind[q] == DP_PT_PCMU ||
+					 pl.pt_kind[q] == DP_PT_PCMA || pl.pt_kind[q] == DP_PT_G722;
+			if (tmpl->m && !audio) {
+				*err = "play media needs G.711 or G.722 on this leg";
 				return -EINVAL;
 			}
 			if (!tmpl->m) {

@@ -187,22 +187,23 @@ struct dp_rec_tap {
 int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
 	__attribute__((warn_unused_result));
 
-/* Playback (daemon/playmedia.c): 8 kHz mono PCM, shared read-only by the
- * control thread's cache and the workers that play it, freed with its last
- * reference (atomic count). */
+/* Playback (daemon/playmedia.c): the media as mono PCM at 8 kHz (G.711)
+ * and 16 kHz (G.722), shared read-only by the control thread's cache and the
+ * workers that play it, freed with its last reference (atomic count). */
 struct dp_media {
 	_Atomic uint32_t refs;
-	uint32_t n; /* samples */
+	uint32_t n;	/* samples at 8 kHz */
+	int16_t *pcm16; /* 2 * n samples at 16 kHz, after pcm */
 	int16_t pcm[];
 };
-/* @n samples, one reference; NULL on ENOMEM. */
+/* @n samples (and 2 * @n at 16 kHz), one reference; NULL on ENOMEM. */
 struct dp_media *dp_media_new(uint32_t n);
 void dp_media_ref(struct dp_media *m);
 void dp_media_unref(struct dp_media *m);
 
-/* Play @m into the RTP @ep receives, in place of its audio: each G.711
- * packet's payload becomes the next samples of @m (encoded in the packet's
- * own codec, by pt_kind[]); header, sequence and timestamp stay the
+/* Play @m into the RTP @ep receives, in place of its audio: each G.711 or
+ * G.722 packet's payload becomes the next samples of @m (encoded in the
+ * packet's own codec, by pt_kind[]); header, sequence and timestamp stay the
  * sender's, so the receiver sees one continuous stream, paced by the
  * sender's packets. Other payload types pass as they are. After @total
  * samples (repeats included) the sender's audio passes again. */

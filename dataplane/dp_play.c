@@ -15,24 +15,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codecs/codec.h"
 #include "codecs/g711.h"
 #include "dataplane/dp_endpoint.h"
 #include "lib/rtp.h"
 
+#define G722_MAX_PAYLOAD 1280u /* 160 ms; longer G.722 packets pass unchanged */
+
 struct dp_playing {
 	struct dp_media *m;
-	uint64_t pos, total;
+	uint64_t pos, total; /* in 8 kHz samples (= G.711/G.722 timestamp units) */
 	uint8_t pt_kind[128];
+	struct codec *g722; /* encoder state across packets, when G.722 may come */
+	int16_t pcm16[G722_MAX_PAYLOAD * 2];
 };
 
 struct dp_media *dp_media_new(uint32_t n)
 {
-	struct dp_media *m = malloc(sizeof(*m) + (size_t)n * sizeof(int16_t));
+	struct dp_media *m = malloc(sizeof(*m) + (size_t)n * 3u * sizeof(int16_t));
 
 	if (!m)
 		return NULL;
 	atomic_init(&m->refs, 1);
 	m->n = n;
+	m->pcm16 = m->pcm + n;
 	return m;
 }
 
@@ -52,6 +58,8 @@ void dp_play_free(struct dp_endpoint *ep)
 	if (!ep->play)
 		return;
 	dp_media_unref(ep->play->m);
+	if (ep->play->g722)
+		codec_free(ep->play->g722);
 	free(ep->play);
 	ep->play = NULL;
 }
@@ -68,6 +76,16 @@ void dp_play_apply(struct dp_endpoint *ep, const struct dp_play *p)
 	ep->play->m = p->m; /* the command's reference */
 	ep->play->total = p->total;
 	memcpy(ep->play->pt_kind, p->pt_kind, sizeof(ep->play->pt_kind));
+	for (unsigned i = 0; i < 128; i++) {
+		struct codec_params cp = { .channels = 1, .complexity = -1 };
+		if (p->pt_kind[i] != DP_PT_G722)
+			continue;
+		/* allocated here, with the command, never per packet; without
+		 * memory G.722 packets pass unchanged */
+		if (codec_new(&codec_g722, &cp, &ep->play->g722))
+			ep->play->g722 = NULL;
+		break;
+	}
 	DP_PUT(ep->pub.play_pos, 0);
 }
 
@@ -79,11 +97,23 @@ void dp_play_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t len)
 	if (rtp_parse(buf, len, &ri) < 0 || ri.pt > 127)
 		return;
 	uint8_t kind = pl->pt_kind[ri.pt];
-	if (kind != DP_PT_PCMU && kind != DP_PT_PCMA)
-		return;
 	uint8_t *p = buf + ri.hdr_len;
 	const struct dp_media *m = pl->m;
-	for (size_t i = 0; i < ri.payload_len; i++) {
+	if (kind == DP_PT_G722) { /* payload bytes = 16 kHz samples / 2 */
+		size_t n16 = ri.payload_len * 2u;
+		if (!pl->g722 || ri.payload_len > G722_MAX_PAYLOAD)
+			return;
+		for (size_t i = 0; i < n16; i++) {
+			uint64_t at = pl->pos * 2u + i;
+			pl->pcm16[i] = at < pl->total * 2u ? m->pcm16[at % (2u * m->n)] : 0;
+		}
+		if (pl->g722->desc->encode(pl->g722, pl->pcm16, (unsigned)n16, p, ri.payload_len) !=
+		    (int)ri.payload_len)
+			return;
+	} else if (kind != DP_PT_PCMU && kind != DP_PT_PCMA) {
+		return;
+	}
+	for (size_t i = 0; kind != DP_PT_G722 && i < ri.payload_len; i++) {
 		/* past the end of the last repeat: silence to the end of the frame */
 		int16_t s = pl->pos + i < pl->total ? m->pcm[(pl->pos + i) % m->n] : 0;
 		p[i] = kind == DP_PT_PCMU ? g711_ulaw_encode(s) : g711_alaw_encode(s);
