@@ -388,7 +388,7 @@ static int command_of(const struct ng_node *dict)
 	size_t len;
 	const char *s = dict ? ng_dict_get_str(dict, "command", &len) : NULL;
 
-	for (int c = 0; s && c < CTL_NCMD; c++) {
+	for (int c = 0; s && c < CTL_NALL; c++) {
 		const char *n = ng_command_name((enum ng_command)c);
 		if (strlen(n) == len && !strncasecmp(s, n, len))
 			return c;
@@ -414,6 +414,8 @@ static void count_command(struct daemon_ctx *d, const struct sockaddr_storage *f
 		rate_add(&st->rate[cmd], now_ms);
 		p->count[cmd]++;
 		p->time_us[cmd] += us;
+	} else if (cmd >= CTL_NCMD && cmd < CTL_NALL) {
+		p->more[cmd]++;
 	}
 	iv_sessions(st, d->calls->count);
 }
@@ -431,15 +433,41 @@ static const char *fmt_secs(struct arena *a, uint64_t us)
 			goto nomem;                  \
 	} while (0)
 
-/* Commands rtpengine counts that rtprelay does not have: always 0 here
- * (rtprelay answers them "Unknown command", counted as errors). Keys as
- * rtpengine's documentation writes them. */
-static const char *const absent_cmds[] = {
-	"startrec", "stoprec", "startfwd", "stopfwd", "blkdtmf", "unblkdtmf",
+/* rtpengine's counts of the commands past CTL_NCMD, keys as its
+ * documentation writes them (the first group with "count" appended), each
+ * with the command it counts; -1: a command rtprelay does not have (always 0:
+ * rtprelay answers it "Unknown command", counted as an error). */
+static const struct {
+	const char *key;
+	int cmd;
+} absent_cmds[] = {
+	{ "startrec", NG_CMD_START_RECORDING },
+	{ "stoprec", NG_CMD_STOP_RECORDING },
+	{ "startfwd", -1 },
+	{ "stopfwd", -1 },
+	{ "blkdtmf", NG_CMD_BLOCK_DTMF },
+	{ "unblkdtmf", NG_CMD_UNBLOCK_DTMF },
+}, absent_media[] = {
+	{ "blkmedia", NG_CMD_BLOCK_MEDIA },   { "unblkmedia", NG_CMD_UNBLOCK_MEDIA },
+	{ "playmedia", NG_CMD_PLAY_MEDIA },   { "stopmedia", NG_CMD_STOP_MEDIA },
+	{ "playdtmf", NG_CMD_PLAY_DTMF },
 };
-static const char *const absent_media[] = {
-	"blkmedia", "unblkmedia", "playmedia", "stopmedia", "playdtmf",
-};
+
+_Static_assert(NG_CMD_STOP_MEDIA < CTL_NALL, "CTL_NALL must cover every ng command");
+
+/* How often proxy @p (NULL: all proxies) sent command @cmd (-1: none). */
+static uint64_t more_count(const struct ctl_stats *st, const struct ctl_proxy *p, int cmd)
+{
+	uint64_t n = 0;
+
+	if (cmd < CTL_NCMD || cmd >= CTL_NALL)
+		return 0;
+	if (p)
+		return p->more[cmd];
+	for (unsigned i = 0; i < st->n_proxies; i++)
+		n += st->proxies[i].more[cmd];
+	return n;
+}
 
 /* Packet rates over the time since the last sample, at least a second. */
 /* min<cmd><what>, max<cmd><what>, avg<cmd><what> of @x as rtpengine's
@@ -579,11 +607,11 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 			ADD_STR(px, key, fmt_secs(a, p->time_us[c]));
 		}
 		for (size_t k = 0; k < sizeof(absent_cmds) / sizeof(absent_cmds[0]); k++) {
-			snprintf(key, sizeof(key), "%scount", absent_cmds[k]);
-			ADD_INT(px, key, 0);
+			snprintf(key, sizeof(key), "%scount", absent_cmds[k].key);
+			ADD_INT(px, key, more_count(st, p, absent_cmds[k].cmd));
 		}
 		for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++)
-			ADD_INT(px, absent_media[k], 0);
+			ADD_INT(px, absent_media[k].key, more_count(st, p, absent_media[k].cmd));
 		ADD_INT(px, "errorcount", p->errors);
 	}
 	for (int c = 0; c < CTL_NCMD; c++) {
@@ -598,12 +626,12 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 			goto nomem;
 	}
 	for (size_t k = 0; k < sizeof(absent_cmds) / sizeof(absent_cmds[0]); k++) {
-		snprintf(key, sizeof(key), "total%scount", absent_cmds[k]);
-		ADD_INT(ctl, key, 0);
+		snprintf(key, sizeof(key), "total%scount", absent_cmds[k].key);
+		ADD_INT(ctl, key, more_count(st, NULL, absent_cmds[k].cmd));
 	}
 	for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++) {
-		snprintf(key, sizeof(key), "total%s", absent_media[k]);
-		ADD_INT(ctl, key, 0);
+		snprintf(key, sizeof(key), "total%s", absent_media[k].key);
+		ADD_INT(ctl, key, more_count(st, NULL, absent_media[k].cmd));
 	}
 	ADD_INT(ctl, "totalerrorcount", d->cmd_errors);
 	iv_start(d, now_ms);

@@ -19,6 +19,7 @@ struct ng_server;
 struct rtprelay_config;
 
 #define CTL_NCMD	7  /* enum ng_command: ping .. statistics */
+#define CTL_NALL	32 /* room for every enum ng_command */
 #define CTL_MAX_PROXIES 64 /* proxies counted one by one; more share the last entry */
 
 /* Duration of one command over its runs. */
@@ -36,6 +37,9 @@ struct ctl_rate {
 struct ctl_proxy {
 	char addr[48]; /* the proxy's address as text, "" = unused slot */
 	uint64_t count[CTL_NCMD], time_us[CTL_NCMD];
+	/* commands past CTL_NCMD (call control, recording, playback), by enum
+	 * ng_command: rtpengine's startrec, playmedia, ... counts */
+	uint64_t more[CTL_NALL];
 	uint64_t errors;
 };
 

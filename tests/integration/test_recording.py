@@ -323,6 +323,12 @@ def test_recording_bad_input(daemon_factory, recdir):
         assert ng.request({"command": "stop recording", "call-id": "rec-bad"})["result"] == "ok"
         wait_file(os.path.join(recdir, "rec", "sub", "mine.json"))
         assert not os.path.exists(os.path.join(recdir, "escape.pcap"))
+        # rtpengine's statistics count them: 8 refused, 1 unknown call, 1 without a
+        # call-id, 1 accepted start; 1 stop of an unknown call, 1 stop
+        c = ng.request({"command": "statistics"})["statistics"]["controlstatistics"]
+        assert c["totalstartreccount"] == 11, c
+        assert c["totalstopreccount"] == 2, c
+        assert c["proxies"][0]["startreccount"] == 11
     finally:
         for s in (sa, ca, sb, cb):
             s.close()
