@@ -26,6 +26,7 @@
 #include "daemon/callctl.h"
 #include "daemon/callrec.h"
 #include "daemon/playmedia.h"
+#include "recording/recorder.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "dataplane/dataplane.h"
@@ -672,6 +673,18 @@ static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node 
 	ADD_INT(tot, "forwarded", dt.forwarded);
 	ADD_INT(tot, "dropped", dt.dropped);
 	ADD_INT(tot, "errors", dt.errors);
+	if (recorder_active()) { /* rtprelay's own: docs/recording.md */
+		struct rec_stats rs;
+		struct ng_node *rec = ng_dict_add_dict(a, reply, "recording");
+
+		if (!rec)
+			goto nomem;
+		recorder_totals(&rs);
+		ADD_INT(rec, "active", rs.active);
+		ADD_INT(rec, "completed", rs.completed);
+		ADD_INT(rec, "ringdroppedpackets", rs.ring_dropped);
+		ADD_INT(rec, "disklostbytes", rs.disk_lost_bytes);
+	}
 	ADD_INT(ctl, "requests", ss.requests);
 	ADD_INT(ctl, "cachehits", ss.cache_hits);
 	ADD_INT(ctl, "errors", d->cmd_errors);

@@ -100,6 +100,8 @@ static struct {
 	/* writer-private */
 	struct sess *sess[REC_MAX_SESSIONS];
 	pid_t children[MAX_CHILDREN];
+	/* finished sessions' counters (relaxed atomics: the control thread reads) */
+	_Atomic uint64_t done_sessions, done_disk_lost;
 	bool ring_drop_logged;
 	uint64_t ring_dropped_seen;
 } R;
@@ -507,6 +509,8 @@ static void sess_finish(struct sess *s, uint64_t at_us)
 		timeline_fini(&s->mix);
 	}
 	SLOT_ADD(sl->late, late);
+	SLOT_ADD(R.done_disk_lost, atomic_load_explicit(&sl->disk_lost, RELAXED));
+	SLOT_ADD(R.done_sessions, 1);
 	write_metadata(s, true);
 	notify(s);
 	log_info("recording %s: complete (%s.*)", s->call_id, s->base);
@@ -975,6 +979,18 @@ void recorder_session_stats(uint32_t id, struct rec_stats *out)
 void recorder_totals(struct rec_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; R.active && i < R.cfg.n_rings; i++)
+	if (!R.active)
+		return;
+	for (unsigned i = 0; i < R.cfg.n_rings; i++)
 		out->ring_dropped += atomic_load_explicit(&R.rings[i].dropped, RELAXED);
+	out->completed = atomic_load_explicit(&R.done_sessions, RELAXED);
+	out->disk_lost_bytes = atomic_load_explicit(&R.done_disk_lost, RELAXED);
+	for (unsigned i = 0; i < REC_MAX_SESSIONS; i++) {
+		const struct rec_slot *sl = &R.slots[i];
+		if (!atomic_load_explicit(&sl->id, memory_order_acquire) ||
+		    atomic_load_explicit(&sl->stopped, RELAXED))
+			continue;
+		out->active++;
+		out->disk_lost_bytes += atomic_load_explicit(&sl->disk_lost, RELAXED);
+	}
 }

@@ -81,6 +81,7 @@ struct rec_stats {
 	uint64_t disk_lost_bytes;	 /* bytes lost to failed writes */
 	uint64_t late;			 /* samples that came after their place was written */
 	bool paused, stopped, file_error;
+	uint64_t active, completed; /* recorder_totals: sessions */
 };
 
 int recorder_start(const struct recorder_config *c) __attribute__((warn_unused_result));
@@ -101,7 +102,8 @@ void recorder_session_metadata(uint32_t id, const char *text);
 void recorder_session_pause(uint32_t id, bool pause, uint64_t at_us);
 void recorder_session_stop(uint32_t id, uint64_t at_us);
 void recorder_session_stats(uint32_t id, struct rec_stats *out);
-/* Totals over all sessions since start (ring drops of every worker too). */
+/* Totals since start: sessions active and completed, copies the workers'
+ * rings had no room for, bytes lost to failed writes (all sessions). */
 void recorder_totals(struct rec_stats *out);
 
 #endif

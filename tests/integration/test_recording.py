@@ -268,6 +268,7 @@ def test_full_disk_keeps_forwarding(daemon_factory, recdir):
             got_b, got_a = receive_all(sb), receive_all(sa)
             time.sleep(0.6)  # the writer's horizon
             q = ng.query("rec-full")["recording"]
+            st = ng.request({"command": "statistics"})["recording"]
             ng.delete("rec-full")
         finally:
             for s in (sa, ca, sb, cb):
@@ -275,6 +276,7 @@ def test_full_disk_keeps_forwarding(daemon_factory, recdir):
         # zero loss on the forwarded media, recording data lost and counted
         assert len(got_b) == len(a_st.packets) and len(got_a) == len(b_st.packets)
         assert q["lost bytes"] > 0 and q["file error"] == "yes", q
+        assert st["active"] == 1 and st["disklostbytes"] >= q["lost bytes"], st
         assert d.alive()
         assert "recording data is lost" in d.log_text()
         assert d.log_text().count("recording data is lost") == 1  # logged once
@@ -402,3 +404,5 @@ def test_full_ring_costs_recording_not_forwarding(daemon_factory, recdir):
     meta = json.load(open(open(notified).read().split()[0]))
     assert meta["recording"]["ring-dropped-packets"] == q["dropped packets"]
     assert "falls behind" in d.log_text()
+    st = ng.request({"command": "statistics"})["recording"]
+    assert st["ringdroppedpackets"] == q["dropped packets"] and st["completed"] == 1, st
