@@ -127,10 +127,12 @@ static int request(struct lg_calls *s, struct benc_out *b, int want_sdp, struct 
 
 static void build(struct benc_out *b, char *mem, size_t cap, const char *cmd, const char *cid,
 		  const char *from, const char *to, const char *sdp, const char *transcode,
-		  const char *tp)
+		  const char *tp, int record)
 {
 	benc_init(b, mem, cap);
 	benc_raw(b, "d", 1);
+	if (record)
+		benc_kv(b, "record call", "yes");
 	if (transcode) { /* "codec": {"transcode": [NAME]} */
 		benc_str(b, "codec", 5);
 		benc_raw(b, "d", 1);
@@ -186,13 +188,13 @@ static int setup_one(struct lg_calls *s, const char *cid, unsigned idx, struct l
 		memcpy(m, "RTP/SAVP", 8);
 	}
 	build(&b, mem, sizeof(mem), "offer", cid, from, NULL, sdp,
-	      s->codec_b ? s->codec_b->ng_name : NULL, s->srtp ? "RTP/AVP" : NULL);
+	      s->codec_b ? s->codec_b->ng_name : NULL, s->srtp ? "RTP/AVP" : NULL, s->record);
 	r = request(s, &b, 1, &c->to_relay_b, &c->to_relay_b_port, NULL);
 	if (r)
 		return r;
 	if (msdp_build(sdp, sizeof(sdp), c->b_addr, s->b_port, idx + 100001, s->codec_b) < 0)
 		return -ENOSPC;
-	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp, NULL, NULL);
+	build(&b, mem, sizeof(mem), "answer", cid, from, to, sdp, NULL, NULL, 0);
 	return request(s, &b, 1, &c->to_relay_a, &c->to_relay_a_port,
 		       s->srtp ? c->relay_key : NULL);
 }
@@ -203,7 +205,7 @@ static int delete_one(struct lg_calls *s, const char *cid, unsigned idx)
 	struct benc_out b;
 
 	snprintf(from, sizeof(from), "a%u", idx);
-	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL, NULL, NULL);
+	build(&b, mem, sizeof(mem), "delete", cid, from, NULL, NULL, NULL, NULL, 0);
 	return request(s, &b, 0, NULL, NULL, NULL);
 }
 

@@ -39,6 +39,7 @@ struct lg_calls {
 	uint32_t base[2];    /* endpoint address base per side, host order, /16 aligned */
 	int direct;          /* no relay: A sends to B's endpoint and B to A's */
 	const struct msdp_codec *codec_b; /* side B's only codec; not PCMU: transcoding */
+	int record;          /* offers ask for recording ("record call": "yes") */
 	char prefix[40];     /* call-id prefix, unique per generator run */
 	unsigned gen;        /* bumped by delete_all so that call-ids are never reused */
 	int srtp;            /* side A offers RTP/SAVP + a=crypto, relayed as RTP/AVP to B */

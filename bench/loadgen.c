@@ -47,6 +47,7 @@ struct opts {
 	double pps, warmup, measure, drain, max_loss, max_p50_us, max_growth_ms, step_pct, slow;
 	size_t payload;
 	int fresh, direct, paced_warmup, srtp;
+	int record; /* every offer asks for recording ("record call": "yes") */
 };
 
 static void usage(void)
@@ -64,6 +65,7 @@ static void usage(void)
 		"  [--direct]  fixed/flood without relay: A sends to B's endpoint and B to A's\n"
 		"  [--paced-warmup]  flood: warm up at --pps, flood from the window on\n"
 		"  [--slow-start S]  the warm-up's first S seconds at a tenth of the rate\n"
+		"  [--record]  every call recorded (the relay needs a recording-dir)\n"
 		"  [--codec-b pcmu|g722|g729|opus]  side B's only codec; not pcmu: the offer\n"
 		"        asks the relay to transcode (channels per core; no latency figures)\n"
 		"  [--srtp]  side A is an SDES-SRTP phone (AES_CM_128_HMAC_SHA1_80), side B\n"
@@ -102,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"max-growth-ms", 1, 0, 'G'}, {"fresh", 0, 0, 'F'}, {"step-pct", 1, 0, 'T'},
 		{"addrs", 1, 0, 'A'},  {"direct", 0, 0, 'X'}, {"paced-warmup", 0, 0, 'W'},
 		{"slow-start", 1, 0, 'Z'}, {"srtp", 0, 0, 'E'},
+		{"record", 0, 0, 'K'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int c;
@@ -118,6 +121,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'E': o->srtp = 1; break;
 		case 'n': if (ng_parse_hostport(optarg, &o->ng_addr, &o->ng_port)) return -EINVAL; break;
 		case 'p': o->pid = (pid_t)atoi(optarg); break;
+		case 'K': o->record = 1; break;
 		case 'r': o->relay = optarg; break;
 		case 'c': o->calls = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'R': o->pps = atof(optarg); break;
@@ -440,6 +444,7 @@ int main(int argc, char **argv)
 		return run_noise(&o) ? 1 : 0;
 	cap = strcmp(o.mode, "ramp") == 0 ? o.max : o.calls;
 	r = lg_calls_open(&calls, o.ng_addr, o.ng_port, cap, o.a_port, o.b_port, o.codec_b);
+	calls.record = o.record;
 	if (r) {
 		fprintf(stderr, "loadgen: ng socket: %s\n", strerror(-r));
 		return 2;

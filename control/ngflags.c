@@ -455,6 +455,12 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->trigger_end_time;
 	if (!strcmp(nkey, "trigger-end-digits"))
 		return &req->trigger_end_digits;
+	if (!strcmp(nkey, "file"))
+		return &req->file;
+	if (!strcmp(nkey, "repeat-times"))
+		return &req->repeat_times;
+	if (!strcmp(nkey, "repeat-duration"))
+		return &req->repeat_duration;
 	return NULL;
 }
 
@@ -629,6 +635,19 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 				 ngf_quote(a, req, val, vlen));
 	} else if (!strncmp(nkey, "codec-", 6) && ngf_codec(a, req, nkey + 6, val, vlen)) {
 		/* "codec-strip=PCMA" */
+	} else if (!strcmp(nkey, "record-call")) {
+		req->record_call = off_value(val, vlen) ? -1 : 1;
+	} else if (!strcmp(nkey, "recording-file") || !strcmp(nkey, "output-destination")) {
+		req->recording_file = arena_strndup(a, val, vlen);
+		req->recording_file_len = req->recording_file ? vlen : 0;
+	} else if (!strcmp(nkey, "recording-dir") || !strcmp(nkey, "recording-path")) {
+		req->recording_dir = arena_strndup(a, val, vlen);
+		req->recording_dir_len = req->recording_dir ? vlen : 0;
+	} else if (!strcmp(nkey, "recording-pattern")) {
+		req->recording_pattern = arena_strndup(a, val, vlen);
+		req->recording_pattern_len = req->recording_pattern ? vlen : 0;
+	} else if (!strcmp(nkey, "metadata")) {
+		req->metadata = arena_strndup(a, val, vlen);
 	} else if (!strcmp(nkey, "all")) {
 		if (norm_eq(val, vlen, "all"))
 			req->flags |= NG_F_ALL;
@@ -805,11 +824,35 @@ const struct ngf_known ngf_known[] = {
 	DFLT("no-redis-update", NGF_FLAG, "rtprelay keeps no state in Redis"),
 	DFLT("force-answer", NGF_FLAG, "Kamailio's rtpengine module: nothing for the relay to do"),
 	/* features rtprelay does not have */
-	NOPE("record-call", NGF_FLAG | NGF_KEY, "no call recording"),
-	NOPE("discard-recording", NGF_FLAG, "no call recording"),
-	NOPE("exclude-recording", NGF_FLAG, "no call recording"),
-	NOPE("output-destination", NGF_KEY, "no call recording"),
-	NOPE("metadata", NGF_KEY, "no call recording"),
+	/* recording (daemon/callrec.c) */
+	IMPL("record-call", NGF_FLAG, NG_F_RECORD_CALL, NULL,
+	     "daemon/callrec.c: offer/answer start recording the call"),
+	IMPL("record-call", NGF_KEY, 0, "\"yes\"",
+	     "daemon/callrec.c: yes/on starts recording, no/off stops it"),
+	IMPL("recording-file", NGF_KEY, 0, "\"a/b\"",
+	     "daemon/callrec.c: base name of the files, inside recording-dir"),
+	IMPL("output-destination", NGF_KEY, 0, "\"a/b\"", "as recording-file"),
+	IMPL("recording-dir", NGF_KEY, 0, "\"sub\"",
+	     "daemon/callrec.c: directory of the files, inside recording-dir"),
+	IMPL("recording-path", NGF_KEY, 0, "\"sub\"", "as recording-dir"),
+	IMPL("recording-pattern", NGF_KEY, 0, "\"%c-%r\"",
+	     "daemon/callrec.c: file name pattern (%c %r %Y %m %d %H %M %S)"),
+	IMPL("metadata", NGF_KEY, 0, "\"k:v\"",
+	     "daemon/callrec.c: text in the recording's JSON metadata"),
+	IMPL("pause", NGF_FLAG, NG_F_PAUSE, NULL,
+	     "daemon/callrec.c: stop recording pauses instead"),
+	/* playback (daemon/playmedia.c) */
+	IMPL("file", NGF_KEY, 0, "\"hello.wav\"",
+	     "daemon/playmedia.c play media: a file inside media-dir"),
+	IMPL("repeat-times", NGF_KEY, 0, "\"3\"", "daemon/playmedia.c play media (1..1000)"),
+	IMPL("repeat-duration", NGF_KEY, 0, "\"10000\"",
+	     "daemon/playmedia.c play media (ms, at most a day)"),
+	NOPE("blob", NGF_KEY, "play media takes files only"),
+	NOPE("blob64", NGF_KEY, "play media takes files only"),
+	NOPE("start-pos", NGF_KEY, "play media starts at the beginning"),
+	NOPE("discard-recording", NGF_FLAG, "a recording is kept once started"),
+	NOPE("exclude-recording", NGF_FLAG, "every party of a recorded call is recorded"),
+	NOPE("skip-recording-db", NGF_FLAG, "no recording database"),
 	IMPL("sdes", NGF_KEY | NGF_PREFIX, 0, "\"no-AES_CM_128_HMAC_SHA1_32\"",
 	     "daemon/sdes.c (off, no-, only-, nonew, pad, lifetime, static, prefer, "
 	     "[un]encrypted_srtp/srtcp, [un]authenticated_srtp)"),

@@ -33,6 +33,11 @@ static const struct {
 	{ "block DTMF", NG_CMD_BLOCK_DTMF },
 	{ "unblock DTMF", NG_CMD_UNBLOCK_DTMF },
 	{ "play DTMF", NG_CMD_PLAY_DTMF },
+	{ "start recording", NG_CMD_START_RECORDING },
+	{ "stop recording", NG_CMD_STOP_RECORDING },
+	{ "pause recording", NG_CMD_PAUSE_RECORDING },
+	{ "play media", NG_CMD_PLAY_MEDIA },
+	{ "stop media", NG_CMD_STOP_MEDIA },
 	{ "drain", NG_CMD_DRAIN },
 	{ "reload", NG_CMD_RELOAD },
 };
@@ -237,7 +242,10 @@ static int validate(const struct ng_request *req, const char **err)
 
 	if (sdp_cmd && (!req->sdp || req->sdp_len == 0))
 		*err = "No SDP body in message";
-	else if ((sdp_cmd || req->cmd == NG_CMD_DELETE || req->cmd == NG_CMD_QUERY) &&
+	else if ((sdp_cmd || req->cmd == NG_CMD_DELETE || req->cmd == NG_CMD_QUERY ||
+		  req->cmd == NG_CMD_START_RECORDING || req->cmd == NG_CMD_STOP_RECORDING ||
+		  req->cmd == NG_CMD_PAUSE_RECORDING || req->cmd == NG_CMD_PLAY_MEDIA ||
+		  req->cmd == NG_CMD_STOP_MEDIA) &&
 		 !req->call_id)
 		*err = "No call-id in message";
 	else if (sdp_cmd && !req->from_tag)

@@ -34,12 +34,19 @@ enum ng_command {
 	NG_CMD_BLOCK_DTMF,
 	NG_CMD_UNBLOCK_DTMF,
 	NG_CMD_PLAY_DTMF,
+	/* recording (daemon/callrec.c) */
+	NG_CMD_START_RECORDING,
+	NG_CMD_STOP_RECORDING,
+	NG_CMD_PAUSE_RECORDING,
+	/* playback (daemon/playmedia.c) */
+	NG_CMD_PLAY_MEDIA,
+	NG_CMD_STOP_MEDIA,
 	/* rtprelay's operator commands (rtprelay-ctl; daemon/operate.h), not
 	 * rtpengine's */
 	NG_CMD_DRAIN,
 	NG_CMD_RELOAD,
 };
-#define NG_CMD_LAST NG_CMD_PLAY_DTMF
+#define NG_CMD_LAST NG_CMD_STOP_MEDIA
 
 /* flags: bits, one per implemented flag (control/ngflags.c ngf_known) */
 enum ng_flag {
@@ -59,6 +66,8 @@ enum ng_flag {
 	NG_F_GENERATE_MID = 1u << 21,	   /* a=mid on every media that has none */
 	NG_F_DIRECTIONAL = 1u << 22,	   /* block/silence: honour the from-tag */
 	NG_F_GENERATE_RTCP = 1u << 23,	   /* RTCP consumed, the relay sends its own */
+	NG_F_RECORD_CALL = 1u << 24,	   /* offer/answer: record the call */
+	NG_F_PAUSE = 1u << 25,		   /* stop recording: pause instead */
 	NG_F_TRICKLE_ICE = 1u << 28,	   /* rtprelay's ICE lines say a=ice-options:trickle */
 	NG_F_REJECT_ICE = 1u << 29,	   /* offer: the offerer's ICE is refused in the answer */
 };
@@ -226,6 +235,14 @@ struct ng_request {
 	const char *trigger_end_time, *trigger_end_digits;
 	/* "generate-RTCP": "off": the call's reports end (on: NG_F_GENERATE_RTCP) */
 	bool generate_rtcp_off;
+	/* recording (daemon/callrec.c): "record call" key: 1 on, -1 off, 0 not
+	 * given (the flag record-call sets NG_F_RECORD_CALL); where the files
+	 * go and the metadata text, as given */
+	int record_call;
+	const char *recording_file, *recording_dir, *recording_pattern, *metadata;
+	size_t recording_file_len, recording_dir_len, recording_pattern_len;
+	/* play media (daemon/playmedia.c validates them): as given */
+	const char *file, *repeat_times, *repeat_duration;
 };
 
 #define NG_TOS_KEEP    (-1)

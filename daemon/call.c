@@ -23,6 +23,7 @@
 #include "daemon/sdes.h"
 #include "lib/hash.h"
 #include "lib/log.h"
+#include "recording/recorder.h"
 
 #define CALL_BUCKETS 65536
 
@@ -333,6 +334,10 @@ void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char 
 	log_info("call deleted call-id=%s reason=%s duration=%llus",
 		 log_kv(kv, sizeof(kv), c->call_id), log_kv(kw, sizeof(kw), why),
 		 (unsigned long long)((now_ms - c->created_ms) / 1000));
+	if (c->rec_id) /* the recording ends with the call: files complete */
+		recorder_session_stop(c->rec_id, now_ms * 1000u);
+	free(c->rec_base);
+	free(c->rec_metadata);
 	free(c->call_id);
 	free(c);
 }

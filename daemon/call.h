@@ -29,11 +29,13 @@
 #include "dataplane/dataplane.h"
 #include "sdp/sdp.h"
 
-#define CALL_MAX_PARTIES  8
-#define CALL_MAX_PT_KINDS 16  /* call control's payload types per media */
-#define CALL_MAX_TAGS	  8   /* to-tags of one party (forks) */
-#define CALL_TAG_MAX	  256 /* bytes of a tag, call-id, via-branch, label */
+#define CALL_MAX_PARTIES    8
+#define CALL_MAX_PT_KINDS   16	/* call control's payload types per media */
+#define CALL_MAX_TAGS	    8	/* to-tags of one party (forks) */
+#define CALL_TAG_MAX	    256 /* bytes of a tag, call-id, via-branch, label */
+#define CALL_MAX_REC_CODECS 6	/* codecs per media the recorder decodes */
 
+struct codec_desc;
 struct dp_endpoint;
 struct sdes_state;
 struct iface;
@@ -92,6 +94,13 @@ struct call_media {
 	struct media_ice *ice; /* ICE towards this party, NULL = never (daemon/ice.h) */
 	/* SDES-SRTP towards this party (daemon/sdes.h), NULL = never had any */
 	struct sdes_state *sdes;
+	/* recording (daemon/callrec.h): the codecs of this party's SDP the
+	 * recorder decodes, by payload type */
+	struct {
+		const struct codec_desc *desc;
+		uint8_t pt;
+	} rec_codecs[CALL_MAX_REC_CODECS];
+	uint8_t n_rec_codecs;
 };
 
 struct call_party {
@@ -133,6 +142,12 @@ struct call {
 	/* call control for every party (enum dp_ctl_flags, mode) */
 	uint32_t ctl;
 	struct dp_dtmf_security ctl_dtmf;
+	/* recording (daemon/callrec.h): recorder session, 0 = not recorded;
+	 * paused; the files' base path; the last metadata text given */
+	uint32_t rec_id;
+	bool rec_paused;
+	char *rec_base;
+	char *rec_metadata;
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };

@@ -176,6 +176,12 @@ static int select_party(struct call *c, const struct ng_request *req, bool from_
 	return 0;
 }
 
+int callctl_select(struct call *c, const struct ng_request *req, struct call_party **out,
+		   const char **err)
+{
+	return select_party(c, req, false, false, out, err);
+}
+
 /* "volume" of the tone modes: -dB, rtpengine's range 0..63 (a negative
  * value is the same level: rtpengine documents the volume in negative dB). */
 static int tone_volume(const char *v, uint8_t *out, const char **err)

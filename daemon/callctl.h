@@ -33,6 +33,12 @@
 int callctl_command(struct calls *cs, const struct ng_request *req, uint64_t now_ms,
 		    const char **err, const char **warning);
 
+/* The party a call-control style command selects (`all`, `label`,
+ * `address`, `from-tag`; NULL = the whole call), as play DTMF selects it;
+ * for daemon/playmedia.c. 0, or -EINVAL with *err. */
+int callctl_select(struct call *c, const struct ng_request *req, struct call_party **out,
+		   const char **err);
+
 /* offer.c: record what the payload types of SDP media @m carry, for @cm. */
 void callctl_media_formats(struct call_media *cm, const struct sdp_media *m);
 /* offer.c: after an offer/answer published its streams, the call control in

@@ -24,6 +24,9 @@
 #include "daemon/admission.h"
 #include "daemon/call.h"
 #include "daemon/callctl.h"
+#include "daemon/callrec.h"
+#include "daemon/playmedia.h"
+#include "recording/recorder.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "dataplane/dataplane.h"
@@ -222,6 +225,7 @@ static int cmd_delete(struct daemon_ctx *d, struct ng_request *req, struct arena
 		uint64_t at = now + (uint64_t)delay * 1000;
 		if (!c->delete_at_ms || at < c->delete_at_ms)
 			c->delete_at_ms = at;
+		callrec_call_deleted(c); /* the recording ends with the delete */
 		log_info("call %s: delete in %lld s", c->call_id, (long long)delay);
 	}
 	return 0;
@@ -433,12 +437,7 @@ static const char *fmt_secs(struct arena *a, uint64_t us)
 /* Commands rtpengine counts that rtprelay does not have: always 0 here
  * (rtprelay answers them "Unknown command", counted as errors). Keys as
  * rtpengine writes them: its short command name in lower case. */
-static const char *const absent_cmds[] = {
-	"startrec", "stoprec", "pauserec", "startfwd", "stopfwd", "playmedia", "stopmedia",
-};
-
-/* ... and as rtpengine's documentation lists them, without "count". */
-static const char *const absent_media[] = { "playmedia", "stopmedia" };
+static const char *const absent_cmds[] = { "startfwd", "stopfwd" };
 
 _Static_assert(CTL_NCMD == NG_CMD_LAST + 1, "one statistics slot per command");
 
@@ -455,6 +454,11 @@ static const char *stats_name(int c)
 		[NG_CMD_BLOCK_DTMF - NG_CMD_BLOCK_MEDIA] = "blkdtmf",
 		[NG_CMD_UNBLOCK_DTMF - NG_CMD_BLOCK_MEDIA] = "unblkdtmf",
 		[NG_CMD_PLAY_DTMF - NG_CMD_BLOCK_MEDIA] = "playdtmf",
+		[NG_CMD_START_RECORDING - NG_CMD_BLOCK_MEDIA] = "startrec",
+		[NG_CMD_STOP_RECORDING - NG_CMD_BLOCK_MEDIA] = "stoprec",
+		[NG_CMD_PAUSE_RECORDING - NG_CMD_BLOCK_MEDIA] = "pauserec",
+		[NG_CMD_PLAY_MEDIA - NG_CMD_BLOCK_MEDIA] = "playmedia",
+		[NG_CMD_STOP_MEDIA - NG_CMD_BLOCK_MEDIA] = "stopmedia",
 	};
 
 	if (c >= NG_CMD_BLOCK_MEDIA)
@@ -464,7 +468,8 @@ static const char *stats_name(int c)
 
 /* rtpengine's documentation also lists some of them without "count"
  * ("blkmedia", "totalplaydtmf"); those keys carry the same figures. */
-static const int doc_keys[] = { NG_CMD_BLOCK_MEDIA, NG_CMD_UNBLOCK_MEDIA, NG_CMD_PLAY_DTMF };
+static const int doc_keys[] = { NG_CMD_BLOCK_MEDIA, NG_CMD_UNBLOCK_MEDIA, NG_CMD_PLAY_DTMF,
+				NG_CMD_PLAY_MEDIA, NG_CMD_STOP_MEDIA };
 
 /* Packet rates over the time since the last sample, at least a second. */
 /* min<cmd><what>, max<cmd><what>, avg<cmd><what> of @x as rtpengine's
@@ -607,8 +612,6 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 			snprintf(key, sizeof(key), "%scount", absent_cmds[k]);
 			ADD_INT(px, key, 0);
 		}
-		for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++)
-			ADD_INT(px, absent_media[k], 0);
 		for (size_t k = 0; k < sizeof(doc_keys) / sizeof(doc_keys[0]); k++)
 			ADD_INT(px, stats_name(doc_keys[k]), p->count[doc_keys[k]]);
 		ADD_INT(px, "errorcount", p->errors);
@@ -626,10 +629,6 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 	}
 	for (size_t k = 0; k < sizeof(absent_cmds) / sizeof(absent_cmds[0]); k++) {
 		snprintf(key, sizeof(key), "total%scount", absent_cmds[k]);
-		ADD_INT(ctl, key, 0);
-	}
-	for (size_t k = 0; k < sizeof(absent_media) / sizeof(absent_media[0]); k++) {
-		snprintf(key, sizeof(key), "total%s", absent_media[k]);
 		ADD_INT(ctl, key, 0);
 	}
 	for (size_t k = 0; k < sizeof(doc_keys) / sizeof(doc_keys[0]); k++) {
@@ -675,6 +674,18 @@ static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node 
 	ADD_INT(tot, "forwarded", dt.forwarded);
 	ADD_INT(tot, "dropped", dt.dropped);
 	ADD_INT(tot, "errors", dt.errors);
+	if (recorder_active()) { /* rtprelay's own: docs/recording.md */
+		struct rec_stats rs;
+		struct ng_node *rec = ng_dict_add_dict(a, reply, "recording");
+
+		if (!rec)
+			goto nomem;
+		recorder_totals(&rs);
+		ADD_INT(rec, "active", rs.active);
+		ADD_INT(rec, "completed", rs.completed);
+		ADD_INT(rec, "ringdroppedpackets", rs.ring_dropped);
+		ADD_INT(rec, "disklostbytes", rs.disk_lost_bytes);
+	}
 	ADD_INT(ctl, "requests", ss.requests);
 	ADD_INT(ctl, "cachehits", ss.cache_hits);
 	ADD_INT(ctl, "errors", d->cmd_errors);
@@ -771,6 +782,13 @@ static int dispatch(struct daemon_ctx *d, struct ng_request *req, const struct n
 			req->warnings[req->n_warnings++] = warning;
 		return rc;
 	}
+	case NG_CMD_START_RECORDING:
+	case NG_CMD_STOP_RECORDING:
+	case NG_CMD_PAUSE_RECORDING:
+		return callrec_command(d->calls, req, err);
+	case NG_CMD_PLAY_MEDIA:
+	case NG_CMD_STOP_MEDIA:
+		return playmedia_command(d->calls, req, a, reply, now, err);
 	}
 	*err = "Unknown command";
 	return -EINVAL;

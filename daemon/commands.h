@@ -20,7 +20,7 @@ struct ng_server;
 struct operate;
 struct rtprelay_config;
 
-#define CTL_NCMD	14 /* enum ng_command: ping .. play DTMF */
+#define CTL_NCMD	19 /* enum ng_command: ping .. stop media (NG_CMD_LAST) */
 #define CTL_MAX_PROXIES 64 /* proxies counted one by one; more share the last entry */
 
 /* Duration of one command over its runs. */

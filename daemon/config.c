@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "codecs/resample.h"
+#include "recording/recorder.h"
 #include "lib/log.h"
 
 enum key_kind {
@@ -35,7 +36,12 @@ enum key_kind {
 	K_DOUBLE, /* a decimal number in 0..max */
 	K_U64,	  /* an integer in 0..CFG_U64_MAX */
 	K_LISTEN_HTTP,
-	K_HTTP_TOKEN
+	K_HTTP_TOKEN,
+	K_REC_DIR,
+	K_REC_METHOD,
+	K_REC_FORMAT,
+	K_REC_NOTIFY,
+	K_MEDIA_DIR,
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -75,6 +81,12 @@ static const struct key_desc keys[] = {
 	{ "max-bandwidth", K_U64, OFF(max_bandwidth), 0 },
 	{ "listen-http", K_LISTEN_HTTP, 0, 0 },
 	{ "http-token", K_HTTP_TOKEN, 0, 0 },
+	{ "recording-dir", K_REC_DIR, 0, 0 },
+	{ "recording-method", K_REC_METHOD, 0, 0 },
+	{ "recording-format", K_REC_FORMAT, 0, 0 },
+	{ "recording-notify", K_REC_NOTIFY, 0, 0 },
+	{ "recording-ring-kb", K_UINT, OFF(recording_ring_kb), 1048576 },
+	{ "media-dir", K_MEDIA_DIR, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -93,6 +105,9 @@ void config_defaults(struct rtprelay_config *c)
 	c->log_level = LOG_LVL_INFO;
 	c->opus_complexity = 5; /* codecs/README.md: measured CPU against quality */
 	c->resample_quality = RESAMPLE_DEFAULT_QUALITY;
+	c->recording_methods = REC_PCAP;
+	c->recording_eth = true;
+	c->recording_ring_kb = 8192;
 }
 
 static const struct key_desc *find_key(const char *name)
@@ -420,6 +435,43 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		}
 		strcpy(c->http_token, value);
 		return 0;
+	case K_REC_DIR:
+	case K_MEDIA_DIR:
+	case K_REC_NOTIFY: {
+		size_t n = strlen(value);
+		char *dst = k->kind == K_REC_DIR     ? c->recording_dir
+			    : k->kind == K_MEDIA_DIR ? c->media_dir
+						     : c->recording_notify;
+		while (k->kind != K_REC_NOTIFY && n > 1 && value[n - 1] == '/')
+			n--;
+		if (n >= sizeof(c->recording_dir) || (n && value[0] != '/')) {
+			snprintf(err, errlen, "not an absolute path shorter than %zu",
+				 sizeof(c->recording_dir));
+			return -EINVAL;
+		}
+		memcpy(dst, value, n);
+		dst[n] = '\0';
+		return 0;
+	}
+	case K_REC_METHOD:
+		if (!strcasecmp(value, "pcap"))
+			c->recording_methods = REC_PCAP;
+		else if (!strcasecmp(value, "wav"))
+			c->recording_methods = REC_WAV;
+		else if (!strcasecmp(value, "all"))
+			c->recording_methods = REC_PCAP | REC_WAV;
+		else {
+			snprintf(err, errlen, "'%s' is not pcap, wav or all", value);
+			return -EINVAL;
+		}
+		return 0;
+	case K_REC_FORMAT:
+		if (!strcasecmp(value, "eth") || !strcasecmp(value, "raw")) {
+			c->recording_eth = !strcasecmp(value, "eth");
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is not eth or raw", value);
+		return -EINVAL;
 	case K_LOG:
 		lvl = log_level_parse(value);
 		if (lvl < 0) {
@@ -545,6 +597,12 @@ int config_finish(struct rtprelay_config *c, char *err, size_t errlen)
 			 c->port_max, c->port_min);
 		return -EINVAL;
 	}
+	if (c->recording_dir[0] && !strcmp(c->recording_dir, "/")) {
+		snprintf(err, errlen, "key 'recording-dir': not the root directory");
+		return -EINVAL;
+	}
+	if (c->recording_ring_kb < 64)
+		c->recording_ring_kb = 64;
 	if (c->n_listen_ng == 0 && c->n_listen_tcp == 0 && !c->listen_unix[0])
 		add_listen_ng(c, "2223", e2, sizeof(e2));
 	for (unsigned i = 0; i < c->n_listen_ng + c->n_listen_tcp; i++) {

@@ -31,6 +31,14 @@
  *                  [V6]:PORT or PORT (= 127.0.0.1:PORT); off when not given
  *   http-token     token every HTTP request must carry (Authorization: Bearer,
  *                  or ?token=); required when listen-http is not loopback
+ *   recording-dir  absolute directory of call recordings (none = recording off)
+ *   recording-method pcap | wav | all (pcap and wav) (default pcap)
+ *   recording-format eth | raw: pcap frames with an Ethernet header or bare IP
+ *                  (default eth)
+ *   recording-notify command run as CMD <metadata.json> <file>... once a
+ *                  recording is complete
+ *   recording-ring-kb recording ring per worker in KiB, 64..1048576 (default 8192)
+ *   media-dir      absolute directory play media reads files from (none = refused)
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -85,6 +93,19 @@ struct rtprelay_config {
 	bool offload;		   /* kernel fast path (kernel-offload/) */
 	unsigned opus_complexity;  /* Opus encoder complexity 0..10 */
 	unsigned resample_quality; /* speexdsp resampler quality 0..10 */
+	/* recording (recording/recorder.h): the directory every file stays in
+	 * (absolute, no trailing '/'; empty = recording off), the outputs
+	 * (enum rec_method), pcap frames with an Ethernet header or bare IP,
+	 * the command run when a recording is complete (empty = none), the
+	 * ring per worker in KiB */
+	char recording_dir[512];
+	unsigned recording_methods;
+	bool recording_eth;
+	char recording_notify[512];
+	unsigned recording_ring_kb;
+	/* play media: the directory files are read from (absolute; empty =
+	 * play media refused) */
+	char media_dir[512];
 	bool foreground;
 	char config_file[512];
 	bool has_listen_http; /* listen-http given */

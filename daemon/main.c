@@ -32,6 +32,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/strbuf.h"
+#include "recording/recorder.h"
 
 #define TICK_MS 250
 
@@ -217,7 +218,7 @@ int main(int argc, char **argv)
 {
 	static struct daemon d; /* large: keep it off the stack */
 	char err[512];
-	int rc, sig, status = 1;
+	int rc, rc_rec, sig, status = 1;
 
 	rc = config_load(&d.cfg, argc, argv, err, sizeof(err));
 	if (rc == 1)
@@ -241,6 +242,22 @@ int main(int argc, char **argv)
 	if (rc) {
 		log_err("cannot start the dataplane: %s", strerror(-rc));
 		goto err_loop;
+	}
+	if (d.cfg.recording_dir[0]) {
+		struct recorder_config rc = {
+			.dir = d.cfg.recording_dir,
+			.methods = d.cfg.recording_methods,
+			.pcap_eth = d.cfg.recording_eth,
+			.notify = d.cfg.recording_notify,
+			.ring_bytes = (size_t)d.cfg.recording_ring_kb << 10,
+			.n_rings = dp_num_workers(),
+		};
+		rc_rec = recorder_start(&rc);
+		if (rc_rec) {
+			log_err("cannot start the recorder: %s", strerror(-rc_rec));
+			goto err_dp;
+		}
+		log_notice("recording to %s", d.cfg.recording_dir);
 	}
 	if (ifaces_init(&d.ifs, &d.cfg) || calls_init(&d.calls, &d.cfg, &d.ifs)) {
 		log_err("out of memory");
@@ -290,6 +307,9 @@ err_calls:
 	ifaces_free(&d.ifs);
 err_dp:
 	dp_stop();
+	/* after the workers: nothing copies into the rings any more; every
+	 * recording is finished (files complete) */
+	recorder_stop();
 err_loop:
 	loop_free(d.loop);
 	if (status == 0)

@@ -25,6 +25,7 @@
 #include "codecs/transcode.h"
 #include "daemon/call.h"
 #include "daemon/callctl.h"
+#include "daemon/callrec.h"
 #include "daemon/codec_negotiate.h"
 #include "daemon/media_tos.h"
 #include "daemon/config.h"
@@ -261,6 +262,7 @@ static void sender_media(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 		sm->ptime_reverse = o->req->codec.ptime_reverse;
 	callctl_media_formats(sm, m);
 	media_codecs(sm, m);
+	callrec_media_formats(sm, m);
 	memset(sm->pts, 0, sizeof(sm->pts));
 	sm->pts_any = !m->rtp || m->n_formats == 0;
 	for (unsigned f = 0; f < m->n_formats; f++) {
@@ -1061,6 +1063,9 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		callctl_drop_traffic(o.call, req->drop_traffic > 0);
 	else
 		callctl_republish(o.call);
+	const char *recw = callrec_offer_answer(o.call, req, o.a);
+	if (recw)
+		warn(&o, recw);
 	return 0;
 
 err_state:

@@ -32,6 +32,7 @@
 #include "daemon/interfaces.h"
 #include "daemon/sdes.h"
 #include "lib/mos.h"
+#include "daemon/callrec.h"
 
 #define TRY(x)                          \
 	do {                            \
@@ -352,5 +353,7 @@ int query_call_for(struct arena *a, const struct call *c, bool selecting,
 				      t == 0 ? &sum : &ignore))
 				return -ENOMEM;
 	}
+	if (c->rec_id)
+		TRY(!callrec_query(a, c, reply));
 	return add_totals(a, reply, &sum);
 }

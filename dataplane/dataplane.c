@@ -215,6 +215,45 @@ int dp_endpoint_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev, uint
 	return 0;
 }
 
+int dp_endpoint_play(struct dp_endpoint *ep, const struct dp_play *p, uint64_t until_ms)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !p || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_PLAY, ep);
+	if (!c)
+		return -ENOMEM;
+	c->play = *p;
+	if (p->m)
+		dp_media_ref(p->m);
+	/* out of the kernel while it plays: user space rewrites the packets */
+	dp_offload_ctl(ep, false, until_ms);
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
+uint64_t dp_endpoint_play_pos(const struct dp_endpoint *ep)
+{
+	return DP_GET(ep->pub.play_pos);
+}
+
+int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !tap || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_REC, ep);
+	if (!c)
+		return -ENOMEM;
+	c->rec = *tap;
+	/* out of the kernel first: user space copies what it forwards */
+	dp_offload_rec(ep, tap->id != 0);
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
 void dp_endpoint_release(struct dp_endpoint *ep)
 {
 	if (!ep)

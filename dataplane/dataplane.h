@@ -261,6 +261,51 @@ struct dp_ctl_stats {
 };
 void dp_endpoint_ctl_stats(const struct dp_endpoint *ep, struct dp_ctl_stats *out);
 
+/* Recording (recording/recorder.h): packets @ep receives from its party are
+ * copied into its worker's recording ring, stamped with session @id and
+ * leg @leg; @local is the socket's address for the pcap frames. id 0 ends
+ * the copying. A recorded endpoint stays out of the kernel fast path
+ * (dp_offload.c) until the copying ends. */
+struct dp_rec_tap {
+	uint32_t id;
+	uint8_t leg;
+	struct sockaddr_storage local;
+};
+int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
+	__attribute__((warn_unused_result));
+
+/* Playback (daemon/playmedia.c): the media as mono PCM at 8 kHz (G.711)
+ * and 16 kHz (G.722), shared read-only by the control thread's cache and the
+ * workers that play it, freed with its last reference (atomic count). */
+struct dp_media {
+	_Atomic uint32_t refs;
+	uint32_t n;	/* samples at 8 kHz */
+	int16_t *pcm16; /* 2 * n samples at 16 kHz, after pcm */
+	int16_t pcm[];
+};
+/* @n samples (and 2 * @n at 16 kHz), one reference; NULL on ENOMEM. */
+struct dp_media *dp_media_new(uint32_t n);
+void dp_media_ref(struct dp_media *m);
+void dp_media_unref(struct dp_media *m);
+
+/* Play @m into the RTP @ep receives, in place of its audio: each G.711 or
+ * G.722 packet's payload becomes the next samples of @m (encoded in the
+ * packet's own codec, by pt_kind[]); header, sequence and timestamp stay the
+ * sender's, so the receiver sees one continuous stream, paced by the
+ * sender's packets. Other payload types pass as they are. After @total
+ * samples (repeats included) the sender's audio passes again. */
+struct dp_play {
+	struct dp_media *m; /* NULL: stop playing */
+	uint64_t total;
+	uint8_t pt_kind[128]; /* enum dp_pt_kind */
+};
+/* Start (a reference of p->m is taken) or stop playing on @ep; it stays out
+ * of the kernel path until CLOCK_MONOTONIC ms @until_ms. 0, -EINVAL, -ENOMEM. */
+int dp_endpoint_play(struct dp_endpoint *ep, const struct dp_play *p, uint64_t until_ms)
+	__attribute__((warn_unused_result));
+/* Samples of the current (or last) playback sent so far (any thread). */
+uint64_t dp_endpoint_play_pos(const struct dp_endpoint *ep);
+
 /* Sum over all workers (including packets for endpoints already released). */
 void dp_totals(struct dp_totals *out);
 /* The kernel fast path's share of dp_totals. */

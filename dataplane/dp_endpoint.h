@@ -53,6 +53,8 @@ struct dp_pub {
 	_Atomic bool ice_nominated;
 	/* SRTP (dataplane/dp_srtp.c) */
 	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	_Atomic uint64_t rec_copied, rec_dropped; /* recording ring */
+	_Atomic uint64_t play_pos;		  /* playback: samples sent */
 };
 
 struct dp_ice;
@@ -88,9 +90,10 @@ struct dp_endpoint {
 	uint32_t sr_mid[DP_SR_KEEP];
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
-	struct dp_ctl *ctl;	/* call control, NULL = none (dataplane/dp_ctl.c) */
-	struct dp_ice *ice;	/* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
-	struct sr_stream *srtp; /* SRTP towards this party, NULL = plain (dp_srtp.c) */
+	struct dp_ctl *ctl;	 /* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_ice *ice;	 /* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
+	struct dp_playing *play; /* playback, NULL = none (dataplane/dp_play.c) */
+	struct sr_stream *srtp;	 /* SRTP towards this party, NULL = plain (dp_srtp.c) */
 	/* generate-RTCP (dataplane/dp_rtcp.c), with DP_GEN_RTCP */
 	struct dp_gen_rtcp {
 		uint64_t packets, octets;      /* RTP received here and sent on */
@@ -100,6 +103,10 @@ struct dp_endpoint {
 		struct rtp_source_prior prior; /* reports on the RTP received here */
 		uint64_t next_ms;	       /* the next report from here is due */
 	} gen;
+	/* recording (dp_endpoint_rec): session id, 0 = not recorded */
+	uint32_t rec_id;
+	uint8_t rec_leg;
+	union dp_addr rec_local;
 
 	/* published */
 	struct dp_pub pub;
@@ -211,6 +218,17 @@ int dp_rtcp_report(struct dp_endpoint *ep, uint64_t now_ms, uint64_t now_us, uin
  * received from the peer party (ep->fwd_rtp's statistics, LSR/DLSR from the
  * SRs it sent to ep->fwd_rtcp). False = none yet. */
 bool dp_rtcp_block(struct dp_endpoint *ep, uint64_t now_us, struct rtcp_report_block *rb);
+/* dp_play.c: apply DP_CMD_PLAY (takes over the command's reference); free
+ * @ep's playback (release); one RTP packet received on @ep while it plays
+ * (ep->play): rewritten in place, same length. */
+void dp_play_apply(struct dp_endpoint *ep, const struct dp_play *p);
+void dp_play_free(struct dp_endpoint *ep);
+void dp_play_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t len);
+
+/* dp_rec.c: copy one accepted packet of a recorded endpoint (ep->rec_id)
+ * into the worker's recording ring; a full ring costs the copy only. */
+void dp_rec_copy(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_slot *s, size_t len,
+		 bool rtcp);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

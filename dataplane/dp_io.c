@@ -195,6 +195,8 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 		bc->remote_changed = true;
 	bc->packets++;
 	bc->bytes += len;
+	if (ep->rec_id) /* recorded: a copy as received (dp_rec.c) */
+		dp_rec_copy(w, ep, s, len, rtcp);
 	if (!rtcp) {
 		account_rtp(w, ep, s->buf, len);
 		bc->rtp = true;
@@ -202,6 +204,8 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			bc->dropped_other++;
 			return;
 		}
+		if (ep->play) /* playback replaces the audio (dp_play.c) */
+			dp_play_rtp(ep, s->buf, len);
 		if (ep->xcode) { /* the transcoder's output is sent instead */
 			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;

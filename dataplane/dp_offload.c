@@ -66,6 +66,7 @@ struct dp_offload {
 	/* call control (dp_offload_ctl): user space must see the RTP */
 	bool ctl_on;
 	uint64_t ctl_until_ms;
+	bool rec_on; /* recorded (dp_offload_rec): user space copies its packets */
 };
 
 static struct {
@@ -362,6 +363,20 @@ void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms)
 		uninstall(o, true);
 }
 
+void dp_offload_rec(struct dp_endpoint *ep, bool on)
+{
+	struct dp_offload *o;
+
+	if (!dpo.active)
+		return;
+	o = track(ep);
+	if (!o)
+		return;
+	o->rec_on = on;
+	if (on)
+		uninstall(o, true);
+}
+
 void dp_offload_release(struct dp_endpoint *ep)
 {
 	struct dp_offload *o = ep->off;
@@ -403,7 +418,9 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 	if (now_ms < o->learn_until_ms || now_ms < f->learn_until_ms)
 		return false;
 	if (o->ctl_on || now_ms < o->ctl_until_ms)
-		return false;	 /* call control works on user space's packets */
+		return false; /* call control works on user space's packets */
+	if (o->rec_on)
+		return false;	 /* the recorder's copies are taken in user space */
 	dp_pub_read(o->ep, &in); /* the remotes: user space's latching decides them */
 	dp_pub_read(o->fwd, &out);
 	/* both remotes known, one family throughout (no v4/v6 bridging) */

@@ -45,6 +45,9 @@ void dp_offload_release(struct dp_endpoint *ep);
 /* Call control on @ep (dp_endpoint_ctl, dp_endpoint_dtmf): while @on, or
  * until CLOCK_MONOTONIC ms @until_ms, its RTP stays in user space. */
 void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms);
+/* Recording on @ep (dp_endpoint_rec): while @on the endpoint stays in user
+ * space, where its packets are copied for the recorder. */
+void dp_offload_rec(struct dp_endpoint *ep, bool on);
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out);
 void dp_offload_totals(struct dp_totals *out);
 /* Is @ep's stream forwarded by the kernel now? (control thread) */

@@ -23,6 +23,8 @@ enum dp_cmd_type {
 	DP_CMD_CTL,	/* replace ep's call control (ctl) */
 	DP_CMD_DTMF,	/* queue one DTMF event on ep (dtmf) */
 	DP_CMD_SRTP,	/* rekey ep's SRTP (params.srtp) */
+	DP_CMD_REC,	/* start/stop copying ep's packets for recording (rec) */
+	DP_CMD_PLAY,	/* start/stop playing media into ep's RTP (play) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -42,6 +44,8 @@ struct dp_cmd {
 	struct dp_sync *sync;	  /* DP_CMD_SYNC only */
 	struct dp_ctl_params ctl; /* DP_CMD_CTL only */
 	struct dp_dtmf_play dtmf; /* DP_CMD_DTMF only */
+	struct dp_rec_tap rec;	  /* DP_CMD_REC only */
+	struct dp_play play;	  /* DP_CMD_PLAY only (holds a reference of play.m) */
 };
 
 struct dp_queue {

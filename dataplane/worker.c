@@ -153,6 +153,7 @@ static void ep_reap(struct dp_worker *w)
 		close(ep->fd);
 		dp_ctl_free(ep);
 		dp_srtp_free(ep);
+		dp_play_free(ep);
 		free(ep->release); /* unused if the endpoint goes at dp_stop */
 		free(ep);
 	}
@@ -193,6 +194,14 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			break;
 		case DP_CMD_SRTP:
 			dp_srtp_set(c->ep, &c->params.srtp);
+			break;
+		case DP_CMD_PLAY:
+			dp_play_apply(c->ep, &c->play);
+			break;
+		case DP_CMD_REC:
+			c->ep->rec_id = c->rec.id;
+			c->ep->rec_leg = c->rec.leg;
+			dp_addr_from(&c->ep->rec_local, &c->rec.local);
 			break;
 		case DP_CMD_SYNC:
 			/* answered after this iteration's reap, so that a

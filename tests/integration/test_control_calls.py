@@ -191,9 +191,9 @@ def test_list_and_statistics(ng):
 
 
 def test_warning_for_unimplemented_flag(ng):
-    r = ng.offer("w1", "ft", sdp_offer(), flags=["record-call", "trust-address"])
+    r = ng.offer("w1", "ft", sdp_offer(), flags=["discard-recording", "trust-address"])
     assert r["result"] == "ok"
-    assert "record-call" in r.get("warning", "")
+    assert "discard-recording" in r.get("warning", "")
     r = ng.offer("w2", "ft", sdp_offer(), flags=["trust-address", "symmetric"])
     assert "warning" not in r
 

@@ -96,7 +96,14 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
 	       str_same(x->address, y->address) && sdes_same(&x->sdes, &y->sdes) &&
 	       x->osrtp == y->osrtp && str_same(x->frequencies, y->frequencies) &&
-	       list_same(x->from_tags, x->n_from_tags, y->from_tags, y->n_from_tags);
+	       list_same(x->from_tags, x->n_from_tags, y->from_tags, y->n_from_tags) &&
+	       x->record_call == y->record_call &&
+	       str_same(x->recording_file, y->recording_file) &&
+	       str_same(x->recording_dir, y->recording_dir) &&
+	       str_same(x->recording_pattern, y->recording_pattern) &&
+	       str_same(x->metadata, y->metadata) && str_same(x->file, y->file) &&
+	       str_same(x->repeat_times, y->repeat_times) &&
+	       str_same(x->repeat_duration, y->repeat_duration);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
@@ -225,7 +232,8 @@ static void test_named_flags(void **state)
 	} want[] = {
 		{ "symmetric", NGF_DEFAULT },	      { "port-latching", NGF_DEFAULT },
 		{ "no-port-latching", NGF_IMPLEMENTED }, { "force-relay", NGF_NOT_IMPLEMENTED },
-		{ "force", NGF_NOT_IMPLEMENTED },     { "record-call", NGF_NOT_IMPLEMENTED },
+		{ "force", NGF_NOT_IMPLEMENTED },     { "record-call", NGF_IMPLEMENTED },
+		{ "discard-recording", NGF_NOT_IMPLEMENTED }, { "pause", NGF_IMPLEMENTED },
 		{ "media-handover", NGF_IMPLEMENTED }, { "t.38", NGF_REFUSED },
 		{ "t38", NGF_REFUSED },
 		{ "all", NGF_IMPLEMENTED },	      { "fatal", NGF_IMPLEMENTED },
@@ -242,13 +250,23 @@ static void test_named_flags(void **state)
 			fail_msg("flag %s: support %d, want %d", want[i].name, (int)k->support,
 				 (int)want[i].support);
 	}
-	/* "record-call=yes" as a key warns too; "=no" is what we do anyway */
+	/* "record call" as a key: yes/on records, no/off stops; the flag records */
 	struct ng_request req;
 	parse("{\"command\":\"offer\",\"record call\":\"yes\",\"flags\":[\"SDES-off\"]}", &req);
-	assert_true(warned_about(&req, "record-call"));
-	assert_int_equal(req.n_warnings, 1);
-	parse("{\"command\":\"offer\",\"record-call\":\"no\"}", &req);
+	assert_int_equal(req.record_call, 1);
 	assert_int_equal(req.n_warnings, 0);
+	parse("{\"command\":\"offer\",\"record-call\":\"no\"}", &req);
+	assert_int_equal(req.record_call, -1);
+	assert_int_equal(req.n_warnings, 0);
+	parse("{\"command\":\"offer\",\"flags\":[\"record-call\",\"discard-recording\"]}", &req);
+	assert_true(req.flags & NG_F_RECORD_CALL);
+	assert_true(warned_about(&req, "discard-recording"));
+	parse("{\"command\":\"stop recording\",\"call-id\":\"c\",\"flags\":[\"pause\"],"
+	      "\"recording-pattern\":\"%c-%r\",\"metadata\":\"a:b|c:d\"}",
+	      &req);
+	assert_true(req.flags & NG_F_PAUSE);
+	assert_string_equal(req.recording_pattern, "%c-%r");
+	assert_string_equal(req.metadata, "a:b|c:d");
 }
 
 /* The same name twice in one form would make the second entry dead. */

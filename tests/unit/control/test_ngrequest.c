@@ -412,14 +412,14 @@ static void test_unimplemented_and_unknown(void **state)
 	struct ng_request req;
 	(void)state;
 
-	offer_with_flags("\"record-call\",\"RTP/SAVP\",\"ICE=force-relay\",\"frobnicate\","
+	offer_with_flags("\"discard-recording\",\"RTP/SAVP\",\"ICE=force-relay\",\"frobnicate\","
 			 "\"SDES-off\",\"DTLS=off\",\"DTLS=passive\",\"replace-bogus\","
 			 "\"rtcp-mux-bogus\",\"ICE-bogus\",\"delete-delay=soon\",\"trickle ICE\"",
 			 &req);
 	assert_int_equal(req.flags, NG_F_TRICKLE_ICE);
 	assert_int_equal(req.transport, NG_TP_RTP_SAVP);
 	assert_int_equal(req.ice, NG_ICE_FORCE_RELAY);
-	assert_true(has_warning(&req, "flag 'record-call' is accepted but not implemented"));
+	assert_true(has_warning(&req, "flag 'discard-recording' is accepted but not implemented"));
 	assert_false(has_warning(&req, "SAVP"));	/* recorded: SDES-SRTP (daemon/sdes.c) */
 	assert_true(has_warning(&req, "ICE 'force-relay' is accepted but not implemented"));
 	assert_true(has_warning(&req, "unknown flag 'frobnicate' ignored"));

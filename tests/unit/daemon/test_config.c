@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
+#include "recording/recorder.h"
 #include "lib/log.h"
 
 static char cfg_path[64];
@@ -54,6 +55,38 @@ static void defaults_are_loopback(void **state)
 	assert_int_equal(c.port_min % 2, 0);
 	assert_int_equal(c.opus_complexity, 5);
 	assert_int_equal(c.resample_quality, 3);
+}
+
+/* Recording keys: an absolute directory (trailing '/' dropped), the
+ * methods and formats by name; a relative directory, "/" or an unknown
+ * method are errors naming the key. */
+static void recording_keys(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	assert_int_equal(load(&c, err, 0), 0);
+	assert_string_equal(c.recording_dir, "");
+	assert_int_equal(c.recording_methods, REC_PCAP);
+	assert_true(c.recording_eth);
+	assert_int_equal(load(&c, err, 5, (char *)"--recording-dir=/var/rec/",
+			      (char *)"--recording-method=all", (char *)"--recording-format=raw",
+			      (char *)"--recording-notify=/bin/true", (char *)"--recording-ring-kb=10"),
+			 0);
+	assert_string_equal(c.recording_dir, "/var/rec");
+	assert_int_equal(c.recording_methods, REC_PCAP | REC_WAV);
+	assert_false(c.recording_eth);
+	assert_string_equal(c.recording_notify, "/bin/true");
+	assert_int_equal(c.recording_ring_kb, 64); /* raised to the least */
+	assert_int_equal(load(&c, err, 1, (char *)"--recording-method=wav"), 0);
+	assert_int_equal(c.recording_methods, REC_WAV);
+	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-dir=rel/dir"), 0);
+	assert_non_null(strstr(err, "recording-dir"));
+	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-dir=/"), 0);
+	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-method=proc"), 0);
+	assert_non_null(strstr(err, "recording-method"));
+	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-format=pcapng"), 0);
 }
 
 static void good_file(void **state)
@@ -267,6 +300,7 @@ int main(void)
 		cmocka_unit_test(command_line_overrides_file),
 		cmocka_unit_test(bad_command_line),
 		cmocka_unit_test(parse_string_for_fuzzer),
+		cmocka_unit_test(recording_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,317 @@
+/*
+ * playmedia.c: play media / stop media (playmedia.h).
+ */
+#include "daemon/playmedia.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "codecs/resample.h"
+#include "daemon/callctl.h"
+#include "daemon/config.h"
+#include "dataplane/dataplane.h"
+#include "lib/log.h"
+
+#define RATE	    8000u
+#define CACHE_FILES 16u
+
+/* Decoded files, by path and identity (a changed file is decoded again). */
+static struct {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	off_t size;
+	struct dp_media *m;
+} cache[CACHE_FILES];
+static unsigned cache_next;
+
+/* @file resolved inside @dir (both through realpath: symlinks and ".."
+ * cannot lead out). 0 or -EINVAL/-ENOENT with *err. */
+static int resolve(const char *dir, const char *file, char *out, const char **err)
+{
+	char joined[PATH_MAX * 2], rdir[PATH_MAX];
+	size_t dl;
+
+	for (const char *p = file; *p; p++)
+		if ((unsigned char)*p < 0x20) {
+			*err = "Media file name contains control characters";
+			return -EINVAL;
+		}
+	if (!realpath(dir, rdir)) {
+		*err = "media-dir does not exist";
+		return -ENOENT;
+	}
+	if (file[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", file);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", dir, file);
+	if (!realpath(joined, out)) {
+		*err = "Media file not found";
+		return -ENOENT;
+	}
+	dl = strlen(rdir);
+	if (strncmp(out, rdir, dl) || out[dl] != '/') {
+		*err = "Media file refused: outside media-dir";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The whole file as 8 kHz mono. */
+static struct dp_media *decode(const char *path, const char **err)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	struct dp_media *m = NULL;
+	struct resampler *rs = NULL;
+	int16_t *in = NULL, *mono = NULL;
+
+	if (!sf) {
+		*err = "Media file unreadable or not a media format libsndfile reads";
+		return NULL;
+	}
+	if (info.channels < 1 || info.channels > 8 || info.samplerate < 8000 ||
+	    info.samplerate > 192000 || info.frames <= 0 ||
+	    info.frames > (sf_count_t)PLAYMEDIA_MAX_SECONDS * info.samplerate) {
+		*err = "Media file refused: empty, longer than 10 minutes, or odd format";
+		goto out;
+	}
+	size_t frames = (size_t)info.frames;
+	in = malloc(frames * (size_t)info.channels * sizeof(int16_t));
+	mono = malloc(frames * sizeof(int16_t));
+	if (!in || !mono) {
+		*err = "Out of memory";
+		goto out;
+	}
+	sf_count_t got = sf_readf_short(sf, in, info.frames);
+	if (got <= 0) {
+		*err = "Media file corrupt: no audio read";
+		goto out;
+	}
+	frames = (size_t)got;
+	for (size_t i = 0; i < frames; i++) {
+		int32_t s = 0;
+		for (int c = 0; c < info.channels; c++)
+			s += in[i * (size_t)info.channels + (size_t)c];
+		mono[i] = (int16_t)(s / info.channels);
+	}
+	if (resample_new(1, (unsigned)info.samplerate, RATE, RESAMPLE_DEFAULT_QUALITY, &rs)) {
+		*err = "Out of memory";
+		goto out;
+	}
+	unsigned cap = resample_out_max(rs, (unsigned)frames) + 64;
+	m = dp_media_new(cap);
+	if (!m) {
+		*err = "Out of memory";
+		goto out;
+	}
+	int n = resample_run(rs, mono, (unsigned)frames, m->pcm, cap);
+	resample_free(rs);
+	rs = NULL;
+	/* the 16 kHz version for G.722: exactly twice as long */
+	int n16 = -1;
+	if (n > 0 &&
+	    !resample_new(1, (unsigned)info.samplerate, 2 * RATE, RESAMPLE_DEFAULT_QUALITY, &rs))
+		n16 = resample_run(rs, mono, (unsigned)frames, m->pcm16, 2 * cap);
+	if (n <= 0 || n16 <= 0) {
+		dp_media_unref(m);
+		m = NULL;
+		*err = "Media file could not be resampled";
+		goto out;
+	}
+	for (int i = n16; i < 2 * n; i++) /* a resampler's few samples short: silence */
+		m->pcm16[i] = 0;
+	m->n = (uint32_t)n;
+out:
+	if (rs)
+		resample_free(rs);
+	free(in);
+	free(mono);
+	sf_close(sf);
+	return m;
+}
+
+/* A reference of the decoded file (cached; decoded on first use). */
+static struct dp_media *load(const char *path, const char **err)
+{
+	struct stat st;
+	unsigned i;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*err = "Media file not found";
+		return NULL;
+	}
+	for (i = 0; i < CACHE_FILES; i++) {
+		if (cache[i].m && !strcmp(cache[i].path, path) && cache[i].dev == st.st_dev &&
+		    cache[i].ino == st.st_ino && cache[i].size == st.st_size &&
+		    cache[i].mtime.tv_sec == st.st_mtim.tv_sec &&
+		    cache[i].mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			dp_media_ref(cache[i].m);
+			return cache[i].m;
+		}
+	}
+	struct dp_media *m = decode(path, err);
+	if (!m)
+		return NULL;
+	i = cache_next++ % CACHE_FILES; /* the oldest entry goes */
+	dp_media_unref(cache[i].m);
+	snprintf(cache[i].path, sizeof(cache[i].path), "%s", path);
+	cache[i].dev = st.st_dev;
+	cache[i].ino = st.st_ino;
+	cache[i].size = st.st_size;
+	cache[i].mtime = st.st_mtim;
+	cache[i].m = m;
+	dp_media_ref(m);
+	log_info("play media: %s decoded (%u ms)", path, m->n / (RATE / 1000));
+	return m;
+}
+
+static bool is_audio(const struct call_media *m)
+{
+	return m->used && !strcasecmp(m->type, "audio");
+}
+
+static int number(const char *v, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (end == v || *end || errno || x < min || x > max)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+/* The endpoints whose RTP party @x hears: its peer's sending side. */
+static int each_stream(struct call *c, struct call_party *sel, const struct dp_play *tmpl,
+		       uint64_t until_ms, uint64_t *pos_ms, const char **err)
+{
+	unsigned done = 0;
+
+	*pos_ms = 0;
+	for (unsigned k = 0; k < c->n_parties; k++) {
+		struct call_party *x = c->parties[k];
+		struct call_party *p = x->peer;
+
+		if ((sel && x != sel) || !p)
+			continue;
+		for (unsigned i = 0; i < x->n_media && i < p->n_media; i++) {
+			struct call_media *xm = &x->media[i], *pm = &p->media[i];
+			struct dp_play pl = *tmpl;
+			bool audio = false;
+
+			if (!is_audio(xm) || !is_audio(pm) || !pm->rtp.ep)
+				continue;
+			if (tmpl->m && pm->xcode) {
+				*err = "play media into a transcoded stream is not supported";
+				return -EINVAL;
+			}
+			memset(pl.pt_kind, DP_PT_OTHER, sizeof(pl.pt_kind));
+			for (unsigned q = 0; q < xm->n_pt_kinds; q++)
+				pl.pt_kind[xm->pt_kinds[q].pt] = xm->pt_kinds[q].kind;
+			for (unsigned q = 0; q < pm->n_pt_kinds; q++)
+				pl.pt_kind[pm->pt_kinds[q].pt] = pm->pt_kinds[q].kind;
+			for (unsigned q = 0; q < 128; q++)
+				audio |= pl.pt_kind[q] == DP_PT_PCMU ||
+					 pl.pt_kind[q] == DP_PT_PCMA || pl.pt_kind[q] == DP_PT_G722;
+			if (tmpl->m && !audio) {
+				*err = "play media needs G.711 or G.722 on this leg";
+				return -EINVAL;
+			}
+			if (!tmpl->m) {
+				uint64_t ms = dp_endpoint_play_pos(pm->rtp.ep) / (RATE / 1000);
+				if (ms > *pos_ms)
+					*pos_ms = ms;
+			}
+			if (dp_endpoint_play(pm->rtp.ep, &pl, until_ms)) {
+				*err = "Out of memory";
+				return -ENOMEM;
+			}
+			done++;
+		}
+	}
+	if (!done) {
+		*err = "No media to play to";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int playmedia_command(struct calls *cs, const struct ng_request *req, struct arena *a,
+		      struct ng_node *reply, uint64_t now_ms, const char **err)
+{
+	struct call *c = call_find(cs, req->call_id);
+	struct call_party *sel;
+	struct dp_play pl;
+	long repeats = 1, rep_ms = 0;
+	uint64_t pos_ms;
+	char path[PATH_MAX];
+	int rc;
+
+	(void)a;
+	if (!c) {
+		*err = "Unknown call-ID";
+		return -ENOENT;
+	}
+	if (callctl_select(c, req, &sel, err))
+		return -EINVAL;
+	if (!sel && !(req->flags & NG_F_ALL)) {
+		*err = "No participant party specified";
+		return -EINVAL;
+	}
+	memset(&pl, 0, sizeof(pl));
+	if (req->cmd == NG_CMD_STOP_MEDIA) {
+		rc = each_stream(c, sel, &pl, 0, &pos_ms, err);
+		if (!rc && !ng_dict_add_int(a, reply, "last-frame-pos", (int64_t)pos_ms))
+			rc = -ENOMEM, *err = "Out of memory";
+		return rc;
+	}
+	if (!cs->cfg->media_dir[0]) {
+		*err = "play media is not configured (media-dir)";
+		return -EINVAL;
+	}
+	if (!req->file) {
+		*err = "No media file specified (file)";
+		return -EINVAL;
+	}
+	if (req->repeat_times && number(req->repeat_times, 1, PLAYMEDIA_MAX_REPEATS, &repeats)) {
+		*err = "Invalid 'repeat-times' (1..1000)";
+		return -EINVAL;
+	}
+	if (req->repeat_duration && number(req->repeat_duration, 1, 86400000, &rep_ms)) {
+		*err = "Invalid 'repeat-duration' (1..86400000 ms)";
+		return -EINVAL;
+	}
+	rc = resolve(cs->cfg->media_dir, req->file, path, err);
+	if (rc)
+		return rc;
+	pl.m = load(path, err);
+	if (!pl.m)
+		return -EINVAL;
+	/* rtpengine: repeat-duration bounds the repeats when it ends earlier */
+	pl.total = (uint64_t)pl.m->n * (uint64_t)repeats;
+	if (rep_ms) {
+		uint64_t d = (uint64_t)rep_ms * (RATE / 1000);
+		uint64_t until_rep = (d + pl.m->n - 1) / pl.m->n * pl.m->n;
+		if (!req->repeat_times || until_rep < pl.total)
+			pl.total = until_rep;
+	}
+	uint64_t ms = pl.total / (RATE / 1000);
+	rc = each_stream(c, sel, &pl, now_ms + ms + 1000, &pos_ms, err);
+	dp_media_unref(pl.m); /* the workers hold their own references */
+	if (rc)
+		return rc;
+	if (!ng_dict_add_int(a, reply, "duration", (int64_t)ms)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
