@@ -91,6 +91,8 @@ struct call_media {
 	struct media_ice *ice; /* ICE towards this party, NULL = never (daemon/ice.h) */
 	/* SDES-SRTP towards this party (daemon/sdes.h), NULL = never had any */
 	struct sdes_state *sdes;
+	/* DTLS-SRTP towards this party (daemon/dtls_media.h), NULL = never */
+	struct media_dtls *dtls;
 };
 
 struct call_party {
