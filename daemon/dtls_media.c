@@ -32,14 +32,14 @@ struct media_dtls {
 	enum dtls_setup peer_setup;
 	char peer_tls_id[TLS_ID_MAX + 1];
 	/* towards the party */
-	bool on;	       /* the party speaks DTLS-SRTP with rtprelay */
-	enum dtls_setup ours;  /* the a=setup rtprelay writes */
-	bool role_known;       /* the peer's a=setup (answer or offer) fixed it */
-	bool client;	       /* rtprelay starts the handshake */
-	enum dtls_hash hash;   /* of rtprelay's a=fingerprint */
+	bool on;	      /* the party speaks DTLS-SRTP with rtprelay */
+	enum dtls_setup ours; /* the a=setup rtprelay writes */
+	bool role_known;      /* the peer's a=setup (answer or offer) fixed it */
+	bool client;	      /* rtprelay starts the handshake */
+	enum dtls_hash hash;  /* of rtprelay's a=fingerprint */
 	struct dtls_conn *conn;
-	bool restart;	       /* a new handshake is due (fingerprint/tls-id changed) */
-	bool keyed;	       /* keys below came from a finished handshake */
+	bool restart; /* a new handshake is due (fingerprint/tls-id changed) */
+	bool keyed;   /* keys below came from a finished handshake */
 	struct sr_keys keys;
 	enum dtls_profile profile;
 	bool fail_logged;
@@ -119,7 +119,8 @@ void dtls_media_free(struct call_media *cm)
 	if (!d)
 		return;
 	drop_conn(d);
-	for (struct media_dtls **pp = &g.buckets[d->id % N_BUCKETS]; *pp; pp = &(*pp)->bucket_next) {
+	for (struct media_dtls **pp = &g.buckets[d->id % N_BUCKETS]; *pp;
+	     pp = &(*pp)->bucket_next) {
 		if (*pp == d) {
 			*pp = d->bucket_next;
 			break;
@@ -574,8 +575,7 @@ void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p)
 
 const char *dtls_suite_name(const struct call_media *m)
 {
-	return m->dtls && m->dtls->on && m->dtls->keyed ? sr_suite_name(m->dtls->keys.suite)
-							  : NULL;
+	return m->dtls && m->dtls->on && m->dtls->keyed ? sr_suite_name(m->dtls->keys.suite) : NULL;
 }
 
 static const char *hash_name(enum dtls_hash h)

@@ -514,6 +514,25 @@ static bool has_mid(const struct sdp_session *s, const struct sdp_media *m)
 	return false;
 }
 
+/* The a=mid value of section @m into @out ("" when none, or longer). */
+static void note_mid(const struct sdp_session *s, const struct sdp_media *m, char *out, size_t cap)
+{
+	out[0] = 0;
+	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
+		const struct sdp_str *ln = &s->lines[l];
+		size_t n = ln->len;
+
+		while (n && (ln->s[n - 1] == '\n' || ln->s[n - 1] == '\r'))
+			n--;
+		if (n >= 6 && !memcmp(ln->s, "a=mid:", 6) && n - 6 < cap &&
+		    !memchr(ln->s + 6, ' ', n - 6)) {
+			memcpy(out, ln->s + 6, n - 6);
+			out[n - 6] = 0;
+			return;
+		}
+	}
+}
+
 /* Fill the rewrite of media @i, sent to R. 0 or a negative errno (*o->err). */
 static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
 			 struct sdp_media_rewrite *mr)
@@ -523,7 +542,10 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 
 	mr->keep = true;
 	/* generate-mid: rtpengine numbers the media from 1 */
-	if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
+	note_mid(o->sdp, m, o->s->media[i].mid, sizeof(o->s->media[i].mid));
+	if (req->cmd == NG_CMD_ANSWER && rm->mid[0] && !has_mid(o->sdp, m))
+		mr->mid = rm->mid; /* the offerer's, back to it */
+	else if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
 		mr->mid = arena_printf(o->a, "%u", i + 1);
 	if (m->port == 0 || !rm->pair) {
 		mr->port = 0;
