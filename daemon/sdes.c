@@ -320,7 +320,8 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 		return *err ? -EINVAL : (*err = "SRTP: no usable a=crypto line", -EINVAL);
 	}
 	if (s_secure && !n_got)
-		return *err = "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP is not supported)",
+		return *err = "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP needs a UDP/TLS "
+			      "profile)",
 		       -EINVAL;
 	if (n_got || sm->sdes) {
 		ss = state(sm);
@@ -343,7 +344,8 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 	bool r_sdes = !req->sdes.off && (r_secure || osrtp);
 
 	if (r_secure && req->sdes.off)
-		return *err = "SDES=off leaves RTP/SAVP media without keying (no DTLS-SRTP)",
+		return *err = "SDES=off leaves RTP/SAVP media without keying (DTLS-SRTP needs a "
+			      "UDP/TLS profile)",
 		       -EINVAL;
 	if (!r_sdes && !n_lines && !rm->sdes)
 		return 0; /* plain to plain: nothing to do */
@@ -381,8 +383,8 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 			      "suite",
 		       -EINVAL;
 	if (!match && s_secure)
-		return *err = "SRTP: RTP/SAVP answer without a=crypto (DTLS-SRTP is not "
-			      "supported)",
+		return *err = "SRTP: RTP/SAVP answer without a=crypto (DTLS-SRTP needs a "
+			      "UDP/TLS profile)",
 		       -EINVAL;
 	if (!match && ss && ss->n_sent && !ss->sent_optional)
 		return *err = "SRTP: plain RTP answer to an SRTP (RTP/SAVP) offer", -EINVAL;

@@ -306,9 +306,9 @@ def test_bad_dtls_datagrams_counted(ng):
     sdp = sdp.replace("RTP/AVP", "UDP/TLS/RTP/SAVPF")
     phone = Phone(mux=False, pts=(0,))
     try:
-        r = ng.offer("dtls-5", "web", sdp, flags=["RTP/AVP"], DTLS="passive")
+        r = ng.offer("dtls-5", "web", sdp, flags=["RTP/AVP"])
         assert r["result"] == "ok", r
-        a = ng.answer("dtls-5", "web", "ph", phone.sdp())
+        a = ng.answer("dtls-5", "web", "ph", phone.sdp(), DTLS="passive")
         assert a["result"] == "ok" and "a=setup:passive" in a["sdp"], a
         target = tuple(relay_targets(a["sdp"])[0][:2])
         hello = bytes([22, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0])
