@@ -326,3 +326,140 @@ def test_bad_dtls_datagrams_counted(ng):
         party.close()
         other.close()
         phone.close()
+
+
+class DtlsClient:
+    """A DTLS-SRTP client of the test's own (pyOpenSSL over memory BIOs, RSA
+    certificate: a peer rtprelay's ECDSA does not have to match), on a plain
+    UDP socket: no ICE, so rtprelay takes its SDP address."""
+
+    def __init__(self, sock):
+        from OpenSSL import SSL, crypto
+        self.sock = sock
+        key = crypto.PKey()
+        key.generate_key(crypto.TYPE_RSA, 2048)
+        cert = crypto.X509()
+        cert.get_subject().CN = "test"
+        cert.set_serial_number(random.getrandbits(63))
+        cert.gmtime_adj_notBefore(-3600)
+        cert.gmtime_adj_notAfter(3600)
+        cert.set_issuer(cert.get_subject())
+        cert.set_pubkey(key)
+        cert.sign(key, "sha256")
+        self.fingerprint = "sha-256 " + cert.digest("sha256").decode()
+        ctx = SSL.Context(SSL.DTLS_METHOD)
+        ctx.use_certificate(cert)
+        ctx.use_privatekey(key)
+        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, lambda *a: True)
+        ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
+        self.SSL = SSL
+        self.conn = SSL.Connection(ctx, None)
+        self.conn.set_connect_state()
+
+    def handshake(self, target, timeout=5.0):
+        """Run the handshake against target; the SRTP keys (local, remote) as
+        libsrtp master key+salt (RFC 5764 4.2: the client writes with its own)."""
+        self.sock.settimeout(0.2)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                self.conn.do_handshake()
+                break
+            except self.SSL.WantReadError:
+                pass
+            try:
+                while True:
+                    self.sock.sendto(self.conn.bio_read(4096), target)
+            except self.SSL.WantReadError:
+                pass
+            try:
+                self.conn.bio_write(self.sock.recv(4096))
+            except socket.timeout:
+                pass
+        else:
+            raise AssertionError("DTLS handshake did not complete")
+        try:  # the last flight
+            while True:
+                self.sock.sendto(self.conn.bio_read(4096), target)
+        except self.SSL.WantReadError:
+            pass
+        m = self.conn.export_keying_material(b"EXTRACTOR-dtls_srtp", 60)
+        ck, sk, cs, ss = m[0:16], m[16:32], m[32:46], m[46:60]
+        return ck + cs, sk + ss
+
+
+def dtls_party_sdp(port, fingerprint, version=1):
+    return sdp_offer(port=port, media=(("audio", (0,)),), rtcp_mux=True, version=version,
+                     extra_media_lines=("a=setup:actpass", "a=fingerprint:" + fingerprint)
+                     ).replace("RTP/AVP", "UDP/TLS/RTP/SAVPF")
+
+
+def srtp_stream_to_phone(party, target, phone, key, n=20):
+    """The DTLS party sends n SRTP packets with key; the RTP packets the phone got."""
+    from srtp_peer import Srtp
+    tx = Srtp("AES_CM_128_HMAC_SHA1_80", key, outbound=True)
+    ssrc = random.getrandbits(32)
+    seq0 = random.randrange(0, 30000)
+    for i in range(n):
+        pkt = struct.pack("!BBHII", 0x80, 0, seq0 + i, (seq0 + i) * 160, ssrc) + b"\xd5" * 160
+        party.sendto(tx.protect(pkt), target)
+        time.sleep(0.005)
+    got = 0
+    phone.rtp_socks[0].settimeout(0.3)
+    try:
+        while True:
+            p = phone.rtp_socks[0].recv(2048)
+            if parse_rtp(p) and p[12:] == b"\xd5" * 160:
+                got += 1
+    except socket.timeout:
+        pass
+    return got
+
+
+def test_reoffer_keeps_keys_new_fingerprint_rekeys(ng):
+    """A DTLS party of the test's own (rtprelay passive, the server): after the
+    handshake its SRTP reaches the phone; a re-offer with the same SDP keeps the
+    keys (no new handshake, media still passes); a re-offer with a new
+    certificate's fingerprint is a DTLS restart: the new handshake re-keys, the
+    old keys are refused from then on."""
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    port = party.getsockname()[1]
+    phone = Phone(mux=False, pts=(0,))
+    try:
+        c1 = DtlsClient(party)
+        r = ng.offer("dtls-6", "web", dtls_party_sdp(port, c1.fingerprint), flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("dtls-6", "web", "ph", phone.sdp(), DTLS="passive")
+        assert "a=setup:passive" in a["sdp"], a
+        target = tuple(relay_targets(a["sdp"])[0][:2])
+        local1, _ = c1.handshake(target)
+        assert srtp_stream_to_phone(party, target, phone, local1) == 20
+        d = dtls_of(ng.query("dtls-6"), "web")
+        assert d["state"] == "connected" and d["handshakes"] == 1, d
+        assert d["role"] == "passive (server)" and d["peer fingerprint hash"] == "sha-256"
+        # re-offer, same SDP: same keys, same association
+        r = ng.offer("dtls-6", "web", dtls_party_sdp(port, c1.fingerprint, 2),
+                     flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("dtls-6", "web", "ph", phone.sdp(), DTLS="passive")
+        assert a["result"] == "ok", a
+        assert srtp_stream_to_phone(party, target, phone, local1) == 20
+        assert dtls_of(ng.query("dtls-6"), "web")["handshakes"] == 1
+        # a new certificate: restart, new keys
+        c2 = DtlsClient(party)
+        r = ng.offer("dtls-6", "web", dtls_party_sdp(port, c2.fingerprint, 3),
+                     flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("dtls-6", "web", "ph", phone.sdp(), DTLS="passive")
+        local2, _ = c2.handshake(target)
+        assert local2 != local1
+        assert srtp_stream_to_phone(party, target, phone, local2) == 20
+        assert srtp_stream_to_phone(party, target, phone, local1) == 0
+        q = ng.query("dtls-6")
+        d = dtls_of(q, "web")
+        assert d["state"] == "connected" and d["handshakes"] == 2, d
+        assert media_of(q, "web")["streams"][0]["stats"]["SRTP auth failed"] >= 20
+    finally:
+        party.close()
+        phone.close()
