@@ -29,8 +29,10 @@ from ngclient import sdp_offer  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
 
-# aiortc's ICE agent gathers host candidates on loopback only
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: (["127.0.0.1"] if use_ipv4 else [])
+# aiortc's ICE agent gathers host candidates on loopback only (the same patch as
+# test_ice.py's, which runs in the same session)
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: (
+    (["127.0.0.1"] if use_ipv4 else []) + (["::1"] if use_ipv6 else []))
 
 
 def ulaw(x):
