@@ -292,11 +292,17 @@ def test_fingerprint_mismatch_no_media(ng):
     run(go())
 
 
-def test_bad_dtls_datagrams_counted(ng):
+def dtls_failures_logged(daemon):
+    return sum(1 for ln in daemon.log_text().splitlines()
+               if ln.startswith("<4>media ") and "DTLS handshake" in ln)
+
+
+def test_bad_dtls_datagrams_counted(ng, daemon):
     """A DTLS party without ICE (its SDP address is a socket of the test's):
     malformed DTLS datagrams from it are counted bad; a ClientHello-looking
     record from another address is counted as wrong source; neither keys or
-    breaks anything. A flood from the right address is rate limited."""
+    breaks anything. A flood from the right address is rate limited. The
+    handshake that never completes fails after 20 s, logged once."""
     party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     party.bind(("127.0.0.1", 0))
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -323,7 +329,28 @@ def test_bad_dtls_datagrams_counted(ng):
         d = dtls_of(ng.query("dtls-5"), "web")
         assert d["wrong source"] == 1 and d["bad datagrams"] == 2, d
         assert 40 <= d["datagrams"] <= 60 and d["rate limited"] >= 40, d
-        assert d["state"] != "connected" and d["role"] == "passive (server)", d
+        # the garbled hellos broke the handshake: the server listened again, a
+        # bounded number of times, then gave up; logged once
+        assert d["state"] == "failed" and d["role"] == "passive (server)", d
+        assert d["failures"] == 6 and "unexpected message" in d["error"], d
+        assert dtls_failures_logged(daemon) == 1
+        # a party that never sends a hello: the handshake times out after 20 s
+        quiet = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        quiet.bind(("127.0.0.1", 0))
+        sdp = dtls_party_sdp(quiet.getsockname()[1], "sha-256 " + fp)
+        r = ng.offer("dtls-7", "web", sdp, flags=["RTP/AVP"])
+        a = ng.answer("dtls-7", "web", "ph2", Phone(pts=(0,)).sdp(), DTLS="passive")
+        assert a["result"] == "ok", a
+        d = dtls_of(ng.query("dtls-7"), "web")
+        assert d["state"] == "handshaking", d
+        end = time.monotonic() + 25
+        while time.monotonic() < end and d["state"] != "failed":
+            time.sleep(0.5)
+            d = dtls_of(ng.query("dtls-7"), "web")
+        assert d["state"] == "failed" and "timed out" in d["error"], d
+        time.sleep(1)
+        assert dtls_failures_logged(daemon) == 2
+        quiet.close()
     finally:
         party.close()
         other.close()
