@@ -222,11 +222,13 @@ static void failed(struct media_dtls *d)
 
 static void after(struct media_dtls *d, enum dtls_state st, bool was_connected)
 {
-	flush_output(d);
+	/* keys first: the worker has them (its queue is applied before it reads
+	 * the sockets) before our last flight lets the peer send media */
 	if (st == DTLS_CONNECTED && !was_connected)
 		connected(d);
 	else if (st == DTLS_FAILED && d->in_active)
 		failed(d);
+	flush_output(d);
 }
 
 static void start(struct media_dtls *d, uint64_t now_ms)
