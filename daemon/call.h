@@ -101,6 +101,12 @@ struct call_media {
 		uint8_t pt;
 	} rec_codecs[CALL_MAX_REC_CODECS];
 	uint8_t n_rec_codecs;
+	/* DTLS-SRTP towards this party (daemon/dtls_media.h), NULL = never */
+	struct media_dtls *dtls;
+	/* the a=mid of this party's last SDP ("" = none): an answer to its
+	 * offer that has none carries it back (RFC 8843; WebRTC peers match
+	 * the answer's sections by it) */
+	char mid[33];
 };
 
 struct call_party {

@@ -21,6 +21,7 @@
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "daemon/dtls_media.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_offload.h"
 #include "daemon/interfaces.h"
@@ -173,6 +174,7 @@ static void on_tick(void *arg, uint64_t now_ms)
 	struct daemon *d = arg;
 
 	ng_server_tick(d->srv, now_ms);
+	dtls_media_tick(now_ms); /* DTLS retransmissions and timeouts */
 	if (now_ms - d->last_call_tick >= 1000) {
 		d->last_call_tick = now_ms;
 		calls_tick(&d->calls, now_ms);
@@ -243,6 +245,8 @@ int main(int argc, char **argv)
 		log_err("cannot start the dataplane: %s", strerror(-rc));
 		goto err_loop;
 	}
+	if (dtls_media_init(d.loop)) /* the daemon's DTLS certificate (logged) */
+		goto err_dp;
 	if (d.cfg.recording_dir[0]) {
 		struct recorder_config rc = {
 			.dir = d.cfg.recording_dir,
@@ -306,6 +310,7 @@ err_calls:
 	dp_offload_stop();
 	ifaces_free(&d.ifs);
 err_dp:
+	dtls_media_fini();
 	dp_stop();
 	/* after the workers: nothing copies into the rings any more; every
 	 * recording is finished (files complete) */

@@ -55,6 +55,8 @@ struct dp_pub {
 	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 	_Atomic uint64_t rec_copied, rec_dropped; /* recording ring */
 	_Atomic uint64_t play_pos;		  /* playback: samples sent */
+	/* DTLS (dataplane/dp_dtls.c) */
+	_Atomic uint64_t dtls_queued, dtls_bad, dtls_wrong_src, dtls_limited;
 };
 
 struct dp_ice;
@@ -107,6 +109,9 @@ struct dp_endpoint {
 	uint32_t rec_id;
 	uint8_t rec_leg;
 	union dp_addr rec_local;
+	uint64_t dtls_id;      /* with DP_DTLS (dp_dtls.c) */
+	uint32_t dtls_tokens;  /* the stream's DTLS rate budget ... */
+	uint64_t dtls_fill_ms; /* ... last refilled then */
 
 	/* published */
 	struct dp_pub pub;
@@ -229,6 +234,13 @@ void dp_play_rtp(struct dp_endpoint *ep, uint8_t *buf, size_t len);
  * into the worker's recording ring; a full ring costs the copy only. */
 void dp_rec_copy(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_slot *s, size_t len,
 		 bool rtcp);
+
+/* dp_dtls.c (worker side): a DTLS datagram (RFC 7983 first byte 20..63)
+ * of @len bytes in @s received on @ep (DP_DTLS): checked and queued for the
+ * control thread, or dropped and counted. Never forwarded. */
+void dp_dtls_rx(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_slot *s, size_t len);
+/* New params: the id, and a full budget for a new association. */
+void dp_dtls_apply(struct dp_endpoint *ep, const struct dp_endpoint_params *p, uint64_t now_ms);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

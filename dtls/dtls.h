@@ -14,10 +14,10 @@
  * (OpenSSL's doubling timer from 1 s) and a handshake that has not completed
  * DTLS_HANDSHAKE_MAX_MS after dtls_conn_new fails.
  *
- * Not wired yet (docs/architecture.md, DTLS-SRTP): offer/answer will parse
- * a=fingerprint/a=setup with the functions below and pick the role with
- * dtls_role; the data plane will own one struct dtls_conn per stream and
- * accept a ClientHello only from the address the stream may latch to.
+ * Used by daemon/dtls_media.c (docs/architecture.md, DTLS-SRTP), which
+ * owns one struct dtls_conn per DTLS stream on the control thread; the data
+ * plane (dataplane/dp_dtls.c) checks each datagram with dtls_records_ok and
+ * queues it from the address the stream may latch to.
  * Threads: a struct dtls_cert is read-only after creation and may be shared;
  * a struct dtls_conn belongs to one thread.
  */
@@ -53,6 +53,13 @@ int dtls_fingerprint_parse(const char *s, size_t n, struct dtls_fingerprint *fp,
 	__attribute__((warn_unused_result));
 /* "sha-256 4A:AD:..." into buf; the length, or -ENOSPC / -EINVAL. */
 int dtls_fingerprint_print(const struct dtls_fingerprint *fp, char *buf, size_t cap);
+
+/* A received datagram is a sequence of DTLS records (RFC 6347 4.1: 13-byte
+ * header, content type 20..26, version 0xfe.., length within the datagram),
+ * or one DTLS 1.3 unified-header record (first byte 0x20..0x3f, RFC 9147
+ * 4). Only the framing is looked at, so it is cheap enough for a data-plane
+ * worker; OpenSSL checks the rest. */
+bool dtls_records_ok(const uint8_t *buf, size_t len);
 
 /* a=setup (RFC 4145) */
 enum dtls_setup {

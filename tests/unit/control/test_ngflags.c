@@ -95,7 +95,7 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
 	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
 	       str_same(x->address, y->address) && sdes_same(&x->sdes, &y->sdes) &&
-	       x->osrtp == y->osrtp && str_same(x->frequencies, y->frequencies) &&
+	       x->osrtp == y->osrtp && x->dtls == y->dtls && x->dtls_fp == y->dtls_fp && str_same(x->frequencies, y->frequencies) &&
 	       list_same(x->from_tags, x->n_from_tags, y->from_tags, y->n_from_tags) &&
 	       x->record_call == y->record_call &&
 	       str_same(x->recording_file, y->recording_file) &&
