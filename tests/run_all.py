@@ -22,6 +22,7 @@ Usage: tests/run_all.py [--only STAGE[,STAGE]] [--fuzz-seconds N]
 """
 
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -166,7 +167,8 @@ def fuzz(t, seconds):
     if not targets:
         t.add("fuzz:targets", "fail")
         return
-    for exe in targets:
+    def one(exe):
+        """Run one target; (name, rc, the log's tail and kept crash inputs)."""
         what = os.path.basename(exe)[len("fuzz_"):]
         seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", what)
         with tempfile.TemporaryDirectory() as work:
@@ -175,14 +177,24 @@ def fuzz(t, seconds):
             if os.path.isdir(seeds):
                 cmd.append(seeds)
             rc = run(cmd, seconds + 120, log=os.path.join(work, "log"))
+            tail, kept = "", []
             if rc != 0:
                 with open(os.path.join(work, "log")) as f:
-                    sys.stdout.write(f.read()[-4000:])
+                    tail = f.read()[-4000:]
                 for art in glob.glob(os.path.join(work, "crash-*")):
                     dest = os.path.join(ROOT, "build-fuzz", os.path.basename(art))
                     shutil.copy(art, dest)
-                    say(f"crash input kept in {dest}")
-            t.add(f"fuzz:{what}", "pass" if rc == 0 else "fail")
+                    kept.append(dest)
+        return what, rc, tail, kept
+
+    # one target per core: each is single-threaded, and the stage stays short
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(one, targets))
+    for what, rc, tail, kept in results:
+        sys.stdout.write(tail)
+        for dest in kept:
+            say(f"crash input kept in {dest}")
+        t.add(f"fuzz:{what}", "pass" if rc == 0 else "fail")
 
 
 def main():
