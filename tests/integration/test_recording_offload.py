@@ -27,7 +27,7 @@ from test_offload_netns import drain, ns_socket  # noqa: E402
 def test_recording_takes_kernel_stream_to_user_space(topo):
     rec = tempfile.mkdtemp(prefix="rtprelay-recoff-")
     d = RelayDaemon(offload=True, timeout=60,
-                    extra=["--recording-dir=" + rec, "--recording-method=pcap"])
+                    extra_args=["--recording-dir=" + rec, "--recording-method=pcap"])
     caller = ns_socket(topo["caller"], CALLER_IP, 5000)
     callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
     try:
@@ -81,7 +81,7 @@ def test_play_media_on_kernel_stream(topo):
         w.setsampwidth(2)
         w.setframerate(8000)
         w.writeframes((8000 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes())
-    d = RelayDaemon(offload=True, timeout=60, extra=["--media-dir=" + media])
+    d = RelayDaemon(offload=True, timeout=60, extra_args=["--media-dir=" + media])
     caller = ns_socket(topo["caller"], CALLER_IP, 5000)
     callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
     try:
