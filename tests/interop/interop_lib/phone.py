@@ -32,6 +32,7 @@ module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen {ctrl_addr}:{ctrl_port}
 snd_path {snd_path}
+{extra}
 """
 
 CODEC_MODULES = {"PCMU": "g711.so", "PCMA": "g711.so", "opus": "opus.so", "G722": "g722.so"}
@@ -40,7 +41,7 @@ CODEC_MODULES = {"PCMU": "g711.so", "PCMA": "g711.so", "opus": "opus.so", "G722"
 class Phone:
     def __init__(self, name, logdir, ns, addr, sip_port, ctrl_port, user, registrar,
                  tone, answer="auto", codecs=("PCMU/8000/1",), iface=None, ctrl_ns=None,
-                 mediaenc=None):
+                 mediaenc=None, extra_config=()):
         self.name = name
         self.user = user
         self.addr = addr
@@ -49,13 +50,17 @@ class Phone:
         self.dir = os.path.join(logdir, name)
         os.makedirs(self.dir, exist_ok=True)
         modules = sorted({CODEC_MODULES[c.split("/")[0]] for c in codecs})
-        if mediaenc:   # e.g. "srtp-mand": baresip's srtp module, SDES (RFC 4568)
+        if mediaenc and mediaenc.startswith("dtls_srtp"):
+            # baresip's dtls_srtp module: DTLS-SRTP (RFC 5763/5764), UDP/TLS/RTP/SAVP
+            modules.append("dtls_srtp.so")
+        elif mediaenc:   # e.g. "srtp-mand": baresip's srtp module, SDES (RFC 4568)
             modules.append("srtp.so")
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write(BARESIP_CFG.format(
                 addr=addr, sip_port=sip_port, iface=iface or addr, tone=tone,
                 codec_modules="\n".join("module " + m for m in modules),
-                ctrl_addr="127.0.0.1", ctrl_port=ctrl_port, snd_path=self.dir))
+                ctrl_addr="127.0.0.1", ctrl_port=ctrl_port, snd_path=self.dir,
+                extra="\n".join(extra_config)))
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write("<sip:%s@%s>;regint=600;answermode=%s;audio_codecs=%s%s\n"
                     % (user, registrar, answer, ",".join(codecs),

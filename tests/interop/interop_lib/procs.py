@@ -35,7 +35,8 @@ def run(cmd, ns=None, check=True, timeout=30, stdin=None):
 class Proc:
     """One long-running child, output to a log file, stopped by process group."""
 
-    def __init__(self, name, cmd, logdir, ns=None, env=None, cwd=None):
+    def __init__(self, name, cmd, logdir, ns=None, env=None, cwd=None,
+                 stdin=subprocess.DEVNULL):
         self.name = name
         self.logpath = os.path.join(logdir, name + ".log")
         self.cmd = list(cmd)
@@ -44,7 +45,7 @@ class Proc:
             self.cmd = ["ip", "netns", "exec", ns] + self.cmd
         self._log = open(self.logpath, "wb")
         self.popen = subprocess.Popen(self.cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True,
+                                      stdin=stdin, start_new_session=True,
                                       env=env, cwd=cwd)
         self.pid = self.popen.pid
 

@@ -65,7 +65,8 @@ class World:
     def __init__(self, logdir, nat=None, caller_codecs=("PCMU/8000/1",),
                  callee_codecs=("PCMU/8000/1",), callee_answer="auto",
                  offer_flags=kam.DEFAULT_FLAGS, answer_flags=kam.DEFAULT_FLAGS,
-                 sniff=False, relays=None, caller_mediaenc=None, callee_mediaenc=None):
+                 sniff=False, relays=None, caller_mediaenc=None, callee_mediaenc=None,
+                 caller_config=(), callee_config=()):
         self.logdir = str(logdir)
         self.relay_specs = relays
         self.relays = []
@@ -78,6 +79,8 @@ class World:
         self.sniff = sniff
         self.caller_mediaenc = caller_mediaenc   # baresip mediaenc, e.g. "srtp-mand"
         self.callee_mediaenc = callee_mediaenc
+        self.caller_config = caller_config   # extra baresip config lines
+        self.callee_config = callee_config
         self.sniffer = None
         self.ng_capture = None
         self.relays_died_early = set()
@@ -181,12 +184,13 @@ class World:
         ns, addr = place("alice")
         self.alice = Phone("alice", self.logdir, ns.name, addr, 5070, 4444, "alice", registrar,
                            caller_wav, codecs=self.caller_codecs, ctrl_ns=ns,
-                           mediaenc=self.caller_mediaenc)
+                           mediaenc=self.caller_mediaenc, extra_config=self.caller_config)
         self.phones.append(self.alice)
         ns, addr = place("bob")
         self.bob = Phone("bob", self.logdir, ns.name, addr, 5080, 4445, "bob", registrar,
                          callee_wav, answer=self.callee_answer, codecs=self.callee_codecs,
-                         ctrl_ns=ns, mediaenc=self.callee_mediaenc)
+                         ctrl_ns=ns, mediaenc=self.callee_mediaenc,
+                         extra_config=self.callee_config)
         self.phones.append(self.bob)
         for phone in self.phones:
             phone.connect(timeout=STARTUP_TIMEOUT)
