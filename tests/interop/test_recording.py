@@ -29,6 +29,7 @@ RECORD_SECONDS = 3.0
 ANNOUNCE_TONES = (1400, 1800)
 ALL_TONES = (CALLER_TONE, CALLEE_TONE) + ANNOUNCE_TONES
 TSHARK_TIMEOUT = 20
+COMPLETE_TIMEOUT = 5.0
 
 
 def relay_dirs(tmp_path):
@@ -50,13 +51,26 @@ def start_call(make_world, tmp_path, offer_flags=DEFAULT_FLAGS):
     return world, call_id, alice_tag, bob_tag, rec, media
 
 
-def recording_files(rec, call_id):
-    """The one completed recording's metadata (its JSON file) and directory."""
-    metas = glob.glob(os.path.join(rec, "**", "*.json"), recursive=True)
-    assert len(metas) == 1, "expected one recording metadata file in %s: %r" % (rec, metas)
-    with open(metas[0]) as f:
-        meta = json.load(f)
-    assert meta.get("call-id") == call_id and meta.get("complete") is True, meta
+def recording_files(rec, call_id, timeout=COMPLETE_TIMEOUT):
+    """The one completed recording's metadata (its JSON file) and directory. The
+    relay's writer thread finishes the files after `stop recording`/`delete` has been
+    answered (it runs 400 ms behind real time), so wait until the metadata (renamed
+    into place whole) says `complete`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        metas = glob.glob(os.path.join(rec, "**", "*.json"), recursive=True)
+        assert len(metas) <= 1, "expected one recording metadata file in %s: %r" % (
+            rec, metas)
+        meta = None
+        if metas:
+            with open(metas[0]) as f:
+                meta = json.load(f)
+            if meta.get("complete") is True:
+                break
+        assert time.monotonic() < deadline, \
+            "no complete recording in %s after %.0fs: %r" % (rec, timeout, meta)
+        time.sleep(0.1)
+    assert meta.get("call-id") == call_id, meta
     return meta, os.path.dirname(metas[0])
 
 
