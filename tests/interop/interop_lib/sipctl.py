@@ -42,6 +42,7 @@ class Controller:
         self.sock.bind(("127.0.0.1", CONTROL_PORT))
         self.cseq = 0
         self.log = []   # (function, flags, status line)
+        self.last_reply = ""   # the whole text of the last reply
 
     def close(self):
         self.sock.close()
@@ -79,4 +80,5 @@ class Controller:
                 continue   # a late reply to an earlier request
             status = data.split("\r\n", 1)[0]
             self.log.append((function, flags, status))
+            self.last_reply = data
             return int(status.split()[1])
