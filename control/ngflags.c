@@ -296,6 +296,31 @@ void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len
 		ngf_warn(a, req, "unknown SDES value '%s' ignored", ngf_quote(a, req, v, len));
 }
 
+void ngf_dtls(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	if (off_value(v, len))
+		req->dtls = NG_DTLS_OFF;
+	else if (norm_eq(v, len, "passive"))
+		req->dtls = NG_DTLS_PASSIVE;
+	else if (norm_eq(v, len, "active"))
+		req->dtls = NG_DTLS_ACTIVE;
+	else
+		ngf_warn(a, req, "unknown DTLS value '%s' ignored", ngf_quote(a, req, v, len));
+}
+
+static void set_dtls_fp(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	static const char *const names[] = { "sha-1", "sha-224", "sha-256", "sha-384", "sha-512" };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (norm_eq(v, len, names[i])) {
+			req->dtls_fp = i + 1;
+			return;
+		}
+	}
+	ngf_warn(a, req, "unknown DTLS-fingerprint hash '%s' ignored", ngf_quote(a, req, v, len));
+}
+
 void ngf_osrtp(struct arena *a, struct ng_request *req, const char *v, size_t len)
 {
 	if (norm_eq(v, len, "offer") || norm_eq(v, len, "offer-rfc"))
@@ -557,6 +582,10 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 		ngf_sdes(a, req, val, vlen);
 	} else if (!strcmp(nkey, "osrtp")) {
 		ngf_osrtp(a, req, val, vlen);
+	} else if (!strcmp(nkey, "dtls") || !strcmp(nkey, "dtls-reverse")) {
+		ngf_dtls(a, req, val, vlen);
+	} else if (!strcmp(nkey, "dtls-fingerprint")) {
+		set_dtls_fp(a, req, val, vlen);
 	} else if (!strcmp(nkey, "replace")) {
 		ngf_replace(a, req, val, vlen);
 	} else if (!strcmp(nkey, "received-from")) {
@@ -741,9 +770,12 @@ const struct ngf_known ngf_known[] = {
 	IMPL("pad-crypto", NGF_FLAG, 0, NULL, "daemon/sdes.c: as SDES-pad"),
 	DFLT("recrypt", NGF_FLAG,
 	     "daemon/sdes.c: SRTP is always decrypted and re-encrypted (never passed through)"),
-	NOPE("dtls", NGF_KEY | NGF_PREFIX, "no DTLS-SRTP: UDP/TLS profiles are refused"),
-	NOPE("dtls-reverse", NGF_KEY, "no DTLS-SRTP: UDP/TLS profiles are refused"),
-	NOPE("dtls-fingerprint", NGF_KEY, "no DTLS-SRTP: UDP/TLS profiles are refused"),
+	IMPL("dtls", NGF_KEY | NGF_PREFIX, 0, "\"passive\"",
+	     "daemon/dtls_media.c: off/no/disable, passive, active (a=setup and the role)"),
+	IMPL("dtls-reverse", NGF_KEY | NGF_PREFIX, 0, "\"passive\"",
+	     "as DTLS (rtpengine parses both the same way)"),
+	IMPL("dtls-fingerprint", NGF_KEY | NGF_PREFIX, 0, "\"sha-1\"",
+	     "daemon/dtls_media.c: the hash of rtprelay's a=fingerprint"),
 	/* refused, never pretended: an offer asking for the T.38 gateway is an error */
 	IMPL("t38", NGF_FLAG | NGF_KEY | NGF_PREFIX, 0, "\"decode\"",
 	     "control/ngrequest.c validate: offer refused"),
@@ -760,7 +792,7 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/ice.c ice_note_sender: no ICE in the answer to this offer"),
 	IMPL("webrtc", NGF_FLAG, 0, NULL,
 	     "ICE=force trickle-ICE rtcp-mux-offer rtcp-mux-require no-rtcp-attribute "
-	     "generate-mid transport-protocol=UDP/TLS/RTP/SAVPF (refused until DTLS-SRTP)"),
+	     "SDES-off generate-mid transport-protocol=UDP/TLS/RTP/SAVPF (DTLS-SRTP)"),
 	IMPL("generate-mid", NGF_FLAG, NG_F_GENERATE_MID, NULL, "daemon/offer.c media_rewrite"),
 	IMPL("original-sendrecv", NGF_FLAG, NG_F_ORIGINAL_SENDRECV, NULL,
 	     "daemon/offer.c media_rewrite: direction attributes as received"),
@@ -823,10 +855,10 @@ const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
 }
 
 /* An implemented flag without a bit of its own. */
-/* rtpengine's WebRTC: an alias for what a WebRTC party needs (its
- * SDES-off is what rtprelay does anyway). */
+/* rtpengine's WebRTC: an alias for what a WebRTC party needs. */
 static void set_webrtc(struct ng_request *req)
 {
+	req->sdes.off = true;
 	req->ice = NG_ICE_FORCE;
 	req->flags |= NG_F_TRICKLE_ICE | NG_F_NO_RTCP_ATTRIBUTE | NG_F_GENERATE_MID;
 	req->rtcp_mux |= NG_MUX_OFFER | NG_MUX_REQUIRE;

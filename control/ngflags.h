@@ -88,6 +88,7 @@ void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t
  * "unencrypted_srtcp", ...; "offer", "accept"). */
 void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_osrtp(struct arena *a, struct ng_request *req, const char *v, size_t len);
+void ngf_dtls(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_direction(struct arena *a, struct ng_request *req, const char *v, size_t len);
 bool ngf_codec(struct arena *a, struct ng_request *req, const char *op, const char *v, size_t len);
 

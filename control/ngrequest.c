@@ -186,6 +186,8 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		each_string(a, req, m, nkey, ngf_sdes);
 	else if (!strcmp(nkey, "osrtp"))
 		each_string(a, req, m, nkey, ngf_osrtp);
+	else if (!strcmp(nkey, "dtls") || !strcmp(nkey, "dtls-reverse"))
+		each_string(a, req, m, nkey, ngf_dtls);
 	else if (!strcmp(nkey, "direction"))
 		direction_list(a, req, m);
 	else if (!strcmp(nkey, "received-from"))

@@ -99,6 +99,14 @@ enum ng_transport {
 	NG_TP_UDP_TLS_RTP_SAVPF,
 };
 
+/* DTLS (rtpengine's "DTLS" / "DTLS-reverse" key) */
+enum ng_dtls {
+	NG_DTLS_DEFAULT = 0, /* offer actpass, answer active */
+	NG_DTLS_OFF,	     /* off, no, disable: no DTLS-SRTP */
+	NG_DTLS_PASSIVE,     /* take the passive (server) role */
+	NG_DTLS_ACTIVE,	     /* take the active (client) role */
+};
+
 enum ng_addr_family {
 	NG_AF_UNCHANGED = 0,
 	NG_AF_IP4,
@@ -187,7 +195,11 @@ struct ng_request {
 	enum ng_addr_family address_family;
 	struct ng_codec_ops codec;
 	struct ng_sdes sdes;
-	uint32_t osrtp;	      /* enum ng_osrtp */
+	uint32_t osrtp; /* enum ng_osrtp */
+	enum ng_dtls dtls;
+	/* DTLS-fingerprint: 0 = default (sha-256), else 1 + enum dtls_hash
+	 * (sha-1, sha-224, sha-256, sha-384, sha-512 in that order) */
+	unsigned dtls_fp;
 	int64_t delete_delay; /* -1 = not given */
 	/* Flags/keys accepted but not acted on: one human-readable text each,
 	 * e.g. "flag 'record-call' is accepted but not implemented". */

@@ -20,6 +20,7 @@
 #include "daemon/interfaces.h"
 #include "daemon/admission.h"
 #include "daemon/quality.h"
+#include "daemon/dtls_media.h"
 #include "daemon/sdes.h"
 #include "lib/hash.h"
 #include "lib/log.h"
@@ -175,6 +176,7 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 		iface_release_pair(m->ifc, m->pair, now_ms);
 	m->pair = 0;
 	sdes_free(m);		  /* new sockets get new keys */
+	dtls_media_free(m);	  /* ... and a new DTLS association */
 	codecneg_free(m->codecs); /* codecs: the endpoint's release frees m->xcode */
 	m->codecs = NULL;
 	m->xcode = NULL;
@@ -219,6 +221,7 @@ static void free_party(struct call_party *p)
 	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
 		free(p->media[i].ice); /* daemon/ice.h: plain memory */
 		sdes_free(&p->media[i]);
+		dtls_media_free(&p->media[i]);
 	}
 	free(p);
 }

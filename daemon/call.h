@@ -91,6 +91,12 @@ struct call_media {
 	struct media_ice *ice; /* ICE towards this party, NULL = never (daemon/ice.h) */
 	/* SDES-SRTP towards this party (daemon/sdes.h), NULL = never had any */
 	struct sdes_state *sdes;
+	/* DTLS-SRTP towards this party (daemon/dtls_media.h), NULL = never */
+	struct media_dtls *dtls;
+	/* the a=mid of this party's last SDP ("" = none): an answer to its
+	 * offer that has none carries it back (RFC 8843; WebRTC peers match
+	 * the answer's sections by it) */
+	char mid[33];
 };
 
 struct call_party {

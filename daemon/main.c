@@ -21,6 +21,7 @@
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "daemon/dtls_media.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_offload.h"
 #include "daemon/interfaces.h"
@@ -172,6 +173,7 @@ static void on_tick(void *arg, uint64_t now_ms)
 	struct daemon *d = arg;
 
 	ng_server_tick(d->srv, now_ms);
+	dtls_media_tick(now_ms); /* DTLS retransmissions and timeouts */
 	if (now_ms - d->last_call_tick >= 1000) {
 		d->last_call_tick = now_ms;
 		calls_tick(&d->calls, now_ms);
@@ -242,6 +244,8 @@ int main(int argc, char **argv)
 		log_err("cannot start the dataplane: %s", strerror(-rc));
 		goto err_loop;
 	}
+	if (dtls_media_init(d.loop)) /* the daemon's DTLS certificate (logged) */
+		goto err_dp;
 	if (ifaces_init(&d.ifs, &d.cfg) || calls_init(&d.calls, &d.cfg, &d.ifs)) {
 		log_err("out of memory");
 		goto err_dp;
@@ -289,6 +293,7 @@ err_calls:
 	dp_offload_stop();
 	ifaces_free(&d.ifs);
 err_dp:
+	dtls_media_fini();
 	dp_stop();
 err_loop:
 	loop_free(d.loop);

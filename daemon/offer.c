@@ -32,6 +32,7 @@
 #include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
+#include "daemon/dtls_media.h"
 #include "daemon/sdes.h"
 #include "lib/log.h"
 #include "sdp/sdp.h"
@@ -305,8 +306,10 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	 * yet can be neither checked nor keyed for: DP_SRTP_PARTY without
 	 * keys drops its media both ways until the answer */
 	sdes_keys(m, &keys, &pending);
+	dtls_keys(m, &keys, &pending); /* daemon/dtls_media.h: DTLS keys when it speaks DTLS */
 	if (pm) {
 		sdes_keys(pm, &pkeys, &ppending);
+		dtls_keys(pm, &pkeys, &ppending);
 	} else {
 		memset(&pkeys, 0, sizeof(pkeys));
 		ppending = false;
@@ -327,8 +330,9 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	fill_pts(p.allowed_pt, m, pm);
-	ice_publish(m, &p); /* daemon/ice.h: DP_ICE and the credentials */
-	p.xcode = m->xcode; /* codecs: transcoder for RTP from x, NULL = forward */
+	ice_publish(m, &p);  /* daemon/ice.h: DP_ICE and the credentials */
+	dtls_publish(m, &p); /* DP_DTLS: the handshake's datagrams (RTP component) */
+	p.xcode = m->xcode;  /* codecs: transcoder for RTP from x, NULL = forward */
 	if (p.xcode)
 		p.flags |= DP_TRANSCODE;
 	else if (pm && !pm->pts_any && codecneg_added(pm->codecs)) {
@@ -510,6 +514,25 @@ static bool has_mid(const struct sdp_session *s, const struct sdp_media *m)
 	return false;
 }
 
+/* The a=mid value of section @m into @out ("" when none, or longer). */
+static void note_mid(const struct sdp_session *s, const struct sdp_media *m, char *out, size_t cap)
+{
+	out[0] = 0;
+	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
+		const struct sdp_str *ln = &s->lines[l];
+		size_t n = ln->len;
+
+		while (n && (ln->s[n - 1] == '\n' || ln->s[n - 1] == '\r'))
+			n--;
+		if (n >= 6 && !memcmp(ln->s, "a=mid:", 6) && n - 6 < cap &&
+		    !memchr(ln->s + 6, ' ', n - 6)) {
+			memcpy(out, ln->s + 6, n - 6);
+			out[n - 6] = 0;
+			return;
+		}
+	}
+}
+
 /* Fill the rewrite of media @i, sent to R. 0 or a negative errno (*o->err). */
 static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m, bool mux,
 			 struct sdp_media_rewrite *mr)
@@ -519,7 +542,10 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 
 	mr->keep = true;
 	/* generate-mid: rtpengine numbers the media from 1 */
-	if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
+	note_mid(o->sdp, m, o->s->media[i].mid, sizeof(o->s->media[i].mid));
+	if (req->cmd == NG_CMD_ANSWER && rm->mid[0] && !has_mid(o->sdp, m))
+		mr->mid = rm->mid; /* the offerer's, back to it */
+	else if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
 		mr->mid = arena_printf(o->a, "%u", i + 1);
 	if (m->port == 0 || !rm->pair) {
 		mr->port = 0;
@@ -556,6 +582,8 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	    (m->proto.len != strlen(rm->proto) || strncmp(m->proto.s, rm->proto, m->proto.len)))
 		mr->proto = rm->proto; /* back to what the offerer spoke */
 	sdes_rewrite(o->a, rm, mr);    /* a=crypto lines (daemon/sdes.c) */
+	/* a=setup/a=fingerprint (daemon/dtls_media.c); the sender's never pass */
+	dtls_rewrite(o->a, req, rm, dtls_sdp_has(o->sdp, m), mr);
 	if (req->cmd == NG_CMD_OFFER)
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
@@ -703,6 +731,7 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	/* A c= of 0.0.0.0 (hold, old style) is passed through as rtpengine
 	 * does, unless replace=zero-address asks for the relay's address. */
 	rw->zero_address = !(o->req->replace & NG_R_ZERO_ADDRESS);
+	rw->drop_dtls = dtls_sdp_session_has(sess); /* rtprelay terminates DTLS */
 	if (sdp_rewrite(o->a, sess, rw, out, out_len))
 		return fail(o, -ENOMEM, "Out of memory");
 	if (o->req->replace & (NG_R_SDP_VERSION | NG_R_ORIGIN_FULL))
@@ -976,6 +1005,12 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 			warn(o, cw);
 		rc = sdes_negotiate(o->a, o->req, sess, &sess->media[i], &o->s->media[i],
 				    &o->r->media[i], out_proto(o, i, &sess->media[i]), o->err);
+		if (!rc)
+			rc = dtls_note_sender(o->a, o->req, sess, &sess->media[i], &o->s->media[i],
+					      o->err);
+		if (!rc)
+			rc = dtls_for_receiver(o->req, &o->r->media[i],
+					       out_proto(o, i, &sess->media[i]), o->err);
 		if (rc)
 			return rc;
 	}
@@ -1041,6 +1076,8 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 		goto err_state;
 	record_signal(&o, *sdp_out, *sdp_len);
 	callctl_republish(o.call);
+	dtls_media_start(o.s, now_ms); /* handshakes whose role is known now */
+	dtls_media_start(o.r, now_ms);
 	return 0;
 
 err_state:

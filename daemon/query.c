@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "daemon/call.h"
+#include "daemon/dtls_media.h"
 #include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
@@ -127,9 +128,16 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep))
 		return -ENOMEM;
 	const char *suite = sdes_suite_name(m);
+	if (!suite)
+		suite = dtls_suite_name(m);
+	const char *peer_suite = peer ? sdes_suite_name(peer) : NULL;
+	if (peer && !peer_suite)
+		peer_suite = dtls_suite_name(peer);
+	if (!rtcp && dtls_query(a, d, m))
+		return -ENOMEM;
 	if (suite) /* rtpengine's key */
 		TRY(ng_dict_add_str(a, d, "crypto suite", suite));
-	if (suite || (peer && sdes_suite_name(peer))) /* the kernel has no AES or HMAC-SHA1 */
+	if (suite || peer_suite) /* the kernel has no AES or HMAC-SHA1 */
 		TRY(ng_dict_add_str(a, d, "not offloaded",
 				    suite ? "SRTP is decrypted and encrypted in user space"
 					  : "forwards into SRTP, encrypted in user space"));
@@ -263,6 +271,8 @@ static int add_media(struct arena *a, struct ng_node *list, const struct call_me
 		TRY(ng_list_add(fl, ng_new_cstr(a, "ICE")));
 	if (sdes_suite_name(m))
 		TRY(ng_list_add(fl, ng_new_cstr(a, "SDES")));
+	if (m->dtls && dtls_suite_name(m))
+		TRY(ng_list_add(fl, ng_new_cstr(a, "DTLS-SRTP")));
 	in = ng_dict_add_list(a, d, "ingress SSRCs");
 	TRY(in);
 	memset(&ds, 0, sizeof(ds));

@@ -51,6 +51,9 @@ enum dp_flags {
 					 * it has keys (params.srtp or
 					 * dp_endpoint_srtp) nothing it sends is
 					 * accepted and nothing is sent to it */
+	DP_DTLS = 1u << 15,	      /* DTLS-SRTP on this socket: DTLS records
+					 * (first byte 20..63, RFC 7983) go to the
+					 * control thread (dataplane/dp_dtls.c) */
 };
 
 /* ICE credentials of one socket (RFC 8445 short-term: USERNAME of a check is
@@ -86,6 +89,9 @@ struct dp_endpoint_params {
 	 * the endpoint's current ones keep its contexts (rollover counters);
 	 * a direction whose key changed is rekeyed alone. */
 	struct sr_keys srtp;
+	/* with DP_DTLS: the owner's name for this socket's DTLS association,
+	 * given back with every datagram (dp_dtls_drain); nonzero */
+	uint64_t dtls_id;
 };
 
 /* learn_window_ms == 0 means this default. */
@@ -118,6 +124,41 @@ struct dp_ice_stats {
 	bool nominated;	  /* a USE-CANDIDATE check arrived under the current credentials */
 };
 void dp_endpoint_ice_stats(const struct dp_endpoint *ep, struct dp_ice_stats *out);
+
+/* DTLS on an endpoint (dataplane/dp_dtls.c). A worker never runs a
+ * handshake: it checks a DTLS datagram's source (the address the stream may
+ * latch to: its current remote, which is the ICE-nominated pair with
+ * DP_ICE_LATCH, else the SDP or latched address), charges the stream's rate
+ * budget (DP_DTLS_RATE per second, burst DP_DTLS_BURST) and copies the
+ * datagram into a bounded queue (DP_DTLS_QUEUE) the control thread drains.
+ * What the handshake produces leaves the same socket (dp_endpoint_send). */
+#define DP_DTLS_MAX   1500u /* larger datagrams are dropped (counted bad) */
+#define DP_DTLS_QUEUE 256u  /* datagrams waiting for the control thread */
+#define DP_DTLS_RATE  20u   /* datagrams per second and stream ... */
+#define DP_DTLS_BURST 40u   /* ... after a burst of this many */
+struct dp_dtls_stats {
+	uint64_t queued;    /* handed to the control thread */
+	uint64_t bad;	    /* not a well-formed DTLS record sequence (or too long) */
+	uint64_t wrong_src; /* from an address the stream may not latch to */
+	uint64_t limited;   /* over the stream's rate budget, or the queue was full */
+};
+void dp_endpoint_dtls_stats(const struct dp_endpoint *ep, struct dp_dtls_stats *out);
+/* One queued datagram (control thread). */
+struct dp_dtls_datagram {
+	uint64_t id; /* dp_endpoint_params.dtls_id of the receiving socket */
+	struct sockaddr_storage src;
+	size_t len;
+	uint8_t buf[DP_DTLS_MAX];
+};
+/* An eventfd that is readable while datagrams wait (for the control loop). */
+int dp_dtls_fd(void);
+/* Take up to @max waiting datagrams into @out (clears the eventfd first);
+ * the number taken. Control thread. */
+unsigned dp_dtls_drain(struct dp_dtls_datagram *out, unsigned max);
+/* Send @len bytes out of @ep's socket to @ep's current remote (latched,
+ * nominated or SDP); -ENOTCONN without one, else 0 or -errno. Control
+ * thread, before dp_endpoint_release (UDP sends need no lock). */
+int dp_endpoint_send(struct dp_endpoint *ep, const void *buf, size_t len);
 
 struct dp_totals {
 	uint64_t packets, bytes, forwarded, dropped, errors;

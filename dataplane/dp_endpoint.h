@@ -53,6 +53,8 @@ struct dp_pub {
 	_Atomic bool ice_nominated;
 	/* SRTP (dataplane/dp_srtp.c) */
 	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	/* DTLS (dataplane/dp_dtls.c) */
+	_Atomic uint64_t dtls_queued, dtls_bad, dtls_wrong_src, dtls_limited;
 };
 
 struct dp_ice;
@@ -91,6 +93,9 @@ struct dp_endpoint {
 	struct dp_ctl *ctl;	/* call control, NULL = none (dataplane/dp_ctl.c) */
 	struct dp_ice *ice;	/* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
 	struct sr_stream *srtp; /* SRTP towards this party, NULL = plain (dp_srtp.c) */
+	uint64_t dtls_id;	/* with DP_DTLS (dp_dtls.c) */
+	uint32_t dtls_tokens;	/* the stream's DTLS rate budget ... */
+	uint64_t dtls_fill_ms;	/* ... last refilled then */
 
 	/* published */
 	struct dp_pub pub;
@@ -190,6 +195,13 @@ bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp);
 /* Encrypt a packet leaving through @out (out->srtp set) in place, in a
  * buffer of @cap bytes. False: drop it (counted on @out). */
 bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap, bool rtcp);
+
+/* dp_dtls.c (worker side): a DTLS datagram (RFC 7983 first byte 20..63)
+ * of @len bytes in @s received on @ep (DP_DTLS): checked and queued for the
+ * control thread, or dropped and counted. Never forwarded. */
+void dp_dtls_rx(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_slot *s, size_t len);
+/* New params: the id, and a full budget for a new association. */
+void dp_dtls_apply(struct dp_endpoint *ep, const struct dp_endpoint_params *p, uint64_t now_ms);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

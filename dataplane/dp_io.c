@@ -176,6 +176,12 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			bc->dropped_other++;
 		return;
 	}
+	/* DTLS (RFC 7983: 20..63) goes to the control thread (dp_dtls.c),
+	 * never into media; one flag test for other streams */
+	if ((ep->flags & DP_DTLS) && s->buf[0] >= 20 && s->buf[0] <= 63) {
+		dp_dtls_rx(w, ep, s, len);
+		return;
+	}
 	bool rtcp = (ep->flags & DP_RTCP) ||
 		    ((ep->flags & DP_RTCP_MUX) && rtp_is_rtcp(s->buf, len));
 	/* SRTP (dp_srtp.c): authenticated and decrypted before latching or

@@ -90,6 +90,7 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 		dp_srtp_set(ep, &p->srtp);
 	if (ep->ctl)
 		dp_ctl_refresh(ep); /* a new transcoder keeps the call control */
+	dp_dtls_apply(ep, p, now_ms);
 	if (dp_ice_apply(ep, p)) {
 		log_warn("dataplane: out of memory for ICE credentials; ICE off on fd %d", ep->fd);
 		ep->flags &= ~(uint32_t)(DP_ICE | DP_ICE_LATCH);

@@ -555,3 +555,24 @@ int dtls_conn_keys(const struct dtls_conn *c, struct dtls_srtp_keys *out)
 	*out = c->keys;
 	return 0;
 }
+
+bool dtls_records_ok(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len && buf[0] >= 0x20 && buf[0] <= 0x3f)
+		return len >= 8; /* unified header: flags, a sequence number, a tag */
+	if (len < 13)
+		return false;
+	while (off < len) {
+		if (len - off < 13)
+			return false;
+		const uint8_t *r = buf + off;
+		size_t rl = ((size_t)r[11] << 8) | r[12];
+
+		if (r[0] < 20 || r[0] > 26 || r[1] != 0xfe || rl == 0 || rl > len - off - 13)
+			return false;
+		off += 13 + rl;
+	}
+	return true;
+}

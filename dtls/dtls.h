@@ -54,6 +54,13 @@ int dtls_fingerprint_parse(const char *s, size_t n, struct dtls_fingerprint *fp,
 /* "sha-256 4A:AD:..." into buf; the length, or -ENOSPC / -EINVAL. */
 int dtls_fingerprint_print(const struct dtls_fingerprint *fp, char *buf, size_t cap);
 
+/* A received datagram is a sequence of DTLS records (RFC 6347 4.1: 13-byte
+ * header, content type 20..26, version 0xfe.., length within the datagram),
+ * or one DTLS 1.3 unified-header record (first byte 0x20..0x3f, RFC 9147
+ * 4). Only the framing is looked at, so it is cheap enough for a data-plane
+ * worker; OpenSSL checks the rest. */
+bool dtls_records_ok(const uint8_t *buf, size_t len);
+
 /* a=setup (RFC 4145) */
 enum dtls_setup {
 	DTLS_SETUP_NONE = 0,

@@ -157,6 +157,12 @@ struct sdp_media_rewrite {
 	bool replace_crypto;
 	const char *const *crypto;
 	unsigned n_crypto;
+	/* DTLS-SRTP (daemon/dtls_media.c): drop the section's a=fingerprint,
+	 * a=setup and a=tls-id lines and write these n_dtls "a=..." lines (no
+	 * line end) instead */
+	bool replace_dtls;
+	const char *const *dtls;
+	unsigned n_dtls;
 };
 
 struct sdp_rewrite {
@@ -173,6 +179,7 @@ struct sdp_rewrite {
 	const char *session_attr; /* one more "a=..." line (no line end) at the end of
 				   * the session section, e.g. the loop-protect mark */
 	bool ice_lite;		  /* write a session-level a=ice-lite */
+	bool drop_dtls;		  /* drop session-level a=fingerprint/setup/tls-id */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set

@@ -100,6 +100,8 @@ static const struct {
 	{ "end-of-candidates", SDP_A_ICE },
 	{ "crypto", SDP_A_CRYPTO },
 	{ "fingerprint", SDP_A_FINGERPRINT },
+	{ "setup", SDP_A_SETUP },
+	{ "tls-id", SDP_A_TLS_ID },
 };
 
 enum sdp_attr_kind sdp_attr_classify(const char *s, size_t n, struct sdp_str *value)

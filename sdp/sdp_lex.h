@@ -34,6 +34,8 @@ enum sdp_attr_kind {
 	SDP_A_ICE, /* ice-ufrag/pwd/options/lite/mismatch, candidate, ... */
 	SDP_A_CRYPTO,
 	SDP_A_FINGERPRINT,
+	SDP_A_SETUP,  /* a=setup (RFC 4145), DTLS-SRTP role */
+	SDP_A_TLS_ID, /* a=tls-id (RFC 8842) */
 };
 
 /* Length of @l without its "\n" or "\r\n" terminator. */

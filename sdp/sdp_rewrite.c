@@ -206,6 +206,14 @@ static void write_origin(struct out *o, const struct sdp_rewrite *rw, const stru
 	line_end_as(o, l);
 }
 
+static bool is_dtls_attr(const char *s, size_t n)
+{
+	struct sdp_str val;
+	enum sdp_attr_kind k = sdp_attr_classify(s, n, &val);
+
+	return k == SDP_A_FINGERPRINT || k == SDP_A_SETUP || k == SDP_A_TLS_ID;
+}
+
 static void write_session(struct out *o, const struct sdp_session *s, const struct sdp_rewrite *rw,
 			  const struct sess_plan *sp, unsigned end)
 {
@@ -230,6 +238,8 @@ static void write_session(struct out *o, const struct sdp_session *s, const stru
 			line_end_as(o, l);
 		} else if (type == 'a' && sp->drop_ice &&
 			   sdp_attr_classify(l->s + 2, n - 2, &val) == SDP_A_ICE) {
+			continue;
+		} else if (type == 'a' && rw->drop_dtls && is_dtls_attr(l->s + 2, n - 2)) {
 			continue;
 		} else {
 			copy_line(o, l);
@@ -397,6 +407,8 @@ static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 		return;
 	if (k == SDP_A_CRYPTO && mr->replace_crypto)
 		return;
+	if ((k == SDP_A_FINGERPRINT || k == SDP_A_SETUP || k == SDP_A_TLS_ID) && mr->replace_dtls)
+		return;
 	if (k == SDP_A_RTCP) {
 		if (!c->seen_rtcp && !mr->no_rtcp_attr)
 			write_rtcp(c, l);
@@ -486,6 +498,8 @@ static void media_tail(struct media_ctx *c)
 	}
 	for (unsigned i = 0; mr->replace_crypto && i < mr->n_crypto; i++)
 		write_attr(c, mr->crypto[i], NULL);
+	for (unsigned i = 0; mr->replace_dtls && i < mr->n_dtls; i++)
+		write_attr(c, mr->dtls[i], NULL);
 	if (mr->extra_attr)
 		write_attr(c, mr->extra_attr, NULL);
 	if (mr->ice)
@@ -603,6 +617,12 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 		for (unsigned j = 0; j < mr->n_crypto; j++)
 			if (!mr->crypto[j] || strncmp(mr->crypto[j], "a=crypto:", 9) ||
 			    check_text(mr->crypto[j], strlen(mr->crypto[j]), 1024))
+				return -EINVAL;
+		if (mr->n_dtls > 8 || (mr->n_dtls && !mr->dtls))
+			return -E2BIG;
+		for (unsigned j = 0; j < mr->n_dtls; j++)
+			if (!mr->dtls[j] || strncmp(mr->dtls[j], "a=", 2) ||
+			    check_text(mr->dtls[j], strlen(mr->dtls[j]), 1024))
 				return -EINVAL;
 		if (mr->mid && (check_text(mr->mid, strlen(mr->mid), 256) ||
 				strpbrk(mr->mid, " \t") || !*mr->mid))

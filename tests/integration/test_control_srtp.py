@@ -28,20 +28,48 @@ def nothing_allocated(ng):
 
 
 @pytest.mark.parametrize("tp", ["UDP/TLS/RTP/SAVP", "UDP/TLS/RTP/SAVPF"])
-def test_dtls_transport_protocol_is_refused(ng, tp):
+def test_dtls_transport_protocol_offers_dtls(ng, tp):
+    """A UDP/TLS profile towards the receiver: DTLS-SRTP with rtprelay's
+    certificate (a=setup:actpass as offerer, a=fingerprint sha-256), no SDES."""
     for how in ({"transport-protocol": tp}, {"flags": [tp]},
                 {"flags": ["transport-protocol-" + tp]}, {"flags": ["transport-protocol=" + tp]}):
         r = ng.offer("tp", "A", sdp_offer(), **how)
-        assert r == {"result": "error", "error-reason":
-                     "DTLS-SRTP is not supported: transport-protocol %s needs DTLS" % tp}, (how, r)
+        assert r["result"] == "ok", (how, r)
+        sdp = r["sdp"]
+        assert "m=audio %s " % sdp.split("m=audio ")[1].split()[0] + tp + " " in sdp, sdp
+        assert "a=setup:actpass" in sdp and "a=fingerprint:sha-256 " in sdp, sdp
+        assert "a=crypto" not in sdp, sdp
+        ng.delete("tp", **{"delete-delay": 0})
         nothing_allocated(ng)
 
 
-def test_dtls_media_is_refused(ng):
+def test_dtls_media_without_fingerprint_is_refused(ng):
     r = ng.offer("dtls", "A", savp_sdp(proto="UDP/TLS/RTP/SAVPF", lines=()))
     assert r == {"result": "error", "error-reason":
-                 "DTLS-SRTP is not supported: UDP/TLS/RTP/SAVPF media needs DTLS"}
+                 "DTLS-SRTP: UDP/TLS media without a=fingerprint"}
     nothing_allocated(ng)
+
+
+def test_dtls_keys(ng):
+    """DTLS-fingerprint picks the hash of rtprelay's a=fingerprint; DTLS=passive
+    and DTLS=active pick a=setup; DTLS=off with a UDP/TLS profile is an error."""
+    for val, want in (("sha-1", "sha-1"), ("SHA-384", "sha-384"), ("sha-512", "sha-512")):
+        r = ng.offer("fp-" + val, "A", sdp_offer(), **{"transport-protocol": "UDP/TLS/RTP/SAVPF",
+                                                       "DTLS-fingerprint": val})
+        assert "a=fingerprint:%s " % want in r["sdp"], r
+    for val, want in (("passive", "passive"), ("active", "active")):
+        for how in ({"DTLS": val}, {"DTLS-reverse": val}, {"flags": ["DTLS-" + val]}):
+            r = ng.offer("st-" + val, "A", sdp_offer(),
+                         **dict(how, **{"transport-protocol": "UDP/TLS/RTP/SAVPF"}))
+            assert "a=setup:%s" % want in r["sdp"], (how, r)
+            ng.delete("st-" + val)
+    r = ng.offer("off", "A", sdp_offer(), DTLS="off", **{"transport-protocol": "UDP/TLS/RTP/SAVP"})
+    assert r == {"result": "error", "error-reason":
+                 "DTLS=off, but the media's transport-protocol is UDP/TLS (DTLS-SRTP)"}
+    r = ng.offer("badfp", "A", savp_sdp(proto="UDP/TLS/RTP/SAVPF",
+                                        lines=("a=fingerprint:sha-256 00:11",)))
+    assert r["result"] == "error" and r["error-reason"].startswith(
+        "DTLS-SRTP: bad a=fingerprint: "), r
 
 
 @pytest.mark.parametrize("tp", ["RTP/SAVP", "RTP/SAVPF"])
@@ -154,7 +182,7 @@ def test_bad_crypto_lines_are_errors(ng, line, why):
 def test_savp_without_usable_crypto(ng):
     r = ng.offer("none", "A", savp_sdp(lines=()))
     assert r == {"result": "error", "error-reason":
-                 "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP is not supported)"}
+                 "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP needs a UDP/TLS profile)"}
     nothing_allocated(ng)
 
 
@@ -215,7 +243,7 @@ def test_sdes_options(ng):
     assert "a=crypto" not in sdp
     r = ng.offer("o7", "A", savp_sdp(port=7000), flags=["SDES-off"])
     assert r == {"result": "error", "error-reason":
-                 "SDES=off leaves RTP/SAVP media without keying (no DTLS-SRTP)"}
+                 "SDES=off leaves RTP/SAVP media without keying (DTLS-SRTP needs a UDP/TLS profile)"}
     # recrypt: what rtprelay does anyway, no warning
     r = ng.offer("o8", "A", savp_sdp(port=7100), flags=["recrypt"])
     assert r["result"] == "ok" and "warning" not in r, r

@@ -414,8 +414,13 @@ def test_hostile_candidate_refused(ng):
         assert ng.request({"command": "list"})["calls"] == []
 
 
-def test_webrtc_flag_needs_dtls(ng):
+def test_webrtc_flag_offers_dtls(ng):
+    """WebRTC (rtpengine's alias): UDP/TLS/RTP/SAVPF with DTLS-SRTP, ICE, rtcp-mux,
+    a=mid, no a=rtcp, no SDES."""
     r = ng.offer("webrtc", "A", sdp_offer(), flags=["WebRTC"])
-    assert r == {"result": "error",
-                 "error-reason": "DTLS-SRTP is not supported: transport-protocol "
-                 "UDP/TLS/RTP/SAVPF needs DTLS"}
+    assert r["result"] == "ok", r
+    sdp = r["sdp"]
+    for want in (" UDP/TLS/RTP/SAVPF ", "a=setup:actpass", "a=fingerprint:sha-256 ",
+                 "a=ice-ufrag:", "a=rtcp-mux", "a=mid:1", "a=ice-options:trickle"):
+        assert want in sdp, (want, sdp)
+    assert "a=crypto" not in sdp and "a=rtcp:" not in sdp, sdp

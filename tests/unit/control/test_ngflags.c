@@ -87,7 +87,7 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->digit, y->digit) && str_same(x->duration, y->duration) &&
 	       str_same(x->volume, y->volume) && str_same(x->pause, y->pause) &&
 	       str_same(x->address, y->address) && sdes_same(&x->sdes, &y->sdes) &&
-	       x->osrtp == y->osrtp;
+	       x->osrtp == y->osrtp && x->dtls == y->dtls && x->dtls_fp == y->dtls_fp;
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)

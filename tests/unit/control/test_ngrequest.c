@@ -423,7 +423,8 @@ static void test_unimplemented_and_unknown(void **state)
 	assert_false(has_warning(&req, "SAVP"));	/* recorded: SDES-SRTP (daemon/sdes.c) */
 	assert_true(has_warning(&req, "ICE 'force-relay' is accepted but not implemented"));
 	assert_true(has_warning(&req, "unknown flag 'frobnicate' ignored"));
-	assert_true(has_warning(&req, "'dtls=passive' is accepted but not implemented"));
+	assert_false(has_warning(&req, "dtls")); /* DTLS-SRTP (daemon/dtls_media.c) */
+	assert_int_equal(req.dtls, NG_DTLS_PASSIVE);
 	assert_true(has_warning(&req, "unknown replace value 'bogus'"));
 	assert_true(has_warning(&req, "unknown rtcp-mux value 'bogus'"));
 	assert_true(has_warning(&req, "unknown ICE value 'bogus'"));
@@ -431,7 +432,7 @@ static void test_unimplemented_and_unknown(void **state)
 	assert_false(has_warning(&req, "trickle"));
 	assert_false(has_warning(&req, "SDES"));
 	assert_false(has_warning(&req, "dtls=off"));
-	assert_int_equal(req.n_warnings, 8);
+	assert_int_equal(req.n_warnings, 7);
 	assert_int_equal(req.delete_delay, -1);
 }
 
@@ -455,7 +456,14 @@ static void test_ice_and_webrtc(void **state)
 	assert_int_equal(req.flags, NG_F_TRICKLE_ICE | NG_F_NO_RTCP_ATTRIBUTE | NG_F_GENERATE_MID);
 	assert_int_equal(req.rtcp_mux, NG_MUX_OFFER | NG_MUX_REQUIRE);
 	assert_int_equal(req.transport, NG_TP_UDP_TLS_RTP_SAVPF);
+	assert_true(req.sdes.off); /* rtpengine's alias includes SDES-off */
 	assert_int_equal(req.n_warnings, 0);
+	offer_with_flags("\"DTLS-reverse=active\",\"DTLS-fingerprint=SHA-384\"", &req);
+	assert_int_equal(req.dtls, NG_DTLS_ACTIVE);
+	assert_int_equal(req.dtls_fp, 4u); /* 1 + DTLS_SHA384 */
+	offer_with_flags("\"DTLS-fingerprint=md5\",\"DTLS=sideways\"", &req);
+	assert_true(has_warning(&req, "unknown DTLS-fingerprint hash 'md5' ignored"));
+	assert_true(has_warning(&req, "unknown DTLS value 'sideways' ignored"));
 }
 
 static void test_warning_cap_and_quoting(void **state)

@@ -267,6 +267,29 @@ static void test_retransmit_and_timeout(void **state)
 	dtls_conn_free(client);
 }
 
+/* The data plane's framing check: record sequences whose lengths add up. */
+static void test_records_ok(void **state)
+{
+	(void)state;
+	uint8_t two[13 + 2 + 13 + 1] = { 22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2,
+					 20, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1 };
+	assert_true(dtls_records_ok(two, sizeof(two)));
+	assert_false(dtls_records_ok(two, sizeof(two) - 1)); /* second record cut */
+	assert_false(dtls_records_ok(two, 12));		     /* short header */
+	two[0] = 19;					     /* not a DTLS content type */
+	assert_false(dtls_records_ok(two, sizeof(two)));
+	two[0] = 22;
+	two[1] = 0x03; /* TLS, not DTLS */
+	assert_false(dtls_records_ok(two, sizeof(two)));
+	two[1] = 0xfe;
+	two[12] = 0; /* empty record */
+	assert_false(dtls_records_ok(two, sizeof(two)));
+	uint8_t unified[8] = { 0x2c, 0, 0, 0, 0, 0, 0, 0 }; /* DTLS 1.3 ciphertext */
+	assert_true(dtls_records_ok(unified, sizeof(unified)));
+	assert_false(dtls_records_ok(unified, 4));
+	assert_false(dtls_records_ok(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fingerprint_refused),
 		cmocka_unit_test(test_garbage_then_handshake),
 		cmocka_unit_test(test_retransmit_and_timeout),
+		cmocka_unit_test(test_records_ok),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,638 @@
+/*
+ * dtls_media.c: DTLS-SRTP of a call's media; see dtls_media.h for the rules
+ * and docs/architecture.md (DTLS-SRTP) for why the handshake runs here.
+ */
+#include "daemon/dtls_media.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+
+#include "daemon/call.h"
+#include "dataplane/dataplane.h"
+#include "dtls/dtls.h"
+#include "lib/log.h"
+#include "sdp/sdp_lex.h"
+
+#define TLS_ID_MAX 64	 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
+#define N_BUCKETS  1024u /* id -> media */
+
+struct media_dtls {
+	struct call_media *cm;
+	uint64_t id; /* given to the data plane with DP_DTLS */
+	struct media_dtls *bucket_next, *active_prev, *active_next;
+	bool in_active;
+	/* from the party's SDP */
+	bool peer_has_fp;
+	struct dtls_fingerprint peer_fp;
+	enum dtls_setup peer_setup;
+	char peer_tls_id[TLS_ID_MAX + 1];
+	/* towards the party */
+	bool on;	      /* the party speaks DTLS-SRTP with rtprelay */
+	enum dtls_setup ours; /* the a=setup rtprelay writes */
+	bool role_known;      /* the peer's a=setup (answer or offer) fixed it */
+	bool client;	      /* rtprelay starts the handshake */
+	enum dtls_hash hash;  /* of rtprelay's a=fingerprint */
+	struct dtls_conn *conn;
+	bool restart; /* a new handshake is due (fingerprint/tls-id changed) */
+	bool keyed;   /* keys below came from a finished handshake */
+	struct sr_keys keys;
+	enum dtls_profile profile;
+	bool fail_logged;
+	const char *last_error;
+	uint64_t handshakes, failures, no_handshake; /* no_handshake: datagram before one existed */
+};
+
+static struct {
+	struct dtls_cert *cert;
+	struct loop *loop;
+	struct loop_watch watch;
+	uint64_t next_id;
+	struct media_dtls *buckets[N_BUCKETS];
+	struct media_dtls *active; /* handshaking: timers to run */
+} g;
+
+static struct media_dtls *by_id(uint64_t id)
+{
+	for (struct media_dtls *d = g.buckets[id % N_BUCKETS]; d; d = d->bucket_next)
+		if (d->id == id)
+			return d;
+	return NULL;
+}
+
+static void active_add(struct media_dtls *d)
+{
+	if (d->in_active)
+		return;
+	d->active_prev = NULL;
+	d->active_next = g.active;
+	if (g.active)
+		g.active->active_prev = d;
+	g.active = d;
+	d->in_active = true;
+}
+
+static void active_del(struct media_dtls *d)
+{
+	if (!d->in_active)
+		return;
+	if (d->active_prev)
+		d->active_prev->active_next = d->active_next;
+	else
+		g.active = d->active_next;
+	if (d->active_next)
+		d->active_next->active_prev = d->active_prev;
+	d->in_active = false;
+}
+
+static struct media_dtls *state(struct call_media *cm)
+{
+	if (cm->dtls)
+		return cm->dtls;
+	struct media_dtls *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->cm = cm;
+	d->id = ++g.next_id;
+	d->hash = DTLS_SHA256;
+	d->bucket_next = g.buckets[d->id % N_BUCKETS];
+	g.buckets[d->id % N_BUCKETS] = d;
+	cm->dtls = d;
+	return d;
+}
+
+static void drop_conn(struct media_dtls *d)
+{
+	dtls_conn_free(d->conn);
+	d->conn = NULL;
+	active_del(d);
+}
+
+void dtls_media_free(struct call_media *cm)
+{
+	struct media_dtls *d = cm->dtls;
+
+	if (!d)
+		return;
+	drop_conn(d);
+	for (struct media_dtls **pp = &g.buckets[d->id % N_BUCKETS]; *pp;
+	     pp = &(*pp)->bucket_next) {
+		if (*pp == d) {
+			*pp = d->bucket_next;
+			break;
+		}
+	}
+	memset(d, 0, sizeof(*d)); /* no keys left in freed memory */
+	free(d);
+	cm->dtls = NULL;
+}
+
+/* ---- the handshake ---- */
+
+static void flush_output(struct media_dtls *d)
+{
+	uint8_t buf[DTLS_MTU];
+	int n;
+
+	while (d->conn && (n = dtls_conn_output(d->conn, buf, sizeof(buf))) > 0) {
+		if (!d->cm->rtp.ep)
+			continue;
+		int rc = dp_endpoint_send(d->cm->rtp.ep, buf, (size_t)n);
+		if (rc && rc != -ENOTCONN)
+			log_debug("media %u: DTLS send: %s", d->cm->index, strerror(-rc));
+	}
+}
+
+static enum sr_suite suite_of(enum dtls_profile p)
+{
+	switch (p) {
+	case DTLS_AES128_CM_SHA1_80:
+		return SR_AES_CM_128_HMAC_SHA1_80;
+	case DTLS_AES128_CM_SHA1_32:
+		return SR_AES_CM_128_HMAC_SHA1_32;
+	case DTLS_AEAD_AES_128_GCM:
+		return SR_AEAD_AES_128_GCM;
+	case DTLS_AEAD_AES_256_GCM:
+		return SR_AEAD_AES_256_GCM;
+	default:
+		return SR_SUITE_NONE;
+	}
+}
+
+/* The handshake finished: key the party's endpoints (RFC 5764 4.2: the
+ * client write key is what the client protects with). */
+static void connected(struct media_dtls *d)
+{
+	struct dtls_srtp_keys k;
+	struct sr_keys sk;
+
+	active_del(d);
+	if (dtls_conn_keys(d->conn, &k))
+		return;
+	memset(&sk, 0, sizeof(sk));
+	sk.suite = suite_of(k.profile);
+	if (sk.suite == SR_SUITE_NONE || k.key_len + k.salt_len > SR_MAX_MASTER) {
+		log_warn("media %u: DTLS-SRTP profile %s has no SRTP suite here", d->cm->index,
+			 dtls_profile_name(k.profile));
+		d->failures++;
+		return;
+	}
+	memcpy(sk.local.master, k.local_key, k.key_len);
+	memcpy(sk.local.master + k.key_len, k.local_salt, k.salt_len);
+	memcpy(sk.remote.master, k.remote_key, k.key_len);
+	memcpy(sk.remote.master + k.key_len, k.remote_salt, k.salt_len);
+	memset(&k, 0, sizeof(k));
+	int rc = d->cm->rtp.ep ? dp_endpoint_srtp(d->cm->rtp.ep, &sk) : -ENOENT;
+	if (!rc && d->cm->rtcp.ep)
+		rc = dp_endpoint_srtp(d->cm->rtcp.ep, &sk);
+	if (rc) {
+		log_warn("media %u: cannot key SRTP from DTLS: %s", d->cm->index, strerror(-rc));
+		d->failures++;
+		memset(&sk, 0, sizeof(sk));
+		return;
+	}
+	d->keys = sk;
+	d->keyed = true;
+	d->profile = dtls_conn_keys(d->conn, &k) ? DTLS_PROFILE_NONE : k.profile;
+	memset(&k, 0, sizeof(k));
+	memset(&sk, 0, sizeof(sk));
+	d->handshakes++;
+	log_info("media %u: DTLS-SRTP connected as %s, %s", d->cm->index,
+		 d->client ? "client" : "server", dtls_profile_name(d->profile));
+}
+
+static void failed(struct media_dtls *d)
+{
+	active_del(d);
+	d->failures++;
+	d->last_error = dtls_conn_error(d->conn);
+	if (!d->fail_logged)
+		log_warn("media %u: DTLS handshake failed: %s", d->cm->index,
+			 d->last_error ? d->last_error : "unknown");
+	d->fail_logged = true;
+}
+
+static void after(struct media_dtls *d, enum dtls_state st, bool was_connected)
+{
+	flush_output(d);
+	if (st == DTLS_CONNECTED && !was_connected)
+		connected(d);
+	else if (st == DTLS_FAILED && d->in_active)
+		failed(d);
+}
+
+static void start(struct media_dtls *d, uint64_t now_ms)
+{
+	if (!d->on || !d->role_known || !d->peer_has_fp || !g.cert || !d->cm->rtp.ep)
+		return;
+	if (d->conn && !d->restart)
+		return;
+	drop_conn(d);
+	d->restart = false;
+	d->fail_logged = false;
+	d->conn = dtls_conn_new(g.cert, d->client, &d->peer_fp, NULL, now_ms);
+	if (!d->conn) {
+		log_warn("media %u: cannot create a DTLS endpoint", d->cm->index);
+		d->failures++;
+		return;
+	}
+	active_add(d);
+	flush_output(d); /* the client's hello */
+}
+
+void dtls_media_start(struct call_party *p, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < p->n_media; i++)
+		if (p->media[i].dtls)
+			start(p->media[i].dtls, now_ms);
+}
+
+void dtls_media_tick(uint64_t now_ms)
+{
+	struct media_dtls *d = g.active, *next;
+
+	for (; d; d = next) {
+		next = d->active_next;
+		uint64_t due = dtls_conn_deadline(d->conn, now_ms);
+		if (!due || due > now_ms)
+			continue;
+		after(d, dtls_conn_timer(d->conn, now_ms), false);
+	}
+}
+
+static void on_datagrams(struct loop_watch *w, uint32_t events)
+{
+	static struct dp_dtls_datagram dg[32];
+	uint64_t now_ms = loop_now_ms();
+	unsigned n;
+
+	(void)w;
+	(void)events;
+	n = dp_dtls_drain(dg, 32);
+	for (unsigned i = 0; i < n; i++) {
+		struct media_dtls *d = by_id(dg[i].id);
+
+		if (!d)
+			continue; /* released since */
+		if (!d->conn) {
+			d->no_handshake++;
+			continue;
+		}
+		bool was = dtls_conn_state(d->conn) == DTLS_CONNECTED;
+		after(d, dtls_conn_input(d->conn, dg[i].buf, dg[i].len, now_ms), was);
+	}
+}
+
+int dtls_media_init(struct loop *l)
+{
+	g.cert = dtls_cert_new();
+	if (!g.cert) {
+		log_err("DTLS: cannot make the daemon's certificate");
+		return -ENOMEM;
+	}
+	g.loop = l;
+	g.watch = (struct loop_watch){ .fd = dp_dtls_fd(), .cb = on_datagrams, .data = NULL };
+	if (g.watch.fd < 0)
+		return -EMFILE;
+	return loop_add(l, &g.watch, EPOLLIN);
+}
+
+void dtls_media_fini(void)
+{
+	if (g.loop)
+		loop_del(g.loop, &g.watch);
+	dtls_cert_free(g.cert);
+	g.cert = NULL;
+	g.loop = NULL;
+}
+
+/* ---- offer/answer ---- */
+
+static bool proto_dtls(const char *p, size_t n)
+{
+	return p && n >= 7 && !strncasecmp(p, "UDP/TLS", 7);
+}
+
+/* The first a=@kind line's value in lines [from, to) of @s. */
+static bool find_attr(const struct sdp_session *s, unsigned from, unsigned to,
+		      enum sdp_attr_kind kind, struct sdp_str *val)
+{
+	for (unsigned l = from; l < to && l < s->n_lines; l++) {
+		const struct sdp_str *ln = &s->lines[l];
+		size_t n = sdp_line_content_len(ln);
+
+		if (n < 2 || ln->s[0] != 'a' || ln->s[1] != '=')
+			continue;
+		if (sdp_attr_classify(ln->s + 2, n - 2, val) == kind)
+			return true;
+	}
+	return false;
+}
+
+/* Media level first, then session level (RFC 8122 5 allows both). */
+static bool find_dtls_attr(const struct sdp_session *s, const struct sdp_media *m,
+			   enum sdp_attr_kind kind, struct sdp_str *val)
+{
+	unsigned sess_end = s->n_media ? s->media[0].first_line : s->n_lines;
+
+	return find_attr(s, m->first_line, m->first_line + m->n_lines, kind, val) ||
+	       find_attr(s, 0, sess_end, kind, val);
+}
+
+bool dtls_sdp_has(const struct sdp_session *s, const struct sdp_media *m)
+{
+	struct sdp_str v;
+
+	return find_attr(s, m->first_line, m->first_line + m->n_lines, SDP_A_FINGERPRINT, &v) ||
+	       find_attr(s, m->first_line, m->first_line + m->n_lines, SDP_A_SETUP, &v) ||
+	       find_attr(s, m->first_line, m->first_line + m->n_lines, SDP_A_TLS_ID, &v);
+}
+
+bool dtls_sdp_session_has(const struct sdp_session *s)
+{
+	struct sdp_str v;
+	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
+
+	return find_attr(s, 0, end, SDP_A_FINGERPRINT, &v) ||
+	       find_attr(s, 0, end, SDP_A_SETUP, &v) || find_attr(s, 0, end, SDP_A_TLS_ID, &v);
+}
+
+static void trim(struct sdp_str *v)
+{
+	while (v->len && (v->s[0] == ' ' || v->s[0] == '\t'))
+		v->s++, v->len--;
+	while (v->len && (v->s[v->len - 1] == ' ' || v->s[v->len - 1] == '\t'))
+		v->len--;
+}
+
+int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
+		     const struct sdp_media *m, struct call_media *cm, const char **err)
+{
+	struct sdp_str fpv, setupv, tlsv;
+	struct dtls_fingerprint fp;
+	enum dtls_setup setup = DTLS_SETUP_NONE;
+	const char *why = NULL;
+	bool dtls_proto = proto_dtls(m->proto.s, m->proto.len);
+	bool has_fp = find_dtls_attr(s, m, SDP_A_FINGERPRINT, &fpv);
+
+	if (m->port == 0 || req->dtls == NG_DTLS_OFF || (!dtls_proto && !cm->dtls)) {
+		if (cm->dtls && m->port == 0)
+			cm->dtls->on = false;
+		return 0;
+	}
+	if (!dtls_proto) { /* an answer without DTLS to rtprelay's DTLS offer: declined */
+		cm->dtls->on = false;
+		drop_conn(cm->dtls);
+		return 0;
+	}
+	if (!has_fp) {
+		*err = "DTLS-SRTP: UDP/TLS media without a=fingerprint";
+		return -EINVAL;
+	}
+	trim(&fpv);
+	if (dtls_fingerprint_parse(fpv.s, fpv.len, &fp, &why)) {
+		*err = arena_printf(a, "DTLS-SRTP: bad a=fingerprint: %s", why ? why : "invalid");
+		if (!*err)
+			*err = "DTLS-SRTP: bad a=fingerprint";
+		return -EINVAL;
+	}
+	if (find_dtls_attr(s, m, SDP_A_SETUP, &setupv)) {
+		trim(&setupv);
+		if (dtls_setup_parse(setupv.s, setupv.len, &setup)) {
+			*err = "DTLS-SRTP: bad a=setup";
+			return -EINVAL;
+		}
+	}
+	struct media_dtls *d = state(cm);
+	if (!d) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	char tls_id[TLS_ID_MAX + 1] = "";
+	if (find_dtls_attr(s, m, SDP_A_TLS_ID, &tlsv)) {
+		trim(&tlsv);
+		snprintf(tls_id, sizeof(tls_id), "%.*s",
+			 (int)(tlsv.len > TLS_ID_MAX ? TLS_ID_MAX : tlsv.len), tlsv.s);
+	}
+	/* a new fingerprint or tls-id from a party with a handshake: restart */
+	if (d->peer_has_fp &&
+	    (fp.hash != d->peer_fp.hash || fp.len != d->peer_fp.len ||
+	     memcmp(fp.md, d->peer_fp.md, fp.len) || strcmp(tls_id, d->peer_tls_id))) {
+		if (d->conn || d->keyed) {
+			log_info("media %u: DTLS restart (new fingerprint or tls-id)", cm->index);
+			d->restart = true;
+		}
+	}
+	d->peer_fp = fp;
+	d->peer_has_fp = true;
+	d->peer_setup = setup;
+	memcpy(d->peer_tls_id, tls_id, sizeof(tls_id));
+	if (req->dtls_fp)
+		d->hash = (enum dtls_hash)(req->dtls_fp - 1);
+	else if (!d->on)
+		d->hash = fp.hash; /* rtpengine: the peer's hash by default */
+	if (req->cmd == NG_CMD_ANSWER && d->on) {
+		/* the answer to rtprelay's offer fixes the role */
+		bool was_client = d->client, was_known = d->role_known;
+		if (setup == DTLS_SETUP_PASSIVE)
+			d->client = true;
+		else if (setup == DTLS_SETUP_ACTIVE || setup == DTLS_SETUP_NONE)
+			d->client = false; /* RFC 4145: no a=setup means active */
+		else if (d->ours == DTLS_SETUP_ACTPASS)
+			d->client = false; /* actpass in an answer: taken as active */
+		else
+			d->client = d->ours == DTLS_SETUP_ACTIVE;
+		d->role_known = true;
+		if (was_known && was_client != d->client)
+			d->restart = true;
+	}
+	return 0;
+}
+
+int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const char *out_proto,
+		      const char **err)
+{
+	bool dtls_proto = proto_dtls(out_proto, strlen(out_proto));
+
+	if (!rm->pair || !dtls_proto) {
+		if (rm->dtls) {
+			rm->dtls->on = false;
+			drop_conn(rm->dtls);
+		}
+		return 0;
+	}
+	if (req->dtls == NG_DTLS_OFF) {
+		*err = "DTLS=off, but the media's transport-protocol is UDP/TLS (DTLS-SRTP)";
+		return -EINVAL;
+	}
+	if (!g.cert) {
+		*err = "DTLS-SRTP is not available (no certificate)";
+		return -ENOTSUP;
+	}
+	struct media_dtls *d = state(rm);
+	if (!d) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	if (req->dtls_fp)
+		d->hash = (enum dtls_hash)(req->dtls_fp - 1);
+	if (req->cmd == NG_CMD_OFFER) {
+		enum dtls_setup want = req->dtls == NG_DTLS_PASSIVE  ? DTLS_SETUP_PASSIVE
+				       : req->dtls == NG_DTLS_ACTIVE ? DTLS_SETUP_ACTIVE
+								     : DTLS_SETUP_ACTPASS;
+		if (!d->on || !d->role_known) {
+			d->ours = want;
+			d->role_known = want != DTLS_SETUP_ACTPASS;
+			d->client = want == DTLS_SETUP_ACTIVE;
+		} else {
+			/* a re-offer keeps the role the association has */
+			d->ours = d->client ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
+		}
+		d->on = true;
+		return 0;
+	}
+	/* answer: R offered; its a=setup (read with its offer) decides */
+	if (!d->peer_has_fp) {
+		*err = "DTLS-SRTP: the offer had no a=fingerprint";
+		return -EINVAL;
+	}
+	bool client;
+	switch (d->peer_setup) {
+	case DTLS_SETUP_ACTIVE:
+		client = false;
+		break;
+	case DTLS_SETUP_PASSIVE:
+		client = true;
+		break;
+	case DTLS_SETUP_HOLDCONN:
+		*err = "DTLS-SRTP: a=setup:holdconn";
+		return -EINVAL;
+	default: /* actpass, or none (RFC 5763 5: the offerer is actpass) */
+		client = req->dtls != NG_DTLS_PASSIVE;
+		break;
+	}
+	if (d->role_known && d->on && d->client != client && d->conn)
+		d->restart = true;
+	d->client = client;
+	d->ours = client ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
+	d->role_known = true;
+	d->on = true;
+	return 0;
+}
+
+void dtls_rewrite(struct arena *a, const struct ng_request *req, const struct call_media *rm,
+		  bool had_dtls, struct sdp_media_rewrite *mr)
+{
+	const struct media_dtls *d = rm->dtls;
+	struct dtls_fingerprint fp;
+	char buf[DTLS_FP_MAX * 3 + 16];
+
+	(void)req;
+	if (!had_dtls && !(d && d->on))
+		return;
+	mr->replace_dtls = true;
+	mr->n_dtls = 0;
+	if (!d || !d->on || !g.cert || dtls_cert_fingerprint(g.cert, d->hash, &fp) ||
+	    dtls_fingerprint_print(&fp, buf, sizeof(buf)) < 0)
+		return;
+	const char **lines = arena_alloc(a, 2 * sizeof(*lines));
+	if (!lines)
+		return;
+	lines[0] = arena_printf(a, "a=setup:%s", dtls_setup_name(d->ours));
+	lines[1] = arena_printf(a, "a=fingerprint:%s", buf);
+	if (!lines[0] || !lines[1])
+		return;
+	mr->dtls = lines;
+	mr->n_dtls = 2;
+}
+
+void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
+{
+	const struct media_dtls *d = m->dtls;
+
+	if (!d || !d->on)
+		return;
+	if (d->keyed) {
+		*out = d->keys;
+		*pending = false;
+	} else {
+		memset(out, 0, sizeof(*out));
+		*pending = true;
+	}
+}
+
+void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p)
+{
+	if (!m->dtls || !m->dtls->on)
+		return;
+	p->flags |= DP_DTLS;
+	p->dtls_id = m->dtls->id;
+}
+
+const char *dtls_suite_name(const struct call_media *m)
+{
+	return m->dtls && m->dtls->on && m->dtls->keyed ? sr_suite_name(m->dtls->keys.suite) : NULL;
+}
+
+static const char *hash_name(enum dtls_hash h)
+{
+	static const char *const n[] = { "sha-1", "sha-224", "sha-256", "sha-384", "sha-512" };
+	return h <= DTLS_SHA512 ? n[h] : "?";
+}
+
+int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
+{
+	const struct media_dtls *x = m->dtls;
+	struct dp_dtls_stats ds;
+	struct ng_node *t;
+	const char *st;
+
+	if (!x || !x->on)
+		return 0;
+	t = ng_dict_add_dict(a, d, "DTLS");
+	if (!t)
+		return -ENOMEM;
+	if (!x->conn)
+		st = x->keyed ? "connected" : x->role_known ? "waiting" : "offered";
+	else
+		switch (dtls_conn_state(x->conn)) {
+		case DTLS_CONNECTED:
+			st = "connected";
+			break;
+		case DTLS_FAILED:
+			st = "failed";
+			break;
+		case DTLS_CLOSED:
+			st = "closed";
+			break;
+		default:
+			st = "handshaking";
+		}
+	memset(&ds, 0, sizeof(ds));
+	if (m->rtp.ep)
+		dp_endpoint_dtls_stats(m->rtp.ep, &ds);
+	if (!ng_dict_add_str(a, t, "state", st) ||
+	    !ng_dict_add_str(a, t, "role",
+			     !x->role_known ? "undecided"
+			     : x->client    ? "active (client)"
+					    : "passive (server)") ||
+	    !ng_dict_add_str(a, t, "setup", dtls_setup_name(x->ours)) ||
+	    !ng_dict_add_str(a, t, "fingerprint hash", hash_name(x->hash)) ||
+	    (x->peer_has_fp &&
+	     !ng_dict_add_str(a, t, "peer fingerprint hash", hash_name(x->peer_fp.hash))) ||
+	    (x->keyed && !ng_dict_add_str(a, t, "SRTP profile", dtls_profile_name(x->profile))) ||
+	    (x->last_error && !ng_dict_add_str(a, t, "error", x->last_error)) ||
+	    !ng_dict_add_int(a, t, "handshakes", (int64_t)x->handshakes) ||
+	    !ng_dict_add_int(a, t, "failures", (int64_t)x->failures) ||
+	    !ng_dict_add_int(a, t, "datagrams", (int64_t)ds.queued) ||
+	    !ng_dict_add_int(a, t, "bad datagrams", (int64_t)ds.bad) ||
+	    !ng_dict_add_int(a, t, "wrong source", (int64_t)ds.wrong_src) ||
+	    !ng_dict_add_int(a, t, "rate limited", (int64_t)ds.limited) ||
+	    !ng_dict_add_int(a, t, "before handshake", (int64_t)x->no_handshake))
+		return -ENOMEM;
+	return 0;
+}

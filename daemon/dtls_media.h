@@ -1,0 +1,80 @@
+/*
+ * dtls_media.h: DTLS-SRTP (RFC 5763, RFC 5764, RFC 8842) on a call's media,
+ * control side (docs/architecture.md, DTLS-SRTP).
+ *
+ * rtprelay terminates DTLS on every leg that speaks it, with one
+ * certificate per daemon (dtls/dtls.h), and keys the leg's SRTP from the
+ * handshake (dp_endpoint_srtp); it never passes a party's DTLS lines on.
+ * A party speaks DTLS-SRTP with rtprelay when the SDP it gets has a
+ * UDP/TLS/RTP/SAVP[F] profile and DTLS is not off. Roles (a=setup):
+ *   - rtprelay offers: actpass (DTLS=passive: passive, DTLS=active:
+ *     active); the answer's a=setup decides (active: rtprelay is the
+ *     server, passive: the client);
+ *   - rtprelay answers: active, the client (RFC 5763 5), to an actpass or
+ *     passive offerer; passive to an active one; DTLS=passive makes it
+ *     passive towards an actpass offerer (what configs for browsers use).
+ * The handshake runs on the control thread: the data plane queues each DTLS
+ * datagram (dataplane/dp_dtls.c) and the output leaves the stream's socket.
+ * Until it completes the party's media is refused (DP_SRTP_PARTY without
+ * keys); a changed fingerprint or a=tls-id from the party is a DTLS restart:
+ * a new handshake, whose keys replace the old ones when it completes (media
+ * keeps flowing on the old ones until then). A handshake that does not
+ * complete in DTLS_HANDSHAKE_MAX_MS fails (logged once per stream).
+ * DTLS runs on the RTP component only: a DTLS party must multiplex RTCP.
+ * Control thread only.
+ */
+#ifndef RTPRELAY_DTLS_MEDIA_H
+#define RTPRELAY_DTLS_MEDIA_H
+
+#include <stdbool.h>
+
+#include "control/ngdict.h"
+#include "control/ngrequest.h"
+#include "lib/arena.h"
+#include "lib/loop.h"
+#include "sdp/sdp.h"
+#include "srtp/sr_stream.h"
+
+struct call_media;
+struct call_party;
+struct dp_endpoint_params;
+
+/* The daemon's certificate and the data plane's DTLS queue on @l. 0 or
+ * -errno (logged). */
+int dtls_media_init(struct loop *l);
+void dtls_media_fini(void);
+/* Retransmissions and timeouts; every tick. */
+void dtls_media_tick(uint64_t now_ms);
+
+/* The party's DTLS lines (a=fingerprint, a=setup, a=tls-id; media level,
+ * else session level) of media @m of @s into @cm; in an answer to a DTLS
+ * offer of rtprelay's, the role. 0, or -EINVAL/-ENOMEM with *err. */
+int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
+		     const struct sdp_media *m, struct call_media *cm, const char **err);
+/* Whether the receiver @rm speaks DTLS-SRTP with rtprelay (@out_proto: its
+ * profile in the SDP it gets) and its role. 0, or -EINVAL/-ENOMEM. */
+int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const char *out_proto,
+		      const char **err);
+/* rtprelay's a=setup/a=fingerprint lines for @rm into @mr (the sender's
+ * DTLS lines, @had_dtls, go in any case). */
+void dtls_rewrite(struct arena *a, const struct ng_request *req, const struct call_media *rm,
+		  bool had_dtls, struct sdp_media_rewrite *mr);
+/* Whether section @m of @s (or the session) has DTLS lines. */
+bool dtls_sdp_has(const struct sdp_session *s, const struct sdp_media *m);
+bool dtls_sdp_session_has(const struct sdp_session *s);
+/* When @m's party speaks DTLS-SRTP: its keys (suite NONE and *pending
+ * until a handshake completed) replace what SDES gave, and DP_DTLS with the
+ * association's id goes into @p (RTP component). */
+void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending);
+void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p);
+/* After the data plane has the parameters: start the handshakes whose role
+ * and peer fingerprint are known (rtprelay as client sends its hello). */
+void dtls_media_start(struct call_party *p, uint64_t now_ms);
+/* The SRTP suite a finished handshake chose, NULL = none. */
+const char *dtls_suite_name(const struct call_media *m);
+/* query: a "DTLS" dictionary in @d for @m (state, role, the peer's
+ * fingerprint hash, the SRTP profile, counters). 0 or -ENOMEM. */
+int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m);
+void dtls_media_free(struct call_media *m);
+
+#endif
