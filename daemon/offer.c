@@ -588,6 +588,12 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
 	codecneg_rewrite(req->cmd == NG_CMD_OFFER ? o->s->media[i].codecs : rm->codecs, mr);
+	/* transcoded media reaches the receiver from the relay's own SSRC: the
+	 * sender's a=ssrc lines would name a stream that never arrives (an
+	 * offer that adds codecs may be answered into transcoding) */
+	if (req->cmd == NG_CMD_OFFER ? codecneg_added(o->s->media[i].codecs)
+				     : codecneg_transcoding(rm->codecs))
+		mr->drop_ssrc = true;
 	if (req->cmd == NG_CMD_ANSWER && rm->ptime_reverse) {
 		/* ptime-reverse given with the offer: the ptime towards the
 		 * offerer; a transcoded media got it (made valid for its codec)

@@ -141,7 +141,11 @@ struct sdp_media_rewrite {
 	bool no_rtcp_attr;   /* write no a=rtcp */
 	bool full_rtcp_attr; /* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
 	bool remove_ice;     /* drop a=ice-ufrag/pwd/options/candidate/... */
-	const char *proto;   /* replace the m= protocol of RTP media, NULL = keep */
+	/* drop a=ssrc and a=ssrc-group: the receiver gets this media from the
+	 * relay's transcoder under the relay's own SSRC, and a browser that is
+	 * told the sender's SSRC plays that (silent) stream instead */
+	bool drop_ssrc;
+	const char *proto; /* replace the m= protocol of RTP media, NULL = keep */
 	/* Replace the m= format list and its a=rtpmap/a=fmtp lines; NULL = keep.
 	 * Formats with an empty encoding get no rtpmap line (static types). */
 	const struct sdp_format *formats;

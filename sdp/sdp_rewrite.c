@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "sdp/sdp_lex.h"
@@ -392,6 +393,13 @@ static bool pt_listed(const struct sdp_media_rewrite *mr, unsigned pt)
 	return false;
 }
 
+/* a=ssrc:... or a=ssrc-group:... (the line's content after "a=", @n bytes). */
+static bool is_ssrc_attr(const char *s, size_t n)
+{
+	return (n >= 5 && !strncasecmp(s, "ssrc:", 5)) ||
+	       (n >= 11 && !strncasecmp(s, "ssrc-group:", 11));
+}
+
 /* An a= line of a rewritten media: copy, replace or drop. */
 static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 {
@@ -404,6 +412,8 @@ static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 	if (c->formats_pending)
 		write_formats(c);
 	if (k == SDP_A_ICE && mr->remove_ice)
+		return;
+	if (mr->drop_ssrc && is_ssrc_attr(l->s + 2, n - 2))
 		return;
 	if (k == SDP_A_CRYPTO && mr->replace_crypto)
 		return;
