@@ -146,7 +146,11 @@ async function stats() {
     if (r.type === 'inbound-rtp' && r.kind === 'audio') {
       out.inbound = { packetsReceived: r.packetsReceived, packetsLost: r.packetsLost,
                       audioLevel: r.audioLevel || 0, totalAudioEnergy: r.totalAudioEnergy || 0,
-                      bytesReceived: r.bytesReceived };
+                      bytesReceived: r.bytesReceived,
+                      totalSamplesReceived: r.totalSamplesReceived,
+                      concealedSamples: r.concealedSamples,
+                      silentConcealedSamples: r.silentConcealedSamples,
+                      decoder: r.decoderImplementation };
       out.codec = codecs[r.codecId] || null;
     } else if (r.type === 'outbound-rtp' && r.kind === 'audio') {
       out.outbound = { packetsSent: r.packetsSent, bytesSent: r.bytesSent };
