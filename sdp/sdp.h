@@ -184,6 +184,9 @@ struct sdp_rewrite {
 				   * the session section, e.g. the loop-protect mark */
 	bool ice_lite;		  /* write a session-level a=ice-lite */
 	bool drop_dtls;		  /* drop session-level a=fingerprint/setup/tls-id */
+	bool drop_bundle;	  /* drop session-level a=group:BUNDLE lines */
+	const char *bundle_attr;  /* one "a=group:BUNDLE ..." line (no line end) to
+				   * write in the session section, NULL = none */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set
