@@ -14,6 +14,8 @@ under build/interop-artefacts/ (or $INTEROP_ARTEFACTS) and its path printed.
 import os
 import time
 
+import pytest
+
 from interop_lib import checks
 from interop_lib.relay import relay_kind
 from interop_lib.topology import CALLEE_TONE, CALLER_TONE
@@ -75,13 +77,14 @@ def browser_state(world, wanted, timeout=EVENT_TIMEOUT):
                               "page state %r" % wanted)
 
 
-def test_browser_calls_phone_and_hangs_up(make_world):
-    world = make_world(world_class=WebRtcWorld)
+@pytest.mark.parametrize("bundle", ["balanced", "max-bundle"])
+def test_browser_calls_phone_and_hangs_up(make_world, bundle):
+    world = make_world(world_class=WebRtcWorld, bundle=bundle)
     world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
     world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
-    check_media(world, call_id, "browser-calls-phone")
+    check_media(world, call_id, "browser-calls-phone-" + bundle)
     world.browser.js("window.rtcTest.hangup()")
     world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     browser_state(world, "ended")

@@ -62,10 +62,14 @@ def listening_tcp_ports(pid):
 
 class WebRtcWorld(World):
     """browser_codecs: "" (Chromium's own list) or "opus" (the page keeps only Opus in
-    its SDP); phone_codecs: what bob offers and accepts."""
+    its SDP); phone_codecs: what bob offers and accepts; bundle: the page's
+    bundlePolicy ("balanced", or "max-bundle", which rejects an answer without
+    a=group:BUNDLE)."""
 
-    def __init__(self, logdir, browser_codecs="", phone_codecs=("PCMU/8000/1",)):
+    def __init__(self, logdir, browser_codecs="", phone_codecs=("PCMU/8000/1",),
+                 bundle="balanced"):
         super().__init__(logdir)
+        self.bundle = bundle   # the page's RTCPeerConnection bundlePolicy
         self.browser_codecs = browser_codecs
         self.phone_codecs = phone_codecs
         self.browser = None
@@ -120,7 +124,8 @@ class WebRtcWorld(World):
         self.browser = Browser(self.core.name, self.logdir, browser_wav)
         self.pages = PageServer(self.browser.ns, HTTP_PORT)
         url = ("http://127.0.0.1:%d/index.html?ws=ws://127.0.0.1:%d&user=%s&domain=127.0.0.1"
-               "&codecs=%s" % (HTTP_PORT, WS_PORT, WEB_USER, self.browser_codecs))
+               "&codecs=%s&bundle=%s" % (HTTP_PORT, WS_PORT, WEB_USER, self.browser_codecs,
+                                         self.bundle))
         self.browser.open(url)
         self.browser.wait("window.rtcTest && window.rtcTest.state.registered", 20,
                           "JsSIP to register over WebSocket")
