@@ -73,8 +73,14 @@ def check_media(world, call_id, name, codec="audio/"):
 
 
 def browser_state(world, wanted, timeout=EVENT_TIMEOUT):
-    return world.browser.wait("window.rtcTest.state.state === %r" % wanted, timeout,
-                              "page state %r" % wanted)
+    """Wait for the page's call state `wanted`; a failed call fails at once."""
+    state = world.browser.wait("['%s', 'failed'].includes(window.rtcTest.state.state) && "
+                               "window.rtcTest.state.state" % wanted, timeout,
+                               "page state %r" % wanted)
+    assert state == wanted, "the browser's call failed: %s\npage log:\n%s" % (
+        world.browser.js("return window.rtcTest.state.failed"),
+        "\n".join(world.browser.page_log()))
+    return state
 
 
 @pytest.mark.parametrize("bundle", ["balanced", "max-bundle"])
