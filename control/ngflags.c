@@ -146,9 +146,8 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 	}
 }
 
-/* The secure ones: RTP/SAVP[F] is SDES-SRTP (daemon/sdes.c); offer/answer
- * refuse UDP/TLS/RTP/SAVP[F] with an error (no DTLS-SRTP), which says more
- * than a warning on an "ok" would. */
+/* The secure ones: RTP/SAVP[F] is SDES-SRTP (daemon/sdes.c),
+ * UDP/TLS/RTP/SAVP[F] DTLS-SRTP (daemon/dtls_media.c). */
 static const struct {
 	const char *name; /* canonical (lower case) */
 	enum ng_transport tp;

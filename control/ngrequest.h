@@ -93,7 +93,7 @@ enum ng_transport {
 	NG_TP_UNCHANGED = 0, /* keep what the SDP says */
 	NG_TP_RTP_AVP,
 	NG_TP_RTP_AVPF,
-	NG_TP_RTP_SAVP, /* SDES-SRTP (daemon/sdes.c); UDP/TLS ones are refused */
+	NG_TP_RTP_SAVP, /* SDES-SRTP (daemon/sdes.c); UDP/TLS ones DTLS-SRTP */
 	NG_TP_RTP_SAVPF,
 	NG_TP_UDP_TLS_RTP_SAVP,
 	NG_TP_UDP_TLS_RTP_SAVPF,

@@ -18,8 +18,12 @@
 #include "lib/log.h"
 #include "sdp/sdp_lex.h"
 
-#define TLS_ID_MAX 64	 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
-#define N_BUCKETS  1024u /* id -> media */
+#define TLS_ID_MAX     64 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
+#define N_BUCKETS      1024u /* id -> media */
+/* A server whose handshake a datagram broke (a forged or garbled record from
+ * the peer's address) starts over this many times, then stays failed until
+ * the next offer/answer. */
+#define SERVER_RETRIES 5u
 
 struct media_dtls {
 	struct call_media *cm;
@@ -211,25 +215,29 @@ static void failed(struct media_dtls *d)
 	d->failures++;
 	d->last_error = dtls_conn_error(d->conn);
 	if (!d->fail_logged)
-		log_warn("media %u: DTLS handshake failed: %s", d->cm->index,
-			 d->last_error ? d->last_error : "unknown");
+		log_warn("media %u: %s (port %u)", d->cm->index,
+			 d->last_error ? d->last_error : "DTLS handshake failed", d->cm->rtp.port);
 	d->fail_logged = true;
 }
 
 static void after(struct media_dtls *d, enum dtls_state st, bool was_connected)
 {
-	flush_output(d);
+	/* keys first: the worker has them (its queue is applied before it reads
+	 * the sockets) before our last flight lets the peer send media */
 	if (st == DTLS_CONNECTED && !was_connected)
 		connected(d);
 	else if (st == DTLS_FAILED && d->in_active)
 		failed(d);
+	flush_output(d);
 }
 
 static void start(struct media_dtls *d, uint64_t now_ms)
 {
 	if (!d->on || !d->role_known || !d->peer_has_fp || !g.cert || !d->cm->rtp.ep)
 		return;
-	if (d->conn && !d->restart)
+	/* a failed handshake (timeout, bad fingerprint) gets a new try with the
+	 * next offer/answer */
+	if (d->conn && !d->restart && dtls_conn_state(d->conn) != DTLS_FAILED)
 		return;
 	drop_conn(d);
 	d->restart = false;
@@ -284,6 +292,14 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 		}
 		bool was = dtls_conn_state(d->conn) == DTLS_CONNECTED;
 		after(d, dtls_conn_input(d->conn, dg[i].buf, dg[i].len, now_ms), was);
+		if (!d->client && !was && dtls_conn_state(d->conn) == DTLS_FAILED &&
+		    d->failures <= SERVER_RETRIES) {
+			/* the real peer's hello may still come: listen again */
+			dtls_conn_free(d->conn);
+			d->conn = dtls_conn_new(g.cert, false, &d->peer_fp, NULL, now_ms);
+			if (d->conn)
+				active_add(d);
+		}
 	}
 }
 

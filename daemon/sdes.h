@@ -22,7 +22,7 @@
  * rtprelay offered it, with that suite; R gets exactly one line, on the tag
  * chosen at the offer, with rtprelay's key for R.
  *
- * UDP/TLS/RTP/SAVP[F] needs DTLS-SRTP, which this file does not do: refused.
+ * UDP/TLS/RTP/SAVP[F] is keyed by DTLS-SRTP (daemon/dtls_media.h), not here.
  * Control thread only.
  */
 #ifndef RTPRELAY_DAEMON_SDES_H
@@ -38,7 +38,8 @@
 struct call_media;
 
 /* Before anything is allocated: is what the request and the sender's SDP
- * ask possible at all (no DTLS profiles)? NULL or the error-reason. */
+ * ask possible at all? NULL or the error-reason (nothing is refused today:
+ * DTLS profiles are daemon/dtls_media.c's). */
 const char *sdes_refuse(struct arena *a, const struct ng_request *req,
 			const struct sdp_session *sdp);
 

@@ -14,10 +14,10 @@
  * (OpenSSL's doubling timer from 1 s) and a handshake that has not completed
  * DTLS_HANDSHAKE_MAX_MS after dtls_conn_new fails.
  *
- * Not wired yet (docs/architecture.md, DTLS-SRTP): offer/answer will parse
- * a=fingerprint/a=setup with the functions below and pick the role with
- * dtls_role; the data plane will own one struct dtls_conn per stream and
- * accept a ClientHello only from the address the stream may latch to.
+ * Used by daemon/dtls_media.c (docs/architecture.md, DTLS-SRTP), which
+ * owns one struct dtls_conn per DTLS stream on the control thread; the data
+ * plane (dataplane/dp_dtls.c) checks each datagram with dtls_records_ok and
+ * queues it from the address the stream may latch to.
  * Threads: a struct dtls_cert is read-only after creation and may be shared;
  * a struct dtls_conn belongs to one thread.
  */

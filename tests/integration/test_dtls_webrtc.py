@@ -29,8 +29,10 @@ from ngclient import sdp_offer  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
 
-# aiortc's ICE agent gathers host candidates on loopback only
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: (["127.0.0.1"] if use_ipv4 else [])
+# aiortc's ICE agent gathers host candidates on loopback only (the same patch as
+# test_ice.py's, which runs in the same session)
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: (
+    (["127.0.0.1"] if use_ipv4 else []) + (["::1"] if use_ipv6 else []))
 
 
 def ulaw(x):
@@ -290,11 +292,17 @@ def test_fingerprint_mismatch_no_media(ng):
     run(go())
 
 
-def test_bad_dtls_datagrams_counted(ng):
+def dtls_failures_logged(daemon):
+    return sum(1 for ln in daemon.log_text().splitlines()
+               if ln.startswith("<4>media ") and "DTLS handshake" in ln)
+
+
+def test_bad_dtls_datagrams_counted(ng, daemon):
     """A DTLS party without ICE (its SDP address is a socket of the test's):
     malformed DTLS datagrams from it are counted bad; a ClientHello-looking
     record from another address is counted as wrong source; neither keys or
-    breaks anything. A flood from the right address is rate limited."""
+    breaks anything. A flood from the right address is rate limited. The
+    handshake that never completes fails after 20 s, logged once."""
     party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     party.bind(("127.0.0.1", 0))
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -321,8 +329,166 @@ def test_bad_dtls_datagrams_counted(ng):
         d = dtls_of(ng.query("dtls-5"), "web")
         assert d["wrong source"] == 1 and d["bad datagrams"] == 2, d
         assert 40 <= d["datagrams"] <= 60 and d["rate limited"] >= 40, d
-        assert d["state"] != "connected" and d["role"] == "passive (server)", d
+        # the garbled hellos broke the handshake: the server listened again, a
+        # bounded number of times, then gave up; logged once
+        assert d["state"] == "failed" and d["role"] == "passive (server)", d
+        assert d["failures"] == 6 and "unexpected message" in d["error"], d
+        assert dtls_failures_logged(daemon) == 1
+        # a party that never sends a hello: the handshake times out after 20 s
+        quiet = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        quiet.bind(("127.0.0.1", 0))
+        sdp = dtls_party_sdp(quiet.getsockname()[1], "sha-256 " + fp)
+        r = ng.offer("dtls-7", "web", sdp, flags=["RTP/AVP"])
+        a = ng.answer("dtls-7", "web", "ph2", Phone(pts=(0,)).sdp(), DTLS="passive")
+        assert a["result"] == "ok", a
+        d = dtls_of(ng.query("dtls-7"), "web")
+        assert d["state"] == "handshaking", d
+        end = time.monotonic() + 25
+        while time.monotonic() < end and d["state"] != "failed":
+            time.sleep(0.5)
+            d = dtls_of(ng.query("dtls-7"), "web")
+        assert d["state"] == "failed" and "timed out" in d["error"], d
+        time.sleep(1)
+        assert dtls_failures_logged(daemon) == 2
+        quiet.close()
     finally:
         party.close()
         other.close()
+        phone.close()
+
+
+class DtlsClient:
+    """A DTLS-SRTP client of the test's own (pyOpenSSL over memory BIOs, RSA
+    certificate: a peer rtprelay's ECDSA does not have to match), on a plain
+    UDP socket: no ICE, so rtprelay takes its SDP address."""
+
+    def __init__(self, sock):
+        from OpenSSL import SSL, crypto
+        self.sock = sock
+        key = crypto.PKey()
+        key.generate_key(crypto.TYPE_RSA, 2048)
+        cert = crypto.X509()
+        cert.get_subject().CN = "test"
+        cert.set_serial_number(random.getrandbits(63))
+        cert.gmtime_adj_notBefore(-3600)
+        cert.gmtime_adj_notAfter(3600)
+        cert.set_issuer(cert.get_subject())
+        cert.set_pubkey(key)
+        cert.sign(key, "sha256")
+        self.fingerprint = "sha-256 " + cert.digest("sha256").decode()
+        ctx = SSL.Context(SSL.DTLS_METHOD)
+        ctx.use_certificate(cert)
+        ctx.use_privatekey(key)
+        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, lambda *a: True)
+        ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
+        self.SSL = SSL
+        self.conn = SSL.Connection(ctx, None)
+        self.conn.set_connect_state()
+
+    def handshake(self, target, timeout=5.0):
+        """Run the handshake against target; the SRTP keys (local, remote) as
+        libsrtp master key+salt (RFC 5764 4.2: the client writes with its own)."""
+        self.sock.settimeout(0.2)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                self.conn.do_handshake()
+                break
+            except self.SSL.WantReadError:
+                pass
+            try:
+                while True:
+                    self.sock.sendto(self.conn.bio_read(4096), target)
+            except self.SSL.WantReadError:
+                pass
+            try:
+                self.conn.bio_write(self.sock.recv(4096))
+            except socket.timeout:
+                pass
+        else:
+            raise AssertionError("DTLS handshake did not complete")
+        try:  # the last flight
+            while True:
+                self.sock.sendto(self.conn.bio_read(4096), target)
+        except self.SSL.WantReadError:
+            pass
+        m = self.conn.export_keying_material(b"EXTRACTOR-dtls_srtp", 60)
+        ck, sk, cs, ss = m[0:16], m[16:32], m[32:46], m[46:60]
+        return ck + cs, sk + ss
+
+
+def dtls_party_sdp(port, fingerprint, version=1):
+    return sdp_offer(port=port, media=(("audio", (0,)),), rtcp_mux=True, version=version,
+                     extra_media_lines=("a=setup:actpass", "a=fingerprint:" + fingerprint)
+                     ).replace("RTP/AVP", "UDP/TLS/RTP/SAVPF")
+
+
+def srtp_stream_to_phone(party, target, phone, key, n=20):
+    """The DTLS party sends n SRTP packets with key; the RTP packets the phone got."""
+    from srtp_peer import Srtp
+    tx = Srtp("AES_CM_128_HMAC_SHA1_80", key, outbound=True)
+    ssrc = random.getrandbits(32)
+    seq0 = random.randrange(0, 30000)
+    for i in range(n):
+        pkt = struct.pack("!BBHII", 0x80, 0, seq0 + i, (seq0 + i) * 160, ssrc) + b"\xd5" * 160
+        party.sendto(tx.protect(pkt), target)
+        time.sleep(0.005)
+    got = 0
+    phone.rtp_socks[0].settimeout(0.3)
+    try:
+        while True:
+            p = phone.rtp_socks[0].recv(2048)
+            if parse_rtp(p) and p[12:] == b"\xd5" * 160:
+                got += 1
+    except socket.timeout:
+        pass
+    return got
+
+
+def test_reoffer_keeps_keys_new_fingerprint_rekeys(ng):
+    """A DTLS party of the test's own (rtprelay passive, the server): after the
+    handshake its SRTP reaches the phone; a re-offer with the same SDP keeps the
+    keys (no new handshake, media still passes); a re-offer with a new
+    certificate's fingerprint is a DTLS restart: the new handshake re-keys, the
+    old keys are refused from then on."""
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    port = party.getsockname()[1]
+    phone = Phone(mux=False, pts=(0,))
+    try:
+        c1 = DtlsClient(party)
+        r = ng.offer("dtls-6", "web", dtls_party_sdp(port, c1.fingerprint), flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("dtls-6", "web", "ph", phone.sdp(), DTLS="passive")
+        assert "a=setup:passive" in a["sdp"], a
+        target = tuple(relay_targets(a["sdp"])[0][:2])
+        local1, _ = c1.handshake(target)
+        assert srtp_stream_to_phone(party, target, phone, local1) == 20
+        d = dtls_of(ng.query("dtls-6"), "web")
+        assert d["state"] == "connected" and d["handshakes"] == 1, d
+        assert d["role"] == "passive (server)" and d["peer fingerprint hash"] == "sha-256"
+        # re-offer, same SDP: same keys, same association
+        r = ng.offer("dtls-6", "web", dtls_party_sdp(port, c1.fingerprint, 2),
+                     flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("dtls-6", "web", "ph", phone.sdp(), DTLS="passive")
+        assert a["result"] == "ok", a
+        assert srtp_stream_to_phone(party, target, phone, local1) == 20
+        assert dtls_of(ng.query("dtls-6"), "web")["handshakes"] == 1
+        # a new certificate: restart, new keys
+        c2 = DtlsClient(party)
+        r = ng.offer("dtls-6", "web", dtls_party_sdp(port, c2.fingerprint, 3),
+                     flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("dtls-6", "web", "ph", phone.sdp(), DTLS="passive")
+        local2, _ = c2.handshake(target)
+        assert local2 != local1
+        assert srtp_stream_to_phone(party, target, phone, local2) == 20
+        assert srtp_stream_to_phone(party, target, phone, local1) == 0
+        q = ng.query("dtls-6")
+        d = dtls_of(q, "web")
+        assert d["state"] == "connected" and d["handshakes"] == 2, d
+        assert media_of(q, "web")["streams"][0]["stats"]["SRTP auth failed"] >= 20
+    finally:
+        party.close()
         phone.close()
