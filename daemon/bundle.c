@@ -17,7 +17,8 @@ static const char *group_mids(const struct sdp_str *l, size_t *len)
 
 	while (n && (l->s[n - 1] == '\n' || l->s[n - 1] == '\r'))
 		n--;
-	if (n < 15 || strncasecmp(l->s, "a=group:BUNDLE", 14) || (l->s[14] != ' ' && l->s[14] != '\t'))
+	if (n < 15 || strncasecmp(l->s, "a=group:BUNDLE", 14) ||
+	    (l->s[14] != ' ' && l->s[14] != '\t'))
 		return NULL;
 	*len = n - 15;
 	return l->s + 15;
