@@ -107,6 +107,9 @@ struct call_media {
 	 * offer that has none carries it back (RFC 8843; WebRTC peers match
 	 * the answer's sections by it) */
 	char mid[33];
+	/* this party's last SDP put this media in an a=group:BUNDLE (RFC 9143):
+	 * the answer to it may name the group (daemon/bundle.h) */
+	bool bundled;
 };
 
 struct call_party {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "codecs/transcode.h"
+#include "daemon/bundle.h"
 #include "daemon/call.h"
 #include "daemon/callctl.h"
 #include "daemon/callrec.h"
@@ -562,6 +563,7 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	mr->keep = true;
 	/* generate-mid: rtpengine numbers the media from 1 */
 	note_mid(o->sdp, m, o->s->media[i].mid, sizeof(o->s->media[i].mid));
+	bundle_note(o->sdp, &o->s->media[i]);
 	if (req->cmd == NG_CMD_ANSWER && rm->mid[0] && !has_mid(o->sdp, m))
 		mr->mid = rm->mid; /* the offerer's, back to it */
 	else if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
@@ -607,6 +609,12 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 		codec_filter(o, m, mr);
 	/* codecs: the offer/answer's codec list (transcoding), when it made one */
 	codecneg_rewrite(req->cmd == NG_CMD_OFFER ? o->s->media[i].codecs : rm->codecs, mr);
+	/* transcoded media reaches the receiver from the relay's own SSRC: the
+	 * sender's a=ssrc lines would name a stream that never arrives (an
+	 * offer that adds codecs may be answered into transcoding) */
+	if (req->cmd == NG_CMD_OFFER ? codecneg_added(o->s->media[i].codecs)
+				     : codecneg_transcoding(rm->codecs))
+		mr->drop_ssrc = true;
 	if (req->cmd == NG_CMD_ANSWER && rm->ptime_reverse) {
 		/* ptime-reverse given with the offer: the ptime towards the
 		 * offerer; a transcoded media got it (made valid for its codec)
@@ -751,6 +759,8 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	 * does, unless replace=zero-address asks for the relay's address. */
 	rw->zero_address = !(o->req->replace & NG_R_ZERO_ADDRESS);
 	rw->drop_dtls = dtls_sdp_session_has(sess); /* rtprelay terminates DTLS */
+	if (bundle_rewrite(o->a, o->req->cmd, sess, o->s->media, o->r->media, rw))
+		return fail(o, -ENOMEM, "Out of memory");
 	if (sdp_rewrite(o->a, sess, rw, out, out_len))
 		return fail(o, -ENOMEM, "Out of memory");
 	if (o->req->replace & (NG_R_SDP_VERSION | NG_R_ORIGIN_FULL))

@@ -8,6 +8,10 @@ sudo=""
 
 missing=""
 for pkg in $(grep -v '^#' "$here/deps.txt" | tr -s ' \n' ' '); do
+	# a nodejs build that bundles npm (and conflicts with Debian's npm) is enough
+	if [ "$pkg" = npm ] && command -v npm >/dev/null 2>&1; then
+		continue
+	fi
 	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
 	case "$status" in
 	*"ok installed") ;;

@@ -141,7 +141,11 @@ struct sdp_media_rewrite {
 	bool no_rtcp_attr;   /* write no a=rtcp */
 	bool full_rtcp_attr; /* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
 	bool remove_ice;     /* drop a=ice-ufrag/pwd/options/candidate/... */
-	const char *proto;   /* replace the m= protocol of RTP media, NULL = keep */
+	/* drop a=ssrc and a=ssrc-group: the receiver gets this media from the
+	 * relay's transcoder under the relay's own SSRC, and a browser that is
+	 * told the sender's SSRC plays that (silent) stream instead */
+	bool drop_ssrc;
+	const char *proto; /* replace the m= protocol of RTP media, NULL = keep */
 	/* Replace the m= format list and its a=rtpmap/a=fmtp lines; NULL = keep.
 	 * Formats with an empty encoding get no rtpmap line (static types). */
 	const struct sdp_format *formats;
@@ -180,6 +184,9 @@ struct sdp_rewrite {
 				   * the session section, e.g. the loop-protect mark */
 	bool ice_lite;		  /* write a session-level a=ice-lite */
 	bool drop_dtls;		  /* drop session-level a=fingerprint/setup/tls-id */
+	bool drop_bundle;	  /* drop session-level a=group:BUNDLE lines */
+	const char *bundle_attr;  /* one "a=group:BUNDLE ..." line (no line end) to
+				   * write in the session section, NULL = none */
 };
 
 /* Write the rewritten SDP into the arena. Returns 0 with *out and *out_len set

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "sdp/sdp_lex.h"
@@ -214,6 +215,12 @@ static bool is_dtls_attr(const char *s, size_t n)
 	return k == SDP_A_FINGERPRINT || k == SDP_A_SETUP || k == SDP_A_TLS_ID;
 }
 
+/* a=group:BUNDLE ... (the line's content after "a=", @n bytes). */
+static bool is_bundle_group(const char *s, size_t n)
+{
+	return n >= 13 && !strncasecmp(s, "group:BUNDLE", 12) && (s[12] == ' ' || s[12] == '\t');
+}
+
 static void write_session(struct out *o, const struct sdp_session *s, const struct sdp_rewrite *rw,
 			  const struct sess_plan *sp, unsigned end)
 {
@@ -241,9 +248,16 @@ static void write_session(struct out *o, const struct sdp_session *s, const stru
 			continue;
 		} else if (type == 'a' && rw->drop_dtls && is_dtls_attr(l->s + 2, n - 2)) {
 			continue;
+		} else if (type == 'a' && rw->drop_bundle && is_bundle_group(l->s + 2, n - 2)) {
+			continue;
 		} else {
 			copy_line(o, l);
 		}
+	}
+	if (rw->bundle_attr) {
+		line_begin(o);
+		puts_(o, rw->bundle_attr);
+		line_end(o);
 	}
 	if (rw->session_attr) {
 		line_begin(o);
@@ -392,6 +406,13 @@ static bool pt_listed(const struct sdp_media_rewrite *mr, unsigned pt)
 	return false;
 }
 
+/* a=ssrc:... or a=ssrc-group:... (the line's content after "a=", @n bytes). */
+static bool is_ssrc_attr(const char *s, size_t n)
+{
+	return (n >= 5 && !strncasecmp(s, "ssrc:", 5)) ||
+	       (n >= 11 && !strncasecmp(s, "ssrc-group:", 11));
+}
+
 /* An a= line of a rewritten media: copy, replace or drop. */
 static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 {
@@ -404,6 +425,8 @@ static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 	if (c->formats_pending)
 		write_formats(c);
 	if (k == SDP_A_ICE && mr->remove_ice)
+		return;
+	if (mr->drop_ssrc && is_ssrc_attr(l->s + 2, n - 2))
 		return;
 	if (k == SDP_A_CRYPTO && mr->replace_crypto)
 		return;
@@ -597,6 +620,9 @@ static int check_rewrite(const struct sdp_session *s, const struct sdp_rewrite *
 		return -EINVAL;
 	if (rw->session_attr && (strncmp(rw->session_attr, "a=", 2) ||
 				 check_text(rw->session_attr, strlen(rw->session_attr), 1024)))
+		return -EINVAL;
+	if (rw->bundle_attr && (strncmp(rw->bundle_attr, "a=group:BUNDLE ", 15) ||
+				check_text(rw->bundle_attr, strlen(rw->bundle_attr), 1024)))
 		return -EINVAL;
 	for (unsigned i = 0; i < s->n_media; i++) {
 		const struct sdp_media_rewrite *mr = &rw->media[i];

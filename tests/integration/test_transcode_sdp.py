@@ -217,3 +217,29 @@ def test_early_media_of_transcoding_offer_never_reaches_offerer_raw(ng):
     finally:
         sa.close()
         sb.close()
+
+
+def with_ssrc(sdp, ssrc):
+    return sdp + "a=ssrc:%d cname:x\r\na=ssrc-group:FID %d %d\r\n" % (ssrc, ssrc, ssrc + 1)
+
+
+def test_ssrc_lines_go_where_the_relay_transcodes(ng):
+    """The relay's transcoder sends under its own SSRC: a side that receives transcoded
+    media must not be told the other side's SSRC (a browser binds its track to a
+    signalled SSRC and then plays silence). The offer that adds codecs drops A's
+    a=ssrc lines; a transcoded answer drops B's; plain forwarding keeps both."""
+    r = ng.offer("sdp-ssrc1", "a", with_ssrc(phone_sdp(5000, A_FORMATS[:1]), 1111),
+                 codec={"transcode": ["opus"]})
+    assert r["result"] == "ok", r
+    assert "ssrc" not in r["sdp"], r["sdp"]
+    r = ng.answer("sdp-ssrc1", "a", "b",
+                  with_ssrc(phone_sdp(5002, [(96, "opus/48000/2", None)]), 2222))
+    assert r["result"] == "ok", r
+    assert "ssrc" not in r["sdp"] and sdp_media(r["sdp"])[2] == [0], r["sdp"]
+
+    r = ng.offer("sdp-ssrc2", "a", with_ssrc(phone_sdp(5004, A_FORMATS[:1]), 3333))
+    assert r["result"] == "ok", r
+    assert "a=ssrc:3333 cname:x\r\na=ssrc-group:FID 3333 3334\r\n" in r["sdp"], r["sdp"]
+    r = ng.answer("sdp-ssrc2", "a", "b", with_ssrc(phone_sdp(5006, A_FORMATS[:1]), 4444))
+    assert r["result"] == "ok", r
+    assert "a=ssrc:4444 cname:x\r\na=ssrc-group:FID 4444 4445\r\n" in r["sdp"], r["sdp"]

@@ -27,15 +27,16 @@ def _alarm(signum, frame):
 
 @pytest.fixture
 def make_world(request, tmp_path):
-    """make_world(**kw) builds and starts a World; everything is torn down after."""
+    """make_world(**kw) builds and starts a World (or a `world_class=` subclass of it);
+    everything is torn down after."""
     if os.geteuid() != 0:
         pytest.fail("the interop suite needs root (it creates network namespaces)")
     worlds = []
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TEST_BUDGET)
 
-    def factory(**kw):
-        world = World(tmp_path, **kw)
+    def factory(world_class=World, **kw):
+        world = world_class(tmp_path, **kw)
         worlds.append(world)
         world.start()
         return world

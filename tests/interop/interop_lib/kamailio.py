@@ -8,16 +8,17 @@ DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                    "kamailio.md")
 
 
-def documented_config():
-    """The ```kamailio block of docs/kamailio.md: the suite runs the documented config."""
+def documented_config(lang="kamailio"):
+    """The ```kamailio block of docs/kamailio.md (or the block fenced as ```LANG, e.g.
+    ```kamailio-webrtc): the suite runs the documented config."""
     try:
         with open(DOC) as f:
             text = f.read()
     except OSError as exc:
         raise RuntimeError("cannot read the Kamailio config from %s: %s" % (DOC, exc))
-    m = re.search(r"^```kamailio\n(.*?)^```", text, re.M | re.S)
+    m = re.search(r"^```%s\n(.*?)^```" % re.escape(lang), text, re.M | re.S)
     if m is None:
-        raise RuntimeError("%s has no ```kamailio block" % DOC)
+        raise RuntimeError("%s has no ```%s block" % (DOC, lang))
     return m.group(1)
 
 

@@ -175,6 +175,69 @@ static void test_webrtc_remove_ice_to_plain_rtp(void **state)
 	assert_false(r.conn.present);
 }
 
+/* drop_ssrc (a transcoded media): that media's a=ssrc/a=ssrc-group lines go,
+ * everything else of it (a=msid, a=extmap whose URI names ssrc) stays. */
+static void test_drop_ssrc(void **state)
+{
+	static const char grouped[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
+				       "m=audio 5000 RTP/AVP 0\r\nc=IN IP4 192.0.2.1\r\n"
+				       "a=SSRC-group:FID 1 2\r\na=ssrc:1 cname:x\r\n"
+				       "a=ssrc:2 cname:x\r\na=ptime:20\r\n";
+	struct sdp_session s;
+	struct sdp_rewrite rw;
+	size_t len;
+	char *out;
+	(void)state;
+	memset(&rw, 0, sizeof(rw));
+	parse_ok(sdp_webrtc, strlen(sdp_webrtc), &s);
+	for (int i = 0; i < 2; i++)
+		relay(&rw.media[i], "198.51.100.9", (uint16_t)(40000 + 2 * i));
+	rw.media[0].drop_ssrc = true;
+	out = rewrite_ok(&s, &rw, &len);
+	assert_null(strstr(out, "a=ssrc:"));
+	assert_non_null(strstr(out, "\r\na=msid:stream0 track0\r\n"));
+	assert_non_null(strstr(out, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"));
+
+	memset(&rw, 0, sizeof(rw));
+	parse_ok(grouped, strlen(grouped), &s);
+	relay(&rw.media[0], "198.51.100.9", 40000);
+	out = rewrite_ok(&s, &rw, &len);
+	assert_non_null(strstr(out, "a=SSRC-group:FID 1 2\r\na=ssrc:1 cname:x\r\n"));
+	rw.media[0].drop_ssrc = true;
+	out = rewrite_ok(&s, &rw, &len);
+	assert_null(strcasestr(out, "ssrc"));
+	assert_non_null(strstr(out, "m=audio 40000 RTP/AVP 0\r\nc=IN IP4 198.51.100.9\r\n"));
+	assert_non_null(strstr(out, "\r\na=ptime:20\r\n"));
+}
+
+/* drop_bundle removes the session's a=group:BUNDLE; bundle_attr writes one. */
+static void test_bundle_group(void **state)
+{
+	struct sdp_session s;
+	struct sdp_rewrite rw;
+	size_t len;
+	char *out;
+	(void)state;
+	memset(&rw, 0, sizeof(rw));
+	parse_ok(sdp_webrtc, strlen(sdp_webrtc), &s);
+	for (int i = 0; i < 2; i++)
+		relay(&rw.media[i], "198.51.100.9", (uint16_t)(40000 + 2 * i));
+	out = rewrite_ok(&s, &rw, &len);
+	assert_non_null(strstr(out, "\r\na=group:BUNDLE 0 1\r\n"));
+	rw.drop_bundle = true;
+	out = rewrite_ok(&s, &rw, &len);
+	assert_null(strstr(out, "a=group"));
+	assert_non_null(strstr(out, "\r\na=mid:0\r\n")); /* the sections keep theirs */
+	rw.bundle_attr = "a=group:BUNDLE 0";
+	out = rewrite_ok(&s, &rw, &len);
+	assert_non_null(strstr(out, "\r\na=group:BUNDLE 0\r\n"));
+	assert_true(strstr(out, "a=group:BUNDLE 0\r\n") < strstr(out, "m=audio"));
+	rw.bundle_attr = "a=group:BUNDLE 0\r\nm=audio 1 RTP/AVP 0";
+	assert_int_equal(sdp_rewrite(arena, &s, &rw, &out, &len), -EINVAL);
+	rw.bundle_attr = "a=ice-lite";
+	assert_int_equal(sdp_rewrite(arena, &s, &rw, &out, &len), -EINVAL);
+}
+
 static void test_rtcp_mux_removed_and_rtcp_added(void **state)
 {
 	struct sdp_session s;
@@ -420,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_idempotent_rewrite),
 		cmocka_unit_test(test_linphone_offer),
 		cmocka_unit_test(test_webrtc_remove_ice_to_plain_rtp),
+		cmocka_unit_test(test_drop_ssrc),
+		cmocka_unit_test(test_bundle_group),
 		cmocka_unit_test(test_rtcp_mux_removed_and_rtcp_added),
 		cmocka_unit_test(test_ipv6_full_rtcp_and_port0_stays),
 		cmocka_unit_test(test_disable_media_and_lf_only),

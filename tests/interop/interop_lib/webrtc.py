@@ -1,0 +1,144 @@
+"""The WebRTC interop world: a browser, a SIP phone, Kamailio (WebSocket + UDP) and the
+relay, all in one network namespace of the test's own: `lo` plus one veth pair whose
+end w0 (10.200.0.1) carries the relay's media address and the browser's only ICE
+candidate (nothing on it leaves the namespace).
+
+    Chromium + JsSIP page ──ws://127.0.0.1:8080──┐
+    (page from http://127.0.0.1:8088)            ├─ Kamailio ──ng──▶ relay 127.0.0.1:2223
+    baresip bob 127.0.0.1:5080 ──udp:5060────────┘
+    media: browser (ICE, DTLS-SRTP, rtcp-mux) ⇄ relay 10.200.0.1:30000-30099 ⇄ bob (RTP/AVP)
+
+Kamailio runs the ```kamailio-webrtc block of docs/kamailio.md with only its
+#!substdef addresses changed. The browser's fake microphone plays CALLER_TONE (600 Hz),
+bob sends CALLEE_TONE (1000 Hz).
+"""
+import os
+import re
+
+from . import kamailio as kam
+from .browser import Browser, PageServer, ensure_bundle
+from .phone import Phone
+from .procs import STARTUP_TIMEOUT, Proc, listening_udp_ports, wait_for
+from .relay import relay_binary
+from .sniff import NgSniffer
+from .tone import write_tone
+from .topology import CALLEE_TONE, CALLER_TONE, NG_PORT, SIP_PORT, World
+
+WS_PORT = 8080
+HTTP_PORT = 8088
+WEB_USER = "web"
+MEDIA_ADDR = "10.200.0.1"
+
+
+def render_webrtc_config(ng_port):
+    values = {"SIP_LISTEN": "udp:127.0.0.1:%d" % SIP_PORT,
+              "WS_LISTEN": "tcp:127.0.0.1:%d" % WS_PORT,
+              "RELAY_SOCK": kam.relay_sock(ng_port)}
+    cfg = kam.documented_config("kamailio-webrtc")
+    for name, value in values.items():
+        cfg, n = re.subn(r'^#!substdef "!%s!.*!g"$' % name,
+                         lambda _m: '#!substdef "!%s!%s!g"' % (name, value), cfg, flags=re.M)
+        if n != 1:
+            raise RuntimeError("docs/kamailio.md webrtc block: expected one #!substdef for %s"
+                               % name)
+    cfg = re.sub(r"^log_stderror=no$", "log_stderror=yes", cfg, flags=re.M)
+    cfg = re.sub(r"^children=\d+$", "children=2", cfg, flags=re.M)
+    return cfg
+
+
+def listening_tcp_ports(pid):
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                for line in list(f)[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A":
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return ports
+
+
+class WebRtcWorld(World):
+    """browser_codecs: "" (Chromium's own list) or "opus" (the page keeps only Opus in
+    its SDP); phone_codecs: what bob offers and accepts; bundle: the page's
+    bundlePolicy ("balanced", or "max-bundle", which rejects an answer without
+    a=group:BUNDLE)."""
+
+    def __init__(self, logdir, browser_codecs="", phone_codecs=("PCMU/8000/1",),
+                 bundle="balanced"):
+        super().__init__(logdir)
+        self.bundle = bundle   # the page's RTCPeerConnection bundlePolicy
+        self.browser_codecs = browser_codecs
+        self.phone_codecs = phone_codecs
+        self.browser = None
+        self.pages = None
+
+    def start(self):
+        relay_binary()
+        ensure_bundle()
+        self.core = self._netns("core")
+        # Chromium leaves loopback out of ICE gathering: with only `lo` it finds no
+        # candidate and never completes gathering. One veth pair inside the namespace
+        # gives it (and the relay's media) an address that is still local to the test.
+        self.core.ip_batch(["link add w0 type veth peer name w1",
+                            "addr add %s/24 dev w0" % MEDIA_ADDR,
+                            "link set w0 up", "link set w1 up"])
+        self.core_addr = MEDIA_ADDR   # the relay's --interface
+        if os.environ.get("INTEROP_PCAP"):
+            # for debugging: every packet in the namespace, to LOGDIR/webrtc.pcap
+            self.procs.append(Proc("tshark", ["tshark", "-i", "any", "-n", "-q", "-w",
+                                              os.path.join(self.logdir, "webrtc.pcap")],
+                                   self.logdir, ns=self.core.name))
+        self.ng_capture = NgSniffer(self.core, [NG_PORT])
+        self.ng_capture.start()
+        self._start_relay(0, {"weight": 1, "args": []})
+        self.relay, self.ng = self.relays[0].proc, self.relays[0].ng
+        cfg = os.path.join(self.logdir, "kamailio.cfg")
+        rundir = os.path.join(self.logdir, "kamailio-run")
+        os.makedirs(rundir, exist_ok=True)
+        with open(cfg, "w") as f:
+            f.write(render_webrtc_config(NG_PORT))
+        self.kamailio = Proc("kamailio", ["kamailio", "-DD", "-E", "-f", cfg, "-Y", rundir,
+                                          "-w", rundir, "-m", "32", "-M", "4"],
+                             self.logdir, ns=self.core.name)
+        self.procs.append(self.kamailio)
+        wait_for(lambda: (SIP_PORT in listening_udp_ports(self.kamailio.pid)
+                          and WS_PORT in listening_tcp_ports(self.kamailio.pid))
+                 or not self.kamailio.alive(), STARTUP_TIMEOUT, "Kamailio SIP and WS ports")
+        assert self.kamailio.alive(), "Kamailio died:\n" + self.kamailio.output()[-3000:]
+
+        callee_wav = os.path.join(self.logdir, "phone-%d.wav" % CALLEE_TONE)
+        write_tone(callee_wav, CALLEE_TONE, 60)
+        self.bob = Phone("bob", self.logdir, self.core.name, "127.0.0.1", 5080, 4445, "bob",
+                         "127.0.0.1:%d" % SIP_PORT, callee_wav, answer="auto",
+                         codecs=self.phone_codecs, ctrl_ns=self.core)
+        self.phones.append(self.bob)
+        self.bob.connect(timeout=STARTUP_TIMEOUT)
+        self.bob.wait_registered(timeout=STARTUP_TIMEOUT)
+
+        # Chromium's fake microphone: the caller's tone, at the rate WebRTC captures
+        browser_wav = os.path.join(self.logdir, "browser-%d.wav" % CALLER_TONE)
+        write_tone(browser_wav, CALLER_TONE, 60, rate=48000)
+        self.browser = Browser(self.core.name, self.logdir, browser_wav)
+        self.pages = PageServer(self.browser.ns, HTTP_PORT)
+        url = ("http://127.0.0.1:%d/index.html?ws=ws://127.0.0.1:%d&user=%s&domain=127.0.0.1"
+               "&codecs=%s&bundle=%s" % (HTTP_PORT, WS_PORT, WEB_USER, self.browser_codecs,
+                                         self.bundle))
+        self.browser.open(url)
+        self.browser.wait("window.rtcTest && window.rtcTest.state.registered", 20,
+                          "JsSIP to register over WebSocket")
+
+    def close(self):
+        if self.browser is not None:
+            self.browser.quit()
+        if self.pages is not None:
+            self.pages.stop()
+        super().close()
+
+    def logs(self, tail=4000):
+        out = [super().logs(tail)]
+        if self.browser is not None:
+            out.append("==== page log\n" + "\n".join(self.browser.page_log()[-40:]))
+        return "\n".join(out)

@@ -1,0 +1,131 @@
+"""A real browser through the relay: headless Chromium running JsSIP (npm, pinned)
+registers to Kamailio over WebSocket and calls a baresip phone, and is called by it
+(auto-answer in the page). Kamailio runs the ```kamailio-webrtc block of
+docs/kamailio.md: the relay gives the browser ICE, DTLS-SRTP and rtcp-mux, the phone
+plain RTP/AVP.
+
+A case passes when: the browser's getStats() shows inbound-rtp packetsReceived growing
+and audioLevel > 0 with its remote track playing, and the page's analyser hears the
+phone's 1000 Hz; the relay counts packets from both parties; the phone's recording holds
+the browser's 600 Hz; the hang-up (from the browser in one case, from the phone in the
+other) leaves no call in the relay's `list`. A screenshot of the page mid-call is saved
+under build/interop-artefacts/ (or $INTEROP_ARTEFACTS) and its path printed.
+"""
+import os
+import time
+
+import pytest
+
+from interop_lib import checks
+from interop_lib.relay import relay_kind
+from interop_lib.topology import CALLEE_TONE, CALLER_TONE
+from interop_lib.webrtc import WEB_USER, WebRtcWorld
+
+EVENT_TIMEOUT = 20
+MEDIA_TIMEOUT = 20
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def artefact_path(name):
+    folder = os.environ.get("INTEROP_ARTEFACTS") or os.path.join(ROOT, "build",
+                                                                 "interop-artefacts")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, "%s-%s.png" % (name, relay_kind()))
+
+
+def wait_browser_audio(world):
+    """Wait until the browser decodes audio from the phone: packets growing and a
+    non-zero audioLevel; return two stats samples a second apart."""
+    deadline = time.monotonic() + MEDIA_TIMEOUT
+    first = None
+    while True:
+        st = world.browser.stats()
+        inb = st.get("inbound") or {}
+        if inb.get("packetsReceived", 0) >= 25 and inb.get("audioLevel", 0) > 0:
+            if first is None:
+                first = st
+            elif inb["packetsReceived"] > first["inbound"]["packetsReceived"] + 20:
+                return first, st
+        if time.monotonic() >= deadline:
+            raise AssertionError("browser received no audible audio within %ds: last stats %r"
+                                 "\npage log:\n%s" % (MEDIA_TIMEOUT, st,
+                                                      "\n".join(world.browser.page_log())))
+        time.sleep(0.5 if first is None else 1.2)
+
+
+def check_media(world, call_id, name, codec="audio/"):
+    first, last = wait_browser_audio(world)
+    assert last["inbound"]["audioLevel"] > 0, last
+    assert last["codec"] and last["codec"].lower().startswith(codec.lower()), last
+    assert last["dtls"] == "connected", last
+    assert (last.get("outbound") or {}).get("packetsSent", 0) > 25, last
+    # what the page plays: the phone's tone dominates the analyser
+    tone = last["tone"]
+    assert tone and abs(tone["hz"] - CALLEE_TONE) < 40, \
+        "the browser should hear %d Hz, its analyser says %r" % (CALLEE_TONE, tone)
+    # the relay's view: packets in from both parties
+    counts, streams = checks.rtp_packets(world.ng, call_id)
+    assert len(counts) == 2 and all(n >= 20 for n in counts.values()), \
+        "relay should count RTP from the browser and the phone: %r\n%r" % (counts, streams)
+    path = world.browser.screenshot(artefact_path(name))
+    print("\nscreenshot of the page mid-call: %s" % path)
+    return first, last
+
+
+def browser_state(world, wanted, timeout=EVENT_TIMEOUT):
+    """Wait for the page's call state `wanted`; a failed call fails at once."""
+    state = world.browser.wait("['%s', 'failed'].includes(window.rtcTest.state.state) && "
+                               "window.rtcTest.state.state" % wanted, timeout,
+                               "page state %r" % wanted)
+    assert state == wanted, "the browser's call failed: %s\npage log:\n%s" % (
+        world.browser.js("return window.rtcTest.state.failed"),
+        "\n".join(world.browser.page_log()))
+    return state
+
+
+@pytest.mark.parametrize("bundle", ["balanced", "max-bundle"])
+def test_browser_calls_phone_and_hangs_up(make_world, bundle):
+    world = make_world(world_class=WebRtcWorld, bundle=bundle)
+    world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
+    world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
+    browser_state(world, "in call")
+    call_id = checks.only_call(world.ng)
+    check_media(world, call_id, "browser-calls-phone-" + bundle)
+    world.browser.js("window.rtcTest.hangup()")
+    world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
+    browser_state(world, "ended")
+    checks.assert_call_gone(world.ng, call_id)
+    checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
+
+
+def test_phone_calls_browser_and_hangs_up(make_world):
+    world = make_world(world_class=WebRtcWorld)
+    reply = world.bob.command("dial", "sip:%s@127.0.0.1" % WEB_USER)
+    assert reply.get("ok"), "dial failed: %r" % reply
+    world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
+    browser_state(world, "in call")
+    call_id = checks.only_call(world.ng)
+    check_media(world, call_id, "phone-calls-browser")
+    reply = world.bob.command("hangup")
+    assert reply.get("ok"), "hangup failed: %r" % reply
+    world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
+    browser_state(world, "ended")
+    checks.assert_call_gone(world.ng, call_id)
+    checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
+
+
+def test_opus_only_browser_calls_pcmu_only_phone(make_world):
+    world = make_world(world_class=WebRtcWorld, browser_codecs="opus")
+    world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
+    world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
+    browser_state(world, "in call")
+    sent = world.browser.js("return window.rtcTest.state.localSdp[0]")
+    offered = [l for l in sent.splitlines() if l.startswith("a=rtpmap:")]
+    assert offered and all(("opus/" in l.lower() or "telephone-event/" in l) for l in offered), \
+        offered
+    call_id = checks.only_call(world.ng)
+    check_media(world, call_id, "opus-browser-pcmu-phone", codec="audio/opus")
+    world.browser.js("window.rtcTest.hangup()")
+    world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
+    checks.assert_call_gone(world.ng, call_id)
+    checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
