@@ -204,7 +204,7 @@ async def one_call(ng, relay, i, t0, res):
             traceback.print_exc()
 
 
-def start_relay(relay, build, log):
+def start_relay(relay, build, log, log_level=None):
     cfg = RELAYS[relay]
     lo, hi = cfg["ports"]
     sub = {"{addr}": "127.0.0.1", "{ng}": str(cfg["ng"]), "{port_min}": str(lo),
@@ -215,6 +215,8 @@ def start_relay(relay, build, log):
             continue  # @ng_allow, @rtprelay_args: bench/run options, not used here
         for k, v in sub.items():
             a = a.replace(k, v)
+        if log_level is not None and a.startswith("--log-level="):
+            a = "--log-level=%d" % log_level
         cmd.append(a)
     p = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
     return p, cmd, cfg["ng"]
@@ -247,7 +249,7 @@ def pct(xs, q):
 
 async def run(args):
     log = open(args.log, "w") if args.log else subprocess.DEVNULL
-    proc, cmd, ng_port = start_relay(args.relay, args.build, log)
+    proc, cmd, ng_port = start_relay(args.relay, args.build, log, args.log_level)
     loop = asyncio.get_running_loop()
     tr, ng = await loop.create_datagram_endpoint(Ng, remote_addr=("127.0.0.1", ng_port))
     res = {"setup": [], "errors": [], "pcs": [], "cids": []}
@@ -326,6 +328,9 @@ def main():
                                                       os.path.join(ROOT, "build-bench")))
     ap.add_argument("--log", help="the relay's stdout/stderr go here")
     ap.add_argument("--json", help="write the result here (one JSON object)")
+    ap.add_argument("--log-level", type=int, choices=range(0, 8),
+                    help="the relay's log level instead of 3 (7: rtpengine logs its "
+                    "ICE and DTLS steps per call)")
     args = ap.parse_args()
     if not 1 <= args.calls <= 2000 or not 1 <= args.timeout <= 600:
         ap.error("--calls 1..2000, --timeout 1..600")
