@@ -25,6 +25,13 @@
 #define PLAYMEDIA_MAX_SECONDS 600u
 #define PLAYMEDIA_MAX_REPEATS 1000
 
+/* @file resolved inside @dir into @out (PATH_MAX): realpath, so symlinks
+ * and ".." cannot lead out. 0 or -EINVAL/-ENOENT with *err. */
+int playmedia_resolve(const char *dir, const char *file, char *out, const char **err);
+/* The file at resolved @path played to @sel (what it hears) in whole
+ * repeats for @max_ms; @path NULL stops. 0 or -errno with *err. */
+int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
+		   const char **err);
 int playmedia_command(struct calls *cs, const struct ng_request *req, struct arena *a,
 		      struct ng_node *reply, uint64_t now_ms, const char **err);
 

@@ -338,6 +338,7 @@ void dp_media_unref(struct dp_media *m);
 struct dp_play {
 	struct dp_media *m; /* NULL: stop playing */
 	uint64_t total;
+	uint8_t gen_pt;	      /* payload type of the packets made while the sender is quiet */
 	uint8_t pt_kind[128]; /* enum dp_pt_kind */
 };
 /* Start (a reference of p->m is taken) or stop playing on @ep; it stays out
