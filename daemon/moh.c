@@ -54,8 +54,8 @@ static bool is_audio(const struct call_media *m)
 	return m->used && !strcasecmp(m->type, "audio");
 }
 
-void moh_rewrite(const struct call_party *s, const struct call_media *sm,
-		 const struct sdp_media *m, struct sdp_media_rewrite *mr)
+void moh_rewrite(const struct call_party *s, const struct call_media *sm, const struct sdp_media *m,
+		 struct sdp_media_rewrite *mr)
 {
 	(void)m;
 	if (s->moh_file && s->moh_sendrecv && is_audio(sm) && sm->no_recv)

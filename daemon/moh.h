@@ -29,8 +29,8 @@
 int moh_check(struct calls *cs, const struct ng_request *req, const char **err);
 /* While the SDP for the receiver is written: with mode sendrecv, a held
  * audio section of @s (that advertised moh) is told sendrecv. */
-void moh_rewrite(const struct call_party *s, const struct call_media *sm,
-		 const struct sdp_media *m, struct sdp_media_rewrite *mr);
+void moh_rewrite(const struct call_party *s, const struct call_media *sm, const struct sdp_media *m,
+		 struct sdp_media_rewrite *mr);
 /* After the offer/answer from @s took effect: remember its moh, start or
  * stop the music to its peer by its hold state. A warning or NULL. */
 const char *moh_offer_answer(struct calls *cs, struct call *c, struct call_party *s,

@@ -5,8 +5,9 @@
  * hears a file instead of its peer's audio: the file (inside `media-dir`,
  * any format libsndfile reads: WAV, FLAC, OGG, ...) is decoded once to 8 kHz
  * and 16 kHz mono and cached, and the worker rewrites the peer's G.711 packets with it
- * (dataplane.h, dp_endpoint_play; G.722 too): same SSRC, sequence and timestamps, so
- * the phone sees one continuous stream, then the peer's audio again.
+ * (dataplane.h, dp_endpoint_play; G.722 too), or makes them while the peer sends
+ * nothing: same SSRC, continued sequence and timestamps, so the phone sees one
+ * continuous stream, then the peer's audio again.
  * `repeat-times` (1..1000) and `repeat-duration` (ms) as rtpengine; the
  * reply has `duration` (ms). `stop media` ends it early; its reply has
  * `last-frame-pos` (ms played). Control thread only.
