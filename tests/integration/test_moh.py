@@ -207,3 +207,29 @@ def test_moh_bad_input(daemon_factory, mediadir, daemon):
     # media-dir not configured: refused
     r = daemon.ng().offer("moh-off", "tagA", phone_sdp(40000, FMTS), moh={"file": "ok.wav"})
     assert r["result"] == "error" and "media-dir" in r["error-reason"], r
+
+
+def test_play_media_srtp_leg_silent_peer(daemon_factory, mediadir):
+    """A is an SDES-SRTP phone, B plain and silent: the packets the worker makes for A
+    leave encrypted with the relay's key for A, and decrypt (pylibsrtp) to the file."""
+    from dp_media import Phone
+    from test_srtp_media import SrtpPhone, sdes_to_plain
+    clip = tone(8000, f=700.0)  # 1 s
+    write_wav(os.path.join(mediadir, "s.wav"), clip)
+    d = daemon_factory("--media-dir=" + mediadir)
+    ng = d.ng()
+    a, b = SrtpPhone(), Phone()
+    try:
+        sdes_to_plain(ng, "moh-srtp", a, b)
+        r = ng.request({"command": "play media", "call-id": "moh-srtp", "from-tag": "A",
+                        "file": "s.wav"})
+        assert r["result"] == "ok" and r["duration"] == 1000, r
+        got = a.recv_plain(limit=4.0)
+    finally:
+        a.close()
+        b.close()
+    assert len(got) == 50, len(got)
+    check_continuous(got)
+    assert all(g[1] & 0x7F == 0 for g in got)  # PCMU, the first codec of A's SDP
+    played = np.concatenate([ulaw_decode(g[12:]) for g in got]).astype(float)
+    assert np.corrcoef(played, clip.astype(float))[0, 1] > 0.99
