@@ -44,12 +44,13 @@ struct dp_playing {
 	/* the stream as the receiver sees it: the last packet sent out */
 	uint32_t ssrc, ts;
 	uint16_t seq;
-	uint64_t out_us;  /* when; 0 = none yet */
-	uint32_t samples; /* packet time in timestamp units (the sender's) */
-	uint64_t rx_us;	  /* the sender's last packet arrived then */
-	bool generating;  /* the last packet sent out was generated */
-	uint16_t seq_off; /* added to the sender's sequence numbers ... */
-	uint32_t ts_off;  /* ... and timestamps */
+	uint32_t sender_ssrc; /* the sender's own, as last seen */
+	uint64_t out_us;      /* when; 0 = none yet */
+	uint32_t samples;     /* packet time in timestamp units (the sender's) */
+	uint64_t rx_us;	      /* the sender's last packet arrived then */
+	bool generating;      /* the last packet sent out was generated */
+	uint16_t seq_off;     /* added to the sender's sequence numbers ... */
+	uint32_t ts_off;      /* ... and timestamps */
 	int16_t pcm16[G722_MAX_PAYLOAD * 2];
 };
 
@@ -115,6 +116,7 @@ static void stream_init(struct dp_playing *pl, const struct dp_endpoint *ep, uin
 
 	if (src->valid && src->have_transit) {
 		pl->ssrc = src->ssrc;
+		pl->sender_ssrc = src->ssrc;
 		pl->seq = src->max_seq;
 		pl->ts = (uint32_t)(now_us * 8u / 1000u) - src->transit;
 		pl->out_us = now_us;
@@ -230,8 +232,12 @@ void dp_play_rtp(struct dp_worker *w, struct dp_endpoint *ep, uint8_t *buf, size
 		pl->seq_off = (uint16_t)(pl->seq + 1u - ri.seq);
 		pl->ts_off = pl->ts + elapsed_ts(pl->out_us, w->now_us) - ri.ts;
 		pl->generating = false;
-	} else if (!pl->out_us) {
-		pl->ssrc = ri.ssrc; /* the first packet seen: the stream is the sender's */
+		pl->sender_ssrc = ri.ssrc;
+	} else if (!pl->out_us || ri.ssrc != pl->sender_ssrc) {
+		/* the first packet seen, or the sender started a new stream:
+		 * the receiver sees the sender's own from here */
+		pl->ssrc = ri.ssrc;
+		pl->sender_ssrc = ri.ssrc;
 		pl->seq_off = 0;
 		pl->ts_off = 0;
 	}
