@@ -875,6 +875,9 @@ const struct ngf_known ngf_known[] = {
 	IMPL("repeat-times", NGF_KEY, 0, "\"3\"", "daemon/playmedia.c play media (1..1000)"),
 	IMPL("repeat-duration", NGF_KEY, 0, "\"10000\"",
 	     "daemon/playmedia.c play media (ms, at most a day)"),
+	IMPL("moh", NGF_DICT, 0, "{\"file\":\"moh.wav\"}",
+	     "daemon/moh.c: music on hold from a file inside media-dir (file, mode "
+	     "sendonly/sendrecv, connection zero); blob and db-id are refused"),
 	NOPE("blob", NGF_KEY, "play media takes files only"),
 	NOPE("blob64", NGF_KEY, "play media takes files only"),
 	NOPE("start-pos", NGF_KEY, "play media starts at the beginning"),

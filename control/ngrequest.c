@@ -120,6 +120,41 @@ static void codec_dict(struct arena *a, struct ng_request *req, const struct ng_
 	}
 }
 
+/* "moh": { "file" | "blob" | "db-id": ..., "mode": ..., "connection": ... };
+ * daemon/moh.c judges the values. */
+static void moh_dict(struct arena *a, struct ng_request *req, const struct ng_node *d)
+{
+	char k[NGF_MAX_NAME + 1];
+	const struct ng_node *m;
+	const char *s;
+	size_t len;
+
+	req->moh = true;
+	for (m = d->child; m; m = m->next) {
+		const char **slot = NULL;
+
+		if (m->key_len > NGF_MAX_NAME || memchr(m->key, '\0', m->key_len) ||
+		    !scalar(a, m, &s, &len)) {
+			ngf_warn(a, req, "moh option ignored");
+			continue;
+		}
+		ngf_normalize(k, m->key, m->key_len);
+		if (!strcmp(k, "file"))
+			slot = &req->moh_file;
+		else if (!strcmp(k, "mode"))
+			slot = &req->moh_mode;
+		else if (!strcmp(k, "connection"))
+			slot = &req->moh_connection;
+		else if (!strcmp(k, "blob") || !strcmp(k, "db-id") || !strcmp(k, "blob64"))
+			req->moh_source = k[0] == 'd' ? "db-id" : "blob";
+		else
+			ngf_warn(a, req, "unknown moh option '%s' ignored",
+				 ngf_quote(a, req, m->key, m->key_len));
+		if (slot)
+			*slot = ngf_text(a, req, "moh", s, len);
+	}
+}
+
 /* "direction": [ "from-interface", "to-interface" ]; empty = default. */
 static void direction_list(struct arena *a, struct ng_request *req, const struct ng_node *l)
 {
@@ -228,6 +263,8 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 	} else if (m->type == NG_DICT) {
 		if (!strcmp(nkey, "codec"))
 			codec_dict(a, req, m);
+		else if (!strcmp(nkey, "moh"))
+			moh_dict(a, req, m);
 		else
 			other_member(a, req, nkey, m);
 	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||

@@ -255,6 +255,11 @@ struct ng_request {
 	size_t recording_file_len, recording_dir_len, recording_pattern_len;
 	/* play media (daemon/playmedia.c validates them): as given */
 	const char *file, *repeat_times, *repeat_duration;
+	/* music on hold (daemon/moh.c validates them): the "moh" dictionary of
+	 * an offer or answer, as given; moh_source names a source other than
+	 * file that was given (blob, db-id), NULL = none */
+	bool moh;
+	const char *moh_file, *moh_mode, *moh_connection, *moh_source;
 };
 
 #define NG_TOS_KEEP    (-1)

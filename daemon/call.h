@@ -130,6 +130,11 @@ struct call_party {
 	/* call control on what this party sends (enum dp_ctl_flags, mode) */
 	uint32_t ctl;
 	struct dp_dtmf_security ctl_dtmf;
+	/* music on hold this party advertised (daemon/moh.c): the resolved
+	 * file (malloc'd, NULL = none), sendrecv towards the held party, and
+	 * whether its peer hears it now */
+	char *moh_file;
+	bool moh_sendrecv, moh_playing;
 };
 
 struct call {

@@ -29,6 +29,7 @@
 #include "daemon/callrec.h"
 #include "daemon/codec_negotiate.h"
 #include "daemon/media_tos.h"
+#include "daemon/moh.h"
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "daemon/ice.h"
@@ -630,6 +631,8 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	 * whatever else decided a direction for this section */
 	if (req->flags & NG_F_ORIGINAL_SENDRECV)
 		mr->dir = SDP_DIR_NONE;
+	else
+		moh_rewrite(o->s, &o->s->media[i], m, mr);
 	return 0;
 }
 
@@ -1090,6 +1093,9 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	rc = read_request(&o, sess, sdp_out, sdp_len);
 	if (rc)
 		return rc > 0 ? 0 : rc;
+	rc = moh_check(cs, req, err);
+	if (rc)
+		return rc;
 	rc = setup_call(&o, &created);
 	if (rc)
 		goto err_call;
@@ -1111,6 +1117,9 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	const char *recw = callrec_offer_answer(o.call, req, o.a);
 	if (recw)
 		warn(&o, recw);
+	const char *mohw = moh_offer_answer(cs, o.call, o.s, req);
+	if (mohw)
+		warn(&o, mohw);
 	dtls_media_start(o.s, now_ms); /* handshakes whose role is known now */
 	dtls_media_start(o.r, now_ms);
 	return 0;

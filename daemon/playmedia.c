@@ -34,7 +34,7 @@ static unsigned cache_next;
 
 /* @file resolved inside @dir (both through realpath: symlinks and ".."
  * cannot lead out). 0 or -EINVAL/-ENOENT with *err. */
-static int resolve(const char *dir, const char *file, char *out, const char **err)
+int playmedia_resolve(const char *dir, const char *file, char *out, const char **err)
 {
 	char joined[PATH_MAX * 2], rdir[PATH_MAX];
 	size_t dl;
@@ -222,6 +222,17 @@ static int each_stream(struct call *c, struct call_party *sel, const struct dp_p
 			for (unsigned q = 0; q < 128; q++)
 				audio |= pl.pt_kind[q] == DP_PT_PCMU ||
 					 pl.pt_kind[q] == DP_PT_PCMA || pl.pt_kind[q] == DP_PT_G722;
+			/* made while the peer is quiet: the first audio codec of the
+			 * party's SDP (its preference), else of the peer's */
+			pl.gen_pt = 0xff;
+			for (unsigned q = 0; q < xm->n_pt_kinds + pm->n_pt_kinds && pl.gen_pt > 127;
+			     q++) {
+				const struct call_media *cm = q < xm->n_pt_kinds ? xm : pm;
+				unsigned e = q < xm->n_pt_kinds ? q : q - xm->n_pt_kinds;
+				uint8_t k = cm->pt_kinds[e].kind;
+				if (k == DP_PT_PCMU || k == DP_PT_PCMA || k == DP_PT_G722)
+					pl.gen_pt = cm->pt_kinds[e].pt;
+			}
 			if (tmpl->m && !audio) {
 				*err = "play media needs G.711 or G.722 on this leg";
 				return -EINVAL;
@@ -290,7 +301,7 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		*err = "Invalid 'repeat-duration' (1..86400000 ms)";
 		return -EINVAL;
 	}
-	rc = resolve(cs->cfg->media_dir, req->file, path, err);
+	rc = playmedia_resolve(cs->cfg->media_dir, req->file, path, err);
 	if (rc)
 		return rc;
 	pl.m = load(path, err);
@@ -305,7 +316,10 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 			pl.total = until_rep;
 	}
 	uint64_t ms = pl.total / (RATE / 1000);
-	rc = each_stream(c, sel, &pl, now_ms + ms + 1000, &pos_ms, err);
+	/* out of the kernel path for good: after a stretch the worker made
+	 * itself, the sender's packets are shifted in user space (dp_play.c) */
+	(void)now_ms;
+	rc = each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
 	dp_media_unref(pl.m); /* the workers hold their own references */
 	if (rc)
 		return rc;
@@ -314,4 +328,24 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
+		   const char **err)
+{
+	struct dp_play pl;
+	uint64_t pos_ms;
+	int rc;
+
+	memset(&pl, 0, sizeof(pl));
+	if (path) {
+		pl.m = load(path, err);
+		if (!pl.m)
+			return -EINVAL;
+		uint64_t d = max_ms * (RATE / 1000);
+		pl.total = (d + pl.m->n - 1) / pl.m->n * pl.m->n; /* whole repeats */
+	}
+	rc = each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
+	dp_media_unref(pl.m);
+	return rc;
 }

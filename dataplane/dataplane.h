@@ -331,13 +331,15 @@ void dp_media_unref(struct dp_media *m);
 
 /* Play @m into the RTP @ep receives, in place of its audio: each G.711 or
  * G.722 packet's payload becomes the next samples of @m (encoded in the
- * packet's own codec, by pt_kind[]); header, sequence and timestamp stay the
- * sender's, so the receiver sees one continuous stream, paced by the
- * sender's packets. Other payload types pass as they are. After @total
- * samples (repeats included) the sender's audio passes again. */
+ * packet's own codec, by pt_kind[]); while the sender sends nothing the
+ * worker makes the packets (gen_pt) in the sender's SSRC, sequence and
+ * timestamp space, and shifts the sender's later packets to continue them
+ * (dataplane/dp_play.c). Other payload types pass. After @total samples
+ * (repeats included) the sender's audio passes again. */
 struct dp_play {
 	struct dp_media *m; /* NULL: stop playing */
 	uint64_t total;
+	uint8_t gen_pt;	      /* payload type of the packets made while the sender is quiet */
 	uint8_t pt_kind[128]; /* enum dp_pt_kind */
 };
 /* Start (a reference of p->m is taken) or stop playing on @ep; it stays out

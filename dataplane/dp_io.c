@@ -211,7 +211,7 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 			return;
 		}
 		if (ep->play) /* playback replaces the audio (dp_play.c) */
-			dp_play_rtp(ep, s->buf, len);
+			dp_play_rtp(w, ep, s->buf, len);
 		if (ep->xcode) { /* the transcoder's output is sent instead */
 			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;
@@ -356,11 +356,30 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 	}
 }
 
+/* Playback while the sender is quiet (dp_play.c): what is due leaves out
+ * of the forward RTP socket like a forwarded packet (SRTP there too). */
+static void play_drain(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_endpoint *out = ep->fwd_rtp;
+
+	for (unsigned i = 0; i < 4 && ep->play; i++) {
+		struct dp_slot *s = free_slot(w);
+		int n = dp_play_gen(w, ep, s->buf, DP_BUF);
+
+		if (n <= 0)
+			return;
+		if (can_send(out) && !(ep->flags & DP_DISABLED))
+			hold(w, s, ep, out, (size_t)n, false);
+	}
+}
+
 void dp_io_xcode_tick(struct dp_worker *w)
 {
 	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next) {
 		if (ep->dead)
 			continue;
+		if (ep->play && !ep->xcode)
+			play_drain(w, ep);
 		if (ep->xcode)
 			xcode_drain(w, ep);
 		else if ((ep->flags & (DP_GEN_RTCP | DP_RTCP)) == DP_GEN_RTCP)

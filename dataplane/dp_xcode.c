@@ -72,7 +72,7 @@ void dp_xcode_timer_update(struct dp_worker *w)
 	/* Without a timer transcoding still works, driven by arrivals only;
 	 * generate-RTCP sends no reports until it has one. */
 	if (timer_ready(w))
-		arm(w, w->n_xcode + w->n_gen_rtcp > 0);
+		arm(w, w->n_xcode + w->n_gen_rtcp + w->n_play > 0);
 }
 
 bool dp_xcode_is_timer(const struct dp_worker *w, const void *cookie)

@@ -154,7 +154,7 @@ static void ep_reap(struct dp_worker *w)
 		close(ep->fd);
 		dp_ctl_free(ep);
 		dp_srtp_free(ep);
-		dp_play_free(ep);
+		dp_play_free(w, ep);
 		free(ep->release); /* unused if the endpoint goes at dp_stop */
 		free(ep);
 	}
@@ -197,7 +197,7 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			dp_srtp_set(c->ep, &c->params.srtp);
 			break;
 		case DP_CMD_PLAY:
-			dp_play_apply(c->ep, &c->play);
+			dp_play_apply(w, c->ep, &c->play, w->now_us);
 			break;
 		case DP_CMD_REC:
 			c->ep->rec_id = c->rec.id;

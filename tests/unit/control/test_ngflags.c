@@ -103,7 +103,10 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->recording_pattern, y->recording_pattern) &&
 	       str_same(x->metadata, y->metadata) && str_same(x->file, y->file) &&
 	       str_same(x->repeat_times, y->repeat_times) &&
-	       str_same(x->repeat_duration, y->repeat_duration);
+	       str_same(x->repeat_duration, y->repeat_duration) && x->moh == y->moh &&
+	       str_same(x->moh_file, y->moh_file) && str_same(x->moh_mode, y->moh_mode) &&
+	       str_same(x->moh_connection, y->moh_connection) &&
+	       str_same(x->moh_source, y->moh_source);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
