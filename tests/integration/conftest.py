@@ -55,12 +55,15 @@ def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
     raise RuntimeError("no free port")
 
 
-def media_range(size=200):
-    """A random even-aligned media port range that is currently unused (best effort)."""
+def media_range(size=200, low=20000, high=60000):
+    """A random even-aligned media port range in [low, high) that is currently unused
+    (best effort: a small range is checked port by port, a large one at three points)."""
     for _ in range(50):
-        base = random.randrange(20000, 60000 - size) & ~1
+        base = random.randrange(low, high - size) & ~1
         ok = True
-        for p in (base, base + size // 2, base + size - 1):
+        probe = range(base, base + size) if size <= 32 else \
+            (base, base + size // 2, base + size - 1)
+        for p in probe:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
                 s.bind(("127.0.0.1", p))

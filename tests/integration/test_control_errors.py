@@ -7,6 +7,7 @@ import socket
 import time
 
 from ngclient import NgClient, bencode, bdecode, sdp_offer, sdp_media_ports
+from conftest import media_range
 
 
 def assert_error(reply, *words):
@@ -142,8 +143,11 @@ def test_garbage_on_tcp_closes_only_that_connection(daemon):
 
 
 def test_port_exhaustion_and_quarantine(daemon_factory):
-    # 8 ports = 4 pairs: two single-media calls (one pair per side each)
-    d = daemon_factory("--port-min=42000", "--port-max=42007")
+    # 8 ports = 4 pairs: two single-media calls (one pair per side each); below the
+    # kernel's ephemeral range (32768 up), so no client socket of this machine can take
+    # one of them while the test counts on all eight
+    lo, hi = media_range(8, high=32768)
+    d = daemon_factory("--port-min=%d" % lo, "--port-max=%d" % hi)
     with d.ng() as ng:
         assert ng.offer("e1", "ft", sdp_offer())["result"] == "ok"
         assert ng.offer("e2", "ft", sdp_offer())["result"] == "ok"
@@ -159,7 +163,8 @@ def test_port_exhaustion_and_quarantine(daemon_factory):
 
 
 def test_quarantined_ports_are_not_reused_while_others_are_free(daemon_factory):
-    d = daemon_factory("--port-min=42100", "--port-max=42107")
+    lo, hi = media_range(8, high=32768)   # below the ephemeral range, as above
+    d = daemon_factory("--port-min=%d" % lo, "--port-max=%d" % hi)
     with d.ng() as ng:
         r = ng.offer("q1", "ft", sdp_offer())
         q1_ports = {p for _, p in sdp_media_ports(r["sdp"])}
