@@ -4,7 +4,7 @@
 Same setup as bench/run (bench/README.md "How"): a network namespace of its own with only
 lo, the relay pinned to --relay-cpu and the generator to --gen-cpu, both SCHED_FIFO, one
 worker thread per relay. For every repetition, each configuration in turn (interleaved
-so machine noise falls on all alike): a fresh relay, `loadgen --mode fixed --calls N
+so machine noise falls on all alike, the order rotated each time): a fresh relay, `loadgen --mode fixed --calls N
 --pid RELAY` (with --record when the configuration records), the relay stopped, the
 recording directory (on /dev/shm) measured and removed.
 
@@ -141,7 +141,9 @@ def main():
     try:
         subprocess.run(["ip", "-n", NS, "link", "set", "lo", "up"], check=True)
         for rep in range(a.reps):
-            for relay, method in CONFIGS:
+            # rotated every repetition so that no configuration always runs first
+            k = rep % len(CONFIGS)
+            for relay, method in CONFIGS[k:] + CONFIGS[:k]:
                 load.append(os.getloadavg()[0])
                 r = one(a, relay, method, rep, raw)
                 print("%s %s rep %d: %s" % (relay, method, rep, "failed" if r is None else
@@ -162,8 +164,8 @@ def write_report(a, results, load):
                          stderr=subprocess.STDOUT, text=True).stdout.strip()
     L = ["# Recording cost: rtprelay beside rtpengine", "",
          "%s, commit %s, %s, %d calls (%d streams, 50 packets/s each, PCMU 20 ms), "
-         "%d repetition(s), configurations interleaved; load average (1 min) before the "
-         "runs: %s." % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), commit, eng,
+         "%d repetition(s), configurations interleaved (order rotated every "
+         "repetition); load average (1 min) before each run: %s." % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), commit, eng,
                         a.calls, 2 * a.calls, a.reps,
                         ", ".join("%.2f" % x for x in load)), "",
          "Command (root): `bench/record_cost.py %s`" % " ".join(
