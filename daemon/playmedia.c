@@ -316,10 +316,9 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 			pl.total = until_rep;
 	}
 	uint64_t ms = pl.total / (RATE / 1000);
-	/* out of the kernel path for good: after a stretch the worker made
-	 * itself, the sender's packets are shifted in user space (dp_play.c) */
-	(void)now_ms;
-	rc = each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
+	/* out of the kernel path while it plays; after it, as long as the
+	 * worker keeps a shift for the sender's packets (dp_play.c play_held) */
+	rc = each_stream(c, sel, &pl, now_ms + ms + 1000, &pos_ms, err);
 	dp_media_unref(pl.m); /* the workers hold their own references */
 	if (rc)
 		return rc;

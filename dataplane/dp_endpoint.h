@@ -55,6 +55,7 @@ struct dp_pub {
 	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 	_Atomic uint64_t rec_copied, rec_dropped; /* recording ring */
 	_Atomic uint64_t play_pos;		  /* playback: samples sent */
+	_Atomic bool play_held; /* dp_play.c keeps state (a shift): user space only */
 	/* DTLS (dataplane/dp_dtls.c) */
 	_Atomic uint64_t dtls_queued, dtls_bad, dtls_wrong_src, dtls_limited;
 };

@@ -420,7 +420,9 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 	if (o->ctl_on || now_ms < o->ctl_until_ms)
 		return false; /* call control works on user space's packets */
 	if (o->rec_on)
-		return false;	 /* the recorder's copies are taken in user space */
+		return false; /* the recorder's copies are taken in user space */
+	if (DP_GET(o->ep->pub.play_held))
+		return false;	 /* played media, or the sender's packets shifted after it */
 	dp_pub_read(o->ep, &in); /* the remotes: user space's latching decides them */
 	dp_pub_read(o->fwd, &out);
 	/* both remotes known, one family throughout (no v4/v6 bridging) */

@@ -90,6 +90,7 @@ void dp_play_free(struct dp_worker *w, struct dp_endpoint *ep)
 		codec_free(ep->play->g722);
 	free(ep->play);
 	ep->play = NULL;
+	DP_PUT(ep->pub.play_held, false); /* the kernel may take the stream again */
 }
 
 /* The media is played out (or stopped): the state stays for its shift. */
@@ -152,6 +153,7 @@ void dp_play_apply(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_
 			return;
 		}
 		ep->play = pl;
+		DP_PUT(ep->pub.play_held, true);
 		pl->samples = GEN_DEFAULT;
 		stream_init(pl, ep, now_us);
 		/* a sender active right now is not taken over at once */
