@@ -20,7 +20,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t buf[4096], copy[4096];
+	/* the packet before protection (at most 2048 bytes) and after (with tag,
+	 * MKI and SRTCP index it is longer: a buffer of its own) */
+	static uint8_t buf[4096], copy[2048], sealed[4096];
 	struct sr_keys k;
 
 	if (size < HDR || size - HDR > 2048 || sr_init())
@@ -59,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len < n)
 			abort();
 		size_t plen = len;
-		memcpy(copy + 2048, buf, len);
+		memcpy(sealed, buf, len);
 		if (sr_unprotect(b, buf, &len, rtcp) != SR_OK || len != n || memcmp(buf, copy, n))
 			abort();
 		bool authenticated = rtcp || !(k.local.params & SR_UNAUTHENTICATED_SRTP);
@@ -68,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (!c || sr_stream_rekey(c, &k))
 				abort();
-			memcpy(buf, copy + 2048, plen);
+			memcpy(buf, sealed, plen);
 			buf[plen - 1] ^= 0x80;
 			len = plen;
 			if (sr_unprotect(c, buf, &len, rtcp) == SR_OK)
