@@ -188,6 +188,8 @@ struct call_totals {
 	 * RTP packets of transcoded media, of released streams */
 	struct call_iface_totals iface[CFG_MAX_IFACES];
 	uint64_t rtp_lost, xcode_packets;
+	/* SRTP/SRTCP packets dropped (never forwarded), of released streams */
+	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
 };
 
 /* The call table and everything calls need. */

@@ -16,14 +16,17 @@
 #include "daemon/call.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "daemon/dtls_media.h"
 #include "daemon/interfaces.h"
 #include "daemon/operate.h"
 #include "daemon/ports.h"
 #include "daemon/quality.h"
+#include "daemon/sdes.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_offload.h"
 #include "http/httpd.h"
 #include "lib/histo.h"
+#include "recording/recorder.h"
 
 #define NG_CMDS	    (NG_CMD_RELOAD + 1)
 #define MAX_WORKERS 256
@@ -106,8 +109,10 @@ static void iface_labels(const struct iface *ifc, char *out, size_t cap)
 struct live {
 	unsigned offered, answered, deleting;
 	unsigned streams_user, streams_kernel, streams_xcode;
+	unsigned streams_srtp; /* of those, with an SRTP party */
 	struct call_iface_totals iface[CFG_MAX_IFACES];
 	uint64_t rtp_lost, xcode_packets;
+	uint64_t srtp_packets, srtp_auth_failed, srtp_replayed, srtp_errors;
 };
 
 static void add_stream(const struct calls *cs, const struct call_media *m,
@@ -123,6 +128,11 @@ static void add_stream(const struct calls *cs, const struct call_media *m,
 		if (m->xcode)
 			l->xcode_packets += st.packets;
 	}
+	if (sdes_suite_name(m) || dtls_suite_name(m))
+		l->srtp_packets += st.packets;
+	l->srtp_auth_failed += st.srtp_auth_failed;
+	l->srtp_replayed += st.srtp_replayed;
+	l->srtp_errors += st.srtp_errors;
 	if (m->ifc) {
 		size_t i = (size_t)(m->ifc - cs->ifs->v);
 		struct call_iface_totals *t = &l->iface[i < CFG_MAX_IFACES ? i : 0];
@@ -159,6 +169,8 @@ static void walk(const struct calls *cs, struct live *l)
 					l->streams_kernel++;
 				else
 					l->streams_user++;
+				if (sdes_suite_name(md) || dtls_suite_name(md))
+					l->streams_srtp++;
 				add_stream(cs, md, &md->rtp, false, l);
 				add_stream(cs, md, &md->rtcp, true, l);
 			}
@@ -254,6 +266,22 @@ static void render_media(struct strbuf *b, const struct metrics_src *src, const 
 	       "RTP packets lost before reaching the relay (RFC 3550 A.3)");
 	u64(b, "rtprelay_packets_lost_total", NULL, t->rtp_lost + l->rtp_lost);
 
+	/* SRTP path (dataplane/dp_srtp.c): always user space */
+	family(b, "rtprelay_srtp_streams", "gauge",
+	       "RTP streams now whose party speaks SRTP (SDES or DTLS-SRTP); part of the "
+	       "userspace or transcoded streams");
+	u64(b, "rtprelay_srtp_streams", NULL, l->streams_srtp);
+	family(b, "rtprelay_srtp_packets", "gauge",
+	       "Packets received so far on the live calls' SRTP streams (a counter per call)");
+	u64(b, "rtprelay_srtp_packets", NULL, l->srtp_packets);
+	family(b, "rtprelay_srtp_dropped_total", "counter",
+	       "SRTP/SRTCP packets dropped and never forwarded, by reason");
+	u64(b, "rtprelay_srtp_dropped_total", "reason=\"auth_failed\"",
+	    t->srtp_auth_failed + l->srtp_auth_failed);
+	u64(b, "rtprelay_srtp_dropped_total", "reason=\"replayed\"",
+	    t->srtp_replayed + l->srtp_replayed);
+	u64(b, "rtprelay_srtp_dropped_total", "reason=\"error\"", t->srtp_errors + l->srtp_errors);
+
 	static const struct {
 		const char *name, *type, *help;
 		size_t off;
@@ -325,6 +353,44 @@ static void render_quality(struct strbuf *b)
 	family(b, "rtprelay_stream_mos", "histogram",
 	       "RTP streams that ended with a measured round trip, by MOS (E-model)");
 	histo_render(b, "rtprelay_stream_mos", "", &q->mos);
+}
+
+/* Recording (recording/recorder.h): what the writer thread has not caught
+ * up with yet, and what recording lost. Zeros when recording is off, so a
+ * dashboard shows 0 rather than no data. */
+static void render_recording(struct strbuf *b)
+{
+	const struct recorder_config *rc = recorder_active() ? recorder_config() : NULL;
+	struct rec_stats t = { 0 };
+	uint64_t backlog = 0, capacity = 0;
+
+	if (rc)
+		recorder_totals(&t);
+	for (unsigned i = 0; rc && i < rc->n_rings; i++) {
+		struct rec_ring *r = recorder_ring(i);
+
+		if (r) {
+			backlog += rec_ring_backlog(r);
+			capacity += r->size;
+		}
+	}
+	family(b, "rtprelay_recording_sessions", "gauge", "Recordings now running");
+	u64(b, "rtprelay_recording_sessions", NULL, t.active);
+	family(b, "rtprelay_recording_completed_total", "counter",
+	       "Recordings finished (files closed, metadata written)");
+	u64(b, "rtprelay_recording_completed_total", NULL, t.completed);
+	family(b, "rtprelay_recording_backlog_bytes", "gauge",
+	       "Packet copies queued for the recording writer, all workers' rings");
+	u64(b, "rtprelay_recording_backlog_bytes", NULL, backlog);
+	family(b, "rtprelay_recording_ring_bytes", "gauge",
+	       "Capacity of the workers' recording rings together");
+	u64(b, "rtprelay_recording_ring_bytes", NULL, capacity);
+	family(b, "rtprelay_recording_dropped_packets_total", "counter",
+	       "Packet copies the rings had no room for (the packets were forwarded)");
+	u64(b, "rtprelay_recording_dropped_packets_total", NULL, t.ring_dropped);
+	family(b, "rtprelay_recording_disk_lost_bytes_total", "counter",
+	       "Recording bytes lost to failed writes (full or failing disk)");
+	u64(b, "rtprelay_recording_disk_lost_bytes_total", NULL, t.disk_lost_bytes);
 }
 
 static void render_ng(struct strbuf *b)
@@ -424,6 +490,7 @@ void metrics_render(struct strbuf *b, const struct metrics_src *src, uint64_t no
 	walk(src->ctx->calls, &l);
 	render_calls(b, src, &l, now_ms);
 	render_media(b, src, &l);
+	render_recording(b);
 	render_quality(b);
 	render_ng(b);
 	render_workers(b, now_ms);

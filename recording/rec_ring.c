@@ -108,3 +108,11 @@ void rec_ring_pop(struct rec_ring *r, const struct rec_pkt *p)
 
 	atomic_store_explicit(&r->tail, tail + p->size, memory_order_release);
 }
+
+size_t rec_ring_backlog(struct rec_ring *r)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	return head > tail ? (size_t)(head - tail) : 0;
+}

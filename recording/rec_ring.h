@@ -57,4 +57,7 @@ bool rec_ring_push(struct rec_ring *r, struct rec_pkt *h, const void *payload, s
 const struct rec_pkt *rec_ring_peek(struct rec_ring *r);
 void rec_ring_pop(struct rec_ring *r, const struct rec_pkt *p);
 
+/* Any thread: bytes queued and not yet written (a snapshot), for metrics. */
+size_t rec_ring_backlog(struct rec_ring *r);
+
 #endif
