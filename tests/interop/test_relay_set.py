@@ -9,6 +9,7 @@ which relay got which command; the phones' SDP and the relays' `query` show wher
 the media went.
 """
 import os
+import socket
 import time
 
 import pytest
@@ -192,3 +193,80 @@ def test_dead_relay_calls_go_to_the_other(make_world, death):
     assert second != call_id
     assert [p for p, _, _ in offers_for(world, second)] == [SECOND], offers_for(world, second)
     hang_up(world, second, world.relays[1].ng)
+
+
+def media_target(sdp):
+    """(address, port) of the first m=audio of an SDP the relay wrote."""
+    addr = next(ln.split()[2] for ln in sdp.splitlines() if ln.startswith("c=IN IP4 "))
+    port = next(int(ln.split()[1]) for ln in sdp.splitlines() if ln.startswith("m=audio "))
+    return addr, port
+
+
+def exchange(sa, sb, a_sends_to, b_sends_to, n, seq0):
+    """n RTP packets each way between the two sockets through the relay; the numbers
+    each side received."""
+    for i in range(n):
+        pkt = bytes([0x80, 0]) + ((seq0 + i) & 0xffff).to_bytes(2, "big") + \
+            (160 * i).to_bytes(4, "big") + bytes(4) + bytes(160)
+        sa.sendto(pkt, a_sends_to)
+        sb.sendto(pkt, b_sends_to)
+        time.sleep(0.01)
+    got = []
+    for s in (sa, sb):
+        s.settimeout(0.5)
+        k = 0
+        try:
+            while True:
+                s.recv(2048)
+                k += 1
+        except OSError:
+            pass
+        got.append(k)
+    return got
+
+
+def test_drained_relay_keeps_its_call_and_kamailio_moves_new_ones(make_world):
+    """`drain` on relay 1 while it carries a call: that call keeps its media, Kamailio's
+    next call meets `load limit` there and goes to relay 2, and relay 1 exits by itself
+    (status 0) once its last call is deleted."""
+    world = make_world(relays=[{"weight": 1000}, {"weight": 1}])
+    r1 = world.relays[0]
+    sa = world.core.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sb = world.core.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        world.core.call(lambda: (sa.bind(("127.0.0.1", 0)), sb.bind(("127.0.0.1", 0))))
+        off = r1.ng.offer("kept-call", "ka", sdp_offer(port=sa.getsockname()[1]))
+        assert off.get("result") == "ok", off
+        ans = r1.ng.answer("kept-call", "ka", "kb", sdp_offer(port=sb.getsockname()[1]))
+        assert ans.get("result") == "ok", ans
+        # A sends where the answer (A's SDP from the relay) says, B where the offer does
+        route = (media_target(ans["sdp"]), media_target(off["sdp"]))
+        assert exchange(sa, sb, *route, 20, 0) == [20, 20]
+
+        reply = r1.ng.request({"command": "drain"})
+        assert reply.get("result") == "ok" and reply.get("calls") == 1, reply
+        assert r1.proc.alive(), "a draining relay with a call left must keep running"
+        assert exchange(sa, sb, *route, 20, 20) == [20, 20], \
+            "the drained relay's call lost media"
+
+        call_id, offers = call_on_second_relay(world, FIRST)
+        port, request, refused = offers[0]
+        assert refused is not None and refused.get("result") == "load limit", \
+            "a draining relay should answer `load limit`, answered %r" % refused
+        assert [(p, (r or {}).get("result")) for p, _, r in offers[1:]] == [(SECOND, "ok")]
+        assert_media_on_second_relay(world, call_id)
+        # relay 1's call still flows while relay 2 carries the new one
+        assert exchange(sa, sb, *route, 20, 40) == [20, 20]
+        hang_up(world, call_id, world.relays[1].ng)
+        assert_full_dialog(world, call_id)
+        assert commands_to(world, SECOND, call_id) == ["offer", "answer", "delete"]
+        assert r1.ng.call_ids() == ["kept-call"]
+
+        assert r1.ng.delete("kept-call", **{"delete-delay": 0}).get("result") == "ok"
+        # the relay exits by design here: not a crash for the world's checks
+        r1.killed_by_test = True
+        assert r1.proc.popen.wait(timeout=15) == 0, r1.proc.output()[-2000:]
+        assert "drained" in r1.proc.output()
+    finally:
+        sa.close()
+        sb.close()
