@@ -46,6 +46,7 @@
 
 /* relay_rec_ring's size at the next load (offload_rec_set_ring_size) */
 static uint32_t rec_ring_bytes = OFFLOAD_REC_RING_DEF;
+static bool rec_ring_off; /* size 0: recorded streams stay in user space */
 
 static struct offload_state {
 	struct relay *skel;
@@ -176,6 +177,7 @@ void offload_rec_set_ring_size(size_t bytes)
 {
 	uint32_t n = OFFLOAD_REC_RING_MIN;
 
+	rec_ring_off = bytes == 0; /* the map still needs a valid size */
 	/* a BPF ring buffer is a power-of-two number of pages */
 	while (n < bytes && n < OFFLOAD_REC_RING_MAX)
 		n <<= 1;
@@ -185,6 +187,11 @@ void offload_rec_set_ring_size(size_t bytes)
 int offload_map_fd_rec_ring(void)
 {
 	return st.skel ? bpf_map__fd(st.skel->maps.relay_rec_ring) : -1;
+}
+
+bool offload_rec_ring_off(void)
+{
+	return rec_ring_off;
 }
 
 int offload_map_fd_rec_counters(void)

@@ -18,7 +18,7 @@ static struct {
 	offload_rec_fn fn;
 	void *arg;
 	unsigned n, max; /* this consume's records and its budget */
-	uint64_t bad; /* records that did not parse (logged once) */
+	uint64_t bad;	 /* records that did not parse (logged once) */
 } rs;
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -42,6 +42,8 @@ int offload_rec_open(offload_rec_fn fn, void *arg)
 
 	if (rs.rb)
 		return -EALREADY;
+	if (offload_rec_ring_off())
+		return -ENOTSUP;
 	if (fd < 0)
 		return -ENOTCONN;
 	rs.fn = fn;

@@ -25,14 +25,14 @@
 
 /* One record as user space reads it. */
 struct offload_rec {
-	uint64_t t_ns;			/* CLOCK_MONOTONIC arrival */
-	uint32_t session;		/* offload_stream.rec_session */
-	uint16_t leg;			/* offload_stream.rec_leg */
-	uint16_t len;			/* bytes at @data */
-	uint16_t orig_len;		/* the UDP payload's length (> len: cut) */
-	struct sockaddr_storage src;	/* the sender */
-	struct sockaddr_storage dst;	/* the relay's socket */
-	const uint8_t *data;		/* UDP payload as received, inside the record */
+	uint64_t t_ns;		     /* CLOCK_MONOTONIC arrival */
+	uint32_t session;	     /* offload_stream.rec_session */
+	uint16_t leg;		     /* offload_stream.rec_leg */
+	uint16_t len;		     /* bytes at @data */
+	uint16_t orig_len;	     /* the UDP payload's length (> len: cut) */
+	struct sockaddr_storage src; /* the sender */
+	struct sockaddr_storage dst; /* the relay's socket */
+	const uint8_t *data;	     /* UDP payload as received, inside the record */
 };
 
 /* Called for each record by offload_rec_consume; @r is valid during the
@@ -40,10 +40,12 @@ struct offload_rec {
 typedef void (*offload_rec_fn)(void *arg, const struct offload_rec *r);
 
 /* The ring's size in bytes for the next offload_init: rounded up to a power
- * of two, at least one page, at most 1 GiB. */
+ * of two, at least one page, at most 1 GiB; 0 = no kernel recording
+ * (offload_rec_open refuses, recorded streams stay in user space). */
 void offload_rec_set_ring_size(size_t bytes);
 /* Start reading the ring of the loaded program; records go to @fn. 0,
- * -ENOTCONN (not loaded), -EALREADY, -ENOTSUP (no offload in this build). */
+ * -ENOTCONN (not loaded), -EALREADY, -ENOTSUP (no offload in this build,
+ * or a ring size of 0). */
 int offload_rec_open(offload_rec_fn fn, void *arg) __attribute__((warn_unused_result));
 /* Hand the records in the ring to the callback, at most @max (a producer
  * faster than the consumer cannot keep it here), without waiting. Records

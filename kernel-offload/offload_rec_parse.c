@@ -36,8 +36,7 @@ int offload_rec_parse(const void *raw, size_t size, struct offload_rec *out)
 	if (!raw || size < sizeof(h))
 		return -EINVAL;
 	memcpy(&h, raw, sizeof(h));
-	if (h.len == 0 || h.len > RELAY_REC_CAP || h.len > size - sizeof(h) ||
-	    h.orig_len < h.len)
+	if (h.len == 0 || h.len > RELAY_REC_CAP || h.len > size - sizeof(h) || h.orig_len < h.len)
 		return -EINVAL;
 	if (h.family != RELAY_FAMILY_V4 && h.family != RELAY_FAMILY_V6)
 		return -EINVAL;
