@@ -24,6 +24,7 @@
 #include "dataplane/dp_offload.h"
 #include "http/httpd.h"
 #include "lib/histo.h"
+#include "recording/recorder.h"
 
 #define NG_CMDS	    (NG_CMD_RELOAD + 1)
 #define MAX_WORKERS 256
@@ -253,6 +254,23 @@ static void render_media(struct strbuf *b, const struct metrics_src *src, const 
 	family(b, "rtprelay_packets_lost_total", "counter",
 	       "RTP packets lost before reaching the relay (RFC 3550 A.3)");
 	u64(b, "rtprelay_packets_lost_total", NULL, t->rtp_lost + l->rtp_lost);
+	if (recorder_active()) { /* docs/recording.md */
+		struct rec_stats rs;
+		uint64_t kcopied, kdropped;
+
+		recorder_totals(&rs);
+		dp_kernel_rec_counters(&kcopied, &kdropped);
+		family(b, "rtprelay_recording_dropped_total", "counter",
+		       "Recording copies dropped because a ring was full (the packets were "
+		       "forwarded all the same), by path");
+		u64(b, "rtprelay_recording_dropped_total", "type=\"userspace\"",
+		    rs.ring_dropped - rs.kernel_dropped);
+		u64(b, "rtprelay_recording_dropped_total", "type=\"kernel\"", kdropped);
+		family(b, "rtprelay_recording_kernel_copies_total", "counter",
+		       "Packets of recorded kernel-forwarded streams the eBPF program copied for "
+		       "the recorder");
+		u64(b, "rtprelay_recording_kernel_copies_total", NULL, kcopied);
+	}
 
 	static const struct {
 		const char *name, *type, *help;

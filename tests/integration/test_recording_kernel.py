@@ -63,6 +63,16 @@ def pcap_rtp(path):
     return rows
 
 
+def metrics(ns, port):
+    """The daemon's /metrics, fetched inside its namespace."""
+    code = ("import urllib.request;print(urllib.request.urlopen("
+            "'http://127.0.0.1:%d/metrics', timeout=5).read().decode())" % port)
+    out = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in out.splitlines() if line and not line.startswith("#")}
+
+
 def ssrc_of(p):
     return int.from_bytes(p[8:12], "big")
 
@@ -181,7 +191,7 @@ def test_full_kernel_ring_drops_copies_not_packets(topo):
     rec = tempfile.mkdtemp(prefix="rtprelay-krec-")
     d = RelayDaemon(offload=True, timeout=60,
                     extra_args=["--recording-dir=" + rec, "--recording-method=pcap",
-                                "--recording-kernel-ring-kb=4"])
+                                "--recording-kernel-ring-kb=4", "--listen-http=127.0.0.1:28471"])
     caller = ns_socket(topo["caller"], CALLER_IP, 5000)
     callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
     try:
@@ -225,6 +235,10 @@ def test_full_kernel_ring_drops_copies_not_packets(topo):
             # copied + dropped = the packets the kernel forwarded while recorded
             assert s["kernelcopiedpackets"] + s["kernelringdroppedpackets"] == 500, s
             assert s["ringdroppedpackets"] >= s["kernelringdroppedpackets"], s
+            m = metrics(topo["relay"], 28471)
+            assert m['rtprelay_recording_dropped_total{type="kernel"}'] == \
+                s["kernelringdroppedpackets"], m
+            assert m["rtprelay_recording_kernel_copies_total"] == s["kernelcopiedpackets"], m
             assert ng.delete("krec-2")["result"] == "ok"
         meta = wait_complete(os.path.join(rec, "full.json"))
         assert meta["recording"]["ring-dropped-packets"] >= 400, meta["recording"]
