@@ -22,6 +22,10 @@ Modes, each run for --seconds with the middle part measured:
                       tmpfs) to a pcap, or to a pcap and per-leg + mixed WAVs:
                       the streams stay in the kernel, which copies each packet
                       into its BPF ring buffer for the daemon's recording writer
+    rtprelay-offload-recuser-pcap
+                      recorded to a pcap with recording-kernel-ring-kb = 0: the
+                      recorded streams leave the kernel, user space forwards and
+                      copies them (the behaviour before kernel recording)
     (rtpengine user space: bench/run measures it; not repeated here)
 
 Per packet = busy CPU seconds / packets the sink received; the relay's cost
@@ -141,7 +145,7 @@ def sdp(addr, port):
             "m=audio %d RTP/AVP 0\r\na=sendrecv\r\n" % (addr, addr, port))
 
 
-def start_daemon(a, offload, tmp, record=None):
+def start_daemon(a, offload, tmp, record=None, kernel_rec=True):
     """rtprelayd in the relay ns with one call per stream, each recorded with
     recording-method `record` if given; returns (proc, ports file)."""
     sock = os.path.join(tmp, "ng.sock")
@@ -149,6 +153,8 @@ def start_daemon(a, offload, tmp, record=None):
     extra, flags = [], {}
     if record:
         extra = ["--recording-dir=" + os.path.join(tmp, "rec"), "--recording-method=" + record]
+        if not kernel_rec:
+            extra.append("--recording-kernel-ring-kb=0")
         flags = {"flags": ["record-call"]}
     proc = subprocess.Popen(
         ["ip", "netns", "exec", NS["relay"], os.path.join(a.build, "daemon", "rtprelayd"),
@@ -187,8 +193,9 @@ def run_mode(mode, a):
                                       dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     dst = ("10.62.1.1", "30000")
     if mode.startswith("rtprelay"):
-        record = mode[len("rtprelay-offload-rec-"):] if "-rec-" in mode else None
-        daemon, ports = start_daemon(a, mode.startswith("rtprelay-offload"), tmp.name, record)
+        m = re.match(r"rtprelay-offload-rec(user)?-(\w+)$", mode)
+        daemon, ports = start_daemon(a, mode.startswith("rtprelay-offload"), tmp.name,
+                                     m.group(2) if m else None, not (m and m.group(1)))
         dst = ("10.62.1.1", "@" + ports)
     if mode == "kernel":
         cli = Cli(a.build)
