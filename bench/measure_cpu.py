@@ -17,6 +17,15 @@ Modes, each run for --seconds with the middle part measured:
                       over ng (one-way media: gen -> sink)
     rtprelay-offload  the same with offload = yes (the calls settle into the
                       kernel before the load starts)
+    rtprelay-offload-rec-pcap, rtprelay-offload-rec-all
+                      the same, every call recorded (record-call; files on
+                      tmpfs) to a pcap, or to a pcap and per-leg + mixed WAVs:
+                      the streams stay in the kernel, which copies each packet
+                      into its BPF ring buffer for the daemon's recording writer
+    rtprelay-offload-recuser-pcap
+                      recorded to a pcap with recording-kernel-ring-kb = 0: the
+                      recorded streams leave the kernel, user space forwards and
+                      copies them (the behaviour before kernel recording)
     (rtpengine user space: bench/run measures it; not repeated here)
 
 Per packet = busy CPU seconds / packets the sink received; the relay's cost
@@ -136,16 +145,23 @@ def sdp(addr, port):
             "m=audio %d RTP/AVP 0\r\na=sendrecv\r\n" % (addr, addr, port))
 
 
-def start_daemon(a, offload, tmp):
-    """rtprelayd in the relay ns with one call per stream; returns (proc, ports file)."""
+def start_daemon(a, offload, tmp, record=None, kernel_rec=True):
+    """rtprelayd in the relay ns with one call per stream, each recorded with
+    recording-method `record` if given; returns (proc, ports file)."""
     sock = os.path.join(tmp, "ng.sock")
     log = open(os.path.join(tmp, "daemon.log"), "w")
+    extra, flags = [], {}
+    if record:
+        extra = ["--recording-dir=" + os.path.join(tmp, "rec"), "--recording-method=" + record]
+        if not kernel_rec:
+            extra.append("--recording-kernel-ring-kb=0")
+        flags = {"flags": ["record-call"]}
     proc = subprocess.Popen(
         ["ip", "netns", "exec", NS["relay"], os.path.join(a.build, "daemon", "rtprelayd"),
          "--foreground", "--interface=10.62.1.1", "--listen-ng=127.0.0.1:2299",
          "--listen-unix=" + sock, "--port-min=30000", "--port-max=39999",
          "--timeout=600", "--delete-delay=0", "--log-level=notice",
-         "--offload=" + ("yes" if offload else "no")], stdout=log, stderr=log)
+         "--offload=" + ("yes" if offload else "no")] + extra, stdout=log, stderr=log)
     for _ in range(200):
         if os.path.exists(sock):
             break
@@ -154,7 +170,7 @@ def start_daemon(a, offload, tmp):
     with NgClient.unix(sock, timeout=10) as ng:
         for i in range(a.streams):
             cid = "m%d" % i
-            r = ng.offer(cid, "a", sdp("10.62.1.2", 20000 + 2 * i))
+            r = ng.offer(cid, "a", sdp("10.62.1.2", 20000 + 2 * i), **flags)
             assert r["result"] == "ok", r
             r = ng.answer(cid, "a", "b", sdp("10.62.2.2", 6000 + 2 * i))
             assert r["result"] == "ok", r
@@ -172,10 +188,14 @@ def run_mode(mode, a):
     cli = None
     helpers = []
     daemon = None
-    tmp = tempfile.TemporaryDirectory(prefix="rtprelay-measure-")
+    # on tmpfs: the recordings measure the relay, not a disk
+    tmp = tempfile.TemporaryDirectory(prefix="rtprelay-measure-",
+                                      dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     dst = ("10.62.1.1", "30000")
     if mode.startswith("rtprelay"):
-        daemon, ports = start_daemon(a, mode == "rtprelay-offload", tmp.name)
+        m = re.match(r"rtprelay-offload-rec(user)?-(\w+)$", mode)
+        daemon, ports = start_daemon(a, mode.startswith("rtprelay-offload"), tmp.name,
+                                     m.group(2) if m else None, not (m and m.group(1)))
         dst = ("10.62.1.1", "@" + ports)
     if mode == "kernel":
         cli = Cli(a.build)
@@ -216,9 +236,12 @@ def run_mode(mode, a):
         h.communicate(timeout=60)
     if cli:
         cli.close()
+    rec_bytes = 0
     if daemon:
         daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
+        daemon.wait(timeout=60)
+        for root, _, files in os.walk(os.path.join(tmp.name, "rec")):
+            rec_bytes += sum(os.path.getsize(os.path.join(root, f)) for f in files)
     tmp.cleanup()
     hz = os.sysconf("SC_CLK_TCK")
     cpu_s = (j1 - j0) / hz
@@ -227,7 +250,7 @@ def run_mode(mode, a):
     if bpf0 and bpf1 and bpf1[1] > bpf0[1]:
         prog_ns = (bpf1[0] - bpf0[0]) / (bpf1[1] - bpf0[1])
     attr_s = (a1 - a0) / hz
-    return {"mode": mode, "prog_ns": prog_ns,
+    return {"mode": mode, "prog_ns": prog_ns, "rec_bytes": rec_bytes,
             "attr_us": attr_s / (t1 - t0) / pps * 1e6,
             "relay_proc_us": (r1 - r0) / hz / (t1 - t0) / pps * 1e6, "sent": sent, "received": got, "pps": pps,
             "cpu_cores": cpu_s / (t1 - t0), "us_per_pkt": cpu_s / (t1 - t0) / pps * 1e6}
@@ -260,6 +283,8 @@ def main():
                          r["us_per_pkt"], r["attr_us"], r["relay_proc_us"]), flush=True)
                 if r["prog_ns"]:
                     print("         eBPF program alone: %.0f ns/pkt" % r["prog_ns"], flush=True)
+                if r["rec_bytes"]:
+                    print("         recorded: %d bytes" % r["rec_bytes"], flush=True)
                 if mode not in best or r["us_per_pkt"] < best[mode]["us_per_pkt"]:
                     best[mode] = r
                 if mode not in best_attr or r["attr_us"] < best_attr[mode]["attr_us"]:
@@ -272,9 +297,11 @@ def main():
                 continue
             r = best[mode]
             loss = 1 - r["received"] / max(r["sent"], 1)
-            print("%-16s %.2f us/pkt above the generator (attributed: %.2f) (loss %.3f %%)"
+            print("%-16s %.2f us/pkt above the generator (attributed: %.2f, relay process "
+                  "%.2f) (loss %.3f %%)"
                   % (mode, r["us_per_pkt"] - base,
-                     best_attr[mode]["attr_us"] - best_attr["base"]["attr_us"], loss * 100))
+                     best_attr[mode]["attr_us"] - best_attr["base"]["attr_us"],
+                     min(x["relay_proc_us"] for x in (r, best_attr[mode])), loss * 100))
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(stats_was)

@@ -303,6 +303,32 @@ const char *callrec_offer_answer(struct call *c, const struct ng_request *req, s
 	return NULL;
 }
 
+/* Where the recorded RTP is copied: "kernel" when every recorded RTP
+ * stream that is forwarded is forwarded (and copied) by the eBPF program,
+ * "user space" when none is, else "kernel and user space". */
+static const char *rec_path(const struct call *c)
+{
+	unsigned kernel = 0, user = 0;
+
+	for (unsigned i = 0; i < c->n_parties && i < REC_MAX_LEGS; i++) {
+		const struct call_party *p = c->parties[i];
+
+		for (unsigned j = 0; j < p->n_media; j++) {
+			const struct call_media *m = &p->media[j];
+
+			if (!m->used || !m->rtp.ep)
+				continue;
+			if (dp_endpoint_in_kernel(m->rtp.ep))
+				kernel++;
+			else
+				user++;
+		}
+	}
+	if (kernel && user)
+		return "kernel and user space";
+	return kernel ? "kernel" : "user space";
+}
+
 int callrec_query(struct arena *a, const struct call *c, struct ng_node *reply)
 {
 	struct ng_node *d = ng_dict_add_dict(a, reply, "recording");
@@ -316,10 +342,10 @@ int callrec_query(struct arena *a, const struct call *c, struct ng_node *reply)
 	    !ng_dict_add_int(a, d, "packets", (int64_t)st.packets) ||
 	    !ng_dict_add_int(a, d, "bytes", (int64_t)st.bytes) ||
 	    !ng_dict_add_int(a, d, "dropped packets", (int64_t)st.ring_dropped) ||
+	    !ng_dict_add_int(a, d, "kernel dropped packets", (int64_t)st.kernel_dropped) ||
 	    !ng_dict_add_int(a, d, "lost bytes", (int64_t)st.disk_lost_bytes) ||
 	    !ng_dict_add_str(a, d, "file error", st.file_error ? "yes" : "no") ||
-	    /* recorded streams stay in user space (dataplane/dp_offload.c) */
-	    !ng_dict_add_str(a, d, "path", "user space"))
+	    !ng_dict_add_str(a, d, "path", rec_path(c)))
 		return -ENOMEM;
 	return 0;
 }

@@ -685,6 +685,10 @@ static int cmd_statistics(struct daemon_ctx *d, struct arena *a, struct ng_node 
 		ADD_INT(rec, "completed", rs.completed);
 		ADD_INT(rec, "ringdroppedpackets", rs.ring_dropped);
 		ADD_INT(rec, "disklostbytes", rs.disk_lost_bytes);
+		uint64_t kcopied, kdropped;
+		dp_kernel_rec_counters(&kcopied, &kdropped);
+		ADD_INT(rec, "kernelcopiedpackets", kcopied);
+		ADD_INT(rec, "kernelringdroppedpackets", kdropped);
 	}
 	ADD_INT(ctl, "requests", ss.requests);
 	ADD_INT(ctl, "cachehits", ss.cache_hits);

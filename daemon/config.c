@@ -86,6 +86,7 @@ static const struct key_desc keys[] = {
 	{ "recording-format", K_REC_FORMAT, 0, 0 },
 	{ "recording-notify", K_REC_NOTIFY, 0, 0 },
 	{ "recording-ring-kb", K_UINT, OFF(recording_ring_kb), 1048576 },
+	{ "recording-kernel-ring-kb", K_UINT, OFF(recording_kernel_ring_kb), 1048576 },
 	{ "media-dir", K_MEDIA_DIR, 0, 0 },
 };
 
@@ -108,6 +109,7 @@ void config_defaults(struct rtprelay_config *c)
 	c->recording_methods = REC_PCAP;
 	c->recording_eth = true;
 	c->recording_ring_kb = 8192;
+	c->recording_kernel_ring_kb = 4096;
 }
 
 static const struct key_desc *find_key(const char *name)
@@ -603,6 +605,9 @@ int config_finish(struct rtprelay_config *c, char *err, size_t errlen)
 	}
 	if (c->recording_ring_kb < 64)
 		c->recording_ring_kb = 64;
+	/* one page: the least a BPF ring has; 0 = recorded streams stay in user space */
+	if (c->recording_kernel_ring_kb && c->recording_kernel_ring_kb < 4)
+		c->recording_kernel_ring_kb = 4;
 	if (c->n_listen_ng == 0 && c->n_listen_tcp == 0 && !c->listen_unix[0])
 		add_listen_ng(c, "2223", e2, sizeof(e2));
 	for (unsigned i = 0; i < c->n_listen_ng + c->n_listen_tcp; i++) {

@@ -38,6 +38,9 @@
  *   recording-notify command run as CMD <metadata.json> <file>... once a
  *                  recording is complete
  *   recording-ring-kb recording ring per worker in KiB, 64..1048576 (default 8192)
+ *   recording-kernel-ring-kb the eBPF program's ring for recorded kernel
+ *                  streams in KiB, 4..1048576, rounded up to a power of two
+ *                  (default 4096); 0 = recorded streams stay in user space
  *   media-dir      absolute directory play media reads files from (none = refused)
  * Errors name the key and, for the file, the line.
  */
@@ -103,6 +106,7 @@ struct rtprelay_config {
 	bool recording_eth;
 	char recording_notify[512];
 	unsigned recording_ring_kb;
+	unsigned recording_kernel_ring_kb;
 	/* play media: the directory files are read from (absolute; empty =
 	 * play media refused) */
 	char media_dir[512];

@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/strbuf.h"
+#include "kernel-offload/offload_rec.h"
 #include "recording/recorder.h"
 
 #define TICK_MS 250
@@ -289,8 +290,10 @@ int main(int argc, char **argv)
 	if (d.cfg.has_listen_http && start_http(&d))
 		goto err_srv;
 	/* offload = yes: a failure is logged there; user space carries on */
-	if (d.cfg.offload)
+	if (d.cfg.offload) {
+		offload_rec_set_ring_size((size_t)d.cfg.recording_kernel_ring_kb << 10);
 		(void)dp_offload_start(d.cfg.port_min, d.cfg.port_max);
+	}
 	log_interfaces(&d.cfg);
 	log_notice("rtprelayd started: %u workers", dp_num_workers());
 	d.last_call_tick = loop_now_ms();

@@ -265,7 +265,6 @@ static void render_media(struct strbuf *b, const struct metrics_src *src, const 
 	family(b, "rtprelay_packets_lost_total", "counter",
 	       "RTP packets lost before reaching the relay (RFC 3550 A.3)");
 	u64(b, "rtprelay_packets_lost_total", NULL, t->rtp_lost + l->rtp_lost);
-
 	/* SRTP path (dataplane/dp_srtp.c): always user space */
 	family(b, "rtprelay_srtp_streams", "gauge",
 	       "RTP streams now whose party speaks SRTP (SDES or DTLS-SRTP); part of the "
@@ -362,10 +361,12 @@ static void render_recording(struct strbuf *b)
 {
 	const struct recorder_config *rc = recorder_active() ? recorder_config() : NULL;
 	struct rec_stats t = { 0 };
-	uint64_t backlog = 0, capacity = 0;
+	uint64_t backlog = 0, capacity = 0, kcopied = 0, kdropped = 0;
 
-	if (rc)
+	if (rc) { /* docs/recording.md */
 		recorder_totals(&t);
+		dp_kernel_rec_counters(&kcopied, &kdropped);
+	}
 	for (unsigned i = 0; rc && i < rc->n_rings; i++) {
 		struct rec_ring *r = recorder_ring(i);
 
@@ -385,9 +386,16 @@ static void render_recording(struct strbuf *b)
 	family(b, "rtprelay_recording_ring_bytes", "gauge",
 	       "Capacity of the workers' recording rings together");
 	u64(b, "rtprelay_recording_ring_bytes", NULL, capacity);
-	family(b, "rtprelay_recording_dropped_packets_total", "counter",
-	       "Packet copies the rings had no room for (the packets were forwarded)");
-	u64(b, "rtprelay_recording_dropped_packets_total", NULL, t.ring_dropped);
+	family(b, "rtprelay_recording_dropped_total", "counter",
+	       "Recording copies dropped because a ring was full (the packets were "
+	       "forwarded all the same), by path");
+	u64(b, "rtprelay_recording_dropped_total", "type=\"userspace\"",
+	    t.ring_dropped - t.kernel_dropped);
+	u64(b, "rtprelay_recording_dropped_total", "type=\"kernel\"", kdropped);
+	family(b, "rtprelay_recording_kernel_copies_total", "counter",
+	       "Packets of recorded kernel-forwarded streams the eBPF program copied for "
+	       "the recorder");
+	u64(b, "rtprelay_recording_kernel_copies_total", NULL, kcopied);
 	family(b, "rtprelay_recording_disk_lost_bytes_total", "counter",
 	       "Recording bytes lost to failed writes (full or failing disk)");
 	u64(b, "rtprelay_recording_disk_lost_bytes_total", NULL, t.disk_lost_bytes);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_krec.h"
 #include "dataplane/dp_offload.h"
 #include "lib/hash.h"
 #include "lib/log.h"
@@ -248,10 +249,15 @@ int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
 	if (!c)
 		return -ENOMEM;
 	c->rec = *tap;
-	/* out of the kernel first: user space copies what it forwards */
-	dp_offload_rec(ep, tap->id != 0);
+	/* the kernel's record bit, or out of the kernel: user space copies */
+	dp_offload_rec(ep, tap->id, tap->leg);
 	dp_queue_push(&dp.w[ep->worker].q, c);
 	return 0;
+}
+
+void dp_kernel_rec_counters(uint64_t *copied, uint64_t *dropped)
+{
+	dp_krec_counters(copied, dropped);
 }
 
 void dp_endpoint_release(struct dp_endpoint *ep)

@@ -305,8 +305,9 @@ void dp_endpoint_ctl_stats(const struct dp_endpoint *ep, struct dp_ctl_stats *ou
 /* Recording (recording/recorder.h): packets @ep receives from its party are
  * copied into its worker's recording ring, stamped with session @id and
  * leg @leg; @local is the socket's address for the pcap frames. id 0 ends
- * the copying. A recorded endpoint stays out of the kernel fast path
- * (dp_offload.c) until the copying ends. */
+ * the copying. A kernel-forwarded endpoint stays in the kernel, which
+ * copies its packets (dp_krec.h); without the kernel's recording ring it
+ * stays out of the kernel fast path (dp_offload.c) until the copying ends. */
 struct dp_rec_tap {
 	uint32_t id;
 	uint8_t leg;
@@ -314,6 +315,10 @@ struct dp_rec_tap {
 };
 int dp_endpoint_rec(struct dp_endpoint *ep, const struct dp_rec_tap *tap)
 	__attribute__((warn_unused_result));
+/* Recorded kernel streams (dataplane/dp_krec.h): the copies the eBPF program
+ * handed to the recorder and those its ring had no room for, since start
+ * (0, 0 without kernel recording). Control thread. */
+void dp_kernel_rec_counters(uint64_t *copied, uint64_t *dropped);
 
 /* Playback (daemon/playmedia.c): the media as mono PCM at 8 kHz (G.711)
  * and 16 kHz (G.722), shared read-only by the control thread's cache and the

@@ -34,9 +34,11 @@
 #include <unistd.h>
 
 #include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_krec.h"
 #include "dataplane/dp_offload.h"
 #include "lib/log.h"
 #include "kernel-offload/offload.h"
+#include "recording/recorder.h"
 
 #define OFFLOAD_MAX_IFNAMES	 32  /* = the loader's limit */
 #define OFFLOAD_WINDOW_MARGIN_MS 200 /* the worker starts the window a bit later */
@@ -66,7 +68,13 @@ struct dp_offload {
 	/* call control (dp_offload_ctl): user space must see the RTP */
 	bool ctl_on;
 	uint64_t ctl_until_ms;
-	bool rec_on; /* recorded (dp_offload_rec): user space copies its packets */
+	/* recorded (dp_offload_rec): the kernel copies its packets
+	 * (OFFLOAD_RECORD, dp_krec.h), or, without the kernel's recording
+	 * ring, user space does */
+	bool rec_on;
+	uint32_t rec_id;
+	uint8_t rec_leg;
+	uint64_t rec_dropped_seen; /* the kernel entry's rec_dropped reported */
 };
 
 static struct {
@@ -143,6 +151,8 @@ int dp_offload_start(uint16_t port_min, uint16_t port_max)
 		log_err("offload: this build has no kernel offload (meson -Doffload=disabled); "
 			"forwarding stays in user space");
 	dpo.active = rc == 0;
+	if (dpo.active)
+		(void)dp_krec_start(); /* logs why not: recorded streams stay in user space */
 	return rc;
 }
 
@@ -284,6 +294,16 @@ static void hand_back(struct dp_offload *o, const struct offload_counters *k)
 	free(rtp_source_post(&o->ep->src, h));
 }
 
+/* Copies of the entry's packets the kernel's ring had no room for, since
+ * the last report, go to the session they were for. */
+static void rec_drops(struct dp_offload *o, const struct offload_counters *k)
+{
+	if ((o->cur.flags & OFFLOAD_RECORD) && k->rec_dropped > o->rec_dropped_seen)
+		recorder_note_kernel_drops(o->cur.rec_session,
+					   k->rec_dropped - o->rec_dropped_seen);
+	o->rec_dropped_seen = k->rec_dropped;
+}
+
 /* Remove the kernel entry; with @give_back the worker continues its RFC 3550
  * state from the kernel's (not for an endpoint on its way out). */
 static void uninstall(struct dp_offload *o, bool give_back)
@@ -293,6 +313,7 @@ static void uninstall(struct dp_offload *o, bool give_back)
 	if (!o->installed)
 		return;
 	if (offload_stream_take(&o->cur.local, &k) == 0) {
+		rec_drops(o, &k);
 		fold(&o->acc, &k);
 		if (give_back)
 			hand_back(o, &k);
@@ -363,8 +384,10 @@ void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms)
 		uninstall(o, true);
 }
 
-void dp_offload_rec(struct dp_endpoint *ep, bool on)
+void dp_offload_rec(struct dp_endpoint *ep, uint32_t id, uint8_t leg)
 {
+	struct offload_stream want;
+	struct offload_counters k;
 	struct dp_offload *o;
 
 	if (!dpo.active)
@@ -372,9 +395,34 @@ void dp_offload_rec(struct dp_endpoint *ep, bool on)
 	o = track(ep);
 	if (!o)
 		return;
-	o->rec_on = on;
-	if (on)
-		uninstall(o, true);
+	o->rec_on = id != 0;
+	o->rec_id = id;
+	o->rec_leg = leg;
+	if (!o->installed)
+		return; /* the next tick installs it with the record bit as wanted */
+	if (!dp_krec_ready()) {
+		if (id)
+			uninstall(o, true); /* user space copies */
+		return;
+	}
+	/* flip the bit in place: the stream stays in the kernel, from the
+	 * next packet on it is copied (or no longer) */
+	if (offload_stream_read(&o->cur.local, &k) == 0)
+		rec_drops(o, &k);
+	want = o->cur;
+	want.flags &= ~(uint32_t)OFFLOAD_RECORD;
+	want.rec_session = 0;
+	want.rec_leg = 0;
+	if (id) {
+		want.flags |= OFFLOAD_RECORD;
+		want.rec_session = id;
+		want.rec_leg = leg;
+	}
+	if (offload_stream_add(&want)) {
+		uninstall(o, true); /* user space copies, or forwards unrecorded */
+		return;
+	}
+	o->cur = want;
 }
 
 void dp_offload_release(struct dp_endpoint *ep)
@@ -419,8 +467,8 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 		return false;
 	if (o->ctl_on || now_ms < o->ctl_until_ms)
 		return false; /* call control works on user space's packets */
-	if (o->rec_on)
-		return false; /* the recorder's copies are taken in user space */
+	if (o->rec_on && !dp_krec_ready())
+		return false; /* no kernel ring: the recorder's copies come from user space */
 	if (DP_GET(o->ep->pub.play_held))
 		return false;	 /* played media, or the sender's packets shifted after it */
 	dp_pub_read(o->ep, &in); /* the remotes: user space's latching decides them */
@@ -448,6 +496,11 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 	if (o->flags & DP_RTCP_MUX)
 		want->flags |= OFFLOAD_RTCP_TO_USER;
 	want->clock_rate = o->clock_rate;
+	if (o->rec_on) {
+		want->flags |= OFFLOAD_RECORD;
+		want->rec_session = o->rec_id;
+		want->rec_leg = o->rec_leg;
+	}
 	return true;
 }
 
@@ -458,6 +511,7 @@ static int install(struct dp_offload *o, const struct offload_stream *want)
 	int rc;
 
 	user_source(o, &seed);
+	o->rec_dropped_seen = 0; /* a fresh entry: its counters start at 0 */
 	rc = offload_stream_add_from(want, &seed);
 	if (rc && o->seed_handed && (again = calloc(1, sizeof(*again)))) {
 		/* user space keeps the stream: it continues from the state
@@ -483,8 +537,14 @@ void dp_offload_tick(uint64_t now_ms)
 			uninstall(o, true);
 			continue;
 		}
-		if (o->installed && !memcmp(&want, &o->cur, sizeof(want)))
+		if (o->installed && !memcmp(&want, &o->cur, sizeof(want))) {
+			struct offload_counters k;
+
+			if ((o->cur.flags & OFFLOAD_RECORD) &&
+			    offload_stream_read(&o->cur.local, &k) == 0)
+				rec_drops(o, &k);
 			continue;
+		}
 		rc = o->installed ? offload_stream_add(&want) : install(o, &want);
 		if (rc) {
 			log_debug("offload: endpoint stays in user space: %s", strerror(-rc));
@@ -559,7 +619,9 @@ void dp_offload_stop(void)
 		o->ep->off = NULL;
 		free(o);
 	}
-	if (dpo.active)
+	if (dpo.active) {
+		dp_krec_stop(); /* the writer takes what the ring holds first */
 		offload_exit();
+	}
 	dpo.active = false;
 }

@@ -45,9 +45,12 @@ void dp_offload_release(struct dp_endpoint *ep);
 /* Call control on @ep (dp_endpoint_ctl, dp_endpoint_dtmf): while @on, or
  * until CLOCK_MONOTONIC ms @until_ms, its RTP stays in user space. */
 void dp_offload_ctl(struct dp_endpoint *ep, bool on, uint64_t until_ms);
-/* Recording on @ep (dp_endpoint_rec): while @on the endpoint stays in user
- * space, where its packets are copied for the recorder. */
-void dp_offload_rec(struct dp_endpoint *ep, bool on);
+/* Recording on @ep (dp_endpoint_rec) for session @id (0 = not recorded),
+ * leg @leg: with the kernel's recording ring (dp_krec.h) a kernel stream
+ * stays in the kernel and its entry's record bit is set (or cleared) at
+ * once; without it the endpoint stays in user space while recorded, where
+ * the worker copies its packets. */
+void dp_offload_rec(struct dp_endpoint *ep, uint32_t id, uint8_t leg);
 void dp_offload_merge(const struct dp_endpoint *ep, struct dp_stats *out);
 void dp_offload_totals(struct dp_totals *out);
 /* Is @ep's stream forwarded by the kernel now? (control thread) */

@@ -27,6 +27,8 @@
 #include "lib/log.h"
 #include "kernel-offload/nft.h"
 #include "kernel-offload/offload.h"
+#include "kernel-offload/offload_maps.h"
+#include "kernel-offload/offload_rec.h"
 #include "kernel-offload/offload_route.h"
 #include "kernel-offload/offload_tc.h"
 #include "kernel-offload/relay.skel.h"
@@ -38,6 +40,13 @@
 #define OFFLOAD_KEYS_PER_PORT 4
 #define OFFLOAD_MIN_ENTRIES   1024u
 #define OFFLOAD_MAX_ENTRIES   (1u << 18)
+#define OFFLOAD_REC_RING_MIN  4096u /* one page */
+#define OFFLOAD_REC_RING_MAX  (1u << 30)
+#define OFFLOAD_REC_RING_DEF  (4u << 20) /* recording-kernel-ring-kb's default */
+
+/* relay_rec_ring's size at the next load (offload_rec_set_ring_size) */
+static uint32_t rec_ring_bytes = OFFLOAD_REC_RING_DEF;
+static bool rec_ring_off; /* size 0: recorded streams stay in user space */
 
 static struct offload_state {
 	struct relay *skel;
@@ -79,7 +88,8 @@ static int load(uint16_t port_min, uint16_t port_max)
 	if (!st.skel)
 		return -errno;
 	if ((err = bpf_map__set_max_entries(st.skel->maps.relay_streams, entries)) ||
-	    (err = bpf_map__set_max_entries(st.skel->maps.relay_stats, entries)))
+	    (err = bpf_map__set_max_entries(st.skel->maps.relay_stats, entries)) ||
+	    (err = bpf_map__set_max_entries(st.skel->maps.relay_rec_ring, rec_ring_bytes)))
 		return err;
 	return relay__load(st.skel);
 }
@@ -163,6 +173,32 @@ unsigned offload_capacity(void)
 	return st.skel ? bpf_map__max_entries(st.skel->maps.relay_streams) : 0;
 }
 
+void offload_rec_set_ring_size(size_t bytes)
+{
+	uint32_t n = OFFLOAD_REC_RING_MIN;
+
+	rec_ring_off = bytes == 0; /* the map still needs a valid size */
+	/* a BPF ring buffer is a power-of-two number of pages */
+	while (n < bytes && n < OFFLOAD_REC_RING_MAX)
+		n <<= 1;
+	rec_ring_bytes = n;
+}
+
+int offload_map_fd_rec_ring(void)
+{
+	return st.skel ? bpf_map__fd(st.skel->maps.relay_rec_ring) : -1;
+}
+
+bool offload_rec_ring_off(void)
+{
+	return rec_ring_off;
+}
+
+int offload_map_fd_rec_counters(void)
+{
+	return st.skel ? bpf_map__fd(st.skel->maps.relay_rec_counters) : -1;
+}
+
 int offload_prog_fd(void)
 {
 	return st.skel ? bpf_program__fd(st.skel->progs.relay_tc_ingress) : -1;
@@ -224,6 +260,11 @@ static int make_stream(const struct offload_stream *s, struct relay_stream *v)
 		v->flags |= RELAY_F_STRICT_SOURCE;
 	if (s->flags & OFFLOAD_RTCP_TO_USER)
 		v->flags |= RELAY_F_RTCP_TO_USER;
+	if (s->flags & OFFLOAD_RECORD) {
+		v->flags |= RELAY_F_RECORD;
+		v->rec_session = s->rec_session;
+		v->rec_leg = s->rec_leg;
+	}
 	if (!oif) {
 		err = offload_route_get(&s->dst, &s->src, &oif, &local);
 		if (err)
@@ -333,6 +374,7 @@ static int read_key(const struct relay_key *key, struct offload_counters *out)
 	out->seq = v.seq;
 	source_from_map(&v, &out->src);
 	out->clock_rate = v.clock_rate;
+	out->rec_dropped = v.rec_dropped;
 	return 0;
 }
 

@@ -29,6 +29,8 @@
 enum offload_flags {
 	OFFLOAD_STRICT_SOURCE = 1u << 0, /* drop packets not from @expect */
 	OFFLOAD_RTCP_TO_USER = 1u << 1,	 /* rtcp-mux socket: leave RTCP to user space */
+	OFFLOAD_RECORD = 1u << 2,	 /* copy each forwarded packet for the recorder
+					  * (offload_rec.h), tagged rec_session/rec_leg */
 };
 
 /* One offloaded direction: packets arriving at @local from @expect leave with
@@ -42,6 +44,8 @@ struct offload_stream {
 	uint32_t flags;			/* enum offload_flags */
 	uint32_t clock_rate;		/* RTP clock for the jitter; 0 = by static payload
 					 * type, else 8000 (as user space) */
+	uint32_t rec_session;		/* OFFLOAD_RECORD: put on each copy */
+	uint16_t rec_leg;
 };
 
 struct offload_counters {
@@ -54,7 +58,8 @@ struct offload_counters {
 	/* RFC 3550 receiver state (lib/rtp.h), continued from the seed
 	 * given to offload_stream_add_from; its handover field is unused */
 	struct rtp_source src;
-	uint32_t clock_rate; /* the rate src.jitter is in, 0 = no packet yet */
+	uint32_t clock_rate;  /* the rate src.jitter is in, 0 = no packet yet */
+	uint64_t rec_dropped; /* OFFLOAD_RECORD copies the ring had no room for */
 };
 
 /* Load and attach to @ifnames (n of them; "lo" for loopback), and install

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "kernel-offload/offload.h"
+#include "kernel-offload/offload_rec.h"
 
 int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16_t port_max)
 {
@@ -60,4 +61,31 @@ int offload_stream_read(const struct sockaddr_storage *local, struct offload_cou
 int offload_prog_fd(void)
 {
 	return -1;
+}
+
+void offload_rec_set_ring_size(size_t bytes)
+{
+	(void)bytes;
+}
+
+int offload_rec_open(offload_rec_fn fn, void *arg)
+{
+	(void)fn, (void)arg;
+	return -ENOTSUP;
+}
+
+int offload_rec_consume(unsigned max)
+{
+	(void)max;
+	return -ENOTSUP;
+}
+
+void offload_rec_close(void)
+{
+}
+
+int offload_rec_counters(uint64_t *copied, uint64_t *dropped)
+{
+	*copied = *dropped = 0;
+	return -ENOTSUP;
 }

@@ -20,7 +20,11 @@
  *    RTCP on an rtcp-mux socket when asked, a source that does not match a
  *    non-strict stream), leaves this program untouched with TC_ACT_OK;
  *  - only a strict-source mismatch is dropped here (TC_ACT_SHOT), counted;
- *  - the packet is modified only after the send decision is final.
+ *  - the packet is modified only after the send decision is final;
+ *  - a recorded stream's packet (RELAY_F_RECORD) is copied into the ring
+ *    buffer relay_rec_ring after that decision and before the rewrite; a
+ *    full ring drops the copy (counted per CPU and per stream), never the
+ *    packet, and forwarding never waits for the ring.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -226,6 +230,79 @@ static __always_inline void relay_count(struct relay_stats *stats, const struct 
 	bpf_spin_unlock(&stats->lock);
 }
 
+static __always_inline void rec_count(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&relay_rec_counters, &which);
+
+	if (n)
+		*n += 1; /* this CPU's own value: no atomic */
+}
+
+/* Reserve a record of @cap payload bytes (a constant: the verifier sizes
+ * the reservation from it), copy the header fields and the first bytes of
+ * the UDP payload into it and submit it without waking the consumer. 0, or
+ * -1 when the ring is full or the copy failed. */
+static __always_inline int rec_put(struct __sk_buff *skb, const struct relay_rec *h, __u32 off,
+				   const __u32 cap)
+{
+	struct relay_rec *r;
+	__u32 n = h->len;
+
+	r = bpf_ringbuf_reserve(&relay_rec_ring, sizeof(*r) + cap, 0);
+	if (!r)
+		return -1;
+	__builtin_memcpy(r, h, sizeof(*r));
+	/* 1..cap for the verifier (the caller picked cap >= len >= 1) */
+	n = ((n - 1) & (cap - 1)) + 1;
+	if (bpf_skb_load_bytes(skb, off, r->data, n) < 0) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return -1;
+	}
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* Copy the packet of a recorded stream for the recording writer. */
+static __always_inline void relay_record(struct __sk_buff *skb, const struct relay_stream *st,
+					 struct relay_stats *stats, const struct relay_pkt *pkt,
+					 const struct relay_key *key, const __u8 *saddr,
+					 __be16 sport)
+{
+	struct relay_rec h = {};
+	__u32 off = pkt->l4_off + sizeof(struct udphdr), len = pkt->payload_len;
+	int rc;
+
+	if (len > RELAY_REC_CAP)
+		len = RELAY_REC_CAP;
+	if (len < RTP_HEADER_LEN) /* checked by the caller; keeps len >= 1 */
+		return;
+	h.t_ns = bpf_ktime_get_ns();
+	h.session = st->rec_session;
+	h.len = len;
+	h.orig_len = pkt->payload_len;
+	h.leg = st->rec_leg;
+	h.family = pkt->family;
+	h.src_port = sport;
+	h.dst_port = key->port;
+	__builtin_memcpy(h.src_addr, saddr, 16);
+	__builtin_memcpy(h.dst_addr, key->addr, 16);
+	/* a few record sizes: ring space follows the packet's size */
+	if (len <= 256)
+		rc = rec_put(skb, &h, off, 256);
+	else if (len <= 512)
+		rc = rec_put(skb, &h, off, 512);
+	else if (len <= 1024)
+		rc = rec_put(skb, &h, off, 1024);
+	else
+		rc = rec_put(skb, &h, off, RELAY_REC_CAP);
+	if (rc == 0) {
+		rec_count(RELAY_REC_COPIED);
+		return;
+	}
+	rec_count(RELAY_REC_DROPPED);
+	__sync_fetch_and_add(&stats->rec_dropped, 1);
+}
+
 SEC("tc")
 int relay_tc_ingress(struct __sk_buff *skb)
 {
@@ -275,6 +352,10 @@ int relay_tc_ingress(struct __sk_buff *skb)
 	 * carry a local source address in from outside: a martian). */
 	if (!st->egress_ifindex && skb->ifindex != RELAY_LOOPBACK_IFINDEX)
 		return TC_ACT_OK;
+	/* the packet is forwarded from here: a recorded stream's copy is
+	 * taken as received, before the rewrite */
+	if (st->flags & RELAY_F_RECORD)
+		relay_record(skb, st, stats, &pkt, &key, saddr, sport);
 	/* a failed helper may have left the packet half rewritten */
 	if (relay_rewrite(skb, &pkt, st, saddr, &key, sport) < 0)
 		return TC_ACT_SHOT;

@@ -36,4 +36,22 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } relay_stats SEC(".maps");
 
+/* Copies of recorded streams' packets (RELAY_F_RECORD) for the daemon's
+ * recording writer, which consumes it every writer tick (records are
+ * submitted without a wake-up: no per-packet wake-up of user space). The
+ * loader sizes it from recording-kernel-ring-kb. A full ring costs the copy,
+ * never the packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} relay_rec_ring SEC(".maps");
+
+/* enum relay_rec_counter, per CPU (no atomic in the packet path). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RELAY_REC_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} relay_rec_counters SEC(".maps");
+
 #endif

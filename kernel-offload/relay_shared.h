@@ -32,6 +32,7 @@ enum relay_flags {
 	RELAY_F_STRICT_SOURCE = 1u << 0, /* drop packets not from expect_* */
 	RELAY_F_ANY_SOURCE = 1u << 1,	 /* expect_* unused: forward from anyone */
 	RELAY_F_RTCP_TO_USER = 1u << 2,	 /* rtcp-mux socket: RTCP goes to user space */
+	RELAY_F_RECORD = 1u << 3,	 /* copy each forwarded packet to relay_rec_ring */
 };
 
 /* What to do with a packet that matched a key (map relay_streams). */
@@ -42,14 +43,14 @@ struct relay_stream {
 	__be16 expect_port;
 	__be16 src_port;
 	__be16 dst_port;
-	__u16 pad0;	      /* always 0 */
+	__u16 rec_leg;	      /* RELAY_F_RECORD: the recorder's leg, put on each copy */
 	__u32 flags;	      /* enum relay_flags */
 	__u32 egress_ifindex; /* send out of here (bpf_redirect_neigh); 0 = the
 				 * destination is local: hand the rewritten
 				 * packet back to the stack (loopback only) */
 	__u32 clock_rate;     /* RTP clock for the jitter; 0 = by static payload
 				 * type, else 8000 (as the daemon's user space) */
-	__u32 pad1;	      /* always 0 */
+	__u32 rec_session;    /* RELAY_F_RECORD: the recorder's session id */
 };
 
 enum relay_source_flags {
@@ -76,16 +77,48 @@ struct relay_stats {
 				 * outside the lock: not a packet of the stream) */
 	__u32 cycles;		   /* shifted count of seq number cycles */
 	__u32 base_seq;
-	__u32 bad_seq;	  /* last 'bad' seq number + 1 */
-	__u32 probation;  /* sequential packets till the source is valid */
-	__u32 transit;	  /* relative transit time of the previous packet */
-	__u32 jitter;	  /* timestamp units * 16 */
-	__u32 clock_rate; /* the rate the last packet's jitter used, 0 = none yet */
-	__u16 max_seq;	  /* highest seq number seen */
-	__u16 seq;	  /* seq number of the last forwarded packet */
-	__u8 flags;	  /* enum relay_source_flags */
-	__u8 pad0[7];	  /* always 0 */
-	__u64 received;	  /* valid packets (A.1) */
+	__u32 bad_seq;	   /* last 'bad' seq number + 1 */
+	__u32 probation;   /* sequential packets till the source is valid */
+	__u32 transit;	   /* relative transit time of the previous packet */
+	__u32 jitter;	   /* timestamp units * 16 */
+	__u32 clock_rate;  /* the rate the last packet's jitter used, 0 = none yet */
+	__u16 max_seq;	   /* highest seq number seen */
+	__u16 seq;	   /* seq number of the last forwarded packet */
+	__u8 flags;	   /* enum relay_source_flags */
+	__u8 pad0[7];	   /* always 0 */
+	__u64 received;	   /* valid packets (A.1) */
+	__u64 rec_dropped; /* RELAY_F_RECORD: copies the ring had no room for
+			    * (atomic add outside the lock; the packet was
+			    * forwarded all the same) */
+};
+
+/* One recorded packet in the ring buffer relay_rec_ring (RELAY_F_RECORD):
+ * this header, then @len bytes of the UDP payload (RTP header and payload) as
+ * received, before the rewrite. A record is reserved in one of a few fixed
+ * sizes (the verifier wants a constant), RELAY_REC_CAP at most; a longer
+ * payload is cut to it (@orig_len tells). Addresses as in struct relay_key:
+ * network byte order, IPv4 in the first 4 bytes. */
+#define RELAY_REC_CAP 2048u
+struct relay_rec {
+	__u64 t_ns;	 /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at arrival */
+	__u32 session;	 /* relay_stream.rec_session */
+	__u16 len;	 /* payload bytes that follow */
+	__u16 orig_len;	 /* the UDP payload's length */
+	__u16 leg;	 /* relay_stream.rec_leg */
+	__u8 family;	 /* RELAY_FAMILY_V4 / _V6 */
+	__u8 pad0;	 /* always 0 */
+	__be16 src_port; /* the sender */
+	__be16 dst_port; /* the relay's socket (the key) */
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u8 data[];
+};
+
+/* Indices of the per-CPU array relay_rec_counters. */
+enum relay_rec_counter {
+	RELAY_REC_COPIED = 0,  /* records submitted */
+	RELAY_REC_DROPPED = 1, /* the ring was full: copy dropped, packet forwarded */
+	RELAY_REC_NCOUNTERS = 2,
 };
 
 #endif

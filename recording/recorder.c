@@ -38,7 +38,7 @@ extern char **environ;
 /* Shared between threads: counters (relaxed atomics), the id in use. */
 struct rec_slot {
 	_Atomic uint32_t id; /* 0 = free */
-	_Atomic uint64_t packets, bytes, ring_dropped, disk_lost, late;
+	_Atomic uint64_t packets, bytes, ring_dropped, kernel_dropped, disk_lost, late;
 	_Atomic bool paused, stopped, file_error;
 };
 
@@ -97,6 +97,13 @@ static struct {
 	pthread_cond_t cond;
 	struct cmd *head, **tail;
 	bool quit;
+	/* recorder_source_set: under lock; src_remove asks the writer for a
+	 * last poll, which it acknowledges on src_cond */
+	recorder_poll_fn src_poll;
+	void *src_arg;
+	bool src_remove;
+	pthread_cond_t src_cond;
+	_Atomic uint64_t kernel_dropped; /* recorder_note_kernel_drops, all sessions */
 	/* writer-private */
 	struct sess *sess[REC_MAX_SESSIONS];
 	pid_t children[MAX_CHILDREN];
@@ -599,11 +606,10 @@ static void place_audio(struct sess *s, struct leg *l, const struct rec_pkt *p,
 		timeline_add(&s->mix, pos, res, (uint32_t)n);
 }
 
-static void on_packet(const struct rec_pkt *p)
+static void on_packet(const struct rec_pkt *p, const uint8_t *buf)
 {
 	struct sess *s = R.sess[SLOT_OF(p->session)];
 	struct rec_slot *sl = &R.slots[SLOT_OF(p->session)];
-	const uint8_t *buf = (const uint8_t *)(p + 1);
 
 	if (!s || s->id != p->session || s->paused)
 		return; /* ended, paused, or never started */
@@ -623,7 +629,13 @@ static void on_packet(const struct rec_pkt *p)
 		place_audio(s, &s->legs[p->leg], p, buf);
 }
 
-static void drain_rings(void)
+void recorder_feed(const struct rec_pkt *h, const void *payload)
+{
+	on_packet(h, payload);
+}
+
+/* The workers' rings, then the source (recorder_source_set) if any. */
+static void drain_rings(recorder_poll_fn src_poll, void *src_arg)
 {
 	uint64_t dropped = 0;
 
@@ -633,11 +645,13 @@ static void drain_rings(void)
 		unsigned budget = 100000; /* bounded: commands and flushes get their turn */
 
 		while (budget-- && (p = rec_ring_peek(r))) {
-			on_packet(p);
+			on_packet(p, (const uint8_t *)(p + 1));
 			rec_ring_pop(r, p);
 		}
 		dropped += atomic_load_explicit(&r->dropped, RELAXED);
 	}
+	if (src_poll)
+		src_poll(src_arg);
 	if (dropped != R.ring_dropped_seen) {
 		if (!R.ring_drop_logged)
 			log_warn("recording: the writer falls behind, %llu packet copies dropped "
@@ -718,6 +732,9 @@ static void *writer_main(void *arg)
 	while (!quit) {
 		struct cmd *cmds, *c;
 		struct timespec ts;
+		recorder_poll_fn src_poll;
+		void *src_arg;
+		bool src_remove;
 
 		pthread_mutex_lock(&R.lock);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -726,19 +743,30 @@ static void *writer_main(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		if (!R.head && !R.quit)
+		if (!R.head && !R.quit && !R.src_remove)
 			pthread_cond_timedwait(&R.cond, &R.lock, &ts);
 		cmds = R.head;
 		R.head = NULL;
 		R.tail = &R.head;
 		quit = R.quit;
+		src_poll = R.src_poll;
+		src_arg = R.src_arg;
+		src_remove = R.src_remove;
 		pthread_mutex_unlock(&R.lock);
 		/* starts first (a worker may already copy packets for them), then
 		 * what the rings hold, then the rest (a stop after its packets) */
 		for (c = cmds; c; c = c->next)
 			if (c->type == CMD_START)
 				apply(c);
-		drain_rings();
+		drain_rings(src_poll, src_arg);
+		if (src_remove) { /* that was the source's last poll */
+			pthread_mutex_lock(&R.lock);
+			R.src_poll = NULL;
+			R.src_arg = NULL;
+			R.src_remove = false;
+			pthread_cond_broadcast(&R.src_cond);
+			pthread_mutex_unlock(&R.lock);
+		}
 		for (c = cmds; c; c = c->next)
 			if (c->type != CMD_START)
 				apply(c);
@@ -751,7 +779,11 @@ static void *writer_main(void *arg)
 		reap_children();
 	}
 	/* shutdown: everything still open is finished now */
-	drain_rings();
+	pthread_mutex_lock(&R.lock);
+	recorder_poll_fn src_poll = R.src_poll;
+	void *src_arg = R.src_arg;
+	pthread_mutex_unlock(&R.lock);
+	drain_rings(src_poll, src_arg);
 	uint64_t now = mono_us();
 	for (unsigned i = 0; i < REC_MAX_SESSIONS; i++)
 		if (R.sess[i])
@@ -791,6 +823,7 @@ int recorder_start(const struct recorder_config *c)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&R.cond, &ca);
+	pthread_cond_init(&R.src_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	R.tail = &R.head;
 	if (pthread_create(&R.thread, NULL, writer_main, NULL))
@@ -828,6 +861,7 @@ void recorder_stop(void)
 	free(R.notify);
 	pthread_mutex_destroy(&R.lock);
 	pthread_cond_destroy(&R.cond);
+	pthread_cond_destroy(&R.src_cond);
 	memset(&R, 0, sizeof(R));
 }
 
@@ -904,6 +938,7 @@ uint32_t recorder_session_start(const struct rec_start *s, const char **err)
 	atomic_store(&sl->packets, 0);
 	atomic_store(&sl->bytes, 0);
 	atomic_store(&sl->ring_dropped, 0);
+	atomic_store(&sl->kernel_dropped, 0);
 	atomic_store(&sl->disk_lost, 0);
 	atomic_store(&sl->late, 0);
 	atomic_store(&sl->paused, false);
@@ -969,6 +1004,7 @@ void recorder_session_stats(uint32_t id, struct rec_stats *out)
 	out->packets = atomic_load_explicit(&sl->packets, RELAXED);
 	out->bytes = atomic_load_explicit(&sl->bytes, RELAXED);
 	out->ring_dropped = atomic_load_explicit(&sl->ring_dropped, RELAXED);
+	out->kernel_dropped = atomic_load_explicit(&sl->kernel_dropped, RELAXED);
 	out->disk_lost_bytes = atomic_load_explicit(&sl->disk_lost, RELAXED);
 	out->late = atomic_load_explicit(&sl->late, RELAXED);
 	out->paused = atomic_load_explicit(&sl->paused, RELAXED);
@@ -983,6 +1019,8 @@ void recorder_totals(struct rec_stats *out)
 		return;
 	for (unsigned i = 0; i < R.cfg.n_rings; i++)
 		out->ring_dropped += atomic_load_explicit(&R.rings[i].dropped, RELAXED);
+	out->kernel_dropped = atomic_load_explicit(&R.kernel_dropped, RELAXED);
+	out->ring_dropped += out->kernel_dropped;
 	out->completed = atomic_load_explicit(&R.done_sessions, RELAXED);
 	out->disk_lost_bytes = atomic_load_explicit(&R.done_disk_lost, RELAXED);
 	for (unsigned i = 0; i < REC_MAX_SESSIONS; i++) {
@@ -993,4 +1031,52 @@ void recorder_totals(struct rec_stats *out)
 		out->active++;
 		out->disk_lost_bytes += atomic_load_explicit(&sl->disk_lost, RELAXED);
 	}
+}
+
+void recorder_source_set(recorder_poll_fn poll, void *arg)
+{
+	if (!R.active)
+		return;
+	pthread_mutex_lock(&R.lock);
+	R.src_poll = poll;
+	R.src_arg = arg;
+	R.src_remove = false;
+	pthread_mutex_unlock(&R.lock);
+}
+
+bool recorder_source_remove(void)
+{
+	struct timespec until;
+	bool done;
+
+	if (!R.active)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += 5; /* the writer answers within a tick unless a disk hangs */
+	pthread_mutex_lock(&R.lock);
+	if (R.src_poll) {
+		R.src_remove = true;
+		pthread_cond_signal(&R.cond);
+	}
+	while (R.src_poll)
+		if (pthread_cond_timedwait(&R.src_cond, &R.lock, &until) == ETIMEDOUT)
+			break;
+	done = R.src_poll == NULL;
+	pthread_mutex_unlock(&R.lock);
+	if (!done)
+		log_err("recording: the writer did not release the kernel's ring in time");
+	return done;
+}
+
+void recorder_note_kernel_drops(uint32_t id, uint64_t n)
+{
+	struct rec_slot *sl = &R.slots[SLOT_OF(id)];
+
+	if (!R.active || !n)
+		return;
+	atomic_fetch_add_explicit(&R.kernel_dropped, n, RELAXED);
+	if (atomic_load_explicit(&sl->id, memory_order_acquire) != id)
+		return; /* the session has ended: in the totals only */
+	SLOT_ADD(sl->ring_dropped, n);
+	SLOT_ADD(sl->kernel_dropped, n);
 }

@@ -77,7 +77,8 @@ struct rec_start {
 
 struct rec_stats {
 	uint64_t packets, bytes;	 /* written to the recording */
-	uint64_t ring_dropped;		 /* packets the workers could not queue */
+	uint64_t ring_dropped;		 /* packets the workers (or the kernel) could not queue */
+	uint64_t kernel_dropped;	 /* the kernel's share of ring_dropped */
 	uint64_t disk_lost_bytes;	 /* bytes lost to failed writes */
 	uint64_t late;			 /* samples that came after their place was written */
 	bool paused, stopped, file_error;
@@ -94,6 +95,24 @@ struct rec_ring *recorder_ring(unsigned i);
 /* Worker side: a copy of one packet for session @id did not fit (counted
  * on the session, relaxed atomics; called on the drop only). */
 void recorder_note_drop(uint32_t id);
+
+/* A source of copies besides the workers' rings: the kernel's recording
+ * ring (dataplane/dp_krec.c). The writer thread calls @poll at every drain,
+ * after the workers' rings and before the commands that came with them
+ * (a stop is applied after the copies taken before it); @poll hands each
+ * copy to recorder_feed. One source at a time; control thread. */
+typedef void (*recorder_poll_fn)(void *arg);
+void recorder_source_set(recorder_poll_fn poll, void *arg);
+/* Remove the source: returns true once the writer has polled it a last
+ * time and will not call it again (false: the writer did not answer within
+ * seconds; the source must then stay valid). */
+bool recorder_source_remove(void);
+/* Writer thread, inside a source's poll: one copy (@h->len payload bytes at
+ * @payload), handled as a worker's copy. */
+void recorder_feed(const struct rec_pkt *h, const void *payload);
+/* Control thread: @n copies for session @id that the kernel's ring had no
+ * room for (counted on the session and in the totals). */
+void recorder_note_kernel_drops(uint32_t id, uint64_t n);
 
 /* Control thread. 0 (with *err) if no slot is free or recording is off. */
 uint32_t recorder_session_start(const struct rec_start *s, const char **err);

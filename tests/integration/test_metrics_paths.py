@@ -70,9 +70,11 @@ def test_recording_metrics(daemon_factory, recdir):  # noqa: F811
         assert len(receive_all(sb)) == len(burst)
         q = ng.query("m-rec")["recording"]
         assert q["dropped packets"] > 0, q
-        s = wait_metrics(d, lambda s: metric(s, "rtprelay_recording_dropped_packets_total")
-                         == q["dropped packets"])
-        assert metric(s, "rtprelay_recording_dropped_packets_total") == q["dropped packets"]
+        s = wait_metrics(d, lambda s: q["dropped packets"] == metric(
+            s, "rtprelay_recording_dropped_total", type="userspace"))
+        assert metric(s, "rtprelay_recording_dropped_total", type="userspace") == \
+            q["dropped packets"]
+        assert metric(s, "rtprelay_recording_dropped_total", type="kernel") == 0
         assert metric(s, "rtprelay_recording_disk_lost_bytes_total") == 0
         ng.delete("m-rec")
         s = wait_metrics(d, lambda s: metric(s, "rtprelay_recording_completed_total") == 1)

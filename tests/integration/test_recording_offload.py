@@ -1,10 +1,11 @@
 """test_recording_offload.py: recording and playback on streams the kernel forwards
 (`offload = yes`).
 
-A recorded stream stays in user space while it is recorded (the worker copies its
-packets into the recorder's ring), which `query` says ("path": "user space"); once
-the recording stops the kernel takes it back. The pcap holds what crossed while the
-call was recorded. play media takes a kernel stream to user space while the file plays
+With `recording-kernel-ring-kb = 0` a recorded stream stays in user space while it
+is recorded (the worker copies its packets into the recorder's ring), which `query`
+says ("path": "user space"); once the recording stops the kernel takes it back. The
+pcap holds what crossed while the call was recorded. (By default the kernel keeps a
+recorded stream and copies its packets itself: test_recording_kernel.py.) play media takes a kernel stream to user space while the file plays
 and gives it back after. Topology and daemon: tests/integration/test_offload_daemon.py
 (needs root).
 """
@@ -27,7 +28,8 @@ from test_offload_netns import drain, ns_socket  # noqa: E402
 def test_recording_takes_kernel_stream_to_user_space(topo):
     rec = tempfile.mkdtemp(prefix="rtprelay-recoff-")
     d = RelayDaemon(offload=True, timeout=60,
-                    extra_args=["--recording-dir=" + rec, "--recording-method=pcap"])
+                    extra_args=["--recording-dir=" + rec, "--recording-method=pcap",
+                                "--recording-kernel-ring-kb=0"])
     caller = ns_socket(topo["caller"], CALLER_IP, 5000)
     callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
     try:

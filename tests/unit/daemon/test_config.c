@@ -79,6 +79,13 @@ static void recording_keys(void **state)
 	assert_false(c.recording_eth);
 	assert_string_equal(c.recording_notify, "/bin/true");
 	assert_int_equal(c.recording_ring_kb, 64); /* raised to the least */
+	assert_int_equal(c.recording_kernel_ring_kb, 4096); /* default */
+	assert_int_equal(load(&c, err, 1, (char *)"--recording-kernel-ring-kb=2"), 0);
+	assert_int_equal(c.recording_kernel_ring_kb, 4); /* one page at least */
+	assert_int_equal(load(&c, err, 1, (char *)"--recording-kernel-ring-kb=0"), 0);
+	assert_int_equal(c.recording_kernel_ring_kb, 0); /* off: user space copies */
+	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-kernel-ring-kb=2000000"), 0);
+	assert_non_null(strstr(err, "recording-kernel-ring-kb"));
 	assert_int_equal(load(&c, err, 1, (char *)"--recording-method=wav"), 0);
 	assert_int_equal(c.recording_methods, REC_WAV);
 	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-dir=rel/dir"), 0);
