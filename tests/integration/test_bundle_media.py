@@ -179,3 +179,237 @@ def test_bundle_packets_from_elsewhere_are_not_taken(ng):
         web.close()
         other.close()
         phone.close()
+
+
+# ---- aiortc: a real WebRTC stack (ICE, DTLS-SRTP, BUNDLE, VP8) ----
+
+def ulaw(x):
+    """G.711 mu-law of one 16-bit sample."""
+    s = 0x80 if x < 0 else 0
+    x = min(abs(x), 32635) + 132
+    e = 7
+    while e > 0 and not x & (0x4000 >> (7 - e)) << (7 - e) >> (7 - e) and x < (0x84 << e):
+        e -= 1
+    return ~(s | (e << 4) | ((x >> (e + 3)) & 0x0f)) & 0xff
+
+
+TONE = bytes(ulaw(int(8000 * math.sin(2 * math.pi * 1000 * i / 8000))) for i in range(160))
+
+
+def aiortc_peer():
+    """An aiortc peer with a tone and a small video track, sendrecv; None without
+    aiortc."""
+    aiortc = pytest.importorskip("aiortc")
+    import aioice
+    import av
+    from aiortc import MediaStreamTrack, RTCPeerConnection
+
+    # aiortc's ICE agent gathers host candidates on loopback only (as test_ice.py)
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: (
+        (["127.0.0.1"] if use_ipv4 else []) + (["::1"] if use_ipv6 else []))
+
+    class Tone(MediaStreamTrack):
+        kind = "audio"
+
+        def __init__(self):
+            super().__init__()
+            self.n, self.t0 = 0, None
+
+        async def recv(self):
+            if self.t0 is None:
+                self.t0 = time.monotonic()
+            await asyncio.sleep(max(0, self.t0 + self.n * 0.02 - time.monotonic()))
+            f = av.AudioFrame(format="s16", layout="mono", samples=960)
+            f.planes[0].update(struct.pack("<960h", *(
+                int(8000 * math.sin(2 * math.pi * 440 * (self.n * 960 + i) / 48000))
+                for i in range(960))))
+            f.sample_rate, f.pts = 48000, self.n * 960
+            f.time_base = fractions.Fraction(1, 48000)
+            self.n += 1
+            return f
+
+    class Video(MediaStreamTrack):
+        """160x120 frames at 15 fps: small enough for VP8 in a shared CI core."""
+        kind = "video"
+
+        def __init__(self):
+            super().__init__()
+            self.n, self.t0 = 0, None
+
+        async def recv(self):
+            if self.t0 is None:
+                self.t0 = time.monotonic()
+            await asyncio.sleep(max(0, self.t0 + self.n / 15 - time.monotonic()))
+            f = av.VideoFrame(width=160, height=120, format="yuv420p")
+            for p in f.planes:
+                p.update(bytes([(self.n * 7) & 0xff]) * p.buffer_size)
+            f.pts, f.time_base = self.n * 6000, fractions.Fraction(1, 90000)
+            self.n += 1
+            return f
+
+    class Peer:
+        def __init__(self):
+            self.pc = RTCPeerConnection()
+            self.audio = self.pc.addTransceiver(Tone(), direction="sendrecv")
+            self.video = self.pc.addTransceiver(Video(), direction="sendrecv")
+
+        async def inbound(self, tr):
+            rep = await tr.receiver.getStats()
+            return sum(s.packetsReceived for s in rep.values() if s.type == "inbound-rtp")
+
+        async def offer(self):
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            return self.pc.localDescription.sdp
+
+        async def accept(self, sdp, kind="answer"):
+            await self.pc.setRemoteDescription(aiortc.RTCSessionDescription(sdp=sdp, type=kind))
+
+        async def answer(self, sdp):
+            await self.accept(sdp, "offer")
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            return self.pc.localDescription.sdp
+
+    return Peer()
+
+
+def vp8_pt(sdp):
+    for line in sdp.splitlines():
+        if line.startswith("a=rtpmap:") and " VP8/90000" in line:
+            return int(line[9:].split()[0])
+    raise AssertionError("no VP8 in " + sdp)
+
+
+def phone_sdp(port_a, port_v, vp8):
+    """A plain phone: PCMU audio and VP8 video on ports of their own, RTCP on +1."""
+    return "\r\n".join([
+        "v=0", "o=- 5 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
+        "m=audio %d RTP/AVP 0" % port_a, "a=rtpmap:0 PCMU/8000", "a=sendrecv",
+        "m=video %d RTP/AVP %d" % (port_v, vp8), "a=rtpmap:%d VP8/90000" % vp8,
+        "a=sendrecv", ""])
+
+
+async def phone_media(phone, to_audio, to_video, vp8, seconds):
+    """The phone sends a PCMU tone to @to_audio and echoes the VP8 it receives (under
+    its own SSRC) to @to_video, for @seconds; what arrived on each of its sockets,
+    as {socket index: [payload types]}."""
+    socks = phone.rtp_socks
+    for s in socks:
+        s.setblocking(False)
+    got = {0: [], 1: []}
+    seq_a = seq_v = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        socks[0].sendto(struct.pack("!BBHII", 0x80, 0, seq_a & 0xffff, seq_a * 160,
+                                    phone.ssrc[0]) + TONE, to_audio)
+        seq_a += 1
+        await asyncio.sleep(0.02)
+        for i in (0, 1):
+            while True:
+                try:
+                    p = socks[i].recv(4096)
+                except BlockingIOError:
+                    break
+                h = parse_rtp(p)
+                if not h:
+                    continue
+                got[i].append(h[0])
+                if i == 1 and h[0] == vp8:  # the same frames back, as the phone's
+                    hdr = bytearray(p[:12])
+                    struct.pack_into("!HI", hdr, 2, seq_v & 0xffff, 0)
+                    struct.pack_into("!I", hdr, 8, phone.ssrc[1])
+                    struct.pack_into("!I", hdr, 4, struct.unpack("!I", p[4:8])[0])
+                    hdr[0] &= 0xe0  # no CSRC, extension or padding in the copy
+                    h_len = 12 + 4 * (p[0] & 0x0f)
+                    if p[0] & 0x10:
+                        h_len += 4 + 4 * struct.unpack("!H", p[h_len + 2:h_len + 4])[0]
+                    body = p[h_len:]
+                    if p[0] & 0x20:
+                        body = body[:-body[-1]]
+                    socks[1].sendto(bytes(hdr) + body, to_video)
+                    seq_v += 1
+    return got
+
+
+def check_webrtc_bundle(ng, cid, tag, q_lead_only=True):
+    q = ng.query(cid)
+    lead, member = stream(q, tag, 0), stream(q, tag, 1)
+    # one DTLS association for the bundle: on the bundle socket only
+    assert lead["DTLS"]["state"] == "connected" and lead["DTLS"]["handshakes"] == 1, lead
+    assert "DTLS" not in member, member
+    assert lead["crypto suite"] and "BUNDLE" in member["flags"], (lead, member)
+    assert member["bundle port"] == lead["local port"], (lead, member)
+    assert lead["stats"]["packets"] >= 100 and member["stats"]["packets"] >= 20, (lead, member)
+    assert lead["stats"]["bundle unknown"] == 0, lead
+    assert lead["stats"]["SRTP auth failed"] == 0, lead
+
+
+def run(coro, timeout=40):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def test_aiortc_offers_audio_video_bundle(ng):
+    """aiortc offers audio+video (one BUNDLE group); the phone gets two m= lines on
+    ports of their own; rtprelay answers aiortc with both on one port."""
+    async def go():
+        w = aiortc_peer()
+        phone = Phone(nmedia=2, mux=False, pts=(0,))
+        try:
+            off = await w.offer()
+            assert "a=group:BUNDLE 0 1" in off, off
+            vp8 = vp8_pt(off)
+            r = ng.offer("bav-3", "web", off, ICE="remove", flags=["RTP/AVP"],
+                         **{"rtcp-mux": ["demux"]})
+            assert r["result"] == "ok", r
+            to_phone = relay_targets(r["sdp"])
+            assert "a=group" not in r["sdp"] and to_phone[0][1] != to_phone[1][1], r["sdp"]
+            a = ng.answer("bav-3", "web", "ph",
+                          phone_sdp(phone.port, phone.port + 2, vp8),
+                          flags=["no-rtcp-attribute"])
+            assert a["result"] == "ok", a
+            assert "a=group:BUNDLE 0 1" in a["sdp"], a["sdp"]
+            await w.accept(a["sdp"])
+            got = await phone_media(phone, tuple(to_phone[0][:2]), tuple(to_phone[1][:2]),
+                                    vp8, 8)
+            assert len(got[0]) >= 100 and set(got[0]) == {0}, got[0][:20]
+            assert len(got[1]) >= 20 and set(got[1]) == {vp8}, got[1][:20]
+            assert await w.inbound(w.audio) >= 100
+            assert await w.inbound(w.video) >= 20
+            check_webrtc_bundle(ng, "bav-3", "web")
+        finally:
+            await w.pc.close()
+            phone.close()
+    run(go())
+
+
+def test_phone_offers_audio_video_bundle_to_aiortc(ng):
+    """The phone offers audio+video; with bundle=offer and WebRTC, aiortc gets one
+    BUNDLE group on one port, answers it, and media flows both ways per media."""
+    async def go():
+        w = aiortc_peer()
+        phone = Phone(nmedia=2, mux=False, pts=(0,))
+        try:
+            vp8 = 96
+            r = ng.offer("bav-4", "ph", phone_sdp(phone.port, phone.port + 2, vp8),
+                         flags=["WebRTC"], bundle=["offer"])
+            assert r["result"] == "ok", r
+            # the WebRTC flag generates the mids (rtpengine numbers them from 1)
+            assert "a=group:BUNDLE 1 2" in r["sdp"], r["sdp"]
+            targets = relay_targets(r["sdp"])
+            assert targets[0][1] == targets[1][1], r["sdp"]
+            ans = await w.answer(r["sdp"])
+            assert "a=group:BUNDLE 1 2" in ans, ans
+            a = ng.answer("bav-4", "ph", "web", ans, ICE="remove")
+            assert a["result"] == "ok", a
+            to_phone = relay_targets(a["sdp"])
+            assert "a=group" not in a["sdp"] and to_phone[0][1] != to_phone[1][1], a["sdp"]
+            got = await phone_media(phone, tuple(to_phone[0][:2]), tuple(to_phone[1][:2]),
+                                    vp8, 8)
+            assert len(got[0]) >= 100 and set(got[0]) == {0}, got[0][:20]
+            assert len(got[1]) >= 20 and set(got[1]) == {vp8}, got[1][:20]
+            assert await w.inbound(w.audio) >= 100
+            assert await w.inbound(w.video) >= 20
+            check_webrtc_bundle(ng, "bav-4", "web")
+        finally:
+            await w.pc.close()
+            phone.close()
+    run(go())
