@@ -179,7 +179,8 @@ int dp_bundle_apply(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
 		for (unsigned i = 0; i < o->n; i++)
 			for (unsigned k = o->m[i].n_sdp; k < o->m[i].n_ssrc; k++)
 				for (unsigned j = 0; j < b->n; j++)
-					if (b->m[j].ep == o->m[i].ep && by_ssrc(b, o->m[i].ssrc[k]) < 0)
+					if (b->m[j].ep == o->m[i].ep &&
+					    by_ssrc(b, o->m[i].ssrc[k]) < 0)
 						learn(b, (int)j, o->m[i].ssrc[k]);
 		free(ep->bundle);
 	}

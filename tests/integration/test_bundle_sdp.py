@@ -181,3 +181,26 @@ def test_group_naming_one_of_two_sections(ng):
     to_b, to_a = call(ng, "bundle-4", "1", ("audio", "video"))
     assert groups(to_b) == [], to_b
     assert groups(to_a) == ["a=group:BUNDLE 1"], to_a
+
+
+def test_video_is_never_transcoded(ng):
+    """Transcoding options act on audio only: a bundled audio+video offer with
+    codec-transcode and force transcoding keeps its video formats as offered
+    (nothing added), the answer's VP8 passes through unchanged while the audio is
+    answered in the offerer's codec."""
+    r = ng.offer("bundle-8", "a", webrtc_offer("0 1", ("audio", "video")), **TO_SIP,
+                 codec={"transcode": ["PCMU", "VP9"]})
+    assert r["result"] == "ok", r
+    secs = sections(r["sdp"])
+    assert secs[0][0].split()[3:] == ["111", "0"], secs[0]
+    assert secs[1][0].split()[3:] == ["96"], secs[1]
+    assert not [l for l in secs[1] if "PCMU" in l], secs[1]
+    answer = plain_answer(("audio", "video")).replace("m=audio 6000 RTP/AVP 111",
+                                                      "m=audio 6000 RTP/AVP 0") \
+        .replace("a=rtpmap:111 opus/48000/2", "a=rtpmap:0 PCMU/8000")
+    r = ng.answer("bundle-8", "a", "b", answer, **TO_WEBRTC)
+    assert r["result"] == "ok", r
+    secs = sections(r["sdp"])
+    assert secs[0][0].split()[3] == "111" and secs[1][0].split()[3:] == ["96"], r["sdp"]
+    # the audio is transcoded (opus towards a, PCMU from b), the video is not
+    assert not [l for l in secs[1] if "PCMU" in l or "VP9" in l], secs[1]
