@@ -11,6 +11,7 @@
 #include "daemon/call.h"
 #include "daemon/dtls_media.h"
 #include "daemon/ice.h"
+#include "daemon/sdes.h"
 #include "sdp/sdp_bundle.h"
 
 /* The value of a session-level "a=group:BUNDLE <mids>" line @l (after the
@@ -83,7 +84,16 @@ void bundle_plan(const struct ng_request *req, const struct sdp_session *s, stru
 		want[i] = false;
 		if (req->bundle & NG_BUNDLE_REJECT)
 			continue;
+		struct sr_keys k;
+		bool pending = false;
+
 		if (!s->media[i].port || !rm->pair || rm->disabled || !ice[i] || !mux[i])
+			continue;
+		/* SDES keys one section each, the bundle socket decrypts with
+		 * one context: a party keyed by SDES gets a port per section */
+		sdes_keys(rm, &k, &pending);
+		memset(&k, 0, sizeof(k));
+		if (pending || sdes_suite_name(rm))
 			continue;
 		if (req->cmd == NG_CMD_ANSWER ? rm->bundled : offering) {
 			want[i] = true;

@@ -9,7 +9,9 @@
  *     "accept", the default here; "reject" turns it off), and
  *   - in an offer with bundle "offer" or "require" (and in later offers to
  *     a party that was offered a bundle), for every section with a port;
- * each such section must multiplex RTCP. The first of them (by index) is
+ * each such section must multiplex RTCP and be keyed by DTLS-SRTP or not
+ * at all (SDES gives each section keys of its own; such a party gets a port
+ * per section). The first of them (by index) is
  * the bundle's socket: its port, ICE credentials and candidate and DTLS
  * lines are written into every section of the bundle, with an a=mid each
  * (the sender's, else the index) and one a=group:BUNDLE naming them. The

@@ -204,3 +204,14 @@ def test_video_is_never_transcoded(ng):
     assert secs[0][0].split()[3] == "111" and secs[1][0].split()[3:] == ["96"], r["sdp"]
     # the audio is transcoded (opus towards a, PCMU from b), the video is not
     assert not [l for l in secs[1] if "PCMU" in l or "VP9" in l], secs[1]
+
+
+def test_sdes_party_gets_a_port_per_section(ng):
+    """SDES keys each section on its own; the bundle socket has one SRTP context:
+    a party rtprelay keys by SDES is not bundled, bundle=offer or not."""
+    r = ng.offer("bundle-9", "a", plain_offer(), bundle=["offer"], ICE="force",
+                 **{"transport-protocol": "RTP/SAVPF", "rtcp-mux": ["offer", "require"]})
+    assert r["result"] == "ok", r
+    assert "a=crypto:" in r["sdp"], r["sdp"]
+    assert groups(r["sdp"]) == [], r["sdp"]
+    assert len({s[0].split()[1] for s in sections(r["sdp"])}) == 2, r["sdp"]
