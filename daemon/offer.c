@@ -582,6 +582,9 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	}
 	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
 	mr->family = rm->ifc->cfg->family; /* media_setup made media-address agree */
+	/* an ICE party's c=0.0.0.0 is no hold (sender_media): the receiver
+	 * gets rtprelay's address, as for any media it forwards */
+	mr->replace_zero = m->ice.ufrag || o->sdp->ice.ufrag;
 	mr->port = rm->pair;
 	mr->rtcp_port = mux ? rm->pair : (uint16_t)(rm->pair + 1);
 	mr->rtcp_mux = mux;

@@ -215,3 +215,20 @@ def test_sdes_party_gets_a_port_per_section(ng):
     assert "a=crypto:" in r["sdp"], r["sdp"]
     assert groups(r["sdp"]) == [], r["sdp"]
     assert len({s[0].split()[1] for s in sections(r["sdp"])}) == 2, r["sdp"]
+
+
+def test_bundled_section_without_candidate_is_not_hold(ng):
+    """A browser's max-bundle offer gives the second section port 9 and c=0.0.0.0
+    (no candidate of its own, RFC 8839 4.2.1.1): not hold. The SIP side gets
+    rtprelay's address in that section, as in the first."""
+    off = webrtc_offer("0 1", ("audio", "video"))
+    head, video = off.split("m=video ", 1)
+    video = "m=video " + video.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0", 1)
+    video = video.replace("m=video 50002 ", "m=video 9 ", 1)
+    video = "\r\n".join(l for l in video.split("\r\n") if not l.startswith("a=candidate"))
+    r = ng.offer("bundle-10", "a", head + video, **TO_SIP)
+    assert r["result"] == "ok", r
+    secs = sections(r["sdp"])
+    conns = [[l for l in s if l.startswith("c=")] for s in secs]
+    assert conns[1] and "0.0.0.0" not in conns[1][0], r["sdp"]
+    assert conns[1] == conns[0], r["sdp"]
