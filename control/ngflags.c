@@ -233,6 +233,30 @@ void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t
 	ngf_warn(a, req, "unknown rtcp-mux value '%s' ignored", ngf_quote(a, req, v, len));
 }
 
+void ngf_bundle(struct arena *a, struct ng_request *req, const char *v, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} tab[] = {
+		{ "accept", NG_BUNDLE_ACCEPT },
+		{ "offer", NG_BUNDLE_OFFER },
+		{ "require", NG_BUNDLE_REQUIRE },
+		{ "reject", NG_BUNDLE_REJECT },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (norm_eq(v, len, tab[i].name)) {
+			req->bundle |= tab[i].bit;
+			return;
+		}
+	}
+	if (norm_eq(v, len, "strict")) /* bundle-only sections with port 0 */
+		not_implemented(a, req, "bundle", v, len);
+	else
+		ngf_warn(a, req, "unknown bundle value '%s' ignored", ngf_quote(a, req, v, len));
+}
+
 static bool off_value(const char *v, size_t len);
 
 /* A suite name for SDES no-/only-: kept as given (daemon/sdes.c knows the
@@ -622,6 +646,8 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 		ngf_direction(a, req, val, vlen);
 	} else if (!strcmp(nkey, "rtcp-mux")) {
 		ngf_rtcp_mux(a, req, val, vlen);
+	} else if (!strcmp(nkey, "bundle")) {
+		ngf_bundle(a, req, val, vlen);
 	} else if (!strcmp(nkey, "sdes")) {
 		ngf_sdes(a, req, val, vlen);
 	} else if (!strcmp(nkey, "osrtp")) {
@@ -781,6 +807,8 @@ const struct ngf_known ngf_known[] = {
 	IMPL("transport-protocol", NGF_KEY | NGF_PREFIX, 0, "\"RTP/AVPF\"",
 	     "daemon/offer.c media_rewrite"),
 	IMPL("rtcp-mux", NGF_KEY | NGF_PREFIX, 0, "\"demux\"", "daemon/offer.c mux_decide"),
+	IMPL("bundle", NGF_KEY, 0, "\"offer\"",
+	     "daemon/bundle.c: accept (default), offer, require, reject; strict warned"),
 	IMPL("replace", NGF_KEY | NGF_PREFIX, 0, "\"origin\"", "daemon/offer.c build_sdp"),
 	IMPL("full-rtcp-attribute", NGF_FLAG, NG_F_FULL_RTCP_ATTRIBUTE, NULL,
 	     "daemon/offer.c media_rewrite"),

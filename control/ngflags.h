@@ -86,6 +86,7 @@ bool ngf_key_value(struct arena *a, struct ng_request *req, const char *nkey, co
  * list entry (@op = "strip", "offer", ...). */
 void ngf_replace(struct arena *a, struct ng_request *req, const char *v, size_t len);
 void ngf_rtcp_mux(struct arena *a, struct ng_request *req, const char *v, size_t len);
+void ngf_bundle(struct arena *a, struct ng_request *req, const char *v, size_t len);
 /* One "SDES" / "OSRTP" list value ("off", "no-AES_CM_128_HMAC_SHA1_32",
  * "unencrypted_srtcp", ...; "offer", "accept"). */
 void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len);

@@ -222,6 +222,8 @@ static void list_member(struct arena *a, struct ng_request *req, const char *nke
 		each_string(a, req, m, nkey, ngf_replace);
 	else if (!strcmp(nkey, "rtcp-mux"))
 		each_string(a, req, m, nkey, ngf_rtcp_mux);
+	else if (!strcmp(nkey, "bundle"))
+		each_string(a, req, m, nkey, ngf_bundle);
 	else if (!strcmp(nkey, "sdes"))
 		each_string(a, req, m, nkey, ngf_sdes);
 	else if (!strcmp(nkey, "osrtp"))
@@ -268,7 +270,8 @@ static void member(struct arena *a, struct ng_request *req, const struct ng_node
 		else
 			other_member(a, req, nkey, m);
 	} else if (!strcmp(nkey, "flags") || !strcmp(nkey, "replace") ||
-		   !strcmp(nkey, "rtcp-mux") || !strcmp(nkey, "supports")) {
+		   !strcmp(nkey, "rtcp-mux") || !strcmp(nkey, "bundle") ||
+		   !strcmp(nkey, "supports")) {
 		list_member(a, req, nkey, m); /* a lone string where a list belongs */
 	} else if (scalar(a, m, &s, &len) && !ngf_key_value(a, req, nkey, s, len)) {
 		ngf_warn(a, req, "unknown key '%s' ignored", ngf_quote(a, req, m->key, m->key_len));

@@ -100,6 +100,14 @@ enum ng_rtcp_mux {
 	NG_MUX_REJECT = 1u << 4,
 };
 
+/* bundle (RFC 9143): bits (several may be given) */
+enum ng_bundle {
+	NG_BUNDLE_ACCEPT = 1u << 0,  /* a bundled offer is answered bundled (the default) */
+	NG_BUNDLE_OFFER = 1u << 1,   /* the offer rtprelay writes is bundled */
+	NG_BUNDLE_REQUIRE = 1u << 2, /* the same (all sections on one port anyway) */
+	NG_BUNDLE_REJECT = 1u << 3,  /* never bundled: one port per section */
+};
+
 enum ng_transport {
 	NG_TP_UNCHANGED = 0, /* keep what the SDP says */
 	NG_TP_RTP_AVP,
@@ -205,6 +213,7 @@ struct ng_request {
 	uint32_t flags;	       /* enum ng_flag */
 	uint32_t replace;      /* enum ng_replace */
 	uint32_t rtcp_mux;     /* enum ng_rtcp_mux */
+	uint32_t bundle;       /* enum ng_bundle */
 	enum ng_ice ice;
 	enum ng_transport transport;
 	enum ng_addr_family address_family;

@@ -2,20 +2,32 @@
  * bundle.h: a=group:BUNDLE (RFC 9143) in the SDP rtprelay writes
  * (docs/architecture.md, WebRTC).
  *
- * rtprelay gives each media section its own port towards each party; it
- * does not multiplex several sections on one 5-tuple. Within that:
+ * Towards a party rtprelay speaks ICE with (a WebRTC peer), two or more
+ * sections may share one port, the bundle's: rtprelay's "bundle towards
+ * the party" (call_media.bundle_lead). That happens
+ *   - in an answer to an offerer that bundled them (rtpengine's bundle key
+ *     "accept", the default here; "reject" turns it off), and
+ *   - in an offer with bundle "offer" or "require" (and in later offers to
+ *     a party that was offered a bundle), for every section with a port;
+ * each such section must multiplex RTCP and be keyed by DTLS-SRTP or not
+ * at all (SDES gives each section keys of its own; such a party gets a port
+ * per section). The first of them (by index) is
+ * the bundle's socket: its port, ICE credentials and candidate and DTLS
+ * lines are written into every section of the bundle, with an a=mid each
+ * (the sender's, else the index) and one a=group:BUNDLE naming them. The
+ * data plane demultiplexes what arrives there by MID header extension,
+ * SSRC (a=ssrc lines, learned) and payload type (dataplane/dp_bundle.h);
+ * one DTLS association and one SRTP context, the bundle socket's, serve the
+ * whole bundle. The other party gets one port per section as always.
+ * Besides:
  *   - it notes, per media, whether a party's SDP put the section in a
- *     BUNDLE group (call_media.bundled);
+ *     BUNDLE group (call_media.bundled), its a=ssrc values and the MID
+ *     header extension's id;
  *   - an SDP towards a party rtprelay speaks no ICE with (a plain SIP phone
  *     or trunk) loses the other side's a=group:BUNDLE lines: that party gets
  *     one port per section, and a group would promise otherwise;
- *   - an answer towards an offerer that bundled, whose answerer wrote no
- *     group of its own, names the group when exactly one accepted section
- *     was bundled by the offerer: a group of one section is what one port
- *     per section already is, and a browser with bundlePolicy max-bundle
- *     rejects an answer without it. With two or more such sections no group
- *     is written (their ports differ): such an offer is answered unbundled,
- *     which a max-bundle browser refuses.
+ *   - an answer towards an offerer that bundled exactly one accepted
+ *     section names that group of one.
  * Control thread only.
  */
 #ifndef RTPRELAY_DAEMON_BUNDLE_H
@@ -29,9 +41,33 @@
 
 struct call_media;
 
+struct call_party;
+struct dp_endpoint_params;
+
 /* Set @sm->bundled from @s: does a session-level a=group:BUNDLE name the
- * section's a=mid (@sm->mid, already noted)? */
-void bundle_note(const struct sdp_session *s, struct call_media *sm);
+ * section's a=mid (@sm->mid, already noted)? And its a=ssrc values and MID
+ * extension id from section @m. */
+void bundle_note(const struct sdp_session *s, const struct sdp_media *m, struct call_media *sm);
+
+/* Decide rtprelay's bundle towards the receiver @r of the SDP @s (sent
+ * with @req): sets r->media[i].bundle_lead; @ice[i]: @r gets rtprelay's
+ * ICE lines for media i; @mux[i]: it gets a=rtcp-mux. */
+void bundle_plan(const struct ng_request *req, const struct sdp_session *s, struct call_party *r,
+		 const bool *ice, const bool *mux);
+/* After every section's rewrite towards @r: the bundled ones share the
+ * bundle socket's port, ICE and DTLS lines, each has its a=mid (@sender:
+ * the sender's media, whose mid a section without a=mid lacks); a bundled
+ * section's own ICE and DTLS state towards @r ends. 0 or -ENOMEM. */
+int bundle_rewrite_media(struct arena *a, const struct sdp_session *s,
+			 const struct call_media *sender, struct call_party *r,
+			 struct sdp_rewrite *rw);
+/* The media whose keys (SDES, DTLS) protect @x's media @i: the bundle
+ * socket's for a bundled one, else its own. */
+const struct call_media *bundle_key_media(const struct call_party *x, unsigned i);
+/* The DP_BUNDLE / DP_BUNDLED part of the parameters of @x's media @i RTP
+ * socket into @p (already filled); and DP_NO_OFFLOAD where @x's peer's
+ * media @i is bundled (what it forwards leaves another socket). */
+void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_params *p);
 
 /* The session-level BUNDLE part of the rewrite towards the receiver: @s is
  * the sender's SDP, @sender/@receiver their media (index = media index),

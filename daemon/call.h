@@ -110,6 +110,14 @@ struct call_media {
 	/* this party's last SDP put this media in an a=group:BUNDLE (RFC 9143):
 	 * the answer to it may name the group (daemon/bundle.h) */
 	bool bundled;
+	/* BUNDLE demultiplexing (daemon/bundle.h): from this party's last SDP,
+	 * the id of its MID header extension (0 = none) and its a=ssrc values;
+	 * rtprelay's bundle towards this party: index + 1 of the media whose
+	 * socket carries this one (its own index + 1 for that media), 0 = none */
+	uint8_t mid_ext;
+	uint8_t n_ssrcs;
+	uint32_t ssrcs[DP_BUNDLE_SSRCS - 2];
+	uint8_t bundle_lead;
 };
 
 struct call_party {

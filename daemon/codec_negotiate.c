@@ -222,6 +222,10 @@ int codecneg_offer(struct codecneg **state, const struct sdp_media *m,
 	      ops->n_ignore || ops->force_transcoding) ||
 	    !m->rtp || !m->n_formats)
 		return 0;
+	/* the transcoder is for audio: video (VP8, H264, ...) and other media
+	 * pass through as offered, never into a transcoder */
+	if (!sdp_str_ieq(m->type, "audio"))
+		return 0;
 	st = calloc(1, sizeof(*st));
 	out = arena_alloc(a, sizeof(*out) * SDP_MAX_FORMATS);
 	if (!st || !out) {

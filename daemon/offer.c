@@ -309,11 +309,16 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	 * encrypt what goes to x; a party offered SRTP that has not answered
 	 * yet can be neither checked nor keyed for: DP_SRTP_PARTY without
 	 * keys drops its media both ways until the answer */
-	sdes_keys(m, &keys, &pending);
-	dtls_keys(m, &keys, &pending); /* daemon/dtls_media.h: DTLS keys when it speaks DTLS */
+	/* a bundled media is keyed as its bundle's socket (daemon/bundle.h) */
+	const struct call_media *km = bundle_key_media(x, i);
+
+	sdes_keys(km, &keys, &pending);
+	dtls_keys(km, &keys, &pending); /* daemon/dtls_media.h: DTLS keys when it speaks DTLS */
 	if (pm) {
-		sdes_keys(pm, &pkeys, &ppending);
-		dtls_keys(pm, &pkeys, &ppending);
+		const struct call_media *pkm = bundle_key_media(x->peer, i);
+
+		sdes_keys(pkm, &pkeys, &ppending);
+		dtls_keys(pkm, &pkeys, &ppending);
 	} else {
 		memset(&pkeys, 0, sizeof(pkeys));
 		ppending = false;
@@ -346,6 +351,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 		p.flags |= DP_FORWARD_PT_ONLY;
 		memcpy(p.forward_pt, pm->pts, sizeof(p.forward_pt));
 	}
+	bundle_publish(x, i, &p); /* DP_BUNDLE / DP_BUNDLED (daemon/bundle.h) */
 	set->eps[set->n] = m->rtp.ep;
 	set->ps[set->n++] = p;
 
@@ -564,7 +570,7 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	mr->keep = true;
 	/* generate-mid: rtpengine numbers the media from 1 */
 	note_mid(o->sdp, m, o->s->media[i].mid, sizeof(o->s->media[i].mid));
-	bundle_note(o->sdp, &o->s->media[i]);
+	bundle_note(o->sdp, m, &o->s->media[i]);
 	if (req->cmd == NG_CMD_ANSWER && rm->mid[0] && !has_mid(o->sdp, m))
 		mr->mid = rm->mid; /* the offerer's, back to it */
 	else if ((req->flags & NG_F_GENERATE_MID) && !has_mid(o->sdp, m))
@@ -576,6 +582,9 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	}
 	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
 	mr->family = rm->ifc->cfg->family; /* media_setup made media-address agree */
+	/* an ICE party's c=0.0.0.0 is no hold (sender_media): the receiver
+	 * gets rtprelay's address, as for any media it forwards */
+	mr->replace_zero = m->ice.ufrag || o->sdp->ice.ufrag;
 	mr->port = rm->pair;
 	mr->rtcp_port = mux ? rm->pair : (uint16_t)(rm->pair + 1);
 	mr->rtcp_mux = mux;
@@ -735,7 +744,12 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	const struct sdp_session *sess = o->sdp;
 	const struct iface *first = NULL;
 
+	bool ice[SDP_MAX_MEDIA] = { false };
+
 	memset(rw, 0, sizeof(*rw));
+	for (unsigned i = 0; i < sess->n_media; i++)
+		ice[i] = ice_decide(o->req, sess, &sess->media[i], &o->r->media[i]);
+	bundle_plan(o->req, sess, o->r, ice, mux); /* daemon/bundle.h */
 	for (unsigned i = 0; i < sess->n_media; i++) {
 		int rc = media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
 		if (rc)
@@ -745,6 +759,8 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 		if (rw->media[i].ice) /* rtprelay is ICE-lite towards R */
 			rw->ice_lite = true;
 	}
+	if (bundle_rewrite_media(o->a, sess, o->s->media, o->r, rw))
+		return fail(o, -ENOMEM, "Out of memory");
 	if (!first)
 		first = ifaces_pick(o->cs->ifs, NULL, 0);
 	rw->session_addr = o->req->media_address ? o->req->media_address : first->cfg->advertised;

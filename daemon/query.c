@@ -126,6 +126,14 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_list_add(fl, ng_new_cstr(a, "confirmed")));
 	if (!rtcp && m->rtcp_mux)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
+	if (!rtcp && m->bundle_lead) {
+		/* daemon/bundle.h: the party reaches this media at the bundle
+		 * socket's port (its media sit in one array, index 1-based) */
+		const struct call_media *lead = m + ((int)m->bundle_lead - (int)m->index);
+
+		TRY(ng_list_add(fl, ng_new_cstr(a, "BUNDLE")));
+		TRY(ng_dict_add_int(a, d, "bundle port", lead->rtp.port));
+	}
 	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep))
 		return -ENOMEM;
 	const char *suite = sdes_suite_name(m);
@@ -156,6 +164,8 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_dict_add_int(a, st, "SRTP replayed", (int64_t)ds.srtp_replayed));
 		TRY(ng_dict_add_int(a, st, "SRTP errors", (int64_t)ds.srtp_errors));
 	}
+	if (!rtcp && m->bundle_lead == m->index) /* dropped: no media claimed them */
+		TRY(ng_dict_add_int(a, st, "bundle unknown", (int64_t)ds.bundle_unknown));
 	if (!rtcp || m->rtcp_mux) {
 		TRY(ng_dict_add_int(a, st, "expected", (int64_t)ds.expected));
 		TRY(ng_dict_add_int(a, st, "lost", (int64_t)ds.lost));

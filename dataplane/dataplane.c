@@ -122,6 +122,22 @@ struct dp_endpoint *dp_endpoint_new(int fd, unsigned worker)
 	return ep;
 }
 
+/* A BUNDLE names endpoints of @ep's worker only (the bundle socket reads
+ * their state), at most DP_BUNDLE_MAX. */
+static bool bundle_local(const struct dp_endpoint *ep, const struct dp_endpoint_params *p)
+{
+	if ((p->flags & DP_BUNDLED) && p->bundle_via && p->bundle_via->worker != ep->worker)
+		return false;
+	if (!(p->flags & DP_BUNDLE))
+		return true;
+	if (p->bundle.n > DP_BUNDLE_MAX)
+		return false;
+	for (unsigned i = 0; i < p->bundle.n; i++)
+		if (p->bundle.m[i].ep && p->bundle.m[i].ep->worker != ep->worker)
+			return false;
+	return true;
+}
+
 int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_params *ps,
 		     unsigned n)
 {
@@ -136,7 +152,8 @@ int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_pa
 		if (!ep || !dp.w || ep->worker >= dp.n) {
 			rc = -EINVAL;
 		} else if ((p->fwd_rtp && p->fwd_rtp->worker != ep->worker) ||
-			   (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker)) {
+			   (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker) ||
+			   !bundle_local(ep, p)) {
 			/* Forwarding reads the target's learned address: it
 			 * must live on the same worker (dp_worker_for_key per
 			 * call). */

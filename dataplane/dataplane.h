@@ -57,6 +57,34 @@ enum dp_flags {
 	DP_DTLS = 1u << 16,	      /* DTLS-SRTP on this socket: DTLS records
 					 * (first byte 20..63, RFC 7983) go to the
 					 * control thread (dataplane/dp_dtls.c) */
+	DP_BUNDLE = 1u << 17,	      /* this socket carries a BUNDLE group (RFC
+					 * 9143): what it receives is demultiplexed
+					 * to the endpoint of its media by MID, SSRC
+					 * or payload type (params.bundle,
+					 * dataplane/dp_bundle.c); never offloaded */
+	DP_BUNDLED = 1u << 18,	      /* a bundled media's endpoint: it receives
+					 * what the bundle's socket hands it, and
+					 * what is sent to it leaves that socket
+					 * (params.bundle_via) to that socket's
+					 * remote, encrypted with its SRTP */
+};
+
+/* BUNDLE on one socket (RFC 8843 9.2): the media sharing it, each with its
+ * a=mid, payload types and the a=ssrc values of the party's SDP. */
+#define DP_BUNDLE_MAX	4u  /* media per bundle */
+#define DP_BUNDLE_SSRCS 8u  /* SSRCs per media, signalled and learned */
+#define DP_MID_MAX	32u /* bytes of an a=mid value */
+struct dp_bundle_media {
+	struct dp_endpoint *ep;	  /* the media's endpoint (this socket's own for its media) */
+	char mid[DP_MID_MAX + 1]; /* "" = none */
+	uint8_t pts[16];	  /* payload types of the media (bitmap) */
+	uint32_t ssrc[DP_BUNDLE_SSRCS - 2]; /* a=ssrc of the party's SDP */
+	uint8_t n_ssrc;
+};
+struct dp_bundle_params {
+	uint8_t n;	 /* media in m[] */
+	uint8_t mid_ext; /* RTP header extension id of the MID (RFC 8843 15.1), 0 = none */
+	struct dp_bundle_media m[DP_BUNDLE_MAX];
 };
 
 /* ICE credentials of one socket (RFC 8445 short-term: USERNAME of a check is
@@ -95,6 +123,10 @@ struct dp_endpoint_params {
 	/* with DP_DTLS: the owner's name for this socket's DTLS association,
 	 * given back with every datagram (dp_dtls_drain); nonzero */
 	uint64_t dtls_id;
+	/* with DP_BUNDLE: the media this socket carries (their endpoints on
+	 * the same worker); with DP_BUNDLED: the endpoint whose socket does */
+	struct dp_bundle_params bundle;
+	struct dp_endpoint *bundle_via;
 };
 
 /* learn_window_ms == 0 means this default. */
@@ -117,6 +149,10 @@ struct dp_stats {
 	 * authentication, were replays, or libsrtp refused them otherwise
 	 * (either direction) */
 	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	/* DP_BUNDLE: packets no media of the bundle claimed (an unknown MID,
+	 * or an SSRC and payload type no media has), dropped; in dropped_other
+	 * too */
+	uint64_t bundle_unknown;
 };
 
 /* ICE on an endpoint (any thread; all zero without DP_ICE). */

@@ -58,6 +58,7 @@ struct dp_pub {
 	_Atomic bool play_held; /* dp_play.c keeps state (a shift): user space only */
 	/* DTLS (dataplane/dp_dtls.c) */
 	_Atomic uint64_t dtls_queued, dtls_bad, dtls_wrong_src, dtls_limited;
+	_Atomic uint64_t bundle_unknown; /* DP_BUNDLE (dataplane/dp_bundle.c) */
 };
 
 struct dp_ice;
@@ -110,9 +111,11 @@ struct dp_endpoint {
 	uint32_t rec_id;
 	uint8_t rec_leg;
 	union dp_addr rec_local;
-	uint64_t dtls_id;      /* with DP_DTLS (dp_dtls.c) */
-	uint32_t dtls_tokens;  /* the stream's DTLS rate budget ... */
-	uint64_t dtls_fill_ms; /* ... last refilled then */
+	uint64_t dtls_id;		/* with DP_DTLS (dp_dtls.c) */
+	uint32_t dtls_tokens;		/* the stream's DTLS rate budget ... */
+	uint64_t dtls_fill_ms;		/* ... last refilled then */
+	struct dp_bundle *bundle;	/* with DP_BUNDLE (dp_bundle.c), else NULL */
+	struct dp_endpoint *bundle_via; /* with DP_BUNDLED: the bundle's socket */
 
 	/* published */
 	struct dp_pub pub;
@@ -246,6 +249,19 @@ void dp_rec_copy(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_sl
 void dp_dtls_rx(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_slot *s, size_t len);
 /* New params: the id, and a full budget for a new association. */
 void dp_dtls_apply(struct dp_endpoint *ep, const struct dp_endpoint_params *p, uint64_t now_ms);
+
+/* dp_bundle.c (worker side of BUNDLE): take DP_BUNDLE's media table and
+ * DP_BUNDLED's socket from new params (or free them without); 0 or -ENOMEM
+ * (then the bundle is off on @ep until the next params). */
+int dp_bundle_apply(struct dp_endpoint *ep, const struct dp_endpoint_params *p);
+void dp_bundle_free(struct dp_endpoint *ep);
+/* @gone is being released: no bundle of worker @w refers to it any more. */
+void dp_bundle_forget(struct dp_worker *w, const struct dp_endpoint *gone);
+/* The endpoint of the media a packet received on the bundle socket @ep
+ * (DP_BUNDLE, decrypted) belongs to; NULL = none claims it (drop). May
+ * learn the packet's SSRC for its media. */
+struct dp_endpoint *dp_bundle_pick(struct dp_endpoint *ep, const uint8_t *buf, size_t len,
+				   bool rtcp);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

@@ -138,10 +138,20 @@ static bool can_send(const struct dp_endpoint *out)
 	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
 }
 
+/* The endpoint whose socket sends what goes to @out: a bundled media
+ * (DP_BUNDLED) leaves the bundle's socket, to its remote, encrypted with
+ * its SRTP (dataplane/dp_bundle.c); one flag test for other streams. */
+static struct dp_endpoint *sender(struct dp_endpoint *out)
+{
+	if (out && (out->flags & DP_BUNDLED))
+		return (out->flags & DP_DISABLED) ? NULL : out->bundle_via;
+	return out;
+}
+
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
 static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
-	struct dp_endpoint *out = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
+	struct dp_endpoint *out = sender(rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp);
 
 	return can_send(out) ? out : NULL;
 }
@@ -161,6 +171,13 @@ static bool pt_forwardable(const struct dp_endpoint *ep, const uint8_t *buf, siz
 
 	return ep->forward_pt[pt >> 3] & (1u << (pt & 7));
 }
+
+static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
+			bool rtcp, struct batch_count *bc);
+static void judge_bundled(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s,
+			  size_t len, bool rtcp, struct batch_count *bc);
+static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep,
+			  const struct batch_count *bc);
 
 /* Judge one received packet; fills s->out (NULL = drop). */
 static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
@@ -199,6 +216,17 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	}
 	if (v == LATCH_LEARNED)
 		bc->remote_changed = true;
+	if (ep->flags & DP_BUNDLE) /* the media it belongs to judges it */
+		judge_bundled(w, ep, s, len, rtcp, bc);
+	else
+		judge_media(w, ep, s, len, rtcp, bc);
+}
+
+/* The rest of judge() for a packet of @ep's media: counted, recorded,
+ * call control, transcoder or forwarding. */
+static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
+			bool rtcp, struct batch_count *bc)
+{
 	bc->packets++;
 	bc->bytes += len;
 	if (ep->rec_id) /* recorded: a copy as received (dp_rec.c) */
@@ -241,6 +269,31 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	s->out = out;
 	s->dst = out->latch.remote;
 	s->iov.iov_len = len;
+}
+
+/* A packet on a bundle socket (DP_BUNDLE), decrypted and from its remote:
+ * judged by the media it belongs to (dp_bundle.c), whose counters it
+ * feeds; one no media claims is dropped and counted. */
+static void judge_bundled(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s,
+			  size_t len, bool rtcp, struct batch_count *bc)
+{
+	struct dp_endpoint *m = dp_bundle_pick(ep, s->buf, len, rtcp);
+	struct batch_count mbc = { 0 };
+
+	if (!m) {
+		bc->dropped_other++;
+		DP_ADD(ep->pub.bundle_unknown, 1);
+		return;
+	}
+	if (m == ep) {
+		judge_media(w, ep, s, len, rtcp, bc);
+		return;
+	}
+	s->in = m;
+	judge_media(w, m, s, len, rtcp, &mbc);
+	publish_batch(w, m, &mbc);
+	if (m->ctl)
+		dp_ctl_batch_end(m);
 }
 
 static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep, const struct batch_count *bc)
@@ -302,7 +355,7 @@ static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
  * forward RTCP socket (the peer's RTCP or, muxed, RTP socket). */
 static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_endpoint *out = sender(ep->fwd_rtcp);
 	struct dp_slot *s;
 	int n;
 
@@ -326,7 +379,7 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
  * of the forward RTCP socket. */
 static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_endpoint *out = sender(ep->fwd_rtcp);
 	struct dp_slot *s;
 	int n;
 
@@ -341,7 +394,7 @@ static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 /* Move whatever @ep's transcoder has due into slots. */
 static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtp;
+	struct dp_endpoint *out = sender(ep->fwd_rtp);
 	bool sendable = can_send(out);
 
 	send_report(w, ep);
@@ -360,7 +413,7 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
  * of the forward RTP socket like a forwarded packet (SRTP there too). */
 static void play_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtp;
+	struct dp_endpoint *out = sender(ep->fwd_rtp);
 
 	for (unsigned i = 0; i < 4 && ep->play; i++) {
 		struct dp_slot *s = free_slot(w);

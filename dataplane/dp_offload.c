@@ -460,8 +460,10 @@ static bool wanted(const struct dp_offload *o, uint64_t now_ms, struct offload_s
 
 	if (o->failed ||
 	    (o->flags & (DP_DISABLED | DP_RTCP | DP_TRANSCODE | DP_FORWARD_PT_ONLY | DP_NO_OFFLOAD |
-			 DP_ICE | DP_SRTP)) ||
+			 DP_ICE | DP_SRTP | DP_BUNDLE | DP_BUNDLED)) ||
 	    !f)
+		return false;
+	if (f->flags & DP_BUNDLED) /* leaves another socket than its own */
 		return false;
 	if (now_ms < o->learn_until_ms || now_ms < f->learn_until_ms)
 		return false;

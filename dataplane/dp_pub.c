@@ -76,6 +76,7 @@ void dp_pub_read(const struct dp_endpoint *ep, struct dp_stats *out)
 	out->jitter_ms = rate ? (double)DP_GET(pub->jitter16) / 16.0 * 1000.0 / rate : 0.0;
 	out->rtt_leg_us = DP_GET(pub->rtt_leg_us);
 	out->srtp_auth_failed = DP_GET(pub->srtp_auth_failed);
+	out->bundle_unknown = DP_GET(pub->bundle_unknown);
 	out->srtp_replayed = DP_GET(pub->srtp_replayed);
 	out->srtp_errors = DP_GET(pub->srtp_errors);
 	read_remote(ep, &out->remote, &out->latched);

@@ -99,6 +99,11 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 		log_warn("dataplane: out of memory for ICE credentials; ICE off on fd %d", ep->fd);
 		ep->flags &= ~(uint32_t)(DP_ICE | DP_ICE_LATCH);
 	}
+	if (dp_bundle_apply(ep, p)) {
+		log_warn("dataplane: out of memory for a BUNDLE table; fd %d drops its media",
+			 ep->fd);
+		ep->flags |= DP_DISABLED;
+	}
 	latch_configure(&ep->latch, &sdp, ep->flags, p->allowed_pt,
 			(p->flags & DP_RTCP) ? LATCH_RTCP : LATCH_RTP, now_ms + window);
 	dp_pub_remote(ep);
@@ -124,6 +129,8 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 		if (e->fwd_rtcp == ep)
 			e->fwd_rtcp = NULL;
 	}
+	dp_bundle_forget(w, ep);
+	dp_bundle_free(ep);
 	if (ep->prev)
 		ep->prev->next = ep->next;
 	else if (w->eps == ep)

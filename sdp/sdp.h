@@ -141,6 +141,10 @@ struct sdp_media_rewrite {
 	bool no_rtcp_attr;   /* write no a=rtcp */
 	bool full_rtcp_attr; /* a=rtcp:PORT IN IP4 ADDR instead of a=rtcp:PORT */
 	bool remove_ice;     /* drop a=ice-ufrag/pwd/options/candidate/... */
+	/* a 0.0.0.0 c= is not hold here (an ICE party's "no candidate yet",
+	 * RFC 8839 4.2.1.1, e.g. a bundled section): addr replaces it even
+	 * with rw->zero_address */
+	bool replace_zero;
 	/* drop a=ssrc and a=ssrc-group: the receiver gets this media from the
 	 * relay's transcoder under the relay's own SSRC, and a browser that is
 	 * told the sender's SSRC plays that (silent) stream instead */

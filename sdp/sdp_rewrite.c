@@ -539,7 +539,7 @@ static void write_media_full(struct media_ctx *c)
 	while (body_end > first + 1 && sdp_line_content_len(&lines[body_end - 1]) == 0)
 		body_end--;
 	c->conn_pending = c->mr->addr && !m->conn.present &&
-			  !(c->rw->zero_address && c->s->conn.zero);
+			  !(c->rw->zero_address && c->s->conn.zero && !c->mr->replace_zero);
 	c->formats_pending = c->mr->formats != NULL;
 	write_m_line(c, &lines[first], c->mr->port, true);
 	for (unsigned i = first + 1; i < body_end; i++) {
@@ -552,7 +552,8 @@ static void write_media_full(struct media_ctx *c)
 			c->conn_pending = false;
 		}
 		if (type == 'c') {
-			if (c->mr->addr && !(c->rw->zero_address && m->conn.zero))
+			if (c->mr->addr &&
+			    !(c->rw->zero_address && m->conn.zero && !c->mr->replace_zero))
 				write_conn_line(c, l);
 			else
 				copy_line(c->o, l);

@@ -10,6 +10,11 @@ phone's 1000 Hz; the relay counts packets from both parties; the phone's recordi
 the browser's 600 Hz; the hang-up (from the browser in one case, from the phone in the
 other) leaves no call in the relay's `list`. A screenshot of the page mid-call is saved
 under build/interop-artefacts/ (or $INTEROP_ARTEFACTS) and its path printed.
+
+A video call (Chromium's fake camera, max-bundle) to a phone with VP8 passes when, on
+top of that, the browser decodes the phone's video and sends its own, and the relay
+answered the browser with audio and video on one port (one BUNDLE) while the phone got a
+port per m= line, each counting packets.
 """
 import os
 import time
@@ -129,3 +134,54 @@ def test_opus_only_browser_calls_pcmu_only_phone(make_world):
     world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     checks.assert_call_gone(world.ng, call_id)
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
+
+
+def wait_browser_video(world):
+    """Wait until the browser decodes video from the phone and sends its own; the
+    last stats."""
+    deadline = time.monotonic() + MEDIA_TIMEOUT
+    while True:
+        st = world.browser.stats()
+        v = st.get("video") or {}
+        inb, out = v.get("inbound") or {}, v.get("outbound") or {}
+        if inb.get("packetsReceived", 0) >= 50 and inb.get("framesDecoded", 0) >= 10 and \
+                out.get("packetsSent", 0) >= 50:
+            return st
+        if time.monotonic() >= deadline:
+            raise AssertionError("browser video did not flow both ways within %ds: %r"
+                                 "\npage log:\n%s" % (MEDIA_TIMEOUT, st,
+                                                      "\n".join(world.browser.page_log())))
+        time.sleep(0.5)
+
+
+def test_browser_video_call_max_bundle(make_world):
+    """Audio and video in one BUNDLE from the browser (max-bundle, Chromium's fake
+    camera) to a baresip phone with VP8 (fakevideo): the relay answers the browser
+    bundled on one port and gives the phone a port per m= line; the browser hears the
+    phone's tone and decodes its video, the relay counts audio and video from both."""
+    world = make_world(world_class=WebRtcWorld, bundle="max-bundle", video=True)
+    world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
+    world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
+    browser_state(world, "in call")
+    call_id = checks.only_call(world.ng)
+    sent = world.browser.js("return window.rtcTest.state.localSdp[0]")
+    assert "m=video " in sent and "a=group:BUNDLE 0 1" in sent, sent
+    check_media(world, call_id, "browser-video-call")
+    st = wait_browser_video(world)
+    assert st["video"]["inbound"]["codec"].lower() == "video/vp8", st
+    q = world.ng.command("query", call_id=call_id)
+    web = [m for t, v in q["tags"].items() for m in [v] if len(v["medias"]) == 2]
+    assert len(web) == 2, q
+    bundled = [v for v in web if "BUNDLE" in v["medias"][1]["streams"][0]["flags"]]
+    assert len(bundled) == 1, q
+    b_media = [m["streams"][0] for m in bundled[0]["medias"]]
+    assert b_media[1]["bundle port"] == b_media[0]["local port"], b_media
+    assert all(s["stats"]["packets"] >= 50 for s in b_media), b_media
+    assert b_media[0]["stats"]["bundle unknown"] == 0, b_media
+    phone = [v for v in web if v is not bundled[0]][0]
+    p_media = [m["streams"][0] for m in phone["medias"]]
+    assert p_media[0]["local port"] != p_media[1]["local port"], p_media
+    assert all(s["stats"]["packets"] >= 50 for s in p_media), p_media
+    world.browser.js("window.rtcTest.hangup()")
+    world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
+    checks.assert_call_gone(world.ng, call_id)

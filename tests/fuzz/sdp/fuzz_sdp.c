@@ -7,7 +7,9 @@
  *  3. a fixed relay-style rewrite (new c=/ports, rtcp-mux or not, ICE removed on
  *     odd media, direction/ptime, half the formats, new origin) succeeds, and its
  *     output parses again with the same number of media (or hits a size limit,
- *     since the rewrite adds lines).
+ *     since the rewrite adds lines);
+ *  4. each section's a=ssrc values (sdp_bundle.h) stay within their bound and
+ *     are distinct, its a=extmap id for the MID within 0..255.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 
 #include "lib/arena.h"
 #include "sdp/sdp.h"
+#include "sdp/sdp_bundle.h"
 
 static void fixed_rewrite(const struct sdp_session *s, struct sdp_rewrite *rw,
 			  struct sdp_format fmts[SDP_MAX_MEDIA][SDP_MAX_FORMATS])
@@ -67,6 +70,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!err || (rc != -EINVAL && rc != -E2BIG && rc != -ENOMEM))
 			abort();
 		goto out;
+	}
+	for (unsigned i = 0; i < s.n_media; i++) {
+		uint32_t ss[6];
+		unsigned n = sdp_media_ssrcs(&s, &s.media[i], ss, 6);
+
+		if (n > 6 || sdp_media_extmap(&s, &s.media[i], SDP_EXTMAP_MID) > 255)
+			abort();
+		for (unsigned k = 0; k < n; k++)
+			for (unsigned j = 0; j < k; j++)
+				if (ss[j] == ss[k])
+					abort();
 	}
 	memset(&rw, 0, sizeof(rw));
 	if (sdp_rewrite(a, &s, &rw, &out, &out_len) || out_len != size ||

@@ -41,7 +41,7 @@ CODEC_MODULES = {"PCMU": "g711.so", "PCMA": "g711.so", "opus": "opus.so", "G722"
 class Phone:
     def __init__(self, name, logdir, ns, addr, sip_port, ctrl_port, user, registrar,
                  tone, answer="auto", codecs=("PCMU/8000/1",), iface=None, ctrl_ns=None,
-                 mediaenc=None, extra_config=()):
+                 mediaenc=None, extra_config=(), video_codecs=()):
         self.name = name
         self.user = user
         self.addr = addr
@@ -55,6 +55,10 @@ class Phone:
             modules.append("dtls_srtp.so")
         elif mediaenc:   # e.g. "srtp-mand": baresip's srtp module, SDES (RFC 4568)
             modules.append("srtp.so")
+        if video_codecs:
+            # video: baresip's fake camera as the source, its VP8 codec, no display
+            modules += ["vp8.so", "fakevideo.so"]
+            extra_config = tuple(extra_config) + ("video_source fakevideo,nil",)
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write(BARESIP_CFG.format(
                 addr=addr, sip_port=sip_port, iface=iface or addr, tone=tone,
@@ -62,9 +66,10 @@ class Phone:
                 ctrl_addr="127.0.0.1", ctrl_port=ctrl_port, snd_path=self.dir,
                 extra="\n".join(extra_config)))
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<sip:%s@%s>;regint=600;answermode=%s;audio_codecs=%s%s\n"
+            f.write("<sip:%s@%s>;regint=600;answermode=%s;audio_codecs=%s%s%s\n"
                     % (user, registrar, answer, ",".join(codecs),
-                       ";mediaenc=%s" % mediaenc if mediaenc else ""))
+                       ";mediaenc=%s" % mediaenc if mediaenc else "",
+                       ";video_codecs=%s" % ",".join(video_codecs) if video_codecs else ""))
         self.ctrl_port = ctrl_port
         self.sip_port = sip_port
         self.proc = Proc(name, ["baresip", "-s", "-f", self.dir], logdir, ns=ns)

@@ -64,11 +64,13 @@ class WebRtcWorld(World):
     """browser_codecs: "" (Chromium's own list) or "opus" (the page keeps only Opus in
     its SDP); phone_codecs: what bob offers and accepts; bundle: the page's
     bundlePolicy ("balanced", or "max-bundle", which rejects an answer without
-    a=group:BUNDLE)."""
+    a=group:BUNDLE); video: a video call (Chromium's fake camera, baresip's fakevideo
+    source with VP8)."""
 
     def __init__(self, logdir, browser_codecs="", phone_codecs=("PCMU/8000/1",),
-                 bundle="balanced"):
+                 bundle="balanced", video=False):
         super().__init__(logdir)
+        self.video = video
         self.bundle = bundle   # the page's RTCPeerConnection bundlePolicy
         self.browser_codecs = browser_codecs
         self.phone_codecs = phone_codecs
@@ -113,7 +115,8 @@ class WebRtcWorld(World):
         write_tone(callee_wav, CALLEE_TONE, 60)
         self.bob = Phone("bob", self.logdir, self.core.name, "127.0.0.1", 5080, 4445, "bob",
                          "127.0.0.1:%d" % SIP_PORT, callee_wav, answer="auto",
-                         codecs=self.phone_codecs, ctrl_ns=self.core)
+                         codecs=self.phone_codecs, ctrl_ns=self.core,
+                         video_codecs=("VP8",) if self.video else ())
         self.phones.append(self.bob)
         self.bob.connect(timeout=STARTUP_TIMEOUT)
         self.bob.wait_registered(timeout=STARTUP_TIMEOUT)
@@ -124,8 +127,9 @@ class WebRtcWorld(World):
         self.browser = Browser(self.core.name, self.logdir, browser_wav)
         self.pages = PageServer(self.browser.ns, HTTP_PORT)
         url = ("http://127.0.0.1:%d/index.html?ws=ws://127.0.0.1:%d&user=%s&domain=127.0.0.1"
-               "&codecs=%s&bundle=%s" % (HTTP_PORT, WS_PORT, WEB_USER, self.browser_codecs,
-                                         self.bundle))
+               "&codecs=%s&bundle=%s&video=%d" % (HTTP_PORT, WS_PORT, WEB_USER,
+                                                  self.browser_codecs, self.bundle,
+                                                  1 if self.video else 0))
         self.browser.open(url)
         self.browser.wait("window.rtcTest && window.rtcTest.state.registered", 20,
                           "JsSIP to register over WebSocket")

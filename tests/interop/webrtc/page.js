@@ -3,7 +3,7 @@
 // audio unmuted (getStats' audioLevel stays 0 otherwise) and reports what it receives.
 // The test drives it through window.rtcTest from Selenium; the page is configured by its
 // query string: ws (WebSocket URL), user, domain, codecs ("opus" keeps Opus only in the
-// browser's own SDP).
+// browser's own SDP), video ("1": a video call, Chromium's fake camera).
 import JsSIP from 'jssip';
 
 const params = new URLSearchParams(window.location.search);
@@ -15,6 +15,7 @@ const cfg = {
   // RTCPeerConnection bundlePolicy: 'balanced' (the browser's default) or 'max-bundle',
   // which makes the browser reject an answer without a=group:BUNDLE
   bundle: params.get('bundle') || 'balanced',
+  video: params.get('video') === '1',
 };
 
 const logLines = [];
@@ -112,7 +113,7 @@ function watch(s) {
   });
 }
 
-const media = { mediaConstraints: { audio: true, video: false },
+const media = { mediaConstraints: { audio: true, video: cfg.video },
                 pcConfig: { iceServers: [], bundlePolicy: cfg.bundle, rtcpMuxPolicy: 'require' } };
 
 const ua = new JsSIP.UA({
@@ -137,7 +138,7 @@ ua.start();
 
 async function stats() {
   const out = { state: state.state, inbound: null, outbound: null, pair: null, codec: null,
-                tone: dominantFrequency() };
+                tone: dominantFrequency(), video: { inbound: null, outbound: null } };
   if (!session || !session.connection) return out;
   const report = await session.connection.getStats();
   const codecs = {};
@@ -154,6 +155,11 @@ async function stats() {
       out.codec = codecs[r.codecId] || null;
     } else if (r.type === 'outbound-rtp' && r.kind === 'audio') {
       out.outbound = { packetsSent: r.packetsSent, bytesSent: r.bytesSent };
+    } else if (r.type === 'inbound-rtp' && r.kind === 'video') {
+      out.video.inbound = { packetsReceived: r.packetsReceived, framesDecoded: r.framesDecoded,
+                            codec: codecs[r.codecId] || null };
+    } else if (r.type === 'outbound-rtp' && r.kind === 'video') {
+      out.video.outbound = { packetsSent: r.packetsSent, framesEncoded: r.framesEncoded };
     } else if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
       out.pair = r.id;
     } else if (r.type === 'transport') {

@@ -67,7 +67,7 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->direction[0], y->direction[0]) &&
 	       str_same(x->direction[1], y->direction[1]) && str_same(x->label, y->label) &&
 	       str_same(x->interface, y->interface) && x->flags == y->flags &&
-	       x->replace == y->replace && x->rtcp_mux == y->rtcp_mux && x->ice == y->ice &&
+	       x->replace == y->replace && x->rtcp_mux == y->rtcp_mux && x->bundle == y->bundle && x->ice == y->ice &&
 	       x->transport == y->transport && x->address_family == y->address_family &&
 	       list_same(a->strip, a->n_strip, b->strip, b->n_strip) &&
 	       list_same(a->offer, a->n_offer, b->offer, b->n_offer) &&
