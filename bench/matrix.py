@@ -50,10 +50,12 @@ PARAMS = {
     # side B plain): calls per point, beside the plain fixed-rate points
     "srtp_points": [300, 500],
     # most SRTP<->RTP calls per core: the same ramp and pass criteria as the plain one
-    # (loss <= 0.1 %, p50 <= 1 ms), every call SDES-SRTP on side A
+    # (loss <= 0.1 %, p50 <= 1 ms), every call SDES-SRTP on side A; fresh calls at every
+    # step: the generator rebuilds its streams per step with sequence numbers from the
+    # start, which a relay enforcing the SRTP replay window rightly drops as replays
     "srtp_ramp_reps": 2,
-    "srtp_ramp_args": ["--start", "300", "--step", "100", "--max", "2000", "--warmup", "1",
-                       "--duration", "2", "--drain", "1"],
+    "srtp_ramp_args": ["--fresh", "--start", "300", "--step", "100", "--max", "2000",
+                       "--warmup", "1", "--duration", "2", "--drain", "1"],
 }
 
 # --- modes ----------------------------------------------------------------------------
