@@ -194,6 +194,8 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 
 	if (o->srtp && strcmp(mode, "fixed") == 0)
 		mode = "srtp"; /* SRTP<->RTP: reported apart from plain forwarding */
+	else if (o->srtp && strcmp(mode, "ramp") == 0)
+		mode = "srtp_ramp";
 	for (unsigned c = 0, n = 0; c < r->ncores; c++)
 		n += (unsigned)snprintf(cores + n, sizeof(cores) - n, "%s%.2f", c ? "," : "",
 					r->core_busy_pct[c]);
@@ -327,11 +329,11 @@ static int run_media(const struct opts *o, struct lg_calls *calls)
 		best = target;
 	}
 	if (ramp) {
-		printf("JSON {\"tool\":\"loadgen\",\"mode\":\"ramp_result\",\"relay\":\"%s\","
+		printf("JSON {\"tool\":\"loadgen\",\"mode\":\"%s\",\"relay\":\"%s\","
 		       "\"max_calls\":%u,\"max_loss_pct\":%.3f,\"max_p50_us\":%.0f,\"step\":%u,"
 		       "\"start\":%u,\"step_pct\":%.0f,\"codec_b\":\"%s\"}\n",
-		       o->relay, best, o->max_loss, o->max_p50_us, o->step, o->start, o->step_pct,
-		       o->codec_b->name);
+		       o->srtp ? "srtp_ramp_result" : "ramp_result", o->relay, best, o->max_loss,
+		       o->max_p50_us, o->step, o->start, o->step_pct, o->codec_b->name);
 		printf("ramp: most calls with loss <= %.3f %% and p50 <= %.0f us: %u\n", o->max_loss,
 		       o->max_p50_us, best);
 	}

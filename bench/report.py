@@ -170,22 +170,28 @@ def md_srtp(rows, relays, out):
     out.append("")
 
 
-def md_ramp(rows, relays, out):
-    out.append("## Most calls on one core (ramp)\n")
-    res = [r for r in rows if r.get("mode") == "ramp_result" and
+def md_ramp(rows, relays, out, mode="ramp", title="Most calls on one core (ramp)"):
+    """the ramp's table; mode "srtp_ramp": the same with side A SDES-SRTP"""
+    res = [r for r in rows if r.get("mode") == mode + "_result" and
            r.get("codec_b", "pcmu") == "pcmu"]
     if not res:
-        out.append("Not measured.\n")
+        if mode == "ramp":
+            out.append("## %s\n" % title)
+            out.append("Not measured.\n")
         return
+    out.append("## %s\n" % title)
     lim = res[0]
-    out.append("Calls added 100 at a time from 300; a step passes with loss ≤ %.1f %% and "
+    out.append("Calls added %d at a time from %d; a step passes with loss ≤ %.1f %% and "
                "median latency ≤ %d µs (1 s warm-up, 2 s measured per step). Median of the "
-               "repetitions (min–max).\n" % (lim["max_loss_pct"], lim["max_p50_us"]))
+               "repetitions (min–max).\n" % (lim.get("step", 100), lim.get("start", 300),
+                                             lim["max_loss_pct"], lim["max_p50_us"]))
     out.append("| relay | most calls passing | × rtpengine | first failing step (loss %, p50 µs) |")
     out.append("|---|---:|---:|---|")
     best = {r: stat([x["max_calls"] for x in res if x["relay"] == r]) for r in relays}
     for r in relays:
-        steps = [x for x in rows if x.get("relay") == r and x.get("mode") == "ramp" and
+        if not best[r] and mode != "ramp":
+            continue  # the floor speaks no SRTP
+        steps = [x for x in rows if x.get("relay") == r and x.get("mode") == mode and
                  x.get("codec_b", "pcmu") == "pcmu"]
         fails = []
         for x in steps:
@@ -425,6 +431,8 @@ def main():
     md_fixed(rows, relays, out)
     md_srtp(rows, relays, out)
     md_ramp(rows, relays, out)
+    md_ramp(rows, relays, out, "srtp_ramp",
+            "Most SRTP<->RTP calls on one core (ramp, side A SDES-SRTP AES_CM_128_HMAC_SHA1_80)")
     md_flood(rows, relays, out)
     md_control(rows, relays, out)
     md_transcoding(rows, relays, out, raw)

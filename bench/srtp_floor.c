@@ -4,9 +4,13 @@
  * does to one forwarded 172-byte PCMU packet, measured alone, no sockets:
  * unprotect (SRTP leg in) and protect (SRTP leg out), per suite. A relay
  * forwarding SRTP<->RTP cannot go below its plain forwarding cost plus this.
+ * By default libsrtp runs on OpenSSL's AES and HMAC as in the daemon
+ * (srtp/srtp_openssl.h); --stock keeps the libsrtp build's own (Debian 12:
+ * NSS) for comparison.
  *
- *   build/bench/srtp_floor [packets]     (default 2000000 per suite)
+ *   build/bench/srtp_floor [--stock] [packets]   (default 2000000 per suite)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +28,16 @@ static double thread_ns(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000000ul;
+	bool stock = argc > 1 && !strcmp(argv[1], "--stock");
+	unsigned long n = argc > 1 + stock ? strtoul(argv[1 + stock], NULL, 10) : 2000000ul;
 	static const enum sr_suite suites[] = {
 		SR_AES_CM_128_HMAC_SHA1_80, SR_AES_CM_128_HMAC_SHA1_32, SR_AES_256_CM_HMAC_SHA1_80,
 		SR_AEAD_AES_128_GCM,	    SR_AEAD_AES_256_GCM,
 	};
 
-	if (n == 0 || sr_init())
+	if (n == 0 || (stock ? sr_init_stock() : sr_init()))
 		return 1;
+	printf("AES and HMAC-SHA1 under libsrtp2: %s\n", sr_crypto_backend());
 	printf("suite                      protect ns/pkt  unprotect ns/pkt  (%lu packets, "
 	       "172-byte RTP)\n",
 	       n);

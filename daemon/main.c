@@ -35,6 +35,7 @@
 #include "lib/strbuf.h"
 #include "kernel-offload/offload_rec.h"
 #include "recording/recorder.h"
+#include "srtp/sr_stream.h"
 
 #define TICK_MS 250
 
@@ -248,6 +249,12 @@ int main(int argc, char **argv)
 	}
 	if (dtls_media_init(d.loop)) /* the daemon's DTLS certificate (logged) */
 		goto err_dp;
+	/* libsrtp with OpenSSL's AES and HMAC under it (srtp/srtp_openssl.h),
+	 * set up before any SRTP session exists */
+	if (sr_init())
+		log_warn("SRTP: libsrtp2 failed to initialise: SRTP offers will be refused");
+	else
+		log_notice("SRTP: libsrtp2, AES and HMAC-SHA1 on %s", sr_crypto_backend());
 	if (d.cfg.recording_dir[0]) {
 		struct recorder_config rc = {
 			.dir = d.cfg.recording_dir,

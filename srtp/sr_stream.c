@@ -5,6 +5,7 @@
  * the SSRCs each session holds.
  */
 #include "srtp/sr_stream.h"
+#include "srtp/srtp_openssl.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +36,8 @@ static const struct {
 static bool available[SR_N_SUITES];
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = -1;
+static bool want_stock;	  /* sr_init_stock: keep libsrtp's own primitives */
+static const char *backend; /* what the sessions' ciphers and MAC run on */
 
 static bool suite_ok(enum sr_suite s)
 {
@@ -172,6 +175,14 @@ static void init_lib(void)
 
 	if (srtp_init() != srtp_err_status_ok)
 		return;
+	/* OpenSSL's AES and SHA-1 under libsrtp (srtp_openssl.h): before
+	 * the first session, which keeps the types it was made with. A type
+	 * OpenSSL cannot give (refused by libsrtp's known-answer checks)
+	 * stays libsrtp's own, which is correct, only slower. */
+	if (want_stock)
+		backend = "libsrtp2";
+	else
+		backend = sr_openssl_register() ? "libsrtp2 (OpenSSL refused)" : "OpenSSL";
 	memset(&k, 0x5a, sizeof(k));
 	k.mki_len = 0;
 	k.params = 0;
@@ -190,6 +201,17 @@ int sr_init(void)
 {
 	pthread_once(&init_once, init_lib);
 	return init_rc;
+}
+
+int sr_init_stock(void)
+{
+	want_stock = true;
+	return sr_init();
+}
+
+const char *sr_crypto_backend(void)
+{
+	return sr_init() == 0 ? backend : "none";
 }
 
 bool sr_suite_available(enum sr_suite s)

@@ -77,6 +77,13 @@ struct sr_keys {
  * (each one keyed once). Idempotent, thread-safe on first use from the
  * control thread. 0 or -1. */
 int sr_init(void);
+/* sr_init with libsrtp's own AES and HMAC left in place (for comparison:
+ * bench/srtp_floor, tests); only before anything else called sr_init. */
+int sr_init_stock(void);
+/* What SRTP's ciphers and MAC run on: "OpenSSL" (srtp/srtp_openssl.h, the
+ * default), "libsrtp2" (its own build's, sr_init_stock) or
+ * "libsrtp2 (OpenSSL refused)". */
+const char *sr_crypto_backend(void);
 bool sr_suite_available(enum sr_suite s);
 /* RFC name ("AES_CM_128_HMAC_SHA1_80"), NULL for NONE or out of range. */
 const char *sr_suite_name(enum sr_suite s);

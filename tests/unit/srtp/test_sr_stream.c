@@ -8,7 +8,8 @@
  * own vectors are given at the session-key level, below what a master-key
  * interface reaches). Every packet goes through sr_stream_rekey,
  * sr_protect and sr_unprotect: the suite mapping, key layout and
- * direction handling are what is tested.
+ * direction handling are what is tested, with libsrtp running on OpenSSL's
+ * AES and HMAC as sr_init sets it up (srtp/srtp_openssl.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
