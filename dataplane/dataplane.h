@@ -115,8 +115,10 @@ struct dp_stats {
 	bool latched;
 	/* SRTP (dataplane/dp_srtp.c): packets dropped because they failed
 	 * authentication, were replays, or libsrtp refused them otherwise
-	 * (either direction) */
-	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	 * (either direction); and those dropped (either direction) while the
+	 * party's keys were still to come: SRTP offered, the answer that
+	 * agrees on the keys not yet seen (DP_SRTP_PARTY without keys) */
+	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors, srtp_awaiting_keys;
 };
 
 /* ICE on an endpoint (any thread; all zero without DP_ICE). */
