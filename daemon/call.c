@@ -136,6 +136,7 @@ static void account_stream(struct calls *cs, const struct call_media *m,
 	cs->totals.srtp_auth_failed += st->srtp_auth_failed;
 	cs->totals.srtp_replayed += st->srtp_replayed;
 	cs->totals.srtp_errors += st->srtp_errors;
+	cs->totals.srtp_awaiting_keys += st->srtp_awaiting_keys;
 	if (m->ifc && cs->ifs) {
 		size_t i = (size_t)(m->ifc - cs->ifs->v);
 		struct call_iface_totals *t = &cs->totals.iface[i < CFG_MAX_IFACES ? i : 0];

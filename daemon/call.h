@@ -197,7 +197,7 @@ struct call_totals {
 	struct call_iface_totals iface[CFG_MAX_IFACES];
 	uint64_t rtp_lost, xcode_packets;
 	/* SRTP/SRTCP packets dropped (never forwarded), of released streams */
-	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors, srtp_awaiting_keys;
 };
 
 /* The call table and everything calls need. */

@@ -112,7 +112,7 @@ struct live {
 	unsigned streams_srtp; /* of those, with an SRTP party */
 	struct call_iface_totals iface[CFG_MAX_IFACES];
 	uint64_t rtp_lost, xcode_packets;
-	uint64_t srtp_packets, srtp_auth_failed, srtp_replayed, srtp_errors;
+	uint64_t srtp_packets, srtp_auth_failed, srtp_replayed, srtp_errors, srtp_awaiting_keys;
 };
 
 static void add_stream(const struct calls *cs, const struct call_media *m,
@@ -133,6 +133,7 @@ static void add_stream(const struct calls *cs, const struct call_media *m,
 	l->srtp_auth_failed += st.srtp_auth_failed;
 	l->srtp_replayed += st.srtp_replayed;
 	l->srtp_errors += st.srtp_errors;
+	l->srtp_awaiting_keys += st.srtp_awaiting_keys;
 	if (m->ifc) {
 		size_t i = (size_t)(m->ifc - cs->ifs->v);
 		struct call_iface_totals *t = &l->iface[i < CFG_MAX_IFACES ? i : 0];
@@ -280,6 +281,8 @@ static void render_media(struct strbuf *b, const struct metrics_src *src, const 
 	u64(b, "rtprelay_srtp_dropped_total", "reason=\"replayed\"",
 	    t->srtp_replayed + l->srtp_replayed);
 	u64(b, "rtprelay_srtp_dropped_total", "reason=\"error\"", t->srtp_errors + l->srtp_errors);
+	u64(b, "rtprelay_srtp_dropped_total", "reason=\"awaiting_keys\"",
+	    t->srtp_awaiting_keys + l->srtp_awaiting_keys);
 
 	static const struct {
 		const char *name, *type, *help;

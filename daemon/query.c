@@ -163,6 +163,8 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_dict_add_int(a, st, "SRTP auth failed", (int64_t)ds.srtp_auth_failed));
 		TRY(ng_dict_add_int(a, st, "SRTP replayed", (int64_t)ds.srtp_replayed));
 		TRY(ng_dict_add_int(a, st, "SRTP errors", (int64_t)ds.srtp_errors));
+		/* the expected drops at a call's start, before the answer keys it */
+		TRY(ng_dict_add_int(a, st, "SRTP awaiting keys", (int64_t)ds.srtp_awaiting_keys));
 	}
 	if (!rtcp && m->bundle_lead == m->index) /* dropped: no media claimed them */
 		TRY(ng_dict_add_int(a, st, "bundle unknown", (int64_t)ds.bundle_unknown));

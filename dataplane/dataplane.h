@@ -147,8 +147,10 @@ struct dp_stats {
 	bool latched;
 	/* SRTP (dataplane/dp_srtp.c): packets dropped because they failed
 	 * authentication, were replays, or libsrtp refused them otherwise
-	 * (either direction) */
-	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	 * (either direction); and those dropped (either direction) while the
+	 * party's keys were still to come: SRTP offered, the answer that
+	 * agrees on the keys not yet seen (DP_SRTP_PARTY without keys) */
+	uint64_t srtp_auth_failed, srtp_replayed, srtp_errors, srtp_awaiting_keys;
 	/* DP_BUNDLE: packets no media of the bundle claimed (an unknown MID,
 	 * or an SSRC and payload type no media has), dropped; in dropped_other
 	 * too */

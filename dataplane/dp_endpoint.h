@@ -51,8 +51,9 @@ struct dp_pub {
 	/* ICE (dataplane/dp_ice.c) */
 	_Atomic uint64_t ice_checks, ice_bad, ice_last_ms;
 	_Atomic bool ice_nominated;
-	/* SRTP (dataplane/dp_srtp.c) */
-	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors;
+	/* SRTP (dataplane/dp_srtp.c); awaiting_keys: dropped while the party's
+	 * keys were still to come (SRTP offered, not yet answered) */
+	_Atomic uint64_t srtp_auth_failed, srtp_replayed, srtp_errors, srtp_awaiting_keys;
 	_Atomic uint64_t rec_copied, rec_dropped; /* recording ring */
 	_Atomic uint64_t play_pos;		  /* playback: samples sent */
 	_Atomic bool play_held; /* dp_play.c keeps state (a shift): user space only */
@@ -98,6 +99,7 @@ struct dp_endpoint {
 	struct dp_ice *ice;	 /* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
 	struct dp_playing *play; /* playback, NULL = none (dataplane/dp_play.c) */
 	struct sr_stream *srtp;	 /* SRTP towards this party, NULL = plain (dp_srtp.c) */
+	bool srtp_awaiting;	 /* srtp is keyless because the keys are still to come */
 	/* generate-RTCP (dataplane/dp_rtcp.c), with DP_GEN_RTCP */
 	struct dp_gen_rtcp {
 		uint64_t packets, octets;      /* RTP received here and sent on */

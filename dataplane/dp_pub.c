@@ -79,5 +79,6 @@ void dp_pub_read(const struct dp_endpoint *ep, struct dp_stats *out)
 	out->bundle_unknown = DP_GET(pub->bundle_unknown);
 	out->srtp_replayed = DP_GET(pub->srtp_replayed);
 	out->srtp_errors = DP_GET(pub->srtp_errors);
+	out->srtp_awaiting_keys = DP_GET(pub->srtp_awaiting_keys);
 	read_remote(ep, &out->remote, &out->latched);
 }

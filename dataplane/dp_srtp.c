@@ -10,15 +10,24 @@
  * endpoint's parameters (one allocation per key change, none per packet);
  * keys equal to the current ones leave the contexts alone, so rollover
  * counters survive a re-INVITE that keeps them.
+ *
+ * A party offered SRTP is keyless until the answer agrees on its keys: what
+ * it sends and what would go to it meanwhile is dropped and counted apart
+ * (srtp_awaiting_keys), since it is the expected start of a call (a callee
+ * that sends media as soon as it answers, before the proxy has passed the
+ * answer on), not a packet libsrtp refused (srtp_errors). STUN that reaches
+ * an SRTP endpoint without ICE is not SRTP at all: see dp_srtp_in.
  */
 #include "dataplane/dp_endpoint.h"
 
 #include "lib/log.h"
+#include "stun/stun.h"
 
 void dp_srtp_free(struct dp_endpoint *ep)
 {
 	sr_stream_free(ep->srtp);
 	ep->srtp = NULL;
+	ep->srtp_awaiting = false;
 }
 
 void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k)
@@ -36,8 +45,10 @@ void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k)
 			ep->srtp = sr_stream_new();
 		if (!ep->srtp)
 			ep->flags |= DP_DISABLED;
+		ep->srtp_awaiting = ep->srtp != NULL;
 		return;
 	}
+	ep->srtp_awaiting = false; /* keyed: a failure from now on is an error */
 	if (!ep->srtp)
 		ep->srtp = sr_stream_new();
 	/* Without a stream (no memory) or with a failed rekey the endpoint
@@ -55,6 +66,14 @@ void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k)
 
 bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp)
 {
+	/* RFC 7983: a first byte of 0..3 is STUN, never SRTP. A party that
+	 * does no ICE with the relay (no DP_ICE, which takes STUN earlier) may
+	 * still send binding requests: Linphone sends two to each of the
+	 * relay's ports when its stream starts, to open NAT pinholes. They are
+	 * not SRTP that failed: dropped without libsrtp and counted by the
+	 * caller with the other drops ("dropped other"). */
+	if (stun_demux(buf[0]) == DEMUX_STUN)
+		return false;
 	switch (sr_unprotect(ep->srtp, buf, len, rtcp)) {
 	case SR_OK:
 		return true;
@@ -65,7 +84,10 @@ bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp)
 		DP_ADD(ep->pub.srtp_replayed, 1);
 		return false;
 	default:
-		DP_ADD(ep->pub.srtp_errors, 1);
+		if (ep->srtp_awaiting)
+			DP_ADD(ep->pub.srtp_awaiting_keys, 1);
+		else
+			DP_ADD(ep->pub.srtp_errors, 1);
 		return false;
 	}
 }
@@ -74,6 +96,9 @@ bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap,
 {
 	if (sr_protect(out->srtp, buf, len, cap, rtcp) == SR_OK)
 		return true;
-	DP_ADD(out->pub.srtp_errors, 1);
+	if (out->srtp_awaiting)
+		DP_ADD(out->pub.srtp_awaiting_keys, 1);
+	else
+		DP_ADD(out->pub.srtp_errors, 1);
 	return false;
 }

@@ -6,7 +6,7 @@ import socket
 import time
 
 from conftest import free_port
-from dp_media import Phone, drain, rtp
+from dp_media import Phone, drain, relay_targets, rtp
 from http_media import metric
 from test_metrics_http import http_daemon, wait_metrics
 from test_recording import RATE, Pcmu, Stream, plain_call, rec_daemon, recdir, voice  # noqa: F401
@@ -43,6 +43,21 @@ def test_srtp_streams_and_drops(daemon_factory):
         assert metric(s, "rtprelay_srtp_streams") == 0
         assert metric(s, "rtprelay_srtp_dropped_total", reason="auth_failed") == 2
         assert metric(s, "rtprelay_srtp_dropped_total", reason="replayed") == 1
+        assert metric(s, "rtprelay_srtp_dropped_total", reason="awaiting_keys") == 0
+        # an SRTP callee that sends before its answer: dropped awaiting its keys
+        r = ng.offer("m-early", "A", Phone().sdp(), **{"transport-protocol": "RTP/SAVP"})
+        assert r["result"] == "ok", r
+        target = relay_targets(r["sdp"])[0][:2]
+        for _ in range(3):
+            b.rtp_socks[0].sendto(rtp(b.seq[0], b.ssrc[0], 0), target)
+            b.seq[0] += 1
+        s = wait_metrics(d, lambda s: metric(s, "rtprelay_srtp_dropped_total",
+                                             reason="awaiting_keys") == 3)
+        assert metric(s, "rtprelay_srtp_dropped_total", reason="awaiting_keys") == 3
+        assert metric(s, "rtprelay_srtp_dropped_total", reason="error") == 0
+        assert ng.delete("m-early", **{"delete-delay": 0})["result"] == "ok"
+        s = wait_metrics(d, lambda s: metric(s, "rtprelay_srtp_streams") == 0)
+        assert metric(s, "rtprelay_srtp_dropped_total", reason="awaiting_keys") == 3
 
 
 def test_recording_metrics(daemon_factory, recdir):  # noqa: F811

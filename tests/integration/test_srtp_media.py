@@ -154,6 +154,62 @@ def test_sdes_to_sdes_every_suite_recrypted(daemon, suite):
         assert rtp_stats(ng, "ss", "B")["crypto suite"] == suite
 
 
+def test_srtp_callee_media_before_answer_awaits_keys(daemon):
+    """A plain caller, an SRTP callee offered the relay's keys: a callee that sends
+    as soon as it answers (baresip does) reaches the relay before the proxy has passed
+    its answer on, so the relay cannot check it yet. Those packets are dropped (never
+    forwarded unauthenticated) and counted as `SRTP awaiting keys`, not as
+    `SRTP errors`; once the answer keys the leg the callee's media flows and nothing
+    more is counted."""
+    a = Phone()
+    with daemon.ng() as ng:
+        r = ng.offer("early", "A", a.sdp(), **{"transport-protocol": "RTP/SAVP"})
+        assert r["result"] == "ok", r
+        offered = crypto_lines(r["sdp"])
+        suite = "AES_CM_128_HMAC_SHA1_80"
+        mine = [o for o in offered if o[1] == suite]
+        b = SrtpPhone(suite, tag=mine[0][0])
+        b.rx = Srtp(suite, mine[0][2], outbound=False)
+        addr_b, rtp_b, _ = relay_targets(r["sdp"])[0]
+        b.send_srtp((addr_b, rtp_b), 3)
+        assert drain(a.rtp_socks[0], limit=1.0) == []
+        r2 = ng.answer("early", "A", "B", b.sdp_savp())
+        assert r2["result"] == "ok", r2
+        sent = b.send_srtp((addr_b, rtp_b), 4)
+        assert [d for d, _ in drain(a.rtp_socks[0])] == sent
+        st = rtp_stats(ng, "early", "B")["stats"]
+        assert st["SRTP awaiting keys"] == 3, st
+        assert st["SRTP errors"] == 0 and st["SRTP auth failed"] == 0, st
+        assert st["packets"] == 4, st
+
+
+def stun_binding_request():
+    """A bare RFC 5389 binding request (no attributes), as Linphone sends to the
+    relay's RTP and RTCP ports when its stream starts."""
+    return bytes([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]) + bytes(range(12))
+
+
+def test_stun_without_ice_on_srtp_leg_is_no_srtp_error(daemon):
+    """A party that does no ICE with the relay still sends STUN binding requests
+    (RFC 7983 first byte 0..3) to the relay's SRTP port: they are dropped and counted
+    with the other drops, never handed to libsrtp as SRTP (no `SRTP errors`), never
+    forwarded; the party's SRTP around them passes."""
+    a, b = SrtpPhone(), Phone()
+    with daemon.ng() as ng:
+        (addr_a, rtp_a, rtcp_a), _ = sdes_to_plain(ng, "stun", a, b)
+        good1 = a.send_srtp((addr_a, rtp_a), 2)
+        a.rtp_socks[0].sendto(stun_binding_request(), (addr_a, rtp_a))
+        a.rtp_socks[0].sendto(stun_binding_request(), (addr_a, rtcp_a))
+        good2 = a.send_srtp((addr_a, rtp_a), 2)
+        assert [d for d, _ in drain(b.rtp_socks[0])] == good1 + good2
+        assert drain(b.rtcp_socks[0], limit=1.0) == []
+        streams = ng.query("stun")["tags"]["A"]["medias"][0]["streams"]
+        for s in streams:
+            assert s["stats"]["SRTP errors"] == 0, streams
+            assert s["stats"]["dropped other"] == 1, streams
+        assert streams[0]["stats"]["forwarded"] == 4, streams
+
+
 def test_tampered_packet_dropped_counted_next_passes(daemon):
     a, b = SrtpPhone(), Phone()
     with daemon.ng() as ng:

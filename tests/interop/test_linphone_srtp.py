@@ -9,6 +9,15 @@ The relay terminates SRTP: Linphone is answered RTP/SAVP with one a=crypto line 
 relay's own key on a tag Linphone offered, baresip gets RTP/AVP without any; Linphone
 negotiates SRTP, the relay authenticated every SRTP packet it accepted, each phone
 hears the other's tone, and after Linphone hangs up the call is gone from `list`.
+
+Linphone does no ICE here, yet when its audio stream starts mediastreamer2 sends two
+bare STUN binding requests (20 bytes, first byte 0x00; it logs "Stun packet of length
+20 sent on rtp" / "... on rtcp") to each of the relay's ports, to open NAT pinholes.
+They are not SRTP: the relay drops them as STUN (RFC 7983 first byte 0..3) without
+handing them to libsrtp and counts them as `dropped other` on Linphone's RTP and RTCP
+streams, so `SRTP errors` stays 0. The test pins this: each stream's `dropped other`
+equals the number of STUN packets Linphone logged for that port, and no SRTP counter
+(`SRTP errors`, `SRTP auth failed`, `SRTP awaiting keys`) counts anything.
 """
 import os
 import time
@@ -77,8 +86,17 @@ def test_linphone_srtp_calls_plain_phone(make_world):
     rtp = [s for s in srtp if "RTP" in s["flags"]][0]
     assert rtp["endpoint"]["port"] == LINPHONE_RTP, rtp
     assert rtp["stats"]["forwarded"] >= 20, rtp
-    assert sum(s["stats"].get("SRTP auth failed", 0) for ss in streams.values()
-               for s in ss) == 0, streams
+    for key in ("SRTP auth failed", "SRTP errors", "SRTP replayed", "SRTP awaiting keys"):
+        assert sum(s["stats"].get(key, 0) for ss in streams.values() for s in ss) == 0, \
+            (key, streams)
+    # Linphone's start-of-stream STUN requests: dropped as STUN, one by one
+    rtcp = [s for s in srtp if "RTCP" in s["flags"]][0]
+    log = carol.log()
+    stun_rtp = log.count("Stun packet of length 20 sent on rtp ")
+    stun_rtcp = log.count("Stun packet of length 20 sent on rtcp ")
+    assert stun_rtp >= 1 and stun_rtcp >= 1, "Linphone logged no STUN packets"
+    assert (rtp["stats"]["dropped other"], rtcp["stats"]["dropped other"]) == \
+        (stun_rtp, stun_rtcp), (stun_rtp, stun_rtcp, srtp)
 
     # each hears the other: baresip's decoded recording and Linphone's received.wav
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)

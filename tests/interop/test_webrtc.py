@@ -15,16 +15,25 @@ A video call (Chromium's fake camera, max-bundle) to a phone with VP8 passes whe
 top of that, the browser decodes the phone's video and sends its own, and the relay
 answered the browser with audio and video on one port (one BUNDLE) while the phone got a
 port per m= line, each counting packets.
+
+The same two calls run with the phone behind the masquerading NAT of the plain-phone
+world (WebRtcWorld(nat="bob")): on top of the checks above, the relay's `query` must show
+the phone's RTP coming from the NAT's public address with a port the NAT remapped
+(never the LAN address the phone wrote in its SDP), and Kamailio must have told the
+relay `SIP-source-address` for the phone's side with the NAT's address as
+`received-from`, as the documented config does for a phone whose SDP is private.
 """
 import os
 import time
 
 import pytest
+from ngclient import bdecode
 
 from interop_lib import checks
 from interop_lib.relay import relay_kind
-from interop_lib.topology import CALLEE_TONE, CALLER_TONE
-from interop_lib.webrtc import WEB_USER, WebRtcWorld
+from interop_lib.phone import parse_sdp, received_sdps
+from interop_lib.topology import CALLEE_TONE, CALLER_TONE, NAT_PORTS, NAT_PUBLIC
+from interop_lib.webrtc import LAN_ADDR, WEB_USER, WebRtcWorld
 
 EVENT_TIMEOUT = 20
 MEDIA_TIMEOUT = 20
@@ -88,14 +97,58 @@ def browser_state(world, wanted, timeout=EVENT_TIMEOUT):
     return state
 
 
-@pytest.mark.parametrize("bundle", ["balanced", "max-bundle"])
-def test_browser_calls_phone_and_hangs_up(make_world, bundle):
-    world = make_world(world_class=WebRtcWorld, bundle=bundle)
+def phone_side_command(world, call_id, command):
+    """The ng `command` ("offer" or "answer") Kamailio sent the relay with the phone's
+    SDP for the call (the phone's own tag is its from-tag in an offer, its to-tag in
+    an answer): (the request, the phone's tag)."""
+    msgs = [m for way, _, _, m in world.ng_capture.decoded(bdecode)
+            if way == "proxy>relay" and m and m.get("command") == command
+            and m.get("call-id") == call_id]
+    assert msgs, "Kamailio sent the relay no %s for %s" % (command, call_id)
+    tag = msgs[0].get("from-tag" if command == "offer" else "to-tag")
+    return msgs[0], tag
+
+
+def check_phone_behind_nat(world, call_id, phone_command, phone_sdp):
+    """The phone behind the NAT wrote its LAN address into its SDP (`phone_sdp`: the
+    'INVITE' or '200' it sent); Kamailio's `phone_command` for it carried
+    SIP-source-address and the NAT's public address as received-from (the other
+    party's command neither); the relay's `query` shows the phone's RTP stream latched
+    onto the NAT's public address and a port the NAT remapped, with packets counted."""
+    sent = received_sdps(world.bob, phone_sdp, received=False)
+    assert sent, "bob sent no %s with SDP" % phone_sdp
+    assert parse_sdp(sent[0])["addr"] == LAN_ADDR, sent[0]
+    req, bob_tag = phone_side_command(world, call_id, phone_command)
+    assert "SIP-source-address" in req.get("flags", []), \
+        "the config should send SIP-source-address for the NATed phone's SDP: %r" % req
+    assert list(req.get("received-from", [])) == ["IP4", NAT_PUBLIC], req
+    other, _ = phone_side_command(world, call_id,
+                                  "answer" if phone_command == "offer" else "offer")
+    assert "SIP-source-address" not in other.get("flags", []), \
+        "the browser's SDP must not get SIP-source-address: %r" % other
+    _, streams = checks.rtp_packets(world.ng, call_id)
+    bob_rtp = [s for s in streams if s["tag"] == bob_tag and not s["rtcp"]]
+    assert bob_rtp, "query shows no RTP stream for bob's tag %s: %r" % (bob_tag, streams)
+    for s in bob_rtp:
+        addr, port = s["endpoint"]
+        assert addr == NAT_PUBLIC and NAT_PORTS[0] <= port <= NAT_PORTS[1], \
+            "bob's media should come from the NAT's public side %s:%d-%d, query shows " \
+            "%s:%d: %r" % (NAT_PUBLIC, NAT_PORTS[0], NAT_PORTS[1], addr, port, streams)
+        assert s["packets"] >= 20, streams
+    lan = [s for s in streams if (s["endpoint"][0] or "").startswith("192.168.99.")]
+    assert not lan, "no stream may point at the LAN behind the NAT: %r" % lan
+    print("\nbob's RTP as the relay sees it: %s:%d (SDP said %s)"
+          % (bob_rtp[0]["endpoint"] + (LAN_ADDR,)))
+
+
+def browser_calls_phone(world, name, phone_behind_nat=False):
     world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
     world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
-    check_media(world, call_id, "browser-calls-phone-" + bundle)
+    check_media(world, call_id, name)
+    if phone_behind_nat:
+        check_phone_behind_nat(world, call_id, "answer", "200")
     world.browser.js("window.rtcTest.hangup()")
     world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     browser_state(world, "ended")
@@ -103,20 +156,43 @@ def test_browser_calls_phone_and_hangs_up(make_world, bundle):
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
 
 
-def test_phone_calls_browser_and_hangs_up(make_world):
-    world = make_world(world_class=WebRtcWorld)
-    reply = world.bob.command("dial", "sip:%s@127.0.0.1" % WEB_USER)
+def phone_calls_browser(world, name, phone_behind_nat=False):
+    # the phone sends its INVITE to the Request-URI's host: Kamailio's SIP address
+    reply = world.bob.command("dial", "sip:%s@%s" % (WEB_USER, world.sip_addr))
     assert reply.get("ok"), "dial failed: %r" % reply
     world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
-    check_media(world, call_id, "phone-calls-browser")
+    check_media(world, call_id, name)
+    if phone_behind_nat:
+        check_phone_behind_nat(world, call_id, "offer", "INVITE")
     reply = world.bob.command("hangup")
     assert reply.get("ok"), "hangup failed: %r" % reply
     world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     browser_state(world, "ended")
     checks.assert_call_gone(world.ng, call_id)
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
+
+
+@pytest.mark.parametrize("bundle", ["balanced", "max-bundle"])
+def test_browser_calls_phone_and_hangs_up(make_world, bundle):
+    world = make_world(world_class=WebRtcWorld, bundle=bundle)
+    browser_calls_phone(world, "browser-calls-phone-" + bundle)
+
+
+def test_phone_calls_browser_and_hangs_up(make_world):
+    world = make_world(world_class=WebRtcWorld)
+    phone_calls_browser(world, "phone-calls-browser")
+
+
+def test_browser_calls_phone_behind_nat(make_world):
+    world = make_world(world_class=WebRtcWorld, nat="bob")
+    browser_calls_phone(world, "browser-calls-phone-behind-nat", phone_behind_nat=True)
+
+
+def test_phone_behind_nat_calls_browser(make_world):
+    world = make_world(world_class=WebRtcWorld, nat="bob")
+    phone_calls_browser(world, "phone-behind-nat-calls-browser", phone_behind_nat=True)
 
 
 def test_opus_only_browser_calls_pcmu_only_phone(make_world):

@@ -8,6 +8,16 @@ candidate (nothing on it leaves the namespace).
     baresip bob 127.0.0.1:5080 ──udp:5060────────┘
     media: browser (ICE, DTLS-SRTP, rtcp-mux) ⇄ relay 10.200.0.1:30000-30099 ⇄ bob (RTP/AVP)
 
+With nat="bob" the phone sits in a LAN behind the plain world's masquerading NAT
+(topology.World._build_nat): Kamailio's SIP listener moves to the core's NAT-facing
+address, and the NAT namespace gets a route to the relay's media address, so the only
+way bob's media reaches the relay, and the relay's reaches bob, is through the NAT's
+public address 10.99.1.2 and its remapped ports:
+
+    Chromium + JsSIP ──ws://127.0.0.1:8080── Kamailio udp:10.99.1.1:5060 ──ng──▶ relay
+    core ns: w0 10.200.0.1 (relay media), c0 10.99.1.1 ── nat ns: n0 10.99.1.2 masquerade
+    (route 10.200.0.1 via 10.99.1.1) ── lan ns: bob 192.168.99.2:5080
+
 Kamailio runs the ```kamailio-webrtc block of docs/kamailio.md with only its
 #!substdef addresses changed. The browser's fake microphone plays CALLER_TONE (600 Hz),
 bob sends CALLEE_TONE (1000 Hz).
@@ -24,14 +34,17 @@ from .sniff import NgSniffer
 from .tone import write_tone
 from .topology import CALLEE_TONE, CALLER_TONE, NG_PORT, SIP_PORT, World
 
+NAT_SIDE_ADDR = "10.99.1.1"   # the core's address on the veth towards the NAT
+LAN_ADDR = "192.168.99.2"     # bob's address behind the NAT
+
 WS_PORT = 8080
 HTTP_PORT = 8088
 WEB_USER = "web"
 MEDIA_ADDR = "10.200.0.1"
 
 
-def render_webrtc_config(ng_port):
-    values = {"SIP_LISTEN": "udp:127.0.0.1:%d" % SIP_PORT,
+def render_webrtc_config(ng_port, sip_addr="127.0.0.1"):
+    values = {"SIP_LISTEN": "udp:%s:%d" % (sip_addr, SIP_PORT),
               "WS_LISTEN": "tcp:127.0.0.1:%d" % WS_PORT,
               "RELAY_SOCK": kam.relay_sock(ng_port)}
     cfg = kam.documented_config("kamailio-webrtc")
@@ -65,11 +78,13 @@ class WebRtcWorld(World):
     its SDP); phone_codecs: what bob offers and accepts; bundle: the page's
     bundlePolicy ("balanced", or "max-bundle", which rejects an answer without
     a=group:BUNDLE); video: a video call (Chromium's fake camera, baresip's fakevideo
-    source with VP8)."""
+    source with VP8); nat: None, or "bob" to put the phone behind the NAT."""
 
     def __init__(self, logdir, browser_codecs="", phone_codecs=("PCMU/8000/1",),
-                 bundle="balanced", video=False):
-        super().__init__(logdir)
+                 bundle="balanced", video=False, nat=None):
+        if nat not in (None, "bob"):
+            raise ValueError("WebRtcWorld: only the phone (bob) can be behind the NAT")
+        super().__init__(logdir, nat=nat)
         self.video = video
         self.bundle = bundle   # the page's RTCPeerConnection bundlePolicy
         self.browser_codecs = browser_codecs
@@ -88,6 +103,14 @@ class WebRtcWorld(World):
                             "addr add %s/24 dev w0" % MEDIA_ADDR,
                             "link set w0 up", "link set w1 up"])
         self.core_addr = MEDIA_ADDR   # the relay's --interface
+        sip_addr = "127.0.0.1"
+        if self.nat:
+            self._build_nat()
+            # the relay's media address is on w0, not on the NAT-facing veth: the NAT
+            # (and so the phone behind it) reaches it through the core
+            self.natns.ip_batch(["route add %s/32 via %s" % (MEDIA_ADDR, NAT_SIDE_ADDR)])
+            sip_addr = NAT_SIDE_ADDR
+        self.sip_addr = sip_addr
         if os.environ.get("INTEROP_PCAP"):
             # for debugging: every packet in the namespace, to LOGDIR/webrtc.pcap
             self.procs.append(Proc("tshark", ["tshark", "-i", "any", "-n", "-q", "-w",
@@ -101,7 +124,7 @@ class WebRtcWorld(World):
         rundir = os.path.join(self.logdir, "kamailio-run")
         os.makedirs(rundir, exist_ok=True)
         with open(cfg, "w") as f:
-            f.write(render_webrtc_config(NG_PORT))
+            f.write(render_webrtc_config(NG_PORT, sip_addr))
         self.kamailio = Proc("kamailio", ["kamailio", "-DD", "-E", "-f", cfg, "-Y", rundir,
                                           "-w", rundir, "-m", "32", "-M", "4"],
                              self.logdir, ns=self.core.name)
@@ -113,9 +136,10 @@ class WebRtcWorld(World):
 
         callee_wav = os.path.join(self.logdir, "phone-%d.wav" % CALLEE_TONE)
         write_tone(callee_wav, CALLEE_TONE, 60)
-        self.bob = Phone("bob", self.logdir, self.core.name, "127.0.0.1", 5080, 4445, "bob",
-                         "127.0.0.1:%d" % SIP_PORT, callee_wav, answer="auto",
-                         codecs=self.phone_codecs, ctrl_ns=self.core,
+        bob_ns, bob_addr = (self.lan, LAN_ADDR) if self.nat else (self.core, "127.0.0.1")
+        self.bob = Phone("bob", self.logdir, bob_ns.name, bob_addr, 5080, 4445, "bob",
+                         "%s:%d" % (sip_addr, SIP_PORT), callee_wav, answer="auto",
+                         codecs=self.phone_codecs, ctrl_ns=bob_ns,
                          video_codecs=("VP8",) if self.video else ())
         self.phones.append(self.bob)
         self.bob.connect(timeout=STARTUP_TIMEOUT)

@@ -111,10 +111,25 @@ static void keyed_later(void **state)
 	assert_int_equal(sr_protect(pha, pkt, &len, sizeof(pkt), false), SR_OK);
 	assert_int_equal(tu_send(pa, pkt, len, &ra), 0);
 	assert_int_equal(tu_recv(pb, in, sizeof(in), &src), (ssize_t)(len - 10));
+	/* keyed: a packet libsrtp refuses (too short for SRTP) is an error */
+	assert_int_equal(tu_send(pa, pkt, 5, &ra), 0);
+	assert_true(tu_silent(pb, 200));
+	/* a STUN binding request (RFC 5389 header, no attributes) from a party
+	 * without ICE, as Linphone sends at stream start: dropped, not SRTP */
+	static const uint8_t stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
+					  1,    2,    3,    4,    5,    6,    7,    8,
+					  9,    10,   11,   12 };
+	assert_int_equal(tu_send(pa, stun, sizeof(stun), &ra), 0);
+	assert_true(tu_silent(pb, 200));
 	assert_int_equal(dp_sync(), 0);
 	dp_endpoint_stats(ea, &st);
 	assert_int_equal(st.srtp_auth_failed, 1);
-	assert_int_equal(st.srtp_errors, 2); /* A's and B's packet before the keys */
+	/* A's and B's packet before the keys: dropped while awaiting them, which
+	 * is not a libsrtp error; the short one after the keys is; the STUN
+	 * request is neither (a drop of its own kind) */
+	assert_int_equal(st.srtp_awaiting_keys, 2);
+	assert_int_equal(st.srtp_errors, 1);
+	assert_int_equal(st.dropped_other, 1 + 1 + 1 + 1); /* forged, short, STUN, A's early */
 	assert_int_equal(st.forwarded, 5);
 
 	/* keys libsrtp cannot use are refused at the API */
