@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 
 #include "daemon/call.h"
 #include "dataplane/dataplane.h"
@@ -20,6 +21,7 @@
 
 #define TLS_ID_MAX     64 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
 #define N_BUCKETS      1024u /* id -> media */
+#define OUR_TLS_ID_LEN 24    /* rtprelay's a=tls-id: 24 tls-id-chars, 144 random bits */
 /* A server whose handshake a datagram broke (a forged or garbled record from
  * the peer's address) starts over this many times, then stays failed until
  * the next offer/answer. */
@@ -43,7 +45,10 @@ struct media_dtls {
 	enum dtls_hash hash;  /* of rtprelay's a=fingerprint */
 	struct dtls_conn *conn;
 	bool restart; /* a new handshake is due (fingerprint/tls-id changed) */
-	bool keyed;   /* keys below came from a finished handshake */
+	/* rtprelay's a=tls-id towards the party (RFC 8842): one per DTLS
+	 * association, new whenever a restart makes a new one */
+	char tls_id[OUR_TLS_ID_LEN + 1];
+	bool keyed; /* keys below came from a finished handshake */
 	struct sr_keys keys;
 	enum dtls_profile profile;
 	bool fail_logged;
@@ -93,6 +98,30 @@ static void active_del(struct media_dtls *d)
 	d->in_active = false;
 }
 
+/* A fresh a=tls-id value (RFC 8842 4: tls-id-char is ALPHA / DIGIT / "+" /
+ * "/" / "-" / "_"; 64 of them, so a random byte's low 6 bits pick one). */
+static int new_tls_id(struct media_dtls *d)
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char r[OUR_TLS_ID_LEN];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(r); i++)
+		d->tls_id[i] = chars[r[i] & 63u];
+	d->tls_id[OUR_TLS_ID_LEN] = '\0';
+	return 0;
+}
+
+/* A new association is due: rtprelay's tls-id changes with it (RFC 8842 5). */
+static void want_restart(struct media_dtls *d)
+{
+	if (!d->restart && new_tls_id(d))
+		log_warn("media %u: no randomness for a new a=tls-id", d->cm->index);
+	d->restart = true;
+}
+
 static struct media_dtls *state(struct call_media *cm)
 {
 	if (cm->dtls)
@@ -103,6 +132,10 @@ static struct media_dtls *state(struct call_media *cm)
 	d->cm = cm;
 	d->id = ++g.next_id;
 	d->hash = DTLS_SHA256;
+	if (new_tls_id(d)) {
+		free(d);
+		return NULL;
+	}
 	d->bucket_next = g.buckets[d->id % N_BUCKETS];
 	g.buckets[d->id % N_BUCKETS] = d;
 	cm->dtls = d;
@@ -303,13 +336,14 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 	}
 }
 
-int dtls_media_init(struct loop *l)
+int dtls_media_init(struct loop *l, bool rsa, unsigned rsa_bits)
 {
-	g.cert = dtls_cert_new();
+	g.cert = dtls_cert_new_type(rsa ? DTLS_CERT_RSA : DTLS_CERT_EC, rsa_bits);
 	if (!g.cert) {
 		log_err("DTLS: cannot make the daemon's certificate");
 		return -ENOMEM;
 	}
+	log_info("DTLS certificate: %s", dtls_cert_describe(g.cert));
 	g.loop = l;
 	g.watch = (struct loop_watch){ .fd = dp_dtls_fd(), .cb = on_datagrams, .data = NULL };
 	if (g.watch.fd < 0)
@@ -440,7 +474,7 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 	     memcmp(fp.md, d->peer_fp.md, fp.len) || strcmp(tls_id, d->peer_tls_id))) {
 		if (d->conn || d->keyed) {
 			log_info("media %u: DTLS restart (new fingerprint or tls-id)", cm->index);
-			d->restart = true;
+			want_restart(d);
 		}
 	}
 	d->peer_fp = fp;
@@ -464,7 +498,7 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 			d->client = d->ours == DTLS_SETUP_ACTIVE;
 		d->role_known = true;
 		if (was_known && was_client != d->client)
-			d->restart = true;
+			want_restart(d);
 	}
 	return 0;
 }
@@ -532,7 +566,7 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 		break;
 	}
 	if (d->role_known && d->on && d->client != client && d->conn)
-		d->restart = true;
+		want_restart(d);
 	d->client = client;
 	d->ours = client ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
 	d->role_known = true;
@@ -555,15 +589,16 @@ void dtls_rewrite(struct arena *a, const struct ng_request *req, const struct ca
 	if (!d || !d->on || !g.cert || dtls_cert_fingerprint(g.cert, d->hash, &fp) ||
 	    dtls_fingerprint_print(&fp, buf, sizeof(buf)) < 0)
 		return;
-	const char **lines = arena_alloc(a, 2 * sizeof(*lines));
+	const char **lines = arena_alloc(a, 3 * sizeof(*lines));
 	if (!lines)
 		return;
 	lines[0] = arena_printf(a, "a=setup:%s", dtls_setup_name(d->ours));
 	lines[1] = arena_printf(a, "a=fingerprint:%s", buf);
-	if (!lines[0] || !lines[1])
+	lines[2] = arena_printf(a, "a=tls-id:%s", d->tls_id);
+	if (!lines[0] || !lines[1] || !lines[2])
 		return;
 	mr->dtls = lines;
-	mr->n_dtls = 2;
+	mr->n_dtls = 3;
 }
 
 void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending)

@@ -39,9 +39,10 @@ struct call_media;
 struct call_party;
 struct dp_endpoint_params;
 
-/* The daemon's certificate and the data plane's DTLS queue on @l. 0 or
- * -errno (logged). */
-int dtls_media_init(struct loop *l);
+/* The daemon's certificate (ECDSA P-256, or RSA of @rsa_bits with @rsa:
+ * the config's dtls-cert-cipher) and the data plane's DTLS queue on @l. 0
+ * or -errno (logged). */
+int dtls_media_init(struct loop *l, bool rsa, unsigned rsa_bits);
 void dtls_media_fini(void);
 /* Retransmissions and timeouts; every tick. */
 void dtls_media_tick(uint64_t now_ms);
