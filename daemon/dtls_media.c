@@ -27,9 +27,30 @@
  * the next offer/answer. */
 #define SERVER_RETRIES 5u
 
+/* Components (RFC 5764 4.1): one DTLS association each. RTCP has its own
+ * only when the party does not multiplex it on the RTP port. */
+enum {
+	COMP_RTP = 0,
+	COMP_RTCP = 1,
+	N_COMP = 2
+};
+
+/* One DTLS association, on one component's socket. */
+struct dtls_assoc {
+	struct dtls_conn *conn;
+	bool keyed; /* keys below came from a finished handshake */
+	struct sr_keys keys;
+	enum dtls_profile profile;
+	bool fail_logged;
+	const char *last_error;
+	uint64_t handshakes, failures;
+};
+
 struct media_dtls {
 	struct call_media *cm;
-	uint64_t id; /* given to the data plane with DP_DTLS */
+	/* given to the data plane with DP_DTLS: id for the RTP component,
+	 * id + 1 for RTCP (ids are even) */
+	uint64_t id;
 	struct media_dtls *bucket_next, *active_prev, *active_next;
 	bool in_active;
 	/* from the party's SDP */
@@ -43,17 +64,12 @@ struct media_dtls {
 	bool role_known;      /* the peer's a=setup (answer or offer) fixed it */
 	bool client;	      /* rtprelay starts the handshake */
 	enum dtls_hash hash;  /* of rtprelay's a=fingerprint */
-	struct dtls_conn *conn;
+	struct dtls_assoc as[N_COMP];
 	bool restart; /* a new handshake is due (fingerprint/tls-id changed) */
 	/* rtprelay's a=tls-id towards the party (RFC 8842): one per DTLS
 	 * association, new whenever a restart makes a new one */
 	char tls_id[OUR_TLS_ID_LEN + 1];
-	bool keyed; /* keys below came from a finished handshake */
-	struct sr_keys keys;
-	enum dtls_profile profile;
-	bool fail_logged;
-	const char *last_error;
-	uint64_t handshakes, failures, no_handshake; /* no_handshake: datagram before one existed */
+	uint64_t no_handshake; /* datagrams before an association existed */
 };
 
 static struct {
@@ -67,6 +83,7 @@ static struct {
 
 static struct media_dtls *by_id(uint64_t id)
 {
+	id &= ~(uint64_t)1; /* the RTCP component's id is the media's + 1 */
 	for (struct media_dtls *d = g.buckets[id % N_BUCKETS]; d; d = d->bucket_next)
 		if (d->id == id)
 			return d;
@@ -130,7 +147,8 @@ static struct media_dtls *state(struct call_media *cm)
 	if (!d)
 		return NULL;
 	d->cm = cm;
-	d->id = ++g.next_id;
+	g.next_id += 2;
+	d->id = g.next_id;
 	d->hash = DTLS_SHA256;
 	if (new_tls_id(d)) {
 		free(d);
@@ -144,9 +162,33 @@ static struct media_dtls *state(struct call_media *cm)
 
 static void drop_conn(struct media_dtls *d)
 {
-	dtls_conn_free(d->conn);
-	d->conn = NULL;
+	for (unsigned k = 0; k < N_COMP; k++) {
+		dtls_conn_free(d->as[k].conn);
+		d->as[k].conn = NULL;
+	}
 	active_del(d);
+}
+
+/* Whether an association of @d still handshakes (its timers must run). */
+static bool handshaking(const struct media_dtls *d)
+{
+	for (unsigned k = 0; k < N_COMP; k++)
+		if (d->as[k].conn && dtls_conn_state(d->as[k].conn) == DTLS_HANDSHAKING)
+			return true;
+	return false;
+}
+
+/* The socket of component @k. */
+static struct dp_endpoint *comp_ep(const struct media_dtls *d, unsigned k)
+{
+	return k == COMP_RTP ? d->cm->rtp.ep : d->cm->rtcp.ep;
+}
+
+/* RTCP has an association of its own when the party does not multiplex it
+ * (RFC 5764 4.1) and the media has an RTCP socket. */
+static bool rtcp_own(const struct media_dtls *d)
+{
+	return !d->cm->rtcp_mux && d->cm->rtcp.ep;
 }
 
 void dtls_media_free(struct call_media *cm)
@@ -170,15 +212,17 @@ void dtls_media_free(struct call_media *cm)
 
 /* ---- the handshake ---- */
 
-static void flush_output(struct media_dtls *d)
+static void flush_output(struct media_dtls *d, unsigned k)
 {
+	struct dtls_assoc *as = &d->as[k];
 	uint8_t buf[DTLS_MTU];
 	int n;
 
-	while (d->conn && (n = dtls_conn_output(d->conn, buf, sizeof(buf))) > 0) {
-		if (!d->cm->rtp.ep)
+	while (as->conn && (n = dtls_conn_output(as->conn, buf, sizeof(buf))) > 0) {
+		struct dp_endpoint *ep = comp_ep(d, k);
+		if (!ep)
 			continue;
-		int rc = dp_endpoint_send(d->cm->rtp.ep, buf, (size_t)n);
+		int rc = dp_endpoint_send(ep, buf, (size_t)n);
 		if (rc && rc != -ENOTCONN)
 			log_debug("media %u: DTLS send: %s", d->cm->index, strerror(-rc));
 	}
@@ -200,22 +244,27 @@ static enum sr_suite suite_of(enum dtls_profile p)
 	}
 }
 
-/* The handshake finished: key the party's endpoints (RFC 5764 4.2: the
- * client write key is what the client protects with). */
-static void connected(struct media_dtls *d)
+/* A handshake finished: key the party's endpoints (RFC 5764 4.2: the
+ * client write key is what the client protects with). The RTP
+ * association's keys key the RTCP socket too until RTCP's own association
+ * (a party that does not multiplex RTCP) has finished; from then on RTCP
+ * is keyed from its own (RFC 5764 4.1). */
+static void connected(struct media_dtls *d, unsigned comp)
 {
+	struct dtls_assoc *as = &d->as[comp];
 	struct dtls_srtp_keys k;
 	struct sr_keys sk;
 
-	active_del(d);
-	if (dtls_conn_keys(d->conn, &k))
+	if (!handshaking(d))
+		active_del(d);
+	if (dtls_conn_keys(as->conn, &k))
 		return;
 	memset(&sk, 0, sizeof(sk));
 	sk.suite = suite_of(k.profile);
 	if (sk.suite == SR_SUITE_NONE || k.key_len + k.salt_len > SR_MAX_MASTER) {
 		log_warn("media %u: DTLS-SRTP profile %s has no SRTP suite here", d->cm->index,
 			 dtls_profile_name(k.profile));
-		d->failures++;
+		as->failures++;
 		return;
 	}
 	memcpy(sk.local.master, k.local_key, k.key_len);
@@ -223,66 +272,90 @@ static void connected(struct media_dtls *d)
 	memcpy(sk.remote.master, k.remote_key, k.key_len);
 	memcpy(sk.remote.master + k.key_len, k.remote_salt, k.salt_len);
 	memset(&k, 0, sizeof(k));
-	int rc = d->cm->rtp.ep ? dp_endpoint_srtp(d->cm->rtp.ep, &sk) : -ENOENT;
-	if (!rc && d->cm->rtcp.ep)
+	int rc = 0;
+	if (comp == COMP_RTP)
+		rc = d->cm->rtp.ep ? dp_endpoint_srtp(d->cm->rtp.ep, &sk) : -ENOENT;
+	if (!rc && d->cm->rtcp.ep && (comp == COMP_RTCP || !d->as[COMP_RTCP].keyed))
 		rc = dp_endpoint_srtp(d->cm->rtcp.ep, &sk);
 	if (rc) {
 		log_warn("media %u: cannot key SRTP from DTLS: %s", d->cm->index, strerror(-rc));
-		d->failures++;
+		as->failures++;
 		memset(&sk, 0, sizeof(sk));
 		return;
 	}
-	d->keys = sk;
-	d->keyed = true;
-	d->profile = dtls_conn_keys(d->conn, &k) ? DTLS_PROFILE_NONE : k.profile;
+	as->keys = sk;
+	as->keyed = true;
+	as->profile = dtls_conn_keys(as->conn, &k) ? DTLS_PROFILE_NONE : k.profile;
 	memset(&k, 0, sizeof(k));
 	memset(&sk, 0, sizeof(sk));
-	d->handshakes++;
-	log_info("media %u: DTLS-SRTP connected as %s, %s", d->cm->index,
-		 d->client ? "client" : "server", dtls_profile_name(d->profile));
+	as->handshakes++;
+	log_info("media %u: DTLS-SRTP connected as %s on %s, %s", d->cm->index,
+		 d->client ? "client" : "server", comp == COMP_RTP ? "RTP" : "RTCP",
+		 dtls_profile_name(as->profile));
 }
 
-static void failed(struct media_dtls *d)
+static void failed(struct media_dtls *d, unsigned comp)
 {
-	active_del(d);
-	d->failures++;
-	d->last_error = dtls_conn_error(d->conn);
-	if (!d->fail_logged)
+	struct dtls_assoc *as = &d->as[comp];
+
+	if (!handshaking(d))
+		active_del(d);
+	as->failures++;
+	as->last_error = dtls_conn_error(as->conn);
+	/* RTCP's own association failing is no error of the call: its SRTCP
+	 * stays keyed from the RTP association (a peer may never start one) */
+	if (!as->fail_logged && comp == COMP_RTP)
 		log_warn("media %u: %s (port %u)", d->cm->index,
-			 d->last_error ? d->last_error : "DTLS handshake failed", d->cm->rtp.port);
-	d->fail_logged = true;
+			 as->last_error ? as->last_error : "DTLS handshake failed",
+			 d->cm->rtp.port);
+	else if (!as->fail_logged)
+		log_info("media %u: RTCP port %u: %s; SRTCP keyed from the RTP association",
+			 d->cm->index, d->cm->rtcp.port,
+			 as->last_error ? as->last_error : "DTLS handshake failed");
+	as->fail_logged = true;
 }
 
-static void after(struct media_dtls *d, enum dtls_state st, bool was_connected)
+static void after(struct media_dtls *d, unsigned comp, enum dtls_state st, bool was_connected,
+		  bool was_handshaking)
 {
 	/* keys first: the worker has them (its queue is applied before it reads
 	 * the sockets) before our last flight lets the peer send media */
 	if (st == DTLS_CONNECTED && !was_connected)
-		connected(d);
-	else if (st == DTLS_FAILED && d->in_active)
-		failed(d);
-	flush_output(d);
+		connected(d, comp);
+	else if (st == DTLS_FAILED && was_handshaking)
+		failed(d, comp);
+	flush_output(d, comp);
 }
 
 static void start(struct media_dtls *d, uint64_t now_ms)
 {
 	if (!d->on || !d->role_known || !d->peer_has_fp || !g.cert || !d->cm->rtp.ep)
 		return;
-	/* a failed handshake (timeout, bad fingerprint) gets a new try with the
-	 * next offer/answer */
-	if (d->conn && !d->restart && dtls_conn_state(d->conn) != DTLS_FAILED)
-		return;
-	drop_conn(d);
-	d->restart = false;
-	d->fail_logged = false;
-	d->conn = dtls_conn_new(g.cert, d->client, &d->peer_fp, NULL, now_ms);
-	if (!d->conn) {
-		log_warn("media %u: cannot create a DTLS endpoint", d->cm->index);
-		d->failures++;
-		return;
+	for (unsigned k = 0; k < N_COMP; k++) {
+		struct dtls_assoc *as = &d->as[k];
+		if (k == COMP_RTCP && !rtcp_own(d)) {
+			/* multiplexed now: RTCP rides on the RTP association */
+			dtls_conn_free(as->conn);
+			as->conn = NULL;
+			as->keyed = false;
+			continue;
+		}
+		/* a failed handshake (timeout, bad fingerprint) gets a new try
+		 * with the next offer/answer */
+		if (as->conn && !d->restart && dtls_conn_state(as->conn) != DTLS_FAILED)
+			continue;
+		dtls_conn_free(as->conn);
+		as->fail_logged = false;
+		as->conn = dtls_conn_new(g.cert, d->client, &d->peer_fp, NULL, now_ms);
+		if (!as->conn) {
+			log_warn("media %u: cannot create a DTLS endpoint", d->cm->index);
+			as->failures++;
+			continue;
+		}
+		active_add(d);
+		flush_output(d, k); /* the client's hello */
 	}
-	active_add(d);
-	flush_output(d); /* the client's hello */
+	d->restart = false;
 }
 
 void dtls_media_start(struct call_party *p, uint64_t now_ms)
@@ -298,10 +371,17 @@ void dtls_media_tick(uint64_t now_ms)
 
 	for (; d; d = next) {
 		next = d->active_next;
-		uint64_t due = dtls_conn_deadline(d->conn, now_ms);
-		if (!due || due > now_ms)
-			continue;
-		after(d, dtls_conn_timer(d->conn, now_ms), false);
+		for (unsigned k = 0; k < N_COMP; k++) {
+			struct dtls_conn *c = d->as[k].conn;
+			if (!c || dtls_conn_state(c) != DTLS_HANDSHAKING)
+				continue;
+			uint64_t due = dtls_conn_deadline(c, now_ms);
+			if (!due || due > now_ms)
+				continue;
+			after(d, k, dtls_conn_timer(c, now_ms), false, true);
+		}
+		if (!handshaking(d))
+			active_del(d);
 	}
 }
 
@@ -319,18 +399,22 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 
 		if (!d)
 			continue; /* released since */
-		if (!d->conn) {
+		unsigned k = (unsigned)(dg[i].id & 1);
+		struct dtls_assoc *as = &d->as[k];
+		if (!as->conn) {
 			d->no_handshake++;
 			continue;
 		}
-		bool was = dtls_conn_state(d->conn) == DTLS_CONNECTED;
-		after(d, dtls_conn_input(d->conn, dg[i].buf, dg[i].len, now_ms), was);
-		if (!d->client && !was && dtls_conn_state(d->conn) == DTLS_FAILED &&
-		    d->failures <= SERVER_RETRIES) {
+		enum dtls_state st0 = dtls_conn_state(as->conn);
+		bool was = st0 == DTLS_CONNECTED;
+		after(d, k, dtls_conn_input(as->conn, dg[i].buf, dg[i].len, now_ms), was,
+		      st0 == DTLS_HANDSHAKING);
+		if (!d->client && !was && dtls_conn_state(as->conn) == DTLS_FAILED &&
+		    as->failures <= SERVER_RETRIES) {
 			/* the real peer's hello may still come: listen again */
-			dtls_conn_free(d->conn);
-			d->conn = dtls_conn_new(g.cert, false, &d->peer_fp, NULL, now_ms);
-			if (d->conn)
+			dtls_conn_free(as->conn);
+			as->conn = dtls_conn_new(g.cert, false, &d->peer_fp, NULL, now_ms);
+			if (as->conn)
 				active_add(d);
 		}
 	}
@@ -472,7 +556,7 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 	if (d->peer_has_fp &&
 	    (fp.hash != d->peer_fp.hash || fp.len != d->peer_fp.len ||
 	     memcmp(fp.md, d->peer_fp.md, fp.len) || strcmp(tls_id, d->peer_tls_id))) {
-		if (d->conn || d->keyed) {
+		if (d->as[COMP_RTP].conn || d->as[COMP_RTP].keyed) {
 			log_info("media %u: DTLS restart (new fingerprint or tls-id)", cm->index);
 			want_restart(d);
 		}
@@ -565,7 +649,7 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 		client = req->dtls != NG_DTLS_PASSIVE;
 		break;
 	}
-	if (d->role_known && d->on && d->client != client && d->conn)
+	if (d->role_known && d->on && d->client != client && d->as[COMP_RTP].conn)
 		want_restart(d);
 	d->client = client;
 	d->ours = client ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
@@ -607,13 +691,21 @@ void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
 
 	if (!d || !d->on)
 		return;
-	if (d->keyed) {
-		*out = d->keys;
+	if (d->as[COMP_RTP].keyed) {
+		*out = d->as[COMP_RTP].keys;
 		*pending = false;
 	} else {
 		memset(out, 0, sizeof(*out));
 		*pending = true;
 	}
+}
+
+void dtls_keys_rtcp(const struct call_media *m, struct sr_keys *out)
+{
+	const struct media_dtls *d = m->dtls;
+
+	if (d && d->on && d->as[COMP_RTCP].keyed && rtcp_own(d))
+		*out = d->as[COMP_RTCP].keys;
 }
 
 void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p)
@@ -624,9 +716,19 @@ void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p)
 	p->dtls_id = m->dtls->id;
 }
 
+void dtls_publish_rtcp(const struct call_media *m, struct dp_endpoint_params *p)
+{
+	if (!m->dtls || !m->dtls->on || m->rtcp_mux)
+		return;
+	p->flags |= DP_DTLS;
+	p->dtls_id = m->dtls->id + 1;
+}
+
 const char *dtls_suite_name(const struct call_media *m)
 {
-	return m->dtls && m->dtls->on && m->dtls->keyed ? sr_suite_name(m->dtls->keys.suite) : NULL;
+	return m->dtls && m->dtls->on && m->dtls->as[COMP_RTP].keyed
+		       ? sr_suite_name(m->dtls->as[COMP_RTP].keys.suite)
+		       : NULL;
 }
 
 static const char *hash_name(enum dtls_hash h)
@@ -635,22 +737,24 @@ static const char *hash_name(enum dtls_hash h)
 	return h <= DTLS_SHA512 ? n[h] : "?";
 }
 
-int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
+int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m, bool rtcp)
 {
 	const struct media_dtls *x = m->dtls;
 	struct dp_dtls_stats ds;
 	struct ng_node *t;
 	const char *st;
 
-	if (!x || !x->on)
+	if (!x || !x->on || (rtcp && !rtcp_own(x)))
 		return 0;
+	const struct dtls_assoc *as = &x->as[rtcp ? COMP_RTCP : COMP_RTP];
+	struct dp_endpoint *ep = rtcp ? m->rtcp.ep : m->rtp.ep;
 	t = ng_dict_add_dict(a, d, "DTLS");
 	if (!t)
 		return -ENOMEM;
-	if (!x->conn)
-		st = x->keyed ? "connected" : x->role_known ? "waiting" : "offered";
+	if (!as->conn)
+		st = as->keyed ? "connected" : x->role_known ? "waiting" : "offered";
 	else
-		switch (dtls_conn_state(x->conn)) {
+		switch (dtls_conn_state(as->conn)) {
 		case DTLS_CONNECTED:
 			st = "connected";
 			break;
@@ -664,8 +768,8 @@ int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
 			st = "handshaking";
 		}
 	memset(&ds, 0, sizeof(ds));
-	if (m->rtp.ep)
-		dp_endpoint_dtls_stats(m->rtp.ep, &ds);
+	if (ep)
+		dp_endpoint_dtls_stats(ep, &ds);
 	if (!ng_dict_add_str(a, t, "state", st) ||
 	    !ng_dict_add_str(a, t, "role",
 			     !x->role_known ? "undecided"
@@ -675,10 +779,11 @@ int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
 	    !ng_dict_add_str(a, t, "fingerprint hash", hash_name(x->hash)) ||
 	    (x->peer_has_fp &&
 	     !ng_dict_add_str(a, t, "peer fingerprint hash", hash_name(x->peer_fp.hash))) ||
-	    (x->keyed && !ng_dict_add_str(a, t, "SRTP profile", dtls_profile_name(x->profile))) ||
-	    (x->last_error && !ng_dict_add_str(a, t, "error", x->last_error)) ||
-	    !ng_dict_add_int(a, t, "handshakes", (int64_t)x->handshakes) ||
-	    !ng_dict_add_int(a, t, "failures", (int64_t)x->failures) ||
+	    (as->keyed && !ng_dict_add_str(a, t, "SRTP profile", dtls_profile_name(as->profile))) ||
+	    (as->last_error && !ng_dict_add_str(a, t, "error", as->last_error)) ||
+	    !ng_dict_add_str(a, t, "tls-id", x->tls_id) ||
+	    !ng_dict_add_int(a, t, "handshakes", (int64_t)as->handshakes) ||
+	    !ng_dict_add_int(a, t, "failures", (int64_t)as->failures) ||
 	    !ng_dict_add_int(a, t, "datagrams", (int64_t)ds.queued) ||
 	    !ng_dict_add_int(a, t, "bad datagrams", (int64_t)ds.bad) ||
 	    !ng_dict_add_int(a, t, "wrong source", (int64_t)ds.wrong_src) ||

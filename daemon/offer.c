@@ -353,7 +353,9 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.sdp_remote = m->rtcp.remote;
 	p.flags = m->dp_flags | off | srtp | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
 	p.srtp = keys;
-	ice_publish(m, &p); /* component 2 */
+	dtls_keys_rtcp(m, &p.srtp); /* RTCP's own DTLS association, when it has one */
+	ice_publish(m, &p);	    /* component 2 */
+	dtls_publish_rtcp(m, &p);
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	set->eps[set->n] = m->rtcp.ep;

@@ -134,7 +134,7 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	const char *peer_suite = peer ? sdes_suite_name(peer) : NULL;
 	if (peer && !peer_suite)
 		peer_suite = dtls_suite_name(peer);
-	if (!rtcp && dtls_query(a, d, m))
+	if (dtls_query(a, d, m, rtcp))
 		return -ENOMEM;
 	if (suite) /* rtpengine's key */
 		TRY(ng_dict_add_str(a, d, "crypto suite", suite));
