@@ -21,6 +21,7 @@
 #include "daemon/admission.h"
 #include "daemon/quality.h"
 #include "daemon/dtls_media.h"
+#include "daemon/ice_family.h"
 #include "daemon/sdes.h"
 #include "lib/hash.h"
 #include "lib/log.h"
@@ -173,6 +174,7 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 				quality_mos10(m, peer_media(c, m), &rtp));
 	release_stream(&m->rtp);
 	release_stream(&m->rtcp);
+	ice_family_release(m, now_ms); /* the other family's sockets */
 	if (m->pair && m->ifc)
 		iface_release_pair(m->ifc, m->pair, now_ms);
 	m->pair = 0;

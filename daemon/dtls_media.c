@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "daemon/call.h"
+#include "daemon/ice_family.h"
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
 #include "lib/log.h"
@@ -178,10 +179,11 @@ static bool handshaking(const struct media_dtls *d)
 	return false;
 }
 
-/* The socket of component @k. */
+/* The socket of component @k: of the address family the party nominated
+ * (daemon/ice_family.h), where the handshake's datagrams come from. */
 static struct dp_endpoint *comp_ep(const struct media_dtls *d, unsigned k)
 {
-	return k == COMP_RTP ? d->cm->rtp.ep : d->cm->rtcp.ep;
+	return ice_family_out(d->cm, k == COMP_RTCP);
 }
 
 /* RTCP has an association of its own when the party does not multiplex it
@@ -277,6 +279,9 @@ static void connected(struct media_dtls *d, unsigned comp)
 		rc = d->cm->rtp.ep ? dp_endpoint_srtp(d->cm->rtp.ep, &sk) : -ENOENT;
 	if (!rc && d->cm->rtcp.ep && (comp == COMP_RTCP || !d->as[COMP_RTCP].keyed))
 		rc = dp_endpoint_srtp(d->cm->rtcp.ep, &sk);
+	if (!rc) /* the other family's sockets alike */
+		ice_family_srtp(d->cm, &sk, comp == COMP_RTP,
+				comp == COMP_RTCP || !d->as[COMP_RTCP].keyed);
 	if (rc) {
 		log_warn("media %u: cannot key SRTP from DTLS: %s", d->cm->index, strerror(-rc));
 		as->failures++;

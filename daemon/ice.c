@@ -4,6 +4,8 @@
  */
 #include "daemon/ice.h"
 
+#include "daemon/ice_family.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,7 +138,7 @@ int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media
 {
 	struct media_ice *ice = ice_of(rm);
 	struct sdp_ice_out *out = arena_alloc(a, sizeof(*out));
-	struct sdp_candidate *c = arena_alloc(a, 2 * sizeof(*c));
+	struct sdp_candidate *c = arena_alloc(a, 4 * sizeof(*c));
 
 	if (!ice || !out || !c)
 		return -ENOMEM;
@@ -144,13 +146,28 @@ int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media
 		return -EIO;
 	ice->on = true;
 	bool relay = req->ice == NG_ICE_FORCE_RELAY;
-	own_candidate(&c[0], 1, addr, rm->rtp.port, relay);
-	own_candidate(&c[1], 2, addr, rm->rtcp.port, relay);
+	unsigned n = 0;
+	own_candidate(&c[n++], 1, addr, rm->rtp.port, relay);
+	if (!mux)
+		own_candidate(&c[n++], 2, addr, rm->rtcp.port, relay);
+	/* the other family's sockets (ice_family.h): a base of their own, so a
+	 * foundation of their own, and a lower local preference (RFC 8445
+	 * 5.1.2.1: the media's own family first) */
+	const struct ice_family *f = ice->fam;
+	if (f) {
+		for (unsigned k = 0; k < (mux ? 1u : 2u); k++) {
+			struct sdp_candidate *x = &c[n++];
+			own_candidate(x, k + 1, f->ifc->cfg->advertised,
+				      k ? f->rtcp.port : f->rtp.port, relay);
+			snprintf(x->foundation, sizeof(x->foundation), relay ? "4" : "3");
+			x->priority = sdp_candidate_priority(relay ? 0 : 126, 65534, k + 1);
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	out->ufrag = ice->ufrag;
 	out->pwd = ice->pwd;
 	out->cands = c;
-	out->n_cands = mux ? 1 : 2;
+	out->n_cands = n;
 	out->trickle = (req->flags & NG_F_TRICKLE_ICE) != 0;
 	out->end_of_candidates = true; /* a lite agent knows all of its own at once */
 	mr->ice = out;

@@ -27,6 +27,8 @@
 #include "dataplane/dataplane.h"
 #include "sdp/sdp.h"
 
+struct ice_family;
+
 #define ICE_UFRAG_LEN 8	 /* ice-chars; RFC 8445 5.3: at least 24 bits */
 #define ICE_PWD_LEN   24 /* at least 128 bits */
 
@@ -38,6 +40,7 @@ struct media_ice {
 	char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* rtprelay's, towards the party */
 	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	     /* the party's */
 	unsigned restarts;				     /* ICE restarts seen */
+	struct ice_family *fam; /* sockets of the other address family (ice_family.h) */
 };
 
 /* What the party's SDP (media @m of @s, sent with @req) says about ICE,

@@ -141,7 +141,7 @@ static bool can_send(const struct dp_endpoint *out)
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
 static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
-	struct dp_endpoint *out = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
+	struct dp_endpoint *out = dp_ice_out(rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp);
 
 	return can_send(out) ? out : NULL;
 }
@@ -302,7 +302,7 @@ static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
  * forward RTCP socket (the peer's RTCP or, muxed, RTP socket). */
 static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_endpoint *out = dp_ice_out(ep->fwd_rtcp);
 	struct dp_slot *s;
 	int n;
 
@@ -326,7 +326,7 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
  * of the forward RTCP socket. */
 static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtcp;
+	struct dp_endpoint *out = dp_ice_out(ep->fwd_rtcp);
 	struct dp_slot *s;
 	int n;
 
@@ -341,7 +341,7 @@ static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 /* Move whatever @ep's transcoder has due into slots. */
 static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtp;
+	struct dp_endpoint *out = dp_ice_out(ep->fwd_rtp);
 	bool sendable = can_send(out);
 
 	send_report(w, ep);
@@ -360,7 +360,7 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
  * of the forward RTP socket like a forwarded packet (SRTP there too). */
 static void play_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = ep->fwd_rtp;
+	struct dp_endpoint *out = dp_ice_out(ep->fwd_rtp);
 
 	for (unsigned i = 0; i < 4 && ep->play; i++) {
 		struct dp_slot *s = free_slot(w);

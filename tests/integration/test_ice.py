@@ -205,8 +205,9 @@ def test_rtprelay_answers_webrtc_offer(ng, loop, zero):
 def test_webrtc_side_ipv6(daemon_factory, loop):
     """The agent on IPv6, the phone on IPv4: rtprelay's candidate is its IPv6
     interface address, checks answered with an IPv6 XOR-MAPPED-ADDRESS, media
-    crosses the families."""
-    d = daemon_factory("--interface=127.0.0.1", "--interface=::1")
+    crosses the families. Two logical interfaces of one family each (with
+    one of both families, test_ice_family.py, candidates of both are given)."""
+    d = daemon_factory("--interface=v4/127.0.0.1", "--interface=v6/::1")
     web = loop.run_until_complete(WebRtcSide("::1").gather())
     phone = Phone(pts=(0,))
     try:
