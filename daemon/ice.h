@@ -5,7 +5,10 @@
  * whether it offers to that party or answers it (docs/architecture.md, ICE):
  * its SDP carries a=ice-lite, fresh credentials per party and media (from
  * the kernel's CSPRNG) and one host candidate per component on the media's
- * socket; the full agent on the other side runs the checks and nominates.
+ * socket (and on its second pair of the other address family, when the
+ * interface has one: daemon/ice_family.h); with ICE=force-relay the same
+ * candidates are written typ relay. The full agent on the other side runs
+ * the checks and nominates.
  * The data plane answers them (dataplane/dp_ice.c) and, once a pair is
  * nominated, sends the party's media there.
  *

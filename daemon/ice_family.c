@@ -40,7 +40,8 @@ void ice_family_bind(struct ifaces *ifs, const struct call *c, struct call_media
 	if (rc) {
 		log_warn("media %u: no %s port pair on interface '%s' (%s): one family of ICE "
 			 "candidates",
-			 rm->index, other == AF_INET ? "IPv4" : "IPv6", ifc->cfg->name, strerror(-rc));
+			 rm->index, other == AF_INET ? "IPv4" : "IPv6", ifc->cfg->name,
+			 strerror(-rc));
 		free(f);
 		return;
 	}
@@ -110,8 +111,8 @@ struct dp_endpoint *ice_family_twin(const struct call_media *m, bool rtcp)
 	return rtcp ? f->rtcp.ep : f->rtp.ep;
 }
 
-struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp,
-				      const uint8_t *far_pts, struct dp_endpoint_params *p)
+struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp, const uint8_t *far_pts,
+				      struct dp_endpoint_params *p)
 {
 	struct dp_endpoint *twin = ice_family_twin(m, rtcp);
 

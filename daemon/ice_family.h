@@ -53,8 +53,8 @@ struct dp_endpoint *ice_family_twin(const struct call_media *m, bool rtcp);
  * (the data plane owns one per socket): on the second, media the far side
  * cannot decode (outside @far_pts, its payload type bitmap; NULL: nothing)
  * is not forwarded. Returns the endpoint, NULL if none. */
-struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp,
-				      const uint8_t *far_pts, struct dp_endpoint_params *p);
+struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp, const uint8_t *far_pts,
+				      struct dp_endpoint_params *p);
 /* Key the second pair's sockets like the first's (keys agreed after the
  * answer, as a DTLS handshake's): its RTP socket (@rtp), its RTCP socket
  * (@rtcp). */
