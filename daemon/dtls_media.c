@@ -20,7 +20,7 @@
 #include "lib/log.h"
 #include "sdp/sdp_lex.h"
 
-#define TLS_ID_MAX     64 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
+#define TLS_ID_MAX     255 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
 #define N_BUCKETS      1024u /* id -> media */
 #define OUR_TLS_ID_LEN 24    /* rtprelay's a=tls-id: 24 tls-id-chars, 144 random bits */
 /* A server whose handshake a datagram broke (a forged or garbled record from
