@@ -290,3 +290,47 @@ def test_rtcp_port_has_its_own_association(ng):
         rtp.close()
         rtcp.close()
         phone.close()
+
+
+def test_hostile_tls_id_values(ng):
+    """a=tls-id values outside RFC 8842 (empty, 400 characters, characters it
+    does not allow) are only ever compared: each offer is answered, the
+    association is made, an unchanged long value keeps it and a changed one
+    (in its first 255 characters) restarts it; rtprelay's own tls-id stays
+    well formed."""
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    port = party.getsockname()[1]
+    phone = Phone(mux=False, pts=(0,))
+    try:
+        c = DtlsClient(party)
+        for v, tid in enumerate(("", "x" * 400, "<>%\"'{}", "y" * 400), 1):
+            r = ng.offer("tlsid-bad", "web", party_sdp(port, c.fingerprint, tid, v),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", (tid, r)
+            a = ng.answer("tlsid-bad", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok" and TLS_ID_RE.match(attr(a["sdp"], "tls-id")), a
+        d = dtls_of(ng.query("tlsid-bad"), "web")
+        assert d["state"] == "handshaking" and TLS_ID_RE.match(d["tls-id"]), d
+        target = tuple(relay_targets(a["sdp"])[0][:2])
+        k, _ = c.handshake(target)
+        assert srtp_stream_to_phone(party, target, phone, k) == 20
+        ours = dtls_of(ng.query("tlsid-bad"), "web")["tls-id"]
+        # the same 400-character value again: kept
+        r = ng.offer("tlsid-bad", "web", party_sdp(port, c.fingerprint, "y" * 400, 5),
+                     flags=["RTP/AVP"])
+        a = ng.answer("tlsid-bad", "web", "ph", phone.sdp(), DTLS="passive")
+        assert attr(a["sdp"], "tls-id") == ours, a
+        assert dtls_of(ng.query("tlsid-bad"), "web")["handshakes"] == 1
+        # changed at character 200: a new association
+        r = ng.offer("tlsid-bad", "web",
+                     party_sdp(port, c.fingerprint, "y" * 200 + "z" * 200, 6), flags=["RTP/AVP"])
+        a = ng.answer("tlsid-bad", "web", "ph", phone.sdp(), DTLS="passive")
+        assert a["result"] == "ok" and attr(a["sdp"], "tls-id") != ours, a
+        c2 = DtlsClient(party, same_cert_as=c)
+        k2, _ = c2.handshake(target)
+        assert srtp_stream_to_phone(party, target, phone, k2) == 20
+        assert dtls_of(ng.query("tlsid-bad"), "web")["handshakes"] == 2
+    finally:
+        party.close()
+        phone.close()
