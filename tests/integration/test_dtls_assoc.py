@@ -115,8 +115,8 @@ def test_bad_certificate_config_refused(daemon_factory):
 TLS_ID_RE = re.compile(r"^[A-Za-z0-9+/_-]{20,255}$")
 
 
-def party_sdp(port, fingerprint, tls_id, version, mux=True):
-    lines = ["a=setup:actpass", "a=fingerprint:" + fingerprint]
+def party_sdp(port, fingerprint, tls_id, version, mux=True, setup="actpass"):
+    lines = ["a=setup:" + setup, "a=fingerprint:" + fingerprint]
     if tls_id:
         lines.append("a=tls-id:" + tls_id)
     return sdp_offer(port=port, media=(("audio", (0,)),), rtcp_mux=mux, version=version,
@@ -333,4 +333,74 @@ def test_hostile_tls_id_values(ng):
         assert dtls_of(ng.query("tlsid-bad"), "web")["handshakes"] == 2
     finally:
         party.close()
+        phone.close()
+
+
+class DtlsServer(DtlsClient):
+    """The same DTLS-SRTP endpoint as the server (the party answered passive)."""
+
+    def __init__(self, sock, same_cert_as=None):
+        super().__init__(sock, same_cert_as)
+        self.conn.set_accept_state()
+
+    def handshake(self, target, timeout=5.0):
+        """(what this server protects with, what it unprotects with)."""
+        client_key, server_key = super().handshake(target, timeout)
+        return server_key, client_key
+
+
+def test_rtcp_association_with_rtprelay_as_client(ng):
+    """The party offers a=setup:passive without rtcp-mux: rtprelay answers
+    active and, as the DTLS client, says hello on both of the party's ports;
+    both handshakes complete and SRTCP flows on the RTCP association's keys."""
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(50):
+        rtp.bind(("127.0.0.1", 0))
+        port = rtp.getsockname()[1]
+        try:
+            if port % 2 == 0:
+                rtcp.bind(("127.0.0.1", port + 1))
+                break
+        except OSError:
+            pass
+        rtp.close()
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    else:
+        pytest.skip("no free even/odd port pair")
+    phone = Phone(mux=False, pts=(0,))
+    try:
+        s_rtp = DtlsServer(rtp)
+        s_rtcp = DtlsServer(rtcp, same_cert_as=s_rtp)
+        r = ng.offer("rtcpcli", "web", party_sdp(port, s_rtp.fingerprint, None, 1, mux=False,
+                                                  setup="passive"), flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("rtcpcli", "web", "ph", phone.sdp())
+        assert a["result"] == "ok" and "a=setup:active" in a["sdp"], a
+        addr, t_rtp, t_rtcp = relay_targets(a["sdp"])[0]
+        k_rtp, _ = s_rtp.handshake((addr, t_rtp))
+        k_rtcp, r_rtcp = s_rtcp.handshake((addr, t_rtcp))
+        assert k_rtp != k_rtcp
+        assert srtp_stream_to_phone(rtp, (addr, t_rtp), phone, k_rtp) == 20
+        q = ng.query("rtcpcli")
+        for i in (0, 1):
+            d = dtls_of(q, "web", i)
+            assert d["state"] == "connected" and d["role"] == "active (client)", d
+        tx = Srtp(SUITE, k_rtcp, outbound=True)
+        ssrc = random.getrandbits(32)
+        for _ in range(5):
+            rtcp.sendto(tx.protect_rtcp(rtcp_rr(ssrc)), (addr, t_rtcp))
+            time.sleep(0.02)
+        assert len([p for p in recv_all(phone.rtcp_socks[0]) if p == rtcp_rr(ssrc)]) == 5
+        to_relay = relay_targets(r["sdp"])[0]
+        pssrc = random.getrandbits(32)
+        for _ in range(5):
+            phone.rtcp_socks[0].sendto(rtcp_rr(pssrc), (to_relay[0], to_relay[2]))
+            time.sleep(0.02)
+        rx = Srtp(SUITE, r_rtcp, outbound=False)
+        pkts = recv_all(rtcp)
+        assert len(pkts) >= 5 and all(rx.unprotect_rtcp(p) == rtcp_rr(pssrc) for p in pkts)
+    finally:
+        rtp.close()
+        rtcp.close()
         phone.close()
