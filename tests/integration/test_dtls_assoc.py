@@ -1,4 +1,4 @@
-"""DTLS-SRTP associations against a DTLS client of the test's own (pyOpenSSL,
+"""DTLS-SRTP associations against a DTLS endpoint of the test's own (pyOpenSSL,
 an independent OpenSSL stack driven from Python; no ICE, so rtprelay takes its
 SDP address):
 
@@ -10,9 +10,10 @@ SDP address):
   tls-id unchanged keeps the association (same keys, one handshake, same
   tls-id back); a new tls-id with the same certificate is a new association:
   a new handshake re-keys, rtprelay's tls-id changes, the old keys are refused;
-- RTCP on its own port (no rtcp-mux, RFC 5764 4.1): a second association on
-  the RTCP port; SRTCP flows both ways keyed from it (not from the RTP
-  association's keys), RTP from the RTP one."""
+- RTCP on its own port (no rtcp-mux, RFC 5764 4.1), rtprelay the server or the
+  client: a second association on the RTCP port; SRTCP flows both ways keyed
+  from it (not from the RTP association's keys), RTP from the RTP one;
+- hostile a=tls-id values are only compared."""
 
 import random
 import re
