@@ -2,7 +2,10 @@
 """dtls_handshake_cpu.py: CPU time rtprelayd's control thread spends per DTLS-SRTP
 handshake, with aiortc (python3-aiortc) as the WebRTC peer.
 
-    bench/dtls_handshake_cpu.py BUILD_DIR [N]
+    bench/dtls_handshake_cpu.py BUILD_DIR [N [DAEMON-OPTION...]]
+
+DAEMON-OPTIONs go to rtprelayd as they are, e.g. --dtls-cert-cipher=RSA to
+measure with an RSA certificate instead of the default ECDSA P-256.
 
 Starts rtprelayd from BUILD_DIR on loopback, then runs N calls of each kind one
 after the other: a plain RTP call (offer + answer, no DTLS) and an aiortc call
@@ -71,7 +74,8 @@ def plain_call(ng, cid):
 def main():
     conftest.DAEMON_BIN = os.path.join(sys.argv[1], "daemon", "rtprelayd")
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    d = conftest.Daemon(args=("--log-level=notice",))
+    d = conftest.Daemon(args=("--log-level=notice",) + tuple(sys.argv[3:]), expect_fail=True)
+    d.wait_ready(timeout=60)  # an RSA key takes a moment to make
     try:
         ng = d.ng()
         pid = d.proc.pid

@@ -130,8 +130,7 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 	} else if (norm_eq(v, len, "force")) {
 		req->ice = NG_ICE_FORCE;
 	} else if (norm_eq(v, len, "force-relay")) {
-		req->ice = NG_ICE_FORCE_RELAY;
-		not_implemented(a, req, "ICE", v, len);
+		req->ice = NG_ICE_FORCE_RELAY; /* daemon/ice.c: own candidates typ relay */
 	} else if (norm_eq(v, len, "optional")) {
 		req->ice = NG_ICE_OPTIONAL;
 	} else if (norm_eq(v, len, "trickle")) {
@@ -802,8 +801,8 @@ const struct ngf_known ngf_known[] = {
 	IMPL("sip-source-address", NGF_FLAG, NG_F_SIP_SOURCE_ADDRESS, NULL,
 	     "daemon/offer.c sender_addr"),
 	IMPL("ice", NGF_KEY | NGF_PREFIX, 0, "\"remove\"",
-	     "daemon/ice.c ice_decide (remove, force, default, optional as force; force-relay "
-	     "not)"),
+	     "daemon/ice.c ice_decide (remove, force, default, optional as force; force-relay: "
+	     "as force with rtprelay's candidates typ relay)"),
 	IMPL("transport-protocol", NGF_KEY | NGF_PREFIX, 0, "\"RTP/AVPF\"",
 	     "daemon/offer.c media_rewrite"),
 	IMPL("rtcp-mux", NGF_KEY | NGF_PREFIX, 0, "\"demux\"", "daemon/offer.c mux_decide"),

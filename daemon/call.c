@@ -21,6 +21,7 @@
 #include "daemon/admission.h"
 #include "daemon/quality.h"
 #include "daemon/dtls_media.h"
+#include "daemon/ice_family.h"
 #include "daemon/sdes.h"
 #include "lib/hash.h"
 #include "lib/log.h"
@@ -175,8 +176,15 @@ void call_media_release(struct calls *cs, struct call *c, struct call_media *m, 
 	if (rtp.packets)
 		quality_observe(quality_loss_pct(&rtp), rtp.jitter_ms,
 				quality_mos10(m, peer_media(c, m), &rtp));
+	const struct ice_family *f = ice_family_of(m);
+	if (f) { /* the other family's sockets count in the totals too */
+		struct dp_stats x;
+		account_stream(cs, m, &f->rtp, false, &x);
+		account_stream(cs, m, &f->rtcp, true, &x);
+	}
 	release_stream(&m->rtp);
 	release_stream(&m->rtcp);
+	ice_family_release(m, now_ms); /* the other family's sockets */
 	if (m->pair && m->ifc)
 		iface_release_pair(m->ifc, m->pair, now_ms);
 	m->pair = 0;

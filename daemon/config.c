@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "codecs/resample.h"
+#include "dtls/dtls.h"
 #include "recording/recorder.h"
 #include "lib/log.h"
 
@@ -42,6 +43,7 @@ enum key_kind {
 	K_REC_FORMAT,
 	K_REC_NOTIFY,
 	K_MEDIA_DIR,
+	K_DTLS_CIPHER,
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -88,6 +90,8 @@ static const struct key_desc keys[] = {
 	{ "recording-ring-kb", K_UINT, OFF(recording_ring_kb), 1048576 },
 	{ "recording-kernel-ring-kb", K_UINT, OFF(recording_kernel_ring_kb), 1048576 },
 	{ "media-dir", K_MEDIA_DIR, 0, 0 },
+	{ "dtls-cert-cipher", K_DTLS_CIPHER, 0, 0 },
+	{ "dtls-rsa-key-size", K_UINT, OFF(dtls_rsa_key_size), DTLS_RSA_BITS_MAX },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -110,6 +114,8 @@ void config_defaults(struct rtprelay_config *c)
 	c->recording_eth = true;
 	c->recording_ring_kb = 8192;
 	c->recording_kernel_ring_kb = 4096;
+	c->dtls_cert_rsa = false; /* ECDSA P-256, as rtpengine's default prime256v1 */
+	c->dtls_rsa_key_size = DTLS_RSA_BITS_DEFAULT;
 }
 
 static const struct key_desc *find_key(const char *name)
@@ -467,6 +473,19 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 			return -EINVAL;
 		}
 		return 0;
+	case K_DTLS_CIPHER:
+		/* rtpengine's names, and the obvious short ones */
+		if (!strcasecmp(value, "prime256v1") || !strcasecmp(value, "ec") ||
+		    !strcasecmp(value, "ecdsa")) {
+			c->dtls_cert_rsa = false;
+			return 0;
+		}
+		if (!strcasecmp(value, "rsa")) {
+			c->dtls_cert_rsa = true;
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is not prime256v1 or RSA", value);
+		return -EINVAL;
 	case K_REC_FORMAT:
 		if (!strcasecmp(value, "eth") || !strcasecmp(value, "raw")) {
 			c->recording_eth = !strcasecmp(value, "eth");
@@ -601,6 +620,11 @@ int config_finish(struct rtprelay_config *c, char *err, size_t errlen)
 	}
 	if (c->recording_dir[0] && !strcmp(c->recording_dir, "/")) {
 		snprintf(err, errlen, "key 'recording-dir': not the root directory");
+		return -EINVAL;
+	}
+	if (c->dtls_rsa_key_size < DTLS_RSA_BITS_MIN) {
+		snprintf(err, errlen, "key 'dtls-rsa-key-size': %u..%u bits", DTLS_RSA_BITS_MIN,
+			 DTLS_RSA_BITS_MAX);
 		return -EINVAL;
 	}
 	if (c->recording_ring_kb < 64)

@@ -42,6 +42,10 @@
  *                  streams in KiB, 4..1048576, rounded up to a power of two
  *                  (default 4096); 0 = recorded streams stay in user space
  *   media-dir      absolute directory play media reads files from (none = refused)
+ *   dtls-cert-cipher prime256v1 | RSA: the key of the daemon's DTLS certificate
+ *                  (rtpengine's key; default prime256v1, ECDSA P-256; ec/ecdsa
+ *                  accepted for prime256v1)
+ *   dtls-rsa-key-size RSA modulus bits when RSA, 1024..8192 (default 2048)
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -110,6 +114,8 @@ struct rtprelay_config {
 	/* play media: the directory files are read from (absolute; empty =
 	 * play media refused) */
 	char media_dir[512];
+	bool dtls_cert_rsa;	    /* dtls-cert-cipher = RSA */
+	unsigned dtls_rsa_key_size; /* its bits */
 	bool foreground;
 	char config_file[512];
 	bool has_listen_http; /* listen-http given */

@@ -11,23 +11,47 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 
 #include "daemon/call.h"
+#include "daemon/ice_family.h"
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
 #include "lib/log.h"
 #include "sdp/sdp_lex.h"
 
-#define TLS_ID_MAX     64 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
+#define TLS_ID_MAX     255 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
 #define N_BUCKETS      1024u /* id -> media */
+#define OUR_TLS_ID_LEN 24    /* rtprelay's a=tls-id: 24 tls-id-chars, 144 random bits */
 /* A server whose handshake a datagram broke (a forged or garbled record from
  * the peer's address) starts over this many times, then stays failed until
  * the next offer/answer. */
 #define SERVER_RETRIES 5u
 
+/* Components (RFC 5764 4.1): one DTLS association each. RTCP has its own
+ * only when the party does not multiplex it on the RTP port. */
+enum {
+	COMP_RTP = 0,
+	COMP_RTCP = 1,
+	N_COMP = 2
+};
+
+/* One DTLS association, on one component's socket. */
+struct dtls_assoc {
+	struct dtls_conn *conn;
+	bool keyed; /* keys below came from a finished handshake */
+	struct sr_keys keys;
+	enum dtls_profile profile;
+	bool fail_logged;
+	const char *last_error;
+	uint64_t handshakes, failures;
+};
+
 struct media_dtls {
 	struct call_media *cm;
-	uint64_t id; /* given to the data plane with DP_DTLS */
+	/* given to the data plane with DP_DTLS: id for the RTP component,
+	 * id + 1 for RTCP (ids are even) */
+	uint64_t id;
 	struct media_dtls *bucket_next, *active_prev, *active_next;
 	bool in_active;
 	/* from the party's SDP */
@@ -41,14 +65,12 @@ struct media_dtls {
 	bool role_known;      /* the peer's a=setup (answer or offer) fixed it */
 	bool client;	      /* rtprelay starts the handshake */
 	enum dtls_hash hash;  /* of rtprelay's a=fingerprint */
-	struct dtls_conn *conn;
+	struct dtls_assoc as[N_COMP];
 	bool restart; /* a new handshake is due (fingerprint/tls-id changed) */
-	bool keyed;   /* keys below came from a finished handshake */
-	struct sr_keys keys;
-	enum dtls_profile profile;
-	bool fail_logged;
-	const char *last_error;
-	uint64_t handshakes, failures, no_handshake; /* no_handshake: datagram before one existed */
+	/* rtprelay's a=tls-id towards the party (RFC 8842): one per DTLS
+	 * association, new whenever a restart makes a new one */
+	char tls_id[OUR_TLS_ID_LEN + 1];
+	uint64_t no_handshake; /* datagrams before an association existed */
 };
 
 static struct {
@@ -62,6 +84,7 @@ static struct {
 
 static struct media_dtls *by_id(uint64_t id)
 {
+	id &= ~(uint64_t)1; /* the RTCP component's id is the media's + 1 */
 	for (struct media_dtls *d = g.buckets[id % N_BUCKETS]; d; d = d->bucket_next)
 		if (d->id == id)
 			return d;
@@ -93,6 +116,30 @@ static void active_del(struct media_dtls *d)
 	d->in_active = false;
 }
 
+/* A fresh a=tls-id value (RFC 8842 4: tls-id-char is ALPHA / DIGIT / "+" /
+ * "/" / "-" / "_"; 64 of them, so a random byte's low 6 bits pick one). */
+static int new_tls_id(struct media_dtls *d)
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char r[OUR_TLS_ID_LEN];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(r); i++)
+		d->tls_id[i] = chars[r[i] & 63u];
+	d->tls_id[OUR_TLS_ID_LEN] = '\0';
+	return 0;
+}
+
+/* A new association is due: rtprelay's tls-id changes with it (RFC 8842 5). */
+static void want_restart(struct media_dtls *d)
+{
+	if (!d->restart && new_tls_id(d))
+		log_warn("media %u: no randomness for a new a=tls-id", d->cm->index);
+	d->restart = true;
+}
+
 static struct media_dtls *state(struct call_media *cm)
 {
 	if (cm->dtls)
@@ -101,8 +148,13 @@ static struct media_dtls *state(struct call_media *cm)
 	if (!d)
 		return NULL;
 	d->cm = cm;
-	d->id = ++g.next_id;
+	g.next_id += 2;
+	d->id = g.next_id;
 	d->hash = DTLS_SHA256;
+	if (new_tls_id(d)) {
+		free(d);
+		return NULL;
+	}
 	d->bucket_next = g.buckets[d->id % N_BUCKETS];
 	g.buckets[d->id % N_BUCKETS] = d;
 	cm->dtls = d;
@@ -111,9 +163,34 @@ static struct media_dtls *state(struct call_media *cm)
 
 static void drop_conn(struct media_dtls *d)
 {
-	dtls_conn_free(d->conn);
-	d->conn = NULL;
+	for (unsigned k = 0; k < N_COMP; k++) {
+		dtls_conn_free(d->as[k].conn);
+		d->as[k].conn = NULL;
+	}
 	active_del(d);
+}
+
+/* Whether an association of @d still handshakes (its timers must run). */
+static bool handshaking(const struct media_dtls *d)
+{
+	for (unsigned k = 0; k < N_COMP; k++)
+		if (d->as[k].conn && dtls_conn_state(d->as[k].conn) == DTLS_HANDSHAKING)
+			return true;
+	return false;
+}
+
+/* The socket of component @k: of the address family the party nominated
+ * (daemon/ice_family.h), where the handshake's datagrams come from. */
+static struct dp_endpoint *comp_ep(const struct media_dtls *d, unsigned k)
+{
+	return ice_family_out(d->cm, k == COMP_RTCP);
+}
+
+/* RTCP has an association of its own when the party does not multiplex it
+ * (RFC 5764 4.1) and the media has an RTCP socket. */
+static bool rtcp_own(const struct media_dtls *d)
+{
+	return !d->cm->rtcp_mux && d->cm->rtcp.ep;
 }
 
 void dtls_media_free(struct call_media *cm)
@@ -137,15 +214,17 @@ void dtls_media_free(struct call_media *cm)
 
 /* ---- the handshake ---- */
 
-static void flush_output(struct media_dtls *d)
+static void flush_output(struct media_dtls *d, unsigned k)
 {
+	struct dtls_assoc *as = &d->as[k];
 	uint8_t buf[DTLS_MTU];
 	int n;
 
-	while (d->conn && (n = dtls_conn_output(d->conn, buf, sizeof(buf))) > 0) {
-		if (!d->cm->rtp.ep)
+	while (as->conn && (n = dtls_conn_output(as->conn, buf, sizeof(buf))) > 0) {
+		struct dp_endpoint *ep = comp_ep(d, k);
+		if (!ep)
 			continue;
-		int rc = dp_endpoint_send(d->cm->rtp.ep, buf, (size_t)n);
+		int rc = dp_endpoint_send(ep, buf, (size_t)n);
 		if (rc && rc != -ENOTCONN)
 			log_debug("media %u: DTLS send: %s", d->cm->index, strerror(-rc));
 	}
@@ -167,22 +246,27 @@ static enum sr_suite suite_of(enum dtls_profile p)
 	}
 }
 
-/* The handshake finished: key the party's endpoints (RFC 5764 4.2: the
- * client write key is what the client protects with). */
-static void connected(struct media_dtls *d)
+/* A handshake finished: key the party's endpoints (RFC 5764 4.2: the
+ * client write key is what the client protects with). The RTP
+ * association's keys key the RTCP socket too until RTCP's own association
+ * (a party that does not multiplex RTCP) has finished; from then on RTCP
+ * is keyed from its own (RFC 5764 4.1). */
+static void connected(struct media_dtls *d, unsigned comp)
 {
+	struct dtls_assoc *as = &d->as[comp];
 	struct dtls_srtp_keys k;
 	struct sr_keys sk;
 
-	active_del(d);
-	if (dtls_conn_keys(d->conn, &k))
+	if (!handshaking(d))
+		active_del(d);
+	if (dtls_conn_keys(as->conn, &k))
 		return;
 	memset(&sk, 0, sizeof(sk));
 	sk.suite = suite_of(k.profile);
 	if (sk.suite == SR_SUITE_NONE || k.key_len + k.salt_len > SR_MAX_MASTER) {
 		log_warn("media %u: DTLS-SRTP profile %s has no SRTP suite here", d->cm->index,
 			 dtls_profile_name(k.profile));
-		d->failures++;
+		as->failures++;
 		return;
 	}
 	memcpy(sk.local.master, k.local_key, k.key_len);
@@ -190,66 +274,93 @@ static void connected(struct media_dtls *d)
 	memcpy(sk.remote.master, k.remote_key, k.key_len);
 	memcpy(sk.remote.master + k.key_len, k.remote_salt, k.salt_len);
 	memset(&k, 0, sizeof(k));
-	int rc = d->cm->rtp.ep ? dp_endpoint_srtp(d->cm->rtp.ep, &sk) : -ENOENT;
-	if (!rc && d->cm->rtcp.ep)
+	int rc = 0;
+	if (comp == COMP_RTP)
+		rc = d->cm->rtp.ep ? dp_endpoint_srtp(d->cm->rtp.ep, &sk) : -ENOENT;
+	if (!rc && d->cm->rtcp.ep && (comp == COMP_RTCP || !d->as[COMP_RTCP].keyed))
 		rc = dp_endpoint_srtp(d->cm->rtcp.ep, &sk);
+	if (!rc) /* the other family's sockets alike */
+		ice_family_srtp(d->cm, &sk, comp == COMP_RTP,
+				comp == COMP_RTCP || !d->as[COMP_RTCP].keyed);
 	if (rc) {
 		log_warn("media %u: cannot key SRTP from DTLS: %s", d->cm->index, strerror(-rc));
-		d->failures++;
+		as->failures++;
 		memset(&sk, 0, sizeof(sk));
 		return;
 	}
-	d->keys = sk;
-	d->keyed = true;
-	d->profile = dtls_conn_keys(d->conn, &k) ? DTLS_PROFILE_NONE : k.profile;
+	as->keys = sk;
+	as->keyed = true;
+	as->profile = dtls_conn_keys(as->conn, &k) ? DTLS_PROFILE_NONE : k.profile;
 	memset(&k, 0, sizeof(k));
 	memset(&sk, 0, sizeof(sk));
-	d->handshakes++;
-	log_info("media %u: DTLS-SRTP connected as %s, %s", d->cm->index,
-		 d->client ? "client" : "server", dtls_profile_name(d->profile));
+	as->handshakes++;
+	log_info("media %u: DTLS-SRTP connected as %s on %s, %s", d->cm->index,
+		 d->client ? "client" : "server", comp == COMP_RTP ? "RTP" : "RTCP",
+		 dtls_profile_name(as->profile));
 }
 
-static void failed(struct media_dtls *d)
+static void failed(struct media_dtls *d, unsigned comp)
 {
-	active_del(d);
-	d->failures++;
-	d->last_error = dtls_conn_error(d->conn);
-	if (!d->fail_logged)
+	struct dtls_assoc *as = &d->as[comp];
+
+	if (!handshaking(d))
+		active_del(d);
+	as->failures++;
+	as->last_error = dtls_conn_error(as->conn);
+	/* RTCP's own association failing is no error of the call: its SRTCP
+	 * stays keyed from the RTP association (a peer may never start one) */
+	if (!as->fail_logged && comp == COMP_RTP)
 		log_warn("media %u: %s (port %u)", d->cm->index,
-			 d->last_error ? d->last_error : "DTLS handshake failed", d->cm->rtp.port);
-	d->fail_logged = true;
+			 as->last_error ? as->last_error : "DTLS handshake failed",
+			 d->cm->rtp.port);
+	else if (!as->fail_logged)
+		log_info("media %u: RTCP port %u: %s; SRTCP keyed from the RTP association",
+			 d->cm->index, d->cm->rtcp.port,
+			 as->last_error ? as->last_error : "DTLS handshake failed");
+	as->fail_logged = true;
 }
 
-static void after(struct media_dtls *d, enum dtls_state st, bool was_connected)
+static void after(struct media_dtls *d, unsigned comp, enum dtls_state st, bool was_connected,
+		  bool was_handshaking)
 {
 	/* keys first: the worker has them (its queue is applied before it reads
 	 * the sockets) before our last flight lets the peer send media */
 	if (st == DTLS_CONNECTED && !was_connected)
-		connected(d);
-	else if (st == DTLS_FAILED && d->in_active)
-		failed(d);
-	flush_output(d);
+		connected(d, comp);
+	else if (st == DTLS_FAILED && was_handshaking)
+		failed(d, comp);
+	flush_output(d, comp);
 }
 
 static void start(struct media_dtls *d, uint64_t now_ms)
 {
 	if (!d->on || !d->role_known || !d->peer_has_fp || !g.cert || !d->cm->rtp.ep)
 		return;
-	/* a failed handshake (timeout, bad fingerprint) gets a new try with the
-	 * next offer/answer */
-	if (d->conn && !d->restart && dtls_conn_state(d->conn) != DTLS_FAILED)
-		return;
-	drop_conn(d);
-	d->restart = false;
-	d->fail_logged = false;
-	d->conn = dtls_conn_new(g.cert, d->client, &d->peer_fp, NULL, now_ms);
-	if (!d->conn) {
-		log_warn("media %u: cannot create a DTLS endpoint", d->cm->index);
-		d->failures++;
-		return;
+	for (unsigned k = 0; k < N_COMP; k++) {
+		struct dtls_assoc *as = &d->as[k];
+		if (k == COMP_RTCP && !rtcp_own(d)) {
+			/* multiplexed now: RTCP rides on the RTP association */
+			dtls_conn_free(as->conn);
+			as->conn = NULL;
+			as->keyed = false;
+			continue;
+		}
+		/* a failed handshake (timeout, bad fingerprint) gets a new try
+		 * with the next offer/answer */
+		if (as->conn && !d->restart && dtls_conn_state(as->conn) != DTLS_FAILED)
+			continue;
+		dtls_conn_free(as->conn);
+		as->fail_logged = false;
+		as->conn = dtls_conn_new(g.cert, d->client, &d->peer_fp, NULL, now_ms);
+		if (!as->conn) {
+			log_warn("media %u: cannot create a DTLS endpoint", d->cm->index);
+			as->failures++;
+			continue;
+		}
+		active_add(d);
+		flush_output(d, k); /* the client's hello */
 	}
-	active_add(d);
-	flush_output(d); /* the client's hello */
+	d->restart = false;
 }
 
 void dtls_media_start(struct call_party *p, uint64_t now_ms)
@@ -265,10 +376,17 @@ void dtls_media_tick(uint64_t now_ms)
 
 	for (; d; d = next) {
 		next = d->active_next;
-		uint64_t due = dtls_conn_deadline(d->conn, now_ms);
-		if (!due || due > now_ms)
-			continue;
-		after(d, dtls_conn_timer(d->conn, now_ms), false);
+		for (unsigned k = 0; k < N_COMP; k++) {
+			struct dtls_conn *c = d->as[k].conn;
+			if (!c || dtls_conn_state(c) != DTLS_HANDSHAKING)
+				continue;
+			uint64_t due = dtls_conn_deadline(c, now_ms);
+			if (!due || due > now_ms)
+				continue;
+			after(d, k, dtls_conn_timer(c, now_ms), false, true);
+		}
+		if (!handshaking(d))
+			active_del(d);
 	}
 }
 
@@ -286,30 +404,35 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 
 		if (!d)
 			continue; /* released since */
-		if (!d->conn) {
+		unsigned k = (unsigned)(dg[i].id & 1);
+		struct dtls_assoc *as = &d->as[k];
+		if (!as->conn) {
 			d->no_handshake++;
 			continue;
 		}
-		bool was = dtls_conn_state(d->conn) == DTLS_CONNECTED;
-		after(d, dtls_conn_input(d->conn, dg[i].buf, dg[i].len, now_ms), was);
-		if (!d->client && !was && dtls_conn_state(d->conn) == DTLS_FAILED &&
-		    d->failures <= SERVER_RETRIES) {
+		enum dtls_state st0 = dtls_conn_state(as->conn);
+		bool was = st0 == DTLS_CONNECTED;
+		after(d, k, dtls_conn_input(as->conn, dg[i].buf, dg[i].len, now_ms), was,
+		      st0 == DTLS_HANDSHAKING);
+		if (!d->client && !was && dtls_conn_state(as->conn) == DTLS_FAILED &&
+		    as->failures <= SERVER_RETRIES) {
 			/* the real peer's hello may still come: listen again */
-			dtls_conn_free(d->conn);
-			d->conn = dtls_conn_new(g.cert, false, &d->peer_fp, NULL, now_ms);
-			if (d->conn)
+			dtls_conn_free(as->conn);
+			as->conn = dtls_conn_new(g.cert, false, &d->peer_fp, NULL, now_ms);
+			if (as->conn)
 				active_add(d);
 		}
 	}
 }
 
-int dtls_media_init(struct loop *l)
+int dtls_media_init(struct loop *l, bool rsa, unsigned rsa_bits)
 {
-	g.cert = dtls_cert_new();
+	g.cert = dtls_cert_new_type(rsa ? DTLS_CERT_RSA : DTLS_CERT_EC, rsa_bits);
 	if (!g.cert) {
 		log_err("DTLS: cannot make the daemon's certificate");
 		return -ENOMEM;
 	}
+	log_info("DTLS certificate: %s", dtls_cert_describe(g.cert));
 	g.loop = l;
 	g.watch = (struct loop_watch){ .fd = dp_dtls_fd(), .cb = on_datagrams, .data = NULL };
 	if (g.watch.fd < 0)
@@ -438,9 +561,9 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 	if (d->peer_has_fp &&
 	    (fp.hash != d->peer_fp.hash || fp.len != d->peer_fp.len ||
 	     memcmp(fp.md, d->peer_fp.md, fp.len) || strcmp(tls_id, d->peer_tls_id))) {
-		if (d->conn || d->keyed) {
+		if (d->as[COMP_RTP].conn || d->as[COMP_RTP].keyed) {
 			log_info("media %u: DTLS restart (new fingerprint or tls-id)", cm->index);
-			d->restart = true;
+			want_restart(d);
 		}
 	}
 	d->peer_fp = fp;
@@ -464,7 +587,7 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 			d->client = d->ours == DTLS_SETUP_ACTIVE;
 		d->role_known = true;
 		if (was_known && was_client != d->client)
-			d->restart = true;
+			want_restart(d);
 	}
 	return 0;
 }
@@ -531,8 +654,8 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 		client = req->dtls != NG_DTLS_PASSIVE;
 		break;
 	}
-	if (d->role_known && d->on && d->client != client && d->conn)
-		d->restart = true;
+	if (d->role_known && d->on && d->client != client && d->as[COMP_RTP].conn)
+		want_restart(d);
 	d->client = client;
 	d->ours = client ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
 	d->role_known = true;
@@ -555,15 +678,16 @@ void dtls_rewrite(struct arena *a, const struct ng_request *req, const struct ca
 	if (!d || !d->on || !g.cert || dtls_cert_fingerprint(g.cert, d->hash, &fp) ||
 	    dtls_fingerprint_print(&fp, buf, sizeof(buf)) < 0)
 		return;
-	const char **lines = arena_alloc(a, 2 * sizeof(*lines));
+	const char **lines = arena_alloc(a, 3 * sizeof(*lines));
 	if (!lines)
 		return;
 	lines[0] = arena_printf(a, "a=setup:%s", dtls_setup_name(d->ours));
 	lines[1] = arena_printf(a, "a=fingerprint:%s", buf);
-	if (!lines[0] || !lines[1])
+	lines[2] = arena_printf(a, "a=tls-id:%s", d->tls_id);
+	if (!lines[0] || !lines[1] || !lines[2])
 		return;
 	mr->dtls = lines;
-	mr->n_dtls = 2;
+	mr->n_dtls = 3;
 }
 
 void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
@@ -572,13 +696,21 @@ void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
 
 	if (!d || !d->on)
 		return;
-	if (d->keyed) {
-		*out = d->keys;
+	if (d->as[COMP_RTP].keyed) {
+		*out = d->as[COMP_RTP].keys;
 		*pending = false;
 	} else {
 		memset(out, 0, sizeof(*out));
 		*pending = true;
 	}
+}
+
+void dtls_keys_rtcp(const struct call_media *m, struct sr_keys *out)
+{
+	const struct media_dtls *d = m->dtls;
+
+	if (d && d->on && d->as[COMP_RTCP].keyed && rtcp_own(d))
+		*out = d->as[COMP_RTCP].keys;
 }
 
 void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p)
@@ -589,9 +721,19 @@ void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p)
 	p->dtls_id = m->dtls->id;
 }
 
+void dtls_publish_rtcp(const struct call_media *m, struct dp_endpoint_params *p)
+{
+	if (!m->dtls || !m->dtls->on || m->rtcp_mux)
+		return;
+	p->flags |= DP_DTLS;
+	p->dtls_id = m->dtls->id + 1;
+}
+
 const char *dtls_suite_name(const struct call_media *m)
 {
-	return m->dtls && m->dtls->on && m->dtls->keyed ? sr_suite_name(m->dtls->keys.suite) : NULL;
+	return m->dtls && m->dtls->on && m->dtls->as[COMP_RTP].keyed
+		       ? sr_suite_name(m->dtls->as[COMP_RTP].keys.suite)
+		       : NULL;
 }
 
 static const char *hash_name(enum dtls_hash h)
@@ -600,22 +742,24 @@ static const char *hash_name(enum dtls_hash h)
 	return h <= DTLS_SHA512 ? n[h] : "?";
 }
 
-int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
+int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m, bool rtcp)
 {
 	const struct media_dtls *x = m->dtls;
 	struct dp_dtls_stats ds;
 	struct ng_node *t;
 	const char *st;
 
-	if (!x || !x->on)
+	if (!x || !x->on || (rtcp && !rtcp_own(x)))
 		return 0;
+	const struct dtls_assoc *as = &x->as[rtcp ? COMP_RTCP : COMP_RTP];
+	struct dp_endpoint *ep = rtcp ? m->rtcp.ep : m->rtp.ep;
 	t = ng_dict_add_dict(a, d, "DTLS");
 	if (!t)
 		return -ENOMEM;
-	if (!x->conn)
-		st = x->keyed ? "connected" : x->role_known ? "waiting" : "offered";
+	if (!as->conn)
+		st = as->keyed ? "connected" : x->role_known ? "waiting" : "offered";
 	else
-		switch (dtls_conn_state(x->conn)) {
+		switch (dtls_conn_state(as->conn)) {
 		case DTLS_CONNECTED:
 			st = "connected";
 			break;
@@ -629,8 +773,8 @@ int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
 			st = "handshaking";
 		}
 	memset(&ds, 0, sizeof(ds));
-	if (m->rtp.ep)
-		dp_endpoint_dtls_stats(m->rtp.ep, &ds);
+	if (ep)
+		dp_endpoint_dtls_stats(ep, &ds);
 	if (!ng_dict_add_str(a, t, "state", st) ||
 	    !ng_dict_add_str(a, t, "role",
 			     !x->role_known ? "undecided"
@@ -640,10 +784,11 @@ int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m)
 	    !ng_dict_add_str(a, t, "fingerprint hash", hash_name(x->hash)) ||
 	    (x->peer_has_fp &&
 	     !ng_dict_add_str(a, t, "peer fingerprint hash", hash_name(x->peer_fp.hash))) ||
-	    (x->keyed && !ng_dict_add_str(a, t, "SRTP profile", dtls_profile_name(x->profile))) ||
-	    (x->last_error && !ng_dict_add_str(a, t, "error", x->last_error)) ||
-	    !ng_dict_add_int(a, t, "handshakes", (int64_t)x->handshakes) ||
-	    !ng_dict_add_int(a, t, "failures", (int64_t)x->failures) ||
+	    (as->keyed && !ng_dict_add_str(a, t, "SRTP profile", dtls_profile_name(as->profile))) ||
+	    (as->last_error && !ng_dict_add_str(a, t, "error", as->last_error)) ||
+	    !ng_dict_add_str(a, t, "tls-id", x->tls_id) ||
+	    !ng_dict_add_int(a, t, "handshakes", (int64_t)as->handshakes) ||
+	    !ng_dict_add_int(a, t, "failures", (int64_t)as->failures) ||
 	    !ng_dict_add_int(a, t, "datagrams", (int64_t)ds.queued) ||
 	    !ng_dict_add_int(a, t, "bad datagrams", (int64_t)ds.bad) ||
 	    !ng_dict_add_int(a, t, "wrong source", (int64_t)ds.wrong_src) ||

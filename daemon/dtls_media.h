@@ -20,7 +20,12 @@
  * a new handshake, whose keys replace the old ones when it completes (media
  * keeps flowing on the old ones until then). A handshake that does not
  * complete in DTLS_HANDSHAKE_MAX_MS fails (logged once per stream).
- * DTLS runs on the RTP component only: a DTLS party must multiplex RTCP.
+ * A party that multiplexes RTCP has one association (on the RTP port); one
+ * that does not has a second on its RTCP port (RFC 5764 4.1), same role and
+ * fingerprint, whose keys key SRTCP once it finished (the RTP
+ * association's until then, so a peer that skips it still gets SRTCP).
+ * rtprelay's a=tls-id (RFC 8842) names the association(s) of the media and
+ * changes whenever a restart makes new ones.
  * Control thread only.
  */
 #ifndef RTPRELAY_DTLS_MEDIA_H
@@ -39,9 +44,10 @@ struct call_media;
 struct call_party;
 struct dp_endpoint_params;
 
-/* The daemon's certificate and the data plane's DTLS queue on @l. 0 or
- * -errno (logged). */
-int dtls_media_init(struct loop *l);
+/* The daemon's certificate (ECDSA P-256, or RSA of @rsa_bits with @rsa:
+ * the config's dtls-cert-cipher) and the data plane's DTLS queue on @l. 0
+ * or -errno (logged). */
+int dtls_media_init(struct loop *l, bool rsa, unsigned rsa_bits);
 void dtls_media_fini(void);
 /* Retransmissions and timeouts; every tick. */
 void dtls_media_tick(uint64_t now_ms);
@@ -67,14 +73,21 @@ bool dtls_sdp_session_has(const struct sdp_session *s);
  * association's id goes into @p (RTP component). */
 void dtls_keys(const struct call_media *m, struct sr_keys *out, bool *pending);
 void dtls_publish(const struct call_media *m, struct dp_endpoint_params *p);
+/* The RTCP component of a party that does not multiplex RTCP has its own
+ * association (RFC 5764 4.1): once it finished, its keys replace @out (the
+ * RTP association's until then); DP_DTLS with its id goes into @p. */
+void dtls_keys_rtcp(const struct call_media *m, struct sr_keys *out);
+void dtls_publish_rtcp(const struct call_media *m, struct dp_endpoint_params *p);
 /* After the data plane has the parameters: start the handshakes whose role
  * and peer fingerprint are known (rtprelay as client sends its hello). */
 void dtls_media_start(struct call_party *p, uint64_t now_ms);
 /* The SRTP suite a finished handshake chose, NULL = none. */
 const char *dtls_suite_name(const struct call_media *m);
-/* query: a "DTLS" dictionary in @d for @m (state, role, the peer's
- * fingerprint hash, the SRTP profile, counters). 0 or -ENOMEM. */
-int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m);
+/* query: a "DTLS" dictionary in @d for @m's RTP stream, or with @rtcp its
+ * RTCP stream when that has an association of its own (state, role, the
+ * peer's fingerprint hash, the SRTP profile, rtprelay's tls-id, counters).
+ * 0 or -ENOMEM. */
+int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m, bool rtcp);
 void dtls_media_free(struct call_media *m);
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "daemon/ice.h"
 
+#include "daemon/ice_family.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +81,10 @@ bool ice_decide(const struct ng_request *req, const struct sdp_session *s,
 {
 	switch (req->ice) {
 	case NG_ICE_FORCE:
-	case NG_ICE_OPTIONAL: /* rtprelay's lines replace the party's, as force */
+	case NG_ICE_OPTIONAL:	 /* rtprelay's lines replace the party's, as force */
+	case NG_ICE_FORCE_RELAY: /* as force, rtprelay's candidates typ relay */
 		return true;
 	case NG_ICE_REMOVE:
-	case NG_ICE_FORCE_RELAY: /* not implemented: the party's lines go */
 		return false;
 	case NG_ICE_DEFAULT:
 	default:
@@ -107,17 +109,28 @@ void ice_answered(struct call_media *sm)
 		sm->ice->on = false;
 }
 
-/* One host candidate for component @comp at @addr:@port. */
-static void host_candidate(struct sdp_candidate *c, unsigned comp, const char *addr, uint16_t port)
+/* One candidate for component @comp at @addr:@port: a host candidate, or
+ * with @relay (ICE=force-relay) a relay candidate. rtprelay's socket is both
+ * the relayed address and its base, so raddr/rport (required for relay,
+ * RFC 8839 5.1) name the same address. */
+static void own_candidate(struct sdp_candidate *c, unsigned comp, const char *addr, uint16_t port,
+			  bool relay)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->foundation, sizeof(c->foundation), "1"); /* one base, one type */
+	/* one base, one type per SDP: one foundation (RFC 8445 5.1.1.3) */
+	snprintf(c->foundation, sizeof(c->foundation), relay ? "2" : "1");
 	c->component = comp;
 	snprintf(c->transport, sizeof(c->transport), "UDP");
-	c->priority = sdp_candidate_priority(126, 65535, comp); /* RFC 8445 5.1.2.2 host */
+	/* RFC 8445 5.1.2.2: type preference 126 for host, 0 for relay */
+	c->priority = sdp_candidate_priority(relay ? 0 : 126, 65535, comp);
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->port = port;
-	snprintf(c->type, sizeof(c->type), "host");
+	snprintf(c->type, sizeof(c->type), relay ? "relay" : "host");
+	if (relay) {
+		c->has_raddr = c->has_rport = true;
+		snprintf(c->raddr, sizeof(c->raddr), "%s", addr);
+		c->rport = port;
+	}
 }
 
 int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media *rm,
@@ -125,20 +138,36 @@ int ice_rewrite(struct arena *a, const struct ng_request *req, struct call_media
 {
 	struct media_ice *ice = ice_of(rm);
 	struct sdp_ice_out *out = arena_alloc(a, sizeof(*out));
-	struct sdp_candidate *c = arena_alloc(a, 2 * sizeof(*c));
+	struct sdp_candidate *c = arena_alloc(a, 4 * sizeof(*c));
 
 	if (!ice || !out || !c)
 		return -ENOMEM;
 	if (!ice->ufrag[0] && new_credentials(ice))
 		return -EIO;
 	ice->on = true;
-	host_candidate(&c[0], 1, addr, rm->rtp.port);
-	host_candidate(&c[1], 2, addr, rm->rtcp.port);
+	bool relay = req->ice == NG_ICE_FORCE_RELAY;
+	unsigned n = 0;
+	own_candidate(&c[n++], 1, addr, rm->rtp.port, relay);
+	if (!mux)
+		own_candidate(&c[n++], 2, addr, rm->rtcp.port, relay);
+	/* the other family's sockets (ice_family.h): a base of their own, so a
+	 * foundation of their own, and a lower local preference (RFC 8445
+	 * 5.1.2.1: the media's own family first) */
+	const struct ice_family *f = ice->fam;
+	if (f) {
+		for (unsigned k = 0; k < (mux ? 1u : 2u); k++) {
+			struct sdp_candidate *x = &c[n++];
+			own_candidate(x, k + 1, f->ifc->cfg->advertised,
+				      k ? f->rtcp.port : f->rtp.port, relay);
+			snprintf(x->foundation, sizeof(x->foundation), relay ? "4" : "3");
+			x->priority = sdp_candidate_priority(relay ? 0 : 126, 65534, k + 1);
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	out->ufrag = ice->ufrag;
 	out->pwd = ice->pwd;
 	out->cands = c;
-	out->n_cands = mux ? 1 : 2;
+	out->n_cands = n;
 	out->trickle = (req->flags & NG_F_TRICKLE_ICE) != 0;
 	out->end_of_candidates = true; /* a lite agent knows all of its own at once */
 	mr->ice = out;

@@ -5,7 +5,10 @@
  * whether it offers to that party or answers it (docs/architecture.md, ICE):
  * its SDP carries a=ice-lite, fresh credentials per party and media (from
  * the kernel's CSPRNG) and one host candidate per component on the media's
- * socket; the full agent on the other side runs the checks and nominates.
+ * socket (and on its second pair of the other address family, when the
+ * interface has one: daemon/ice_family.h); with ICE=force-relay the same
+ * candidates are written typ relay. The full agent on the other side runs
+ * the checks and nominates.
  * The data plane answers them (dataplane/dp_ice.c) and, once a pair is
  * nominated, sends the party's media there.
  *
@@ -27,6 +30,8 @@
 #include "dataplane/dataplane.h"
 #include "sdp/sdp.h"
 
+struct ice_family;
+
 #define ICE_UFRAG_LEN 8	 /* ice-chars; RFC 8445 5.3: at least 24 bits */
 #define ICE_PWD_LEN   24 /* at least 128 bits */
 
@@ -38,6 +43,7 @@ struct media_ice {
 	char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* rtprelay's, towards the party */
 	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	     /* the party's */
 	unsigned restarts;				     /* ICE restarts seen */
+	struct ice_family *fam; /* sockets of the other address family (ice_family.h) */
 };
 
 /* What the party's SDP (media @m of @s, sent with @req) says about ICE,

@@ -247,7 +247,8 @@ int main(int argc, char **argv)
 		log_err("cannot start the dataplane: %s", strerror(-rc));
 		goto err_loop;
 	}
-	if (dtls_media_init(d.loop)) /* the daemon's DTLS certificate (logged) */
+	if (dtls_media_init(d.loop, d.cfg.dtls_cert_rsa,
+			    d.cfg.dtls_rsa_key_size)) /* the daemon's DTLS certificate (logged) */
 		goto err_dp;
 	/* libsrtp with OpenSSL's AES and HMAC under it (srtp/srtp_openssl.h),
 	 * set up before any SRTP session exists */

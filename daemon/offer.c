@@ -33,6 +33,7 @@
 #include "daemon/config.h"
 #include "daemon/fork.h"
 #include "daemon/ice.h"
+#include "daemon/ice_family.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
 #include "daemon/dtls_media.h"
@@ -339,7 +340,10 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	fill_pts(p.allowed_pt, m, pm);
-	ice_publish(m, &p);  /* daemon/ice.h: DP_ICE and the credentials */
+	ice_publish(m, &p); /* daemon/ice.h: DP_ICE and the credentials */
+	/* media to m's party leaves from the socket of the family it
+	 * nominated last (daemon/ice_family.h) */
+	p.ice_twin = ice_family_twin(m, false);
 	dtls_publish(m, &p); /* DP_DTLS: the handshake's datagrams (RTP component) */
 	p.xcode = m->xcode;  /* codecs: transcoder for RTP from x, NULL = forward */
 	if (p.xcode)
@@ -354,16 +358,29 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	bundle_publish(x, i, &p); /* DP_BUNDLE / DP_BUNDLED (daemon/bundle.h) */
 	set->eps[set->n] = m->rtp.ep;
 	set->ps[set->n++] = p;
+	struct dp_endpoint *alt = ice_family_params(m, false, pm ? pm->pts : NULL, &p);
+	if (alt) {
+		set->eps[set->n] = alt;
+		set->ps[set->n++] = p;
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.sdp_remote = m->rtcp.remote;
 	p.flags = m->dp_flags | off | srtp | DP_RTCP | (m->xcode ? DP_TRANSCODE : 0);
 	p.srtp = keys;
-	ice_publish(m, &p); /* component 2 */
+	dtls_keys_rtcp(m, &p.srtp); /* RTCP's own DTLS association, when it has one */
+	ice_publish(m, &p);	    /* component 2 */
+	p.ice_twin = ice_family_twin(m, true);
+	dtls_publish_rtcp(m, &p);
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	set->eps[set->n] = m->rtcp.ep;
 	set->ps[set->n++] = p;
+	alt = ice_family_params(m, true, NULL, &p);
+	if (alt) {
+		set->eps[set->n] = alt;
+		set->ps[set->n++] = p;
+	}
 }
 
 /* What the whole call adds to every stream's data-plane flags. */
@@ -382,8 +399,8 @@ static uint32_t call_dp_flags(const struct call *c)
 static int publish_all(struct oa_ctx *o, unsigned n)
 {
 	struct publish_set set = {
-		.eps = arena_alloc(o->a, sizeof(*set.eps) * 4 * (n ? n : 1)),
-		.ps = arena_alloc(o->a, sizeof(*set.ps) * 4 * (n ? n : 1)),
+		.eps = arena_alloc(o->a, sizeof(*set.eps) * 8 * (n ? n : 1)),
+		.ps = arena_alloc(o->a, sizeof(*set.ps) * 8 * (n ? n : 1)),
 	};
 	int rc;
 
@@ -413,8 +430,8 @@ int offer_publish_party(const struct call *c, struct call_party *p, struct arena
 {
 	unsigned n = p->n_media ? p->n_media : 1;
 	struct publish_set set = {
-		.eps = arena_alloc(a, sizeof(*set.eps) * 2 * n),
-		.ps = arena_alloc(a, sizeof(*set.ps) * 2 * n),
+		.eps = arena_alloc(a, sizeof(*set.eps) * 4 * n),
+		.ps = arena_alloc(a, sizeof(*set.ps) * 4 * n),
 	};
 
 	if (!set.eps || !set.ps)
@@ -595,7 +612,11 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	 * the ICE key says so (daemon/ice.h) */
 	mr->remove_ice = m->has_ice || o->sdp->has_ice;
 	if (ice_decide(req, o->sdp, m, rm)) {
-		int rc = ice_rewrite(o->a, req, rm, mr->addr, mux, mr);
+		int rc = 0;
+		/* candidates of the other family too where the interface has one */
+		if (!req->media_address) /* media-address names one address */
+			ice_family_bind(o->cs->ifs, o->call, rm, o->now);
+		rc = ice_rewrite(o->a, req, rm, mr->addr, mux, mr);
 		if (rc)
 			return fail(o, rc,
 				    rc == -EIO ? "No randomness for ICE credentials"

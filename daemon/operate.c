@@ -110,6 +110,8 @@ int operate_reload(struct operate *o, struct operate_reload *out, char *err, siz
 		note(out->restart, sizeof(out->restart), "allow-from");
 	KEEP(num_threads, "num-threads");
 	KEEP(offload, "offload");
+	KEEP(dtls_cert_rsa, "dtls-cert-cipher");
+	KEEP(dtls_rsa_key_size, "dtls-rsa-key-size");
 	if (o->cfg->has_listen_http != fresh->has_listen_http ||
 	    memcmp(&o->cfg->listen_http, &fresh->listen_http, sizeof(fresh->listen_http)))
 		note(out->restart, sizeof(out->restart), "listen-http");

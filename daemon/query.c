@@ -28,6 +28,7 @@
 
 #include "daemon/call.h"
 #include "daemon/dtls_media.h"
+#include "daemon/ice_family.h"
 #include "daemon/ice.h"
 #include "dataplane/dataplane.h"
 #include "daemon/interfaces.h"
@@ -73,7 +74,8 @@ struct sums {
 
 /* ICE on one socket (rtprelay as lite agent, daemon/ice.h): whether a pair
  * was nominated, the checks answered (consent included) and refused. */
-static int add_ice(struct arena *a, struct ng_node *d, const struct dp_endpoint *ep)
+static int add_ice(struct arena *a, struct ng_node *d, const struct dp_endpoint *ep,
+		   const struct call_media *m, bool rtcp)
 {
 	struct dp_ice_stats is;
 	struct timespec ts;
@@ -93,7 +95,7 @@ static int add_ice(struct arena *a, struct ng_node *d, const struct dp_endpoint 
 	if (is.last_ms)
 		TRY(ng_dict_add_int(a, ice, "last check ms ago",
 				    (int64_t)(now_ms > is.last_ms ? now_ms - is.last_ms : 0)));
-	return 0;
+	return ice_family_query(a, ice, m, rtcp); /* the other family's socket */
 }
 
 static int add_stream(struct arena *a, struct ng_node *list, const struct call_media *m,
@@ -134,7 +136,7 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_list_add(fl, ng_new_cstr(a, "BUNDLE")));
 		TRY(ng_dict_add_int(a, d, "bundle port", lead->rtp.port));
 	}
-	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep))
+	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep, m, rtcp))
 		return -ENOMEM;
 	const char *suite = sdes_suite_name(m);
 	if (!suite)
@@ -142,7 +144,7 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 	const char *peer_suite = peer ? sdes_suite_name(peer) : NULL;
 	if (peer && !peer_suite)
 		peer_suite = dtls_suite_name(peer);
-	if (!rtcp && dtls_query(a, d, m))
+	if (dtls_query(a, d, m, rtcp))
 		return -ENOMEM;
 	if (suite) /* rtpengine's key */
 		TRY(ng_dict_add_str(a, d, "crypto suite", suite));

@@ -153,7 +153,8 @@ int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_pa
 			rc = -EINVAL;
 		} else if ((p->fwd_rtp && p->fwd_rtp->worker != ep->worker) ||
 			   (p->fwd_rtcp && p->fwd_rtcp->worker != ep->worker) ||
-			   !bundle_local(ep, p)) {
+			   !bundle_local(ep, p) ||
+			   (p->ice_twin && p->ice_twin->worker != ep->worker)) {
 			/* Forwarding reads the target's learned address: it
 			 * must live on the same worker (dp_worker_for_key per
 			 * call). */

@@ -127,6 +127,10 @@ struct dp_endpoint_params {
 	 * the same worker); with DP_BUNDLED: the endpoint whose socket does */
 	struct dp_bundle_params bundle;
 	struct dp_endpoint *bundle_via;
+	/* with DP_ICE: the same party's socket of the other address family
+	 * (same worker); media forwarded into either leaves from the one the
+	 * party's last nomination came to. NULL = none */
+	struct dp_endpoint *ice_twin;
 };
 
 /* learn_window_ms == 0 means this default. */
@@ -159,10 +163,11 @@ struct dp_stats {
 
 /* ICE on an endpoint (any thread; all zero without DP_ICE). */
 struct dp_ice_stats {
-	uint64_t checks;  /* binding requests answered (consent checks included) */
-	uint64_t bad;	  /* dropped: bad USERNAME, MESSAGE-INTEGRITY or FINGERPRINT */
-	uint64_t last_ms; /* CLOCK_MONOTONIC ms of the last answered check, 0 = never */
-	bool nominated;	  /* a USE-CANDIDATE check arrived under the current credentials */
+	uint64_t checks;       /* binding requests answered (consent checks included) */
+	uint64_t bad;	       /* dropped: bad USERNAME, MESSAGE-INTEGRITY or FINGERPRINT */
+	uint64_t last_ms;      /* CLOCK_MONOTONIC ms of the last answered check, 0 = never */
+	bool nominated;	       /* a USE-CANDIDATE check arrived under the current credentials */
+	uint64_t nominated_ms; /* CLOCK_MONOTONIC ms of the last one, 0 = never */
 };
 void dp_endpoint_ice_stats(const struct dp_endpoint *ep, struct dp_ice_stats *out);
 

@@ -50,6 +50,7 @@ struct dp_pub {
 	_Atomic uint64_t ctl_blocked, ctl_silenced, dtmf_blocked, dtmf_played, dtmf_refused;
 	/* ICE (dataplane/dp_ice.c) */
 	_Atomic uint64_t ice_checks, ice_bad, ice_last_ms;
+	_Atomic uint64_t ice_nominated_ms; /* the last valid USE-CANDIDATE check */
 	_Atomic bool ice_nominated;
 	/* SRTP (dataplane/dp_srtp.c); awaiting_keys: dropped while the party's
 	 * keys were still to come (SRTP offered, not yet answered) */
@@ -95,8 +96,13 @@ struct dp_endpoint {
 	uint32_t sr_mid[DP_SR_KEEP];
 	uint64_t sr_at_us[DP_SR_KEEP];
 	unsigned sr_next;
-	struct dp_ctl *ctl;	 /* call control, NULL = none (dataplane/dp_ctl.c) */
-	struct dp_ice *ice;	 /* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
+	struct dp_ctl *ctl; /* call control, NULL = none (dataplane/dp_ctl.c) */
+	struct dp_ice *ice; /* ICE credentials with DP_ICE, else NULL (dataplane/dp_ice.c) */
+	/* the same ICE party's socket of the other address family (NULL =
+	 * none) and the worker's nomination count when a check nominated this
+	 * socket last: media to the party leaves from the later (dp_ice_out) */
+	struct dp_endpoint *ice_twin;
+	uint64_t ice_nom_seq;
 	struct dp_playing *play; /* playback, NULL = none (dataplane/dp_play.c) */
 	struct sr_stream *srtp;	 /* SRTP towards this party, NULL = plain (dp_srtp.c) */
 	bool srtp_awaiting;	 /* srtp is keyless because the keys are still to come */
@@ -143,7 +149,18 @@ struct dp_worker_totals {
 	_Atomic uint64_t packets, bytes, forwarded, dropped, errors;
 };
 
+/* The socket media for @out's party leaves from: @out, or its ICE twin when
+ * the party's last nomination came there (a pointer test for other
+ * streams). */
+static inline struct dp_endpoint *dp_ice_out(struct dp_endpoint *out)
+{
+	if (out && out->ice_twin && out->ice_twin->ice_nom_seq > out->ice_nom_seq)
+		return out->ice_twin;
+	return out;
+}
+
 struct dp_worker {
+	uint64_t ice_nom_seq; /* nominations seen (dp_endpoint.ice_nom_seq) */
 	unsigned index;
 	int epfd;
 	pthread_t thread;

@@ -116,6 +116,8 @@ bool dp_ice_stun(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s,
 		if (latch_nominate(&ep->latch, &s->src, w->now_ms))
 			*remote_changed = true;
 		DP_PUT(ep->pub.ice_nominated, true);
+		DP_PUT(ep->pub.ice_nominated_ms, w->now_ms);
+		ep->ice_nom_seq = ++w->ice_nom_seq; /* media to the party leaves here */
 	}
 
 	union dp_addr mapped;
@@ -146,4 +148,5 @@ void dp_endpoint_ice_stats(const struct dp_endpoint *ep, struct dp_ice_stats *ou
 	out->bad = DP_GET(ep->pub.ice_bad);
 	out->last_ms = DP_GET(ep->pub.ice_last_ms);
 	out->nominated = DP_GET(ep->pub.ice_nominated);
+	out->nominated_ms = DP_GET(ep->pub.ice_nominated_ms);
 }

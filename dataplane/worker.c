@@ -87,6 +87,7 @@ static void ep_apply(struct dp_worker *w, struct dp_endpoint *ep,
 	ep->flags = p->flags;
 	ep->fwd_rtp = p->fwd_rtp;
 	ep->fwd_rtcp = p->fwd_rtcp;
+	ep->ice_twin = p->ice_twin;
 	ep->clock_rate = p->clock_rate;
 	memcpy(ep->forward_pt, p->forward_pt, sizeof(ep->forward_pt));
 	dp_xcode_set(w, ep, p->xcode);
@@ -128,6 +129,8 @@ static void ep_retire(struct dp_worker *w, struct dp_endpoint *ep)
 			e->fwd_rtp = NULL;
 		if (e->fwd_rtcp == ep)
 			e->fwd_rtcp = NULL;
+		if (e->ice_twin == ep)
+			e->ice_twin = NULL;
 	}
 	dp_bundle_forget(w, ep);
 	dp_bundle_free(ep);

@@ -184,6 +184,7 @@ const char *dtls_profile_name(enum dtls_profile p)
 /* ---- certificate ---- */
 
 struct dtls_cert {
+	char what[24]; /* dtls_cert_describe */
 	EVP_PKEY *key;
 	X509 *x509;
 	SSL_CTX *ctx;
@@ -239,14 +240,35 @@ void dtls_cert_free(struct dtls_cert *c)
 
 struct dtls_cert *dtls_cert_new(void)
 {
-	struct dtls_cert *c = calloc(1, sizeof(*c));
+	return dtls_cert_new_type(DTLS_CERT_EC, 0);
+}
+
+const char *dtls_cert_describe(const struct dtls_cert *c)
+{
+	return c->what;
+}
+
+struct dtls_cert *dtls_cert_new_type(enum dtls_cert_type type, unsigned rsa_bits)
+{
+	struct dtls_cert *c;
 	uint64_t serial;
 
+	if (type == DTLS_CERT_RSA && (rsa_bits < DTLS_RSA_BITS_MIN || rsa_bits > DTLS_RSA_BITS_MAX))
+		return NULL;
+	if (type != DTLS_CERT_EC && type != DTLS_CERT_RSA)
+		return NULL;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	if (getrandom(&serial, sizeof(serial), 0) != (ssize_t)sizeof(serial))
 		goto fail;
-	c->key = EVP_EC_gen("P-256");
+	if (type == DTLS_CERT_RSA) {
+		c->key = EVP_RSA_gen(rsa_bits);
+		snprintf(c->what, sizeof(c->what), "RSA %u", rsa_bits);
+	} else {
+		c->key = EVP_EC_gen("P-256");
+		snprintf(c->what, sizeof(c->what), "ECDSA P-256");
+	}
 	c->x509 = X509_new();
 	if (!c->key || !c->x509)
 		goto fail;

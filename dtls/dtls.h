@@ -6,8 +6,9 @@
  * dtls_conn_timer when dtls_conn_deadline passes, and once the state is
  * DTLS_CONNECTED keys its SRTP contexts from dtls_conn_keys.
  *
- * One certificate per daemon (dtls_cert_new at start: ECDSA P-256,
- * self-signed); its fingerprint goes into a=fingerprint. The peer's
+ * One certificate per daemon (dtls_cert_new at start: ECDSA P-256 by
+ * default, RSA as an option; self-signed); its fingerprint goes into
+ * a=fingerprint. The peer's
  * certificate must match the fingerprint from the peer's SDP (any of
  * sha-1/224/256/384/512), else the handshake fails with an alert.
  * Handshake messages are fragmented to DTLS_MTU; flights are retransmitted
@@ -81,9 +82,23 @@ int dtls_role(enum dtls_setup peer, bool *client, enum dtls_setup *ours);
 
 /* The daemon's certificate and the SSL context around it. */
 struct dtls_cert;
+/* The certificate's key (rtpengine's dtls-cert-cipher: prime256v1 | RSA). */
+enum dtls_cert_type {
+	DTLS_CERT_EC = 0, /* ECDSA P-256 (prime256v1), the default */
+	DTLS_CERT_RSA,
+};
+#define DTLS_RSA_BITS_MIN     1024u
+#define DTLS_RSA_BITS_MAX     8192u
+#define DTLS_RSA_BITS_DEFAULT 2048u
 /* A fresh ECDSA P-256 key and self-signed certificate (random serial, valid
- * from a day ago for 30 days); NULL on failure (logged by the caller). */
+ * from a day ago for 30 days, signed with SHA-256); NULL on failure (logged
+ * by the caller). */
 struct dtls_cert *dtls_cert_new(void);
+/* The same with a key of @type; @rsa_bits (DTLS_RSA_BITS_MIN..MAX) is the
+ * RSA modulus size, ignored for EC. NULL on failure or bad @rsa_bits. */
+struct dtls_cert *dtls_cert_new_type(enum dtls_cert_type type, unsigned rsa_bits);
+/* The key type of @c: "ECDSA P-256" or "RSA <bits>" (for logs and query). */
+const char *dtls_cert_describe(const struct dtls_cert *c);
 void dtls_cert_free(struct dtls_cert *c);
 /* Its fingerprint with @hash. 0 or -EINVAL. */
 int dtls_cert_fingerprint(const struct dtls_cert *c, enum dtls_hash hash,

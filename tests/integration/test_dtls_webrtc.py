@@ -362,19 +362,26 @@ class DtlsClient:
     certificate: a peer rtprelay's ECDSA does not have to match), on a plain
     UDP socket: no ICE, so rtprelay takes its SDP address."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, same_cert_as=None):
+        """same_cert_as: another DtlsClient whose certificate and key this one
+        presents (a second association of the same party: the RTCP port, or
+        a restart that keeps the fingerprint)."""
         from OpenSSL import SSL, crypto
         self.sock = sock
-        key = crypto.PKey()
-        key.generate_key(crypto.TYPE_RSA, 2048)
-        cert = crypto.X509()
-        cert.get_subject().CN = "test"
-        cert.set_serial_number(random.getrandbits(63))
-        cert.gmtime_adj_notBefore(-3600)
-        cert.gmtime_adj_notAfter(3600)
-        cert.set_issuer(cert.get_subject())
-        cert.set_pubkey(key)
-        cert.sign(key, "sha256")
+        if same_cert_as is not None:
+            key, cert = same_cert_as.key, same_cert_as.cert
+        else:
+            key = crypto.PKey()
+            key.generate_key(crypto.TYPE_RSA, 2048)
+            cert = crypto.X509()
+            cert.get_subject().CN = "test"
+            cert.set_serial_number(random.getrandbits(63))
+            cert.gmtime_adj_notBefore(-3600)
+            cert.gmtime_adj_notAfter(3600)
+            cert.set_issuer(cert.get_subject())
+            cert.set_pubkey(key)
+            cert.sign(key, "sha256")
+        self.key, self.cert = key, cert
         self.fingerprint = "sha-256 " + cert.digest("sha256").decode()
         ctx = SSL.Context(SSL.DTLS_METHOD)
         ctx.use_certificate(cert)

@@ -205,8 +205,9 @@ def test_rtprelay_answers_webrtc_offer(ng, loop, zero):
 def test_webrtc_side_ipv6(daemon_factory, loop):
     """The agent on IPv6, the phone on IPv4: rtprelay's candidate is its IPv6
     interface address, checks answered with an IPv6 XOR-MAPPED-ADDRESS, media
-    crosses the families."""
-    d = daemon_factory("--interface=127.0.0.1", "--interface=::1")
+    crosses the families. Two logical interfaces of one family each (with
+    one of both families, test_ice_family.py, candidates of both are given)."""
+    d = daemon_factory("--interface=v4/127.0.0.1", "--interface=v6/::1")
     web = loop.run_until_complete(WebRtcSide("::1").gather())
     phone = Phone(pts=(0,))
     try:
@@ -218,6 +219,27 @@ def test_webrtc_side_ipv6(daemon_factory, loop):
             media_both_ways(loop, web, phone, target)
             st = stream_ice(ng, "ice-v6", "web")
             assert st["state"] == "nominated" and st["bad checks"] == 0, st
+    finally:
+        loop.run_until_complete(web.close())
+        phone.close()
+
+
+def test_force_relay_media_through_relay_candidate(ng, loop):
+    """ICE=force-relay in the answer to the agent: the agent sees rtprelay's
+    relay candidate only, nominates it, and media flows both ways through it."""
+    web = loop.run_until_complete(WebRtcSide().gather())
+    phone = Phone(pts=(0,))
+    try:
+        r = ng.offer("ice-relay", "web", web.sdp(), ICE="remove", **{"rtcp-mux": ["demux"]})
+        assert r["result"] == "ok", r
+        a = ng.answer("ice-relay", "web", "phone", phone.sdp(), ICE="force-relay")
+        assert a["result"] == "ok" and "warning" not in a, a
+        check_relay_candidates(a["sdp"], mux=True)
+        loop.run_until_complete(web.take_remote(a["sdp"]))
+        loop.run_until_complete(web.connect())
+        media_both_ways(loop, web, phone, relay_targets(r["sdp"])[0][:2])
+        ice = stream_ice(ng, "ice-relay", "web")
+        assert ice["state"] == "nominated" and ice["role"] == "lite", ice
     finally:
         loop.run_until_complete(web.close())
         phone.close()
@@ -363,7 +385,8 @@ ICE_SDP = sdp_offer(port=5000, extra_media_lines=(
 
 @pytest.mark.parametrize("value,with_ice,ours", [
     ("remove", True, False), ("force", True, True), ("default", True, True),
-    ("optional", True, True), (None, True, True), ("force-relay", True, False),
+    ("optional", True, True), (None, True, True), ("force-relay", True, True),
+    ("force-relay", False, True),
     ("remove", False, False), ("force", False, True), ("default", False, False),
     ("optional", False, True), (None, False, False),
 ])
@@ -375,13 +398,32 @@ def test_sdp_per_ice_flag(ng, value, with_ice, ours):
     sdp = r["sdp"]
     # the party's own ICE lines never pass
     assert "Ab12" not in sdp and "192.0.2.1 5000" not in sdp and "198.51.100.1" not in sdp
-    if ours:
+    if ours and value == "force-relay":
+        check_relay_candidates(sdp)
+    elif ours:
         check_relay_ice(sdp, mux=False)
         assert ice_lines(sdp)["cands"][1].split()[1] == "2"
     else:
         assert "a=ice-" not in sdp and "a=candidate" not in sdp, sdp
-    if value == "force-relay":
-        assert "force-relay" in r.get("warning", ""), r
+    assert "force-relay" not in r.get("warning", ""), r
+
+
+def check_relay_candidates(sdp, mux=False):
+    """ICE=force-relay: rtprelay's own candidates (lite, its credentials),
+    one per component, typ relay with relay priority (type preference 0),
+    raddr/rport its own address, at the address and ports of the m= line."""
+    ice = ice_lines(sdp)
+    addr, port, rtcp_port = relay_targets(sdp)[0]
+    assert ice["lite"] and ice["eoc"] and len(ice["ufrag"]) == 8, sdp
+    assert len(ice["cands"]) == (1 if mux else 2), sdp
+    for comp, c in enumerate(ice["cands"], 1):
+        f = c.split()
+        want_port = port if comp == 1 else rtcp_port
+        assert f[1] == str(comp) and f[2] == "UDP" and f[4] == addr, sdp
+        assert int(f[5]) == want_port and f[6:8] == ["typ", "relay"], sdp
+        assert int(f[3]) >> 24 == 0, sdp  # type preference 0: relay
+        assert f[8:12] == ["raddr", addr, "rport", str(want_port)], sdp
+    return ice
 
 
 @pytest.mark.parametrize("answer_ice", [None, "force"])

@@ -96,6 +96,32 @@ static void recording_keys(void **state)
 	assert_int_not_equal(load(&c, err, 1, (char *)"--recording-format=pcapng"), 0);
 }
 
+/* DTLS certificate keys, rtpengine's names: dtls-cert-cipher prime256v1
+ * (default) or RSA, dtls-rsa-key-size bounded; anything else names the key. */
+static void dtls_keys(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	assert_int_equal(load(&c, err, 0), 0);
+	assert_false(c.dtls_cert_rsa);
+	assert_int_equal(c.dtls_rsa_key_size, 2048);
+	assert_int_equal(load(&c, err, 2, (char *)"--dtls-cert-cipher=RSA",
+			      (char *)"--dtls-rsa-key-size=3072"),
+			 0);
+	assert_true(c.dtls_cert_rsa);
+	assert_int_equal(c.dtls_rsa_key_size, 3072);
+	assert_int_equal(load(&c, err, 1, (char *)"--dtls_cert_cipher=prime256v1"), 0);
+	assert_false(c.dtls_cert_rsa);
+	assert_int_not_equal(load(&c, err, 1, (char *)"--dtls-cert-cipher=dsa"), 0);
+	assert_non_null(strstr(err, "dtls-cert-cipher"));
+	assert_int_not_equal(load(&c, err, 1, (char *)"--dtls-rsa-key-size=512"), 0);
+	assert_non_null(strstr(err, "dtls-rsa-key-size"));
+	assert_int_not_equal(load(&c, err, 1, (char *)"--dtls-rsa-key-size=16384"), 0);
+	assert_non_null(strstr(err, "dtls-rsa-key-size"));
+}
+
 static void good_file(void **state)
 {
 	(void)state;
@@ -308,6 +334,7 @@ int main(void)
 		cmocka_unit_test(bad_command_line),
 		cmocka_unit_test(parse_string_for_fuzzer),
 		cmocka_unit_test(recording_keys),
+		cmocka_unit_test(dtls_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * export the same keys crosswise (RFC 5764 4.2); a certificate that does not
  * match the SDP fingerprint is refused on either side; garbage does not stop
  * a later handshake; a lone client retransmits and gives up after
- * DTLS_HANDSHAKE_MAX_MS. Also a=fingerprint and a=setup parse/print.
+ * DTLS_HANDSHAKE_MAX_MS; an RSA certificate against an ECDSA one. Also
+ * a=fingerprint and a=setup parse/print.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -209,6 +210,45 @@ static void test_bad_fingerprint_refused(void **state)
 	refused(1);
 }
 
+/* An RSA certificate (dtls-cert-cipher = RSA) against the default ECDSA
+ * one, each as client and as server: the handshake completes with matching
+ * keys; sizes outside DTLS_RSA_BITS_MIN..MAX are refused. */
+static void test_rsa_certificate(void **state)
+{
+	struct dtls_cert *rsa = dtls_cert_new_type(DTLS_CERT_RSA, 2048);
+	struct dtls_fingerprint fr, fa;
+	struct dtls_srtp_keys k1, k2;
+	(void)state;
+
+	assert_non_null(rsa);
+	assert_string_equal(dtls_cert_describe(rsa), "RSA 2048");
+	assert_string_equal(dtls_cert_describe(ca), "ECDSA P-256");
+	assert_null(dtls_cert_new_type(DTLS_CERT_RSA, 512));
+	assert_null(dtls_cert_new_type(DTLS_CERT_RSA, DTLS_RSA_BITS_MAX + 1));
+	assert_null(dtls_cert_new_type((enum dtls_cert_type)7, 2048));
+	assert_int_equal(dtls_cert_fingerprint(rsa, DTLS_SHA512, &fr), 0);
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA1, &fa), 0);
+	for (int rsa_client = 0; rsa_client < 2; rsa_client++) {
+		struct dtls_conn *client =
+			rsa_client ? dtls_conn_new(rsa, true, &fa, NULL, 0)
+				   : dtls_conn_new(ca, true, &fr, NULL, 0);
+		struct dtls_conn *server =
+			rsa_client ? dtls_conn_new(ca, false, &fr, NULL, 0)
+				   : dtls_conn_new(rsa, false, &fa, NULL, 0);
+		assert_non_null(client);
+		assert_non_null(server);
+		shuttle(client, server);
+		assert_int_equal(dtls_conn_state(client), DTLS_CONNECTED);
+		assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+		assert_int_equal(dtls_conn_keys(client, &k1), 0);
+		assert_int_equal(dtls_conn_keys(server, &k2), 0);
+		assert_memory_equal(k1.local_key, k2.remote_key, k1.key_len);
+		dtls_conn_free(client);
+		dtls_conn_free(server);
+	}
+	dtls_cert_free(rsa);
+}
+
 static void test_garbage_then_handshake(void **state)
 {
 	struct dtls_fingerprint fa, fb;
@@ -297,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_setup_and_role),
 		cmocka_unit_test(test_handshake_profiles),
 		cmocka_unit_test(test_bad_fingerprint_refused),
+		cmocka_unit_test(test_rsa_certificate),
 		cmocka_unit_test(test_garbage_then_handshake),
 		cmocka_unit_test(test_retransmit_and_timeout),
 		cmocka_unit_test(test_records_ok),
