@@ -287,6 +287,9 @@ int call_snapshot_write(const struct call *c, struct strbuf *out)
 
 		for (unsigned t = 0; tags && t < p->n_tags; t++)
 			chk(&w, ng_list_add(tags, ng_new_cstr(a, p->tags[t])));
+		/* untagged (a callee before its answer): one empty tag, as restore reads it */
+		if (tags && !p->n_tags)
+			chk(&w, ng_list_add(tags, ng_new_cstr(a, "")));
 		put_str(&w, pd, "label", p->label);
 		put_str(&w, pd, "via-branch", p->via_branch);
 		put_int(&w, pd, "peer", party_index(c, p->peer));
@@ -926,7 +929,8 @@ static int take_resources(struct rctx *r, struct call *c, const struct call_snap
 			rc = ports_take(m->ifc->pool, m->pair);
 			if (rc) {
 				snprintf(r->where, sizeof(r->where), "party %u media %u: ", pi, i);
-				refuse(r, "pair", rc == -EBUSY ? "in use here" : "outside the range");
+				refuse(r, "pair",
+				       rc == -EBUSY ? "in use here" : "outside the range");
 				return -ENOSPC;
 			}
 			x[pi][i].taken = true;
