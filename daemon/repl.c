@@ -36,8 +36,8 @@
 #define PREFIX_LEN	     (sizeof(REPL_KEY_PREFIX) - 1)
 #define BACKOFF_MIN_MS	     100
 #define BACKOFF_MAX_MS	     5000
-#define IO_TIMEOUT_MS	     1000 /* connect and each command */
-#define FOLLOW_POLL_MS	     100  /* the follower looks at its stop flag this often */
+#define IO_TIMEOUT_MS	     1000  /* connect and each command */
+#define FOLLOW_POLL_MS	     100   /* the follower looks at its stop flag this often */
 #define RECHECK_WINDOW_MS    30000 /* calls signalled this recently are re-checked */
 #define RECHECK_EVERY_MS     1000
 #define SCAN_ROUNDS_MAX	     1000000 /* SCAN calls in one initial read at most */
@@ -147,7 +147,8 @@ static void *writer_main(void *arg)
 			if (!rc) {
 				down(r, &logged, "writer", why);
 				nap(&r->stop_writer, backoff);
-				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+								       : backoff * 2;
 				continue;
 			}
 			if (logged || ever) {
@@ -376,7 +377,7 @@ static void *follower_main(void *arg)
 		redisFree(sub);
 		redisFree(get);
 		break;
-lost:
+	lost:
 		if (rep)
 			freeReplyObject(rep);
 		if (sub)
@@ -409,8 +410,7 @@ static void queue_call(struct repl *r, struct call *c, bool force)
 	snap = rc ? NULL : strbuf_take(&b, &len);
 	if (!snap) {
 		strbuf_free(&b);
-		log_warn("redis: call %s not written: %s", c->call_id,
-			 strerror(rc ? -rc : ENOMEM));
+		log_warn("redis: call %s not written: %s", c->call_id, strerror(rc ? -rc : ENOMEM));
 		return;
 	}
 	h = (uint64_t)fnv1a(snap, len) << 32 | (uint32_t)len;
@@ -765,8 +765,7 @@ void repl_metrics(struct strbuf *b, struct repl *r)
 	metric(b, "rtprelay_redis_standby", "gauge", "1 while following as a standby", s.standby);
 	metric(b, "rtprelay_redis_connected", "gauge", "1 while the Redis connection is up",
 	       s.connected);
-	metric(b, "rtprelay_redis_writes_total", "counter", "Call records written (SET)",
-	       s.writes);
+	metric(b, "rtprelay_redis_writes_total", "counter", "Call records written (SET)", s.writes);
 	metric(b, "rtprelay_redis_deletes_total", "counter", "Call records deleted (DEL)",
 	       s.deletes);
 	metric(b, "rtprelay_redis_written_bytes_total", "counter", "Bytes of call records written",

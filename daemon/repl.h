@@ -54,8 +54,7 @@ struct repl_stats {
 
 /* Start replication for @calls as configured (cfg->has_redis). NULL on
  * failure (logged). Hooks the call table's end-of-call notification. */
-struct repl *repl_start(const struct rtprelay_config *cfg, struct calls *calls,
-			struct loop *loop);
+struct repl *repl_start(const struct rtprelay_config *cfg, struct calls *calls, struct loop *loop);
 /* Stop the threads and unhook; before calls_free, so that a shutdown does
  * not delete the records a standby takes over from. NULL is a no-op. */
 void repl_stop(struct repl *r);
