@@ -111,7 +111,7 @@ class Topo:
         return NgClient.udp((addr, NG_PORT), timeout=timeout,
                             sock_factory=lambda fam, typ: self.c.socket(fam, (C_ADDR, 0)))
 
-    def move_vip(self):
+    def move_vip(self):  # noqa: D401
         """The service address leaves A and arrives on B, announced by a GARP."""
         self.a.run("ip", "addr", "del", VIP + "/24", "dev", "eth0", check=False)
         self.b.run("ip", "addr", "add", VIP + "/24", "dev", "eth0")
@@ -197,8 +197,10 @@ class Relay:
         argv = ["ip", "netns", "exec", ns.name, bin_path, "--foreground",
                 "--interface=" + VIP, "--listen-ng=%s:%d" % (own_addr, NG_PORT),
                 "--allow-from=" + C_ADDR, "--port-min=30000", "--port-max=39999",
-                "--num-threads=1", "--log-level=info", "--timeout=120", "--delete-delay=0",
-                "--redis=%s:%d" % (C_ADDR, redis_port), "--redis-role=" + role] + list(extra)
+                "--num-threads=1", "--log-level=info", "--timeout=120", "--delete-delay=0"]
+        if redis_port:  # None: a relay without Redis (bench/failover.py's baseline)
+            argv += ["--redis=%s:%d" % (C_ADDR, redis_port), "--redis-role=" + role]
+        argv += list(extra)
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
 
@@ -252,22 +254,25 @@ class Leg:
         self.pt, self.seq, self.ssrc = pt, 1, int.from_bytes(os.urandom(4), "big")
         self.target = None  # where it sends: the relay's address for it
         self.tx = self.rx = None  # SRTP towards / from the relay
-        self.arrivals = []  # monotonic times of packets received (authenticated)
-        self.auth_failed = 0
+        self.arrivals = []  # (monotonic time, RTP seq) of packets received (authenticated)
+        self.auth_failed = []  # (monotonic time, RTP seq, why) of packets that did not
+        self.sent_at = {}  # RTP seq -> monotonic time this leg sent it
 
     def packet(self):
         p = rtp(self.seq, self.ssrc, self.pt)
+        self.sent_at[self.seq & 0xffff] = time.monotonic()
         self.seq += 1
         return self.tx.protect(p) if self.tx else p
 
     def received(self, data, now):
+        seq = int.from_bytes(data[2:4], "big") if len(data) >= 12 else -1  # clear in SRTP too
         if self.rx:
             try:
                 self.rx.unprotect(data)
-            except Exception:
-                self.auth_failed += 1
+            except Exception as e:  # pylibsrtp: authentication or replay check failed
+                self.auth_failed.append((now, seq, str(e)))
                 return
-        self.arrivals.append(now)
+        self.arrivals.append((now, seq))
 
 
 class Call:
@@ -318,14 +323,14 @@ class MediaPump:
             for leg in (c.a, c.b):
                 leg.sock.setblocking(False)
                 self.sel.register(leg.sock, selectors.EVENT_READ, leg)
-        self.sent = 0
+        self.sent, self.elapsed = 0, 0.0
         self.t = threading.Thread(target=self.run, daemon=True)
 
     def start(self):
         self.t.start()
 
     def run(self):
-        nxt = time.monotonic()
+        t0 = nxt = time.monotonic()
         while not self.stop_ev.is_set():
             now = time.monotonic()
             if now >= nxt:
@@ -347,20 +352,39 @@ class MediaPump:
                     except (BlockingIOError, OSError):
                         break
                     leg.received(data, time.monotonic())
+        self.elapsed = time.monotonic() - t0
 
     def stop(self):
         self.stop_ev.set()
         self.t.join(10)
 
 
-def gap_after(arrivals, t0):
-    """The silence that spans t0: the first arrival after t0 minus the last before it
-    (None when nothing arrived after t0)."""
-    before = [t for t in arrivals if t <= t0]
-    after = [t for t in arrivals if t > t0]
-    if not after:
+def continued(rx, t_after):
+    """Packets `rx` received after t_after (its receiving thread's clock)."""
+    return sum(1 for t, _ in rx.arrivals if t > t_after)
+
+
+def media_gap(rx, tx, t0):
+    """The silence that spans t0 on the sender's clock, as the receiver lived it: the
+    send time of the first packet `rx` got that `tx` sent after t0, minus that of the
+    last one it got that was sent before (one period when nothing was lost). Times
+    are the sender's, so a receiving thread that falls behind does not stretch it.
+    None when nothing sent after t0 arrived (the relay renumbers transcoded media:
+    not measurable there)."""
+    sent = [tx.sent_at.get(seq) for _, seq in rx.arrivals]
+    before = [t for t in sent if t is not None and t <= t0]
+    after = [t for t in sent if t is not None and t > t0]
+    if not before or not after:
         return None
-    return after[0] - (before[-1] if before else t0)
+    return min(after) - max(before)
+
+
+def resumed_after(rx, tx, t0):
+    """How long after t0 (the address move starting) `tx` sent the first packet that
+    reached `rx`, on the sender's clock; None if none did."""
+    sent = [tx.sent_at.get(seq) for _, seq in rx.arrivals]
+    after = [t for t in sent if t is not None and t >= t0]
+    return min(after) - t0 if after else None
 
 
 def percentile(v, p):

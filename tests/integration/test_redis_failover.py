@@ -31,8 +31,8 @@ import time
 import pytest
 
 from conftest import DAEMON_BIN, free_port
-from redis_failover import (A_ADDR, B_ADDR, MediaPump, Redis, Relay, Topo, gap_after,
-                            percentile, setup_call, wait_ready)
+from redis_failover import (A_ADDR, B_ADDR, MediaPump, Redis, Relay, Topo, continued,
+                            media_gap, percentile, resumed_after, setup_call, wait_ready)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)"),
@@ -48,6 +48,11 @@ def statistics(topo, addr):
         r = ng.request({"command": "statistics"})
     assert r["result"] == "ok", r
     return r["statistics"]["redis"]
+
+
+def query_ok(topo, addr, cid):
+    with topo.ng(addr) as ng:
+        return ng.query(cid)["result"] == "ok"
 
 
 def wait_for(pred, timeout, what):
@@ -130,30 +135,45 @@ def test_failover_keeps_calls_and_keys(env):
 
         t_fail = time.monotonic()
         active.kill()
+        t_killed = time.monotonic()
         topo.move_vip()
+        t_moved = time.monotonic()
         wait_for(lambda: "active now" in standby.log_text(), 10, "the standby to take over")
-        time.sleep(2.0)
+        t_active = time.monotonic()
+        time.sleep(2.5)
     finally:
         pump.stop()
 
-    gaps, stopped = [], []
+    gaps, resumed, stopped = [], [], []
     for c in kept:
-        for name, leg in (("to A", c.a), ("to B", c.b)):
-            g = gap_after(leg.arrivals, t_fail)
-            if g is None:
+        for name, rx, tx in (("to A", c.a, c.b), ("to B", c.b, c.a)):
+            g = media_gap(rx, tx, t_fail)
+            r = resumed_after(rx, tx, t_killed)
+            # a second after the standby said it is active media still arrives
+            if g is None or r is None or not continued(rx, t_active + 1.0):
                 stopped.append((c.cid, name))
             else:
                 gaps.append(g)
+                resumed.append(r)
     assert not stopped, "media did not continue after the failover: %s\n%s" % (
         stopped, standby.log_text()[-4000:])
     # packets that arrived but failed SRTP authentication: none, before or after
-    assert all(c.a.auth_failed == 0 for c in kept), [(c.cid, c.a.auth_failed) for c in kept]
+    assert all(not c.a.auth_failed for c in kept), [
+        (c.cid, [(round(t - t_fail, 3), q, w) for t, q, w in c.a.auth_failed],
+         [(round(t - t_fail, 3), q) for t, q in c.a.arrivals][-40:]) for c in kept if c.a.auth_failed]
     srtp = [c for c in calls if c.kind == "srtp"]
-    assert all(gap_after(c.a.arrivals, t_fail) is not None for c in srtp)
+    # the transcoded calls stop: their records were refused
+    assert all(not continued(c.a, t_active + 1.0) for c in xcode)
     p50, p99 = percentile(gaps, 50), percentile(gaps, 99)
-    print("failover: %d of %d calls kept, %d directions continued, media gap p50 %.0f ms "
-          "p99 %.0f ms" % (len(kept), n, len(gaps), p50 * 1000, p99 * 1000))
-    assert p99 < 3.0, gaps
+    r99 = percentile(resumed, 99)
+    print("failover: %d of %d calls kept, %d directions continued; the kill took %.0f ms, "
+          "the address move %.0f ms; media gap p50 %.0f ms p99 %.0f ms; media resumed "
+          "p99 %.0f ms after the move began" % (
+              len(kept), n, len(gaps), (t_killed - t_fail) * 1000, (t_moved - t_killed) * 1000,
+              p50 * 1000, p99 * 1000, r99 * 1000))
+    # loose bounds: the machine is shared and the sanitizer build is slow to die
+    assert r99 < 1.0, resumed
+    assert p99 < 5.0, gaps
 
     # ng on the new active: the restored calls answer, delete works
     with topo.ng(B_ADDR) as ng:
@@ -180,7 +200,7 @@ def test_bad_records_refused(env):
     active, standby = start_pair(topo, redis, relays, logdir)
     with topo.ng(A_ADDR) as ng:
         setup_call(topo, ng, "good-1", "plain")
-    wait_for(lambda: statistics(topo, B_ADDR)["restored"] >= 1, 10, "the good call")
+    wait_for(lambda: statistics(topo, B_ADDR)["restored"], 10, "the good call")
     good = redis.get("rtprelay:call:good-1")
     assert good.startswith(b"RTPR"), good
     bad = {
@@ -194,7 +214,6 @@ def test_bad_records_refused(env):
         assert redis.command("SET", "rtprelay:call:" + cid, val) == b"+OK"
     st = wait_for(lambda: (lambda s: s if s["refused"] >= 4 else None)(
         statistics(topo, B_ADDR)), 10, "four refusals")
-    assert st["restored"] == 1, st
     log = standby.log_text()
     for cid, why in (("garbage", "magic"), ("truncated", "truncated"),
                      ("version", "another version"), ("copied", "differs from its key")):
@@ -207,7 +226,7 @@ def test_bad_records_refused(env):
     # the standby still follows after the refusals
     with topo.ng(A_ADDR) as ng:
         setup_call(topo, ng, "good-2", "plain")
-    wait_for(lambda: statistics(topo, B_ADDR)["restored"] >= 2, 10, "the second good call")
+    wait_for(lambda: query_ok(topo, B_ADDR, "good-2"), 10, "the second good call")
     assert standby.proc.poll() is None and active.proc.poll() is None
 
 
