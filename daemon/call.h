@@ -165,6 +165,7 @@ struct call {
 	/* Redis replication (daemon/repl.h): hash and length of the snapshot
 	 * last queued for Redis, 0 = none */
 	uint64_t repl_hash;
+	time_t repl_updated;	  /* wall clock of that, 0 = never */
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };

@@ -881,7 +881,7 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 	 * after this reply is out (daemon/repl.h) */
 	if (!rc && d->repl && req.call_id && req.cmd != NG_CMD_QUERY && req.cmd != NG_CMD_LIST &&
 	    req.cmd != NG_CMD_STATISTICS && req.cmd != NG_CMD_PING)
-		repl_call_touched(d->repl, req.call_id);
+		repl_call_touched(d->repl, req.call_id, !(req.flags & NG_F_NO_REDIS_UPDATE));
 	/* a refusal by an admission limit: rtpengine's "load limit" extension */
 	bool load_limit = rc && admission_is_refusal(err);
 	uint64_t took_us = mono_us() - t0;

@@ -395,9 +395,14 @@ static void *follower_main(void *arg)
 
 /* ---- control thread: active side ---- */
 
-/* Snapshot @c and queue it, unless it is what was written last (@force:
- * queue it anyway). */
-static void queue_call(struct repl *r, struct call *c, bool force)
+enum queue_how {
+	Q_CHANGED, /* queue it if it differs from the last record */
+	Q_FORCE,   /* queue it */
+	Q_ABSORB,  /* take it as written without writing (no-redis-update) */
+};
+
+/* Snapshot @c and queue it as @how says. */
+static void queue_call(struct repl *r, struct call *c, enum queue_how how)
 {
 	struct strbuf b;
 	size_t len, rec_len;
@@ -414,7 +419,9 @@ static void queue_call(struct repl *r, struct call *c, bool force)
 		return;
 	}
 	h = (uint64_t)fnv1a(snap, len) << 32 | (uint32_t)len;
-	if (!force && h == c->repl_hash) {
+	if ((how == Q_CHANGED && h == c->repl_hash) || how == Q_ABSORB) {
+		if (how == Q_ABSORB)
+			c->repl_hash = h;
 		free(snap);
 		return;
 	}
@@ -424,9 +431,10 @@ static void queue_call(struct repl *r, struct call *c, bool force)
 		log_warn("redis: call %s not written: %s", c->call_id, strerror(-rc));
 		return;
 	}
-	if (rq_put(&r->wq, c->call_id, strlen(c->call_id), rec, rec_len, true) == 0)
+	if (rq_put(&r->wq, c->call_id, strlen(c->call_id), rec, rec_len, true) == 0) {
 		c->repl_hash = h;
-	else
+		c->repl_updated = time(NULL);
+	} else
 		atomic_store(&r->resync, true); /* full: every call again later */
 }
 
@@ -440,11 +448,16 @@ static void on_call_destroyed(void *arg, const char *call_id)
 		atomic_store(&r->resync, true);
 }
 
-void repl_call_touched(struct repl *r, const char *call_id)
+void repl_call_touched(struct repl *r, const char *call_id, bool write)
 {
+	char *absorb = NULL;
+
 	if (!r || r->standby || !call_id || !call_id[0])
 		return;
-	(void)rq_put(&r->dirty, call_id, strlen(call_id), NULL, 0, true);
+	/* a marker for "absorb"; a later touch of the call that writes replaces it */
+	if (!write && !(absorb = strdup("-")))
+		return;
+	(void)rq_put(&r->dirty, call_id, strlen(call_id), absorb, absorb ? 1 : 0, true);
 }
 
 /* The loop runs this after the command's reply went out. */
@@ -457,7 +470,7 @@ static void on_dirty(struct loop_watch *w, uint32_t events)
 	for (struct rq_item *it = list; it; it = it->next) {
 		struct call *c = call_find(r->calls, it->id);
 		if (c)
-			queue_call(r, c, false);
+			queue_call(r, c, it->data ? Q_ABSORB : Q_CHANGED);
 		/* an ended call was queued for deletion by on_call_destroyed */
 	}
 	rq_list_free(list);
@@ -595,7 +608,7 @@ static void take_over(struct repl *r, uint64_t now_ms)
 	log_notice("redis: the service address is here: active now with %u restored calls", n);
 	start_writer(r);
 	for (struct call *c = r->calls->head; c; c = c->next)
-		queue_call(r, c, true);
+		queue_call(r, c, Q_FORCE);
 }
 
 static void on_netlink(struct loop_watch *w, uint32_t events)
@@ -624,7 +637,7 @@ void repl_tick(struct repl *r, uint64_t now_ms)
 			atomic_store(&r->resync, true); /* next tick */
 		} else {
 			for (struct call *c = r->calls->head; c; c = c->next)
-				queue_call(r, c, true);
+				queue_call(r, c, Q_FORCE);
 		}
 	}
 	if (now_ms - r->last_recheck_ms < RECHECK_EVERY_MS)
@@ -634,7 +647,7 @@ void repl_tick(struct repl *r, uint64_t now_ms)
 	 * signalled calls are snapshotted again and written if they changed */
 	for (struct call *c = r->calls->head; c; c = c->next)
 		if (now_ms - c->last_signal_ms < RECHECK_WINDOW_MS)
-			queue_call(r, c, false);
+			queue_call(r, c, Q_CHANGED);
 }
 
 bool repl_is_standby(const struct repl *r)

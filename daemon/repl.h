@@ -60,8 +60,9 @@ struct repl *repl_start(const struct rtprelay_config *cfg, struct calls *calls, 
 void repl_stop(struct repl *r);
 
 /* A command changed call @call_id (or ended it): its record is queued once
- * the command's reply is out. */
-void repl_call_touched(struct repl *r, const char *call_id);
+ * the command's reply is out. @write false (`no-redis-update`): the change
+ * is taken as written without writing it; later changes are written. */
+void repl_call_touched(struct repl *r, const char *call_id, bool write);
 /* The control thread's tick: calls whose latching or keys changed since
  * their last record, a resynchronisation after a reconnect; on a standby,
  * whether the shared address has arrived. */

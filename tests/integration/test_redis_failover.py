@@ -272,3 +272,23 @@ def test_redis_down_relaying_continues(env):
     finally:
         redis2.stop()
     del c2
+
+
+def test_no_redis_update_flag(env):
+    """`no-redis-update` (rtpengine's flag): that command's change is not written;
+    the next command's is, and `query` says when ("last redis update")."""
+    topo, redis, relays, logdir = env
+    active = Relay(topo.a, DAEMON_BIN, A_ADDR, "active", redis.port, logdir)
+    relays.append(active)
+    wait_ready(topo, A_ADDR)
+    from redis_failover import phone_sdp
+    with topo.ng(A_ADDR) as ng:
+        r = ng.offer("nru-1", "A", phone_sdp(40000, [0]), flags=["no-redis-update"])
+        assert r["result"] == "ok", r
+        time.sleep(1.5)  # past the writer's wake-up and the 1 s re-check
+        assert redis.get("rtprelay:call:nru-1") is None
+        assert ng.query("nru-1")["last redis update"] == 0
+        r = ng.answer("nru-1", "A", "B", phone_sdp(40002, [0]))
+        assert r["result"] == "ok", r
+        wait_for(lambda: redis.get("rtprelay:call:nru-1") is not None, 5, "the answer's record")
+        assert abs(ng.query("nru-1")["last redis update"] - time.time()) < 10
