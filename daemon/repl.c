@@ -644,9 +644,10 @@ void repl_tick(struct repl *r, uint64_t now_ms)
 		return;
 	r->last_recheck_ms = now_ms;
 	/* latching and DTLS keys settle shortly after offer/answer: recently
-	 * signalled calls are snapshotted again and written if they changed */
+	 * signalled calls are snapshotted again and written if they changed;
+	 * only calls that have a record (no-redis-update kept the others out) */
 	for (struct call *c = r->calls->head; c; c = c->next)
-		if (now_ms - c->last_signal_ms < RECHECK_WINDOW_MS)
+		if (c->repl_updated && now_ms - c->last_signal_ms < RECHECK_WINDOW_MS)
 			queue_call(r, c, Q_CHANGED);
 }
 
