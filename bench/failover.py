@@ -136,6 +136,9 @@ def failover_run(a, topo, redis, logdir):
             "bg_packets_per_s": round(pump.sent / max(pump.elapsed, 0.001)),
             "lost_not_transcoded": lost,
             "srtp_auth_failed_before_kill": auth_failed_before,
+            "srtp_auth_failures": [(c.cid, [(round(t - t_fail, 3), q, w)
+                                            for t, q, w in c.a.auth_failed])
+                                   for c in calls if c.a.auth_failed],
         }
     finally:
         active.stop()

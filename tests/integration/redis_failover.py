@@ -246,11 +246,27 @@ def phone_sdp(port, pts, proto="RTP/AVP", extra=()):
 
 
 class Leg:
-    """One phone's RTP socket (RTCP is not sent: the relay needs none)."""
+    """One phone's RTP socket on an even port, and the RTCP port above it held (the
+    relay's transcoder sends RTCP reports there; the phone sends none). Ports come
+    from a counter in namespace C, which only these phones use."""
+
+    _next_port = [20000]
 
     def __init__(self, topo, pt):
-        self.sock = topo.sock()
-        self.port = self.sock.getsockname()[1]
+        for _ in range(20000):  # bounded: every even port of the range once
+            p = Leg._next_port[0]
+            Leg._next_port[0] = 20000 if p >= 59998 else p + 2
+            try:
+                self.sock = topo.sock(p)
+                self.rtcp_sock = topo.sock(p + 1)
+                break
+            except OSError:
+                if getattr(self, "sock", None):
+                    self.sock.close()
+                    self.sock = None
+        else:
+            raise RuntimeError("no free even/odd port pair in namespace C")
+        self.port = p
         self.pt, self.seq, self.ssrc = pt, 1, int.from_bytes(os.urandom(4), "big")
         self.target = None  # where it sends: the relay's address for it
         self.tx = self.rx = None  # SRTP towards / from the relay
@@ -270,7 +286,7 @@ class Leg:
             try:
                 self.rx.unprotect(data)
             except Exception as e:  # pylibsrtp: authentication or replay check failed
-                self.auth_failed.append((now, seq, str(e)))
+                self.auth_failed.append((now, seq, "%s, %d bytes" % (e, len(data))))
                 return
         self.arrivals.append((now, seq))
 
