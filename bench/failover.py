@@ -19,13 +19,16 @@ of offer and answer (p50/p99 over --ng-calls calls set up back to back) and the 
 write rate (records written per second while those calls were set up, from
 `statistics`).
 
-rtpengine is not run beside it: see bench/results/failover/README.md for why.
+Then rtpengine 10.5 in its Redis mode (class Rtpengine below) in fresh namespaces with
+the same calls, media and measurement (--no-rtpengine leaves it out).
 Needs root, redis-server and an rtprelayd build (--build, default ./build).
 Writes OUT/README.md and OUT/results.json (default bench/results/failover).
 """
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-from redis_failover import (A_ADDR, B_ADDR, MediaPump, Redis, Relay, Topo,  # noqa: E402
+from redis_failover import (A_ADDR, B_ADDR, C_ADDR, NG_PORT, VIP,  # noqa: E402
+                            MediaPump, Redis, Relay, Topo,
                             continued, media_gap, percentile, resumed_after, setup_call,
                             wait_ready)
 
@@ -55,11 +59,61 @@ def wait_for(pred, timeout):
     return None
 
 
-def failover_run(a, topo, redis, logdir):
-    active = Relay(topo.a, a.bin, A_ADDR, "active", redis.port, logdir)
-    wait_ready(topo, A_ADDR)
-    standby = Relay(topo.b, a.bin, B_ADDR, "standby", redis.port, logdir)
-    wait_ready(topo, B_ADDR)
+class Rtpengine:
+    """rtpengine 10.5 in its Redis mode (its wiki, "Redis keyspace notifications"): each
+    instance writes its own database and subscribes to the other's; the standby creates
+    the active's calls as foreign calls and binds the service address before it has it
+    (net.ipv4.ip_nonlocal_bind = 1 in its namespace); --active-switchover lets media
+    decide which instance is active."""
+
+    def __init__(self, ns, own_addr, db, sub, redis_port, logdir, name):
+        self.log_path = os.path.join(logdir, "rtpengine-%s.log" % name)
+        self.log = open(self.log_path, "wb")
+        argv = ["ip", "netns", "exec", ns.name, "rtpengine", "--foreground", "--log-stderr",
+                "--table=-1", "--interface=" + VIP, "--listen-ng=%s:%d" % (own_addr, NG_PORT),
+                "--port-min=30000", "--port-max=39999", "--num-threads=1", "--log-level=5",
+                "--delete-delay=0", "--timeout=120", "--no-redis-required",
+                "--redis=%s:%d/%d" % (C_ADDR, redis_port, db), "--subscribe-keyspace=%d" % sub,
+                "--active-switchover"]
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+def standby_lists(topo, n):
+    with topo.ng(B_ADDR) as ng:
+        r = ng.request({"command": "list", "limit": 100000})
+    return len(r.get("calls", [])) >= n
+
+
+def failover_run(a, topo, redis, logdir, relay="rtprelay"):
+    if relay == "rtprelay":
+        active = Relay(topo.a, a.bin, A_ADDR, "active", redis.port, logdir)
+        wait_ready(topo, A_ADDR)
+        standby = Relay(topo.b, a.bin, B_ADDR, "standby", redis.port, logdir)
+        wait_ready(topo, B_ADDR)
+    else:
+        topo.b.run("sysctl", "-w", "net.ipv4.ip_nonlocal_bind=1")
+        # rtpengine's records are hashes and sets: every keyspace event class
+        redis.command("CONFIG", "SET", "notify-keyspace-events", "KA")
+        active = Rtpengine(topo.a, A_ADDR, 1, 2, redis.port, logdir, "active")
+        wait_ready(topo, A_ADDR)
+        standby = Rtpengine(topo.b, B_ADDR, 2, 1, redis.port, logdir, "standby")
+        wait_ready(topo, B_ADDR)
     kinds = ("plain", "srtp", "xcode")
     calls = []
     try:
@@ -80,15 +134,20 @@ def failover_run(a, topo, redis, logdir):
             flowing = sum(1 for c in calls if c.a.arrivals and c.b.arrivals)
             auth_failed_before = sum(len(c.a.auth_failed) for c in calls)  # before the kill
             restorable = sum(1 for c in calls if c.kind != "xcode")
-            wait_for(lambda: stats(topo, B_ADDR).get("restored", 0) >= restorable, 30)
-            st_b = stats(topo, B_ADDR)
+            if relay == "rtprelay":
+                wait_for(lambda: stats(topo, B_ADDR).get("restored", 0) >= restorable, 30)
+                st_b = stats(topo, B_ADDR)
+            else:
+                wait_for(lambda: standby_lists(topo, len(calls)), 30)
+                st_b = {}
             t_fail = time.monotonic()
             active.kill()
             t_killed = time.monotonic()
             topo.move_vip()
             t_moved = time.monotonic()
-            wait_for(lambda: "active now" in standby.log_text(), 20)
-            t_active = time.monotonic()
+            if relay == "rtprelay":
+                wait_for(lambda: "active now" in standby.log_text(), 20)
+            t_active = time.monotonic()  # rtpengine: nothing to wait for
             time.sleep(3.5)
         finally:
             pump.stop()
@@ -101,7 +160,7 @@ def failover_run(a, topo, redis, logdir):
             ok = (continued(c.a, t_active + 1.0) > 0 and continued(c.b, t_active + 1.0) > 0
                   and not late_fail)
             kept += ok
-            if ok and c in probes:
+            if ok and c in probes and c.kind != "xcode":  # transcoded: renumbered
                 g = [media_gap(c.a, c.b, t_fail), media_gap(c.b, c.a, t_fail)]
                 gaps.extend(x for x in g if x is not None)
                 r = [resumed_after(c.a, c.b, t_killed), resumed_after(c.b, c.a, t_killed)]
@@ -117,7 +176,7 @@ def failover_run(a, topo, redis, logdir):
             if ok:
                 gaps.extend(g)
         return {
-            "calls": a.calls, "flowing_before": flowing, "restored_before": st_b.get("restored"),
+            "relay": relay, "calls": a.calls, "flowing_before": flowing, "restored_before": st_b.get("restored"),
             "refused_records": st_b.get("refused"), "kept": kept,
             "kept_by_kind": {k: "%d/%d" % tuple(v) for k, v in by_kind.items()},
             "gap_ms_p50": round(percentile(gaps, 50) * 1000, 1) if gaps else None,
@@ -195,6 +254,7 @@ def main():
                     help="s between packets per leg of the other calls")
     ap.add_argument("--probes", type=int, default=60, help="calls measured for the gap")
     ap.add_argument("--ng-calls", type=int, default=500)
+    ap.add_argument("--no-rtpengine", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "failover"))
     a = ap.parse_args()
     a.bin = os.path.join(a.build, "daemon", "rtprelayd")
@@ -212,6 +272,15 @@ def main():
             print("ng, Redis on:", res["ng_redis_on"], flush=True)
         finally:
             redis.stop()
+    if not a.no_rtpengine:
+        # rtpengine in fresh namespaces (its standby needs ip_nonlocal_bind), same load
+        with Topo("rbe%d" % os.getpid()) as topo:
+            redis = Redis(topo, 46380, logdir)
+            try:
+                res["failover_rtpengine"] = failover_run(a, topo, redis, logdir, "rtpengine")
+                print("failover, rtpengine:", res["failover_rtpengine"], flush=True)
+            finally:
+                redis.stop()
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
