@@ -27,11 +27,12 @@ import os
 import shutil
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
 from conftest import DAEMON_BIN, free_port
-from redis_failover import (A_ADDR, B_ADDR, MediaPump, Redis, Relay, Topo, continued,
+from redis_failover import (A_ADDR, B_ADDR, MediaPump, Redis, Relay, Topo, continued, in_ns,
                             media_gap, percentile, resumed_after, setup_call, wait_ready)
 
 pytestmark = [
@@ -48,6 +49,19 @@ def statistics(topo, addr):
         r = ng.request({"command": "statistics"})
     assert r["result"] == "ok", r
     return r["statistics"]["redis"]
+
+
+def metrics(topo):
+    """rtprelay_redis_* of the active's /metrics (listen-http on loopback in A)."""
+    def get():
+        with urllib.request.urlopen("http://127.0.0.1:9103/metrics", timeout=5) as r:
+            return r.read().decode()
+    out = {}
+    for line in in_ns(topo.a.name, get).splitlines():
+        if line.startswith("rtprelay_redis_"):
+            k, v = line.split()
+            out[k] = float(v)
+    return out
 
 
 def query_ok(topo, addr, cid):
@@ -233,9 +247,11 @@ def test_bad_records_refused(env):
 
 def test_redis_down_relaying_continues(env):
     """Redis stops: the active keeps relaying and answering, logs the outage once,
-    counts the failed connections, and writes every call again once Redis is back."""
+    counts the failed connections (statistics and /metrics), and writes every call again
+    once Redis is back."""
     topo, redis, relays, logdir = env
-    active = Relay(topo.a, DAEMON_BIN, A_ADDR, "active", redis.port, logdir)
+    active = Relay(topo.a, DAEMON_BIN, A_ADDR, "active", redis.port, logdir,
+                   extra=["--listen-http=127.0.0.1:9103"])
     relays.append(active)
     wait_ready(topo, A_ADDR)
     with topo.ng(A_ADDR) as ng:
@@ -253,6 +269,11 @@ def test_redis_down_relaying_continues(env):
         time.sleep(1.5)
         st = statistics(topo, A_ADDR)
         assert st["connected"] == 0 and st["connectfailures"] >= 1, st
+        # the same figures in /metrics (rendered once a second)
+        m = metrics(topo)
+        assert m["rtprelay_redis_connected"] == 0, m
+        assert m["rtprelay_redis_connect_failures_total"] >= 1, m
+        assert m["rtprelay_redis_writes_total"] >= 1 and m["rtprelay_redis_standby"] == 0, m
         n_before = len(c1.b.arrivals)
         time.sleep(0.5)
         assert len(c1.b.arrivals) > n_before  # still relaying
