@@ -875,8 +875,9 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/commands.c cmd_delete: unknown call is an error"),
 	IMPL("delete-delay", NGF_KEY, 0, "\"5\"", "daemon/commands.c cmd_delete"),
 	IMPL("limit", NGF_KEY, 0, "\"7\"", "daemon/commands.c cmd_list"),
+	IMPL("no-redis-update", NGF_FLAG, NG_F_NO_REDIS_UPDATE, NULL,
+	     "daemon/commands.c: the command's change is not written to Redis (daemon/repl.h)"),
 	/* Kamailio's rtpengine module acts on these itself */
-	DFLT("no-redis-update", NGF_FLAG, "rtprelay keeps no state in Redis"),
 	DFLT("force-answer", NGF_FLAG, "Kamailio's rtpengine module: nothing for the relay to do"),
 	/* features rtprelay does not have */
 	/* recording (daemon/callrec.c) */

@@ -70,6 +70,7 @@ enum ng_flag {
 	NG_F_PAUSE = 1u << 25,		   /* stop recording: pause instead */
 	NG_F_TRICKLE_ICE = 1u << 28,	   /* rtprelay's ICE lines say a=ice-options:trickle */
 	NG_F_REJECT_ICE = 1u << 29,	   /* offer: the offerer's ICE is refused in the answer */
+	NG_F_NO_REDIS_UPDATE = 1u << 30,   /* this command's change is not written to Redis */
 };
 
 /* replace: bits */

@@ -325,6 +325,8 @@ void call_destroy(struct calls *cs, struct call *c, uint64_t now_ms, const char 
 	struct call **pp = &cs->buckets[fnv1a_str(c->call_id) & (cs->n_buckets - 1)];
 	char kv[CALL_TAG_MAX + 8], kw[128];
 
+	if (cs->on_destroy)
+		cs->on_destroy(cs->on_destroy_arg, c->call_id);
 	account_ways(cs, c);
 	/* every endpoint stops forwarding first, then all are released: the
 	 * worker never forwards into an endpoint it already freed */

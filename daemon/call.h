@@ -170,6 +170,10 @@ struct call {
 	bool rec_paused;
 	char *rec_base;
 	char *rec_metadata;
+	/* Redis replication (daemon/repl.h): hash and length of the snapshot
+	 * last queued for Redis, 0 = none */
+	uint64_t repl_hash;
+	time_t repl_updated;	  /* wall clock of that, 0 = never */
 	struct call *hnext;	  /* hash chain */
 	struct call *prev, *next; /* list of all calls */
 };
@@ -210,6 +214,10 @@ struct calls {
 	const struct rtprelay_config *cfg;
 	const struct admission *adm; /* load/CPU/bandwidth readings; NULL = none */
 	struct call_totals totals;   /* including deleted calls */
+	/* told each call's call-id as it is destroyed (daemon/repl.c: the
+	 * record's deletion); NULL = nobody */
+	void (*on_destroy)(void *arg, const char *call_id);
+	void *on_destroy_arg;
 };
 
 int calls_init(struct calls *cs, const struct rtprelay_config *cfg, struct ifaces *ifs);

@@ -37,6 +37,7 @@
 #include "lib/loop.h"
 #include "daemon/offer.h"
 #include "daemon/query.h"
+#include "daemon/repl.h"
 
 #define MSG_ARENA_CAP	   (16u << 20)
 #define LIST_DEFAULT_LIMIT 100000
@@ -636,6 +637,29 @@ static int rtpengine_statistics(struct daemon_ctx *d, struct arena *a, struct ng
 		ADD_INT(ctl, key, st->total[doc_keys[k]].count);
 	}
 	ADD_INT(ctl, "totalerrorcount", d->cmd_errors);
+	if (d->repl) { /* rtprelay's own: Redis replication (daemon/repl.h) */
+		struct repl_stats rs;
+		struct ng_node *rd = ng_dict_add_dict(a, top, "redis");
+
+		if (!rd)
+			goto nomem;
+		repl_get_stats(d->repl, &rs);
+		ADD_STR(rd, "role", rs.standby ? "standby" : "active");
+		ADD_INT(rd, "connected", rs.connected);
+		ADD_INT(rd, "writes", rs.writes);
+		ADD_INT(rd, "deletes", rs.deletes);
+		ADD_INT(rd, "writtenbytes", rs.bytes);
+		ADD_INT(rd, "writeerrors", rs.write_errors);
+		ADD_INT(rd, "connectfailures", rs.connect_failures);
+		ADD_INT(rd, "reconnects", rs.reconnects);
+		ADD_INT(rd, "queued", rs.queued);
+		ADD_INT(rd, "queuerefused", rs.queue_refused);
+		ADD_INT(rd, "coalesced", rs.coalesced);
+		ADD_INT(rd, "restored", rs.restored);
+		ADD_INT(rd, "refused", rs.refused);
+		ADD_INT(rd, "removed", rs.removed);
+		ADD_INT(rd, "takeovers", rs.takeovers);
+	}
 	iv_start(d, now_ms);
 	return 0;
 nomem:
@@ -857,6 +881,11 @@ size_t commands_handle(void *ctx, const uint8_t *msg, size_t len,
 	}
 	if (!rc)
 		rc = dispatch(d, &req, m.dict, a, reply, &err);
+	/* a command that may have changed its call: the record is written
+	 * after this reply is out (daemon/repl.h) */
+	if (!rc && d->repl && req.call_id && req.cmd != NG_CMD_QUERY && req.cmd != NG_CMD_LIST &&
+	    req.cmd != NG_CMD_STATISTICS && req.cmd != NG_CMD_PING)
+		repl_call_touched(d->repl, req.call_id, !(req.flags & NG_F_NO_REDIS_UPDATE));
 	/* a refusal by an admission limit: rtpengine's "load limit" extension */
 	bool load_limit = rc && admission_is_refusal(err);
 	uint64_t took_us = mono_us() - t0;

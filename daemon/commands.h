@@ -18,6 +18,7 @@ struct calls;
 struct ifaces;
 struct ng_server;
 struct operate;
+struct repl;
 struct rtprelay_config;
 
 #define CTL_NCMD	19 /* enum ng_command: ping .. stop media (NG_CMD_LAST) */
@@ -64,6 +65,7 @@ struct daemon_ctx {
 	const struct rtprelay_config *cfg;
 	struct ng_server *srv; /* for statistics; may be NULL */
 	struct operate *op;    /* drain and reload; NULL = refused */
+	struct repl *repl;     /* Redis replication (daemon/repl.h); NULL = off */
 	uint64_t started_ms;
 	uint64_t cmd_counts[CTL_NCMD]; /* per enum ng_command */
 	uint64_t cmd_errors;

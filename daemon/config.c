@@ -44,6 +44,9 @@ enum key_kind {
 	K_REC_NOTIFY,
 	K_MEDIA_DIR,
 	K_DTLS_CIPHER,
+	K_REDIS,
+	K_REDIS_ROLE,
+	K_REDIS_AUTH,
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -92,6 +95,9 @@ static const struct key_desc keys[] = {
 	{ "media-dir", K_MEDIA_DIR, 0, 0 },
 	{ "dtls-cert-cipher", K_DTLS_CIPHER, 0, 0 },
 	{ "dtls-rsa-key-size", K_UINT, OFF(dtls_rsa_key_size), DTLS_RSA_BITS_MAX },
+	{ "redis", K_REDIS, 0, 0 },
+	{ "redis-role", K_REDIS_ROLE, 0, 0 },
+	{ "redis-auth", K_REDIS_AUTH, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -373,6 +379,62 @@ static int add_allow(struct rtprelay_config *c, const char *item, char *err, siz
 	return 0;
 }
 
+/* `redis`: [PASSWORD@]HOST:PORT[/DB], rtpengine's syntax. HOST may be a name,
+ * an IPv4 address or a [bracketed] IPv6 one; resolved when connecting. */
+static int parse_redis(struct rtprelay_config *c, const char *value, char *err, size_t errlen)
+{
+	const char *at = strrchr(value, '@'), *hp = at ? at + 1 : value, *colon, *slash, *h_end;
+	const char *h = hp;
+	unsigned port, db = 0;
+	size_t hl;
+
+	if (at && ((size_t)(at - value) >= sizeof(c->redis_auth) || at == value)) {
+		snprintf(err, errlen, "password empty or longer than %zu bytes",
+			 sizeof(c->redis_auth) - 1);
+		return -EINVAL;
+	}
+	slash = strchr(hp, '/');
+	if (*hp == '[') {
+		h = hp + 1;
+		h_end = strchr(h, ']');
+		if (!h_end || h_end[1] != ':')
+			goto bad;
+		colon = h_end + 1;
+	} else {
+		colon = strchr(hp, ':');
+		if (!colon || (slash && slash < colon))
+			goto bad;
+		h_end = colon;
+	}
+	hl = (size_t)(h_end - h);
+	if (!hl || hl >= sizeof(c->redis_host) || memchr(h, '/', hl))
+		goto bad;
+	char num[16];
+	size_t pl = slash ? (size_t)(slash - colon - 1) : strlen(colon + 1);
+	if (!pl || pl >= sizeof(num))
+		goto bad;
+	memcpy(num, colon + 1, pl);
+	num[pl] = '\0';
+	if (parse_uint(num, 65535, &port) || port == 0)
+		goto bad;
+	if (slash && parse_uint(slash + 1, 15, &db))
+		goto bad;
+	memcpy(c->redis_host, h, hl);
+	c->redis_host[hl] = '\0';
+	c->redis_port = (uint16_t)port;
+	c->redis_db = db;
+	if (at) {
+		memcpy(c->redis_auth, value, (size_t)(at - value));
+		c->redis_auth[at - value] = '\0';
+	}
+	c->has_redis = true;
+	return 0;
+bad:
+	/* the value is not echoed: it may carry a password */
+	snprintf(err, errlen, "not [PASSWORD@]HOST:PORT[/DB] (port 1..65535, db 0..15)");
+	return -EINVAL;
+}
+
 static int set_key(struct rtprelay_config *c, const struct key_desc *k, const char *value,
 		   char *err, size_t errlen)
 {
@@ -461,6 +523,23 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		dst[n] = '\0';
 		return 0;
 	}
+	case K_REDIS:
+		return parse_redis(c, value, err, errlen);
+	case K_REDIS_ROLE:
+		if (strcasecmp(value, "active") && strcasecmp(value, "standby")) {
+			snprintf(err, errlen, "'%s' is not active or standby", value);
+			return -EINVAL;
+		}
+		c->redis_standby = !strcasecmp(value, "standby");
+		return 0;
+	case K_REDIS_AUTH:
+		if (!value[0] || strlen(value) >= sizeof(c->redis_auth)) {
+			snprintf(err, errlen, "empty or longer than %zu bytes",
+				 sizeof(c->redis_auth) - 1);
+			return -EINVAL;
+		}
+		strcpy(c->redis_auth, value);
+		return 0;
 	case K_REC_METHOD:
 		if (!strcasecmp(value, "pcap"))
 			c->recording_methods = REC_PCAP;

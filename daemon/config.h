@@ -46,6 +46,11 @@
  *                  (rtpengine's key; default prime256v1, ECDSA P-256; ec/ecdsa
  *                  accepted for prime256v1)
  *   dtls-rsa-key-size RSA modulus bits when RSA, 1024..8192 (default 2048)
+ *   redis          [PASSWORD@]HOST:PORT[/DB]: Redis-backed active/standby
+ *                  (daemon/repl.h); off when not given. HOST is an IPv4/IPv6
+ *                  address or a name, DB 0..15 (default 0)
+ *   redis-role     active | standby (default active)
+ *   redis-auth     password Redis asks for (AUTH); also PASSWORD@ in `redis`
  * Errors name the key and, for the file, the line.
  */
 #ifndef RTPRELAY_CONFIG_H
@@ -121,6 +126,13 @@ struct rtprelay_config {
 	bool has_listen_http; /* listen-http given */
 	struct cfg_listen listen_http;
 	char http_token[129]; /* "" = none */
+	/* Redis-backed active/standby (daemon/repl.h): off unless has_redis */
+	bool has_redis;
+	char redis_host[256];
+	uint16_t redis_port;
+	unsigned redis_db;
+	bool redis_standby; /* redis-role = standby */
+	char redis_auth[129];
 };
 
 /* Fill @c with the built-in defaults (no interface yet: config_finish adds

@@ -27,6 +27,7 @@
 #include "daemon/interfaces.h"
 #include "daemon/metrics.h"
 #include "daemon/operate.h"
+#include "daemon/repl.h"
 #include "daemon/status.h"
 #include "daemon/status_page.h"
 #include "http/httpd.h"
@@ -176,10 +177,13 @@ static void on_tick(void *arg, uint64_t now_ms)
 	struct daemon *d = arg;
 
 	ng_server_tick(d->srv, now_ms);
-	dtls_media_tick(now_ms); /* DTLS retransmissions and timeouts */
+	repl_tick(d->ctx.repl, now_ms); /* a standby looks for the address each tick */
+	dtls_media_tick(now_ms);	/* DTLS retransmissions and timeouts */
 	if (now_ms - d->last_call_tick >= 1000) {
 		d->last_call_tick = now_ms;
-		calls_tick(&d->calls, now_ms);
+		/* a standby's restored calls get no media until it takes over */
+		if (!repl_is_standby(d->ctx.repl))
+			calls_tick(&d->calls, now_ms);
 		dp_offload_tick(now_ms);
 		admission_tick(&d->adm, now_ms);
 		operate_tick(&d->op);
@@ -293,6 +297,11 @@ int main(int argc, char **argv)
 				 .loop = d.loop };
 	d.ctx.op = &d.op;
 	loop_on_hup(d.loop, on_hup, &d);
+	if (d.cfg.has_redis) {
+		d.ctx.repl = repl_start(&d.cfg, &d.calls, d.loop);
+		if (!d.ctx.repl)
+			goto err_srv;
+	}
 	if (open_listeners(&d))
 		goto err_srv;
 	if (d.cfg.has_listen_http && start_http(&d))
@@ -314,6 +323,8 @@ int main(int argc, char **argv)
 		log_err("event loop failed: %s", strerror(-sig));
 	status = sig < 0 ? 1 : 0;
 err_srv:
+	/* before the calls end: a shutdown leaves their records to the standby */
+	repl_stop(d.ctx.repl);
 	httpd_free(d.http);
 	ng_server_free(d.srv);
 err_calls:

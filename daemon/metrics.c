@@ -21,6 +21,7 @@
 #include "daemon/operate.h"
 #include "daemon/ports.h"
 #include "daemon/quality.h"
+#include "daemon/repl.h"
 #include "daemon/sdes.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_offload.h"
@@ -505,6 +506,7 @@ void metrics_render(struct strbuf *b, const struct metrics_src *src, uint64_t no
 	render_quality(b);
 	render_ng(b);
 	render_workers(b, now_ms);
+	repl_metrics(b, src->ctx->repl);
 	if (src->http) {
 		struct httpd_stats hs;
 

@@ -361,8 +361,8 @@ int query_call_for(struct arena *a, const struct call *c, bool selecting,
 	TRY(ng_dict_add_int(a, reply, "created_us", c->created_us));
 	TRY(ng_dict_add_int(a, reply, "created_ts", (int64_t)c->created * 1000000 + c->created_us));
 	TRY(ng_dict_add_int(a, reply, "last signal", (int64_t)c->last_signal));
-	/* rtprelay keeps no state in Redis: never updated */
-	TRY(ng_dict_add_int(a, reply, "last redis update", 0));
+	/* when the call's record was last queued for Redis (daemon/repl.h), 0 = never */
+	TRY(ng_dict_add_int(a, reply, "last redis update", (int64_t)c->repl_updated));
 	ssrcs = ng_dict_add_dict(a, reply, "SSRC");
 	TRY(ssrcs);
 	tags = ng_dict_add_dict(a, reply, "tags");
