@@ -3,15 +3,15 @@ dropped (never forwarded) by reason, and the recording writer's sessions, backlo
 losses, each checked against what query and statistics say for the same calls."""
 
 import socket
-import time
 
 from conftest import free_port
 from dp_media import Phone, drain, relay_targets, rtp
 from http_media import metric
 from test_metrics_http import http_daemon, wait_metrics
-from test_recording import RATE, Pcmu, Stream, plain_call, rec_daemon, recdir, voice  # noqa: F401
+from test_recording import burst_until_copies_drop, plain_call, rec_daemon
+from test_recording import recdir  # noqa: F401  (the fixture)
 from test_srtp_media import SrtpPhone, rtp_stats, sdes_to_plain
-from transcode_media import receive_all, udp_pair
+from transcode_media import udp_pair
 
 
 def test_srtp_streams_and_drops(daemon_factory):
@@ -75,14 +75,9 @@ def test_recording_metrics(daemon_factory, recdir):  # noqa: F811
         assert metric(s, "rtprelay_recording_ring_bytes") >= 64 * 1024
         assert 0 <= metric(s, "rtprelay_recording_backlog_bytes") <= \
             metric(s, "rtprelay_recording_ring_bytes")
-        # a burst far faster than the writer drains a 64 KiB ring (as in
-        # test_recording.py): copies are dropped, every packet forwarded
-        burst = [p for _, p in Stream(Pcmu, 0, voice(RATE * 20)).packets]
-        for i in range(0, len(burst), 100):
-            for p in burst[i:i + 100]:
-                sa.sendto(p, relay_a)
-            time.sleep(0.004)  # within what the relay's socket buffers take
-        assert len(receive_all(sb)) == len(burst)
+        # bursts faster than the writer drains a 64 KiB ring (test_recording.py):
+        # copies are dropped, every packet forwarded
+        burst_until_copies_drop(ng, "m-rec", sa, sb, relay_a)
         q = ng.query("m-rec")["recording"]
         assert q["dropped packets"] > 0, q
         s = wait_metrics(d, lambda s: q["dropped packets"] == metric(
