@@ -153,6 +153,42 @@ void ports_release(struct port_pool *p, uint16_t rtp, uint64_t now_ms)
 	p->in_use--;
 }
 
+int ports_take(struct port_pool *p, uint16_t rtp)
+{
+	uint32_t idx;
+
+	if (rtp < p->min || ((rtp - p->min) & 1))
+		return -EINVAL;
+	idx = (uint32_t)(rtp - p->min) / 2;
+	if (idx >= p->n)
+		return -EINVAL;
+	if (p->state[idx] != PAIR_FREE)
+		return -EBUSY;
+	for (uint32_t k = 0; k < p->n_free; k++) {
+		if (p->free_idx[k] == idx) {
+			p->free_idx[k] = p->free_idx[--p->n_free];
+			p->state[idx] = PAIR_USED;
+			p->in_use++;
+			return 0;
+		}
+	}
+	return -EBUSY; /* not reachable: a free pair is in the free array */
+}
+
+void ports_untake(struct port_pool *p, uint16_t rtp)
+{
+	uint32_t idx;
+
+	if (rtp < p->min || ((rtp - p->min) & 1))
+		return;
+	idx = (uint32_t)(rtp - p->min) / 2;
+	if (idx >= p->n || p->state[idx] != PAIR_USED)
+		return;
+	p->state[idx] = PAIR_FREE;
+	p->free_idx[p->n_free++] = idx;
+	p->in_use--;
+}
+
 unsigned ports_total(const struct port_pool *p)
 {
 	return p->n;

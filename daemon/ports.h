@@ -33,6 +33,13 @@ int ports_alloc(struct port_pool *p, uint64_t now_ms, uint16_t *rtp)
  * Releasing a port that is not allocated is ignored (and counted). */
 void ports_release(struct port_pool *p, uint16_t rtp, uint64_t now_ms);
 
+/* Take the pair starting at @rtp (a call restored from a snapshot keeps its
+ * ports). 0, -EINVAL (not a pair of this pool) or -EBUSY (not free). */
+int ports_take(struct port_pool *p, uint16_t rtp) __attribute__((warn_unused_result));
+/* Undo ports_take when the restore fails: the pair is free again at once
+ * (it never carried a call here, so it needs no quarantine). */
+void ports_untake(struct port_pool *p, uint16_t rtp);
+
 unsigned ports_total(const struct port_pool *p); /* pairs in the range */
 unsigned ports_in_use(const struct port_pool *p);
 unsigned ports_quarantined(const struct port_pool *p);

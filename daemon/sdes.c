@@ -477,3 +477,27 @@ const char *sdes_suite_name(const struct call_media *m)
 {
 	return m->sdes ? sr_suite_name(m->sdes->keys.suite) : NULL;
 }
+
+void sdes_save(const struct call_media *m, struct sdes_saved *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!m->sdes)
+		return;
+	out->keys = m->sdes->keys;
+	out->pending = m->sdes->pending;
+	memcpy(out->local, m->sdes->local, sizeof(out->local));
+	memcpy(out->have_local, m->sdes->have_local, sizeof(out->have_local));
+}
+
+int sdes_restore(struct call_media *m, const struct sdes_saved *sv)
+{
+	if (!m->sdes)
+		m->sdes = calloc(1, sizeof(*m->sdes));
+	if (!m->sdes)
+		return -ENOMEM;
+	m->sdes->keys = sv->keys;
+	m->sdes->pending = sv->pending;
+	memcpy(m->sdes->local, sv->local, sizeof(sv->local));
+	memcpy(m->sdes->have_local, sv->have_local, sizeof(sv->have_local));
+	return 0;
+}

@@ -64,4 +64,20 @@ const char *sdes_suite_name(const struct call_media *m);
 
 void sdes_free(struct call_media *m);
 
+/* What a call snapshot carries of a media's SDES state (daemon/call_snapshot.h):
+ * the endpoints' keys (pending: offered, not answered) and rtprelay's own key
+ * per suite towards the party, so a re-INVITE after a takeover keeps them. */
+struct sdes_saved {
+	struct sr_keys keys;
+	bool pending;
+	struct sr_key local[SR_N_SUITES];
+	bool have_local[SR_N_SUITES];
+};
+void sdes_save(const struct call_media *m, struct sdes_saved *out);
+/* @m gets SDES state from @sv (its offered/answered lines are not kept: the
+ * next offer/answer negotiates them again with the same own keys). 0 or
+ * -ENOMEM. */
+int sdes_restore(struct call_media *m, const struct sdes_saved *sv)
+	__attribute__((warn_unused_result));
+
 #endif

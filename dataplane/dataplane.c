@@ -200,6 +200,21 @@ int dp_endpoint_srtp(struct dp_endpoint *ep, const struct sr_keys *k)
 	return 0;
 }
 
+int dp_endpoint_adopt(struct dp_endpoint *ep, const struct sockaddr_storage *remote)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !remote || !dp.w || ep->worker >= dp.n ||
+	    (remote->ss_family != AF_INET && remote->ss_family != AF_INET6))
+		return -EINVAL;
+	c = cmd_new(DP_CMD_ADOPT, ep);
+	if (!c)
+		return -ENOMEM;
+	c->params.sdp_remote = *remote;
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
 int dp_endpoint_dtmf(struct dp_endpoint *ep, const struct dp_dtmf_play *ev, uint64_t until_ms)
 {
 	struct dp_cmd *c;

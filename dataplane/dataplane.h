@@ -197,6 +197,11 @@ int dp_endpoints_set(struct dp_endpoint *const *eps, const struct dp_endpoint_pa
  * 0, -EINVAL (keys libsrtp cannot use) or -ENOMEM. */
 int dp_endpoint_srtp(struct dp_endpoint *ep, const struct sr_keys *k)
 	__attribute__((warn_unused_result));
+/* A call restored from a snapshot (daemon/call_snapshot.h): @ep's remote
+ * is @remote, confirmed, as if latching had learned it (after the
+ * dp_endpoint_set that configured it). 0, -EINVAL or -ENOMEM. */
+int dp_endpoint_adopt(struct dp_endpoint *ep, const struct sockaddr_storage *remote)
+	__attribute__((warn_unused_result));
 /* Set the IP TOS (IPv4) / traffic class (IPv6) of what leaves @ep's socket,
  * 0..255. 0 or -errno. Control thread, any time before dp_endpoint_release. */
 int dp_endpoint_set_tos(struct dp_endpoint *ep, int tos);

@@ -25,6 +25,7 @@ enum dp_cmd_type {
 	DP_CMD_SRTP,	/* rekey ep's SRTP (params.srtp) */
 	DP_CMD_REC,	/* start/stop copying ep's packets for recording (rec) */
 	DP_CMD_PLAY,	/* start/stop playing media into ep's RTP (play) */
+	DP_CMD_ADOPT,	/* ep's remote is params.sdp_remote, confirmed (restore) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,

@@ -199,6 +199,15 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 		case DP_CMD_PLAY:
 			dp_play_apply(w, c->ep, &c->play, w->now_us);
 			break;
+		case DP_CMD_ADOPT: {
+			/* a restored call's latched remote: as if nominated */
+			union dp_addr a;
+			if (dp_addr_from(&a, &c->params.sdp_remote)) {
+				latch_nominate(&c->ep->latch, &a, w->now_us / 1000u);
+				dp_pub_remote(c->ep);
+			}
+			break;
+		}
 		case DP_CMD_REC:
 			c->ep->rec_id = c->rec.id;
 			c->ep->rec_leg = c->rec.leg;

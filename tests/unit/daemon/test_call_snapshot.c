@@ -1,0 +1,326 @@
+/* test_call_snapshot.c: a call's snapshot (daemon/call_snapshot.h) restores
+ * into another call table as the same call: writing the restored call gives
+ * the same bytes (round trip), and its parties, ports, SDES keys and ICE
+ * credentials are those of the original. A record cut at any length, of
+ * another version, with a forged field or for a call that exists is refused,
+ * and leaves no call, port or socket behind. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "daemon/call.h"
+#include "daemon/call_snapshot.h"
+#include "daemon/commands.h"
+#include "daemon/config.h"
+#include "daemon/ice.h"
+#include "daemon/interfaces.h"
+#include "daemon/sdes.h"
+#include "dataplane/dataplane.h"
+#include "lib/log.h"
+
+static struct rtprelay_config cfg;
+static struct ifaces ifs, ifs_b;
+static struct calls calls, calls_b; /* the old process's table, the new one's */
+static struct daemon_ctx ctx;
+static char reply[65536];
+
+static const char *sdp_a =
+	"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	"m=audio 5000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+static const char *sdp_b =
+	"v=0\r\no=- 2 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+	"m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+static const char *sdp_srtp =
+	"v=0\r\no=- 3 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	"m=audio 7000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"
+	"a=sendrecv\r\n";
+
+/* One ng request (bencode) to the old table; the reply text. */
+static const char *ng(const char *cmd, const char *cid, const char *to_tag, const char *sdp,
+		      const char *extra)
+{
+	static char msg[8192];
+	int n = snprintf(msg, sizeof(msg), "ck d7:command%zu:%s7:call-id%zu:%s8:from-tag1:a",
+			 strlen(cmd), cmd, strlen(cid), cid);
+	if (to_tag)
+		n += snprintf(msg + n, sizeof(msg) - n, "6:to-tag%zu:%s", strlen(to_tag), to_tag);
+	if (sdp)
+		n += snprintf(msg + n, sizeof(msg) - n, "3:sdp%zu:%s", strlen(sdp), sdp);
+	n += snprintf(msg + n, sizeof(msg) - n, "%se", extra ? extra : "");
+	size_t len = commands_handle(&ctx, (const uint8_t *)msg, (size_t)n, NULL, reply,
+				     sizeof(reply) - 1);
+	assert_true(len > 0);
+	reply[len] = '\0';
+	return reply;
+}
+
+static unsigned pairs_used(const struct ifaces *i)
+{
+	unsigned used, total;
+
+	ifaces_port_usage(i, &used, &total);
+	return used;
+}
+
+/* The sockets of the new process: a fresh UDP socket per local address (the
+ * old table still holds the real ports); fail_after > 0 makes the n-th and
+ * later calls fail. */
+static unsigned sock_calls, fail_after;
+
+static int get_sock(void *c, const struct sockaddr_storage *local, int *fd)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	(void)c;
+	assert_int_equal(local->ss_family, AF_INET);
+	assert_int_not_equal(ntohs(((const struct sockaddr_in *)local)->sin_port), 0);
+	if (fail_after && ++sock_calls >= fail_after)
+		return -EMFILE;
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(*fd >= 0);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&any, sizeof(any)), 0);
+	return 0;
+}
+
+static const struct call_snapshot_sockets socks = { .get = get_sock };
+
+static char *snapshot(const char *cid, size_t *len)
+{
+	struct call *c = call_find(&calls, cid);
+	struct strbuf b;
+
+	assert_non_null(c);
+	strbuf_init(&b, CALL_SNAPSHOT_MAX);
+	assert_int_equal(call_snapshot_write(c, &b), 0);
+	return strbuf_take(&b, len);
+}
+
+static void set_up_calls(void)
+{
+	assert_non_null(strstr(ng("offer", "plain", NULL, sdp_a, "5:labell6:callere"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "plain", "b", sdp_b, NULL), "6:result2:ok"));
+	assert_non_null(strstr(ng("offer", "srtp", NULL, sdp_srtp, "3:ICE5:force"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "srtp", "b", sdp_srtp, NULL), "6:result2:ok"));
+}
+
+static void same_media(const struct call_media *x, const struct call_media *y)
+{
+	struct sr_keys kx, ky;
+	bool px, py;
+
+	assert_int_equal(x->pair, y->pair);
+	assert_int_equal(x->index, y->index);
+	assert_string_equal(x->proto, y->proto);
+	assert_memory_equal(&x->rtp.remote, &y->rtp.remote, sizeof(x->rtp.remote));
+	assert_memory_equal(&x->rtcp.remote, &y->rtcp.remote, sizeof(x->rtcp.remote));
+	assert_memory_equal(x->pts, y->pts, sizeof(x->pts));
+	assert_int_equal(x->n_pt_kinds, y->n_pt_kinds);
+	assert_int_equal(x->event_pt, y->event_pt);
+	assert_int_equal(x->n_rec_codecs, y->n_rec_codecs);
+	sdes_keys(x, &kx, &px);
+	sdes_keys(y, &ky, &py);
+	assert_int_equal(px, py);
+	assert_true(sr_keys_equal(&kx, &ky));
+	assert_int_equal(!x->ice, !y->ice);
+	if (x->ice) {
+		assert_string_equal(x->ice->ufrag, y->ice->ufrag);
+		assert_string_equal(x->ice->pwd, y->ice->pwd);
+		assert_string_equal(x->ice->remote_ufrag, y->ice->remote_ufrag);
+	}
+}
+
+static void round_trip(void **state)
+{
+	(void)state;
+	set_up_calls();
+	const char *ids[] = { "plain", "srtp" };
+	for (unsigned k = 0; k < 2; k++) {
+		size_t len, len2;
+		char *rec = snapshot(ids[k], &len);
+		struct call *c = call_find(&calls, ids[k]), *r = NULL;
+		struct strbuf b;
+
+		assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, &r), 0);
+		assert_non_null(r);
+		assert_ptr_equal(call_find(&calls_b, ids[k]), r);
+		strbuf_init(&b, CALL_SNAPSHOT_MAX);
+		assert_int_equal(call_snapshot_write(r, &b), 0);
+		char *rec2 = strbuf_take(&b, &len2);
+		assert_int_equal(len, len2);
+		assert_memory_equal(rec, rec2, len);
+		assert_int_equal(r->n_parties, c->n_parties);
+		for (unsigned pi = 0; pi < c->n_parties; pi++) {
+			const struct call_party *p = c->parties[pi], *q = r->parties[pi];
+			assert_string_equal(call_party_tag(p), call_party_tag(q));
+			assert_int_equal(p->n_media, q->n_media);
+			for (unsigned i = 0; i < p->n_media; i++)
+				same_media(&p->media[i], &q->media[i]);
+		}
+		assert_string_equal(call_party_by_label(r, "caller") ? "y" : "n",
+				    call_party_by_label(c, "caller") ? "y" : "n");
+		free(rec);
+		free(rec2);
+	}
+	/* the SRTP call really carries keys, the ICE leg credentials */
+	struct call *s = call_find(&calls_b, "srtp");
+	struct sr_keys k;
+	bool pending;
+	sdes_keys(&s->parties[0]->media[0], &k, &pending);
+	assert_int_equal(k.suite, SR_AES_CM_128_HMAC_SHA1_80);
+	assert_false(pending);
+	assert_int_equal(pairs_used(&ifs_b), pairs_used(&ifs));
+	assert_int_equal(calls_b.count, 2);
+}
+
+/* Restore @rec (len) into the new table and expect @want, with nothing left. */
+static void refused(const char *rec, size_t len, int want)
+{
+	unsigned before = calls_b.count, ports = pairs_used(&ifs_b);
+
+	assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, NULL), want);
+	assert_int_equal(calls_b.count, before);
+	assert_int_equal(pairs_used(&ifs_b), ports);
+}
+
+static void truncated_refused(void **state)
+{
+	size_t len;
+	char *rec = snapshot("srtp", &len);
+
+	(void)state;
+	assert_int_equal(dp_sync(), 0);
+	log_set_level(LOG_LVL_ERR); /* one warning per cut */
+	sock_calls = 0;
+	for (size_t cut = 0; cut < len; cut++)
+		refused(rec, cut, -EINVAL);
+	log_set_level(LOG_LVL_INFO);
+	free(rec);
+}
+
+/* @rec with the first @from replaced by @to (a copy, same length or not). */
+static char *forge(const char *rec, size_t len, const char *from, const char *to, size_t *out_len)
+{
+	const char *at = memmem(rec, len, from, strlen(from));
+	char *f;
+
+	assert_non_null(at);
+	*out_len = len - strlen(from) + strlen(to);
+	f = malloc(*out_len);
+	assert_non_null(f);
+	memcpy(f, rec, (size_t)(at - rec));
+	memcpy(f + (at - rec), to, strlen(to));
+	memcpy(f + (at - rec) + strlen(to), at + strlen(from),
+	       len - (size_t)(at - rec) - strlen(from));
+	return f;
+}
+
+static void forged_refused(void **state)
+{
+	/* the original is gone from the new table so that only the forgery
+	 * can be the reason for a refusal */
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ "7:versioni1e", "7:versioni2e" },	/* another version */
+		{ "7:versioni1e", "7:version1:1" },	/* version of the wrong type */
+		{ "4:peeri1e", "4:peeri5e" },		/* a peer that is not there */
+		{ "4:peeri1e", "4:peeri0e" },		/* its own peer */
+		{ "5:suitei1e", "5:suitei99e" },	/* no such SRTP suite */
+		{ "9:interface7:default", "9:interface7:nothere" }, /* unknown interface */
+		{ "4:bitsi", "4:bitsi9999" },		/* unknown media bits */
+		{ "8:dp flagsi", "8:dp flagsi4096" },	/* a flag no command sets */
+		{ "6:master30:", "6:master29:" },	/* key of the wrong length */
+		{ "4:tagsl1:ae", "4:tagsle" },		/* a party without tags */
+		{ "7:call-id4:srtp", "7:call-id0:" },	/* empty call-id */
+		{ "5:ufrag8:", "5:ufrag7:" },		/* short ICE ufrag */
+	};
+	size_t len;
+	char *rec = snapshot("srtp", &len);
+	struct call *old = call_find(&calls_b, "srtp");
+
+	(void)state;
+	call_destroy(&calls_b, old, 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t fl;
+		char *f = forge(rec, len, cases[i].from, cases[i].to, &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	refused("i5e", 3, -EINVAL);	       /* not a dictionary */
+	refused("d3:fooi1ee", 10, -EINVAL);    /* no version */
+	refused("d7:versioni1ee", 14, -EINVAL); /* nothing else */
+	/* a call that exists here */
+	size_t pl;
+	char *plain = snapshot("plain", &pl);
+	refused(plain, pl, -EEXIST);
+	free(plain);
+	/* its ports rest in quarantine here since it was deleted: refused */
+	refused(rec, len, -ENOSPC);
+	free(rec);
+	/* the sockets cannot be had: the error, and nothing kept */
+	assert_non_null(strstr(ng("offer", "third", NULL, sdp_a, NULL), "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "third", "b", sdp_b, NULL), "6:result2:ok"));
+	rec = snapshot("third", &len);
+	fail_after = 2;
+	sock_calls = 0;
+	refused(rec, len, -EMFILE);
+	fail_after = 0;
+	/* and the untouched record still restores */
+	assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, NULL), 0);
+	assert_non_null(call_find(&calls_b, "third"));
+	free(rec);
+}
+
+static int setup(void **state)
+{
+	char err[512];
+	char *argv[] = { "rtprelayd", "--interface=127.0.0.1", "--port-min=46000",
+			 "--port-max=46999", "--num-threads=1" };
+
+	(void)state;
+	if (config_load(&cfg, 5, argv, err, sizeof(err))) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	if (dp_start(1) || ifaces_init(&ifs, &cfg) || calls_init(&calls, &cfg, &ifs) ||
+	    ifaces_init(&ifs_b, &cfg) || calls_init(&calls_b, &cfg, &ifs_b))
+		return -1;
+	ctx = (struct daemon_ctx){ .calls = &calls, .ifs = &ifs, .cfg = &cfg };
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	calls_free(&calls, 0);
+	calls_free(&calls_b, 0);
+	ifaces_free(&ifs);
+	ifaces_free(&ifs_b);
+	dp_stop();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(truncated_refused),
+		cmocka_unit_test(forged_refused),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
