@@ -926,7 +926,8 @@ static int take_resources(struct rctx *r, struct call *c, const struct call_snap
 			rc = ports_take(m->ifc->pool, m->pair);
 			if (rc) {
 				snprintf(r->where, sizeof(r->where), "party %u media %u: ", pi, i);
-				refuse(r, "pair", rc == -EBUSY ? "in use here" : "outside the range");
+				refuse(r, "pair",
+				       rc == -EBUSY ? "in use here" : "outside the range");
 				return -ENOSPC;
 			}
 			x[pi][i].taken = true;
