@@ -42,6 +42,7 @@ enum key_kind {
 	K_REC_FORMAT,
 	K_REC_NOTIFY,
 	K_MEDIA_DIR,
+	K_SOCK_PATH, /* a unix socket path into the char array at off */
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -87,6 +88,8 @@ static const struct key_desc keys[] = {
 	{ "recording-notify", K_REC_NOTIFY, 0, 0 },
 	{ "recording-ring-kb", K_UINT, OFF(recording_ring_kb), 1048576 },
 	{ "media-dir", K_MEDIA_DIR, 0, 0 },
+	{ "takeover-socket", K_SOCK_PATH, OFF(takeover_socket), 0 },
+	{ "takeover", K_SOCK_PATH, OFF(takeover_from), 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -412,6 +415,14 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		return each_item(c, value, err, errlen, add_listen_tcp);
 	case K_ALLOW:
 		return each_item(c, value, err, errlen, add_allow);
+	case K_SOCK_PATH:
+		if (!value[0] || strlen(value) >= sizeof(c->takeover_socket)) {
+			snprintf(err, errlen, "path empty or longer than %zu",
+				 sizeof(c->takeover_socket) - 1);
+			return -EINVAL;
+		}
+		strcpy((char *)c + k->off, value);
+		return 0;
 	case K_UNIX:
 		if (!value[0] || strlen(value) >= sizeof(c->listen_unix)) {
 			snprintf(err, errlen, "path empty or longer than %zu",

@@ -38,6 +38,10 @@
  *   recording-notify command run as CMD <metadata.json> <file>... once a
  *                  recording is complete
  *   recording-ring-kb recording ring per worker in KiB, 64..1048576 (default 8192)
+ *   takeover-socket unix socket a successor connects to for a takeover
+ *                  (daemon/takeover.h); none = no takeover unless --takeover
+ *   takeover       take over from the daemon listening at this path, then
+ *                  listen there (SIGUSR2 starts a successor this way)
  *   media-dir      absolute directory play media reads files from (none = refused)
  * Errors name the key and, for the file, the line.
  */
@@ -77,6 +81,10 @@ struct rtprelay_config {
 	struct cfg_listen listen_tcp[CFG_MAX_LISTEN];
 	unsigned n_listen_tcp;
 	char listen_unix[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* takeover (daemon/takeover.h): where this daemon listens for a
+	 * successor, and where it takes over from ("" = none) */
+	char takeover_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char takeover_from[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct sockaddr_storage allow_from[CFG_MAX_ALLOW];
 	unsigned n_allow_from;
 	uint16_t port_min, port_max;

@@ -354,3 +354,49 @@ int dp_sync(void)
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }
+
+static struct dp_pause pause_state = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				       .cond = PTHREAD_COND_INITIALIZER };
+
+int dp_pause(void)
+{
+	unsigned queued = 0;
+
+	if (!dp.w)
+		return -EINVAL;
+	pthread_mutex_lock(&pause_state.lock);
+	pause_state.hold = true;
+	pthread_mutex_unlock(&pause_state.lock);
+	for (unsigned i = 0; i < dp.n; i++) {
+		struct dp_cmd *c = cmd_new(DP_CMD_PAUSE, NULL);
+		if (!c)
+			break;
+		c->pause = &pause_state;
+		dp_queue_push(&dp.w[i].q, c);
+		queued++;
+	}
+	pthread_mutex_lock(&pause_state.lock);
+	while (pause_state.paused < queued)
+		pthread_cond_wait(&pause_state.cond, &pause_state.lock);
+	pthread_mutex_unlock(&pause_state.lock);
+	if (queued < dp.n) {
+		dp_resume();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dp_resume(void)
+{
+	pthread_mutex_lock(&pause_state.lock);
+	pause_state.hold = false;
+	pthread_cond_broadcast(&pause_state.cond);
+	while (pause_state.paused)
+		pthread_cond_wait(&pause_state.cond, &pause_state.lock);
+	pthread_mutex_unlock(&pause_state.lock);
+}
+
+int dp_endpoint_fd(const struct dp_endpoint *ep)
+{
+	return ep ? ep->fd : -1;
+}

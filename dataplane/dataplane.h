@@ -363,6 +363,16 @@ bool dp_endpoint_in_kernel(const struct dp_endpoint *ep);
 /* CPU time worker @i has used so far (its thread's CPU clock, read from
  * outside: the worker does nothing for it). 0 or -errno. */
 int dp_worker_cpu_ns(unsigned i, uint64_t *ns);
+/* Takeover (daemon/takeover.h): every worker stops reading its sockets
+ * once it has applied the commands queued before this call, and waits;
+ * packets meanwhile wait in the kernel's socket buffers. Returns once all
+ * are held: 0, or -ENOMEM (then none is held). Published counters and
+ * remotes stay readable. Control thread. */
+int dp_pause(void) __attribute__((warn_unused_result));
+/* Let held workers go on. */
+void dp_resume(void);
+/* @ep's socket, still owned by the data plane (a takeover passes it on). */
+int dp_endpoint_fd(const struct dp_endpoint *ep);
 /* Wait until every worker has applied all the
  * commands queued before this call (new/set/release). Control thread or
  * tests. 0 or -errno. */

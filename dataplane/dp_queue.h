@@ -11,6 +11,7 @@
 #define RTPRELAY_DP_QUEUE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "dataplane/dataplane.h"
 
@@ -26,6 +27,7 @@ enum dp_cmd_type {
 	DP_CMD_REC,	/* start/stop copying ep's packets for recording (rec) */
 	DP_CMD_PLAY,	/* start/stop playing media into ep's RTP (play) */
 	DP_CMD_ADOPT,	/* ep's remote is params.sdp_remote, confirmed (restore) */
+	DP_CMD_PAUSE,	/* stop reading until dp_resume (pause) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -37,12 +39,22 @@ struct dp_sync {
 	unsigned pending;
 };
 
+/* What dp_pause holds the workers with: each one counts itself in and
+ * waits while @hold. */
+struct dp_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned paused;
+	bool hold;
+};
+
 struct dp_cmd {
 	struct dp_cmd *next;
 	enum dp_cmd_type type;
 	struct dp_endpoint *ep;
 	struct dp_endpoint_params params;
 	struct dp_sync *sync;	  /* DP_CMD_SYNC only */
+	struct dp_pause *pause;	  /* DP_CMD_PAUSE only */
 	struct dp_ctl_params ctl; /* DP_CMD_CTL only */
 	struct dp_dtmf_play dtmf; /* DP_CMD_DTMF only */
 	struct dp_rec_tap rec;	  /* DP_CMD_REC only */
