@@ -14,6 +14,7 @@ daemon running; a forged answer to a successor makes the successor give up.
 """
 
 import os
+import re
 import select
 import signal
 import socket
@@ -371,3 +372,44 @@ def test_successor_refuses_forged_handover(daemon_factory, tmp_path):
         text = open(log, "rb").read().decode("utf-8", "replace")
         assert rc == 1, text
         assert "takeover from " + path + " failed" in text, text
+
+
+def test_sigusr2_starts_a_successor_that_takes_over(daemon_factory):
+    """SIGUSR2: the daemon starts its own binary with --takeover; a call survives, the
+    old process exits 0 and the new one (its log goes where the old one's went)
+    answers on the same ng port."""
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tko-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    phones, pid = [], None
+    try:
+        with old.ng() as ng:
+            streams, phones = plain_call(ng, "usr2")
+        old.proc.send_signal(signal.SIGUSR2)
+        assert old.wait_exit(15) == 0, old.log_text()[-3000:]
+        m = re.search(r"takeover: pid (\d+) takes over", old.log_text())
+        assert m, old.log_text()[-3000:]
+        pid = int(m.group(1))
+        deadline = time.monotonic() + 10
+        while "rtprelayd started" not in old.log_text().split("handed over")[-1] and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        with old.ng() as ng:
+            assert ng.ping()["result"] == "pong"
+            assert "usr2" in ng.call_ids()
+        pump(streams, 1.0)
+        for s in streams:
+            assert s.got == s.sent and s.sent, s.name
+        assert "took over 1 calls (0 refused)" in old.log_text()
+    finally:
+        for p in phones:
+            p.close()
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
