@@ -181,3 +181,13 @@ size_t reply_cache_bytes(const struct reply_cache *rc)
 {
 	return rc->bytes;
 }
+
+void reply_cache_each(const struct reply_cache *rc, uint64_t now_ms, reply_cache_fn fn, void *ctx)
+{
+	for (unsigned i = 0; i < rc->count; i++) {
+		const struct rc_entry *e = rc->ring[(rc->head + i) % rc->max_entries];
+		if (e->expires_ms > now_ms)
+			fn(ctx, e->data, e->cookie_len, &e->from, e->data + e->cookie_len,
+			   e->reply_len);
+	}
+}

@@ -29,6 +29,11 @@ int reply_cache_put(struct reply_cache *rc, const char *cookie, size_t cookie_le
 /* Drop expired entries (called from the periodic tick). */
 void reply_cache_expire(struct reply_cache *rc, uint64_t now_ms);
 unsigned reply_cache_count(const struct reply_cache *rc);
+/* Every entry that has not expired at @now_ms, oldest first (a takeover
+ * hands them to the next process, daemon/takeover.h). */
+typedef void (*reply_cache_fn)(void *ctx, const char *cookie, size_t cookie_len,
+			       const struct sockaddr_storage *from, const char *reply, size_t len);
+void reply_cache_each(const struct reply_cache *rc, uint64_t now_ms, reply_cache_fn fn, void *ctx);
 size_t reply_cache_bytes(const struct reply_cache *rc);
 
 #endif

@@ -602,3 +602,75 @@ void ng_server_get_stats(const struct ng_server *s, struct ng_server_stats *out)
 	out->conns = s->n_conns;
 	out->cache_entries = reply_cache_count(s->cache);
 }
+
+/* ---- takeover ---- */
+
+void ng_server_pause(struct ng_server *s, bool on)
+{
+	for (unsigned i = 0; i < s->n_listeners; i++) {
+		int rc = 0;
+		if (on)
+			loop_del(s->loop, &s->listeners[i].w);
+		else
+			rc = loop_add(s->loop, &s->listeners[i].w, EPOLLIN);
+		if (rc)
+			log_err("ng: cannot watch a listener again: %s", strerror(-rc));
+	}
+	for (struct conn *c = s->conns; c; c = c->next) {
+		int rc = 0;
+		if (on)
+			loop_del(s->loop, &c->w);
+		else
+			rc = loop_add(s->loop, &c->w,
+				      EPOLLIN | (c->out_off < c->out_len ? EPOLLOUT : 0));
+		if (rc)
+			log_err("ng: cannot watch a connection again: %s", strerror(-rc));
+	}
+}
+
+unsigned ng_server_listen_fds(const struct ng_server *s, int *fds, int *kinds, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->n_listeners && n < max; i++, n++) {
+		fds[n] = s->listeners[i].w.fd;
+		kinds[n] = s->listeners[i].kind == L_UDP   ? NG_LISTEN_UDP
+			   : s->listeners[i].kind == L_TCP ? NG_LISTEN_TCP
+							   : NG_LISTEN_UNIX;
+	}
+	return n;
+}
+
+const char *ng_server_unix_path(const struct ng_server *s)
+{
+	return s->unix_path;
+}
+
+int ng_server_adopt(struct ng_server *s, int fd, enum ng_listen_kind kind, const char *path)
+{
+	switch (kind) {
+	case NG_LISTEN_UDP:
+		return add_listener(s, fd, L_UDP);
+	case NG_LISTEN_TCP:
+		return add_listener(s, fd, L_TCP);
+	case NG_LISTEN_UNIX:
+		if (!path || !path[0] || strlen(path) >= sizeof(s->unix_path) || s->unix_path[0])
+			break;
+		strcpy(s->unix_path, path);
+		return add_listener(s, fd, L_UNIX);
+	}
+	close(fd);
+	return -EINVAL;
+}
+
+void ng_server_cache_each(const struct ng_server *s, uint64_t now_ms, reply_cache_fn fn, void *ctx)
+{
+	reply_cache_each(s->cache, now_ms, fn, ctx);
+}
+
+int ng_server_cache_put(struct ng_server *s, const char *cookie, size_t cookie_len,
+			const struct sockaddr_storage *from, const char *reply, size_t len,
+			uint64_t now_ms)
+{
+	return reply_cache_put(s->cache, cookie, cookie_len, from, reply, len, now_ms);
+}

@@ -12,9 +12,12 @@
 #ifndef RTPRELAY_SERVER_H
 #define RTPRELAY_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "control/replycache.h"
 
 struct loop;
 struct ng_server;
@@ -54,5 +57,28 @@ void ng_server_allow(struct ng_server *s, const struct sockaddr_storage *addrs, 
 /* Periodic: expire cached replies. */
 void ng_server_tick(struct ng_server *s, uint64_t now_ms);
 void ng_server_get_stats(const struct ng_server *s, struct ng_server_stats *out);
+
+/* Takeover (daemon/takeover.h): the listeners go to the next process. */
+enum ng_listen_kind {
+	NG_LISTEN_UDP = 1,
+	NG_LISTEN_TCP = 2,
+	NG_LISTEN_UNIX = 3,
+};
+/* Stop reading every listener and connection (@on), or read them again:
+ * meanwhile datagrams and connections wait in the kernel. */
+void ng_server_pause(struct ng_server *s, bool on);
+/* The listening sockets (still owned by @s) and their kinds; at most @max. */
+unsigned ng_server_listen_fds(const struct ng_server *s, int *fds, int *kinds, unsigned max);
+/* The unix listener's path ("" = none). */
+const char *ng_server_unix_path(const struct ng_server *s);
+/* Serve listening socket @fd (inherited) of @kind; @path for NG_LISTEN_UNIX
+ * (unlinked by ng_server_free). 0 or -errno; @fd is closed on failure. */
+int ng_server_adopt(struct ng_server *s, int fd, enum ng_listen_kind kind, const char *path);
+/* The reply cache's live entries, oldest first, and adding one as if its
+ * command had just been answered here. */
+void ng_server_cache_each(const struct ng_server *s, uint64_t now_ms, reply_cache_fn fn, void *ctx);
+int ng_server_cache_put(struct ng_server *s, const char *cookie, size_t cookie_len,
+			const struct sockaddr_storage *from, const char *reply, size_t len,
+			uint64_t now_ms);
 
 #endif

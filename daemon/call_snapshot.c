@@ -183,6 +183,27 @@ static void put_latched(struct wctx *w, struct ng_node *d, const char *k,
 		put_addr(w, d, k, &st.remote);
 }
 
+/* The SRTP rollover counters of a stream's SSRCs, 9 bytes each (direction,
+ * SSRC, counter; big-endian); only while the data plane is held. */
+#define ROC_BYTES 9
+static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const struct call_stream *s)
+{
+	struct dp_srtp_roc r[DP_SRTP_ROCS];
+	uint8_t b[DP_SRTP_ROCS * ROC_BYTES];
+	unsigned n = s->ep ? dp_endpoint_srtp_rocs(s->ep, r, DP_SRTP_ROCS) : 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = b + i * ROC_BYTES;
+		p[0] = r[i].tx;
+		for (int j = 0; j < 4; j++) {
+			p[1 + j] = (uint8_t)(r[i].ssrc >> (24 - 8 * j));
+			p[5 + j] = (uint8_t)(r[i].roc >> (24 - 8 * j));
+		}
+	}
+	if (n)
+		put_bytes(w, d, k, b, n * ROC_BYTES);
+}
+
 static void put_media(struct wctx *w, struct ng_node *list, const struct call_media *m)
 {
 	struct ng_node *d = chk(w, ng_list_add(list, ng_new_dict(w->a)));
@@ -205,6 +226,8 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 		put_int(w, d, "pair", m->pair);
 		put_latched(w, d, "rtp latched", &m->rtp);
 		put_latched(w, d, "rtcp latched", &m->rtcp);
+		put_rocs(w, d, "rtp srtp rocs", &m->rtp);
+		put_rocs(w, d, "rtcp srtp rocs", &m->rtcp);
 	}
 	put_addr(w, d, "rtp remote", &m->rtp.remote);
 	put_addr(w, d, "rtcp remote", &m->rtcp.remote);
@@ -594,9 +617,38 @@ static int get_dtmf(struct rctx *r, const struct ng_node *d, struct dp_dtmf_secu
 /* What a media needs beyond its fields: the interface and latched remotes,
  * kept until the resources are taken. */
 struct media_extra {
-	struct sockaddr_storage latched[2]; /* RTP, RTCP; family 0 = none */
-	bool taken;			    /* the port pair was taken from its pool */
+	struct sockaddr_storage latched[2];	  /* RTP, RTCP; family 0 = none */
+	bool taken;				  /* the port pair was taken from its pool */
+	struct dp_srtp_roc rocs[2][DP_SRTP_ROCS]; /* RTP, RTCP */
+	unsigned n_rocs[2];
 };
+
+static int get_rocs(struct rctx *r, const struct ng_node *md, const char *k,
+		    struct dp_srtp_roc *out, unsigned *n)
+{
+	const struct ng_node *v = ng_dict_get(md, k);
+
+	*n = 0;
+	if (!v)
+		return 0;
+	if (v->type != NG_STR || v->str_len % ROC_BYTES || v->str_len / ROC_BYTES > DP_SRTP_ROCS)
+		return refuse(r, k, "not a list of counters");
+	for (size_t i = 0; i < v->str_len / ROC_BYTES; i++) {
+		const uint8_t *p = (const uint8_t *)v->str + i * ROC_BYTES;
+		if (p[0] > 1)
+			return refuse(r, k, "bad direction");
+		out[i].tx = p[0];
+		out[i].ssrc = out[i].roc = 0;
+		for (int j = 0; j < 4; j++) {
+			out[i].ssrc = out[i].ssrc << 8 | p[1 + j];
+			out[i].roc = out[i].roc << 8 | p[5 + j];
+		}
+		if (out[i].roc > 0xffff) /* RFC 3711: a 48-bit index, 16 bits of it the counter */
+			return refuse(r, k, "counter out of range");
+	}
+	*n = (unsigned)(v->str_len / ROC_BYTES);
+	return 0;
+}
 
 static int get_media(struct rctx *r, const struct ng_node *md, struct call_media *m,
 		     struct media_extra *x)
@@ -648,7 +700,9 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 	if ((rc = get_addr(r, md, "rtp remote", &m->rtp.remote)) ||
 	    (rc = get_addr(r, md, "rtcp remote", &m->rtcp.remote)) ||
 	    (rc = get_addr(r, md, "rtp latched", &x->latched[0])) ||
-	    (rc = get_addr(r, md, "rtcp latched", &x->latched[1])))
+	    (rc = get_addr(r, md, "rtcp latched", &x->latched[1])) ||
+	    (rc = get_rocs(r, md, "rtp srtp rocs", x->rocs[0], &x->n_rocs[0])) ||
+	    (rc = get_rocs(r, md, "rtcp srtp rocs", x->rocs[1], &x->n_rocs[1])))
 		return rc;
 	if ((rc = get_int(r, md, "dp flags", 0, SNAP_DP_FLAGS, true, &v)))
 		return rc;
@@ -1039,6 +1093,13 @@ int call_snapshot_restore(struct calls *calls, const char *data, size_t len,
 				    dp_endpoint_adopt(s[k]->ep, &x[pi][i].latched[k]))
 					log_warn("call snapshot: call-id=%s: a latched remote "
 						 "is learned again",
+						 c->call_id);
+			for (int k = 0; k < 2; k++)
+				if (s[k]->ep &&
+				    dp_endpoint_srtp_set_rocs(s[k]->ep, x[pi][i].rocs[k],
+							      x[pi][i].n_rocs[k]))
+					log_warn("call snapshot: call-id=%s: SRTP rollover "
+						 "counters not restored",
 						 c->call_id);
 		}
 	}

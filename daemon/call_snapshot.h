@@ -47,7 +47,10 @@ int call_snapshot_write(const struct call *c, struct strbuf *out)
 
 /* Make the call recorded in data[0..len) in @calls, with its sockets from
  * @socks, and publish its streams to the data plane (latched remotes
- * included). *out (if not NULL) gets the call. 0, or -EINVAL (refused: the
+ * included). A worker watches a socket from dp_endpoint_new on and gets its
+ * parameters a little later: where packets already wait on the sockets,
+ * restore with the data plane held (dp_pause ... dp_resume), so they are
+ * read only once the call is complete. *out (if not NULL) gets the call. 0, or -EINVAL (refused: the
  * reason is logged), -EEXIST (a call with that call-id exists), -ENOSPC (a
  * recorded port is taken here), -ENOMEM, or what @socks->get returned. */
 int call_snapshot_restore(struct calls *calls, const char *data, size_t len,

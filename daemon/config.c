@@ -47,6 +47,7 @@ enum key_kind {
 	K_REDIS,
 	K_REDIS_ROLE,
 	K_REDIS_AUTH,
+	K_SOCK_PATH, /* a unix socket path into the char array at off */
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -98,6 +99,8 @@ static const struct key_desc keys[] = {
 	{ "redis", K_REDIS, 0, 0 },
 	{ "redis-role", K_REDIS_ROLE, 0, 0 },
 	{ "redis-auth", K_REDIS_AUTH, 0, 0 },
+	{ "takeover-socket", K_SOCK_PATH, OFF(takeover_socket), 0 },
+	{ "takeover", K_SOCK_PATH, OFF(takeover_from), 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -482,6 +485,14 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		return each_item(c, value, err, errlen, add_listen_tcp);
 	case K_ALLOW:
 		return each_item(c, value, err, errlen, add_allow);
+	case K_SOCK_PATH:
+		if (!value[0] || strlen(value) >= sizeof(c->takeover_socket)) {
+			snprintf(err, errlen, "path empty or longer than %zu",
+				 sizeof(c->takeover_socket) - 1);
+			return -EINVAL;
+		}
+		strcpy((char *)c + k->off, value);
+		return 0;
 	case K_UNIX:
 		if (!value[0] || strlen(value) >= sizeof(c->listen_unix)) {
 			snprintf(err, errlen, "path empty or longer than %zu",

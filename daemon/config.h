@@ -41,6 +41,10 @@
  *   recording-kernel-ring-kb the eBPF program's ring for recorded kernel
  *                  streams in KiB, 4..1048576, rounded up to a power of two
  *                  (default 4096); 0 = recorded streams stay in user space
+ *   takeover-socket unix socket a successor connects to for a takeover
+ *                  (daemon/takeover.h); none = no takeover unless --takeover
+ *   takeover       take over from the daemon listening at this path, then
+ *                  listen there (SIGUSR2 starts a successor this way)
  *   media-dir      absolute directory play media reads files from (none = refused)
  *   dtls-cert-cipher prime256v1 | RSA: the key of the daemon's DTLS certificate
  *                  (rtpengine's key; default prime256v1, ECDSA P-256; ec/ecdsa
@@ -89,6 +93,10 @@ struct rtprelay_config {
 	struct cfg_listen listen_tcp[CFG_MAX_LISTEN];
 	unsigned n_listen_tcp;
 	char listen_unix[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* takeover (daemon/takeover.h): where this daemon listens for a
+	 * successor, and where it takes over from ("" = none) */
+	char takeover_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char takeover_from[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct sockaddr_storage allow_from[CFG_MAX_ALLOW];
 	unsigned n_allow_from;
 	uint16_t port_min, port_max;

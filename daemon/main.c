@@ -30,6 +30,7 @@
 #include "daemon/repl.h"
 #include "daemon/status.h"
 #include "daemon/status_page.h"
+#include "daemon/takeover.h"
 #include "http/httpd.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -54,6 +55,10 @@ struct daemon {
 	int doc_metrics, doc_status;
 	uint64_t render_us; /* the last rendering of the HTTP documents took this long */
 	struct loop_watch http_wake;
+	struct takeover *tko; /* listening for a successor (daemon/takeover.h), NULL = none */
+	int http_fd;	      /* HTTP listener taken over, -1 = bind listen-http */
+	int argc;
+	char **argv;
 };
 
 static uint64_t mono_us(void)
@@ -133,6 +138,8 @@ static int start_http(struct daemon *d)
 	memset(&hc, 0, sizeof(hc));
 	hc.addr = c->listen_http.sa;
 	hc.addr_len = c->listen_http.len;
+	hc.has_listen_fd = d->http_fd >= 0; /* taken over from the old daemon */
+	hc.listen_fd = d->http_fd;
 	snprintf(hc.token, sizeof(hc.token), "%s", c->http_token);
 	d->http = httpd_new(&hc);
 	if (!d->http)
@@ -170,6 +177,55 @@ static void on_hup(void *arg)
 	char err[512];
 
 	(void)operate_reload(&d->op, &rl, err, sizeof(err)); /* logs either way */
+}
+
+/* SIGUSR2: a successor takes over (it connects to our takeover socket). */
+static void on_usr2(void *arg)
+{
+	struct daemon *d = arg;
+	const char *path = d->cfg.takeover_socket[0] ? d->cfg.takeover_socket
+						     : d->cfg.takeover_from;
+	int rc;
+
+	if (!d->tko) {
+		log_notice("SIGUSR2 ignored: no takeover-socket configured");
+		return;
+	}
+	rc = takeover_spawn(path, d->argc, d->argv);
+	if (rc)
+		log_err("takeover: cannot start a successor: %s", strerror(-rc));
+}
+
+/* Take the listeners, calls and reply cache over from the daemon at
+ * cfg.takeover_from; it exits once we have them. */
+static int take_over(struct daemon *d)
+{
+	struct takeover_env env = { .loop = d->loop, .calls = &d->calls, .srv = d->srv };
+	struct takeover_result res;
+	int rc;
+
+	ng_server_allow(d->srv, d->cfg.allow_from, d->cfg.n_allow_from);
+	rc = takeover_receive(d->cfg.takeover_from, &env, &res);
+	if (rc)
+		return rc;
+	d->http_fd = res.http_fd;
+	return 0;
+}
+
+/* Listen for a successor: at takeover-socket, or where we took over from. */
+static void listen_successor(struct daemon *d)
+{
+	struct takeover_env env = {
+		.loop = d->loop, .calls = &d->calls, .srv = d->srv, .http = d->http
+	};
+
+	if (d->cfg.takeover_socket[0])
+		d->tko = d->cfg.takeover_from[0] &&
+					 !strcmp(d->cfg.takeover_socket, d->cfg.takeover_from)
+				 ? takeover_listen_replace(d->cfg.takeover_socket, &env)
+				 : takeover_listen(d->cfg.takeover_socket, &env);
+	else if (d->cfg.takeover_from[0])
+		d->tko = takeover_listen_replace(d->cfg.takeover_from, &env);
 }
 
 static void on_tick(void *arg, uint64_t now_ms)
@@ -302,10 +358,21 @@ int main(int argc, char **argv)
 		if (!d.ctx.repl)
 			goto err_srv;
 	}
-	if (open_listeners(&d))
+	d.http_fd = -1;
+	d.argc = argc;
+	d.argv = argv;
+	loop_on_usr2(d.loop, on_usr2, &d);
+	if (d.cfg.takeover_from[0]) {
+		/* the old daemon carries on if this fails; leave without
+		 * touching what it shares with us (the unix listener's path) */
+		if (take_over(&d))
+			_exit(1);
+	} else if (open_listeners(&d)) {
 		goto err_srv;
+	}
 	if (d.cfg.has_listen_http && start_http(&d))
 		goto err_srv;
+	listen_successor(&d);
 	/* offload = yes: a failure is logged there; user space carries on */
 	if (d.cfg.offload) {
 		offload_rec_set_ring_size((size_t)d.cfg.recording_kernel_ring_kb << 10);
@@ -313,8 +380,22 @@ int main(int argc, char **argv)
 	}
 	log_interfaces(&d.cfg);
 	log_notice("rtprelayd started: %u workers", dp_num_workers());
+	if (d.cfg.takeover_from[0]) { /* systemd follows the successor */
+		char st[64];
+		snprintf(st, sizeof(st), "MAINPID=%d\nREADY=1", (int)getpid());
+		takeover_sd_notify(st);
+	} else {
+		takeover_sd_notify("READY=1");
+	}
 	d.last_call_tick = loop_now_ms();
 	sig = loop_run(d.loop, TICK_MS, on_tick, &d);
+	if (takeover_handed_over(d.tko)) {
+		/* the successor owns every socket, call and kernel entry now:
+		 * tearing down would delete what it serves */
+		log_notice("rtprelayd handed over: exiting");
+		_exit(0);
+	}
+	takeover_free(d.tko, true);
 	if (sig > 0)
 		log_notice("signal %d: shutting down", sig);
 	else if (sig == 0 && operate_draining(&d.op))

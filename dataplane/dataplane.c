@@ -378,3 +378,77 @@ int dp_sync(void)
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }
+
+static struct dp_pause pause_state = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				       .cond = PTHREAD_COND_INITIALIZER };
+
+int dp_pause(void)
+{
+	unsigned queued = 0;
+
+	if (!dp.w)
+		return -EINVAL;
+	pthread_mutex_lock(&pause_state.lock);
+	pause_state.hold = true;
+	pthread_mutex_unlock(&pause_state.lock);
+	for (unsigned i = 0; i < dp.n; i++) {
+		struct dp_cmd *c = cmd_new(DP_CMD_PAUSE, NULL);
+		if (!c)
+			break;
+		c->pause = &pause_state;
+		dp_queue_push(&dp.w[i].q, c);
+		queued++;
+	}
+	pthread_mutex_lock(&pause_state.lock);
+	while (pause_state.paused < queued)
+		pthread_cond_wait(&pause_state.cond, &pause_state.lock);
+	pthread_mutex_unlock(&pause_state.lock);
+	if (queued < dp.n) {
+		dp_resume();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dp_resume(void)
+{
+	pthread_mutex_lock(&pause_state.lock);
+	pause_state.hold = false;
+	pthread_cond_broadcast(&pause_state.cond);
+	while (pause_state.paused)
+		pthread_cond_wait(&pause_state.cond, &pause_state.lock);
+	pthread_mutex_unlock(&pause_state.lock);
+}
+
+unsigned dp_endpoint_srtp_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&pause_state.lock);
+	if (ep && pause_state.hold && pause_state.paused == dp.n) /* the worker is held */
+		n = dp_srtp_get_rocs(ep, out, max);
+	pthread_mutex_unlock(&pause_state.lock);
+	return n;
+}
+
+int dp_endpoint_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !dp.w || ep->worker >= dp.n || n > DP_SRTP_ROCS)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	c = cmd_new(DP_CMD_SRTP_ROC, ep);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->rocs, r, n * sizeof(*r));
+	c->n_rocs = n;
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
+int dp_endpoint_fd(const struct dp_endpoint *ep)
+{
+	return ep ? ep->fd : -1;
+}

@@ -411,6 +411,30 @@ bool dp_endpoint_in_kernel(const struct dp_endpoint *ep);
 /* CPU time worker @i has used so far (its thread's CPU clock, read from
  * outside: the worker does nothing for it). 0 or -errno. */
 int dp_worker_cpu_ns(unsigned i, uint64_t *ns);
+/* Takeover (daemon/takeover.h): every worker stops reading its sockets
+ * once it has applied the commands queued before this call, and waits;
+ * packets meanwhile wait in the kernel's socket buffers. Returns once all
+ * are held: 0, or -ENOMEM (then none is held). Published counters and
+ * remotes stay readable. Control thread. */
+int dp_pause(void) __attribute__((warn_unused_result));
+/* Let held workers go on. */
+void dp_resume(void);
+/* SRTP rollover counters of an endpoint's SSRCs (srtp/sr_stream.h), so a
+ * stream continues in another process with the same packet indexes. */
+#define DP_SRTP_ROCS (2 * SR_MAX_SSRC)
+struct dp_srtp_roc {
+	bool tx; /* what rtprelay encrypts towards the party; else what it decrypts */
+	uint32_t ssrc, roc;
+};
+/* @ep's counters, at most @max; only while the data plane is held
+ * (dp_pause: the worker owns them otherwise), else 0. Control thread. */
+unsigned dp_endpoint_srtp_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max);
+/* Set them on @ep (after the dp_endpoint_set that keyed it). 0, -EINVAL
+ * or -ENOMEM. */
+int dp_endpoint_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)
+	__attribute__((warn_unused_result));
+/* @ep's socket, still owned by the data plane (a takeover passes it on). */
+int dp_endpoint_fd(const struct dp_endpoint *ep);
 /* Wait until every worker has applied all the
  * commands queued before this call (new/set/release). Control thread or
  * tests. 0 or -errno. */

@@ -230,6 +230,9 @@ bool dp_ice_stun(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s,
  * refuses everything. Free them on release. */
 void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k);
 void dp_srtp_free(struct dp_endpoint *ep);
+/* Rollover counters (a takeover): set by the worker, read while it is held. */
+void dp_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n);
+unsigned dp_srtp_get_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max);
 /* Decrypt a packet received on @ep (ep->srtp set) in place. False: drop it
  * (counted on @ep). */
 bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp);

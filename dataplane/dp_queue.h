@@ -11,21 +11,24 @@
 #define RTPRELAY_DP_QUEUE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "dataplane/dataplane.h"
 
 enum dp_cmd_type {
-	DP_CMD_ADD,	/* start serving ep (register its fd) */
-	DP_CMD_SET,	/* copy params into ep */
-	DP_CMD_RELEASE, /* close ep's fd and free it */
-	DP_CMD_STOP,	/* leave the loop, releasing everything */
-	DP_CMD_SYNC,	/* signal done (tests, dp_sync) */
-	DP_CMD_CTL,	/* replace ep's call control (ctl) */
-	DP_CMD_DTMF,	/* queue one DTMF event on ep (dtmf) */
-	DP_CMD_SRTP,	/* rekey ep's SRTP (params.srtp) */
-	DP_CMD_REC,	/* start/stop copying ep's packets for recording (rec) */
-	DP_CMD_PLAY,	/* start/stop playing media into ep's RTP (play) */
-	DP_CMD_ADOPT,	/* ep's remote is params.sdp_remote, confirmed (restore) */
+	DP_CMD_ADD,	 /* start serving ep (register its fd) */
+	DP_CMD_SET,	 /* copy params into ep */
+	DP_CMD_RELEASE,	 /* close ep's fd and free it */
+	DP_CMD_STOP,	 /* leave the loop, releasing everything */
+	DP_CMD_SYNC,	 /* signal done (tests, dp_sync) */
+	DP_CMD_CTL,	 /* replace ep's call control (ctl) */
+	DP_CMD_DTMF,	 /* queue one DTMF event on ep (dtmf) */
+	DP_CMD_SRTP,	 /* rekey ep's SRTP (params.srtp) */
+	DP_CMD_REC,	 /* start/stop copying ep's packets for recording (rec) */
+	DP_CMD_PLAY,	 /* start/stop playing media into ep's RTP (play) */
+	DP_CMD_ADOPT,	 /* ep's remote is params.sdp_remote, confirmed (restore) */
+	DP_CMD_PAUSE,	 /* stop reading until dp_resume (pause) */
+	DP_CMD_SRTP_ROC, /* set SRTP rollover counters (rocs) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -37,12 +40,24 @@ struct dp_sync {
 	unsigned pending;
 };
 
+/* What dp_pause holds the workers with: each one counts itself in and
+ * waits while @hold. */
+struct dp_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned paused;
+	bool hold;
+};
+
 struct dp_cmd {
 	struct dp_cmd *next;
 	enum dp_cmd_type type;
 	struct dp_endpoint *ep;
 	struct dp_endpoint_params params;
-	struct dp_sync *sync;	  /* DP_CMD_SYNC only */
+	struct dp_sync *sync;		       /* DP_CMD_SYNC only */
+	struct dp_pause *pause;		       /* DP_CMD_PAUSE only */
+	struct dp_srtp_roc rocs[DP_SRTP_ROCS]; /* DP_CMD_SRTP_ROC only */
+	unsigned n_rocs;
 	struct dp_ctl_params ctl; /* DP_CMD_CTL only */
 	struct dp_dtmf_play dtmf; /* DP_CMD_DTMF only */
 	struct dp_rec_tap rec;	  /* DP_CMD_REC only */

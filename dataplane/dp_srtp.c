@@ -102,3 +102,26 @@ bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap,
 		DP_ADD(out->pub.srtp_errors, 1);
 	return false;
 }
+
+void dp_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)
+{
+	for (unsigned i = 0; ep->srtp && i < n; i++)
+		if (sr_stream_set_roc(ep->srtp, r[i].tx, r[i].ssrc, r[i].roc))
+			log_warn("dataplane: SRTP rollover counter of SSRC %08x not set on fd %d",
+				 r[i].ssrc, ep->fd);
+}
+
+unsigned dp_srtp_get_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max)
+{
+	struct sr_roc r[SR_MAX_SSRC];
+	unsigned n = 0;
+
+	for (int tx = 0; ep->srtp && tx < 2; tx++) {
+		unsigned k = sr_stream_get_rocs(ep->srtp, tx, r, SR_MAX_SSRC);
+		for (unsigned i = 0; i < k && n < max; i++)
+			out[n++] = (struct dp_srtp_roc){ .tx = tx,
+							 .ssrc = r[i].ssrc,
+							 .roc = r[i].roc };
+	}
+	return n;
+}

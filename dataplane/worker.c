@@ -218,6 +218,21 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			}
 			break;
 		}
+		case DP_CMD_SRTP_ROC:
+			dp_srtp_set_rocs(c->ep, c->rocs, c->n_rocs);
+			break;
+		case DP_CMD_PAUSE:
+			/* no socket is read while held: packets wait in the
+			 * kernel's buffers (a takeover, daemon/takeover.h) */
+			pthread_mutex_lock(&c->pause->lock);
+			c->pause->paused++;
+			pthread_cond_broadcast(&c->pause->cond);
+			while (c->pause->hold)
+				pthread_cond_wait(&c->pause->cond, &c->pause->lock);
+			c->pause->paused--;
+			pthread_cond_broadcast(&c->pause->cond);
+			pthread_mutex_unlock(&c->pause->lock);
+			break;
 		case DP_CMD_REC:
 			c->ep->rec_id = c->rec.id;
 			c->ep->rec_leg = c->rec.leg;

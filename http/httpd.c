@@ -345,7 +345,11 @@ int httpd_start(struct httpd *h)
 		(unsigned)HTTPD_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)HTTPD_MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_CONN_MEM,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		/* an inherited socket replaces the bind (the option list ends
+		 * here without one) */
+		h->cfg.has_listen_fd ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END,
+		(MHD_socket)h->cfg.listen_fd, MHD_OPTION_END);
 	if (!h->mhd)
 		return errno ? -errno : -EINVAL;
 	return 0;
@@ -359,6 +363,16 @@ unsigned httpd_port(const struct httpd *h)
 		return 0;
 	i = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	return i ? i->port : 0;
+}
+
+int httpd_listen_fd(const struct httpd *h)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (!h || !h->mhd)
+		return -1;
+	i = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	return i ? (int)i->listen_fd : -1;
 }
 
 void httpd_free(struct httpd *h)

@@ -42,6 +42,10 @@ struct httpd_config {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char token[HTTPD_TOKEN_MAX + 1]; /* "" = none required */
+	/* an inherited listening socket (takeover, daemon/takeover.h) used
+	 * instead of binding addr */
+	bool has_listen_fd;
+	int listen_fd;
 };
 
 /* Counters of the listener (any thread). */
@@ -81,6 +85,8 @@ bool httpd_doc_awaited(struct httpd *h, int id);
 bool httpd_doc_wanted(const struct httpd *h, int id, uint64_t now_ms, uint64_t within_ms);
 /* The port bound (after httpd_start), for logs. */
 unsigned httpd_port(const struct httpd *h);
+/* The listening socket (for a takeover), -1 before httpd_start. */
+int httpd_listen_fd(const struct httpd *h);
 
 /* What a request gets before any document is looked at (exposed for the
  * unit tests and the fuzzer): 0 = go on, else the HTTP status to answer.

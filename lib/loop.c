@@ -29,9 +29,17 @@ struct loop {
 	int stop_sig;
 	void (*on_hup)(void *arg); /* loop_on_hup, NULL = log and ignore */
 	void *hup_arg;
+	void (*on_usr2)(void *arg); /* loop_on_usr2, NULL = log and ignore */
+	void *usr2_arg;
 	struct epoll_event batch[LOOP_BATCH];
 	int n_batch;
 };
+
+void loop_on_usr2(struct loop *l, void (*cb)(void *arg), void *arg)
+{
+	l->on_usr2 = cb;
+	l->usr2_arg = arg;
+}
 
 void loop_on_hup(struct loop *l, void (*cb)(void *arg), void *arg)
 {
@@ -62,6 +70,13 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 				log_notice("SIGHUP ignored: nothing to reload");
 			continue;
 		}
+		if (si.ssi_signo == SIGUSR2) {
+			if (l->on_usr2)
+				l->on_usr2(l->usr2_arg);
+			else
+				log_notice("SIGUSR2 ignored: no takeover configured");
+			continue;
+		}
 		l->stop = true;
 		l->stop_sig = (int)si.ssi_signo;
 	}
@@ -81,6 +96,7 @@ struct loop *loop_new(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		goto err_epoll;
 	l->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

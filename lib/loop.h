@@ -38,6 +38,9 @@ int loop_run(struct loop *l, unsigned tick_ms, void (*tick)(void *arg, uint64_t 
 void loop_stop(struct loop *l);
 /* Run @cb(@arg) on the control thread when SIGHUP arrives. */
 void loop_on_hup(struct loop *l, void (*cb)(void *arg), void *arg);
+/* SIGUSR2 calls @cb (a takeover by a successor, daemon/takeover.h); without
+ * one it is logged and ignored. */
+void loop_on_usr2(struct loop *l, void (*cb)(void *arg), void *arg);
 /* CLOCK_MONOTONIC in ms (control thread use; never per packet). */
 uint64_t loop_now_ms(void);
 

@@ -7,6 +7,7 @@
 #include "srtp/sr_stream.h"
 #include "srtp/srtp_openssl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -139,7 +140,10 @@ static void set_policy(enum sr_suite s, uint8_t params, srtp_crypto_policy_t *rt
 }
 
 /* A libsrtp session for one direction keyed with @key. */
-static srtp_t session_new(enum sr_suite s, const struct sr_key *key, bool inbound)
+/* A session for any SSRC (@ssrc NULL), or a stream for one SSRC (host
+ * order) added to @into. */
+static srtp_t session_make(enum sr_suite s, const struct sr_key *key, bool inbound,
+			   const uint32_t *ssrc, srtp_t into)
 {
 	srtp_master_key_t mk, *mks[1] = { &mk };
 	uint8_t master[SR_MAX_MASTER];
@@ -150,6 +154,10 @@ static srtp_t session_new(enum sr_suite s, const struct sr_key *key, bool inboun
 	memset(&p, 0, sizeof(p));
 	set_policy(s, key->params, &p.rtp, &p.rtcp);
 	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	if (ssrc) {
+		p.ssrc.type = ssrc_specific;
+		p.ssrc.value = *ssrc;
+	}
 	p.window_size = key->window;
 	p.allow_repeat_tx = 0; /* the same index twice would reuse keystream */
 	memcpy(master, key->master, sizeof(master));
@@ -163,10 +171,17 @@ static srtp_t session_new(enum sr_suite s, const struct sr_key *key, bool inboun
 	} else {
 		p.key = master;
 	}
-	if (srtp_create(&session, &p) != srtp_err_status_ok)
+	if (into)
+		session = srtp_add_stream(into, &p) == srtp_err_status_ok ? into : NULL;
+	else if (srtp_create(&session, &p) != srtp_err_status_ok)
 		session = NULL;
 	memset(master, 0, sizeof(master));
 	return session;
+}
+
+static srtp_t session_new(enum sr_suite s, const struct sr_key *key, bool inbound)
+{
+	return session_make(s, key, inbound, NULL, NULL);
 }
 
 static void init_lib(void)
@@ -437,4 +452,35 @@ enum sr_result sr_protect(struct sr_stream *st, uint8_t *buf, size_t *len, size_
 void sr_stream_counters(const struct sr_stream *st, struct sr_counters *out)
 {
 	*out = st->c;
+}
+
+unsigned sr_stream_get_rocs(const struct sr_stream *st, bool tx, struct sr_roc *out, unsigned max)
+{
+	const struct sr_dir *d = tx ? &st->tx : &st->rx;
+	unsigned n = 0;
+
+	for (unsigned i = 0; d->s && i < d->n_ssrc && n < max; i++) {
+		uint32_t roc;
+		if (srtp_get_stream_roc(d->s, ntohl(d->ssrc[i]), &roc) == srtp_err_status_ok)
+			out[n++] = (struct sr_roc){ .ssrc = ntohl(d->ssrc[i]), .roc = roc };
+	}
+	return n;
+}
+
+int sr_stream_set_roc(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t roc)
+{
+	struct sr_dir *d = tx ? &st->tx : &st->rx;
+	const struct sr_key *k = tx ? &st->keys.local : &st->keys.remote;
+	uint32_t cur;
+
+	if (!d->s)
+		return -EINVAL;
+	/* a stream of its own for the SSRC, unless one exists, to carry the
+	 * counter before its first packet */
+	if (srtp_get_stream_roc(d->s, ssrc, &cur) != srtp_err_status_ok) {
+		if (!session_make(st->keys.suite, k, !tx, &ssrc, d->s))
+			return -ENOMEM;
+		note_ssrc(d, htonl(ssrc));
+	}
+	return srtp_set_stream_roc(d->s, ssrc, roc) == srtp_err_status_ok ? 0 : -EINVAL;
 }

@@ -142,4 +142,19 @@ enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, boo
 enum sr_result sr_protect(struct sr_stream *st, uint8_t *buf, size_t *len, size_t cap, bool rtcp);
 void sr_stream_counters(const struct sr_stream *st, struct sr_counters *out);
 
+/* The rollover counter (RFC 3711 3.3.1) of one SSRC in one direction, for
+ * a stream that continues in another process (a takeover): its next packets
+ * are encrypted, or expected, with the same packet index. */
+struct sr_roc {
+	uint32_t ssrc; /* host order */
+	uint32_t roc;
+};
+/* The counters of the SSRCs a direction (@tx: what rtprelay encrypts) has
+ * seen, at most @max; how many. */
+unsigned sr_stream_get_rocs(const struct sr_stream *st, bool tx, struct sr_roc *out,
+			    unsigned max);
+/* Give @ssrc in that direction counter @roc (its stream is made if it has
+ * none yet). 0, -EINVAL (no keys) or -ENOMEM. */
+int sr_stream_set_roc(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t roc);
+
 #endif

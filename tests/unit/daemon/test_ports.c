@@ -125,6 +125,36 @@ static void double_release_is_harmless(void **state)
 	ports_free(p);
 }
 
+/* A restored call takes its own pair (ports_take); a failed restore gives it
+ * back at once (ports_untake); a taken pair is never allocated again. */
+static void take_and_untake(void **state)
+{
+	(void)state;
+	struct port_pool *p = ports_new(40000, 40007, 1000); /* 4 pairs */
+	uint16_t port;
+
+	assert_int_equal(ports_take(p, 40002), 0);
+	assert_int_equal(ports_take(p, 40002), -EBUSY);
+	assert_int_equal(ports_take(p, 40003), -EINVAL); /* odd */
+	assert_int_equal(ports_take(p, 39998), -EINVAL); /* below */
+	assert_int_equal(ports_take(p, 40008), -EINVAL); /* above */
+	assert_int_equal(ports_in_use(p), 1);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(ports_alloc(p, 0, &port), 0);
+		assert_int_not_equal(port, 40002);
+	}
+	assert_int_equal(ports_alloc(p, 0, &port), -ENOSPC);
+	ports_untake(p, 40002);
+	assert_int_equal(ports_in_use(p), 3);
+	assert_int_equal(ports_quarantined(p), 0);
+	assert_int_equal(ports_alloc(p, 0, &port), 0); /* free at once */
+	assert_int_equal(port, 40002);
+	/* a quarantined pair cannot be taken */
+	ports_release(p, 40002, 0);
+	assert_int_equal(ports_take(p, 40002), -EBUSY);
+	ports_free(p);
+}
+
 static void empty_range_is_refused(void **state)
 {
 	(void)state;
@@ -142,6 +172,7 @@ int main(void)
 		cmocka_unit_test(quarantined_pairs_are_taken_last),
 		cmocka_unit_test(double_release_is_harmless),
 		cmocka_unit_test(empty_range_is_refused),
+		cmocka_unit_test(take_and_untake),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
