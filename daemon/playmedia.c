@@ -12,7 +12,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "codecs/codec.h"
 #include "codecs/resample.h"
+#include "codecs/transcode.h"
 #include "daemon/callctl.h"
 #include "daemon/config.h"
 #include "dataplane/dataplane.h"
@@ -190,6 +192,78 @@ static int number(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+/* Can the worker play into payloads of @d (an encoder of codecs/)? */
+static bool encodable(const struct codec_desc *d)
+{
+	return d == &codec_g729 || d == &codec_opus;
+}
+
+static bool kind_audio(uint8_t k)
+{
+	return k == DP_PT_PCMU || k == DP_PT_PCMA || k == DP_PT_G722;
+}
+
+/* The payload types of @pl that the worker plays into: G.711/G.722 by
+ * pt_kind[], G.729/Opus through an encoder (enc[]), from both parties'
+ * SDP (either's format may flow on the stream). */
+static void play_codecs(struct dp_play *pl, const struct call_media *xm,
+			const struct call_media *pm)
+{
+	memset(pl->pt_kind, DP_PT_OTHER, sizeof(pl->pt_kind));
+	for (unsigned q = 0; q < xm->n_pt_kinds; q++)
+		pl->pt_kind[xm->pt_kinds[q].pt] = xm->pt_kinds[q].kind;
+	for (unsigned q = 0; q < pm->n_pt_kinds; q++)
+		pl->pt_kind[pm->pt_kinds[q].pt] = pm->pt_kinds[q].kind;
+	pl->n_enc = 0;
+	for (unsigned q = 0; q < xm->n_rec_codecs + pm->n_rec_codecs; q++) {
+		const struct call_media *cm = q < xm->n_rec_codecs ? xm : pm;
+		unsigned e = q < xm->n_rec_codecs ? q : q - xm->n_rec_codecs;
+		bool dup = false;
+
+		if (!encodable(cm->rec_codecs[e].desc) || pl->n_enc >= DP_PLAY_CODECS)
+			continue;
+		for (unsigned j = 0; j < pl->n_enc; j++)
+			dup |= pl->enc[j].pt == cm->rec_codecs[e].pt;
+		if (dup || kind_audio(pl->pt_kind[cm->rec_codecs[e].pt]))
+			continue;
+		pl->enc[pl->n_enc].pt = cm->rec_codecs[e].pt;
+		pl->enc[pl->n_enc++].desc = cm->rec_codecs[e].desc;
+	}
+}
+
+static bool playable_pt(const struct dp_play *pl, uint8_t pt)
+{
+	if (pt > 127)
+		return false;
+	if (kind_audio(pl->pt_kind[pt]))
+		return true;
+	for (unsigned j = 0; j < pl->n_enc; j++)
+		if (pl->enc[j].pt == pt)
+			return true;
+	return false;
+}
+
+/* The payload type of the packets the worker makes while the sender is
+ * quiet: on a transcoded stream the transcoder's input; else the first
+ * playable codec of the listening party's SDP (its preference), else of
+ * the peer's. 0xff = none. */
+static uint8_t gen_pt(const struct dp_play *pl, const struct call_media *xm,
+		      const struct call_media *pm)
+{
+	if (pm->xcode)
+		return playable_pt(pl, xcode_in_pt(pm->xcode)) ? xcode_in_pt(pm->xcode) : 0xff;
+	for (unsigned q = 0; q < xm->n_rec_codecs + pm->n_rec_codecs; q++) {
+		const struct call_media *cm = q < xm->n_rec_codecs ? xm : pm;
+		unsigned e = q < xm->n_rec_codecs ? q : q - xm->n_rec_codecs;
+		if (playable_pt(pl, cm->rec_codecs[e].pt))
+			return cm->rec_codecs[e].pt;
+	}
+	for (unsigned q = 0; q < 128; q++) /* a static one without a codec entry */
+		if (kind_audio(pl->pt_kind[q]))
+			return (uint8_t)q;
+	return 0xff;
+}
+
 /* The endpoints whose RTP party @x hears: its peer's sending side. */
 static int each_stream(struct call *c, struct call_party *sel, const struct dp_play *tmpl,
 		       uint64_t until_ms, uint64_t *pos_ms, const char **err)
@@ -210,31 +284,16 @@ static int each_stream(struct call *c, struct call_party *sel, const struct dp_p
 
 			if (!is_audio(xm) || !is_audio(pm) || !pm->rtp.ep)
 				continue;
-			if (tmpl->m && pm->xcode) {
-				*err = "play media into a transcoded stream is not supported";
+			play_codecs(&pl, xm, pm);
+			for (unsigned q = 0; q < 128; q++)
+				audio |= playable_pt(&pl, (uint8_t)q);
+			pl.gen_pt = gen_pt(&pl, xm, pm);
+			if (tmpl->m && pm->xcode && pl.gen_pt > 127) {
+				*err = "play media: the transcoder's input codec cannot be played";
 				return -EINVAL;
 			}
-			memset(pl.pt_kind, DP_PT_OTHER, sizeof(pl.pt_kind));
-			for (unsigned q = 0; q < xm->n_pt_kinds; q++)
-				pl.pt_kind[xm->pt_kinds[q].pt] = xm->pt_kinds[q].kind;
-			for (unsigned q = 0; q < pm->n_pt_kinds; q++)
-				pl.pt_kind[pm->pt_kinds[q].pt] = pm->pt_kinds[q].kind;
-			for (unsigned q = 0; q < 128; q++)
-				audio |= pl.pt_kind[q] == DP_PT_PCMU ||
-					 pl.pt_kind[q] == DP_PT_PCMA || pl.pt_kind[q] == DP_PT_G722;
-			/* made while the peer is quiet: the first audio codec of the
-			 * party's SDP (its preference), else of the peer's */
-			pl.gen_pt = 0xff;
-			for (unsigned q = 0; q < xm->n_pt_kinds + pm->n_pt_kinds && pl.gen_pt > 127;
-			     q++) {
-				const struct call_media *cm = q < xm->n_pt_kinds ? xm : pm;
-				unsigned e = q < xm->n_pt_kinds ? q : q - xm->n_pt_kinds;
-				uint8_t k = cm->pt_kinds[e].kind;
-				if (k == DP_PT_PCMU || k == DP_PT_PCMA || k == DP_PT_G722)
-					pl.gen_pt = cm->pt_kinds[e].pt;
-			}
 			if (tmpl->m && !audio) {
-				*err = "play media needs G.711 or G.722 on this leg";
+				*err = "play media needs G.711, G.722, G.729 or Opus on this leg";
 				return -EINVAL;
 			}
 			if (!tmpl->m) {
