@@ -17,6 +17,7 @@
 #include "codecs/transcode.h"
 #include "daemon/callctl.h"
 #include "daemon/config.h"
+#include "daemon/media_decode.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
 
@@ -66,80 +67,6 @@ int playmedia_resolve(const char *dir, const char *file, char *out, const char *
 	return 0;
 }
 
-/* The whole file as 8 kHz mono. */
-static struct dp_media *decode(const char *path, const char **err)
-{
-	SF_INFO info = { 0 };
-	SNDFILE *sf = sf_open(path, SFM_READ, &info);
-	struct dp_media *m = NULL;
-	struct resampler *rs = NULL;
-	int16_t *in = NULL, *mono = NULL;
-
-	if (!sf) {
-		*err = "Media file unreadable or not a media format libsndfile reads";
-		return NULL;
-	}
-	if (info.channels < 1 || info.channels > 8 || info.samplerate < 8000 ||
-	    info.samplerate > 192000 || info.frames <= 0 ||
-	    info.frames > (sf_count_t)PLAYMEDIA_MAX_SECONDS * info.samplerate) {
-		*err = "Media file refused: empty, longer than 10 minutes, or odd format";
-		goto out;
-	}
-	size_t frames = (size_t)info.frames;
-	in = malloc(frames * (size_t)info.channels * sizeof(int16_t));
-	mono = malloc(frames * sizeof(int16_t));
-	if (!in || !mono) {
-		*err = "Out of memory";
-		goto out;
-	}
-	sf_count_t got = sf_readf_short(sf, in, info.frames);
-	if (got <= 0) {
-		*err = "Media file corrupt: no audio read";
-		goto out;
-	}
-	frames = (size_t)got;
-	for (size_t i = 0; i < frames; i++) {
-		int32_t s = 0;
-		for (int c = 0; c < info.channels; c++)
-			s += in[i * (size_t)info.channels + (size_t)c];
-		mono[i] = (int16_t)(s / info.channels);
-	}
-	if (resample_new(1, (unsigned)info.samplerate, RATE, RESAMPLE_DEFAULT_QUALITY, &rs)) {
-		*err = "Out of memory";
-		goto out;
-	}
-	unsigned cap = resample_out_max(rs, (unsigned)frames) + 64;
-	m = dp_media_new(cap);
-	if (!m) {
-		*err = "Out of memory";
-		goto out;
-	}
-	int n = resample_run(rs, mono, (unsigned)frames, m->pcm, cap);
-	resample_free(rs);
-	rs = NULL;
-	/* the 16 kHz version for G.722: exactly twice as long */
-	int n16 = -1;
-	if (n > 0 &&
-	    !resample_new(1, (unsigned)info.samplerate, 2 * RATE, RESAMPLE_DEFAULT_QUALITY, &rs))
-		n16 = resample_run(rs, mono, (unsigned)frames, m->pcm16, 2 * cap);
-	if (n <= 0 || n16 <= 0) {
-		dp_media_unref(m);
-		m = NULL;
-		*err = "Media file could not be resampled";
-		goto out;
-	}
-	for (int i = n16; i < 2 * n; i++) /* a resampler's few samples short: silence */
-		m->pcm16[i] = 0;
-	m->n = (uint32_t)n;
-out:
-	if (rs)
-		resample_free(rs);
-	free(in);
-	free(mono);
-	sf_close(sf);
-	return m;
-}
-
 /* A reference of the decoded file (cached; decoded on first use). */
 static struct dp_media *load(const char *path, const char **err)
 {
@@ -159,7 +86,7 @@ static struct dp_media *load(const char *path, const char **err)
 			return cache[i].m;
 		}
 	}
-	struct dp_media *m = decode(path, err);
+	struct dp_media *m = media_decode_file(path, err);
 	if (!m)
 		return NULL;
 	i = cache_next++ % CACHE_FILES; /* the oldest entry goes */
@@ -321,7 +248,7 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 	struct call *c = call_find(cs, req->call_id);
 	struct call_party *sel;
 	struct dp_play pl;
-	long repeats = 1, rep_ms = 0;
+	long repeats = 1, rep_ms = 0, start_ms = 0;
 	uint64_t pos_ms;
 	char path[PATH_MAX];
 	int rc;
@@ -344,12 +271,16 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 			rc = -ENOMEM, *err = "Out of memory";
 		return rc;
 	}
-	if (!cs->cfg->media_dir[0]) {
-		*err = "play media is not configured (media-dir)";
+	if (req->file && req->blob) {
+		*err = "play media takes one of file and blob";
 		return -EINVAL;
 	}
-	if (!req->file) {
-		*err = "No media file specified (file)";
+	if (!req->file && !req->blob) {
+		*err = "No media file specified (file or blob)";
+		return -EINVAL;
+	}
+	if (req->file && !cs->cfg->media_dir[0]) {
+		*err = "play media is not configured (media-dir)";
 		return -EINVAL;
 	}
 	if (req->repeat_times && number(req->repeat_times, 1, PLAYMEDIA_MAX_REPEATS, &repeats)) {
@@ -360,21 +291,38 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		*err = "Invalid 'repeat-duration' (1..86400000 ms)";
 		return -EINVAL;
 	}
-	rc = playmedia_resolve(cs->cfg->media_dir, req->file, path, err);
-	if (rc)
-		return rc;
-	pl.m = load(path, err);
+	if (req->start_pos &&
+	    number(req->start_pos, 0, (long)PLAYMEDIA_MAX_SECONDS * 1000, &start_ms)) {
+		*err = "Invalid 'start-pos' (0..600000 ms)";
+		return -EINVAL;
+	}
+	if (req->blob) {
+		pl.m = media_decode_blob(req->blob, req->blob_len, req->blob64, err);
+	} else {
+		rc = playmedia_resolve(cs->cfg->media_dir, req->file, path, err);
+		if (rc)
+			return rc;
+		pl.m = load(path, err);
+	}
 	if (!pl.m)
 		return -EINVAL;
-	/* rtpengine: repeat-duration bounds the repeats when it ends earlier */
+	pl.start = (uint64_t)start_ms * (RATE / 1000);
+	if (pl.start >= pl.m->n) {
+		dp_media_unref(pl.m);
+		*err = "Invalid 'start-pos': beyond the end of the media";
+		return -EINVAL;
+	}
+	/* positions count in the media repeated: the first repeat starts at
+	 * start-pos, every repeat ends at the media's end; rtpengine:
+	 * repeat-duration bounds the repeats when it ends earlier */
 	pl.total = (uint64_t)pl.m->n * (uint64_t)repeats;
 	if (rep_ms) {
-		uint64_t d = (uint64_t)rep_ms * (RATE / 1000);
+		uint64_t d = pl.start + (uint64_t)rep_ms * (RATE / 1000);
 		uint64_t until_rep = (d + pl.m->n - 1) / pl.m->n * pl.m->n;
 		if (!req->repeat_times || until_rep < pl.total)
 			pl.total = until_rep;
 	}
-	uint64_t ms = pl.total / (RATE / 1000);
+	uint64_t ms = (pl.total - pl.start) / (RATE / 1000);
 	/* out of the kernel path while it plays; after it, as long as the
 	 * worker keeps a shift for the sender's packets (dp_play.c play_held) */
 	rc = each_stream(c, sel, &pl, now_ms + ms + 1000, &pos_ms, err);
@@ -388,22 +336,33 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 	return 0;
 }
 
-int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
-		   const char **err)
+int playmedia_loop_media(struct call *c, struct call_party *sel, struct dp_media *m,
+			 uint64_t max_ms, const char **err)
 {
 	struct dp_play pl;
 	uint64_t pos_ms;
-	int rc;
 
 	memset(&pl, 0, sizeof(pl));
-	if (path) {
-		pl.m = load(path, err);
-		if (!pl.m)
-			return -EINVAL;
+	if (m) {
+		pl.m = m;
 		uint64_t d = max_ms * (RATE / 1000);
-		pl.total = (d + pl.m->n - 1) / pl.m->n * pl.m->n; /* whole repeats */
+		pl.total = (d + m->n - 1) / m->n * m->n; /* whole repeats */
 	}
-	rc = each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
-	dp_media_unref(pl.m);
+	return each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
+}
+
+int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
+		   const char **err)
+{
+	struct dp_media *m = NULL;
+	int rc;
+
+	if (path) {
+		m = load(path, err);
+		if (!m)
+			return -EINVAL;
+	}
+	rc = playmedia_loop_media(c, sel, m, max_ms, err);
+	dp_media_unref(m);
 	return rc;
 }
