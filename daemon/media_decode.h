@@ -15,8 +15,9 @@
 
 #include "dataplane/dataplane.h"
 
-#define MEDIA_MAX_SECONDS 600u	   /* longest media accepted */
-#define MEDIA_BLOB_MAX	  (200u * 1024u) /* bytes of media in one command, decoded; below NG_MAX_MESSAGE */
+#define MEDIA_MAX_SECONDS 600u /* longest media accepted */
+#define MEDIA_BLOB_MAX \
+	(200u * 1024u) /* bytes of media in one command, decoded; below NG_MAX_MESSAGE */
 
 /* One reference of the decoded media, or NULL with *err (a reason for the
  * ng reply that quotes nothing from the input). */
