@@ -167,10 +167,10 @@ const char *moh_offer_answer(struct calls *cs, struct call *c, struct call_party
 	if (hold == s->moh_playing)
 		return warn;
 	/* the peer hears the music while @s holds, its own media again after */
-	int rc = !hold ? playmedia_loop(c, s->peer, NULL, MOH_MAX_MS, &err)
+	int rc = !hold ? playmedia_loop(cs, c, s->peer, NULL, MOH_MAX_MS, &err)
 		 : src->moh_file
-			 ? playmedia_loop(c, s->peer, src->moh_file, MOH_MAX_MS, &err)
-			 : playmedia_loop_media(c, s->peer, src->moh_media, MOH_MAX_MS, &err);
+			 ? playmedia_loop(cs, c, s->peer, src->moh_file, MOH_MAX_MS, &err)
+			 : playmedia_loop_media(cs, c, s->peer, src->moh_media, MOH_MAX_MS, &err);
 	if (rc) {
 		log_warn("call %s: music on hold: %s", c->call_id, err);
 		return err;

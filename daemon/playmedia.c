@@ -265,6 +265,8 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		return -EINVAL;
 	}
 	memset(&pl, 0, sizeof(pl));
+	/* the transcoder's Opus setting (opus-complexity) for the played Opus too */
+	pl.opus_complexity = (int8_t)cs->cfg->opus_complexity;
 	if (req->cmd == NG_CMD_STOP_MEDIA) {
 		rc = each_stream(c, sel, &pl, 0, &pos_ms, err);
 		if (!rc && !ng_dict_add_int(a, reply, "last-frame-pos", (int64_t)pos_ms))
@@ -336,13 +338,14 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 	return 0;
 }
 
-int playmedia_loop_media(struct call *c, struct call_party *sel, struct dp_media *m,
-			 uint64_t max_ms, const char **err)
+int playmedia_loop_media(struct calls *cs, struct call *c, struct call_party *sel,
+			 struct dp_media *m, uint64_t max_ms, const char **err)
 {
 	struct dp_play pl;
 	uint64_t pos_ms;
 
 	memset(&pl, 0, sizeof(pl));
+	pl.opus_complexity = (int8_t)cs->cfg->opus_complexity;
 	if (m) {
 		pl.m = m;
 		uint64_t d = max_ms * (RATE / 1000);
@@ -351,8 +354,8 @@ int playmedia_loop_media(struct call *c, struct call_party *sel, struct dp_media
 	return each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
 }
 
-int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
-		   const char **err)
+int playmedia_loop(struct calls *cs, struct call *c, struct call_party *sel, const char *path,
+		   uint64_t max_ms, const char **err)
 {
 	struct dp_media *m = NULL;
 	int rc;
@@ -362,7 +365,7 @@ int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uin
 		if (!m)
 			return -EINVAL;
 	}
-	rc = playmedia_loop_media(c, sel, m, max_ms, err);
+	rc = playmedia_loop_media(cs, c, sel, m, max_ms, err);
 	dp_media_unref(m);
 	return rc;
 }

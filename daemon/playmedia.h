@@ -36,11 +36,11 @@
 int playmedia_resolve(const char *dir, const char *file, char *out, const char **err);
 /* The file at resolved @path played to @sel (what it hears) in whole
  * repeats for @max_ms; @path NULL stops. 0 or -errno with *err. */
-int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
-		   const char **err);
+int playmedia_loop(struct calls *cs, struct call *c, struct call_party *sel, const char *path,
+		   uint64_t max_ms, const char **err);
 /* The same with decoded media @m (its reference stays the caller's); NULL stops. */
-int playmedia_loop_media(struct call *c, struct call_party *sel, struct dp_media *m,
-			 uint64_t max_ms, const char **err);
+int playmedia_loop_media(struct calls *cs, struct call *c, struct call_party *sel,
+			 struct dp_media *m, uint64_t max_ms, const char **err);
 int playmedia_command(struct calls *cs, const struct ng_request *req, struct arena *a,
 		      struct ng_node *reply, uint64_t now_ms, const char **err);
 

@@ -351,6 +351,7 @@ struct dp_play {
 		const struct codec_desc *desc;
 	} enc[DP_PLAY_CODECS];
 	uint8_t n_enc;
+	int8_t opus_complexity; /* the Opus encoder's 0..10, < 0 = libopus' default */
 };
 /* Start (a reference of p->m is taken) or stop playing on @ep; it stays out
  * of the kernel path until CLOCK_MONOTONIC ms @until_ms. 0, -EINVAL, -ENOMEM. */

@@ -163,7 +163,9 @@ static void make_encoders(struct dp_playing *pl, const struct dp_play *p)
 	for (unsigned i = 0; i < p->n_enc && i < DP_PLAY_CODECS; i++) {
 		const struct codec_desc *d = p->enc[i].desc;
 		uint8_t pt = p->enc[i].pt;
-		struct codec_params cp = { .channels = 1, .complexity = -1, .ptime_ms = 20 };
+		struct codec_params cp = { .channels = 1,
+					   .complexity = p->opus_complexity,
+					   .ptime_ms = 20 };
 
 		if (pt > 127 || !d)
 			continue;
