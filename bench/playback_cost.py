@@ -106,12 +106,14 @@ def receive(sock, until, stats, window):
 
 
 def judge(stats, clock, late_ms):
-    """(packets, late, lost, p99 delay ms) over every stream of the window. A packet's
+    """(packets, [late beyond each of @late_ms], lost, p99 delay ms) over every stream
+    of the window. A packet's
     delay: its arrival minus its schedule, the schedule being its RTP timestamp on the
     stream's earliest arrival offset of the second before it (so a sender's start-up
     burst or a clock that runs a little off its timestamps does not count, a stall
     does: every packet after it is behind until the second has passed)."""
-    pk = late = lost = 0
+    pk = lost = 0
+    late = [0] * len(late_ms)
     delays = []
     for pkts in stats.values():
         pkts.sort(key=lambda p: p[2])
@@ -127,7 +129,8 @@ def judge(stats, clock, late_ms):
             win.append((t, off))
             d = off - base
             delays.append(d)
-            late += d > late_ms / 1000.0
+            for k, lim in enumerate(late_ms):
+                late[k] += d > lim / 1000.0
         seqs = sorted(((p[0] - seq0) & 0xFFFF) for p in pkts)
         lost += (seqs[-1] - seqs[0] + 1) - len(set(seqs))
         pk += len(pkts)
@@ -168,6 +171,7 @@ def drive(a, proc, ngp, fmts, clock, n, wav, codec):
                              "--drive", json.dumps(dict(
                                  ng=ngp, fmts=fmts, clock=clock, n=n, wav=wav, pid=proc.pid,
                                  warmup=a.warmup, duration=a.duration, late_ms=a.late_ms,
+                                 loose_ms=a.loose_ms,
                                  codec=codec))),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          timeout=600)
@@ -204,10 +208,17 @@ def drive_inside(cfg):
         if r.get("result") != "ok" or r2.get("result") != "ok":
             failed += 1
     t_play = time.monotonic()
-    stats, window = {}, (0.0, 0.0)
+    stats, window, timeouts = {}, (0.0, 0.0), 0
     for i in range(n):
-        r = ng.request({"command": "play media", "call-id": "pc-%d" % i,
-                        "from-tag": "b%d" % i, "file": cfg["wav"], "repeat-times": 50})
+        try:
+            r = ng.request({"command": "play media", "call-id": "pc-%d" % i,
+                            "from-tag": "b%d" % i, "file": cfg["wav"], "repeat-times": 50})
+        except OSError as e:  # no reply in 10 s: a relay that cannot keep up
+            r = {"result": "timeout: %s" % e}
+            timeouts += 1
+            if timeouts >= 3:  # the point has failed; the rest would take minutes
+                failed += n - i
+                break
         if r.get("result") != "ok":
             failed += 1
             if failed < 3:
@@ -222,19 +233,24 @@ def drive_inside(cfg):
     window = (t0, t0 + cfg["duration"])
     receive(rx, time.monotonic() + cfg["duration"] + 0.3, stats, window)
     c1, w1 = cpu_ticks(cfg["pid"]), time.time()
-    pk, late, lost, p99 = judge(stats, cfg["clock"], cfg["late_ms"]) if stats else (
-        0, 0, 0, float("nan"))
+    lims = [cfg["late_ms"], cfg["loose_ms"]]
+    pk, lates, lost, p99 = judge(stats, cfg["clock"], lims) if stats else (
+        0, [0, 0], 0, float("nan"))
+    late, late_loose = lates
     expected = n * 50 * cfg["duration"]
     cpu_s = (c1 - c0) / CLK_TCK
     res = dict(packets=pk, expected=expected, late=late, lost=lost, streams=len(stats),
                failed=failed, cpu_pct=100.0 * cpu_s / (w1 - w0), p99_delay_ms=p99,
                ns_per_pkt=1e9 * cpu_s / pk if pk else float("nan"),
                setup_s=t_play - t_setup, play_cmds_s=t_started - t_play,
-               bad_pct=100.0 * (late + lost) / max(pk + lost, 1))
+               bad_pct=100.0 * (late + lost) / max(pk + lost, 1),
+               late_loose=late_loose,
+               bad_loose_pct=100.0 * (late_loose + lost) / max(pk + lost, 1))
     # every stream there and (nearly) every packet: a relay that stops or falls
     # behind for good fails too
-    res["sustained"] = bool(res["bad_pct"] < 0.1 and len(stats) == n and not failed and
-                            pk >= 0.98 * expected)
+    whole = len(stats) == n and not failed and pk >= 0.98 * expected
+    res["sustained"] = bool(res["bad_pct"] < 0.1 and whole)
+    res["sustained_loose"] = bool(res["bad_loose_pct"] < 0.1 and whole)
     print("JSON " + json.dumps(res))
 
 
@@ -270,6 +286,8 @@ def main():
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--seconds", type=int, default=10, help="length of the played file")
     ap.add_argument("--late-ms", type=float, default=20.0)
+    ap.add_argument("--loose-ms", type=float, default=150.0,
+                    help="second, looser lateness limit, reported beside")
     ap.add_argument("--build", default=os.path.join(REPO, "build-bench"))
     ap.add_argument("--relay-cpu", type=int, default=1)
     ap.add_argument("--gen-cpu", type=int, default=0)
@@ -332,9 +350,11 @@ def write_report(a, results, load, points, relays):
          "offset of the second before), lost (sequence gaps) included; sustained: late + "
          "lost < 0.1 %% of the packets and at least 98 %% of N × 50/s arrived." % (
              a.seconds, a.duration, a.late_ms), "",
-         "| codec | calls | relay | CPU ns/played packet (runs) | relay CPU % | late+lost % "
-         "(max) | delay p99 ms (max) | sustained |", "|---|---:|---|---:|---:|---:|---:|---|"]
-    best = {}
+         "| codec | calls | relay | CPU ns/played packet (runs) | relay CPU %% | late+lost %% "
+         "(max) | late > %.0f ms + lost %% (max) | delay p99 ms (max) | sustained (%.0f ms / "
+         "%.0f ms) |" % (a.loose_ms, a.late_ms, a.loose_ms),
+         "|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    best, best_loose = {}, {}
     for codec in a.codecs.split():
         for n in points:
             for relay in relays:
@@ -343,21 +363,30 @@ def write_report(a, results, load, points, relays):
                 if not rs:
                     continue
                 ok = all(r["sustained"] for r in rs) and len(rs) == a.reps
+                ok_l = all(r["sustained_loose"] for r in rs) and len(rs) == a.reps
                 if ok:
                     best[(relay, codec)] = max(best.get((relay, codec), 0), n)
-                L.append("| %s | %d | %s | %.0f (%s) | %.1f | %.3f | %.1f | %s |" % (
+                if ok_l:
+                    best_loose[(relay, codec)] = max(best_loose.get((relay, codec), 0), n)
+                L.append("| %s | %d | %s | %.0f (%s) | %.1f | %.3f | %.3f | %.1f | %s / %s |" % (
                     codec, n, relay, med([r["ns_per_pkt"] for r in rs]),
                     ", ".join("%.0f" % r["ns_per_pkt"] for r in rs),
                     med([r["cpu_pct"] for r in rs]), max(r["bad_pct"] for r in rs),
-                    max(r["p99_delay_ms"] for r in rs), "yes" if ok else "no"))
+                    max(r["bad_loose_pct"] for r in rs), max(r["p99_delay_ms"] for r in rs),
+                    "yes" if ok else "no", "yes" if ok_l else "no"))
     L += ["", "Concurrent announcements one core sustained (largest point tried that "
           "passed every repetition; the points tried are the limit of this figure):", "",
-          "| codec | " + " | ".join(relays) + " |", "|---|" + "---:|" * len(relays)]
+          "| codec | lateness limit | " + " | ".join(relays) + " |",
+          "|---|---|" + "---:|" * len(relays)]
+
+    def cell(b, r, codec):
+        if (r, codec) not in b:
+            return "< %d" % min(points)
+        return ("≥ %d" if b[(r, codec)] == max(points) else "%d") % b[(r, codec)]
     for codec in a.codecs.split():
-        L.append("| %s | %s |" % (codec, " | ".join(
-            ("≥ %d" % best[(r, codec)] if best[(r, codec)] == max(points) else
-             "%d" % best[(r, codec)]) if (r, codec) in best else "< %d" % min(points)
-            for r in relays)))
+        for lim, b in ((a.late_ms, best), (a.loose_ms, best_loose)):
+            L.append("| %s | %.0f ms | %s |" % (codec, lim, " | ".join(
+                cell(b, r, codec) for r in relays)))
     L += ["", "Raw results and relay logs: `raw/`.", ""]
     with open(os.path.join(a.out, "README.md"), "w") as f:
         f.write("\n".join(L))

@@ -6,10 +6,11 @@
  * an encoder of codecs/ per stream, made when the command is applied, so its
  * state runs on from packet to packet; an Opus payload may change length).
  * On a transcoded stream the played packets are what the transcoder gets
- * (in its input codec), so its output carries the media in the leg's codec. When the sender sends nothing
- * for two packet times (silent, on hold; one lost packet is not yet
- * enough, so that a sender's jitter does not interleave the two), the worker's
- * timer (dp_xcode.c, dp_io_xcode_tick) makes the packets itself: the
+ * (in its input codec), so its output carries the media in the leg's codec.
+ * When the sender sends nothing for two packet times (silent, on hold; one
+ * lost packet is not yet enough, so that a sender's jitter does not
+ * interleave the two), the worker's timer (dp_xcode.c, dp_io_xcode_tick)
+ * makes the packets itself (into the transcoder on a transcoded stream): the
  * sender's SSRC, the sequence number after the last one sent and the
  * timestamp advanced by the time elapsed, a packet time apart, marker set
  * on the first of a stretch. The receiver sees one continuous stream.
