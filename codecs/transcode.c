@@ -429,3 +429,8 @@ void xcode_set_silence(struct xcode *x, bool on)
 {
 	x->silence = on;
 }
+
+uint8_t xcode_in_pt(const struct xcode *x)
+{
+	return x->cfg.in_pt;
+}

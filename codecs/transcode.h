@@ -87,5 +87,7 @@ uint64_t xcode_next_due(const struct xcode *x);
  * output carries the output codec's silence on the same clock. */
 void xcode_set_silence(struct xcode *x, bool on);
 void xcode_stats(const struct xcode *x, struct xcode_stats *out);
+/* The payload type the transcoder decodes (its configuration: any thread). */
+uint8_t xcode_in_pt(const struct xcode *x);
 
 #endif

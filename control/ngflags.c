@@ -508,6 +508,8 @@ static const char **text_slot(struct ng_request *req, const char *nkey)
 		return &req->repeat_times;
 	if (!strcmp(nkey, "repeat-duration"))
 		return &req->repeat_duration;
+	if (!strcmp(nkey, "start-pos"))
+		return &req->start_pos;
 	return NULL;
 }
 
@@ -701,6 +703,13 @@ static bool apply_key(struct arena *a, struct ng_request *req, const char *nkey,
 		req->recording_pattern_len = req->recording_pattern ? vlen : 0;
 	} else if (!strcmp(nkey, "metadata")) {
 		req->metadata = arena_strndup(a, val, vlen);
+	} else if (!strcmp(nkey, "blob") || !strcmp(nkey, "blob64")) {
+		/* media bytes: may hold NULs, so the length is kept */
+		req->blob = arena_strndup(a, val, vlen);
+		req->blob_len = req->blob ? vlen : 0;
+		req->blob64 = nkey[4] == '6';
+	} else if (!strcmp(nkey, "db-id")) {
+		req->refuse = "db-id is not supported: rtprelay has no media database";
 	} else if (!strcmp(nkey, "all")) {
 		if (norm_eq(val, vlen, "all"))
 			req->flags |= NG_F_ALL;
@@ -904,11 +913,16 @@ const struct ngf_known ngf_known[] = {
 	IMPL("repeat-duration", NGF_KEY, 0, "\"10000\"",
 	     "daemon/playmedia.c play media (ms, at most a day)"),
 	IMPL("moh", NGF_DICT, 0, "{\"file\":\"moh.wav\"}",
-	     "daemon/moh.c: music on hold from a file inside media-dir (file, mode "
-	     "sendonly/sendrecv, connection zero); blob and db-id are refused"),
-	NOPE("blob", NGF_KEY, "play media takes files only"),
-	NOPE("blob64", NGF_KEY, "play media takes files only"),
-	NOPE("start-pos", NGF_KEY, "play media starts at the beginning"),
+	     "daemon/moh.c: music on hold from a file inside media-dir or a blob (file, "
+	     "blob, blob64, mode sendonly/sendrecv/reflect, connection zero); db-id is "
+	     "refused (no media database)"),
+	IMPL("blob", NGF_KEY, 0, "\"RIFF\"",
+	     "daemon/playmedia.c play media: the media file's bytes (at most 200 KiB)"),
+	IMPL("blob64", NGF_KEY, 0, "\"UklGRg==\"", "as blob, base64"),
+	IMPL("start-pos", NGF_KEY, 0, "\"500\"",
+	     "daemon/playmedia.c play media: ms into the media to start from"),
+	REFUSE("db-id", NGF_KEY, "\"42\"",
+	       "no media database: play media with db-id is refused (moh's db-id too)"),
 	NOPE("discard-recording", NGF_FLAG, "a recording is kept once started"),
 	NOPE("exclude-recording", NGF_FLAG, "every party of a recorded call is recorded"),
 	NOPE("skip-recording-db", NGF_FLAG, "no recording database"),

@@ -145,9 +145,13 @@ static void moh_dict(struct arena *a, struct ng_request *req, const struct ng_no
 			slot = &req->moh_mode;
 		else if (!strcmp(k, "connection"))
 			slot = &req->moh_connection;
-		else if (!strcmp(k, "blob") || !strcmp(k, "db-id") || !strcmp(k, "blob64"))
-			req->moh_source = k[0] == 'd' ? "db-id" : "blob";
-		else
+		else if (!strcmp(k, "db-id"))
+			req->moh_source = "db-id";
+		else if (!strcmp(k, "blob") || !strcmp(k, "blob64")) {
+			req->moh_blob = arena_strndup(a, s, len); /* binary: length kept */
+			req->moh_blob_len = req->moh_blob ? len : 0;
+			req->moh_blob64 = k[4] == '6';
+		} else
 			ngf_warn(a, req, "unknown moh option '%s' ignored",
 				 ngf_quote(a, req, m->key, m->key_len));
 		if (slot)
@@ -294,7 +298,7 @@ static int validate(const struct ng_request *req, const char **err)
 		*err = "No from-tag in message";
 	else if (req->cmd == NG_CMD_ANSWER && !req->to_tag)
 		*err = "No to-tag in message";
-	else if (req->cmd == NG_CMD_OFFER && req->refuse)
+	else if ((req->cmd == NG_CMD_OFFER || req->cmd == NG_CMD_PLAY_MEDIA) && req->refuse)
 		*err = req->refuse;
 	else
 		return 0;

@@ -264,12 +264,19 @@ struct ng_request {
 	const char *recording_file, *recording_dir, *recording_pattern, *metadata;
 	size_t recording_file_len, recording_dir_len, recording_pattern_len;
 	/* play media (daemon/playmedia.c validates them): as given */
-	const char *file, *repeat_times, *repeat_duration;
+	const char *file, *repeat_times, *repeat_duration, *start_pos;
+	/* the media itself (blob: bytes, blob64: base64 text), NULL = none */
+	const char *blob;
+	size_t blob_len;
+	bool blob64;
 	/* music on hold (daemon/moh.c validates them): the "moh" dictionary of
-	 * an offer or answer, as given; moh_source names a source other than
-	 * file that was given (blob, db-id), NULL = none */
+	 * an offer or answer, as given; moh_source names a source rtprelay has
+	 * not (db-id), NULL = none; moh_blob its blob (moh_blob64: base64) */
 	bool moh;
 	const char *moh_file, *moh_mode, *moh_connection, *moh_source;
+	const char *moh_blob;
+	size_t moh_blob_len;
+	bool moh_blob64;
 };
 
 #define NG_TOS_KEEP    (-1)

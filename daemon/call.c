@@ -232,6 +232,7 @@ static void free_party(struct call_party *p)
 	free(p->via_branch);
 	free(p->last_sdp);
 	free(p->moh_file);
+	dp_media_unref(p->moh_media);
 	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
 		free(p->media[i].ice); /* daemon/ice.h: plain memory */
 		sdes_free(&p->media[i]);

@@ -139,10 +139,14 @@ struct call_party {
 	uint32_t ctl;
 	struct dp_dtmf_security ctl_dtmf;
 	/* music on hold this party advertised (daemon/moh.c): the resolved
-	 * file (malloc'd, NULL = none), sendrecv towards the held party, and
-	 * whether its peer hears it now */
+	 * file (malloc'd, NULL = none) or the decoded blob (a reference, NULL =
+	 * none), sendrecv towards the held party, c=0.0.0.0 towards it while
+	 * held (connection zero), and whether its peer hears it now (the
+	 * party whose moh plays: itself, or with mode reflect its peer) */
 	char *moh_file;
-	bool moh_sendrecv, moh_playing;
+	struct dp_media *moh_media;
+	bool moh_sendrecv, moh_zero, moh_playing;
+	bool moh_reflect; /* its holds play the music its peer advertised */
 };
 
 struct call {

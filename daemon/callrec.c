@@ -97,6 +97,7 @@ static void fill_legs(const struct call *c, struct rec_leg_info *legs)
 		snprintf(l->tag, sizeof(l->tag), "%s", call_party_tag(p));
 		snprintf(l->label, sizeof(l->label), "%s", p->label ? p->label : "");
 		add_codecs(l, first_audio(p));
+		l->own_sdp = l->n_codecs > 0;
 		add_codecs(l, first_audio(p->peer));
 	}
 }

@@ -662,7 +662,7 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	if (req->flags & NG_F_ORIGINAL_SENDRECV)
 		mr->dir = SDP_DIR_NONE;
 	else
-		moh_rewrite(o->s, &o->s->media[i], m, mr);
+		moh_rewrite(req, o->s, &o->s->media[i], m, mr);
 	return 0;
 }
 

@@ -12,9 +12,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "codecs/codec.h"
 #include "codecs/resample.h"
+#include "codecs/transcode.h"
 #include "daemon/callctl.h"
 #include "daemon/config.h"
+#include "daemon/media_decode.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
 
@@ -64,80 +67,6 @@ int playmedia_resolve(const char *dir, const char *file, char *out, const char *
 	return 0;
 }
 
-/* The whole file as 8 kHz mono. */
-static struct dp_media *decode(const char *path, const char **err)
-{
-	SF_INFO info = { 0 };
-	SNDFILE *sf = sf_open(path, SFM_READ, &info);
-	struct dp_media *m = NULL;
-	struct resampler *rs = NULL;
-	int16_t *in = NULL, *mono = NULL;
-
-	if (!sf) {
-		*err = "Media file unreadable or not a media format libsndfile reads";
-		return NULL;
-	}
-	if (info.channels < 1 || info.channels > 8 || info.samplerate < 8000 ||
-	    info.samplerate > 192000 || info.frames <= 0 ||
-	    info.frames > (sf_count_t)PLAYMEDIA_MAX_SECONDS * info.samplerate) {
-		*err = "Media file refused: empty, longer than 10 minutes, or odd format";
-		goto out;
-	}
-	size_t frames = (size_t)info.frames;
-	in = malloc(frames * (size_t)info.channels * sizeof(int16_t));
-	mono = malloc(frames * sizeof(int16_t));
-	if (!in || !mono) {
-		*err = "Out of memory";
-		goto out;
-	}
-	sf_count_t got = sf_readf_short(sf, in, info.frames);
-	if (got <= 0) {
-		*err = "Media file corrupt: no audio read";
-		goto out;
-	}
-	frames = (size_t)got;
-	for (size_t i = 0; i < frames; i++) {
-		int32_t s = 0;
-		for (int c = 0; c < info.channels; c++)
-			s += in[i * (size_t)info.channels + (size_t)c];
-		mono[i] = (int16_t)(s / info.channels);
-	}
-	if (resample_new(1, (unsigned)info.samplerate, RATE, RESAMPLE_DEFAULT_QUALITY, &rs)) {
-		*err = "Out of memory";
-		goto out;
-	}
-	unsigned cap = resample_out_max(rs, (unsigned)frames) + 64;
-	m = dp_media_new(cap);
-	if (!m) {
-		*err = "Out of memory";
-		goto out;
-	}
-	int n = resample_run(rs, mono, (unsigned)frames, m->pcm, cap);
-	resample_free(rs);
-	rs = NULL;
-	/* the 16 kHz version for G.722: exactly twice as long */
-	int n16 = -1;
-	if (n > 0 &&
-	    !resample_new(1, (unsigned)info.samplerate, 2 * RATE, RESAMPLE_DEFAULT_QUALITY, &rs))
-		n16 = resample_run(rs, mono, (unsigned)frames, m->pcm16, 2 * cap);
-	if (n <= 0 || n16 <= 0) {
-		dp_media_unref(m);
-		m = NULL;
-		*err = "Media file could not be resampled";
-		goto out;
-	}
-	for (int i = n16; i < 2 * n; i++) /* a resampler's few samples short: silence */
-		m->pcm16[i] = 0;
-	m->n = (uint32_t)n;
-out:
-	if (rs)
-		resample_free(rs);
-	free(in);
-	free(mono);
-	sf_close(sf);
-	return m;
-}
-
 /* A reference of the decoded file (cached; decoded on first use). */
 static struct dp_media *load(const char *path, const char **err)
 {
@@ -157,7 +86,7 @@ static struct dp_media *load(const char *path, const char **err)
 			return cache[i].m;
 		}
 	}
-	struct dp_media *m = decode(path, err);
+	struct dp_media *m = media_decode_file(path, err);
 	if (!m)
 		return NULL;
 	i = cache_next++ % CACHE_FILES; /* the oldest entry goes */
@@ -190,6 +119,78 @@ static int number(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+/* Can the worker play into payloads of @d (an encoder of codecs/)? */
+static bool encodable(const struct codec_desc *d)
+{
+	return d == &codec_g729 || d == &codec_opus;
+}
+
+static bool kind_audio(uint8_t k)
+{
+	return k == DP_PT_PCMU || k == DP_PT_PCMA || k == DP_PT_G722;
+}
+
+/* The payload types of @pl that the worker plays into: G.711/G.722 by
+ * pt_kind[], G.729/Opus through an encoder (enc[]), from both parties'
+ * SDP (either's format may flow on the stream). */
+static void play_codecs(struct dp_play *pl, const struct call_media *xm,
+			const struct call_media *pm)
+{
+	memset(pl->pt_kind, DP_PT_OTHER, sizeof(pl->pt_kind));
+	for (unsigned q = 0; q < xm->n_pt_kinds; q++)
+		pl->pt_kind[xm->pt_kinds[q].pt] = xm->pt_kinds[q].kind;
+	for (unsigned q = 0; q < pm->n_pt_kinds; q++)
+		pl->pt_kind[pm->pt_kinds[q].pt] = pm->pt_kinds[q].kind;
+	pl->n_enc = 0;
+	for (unsigned q = 0; q < xm->n_rec_codecs + pm->n_rec_codecs; q++) {
+		const struct call_media *cm = q < xm->n_rec_codecs ? xm : pm;
+		unsigned e = q < xm->n_rec_codecs ? q : q - xm->n_rec_codecs;
+		bool dup = false;
+
+		if (!encodable(cm->rec_codecs[e].desc) || pl->n_enc >= DP_PLAY_CODECS)
+			continue;
+		for (unsigned j = 0; j < pl->n_enc; j++)
+			dup |= pl->enc[j].pt == cm->rec_codecs[e].pt;
+		if (dup || kind_audio(pl->pt_kind[cm->rec_codecs[e].pt]))
+			continue;
+		pl->enc[pl->n_enc].pt = cm->rec_codecs[e].pt;
+		pl->enc[pl->n_enc++].desc = cm->rec_codecs[e].desc;
+	}
+}
+
+static bool playable_pt(const struct dp_play *pl, uint8_t pt)
+{
+	if (pt > 127)
+		return false;
+	if (kind_audio(pl->pt_kind[pt]))
+		return true;
+	for (unsigned j = 0; j < pl->n_enc; j++)
+		if (pl->enc[j].pt == pt)
+			return true;
+	return false;
+}
+
+/* The payload type of the packets the worker makes while the sender is
+ * quiet: on a transcoded stream the transcoder's input; else the first
+ * playable codec of the listening party's SDP (its preference), else of
+ * the peer's. 0xff = none. */
+static uint8_t gen_pt(const struct dp_play *pl, const struct call_media *xm,
+		      const struct call_media *pm)
+{
+	if (pm->xcode)
+		return playable_pt(pl, xcode_in_pt(pm->xcode)) ? xcode_in_pt(pm->xcode) : 0xff;
+	for (unsigned q = 0; q < xm->n_rec_codecs + pm->n_rec_codecs; q++) {
+		const struct call_media *cm = q < xm->n_rec_codecs ? xm : pm;
+		unsigned e = q < xm->n_rec_codecs ? q : q - xm->n_rec_codecs;
+		if (playable_pt(pl, cm->rec_codecs[e].pt))
+			return cm->rec_codecs[e].pt;
+	}
+	for (unsigned q = 0; q < 128; q++) /* a static one without a codec entry */
+		if (kind_audio(pl->pt_kind[q]))
+			return (uint8_t)q;
+	return 0xff;
+}
+
 /* The endpoints whose RTP party @x hears: its peer's sending side. */
 static int each_stream(struct call *c, struct call_party *sel, const struct dp_play *tmpl,
 		       uint64_t until_ms, uint64_t *pos_ms, const char **err)
@@ -210,31 +211,16 @@ static int each_stream(struct call *c, struct call_party *sel, const struct dp_p
 
 			if (!is_audio(xm) || !is_audio(pm) || !pm->rtp.ep)
 				continue;
-			if (tmpl->m && pm->xcode) {
-				*err = "play media into a transcoded stream is not supported";
+			play_codecs(&pl, xm, pm);
+			for (unsigned q = 0; q < 128; q++)
+				audio |= playable_pt(&pl, (uint8_t)q);
+			pl.gen_pt = gen_pt(&pl, xm, pm);
+			if (tmpl->m && pm->xcode && pl.gen_pt > 127) {
+				*err = "play media: the transcoder's input codec cannot be played";
 				return -EINVAL;
 			}
-			memset(pl.pt_kind, DP_PT_OTHER, sizeof(pl.pt_kind));
-			for (unsigned q = 0; q < xm->n_pt_kinds; q++)
-				pl.pt_kind[xm->pt_kinds[q].pt] = xm->pt_kinds[q].kind;
-			for (unsigned q = 0; q < pm->n_pt_kinds; q++)
-				pl.pt_kind[pm->pt_kinds[q].pt] = pm->pt_kinds[q].kind;
-			for (unsigned q = 0; q < 128; q++)
-				audio |= pl.pt_kind[q] == DP_PT_PCMU ||
-					 pl.pt_kind[q] == DP_PT_PCMA || pl.pt_kind[q] == DP_PT_G722;
-			/* made while the peer is quiet: the first audio codec of the
-			 * party's SDP (its preference), else of the peer's */
-			pl.gen_pt = 0xff;
-			for (unsigned q = 0; q < xm->n_pt_kinds + pm->n_pt_kinds && pl.gen_pt > 127;
-			     q++) {
-				const struct call_media *cm = q < xm->n_pt_kinds ? xm : pm;
-				unsigned e = q < xm->n_pt_kinds ? q : q - xm->n_pt_kinds;
-				uint8_t k = cm->pt_kinds[e].kind;
-				if (k == DP_PT_PCMU || k == DP_PT_PCMA || k == DP_PT_G722)
-					pl.gen_pt = cm->pt_kinds[e].pt;
-			}
 			if (tmpl->m && !audio) {
-				*err = "play media needs G.711 or G.722 on this leg";
+				*err = "play media needs G.711, G.722, G.729 or Opus on this leg";
 				return -EINVAL;
 			}
 			if (!tmpl->m) {
@@ -262,7 +248,7 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 	struct call *c = call_find(cs, req->call_id);
 	struct call_party *sel;
 	struct dp_play pl;
-	long repeats = 1, rep_ms = 0;
+	long repeats = 1, rep_ms = 0, start_ms = 0;
 	uint64_t pos_ms;
 	char path[PATH_MAX];
 	int rc;
@@ -279,18 +265,24 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		return -EINVAL;
 	}
 	memset(&pl, 0, sizeof(pl));
+	/* the transcoder's Opus setting (opus-complexity) for the played Opus too */
+	pl.opus_complexity = (int8_t)cs->cfg->opus_complexity;
 	if (req->cmd == NG_CMD_STOP_MEDIA) {
 		rc = each_stream(c, sel, &pl, 0, &pos_ms, err);
 		if (!rc && !ng_dict_add_int(a, reply, "last-frame-pos", (int64_t)pos_ms))
 			rc = -ENOMEM, *err = "Out of memory";
 		return rc;
 	}
-	if (!cs->cfg->media_dir[0]) {
-		*err = "play media is not configured (media-dir)";
+	if (req->file && req->blob) {
+		*err = "play media takes one of file and blob";
 		return -EINVAL;
 	}
-	if (!req->file) {
-		*err = "No media file specified (file)";
+	if (!req->file && !req->blob) {
+		*err = "No media file specified (file or blob)";
+		return -EINVAL;
+	}
+	if (req->file && !cs->cfg->media_dir[0]) {
+		*err = "play media is not configured (media-dir)";
 		return -EINVAL;
 	}
 	if (req->repeat_times && number(req->repeat_times, 1, PLAYMEDIA_MAX_REPEATS, &repeats)) {
@@ -301,21 +293,38 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 		*err = "Invalid 'repeat-duration' (1..86400000 ms)";
 		return -EINVAL;
 	}
-	rc = playmedia_resolve(cs->cfg->media_dir, req->file, path, err);
-	if (rc)
-		return rc;
-	pl.m = load(path, err);
+	if (req->start_pos &&
+	    number(req->start_pos, 0, (long)PLAYMEDIA_MAX_SECONDS * 1000, &start_ms)) {
+		*err = "Invalid 'start-pos' (0..600000 ms)";
+		return -EINVAL;
+	}
+	if (req->blob) {
+		pl.m = media_decode_blob(req->blob, req->blob_len, req->blob64, err);
+	} else {
+		rc = playmedia_resolve(cs->cfg->media_dir, req->file, path, err);
+		if (rc)
+			return rc;
+		pl.m = load(path, err);
+	}
 	if (!pl.m)
 		return -EINVAL;
-	/* rtpengine: repeat-duration bounds the repeats when it ends earlier */
+	pl.start = (uint64_t)start_ms * (RATE / 1000);
+	if (pl.start >= pl.m->n) {
+		dp_media_unref(pl.m);
+		*err = "Invalid 'start-pos': beyond the end of the media";
+		return -EINVAL;
+	}
+	/* positions count in the media repeated: the first repeat starts at
+	 * start-pos, every repeat ends at the media's end; rtpengine:
+	 * repeat-duration bounds the repeats when it ends earlier */
 	pl.total = (uint64_t)pl.m->n * (uint64_t)repeats;
 	if (rep_ms) {
-		uint64_t d = (uint64_t)rep_ms * (RATE / 1000);
+		uint64_t d = pl.start + (uint64_t)rep_ms * (RATE / 1000);
 		uint64_t until_rep = (d + pl.m->n - 1) / pl.m->n * pl.m->n;
 		if (!req->repeat_times || until_rep < pl.total)
 			pl.total = until_rep;
 	}
-	uint64_t ms = pl.total / (RATE / 1000);
+	uint64_t ms = (pl.total - pl.start) / (RATE / 1000);
 	/* out of the kernel path while it plays; after it, as long as the
 	 * worker keeps a shift for the sender's packets (dp_play.c play_held) */
 	rc = each_stream(c, sel, &pl, now_ms + ms + 1000, &pos_ms, err);
@@ -329,22 +338,34 @@ int playmedia_command(struct calls *cs, const struct ng_request *req, struct are
 	return 0;
 }
 
-int playmedia_loop(struct call *c, struct call_party *sel, const char *path, uint64_t max_ms,
-		   const char **err)
+int playmedia_loop_media(struct calls *cs, struct call *c, struct call_party *sel,
+			 struct dp_media *m, uint64_t max_ms, const char **err)
 {
 	struct dp_play pl;
 	uint64_t pos_ms;
-	int rc;
 
 	memset(&pl, 0, sizeof(pl));
-	if (path) {
-		pl.m = load(path, err);
-		if (!pl.m)
-			return -EINVAL;
+	pl.opus_complexity = (int8_t)cs->cfg->opus_complexity;
+	if (m) {
+		pl.m = m;
 		uint64_t d = max_ms * (RATE / 1000);
-		pl.total = (d + pl.m->n - 1) / pl.m->n * pl.m->n; /* whole repeats */
+		pl.total = (d + m->n - 1) / m->n * m->n; /* whole repeats */
 	}
-	rc = each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
-	dp_media_unref(pl.m);
+	return each_stream(c, sel, &pl, UINT64_MAX / 2u, &pos_ms, err);
+}
+
+int playmedia_loop(struct calls *cs, struct call *c, struct call_party *sel, const char *path,
+		   uint64_t max_ms, const char **err)
+{
+	struct dp_media *m = NULL;
+	int rc;
+
+	if (path) {
+		m = load(path, err);
+		if (!m)
+			return -EINVAL;
+	}
+	rc = playmedia_loop_media(cs, c, sel, m, max_ms, err);
+	dp_media_unref(m);
 	return rc;
 }

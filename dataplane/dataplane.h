@@ -382,18 +382,29 @@ struct dp_media *dp_media_new(uint32_t n);
 void dp_media_ref(struct dp_media *m);
 void dp_media_unref(struct dp_media *m);
 
-/* Play @m into the RTP @ep receives, in place of its audio: each G.711 or
- * G.722 packet's payload becomes the next samples of @m (encoded in the
- * packet's own codec, by pt_kind[]); while the sender sends nothing the
+/* Play @m into the RTP @ep receives, in place of its audio: each G.711,
+ * G.722, G.729 or Opus packet's payload becomes the next samples of @m
+ * (encoded in the packet's own codec, by pt_kind[] and enc[]); while the sender sends nothing the
  * worker makes the packets (gen_pt) in the sender's SSRC, sequence and
  * timestamp space, and shifts the sender's later packets to continue them
  * (dataplane/dp_play.c). Other payload types pass. After @total samples
  * (repeats included) the sender's audio passes again. */
+#define DP_PLAY_CODECS 4 /* payload types played through an encoder of codecs/ */
+struct codec_desc;
 struct dp_play {
 	struct dp_media *m; /* NULL: stop playing */
 	uint64_t total;
+	uint64_t start;	      /* samples (8 kHz) of the media skipped first: start-pos */
 	uint8_t gen_pt;	      /* payload type of the packets made while the sender is quiet */
 	uint8_t pt_kind[128]; /* enum dp_pt_kind */
+	/* G.729 and Opus payload types: the worker makes one encoder of each
+	 * when the command is applied (dataplane/dp_play.c) */
+	struct {
+		uint8_t pt;
+		const struct codec_desc *desc;
+	} enc[DP_PLAY_CODECS];
+	uint8_t n_enc;
+	int8_t opus_complexity; /* the Opus encoder's 0..10, < 0 = libopus' default */
 };
 /* Start (a reference of p->m is taken) or stop playing on @ep; it stays out
  * of the kernel path until CLOCK_MONOTONIC ms @until_ms. 0, -EINVAL, -ENOMEM. */

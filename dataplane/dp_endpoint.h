@@ -252,12 +252,14 @@ int dp_rtcp_report(struct dp_endpoint *ep, uint64_t now_ms, uint64_t now_us, uin
 bool dp_rtcp_block(struct dp_endpoint *ep, uint64_t now_us, struct rtcp_report_block *rb);
 /* dp_play.c: apply DP_CMD_PLAY (takes over the command's reference); free
  * @ep's playback (release); one RTP packet received on @ep while it has a
- * playback state (ep->play): rewritten in place, same length; the timer:
+ * playback state (ep->play): rewritten in place (*len changes for Opus,
+ * within @cap); the timer:
  * the packet due while the sender is quiet into @buf, its length or 0. */
 void dp_play_apply(struct dp_worker *w, struct dp_endpoint *ep, const struct dp_play *p,
 		   uint64_t now_us);
 void dp_play_free(struct dp_worker *w, struct dp_endpoint *ep);
-void dp_play_rtp(struct dp_worker *w, struct dp_endpoint *ep, uint8_t *buf, size_t len);
+void dp_play_rtp(struct dp_worker *w, struct dp_endpoint *ep, uint8_t *buf, size_t *len,
+		 size_t cap);
 int dp_play_gen(struct dp_worker *w, struct dp_endpoint *ep, uint8_t *buf, size_t cap);
 
 /* dp_rec.c: copy one accepted packet of a recorded endpoint (ep->rec_id)

@@ -240,7 +240,7 @@ static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_s
 			return;
 		}
 		if (ep->play) /* playback replaces the audio (dp_play.c) */
-			dp_play_rtp(w, ep, s->buf, len);
+			dp_play_rtp(w, ep, s->buf, &len, DP_BUF);
 		if (ep->xcode) { /* the transcoder's output is sent instead */
 			xcode_push(ep->xcode, s->buf, len, w->now_ms);
 			return;
@@ -427,6 +427,21 @@ static void play_drain(struct dp_worker *w, struct dp_endpoint *ep)
 	}
 }
 
+/* Playback into a transcoded stream while the sender is quiet: the made
+ * packets (in the transcoder's input codec) go to the transcoder, whose
+ * output then carries them like the sender's. */
+static void play_feed(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	for (unsigned i = 0; i < 4 && ep->play; i++) {
+		struct dp_slot *s = free_slot(w); /* scratch: not taken */
+		int n = dp_play_gen(w, ep, s->buf, DP_BUF);
+
+		if (n <= 0)
+			return;
+		xcode_push(ep->xcode, s->buf, (size_t)n, w->now_ms);
+	}
+}
+
 void dp_io_xcode_tick(struct dp_worker *w)
 {
 	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next) {
@@ -434,6 +449,8 @@ void dp_io_xcode_tick(struct dp_worker *w)
 			continue;
 		if (ep->play && !ep->xcode)
 			play_drain(w, ep);
+		else if (ep->play)
+			play_feed(w, ep);
 		if (ep->xcode)
 			xcode_drain(w, ep);
 		else if ((ep->flags & (DP_GEN_RTCP | DP_RTCP)) == DP_GEN_RTCP)

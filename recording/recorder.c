@@ -58,7 +58,9 @@ struct cmd {
 struct leg {
 	struct rec_leg_info info;
 	struct codec *dec[REC_MAX_CODECS];
-	struct resampler *rs[REC_MAX_CODECS];
+	/* decoded rate -> the leg's WAV rate, and -> the mixed WAV's rate */
+	struct resampler *rs[REC_MAX_CODECS], *rs_mix[REC_MAX_CODECS];
+	unsigned mult; /* the leg's WAV rate / REC_RATE (timeline positions times this) */
 	bool anchored;
 	uint32_t ssrc, last_ts;
 	uint64_t ext_ts, ext_ts0; /* extended RTP timestamp, its value at the anchor */
@@ -80,6 +82,7 @@ struct sess {
 	struct pcap_writer pcap;
 	struct wav_writer mixwav;
 	struct timeline mix;
+	unsigned mix_mult; /* the mixed WAV's rate / REC_RATE */
 	uint64_t flushed_pos;
 	struct leg legs[REC_MAX_LEGS];
 	bool logged_error;
@@ -348,19 +351,42 @@ static void leg_free_codecs(struct leg *l)
 			codec_free(l->dec[k]);
 		if (l->rs[k])
 			resample_free(l->rs[k]);
+		if (l->rs_mix[k])
+			resample_free(l->rs_mix[k]);
 		l->dec[k] = NULL;
 		l->rs[k] = NULL;
+		l->rs_mix[k] = NULL;
 	}
 }
 
-/* A leg's WAV and track, opened when the leg is first known. */
-static void leg_open(struct sess *s, unsigned i)
+/* The rate a leg's WAV is written at, / REC_RATE: the highest decoded rate
+ * of its codecs (G.711, G.729 8 kHz, G.722 16 kHz, Opus 48 kHz), so wideband
+ * audio keeps its band; every rate the decoders give is a multiple of 8 kHz. */
+static unsigned leg_mult(const struct rec_leg_info *info)
+{
+	unsigned m = 1;
+
+	for (unsigned k = 0; k < info->n_codecs; k++) {
+		const struct codec_desc *d = info->codecs[k].desc;
+		if (d && d->pcm_rate % REC_RATE == 0 && d->pcm_rate / REC_RATE > m &&
+		    d->pcm_rate <= REC_MAX_RATE)
+			m = d->pcm_rate / REC_RATE;
+	}
+	return m;
+}
+
+/* A leg's WAV and track, opened when the party's own SDP is first known (a
+ * callee's comes with its answer), at the leg's rate (leg_mult; it stays for
+ * the file), or with @any when its first audio comes before that (early
+ * media) and at the end for a leg that never had any. */
+static void leg_open(struct sess *s, unsigned i, bool any)
 {
 	struct leg *l = &s->legs[i];
 	char part[64];
 	int rc;
 
-	if (l->wav_open || !(R.cfg.methods & REC_WAV) || !l->info.used)
+	if (l->wav_open || !(R.cfg.methods & REC_WAV) || !l->info.used ||
+	    (!l->info.own_sdp && !any))
 		return;
 	name_part(part, sizeof(part), l->info.tag, i);
 	char suffix[80];
@@ -369,27 +395,29 @@ static void leg_open(struct sess *s, unsigned i)
 	l->path = path_with(s->base, suffix);
 	if (!l->path)
 		return;
-	rc = wav_open(&l->wav, l->path, REC_RATE);
+	l->mult = leg_mult(&l->info);
+	rc = wav_open(&l->wav, l->path, REC_RATE * l->mult);
 	if (rc == -EEXIST) { /* two tags that read the same: the leg's number decides */
 		snprintf(suffix, sizeof(suffix), "-%s-%u.wav", part, i);
 		free(l->path);
 		l->path = path_with(s->base, suffix);
-		rc = l->path ? wav_open(&l->wav, l->path, REC_RATE) : -ENOMEM;
+		rc = l->path ? wav_open(&l->wav, l->path, REC_RATE * l->mult) : -ENOMEM;
 	}
 	if (rc) {
 		sess_error(s, "per-leg WAV not created", -rc);
 		return;
 	}
-	if (timeline_init(&l->tl, TIMELINE_SPAN, &l->wav)) {
+	if (timeline_init(&l->tl, TIMELINE_SPAN * l->mult, &l->wav)) {
 		wav_close(&l->wav);
 		return;
 	}
 	/* the leg's track starts where the others are: silence before it */
-	l->tl.base = s->flushed_pos;
+	uint64_t upto = s->flushed_pos * l->mult;
+	l->tl.base = upto;
 	uint64_t done = 0;
-	while (done < s->flushed_pos) { /* silence up to now, written at once */
+	while (done < upto) { /* silence up to now, written at once */
 		static const int16_t zero[1024];
-		uint64_t n = s->flushed_pos - done > 1024 ? 1024 : s->flushed_pos - done;
+		uint64_t n = upto - done > 1024 ? 1024 : upto - done;
 		wav_append(&l->wav, zero, (size_t)n);
 		done += n;
 	}
@@ -407,7 +435,7 @@ static void sess_set_legs(struct sess *s, const struct rec_leg_info *legs)
 		    memcmp(l->info.codecs, legs[i].codecs, sizeof(legs[i].codecs)))
 			leg_free_codecs(l);
 		l->info = legs[i];
-		leg_open(s, i);
+		leg_open(s, i, false);
 	}
 }
 
@@ -439,11 +467,17 @@ static struct sess *sess_new(struct cmd *c)
 		free(p);
 	}
 	if (R.cfg.methods & REC_WAV) {
+		/* the mix at the highest rate of the legs known now (a leg
+		 * known later with a higher one is resampled down into it) */
+		s->mix_mult = 1;
+		for (unsigned i = 0; i < REC_MAX_LEGS; i++)
+			if (c->legs[i].used && leg_mult(&c->legs[i]) > s->mix_mult)
+				s->mix_mult = leg_mult(&c->legs[i]);
 		p = path_with(s->base, "-mix.wav");
-		rc = p ? wav_open(&s->mixwav, p, REC_RATE) : -ENOMEM;
+		rc = p ? wav_open(&s->mixwav, p, REC_RATE * s->mix_mult) : -ENOMEM;
 		if (rc)
 			sess_error(s, "mixed WAV not created", -rc);
-		else if (timeline_init(&s->mix, TIMELINE_SPAN, &s->mixwav))
+		else if (timeline_init(&s->mix, TIMELINE_SPAN * s->mix_mult, &s->mixwav))
 			wav_close(&s->mixwav);
 		else
 			s->has_mix = true;
@@ -471,13 +505,13 @@ static void sess_flush(struct sess *s, uint64_t upto)
 		if (!l->wav_open)
 			continue;
 		uint64_t lost = l->wav.lost_samples;
-		if (timeline_flush(&l->tl, upto))
+		if (timeline_flush(&l->tl, upto * l->mult))
 			sess_error(s, "per-leg WAV write failed", l->wav.last_err);
 		SLOT_ADD(sl->disk_lost, (l->wav.lost_samples - lost) * 2u);
 	}
 	if (s->has_mix) {
 		uint64_t lost = s->mixwav.lost_samples;
-		if (timeline_flush(&s->mix, upto))
+		if (timeline_flush(&s->mix, upto * s->mix_mult))
 			sess_error(s, "mixed WAV write failed", s->mixwav.last_err);
 		SLOT_ADD(sl->disk_lost, (s->mixwav.lost_samples - lost) * 2u);
 	}
@@ -494,6 +528,8 @@ static void sess_finish(struct sess *s, uint64_t at_us)
 {
 	struct rec_slot *sl = &R.slots[SLOT_OF(s->id)];
 
+	for (unsigned i = 0; i < REC_MAX_LEGS; i++) /* every party gets its file */
+		leg_open(s, i, true);
 	sess_flush(s, pos_of(s, at_us));
 	s->stop_wall_us = s->wall0_us + (at_us > s->t0_us ? at_us - s->t0_us : 0);
 	if (s->has_pcap) {
@@ -539,9 +575,12 @@ static void place_audio(struct sess *s, struct leg *l, const struct rec_pkt *p,
 	struct rtp_info ri;
 	int16_t pcm[CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS];
 	int16_t out[CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS];
+	int16_t out_mix[CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS];
 	unsigned k;
-	int n;
+	int n, n_mix;
 
+	if (!l->wav_open)
+		leg_open(s, (unsigned)(l - s->legs), true);
 	if (!l->wav_open || rtp_parse(buf, p->len, &ri) < 0 || !ri.payload_len)
 		return;
 	for (k = 0; k < l->info.n_codecs; k++)
@@ -552,13 +591,16 @@ static void place_audio(struct sess *s, struct leg *l, const struct rec_pkt *p,
 	if (!l->dec[k]) {
 		const struct codec_desc *d = l->info.codecs[k].desc;
 		struct codec_params cp = { .channels = 1, .complexity = -1 };
+		unsigned leg_rate = REC_RATE * l->mult, mix_rate = REC_RATE * s->mix_mult;
 		if (codec_new(d, &cp, &l->dec[k]))
 			return;
-		if (l->dec[k]->pcm_rate != REC_RATE &&
-		    resample_new(1, l->dec[k]->pcm_rate, REC_RATE, RESAMPLE_DEFAULT_QUALITY,
-				 &l->rs[k])) {
-			codec_free(l->dec[k]);
-			l->dec[k] = NULL;
+		if ((l->dec[k]->pcm_rate != leg_rate &&
+		     resample_new(1, l->dec[k]->pcm_rate, leg_rate, RESAMPLE_DEFAULT_QUALITY,
+				  &l->rs[k])) ||
+		    (s->has_mix && l->dec[k]->pcm_rate != mix_rate &&
+		     resample_new(1, l->dec[k]->pcm_rate, mix_rate, RESAMPLE_DEFAULT_QUALITY,
+				  &l->rs_mix[k]))) {
+			leg_free_codecs(l);
 			return;
 		}
 	}
@@ -566,7 +608,13 @@ static void place_audio(struct sess *s, struct leg *l, const struct rec_pkt *p,
 			 CODEC_MAX_FRAME_SAMPLES);
 	if (n <= 0)
 		return;
-	const int16_t *res = pcm;
+	const int16_t *res = pcm, *res_mix = pcm;
+	n_mix = n;
+	if (l->rs_mix[k]) {
+		n_mix = resample_run(l->rs_mix[k], pcm, (unsigned)n, out_mix,
+				     CODEC_MAX_FRAME_SAMPLES);
+		res_mix = out_mix;
+	}
 	if (l->rs[k]) {
 		n = resample_run(l->rs[k], pcm, (unsigned)n, out, CODEC_MAX_FRAME_SAMPLES);
 		if (n <= 0)
@@ -601,9 +649,9 @@ static void place_audio(struct sess *s, struct leg *l, const struct rec_pkt *p,
 		l->pos0 = pos = arrival;
 	}
 	l->last_ts = ri.ts;
-	timeline_add(&l->tl, pos, res, (uint32_t)n);
-	if (s->has_mix)
-		timeline_add(&s->mix, pos, res, (uint32_t)n);
+	timeline_add(&l->tl, pos * l->mult, res, (uint32_t)n);
+	if (s->has_mix && n_mix > 0)
+		timeline_add(&s->mix, pos * s->mix_mult, res_mix, (uint32_t)n_mix);
 }
 
 static void on_packet(const struct rec_pkt *p, const uint8_t *buf)

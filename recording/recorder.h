@@ -48,8 +48,11 @@ struct recorder_config {
 #define REC_MAX_LEGS	 8u
 #define REC_MAX_CODECS	 8u
 #define REC_TAG_MAX	 64u
-/* Rate of the WAV files (G.711's; wideband codecs are resampled to it). */
-#define REC_RATE 8000u
+/* The timeline's clock (G.711's rate). A leg's WAV is at the highest rate
+ * its codecs decode to (8, 16 or 48 kHz: a multiple of REC_RATE, at most
+ * REC_MAX_RATE), the mixed WAV at the highest of the legs known at start. */
+#define REC_RATE     8000u
+#define REC_MAX_RATE 48000u
 /* How far behind "now" the audio is written, so late packets of every
  * leg still land in the mix. */
 #define REC_HORIZON_MS 400u
@@ -60,6 +63,7 @@ struct rec_leg_info {
 	char tag[REC_TAG_MAX];
 	char label[REC_TAG_MAX];
 	unsigned n_codecs;
+	bool own_sdp; /* the party's own SDP was seen (its codecs are among these) */
 	struct {
 		uint8_t pt;
 		const struct codec_desc *desc;

@@ -192,9 +192,10 @@ def test_moh_bad_input(daemon_factory, mediadir, daemon):
                 ({"blob": "RIFF...."}, "blob"),
                 ({"db-id": "12"}, "db-id"),
                 ({"mode": "sendonly"}, "sound source"),
-                ({"file": "ok.wav", "mode": "reflect"}, "reflect"),
+                ({"mode": "reflect"}, "in-dialog"),  # an initial offer
+                ({"file": "ok.wav", "blob": "RIFF"}, "one sound source"),
                 ({"file": "ok.wav", "mode": "bogus"}, "moh mode"),
-                ({"file": "ok.wav", "connection": "zero"}, "connection"))):
+                ({"file": "ok.wav", "connection": "bogus"}, "connection"))):
             r = ng.offer("moh-bad-%d" % i, "tagA", phone_sdp(40000, FMTS), moh=moh)
             assert r["result"] == "error" and why in r["error-reason"], (moh, r)
             # refused before anything was set up: no call is left

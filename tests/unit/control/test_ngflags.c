@@ -106,7 +106,10 @@ static bool same_request(const struct ng_request *x, const struct ng_request *y)
 	       str_same(x->repeat_duration, y->repeat_duration) && x->moh == y->moh &&
 	       str_same(x->moh_file, y->moh_file) && str_same(x->moh_mode, y->moh_mode) &&
 	       str_same(x->moh_connection, y->moh_connection) &&
-	       str_same(x->moh_source, y->moh_source);
+	       str_same(x->moh_source, y->moh_source) && str_same(x->start_pos, y->start_pos) &&
+	       x->blob_len == y->blob_len && x->blob64 == y->blob64 &&
+	       str_same(x->blob, y->blob) && x->moh_blob_len == y->moh_blob_len &&
+	       str_same(x->moh_blob, y->moh_blob);
 }
 
 static bool warned_about(const struct ng_request *req, const char *name)
