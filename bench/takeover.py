@@ -18,8 +18,14 @@ over and exits. Per repetition:
   calls kept    the successor's "took over N calls (R refused)"
   ng failed     pings without an answer within 1 s (retransmits not counted as answers)
 
-Writes OUT/README.md and OUT/raw/. User space only (the kernel path needs the veth
-topology of bench/run --kernel; not done here).
+  kernel kept   (--kernel) the successor's "N kernel stream(s) kept forwarding through the
+                takeover": streams it adopted from the old daemon's eBPF maps
+
+--kernel runs the relays with --offload=yes (the eBPF fast path on lo, which it serves as
+any interface) and starts the takeover only after the streams went to the kernel (the
+learning window is 3 s: loadgen's warm-up is at least 6 s then); the successor adopts the
+old one's maps (kernel-offload/offload_adopt.h), so the kernel forwards throughout.
+Writes OUT/README.md and OUT/raw/, or with --kernel OUT/kernel.md and OUT/raw-kernel/.
 """
 import argparse
 import json
@@ -73,7 +79,8 @@ def relay_argv(a, sock):
     return [os.path.join(a.build, "daemon/rtprelayd"), "--foreground", "--interface=" + ADDR,
             "--listen-ng=%s:%d" % (ADDR, NG_PORT), "--port-min=30000", "--port-max=62999",
             "--num-threads=%d" % a.threads, "--log-level=6", "--delete-delay=0",
-            "--timeout=120", "--takeover-socket=" + sock]
+            "--timeout=120", "--takeover-socket=" + sock] + (
+                ["--offload=yes"] if a.kernel else [])
 
 
 def rt(a, cpu, prio):
@@ -153,6 +160,8 @@ def one(a, rep, raw):
                   tnew)
     res["kept"], res["refused"] = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     res["receive_ms"] = int(m.group(4)) if m else None
+    m = re.search(r"(\d+) kernel stream\(s\) kept forwarding through the takeover", tnew)
+    res["kernel_kept"] = int(m.group(1)) if m else None
     with open(os.path.join(raw, "r%d.json" % rep), "w") as f:
         json.dump(res, f, indent=1)
     return res
@@ -173,9 +182,13 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"),
                     help="build dir with daemon/rtprelayd and bench/loadgen")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "takeover"))
+    ap.add_argument("--kernel", action="store_true",
+                    help="offload = yes: the streams are in the kernel at the hand-over")
     a = ap.parse_args()
     a.loadgen = os.path.join(a.build, "bench/loadgen")
-    raw = os.path.join(a.out, "raw")
+    if a.kernel:
+        a.warmup = max(a.warmup, 6)  # learning window (3 s) + the offload tick
+    raw = os.path.join(a.out, "raw-kernel" if a.kernel else "raw")
     os.makedirs(raw, exist_ok=True)
     subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
     subprocess.run(["ip", "netns", "add", NS], check=True)
@@ -188,10 +201,11 @@ def main():
                 runs.append(r)
                 lg = r.get("loadgen") or {}
                 print("rep %d: sent %s received %s loss %s%% gap(max delay) %s ms hand-over %s "
-                      "ms kept %s/%s ng failed %s" % (
+                      "ms kept %s/%s kernel kept %s ng failed %s" % (
                           rep, lg.get("sent"), lg.get("received"), lg.get("loss_pct"),
                           lg.get("lat_max_us", 0) / 1000.0, r["handover_ms"], r["kept"],
-                          a.calls, (r.get("ng") or {}).get("failed")), flush=True)
+                          a.calls, r.get("kernel_kept"), (r.get("ng") or {}).get("failed")),
+                      flush=True)
     finally:
         subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
     write_report(a, runs)
@@ -207,10 +221,10 @@ def write_report(a, runs):
         lg = r.get("loadgen") or {}
         ng = r.get("ng") or {}
         lost = (lg.get("sent", 0) - lg.get("received", 0)) if lg else None
-        rows.append("| %d | %s | %s | %s | %.1f | %s | %s/%d | %s | %s (%s answered, %s ms worst) |" % (
+        rows.append("| %d | %s | %s | %s | %.1f | %s | %s/%d | %s | %s | %s (%s answered, %s ms worst) |" % (
             r["rep"], lg.get("sent"), lg.get("received"), lost,
             lg.get("lat_max_us", float("nan")) / 1000.0, r["handover_ms"], r["kept"],
-            a.calls, r["refused"], ng.get("failed"), ng.get("ok"),
+            a.calls, r["refused"], r.get("kernel_kept"), ng.get("failed"), ng.get("ok"),
             round(ng.get("worst_ms", float("nan")), 1)))
     lost = [((r.get("loadgen") or {}).get("sent", 0) - (r.get("loadgen") or {}).get("received", 0))
             for r in runs if r.get("loadgen")]
@@ -218,13 +232,13 @@ def write_report(a, runs):
             if r.get("loadgen")]
     text = """# Takeover under load (`bench/takeover.py`)
 
-`bench/takeover.py --calls {calls} --reps {reps} --threads {threads}` on {host}, {date};
-user space (no kernel offload), 50 packets/s per stream each way, 172-byte RTP, one
+`bench/takeover.py --calls {calls} --reps {reps} --threads {threads}{kflag}` on {host}, {date};
+{path}, 50 packets/s per stream each way, 172-byte RTP, one
 network namespace with only lo; relay (old and new) pinned to one core, loadgen and the
 ng prober to the other, SCHED_FIFO (as bench/run). See the script's docstring for what each column means.
 
-| rep | measured sent | received | lost | longest gap (max delay, ms) | hand-over (ms) | calls kept | refused | ng pings failed (answered) |
-|---:|---:|---:|---:|---:|---:|---:|---:|---|
+| rep | measured sent | received | lost | longest gap (max delay, ms) | hand-over (ms) | calls kept | refused | kernel streams kept | ng pings failed (answered) |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 {rows}
 
 Median: {lost_med} packets lost, longest gap {gap_med:.1f} ms, hand-over {ho_med} ms.
@@ -233,9 +247,12 @@ rtpengine has no takeover; restarted it loses every call, restarted with Redis i
 them after a 2 s media gap with about 4,000 packets lost and ng commands failing meanwhile
 (20 calls, issue 16's measurement; not measured again here).
 """.format(calls=a.calls, reps=a.reps, threads=a.threads, host=os.uname().nodename,
+           kflag=" --kernel" if a.kernel else "",
+           path=("kernel path (offload = yes, every stream in the eBPF fast path at the "
+                 "hand-over)") if a.kernel else "user space (no kernel offload)",
            date=time.strftime("%Y-%m-%d"), rows="\n".join(rows),
            lost_med=med(lost), gap_med=med(gaps), ho_med=med([r["handover_ms"] for r in runs]))
-    with open(os.path.join(a.out, "README.md"), "w") as f:
+    with open(os.path.join(a.out, "kernel.md" if a.kernel else "README.md"), "w") as f:
         f.write(text)
     print(text)
 

@@ -200,7 +200,12 @@ static void on_usr2(void *arg)
  * cfg.takeover_from; it exits once we have them. */
 static int take_over(struct daemon *d)
 {
-	struct takeover_env env = { .loop = d->loop, .calls = &d->calls, .srv = d->srv };
+	struct takeover_env env = { .loop = d->loop,
+				    .calls = &d->calls,
+				    .srv = d->srv,
+				    .offload = d->cfg.offload,
+				    .port_min = d->cfg.port_min,
+				    .port_max = d->cfg.port_max };
 	struct takeover_result res;
 	int rc;
 
@@ -362,6 +367,8 @@ int main(int argc, char **argv)
 	d.argc = argc;
 	d.argv = argv;
 	loop_on_usr2(d.loop, on_usr2, &d);
+	if (d.cfg.offload) /* before a takeover, which may load the program */
+		offload_rec_set_ring_size((size_t)d.cfg.recording_kernel_ring_kb << 10);
 	if (d.cfg.takeover_from[0]) {
 		/* the old daemon carries on if this fails; leave without
 		 * touching what it shares with us (the unix listener's path) */
@@ -374,10 +381,8 @@ int main(int argc, char **argv)
 		goto err_srv;
 	listen_successor(&d);
 	/* offload = yes: a failure is logged there; user space carries on */
-	if (d.cfg.offload) {
-		offload_rec_set_ring_size((size_t)d.cfg.recording_kernel_ring_kb << 10);
+	if (d.cfg.offload) /* already started if a takeover adopted the kernel maps */
 		(void)dp_offload_start(d.cfg.port_min, d.cfg.port_max);
-	}
 	log_interfaces(&d.cfg);
 	log_notice("rtprelayd started: %u workers", dp_num_workers());
 	if (d.cfg.takeover_from[0]) { /* systemd follows the successor */

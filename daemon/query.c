@@ -128,6 +128,10 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 		TRY(ng_list_add(fl, ng_new_cstr(a, "confirmed")));
 	if (!rtcp && m->rtcp_mux)
 		TRY(ng_list_add(fl, ng_new_cstr(a, "RTCP-mux")));
+	/* rtpengine's flag for a stream its kernel module forwards: here the
+	 * eBPF fast path (kernel-offload/README.md) */
+	if (s->ep && dp_endpoint_in_kernel(s->ep))
+		TRY(ng_list_add(fl, ng_new_cstr(a, "kernelized")));
 	if (!rtcp && m->bundle_lead) {
 		/* daemon/bundle.h: the party reaches this media at the bundle
 		 * socket's port (its media sit in one array, index 1-based) */

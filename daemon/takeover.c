@@ -27,7 +27,9 @@
 #include "daemon/call_snapshot.h"
 #include "daemon/takeover.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/dp_offload.h"
 #include "http/httpd.h"
+#include "kernel-offload/offload_adopt.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/strbuf.h"
@@ -41,6 +43,8 @@ enum tko_type {
 	T_CACHE = 4,	 /* old -> new: one cached ng reply */
 	T_END = 5,	 /* old -> new: counts of what was sent */
 	T_ACK = 6,	 /* new -> old: taken over, counts */
+	T_OFFLOAD = 7,	 /* old -> new, first, only if HELLO asked for it: the
+			  * kernel maps (fds: relay_streams, relay_stats), layout */
 };
 
 /* Listener kinds in T_LISTENERS (NG_LISTEN_* and the HTTP listener). */
@@ -283,8 +287,24 @@ static unsigned call_fds(const struct call *c, int *fds, unsigned max)
 	return n;
 }
 
-/* Everything after HELLO; the workers and listeners are held. */
-static int hand_over(struct takeover *t, int s, unsigned *n_calls, const char **why)
+/* The kernel maps, for a successor that adopts them (HELLO's "offload"):
+ * its program runs on them, so no offloaded stream leaves the kernel. */
+static int send_offload(int s)
+{
+	int fds[OFFLOAD_ADOPT_NFDS];
+	uint32_t layout;
+	char p[48];
+	int pl;
+
+	if (offload_export(fds, &layout))
+		return 0; /* nothing offloaded here: the successor starts afresh */
+	pl = snprintf(p, sizeof(p), "d6:layouti%uee", (unsigned)layout);
+	return send_msg(s, T_OFFLOAD, p, (size_t)pl, fds, OFFLOAD_ADOPT_NFDS);
+}
+
+/* Everything after HELLO; the workers and listeners are held. @offload:
+ * the successor adopts the kernel maps. */
+static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls, const char **why)
 {
 	static uint8_t buf[4096];
 	struct cache_send cs = { .s = s };
@@ -294,6 +314,11 @@ static int hand_over(struct takeover *t, int s, unsigned *n_calls, const char **
 	int rc;
 
 	*n_calls = 0;
+	rc = offload ? send_offload(s) : 0;
+	if (rc) {
+		*why = "cannot send the kernel maps";
+		return rc;
+	}
 	rc = send_listeners(t, s);
 	if (rc) {
 		*why = "cannot send the listeners";
@@ -374,6 +399,20 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		why = "expected HELLO";
 		rc = -EPROTO;
 	}
+	bool offload = false;
+	if (!rc && h.len) { /* an empty HELLO (an older successor) asks for nothing */
+		struct arena *a = arena_new(1024);
+		const struct ng_node *d = a ? payload_dict(a, buf, h.len, &why) : NULL;
+		int64_t v = 0;
+
+		if (!d) {
+			why = why ? why : "no memory";
+			rc = -EPROTO;
+		} else if (ng_dict_get_int(d, "offload", &v)) {
+			offload = v == 1;
+		}
+		arena_free(a);
+	}
 	if (rc) {
 		log_warn("takeover: refused a hand-over request from pid %d: %s; carrying on",
 			 (int)cred.pid, why);
@@ -390,7 +429,7 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		close(s);
 		return;
 	}
-	rc = hand_over(t, s, &n_calls, &why);
+	rc = hand_over(t, s, offload, &n_calls, &why);
 	close(s);
 	if (rc) {
 		dp_resume();
@@ -622,7 +661,7 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	struct tko_hdr h;
 	unsigned nf;
 	const char *why = NULL;
-	bool got_listeners = false, paused = false;
+	bool got_listeners = false, paused = false, got_offload = false, adopt = false;
 	uint64_t t0 = now_ms();
 
 	memset(res, 0, sizeof(*res));
@@ -643,7 +682,10 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	}
 	setsockopt(s, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	rc = send_msg(s, T_HELLO, NULL, 0, NULL, 0);
+	/* with offload on, ask for the kernel maps (an older daemon ignores
+	 * the payload and sends none) */
+	rc = env->offload ? send_msg(s, T_HELLO, "d7:offloadi1ee", 14, NULL, 0)
+			  : send_msg(s, T_HELLO, NULL, 0, NULL, 0);
 	if (rc) {
 		why = "cannot send HELLO";
 		goto fail;
@@ -662,8 +704,25 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 		rc = recv_msg(s, TAKEOVER_TIMEOUT_MS, &h, buf, TAKEOVER_MAX_MSG, fds, &nf, &why);
 		if (rc)
 			goto fail;
-		if (h.type == T_LISTENERS && !got_listeners) {
+		if (h.type == T_OFFLOAD && env->offload && !got_listeners && !got_offload) {
+			struct arena *a = arena_new(1024);
+			const struct ng_node *d = a ? payload_dict(a, buf, h.len, &why) : NULL;
+			int64_t layout = -1;
+
+			got_offload = true;
+			if (d && ng_dict_get_int(d, "layout", &layout) && layout >= 0 &&
+			    layout <= UINT32_MAX)
+				adopt = dp_offload_adopt(fds, nf, (uint32_t)layout) == 0;
+			else
+				log_warn("takeover: kernel maps without a layout: not adopted");
+			arena_free(a);
+			close_all(fds, nf); /* adopted ones were duplicated */
+		} else if (h.type == T_LISTENERS && !got_listeners) {
 			got_listeners = true;
+			/* on the adopted maps before any call is restored: its
+			 * endpoints find their kernel entries (dp_offload.h) */
+			if (adopt)
+				(void)dp_offload_start(env->port_min, env->port_max);
 			rc = adopt_listeners(env, buf, h.len, fds, nf, res, &why);
 			close_all(fds, nf);
 			if (rc)
@@ -694,6 +753,7 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 				why = why ? why : "END does not count the calls received";
 				goto fail;
 			}
+			dp_offload_adopt_done();
 			break;
 		} else {
 			close_all(fds, nf);

@@ -39,6 +39,10 @@ struct takeover_env {
 	struct calls *calls;
 	struct ng_server *srv;
 	struct httpd *http; /* NULL: no HTTP listener */
+	/* offload = yes: the successor asks for the kernel maps and loads
+	 * its program on them (dp_offload_adopt) with these media ports */
+	bool offload;
+	uint16_t port_min, port_max;
 };
 
 /* What the new process got besides calls and listeners (takeover_receive). */

@@ -38,6 +38,7 @@
 #include "dataplane/dp_offload.h"
 #include "lib/log.h"
 #include "kernel-offload/offload.h"
+#include "kernel-offload/offload_adopt.h"
 #include "recording/recorder.h"
 
 #define OFFLOAD_MAX_IFNAMES	 32  /* = the loader's limit */
@@ -79,6 +80,7 @@ struct dp_offload {
 
 static struct {
 	bool active;
+	bool adopting; /* takeover: restored endpoints claim the adopted entries */
 	struct dp_offload *head;
 	struct dp_stats released; /* kernel counters of released endpoints */
 } dpo;
@@ -124,6 +126,9 @@ int dp_offload_start(uint16_t port_min, uint16_t port_max)
 	unsigned nn = 0;
 	int rc;
 
+	if (dpo.active)
+		return 0; /* a takeover started it before restoring the calls */
+
 	/* Every Ethernet-like interface, not only those that own the media
 	 * addresses: a packet for a local address may come in on any of them
 	 * (a host route, an address on lo, asymmetric routing). The program
@@ -151,6 +156,7 @@ int dp_offload_start(uint16_t port_min, uint16_t port_max)
 		log_err("offload: this build has no kernel offload (meson -Doffload=disabled); "
 			"forwarding stays in user space");
 	dpo.active = rc == 0;
+	dpo.adopting = dpo.active && offload_adopted();
 	if (dpo.active)
 		(void)dp_krec_start(); /* logs why not: recorded streams stay in user space */
 	return rc;
@@ -342,6 +348,29 @@ static struct dp_offload *track(struct dp_endpoint *ep)
 	return o;
 }
 
+/* Takeover: @o's socket has an entry in the adopted maps, which stays. Its
+ * latching is settled (the record's remotes were adopted, and the kernel
+ * keeps the packets from the worker's learning), so the next tick only
+ * rewrites the entry to what this process wants (offload_stream_add keeps
+ * its counters and RFC 3550 state). */
+static void claim(struct dp_offload *o)
+{
+	struct offload_counters k;
+
+	if (o->local.ss_family == AF_UNSPEC || offload_stream_read(&o->local, &k))
+		return;
+	memset(&o->cur, 0, sizeof(o->cur));
+	o->cur.local = o->local;
+	o->installed = true;
+	o->learn_until_ms = 0;
+	/* the worker starts with nothing received: what it gets meanwhile
+	 * (strays) adds to the kernel's count */
+	o->seed_received = 0;
+	o->seed_ssrc = k.ssrc;
+	o->seed_handed = false;
+	o->rec_dropped_seen = k.rec_dropped;
+}
+
 void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *p)
 {
 	uint32_t window = p->learn_window_ms ? p->learn_window_ms : DP_LEARN_WINDOW_DEFAULT_MS;
@@ -352,6 +381,20 @@ void dp_offload_params(struct dp_endpoint *ep, const struct dp_endpoint_params *
 	o = track(ep);
 	if (!o)
 		return; /* no memory: the endpoint simply stays in user space */
+	if (dpo.adopting) {
+		/* a restored call (published once per party, perhaps more):
+		 * nothing of this process is in the kernel, only the entries
+		 * it adopts, which stay */
+		o->fwd = p->fwd_rtp;
+		o->flags = p->flags;
+		o->clock_rate = p->clock_rate;
+		o->failed = false;
+		if (!o->installed) {
+			o->learn_until_ms = mono_ms() + window + OFFLOAD_WINDOW_MARGIN_MS;
+			claim(o);
+		}
+		return;
+	}
 	/* latching starts over: back to user space until it settles, and
 	 * so do the entries that send to this endpoint's party */
 	uninstall(o, true);
@@ -592,6 +635,43 @@ void dp_offload_totals(struct dp_totals *out)
 	out->bytes += sum.bytes;
 	out->forwarded += sum.forwarded;
 	out->dropped += sum.dropped_source;
+}
+
+bool dp_offload_active(void)
+{
+	return dpo.active;
+}
+
+int dp_offload_adopt(const int *fds, unsigned n, uint32_t layout)
+{
+	return offload_adopt(fds, n, layout);
+}
+
+/* offload_stream_each: remove @local's entry unless an endpoint claimed it */
+static void sweep_one(const struct sockaddr_storage *local, void *ctx)
+{
+	unsigned *removed = ctx;
+
+	for (const struct dp_offload *o = dpo.head; o; o = o->next)
+		if (o->installed && !memcmp(&o->cur.local, local, sizeof(*local)))
+			return;
+	if (offload_stream_del(local) == 0)
+		(*removed)++;
+}
+
+void dp_offload_adopt_done(void)
+{
+	unsigned claimed = 0, removed = 0;
+
+	if (!dpo.adopting)
+		return;
+	dpo.adopting = false;
+	for (const struct dp_offload *o = dpo.head; o; o = o->next)
+		claimed += o->installed;
+	(void)offload_stream_each(sweep_one, &removed);
+	log_notice("offload: %u kernel stream(s) kept forwarding through the takeover, %u "
+		   "left over removed",
+		   claimed, removed);
 }
 
 bool dp_offload_installed(const struct dp_endpoint *ep)

@@ -33,6 +33,17 @@
  * notrack rules for the media ports @port_min..@port_max. On failure it logs
  * why (once) and returns the error: everything then stays in user space. */
 int dp_offload_start(uint16_t port_min, uint16_t port_max);
+/* Has dp_offload_start succeeded (a second call does nothing)? */
+bool dp_offload_active(void);
+/* Takeover successor, before dp_offload_start: load on the running
+ * daemon's kernel maps (kernel-offload/offload_adopt.h; @fds are the
+ * caller's to close). While the calls are restored, an endpoint whose socket
+ * has an entry there is taken as offloaded as it is (its stream never leaves
+ * the kernel, its counters continue); dp_offload_adopt_done ends that and
+ * removes the entries no restored endpoint claimed. 0 or -errno (logged:
+ * fresh maps then). */
+int dp_offload_adopt(const int *fds, unsigned n, uint32_t layout);
+void dp_offload_adopt_done(void);
 /* Unload (after every endpoint was released). */
 void dp_offload_stop(void);
 /* Periodic (about once a second): offload what became eligible, update or

@@ -27,6 +27,7 @@
 #include "lib/log.h"
 #include "kernel-offload/nft.h"
 #include "kernel-offload/offload.h"
+#include "kernel-offload/offload_adopt.h"
 #include "kernel-offload/offload_maps.h"
 #include "kernel-offload/offload_rec.h"
 #include "kernel-offload/offload_route.h"
@@ -79,7 +80,8 @@ static uint32_t map_entries(uint16_t port_min, uint16_t port_max)
 	return n > OFFLOAD_MAX_ENTRIES ? OFFLOAD_MAX_ENTRIES : n;
 }
 
-static int load(uint16_t port_min, uint16_t port_max)
+/* @adopt: on the predecessor's maps (offload_adopt.h), which keep their size */
+static int load(uint16_t port_min, uint16_t port_max, bool adopt)
 {
 	uint32_t entries = map_entries(port_min, port_max);
 	int err;
@@ -90,6 +92,9 @@ static int load(uint16_t port_min, uint16_t port_max)
 	if ((err = bpf_map__set_max_entries(st.skel->maps.relay_streams, entries)) ||
 	    (err = bpf_map__set_max_entries(st.skel->maps.relay_stats, entries)) ||
 	    (err = bpf_map__set_max_entries(st.skel->maps.relay_rec_ring, rec_ring_bytes)))
+		return err;
+	if (adopt &&
+	    (err = offload_adopt_apply(st.skel->maps.relay_streams, st.skel->maps.relay_stats)))
 		return err;
 	return relay__load(st.skel);
 }
@@ -124,8 +129,26 @@ int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16
 	if (st.skel)
 		return -EALREADY;
 	libbpf_set_print(libbpf_log);
+	if (offload_adopt_pending()) {
+		/* a takeover: the running daemon's filters stay until ours
+		 * replace them (same handle), on the maps they use */
+		err = load(port_min, port_max, true);
+		if (!err && !(err = attach_all(ifnames, n))) {
+			offload_adopt_set(true);
+			log_notice("offload: adopted the running daemon's kernel maps");
+			goto attached;
+		}
+		log_warn("offload: cannot load on the running daemon's kernel maps (%s); "
+			 "loading with empty maps",
+			 strerror(-err));
+		for (unsigned i = 0; i < st.nifs; i++)
+			offload_tc_detach(st.ifindex[i]);
+		st.nifs = 0;
+		relay__destroy(st.skel);
+		st.skel = NULL;
+	}
 	offload_tc_clean_leftovers(OFFLOAD_PROG_NAME);
-	err = load(port_min, port_max);
+	err = load(port_min, port_max, false);
 	if (err) {
 		log_err("offload: cannot load the eBPF program (%s); forwarding stays in user "
 			"space",
@@ -135,6 +158,7 @@ int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16
 	err = attach_all(ifnames, n);
 	if (err)
 		goto err_unload;
+attached:
 	if (port_min) {
 		err = nft_notrack_create(port_min, port_max);
 		if (err)
@@ -161,6 +185,7 @@ void offload_exit(void)
 	st.nft = false;
 	relay__destroy(st.skel);
 	st.skel = NULL;
+	offload_adopt_set(false);
 }
 
 bool offload_active(void)
@@ -182,6 +207,16 @@ void offload_rec_set_ring_size(size_t bytes)
 	while (n < bytes && n < OFFLOAD_REC_RING_MAX)
 		n <<= 1;
 	rec_ring_bytes = n;
+}
+
+int offload_map_fd_streams(void)
+{
+	return st.skel ? bpf_map__fd(st.skel->maps.relay_streams) : -1;
+}
+
+int offload_map_fd_stats(void)
+{
+	return st.skel ? bpf_map__fd(st.skel->maps.relay_stats) : -1;
 }
 
 int offload_map_fd_rec_ring(void)

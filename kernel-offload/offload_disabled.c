@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "kernel-offload/offload.h"
+#include "kernel-offload/offload_adopt.h"
 #include "kernel-offload/offload_rec.h"
 
 int offload_init(const char *const *ifnames, size_t n, uint16_t port_min, uint16_t port_max)
@@ -87,5 +88,29 @@ void offload_rec_close(void)
 int offload_rec_counters(uint64_t *copied, uint64_t *dropped)
 {
 	*copied = *dropped = 0;
+	return -ENOTSUP;
+}
+
+int offload_export(int fds[OFFLOAD_ADOPT_NFDS], uint32_t *layout)
+{
+	fds[0] = fds[1] = -1;
+	*layout = 0;
+	return -ENOTSUP;
+}
+
+int offload_adopt(const int *fds, unsigned n, uint32_t layout)
+{
+	(void)fds, (void)n, (void)layout;
+	return -ENOTSUP;
+}
+
+bool offload_adopted(void)
+{
+	return false;
+}
+
+int offload_stream_each(void (*cb)(const struct sockaddr_storage *local, void *ctx), void *ctx)
+{
+	(void)cb, (void)ctx;
 	return -ENOTSUP;
 }

@@ -17,6 +17,12 @@
 
 #define RELAY_FAMILY_V4	       4
 #define RELAY_FAMILY_V6	       6
+/* The layout of relay_streams and relay_stats (these structures, the key, the
+ * map types). A successor adopts its predecessor's maps at a takeover only if
+ * it has the same number (kernel-offload/offload_adopt.h): a change to
+ * struct relay_key, relay_stream or relay_stats, or to what a field means,
+ * must bump it. */
+#define RELAY_MAPS_LAYOUT      1
 /* loopback's ifindex, in every network namespace */
 #define RELAY_LOOPBACK_IFINDEX 1
 

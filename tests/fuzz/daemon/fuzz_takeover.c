@@ -95,7 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct feed f = { data, size };
 	struct ng_server *srv = ng_server_new(lp, nothing, NULL);
-	struct takeover_env env = { .loop = lp, .calls = &calls, .srv = srv };
+	/* offload: HELLO asks for the kernel maps, so T_OFFLOAD is read too (no
+	 * descriptors travel here: the maps are refused, nothing is loaded) */
+	struct takeover_env env = { .loop = lp, .calls = &calls, .srv = srv, .offload = true };
 	struct takeover_result res;
 	pthread_t th;
 
