@@ -719,9 +719,15 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 			close_all(fds, nf); /* adopted ones were duplicated */
 		} else if (h.type == T_LISTENERS && !got_listeners) {
 			got_listeners = true;
-			/* on the adopted maps before any call is restored: its
-			 * endpoints find their kernel entries (dp_offload.h) */
-			if (adopt)
+			/* before any call is restored, so its endpoints are
+			 * known to the offload: on the adopted maps they find
+			 * their kernel entries (dp_offload.h); on fresh maps
+			 * (nothing adopted) they are offloaded again as new ones
+			 * would be. Packets meanwhile wait in the held sockets. */
+			if (env->offload && !adopt)
+				log_notice("takeover: kernel maps not adopted; offloaded streams "
+					   "start again on maps of our own");
+			if (env->offload)
 				(void)dp_offload_start(env->port_min, env->port_max);
 			rc = adopt_listeners(env, buf, h.len, fds, nf, res, &why);
 			close_all(fds, nf);

@@ -257,3 +257,52 @@ def test_kernel_stream_survives_takeover(topo):
             assert "Sanitizer" not in text and "runtime error" not in text, text[-3000:]
         caller.close()
         callee.close()
+
+
+def test_successor_offloads_restored_calls_without_adopting(topo):
+    """The old daemon runs without offload (nothing to adopt); a successor with
+    `offload = yes` still moves the restored call's streams into the kernel: its
+    offload starts before the calls are restored, so it knows their endpoints."""
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tko-fresh-")
+    old = Relay(tmp, "old", offload=False)
+    succ = None
+    caller = ns_socket(topo["caller"], CALLER_IP, 5000)
+    callee = ns_socket(topo["callee"], CALLEE_IP, 6000)
+    try:
+        old.wait_ready()
+        with NgClient.unix(old.sock) as ng:
+            r = ng.offer("k2", "from1", sdp(CALLER_IP, 5000))
+            assert r["result"] == "ok", r
+            pb = sdp_media_ports(r["sdp"])[0][1]
+            r = ng.answer("k2", "from1", "to1", sdp(CALLEE_IP, 6000))
+            assert r["result"] == "ok", r
+            pa = sdp_media_ports(r["sdp"])[0][1]
+            for i in range(20):
+                caller.sendto(rtp(i, 0x1111), (RELAY_IP, pa))
+                callee.sendto(rtp(i, 0x2222), (RELAY_IP, pb))
+                time.sleep(0.02)
+            assert len(drain(callee, 0.3)) == 20 and len(drain(caller, 0.3)) == 20
+            assert "kernelized" not in stream_info(ng, "k2", "from1")[0]
+        succ = Relay(tmp, "new", takeover_from=old.tko)
+        assert old.proc.wait(timeout=20) == 0, old.log_text()[-3000:]
+        succ.wait_ready()
+        with NgClient.unix(succ.sock) as ng:
+            settle_in_kernel(ng, caller, callee, pa, pb, "k2")
+            drain(caller, 0.3)
+            drain(callee, 0.3)
+            # and the kernel carries it: every packet arrives
+            for i in range(50):
+                caller.sendto(rtp(30000 + i, 0x1111), (RELAY_IP, pa))
+                time.sleep(0.002)
+            assert len(drain(callee, 0.3)) == 50
+            assert "kernelized" in stream_info(ng, "k2", "from1")[0]
+        assert "kernel maps not adopted" in succ.log_text()
+    finally:
+        old.stop()
+        if succ:
+            rc = succ.stop()
+            text = succ.log_text()
+            assert rc == 0, text[-3000:]
+            assert "Sanitizer" not in text and "runtime error" not in text, text[-3000:]
+        caller.close()
+        callee.close()
