@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "codecs/codec.h"
+#include "codecs/transcode.h"
 #include "control/bencode.h"
 #include "control/ngdict.h"
 #include "daemon/call.h"
@@ -204,6 +205,48 @@ static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const str
 		put_bytes(w, d, k, b, n * ROC_BYTES);
 }
 
+/* The transcoder for RTP received from this media's party: what it was
+ * made with (codecs, payload types, ptimes, telephone-event mapping, the
+ * receiver's fmtp, tuning) and, while the data plane is held, where its
+ * output stream is (SSRC, next sequence number and timestamp), so the
+ * successor's transcoder continues that stream. */
+static void put_xcode(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	struct xcode_config cfg;
+	struct ng_node *xd = chk(w, ng_dict_add_dict(w->a, d, "xcode"));
+	uint32_t ssrc, ts;
+	uint16_t seq;
+
+	if (!xd)
+		return;
+	xcode_config_of(m->xcode, &cfg);
+	put_str(w, xd, "in codec", cfg.in_codec->name);
+	put_int(w, xd, "in clock", cfg.in_codec->clock_rate);
+	put_str(w, xd, "out codec", cfg.out_codec->name);
+	put_int(w, xd, "out clock", cfg.out_codec->clock_rate);
+	put_int(w, xd, "in pt", cfg.in_pt);
+	put_int(w, xd, "out pt", cfg.out_pt);
+	put_int(w, xd, "in dtmf pt", cfg.in_dtmf_pt);
+	put_int(w, xd, "out dtmf pt", cfg.out_dtmf_pt);
+	put_int(w, xd, "in dtmf clock", cfg.in_dtmf_clock);
+	put_int(w, xd, "out dtmf clock", cfg.out_dtmf_clock);
+	put_int(w, xd, "in ptime", cfg.in_ptime);
+	put_int(w, xd, "out ptime", cfg.out_ptime);
+	put_int(w, xd, "in channels", cfg.in_channels);
+	put_int(w, xd, "out channels", cfg.out_channels);
+	put_bytes(w, xd, "fmtp", cfg.out_fmtp, cfg.out_fmtp_len);
+	put_int(w, xd, "complexity", cfg.complexity);
+	put_int(w, xd, "vad", cfg.vad);
+	put_int(w, xd, "jb min", cfg.jb_min_ms);
+	put_int(w, xd, "jb max", cfg.jb_max_ms);
+	put_int(w, xd, "resample quality", cfg.resample_quality);
+	if (dp_endpoint_xcode_out(m->rtp.ep, &ssrc, &seq, &ts)) {
+		put_int(w, xd, "out ssrc", ssrc);
+		put_int(w, xd, "out seq", seq);
+		put_int(w, xd, "out ts", ts);
+	}
+}
+
 static void put_media(struct wctx *w, struct ng_node *list, const struct call_media *m)
 {
 	struct ng_node *d = chk(w, ng_list_add(list, ng_new_dict(w->a)));
@@ -256,8 +299,8 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 	 * the call instead of making one whose media would stop */
 	if (m->dtls)
 		put_int(w, d, "dtls", 1);
-	if (m->xcode || codecneg_transcoding(m->codecs))
-		put_int(w, d, "transcoding", 1);
+	if (m->xcode)
+		put_xcode(w, d, m);
 }
 
 static int party_index(const struct call *c, const struct call_party *p)
@@ -355,6 +398,7 @@ struct rctx {
 	const char *call_id;
 	char where[96];
 	struct calls *cs;
+	int64_t version; /* the record's */
 };
 
 static int refuse(struct rctx *r, const char *field, const char *why)
@@ -619,6 +663,7 @@ static int get_dtmf(struct rctx *r, const struct ng_node *d, struct dp_dtmf_secu
 struct media_extra {
 	struct sockaddr_storage latched[2];	  /* RTP, RTCP; family 0 = none */
 	bool taken;				  /* the port pair was taken from its pool */
+	bool xcode_own;				  /* m->xcode is not published yet */
 	struct dp_srtp_roc rocs[2][DP_SRTP_ROCS]; /* RTP, RTCP */
 	unsigned n_rocs[2];
 };
@@ -647,6 +692,116 @@ static int get_rocs(struct rctx *r, const struct ng_node *md, const char *k,
 			return refuse(r, k, "counter out of range");
 	}
 	*n = (unsigned)(v->str_len / ROC_BYTES);
+	return 0;
+}
+
+static const struct codec_desc *get_codec(struct rctx *r, const struct ng_node *xd,
+					  const char *name_k, const char *clock_k, int *rc)
+{
+	char name[32];
+	int64_t clock;
+	const struct codec_desc *d;
+
+	if ((*rc = get_str(r, xd, name_k, sizeof(name) - 1, true, name, sizeof(name))) ||
+	    (*rc = get_int(r, xd, clock_k, 1, 192000, true, &clock)))
+		return NULL;
+	d = codec_find(name, strlen(name), (unsigned)clock, 0);
+	if (!d)
+		*rc = refuse(r, name_k, "not a codec this daemon transcodes");
+	return d;
+}
+
+/* A transcoder recorded by put_xcode, made again (fresh codec state, the
+ * output stream continued when the record says where it was). */
+static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media *m,
+		     struct media_extra *x)
+{
+	int rc;
+	const struct ng_node *xd = get_typed(r, md, "xcode", NG_DICT, false, &rc);
+	struct xcode_config c;
+	int64_t v[14], ssrc, seq, ts;
+	static const struct {
+		const char *k;
+		int64_t lo, hi;
+	} f[14] = {
+		{ "in pt", 0, 127 },
+		{ "out pt", 0, 127 },
+		{ "in dtmf pt", -1, 127 },
+		{ "out dtmf pt", -1, 127 },
+		{ "in dtmf clock", 0, 192000 },
+		{ "out dtmf clock", 0, 192000 },
+		{ "in ptime", 0, 200 },
+		{ "out ptime", 0, 200 },
+		{ "in channels", 0, 2 },
+		{ "out channels", 0, 2 },
+		{ "complexity", -1, 10 },
+		{ "vad", 0, 1 },
+		{ "jb min", 0, 2000 },
+		{ "jb max", 0, 2000 },
+	};
+	const struct ng_node *fm;
+
+	if (!xd)
+		return rc;
+	if (r->version < 2)
+		return refuse(r, "xcode", "not part of a version 1 record");
+	if (!m->pair)
+		return refuse(r, "xcode", "a transcoder on media without ports");
+	memset(&c, 0, sizeof(c));
+	if (!(c.in_codec = get_codec(r, xd, "in codec", "in clock", &rc)) ||
+	    !(c.out_codec = get_codec(r, xd, "out codec", "out clock", &rc)))
+		return rc;
+	for (unsigned i = 0; i < 14; i++)
+		if ((rc = get_int(r, xd, f[i].k, f[i].lo, f[i].hi, true, &v[i])))
+			return rc;
+	if ((rc = get_int(r, xd, "resample quality", -1, 10, true, &ssrc)))
+		return rc;
+	c.resample_quality = (int)ssrc;
+	c.in_pt = (uint8_t)v[0];
+	c.out_pt = (uint8_t)v[1];
+	c.in_dtmf_pt = (int)v[2];
+	c.out_dtmf_pt = (int)v[3];
+	c.in_dtmf_clock = (unsigned)v[4];
+	c.out_dtmf_clock = (unsigned)v[5];
+	c.in_ptime = (unsigned)v[6];
+	c.out_ptime = (unsigned)v[7];
+	c.in_channels = (unsigned)v[8];
+	c.out_channels = (unsigned)v[9];
+	c.complexity = (int)v[10];
+	c.vad = v[11];
+	c.jb_min_ms = (unsigned)v[12];
+	c.jb_max_ms = (unsigned)v[13];
+	if (c.jb_min_ms > c.jb_max_ms && c.jb_max_ms)
+		return refuse(r, "jb min", "above jb max");
+	fm = ng_dict_get(xd, "fmtp");
+	if (!fm || fm->type != NG_STR || fm->str_len >= XCODE_FMTP_MAX ||
+	    memchr(fm->str, '\0', fm->str_len))
+		return refuse(r, "fmtp", "missing or too long");
+	c.out_fmtp = fm->str;
+	c.out_fmtp_len = fm->str_len;
+	/* the output stream's place: all three or none */
+	if ((rc = get_int(r, xd, "out ssrc", 0, UINT32_MAX, false, &ssrc)) ||
+	    (rc = get_int(r, xd, "out seq", 0, UINT16_MAX, false, &seq)) ||
+	    (rc = get_int(r, xd, "out ts", 0, UINT32_MAX, false, &ts)))
+		return rc;
+	int have = !!ng_dict_get(xd, "out ssrc") + !!ng_dict_get(xd, "out seq") +
+		   !!ng_dict_get(xd, "out ts");
+	if (have != 0 && have != 3)
+		return refuse(r, "out ssrc", "out ssrc, out seq and out ts go together");
+	if (have) {
+		if (!ssrc)
+			return refuse(r, "out ssrc", "zero");
+		c.out_ssrc = (uint32_t)ssrc;
+		c.out_continue = true;
+		c.out_seq = (uint16_t)seq;
+		c.out_ts = (uint32_t)ts;
+	}
+	rc = xcode_new(&c, &m->xcode);
+	if (rc == -EINVAL)
+		return refuse(r, "xcode", "the transcoder refused its configuration");
+	if (rc)
+		return rc;
+	x->xcode_own = true;
 	return 0;
 }
 
@@ -761,10 +916,11 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 		return rc;
 	if (ng_dict_get(md, "dtls"))
 		return refuse(r, "dtls", "DTLS-SRTP media cannot be restored by this version");
+	/* version 1 marks transcoded media it could not carry */
 	if (ng_dict_get(md, "transcoding"))
 		return refuse(r, "transcoding",
-			      "transcoded media cannot be restored by this version");
-	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)))
+			      "a version 1 record of transcoded media (it carries no transcoder)");
+	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)) || (rc = get_xcode(r, md, m, x)))
 		return rc;
 	return 0;
 }
@@ -848,6 +1004,8 @@ static void discard(struct call *c, struct media_extra (*x)[SDP_MAX_MEDIA])
 				dp_endpoint_release(m->rtcp.ep);
 			if (x[pi][i].taken)
 				ports_untake(m->ifc->pool, m->pair);
+			if (x[pi][i].xcode_own)
+				xcode_free(m->xcode);
 			free(m->ice);
 			sdes_free(m);
 		}
@@ -876,8 +1034,15 @@ static int parse_call(struct rctx *r, const struct ng_node *root, struct call *c
 		return refuse(r, "record", "not a dictionary");
 	if ((rc = get_int(r, root, "version", INT64_MIN, INT64_MAX, true, &v)))
 		return rc;
-	if (v != CALL_SNAPSHOT_VERSION)
+	if (v > CALL_SNAPSHOT_VERSION) {
+		log_warn("call snapshot refused: version %lld is newer than this daemon reads "
+			 "(%d to %d)",
+			 (long long)v, CALL_SNAPSHOT_VERSION_MIN, CALL_SNAPSHOT_VERSION);
+		return -EINVAL;
+	}
+	if (v < CALL_SNAPSHOT_VERSION_MIN)
 		return refuse(r, "version", "not a version this daemon reads");
+	r->version = v;
 	if ((rc = get_str(r, root, "call-id", CALL_TAG_MAX, true, id, sizeof(id))))
 		return rc;
 	if (!id[0])
@@ -1083,6 +1248,9 @@ int call_snapshot_restore(struct calls *calls, const char *data, size_t len,
 				 c->call_id, strerror(-rc));
 			goto fail;
 		}
+		/* the data plane owns the party's transcoders now */
+		for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
+			x[pi][i].xcode_own = false;
 	}
 	for (unsigned pi = 0; pi < c->n_parties; pi++) {
 		struct call_party *p = c->parties[pi];

@@ -1,7 +1,10 @@
 /* test_call_snapshot.c: a call's snapshot (daemon/call_snapshot.h) restores
  * into another call table as the same call: writing the restored call gives
  * the same bytes (round trip), and its parties, ports, SDES keys and ICE
- * credentials are those of the original. A record cut at any length, of
+ * credentials are those of the original; a transcoded call restores with
+ * its transcoders (same codecs and payload types) and, when written with the
+ * data plane held, the same output SSRC, sequence number and timestamp. A
+ * version 1 record still restores. A record cut at any length, of
  * another version, with a forged field or for a call that exists is refused,
  * and leaves no call, port or socket behind. */
 #include <arpa/inet.h>
@@ -24,6 +27,7 @@
 #include "daemon/ice.h"
 #include "daemon/interfaces.h"
 #include "daemon/sdes.h"
+#include "codecs/transcode.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
 
@@ -41,6 +45,14 @@ static const char *sdp_b =
 	"v=0\r\no=- 2 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
 	"m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
 	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+static const char *sdp_pcmu =
+	"v=0\r\no=- 4 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	"m=audio 5002 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+static const char *sdp_pcma =
+	"v=0\r\no=- 5 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+	"m=audio 6002 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\na=ptime:30\r\na=sendrecv\r\n";
 static const char *sdp_srtp =
 	"v=0\r\no=- 3 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 	"m=audio 7000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -115,6 +127,31 @@ static void set_up_calls(void)
 	assert_non_null(strstr(ng("offer", "srtp", NULL, sdp_srtp, "3:ICE5:force"),
 			       "6:result2:ok"));
 	assert_non_null(strstr(ng("answer", "srtp", "b", sdp_srtp, NULL), "6:result2:ok"));
+	/* PCMU offerer, PCMA answerer: transcoded both ways */
+	assert_non_null(strstr(ng("offer", "xcode", NULL, sdp_pcmu, "5:codecd9:transcodel4:PCMAee"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "xcode", "b", sdp_pcma, NULL), "6:result2:ok"));
+}
+
+/* The two media's transcoders have the same configuration. */
+static void same_xcode(const struct call_media *x, const struct call_media *y)
+{
+	struct xcode_config a, b;
+
+	assert_int_equal(!x->xcode, !y->xcode);
+	if (!x->xcode)
+		return;
+	xcode_config_of(x->xcode, &a);
+	xcode_config_of(y->xcode, &b);
+	assert_ptr_equal(a.in_codec, b.in_codec);
+	assert_ptr_equal(a.out_codec, b.out_codec);
+	assert_int_equal(a.in_pt, b.in_pt);
+	assert_int_equal(a.out_pt, b.out_pt);
+	assert_int_equal(a.in_dtmf_pt, b.in_dtmf_pt);
+	assert_int_equal(a.out_dtmf_pt, b.out_dtmf_pt);
+	assert_int_equal(a.in_ptime, b.in_ptime);
+	assert_int_equal(a.out_ptime, b.out_ptime);
+	assert_int_equal(a.out_fmtp_len, b.out_fmtp_len);
 }
 
 static void same_media(const struct call_media *x, const struct call_media *y)
@@ -131,6 +168,7 @@ static void same_media(const struct call_media *x, const struct call_media *y)
 	assert_int_equal(x->n_pt_kinds, y->n_pt_kinds);
 	assert_int_equal(x->event_pt, y->event_pt);
 	assert_int_equal(x->n_rec_codecs, y->n_rec_codecs);
+	same_xcode(x, y);
 	sdes_keys(x, &kx, &px);
 	sdes_keys(y, &ky, &py);
 	assert_int_equal(px, py);
@@ -147,8 +185,8 @@ static void round_trip(void **state)
 {
 	(void)state;
 	set_up_calls();
-	const char *ids[] = { "plain", "srtp" };
-	for (unsigned k = 0; k < 2; k++) {
+	const char *ids[] = { "plain", "srtp", "xcode" };
+	for (unsigned k = 0; k < 3; k++) {
 		size_t len, len2;
 		char *rec = snapshot(ids[k], &len);
 		struct call *c = call_find(&calls, ids[k]), *r = NULL;
@@ -183,7 +221,70 @@ static void round_trip(void **state)
 	assert_int_equal(k.suite, SR_AES_CM_128_HMAC_SHA1_80);
 	assert_false(pending);
 	assert_int_equal(pairs_used(&ifs_b), pairs_used(&ifs));
-	assert_int_equal(calls_b.count, 2);
+	assert_int_equal(calls_b.count, 3);
+	/* the transcoded call: PCMU from the offerer out as PCMA at the
+	 * answerer's ptime, and back; telephone-event mapped both ways */
+	struct call *x = call_find(&calls_b, "xcode");
+	struct xcode_config xc;
+	assert_non_null(x->parties[0]->media[0].xcode);
+	assert_non_null(x->parties[1]->media[0].xcode);
+	xcode_config_of(x->parties[0]->media[0].xcode, &xc);
+	assert_string_equal(xc.in_codec->name, "PCMU");
+	assert_string_equal(xc.out_codec->name, "PCMA");
+	assert_int_equal(xc.out_pt, 8);
+	assert_int_equal(xc.out_ptime, 30);
+	assert_int_equal(xc.in_dtmf_pt, 101);
+	assert_int_equal(xc.out_dtmf_pt, 101);
+}
+
+/* The value of integer key @k ("3:key") in record @rec, -1 if absent. */
+static long long rec_int(const char *rec, size_t len, const char *k)
+{
+	const char *at = memmem(rec, len, k, strlen(k));
+
+	if (!at || at[strlen(k)] != 'i')
+		return -1;
+	return strtoll(at + strlen(k) + 1, NULL, 10);
+}
+
+/* Written with the data plane held, a transcoder's output stream is
+ * recorded and the successor's transcoder continues it: the restored call
+ * written again (held again, before it sent anything) names the same SSRC,
+ * next sequence number and timestamp. */
+static void xcode_output_continues(void **state)
+{
+	size_t len, len2;
+	char *rec, *rec2;
+	struct call *r;
+
+	(void)state;
+	call_destroy(&calls_b, call_find(&calls_b, "xcode"), 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	/* its ports rest in quarantine: restore into a third table */
+	struct ifaces ifs_c;
+	struct calls calls_c;
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	assert_int_equal(dp_pause(), 0);
+	rec = snapshot("xcode", &len);
+	dp_resume();
+	assert_true(rec_int(rec, len, "8:out ssrc") > 0);
+	assert_true(rec_int(rec, len, "7:out seq") >= 0);
+	assert_true(rec_int(rec, len, "6:out ts") >= 0);
+	assert_int_equal(call_snapshot_restore(&calls_c, rec, len, &socks, &r), 0);
+	assert_int_equal(dp_sync(), 0);
+	assert_int_equal(dp_pause(), 0);
+	struct strbuf b;
+	strbuf_init(&b, CALL_SNAPSHOT_MAX);
+	assert_int_equal(call_snapshot_write(r, &b), 0);
+	dp_resume();
+	rec2 = strbuf_take(&b, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(rec, rec2, len);
+	free(rec2);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+	free(rec);
 }
 
 /* Restore @rec (len) into the new table and expect @want, with nothing left. */
@@ -235,8 +336,9 @@ static void forged_refused(void **state)
 	static const struct {
 		const char *from, *to;
 	} cases[] = {
-		{ "7:versioni1e", "7:versioni2e" },	/* another version */
-		{ "7:versioni1e", "7:version1:1" },	/* version of the wrong type */
+		{ "7:versioni2e", "7:versioni3e" },	/* a newer version */
+		{ "7:versioni2e", "7:versioni0e" },	/* no such version */
+		{ "7:versioni2e", "7:version1:2" },	/* version of the wrong type */
 		{ "4:peeri1e", "4:peeri5e" },		/* a peer that is not there */
 		{ "4:peeri1e", "4:peeri0e" },		/* its own peer */
 		{ "5:suitei1e", "5:suitei99e" },	/* no such SRTP suite */
@@ -264,6 +366,7 @@ static void forged_refused(void **state)
 	refused("i5e", 3, -EINVAL);	       /* not a dictionary */
 	refused("d3:fooi1ee", 10, -EINVAL);    /* no version */
 	refused("d7:versioni1ee", 14, -EINVAL); /* nothing else */
+	refused("d7:versioni2ee", 14, -EINVAL);
 	/* a call that exists here */
 	size_t pl;
 	char *plain = snapshot("plain", &pl);
@@ -283,6 +386,70 @@ static void forged_refused(void **state)
 	/* and the untouched record still restores */
 	assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, NULL), 0);
 	assert_non_null(call_find(&calls_b, "third"));
+	free(rec);
+}
+
+/* Forged transcoder fields of the transcoded call's record are refused. */
+static void xcode_forged_refused(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ "8:in codec4:PCMU", "8:in codec4:XXXX" },  /* a codec not here */
+		{ "8:in clocki8000e", "8:in clocki8001e" },   /* PCMU at another clock */
+		{ "5:in pti0e", "5:in pti128e" },	      /* payload type out of range */
+		{ "10:in dtmf pti101e", "10:in dtmf pti-2e" }, /* below "none" */
+		{ "8:in ptimei20e", "8:in ptimei9999e" },     /* absurd ptime */
+		{ "11:in channelsi1e", "11:in channelsi9e" }, /* channels */
+		{ "10:complexity", "10:complexitz" },	      /* a field missing */
+		{ "4:fmtp0:", "4:fmtpi0e" },		      /* fmtp of the wrong type */
+		{ "5:xcoded", "5:xcodel" },		      /* not a dictionary */
+		{ "7:versioni2e", "7:versioni1e" },	      /* a transcoder in a v1 record */
+	};
+	size_t len;
+	char *rec = snapshot("xcode", &len);
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t fl;
+		char *f = forge(rec, len, cases[i].from, cases[i].to, &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	free(rec);
+	/* a version 1 record of a transcoded call (its marker) is refused */
+	size_t l1, l2;
+	char *p = snapshot("plain", &len);
+	char *v1 = forge(p, len, "7:versioni2e", "7:versioni1e", &l1);
+	char *v1x = forge(v1, l1, "5:indexi1e", "5:indexi1e11:transcodingi1e", &l2);
+	call_destroy(&calls_b, call_find(&calls_b, "plain"), 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	refused(v1x, l2, -EINVAL);
+	free(p);
+	free(v1);
+	free(v1x);
+}
+
+/* A version 1 record (what the previous release writes) restores. */
+static void version1_restores(void **state)
+{
+	size_t len, fl;
+	char *rec, *f;
+	struct ifaces ifs_c;
+	struct calls calls_c;
+	struct call *r;
+
+	(void)state;
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	rec = snapshot("plain", &len);
+	f = forge(rec, len, "7:versioni2e", "7:versioni1e", &fl);
+	assert_int_equal(call_snapshot_restore(&calls_c, f, fl, &socks, &r), 0);
+	assert_non_null(call_find(&calls_c, "plain"));
+	assert_int_equal(r->n_parties, 2);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+	free(f);
 	free(rec);
 }
 
@@ -321,6 +488,9 @@ int main(void)
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(truncated_refused),
 		cmocka_unit_test(forged_refused),
+		cmocka_unit_test(xcode_output_continues),
+		cmocka_unit_test(xcode_forged_refused),
+		cmocka_unit_test(version1_restores),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
