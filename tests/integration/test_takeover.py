@@ -9,7 +9,9 @@ running one over a unix socket, mid-stream, without losing a packet.
 Every stream's sequence numbers are checked at the receiver: all sent, all received,
 in order, none twice. An ng command answered before the hand-over and retransmitted
 across it gets the same answer (the reply cache goes along); a ping sent while the
-hand-over runs is answered. A forged or truncated hand-over request leaves the old
+hand-over runs is answered. Transcoded calls (PCMU <-> PCMA) go along with their
+transcoders: the phones see one output stream per direction whose sequence numbers and
+timestamps run on without a gap or a jump across the hand-over. A forged or truncated hand-over request leaves the old
 daemon running; a forged answer to a successor makes the successor give up.
 """
 
@@ -67,14 +69,14 @@ class Stream:
     """One direction of one call: sender socket -> relay -> receiver socket."""
 
     def __init__(self, name, tx_sock, target, rx_sock, ssrc, protect=None, unprotect=None,
-                 seq=1000):
+                 seq=1000, pt=0):
         self.name, self.tx, self.target, self.rx = name, tx_sock, target, rx_sock
         self.ssrc, self.protect, self.unprotect = ssrc, protect, unprotect
-        self.seq = seq
+        self.seq, self.pt = seq, pt
         self.sent, self.got = [], []
 
     def send(self):
-        p = rtp(self.seq, self.ssrc, 0)
+        p = rtp(self.seq, self.ssrc, self.pt)
         self.tx.sendto(self.protect(p) if self.protect else p, self.target)
         self.sent.append(self.seq)
         self.seq = (self.seq + 1) & 0xffff
@@ -125,6 +127,49 @@ def srtp_call(ng, cid):
     s2 = Stream(cid + " B->A srtp", b.rtp_socks[0], (to_b[0], to_b[1]), a.rtp_socks[0],
                 b.ssrc[0], unprotect=rx.unprotect, seq=65500)
     return [s1, s2], [a, b]
+
+
+class XStream(Stream):
+    """A transcoded direction: what arrives is the relay's own stream (its SSRC,
+    sequence numbers and timestamps) in payload type `out_pt`; got holds (seq, ts,
+    ssrc) of each packet."""
+
+    def __init__(self, *args, out_pt, **kw):
+        super().__init__(*args, **kw)
+        self.out_pt = out_pt
+
+    def receive(self, data):
+        r = parse_rtp(data)
+        if r and r[0] == self.out_pt:
+            self.got.append((r[1], struct.unpack("!I", data[4:8])[0], r[2]))
+
+
+def xcode_call(ng, cid):
+    """Phone A speaks PCMU only, B PCMA only: the relay transcodes both ways."""
+    a, b = Phone(pts=(0,)), Phone(pts=(8,))
+    r = ng.offer(cid, "A", a.sdp(), codec={"transcode": ["PCMA"]})
+    assert r["result"] == "ok", r
+    r2 = ng.answer(cid, "A", "B", b.sdp())
+    assert r2["result"] == "ok", r2
+    assert "PCMU/8000" in r2["sdp"] and "PCMA" not in r2["sdp"], r2["sdp"]
+    to_a, to_b = relay_targets(r2["sdp"])[0], relay_targets(r["sdp"])[0]
+    s1 = XStream(cid + " A->B xcode", a.rtp_socks[0], (to_a[0], to_a[1]), b.rtp_socks[0],
+                 a.ssrc[0], pt=0, out_pt=8)
+    s2 = XStream(cid + " B->A xcode", b.rtp_socks[0], (to_b[0], to_b[1]), a.rtp_socks[0],
+                 b.ssrc[0], pt=8, out_pt=0)
+    return [s1, s2], [a, b]
+
+
+def check_xcode_stream(s):
+    """One SSRC throughout; every sequence number once, in order, no gap; each
+    timestamp one 20 ms frame (160) after the one before; about one packet out per
+    packet in (the jitter buffer holds a few at the start and the end)."""
+    assert len(s.got) >= len(s.sent) - 5 and len(s.sent) >= 200, \
+        "%s: sent %d got %d" % (s.name, len(s.sent), len(s.got))
+    assert len({g[2] for g in s.got}) == 1, "%s: SSRCs %s" % (s.name, {g[2] for g in s.got})
+    for (q0, t0, _), (q1, t1, _) in zip(s.got, s.got[1:]):
+        assert q1 == (q0 + 1) & 0xffff, "%s: seq %d after %d" % (s.name, q1, q0)
+        assert t1 == (t0 + 160) & 0xffffffff, "%s: ts %d after %d" % (s.name, t1, t0)
 
 
 def pump(streams, seconds, during=None):
@@ -196,6 +241,10 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
                 s, p = srtp_call(ng, "srtp-%d" % i)
                 streams += s
                 phones += p
+            for i in range(2):
+                s, p = xcode_call(ng, "xcode-%d" % i)
+                streams += s
+                phones += p
             assert ng.offer("victim", "A", Phone().sdp())["result"] == "ok"
         # a delete answered now; its retransmission after the takeover must get the
         # same answer from the cache (running it again would say "Unknown call-id")
@@ -229,11 +278,14 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
         assert old.wait_exit(10) == 0, old.log_text()[-3000:]
         assert succ.proc.poll() is None, succ.log_text()[-3000:]
         assert "handed over" in old.log_text()
-        assert "took over 6 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        assert "took over 8 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
         assert state["ping"] and b"pong" in state["ping"], state["ping"]
 
         # every stream: every packet, in order, none twice, across the takeover
         for s in streams:
+            if isinstance(s, XStream):
+                check_xcode_stream(s)
+                continue
             if "srtp" in s.name:  # rolled over, well before the hand-over
                 assert s.sent.index(0) < 50
             assert s.got == s.sent, "%s: sent %d got %d, missing %s" % (
@@ -252,6 +304,8 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
                 assert q["result"] == "ok", q
             for i in range(2):
                 assert "srtp-%d" % i in calls
+                q = ng.query("xcode-%d" % i)
+                assert q["result"] == "ok", q
             assert "victim" not in calls
             # the new process serves new calls on the same listener
             s, p = plain_call(ng, "after")
