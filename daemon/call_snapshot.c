@@ -24,6 +24,7 @@
 #include "daemon/call_snapshot.h"
 #include "daemon/callctl.h"
 #include "daemon/codec_negotiate.h"
+#include "daemon/dtls_media.h"
 #include "daemon/ice.h"
 #include "daemon/interfaces.h"
 #include "daemon/offer.h"
@@ -247,6 +248,38 @@ static void put_xcode(struct wctx *w, struct ng_node *d, const struct call_media
 	}
 }
 
+/* DTLS-SRTP towards the party: roles, fingerprints, tls-ids and the keys
+ * the handshakes exported (daemon/dtls_media.h dtls_media_save). */
+static void put_dtls(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	struct dtls_media_saved sv;
+	struct ng_node *dd;
+	char fp[3 * DTLS_FP_MAX + 16];
+
+	if (!dtls_media_save(m, &sv))
+		return;
+	dd = chk(w, ng_dict_add_dict(w->a, d, "dtls"));
+	put_int(w, dd, "on", sv.on);
+	put_int(w, dd, "role known", sv.role_known);
+	put_int(w, dd, "client", sv.client);
+	put_int(w, dd, "setup", sv.ours);
+	put_int(w, dd, "peer setup", sv.peer_setup);
+	put_int(w, dd, "hash", sv.hash);
+	if (sv.peer_has_fp && dtls_fingerprint_print(&sv.peer_fp, fp, sizeof(fp)) > 0)
+		put_str(w, dd, "peer fingerprint", fp);
+	put_str(w, dd, "peer tls-id", sv.peer_tls_id);
+	put_str(w, dd, "tls-id", sv.tls_id);
+	for (unsigned k = 0; dd && k < 2; k++) {
+		if (!sv.as[k].keyed)
+			continue;
+		struct ng_node *c = chk(w, ng_dict_add_dict(w->a, dd, k ? "rtcp" : "rtp"));
+		put_int(w, c, "profile", sv.as[k].profile);
+		if (c)
+			put_keys(w, c, "keys", &sv.as[k].keys);
+	}
+	memset(&sv, 0, sizeof(sv)); /* no keys left on the stack */
+}
+
 static void put_media(struct wctx *w, struct ng_node *list, const struct call_media *m)
 {
 	struct ng_node *d = chk(w, ng_list_add(list, ng_new_dict(w->a)));
@@ -297,8 +330,7 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 	put_sdes(w, d, m);
 	/* what this version cannot carry over is named, so a restore refuses
 	 * the call instead of making one whose media would stop */
-	if (m->dtls)
-		put_int(w, d, "dtls", 1);
+	put_dtls(w, d, m);
 	if (m->xcode)
 		put_xcode(w, d, m);
 }
@@ -695,6 +727,66 @@ static int get_rocs(struct rctx *r, const struct ng_node *md, const char *k,
 	return 0;
 }
 
+static int get_dtls(struct rctx *r, const struct ng_node *md, struct call_media *m)
+{
+	const struct ng_node *dd = ng_dict_get(md, "dtls");
+	struct dtls_media_saved sv;
+	const char *why = NULL;
+	int64_t v[6];
+	int rc;
+	static const struct {
+		const char *k;
+		int64_t hi;
+	} f[6] = { { "on", 1 },	   { "role known", 1 }, { "client", 1 },
+		   { "setup", 4 }, { "peer setup", 4 }, { "hash", 4 } };
+
+	if (!dd)
+		return 0;
+	if (r->version < 2) /* version 1 marks DTLS media it could not carry */
+		return refuse(r, "dtls", "a version 1 record of DTLS-SRTP media (no keys in it)");
+	if (dd->type != NG_DICT)
+		return refuse(r, "dtls", "not a dictionary");
+	memset(&sv, 0, sizeof(sv));
+	for (unsigned i = 0; i < 6; i++)
+		if ((rc = get_int(r, dd, f[i].k, 0, f[i].hi, true, &v[i])))
+			return rc;
+	sv.on = v[0];
+	sv.role_known = v[1];
+	sv.client = v[2];
+	sv.ours = (enum dtls_setup)v[3];
+	sv.peer_setup = (enum dtls_setup)v[4];
+	sv.hash = (enum dtls_hash)v[5];
+	const struct ng_node *fp = ng_dict_get(dd, "peer fingerprint");
+	if (fp) {
+		if (fp->type != NG_STR ||
+		    dtls_fingerprint_parse(fp->str, fp->str_len, &sv.peer_fp, &why))
+			return refuse(r, "peer fingerprint", why ? why : "not a fingerprint");
+		sv.peer_has_fp = true;
+	}
+	if ((rc = get_str(r, dd, "peer tls-id", DTLS_MEDIA_TLS_ID_MAX, true, sv.peer_tls_id,
+			  sizeof(sv.peer_tls_id))) ||
+	    (rc = get_str(r, dd, "tls-id", DTLS_MEDIA_OUR_TLS_ID, true, sv.tls_id,
+			  sizeof(sv.tls_id))))
+		return rc;
+	for (unsigned k = 0; k < 2; k++) {
+		const struct ng_node *c = get_typed(r, dd, k ? "rtcp" : "rtp", NG_DICT, false, &rc);
+		if (rc)
+			return rc;
+		if (!c)
+			continue;
+		if ((rc = get_int(r, c, "profile", 1, 4, true, &v[0])) ||
+		    (rc = get_keys(r, c, "keys", &sv.as[k].keys)))
+			return rc;
+		sv.as[k].profile = (enum dtls_profile)v[0];
+		sv.as[k].keyed = true;
+	}
+	rc = dtls_media_restore(m, &sv, &why);
+	memset(&sv, 0, sizeof(sv));
+	if (rc == -EINVAL)
+		return refuse(r, "dtls", why);
+	return rc;
+}
+
 static const struct codec_desc *get_codec(struct rctx *r, const struct ng_node *xd,
 					  const char *name_k, const char *clock_k, int *rc)
 {
@@ -914,13 +1006,12 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 	}
 	if ((rc = get_str(r, md, "mid", sizeof(m->mid) - 1, true, m->mid, sizeof(m->mid))))
 		return rc;
-	if (ng_dict_get(md, "dtls"))
-		return refuse(r, "dtls", "DTLS-SRTP media cannot be restored by this version");
 	/* version 1 marks transcoded media it could not carry */
 	if (ng_dict_get(md, "transcoding"))
 		return refuse(r, "transcoding",
 			      "a version 1 record of transcoded media (it carries no transcoder)");
-	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)) || (rc = get_xcode(r, md, m, x)))
+	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)) || (rc = get_dtls(r, md, m)) ||
+	    (rc = get_xcode(r, md, m, x)))
 		return rc;
 	return 0;
 }
@@ -1008,6 +1099,7 @@ static void discard(struct call *c, struct media_extra (*x)[SDP_MAX_MEDIA])
 				xcode_free(m->xcode);
 			free(m->ice);
 			sdes_free(m);
+			dtls_media_free(m);
 		}
 		for (unsigned t = 0; t < CALL_MAX_TAGS; t++)
 			free(p->tags[t]);
@@ -1273,6 +1365,9 @@ int call_snapshot_restore(struct calls *calls, const char *data, size_t len,
 	}
 	link_call(calls, c);
 	callctl_republish(c);
+	for (unsigned pi = 0; pi < c->n_parties; pi++)
+		dtls_media_start(c->parties[pi],
+				 now_ms); /* handshakes the record had not finished */
 	arena_free(a);
 	log_info("call restored call-id=%s (%u parties)", c->call_id, c->n_parties);
 	if (out)

@@ -327,6 +327,95 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
             assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
 
 
+def test_takeover_carries_dtls_srtp(daemon_factory):
+    """A DTLS-SRTP party (pyOpenSSL client, rtprelay the server) and a plain phone:
+    the keys the handshake exported go along, so SRTP continues both ways across the
+    takeover without a new handshake; the successor uses the old daemon's certificate
+    (a re-offer's answer has the same a=fingerprint), keeps the association (query:
+    connected, one handshake, same tls-id), and a DTLS restart of the party (new
+    tls-id) gets a new handshake with that certificate, whose keys then carry the
+    media."""
+    pytest.importorskip("OpenSSL")
+    from test_dtls_assoc import attr, dtls_of, party_sdp
+    from test_dtls_webrtc import DtlsClient
+
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tko-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    phone = Phone(pts=(0,))
+    succ = None
+    suite = "AES_CM_128_HMAC_SHA1_80"
+    try:
+        c = DtlsClient(party)
+        pport = party.getsockname()[1]
+        with old.ng() as ng:
+            r = ng.offer("dtls", "web", party_sdp(pport, c.fingerprint, "t" * 20, 1),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+            fp_before, tls_before = attr(a["sdp"], "fingerprint"), attr(a["sdp"], "tls-id")
+            to_relay = tuple(relay_targets(a["sdp"])[0][:2])
+            local, remote = c.handshake(to_relay)
+            d = dtls_of(ng.query("dtls"), "web")
+            assert d["state"] == "connected", d
+        to_phone_side = relay_targets(r["sdp"])[0]
+        s1 = Stream("web->phone dtls", party, to_relay, phone.rtp_socks[0], 0x1234,
+                    protect=Srtp(suite, local, outbound=True).protect)
+        s2 = Stream("phone->web dtls", phone.rtp_socks[0], (to_phone_side[0], to_phone_side[1]),
+                    party, phone.ssrc[0], unprotect=Srtp(suite, remote, outbound=False).unprotect)
+        state = {}
+
+        def during(t):
+            nonlocal succ
+            if t >= 1.0 and succ is None:
+                succ = Successor(old, path, tmp)
+                state["t"] = t
+
+        pump([s1, s2], 3.0, during)
+        assert old.wait_exit(10) == 0, old.log_text()[-3000:]
+        assert "took over 1 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        for s in (s1, s2):
+            assert s.got == s.sent and len(s.sent) >= 100, "%s: sent %d got %d" % (
+                s.name, len(s.sent), len(s.got))
+        with NgClient.udp(("127.0.0.1", old.ng_port)) as ng:
+            d = dtls_of(ng.query("dtls"), "web")
+            assert d["state"] == "connected", d
+            # the party re-offers unchanged: same certificate, same association
+            r = ng.offer("dtls", "web", party_sdp(pport, c.fingerprint, "t" * 20, 2),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+            assert attr(a["sdp"], "fingerprint") == fp_before, a["sdp"]
+            assert attr(a["sdp"], "tls-id") == tls_before, a["sdp"]
+            # a DTLS restart (new tls-id, same certificate): a new handshake with the
+            # successor, whose keys carry the media from then on
+            r = ng.offer("dtls", "web", party_sdp(pport, c.fingerprint, "u" * 20, 3),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+            assert attr(a["sdp"], "fingerprint") == fp_before
+            c2 = DtlsClient(party, same_cert_as=c)
+            local2, remote2 = c2.handshake(to_relay)
+            assert local2 != local
+            s3 = Stream("web->phone rekeyed", party, to_relay, phone.rtp_socks[0], 0x5678,
+                        protect=Srtp(suite, local2, outbound=True).protect)
+            pump([s3], 0.5)
+            assert s3.got == s3.sent and s3.sent, (len(s3.sent), len(s3.got))
+    finally:
+        party.close()
+        phone.close()
+        if succ:
+            rc = succ.stop()
+            assert rc == 0, succ.log_text()[-3000:]
+            log = succ.log_text()
+            assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
 def seqpacket(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.settimeout(5)
