@@ -3,8 +3,9 @@
  * the same bytes (round trip), and its parties, ports, SDES keys and ICE
  * credentials are those of the original; a transcoded call restores with
  * its transcoders (same codecs and payload types) and, when written with the
- * data plane held, the same output SSRC, sequence number and timestamp. A
- * version 1 record still restores. A record cut at any length, of
+ * data plane held, the same output SSRC, sequence number and timestamp; a
+ * DTLS-SRTP call with its roles, fingerprint and tls-ids, and exported keys
+ * restore with their profile. A version 1 record still restores. A record cut at any length, of
  * another version, with a forged field or for a call that exists is refused,
  * and leaves no call, port or socket behind. */
 #include <arpa/inet.h>
@@ -24,18 +25,21 @@
 #include "daemon/call_snapshot.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "daemon/dtls_media.h"
 #include "daemon/ice.h"
 #include "daemon/interfaces.h"
 #include "daemon/sdes.h"
 #include "codecs/transcode.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
+#include "lib/loop.h"
 
 static struct rtprelay_config cfg;
 static struct ifaces ifs, ifs_b;
 static struct calls calls, calls_b; /* the old process's table, the new one's */
 static struct daemon_ctx ctx;
 static char reply[65536];
+static struct loop *lp; /* for the DTLS certificate's queue */
 
 static const char *sdp_a =
 	"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -53,6 +57,11 @@ static const char *sdp_pcma =
 	"v=0\r\no=- 5 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
 	"m=audio 6002 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
 	"a=rtpmap:101 telephone-event/8000\r\na=ptime:30\r\na=sendrecv\r\n";
+static const char *sdp_dtls =
+	"v=0\r\no=- 6 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	"m=audio 7002 UDP/TLS/RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=setup:actpass\r\n"
+	"a=fingerprint:sha-256 00:07:0E:15:1C:23:2A:31:38:3F:46:4D:54:5B:62:69:70:77:7E:85:8C:93:9A:A1:A8:AF:B6:BD:C4:CB:D2:D9\r\n"
+	"a=tls-id:abcdefghijklmnopqrstuvwxyz\r\na=rtcp-mux\r\na=sendrecv\r\n";
 static const char *sdp_srtp =
 	"v=0\r\no=- 3 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 	"m=audio 7000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -131,6 +140,20 @@ static void set_up_calls(void)
 	assert_non_null(strstr(ng("offer", "xcode", NULL, sdp_pcmu, "5:codecd9:transcodel4:PCMAee"),
 			       "6:result2:ok"));
 	assert_non_null(strstr(ng("answer", "xcode", "b", sdp_pcma, NULL), "6:result2:ok"));
+	/* a DTLS-SRTP party (rtprelay the server) and a plain one */
+	assert_non_null(strstr(ng("offer", "dtls", NULL, sdp_dtls, "5:flagsl7:RTP/AVPe"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "dtls", "b", sdp_b, "4:DTLS7:passive"),
+			       "6:result2:ok"));
+}
+
+/* The two media's DTLS state is the same. */
+static void same_dtls(const struct call_media *x, const struct call_media *y)
+{
+	struct dtls_media_saved a, b;
+
+	assert_int_equal(dtls_media_save(x, &a), dtls_media_save(y, &b));
+	assert_memory_equal(&a, &b, sizeof(a));
 }
 
 /* The two media's transcoders have the same configuration. */
@@ -169,6 +192,7 @@ static void same_media(const struct call_media *x, const struct call_media *y)
 	assert_int_equal(x->event_pt, y->event_pt);
 	assert_int_equal(x->n_rec_codecs, y->n_rec_codecs);
 	same_xcode(x, y);
+	same_dtls(x, y);
 	sdes_keys(x, &kx, &px);
 	sdes_keys(y, &ky, &py);
 	assert_int_equal(px, py);
@@ -185,8 +209,8 @@ static void round_trip(void **state)
 {
 	(void)state;
 	set_up_calls();
-	const char *ids[] = { "plain", "srtp", "xcode" };
-	for (unsigned k = 0; k < 3; k++) {
+	const char *ids[] = { "plain", "srtp", "xcode", "dtls" };
+	for (unsigned k = 0; k < 4; k++) {
 		size_t len, len2;
 		char *rec = snapshot(ids[k], &len);
 		struct call *c = call_find(&calls, ids[k]), *r = NULL;
@@ -221,7 +245,16 @@ static void round_trip(void **state)
 	assert_int_equal(k.suite, SR_AES_CM_128_HMAC_SHA1_80);
 	assert_false(pending);
 	assert_int_equal(pairs_used(&ifs_b), pairs_used(&ifs));
-	assert_int_equal(calls_b.count, 3);
+	assert_int_equal(calls_b.count, 4);
+	/* the DTLS call: the party's role, fingerprint and tls-ids */
+	struct dtls_media_saved dv;
+	assert_true(dtls_media_save(&call_find(&calls_b, "dtls")->parties[0]->media[0], &dv));
+	assert_true(dv.on && dv.role_known && dv.peer_has_fp);
+	assert_false(dv.client);
+	assert_int_equal(dv.peer_setup, DTLS_SETUP_ACTPASS);
+	assert_string_equal(dv.peer_tls_id, "abcdefghijklmnopqrstuvwxyz");
+	assert_int_equal(strlen(dv.tls_id), DTLS_MEDIA_OUR_TLS_ID);
+	assert_int_equal(dv.peer_fp.len, 32);
 	/* the transcoded call: PCMU from the offerer out as PCMA at the
 	 * answerer's ptime, and back; telephone-event mapped both ways */
 	struct call *x = call_find(&calls_b, "xcode");
@@ -430,6 +463,91 @@ static void xcode_forged_refused(void **state)
 	free(v1x);
 }
 
+/* Forged DTLS fields of the DTLS call's record are refused. */
+static void dtls_forged_refused(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ "16:peer fingerprint103:sha-256 00", "16:peer fingerprint103:sha-999 00" },
+		{ "16:peer fingerprint103:sha-256 00:", "16:peer fingerprint103:sha-256 00;" },
+		{ "6:tls-id24:", "6:tls-id0:5:dummy24:" }, /* an empty tls-id */
+		{ "5:setupi", "5:setupi9" },	    /* a=setup out of range */
+		{ "4:hashi2e", "4:hashi7e" },	    /* no such hash */
+		{ "6:clienti0e", "6:clienti2e" },   /* not a boolean */
+		{ "4:dtlsd", "4:dtlsl" },	    /* not a dictionary */
+		{ "7:versioni2e", "7:versioni1e" }, /* DTLS state in a version 1 record */
+	};
+	size_t len;
+	char *rec = snapshot("dtls", &len);
+
+	(void)state;
+	call_destroy(&calls_b, call_find(&calls_b, "dtls"), 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t fl;
+		char *f = forge(rec, len, cases[i].from, cases[i].to, &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	/* version 1's marker for DTLS media it could not carry */
+	size_t l1, l2;
+	char *v1 = forge(rec, len, "7:versioni2e", "7:versioni1e", &l1);
+	char *v1m = forge(v1, l1, "4:dtlsd", "4:dtlsi1e11:dtls-unusedd", &l2);
+	refused(v1m, l2, -EINVAL);
+	free(v1);
+	free(v1m);
+	free(rec);
+}
+
+/* DTLS keys a handshake exported restore with their profile; keys that do
+ * not fit the profile, a bad tls-id or a second state are refused. */
+static void dtls_keys_restore(void **state)
+{
+	struct call_media m, m2;
+	struct dtls_media_saved sv, back;
+	struct sr_keys k;
+	bool pending = true;
+	const char *why;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	memset(&m2, 0, sizeof(m2));
+	memset(&sv, 0, sizeof(sv));
+	sv.on = sv.role_known = sv.peer_has_fp = true;
+	sv.ours = DTLS_SETUP_PASSIVE;
+	sv.peer_setup = DTLS_SETUP_ACTPASS;
+	sv.hash = DTLS_SHA256;
+	sv.peer_fp.hash = DTLS_SHA256;
+	sv.peer_fp.len = 32;
+	memset(sv.peer_fp.md, 0xab, 32);
+	memcpy(sv.tls_id, "ABCDEFGHIJKLMNOPQRSTUVWX", DTLS_MEDIA_OUR_TLS_ID + 1);
+	sv.as[0].keyed = true;
+	sv.as[0].profile = DTLS_AES128_CM_SHA1_80;
+	sv.as[0].keys.suite = SR_AES_CM_128_HMAC_SHA1_80;
+	memset(sv.as[0].keys.local.master, 1, 30);
+	memset(sv.as[0].keys.remote.master, 2, 30);
+	assert_int_equal(dtls_media_restore(&m, &sv, &why), 0);
+	dtls_keys(&m, &k, &pending);
+	assert_false(pending);
+	assert_true(sr_keys_equal(&k, &sv.as[0].keys));
+	assert_true(dtls_media_save(&m, &back));
+	assert_memory_equal(&back, &sv, sizeof(sv));
+	assert_int_equal(dtls_media_restore(&m, &sv, &why), -EINVAL); /* twice */
+	dtls_media_free(&m);
+	/* keys of another suite than the profile names */
+	sv.as[0].profile = DTLS_AEAD_AES_128_GCM;
+	assert_int_equal(dtls_media_restore(&m2, &sv, &why), -EINVAL);
+	assert_string_equal(why, "keys that do not fit their SRTP profile");
+	sv.as[0].profile = DTLS_AES128_CM_SHA1_80;
+	sv.tls_id[3] = '!';
+	assert_int_equal(dtls_media_restore(&m2, &sv, &why), -EINVAL);
+	sv.tls_id[3] = 'D';
+	sv.tls_id[10] = '\0';
+	assert_int_equal(dtls_media_restore(&m2, &sv, &why), -EINVAL);
+	assert_null(m2.dtls);
+}
+
 /* A version 1 record (what the previous release writes) restores. */
 static void version1_restores(void **state)
 {
@@ -464,7 +582,8 @@ static int setup(void **state)
 		fprintf(stderr, "config: %s\n", err);
 		return -1;
 	}
-	if (dp_start(1) || ifaces_init(&ifs, &cfg) || calls_init(&calls, &cfg, &ifs) ||
+	lp = loop_new();
+	if (!lp || dp_start(1) || dtls_media_init(lp, false, 0) || ifaces_init(&ifs, &cfg) || calls_init(&calls, &cfg, &ifs) ||
 	    ifaces_init(&ifs_b, &cfg) || calls_init(&calls_b, &cfg, &ifs_b))
 		return -1;
 	ctx = (struct daemon_ctx){ .calls = &calls, .ifs = &ifs, .cfg = &cfg };
@@ -478,7 +597,9 @@ static int teardown(void **state)
 	calls_free(&calls_b, 0);
 	ifaces_free(&ifs);
 	ifaces_free(&ifs_b);
+	dtls_media_fini();
 	dp_stop();
+	loop_free(lp);
 	return 0;
 }
 
@@ -491,6 +612,8 @@ int main(void)
 		cmocka_unit_test(xcode_output_continues),
 		cmocka_unit_test(xcode_forged_refused),
 		cmocka_unit_test(version1_restores),
+		cmocka_unit_test(dtls_forged_refused),
+		cmocka_unit_test(dtls_keys_restore),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
