@@ -17,13 +17,19 @@ nothing written on the way out), the address moves to B with a gratuitous ARP, a
   one, a second query of it fails), writes them to Redis as the new active, and
   deletes the record of the call it ended.
 
-A second test writes bad records straight into Redis: truncated, another version,
+A DTLS-SRTP call (pyOpenSSL client against the active, both relays given one
+certificate with dtls-certificate/dtls-private-key) continues on the standby with the
+keys the handshake exported: no new handshake, every SRTP packet authenticates, and the
+standby's answer to a re-offer has the active's a=fingerprint.
+
+A further test writes bad records straight into Redis: truncated, another version,
 under another call's key, garbage; the standby refuses each with a log line naming
 the call and why, restores none of them, and still follows good records.
 """
 
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -31,8 +37,11 @@ import urllib.request
 import pytest
 
 from conftest import DAEMON_BIN, free_port
-from redis_failover import (A_ADDR, B_ADDR, MediaPump, Redis, Relay, Topo, continued, in_ns,
-                            media_gap, percentile, resumed_after, setup_call, wait_ready)
+from dp_media import relay_targets
+from redis_failover import (A_ADDR, B_ADDR, Call, Leg, MediaPump, Redis, Relay, Topo, continued,
+                            in_ns, media_gap, percentile, phone_sdp, resumed_after, setup_call,
+                            wait_ready)
+from srtp_peer import Srtp
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)"),
@@ -97,11 +106,11 @@ def env():
         shutil.rmtree(logdir, ignore_errors=True)
 
 
-def start_pair(topo, redis, relays, logdir):
-    active = Relay(topo.a, DAEMON_BIN, A_ADDR, "active", redis.port, logdir)
+def start_pair(topo, redis, relays, logdir, extra=()):
+    active = Relay(topo.a, DAEMON_BIN, A_ADDR, "active", redis.port, logdir, extra)
     relays.append(active)
     wait_ready(topo, A_ADDR)
-    standby = Relay(topo.b, DAEMON_BIN, B_ADDR, "standby", redis.port, logdir)
+    standby = Relay(topo.b, DAEMON_BIN, B_ADDR, "standby", redis.port, logdir, extra)
     relays.append(standby)
     wait_ready(topo, B_ADDR)
     return active, standby
@@ -217,6 +226,88 @@ def test_failover_keeps_calls_and_keys(env):
     assert st["role"] == "active" and st["takeovers"] == 1, st
     wait_for(lambda: redis.cli("EXISTS", "rtprelay:call:" + gone).strip() == "0", 10,
              "the deleted call's record to go")
+
+
+def dtls_cert_files(d):
+    """A certificate and key (PEM) both relays are given (dtls-certificate,
+    dtls-private-key), so the standby's a=fingerprint is the active's."""
+    crt, key = os.path.join(d, "dtls.crt"), os.path.join(d, "dtls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=pair",
+                    "-keyout", key, "-out", crt], check=True, capture_output=True, timeout=30)
+    return crt, key
+
+
+def standby_dtls(topo, cid):
+    """The DTLS state of party A's stream in the standby's copy of the call."""
+    with topo.ng(B_ADDR) as ng:
+        q = ng.query(cid)
+    if q.get("result") != "ok":
+        return None
+    return q["tags"]["A"]["medias"][0]["streams"][0].get("DTLS", {}).get("state")
+
+
+def test_failover_carries_dtls_srtp(env):
+    """A DTLS-SRTP party (pyOpenSSL client; the active relay the server) and a plain
+    phone: the standby restores the call with the keys the handshake exported, so after
+    the failover SRTP continues both ways without a new handshake and every packet
+    authenticates; active and standby share one certificate (dtls-certificate), so the
+    standby's answer to a re-offer has the same a=fingerprint."""
+    pytest.importorskip("OpenSSL")
+    from test_dtls_webrtc import DtlsClient
+
+    topo, redis, relays, logdir = env
+    crt, key = dtls_cert_files(logdir)
+    extra = ("--dtls-certificate=" + crt, "--dtls-private-key=" + key)
+    active, standby = start_pair(topo, redis, relays, logdir, extra)
+    suite = "AES_CM_128_HMAC_SHA1_80"
+    a, b = Leg(topo, 0), Leg(topo, 0)
+    c = DtlsClient(a.sock)
+    dtls_lines = ["a=setup:actpass", "a=fingerprint:" + c.fingerprint, "a=rtcp-mux"]
+    with topo.ng(A_ADDR) as ng:
+        r = ng.offer("fo-dtls", "A", phone_sdp(a.port, [0], "UDP/TLS/RTP/SAVP", dtls_lines),
+                     flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        b.target = relay_targets(r["sdp"])[0][:2]
+        r2 = ng.answer("fo-dtls", "A", "B", phone_sdp(b.port, [0]), DTLS="passive")
+        assert r2["result"] == "ok", r2
+    fp = [ln for ln in r2["sdp"].splitlines() if ln.startswith("a=fingerprint:")]
+    assert len(fp) == 1, r2["sdp"]
+    a.target = relay_targets(r2["sdp"])[0][:2]
+    local, remote = c.handshake(a.target)
+    a.tx, a.rx = Srtp(suite, local, outbound=True), Srtp(suite, remote, outbound=False)
+    call = Call("fo-dtls", "dtls", a, b)
+    pump = MediaPump([call])
+    pump.start()
+    try:
+        time.sleep(1.0)
+        assert a.arrivals and b.arrivals, (len(a.arrivals), len(b.arrivals))
+        # the record written after the handshake (a re-key, written within a second)
+        # is restored: the standby's copy is keyed
+        wait_for(lambda: standby_dtls(topo, "fo-dtls") == "connected", 15,
+                 "the standby to restore the keyed call")
+        t_fail = time.monotonic()
+        active.kill()
+        topo.move_vip()
+        wait_for(lambda: "active now" in standby.log_text(), 10, "the standby to take over")
+        t_active = time.monotonic()
+        time.sleep(2.0)
+    finally:
+        pump.stop()
+    for name, rx in (("to the DTLS party", a), ("to the phone", b)):
+        assert continued(rx, t_active + 0.5), (name, standby.log_text()[-3000:])
+    assert not a.auth_failed, a.auth_failed[:5]
+    assert media_gap(a, b, t_fail) is not None and media_gap(b, a, t_fail) is not None
+    with topo.ng(B_ADDR) as ng:
+        q = ng.query("fo-dtls")
+        d = q["tags"]["A"]["medias"][0]["streams"][0]["DTLS"]
+        assert d["state"] == "connected", d
+        r = ng.offer("fo-dtls", "A", phone_sdp(a.port, [0], "UDP/TLS/RTP/SAVP", dtls_lines),
+                     flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        r2 = ng.answer("fo-dtls", "A", "B", phone_sdp(b.port, [0]), DTLS="passive")
+        assert r2["result"] == "ok", r2
+        assert [ln for ln in r2["sdp"].splitlines() if ln.startswith("a=fingerprint:")] == fp
 
 
 def test_bad_records_refused(env):
