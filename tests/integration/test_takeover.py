@@ -517,6 +517,42 @@ def test_successor_refuses_forged_handover(daemon_factory, tmp_path):
         assert "takeover from " + path + " failed" in text, text
 
 
+def test_successor_refuses_forged_certificate(daemon_factory, tmp_path):
+    """A 'daemon' that hands over no listeners and then a CERT message whose PEM is a
+    broken certificate block, or not PEM at all: the successor says why and exits 1."""
+    old = daemon_factory()
+    path = str(tmp_path / "fake.sock")
+    listeners = b"d5:kinds0:9:unix path0:e"
+    for i, pem in enumerate((b"-----BEGIN CERTIFICATE-----\nnot base64\n",
+                             b"hello" * 10)):
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.path.exists(path):
+            os.unlink(path)
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(10)
+        log = str(tmp_path / ("cert%d.log" % i))
+        with open(log, "wb") as lf:
+            p = subprocess.Popen(old.argv + ["--takeover=" + path], stdout=lf,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                c, _ = srv.accept()
+                c.recv(100)  # HELLO
+                c.send(HDR.pack(MAGIC, 1, 2, len(listeners), 0) + listeners)
+                c.send(HDR.pack(MAGIC, 1, 7, len(pem), 0) + pem)
+                rc = p.wait(15)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(5)
+        c.close()
+        srv.close()
+        text = open(log, "rb").read().decode("utf-8", "replace")
+        assert rc == 1, text
+        assert "takeover: the DTLS certificate handed over: no PEM certificate" in text, text
+        assert "a DTLS certificate that cannot be used" in text, text
+
+
 def test_sigusr2_starts_a_successor_that_takes_over(daemon_factory):
     """SIGUSR2: the daemon starts its own binary with --takeover; a call survives, the
     old process exits 0 and the new one (its log goes where the old one's went)
