@@ -280,6 +280,58 @@ static void put_dtls(struct wctx *w, struct ng_node *d, const struct call_media 
 	memset(&sv, 0, sizeof(sv)); /* no keys left on the stack */
 }
 
+/* The codec negotiation of an offer with codec options (daemon/codec_negotiate.h
+ * codecneg_save), so a repeated answer or a re-answer is handled as here. */
+static void put_fmts(struct wctx *w, struct ng_node *d, const char *k,
+		     const struct codecneg_saved_fmt *f, unsigned n)
+{
+	struct ng_node *l = chk(w, ng_dict_add_list(w->a, d, k));
+
+	for (unsigned i = 0; l && i < n; i++) {
+		struct ng_node *e = chk(w, ng_list_add(l, ng_new_dict(w->a)));
+		put_int(w, e, "pt", f[i].pt);
+		put_str(w, e, "enc", f[i].enc);
+		put_str(w, e, "fmtp", f[i].fmtp);
+		put_int(w, e, "clock", f[i].clock);
+		put_int(w, e, "channels", f[i].channels);
+	}
+}
+
+static void put_codecneg(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	struct codecneg_saved *sv = malloc(sizeof(*sv));
+	struct ng_node *cd, *sl;
+
+	if (!sv) {
+		w->failed = true;
+		return;
+	}
+	if (!codecneg_save(m->codecs, sv)) {
+		free(sv);
+		return;
+	}
+	cd = chk(w, ng_dict_add_dict(w->a, d, "codecneg"));
+	if (cd) {
+		put_fmts(w, cd, "offered", sv->offered, sv->n_offered);
+		put_fmts(w, cd, "added", sv->added, sv->n_added);
+		put_int(w, cd, "offer ptime", sv->offer_ptime);
+		put_int(w, cd, "opt ptime", sv->opt_ptime);
+		put_int(w, cd, "opt ptime rev", sv->opt_ptime_rev);
+		put_int(w, cd, "force", sv->force);
+		put_int(w, cd, "transcoding", sv->transcoding);
+		sl = chk(w, ng_dict_add_list(w->a, cd, "set"));
+		for (unsigned i = 0; sl && i < sv->n_set; i++) {
+			struct ng_node *e = chk(w, ng_list_add(sl, ng_new_dict(w->a)));
+			put_str(w, e, "enc", sv->set[i].enc);
+			put_int(w, e, "clock", sv->set[i].clock);
+			put_int(w, e, "channels", sv->set[i].channels);
+			put_int(w, e, "bitrate", (int64_t)sv->set[i].bitrate);
+			put_str(w, e, "params", sv->set[i].params);
+		}
+	}
+	free(sv);
+}
+
 static void put_media(struct wctx *w, struct ng_node *list, const struct call_media *m)
 {
 	struct ng_node *d = chk(w, ng_list_add(list, ng_new_dict(w->a)));
@@ -331,6 +383,7 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 	/* what this version cannot carry over is named, so a restore refuses
 	 * the call instead of making one whose media would stop */
 	put_dtls(w, d, m);
+	put_codecneg(w, d, m);
 	if (m->xcode)
 		put_xcode(w, d, m);
 }
@@ -787,6 +840,110 @@ static int get_dtls(struct rctx *r, const struct ng_node *md, struct call_media 
 	return rc;
 }
 
+static int get_fmts(struct rctx *r, const struct ng_node *cd, const char *k,
+		    struct codecneg_saved_fmt *f, unsigned max, unsigned *n)
+{
+	int rc;
+	const struct ng_node *l = get_typed(r, cd, k, NG_LIST, true, &rc);
+	int64_t pt, clock, ch;
+
+	*n = 0;
+	if (!l)
+		return rc;
+	if (l->count > max)
+		return refuse(r, k, "too many formats");
+	for (const struct ng_node *e = l->child; e; e = e->next) {
+		struct codecneg_saved_fmt *o = &f[(*n)++];
+		if (e->type != NG_DICT)
+			return refuse(r, k, "not a dictionary");
+		if ((rc = get_int(r, e, "pt", 0, 127, true, &pt)) ||
+		    (rc = get_int(r, e, "clock", 1, 192000, true, &clock)) ||
+		    (rc = get_int(r, e, "channels", 0, 8, true, &ch)) ||
+		    (rc = get_str(r, e, "enc", CODECNEG_ENC_MAX, true, o->enc, sizeof(o->enc))) ||
+		    (rc = get_str(r, e, "fmtp", CODECNEG_FMTP_MAX, true, o->fmtp, sizeof(o->fmtp))))
+			return rc;
+		if (!o->enc[0])
+			return refuse(r, k, "a format without encoding");
+		o->pt = (unsigned)pt;
+		o->clock = (unsigned)clock;
+		o->channels = (unsigned)ch;
+	}
+	return 0;
+}
+
+static int get_codecneg_into(struct rctx *r, const struct ng_node *cd, struct codecneg_saved *sv)
+{
+	int64_t v[5];
+	int rc;
+	static const struct {
+		const char *k;
+		int64_t hi;
+	} f[5] = { { "offer ptime", 1000 },
+		   { "opt ptime", 1000 },
+		   { "opt ptime rev", 1000 },
+		   { "force", 1 },
+		   { "transcoding", 1 } };
+
+	if ((rc = get_fmts(r, cd, "offered", sv->offered, SDP_MAX_FORMATS, &sv->n_offered)) ||
+	    (rc = get_fmts(r, cd, "added", sv->added, CODECNEG_ADDED_MAX, &sv->n_added)))
+		return rc;
+	for (unsigned i = 0; i < 5; i++)
+		if ((rc = get_int(r, cd, f[i].k, 0, f[i].hi, true, &v[i])))
+			return rc;
+	sv->offer_ptime = (unsigned)v[0];
+	sv->opt_ptime = (unsigned)v[1];
+	sv->opt_ptime_rev = (unsigned)v[2];
+	sv->force = v[3];
+	sv->transcoding = v[4];
+	const struct ng_node *sl = get_typed(r, cd, "set", NG_LIST, true, &rc);
+	if (!sl)
+		return rc;
+	if (sl->count > CODEC_SET_MAX)
+		return refuse(r, "set", "too many");
+	for (const struct ng_node *e = sl->child; e; e = e->next) {
+		struct codec_set_item *it = &sv->set[sv->n_set++];
+		int64_t clock, ch, br;
+		if (e->type != NG_DICT)
+			return refuse(r, "set", "not a dictionary");
+		if ((rc = get_str(r, e, "enc", CODEC_SET_ENC - 1, true, it->enc,
+				  sizeof(it->enc))) ||
+		    (rc = get_int(r, e, "clock", 0, 192000, true, &clock)) ||
+		    (rc = get_int(r, e, "channels", 0, 8, true, &ch)) ||
+		    (rc = get_int(r, e, "bitrate", 0, 100000000, true, &br)) ||
+		    (rc = get_str(r, e, "params", CODEC_SET_PARAMS - 1, true, it->params,
+				  sizeof(it->params))))
+			return rc;
+		it->clock = (unsigned)clock;
+		it->channels = (unsigned)ch;
+		it->bitrate = (unsigned long)br;
+	}
+	return 0;
+}
+
+static int get_codecneg(struct rctx *r, const struct ng_node *md, struct call_media *m)
+{
+	int rc;
+	const struct ng_node *cd = get_typed(r, md, "codecneg", NG_DICT, false, &rc);
+	struct codecneg_saved *sv;
+	const char *why = NULL;
+
+	if (!cd)
+		return rc;
+	if (r->version < 2)
+		return refuse(r, "codecneg", "not part of a version 1 record");
+	sv = calloc(1, sizeof(*sv));
+	if (!sv)
+		return -ENOMEM;
+	rc = get_codecneg_into(r, cd, sv);
+	if (!rc) {
+		rc = codecneg_restore(&m->codecs, sv, &why);
+		if (rc == -EINVAL)
+			rc = refuse(r, "codecneg", why);
+	}
+	free(sv);
+	return rc;
+}
+
 static const struct codec_desc *get_codec(struct rctx *r, const struct ng_node *xd,
 					  const char *name_k, const char *clock_k, int *rc)
 {
@@ -1011,7 +1168,7 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 		return refuse(r, "transcoding",
 			      "a version 1 record of transcoded media (it carries no transcoder)");
 	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)) || (rc = get_dtls(r, md, m)) ||
-	    (rc = get_xcode(r, md, m, x)))
+	    (rc = get_codecneg(r, md, m)) || (rc = get_xcode(r, md, m, x)))
 		return rc;
 	return 0;
 }
@@ -1100,6 +1257,7 @@ static void discard(struct call *c, struct media_extra (*x)[SDP_MAX_MEDIA])
 			free(m->ice);
 			sdes_free(m);
 			dtls_media_free(m);
+			codecneg_free(m->codecs);
 		}
 		for (unsigned t = 0; t < CALL_MAX_TAGS; t++)
 			free(p->tags[t]);

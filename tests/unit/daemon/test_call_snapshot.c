@@ -24,6 +24,7 @@
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
 #include "daemon/commands.h"
+#include "daemon/codec_negotiate.h"
 #include "daemon/config.h"
 #include "daemon/dtls_media.h"
 #include "daemon/ice.h"
@@ -268,6 +269,19 @@ static void round_trip(void **state)
 	assert_int_equal(xc.out_ptime, 30);
 	assert_int_equal(xc.in_dtmf_pt, 101);
 	assert_int_equal(xc.out_dtmf_pt, 101);
+	/* the negotiation went along: the answer repeated to the restored call
+	 * gives the offerer its own codec again and keeps transcoding */
+	assert_true(codecneg_transcoding(x->parties[0]->media[0].codecs));
+	ctx.calls = &calls_b;
+	ctx.ifs = &ifs_b;
+	const char *rep = ng("answer", "xcode", "b", sdp_pcma, NULL);
+	assert_non_null(strstr(rep, "6:result2:ok"));
+	assert_non_null(strstr(rep, "PCMU/8000"));
+	assert_null(strstr(rep, "PCMA"));
+	ctx.calls = &calls;
+	ctx.ifs = &ifs;
+	assert_non_null(x->parties[0]->media[0].xcode);
+	assert_non_null(x->parties[1]->media[0].xcode);
 }
 
 /* The value of integer key @k ("3:key") in record @rec, -1 if absent. */
@@ -438,6 +452,9 @@ static void xcode_forged_refused(void **state)
 		{ "4:fmtp0:", "4:fmtpi0e" },		      /* fmtp of the wrong type */
 		{ "5:xcoded", "5:xcodel" },		      /* not a dictionary */
 		{ "7:versioni2e", "7:versioni1e" },	      /* a transcoder in a v1 record */
+		{ "3:enc4:PCMA", "3:enc0:" },		      /* negotiation: no encoding */
+		{ "11:offer ptimei", "11:offer ptimei99999" }, /* negotiation: absurd ptime */
+		{ "5:addedl", "5:addedi0e4:xxxxl" },	      /* negotiation: added missing */
 	};
 	size_t len;
 	char *rec = snapshot("xcode", &len);
