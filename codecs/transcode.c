@@ -49,6 +49,7 @@ struct xcode {
 	int16_t dec_buf[CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS];
 	int16_t rs_buf[(CODEC_MAX_FRAME_SAMPLES + 64) * CODEC_MAX_CHANNELS];
 	int16_t fifo[FIFO_CAP * CODEC_MAX_CHANNELS];
+	char fmtp[XCODE_FMTP_MAX]; /* cfg.out_fmtp's copy: the caller's is short-lived */
 };
 
 static uint32_t random32(void)
@@ -101,12 +102,16 @@ int xcode_new(const struct xcode_config *cfg, struct xcode **out)
 	struct xcode *x;
 	int rc;
 
-	if (!cfg->in_codec || !cfg->out_codec || cfg->in_pt > 127 || cfg->out_pt > 127)
+	if (!cfg->in_codec || !cfg->out_codec || cfg->in_pt > 127 || cfg->out_pt > 127 ||
+	    cfg->out_fmtp_len >= XCODE_FMTP_MAX)
 		return -EINVAL;
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
 	x->cfg = *cfg;
+	if (cfg->out_fmtp_len)
+		memcpy(x->fmtp, cfg->out_fmtp, cfg->out_fmtp_len);
+	x->cfg.out_fmtp = x->fmtp;
 	rc = make_codecs(x, cfg);
 	if (rc < 0)
 		goto err;
@@ -119,9 +124,9 @@ int xcode_new(const struct xcode_config *cfg, struct xcode **out)
 			cfg->out_dtmf_clock ? cfg->out_dtmf_clock : cfg->out_codec->clock_rate);
 	x->out_frame_ts = cfg->out_codec->clock_rate / 1000 * x->enc->ptime_ms;
 	x->ssrc = cfg->out_ssrc ? cfg->out_ssrc : random32();
-	x->seq = (uint16_t)random32();
-	x->out_ts = random32();
-	x->marker_next = true;
+	x->seq = cfg->out_continue ? cfg->out_seq : (uint16_t)random32();
+	x->out_ts = cfg->out_continue ? cfg->out_ts : random32();
+	x->marker_next = !cfg->out_continue;
 	x->st.out_ssrc = x->ssrc;
 	*out = x;
 	return 0;
@@ -433,4 +438,19 @@ void xcode_set_silence(struct xcode *x, bool on)
 uint8_t xcode_in_pt(const struct xcode *x)
 {
 	return x->cfg.in_pt;
+}
+
+void xcode_config_of(const struct xcode *x, struct xcode_config *cfg)
+{
+	*cfg = x->cfg;
+	cfg->out_continue = false;
+	cfg->out_seq = 0;
+	cfg->out_ts = 0;
+}
+
+void xcode_out_state(const struct xcode *x, uint32_t *ssrc, uint16_t *seq, uint32_t *ts)
+{
+	*ssrc = x->ssrc;
+	*seq = x->seq;
+	*ts = x->out_ts;
 }

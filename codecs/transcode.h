@@ -39,9 +39,15 @@ struct xcode_config {
 	unsigned in_channels, out_channels;	/* 0 = 1 */
 	const char *out_fmtp;			/* receiver's fmtp for our encoder */
 	size_t out_fmtp_len;
-	int complexity;		       /* Opus, < 0 = default */
-	bool vad;		       /* G.729 Annex B on our encoder */
-	uint32_t out_ssrc;	       /* 0 = random */
+	int complexity;	   /* Opus, < 0 = default */
+	bool vad;	   /* G.729 Annex B on our encoder */
+	uint32_t out_ssrc; /* 0 = random */
+	/* continue an output stream another transcoder started (a call
+	 * carried to another process, daemon/call_snapshot.h): the first
+	 * packet gets sequence number out_seq and timestamp out_ts, no marker */
+	bool out_continue;
+	uint16_t out_seq;
+	uint32_t out_ts;
 	unsigned jb_min_ms, jb_max_ms; /* 0 = defaults */
 	int resample_quality;	       /* < 0 = default */
 };
@@ -56,6 +62,9 @@ struct xcode_stats {
 	uint32_t out_ts; /* timestamp of the next frame */
 	struct jb_stats jb;
 };
+
+/* The longest receiver fmtp a transcoder keeps (xcode_config_of). */
+#define XCODE_FMTP_MAX 320
 
 /* 0 with *out set, or -EINVAL / -ENOMEM. */
 int xcode_new(const struct xcode_config *cfg, struct xcode **out)
@@ -89,5 +98,12 @@ void xcode_set_silence(struct xcode *x, bool on);
 void xcode_stats(const struct xcode *x, struct xcode_stats *out);
 /* The payload type the transcoder decodes (its configuration: any thread). */
 uint8_t xcode_in_pt(const struct xcode *x);
+/* The configuration @x was made with (immutable, so any thread holding @x
+ * alive may read it); out_fmtp points into @x. The out_continue fields are
+ * left clear: see xcode_out_state. */
+void xcode_config_of(const struct xcode *x, struct xcode_config *cfg);
+/* Where the output stream is: its SSRC, the next sequence number and the
+ * next timestamp. Owner only (or while the owner is held). */
+void xcode_out_state(const struct xcode *x, uint32_t *ssrc, uint16_t *seq, uint32_t *ts);
 
 #endif

@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "codecs/codec.h"
+#include "codecs/transcode.h"
 #include "control/bencode.h"
 #include "control/ngdict.h"
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
 #include "daemon/callctl.h"
 #include "daemon/codec_negotiate.h"
+#include "daemon/dtls_media.h"
 #include "daemon/ice.h"
 #include "daemon/interfaces.h"
 #include "daemon/offer.h"
@@ -204,6 +206,132 @@ static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const str
 		put_bytes(w, d, k, b, n * ROC_BYTES);
 }
 
+/* The transcoder for RTP received from this media's party: what it was
+ * made with (codecs, payload types, ptimes, telephone-event mapping, the
+ * receiver's fmtp, tuning) and, while the data plane is held, where its
+ * output stream is (SSRC, next sequence number and timestamp), so the
+ * successor's transcoder continues that stream. */
+static void put_xcode(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	struct xcode_config cfg;
+	struct ng_node *xd = chk(w, ng_dict_add_dict(w->a, d, "xcode"));
+	uint32_t ssrc, ts;
+	uint16_t seq;
+
+	if (!xd)
+		return;
+	xcode_config_of(m->xcode, &cfg);
+	put_str(w, xd, "in codec", cfg.in_codec->name);
+	put_int(w, xd, "in clock", cfg.in_codec->clock_rate);
+	put_str(w, xd, "out codec", cfg.out_codec->name);
+	put_int(w, xd, "out clock", cfg.out_codec->clock_rate);
+	put_int(w, xd, "in pt", cfg.in_pt);
+	put_int(w, xd, "out pt", cfg.out_pt);
+	put_int(w, xd, "in dtmf pt", cfg.in_dtmf_pt);
+	put_int(w, xd, "out dtmf pt", cfg.out_dtmf_pt);
+	put_int(w, xd, "in dtmf clock", cfg.in_dtmf_clock);
+	put_int(w, xd, "out dtmf clock", cfg.out_dtmf_clock);
+	put_int(w, xd, "in ptime", cfg.in_ptime);
+	put_int(w, xd, "out ptime", cfg.out_ptime);
+	put_int(w, xd, "in channels", cfg.in_channels);
+	put_int(w, xd, "out channels", cfg.out_channels);
+	put_bytes(w, xd, "fmtp", cfg.out_fmtp, cfg.out_fmtp_len);
+	put_int(w, xd, "complexity", cfg.complexity);
+	put_int(w, xd, "vad", cfg.vad);
+	put_int(w, xd, "jb min", cfg.jb_min_ms);
+	put_int(w, xd, "jb max", cfg.jb_max_ms);
+	put_int(w, xd, "resample quality", cfg.resample_quality);
+	if (dp_endpoint_xcode_out(m->rtp.ep, &ssrc, &seq, &ts)) {
+		put_int(w, xd, "out ssrc", ssrc);
+		put_int(w, xd, "out seq", seq);
+		put_int(w, xd, "out ts", ts);
+	}
+}
+
+/* DTLS-SRTP towards the party: roles, fingerprints, tls-ids and the keys
+ * the handshakes exported (daemon/dtls_media.h dtls_media_save). */
+static void put_dtls(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	struct dtls_media_saved sv;
+	struct ng_node *dd;
+	char fp[3 * DTLS_FP_MAX + 16];
+
+	if (!dtls_media_save(m, &sv))
+		return;
+	dd = chk(w, ng_dict_add_dict(w->a, d, "dtls"));
+	put_int(w, dd, "on", sv.on);
+	put_int(w, dd, "role known", sv.role_known);
+	put_int(w, dd, "client", sv.client);
+	put_int(w, dd, "setup", sv.ours);
+	put_int(w, dd, "peer setup", sv.peer_setup);
+	put_int(w, dd, "hash", sv.hash);
+	if (sv.peer_has_fp && dtls_fingerprint_print(&sv.peer_fp, fp, sizeof(fp)) > 0)
+		put_str(w, dd, "peer fingerprint", fp);
+	put_str(w, dd, "peer tls-id", sv.peer_tls_id);
+	put_str(w, dd, "tls-id", sv.tls_id);
+	for (unsigned k = 0; dd && k < 2; k++) {
+		if (!sv.as[k].keyed)
+			continue;
+		struct ng_node *c = chk(w, ng_dict_add_dict(w->a, dd, k ? "rtcp" : "rtp"));
+		put_int(w, c, "profile", sv.as[k].profile);
+		if (c)
+			put_keys(w, c, "keys", &sv.as[k].keys);
+	}
+	memset(&sv, 0, sizeof(sv)); /* no keys left on the stack */
+}
+
+/* The codec negotiation of an offer with codec options (daemon/codec_negotiate.h
+ * codecneg_save), so a repeated answer or a re-answer is handled as here. */
+static void put_fmts(struct wctx *w, struct ng_node *d, const char *k,
+		     const struct codecneg_saved_fmt *f, unsigned n)
+{
+	struct ng_node *l = chk(w, ng_dict_add_list(w->a, d, k));
+
+	for (unsigned i = 0; l && i < n; i++) {
+		struct ng_node *e = chk(w, ng_list_add(l, ng_new_dict(w->a)));
+		put_int(w, e, "pt", f[i].pt);
+		put_str(w, e, "enc", f[i].enc);
+		put_str(w, e, "fmtp", f[i].fmtp);
+		put_int(w, e, "clock", f[i].clock);
+		put_int(w, e, "channels", f[i].channels);
+	}
+}
+
+static void put_codecneg(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	struct codecneg_saved *sv = malloc(sizeof(*sv));
+	struct ng_node *cd, *sl;
+
+	if (!sv) {
+		w->failed = true;
+		return;
+	}
+	if (!codecneg_save(m->codecs, sv)) {
+		free(sv);
+		return;
+	}
+	cd = chk(w, ng_dict_add_dict(w->a, d, "codecneg"));
+	if (cd) {
+		put_fmts(w, cd, "offered", sv->offered, sv->n_offered);
+		put_fmts(w, cd, "added", sv->added, sv->n_added);
+		put_int(w, cd, "offer ptime", sv->offer_ptime);
+		put_int(w, cd, "opt ptime", sv->opt_ptime);
+		put_int(w, cd, "opt ptime rev", sv->opt_ptime_rev);
+		put_int(w, cd, "force", sv->force);
+		put_int(w, cd, "transcoding", sv->transcoding);
+		sl = chk(w, ng_dict_add_list(w->a, cd, "set"));
+		for (unsigned i = 0; sl && i < sv->n_set; i++) {
+			struct ng_node *e = chk(w, ng_list_add(sl, ng_new_dict(w->a)));
+			put_str(w, e, "enc", sv->set[i].enc);
+			put_int(w, e, "clock", sv->set[i].clock);
+			put_int(w, e, "channels", sv->set[i].channels);
+			put_int(w, e, "bitrate", (int64_t)sv->set[i].bitrate);
+			put_str(w, e, "params", sv->set[i].params);
+		}
+	}
+	free(sv);
+}
+
 static void put_media(struct wctx *w, struct ng_node *list, const struct call_media *m)
 {
 	struct ng_node *d = chk(w, ng_list_add(list, ng_new_dict(w->a)));
@@ -254,10 +382,10 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 	put_sdes(w, d, m);
 	/* what this version cannot carry over is named, so a restore refuses
 	 * the call instead of making one whose media would stop */
-	if (m->dtls)
-		put_int(w, d, "dtls", 1);
-	if (m->xcode || codecneg_transcoding(m->codecs))
-		put_int(w, d, "transcoding", 1);
+	put_dtls(w, d, m);
+	put_codecneg(w, d, m);
+	if (m->xcode)
+		put_xcode(w, d, m);
 }
 
 static int party_index(const struct call *c, const struct call_party *p)
@@ -355,6 +483,7 @@ struct rctx {
 	const char *call_id;
 	char where[96];
 	struct calls *cs;
+	int64_t version; /* the record's */
 };
 
 static int refuse(struct rctx *r, const char *field, const char *why)
@@ -619,6 +748,7 @@ static int get_dtmf(struct rctx *r, const struct ng_node *d, struct dp_dtmf_secu
 struct media_extra {
 	struct sockaddr_storage latched[2];	  /* RTP, RTCP; family 0 = none */
 	bool taken;				  /* the port pair was taken from its pool */
+	bool xcode_own;				  /* m->xcode is not published yet */
 	struct dp_srtp_roc rocs[2][DP_SRTP_ROCS]; /* RTP, RTCP */
 	unsigned n_rocs[2];
 };
@@ -647,6 +777,280 @@ static int get_rocs(struct rctx *r, const struct ng_node *md, const char *k,
 			return refuse(r, k, "counter out of range");
 	}
 	*n = (unsigned)(v->str_len / ROC_BYTES);
+	return 0;
+}
+
+static int get_dtls(struct rctx *r, const struct ng_node *md, struct call_media *m)
+{
+	const struct ng_node *dd = ng_dict_get(md, "dtls");
+	struct dtls_media_saved sv;
+	const char *why = NULL;
+	int64_t v[6];
+	int rc;
+	static const struct {
+		const char *k;
+		int64_t hi;
+	} f[6] = { { "on", 1 },	   { "role known", 1 }, { "client", 1 },
+		   { "setup", 4 }, { "peer setup", 4 }, { "hash", 4 } };
+
+	if (!dd)
+		return 0;
+	if (r->version < 2) /* version 1 marks DTLS media it could not carry */
+		return refuse(r, "dtls", "a version 1 record of DTLS-SRTP media (no keys in it)");
+	if (dd->type != NG_DICT)
+		return refuse(r, "dtls", "not a dictionary");
+	memset(&sv, 0, sizeof(sv));
+	for (unsigned i = 0; i < 6; i++)
+		if ((rc = get_int(r, dd, f[i].k, 0, f[i].hi, true, &v[i])))
+			return rc;
+	sv.on = v[0];
+	sv.role_known = v[1];
+	sv.client = v[2];
+	sv.ours = (enum dtls_setup)v[3];
+	sv.peer_setup = (enum dtls_setup)v[4];
+	sv.hash = (enum dtls_hash)v[5];
+	const struct ng_node *fp = ng_dict_get(dd, "peer fingerprint");
+	if (fp) {
+		if (fp->type != NG_STR ||
+		    dtls_fingerprint_parse(fp->str, fp->str_len, &sv.peer_fp, &why))
+			return refuse(r, "peer fingerprint", why ? why : "not a fingerprint");
+		sv.peer_has_fp = true;
+	}
+	if ((rc = get_str(r, dd, "peer tls-id", DTLS_MEDIA_TLS_ID_MAX, true, sv.peer_tls_id,
+			  sizeof(sv.peer_tls_id))) ||
+	    (rc = get_str(r, dd, "tls-id", DTLS_MEDIA_OUR_TLS_ID, true, sv.tls_id,
+			  sizeof(sv.tls_id))))
+		return rc;
+	for (unsigned k = 0; k < 2; k++) {
+		const struct ng_node *c = get_typed(r, dd, k ? "rtcp" : "rtp", NG_DICT, false, &rc);
+		if (rc)
+			return rc;
+		if (!c)
+			continue;
+		if ((rc = get_int(r, c, "profile", 1, 4, true, &v[0])) ||
+		    (rc = get_keys(r, c, "keys", &sv.as[k].keys)))
+			return rc;
+		sv.as[k].profile = (enum dtls_profile)v[0];
+		sv.as[k].keyed = true;
+	}
+	rc = dtls_media_restore(m, &sv, &why);
+	memset(&sv, 0, sizeof(sv));
+	if (rc == -EINVAL)
+		return refuse(r, "dtls", why);
+	return rc;
+}
+
+static int get_fmts(struct rctx *r, const struct ng_node *cd, const char *k,
+		    struct codecneg_saved_fmt *f, unsigned max, unsigned *n)
+{
+	int rc;
+	const struct ng_node *l = get_typed(r, cd, k, NG_LIST, true, &rc);
+	int64_t pt, clock, ch;
+
+	*n = 0;
+	if (!l)
+		return rc;
+	if (l->count > max)
+		return refuse(r, k, "too many formats");
+	for (const struct ng_node *e = l->child; e; e = e->next) {
+		struct codecneg_saved_fmt *o = &f[(*n)++];
+		if (e->type != NG_DICT)
+			return refuse(r, k, "not a dictionary");
+		if ((rc = get_int(r, e, "pt", 0, 127, true, &pt)) ||
+		    (rc = get_int(r, e, "clock", 1, 192000, true, &clock)) ||
+		    (rc = get_int(r, e, "channels", 0, 8, true, &ch)) ||
+		    (rc = get_str(r, e, "enc", CODECNEG_ENC_MAX, true, o->enc, sizeof(o->enc))) ||
+		    (rc = get_str(r, e, "fmtp", CODECNEG_FMTP_MAX, true, o->fmtp, sizeof(o->fmtp))))
+			return rc;
+		if (!o->enc[0])
+			return refuse(r, k, "a format without encoding");
+		o->pt = (unsigned)pt;
+		o->clock = (unsigned)clock;
+		o->channels = (unsigned)ch;
+	}
+	return 0;
+}
+
+static int get_codecneg_into(struct rctx *r, const struct ng_node *cd, struct codecneg_saved *sv)
+{
+	int64_t v[5];
+	int rc;
+	static const struct {
+		const char *k;
+		int64_t hi;
+	} f[5] = { { "offer ptime", 1000 },
+		   { "opt ptime", 1000 },
+		   { "opt ptime rev", 1000 },
+		   { "force", 1 },
+		   { "transcoding", 1 } };
+
+	if ((rc = get_fmts(r, cd, "offered", sv->offered, SDP_MAX_FORMATS, &sv->n_offered)) ||
+	    (rc = get_fmts(r, cd, "added", sv->added, CODECNEG_ADDED_MAX, &sv->n_added)))
+		return rc;
+	for (unsigned i = 0; i < 5; i++)
+		if ((rc = get_int(r, cd, f[i].k, 0, f[i].hi, true, &v[i])))
+			return rc;
+	sv->offer_ptime = (unsigned)v[0];
+	sv->opt_ptime = (unsigned)v[1];
+	sv->opt_ptime_rev = (unsigned)v[2];
+	sv->force = v[3];
+	sv->transcoding = v[4];
+	const struct ng_node *sl = get_typed(r, cd, "set", NG_LIST, true, &rc);
+	if (!sl)
+		return rc;
+	if (sl->count > CODEC_SET_MAX)
+		return refuse(r, "set", "too many");
+	for (const struct ng_node *e = sl->child; e; e = e->next) {
+		struct codec_set_item *it = &sv->set[sv->n_set++];
+		int64_t clock, ch, br;
+		if (e->type != NG_DICT)
+			return refuse(r, "set", "not a dictionary");
+		if ((rc = get_str(r, e, "enc", CODEC_SET_ENC - 1, true, it->enc,
+				  sizeof(it->enc))) ||
+		    (rc = get_int(r, e, "clock", 0, 192000, true, &clock)) ||
+		    (rc = get_int(r, e, "channels", 0, 8, true, &ch)) ||
+		    (rc = get_int(r, e, "bitrate", 0, 100000000, true, &br)) ||
+		    (rc = get_str(r, e, "params", CODEC_SET_PARAMS - 1, true, it->params,
+				  sizeof(it->params))))
+			return rc;
+		it->clock = (unsigned)clock;
+		it->channels = (unsigned)ch;
+		it->bitrate = (unsigned long)br;
+	}
+	return 0;
+}
+
+static int get_codecneg(struct rctx *r, const struct ng_node *md, struct call_media *m)
+{
+	int rc;
+	const struct ng_node *cd = get_typed(r, md, "codecneg", NG_DICT, false, &rc);
+	struct codecneg_saved *sv;
+	const char *why = NULL;
+
+	if (!cd)
+		return rc;
+	if (r->version < 2)
+		return refuse(r, "codecneg", "not part of a version 1 record");
+	sv = calloc(1, sizeof(*sv));
+	if (!sv)
+		return -ENOMEM;
+	rc = get_codecneg_into(r, cd, sv);
+	if (!rc) {
+		rc = codecneg_restore(&m->codecs, sv, &why);
+		if (rc == -EINVAL)
+			rc = refuse(r, "codecneg", why);
+	}
+	free(sv);
+	return rc;
+}
+
+static const struct codec_desc *get_codec(struct rctx *r, const struct ng_node *xd,
+					  const char *name_k, const char *clock_k, int *rc)
+{
+	char name[32];
+	int64_t clock;
+	const struct codec_desc *d;
+
+	if ((*rc = get_str(r, xd, name_k, sizeof(name) - 1, true, name, sizeof(name))) ||
+	    (*rc = get_int(r, xd, clock_k, 1, 192000, true, &clock)))
+		return NULL;
+	d = codec_find(name, strlen(name), (unsigned)clock, 0);
+	if (!d)
+		*rc = refuse(r, name_k, "not a codec this daemon transcodes");
+	return d;
+}
+
+/* A transcoder recorded by put_xcode, made again (fresh codec state, the
+ * output stream continued when the record says where it was). */
+static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media *m,
+		     struct media_extra *x)
+{
+	int rc;
+	const struct ng_node *xd = get_typed(r, md, "xcode", NG_DICT, false, &rc);
+	struct xcode_config c;
+	int64_t v[14], ssrc, seq, ts;
+	static const struct {
+		const char *k;
+		int64_t lo, hi;
+	} f[14] = {
+		{ "in pt", 0, 127 },
+		{ "out pt", 0, 127 },
+		{ "in dtmf pt", -1, 127 },
+		{ "out dtmf pt", -1, 127 },
+		{ "in dtmf clock", 0, 192000 },
+		{ "out dtmf clock", 0, 192000 },
+		{ "in ptime", 0, 200 },
+		{ "out ptime", 0, 200 },
+		{ "in channels", 0, 2 },
+		{ "out channels", 0, 2 },
+		{ "complexity", -1, 10 },
+		{ "vad", 0, 1 },
+		{ "jb min", 0, 2000 },
+		{ "jb max", 0, 2000 },
+	};
+	const struct ng_node *fm;
+
+	if (!xd)
+		return rc;
+	if (r->version < 2)
+		return refuse(r, "xcode", "not part of a version 1 record");
+	if (!m->pair)
+		return refuse(r, "xcode", "a transcoder on media without ports");
+	memset(&c, 0, sizeof(c));
+	if (!(c.in_codec = get_codec(r, xd, "in codec", "in clock", &rc)) ||
+	    !(c.out_codec = get_codec(r, xd, "out codec", "out clock", &rc)))
+		return rc;
+	for (unsigned i = 0; i < 14; i++)
+		if ((rc = get_int(r, xd, f[i].k, f[i].lo, f[i].hi, true, &v[i])))
+			return rc;
+	if ((rc = get_int(r, xd, "resample quality", -1, 10, true, &ssrc)))
+		return rc;
+	c.resample_quality = (int)ssrc;
+	c.in_pt = (uint8_t)v[0];
+	c.out_pt = (uint8_t)v[1];
+	c.in_dtmf_pt = (int)v[2];
+	c.out_dtmf_pt = (int)v[3];
+	c.in_dtmf_clock = (unsigned)v[4];
+	c.out_dtmf_clock = (unsigned)v[5];
+	c.in_ptime = (unsigned)v[6];
+	c.out_ptime = (unsigned)v[7];
+	c.in_channels = (unsigned)v[8];
+	c.out_channels = (unsigned)v[9];
+	c.complexity = (int)v[10];
+	c.vad = v[11];
+	c.jb_min_ms = (unsigned)v[12];
+	c.jb_max_ms = (unsigned)v[13];
+	if (c.jb_min_ms > c.jb_max_ms && c.jb_max_ms)
+		return refuse(r, "jb min", "above jb max");
+	fm = ng_dict_get(xd, "fmtp");
+	if (!fm || fm->type != NG_STR || fm->str_len >= XCODE_FMTP_MAX ||
+	    memchr(fm->str, '\0', fm->str_len))
+		return refuse(r, "fmtp", "missing or too long");
+	c.out_fmtp = fm->str;
+	c.out_fmtp_len = fm->str_len;
+	/* the output stream's place: all three or none */
+	if ((rc = get_int(r, xd, "out ssrc", 0, UINT32_MAX, false, &ssrc)) ||
+	    (rc = get_int(r, xd, "out seq", 0, UINT16_MAX, false, &seq)) ||
+	    (rc = get_int(r, xd, "out ts", 0, UINT32_MAX, false, &ts)))
+		return rc;
+	int have = !!ng_dict_get(xd, "out ssrc") + !!ng_dict_get(xd, "out seq") +
+		   !!ng_dict_get(xd, "out ts");
+	if (have != 0 && have != 3)
+		return refuse(r, "out ssrc", "out ssrc, out seq and out ts go together");
+	if (have) {
+		if (!ssrc)
+			return refuse(r, "out ssrc", "zero");
+		c.out_ssrc = (uint32_t)ssrc;
+		c.out_continue = true;
+		c.out_seq = (uint16_t)seq;
+		c.out_ts = (uint32_t)ts;
+	}
+	rc = xcode_new(&c, &m->xcode);
+	if (rc == -EINVAL)
+		return refuse(r, "xcode", "the transcoder refused its configuration");
+	if (rc)
+		return rc;
+	x->xcode_own = true;
 	return 0;
 }
 
@@ -759,12 +1163,12 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 	}
 	if ((rc = get_str(r, md, "mid", sizeof(m->mid) - 1, true, m->mid, sizeof(m->mid))))
 		return rc;
-	if (ng_dict_get(md, "dtls"))
-		return refuse(r, "dtls", "DTLS-SRTP media cannot be restored by this version");
+	/* version 1 marks transcoded media it could not carry */
 	if (ng_dict_get(md, "transcoding"))
 		return refuse(r, "transcoding",
-			      "transcoded media cannot be restored by this version");
-	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)))
+			      "a version 1 record of transcoded media (it carries no transcoder)");
+	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)) || (rc = get_dtls(r, md, m)) ||
+	    (rc = get_codecneg(r, md, m)) || (rc = get_xcode(r, md, m, x)))
 		return rc;
 	return 0;
 }
@@ -848,8 +1252,12 @@ static void discard(struct call *c, struct media_extra (*x)[SDP_MAX_MEDIA])
 				dp_endpoint_release(m->rtcp.ep);
 			if (x[pi][i].taken)
 				ports_untake(m->ifc->pool, m->pair);
+			if (x[pi][i].xcode_own)
+				xcode_free(m->xcode);
 			free(m->ice);
 			sdes_free(m);
+			dtls_media_free(m);
+			codecneg_free(m->codecs);
 		}
 		for (unsigned t = 0; t < CALL_MAX_TAGS; t++)
 			free(p->tags[t]);
@@ -876,8 +1284,15 @@ static int parse_call(struct rctx *r, const struct ng_node *root, struct call *c
 		return refuse(r, "record", "not a dictionary");
 	if ((rc = get_int(r, root, "version", INT64_MIN, INT64_MAX, true, &v)))
 		return rc;
-	if (v != CALL_SNAPSHOT_VERSION)
+	if (v > CALL_SNAPSHOT_VERSION) {
+		log_warn("call snapshot refused: version %lld is newer than this daemon reads "
+			 "(%d to %d)",
+			 (long long)v, CALL_SNAPSHOT_VERSION_MIN, CALL_SNAPSHOT_VERSION);
+		return -EINVAL;
+	}
+	if (v < CALL_SNAPSHOT_VERSION_MIN)
 		return refuse(r, "version", "not a version this daemon reads");
+	r->version = v;
 	if ((rc = get_str(r, root, "call-id", CALL_TAG_MAX, true, id, sizeof(id))))
 		return rc;
 	if (!id[0])
@@ -1083,6 +1498,9 @@ int call_snapshot_restore(struct calls *calls, const char *data, size_t len,
 				 c->call_id, strerror(-rc));
 			goto fail;
 		}
+		/* the data plane owns the party's transcoders now */
+		for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
+			x[pi][i].xcode_own = false;
 	}
 	for (unsigned pi = 0; pi < c->n_parties; pi++) {
 		struct call_party *p = c->parties[pi];
@@ -1105,6 +1523,9 @@ int call_snapshot_restore(struct calls *calls, const char *data, size_t len,
 	}
 	link_call(calls, c);
 	callctl_republish(c);
+	for (unsigned pi = 0; pi < c->n_parties; pi++)
+		dtls_media_start(c->parties[pi],
+				 now_ms); /* handshakes the record had not finished */
 	arena_free(a);
 	log_info("call restored call-id=%s (%u parties)", c->call_id, c->n_parties);
 	if (out)

@@ -24,8 +24,11 @@
 
 #include "lib/strbuf.h"
 
-#define CALL_SNAPSHOT_VERSION 1
-#define CALL_SNAPSHOT_MAX     (256 * 1024) /* bytes of one record at most */
+/* Version 2 adds the transcoders (docs/architecture.md, Takeover); version
+ * 1 records are still read. */
+#define CALL_SNAPSHOT_VERSION	  2
+#define CALL_SNAPSHOT_VERSION_MIN 1
+#define CALL_SNAPSHOT_MAX	  (256 * 1024) /* bytes of one record at most */
 
 struct call;
 struct calls;

@@ -19,9 +19,9 @@
 #include "daemon/call.h"
 #include "daemon/codec_set.h"
 
-#define NEG_ENC		 32
-#define NEG_FMTP	 160
-#define NEG_MAX_ADDED	 8
+#define NEG_ENC		 (CODECNEG_ENC_MAX + 1)
+#define NEG_FMTP	 (CODECNEG_FMTP_MAX + 1)
+#define NEG_MAX_ADDED	 CODECNEG_ADDED_MAX
 #define PT_DYNAMIC_FIRST 96
 #define PT_DYNAMIC_LAST	 127
 
@@ -538,6 +538,102 @@ bool codecneg_transcoding(const struct codecneg *st)
 void codecneg_free(struct codecneg *st)
 {
 	free(st);
+}
+
+static void save_fmt(const struct neg_fmt *n, struct codecneg_saved_fmt *o)
+{
+	o->pt = n->pt;
+	o->clock = n->clock;
+	o->channels = n->channels;
+	memcpy(o->enc, n->enc, sizeof(o->enc));
+	memcpy(o->fmtp, n->fmtp, sizeof(o->fmtp));
+}
+
+bool codecneg_save(const struct codecneg *st, struct codecneg_saved *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return false;
+	for (unsigned i = 0; i < st->n_offered; i++)
+		save_fmt(&st->offered[i], &out->offered[i]);
+	out->n_offered = st->n_offered;
+	for (unsigned i = 0; i < st->n_added; i++)
+		save_fmt(&st->added[i], &out->added[i]);
+	out->n_added = st->n_added;
+	out->offer_ptime = st->offer_ptime;
+	out->opt_ptime = st->opt_ptime;
+	out->opt_ptime_rev = st->opt_ptime_rev;
+	out->force = st->force;
+	out->transcoding = st->transcoding;
+	memcpy(out->set, st->set, sizeof(out->set));
+	out->n_set = st->n_set;
+	return true;
+}
+
+/* One saved format back, as record() makes it from an SDP format. */
+static int load_fmt(const struct codecneg_saved_fmt *f, struct neg_fmt *r, const char **why)
+{
+	if (f->pt > 127 || f->clock == 0 || f->clock > 192000 || f->channels > 8) {
+		*why = "a format's payload type, clock or channels out of range";
+		return -EINVAL;
+	}
+	if (!memchr(f->enc, '\0', sizeof(f->enc)) || !memchr(f->fmtp, '\0', sizeof(f->fmtp)) ||
+	    !f->enc[0]) {
+		*why = "a format's encoding or fmtp";
+		return -EINVAL;
+	}
+	struct sdp_format sf = { .pt = f->pt,
+				 .encoding = lit(f->enc),
+				 .clock_rate = f->clock,
+				 .channels = f->channels,
+				 .fmtp = lit(f->fmtp) };
+	record(r, &sf);
+	return 0;
+}
+
+int codecneg_restore(struct codecneg **state, const struct codecneg_saved *in, const char **why)
+{
+	struct codecneg *st;
+	int rc = -EINVAL;
+
+	*why = NULL;
+	if (in->n_offered > SDP_MAX_FORMATS || in->n_added > NEG_MAX_ADDED ||
+	    in->n_set > CODEC_SET_MAX || in->offer_ptime > 1000 || in->opt_ptime > 1000 ||
+	    in->opt_ptime_rev > 1000) {
+		*why = "counts or ptimes out of range";
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < in->n_set; i++)
+		if (!memchr(in->set[i].enc, '\0', sizeof(in->set[i].enc)) ||
+		    !memchr(in->set[i].params, '\0', sizeof(in->set[i].params)) ||
+		    in->set[i].clock > 192000 || in->set[i].channels > 8) {
+			*why = "a codec set item";
+			return -EINVAL;
+		}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	for (unsigned i = 0; i < in->n_offered; i++)
+		if (load_fmt(&in->offered[i], &st->offered[i], why))
+			goto fail;
+	for (unsigned i = 0; i < in->n_added; i++)
+		if (load_fmt(&in->added[i], &st->added[i], why))
+			goto fail;
+	st->n_offered = in->n_offered;
+	st->n_added = in->n_added;
+	st->offer_ptime = in->offer_ptime;
+	st->opt_ptime = in->opt_ptime;
+	st->opt_ptime_rev = in->opt_ptime_rev;
+	st->force = in->force;
+	st->transcoding = in->transcoding;
+	memcpy(st->set, in->set, sizeof(st->set));
+	st->n_set = in->n_set;
+	codecneg_free(*state);
+	*state = st;
+	return 0;
+fail:
+	free(st);
+	return rc;
 }
 
 int codecneg_media(struct call_media *sm, struct call_media *rm, const struct ng_request *req,

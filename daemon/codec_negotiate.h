@@ -25,6 +25,7 @@
 
 #include "lib/arena.h"
 #include "control/ngrequest.h"
+#include "daemon/codec_set.h"
 #include "sdp/sdp.h"
 
 struct codecneg;
@@ -67,6 +68,36 @@ void codecneg_free(struct codecneg *state);
  * 0, unknown). With @all_matches, "all" and "full" match every codec. */
 bool codecneg_listed(const char *const *list, unsigned n, struct sdp_str enc, unsigned clock,
 		     bool all_matches);
+
+/* The negotiation state of a media as plain values, so a call carried to
+ * another process (daemon/call_snapshot.h) answers a repeated answer or a
+ * re-answer as this one would: the offerer's formats, the ones rtprelay
+ * added, the offer's ptime and options, the transcode decision and the codec
+ * "set". (Codec descriptions are found again by name; the rewrite of the
+ * current request is not part of it.) */
+#define CODECNEG_ENC_MAX   31
+#define CODECNEG_FMTP_MAX  159
+#define CODECNEG_ADDED_MAX 8
+struct codecneg_saved_fmt {
+	unsigned pt, clock, channels;
+	char enc[CODECNEG_ENC_MAX + 1];
+	char fmtp[CODECNEG_FMTP_MAX + 1];
+};
+struct codecneg_saved {
+	struct codecneg_saved_fmt offered[SDP_MAX_FORMATS];
+	unsigned n_offered;
+	struct codecneg_saved_fmt added[CODECNEG_ADDED_MAX];
+	unsigned n_added;
+	unsigned offer_ptime, opt_ptime, opt_ptime_rev;
+	bool force, transcoding;
+	struct codec_set_item set[CODEC_SET_MAX];
+	unsigned n_set;
+};
+/* @st into *out (false: no state). */
+bool codecneg_save(const struct codecneg *st, struct codecneg_saved *out);
+/* A state made from @in into *state (replaced), after checking every
+ * field: 0, -EINVAL with *why, or -ENOMEM. */
+int codecneg_restore(struct codecneg **state, const struct codecneg_saved *in, const char **why);
 
 struct call_media;
 /* offer.c's hook, for media @m of the SDP being handled: on an offer @sm is

@@ -48,6 +48,7 @@ enum key_kind {
 	K_REDIS_ROLE,
 	K_REDIS_AUTH,
 	K_SOCK_PATH, /* a unix socket path into the char array at off */
+	K_FILE,	     /* an absolute file path into a CFG_PATH_MAX array at off */
 };
 
 /* Largest K_U64 value: far above any link's bytes per second, and far below
@@ -96,6 +97,8 @@ static const struct key_desc keys[] = {
 	{ "media-dir", K_MEDIA_DIR, 0, 0 },
 	{ "dtls-cert-cipher", K_DTLS_CIPHER, 0, 0 },
 	{ "dtls-rsa-key-size", K_UINT, OFF(dtls_rsa_key_size), DTLS_RSA_BITS_MAX },
+	{ "dtls-certificate", K_FILE, OFF(dtls_certificate), 0 },
+	{ "dtls-private-key", K_FILE, OFF(dtls_private_key), 0 },
 	{ "redis", K_REDIS, 0, 0 },
 	{ "redis-role", K_REDIS_ROLE, 0, 0 },
 	{ "redis-auth", K_REDIS_AUTH, 0, 0 },
@@ -489,6 +492,14 @@ static int set_key(struct rtprelay_config *c, const struct key_desc *k, const ch
 		if (!value[0] || strlen(value) >= sizeof(c->takeover_socket)) {
 			snprintf(err, errlen, "path empty or longer than %zu",
 				 sizeof(c->takeover_socket) - 1);
+			return -EINVAL;
+		}
+		strcpy((char *)c + k->off, value);
+		return 0;
+	case K_FILE:
+		if (value[0] != '/' || strlen(value) >= CFG_PATH_MAX) {
+			snprintf(err, errlen, "not an absolute path of at most %u bytes",
+				 CFG_PATH_MAX - 1);
 			return -EINVAL;
 		}
 		strcpy((char *)c + k->off, value);

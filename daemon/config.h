@@ -50,6 +50,11 @@
  *                  (rtpengine's key; default prime256v1, ECDSA P-256; ec/ecdsa
  *                  accepted for prime256v1)
  *   dtls-rsa-key-size RSA modulus bits when RSA, 1024..8192 (default 2048)
+ *   dtls-certificate PEM file with the DTLS certificate to use instead of a
+ *                  fresh self-signed one (with dtls-private-key): an
+ *                  active/standby pair shares one, so a=fingerprint stays the
+ *                  same across a failover (docs/failover.md)
+ *   dtls-private-key PEM file with its private key (unencrypted)
  *   redis          [PASSWORD@]HOST:PORT[/DB]: Redis-backed active/standby
  *                  (daemon/repl.h); off when not given. HOST is an IPv4/IPv6
  *                  address or a name, DB 0..15 (default 0)
@@ -70,6 +75,7 @@
 #define CFG_MAX_LISTEN 4
 #define CFG_MAX_ALLOW  16
 #define CFG_NAME_MAX   32
+#define CFG_PATH_MAX   512 /* a file path in the config */
 #define CFG_ADDR_MAX   64
 
 struct cfg_interface {
@@ -129,6 +135,10 @@ struct rtprelay_config {
 	char media_dir[512];
 	bool dtls_cert_rsa;	    /* dtls-cert-cipher = RSA */
 	unsigned dtls_rsa_key_size; /* its bits */
+	/* dtls-certificate / dtls-private-key: PEM files of a certificate to
+	 * use instead of a fresh one (both or neither; empty = not given) */
+	char dtls_certificate[CFG_PATH_MAX];
+	char dtls_private_key[CFG_PATH_MAX];
 	bool foreground;
 	char config_file[512];
 	bool has_listen_http; /* listen-http given */

@@ -21,8 +21,8 @@
 #include "sdp/sdp_lex.h"
 
 #define TLS_ID_MAX     255 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
-#define N_BUCKETS      1024u /* id -> media */
-#define OUR_TLS_ID_LEN 24    /* rtprelay's a=tls-id: 24 tls-id-chars, 144 random bits */
+#define N_BUCKETS      1024u		     /* id -> media */
+#define OUR_TLS_ID_LEN DTLS_MEDIA_OUR_TLS_ID /* rtprelay's a=tls-id: 144 random bits */
 /* A server whose handshake a datagram broke (a forged or garbled record from
  * the peer's address) starts over this many times, then stays failed until
  * the next offer/answer. */
@@ -71,6 +71,9 @@ struct media_dtls {
 	 * association, new whenever a restart makes a new one */
 	char tls_id[OUR_TLS_ID_LEN + 1];
 	uint64_t no_handshake; /* datagrams before an association existed */
+	/* carried from another process (dtls_media_restore): keyed without
+	 * an association until the peer or an offer/answer restarts DTLS */
+	bool restored;
 };
 
 static struct {
@@ -80,6 +83,7 @@ static struct {
 	uint64_t next_id;
 	struct media_dtls *buckets[N_BUCKETS];
 	struct media_dtls *active; /* handshaking: timers to run */
+	unsigned n_media;	   /* media with DTLS state */
 } g;
 
 static struct media_dtls *by_id(uint64_t id)
@@ -158,6 +162,7 @@ static struct media_dtls *state(struct call_media *cm)
 	d->bucket_next = g.buckets[d->id % N_BUCKETS];
 	g.buckets[d->id % N_BUCKETS] = d;
 	cm->dtls = d;
+	g.n_media++;
 	return d;
 }
 
@@ -210,6 +215,7 @@ void dtls_media_free(struct call_media *cm)
 	memset(d, 0, sizeof(*d)); /* no keys left in freed memory */
 	free(d);
 	cm->dtls = NULL;
+	g.n_media--;
 }
 
 /* ---- the handshake ---- */
@@ -349,6 +355,9 @@ static void start(struct media_dtls *d, uint64_t now_ms)
 		 * with the next offer/answer */
 		if (as->conn && !d->restart && dtls_conn_state(as->conn) != DTLS_FAILED)
 			continue;
+		/* carried over keyed: no new handshake until a restart */
+		if (!as->conn && as->keyed && d->restored && !d->restart)
+			continue;
 		dtls_conn_free(as->conn);
 		as->fail_logged = false;
 		as->conn = dtls_conn_new(g.cert, d->client, &d->peer_fp, NULL, now_ms);
@@ -406,6 +415,14 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 			continue; /* released since */
 		unsigned k = (unsigned)(dg[i].id & 1);
 		struct dtls_assoc *as = &d->as[k];
+		if (!as->conn && d->restored && d->on && !d->client && g.cert) {
+			/* a carried-over media's peer starts DTLS again: answer it
+			 * with this process's certificate (its keys replace the
+			 * carried ones when the handshake completes) */
+			as->conn = dtls_conn_new(g.cert, false, &d->peer_fp, NULL, now_ms);
+			if (as->conn)
+				active_add(d);
+		}
 		if (!as->conn) {
 			d->no_handshake++;
 			continue;
@@ -438,6 +455,171 @@ int dtls_media_init(struct loop *l, bool rsa, unsigned rsa_bits)
 	if (g.watch.fd < 0)
 		return -EMFILE;
 	return loop_add(l, &g.watch, EPOLLIN);
+}
+
+bool dtls_media_save(const struct call_media *m, struct dtls_media_saved *out)
+{
+	const struct media_dtls *d = m->dtls;
+
+	memset(out, 0, sizeof(*out));
+	if (!d)
+		return false;
+	out->on = d->on;
+	out->role_known = d->role_known;
+	out->client = d->client;
+	out->peer_has_fp = d->peer_has_fp;
+	out->ours = d->ours;
+	out->peer_setup = d->peer_setup;
+	out->hash = d->hash;
+	out->peer_fp = d->peer_fp;
+	memcpy(out->peer_tls_id, d->peer_tls_id, sizeof(out->peer_tls_id));
+	memcpy(out->tls_id, d->tls_id, sizeof(out->tls_id));
+	for (unsigned k = 0; k < N_COMP; k++) {
+		out->as[k].keyed = d->as[k].keyed;
+		out->as[k].keys = d->as[k].keys;
+		out->as[k].profile = d->as[k].profile;
+	}
+	return true;
+}
+
+static bool tls_id_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+int dtls_media_restore(struct call_media *m, const struct dtls_media_saved *in, const char **why)
+{
+	struct media_dtls *d;
+
+	*why = NULL;
+	if (m->dtls) {
+		*why = "DTLS state twice";
+		return -EINVAL;
+	}
+	if ((unsigned)in->ours > DTLS_SETUP_HOLDCONN ||
+	    (unsigned)in->peer_setup > DTLS_SETUP_HOLDCONN || (unsigned)in->hash > DTLS_SHA512) {
+		*why = "setup or hash out of range";
+		return -EINVAL;
+	}
+	if (strlen(in->tls_id) != OUR_TLS_ID_LEN) {
+		*why = "tls-id of the wrong length";
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < OUR_TLS_ID_LEN; i++)
+		if (!tls_id_char(in->tls_id[i])) {
+			*why = "tls-id with a character RFC 8842 does not allow";
+			return -EINVAL;
+		}
+	if (!memchr(in->peer_tls_id, '\0', sizeof(in->peer_tls_id))) {
+		*why = "peer tls-id too long";
+		return -EINVAL;
+	}
+	if (in->peer_has_fp && (in->peer_fp.len == 0 || in->peer_fp.len > DTLS_FP_MAX)) {
+		*why = "peer fingerprint of the wrong length";
+		return -EINVAL;
+	}
+	for (unsigned k = 0; k < N_COMP; k++) {
+		if (!in->as[k].keyed)
+			continue;
+		if ((unsigned)in->as[k].profile > DTLS_AEAD_AES_256_GCM ||
+		    suite_of(in->as[k].profile) != in->as[k].keys.suite ||
+		    sr_keys_check(&in->as[k].keys)) {
+			*why = "keys that do not fit their SRTP profile";
+			return -EINVAL;
+		}
+	}
+	d = state(m);
+	if (!d)
+		return -ENOMEM;
+	d->on = in->on;
+	d->role_known = in->role_known;
+	d->client = in->client;
+	d->peer_has_fp = in->peer_has_fp;
+	d->ours = in->ours;
+	d->peer_setup = in->peer_setup;
+	d->hash = in->hash;
+	d->peer_fp = in->peer_fp;
+	memcpy(d->peer_tls_id, in->peer_tls_id, sizeof(d->peer_tls_id));
+	memcpy(d->tls_id, in->tls_id, sizeof(d->tls_id));
+	for (unsigned k = 0; k < N_COMP; k++) {
+		d->as[k].keyed = in->as[k].keyed;
+		d->as[k].keys = in->as[k].keys;
+		d->as[k].profile = in->as[k].profile;
+	}
+	d->restored = true;
+	return 0;
+}
+
+int dtls_media_cert_pem(char **pem, size_t *len)
+{
+	if (!g.cert)
+		return -ENOENT;
+	return dtls_cert_pem(g.cert, pem, len);
+}
+
+int dtls_media_set_cert_pem(const char *pem, size_t len, const char **why)
+{
+	struct dtls_cert *c;
+
+	if (g.n_media) {
+		*why = "media use the current certificate";
+		return -EBUSY;
+	}
+	c = dtls_cert_from_pem(pem, len, why);
+	if (!c)
+		return -EINVAL;
+	dtls_cert_free(g.cert);
+	g.cert = c;
+	log_info("DTLS certificate: %s (given)", dtls_cert_describe(g.cert));
+	return 0;
+}
+
+/* Append the file at @path to buf[*n..cap). 0 or -errno. */
+static int read_pem(const char *path, char *buf, size_t *n, size_t cap)
+{
+	FILE *f = fopen(path, "re");
+	size_t got;
+
+	if (!f)
+		return -errno;
+	got = fread(buf + *n, 1, cap - *n, f);
+	bool more = got == cap - *n && fgetc(f) != EOF;
+	int err = ferror(f);
+	fclose(f);
+	if (err)
+		return -EIO;
+	if (more)
+		return -EFBIG;
+	*n += got;
+	return 0;
+}
+
+int dtls_media_load_cert(const char *cert_path, const char *key_path)
+{
+	char *buf = malloc(DTLS_PEM_MAX + 1);
+	size_t n = 0;
+	const char *why = NULL, *bad = cert_path;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = read_pem(cert_path, buf, &n, DTLS_PEM_MAX);
+	if (!rc) {
+		bad = key_path;
+		buf[n++] = '\n'; /* the files need not end in a newline */
+		rc = read_pem(key_path, buf, &n, DTLS_PEM_MAX);
+	}
+	if (rc) {
+		log_err("DTLS: cannot read %s: %s", bad,
+			rc == -EFBIG ? "certificate and key over 64 KiB" : strerror(-rc));
+	} else if ((rc = dtls_media_set_cert_pem(buf, n, &why))) {
+		log_err("DTLS: the certificate in %s and key in %s: %s", cert_path, key_path,
+			why ? why : strerror(-rc));
+	}
+	explicit_bzero(buf, DTLS_PEM_MAX + 1);
+	free(buf);
+	return rc;
 }
 
 void dtls_media_fini(void)

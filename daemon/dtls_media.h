@@ -38,6 +38,7 @@
 #include "lib/arena.h"
 #include "lib/loop.h"
 #include "sdp/sdp.h"
+#include "dtls/dtls.h"
 #include "srtp/sr_stream.h"
 
 struct call_media;
@@ -89,5 +90,43 @@ const char *dtls_suite_name(const struct call_media *m);
  * 0 or -ENOMEM. */
 int dtls_query(struct arena *a, struct ng_node *d, const struct call_media *m, bool rtcp);
 void dtls_media_free(struct call_media *m);
+
+/* Carrying a media's DTLS-SRTP to another process (daemon/call_snapshot.h:
+ * takeover, Redis standby): the roles, the peer's fingerprint and tls-id,
+ * rtprelay's a=setup and tls-id, and per component the SRTP keys and
+ * profile a finished handshake exported. The DTLS association itself does
+ * not move: the restored media is keyed as before without a handshake, and
+ * a DTLS restart of the peer (or a changed fingerprint/tls-id in an
+ * offer/answer) makes a new one with this process's certificate. */
+#define DTLS_MEDIA_TLS_ID_MAX 255
+#define DTLS_MEDIA_OUR_TLS_ID 24 /* rtprelay's a=tls-id: this many tls-id-chars */
+struct dtls_media_saved {
+	bool on, role_known, client, peer_has_fp;
+	enum dtls_setup ours, peer_setup;
+	enum dtls_hash hash; /* of rtprelay's a=fingerprint */
+	struct dtls_fingerprint peer_fp;
+	char peer_tls_id[DTLS_MEDIA_TLS_ID_MAX + 1];
+	char tls_id[DTLS_MEDIA_OUR_TLS_ID + 1];
+	struct {
+		bool keyed;
+		struct sr_keys keys;
+		enum dtls_profile profile;
+	} as[2]; /* RTP, RTCP */
+};
+/* @m's state into @out; false when @m has none. */
+bool dtls_media_save(const struct call_media *m, struct dtls_media_saved *out);
+/* Give @m (with none yet) the state @in, after checking it: 0, -EINVAL
+ * with *why, or -ENOMEM. */
+int dtls_media_restore(struct call_media *m, const struct dtls_media_saved *in, const char **why);
+/* The daemon's certificate and key as PEM (dtls/dtls.h dtls_cert_pem). */
+int dtls_media_cert_pem(char **pem, size_t *len) __attribute__((warn_unused_result));
+/* Use the certificate and key in @pem from now on (another process's, or
+ * the config's dtls-certificate/dtls-private-key): 0, -EINVAL with *why,
+ * or -EBUSY while any media has DTLS state (its associations use the old
+ * one). */
+int dtls_media_set_cert_pem(const char *pem, size_t len, const char **why);
+/* The same from PEM files (dtls-certificate, dtls-private-key; together at
+ * most DTLS_PEM_MAX bytes). 0 or -errno (logged, naming the file). */
+int dtls_media_load_cert(const char *cert_path, const char *key_path);
 
 #endif

@@ -315,6 +315,15 @@ int main(int argc, char **argv)
 	if (dtls_media_init(d.loop, d.cfg.dtls_cert_rsa,
 			    d.cfg.dtls_rsa_key_size)) /* the daemon's DTLS certificate (logged) */
 		goto err_dp;
+	/* dtls-certificate/dtls-private-key: one certificate for an
+	 * active/standby pair (docs/failover.md) */
+	if (!d.cfg.dtls_certificate[0] != !d.cfg.dtls_private_key[0]) {
+		log_err("dtls-certificate and dtls-private-key go together");
+		goto err_dp;
+	}
+	if (d.cfg.dtls_certificate[0] &&
+	    dtls_media_load_cert(d.cfg.dtls_certificate, d.cfg.dtls_private_key))
+		goto err_dp;
 	/* libsrtp with OpenSSL's AES and HMAC under it (srtp/srtp_openssl.h),
 	 * set up before any SRTP session exists */
 	if (sr_init())

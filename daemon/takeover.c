@@ -25,6 +25,7 @@
 #include "control/server.h"
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
+#include "daemon/dtls_media.h"
 #include "daemon/takeover.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_offload.h"
@@ -45,6 +46,7 @@ enum tko_type {
 	T_ACK = 6,	 /* new -> old: taken over, counts */
 	T_OFFLOAD = 7,	 /* old -> new, first, only if HELLO asked for it: the
 			  * kernel maps (fds: relay_streams, relay_stats), layout */
+	T_CERT = 8,	 /* old -> new: the DTLS certificate and key (PEM), before the calls */
 };
 
 /* Listener kinds in T_LISTENERS (NG_LISTEN_* and the HTTP listener). */
@@ -323,6 +325,19 @@ static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls,
 	if (rc) {
 		*why = "cannot send the listeners";
 		return rc;
+	}
+	/* the successor answers with the same a=fingerprint, and a DTLS
+	 * restart of a carried-over call finds the certificate the peer knows */
+	char *pem = NULL;
+	size_t pem_len = 0;
+	if (!dtls_media_cert_pem(&pem, &pem_len)) {
+		rc = send_msg(s, T_CERT, pem, pem_len, NULL, 0);
+		explicit_bzero(pem, pem_len);
+		free(pem);
+		if (rc) {
+			*why = "cannot send the DTLS certificate";
+			return rc;
+		}
 	}
 	for (struct call *c = t->env.calls->head; c; c = c->next) {
 		struct strbuf b;
@@ -661,7 +676,8 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	struct tko_hdr h;
 	unsigned nf;
 	const char *why = NULL;
-	bool got_listeners = false, paused = false, got_offload = false, adopt = false;
+	bool got_listeners = false, got_cert = false, paused = false, got_offload = false;
+	bool adopt = false;
 	uint64_t t0 = now_ms();
 
 	memset(res, 0, sizeof(*res));
@@ -733,6 +749,18 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 			close_all(fds, nf);
 			if (rc)
 				goto fail;
+		} else if (h.type == T_CERT && got_listeners && !got_cert && !nf && !res->calls &&
+			   !res->refused) {
+			const char *cw = NULL;
+			got_cert = true;
+			rc = dtls_media_set_cert_pem((const char *)buf, h.len, &cw);
+			explicit_bzero(buf, h.len);
+			if (rc) {
+				log_err("takeover: the DTLS certificate handed over: %s",
+					cw ? cw : strerror(-rc));
+				why = "a DTLS certificate that cannot be used";
+				goto fail;
+			}
 		} else if (h.type == T_CALL && got_listeners) {
 			struct call_socks cs = { .fds = fds, .n = nf };
 			struct call_snapshot_sockets socks = { .get = sock_for, .ctx = &cs };

@@ -7,7 +7,9 @@
  * one (`--takeover PATH`) connects and says HELLO; the old one stops
  * reading (ng listeners and connections, then every data-plane worker: what
  * arrives waits in the kernel's socket buffers), and sends its listening
- * sockets (SCM_RIGHTS), one message per call (its snapshot record,
+ * sockets (SCM_RIGHTS), its DTLS certificate and key (PEM; a successor
+ * uses it, so a=fingerprint stays the same; an older daemon sends none and
+ * the successor keeps its own), one message per call (its snapshot record,
  * daemon/call_snapshot.h, with the call's media sockets), the ng reply
  * cache and END. The new one restores, starts reading, and ACKs; the old
  * one exits without tearing anything down. If the new one goes away or

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codecs/transcode.h"
 #include "dataplane/dp_endpoint.h"
 #include "dataplane/dp_krec.h"
 #include "dataplane/dp_offload.h"
@@ -429,6 +430,20 @@ unsigned dp_endpoint_srtp_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc 
 		n = dp_srtp_get_rocs(ep, out, max);
 	pthread_mutex_unlock(&pause_state.lock);
 	return n;
+}
+
+bool dp_endpoint_xcode_out(const struct dp_endpoint *ep, uint32_t *ssrc, uint16_t *seq,
+			   uint32_t *ts)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&pause_state.lock);
+	if (ep && ep->xcode && pause_state.hold && pause_state.paused == dp.n) {
+		xcode_out_state(ep->xcode, ssrc, seq, ts);
+		ok = true;
+	}
+	pthread_mutex_unlock(&pause_state.lock);
+	return ok;
 }
 
 int dp_endpoint_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)

@@ -440,6 +440,12 @@ struct dp_srtp_roc {
 /* @ep's counters, at most @max; only while the data plane is held
  * (dp_pause: the worker owns them otherwise), else 0. Control thread. */
 unsigned dp_endpoint_srtp_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max);
+/* Where the output stream of @ep's transcoder is (codecs/transcode.h
+ * xcode_out_state), so it continues in another process: true with the
+ * values set when @ep transcodes and the data plane is held (dp_pause),
+ * else false. Control thread. */
+bool dp_endpoint_xcode_out(const struct dp_endpoint *ep, uint32_t *ssrc, uint16_t *seq,
+			   uint32_t *ts);
 /* Set them on @ep (after the dp_endpoint_set that keyed it). 0, -EINVAL
  * or -ENOMEM. */
 int dp_endpoint_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)

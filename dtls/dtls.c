@@ -17,6 +17,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -290,6 +291,98 @@ struct dtls_cert *dtls_cert_new_type(enum dtls_cert_type type, unsigned rsa_bits
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	return c;
 fail:
+	ERR_clear_error();
+	dtls_cert_free(c);
+	return NULL;
+}
+
+/* The SSL context around a certificate and key (both set in @c). */
+static int make_ctx(struct dtls_cert *c)
+{
+	c->ctx = SSL_CTX_new(DTLS_method());
+	if (!c->ctx || !SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate(c->ctx, c->x509) != 1 ||
+	    SSL_CTX_use_PrivateKey(c->ctx, c->key) != 1 || SSL_CTX_check_private_key(c->ctx) != 1)
+		return -EINVAL;
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+	return 0;
+}
+
+int dtls_cert_pem(const struct dtls_cert *c, char **pem, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int rc = -EIO;
+
+	*pem = NULL;
+	*len = 0;
+	if (!b)
+		return -ENOMEM;
+	if (PEM_write_bio_X509(b, c->x509) == 1 &&
+	    PEM_write_bio_PrivateKey(b, c->key, NULL, NULL, 0, NULL, NULL) == 1) {
+		n = BIO_get_mem_data(b, &data);
+		if (n > 0 && (size_t)n < DTLS_PEM_MAX) {
+			*pem = malloc((size_t)n + 1);
+			rc = -ENOMEM;
+			if (*pem) {
+				memcpy(*pem, data, (size_t)n);
+				(*pem)[n] = '\0';
+				*len = (size_t)n;
+				rc = 0;
+			}
+		}
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	return rc;
+}
+
+struct dtls_cert *dtls_cert_from_pem(const char *pem, size_t len, const char **why)
+{
+	struct dtls_cert *c;
+	BIO *b;
+
+	*why = NULL;
+	if (!pem || len == 0 || len > DTLS_PEM_MAX || len > INT32_MAX) {
+		*why = "empty or over 64 KiB";
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	/* each is looked for from the start: certificate and key in any order */
+	b = BIO_new_mem_buf(pem, (int)len);
+	c->x509 = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	b = BIO_new_mem_buf(pem, (int)len);
+	c->key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (!c->x509 || !c->key) {
+		*why = !c->x509 ? "no PEM certificate" : "no PEM private key (or encrypted)";
+		goto fail;
+	}
+	if (X509_check_private_key(c->x509, c->key) != 1) {
+		*why = "the private key does not match the certificate";
+		goto fail;
+	}
+	if (EVP_PKEY_is_a(c->key, "RSA"))
+		snprintf(c->what, sizeof(c->what), "RSA %d", EVP_PKEY_get_bits(c->key));
+	else if (EVP_PKEY_is_a(c->key, "EC"))
+		snprintf(c->what, sizeof(c->what), "ECDSA P-%d", EVP_PKEY_get_bits(c->key));
+	else {
+		*why = "a key that is neither RSA nor EC";
+		goto fail;
+	}
+	if (make_ctx(c)) {
+		*why = "OpenSSL refused the certificate and key";
+		goto fail;
+	}
+	ERR_clear_error();
+	return c;
+fail:
+	if (!*why)
+		*why = "out of memory";
 	ERR_clear_error();
 	dtls_cert_free(c);
 	return NULL;

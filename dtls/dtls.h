@@ -100,6 +100,17 @@ struct dtls_cert *dtls_cert_new_type(enum dtls_cert_type type, unsigned rsa_bits
 /* The key type of @c: "ECDSA P-256" or "RSA <bits>" (for logs and query). */
 const char *dtls_cert_describe(const struct dtls_cert *c);
 void dtls_cert_free(struct dtls_cert *c);
+/* The certificate and its private key as PEM (certificate first), so
+ * another process uses the same one (a takeover, an active/standby pair):
+ * a malloc'd, NUL-terminated text into *pem (the caller wipes and frees
+ * it), its length into *len. 0, -ENOMEM or -EIO. */
+#define DTLS_PEM_MAX (64u * 1024u) /* certificate + key text at most */
+int dtls_cert_pem(const struct dtls_cert *c, char **pem, size_t *len)
+	__attribute__((warn_unused_result));
+/* A certificate from PEM text with the certificate and its private key (in
+ * either order; at most DTLS_PEM_MAX bytes): the key must match the
+ * certificate. NULL with *why set when not. */
+struct dtls_cert *dtls_cert_from_pem(const char *pem, size_t len, const char **why);
 /* Its fingerprint with @hash. 0 or -EINVAL. */
 int dtls_cert_fingerprint(const struct dtls_cert *c, enum dtls_hash hash,
 			  struct dtls_fingerprint *out);

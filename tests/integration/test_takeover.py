@@ -9,7 +9,9 @@ running one over a unix socket, mid-stream, without losing a packet.
 Every stream's sequence numbers are checked at the receiver: all sent, all received,
 in order, none twice. An ng command answered before the hand-over and retransmitted
 across it gets the same answer (the reply cache goes along); a ping sent while the
-hand-over runs is answered. A forged or truncated hand-over request leaves the old
+hand-over runs is answered. Transcoded calls (PCMU <-> PCMA) go along with their
+transcoders: the phones see one output stream per direction whose sequence numbers and
+timestamps run on without a gap or a jump across the hand-over. A forged or truncated hand-over request leaves the old
 daemon running; a forged answer to a successor makes the successor give up.
 """
 
@@ -67,14 +69,14 @@ class Stream:
     """One direction of one call: sender socket -> relay -> receiver socket."""
 
     def __init__(self, name, tx_sock, target, rx_sock, ssrc, protect=None, unprotect=None,
-                 seq=1000):
+                 seq=1000, pt=0):
         self.name, self.tx, self.target, self.rx = name, tx_sock, target, rx_sock
         self.ssrc, self.protect, self.unprotect = ssrc, protect, unprotect
-        self.seq = seq
+        self.seq, self.pt = seq, pt
         self.sent, self.got = [], []
 
     def send(self):
-        p = rtp(self.seq, self.ssrc, 0)
+        p = rtp(self.seq, self.ssrc, self.pt)
         self.tx.sendto(self.protect(p) if self.protect else p, self.target)
         self.sent.append(self.seq)
         self.seq = (self.seq + 1) & 0xffff
@@ -125,6 +127,49 @@ def srtp_call(ng, cid):
     s2 = Stream(cid + " B->A srtp", b.rtp_socks[0], (to_b[0], to_b[1]), a.rtp_socks[0],
                 b.ssrc[0], unprotect=rx.unprotect, seq=65500)
     return [s1, s2], [a, b]
+
+
+class XStream(Stream):
+    """A transcoded direction: what arrives is the relay's own stream (its SSRC,
+    sequence numbers and timestamps) in payload type `out_pt`; got holds (seq, ts,
+    ssrc) of each packet."""
+
+    def __init__(self, *args, out_pt, **kw):
+        super().__init__(*args, **kw)
+        self.out_pt = out_pt
+
+    def receive(self, data):
+        r = parse_rtp(data)
+        if r and r[0] == self.out_pt:
+            self.got.append((r[1], struct.unpack("!I", data[4:8])[0], r[2]))
+
+
+def xcode_call(ng, cid):
+    """Phone A speaks PCMU only, B PCMA only: the relay transcodes both ways."""
+    a, b = Phone(pts=(0,)), Phone(pts=(8,))
+    r = ng.offer(cid, "A", a.sdp(), codec={"transcode": ["PCMA"]})
+    assert r["result"] == "ok", r
+    r2 = ng.answer(cid, "A", "B", b.sdp())
+    assert r2["result"] == "ok", r2
+    assert "PCMU/8000" in r2["sdp"] and "PCMA" not in r2["sdp"], r2["sdp"]
+    to_a, to_b = relay_targets(r2["sdp"])[0], relay_targets(r["sdp"])[0]
+    s1 = XStream(cid + " A->B xcode", a.rtp_socks[0], (to_a[0], to_a[1]), b.rtp_socks[0],
+                 a.ssrc[0], pt=0, out_pt=8)
+    s2 = XStream(cid + " B->A xcode", b.rtp_socks[0], (to_b[0], to_b[1]), a.rtp_socks[0],
+                 b.ssrc[0], pt=8, out_pt=0)
+    return [s1, s2], [a, b]
+
+
+def check_xcode_stream(s):
+    """One SSRC throughout; every sequence number once, in order, no gap; each
+    timestamp one 20 ms frame (160) after the one before; about one packet out per
+    packet in (the jitter buffer holds a few at the start and the end)."""
+    assert len(s.got) >= len(s.sent) - 5 and len(s.sent) >= 200, \
+        "%s: sent %d got %d" % (s.name, len(s.sent), len(s.got))
+    assert len({g[2] for g in s.got}) == 1, "%s: SSRCs %s" % (s.name, {g[2] for g in s.got})
+    for (q0, t0, _), (q1, t1, _) in zip(s.got, s.got[1:]):
+        assert q1 == (q0 + 1) & 0xffff, "%s: seq %d after %d" % (s.name, q1, q0)
+        assert t1 == (t0 + 160) & 0xffffffff, "%s: ts %d after %d" % (s.name, t1, t0)
 
 
 def pump(streams, seconds, during=None):
@@ -196,6 +241,10 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
                 s, p = srtp_call(ng, "srtp-%d" % i)
                 streams += s
                 phones += p
+            for i in range(2):
+                s, p = xcode_call(ng, "xcode-%d" % i)
+                streams += s
+                phones += p
             assert ng.offer("victim", "A", Phone().sdp())["result"] == "ok"
         # a delete answered now; its retransmission after the takeover must get the
         # same answer from the cache (running it again would say "Unknown call-id")
@@ -229,11 +278,14 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
         assert old.wait_exit(10) == 0, old.log_text()[-3000:]
         assert succ.proc.poll() is None, succ.log_text()[-3000:]
         assert "handed over" in old.log_text()
-        assert "took over 6 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        assert "took over 8 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
         assert state["ping"] and b"pong" in state["ping"], state["ping"]
 
         # every stream: every packet, in order, none twice, across the takeover
         for s in streams:
+            if isinstance(s, XStream):
+                check_xcode_stream(s)
+                continue
             if "srtp" in s.name:  # rolled over, well before the hand-over
                 assert s.sent.index(0) < 50
             assert s.got == s.sent, "%s: sent %d got %d, missing %s" % (
@@ -252,6 +304,8 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
                 assert q["result"] == "ok", q
             for i in range(2):
                 assert "srtp-%d" % i in calls
+                q = ng.query("xcode-%d" % i)
+                assert q["result"] == "ok", q
             assert "victim" not in calls
             # the new process serves new calls on the same listener
             s, p = plain_call(ng, "after")
@@ -266,6 +320,95 @@ def test_takeover_mid_stream_loses_nothing(daemon_factory):
     finally:
         for p in phones:
             p.close()
+        if succ:
+            rc = succ.stop()
+            assert rc == 0, succ.log_text()[-3000:]
+            log = succ.log_text()
+            assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
+def test_takeover_carries_dtls_srtp(daemon_factory):
+    """A DTLS-SRTP party (pyOpenSSL client, rtprelay the server) and a plain phone:
+    the keys the handshake exported go along, so SRTP continues both ways across the
+    takeover without a new handshake; the successor uses the old daemon's certificate
+    (a re-offer's answer has the same a=fingerprint), keeps the association (query:
+    connected, one handshake, same tls-id), and a DTLS restart of the party (new
+    tls-id) gets a new handshake with that certificate, whose keys then carry the
+    media."""
+    pytest.importorskip("OpenSSL")
+    from test_dtls_assoc import attr, dtls_of, party_sdp
+    from test_dtls_webrtc import DtlsClient
+
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tko-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    phone = Phone(pts=(0,))
+    succ = None
+    suite = "AES_CM_128_HMAC_SHA1_80"
+    try:
+        c = DtlsClient(party)
+        pport = party.getsockname()[1]
+        with old.ng() as ng:
+            r = ng.offer("dtls", "web", party_sdp(pport, c.fingerprint, "t" * 20, 1),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+            fp_before, tls_before = attr(a["sdp"], "fingerprint"), attr(a["sdp"], "tls-id")
+            to_relay = tuple(relay_targets(a["sdp"])[0][:2])
+            local, remote = c.handshake(to_relay)
+            d = dtls_of(ng.query("dtls"), "web")
+            assert d["state"] == "connected", d
+        to_phone_side = relay_targets(r["sdp"])[0]
+        s1 = Stream("web->phone dtls", party, to_relay, phone.rtp_socks[0], 0x1234,
+                    protect=Srtp(suite, local, outbound=True).protect)
+        s2 = Stream("phone->web dtls", phone.rtp_socks[0], (to_phone_side[0], to_phone_side[1]),
+                    party, phone.ssrc[0], unprotect=Srtp(suite, remote, outbound=False).unprotect)
+        state = {}
+
+        def during(t):
+            nonlocal succ
+            if t >= 1.0 and succ is None:
+                succ = Successor(old, path, tmp)
+                state["t"] = t
+
+        pump([s1, s2], 3.0, during)
+        assert old.wait_exit(10) == 0, old.log_text()[-3000:]
+        assert "took over 1 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        for s in (s1, s2):
+            assert s.got == s.sent and len(s.sent) >= 100, "%s: sent %d got %d" % (
+                s.name, len(s.sent), len(s.got))
+        with NgClient.udp(("127.0.0.1", old.ng_port)) as ng:
+            d = dtls_of(ng.query("dtls"), "web")
+            assert d["state"] == "connected", d
+            # the party re-offers unchanged: same certificate, same association
+            r = ng.offer("dtls", "web", party_sdp(pport, c.fingerprint, "t" * 20, 2),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+            assert attr(a["sdp"], "fingerprint") == fp_before, a["sdp"]
+            assert attr(a["sdp"], "tls-id") == tls_before, a["sdp"]
+            # a DTLS restart (new tls-id, same certificate): a new handshake with the
+            # successor, whose keys carry the media from then on
+            r = ng.offer("dtls", "web", party_sdp(pport, c.fingerprint, "u" * 20, 3),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+            assert attr(a["sdp"], "fingerprint") == fp_before
+            c2 = DtlsClient(party, same_cert_as=c)
+            local2, remote2 = c2.handshake(to_relay)
+            assert local2 != local
+            s3 = Stream("web->phone rekeyed", party, to_relay, phone.rtp_socks[0], 0x5678,
+                        protect=Srtp(suite, local2, outbound=True).protect)
+            pump([s3], 0.5)
+            assert s3.got == s3.sent and s3.sent, (len(s3.sent), len(s3.got))
+    finally:
+        party.close()
+        phone.close()
         if succ:
             rc = succ.stop()
             assert rc == 0, succ.log_text()[-3000:]
@@ -372,6 +515,42 @@ def test_successor_refuses_forged_handover(daemon_factory, tmp_path):
         text = open(log, "rb").read().decode("utf-8", "replace")
         assert rc == 1, text
         assert "takeover from " + path + " failed" in text, text
+
+
+def test_successor_refuses_forged_certificate(daemon_factory, tmp_path):
+    """A 'daemon' that hands over no listeners and then a CERT message whose PEM is a
+    broken certificate block, or not PEM at all: the successor says why and exits 1."""
+    old = daemon_factory()
+    path = str(tmp_path / "fake.sock")
+    listeners = b"d5:kinds0:9:unix path0:e"
+    for i, pem in enumerate((b"-----BEGIN CERTIFICATE-----\nnot base64\n",
+                             b"hello" * 10)):
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.path.exists(path):
+            os.unlink(path)
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(10)
+        log = str(tmp_path / ("cert%d.log" % i))
+        with open(log, "wb") as lf:
+            p = subprocess.Popen(old.argv + ["--takeover=" + path], stdout=lf,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                c, _ = srv.accept()
+                c.recv(100)  # HELLO
+                c.send(HDR.pack(MAGIC, 1, 2, len(listeners), 0) + listeners)
+                c.send(HDR.pack(MAGIC, 1, 8, len(pem), 0) + pem)  # CERT
+                rc = p.wait(15)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(5)
+        c.close()
+        srv.close()
+        text = open(log, "rb").read().decode("utf-8", "replace")
+        assert rc == 1, text
+        assert "takeover: the DTLS certificate handed over: no PEM certificate" in text, text
+        assert "a DTLS certificate that cannot be used" in text, text
 
 
 def test_sigusr2_starts_a_successor_that_takes_over(daemon_factory):

@@ -1,7 +1,11 @@
 /* test_call_snapshot.c: a call's snapshot (daemon/call_snapshot.h) restores
  * into another call table as the same call: writing the restored call gives
  * the same bytes (round trip), and its parties, ports, SDES keys and ICE
- * credentials are those of the original. A record cut at any length, of
+ * credentials are those of the original; a transcoded call restores with
+ * its transcoders (same codecs and payload types) and, when written with the
+ * data plane held, the same output SSRC, sequence number and timestamp; a
+ * DTLS-SRTP call with its roles, fingerprint and tls-ids, and exported keys
+ * restore with their profile. A version 1 record still restores. A record cut at any length, of
  * another version, with a forged field or for a call that exists is refused,
  * and leaves no call, port or socket behind. */
 #include <arpa/inet.h>
@@ -20,18 +24,23 @@
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
 #include "daemon/commands.h"
+#include "daemon/codec_negotiate.h"
 #include "daemon/config.h"
+#include "daemon/dtls_media.h"
 #include "daemon/ice.h"
 #include "daemon/interfaces.h"
 #include "daemon/sdes.h"
+#include "codecs/transcode.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
+#include "lib/loop.h"
 
 static struct rtprelay_config cfg;
 static struct ifaces ifs, ifs_b;
 static struct calls calls, calls_b; /* the old process's table, the new one's */
 static struct daemon_ctx ctx;
 static char reply[65536];
+static struct loop *lp; /* for the DTLS certificate's queue */
 
 static const char *sdp_a =
 	"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -41,6 +50,19 @@ static const char *sdp_b =
 	"v=0\r\no=- 2 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
 	"m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
 	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+static const char *sdp_pcmu =
+	"v=0\r\no=- 4 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	"m=audio 5002 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+static const char *sdp_pcma =
+	"v=0\r\no=- 5 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+	"m=audio 6002 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\na=ptime:30\r\na=sendrecv\r\n";
+static const char *sdp_dtls =
+	"v=0\r\no=- 6 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	"m=audio 7002 UDP/TLS/RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=setup:actpass\r\n"
+	"a=fingerprint:sha-256 00:07:0E:15:1C:23:2A:31:38:3F:46:4D:54:5B:62:69:70:77:7E:85:8C:93:9A:A1:A8:AF:B6:BD:C4:CB:D2:D9\r\n"
+	"a=tls-id:abcdefghijklmnopqrstuvwxyz\r\na=rtcp-mux\r\na=sendrecv\r\n";
 static const char *sdp_srtp =
 	"v=0\r\no=- 3 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 	"m=audio 7000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -115,6 +137,45 @@ static void set_up_calls(void)
 	assert_non_null(strstr(ng("offer", "srtp", NULL, sdp_srtp, "3:ICE5:force"),
 			       "6:result2:ok"));
 	assert_non_null(strstr(ng("answer", "srtp", "b", sdp_srtp, NULL), "6:result2:ok"));
+	/* PCMU offerer, PCMA answerer: transcoded both ways */
+	assert_non_null(strstr(ng("offer", "xcode", NULL, sdp_pcmu, "5:codecd9:transcodel4:PCMAee"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "xcode", "b", sdp_pcma, NULL), "6:result2:ok"));
+	/* a DTLS-SRTP party (rtprelay the server) and a plain one */
+	assert_non_null(strstr(ng("offer", "dtls", NULL, sdp_dtls, "5:flagsl7:RTP/AVPe"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "dtls", "b", sdp_b, "4:DTLS7:passive"),
+			       "6:result2:ok"));
+}
+
+/* The two media's DTLS state is the same. */
+static void same_dtls(const struct call_media *x, const struct call_media *y)
+{
+	struct dtls_media_saved a, b;
+
+	assert_int_equal(dtls_media_save(x, &a), dtls_media_save(y, &b));
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+/* The two media's transcoders have the same configuration. */
+static void same_xcode(const struct call_media *x, const struct call_media *y)
+{
+	struct xcode_config a, b;
+
+	assert_int_equal(!x->xcode, !y->xcode);
+	if (!x->xcode)
+		return;
+	xcode_config_of(x->xcode, &a);
+	xcode_config_of(y->xcode, &b);
+	assert_ptr_equal(a.in_codec, b.in_codec);
+	assert_ptr_equal(a.out_codec, b.out_codec);
+	assert_int_equal(a.in_pt, b.in_pt);
+	assert_int_equal(a.out_pt, b.out_pt);
+	assert_int_equal(a.in_dtmf_pt, b.in_dtmf_pt);
+	assert_int_equal(a.out_dtmf_pt, b.out_dtmf_pt);
+	assert_int_equal(a.in_ptime, b.in_ptime);
+	assert_int_equal(a.out_ptime, b.out_ptime);
+	assert_int_equal(a.out_fmtp_len, b.out_fmtp_len);
 }
 
 static void same_media(const struct call_media *x, const struct call_media *y)
@@ -131,6 +192,8 @@ static void same_media(const struct call_media *x, const struct call_media *y)
 	assert_int_equal(x->n_pt_kinds, y->n_pt_kinds);
 	assert_int_equal(x->event_pt, y->event_pt);
 	assert_int_equal(x->n_rec_codecs, y->n_rec_codecs);
+	same_xcode(x, y);
+	same_dtls(x, y);
 	sdes_keys(x, &kx, &px);
 	sdes_keys(y, &ky, &py);
 	assert_int_equal(px, py);
@@ -147,8 +210,8 @@ static void round_trip(void **state)
 {
 	(void)state;
 	set_up_calls();
-	const char *ids[] = { "plain", "srtp" };
-	for (unsigned k = 0; k < 2; k++) {
+	const char *ids[] = { "plain", "srtp", "xcode", "dtls" };
+	for (unsigned k = 0; k < 4; k++) {
 		size_t len, len2;
 		char *rec = snapshot(ids[k], &len);
 		struct call *c = call_find(&calls, ids[k]), *r = NULL;
@@ -183,7 +246,92 @@ static void round_trip(void **state)
 	assert_int_equal(k.suite, SR_AES_CM_128_HMAC_SHA1_80);
 	assert_false(pending);
 	assert_int_equal(pairs_used(&ifs_b), pairs_used(&ifs));
-	assert_int_equal(calls_b.count, 2);
+	assert_int_equal(calls_b.count, 4);
+	/* the DTLS call: the party's role, fingerprint and tls-ids */
+	struct dtls_media_saved dv;
+	assert_true(dtls_media_save(&call_find(&calls_b, "dtls")->parties[0]->media[0], &dv));
+	assert_true(dv.on && dv.role_known && dv.peer_has_fp);
+	assert_false(dv.client);
+	assert_int_equal(dv.peer_setup, DTLS_SETUP_ACTPASS);
+	assert_string_equal(dv.peer_tls_id, "abcdefghijklmnopqrstuvwxyz");
+	assert_int_equal(strlen(dv.tls_id), DTLS_MEDIA_OUR_TLS_ID);
+	assert_int_equal(dv.peer_fp.len, 32);
+	/* the transcoded call: PCMU from the offerer out as PCMA at the
+	 * answerer's ptime, and back; telephone-event mapped both ways */
+	struct call *x = call_find(&calls_b, "xcode");
+	struct xcode_config xc;
+	assert_non_null(x->parties[0]->media[0].xcode);
+	assert_non_null(x->parties[1]->media[0].xcode);
+	xcode_config_of(x->parties[0]->media[0].xcode, &xc);
+	assert_string_equal(xc.in_codec->name, "PCMU");
+	assert_string_equal(xc.out_codec->name, "PCMA");
+	assert_int_equal(xc.out_pt, 8);
+	assert_int_equal(xc.out_ptime, 30);
+	assert_int_equal(xc.in_dtmf_pt, 101);
+	assert_int_equal(xc.out_dtmf_pt, 101);
+	/* the negotiation went along: the answer repeated to the restored call
+	 * gives the offerer its own codec again and keeps transcoding */
+	assert_true(codecneg_transcoding(x->parties[0]->media[0].codecs));
+	ctx.calls = &calls_b;
+	ctx.ifs = &ifs_b;
+	const char *rep = ng("answer", "xcode", "b", sdp_pcma, NULL);
+	assert_non_null(strstr(rep, "6:result2:ok"));
+	assert_non_null(strstr(rep, "PCMU/8000"));
+	assert_null(strstr(rep, "PCMA"));
+	ctx.calls = &calls;
+	ctx.ifs = &ifs;
+	assert_non_null(x->parties[0]->media[0].xcode);
+	assert_non_null(x->parties[1]->media[0].xcode);
+}
+
+/* The value of integer key @k ("3:key") in record @rec, -1 if absent. */
+static long long rec_int(const char *rec, size_t len, const char *k)
+{
+	const char *at = memmem(rec, len, k, strlen(k));
+
+	if (!at || at[strlen(k)] != 'i')
+		return -1;
+	return strtoll(at + strlen(k) + 1, NULL, 10);
+}
+
+/* Written with the data plane held, a transcoder's output stream is
+ * recorded and the successor's transcoder continues it: the restored call
+ * written again (held again, before it sent anything) names the same SSRC,
+ * next sequence number and timestamp. */
+static void xcode_output_continues(void **state)
+{
+	size_t len, len2;
+	char *rec, *rec2;
+	struct call *r;
+
+	(void)state;
+	call_destroy(&calls_b, call_find(&calls_b, "xcode"), 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	/* its ports rest in quarantine: restore into a third table */
+	struct ifaces ifs_c;
+	struct calls calls_c;
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	assert_int_equal(dp_pause(), 0);
+	rec = snapshot("xcode", &len);
+	dp_resume();
+	assert_true(rec_int(rec, len, "8:out ssrc") > 0);
+	assert_true(rec_int(rec, len, "7:out seq") >= 0);
+	assert_true(rec_int(rec, len, "6:out ts") >= 0);
+	assert_int_equal(call_snapshot_restore(&calls_c, rec, len, &socks, &r), 0);
+	assert_int_equal(dp_sync(), 0);
+	assert_int_equal(dp_pause(), 0);
+	struct strbuf b;
+	strbuf_init(&b, CALL_SNAPSHOT_MAX);
+	assert_int_equal(call_snapshot_write(r, &b), 0);
+	dp_resume();
+	rec2 = strbuf_take(&b, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(rec, rec2, len);
+	free(rec2);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+	free(rec);
 }
 
 /* Restore @rec (len) into the new table and expect @want, with nothing left. */
@@ -235,8 +383,9 @@ static void forged_refused(void **state)
 	static const struct {
 		const char *from, *to;
 	} cases[] = {
-		{ "7:versioni1e", "7:versioni2e" },	/* another version */
-		{ "7:versioni1e", "7:version1:1" },	/* version of the wrong type */
+		{ "7:versioni2e", "7:versioni3e" },	/* a newer version */
+		{ "7:versioni2e", "7:versioni0e" },	/* no such version */
+		{ "7:versioni2e", "7:version1:2" },	/* version of the wrong type */
 		{ "4:peeri1e", "4:peeri5e" },		/* a peer that is not there */
 		{ "4:peeri1e", "4:peeri0e" },		/* its own peer */
 		{ "5:suitei1e", "5:suitei99e" },	/* no such SRTP suite */
@@ -264,6 +413,7 @@ static void forged_refused(void **state)
 	refused("i5e", 3, -EINVAL);	       /* not a dictionary */
 	refused("d3:fooi1ee", 10, -EINVAL);    /* no version */
 	refused("d7:versioni1ee", 14, -EINVAL); /* nothing else */
+	refused("d7:versioni2ee", 14, -EINVAL);
 	/* a call that exists here */
 	size_t pl;
 	char *plain = snapshot("plain", &pl);
@@ -286,6 +436,158 @@ static void forged_refused(void **state)
 	free(rec);
 }
 
+/* Forged transcoder fields of the transcoded call's record are refused. */
+static void xcode_forged_refused(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ "8:in codec4:PCMU", "8:in codec4:XXXX" },  /* a codec not here */
+		{ "8:in clocki8000e", "8:in clocki8001e" },   /* PCMU at another clock */
+		{ "5:in pti0e", "5:in pti128e" },	      /* payload type out of range */
+		{ "10:in dtmf pti101e", "10:in dtmf pti-2e" }, /* below "none" */
+		{ "8:in ptimei20e", "8:in ptimei9999e" },     /* absurd ptime */
+		{ "11:in channelsi1e", "11:in channelsi9e" }, /* channels */
+		{ "10:complexity", "10:complexitz" },	      /* a field missing */
+		{ "4:fmtp0:", "4:fmtpi0e" },		      /* fmtp of the wrong type */
+		{ "5:xcoded", "5:xcodel" },		      /* not a dictionary */
+		{ "7:versioni2e", "7:versioni1e" },	      /* a transcoder in a v1 record */
+		{ "3:enc4:PCMA", "3:enc0:" },		      /* negotiation: no encoding */
+		{ "11:offer ptimei", "11:offer ptimei99999" }, /* negotiation: absurd ptime */
+		{ "5:addedl", "5:addedi0e4:xxxxl" },	      /* negotiation: added missing */
+	};
+	size_t len;
+	char *rec = snapshot("xcode", &len);
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t fl;
+		char *f = forge(rec, len, cases[i].from, cases[i].to, &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	free(rec);
+	/* a version 1 record of a transcoded call (its marker) is refused */
+	size_t l1, l2;
+	char *p = snapshot("plain", &len);
+	char *v1 = forge(p, len, "7:versioni2e", "7:versioni1e", &l1);
+	char *v1x = forge(v1, l1, "5:indexi1e", "5:indexi1e11:transcodingi1e", &l2);
+	call_destroy(&calls_b, call_find(&calls_b, "plain"), 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	refused(v1x, l2, -EINVAL);
+	free(p);
+	free(v1);
+	free(v1x);
+}
+
+/* Forged DTLS fields of the DTLS call's record are refused. */
+static void dtls_forged_refused(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ "16:peer fingerprint103:sha-256 00", "16:peer fingerprint103:sha-999 00" },
+		{ "16:peer fingerprint103:sha-256 00:", "16:peer fingerprint103:sha-256 00;" },
+		{ "6:tls-id24:", "6:tls-id0:5:dummy24:" }, /* an empty tls-id */
+		{ "5:setupi", "5:setupi9" },	    /* a=setup out of range */
+		{ "4:hashi2e", "4:hashi7e" },	    /* no such hash */
+		{ "6:clienti0e", "6:clienti2e" },   /* not a boolean */
+		{ "4:dtlsd", "4:dtlsl" },	    /* not a dictionary */
+		{ "7:versioni2e", "7:versioni1e" }, /* DTLS state in a version 1 record */
+	};
+	size_t len;
+	char *rec = snapshot("dtls", &len);
+
+	(void)state;
+	call_destroy(&calls_b, call_find(&calls_b, "dtls"), 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t fl;
+		char *f = forge(rec, len, cases[i].from, cases[i].to, &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	/* version 1's marker for DTLS media it could not carry */
+	size_t l1, l2;
+	char *v1 = forge(rec, len, "7:versioni2e", "7:versioni1e", &l1);
+	char *v1m = forge(v1, l1, "4:dtlsd", "4:dtlsi1e11:dtls-unusedd", &l2);
+	refused(v1m, l2, -EINVAL);
+	free(v1);
+	free(v1m);
+	free(rec);
+}
+
+/* DTLS keys a handshake exported restore with their profile; keys that do
+ * not fit the profile, a bad tls-id or a second state are refused. */
+static void dtls_keys_restore(void **state)
+{
+	struct call_media m, m2;
+	struct dtls_media_saved sv, back;
+	struct sr_keys k;
+	bool pending = true;
+	const char *why;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	memset(&m2, 0, sizeof(m2));
+	memset(&sv, 0, sizeof(sv));
+	sv.on = sv.role_known = sv.peer_has_fp = true;
+	sv.ours = DTLS_SETUP_PASSIVE;
+	sv.peer_setup = DTLS_SETUP_ACTPASS;
+	sv.hash = DTLS_SHA256;
+	sv.peer_fp.hash = DTLS_SHA256;
+	sv.peer_fp.len = 32;
+	memset(sv.peer_fp.md, 0xab, 32);
+	memcpy(sv.tls_id, "ABCDEFGHIJKLMNOPQRSTUVWX", DTLS_MEDIA_OUR_TLS_ID + 1);
+	sv.as[0].keyed = true;
+	sv.as[0].profile = DTLS_AES128_CM_SHA1_80;
+	sv.as[0].keys.suite = SR_AES_CM_128_HMAC_SHA1_80;
+	memset(sv.as[0].keys.local.master, 1, 30);
+	memset(sv.as[0].keys.remote.master, 2, 30);
+	assert_int_equal(dtls_media_restore(&m, &sv, &why), 0);
+	dtls_keys(&m, &k, &pending);
+	assert_false(pending);
+	assert_true(sr_keys_equal(&k, &sv.as[0].keys));
+	assert_true(dtls_media_save(&m, &back));
+	assert_memory_equal(&back, &sv, sizeof(sv));
+	assert_int_equal(dtls_media_restore(&m, &sv, &why), -EINVAL); /* twice */
+	dtls_media_free(&m);
+	/* keys of another suite than the profile names */
+	sv.as[0].profile = DTLS_AEAD_AES_128_GCM;
+	assert_int_equal(dtls_media_restore(&m2, &sv, &why), -EINVAL);
+	assert_string_equal(why, "keys that do not fit their SRTP profile");
+	sv.as[0].profile = DTLS_AES128_CM_SHA1_80;
+	sv.tls_id[3] = '!';
+	assert_int_equal(dtls_media_restore(&m2, &sv, &why), -EINVAL);
+	sv.tls_id[3] = 'D';
+	sv.tls_id[10] = '\0';
+	assert_int_equal(dtls_media_restore(&m2, &sv, &why), -EINVAL);
+	assert_null(m2.dtls);
+}
+
+/* A version 1 record (what the previous release writes) restores. */
+static void version1_restores(void **state)
+{
+	size_t len, fl;
+	char *rec, *f;
+	struct ifaces ifs_c;
+	struct calls calls_c;
+	struct call *r;
+
+	(void)state;
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	rec = snapshot("plain", &len);
+	f = forge(rec, len, "7:versioni2e", "7:versioni1e", &fl);
+	assert_int_equal(call_snapshot_restore(&calls_c, f, fl, &socks, &r), 0);
+	assert_non_null(call_find(&calls_c, "plain"));
+	assert_int_equal(r->n_parties, 2);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+	free(f);
+	free(rec);
+}
+
 static int setup(void **state)
 {
 	char err[512];
@@ -297,7 +599,8 @@ static int setup(void **state)
 		fprintf(stderr, "config: %s\n", err);
 		return -1;
 	}
-	if (dp_start(1) || ifaces_init(&ifs, &cfg) || calls_init(&calls, &cfg, &ifs) ||
+	lp = loop_new();
+	if (!lp || dp_start(1) || dtls_media_init(lp, false, 0) || ifaces_init(&ifs, &cfg) || calls_init(&calls, &cfg, &ifs) ||
 	    ifaces_init(&ifs_b, &cfg) || calls_init(&calls_b, &cfg, &ifs_b))
 		return -1;
 	ctx = (struct daemon_ctx){ .calls = &calls, .ifs = &ifs, .cfg = &cfg };
@@ -311,7 +614,9 @@ static int teardown(void **state)
 	calls_free(&calls_b, 0);
 	ifaces_free(&ifs);
 	ifaces_free(&ifs_b);
+	dtls_media_fini();
 	dp_stop();
+	loop_free(lp);
 	return 0;
 }
 
@@ -321,6 +626,11 @@ int main(void)
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(truncated_refused),
 		cmocka_unit_test(forged_refused),
+		cmocka_unit_test(xcode_output_continues),
+		cmocka_unit_test(xcode_forged_refused),
+		cmocka_unit_test(version1_restores),
+		cmocka_unit_test(dtls_forged_refused),
+		cmocka_unit_test(dtls_keys_restore),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -249,6 +250,69 @@ static void test_rsa_certificate(void **state)
 	dtls_cert_free(rsa);
 }
 
+/* A certificate written as PEM and read back (another process: a takeover,
+ * an active/standby pair) is the same certificate: same fingerprint, and it
+ * handshakes with its key; PEM that is cut, lacks the key, or pairs the
+ * certificate with another key is refused with a reason. */
+static void test_pem_round_trip(void **state)
+{
+	struct dtls_fingerprint f1, f2, fa;
+	char *pem, *pem_b;
+	size_t len, len_b;
+	const char *why;
+	(void)state;
+
+	assert_int_equal(dtls_cert_pem(cb, &pem, &len), 0);
+	assert_int_equal(strlen(pem), len);
+	assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE-----"));
+	assert_non_null(strstr(pem, "PRIVATE KEY-----"));
+	struct dtls_cert *copy = dtls_cert_from_pem(pem, len, &why);
+	assert_non_null(copy);
+	assert_string_equal(dtls_cert_describe(copy), "ECDSA P-256");
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &f1), 0);
+	assert_int_equal(dtls_cert_fingerprint(copy, DTLS_SHA256, &f2), 0);
+	assert_int_equal(f1.len, f2.len);
+	assert_memory_equal(f1.md, f2.md, f1.len);
+	/* the copy proves it holds the key: a client checking cb's fingerprint
+	 * completes a handshake with it */
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	struct dtls_conn *client = dtls_conn_new(ca, true, &f1, NULL, 0);
+	struct dtls_conn *server = dtls_conn_new(copy, false, &fa, NULL, 0);
+	shuttle(client, server);
+	assert_int_equal(dtls_conn_state(client), DTLS_CONNECTED);
+	dtls_conn_free(client);
+	dtls_conn_free(server);
+	/* key first, certificate second: read too */
+	char *key_at = strstr(pem, "-----BEGIN PRIVATE KEY-----");
+	assert_non_null(key_at);
+	size_t cert_len = (size_t)(key_at - pem);
+	char *swapped = malloc(len + 1);
+	memcpy(swapped, key_at, len - cert_len);
+	memcpy(swapped + (len - cert_len), pem, cert_len);
+	struct dtls_cert *c2 = dtls_cert_from_pem(swapped, len, &why);
+	assert_non_null(c2);
+	dtls_cert_free(c2);
+	free(swapped);
+	/* refused: no key, cut, nothing, too long, another certificate's key */
+	assert_null(dtls_cert_from_pem(pem, cert_len, &why));
+	assert_string_equal(why, "no PEM private key (or encrypted)");
+	assert_null(dtls_cert_from_pem(pem, len / 3, &why));
+	assert_non_null(why);
+	assert_null(dtls_cert_from_pem("", 0, &why));
+	assert_null(dtls_cert_from_pem(pem, DTLS_PEM_MAX + 1, &why));
+	assert_int_equal(dtls_cert_pem(ca, &pem_b, &len_b), 0);
+	char *key_b = strstr(pem_b, "-----BEGIN PRIVATE KEY-----");
+	char *mixed = malloc(len + len_b);
+	memcpy(mixed, pem, cert_len);
+	memcpy(mixed + cert_len, key_b, strlen(key_b));
+	assert_null(dtls_cert_from_pem(mixed, cert_len + strlen(key_b), &why));
+	assert_string_equal(why, "the private key does not match the certificate");
+	free(mixed);
+	free(pem_b);
+	free(pem);
+	dtls_cert_free(copy);
+}
+
 static void test_garbage_then_handshake(void **state)
 {
 	struct dtls_fingerprint fa, fb;
@@ -338,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_profiles),
 		cmocka_unit_test(test_bad_fingerprint_refused),
 		cmocka_unit_test(test_rsa_certificate),
+		cmocka_unit_test(test_pem_round_trip),
 		cmocka_unit_test(test_garbage_then_handshake),
 		cmocka_unit_test(test_retransmit_and_timeout),
 		cmocka_unit_test(test_records_ok),
