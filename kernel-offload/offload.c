@@ -27,7 +27,7 @@
 #include "lib/log.h"
 #include "kernel-offload/nft.h"
 #include "kernel-offload/offload.h"
-#include "kernel-offload/offload_adopt.h"
+#include "kernel-offload/offload_adopt_pending.h"
 #include "kernel-offload/offload_maps.h"
 #include "kernel-offload/offload_rec.h"
 #include "kernel-offload/offload_route.h"

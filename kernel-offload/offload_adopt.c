@@ -4,14 +4,12 @@
  *
  * offload_adopt() checks the layout number and each map's type, key and
  * value size against what this build's program declares, and keeps a
- * duplicate of each descriptor until offload.c's loader applies them
- * (offload_adopt_apply, bpf_map__reuse_fd) or gives up on them.
+ * duplicate of each descriptor (offload_adopt_pending.h) until offload.c's
+ * loader applies them (bpf_map__reuse_fd) or gives up on them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,20 +17,9 @@
 #include "lib/log.h"
 #include "kernel-offload/offload.h"
 #include "kernel-offload/offload_adopt.h"
+#include "kernel-offload/offload_adopt_pending.h"
 #include "kernel-offload/offload_maps.h"
 #include "kernel-offload/relay_shared.h"
-
-static int pending[OFFLOAD_ADOPT_NFDS] = { -1, -1 };
-static bool adopted;
-
-static void pending_close(void)
-{
-	for (unsigned i = 0; i < OFFLOAD_ADOPT_NFDS; i++) {
-		if (pending[i] >= 0)
-			close(pending[i]);
-		pending[i] = -1;
-	}
-}
 
 /* Is @fd a map of @type with keys of @key and values of @value bytes? */
 static bool map_fits(int fd, enum bpf_map_type type, uint32_t key, uint32_t value)
@@ -49,7 +36,7 @@ static bool map_fits(int fd, enum bpf_map_type type, uint32_t key, uint32_t valu
 
 int offload_adopt(const int *fds, unsigned n, uint32_t layout)
 {
-	pending_close();
+	offload_adopt_drop();
 	if (layout != RELAY_MAPS_LAYOUT || n != OFFLOAD_ADOPT_NFDS ||
 	    !map_fits(fds[0], BPF_MAP_TYPE_HASH, sizeof(struct relay_key),
 		      sizeof(struct relay_stream)) ||
@@ -61,46 +48,12 @@ int offload_adopt(const int *fds, unsigned n, uint32_t layout)
 			 (unsigned)layout, (unsigned)RELAY_MAPS_LAYOUT);
 		return -EPROTO;
 	}
-	for (unsigned i = 0; i < OFFLOAD_ADOPT_NFDS; i++) {
-		pending[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (pending[i] < 0) {
-			int err = -errno;
-
-			pending_close();
-			return err;
-		}
-	}
-	return 0;
-}
-
-bool offload_adopt_pending(void)
-{
-	return pending[0] >= 0;
-}
-
-int offload_adopt_apply(struct bpf_map *streams, struct bpf_map *stats)
-{
-	int err = 0;
-
-	if (pending[0] < 0)
-		return -ENOENT;
-	/* reuse_fd takes a duplicate and the map's size from the kernel */
-	if ((err = bpf_map__reuse_fd(streams, pending[0])) ||
-	    (err = bpf_map__reuse_fd(stats, pending[1])))
-		log_warn("offload: cannot adopt the running daemon's kernel maps (%s)",
-			 strerror(-err));
-	pending_close();
-	return err;
-}
-
-void offload_adopt_set(bool on)
-{
-	adopted = on;
+	return offload_adopt_hold(fds);
 }
 
 bool offload_adopted(void)
 {
-	return adopted && offload_active();
+	return offload_adopt_is_set() && offload_active();
 }
 
 int offload_export(int fds[OFFLOAD_ADOPT_NFDS], uint32_t *layout)

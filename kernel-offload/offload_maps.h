@@ -7,22 +7,12 @@
 
 #include <stdbool.h>
 
-struct bpf_map;
-
 /* fds of relay_rec_ring and relay_rec_counters; -1 when not loaded */
 int offload_map_fd_rec_ring(void);
 int offload_map_fd_rec_counters(void);
 /* fds of relay_streams and relay_stats; -1 when not loaded */
 int offload_map_fd_streams(void);
 int offload_map_fd_stats(void);
-/* offload_adopt.c: maps to adopt are waiting for the loader */
-bool offload_adopt_pending(void);
-/* Load @streams and @stats on the waiting descriptors (and forget them).
- * 0, -ENOENT when none wait, or libbpf's error (logged). */
-int offload_adopt_apply(struct bpf_map *streams, struct bpf_map *stats);
-/* The running load is on adopted maps (offload.c: after a load, false after
- * offload_exit). */
-void offload_adopt_set(bool on);
 /* offload_rec_set_ring_size(0) was asked for: no kernel recording */
 bool offload_rec_ring_off(void);
 
