@@ -173,6 +173,10 @@ struct call {
 	uint32_t rec_id;
 	bool rec_paused;
 	char *rec_base;
+	/* restored from the record of a recorded call (call_snapshot.h): the
+	 * recording goes on in a file of its own (callrec_continue), rec_base
+	 * naming the old one */
+	bool rec_continue;
 	char *rec_metadata;
 	/* Redis replication (daemon/repl.h): hash and length of the snapshot
 	 * last queued for Redis, 0 = none */

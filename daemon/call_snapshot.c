@@ -31,6 +31,8 @@
 #include "daemon/ports.h"
 #include "daemon/sdes.h"
 #include "lib/hash.h"
+#include "recording/rec_path.h"
+#include "recording/recorder.h"
 #include "lib/log.h"
 
 /* Party settings a command may set on a media (offer.c flags_to_dp); the
@@ -1332,10 +1334,17 @@ static int parse_call(struct rctx *r, const struct ng_node *root, struct call *c
 		return rc;
 	if (rec) {
 		/* the recording's files belong to the old process's writer: the
-		 * call continues unrecorded, and says so */
-		char kv[CALL_TAG_MAX + 8];
-		log_warn("call snapshot: call-id=%s was recorded; recording stops here",
-			 log_kv(kv, sizeof(kv), id));
+		 * recording goes on in files of its own once the call is live
+		 * (callrec_continue; the path is checked against recording-dir
+		 * there) */
+		if ((rc = get_dup(r, rec, "base", REC_PATH_MAX, &c->rec_base)) ||
+		    (rc = get_int(r, rec, "paused", 0, 1, true, &v)) ||
+		    (rc = get_dup(r, rec, "metadata", REC_METADATA_MAX, &c->rec_metadata)))
+			return rc;
+		if (!c->rec_base || !c->rec_base[0])
+			return refuse(r, "recording", "no base");
+		c->rec_paused = v != 0;
+		c->rec_continue = true;
 	}
 	parties = get_typed(r, root, "parties", NG_LIST, true, &rc);
 	if (!parties)

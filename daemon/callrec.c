@@ -142,13 +142,13 @@ static void tap_call(const struct call *c, uint32_t id)
 	}
 }
 
+static int start_session(struct call *c, const char *base, const char **err);
+
 static int start(struct call *c, const struct ng_request *req, const char **err)
 {
 	const struct recorder_config *rc = recorder_config();
 	char base[REC_PATH_MAX], rnd[17];
 	uint8_t rb[8] = { 0 };
-	struct rec_start s;
-	uint32_t id;
 
 	if (c->rec_id) {
 		if (c->rec_paused) { /* resume */
@@ -183,6 +183,15 @@ static int start(struct call *c, const struct ng_request *req, const char **err)
 	};
 	if (rec_path_build(&in, base, err))
 		return -EINVAL;
+	return start_session(c, base, err);
+}
+
+/* A recording session for @c into files named @base (checked already). */
+static int start_session(struct call *c, const char *base, const char **err)
+{
+	struct rec_start s;
+	uint32_t id;
+
 	memset(&s, 0, sizeof(s));
 	s.call_id = c->call_id;
 	s.base = base;
@@ -244,6 +253,48 @@ static int set_metadata(struct call *c, const struct ng_request *req, const char
 void callrec_call_deleted(struct call *c)
 {
 	stop(c, false);
+}
+
+void callrec_continue(struct call *c)
+{
+	const struct recorder_config *rc = recorder_active() ? recorder_config() : NULL;
+	char file[REC_PATH_MAX], base[REC_PATH_MAX];
+	const char *err = NULL;
+	bool paused = c->rec_paused;
+	int n;
+
+	if (!c->rec_continue)
+		return;
+	c->rec_continue = false;
+	c->rec_paused = false;
+	if (!rc) {
+		log_warn("call %s: was recorded to %s.*; recording is not configured here: the "
+			 "call continues unrecorded",
+			 c->call_id, c->rec_base ? c->rec_base : "?");
+		return;
+	}
+	/* the next part beside the old one; rec_path_build keeps it inside
+	 * recording-dir whatever the record said */
+	n = snprintf(file, sizeof(file), "%s-cont%lld", c->rec_base, (long long)time(NULL));
+	struct rec_path_in in = {
+		.dir = rc->dir,
+		.file = file,
+		.file_len = n > 0 && (size_t)n < sizeof(file) ? (size_t)n : sizeof(file),
+		.call_id = c->call_id,
+		.call_id_len = strlen(c->call_id),
+		.rand = "0",
+		.now = time(NULL),
+	};
+	if (n < 0 || (size_t)n >= sizeof(file) || rec_path_build(&in, base, &err) ||
+	    start_session(c, base, &err)) {
+		log_warn("call %s: recording not continued (%s): the call continues unrecorded",
+			 c->call_id, err ? err : "path too long");
+		return;
+	}
+	if (paused)
+		stop(c, true);
+	log_notice("call %s: recording continues to %s.*%s", c->call_id, base,
+		   paused ? " (paused, as it was)" : "");
 }
 
 int callrec_command(struct calls *cs, const struct ng_request *req, const char **err)

@@ -35,6 +35,10 @@ const char *callrec_offer_answer(struct call *c, const struct ng_request *req, s
 void callrec_media_formats(struct call_media *cm, const struct sdp_media *m);
 /* A delete with a delay: the recording ends now (files complete). */
 void callrec_call_deleted(struct call *c);
+/* A call restored with rec_continue (a takeover, a Redis standby that became
+ * the active): start recording it again, into new files beside the old
+ * ones ("<old base>-cont<unix time>"), paused if it was. Logged either way. */
+void callrec_continue(struct call *c);
 /* query.c: the call's "recording" dictionary (state, files, counters). */
 int callrec_query(struct arena *a, const struct call *c, struct ng_node *reply);
 

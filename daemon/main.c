@@ -405,7 +405,10 @@ int main(int argc, char **argv)
 	sig = loop_run(d.loop, TICK_MS, on_tick, &d);
 	if (takeover_handed_over(d.tko)) {
 		/* the successor owns every socket, call and kernel entry now:
-		 * tearing down would delete what it serves */
+		 * tearing down would delete what it serves. Only this process's
+		 * recordings end here, their files complete: the successor goes
+		 * on in files of its own (callrec_continue). */
+		recorder_stop();
 		log_notice("rtprelayd handed over: exiting");
 		_exit(0);
 	}

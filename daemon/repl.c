@@ -20,6 +20,7 @@
 #include "daemon/addr_watch.h"
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
+#include "daemon/callrec.h"
 #include "daemon/config.h"
 #include "daemon/interfaces.h"
 #include "daemon/ports.h"
@@ -603,8 +604,10 @@ static void take_over(struct repl *r, uint64_t now_ms)
 	r->nl_added = false;
 	r->standby = false;
 	r->takeovers++;
-	for (struct call *c = r->calls->head; c; c = c->next, n++)
+	for (struct call *c = r->calls->head; c; c = c->next, n++) {
 		c->last_media_ms = now_ms; /* timeouts count from the takeover */
+		callrec_continue(c);	   /* a recorded call: its next file */
+	}
 	log_notice("redis: the service address is here: active now with %u restored calls", n);
 	start_writer(r);
 	for (struct call *c = r->calls->head; c; c = c->next)

@@ -25,6 +25,7 @@
 #include "control/server.h"
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
+#include "daemon/callrec.h"
 #include "daemon/dtls_media.h"
 #include "daemon/takeover.h"
 #include "dataplane/dataplane.h"
@@ -764,11 +765,13 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 		} else if (h.type == T_CALL && got_listeners) {
 			struct call_socks cs = { .fds = fds, .n = nf };
 			struct call_snapshot_sockets socks = { .get = sock_for, .ctx = &cs };
-			if (call_snapshot_restore(env->calls, (const char *)buf, h.len, &socks,
-						  NULL))
+			struct call *c = NULL;
+			if (call_snapshot_restore(env->calls, (const char *)buf, h.len, &socks, &c))
 				res->refused++; /* logged with its reason */
-			else
+			else {
 				res->calls++;
+				callrec_continue(c); /* a recorded call: its next file */
+			}
 			close_all(fds, nf); /* what the call did not take */
 		} else if (h.type == T_CACHE && got_listeners && !nf) {
 			rc = take_cache(env, buf, h.len, &why);

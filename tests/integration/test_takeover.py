@@ -592,3 +592,73 @@ def test_sigusr2_starts_a_successor_that_takes_over(daemon_factory):
                 except ProcessLookupError:
                     break
                 time.sleep(0.1)
+
+
+def pcap_seqs(path, ssrc):
+    """RTP sequence numbers of the packets of @ssrc in a pcap, as tshark reads it."""
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "udp.payload"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    seqs = []
+    for line in out.split():
+        r = parse_rtp(bytes.fromhex(line.replace(":", "")))
+        if r and r[2] == ssrc:
+            seqs.append(r[1])
+    return seqs
+
+
+def wait_path(path, limit=10.0):
+    end = time.monotonic() + limit
+    while not os.path.exists(path):
+        assert time.monotonic() < end, "%s never appeared" % path
+        time.sleep(0.05)
+
+
+def test_recorded_call_goes_on_recording_after_takeover(daemon_factory):
+    """A call recorded to pcap crosses a takeover: the old process completes its file
+    (and metadata) before it exits, the successor records the rest into a file of its
+    own beside it ("<base>-cont<time>"), and the two files hold every packet sent, each
+    exactly once."""
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tko-rec-")
+    path = os.path.join(tmp, "takeover.sock")
+    rec = os.path.join(tmp, "rec")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info",
+                         "--recording-dir=" + rec, "--recording-method=pcap")
+    succ = None
+    try:
+        a, b = Phone(), Phone()
+        with old.ng() as ng:
+            r = ng.offer("rec-1", "A", a.sdp(), flags=["record-call"])
+            assert r["result"] == "ok", r
+            r2 = ng.answer("rec-1", "A", "B", b.sdp())
+            assert r2["result"] == "ok", r2
+            base = ng.query("rec-1")["recording"]["base"]
+        to_a = relay_targets(r2["sdp"])[0]
+        s = Stream("rec-1 A->B", a.rtp_socks[0], (to_a[0], to_a[1]), b.rtp_socks[0],
+                   a.ssrc[0])
+
+        def during(t):
+            nonlocal succ
+            if t >= 1.0 and succ is None:
+                succ = Successor(old, path, tmp)
+
+        pump([s], 3.0, during)
+        assert succ is not None
+        assert old.wait_exit(10) == 0, old.log_text()[-3000:]
+        assert s.got == s.sent and len(s.sent) >= 140
+        ng_addr = ("127.0.0.1", old.ng_port)
+        with NgClient.udp(ng_addr) as ng:
+            q = ng.query("rec-1")["recording"]
+            new_base = q["base"]
+            assert re.fullmatch(re.escape(base) + r"-cont\d+", new_base), (base, new_base)
+            assert ng.delete("rec-1", **{"delete-delay": 0})["result"] == "ok"
+        # the old process's files are complete: pcap and final metadata
+        wait_path(base + ".json")
+        wait_path(new_base + ".json")
+        before = pcap_seqs(base + ".pcap", a.ssrc[0])
+        after = pcap_seqs(new_base + ".pcap", a.ssrc[0])
+        assert before and after, (len(before), len(after))
+        assert before + after == s.sent, (len(before), len(after), len(s.sent))
+        assert "recording continues to " + new_base in succ.log_text()
+    finally:
+        if succ:
+            assert succ.stop() == 0, succ.log_text()[-3000:]
