@@ -140,19 +140,19 @@ static bool can_send(const struct dp_endpoint *out)
 
 /* The endpoint whose socket sends what goes to @out: a bundled media
  * (DP_BUNDLED) leaves the bundle's socket, to its remote, encrypted with
- * its SRTP (dataplane/dp_bundle.c); one flag test for other streams. */
+ * its SRTP (dataplane/dp_bundle.c); then the address family the party last
+ * nominated (dp_ice_out). A flag test and a pointer test for other streams. */
 static struct dp_endpoint *sender(struct dp_endpoint *out)
 {
 	if (out && (out->flags & DP_BUNDLED))
-		return (out->flags & DP_DISABLED) ? NULL : out->bundle_via;
-	return out;
+		out = (out->flags & DP_DISABLED) ? NULL : out->bundle_via;
+	return dp_ice_out(out);
 }
 
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
 static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
-	struct dp_endpoint *out = dp_ice_out(
-		sender(rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp));
+	struct dp_endpoint *out = sender(rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp);
 
 	return can_send(out) ? out : NULL;
 }
@@ -356,7 +356,7 @@ static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
  * forward RTCP socket (the peer's RTCP or, muxed, RTP socket). */
 static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = dp_ice_out(sender(ep->fwd_rtcp));
+	struct dp_endpoint *out = sender(ep->fwd_rtcp);
 	struct dp_slot *s;
 	int n;
 
@@ -380,7 +380,7 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
  * of the forward RTCP socket. */
 static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = dp_ice_out(sender(ep->fwd_rtcp));
+	struct dp_endpoint *out = sender(ep->fwd_rtcp);
 	struct dp_slot *s;
 	int n;
 
@@ -395,7 +395,7 @@ static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 /* Move whatever @ep's transcoder has due into slots. */
 static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = dp_ice_out(sender(ep->fwd_rtp));
+	struct dp_endpoint *out = sender(ep->fwd_rtp);
 	bool sendable = can_send(out);
 
 	send_report(w, ep);
@@ -414,7 +414,7 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
  * of the forward RTP socket like a forwarded packet (SRTP there too). */
 static void play_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	struct dp_endpoint *out = dp_ice_out(sender(ep->fwd_rtp));
+	struct dp_endpoint *out = sender(ep->fwd_rtp);
 
 	for (unsigned i = 0; i < 4 && ep->play; i++) {
 		struct dp_slot *s = free_slot(w);
