@@ -26,6 +26,7 @@
 #include "control/ngmsg.h"
 #include "control/ngdict.h"
 #include "control/replycache.h"
+#include "control/udp_dst.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 
@@ -204,7 +205,8 @@ static size_t raw_error(const uint8_t *msg, size_t len, const char *reason, char
 /* ---- UDP ---- */
 
 static void udp_one(struct ng_server *s, int fd, size_t len, bool trunc,
-		    const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now)
+		    const struct sockaddr_storage *from, socklen_t fromlen,
+		    const struct udp_dst *dst, uint64_t now)
 {
 	char who[64];
 	size_t cl = raw_cookie(s->dgram, len), rlen;
@@ -228,7 +230,7 @@ static void udp_one(struct ng_server *s, int fd, size_t len, bool trunc,
 		s->st.cache_hits++;
 		log_debug("ng: retransmission of cookie %.*s answered from the cache", (int)cl,
 			  (const char *)s->dgram);
-		if (sendto(fd, cached, rlen, 0, (const struct sockaddr *)from, fromlen) < 0)
+		if (udp_dst_reply(fd, cached, rlen, from, fromlen, dst) < 0)
 			log_warn("ng: sendto: %s", strerror(errno));
 		return;
 	}
@@ -242,7 +244,7 @@ static void udp_one(struct ng_server *s, int fd, size_t len, bool trunc,
 	}
 	if (reply_cache_put(s->cache, (const char *)s->dgram, cl, from, s->reply, rlen, now))
 		log_warn("ng: reply not cached (%zu bytes)", rlen);
-	if (sendto(fd, s->reply, rlen, 0, (const struct sockaddr *)from, fromlen) < 0)
+	if (udp_dst_reply(fd, s->reply, rlen, from, fromlen, dst) < 0)
 		log_warn("ng: sendto: %s", strerror(errno));
 }
 
@@ -255,17 +257,19 @@ static void on_udp(struct loop_watch *w, uint32_t events)
 	(void)events;
 	for (int i = 0; i < UDP_BATCH; i++) {
 		struct sockaddr_storage from;
+		struct udp_dst dst;
 		socklen_t fromlen = sizeof(from);
+		bool cut;
 		memset(&from, 0, sizeof(from));
-		ssize_t n = recvfrom(w->fd, s->dgram, 65535, MSG_TRUNC, (struct sockaddr *)&from,
-				     &fromlen);
+		/* the reply leaves from the address the command was sent to */
+		ssize_t n = udp_dst_recv(w->fd, s->dgram, 65535, &from, &fromlen, &dst, &cut);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("ng: recvfrom: %s", strerror(errno));
+				log_warn("ng: recvmsg: %s", strerror(errno));
 			return;
 		}
-		bool trunc = n > 65535 || (size_t)n > NG_MAX_MESSAGE;
-		udp_one(s, w->fd, n > 65535 ? 65535 : (size_t)n, trunc, &from, fromlen, now);
+		bool trunc = cut || n > 65535 || (size_t)n > NG_MAX_MESSAGE;
+		udp_one(s, w->fd, n > 65535 ? 65535 : (size_t)n, trunc, &from, fromlen, &dst, now);
 	}
 }
 
@@ -499,6 +503,10 @@ int ng_server_listen_udp(struct ng_server *s, const struct sockaddr *sa, socklen
 	}
 	int rcv = 4 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	int e = udp_dst_enable(fd, sa->sa_family);
+	if (e)
+		log_warn("ng: udp %s: replies may leave from another address: %s", who,
+			 strerror(-e));
 	log_notice("ng: listening on udp %s", who);
 	return add_listener(s, fd, L_UDP);
 }
@@ -649,8 +657,14 @@ const char *ng_server_unix_path(const struct ng_server *s)
 int ng_server_adopt(struct ng_server *s, int fd, enum ng_listen_kind kind, const char *path)
 {
 	switch (kind) {
-	case NG_LISTEN_UDP:
+	case NG_LISTEN_UDP: {
+		/* an inherited listener of an older process may lack the option */
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+			udp_dst_enable(fd, sa.ss_family);
 		return add_listener(s, fd, L_UDP);
+	}
 	case NG_LISTEN_TCP:
 		return add_listener(s, fd, L_TCP);
 	case NG_LISTEN_UNIX:
