@@ -11,9 +11,9 @@
 #include <sys/uio.h>
 
 /* Large enough for either family's pktinfo control message. */
-#define DST_CMSG_SPACE                                                                           \
-	(CMSG_SPACE(sizeof(struct in6_pktinfo)) > CMSG_SPACE(sizeof(struct in_pktinfo))          \
-		 ? CMSG_SPACE(sizeof(struct in6_pktinfo))                                        \
+#define DST_CMSG_SPACE                                                                  \
+	(CMSG_SPACE(sizeof(struct in6_pktinfo)) > CMSG_SPACE(sizeof(struct in_pktinfo)) \
+		 ? CMSG_SPACE(sizeof(struct in6_pktinfo))                               \
 		 : CMSG_SPACE(sizeof(struct in_pktinfo)))
 
 int udp_dst_enable(int fd, int family)

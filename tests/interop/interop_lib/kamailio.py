@@ -38,7 +38,10 @@ def documented_flags(case):
 
 def relay_sock(ng_ports):
     """rtpengine_sock for one relay (an ng port) or a weighted set of relays
-    ([(ng port, weight), ...]: "udp:127.0.0.1:2223=1000 udp:127.0.0.1:2224=1")."""
+    ([(ng port, weight), ...]: "udp:127.0.0.1:2223=1000 udp:127.0.0.1:2224=1"), or
+    a socket spelled out ("udp:10.77.0.100:2223": a relay elsewhere than loopback)."""
+    if isinstance(ng_ports, str):
+        return ng_ports
     if isinstance(ng_ports, int):
         return "udp:127.0.0.1:%d" % ng_ports
     return " ".join("udp:127.0.0.1:%d=%d" % (port, weight) for port, weight in ng_ports)

@@ -115,6 +115,15 @@ class Netns:
         run(["ip", "netns", "add", name])
         run(["ip", "-n", name, "link", "set", "lo", "up"])
 
+    @classmethod
+    def attach(cls, name):
+        """A Netns for namespace `name` that another helper made and deletes (e.g.
+        tests/integration/redis_failover.py's Topo): calls, sockets and commands
+        inside it, no creation here."""
+        ns = cls.__new__(cls)
+        ns.name = name
+        return ns
+
     def exec(self, *cmd, check=True):
         return run(cmd, ns=self.name, check=check)
 

@@ -12,6 +12,7 @@ import time
 from .tone import goertzel_power
 
 ETH_P_IP = 0x0800
+ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 
 
@@ -48,17 +49,21 @@ class _Capture:
     """Receives every IPv4/UDP packet on one interface of a namespace in a thread
     and hands (ip header length, packet) to `_handle`."""
 
-    def __init__(self, netns, ifname):
-        self._netns, self._ifname = netns, ifname
+    def __init__(self, netns, ifname, outgoing=False):
+        # outgoing: keep what this namespace sends too (on an interface other than
+        # loopback, where each packet shows up once, as incoming or as outgoing)
+        self._netns, self._ifname, self._outgoing = netns, ifname, outgoing
         self._stop = threading.Event()
         self.sock = None
         self._thread = None
 
     def start(self):
         # an AF_PACKET socket binds to an interface of the namespace it lives in
+        # only an ETH_P_ALL socket is shown what the namespace sends
+        proto = ETH_P_ALL if self._outgoing else ETH_P_IP
         self.sock = self._netns.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
-                                       socket.htons(ETH_P_IP))
-        self.sock.bind((self._ifname, ETH_P_IP))
+                                       socket.htons(proto))
+        self.sock.bind((self._ifname, proto))
         self.sock.settimeout(0.2)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -72,7 +77,8 @@ class _Capture:
             except OSError:
                 return
             # on loopback each packet shows up twice: keep the incoming copy
-            if addr[2] == PACKET_OUTGOING or len(data) < 28 or data[9] != 17:
+            if (addr[2] == PACKET_OUTGOING and not self._outgoing) or addr[1] != ETH_P_IP \
+                    or len(data) < 28 or data[9] != 17:
                 continue
             self._handle((data[0] & 0x0F) * 4, data)
 
@@ -124,8 +130,10 @@ class NgSniffer(_Capture):
     `ports` on loopback), so that a failing test can show exactly what Kamailio asked
     and the relay answered, and a test can check which relay got which command."""
 
-    def __init__(self, netns, ports):
-        super().__init__(netns, "lo")
+    def __init__(self, netns, ports, ifname="lo"):
+        # on "lo" each datagram is seen once as incoming; elsewhere the proxy's
+        # requests leave the namespace (outgoing) and the replies come in
+        super().__init__(netns, ifname, outgoing=ifname != "lo")
         self.ports = {ports} if isinstance(ports, int) else set(ports)
         # (monotonic time, 'proxy>relay' | 'relay>proxy', relay's ng port, raw bytes)
         self.messages = []
