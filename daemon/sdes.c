@@ -14,23 +14,43 @@
 
 #define SDES_MAX_LINES 16 /* a=crypto lines of one section that are looked at */
 
+/* A line rtprelay writes to this party: its key is rtprelay's own key of
+ * the suite (struct own_key) with these session parameters, no MKI. */
+struct own_line {
+	unsigned tag;
+	enum sr_suite suite;
+	uint8_t params; /* enum sr_param */
+	bool lifetime;	/* "|2^31" written */
+};
+
+/* rtprelay's own master key of one suite towards the party. Own keys carry
+ * no MKI, no parameters (a line adds its own) and no replay window. */
+struct own_key {
+	enum sr_suite suite;
+	uint8_t master[SR_MAX_MASTER];
+};
+
+/* One party's SDES state, a call's for as long as it lasts: sized to what
+ * was offered and used (the lines are heap arrays of their count), since
+ * it is kept for every SRTP call (docs/architecture.md, SRTP). */
 struct sdes_state {
-	/* what this party offered (usable lines, its order), when it offered */
-	struct sdes_crypto got[SDES_MAX_LINES];
-	unsigned n_got;
-	/* the line this party is answered with (its tag, rtprelay's key) */
-	struct sdes_crypto answer;
-	bool has_answer;
-	/* what rtprelay offered this party, when it was offered to */
-	struct sdes_crypto sent[SR_N_SUITES];
-	unsigned n_sent;
-	bool sent_optional; /* on a plain profile (OSRTP) */
-	/* rtprelay's own key per suite towards this party: made once, kept
-	 * across re-INVITEs (the same key, the same contexts) */
-	struct sr_key local[SR_N_SUITES];
-	bool have_local[SR_N_SUITES];
 	/* the endpoints' keys; pending: offered SRTP, not answered yet */
 	struct sr_keys keys;
+	/* what this party offered (usable lines, its order), when it offered */
+	struct sdes_crypto *got;
+	unsigned n_got;
+	/* what rtprelay offered this party, when it was offered to */
+	struct own_line *sent;
+	unsigned n_sent;
+	/* rtprelay's own keys towards this party, one per suite it was
+	 * offered or answered with: made once, kept across re-INVITEs (the
+	 * same key, the same contexts) */
+	struct own_key *own;
+	unsigned n_own;
+	/* the line this party is answered with (its tag, rtprelay's key) */
+	struct own_line answer;
+	bool has_answer;
+	bool sent_optional; /* on a plain profile (OSRTP) */
 	bool pending;
 	/* this request's a=crypto lines for the SDP the party gets (arena) */
 	bool replace;
@@ -74,11 +94,33 @@ static struct sdes_state *state(struct call_media *m)
 	return m->sdes;
 }
 
+/* Key material is wiped before its memory goes back to the allocator. */
+static void free_got(struct sdes_state *st)
+{
+	if (st->got)
+		explicit_bzero(st->got, sizeof(*st->got) * st->n_got);
+	free(st->got);
+	st->got = NULL;
+	st->n_got = 0;
+}
+
+static void free_own(struct sdes_state *st)
+{
+	if (st->own)
+		explicit_bzero(st->own, sizeof(*st->own) * st->n_own);
+	free(st->own);
+	st->own = NULL;
+	st->n_own = 0;
+}
+
 void sdes_free(struct call_media *m)
 {
 	if (!m->sdes)
 		return;
-	memset(m->sdes, 0, sizeof(*m->sdes)); /* no keys left in freed memory */
+	free_got(m->sdes);
+	free_own(m->sdes);
+	free(m->sdes->sent);
+	explicit_bzero(m->sdes, sizeof(*m->sdes)); /* no keys left in freed memory */
 	free(m->sdes);
 	m->sdes = NULL;
 }
@@ -120,17 +162,71 @@ static uint8_t sdes_params(const struct ng_sdes *f, uint8_t base)
 
 /* rtprelay's key for suite @s towards the party of @st, made on first use
  * from the kernel's CSPRNG. -EIO when it cannot be had (never a weak key). */
+static const struct own_key *own_find(const struct sdes_state *st, enum sr_suite s)
+{
+	for (unsigned i = 0; i < st->n_own; i++)
+		if (st->own[i].suite == s)
+			return &st->own[i];
+	return NULL;
+}
+
+static void own_to_key(const struct own_key *o, struct sr_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->master, o->master, sizeof(o->master));
+}
+
+/* rtprelay's key for suite @s towards the party of @st, made on first use
+ * from the kernel's CSPRNG. -EIO when it cannot be had (never a weak key),
+ * -ENOMEM. */
 static int local_key(struct sdes_state *st, enum sr_suite s, struct sr_key *out)
 {
-	size_t n = sr_master_len(s);
+	const struct own_key *o = own_find(st, s);
 
-	if (!st->have_local[s]) {
-		memset(&st->local[s], 0, sizeof(st->local[s]));
-		if (getrandom(st->local[s].master, n, 0) != (ssize_t)n)
+	if (!o) {
+		size_t n = sr_master_len(s);
+		struct own_key nk = { .suite = s };
+
+		if (st->n_own >= SR_N_SUITES)
+			return -EIO; /* one per suite: cannot happen */
+		if (getrandom(nk.master, n, 0) != (ssize_t)n)
 			return -EIO;
-		st->have_local[s] = true;
+		/* grown by one, the old array wiped (reallocarray would leave
+		 * a copy of the keys behind in freed memory) */
+		struct own_key *a = calloc(st->n_own + 1, sizeof(*a));
+		if (!a) {
+			explicit_bzero(&nk, sizeof(nk));
+			return -ENOMEM;
+		}
+		if (st->n_own)
+			memcpy(a, st->own, sizeof(*a) * st->n_own);
+		a[st->n_own] = nk;
+		explicit_bzero(&nk, sizeof(nk));
+		unsigned n_own = st->n_own + 1;
+		free_own(st);
+		st->own = a;
+		st->n_own = n_own;
+		o = &a[n_own - 1];
 	}
-	*out = st->local[s];
+	own_to_key(o, out);
+	return 0;
+}
+
+/* The a=crypto line @l written to the party of @st, with its key. */
+static int own_line_crypto(const struct sdes_state *st, const struct own_line *l,
+			   struct sdes_crypto *out)
+{
+	const struct own_key *o = own_find(st, l->suite);
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return -EINVAL;
+	out->tag = l->tag;
+	out->suite = l->suite;
+	own_to_key(o, &out->key);
+	out->key.params = l->params;
+	out->lifetime = l->lifetime ? 31 : 0;
+	out->lifetime_exp = true;
 	return 0;
 }
 
@@ -205,17 +301,18 @@ static int offerer_side(const struct ng_request *req, struct sdes_state *ss, con
 			pick = &ss->got[i];
 	if (!pick) /* rtpengine: the top one stays for the answer to the offerer */
 		pick = &ss->got[0];
-	struct sdes_crypto ans = *pick;
 	struct sr_keys k = { .suite = pick->suite, .remote = pick->key };
+	int rc = local_key(ss, pick->suite, &k.local);
 
-	if (local_key(ss, pick->suite, &k.local))
-		return *err = "No random numbers for an SRTP key", -EIO;
+	if (rc)
+		return *err = rc == -ENOMEM ? "Out of memory" : "No random numbers for an SRTP key",
+		       rc;
 	/* the answer mirrors the offer's session parameters (RFC 4568 6.3) */
 	k.local.params = sdes_params(&req->sdes, pick->key.params);
-	ans.key = k.local;
-	ans.lifetime = req->sdes.lifetime ? 31 : 0;
-	ans.lifetime_exp = true;
-	ss->answer = ans;
+	ss->answer = (struct own_line){ .tag = pick->tag,
+					.suite = pick->suite,
+					.params = k.local.params,
+					.lifetime = req->sdes.lifetime };
 	ss->has_answer = true;
 	ss->keys = k;
 	ss->pending = false;
@@ -266,25 +363,37 @@ static int offer_to(struct arena *a, const struct ng_request *req, const struct 
 		order[n_order++] = s;
 	}
 	const char **lines = arena_alloc(a, sizeof(*lines) * (n_order ? n_order : 1));
-	if (!lines)
+	struct own_line *sent = calloc(n_order ? n_order : 1, sizeof(*sent));
+	if (!lines || !sent) {
+		free(sent);
 		return *err = "Out of memory", -ENOMEM;
+	}
+	free(rs->sent);
+	rs->sent = sent;
 	rs->n_sent = 0;
 	for (unsigned i = 0; i < n_order; i++) {
 		struct sdes_crypto c = { .tag = tags[i], .suite = order[i] };
+		int rc;
 
 		if (!c.tag)
 			continue;
-		if (local_key(rs, c.suite, &c.key))
-			return *err = "No random numbers for an SRTP key", -EIO;
+		if ((rc = local_key(rs, c.suite, &c.key)))
+			return *err = rc == -ENOMEM ? "Out of memory"
+						    : "No random numbers for an SRTP key",
+			       rc;
 		c.key.params = sdes_params(f, base);
 		if (sr_suite_aead(c.suite))
 			c.key.params &= (uint8_t)~SR_UNAUTHENTICATED_SRTP;
 		c.lifetime = f->lifetime ? 31 : 0;
 		c.lifetime_exp = true;
 		lines[n] = print_line(a, &c, f->pad);
+		rs->sent[rs->n_sent++] = (struct own_line){ .tag = c.tag,
+							    .suite = c.suite,
+							    .params = c.key.params,
+							    .lifetime = f->lifetime };
+		explicit_bzero(&c.key, sizeof(c.key));
 		if (!lines[n])
 			return *err = "Out of memory", -ENOMEM;
-		rs->sent[rs->n_sent++] = c;
 		n++;
 	}
 	if (!n)
@@ -295,9 +404,14 @@ static int offer_to(struct arena *a, const struct ng_request *req, const struct 
 	 * same key of ours (a re-INVITE): the contexts and rollover counters
 	 * stay; otherwise nothing it sends can be checked until it answers */
 	bool keep = false;
-	for (unsigned i = 0; i < rs->n_sent && rs->keys.suite != SR_SUITE_NONE; i++)
-		keep = keep || (rs->sent[i].suite == rs->keys.suite &&
-				!memcmp(&rs->sent[i].key, &rs->keys.local, sizeof(rs->keys.local)));
+	for (unsigned i = 0; i < rs->n_sent && rs->keys.suite != SR_SUITE_NONE && !keep; i++) {
+		struct sdes_crypto c;
+
+		keep = rs->sent[i].suite == rs->keys.suite &&
+		       !own_line_crypto(rs, &rs->sent[i], &c) &&
+		       !memcmp(&c.key, &rs->keys.local, sizeof(rs->keys.local));
+		explicit_bzero(&c, sizeof(c));
+	}
 	if (!keep) {
 		memset(&rs->keys, 0, sizeof(rs->keys));
 		rs->pending = true;
@@ -327,8 +441,14 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 		ss = state(sm);
 		if (!ss)
 			return *err = "Out of memory", -ENOMEM;
-		memcpy(ss->got, got, sizeof(*got) * n_got);
-		ss->n_got = n_got;
+		free_got(ss);
+		if (n_got) {
+			ss->got = malloc(sizeof(*got) * n_got);
+			if (!ss->got)
+				return *err = "Out of memory", -ENOMEM;
+			memcpy(ss->got, got, sizeof(*got) * n_got);
+			ss->n_got = n_got;
+		}
 		ss->replace = false;
 		ss->n_out = 0;
 		if (n_got) {
@@ -354,7 +474,7 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 		return *err = "Out of memory", -ENOMEM;
 	rs->replace = n_lines > 0;
 	rs->n_out = 0;
-	rs->n_got = 0;
+	free_got(rs);
 	rs->has_answer = false;
 	if (r_sdes)
 		return offer_to(a, req, ss, rs, !r_secure, err);
@@ -370,7 +490,8 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 {
 	bool s_secure = proto_secure(m->proto.s, m->proto.len);
 	struct sdes_state *ss = sm->sdes, *rs = rm->sdes;
-	const struct sdes_crypto *match = NULL, *line = NULL;
+	const struct own_line *match = NULL;
+	const struct sdes_crypto *line = NULL;
 
 	if (n_lines && (!ss || !ss->n_sent))
 		return *err = "SRTP: a=crypto in an answer to an offer without SDES", -EINVAL;
@@ -394,9 +515,14 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 		ss->pending = false;
 		memset(&ss->keys, 0, sizeof(ss->keys));
 		if (match) {
+			struct sdes_crypto c;
+
+			if (own_line_crypto(ss, match, &c))
+				return *err = "SDES: no own key for the answered suite", -EINVAL;
 			ss->keys.suite = match->suite;
-			ss->keys.local = match->key;
+			ss->keys.local = c.key;
 			ss->keys.remote = line->key;
+			explicit_bzero(&c, sizeof(c));
 		}
 	}
 	if (!rs && !n_lines)
@@ -409,8 +535,14 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 	bool r_secure = proto_secure(rm->proto, strlen(rm->proto));
 	if (rs->n_got && rs->has_answer && (r_secure || match || (req->osrtp & NG_OSRTP_ACCEPT))) {
 		const char **lines = arena_alloc(a, sizeof(*lines));
+		struct sdes_crypto c;
 
-		if (!lines || !(lines[0] = print_line(a, &rs->answer, req->sdes.pad)))
+		if (own_line_crypto(rs, &rs->answer, &c))
+			return *err = "SDES: no own key for the answered suite", -EINVAL;
+		if (lines)
+			lines[0] = print_line(a, &c, req->sdes.pad);
+		explicit_bzero(&c, sizeof(c));
+		if (!lines || !lines[0])
 			return *err = "Out of memory", -ENOMEM;
 		set_out(rs, lines, 1);
 		return 0; /* its keys were set with the offer */
@@ -485,8 +617,12 @@ void sdes_save(const struct call_media *m, struct sdes_saved *out)
 		return;
 	out->keys = m->sdes->keys;
 	out->pending = m->sdes->pending;
-	memcpy(out->local, m->sdes->local, sizeof(out->local));
-	memcpy(out->have_local, m->sdes->have_local, sizeof(out->have_local));
+	for (unsigned i = 0; i < m->sdes->n_own; i++) {
+		const struct own_key *o = &m->sdes->own[i];
+
+		own_to_key(o, &out->local[o->suite]);
+		out->have_local[o->suite] = true;
+	}
 }
 
 int sdes_restore(struct call_media *m, const struct sdes_saved *sv)
@@ -495,9 +631,24 @@ int sdes_restore(struct call_media *m, const struct sdes_saved *sv)
 		m->sdes = calloc(1, sizeof(*m->sdes));
 	if (!m->sdes)
 		return -ENOMEM;
+	/* own keys: their master keys (an own key has no MKI, parameters
+	 * or window, see struct own_key; a snapshot's are the same) */
+	unsigned n = 0;
+	for (int s = 1; s < SR_N_SUITES; s++)
+		n += sv->have_local[s];
+	struct own_key *own = n ? calloc(n, sizeof(*own)) : NULL;
+	if (n && !own)
+		return -ENOMEM;
+	n = 0;
+	for (int s = 1; s < SR_N_SUITES; s++)
+		if (sv->have_local[s]) {
+			own[n].suite = (enum sr_suite)s;
+			memcpy(own[n++].master, sv->local[s].master, sizeof(own->master));
+		}
+	free_own(m->sdes);
+	m->sdes->own = own;
+	m->sdes->n_own = n;
 	m->sdes->keys = sv->keys;
 	m->sdes->pending = sv->pending;
-	memcpy(m->sdes->local, sv->local, sizeof(sv->local));
-	memcpy(m->sdes->have_local, sv->have_local, sizeof(sv->have_local));
 	return 0;
 }

@@ -18,18 +18,30 @@
  *    data, start resets it, update absorbs, compute absorbs its own bytes
  *    and writes the first tag_len bytes of the MAC.
  *
- * Per packet nothing is allocated and nothing locks: the EVP contexts are
- * made at alloc and keyed at init (a new IV only re-arms them), and the
- * HMAC keeps the SHA-1 states after absorbing key^ipad and key^opad and
- * copies them per packet as plain structs. OpenSSL 3.0's EVP digest and
- * MAC contexts cannot be reset or copied without allocating a provider
- * context (measured: two allocations per MAC), so the HMAC runs on the
- * SHA1_* functions, deprecated in 3.0 but the same SHA-1 block code.
+ * Per packet nothing is allocated and nothing locks: a GCM EVP context is
+ * made at alloc and keyed at init (a new IV only re-arms it); an ICM one
+ * is made and keyed at the cipher's first IV (the first packet it
+ * encrypts), after which a new IV only re-arms it. The HMAC keeps the SHA-1
+ * chaining values after absorbing key^ipad and key^opad and resumes from
+ * them per packet. OpenSSL 3.0's EVP digest and MAC contexts cannot be
+ * reset or copied without allocating a provider context (measured: two
+ * allocations per MAC), so the HMAC runs on the SHA1_* functions,
+ * deprecated in 3.0 but the same SHA-1 block code.
+ *
+ * Memory and caches: a libsrtp session holds an RTP and an RTCP cipher and
+ * MAC, and an endpoint uses one of the two kinds (its RTP or its RTCP
+ * port), so the ICM's EVP context and OpenSSL's key schedule behind it
+ * (about 630 bytes) are only made for a cipher that encrypts. Each cipher
+ * and MAC is one cache-line-aligned allocation holding libsrtp's header
+ * and its state side by side: a packet touches two lines of the MAC (its
+ * chaining values beside the hash in progress) and one of the cipher
+ * before OpenSSL's context (docs/architecture.md, SRTP).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA1_Init/Update/Final, see above */
 
 #include "srtp/srtp_openssl.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,16 +57,30 @@
 #define SALT_GCM  12		    /* RFC 7714 master salt */
 #define ICM_LIMIT (0xffffu * 16u)   /* bytes one IV may encrypt (16-bit block counter) */
 #define SHA1_BLOCK 64
+#define CACHE_LINE 64
 
 /* The EVP ciphers, fetched once at registration (none per key). */
 static EVP_CIPHER *evp_ctr[3], *evp_gcm[2]; /* 128, 192, 256 / 128, 256 */
 
+/* A zeroed allocation of @size starting on a cache line, freed by free(). */
+static void *line_alloc(size_t size)
+{
+	size_t n = (size + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+	void *p = aligned_alloc(CACHE_LINE, n);
+
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
 /* ---- AES-ICM over EVP AES-CTR ---------------------------------------- */
 
 struct icm {
-	EVP_CIPHER_CTX *ctx;
+	EVP_CIPHER_CTX *ctx; /* NULL until the first IV */
 	int key_size;
+	bool pending;	  /* key[] is still to be given to ctx (at the next IV) */
 	uint8_t salt[16]; /* 14 salt bytes, the last two zero */
+	uint8_t key[32];  /* the AES key while pending, zero after */
 };
 
 struct icm_cipher { /* one allocation: what libsrtp sees and the state */
@@ -82,14 +108,9 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
 	default:
 		return srtp_err_status_bad_param;
 	}
-	struct icm_cipher *ic = calloc(1, sizeof(*ic));
+	struct icm_cipher *ic = line_alloc(sizeof(*ic));
 	if (!ic)
 		return srtp_err_status_alloc_fail;
-	ic->s.ctx = EVP_CIPHER_CTX_new();
-	if (!ic->s.ctx) {
-		free(ic);
-		return srtp_err_status_alloc_fail;
-	}
 	ic->s.key_size = key_len - SALT_ICM;
 	ic->c.type = &icm_types[i];
 	ic->c.algorithm = icm_types[i].id;
@@ -103,7 +124,8 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c)
 {
 	struct icm_cipher *ic = (struct icm_cipher *)c;
 
-	EVP_CIPHER_CTX_free(ic->s.ctx);
+	if (ic->s.ctx)
+		EVP_CIPHER_CTX_free(ic->s.ctx);
 	OPENSSL_cleanse(ic, sizeof(*ic));
 	free(ic);
 	return srtp_err_status_ok;
@@ -112,12 +134,13 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c)
 static srtp_err_status_t icm_init(void *state, const uint8_t *key)
 {
 	struct icm *s = state;
-	EVP_CIPHER *evp = evp_ctr[(s->key_size - 16) / 8];
 
+	/* kept for the first IV: a cipher that never encrypts (the RTCP
+	 * one of an RTP port's session) never gets OpenSSL's state */
 	memset(s->salt, 0, sizeof(s->salt));
 	memcpy(s->salt, key + s->key_size, SALT_ICM);
-	if (!EVP_EncryptInit_ex(s->ctx, evp, NULL, key, NULL))
-		return srtp_err_status_init_fail;
+	memcpy(s->key, key, (size_t)s->key_size);
+	s->pending = true;
 	return srtp_err_status_ok;
 }
 
@@ -129,7 +152,16 @@ static srtp_err_status_t icm_set_iv(void *state, uint8_t *iv, srtp_cipher_direct
 	(void)dir; /* a keystream is the same both ways */
 	for (int i = 0; i < 16; i++)
 		ctr[i] = s->salt[i] ^ iv[i];
-	if (!EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, ctr))
+	if (s->pending) { /* the first IV since init: key the context */
+		if (!s->ctx && !(s->ctx = EVP_CIPHER_CTX_new()))
+			return srtp_err_status_alloc_fail;
+		if (!EVP_EncryptInit_ex(s->ctx, evp_ctr[(s->key_size - 16) / 8], NULL, s->key, ctr))
+			return srtp_err_status_init_fail;
+		OPENSSL_cleanse(s->key, sizeof(s->key));
+		s->pending = false;
+		return srtp_err_status_ok;
+	}
+	if (!s->ctx || !EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, ctr))
 		return srtp_err_status_init_fail;
 	return srtp_err_status_ok;
 }
@@ -141,6 +173,8 @@ static srtp_err_status_t icm_crypt(void *state, uint8_t *buf, unsigned int *len)
 
 	if (*len > ICM_LIMIT)
 		return srtp_err_status_terminus;
+	if (!s->ctx || s->pending) /* no IV since the key */
+		return srtp_err_status_cipher_fail;
 	if (*len && (!EVP_EncryptUpdate(s->ctx, buf, &out, buf, (int)*len) || out != (int)*len))
 		return srtp_err_status_cipher_fail;
 	return srtp_err_status_ok;
@@ -382,10 +416,33 @@ static const srtp_cipher_type_t gcm_types[2] = {
 /* ---- HMAC-SHA1 over precomputed SHA-1 states ------------------------- */
 
 struct hmac {
-	SHA_CTX inner; /* SHA-1 after key ^ ipad */
-	SHA_CTX outer; /* SHA-1 after key ^ opad */
-	SHA_CTX work;  /* the packet's inner hash in progress */
+	SHA_CTX work;	     /* the packet's hash in progress */
+	SHA_LONG inner[5];   /* SHA-1 chaining value after key ^ ipad */
+	SHA_LONG outer[5];   /* SHA-1 chaining value after key ^ opad */
 };
+
+/* @c as SHA-1 is after one whole block that left chaining value @h (the
+ * block buffer empty): what SHA1_Init and a 64-byte SHA1_Update leave. */
+static void sha1_resume(SHA_CTX *c, const SHA_LONG h[5])
+{
+	c->h0 = h[0];
+	c->h1 = h[1];
+	c->h2 = h[2];
+	c->h3 = h[3];
+	c->h4 = h[4];
+	c->Nl = SHA1_BLOCK * 8;
+	c->Nh = 0;
+	c->num = 0;
+}
+
+static void sha1_chain(const SHA_CTX *c, SHA_LONG h[5])
+{
+	h[0] = c->h0;
+	h[1] = c->h1;
+	h[2] = c->h2;
+	h[3] = c->h3;
+	h[4] = c->h4;
+}
 
 struct hmac_auth {
 	srtp_auth_t a;
@@ -400,7 +457,7 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
 	 * have to be hashed first, which SRTP never needs */
 	if (key_len < 0 || key_len > SHA1_BLOCK || out_len < 0 || out_len > SHA_DIGEST_LENGTH)
 		return srtp_err_status_bad_param;
-	struct hmac_auth *ha = calloc(1, sizeof(*ha));
+	struct hmac_auth *ha = line_alloc(sizeof(*ha));
 	if (!ha)
 		return srtp_err_status_alloc_fail;
 	ha->a.type = &hmac_type;
@@ -429,15 +486,17 @@ static srtp_err_status_t hmac_init(void *state, const uint8_t *key, int key_len)
 	memset(pad, 0x36, sizeof(pad));
 	for (int i = 0; i < key_len; i++)
 		pad[i] ^= key[i];
-	if (!SHA1_Init(&s->inner) || !SHA1_Update(&s->inner, pad, sizeof(pad)))
+	if (!SHA1_Init(&s->work) || !SHA1_Update(&s->work, pad, sizeof(pad)))
 		return srtp_err_status_init_fail;
+	sha1_chain(&s->work, s->inner);
 	memset(pad, 0x5c, sizeof(pad));
 	for (int i = 0; i < key_len; i++)
 		pad[i] ^= key[i];
-	if (!SHA1_Init(&s->outer) || !SHA1_Update(&s->outer, pad, sizeof(pad)))
+	if (!SHA1_Init(&s->work) || !SHA1_Update(&s->work, pad, sizeof(pad)))
 		return srtp_err_status_init_fail;
+	sha1_chain(&s->work, s->outer);
 	OPENSSL_cleanse(pad, sizeof(pad));
-	s->work = s->inner;
+	sha1_resume(&s->work, s->inner);
 	return srtp_err_status_ok;
 }
 
@@ -445,7 +504,7 @@ static srtp_err_status_t hmac_start(void *state)
 {
 	struct hmac *s = state;
 
-	s->work = s->inner;
+	sha1_resume(&s->work, s->inner);
 	return srtp_err_status_ok;
 }
 
@@ -469,11 +528,11 @@ static srtp_err_status_t hmac_compute(void *state, const uint8_t *buf, int len, 
 		return srtp_err_status_bad_param;
 	SHA1_Update(&s->work, buf, (size_t)len);
 	SHA1_Final(h, &s->work);
-	s->work = s->outer;
+	sha1_resume(&s->work, s->outer);
 	SHA1_Update(&s->work, h, sizeof(h));
 	SHA1_Final(h, &s->work);
 	memcpy(tag, h, (size_t)tag_len);
-	s->work = s->inner; /* ready for the next message */
+	sha1_resume(&s->work, s->inner); /* ready for the next message */
 	return srtp_err_status_ok;
 }
 
