@@ -43,6 +43,11 @@ struct media_ice {
 	char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* rtprelay's, towards the party */
 	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	     /* the party's */
 	unsigned restarts;				     /* ICE restarts seen */
+	/* the families (SDP_ICE_FAM_*) of the party's candidates since its
+	 * last ICE restart, 0 = none seen (daemon/ice_family.h), and whether
+	 * its last SDP said a=end-of-candidates */
+	unsigned peer_fams;
+	bool peer_complete;
 	struct ice_family *fam; /* sockets of the other address family (ice_family.h) */
 };
 
