@@ -17,8 +17,9 @@
  * read into its media (ice_note_sender); a new ice-ufrag from it is an ICE
  * restart: rtprelay's credentials towards it are renewed as well, and the
  * pair is nominated again. Candidates a party trickles in a re-offer are
- * parsed (bounded, sdp/sdp_ice.h) and need nothing else: a lite agent never
- * sends checks to them.
+ * parsed (bounded, sdp/sdp_ice.h); a lite agent never sends checks to them,
+ * and needs only their address families (peer_fams: whether the party gets
+ * a socket of the other family, daemon/ice_family.h).
  */
 #ifndef RTPRELAY_ICE_H
 #define RTPRELAY_ICE_H
