@@ -26,6 +26,7 @@
 #include "daemon/codec_negotiate.h"
 #include "daemon/dtls_media.h"
 #include "daemon/ice.h"
+#include "daemon/ice_family.h"
 #include "daemon/interfaces.h"
 #include "daemon/offer.h"
 #include "daemon/ports.h"
@@ -157,6 +158,9 @@ static void put_sdes(struct wctx *w, struct ng_node *d, const struct call_media 
 	}
 }
 
+static void put_latched(struct wctx *w, struct ng_node *d, const char *k,
+			const struct call_stream *s);
+
 static void put_ice(struct wctx *w, struct ng_node *d, const struct media_ice *ice)
 {
 	struct ng_node *id;
@@ -172,6 +176,25 @@ static void put_ice(struct wctx *w, struct ng_node *d, const struct media_ice *i
 	put_str(w, id, "pwd", ice->pwd);
 	put_str(w, id, "remote ufrag", ice->remote_ufrag);
 	put_int(w, id, "restarts", ice->restarts);
+	put_int(w, id, "peer families", ice->peer_fams);
+	put_int(w, id, "peer complete", ice->peer_complete);
+}
+
+/* The second socket pair of the other address family (daemon/ice_family.h),
+ * when the media has one open: its port pair, the party's ICE restarts when
+ * it was opened, its nominated remotes and whether the party's last
+ * nomination came to it. */
+static void put_ice_family(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	const struct ice_family *f = ice_family_of(m);
+
+	if (!f)
+		return;
+	put_int(w, d, "other family pair", f->pair);
+	put_int(w, d, "other family restarts", f->restarts);
+	put_int(w, d, "other family active", ice_family_out(m, false) == f->rtp.ep);
+	put_latched(w, d, "other rtp latched", &f->rtp);
+	put_latched(w, d, "other rtcp latched", &f->rtcp);
 }
 
 /* The remote a stream latched to (learned or nominated), if any. */
@@ -381,6 +404,7 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 	}
 	put_str(w, d, "mid", m->mid);
 	put_ice(w, d, m->ice);
+	put_ice_family(w, d, m);
 	put_sdes(w, d, m);
 	/* what this version cannot carry over is named, so a restore refuses
 	 * the call instead of making one whose media would stop */
@@ -703,7 +727,7 @@ static int get_ice(struct rctx *r, const struct ng_node *md, struct call_media *
 	int rc;
 	const struct ng_node *id = get_typed(r, md, "ice", NG_DICT, false, &rc);
 	struct media_ice *ice;
-	int64_t on, pi, pl, rj, rs;
+	int64_t on, pi, pl, rj, rs, pf = 0, pc = 0;
 
 	if (!id)
 		return rc;
@@ -711,7 +735,10 @@ static int get_ice(struct rctx *r, const struct ng_node *md, struct call_media *
 	    (rc = get_int(r, id, "peer ice", 0, 1, true, &pi)) ||
 	    (rc = get_int(r, id, "peer lite", 0, 1, true, &pl)) ||
 	    (rc = get_int(r, id, "rejected", 0, 1, true, &rj)) ||
-	    (rc = get_int(r, id, "restarts", 0, UINT32_MAX, true, &rs)))
+	    (rc = get_int(r, id, "restarts", 0, UINT32_MAX, true, &rs)) ||
+	    (rc = get_int(r, id, "peer families", 0,
+			  SDP_ICE_FAM_V4 | SDP_ICE_FAM_V6 | SDP_ICE_FAM_NAME, false, &pf)) ||
+	    (rc = get_int(r, id, "peer complete", 0, 1, false, &pc)))
 		return rc;
 	ice = calloc(1, sizeof(*ice));
 	if (!ice)
@@ -722,6 +749,8 @@ static int get_ice(struct rctx *r, const struct ng_node *md, struct call_media *
 	ice->peer_lite = pl;
 	ice->rejected = rj;
 	ice->restarts = (unsigned)rs;
+	ice->peer_fams = (unsigned)pf;
+	ice->peer_complete = pc;
 	if ((rc = get_str(r, id, "ufrag", ICE_UFRAG_LEN, true, ice->ufrag, sizeof(ice->ufrag))) ||
 	    (rc = get_str(r, id, "pwd", ICE_PWD_LEN, true, ice->pwd, sizeof(ice->pwd))) ||
 	    (rc = get_str(r, id, "remote ufrag", SDP_ICE_CRED_MAX, true, ice->remote_ufrag,
@@ -753,6 +782,10 @@ struct media_extra {
 	bool xcode_own;				  /* m->xcode is not published yet */
 	struct dp_srtp_roc rocs[2][DP_SRTP_ROCS]; /* RTP, RTCP */
 	unsigned n_rocs[2];
+	/* the second pair of the other address family (ice_family.h) */
+	bool fam_taken;				/* its port pair was taken */
+	bool fam_active;			/* the party's last nomination came there */
+	struct sockaddr_storage fam_latched[2]; /* RTP, RTCP; family 0 = none */
 };
 
 static int get_rocs(struct rctx *r, const struct ng_node *md, const char *k,
@@ -1056,6 +1089,45 @@ static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media
 	return 0;
 }
 
+/* The second pair of the other address family (put_ice_family): checked
+ * here, its port and sockets taken by take_resources. */
+static int get_ice_family(struct rctx *r, const struct ng_node *md, struct call_media *m,
+			  struct media_extra *x)
+{
+	int64_t pair, rs, act;
+	int rc;
+
+	/* all optional: a record without them had no second pair */
+	if ((rc = get_int(r, md, "other family pair", 0, 65534, false, &pair)) ||
+	    (rc = get_int(r, md, "other family restarts", 0, UINT32_MAX, false, &rs)) ||
+	    (rc = get_int(r, md, "other family active", 0, 1, false, &act)))
+		return rc;
+	if (!pair)
+		return 0;
+	if (!m->ice || !m->pair || !m->ifc)
+		return refuse(r, "other family pair", "without ICE or the media's own pair");
+	if ((pair & 1) || pair < 2)
+		return refuse(r, "other family pair", "not an even port");
+	int other = m->ifc->cfg->family == AF_INET ? AF_INET6 : AF_INET;
+	struct iface *ifc = ifaces_pick(r->cs->ifs, m->ifc->cfg->name, other);
+	if (!ifc || strcmp(ifc->cfg->name, m->ifc->cfg->name) || ifc->cfg->family != other)
+		return refuse(r, "other family pair", "no interface of the other family here");
+	if ((rc = get_addr(r, md, "other rtp latched", &x->fam_latched[0])) ||
+	    (rc = get_addr(r, md, "other rtcp latched", &x->fam_latched[1])))
+		return rc;
+	struct ice_family *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->ifc = ifc;
+	f->pair = (uint16_t)pair;
+	f->rtp.port = f->pair;
+	f->rtcp.port = (uint16_t)(f->pair + 1);
+	f->restarts = (unsigned)rs;
+	m->ice->fam = f;
+	x->fam_active = act;
+	return 0;
+}
+
 static int get_media(struct rctx *r, const struct ng_node *md, struct call_media *m,
 		     struct media_extra *x)
 {
@@ -1169,7 +1241,8 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 	if (ng_dict_get(md, "transcoding"))
 		return refuse(r, "transcoding",
 			      "a version 1 record of transcoded media (it carries no transcoder)");
-	if ((rc = get_ice(r, md, m)) || (rc = get_sdes(r, md, m)) || (rc = get_dtls(r, md, m)) ||
+	if ((rc = get_ice(r, md, m)) || (rc = get_ice_family(r, md, m, x)) ||
+	    (rc = get_sdes(r, md, m)) || (rc = get_dtls(r, md, m)) ||
 	    (rc = get_codecneg(r, md, m)) || (rc = get_xcode(r, md, m, x)))
 		return rc;
 	return 0;
@@ -1256,6 +1329,16 @@ static void discard(struct call *c, struct media_extra (*x)[SDP_MAX_MEDIA])
 				ports_untake(m->ifc->pool, m->pair);
 			if (x[pi][i].xcode_own)
 				xcode_free(m->xcode);
+			if (m->ice && m->ice->fam) { /* the other family's pair */
+				struct ice_family *f = m->ice->fam;
+				if (f->rtp.ep)
+					dp_endpoint_release(f->rtp.ep);
+				if (f->rtcp.ep)
+					dp_endpoint_release(f->rtcp.ep);
+				if (x[pi][i].fam_taken)
+					ports_untake(f->ifc->pool, f->pair);
+				free(f);
+			}
 			free(m->ice);
 			sdes_free(m);
 			dtls_media_free(m);
@@ -1391,6 +1474,49 @@ static void local_addr(const struct iface *ifc, uint16_t port, struct sockaddr_s
 		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }
 
+/* The port pair and sockets of @m's second pair of the other address
+ * family (get_ice_family), if it has one. */
+static int take_family(struct rctx *r, const struct call *c,
+		       const struct call_snapshot_sockets *socks, struct call_media *m,
+		       struct media_extra *x)
+{
+	struct ice_family *f = m->ice ? m->ice->fam : NULL;
+	struct sockaddr_storage la;
+	int fd[2] = { -1, -1 }, rc;
+
+	if (!f)
+		return 0;
+	rc = ports_take(f->ifc->pool, f->pair);
+	if (rc) {
+		refuse(r, "other family pair", rc == -EBUSY ? "in use here" : "outside the range");
+		return -ENOSPC;
+	}
+	x->fam_taken = true;
+	for (int k = 0; k < 2; k++) {
+		local_addr(f->ifc, (uint16_t)(f->pair + k), &la);
+		rc = socks->get(socks->ctx, &la, &fd[k]);
+		if (rc) {
+			log_warn("call snapshot: no socket for port %u: %s", f->pair + k,
+				 strerror(-rc));
+			if (k)
+				close(fd[0]);
+			return rc;
+		}
+	}
+	f->rtp.ep = dp_endpoint_new(fd[0], c->worker);
+	if (!f->rtp.ep) {
+		close(fd[0]);
+		close(fd[1]);
+		return -ENOMEM;
+	}
+	f->rtcp.ep = dp_endpoint_new(fd[1], c->worker);
+	if (!f->rtcp.ep) {
+		close(fd[1]);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Take the ports and sockets of every media and make their endpoints. */
 static int take_resources(struct rctx *r, struct call *c, const struct call_snapshot_sockets *socks,
 			  struct media_extra (*x)[SDP_MAX_MEDIA])
@@ -1434,9 +1560,28 @@ static int take_resources(struct rctx *r, struct call *c, const struct call_snap
 				close(fd[1]);
 				return -ENOMEM;
 			}
+			rc = take_family(r, c, socks, m, &x[pi][i]);
+			if (rc) {
+				snprintf(r->where, sizeof(r->where), "party %u media %u: ", pi, i);
+				return rc;
+			}
 		}
 	}
 	return 0;
+}
+
+/* The nominated remotes of a media's second pair (put_ice_family). */
+static void adopt_family(const struct call *c, const struct ice_family *f,
+			 const struct media_extra *e)
+{
+	struct dp_endpoint *ep[2] = { f->rtp.ep, f->rtcp.ep };
+
+	for (int k = 0; k < 2; k++)
+		if (ep[k] && e->fam_latched[k].ss_family &&
+		    dp_endpoint_adopt(ep[k], &e->fam_latched[k]))
+			log_warn("call snapshot: call-id=%s: a nominated remote of the other "
+				 "family is learned again",
+				 c->call_id);
 }
 
 static void link_call(struct calls *cs, struct call *c)
@@ -1515,12 +1660,21 @@ int call_snapshot_restore(struct calls *calls, const char *data, size_t len,
 		struct call_party *p = c->parties[pi];
 		for (unsigned i = 0; i < p->n_media; i++) {
 			struct call_stream *s[2] = { &p->media[i].rtp, &p->media[i].rtcp };
+			const struct ice_family *f = ice_family_of(&p->media[i]);
+			const struct media_extra *e = &x[pi][i];
+			/* an ICE party's media leaves from the pair adopted last
+			 * (dataplane/dp_endpoint.h dp_ice_out): the one it
+			 * nominated last, first or second family */
+			if (f && !e->fam_active)
+				adopt_family(c, f, e);
 			for (int k = 0; k < 2; k++)
 				if (s[k]->ep && x[pi][i].latched[k].ss_family &&
 				    dp_endpoint_adopt(s[k]->ep, &x[pi][i].latched[k]))
 					log_warn("call snapshot: call-id=%s: a latched remote "
 						 "is learned again",
 						 c->call_id);
+			if (f && e->fam_active)
+				adopt_family(c, f, e);
 			for (int k = 0; k < 2; k++)
 				if (s[k]->ep &&
 				    dp_endpoint_srtp_set_rocs(s[k]->ep, x[pi][i].rocs[k],

@@ -68,9 +68,15 @@ int ice_note_sender(struct call_media *cm, const struct ng_request *req,
 		/* an ICE restart (RFC 8445 9): both sides take new credentials;
 		 * ours reach the party in the SDP it gets next */
 		ice->restarts++;
+		ice->peer_fams = 0; /* a new session: its candidates start anew */
 		if (ice->ufrag[0] && new_credentials(ice))
 			return -EIO;
 	}
+	/* within one ICE session candidates only add up (a re-offer's trickled
+	 * ones included); which families they name decides whether the party
+	 * gets a socket of the other family (daemon/ice_family.h) */
+	ice->peer_fams |= mi->families | si->families;
+	ice->peer_complete = mi->end_of_candidates || si->end_of_candidates;
 	memcpy(ice->remote_ufrag, ufrag, ul);
 	ice->remote_ufrag[ul] = '\0';
 	return 0;

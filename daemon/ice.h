@@ -17,8 +17,9 @@
  * read into its media (ice_note_sender); a new ice-ufrag from it is an ICE
  * restart: rtprelay's credentials towards it are renewed as well, and the
  * pair is nominated again. Candidates a party trickles in a re-offer are
- * parsed (bounded, sdp/sdp_ice.h) and need nothing else: a lite agent never
- * sends checks to them.
+ * parsed (bounded, sdp/sdp_ice.h); a lite agent never sends checks to them,
+ * and needs only their address families (peer_fams: whether the party gets
+ * a socket of the other family, daemon/ice_family.h).
  */
 #ifndef RTPRELAY_ICE_H
 #define RTPRELAY_ICE_H
@@ -43,6 +44,11 @@ struct media_ice {
 	char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* rtprelay's, towards the party */
 	char remote_ufrag[SDP_ICE_CRED_MAX + 1];	     /* the party's */
 	unsigned restarts;				     /* ICE restarts seen */
+	/* the families (SDP_ICE_FAM_*) of the party's candidates since its
+	 * last ICE restart, 0 = none seen (daemon/ice_family.h), and whether
+	 * its last SDP said a=end-of-candidates */
+	unsigned peer_fams;
+	bool peer_complete;
 	struct ice_family *fam; /* sockets of the other address family (ice_family.h) */
 };
 

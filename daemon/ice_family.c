@@ -12,6 +12,7 @@
 
 #include "daemon/ice.h"
 #include "lib/log.h"
+#include "sdp/sdp_ice.h"
 
 const struct ice_family *ice_family_of(const struct call_media *m)
 {
@@ -62,7 +63,50 @@ void ice_family_bind(struct ifaces *ifs, const struct call *c, struct call_media
 	f->pair = port;
 	f->rtp.port = port;
 	f->rtcp.port = (uint16_t)(port + 1);
+	f->restarts = rm->ice->restarts;
 	rm->ice->fam = f;
+}
+
+/* Whether @m's party may use the other family: its candidates (since its
+ * last ICE restart) name it, or a name that may stand for it, or there are
+ * none to tell (not heard from yet, or all still to be trickled). */
+static bool wanted(const struct call_media *m)
+{
+	const struct media_ice *ice = m->ice;
+
+	if (!ice || !ice->peer_ice || !ice->peer_fams || !m->ifc)
+		return true;
+	unsigned other = m->ifc->cfg->family == AF_INET ? SDP_ICE_FAM_V6 : SDP_ICE_FAM_V4;
+	return (ice->peer_fams & (other | SDP_ICE_FAM_NAME)) != 0;
+}
+
+/* Whether @m's party, which was given the second pair's candidate, rules
+ * its family out: it may check it until it says it has no candidate of
+ * that family (all gathered, or a new ICE session without one). */
+static bool ruled_out(const struct call_media *m)
+{
+	return !wanted(m) && (m->ice->peer_complete || m->ice->restarts != m->ice->fam->restarts);
+}
+
+void ice_family_settle(struct call_media *m, uint64_t now_ms)
+{
+	if (!m->ice || !m->ice->fam)
+		return;
+	/* a party given no ICE lines never checks the pair */
+	if (!m->ice->on || ruled_out(m))
+		ice_family_release(m, now_ms);
+}
+
+void ice_family_update(struct ifaces *ifs, const struct call *c, struct call_media *rm,
+		       uint64_t now_ms)
+{
+	if (rm->ice && rm->ice->fam) {
+		if (ruled_out(rm))
+			ice_family_release(rm, now_ms);
+		return;
+	}
+	if (wanted(rm))
+		ice_family_bind(ifs, c, rm, now_ms);
 }
 
 void ice_family_release(struct call_media *m, uint64_t now_ms)
@@ -111,7 +155,7 @@ struct dp_endpoint *ice_family_twin(const struct call_media *m, bool rtcp)
 	return rtcp ? f->rtcp.ep : f->rtp.ep;
 }
 
-struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp, const uint8_t *far_pts,
+struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp,
 				      struct dp_endpoint_params *p)
 {
 	struct dp_endpoint *twin = ice_family_twin(m, rtcp);
@@ -122,14 +166,10 @@ struct dp_endpoint *ice_family_params(const struct call_media *m, bool rtcp, con
 	/* the SDP's address is of the first family: here only a nomination
 	 * tells where the party is */
 	memset(&p->sdp_remote, 0, sizeof(p->sdp_remote));
-	if (p->xcode) {
-		p->xcode = NULL;
-		p->flags &= ~(uint32_t)DP_TRANSCODE;
-		/* what the far side decodes as it is: its own formats */
-		p->flags |= far_pts ? DP_FORWARD_PT_ONLY : DP_DISABLED;
-		if (far_pts)
-			memcpy(p->forward_pt, far_pts, sizeof(p->forward_pt));
-	}
+	/* the data plane owns a transcoder per socket: the first pair's;
+	 * DP_TRANSCODE without one feeds RTP received here into its twin's
+	 * (dataplane/dp_io.c), so both families are transcoded alike */
+	p->xcode = NULL;
 	return twin;
 }
 

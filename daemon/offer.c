@@ -358,7 +358,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	bundle_publish(x, i, &p); /* DP_BUNDLE / DP_BUNDLED (daemon/bundle.h) */
 	set->eps[set->n] = m->rtp.ep;
 	set->ps[set->n++] = p;
-	struct dp_endpoint *alt = ice_family_params(m, false, pm ? pm->pts : NULL, &p);
+	struct dp_endpoint *alt = ice_family_params(m, false, &p);
 	if (alt) {
 		set->eps[set->n] = alt;
 		set->ps[set->n++] = p;
@@ -376,7 +376,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
 	set->eps[set->n] = m->rtcp.ep;
 	set->ps[set->n++] = p;
-	alt = ice_family_params(m, true, NULL, &p);
+	alt = ice_family_params(m, true, &p);
 	if (alt) {
 		set->eps[set->n] = alt;
 		set->ps[set->n++] = p;
@@ -595,6 +595,7 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 	if (m->port == 0 || !rm->pair) {
 		mr->port = 0;
 		ice_off(rm);
+		ice_family_release(rm, o->now); /* no ICE: no socket of the other family */
 		return 0;
 	}
 	mr->addr = req->media_address ? req->media_address : rm->ifc->cfg->advertised;
@@ -615,7 +616,9 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 		int rc = 0;
 		/* candidates of the other family too where the interface has one */
 		if (!req->media_address) /* media-address names one address */
-			ice_family_bind(o->cs->ifs, o->call, rm, o->now);
+			ice_family_update(o->cs->ifs, o->call, rm, o->now);
+		else
+			ice_family_release(rm, o->now);
 		rc = ice_rewrite(o->a, req, rm, mr->addr, mux, mr);
 		if (rc)
 			return fail(o, rc,
@@ -623,6 +626,7 @@ static int media_rewrite(struct oa_ctx *o, unsigned i, const struct sdp_media *m
 					       : "Out of memory");
 	} else {
 		ice_off(rm);
+		ice_family_release(rm, o->now);
 	}
 	if (req->cmd == NG_CMD_OFFER && tp_name(req->transport)) {
 		mr->proto = tp_name(req->transport);
@@ -1065,6 +1069,9 @@ static int negotiate(struct oa_ctx *o, bool *mux, unsigned *n_neg)
 					       : "Out of memory");
 		if (o->req->cmd == NG_CMD_ANSWER)
 			ice_answered(&o->s->media[i]);
+		/* a socket of the other family the party rules out goes
+		 * (daemon/ice_family.h) */
+		ice_family_settle(&o->s->media[i], o->now);
 		mux[i] = mux_decide(o, i, &sess->media[i]);
 		if (codecneg_media(&o->s->media[i], &o->r->media[i], o->req, &sess->media[i], &tune,
 				   o->a, &cw))

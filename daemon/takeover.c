@@ -25,6 +25,7 @@
 #include "control/server.h"
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
+#include "daemon/ice_family.h"
 #include "daemon/callrec.h"
 #include "daemon/dtls_media.h"
 #include "daemon/takeover.h"
@@ -285,6 +286,14 @@ static unsigned call_fds(const struct call *c, int *fds, unsigned max)
 				return max + 1;
 			fds[n++] = dp_endpoint_fd(m->rtp.ep);
 			fds[n++] = dp_endpoint_fd(m->rtcp.ep);
+			/* the second pair of the other family (daemon/ice_family.h) */
+			const struct ice_family *f = ice_family_of(m);
+			if (f && f->rtp.ep && f->rtcp.ep) {
+				if (n + 2 > max)
+					return max + 1;
+				fds[n++] = dp_endpoint_fd(f->rtp.ep);
+				fds[n++] = dp_endpoint_fd(f->rtcp.ep);
+			}
 		}
 	}
 	return n;

@@ -31,7 +31,9 @@ enum dp_flags {
 	DP_RTCP = 1u << 3,	      /* this is a plain RTCP socket */
 	DP_DISABLED = 1u << 4,	      /* drop everything (port 0 media, hold with no peer) */
 	DP_TRUST_ADDRESS = 1u << 5,   /* the SDP address is right: latch only if it never sends */
-	DP_TRANSCODE = 1u << 7,	      /* RTP goes through params.xcode
+	DP_TRANSCODE = 1u << 7,	      /* RTP goes through params.xcode, or
+					 * without one through the ice_twin's
+					 * (an ICE socket of the second family)
 					 * (never offloaded to the kernel) */
 	DP_FORWARD_PT_ONLY = 1u << 8, /* forward only RTP whose payload type is in
 					 * params.forward_pt (the destination never
@@ -242,7 +244,9 @@ int dp_endpoint_srtp(struct dp_endpoint *ep, const struct sr_keys *k)
 	__attribute__((warn_unused_result));
 /* A call restored from a snapshot (daemon/call_snapshot.h): @ep's remote
  * is @remote, confirmed, as if latching had learned it (after the
- * dp_endpoint_set that configured it). 0, -EINVAL or -ENOMEM. */
+ * dp_endpoint_set that configured it); with DP_ICE, media to the party
+ * leaves from the socket adopted last of a pair of ICE twins. 0, -EINVAL or
+ * -ENOMEM. */
 int dp_endpoint_adopt(struct dp_endpoint *ep, const struct sockaddr_storage *remote)
 	__attribute__((warn_unused_result));
 /* Set the IP TOS (IPv4) / traffic class (IPv6) of what leaves @ep's socket,

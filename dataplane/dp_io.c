@@ -180,6 +180,19 @@ static void judge_bundled(struct dp_worker *w, struct dp_endpoint *ep, struct dp
 static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep,
 			  const struct batch_count *bc);
 
+/* The transcoder RTP received on @ep goes into: its own, or on an ICE
+ * socket of the second address family (DP_TRANSCODE without one), its
+ * twin's, so that media from either family is transcoded alike
+ * (docs/architecture.md, ICE). */
+static inline struct xcode *xcode_of(const struct dp_endpoint *ep)
+{
+	if (ep->xcode)
+		return ep->xcode;
+	if ((ep->flags & DP_TRANSCODE) && ep->ice_twin)
+		return ep->ice_twin->xcode;
+	return NULL;
+}
+
 /* Judge one received packet; fills s->out (NULL = drop). */
 static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
 		  int mflags, struct batch_count *bc)
@@ -241,8 +254,14 @@ static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_s
 		}
 		if (ep->play) /* playback replaces the audio (dp_play.c) */
 			dp_play_rtp(w, ep, s->buf, &len, DP_BUF);
-		if (ep->xcode) { /* the transcoder's output is sent instead */
-			xcode_push(ep->xcode, s->buf, len, w->now_ms);
+		if (ep->xcode || (ep->flags & DP_TRANSCODE)) {
+			/* the transcoder's output is sent instead; none (a
+			 * second-family socket whose twin went) drops it */
+			struct xcode *x = xcode_of(ep);
+			if (x)
+				xcode_push(x, s->buf, len, w->now_ms);
+			else
+				bc->dropped_other++;
 			return;
 		}
 		if ((ep->flags & DP_FORWARD_PT_ONLY) && !pt_forwardable(ep, s->buf, len)) {
@@ -488,6 +507,8 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 		dp_ctl_batch_end(ep);
 	if (ep->xcode)
 		xcode_drain(w, ep);
+	else if (xcode_of(ep)) /* what the twin's transcoder made of this batch */
+		xcode_drain(w, ep->ice_twin);
 }
 
 /* sendmmsg @k messages on @fd; counts forwarded/errors on each packet's

@@ -215,6 +215,13 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 			if (dp_addr_from(&a, &c->params.sdp_remote)) {
 				latch_nominate(&c->ep->latch, &a, w->now_us / 1000u);
 				dp_pub_remote(c->ep);
+				/* an ICE party's media leaves from the socket
+				 * adopted last, as from the one nominated last */
+				if (c->ep->flags & DP_ICE) {
+					c->ep->ice_nom_seq = ++w->ice_nom_seq;
+					DP_PUT(c->ep->pub.ice_nominated, true);
+					DP_PUT(c->ep->pub.ice_nominated_ms, w->now_us / 1000u);
+				}
 			}
 			break;
 		}

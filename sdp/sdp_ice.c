@@ -4,6 +4,7 @@
  */
 #include "sdp/sdp_ice.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -187,6 +188,18 @@ static int ice_options(struct sdp_ice *ice, const char *v, size_t n, const char 
 	return 0;
 }
 
+unsigned sdp_candidate_family(const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return SDP_ICE_FAM_V4;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return SDP_ICE_FAM_V6;
+	return SDP_ICE_FAM_NAME;
+}
+
 int sdp_ice_attr(struct sdp_ice *ice, const char *name, size_t name_len, const char *val,
 		 size_t val_len, const char **why)
 {
@@ -202,6 +215,7 @@ int sdp_ice_attr(struct sdp_ice *ice, const char *name, size_t name_len, const c
 		if (sdp_candidate_parse(val, val_len, &c, why))
 			return -EINVAL;
 		ice->n_candidates++;
+		ice->families |= sdp_candidate_family(c.addr);
 	} else if (name_is(name, name_len, "ice-ufrag")) {
 		if (val_len > SDP_ICE_CRED_MAX || !token_chars(val, val_len))
 			return *why = "bad a=ice-ufrag", -EINVAL;

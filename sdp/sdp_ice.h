@@ -62,7 +62,18 @@ struct sdp_ice {
 	bool end_of_candidates; /* a=end-of-candidates */
 	bool trickle;		/* "trickle" in a=ice-options */
 	unsigned n_candidates;
+	unsigned families; /* SDP_ICE_FAM_* of the a=candidate addresses */
 };
+
+/* The address families a section's candidates name (sdp_ice.families): an
+ * IPv4 or IPv6 literal, or a name (an mDNS .local one, say) that may stand
+ * for either. */
+#define SDP_ICE_FAM_V4	 1u
+#define SDP_ICE_FAM_V6	 2u
+#define SDP_ICE_FAM_NAME 4u
+
+/* The SDP_ICE_FAM_* bit of candidate address @addr. */
+unsigned sdp_candidate_family(const char *addr);
 
 /* One ICE attribute line: @name/@name_len is the attribute name, @val its
  * value (text after ':'). Reads it into @ice; 0, or -EINVAL / -E2BIG with

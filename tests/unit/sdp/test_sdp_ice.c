@@ -133,6 +133,31 @@ static const char *webrtc = "v=0\r\n"
 			    "a=rtcp-mux\r\n"
 			    "a=rtpmap:111 opus/48000/2\r\n";
 
+/* The family of a candidate's address: IPv4, IPv6, or a name that may be
+ * either (mDNS); a scoped or malformed literal counts as a name. */
+static void test_candidate_family(void **state)
+{
+	(void)state;
+	assert_int_equal(sdp_candidate_family("192.0.2.5"), SDP_ICE_FAM_V4);
+	assert_int_equal(sdp_candidate_family("2001:db8::1"), SDP_ICE_FAM_V6);
+	assert_int_equal(sdp_candidate_family("::1"), SDP_ICE_FAM_V6);
+	assert_int_equal(sdp_candidate_family("5d1bc1f1-8e27-4c32-9f39-2b6bcbc0b4a1.local"),
+			 SDP_ICE_FAM_NAME);
+	assert_int_equal(sdp_candidate_family("fe80::1%eth0"), SDP_ICE_FAM_NAME);
+	assert_int_equal(sdp_candidate_family("192.0.2.256"), SDP_ICE_FAM_NAME);
+
+	/* a section's candidates add up their families */
+	struct sdp_ice ice;
+	const char *why;
+	const char *c6 = "1 1 UDP 2130706431 2001:db8::1 30000 typ host";
+	const char *c4 = "2 1 UDP 2130706175 192.0.2.1 30002 typ host";
+	memset(&ice, 0, sizeof(ice));
+	assert_int_equal(sdp_ice_attr(&ice, "candidate", 9, c6, strlen(c6), &why), 0);
+	assert_int_equal(ice.families, SDP_ICE_FAM_V6);
+	assert_int_equal(sdp_ice_attr(&ice, "candidate", 9, c4, strlen(c4), &why), 0);
+	assert_int_equal(ice.families, SDP_ICE_FAM_V4 | SDP_ICE_FAM_V6);
+}
+
 static void test_sdp_ice_attrs(void **state)
 {
 	struct sdp_session s;
@@ -148,6 +173,7 @@ static void test_sdp_ice_attrs(void **state)
 	assert_true(ice->trickle);
 	assert_true(ice->end_of_candidates);
 	assert_int_equal(ice->n_candidates, 2);
+	assert_int_equal(ice->families, SDP_ICE_FAM_V4); /* both candidates IPv4 */
 	assert_true(s.media[0].has_ice);
 
 	/* a hostile candidate makes the SDP an error naming the line */
@@ -212,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_candidate_parse),
 		cmocka_unit_test(test_candidate_hostile),
+		cmocka_unit_test(test_candidate_family),
 		cmocka_unit_test(test_sdp_ice_attrs),
 		cmocka_unit_test(test_rewrite_ice),
 	};
