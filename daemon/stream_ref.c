@@ -34,8 +34,8 @@ void stream_ref_predict(const struct stream_ref *r, unsigned ptime_ms, unsigned 
 	*ts = r->ts + (uint32_t)(ms * clock / 1000);
 }
 
-bool stream_ref_moved(const struct stream_ref *old, const struct stream_ref *cur,
-		      unsigned ptime_ms, unsigned clock)
+bool stream_ref_moved(const struct stream_ref *old, const struct stream_ref *cur, unsigned ptime_ms,
+		      unsigned clock)
 {
 	uint64_t pi;
 	uint32_t pts;

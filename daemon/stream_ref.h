@@ -50,8 +50,8 @@ void stream_ref_predict(const struct stream_ref *r, unsigned ptime_ms, unsigned 
 /* Whether @cur must replace @old in the record: no @old, another SSRC, or
  * @cur is more than STREAM_REF_AHEAD_MS ahead of or STREAM_REF_BEHIND_MS
  * behind what @old predicts for @cur's time. */
-bool stream_ref_moved(const struct stream_ref *old, const struct stream_ref *cur,
-		      unsigned ptime_ms, unsigned clock);
+bool stream_ref_moved(const struct stream_ref *old, const struct stream_ref *cur, unsigned ptime_ms,
+		      unsigned clock);
 /* CLOCK_REALTIME in ms. */
 uint64_t stream_ref_wall_ms(void);
 
