@@ -40,6 +40,7 @@ struct xcode {
 	bool marker_next;
 	bool clock_running;
 	bool silence; /* xcode_set_silence */
+	bool hold;    /* cfg.out_hold until xcode_out_seek */
 	uint64_t next_due, idle_since;
 	uint64_t next_sr; /* ms, 0 = not before output starts */
 	struct xcode_stats st;
@@ -127,6 +128,7 @@ int xcode_new(const struct xcode_config *cfg, struct xcode **out)
 	x->seq = cfg->out_continue ? cfg->out_seq : (uint16_t)random32();
 	x->out_ts = cfg->out_continue ? cfg->out_ts : random32();
 	x->marker_next = !cfg->out_continue;
+	x->hold = cfg->out_hold;
 	x->st.out_ssrc = x->ssrc;
 	*out = x;
 	return 0;
@@ -350,6 +352,8 @@ static void catch_up(struct xcode *x, uint64_t now_ms)
 
 int xcode_pull(struct xcode *x, uint64_t now_ms, uint8_t *out, size_t cap)
 {
+	if (x->hold)
+		return 0;
 	if (x->dq_n)
 		return emit_dtmf(x, out, cap);
 	if (cap < RTP_HDR_MIN + 64)
@@ -446,6 +450,7 @@ void xcode_config_of(const struct xcode *x, struct xcode_config *cfg)
 	cfg->out_continue = false;
 	cfg->out_seq = 0;
 	cfg->out_ts = 0;
+	cfg->out_hold = false;
 }
 
 void xcode_out_state(const struct xcode *x, uint32_t *ssrc, uint16_t *seq, uint32_t *ts)
@@ -453,4 +458,14 @@ void xcode_out_state(const struct xcode *x, uint32_t *ssrc, uint16_t *seq, uint3
 	*ssrc = x->ssrc;
 	*seq = x->seq;
 	*ts = x->out_ts;
+}
+
+void xcode_out_seek(struct xcode *x, uint16_t seq, uint32_t ts)
+{
+	x->seq = seq;
+	x->out_ts = ts;
+	x->marker_next = true;
+	x->hold = false;
+	if (!x->clock_running)
+		x->idle_since = 0; /* the timestamp counts from @ts, not from before */
 }

@@ -48,6 +48,10 @@ struct xcode_config {
 	bool out_continue;
 	uint16_t out_seq;
 	uint32_t out_ts;
+	/* send nothing until xcode_out_seek says where the stream goes on (a
+	 * Redis standby's transcoder: where is known only at the takeover);
+	 * input is buffered meanwhile */
+	bool out_hold;
 	unsigned jb_min_ms, jb_max_ms; /* 0 = defaults */
 	int resample_quality;	       /* < 0 = default */
 };
@@ -105,5 +109,9 @@ void xcode_config_of(const struct xcode *x, struct xcode_config *cfg);
 /* Where the output stream is: its SSRC, the next sequence number and the
  * next timestamp. Owner only (or while the owner is held). */
 void xcode_out_state(const struct xcode *x, uint32_t *ssrc, uint16_t *seq, uint32_t *ts);
+/* Continue the output stream at sequence number @seq and timestamp @ts (the
+ * SSRC stays), the next packet marked as after a gap, and end out_hold.
+ * Owner only. */
+void xcode_out_seek(struct xcode *x, uint16_t seq, uint32_t ts);
 
 #endif

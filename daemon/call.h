@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "daemon/config.h"
+#include "daemon/stream_ref.h"
 #include "dataplane/dataplane.h"
 #include "sdp/sdp.h"
 
@@ -118,6 +119,16 @@ struct call_media {
 	uint8_t n_ssrcs;
 	uint32_t ssrcs[DP_BUNDLE_SSRCS - 2];
 	uint8_t bundle_lead;
+	/* Redis active/standby (daemon/stream_ref.h): the reference point of
+	 * the transcoder's output and the SRTP counters of the RTP socket, as
+	 * last sampled from the worker and written into the record; a
+	 * standby's restored transcoder holds its output until the takeover
+	 * continues it (out_pending) */
+	struct stream_ref out_ref;
+	bool out_pending;
+	uint64_t sample_wall_ms; /* the sample last read */
+	struct dp_srtp_roc rocs[DP_SRTP_ROCS];
+	uint8_t n_rocs;
 };
 
 struct call_party {

@@ -18,6 +18,7 @@
 
 #include "codecs/codec.h"
 #include "codecs/transcode.h"
+#include "daemon/stream_ref.h"
 #include "control/bencode.h"
 #include "control/ngdict.h"
 #include "daemon/call.h"
@@ -211,13 +212,21 @@ static void put_latched(struct wctx *w, struct ng_node *d, const char *k,
 }
 
 /* The SRTP rollover counters of a stream's SSRCs, 9 bytes each (direction,
- * SSRC, counter; big-endian); only while the data plane is held. */
+ * SSRC, counter; big-endian): exact while the data plane is held, else
+ * those last sampled (@sampled, @n_sampled: a Redis active,
+ * daemon/stream_ref.h). */
 #define ROC_BYTES 9
-static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const struct call_stream *s)
+static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const struct call_stream *s,
+		     const struct dp_srtp_roc *sampled, unsigned n_sampled)
 {
 	struct dp_srtp_roc r[DP_SRTP_ROCS];
 	uint8_t b[DP_SRTP_ROCS * ROC_BYTES];
 	unsigned n = s->ep ? dp_endpoint_srtp_rocs(s->ep, r, DP_SRTP_ROCS) : 0;
+
+	if (!n && n_sampled && n_sampled <= DP_SRTP_ROCS) {
+		memcpy(r, sampled, n_sampled * sizeof(*r));
+		n = n_sampled;
+	}
 
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = b + i * ROC_BYTES;
@@ -270,6 +279,13 @@ static void put_xcode(struct wctx *w, struct ng_node *d, const struct call_media
 		put_int(w, xd, "out ssrc", ssrc);
 		put_int(w, xd, "out seq", seq);
 		put_int(w, xd, "out ts", ts);
+	} else if (m->out_ref.set) {
+		/* the workers run (a Redis active): the reference point */
+		struct ng_node *rd = chk(w, ng_dict_add_dict(w->a, xd, "out ref"));
+		put_int(w, rd, "ref ssrc", m->out_ref.ssrc);
+		put_int(w, rd, "ref ext seq", (int64_t)m->out_ref.index);
+		put_int(w, rd, "ref ts", m->out_ref.ts);
+		put_int(w, rd, "ref wall ms", (int64_t)m->out_ref.wall_ms);
 	}
 }
 
@@ -379,8 +395,8 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 		put_int(w, d, "pair", m->pair);
 		put_latched(w, d, "rtp latched", &m->rtp);
 		put_latched(w, d, "rtcp latched", &m->rtcp);
-		put_rocs(w, d, "rtp srtp rocs", &m->rtp);
-		put_rocs(w, d, "rtcp srtp rocs", &m->rtcp);
+		put_rocs(w, d, "rtp srtp rocs", &m->rtp, m->rocs, m->n_rocs);
+		put_rocs(w, d, "rtcp srtp rocs", &m->rtcp, NULL, 0);
 	}
 	put_addr(w, d, "rtp remote", &m->rtp.remote);
 	put_addr(w, d, "rtcp remote", &m->rtcp.remote);
@@ -995,6 +1011,32 @@ static const struct codec_desc *get_codec(struct rctx *r, const struct ng_node *
 	return d;
 }
 
+/* The reference point of a transcoder's output (version 3, written by a
+ * Redis active, daemon/stream_ref.h) into m->out_ref, if the record has
+ * one. */
+static int get_out_ref(struct rctx *r, const struct ng_node *xd, struct call_media *m)
+{
+	int rc;
+	const struct ng_node *rd = get_typed(r, xd, "out ref", NG_DICT, false, &rc);
+	int64_t ssrc, index, ts, wall;
+
+	if (!rd)
+		return rc;
+	if (r->version < 3)
+		return refuse(r, "out ref", "not part of a version 1 or 2 record");
+	if ((rc = get_int(r, rd, "ref ssrc", 1, UINT32_MAX, true, &ssrc)) ||
+	    (rc = get_int(r, rd, "ref ext seq", 0, (int64_t)STREAM_REF_INDEX_MAX, true, &index)) ||
+	    (rc = get_int(r, rd, "ref ts", 0, UINT32_MAX, true, &ts)) ||
+	    (rc = get_int(r, rd, "ref wall ms", 0, INT64_MAX, true, &wall)))
+		return rc;
+	m->out_ref = (struct stream_ref){ .set = true,
+					  .ssrc = (uint32_t)ssrc,
+					  .index = (uint64_t)index,
+					  .ts = (uint32_t)ts,
+					  .wall_ms = (uint64_t)wall };
+	return 0;
+}
+
 /* A transcoder recorded by put_xcode, made again (fresh codec state, the
  * output stream continued when the record says where it was). */
 static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media *m,
@@ -1079,6 +1121,13 @@ static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media
 		c.out_continue = true;
 		c.out_seq = (uint16_t)seq;
 		c.out_ts = (uint32_t)ts;
+	} else if ((rc = get_out_ref(r, xd, m))) {
+		return rc;
+	} else if (m->out_ref.set) {
+		/* the same SSRC; where it continues is known at the takeover */
+		c.out_ssrc = m->out_ref.ssrc;
+		c.out_hold = true;
+		m->out_pending = true;
 	}
 	rc = xcode_new(&c, &m->xcode);
 	if (rc == -EINVAL)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codecs/transcode.h"
 #include "daemon/addr_watch.h"
 #include "daemon/call.h"
 #include "daemon/call_snapshot.h"
@@ -26,6 +27,7 @@
 #include "daemon/ports.h"
 #include "daemon/repl_queue.h"
 #include "daemon/repl_record.h"
+#include "daemon/stream_ref.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -41,6 +43,7 @@
 #define FOLLOW_POLL_MS	     100   /* the follower looks at its stop flag this often */
 #define RECHECK_WINDOW_MS    30000 /* calls signalled this recently are re-checked */
 #define RECHECK_EVERY_MS     1000
+#define SAMPLE_EVERY_MS	     1000    /* output streams sampled this often (stream_ref.h) */
 #define SCAN_ROUNDS_MAX	     1000000 /* SCAN calls in one initial read at most */
 #define FOLLOW_EVENT_MAX_KEY 512
 
@@ -59,7 +62,7 @@ struct repl {
 	bool writer_started, follower_started;
 	atomic_bool stop_writer, stop_follower;
 	atomic_bool resync; /* the writer reconnected: write every call again */
-	uint64_t last_recheck_ms;
+	uint64_t last_recheck_ms, last_sample_ms;
 	_Atomic uint64_t writes, deletes, bytes, write_errors, connect_failures, reconnects;
 	_Atomic bool connected;
 	uint64_t restored, refused, removed, takeovers; /* control thread */
@@ -486,6 +489,101 @@ static void start_writer(struct repl *r)
 		log_err("redis: cannot start the writer thread");
 }
 
+/* ---- control thread: output streams (daemon/stream_ref.h) ---- */
+
+static void out_params(const struct call_media *m, unsigned *ptime, unsigned *clock)
+{
+	struct xcode_config cfg;
+
+	xcode_config_of(m->xcode, &cfg);
+	*ptime = cfg.out_ptime ? cfg.out_ptime : 20;
+	*clock = cfg.out_codec->clock_rate;
+}
+
+static bool same_rocs(const struct call_media *m, const struct dp_stream_sample *s)
+{
+	if (m->n_rocs != s->n_rocs)
+		return false;
+	for (unsigned i = 0; i < s->n_rocs; i++)
+		if (m->rocs[i].tx != s->rocs[i].tx || m->rocs[i].ssrc != s->rocs[i].ssrc ||
+		    m->rocs[i].roc != s->rocs[i].roc)
+			return false;
+	return true;
+}
+
+/* Active: take in what the workers sampled since the last round (a media's
+ * transcoder output and SRTP counters), ask for the next samples, and write
+ * the calls whose reference moved. No packet-path work: one command per
+ * sampled socket and round. */
+static void sample_round(struct repl *r)
+{
+	for (struct call *c = r->calls->head; c; c = c->next) {
+		bool moved = false;
+		for (unsigned pi = 0; pi < c->n_parties; pi++)
+			for (unsigned i = 0; i < c->parties[pi]->n_media; i++) {
+				struct call_media *m = &c->parties[pi]->media[i];
+				struct dp_stream_sample s;
+				if (!m->used || !m->rtp.ep || (!m->xcode && !m->sdes && !m->dtls))
+					continue;
+				if (dp_endpoint_sample_read(m->rtp.ep, &s) &&
+				    s.wall_ms != m->sample_wall_ms) {
+					m->sample_wall_ms = s.wall_ms;
+					if (s.xcode && m->xcode) {
+						struct stream_ref cur;
+						unsigned ptime, clock;
+						out_params(m, &ptime, &clock);
+						stream_ref_from_sample(&cur, s.ssrc, s.seq, s.ts,
+								       s.have_roc, s.roc,
+								       s.wall_ms);
+						if (stream_ref_moved(&m->out_ref, &cur, ptime,
+								     clock)) {
+							m->out_ref = cur;
+							moved = true;
+						}
+					}
+					if (!same_rocs(m, &s) && s.n_rocs <= DP_SRTP_ROCS) {
+						memcpy(m->rocs, s.rocs,
+						       s.n_rocs * sizeof(s.rocs[0]));
+						m->n_rocs = (uint8_t)s.n_rocs;
+						moved = true;
+					}
+				}
+				dp_endpoint_sample_request(m->rtp.ep); /* next round's */
+			}
+		if (moved && c->repl_updated)
+			queue_call(r, c, Q_CHANGED);
+	}
+}
+
+/* Standby becoming active: every restored transcoder that waits continues
+ * its output where the reference predicts it now, plus slack, with the
+ * SRTP counter of that packet index. */
+static void continue_outputs(struct call *c, uint64_t now_wall_ms)
+{
+	for (unsigned pi = 0; pi < c->n_parties; pi++)
+		for (unsigned i = 0; i < c->parties[pi]->n_media; i++) {
+			struct call_media *m = &c->parties[pi]->media[i];
+			unsigned ptime, clock;
+			uint64_t index;
+			uint32_t ts;
+			if (!m->out_pending || !m->xcode || !m->rtp.ep)
+				continue;
+			m->out_pending = false;
+			out_params(m, &ptime, &clock);
+			stream_ref_predict(&m->out_ref, ptime, clock, now_wall_ms,
+					   STREAM_REF_SLACK_MS, &index, &ts);
+			if (dp_endpoint_xcode_seek(m->rtp.ep, (uint16_t)index, ts, true,
+						   (uint32_t)(index >> 16)))
+				log_warn("redis: call %s: a transcoder's output was not continued",
+					 c->call_id);
+			else
+				log_info("redis: call %s: transcoded output %08x continues at "
+					 "seq %u ts %u (rollover counter %u)",
+					 c->call_id, m->out_ref.ssrc, (unsigned)(uint16_t)index, ts,
+					 (unsigned)(index >> 16));
+		}
+}
+
 /* ---- control thread: standby side ---- */
 
 /* A restored call's socket: bound to its interface address even while that
@@ -604,9 +702,11 @@ static void take_over(struct repl *r, uint64_t now_ms)
 	r->nl_added = false;
 	r->standby = false;
 	r->takeovers++;
+	uint64_t wall = stream_ref_wall_ms();
 	for (struct call *c = r->calls->head; c; c = c->next, n++) {
 		c->last_media_ms = now_ms; /* timeouts count from the takeover */
 		callrec_continue(c);	   /* a recorded call: its next file */
+		continue_outputs(c, wall);
 	}
 	log_notice("redis: the service address is here: active now with %u restored calls", n);
 	start_writer(r);
@@ -642,6 +742,10 @@ void repl_tick(struct repl *r, uint64_t now_ms)
 			for (struct call *c = r->calls->head; c; c = c->next)
 				queue_call(r, c, Q_FORCE);
 		}
+	}
+	if (now_ms - r->last_sample_ms >= SAMPLE_EVERY_MS) {
+		r->last_sample_ms = now_ms;
+		sample_round(r);
 	}
 	if (now_ms - r->last_recheck_ms < RECHECK_EVERY_MS)
 		return;

@@ -463,6 +463,39 @@ int dp_endpoint_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *
 	return 0;
 }
 
+int dp_endpoint_sample_request(struct dp_endpoint *ep)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_SAMPLE, ep);
+	if (!c)
+		return -ENOMEM;
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
+bool dp_endpoint_sample_read(const struct dp_endpoint *ep, struct dp_stream_sample *out)
+{
+	return ep && dp_sample_read(ep, out);
+}
+
+int dp_endpoint_xcode_seek(struct dp_endpoint *ep, uint16_t seq, uint32_t ts, bool set_roc,
+			   uint32_t roc)
+{
+	struct dp_cmd *c;
+
+	if (!ep || !dp.w || ep->worker >= dp.n)
+		return -EINVAL;
+	c = cmd_new(DP_CMD_XSEEK, ep);
+	if (!c)
+		return -ENOMEM;
+	c->xseek = (struct dp_xseek){ .seq = seq, .ts = ts, .set_roc = set_roc, .roc = roc };
+	dp_queue_push(&dp.w[ep->worker].q, c);
+	return 0;
+}
+
 int dp_endpoint_fd(const struct dp_endpoint *ep)
 {
 	return ep ? ep->fd : -1;

@@ -454,6 +454,34 @@ bool dp_endpoint_xcode_out(const struct dp_endpoint *ep, uint32_t *ssrc, uint16_
  * or -ENOMEM. */
 int dp_endpoint_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)
 	__attribute__((warn_unused_result));
+/* Where an endpoint's output stream is, as its worker saw it at one
+ * instant, for a Redis active that cannot hold its workers to snapshot a
+ * call (daemon/stream_ref.h; the data plane keeps running). The control
+ * thread asks (dp_endpoint_sample_request: one command, no packet-path
+ * work) and reads the answer later (dp_endpoint_sample_read). */
+struct dp_stream_sample {
+	uint64_t wall_ms; /* CLOCK_REALTIME ms when the worker took it; 0 = none yet */
+	bool xcode;	  /* @ep transcodes: ssrc, seq (next), ts (next) are set */
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	/* the SRTP rollover counter the forward socket encrypted the last
+	 * packet of ssrc with (absent: nothing of it encrypted yet) */
+	bool have_roc;
+	uint32_t roc;
+	/* @ep's own SRTP counters (dp_endpoint_srtp_rocs) */
+	struct dp_srtp_roc rocs[DP_SRTP_ROCS];
+	unsigned n_rocs;
+};
+/* Ask @ep's worker for a new sample. 0, -EINVAL or -ENOMEM (then the last
+ * sample stays the last). Control thread. */
+int dp_endpoint_sample_request(struct dp_endpoint *ep);
+/* The last sample @ep's worker took; false if none yet. Control thread. */
+bool dp_endpoint_sample_read(const struct dp_endpoint *ep, struct dp_stream_sample *out);
+/* A transcoder made with out_hold (codecs/transcode.h): continue its output
+ * at @seq/@ts (xcode_out_seek) and, with @set_roc, give its SSRC the SRTP
+ * rollover counter @roc on the forward socket first. 0, -EINVAL, -ENOMEM. */
+int dp_endpoint_xcode_seek(struct dp_endpoint *ep, uint16_t seq, uint32_t ts, bool set_roc,
+			   uint32_t roc) __attribute__((warn_unused_result));
 /* @ep's socket, still owned by the data plane (a takeover passes it on). */
 int dp_endpoint_fd(const struct dp_endpoint *ep);
 /* Wait until every worker has applied all the

@@ -127,6 +127,9 @@ struct dp_endpoint {
 
 	/* published */
 	struct dp_pub pub;
+	/* written by the worker, read by the control thread, both under
+	 * dp_sample.c's lock */
+	struct dp_stream_sample sample;
 };
 
 /* Per-worker packet slots: one receive buffer each, reused for the send. */
@@ -286,6 +289,13 @@ void dp_bundle_forget(struct dp_worker *w, const struct dp_endpoint *gone);
  * learn the packet's SSRC for its media. */
 struct dp_endpoint *dp_bundle_pick(struct dp_endpoint *ep, const uint8_t *buf, size_t len,
 				   bool rtcp);
+
+/* dp_sample.c: take @ep's output stream sample (DP_CMD_SAMPLE) / read the
+ * last one (any thread) / continue @ep's held transcoder (DP_CMD_XSEEK). */
+struct dp_xseek;
+void dp_sample_take(struct dp_worker *w, struct dp_endpoint *ep);
+bool dp_sample_read(const struct dp_endpoint *ep, struct dp_stream_sample *out);
+void dp_sample_seek(struct dp_endpoint *ep, const struct dp_xseek *s);
 
 /* dp_pub.c: publish ep's current remote (after a latch change or params
  * change; owning worker only). */

@@ -29,6 +29,8 @@ enum dp_cmd_type {
 	DP_CMD_ADOPT,	 /* ep's remote is params.sdp_remote, confirmed (restore) */
 	DP_CMD_PAUSE,	 /* stop reading until dp_resume (pause) */
 	DP_CMD_SRTP_ROC, /* set SRTP rollover counters (rocs) */
+	DP_CMD_SAMPLE,	 /* take ep's output stream sample (dp_sample.c) */
+	DP_CMD_XSEEK,	 /* continue ep's held transcoder (xseek) */
 };
 
 /* What dp_sync waits on: one count per worker, decremented (under the lock,
@@ -49,6 +51,14 @@ struct dp_pause {
 	bool hold;
 };
 
+/* Where a held transcoder's output goes on (DP_CMD_XSEEK). */
+struct dp_xseek {
+	uint16_t seq;
+	uint32_t ts;
+	bool set_roc;
+	uint32_t roc;
+};
+
 struct dp_cmd {
 	struct dp_cmd *next;
 	enum dp_cmd_type type;
@@ -58,6 +68,7 @@ struct dp_cmd {
 	struct dp_pause *pause;		       /* DP_CMD_PAUSE only */
 	struct dp_srtp_roc rocs[DP_SRTP_ROCS]; /* DP_CMD_SRTP_ROC only */
 	unsigned n_rocs;
+	struct dp_xseek xseek;	  /* DP_CMD_XSEEK only */
 	struct dp_ctl_params ctl; /* DP_CMD_CTL only */
 	struct dp_dtmf_play dtmf; /* DP_CMD_DTMF only */
 	struct dp_rec_tap rec;	  /* DP_CMD_REC only */

@@ -228,6 +228,12 @@ static bool run_commands(struct dp_worker *w, struct dp_cmd *c)
 		case DP_CMD_SRTP_ROC:
 			dp_srtp_set_rocs(c->ep, c->rocs, c->n_rocs);
 			break;
+		case DP_CMD_SAMPLE:
+			dp_sample_take(w, c->ep);
+			break;
+		case DP_CMD_XSEEK:
+			dp_sample_seek(c->ep, &c->xseek);
+			break;
 		case DP_CMD_PAUSE:
 			/* no socket is read while held: packets wait in the
 			 * kernel's buffers (a takeover, daemon/takeover.h) */

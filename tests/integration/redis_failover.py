@@ -12,7 +12,8 @@ B (a raw packet written here: arping is not always installed) so that C's neighb
 entry follows, as keepalived does.
 
 Calls (Calls.add): "plain" (PCMU both ways), "srtp" (SDES-SRTP party A, plain B),
-"xcode" (A PCMU, B PCMA: transcoded). MediaPump sends one packet per leg and period
+"xcode" (A PCMU, B PCMA: transcoded), "srtp-xcode" (A SDES-SRTP PCMU, B plain PCMA).
+MediaPump sends one packet per leg and period
 both ways and notes each arrival's time; SRTP legs are encrypted and decrypted with
 pylibsrtp (srtp_peer.py), so a packet that arrives but does not authenticate counts as
 an auth failure, not an arrival.
@@ -273,6 +274,7 @@ class Leg:
         self.arrivals = []  # (monotonic time, RTP seq) of packets received (authenticated)
         self.auth_failed = []  # (monotonic time, RTP seq, why) of packets that did not
         self.sent_at = {}  # RTP seq -> monotonic time this leg sent it
+        self.hdrs = []  # (monotonic time, SSRC, seq, timestamp) of the packets in arrivals
 
     def packet(self):
         p = rtp(self.seq, self.ssrc, self.pt)
@@ -289,6 +291,9 @@ class Leg:
                 self.auth_failed.append((now, seq, "%s, %d bytes" % (e, len(data))))
                 return
         self.arrivals.append((now, seq))
+        if len(data) >= 12:
+            self.hdrs.append((now, int.from_bytes(data[8:12], "big"), seq,
+                              int.from_bytes(data[4:8], "big")))
 
 
 class Call:
@@ -313,14 +318,21 @@ def setup_call(topo, ng, cid, kind):
     elif kind == "xcode":
         a, b = Leg(topo, 0), Leg(topo, 8)
         r = ng.offer(cid, "A", phone_sdp(a.port, [0]), codec={"transcode": ["PCMA"]})
+    elif kind == "srtp-xcode":  # A SDES-SRTP PCMU, B plain PCMA
+        a, b = Leg(topo, 0), Leg(topo, 8)
+        key = new_key(suite)
+        a.tx = Srtp(suite, key, outbound=True)
+        r = ng.offer(cid, "A", phone_sdp(a.port, [0], "RTP/SAVP",
+                                         [crypto_line(1, suite, key)]),
+                     codec={"transcode": ["PCMA"]}, **{"transport-protocol": "RTP/AVP"})
     else:
         raise ValueError(kind)
     assert r["result"] == "ok", r
     b.target = relay_targets(r["sdp"])[0][:2]
-    r2 = ng.answer(cid, "A", "B", phone_sdp(b.port, [8] if kind == "xcode" else [0, 8]))
+    r2 = ng.answer(cid, "A", "B", phone_sdp(b.port, [8] if "xcode" in kind else [0, 8]))
     assert r2["result"] == "ok", r2
     a.target = relay_targets(r2["sdp"])[0][:2]
-    if kind == "srtp":
+    if kind in ("srtp", "srtp-xcode"):
         lines = crypto_lines(r2["sdp"])
         assert len(lines) == 1, r2["sdp"]
         a.relay_key = lines[0][2]

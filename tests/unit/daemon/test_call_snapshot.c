@@ -30,6 +30,7 @@
 #include "daemon/ice.h"
 #include "daemon/interfaces.h"
 #include "daemon/sdes.h"
+#include "daemon/stream_ref.h"
 #include "codecs/transcode.h"
 #include "dataplane/dataplane.h"
 #include "lib/log.h"
@@ -383,9 +384,9 @@ static void forged_refused(void **state)
 	static const struct {
 		const char *from, *to;
 	} cases[] = {
-		{ "7:versioni2e", "7:versioni3e" },	/* a newer version */
-		{ "7:versioni2e", "7:versioni0e" },	/* no such version */
-		{ "7:versioni2e", "7:version1:2" },	/* version of the wrong type */
+		{ "7:versioni3e", "7:versioni4e" },	/* a newer version */
+		{ "7:versioni3e", "7:versioni0e" },	/* no such version */
+		{ "7:versioni3e", "7:version1:2" },	/* version of the wrong type */
 		{ "4:peeri1e", "4:peeri5e" },		/* a peer that is not there */
 		{ "4:peeri1e", "4:peeri0e" },		/* its own peer */
 		{ "5:suitei1e", "5:suitei99e" },	/* no such SRTP suite */
@@ -451,7 +452,7 @@ static void xcode_forged_refused(void **state)
 		{ "10:complexity", "10:complexitz" },	      /* a field missing */
 		{ "4:fmtp0:", "4:fmtpi0e" },		      /* fmtp of the wrong type */
 		{ "5:xcoded", "5:xcodel" },		      /* not a dictionary */
-		{ "7:versioni2e", "7:versioni1e" },	      /* a transcoder in a v1 record */
+		{ "7:versioni3e", "7:versioni1e" },	      /* a transcoder in a v1 record */
 		{ "3:enc4:PCMA", "3:enc0:" },		      /* negotiation: no encoding */
 		{ "11:offer ptimei", "11:offer ptimei99999" }, /* negotiation: absurd ptime */
 		{ "5:addedl", "5:addedi0e4:xxxxl" },	      /* negotiation: added missing */
@@ -470,7 +471,7 @@ static void xcode_forged_refused(void **state)
 	/* a version 1 record of a transcoded call (its marker) is refused */
 	size_t l1, l2;
 	char *p = snapshot("plain", &len);
-	char *v1 = forge(p, len, "7:versioni2e", "7:versioni1e", &l1);
+	char *v1 = forge(p, len, "7:versioni3e", "7:versioni1e", &l1);
 	char *v1x = forge(v1, l1, "5:indexi1e", "5:indexi1e11:transcodingi1e", &l2);
 	call_destroy(&calls_b, call_find(&calls_b, "plain"), 0, "test");
 	assert_int_equal(dp_sync(), 0);
@@ -493,7 +494,7 @@ static void dtls_forged_refused(void **state)
 		{ "4:hashi2e", "4:hashi7e" },	    /* no such hash */
 		{ "6:clienti0e", "6:clienti2e" },   /* not a boolean */
 		{ "4:dtlsd", "4:dtlsl" },	    /* not a dictionary */
-		{ "7:versioni2e", "7:versioni1e" }, /* DTLS state in a version 1 record */
+		{ "7:versioni3e", "7:versioni1e" }, /* DTLS state in a version 1 record */
 	};
 	size_t len;
 	char *rec = snapshot("dtls", &len);
@@ -509,7 +510,7 @@ static void dtls_forged_refused(void **state)
 	}
 	/* version 1's marker for DTLS media it could not carry */
 	size_t l1, l2;
-	char *v1 = forge(rec, len, "7:versioni2e", "7:versioni1e", &l1);
+	char *v1 = forge(rec, len, "7:versioni3e", "7:versioni1e", &l1);
 	char *v1m = forge(v1, l1, "4:dtlsd", "4:dtlsi1e11:dtls-unusedd", &l2);
 	refused(v1m, l2, -EINVAL);
 	free(v1);
@@ -578,10 +579,129 @@ static void version1_restores(void **state)
 	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
 	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
 	rec = snapshot("plain", &len);
-	f = forge(rec, len, "7:versioni2e", "7:versioni1e", &fl);
+	f = forge(rec, len, "7:versioni3e", "7:versioni1e", &fl);
 	assert_int_equal(call_snapshot_restore(&calls_c, f, fl, &socks, &r), 0);
 	assert_non_null(call_find(&calls_c, "plain"));
 	assert_int_equal(r->n_parties, 2);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+	free(f);
+	free(rec);
+}
+
+/* The media of @c whose RTP goes through a transcoder. */
+static struct call_media *xcode_media(struct call *c)
+{
+	for (unsigned pi = 0; pi < c->n_parties; pi++)
+		for (unsigned i = 0; i < c->parties[pi]->n_media; i++)
+			if (c->parties[pi]->media[i].xcode)
+				return &c->parties[pi]->media[i];
+	fail_msg("no transcoded media");
+	return NULL;
+}
+
+/* A Redis active writes records without holding the workers: the worker's
+ * sample of the transcoder's output (dp_endpoint_sample_*) becomes the
+ * record's reference point; the restored transcoder has the same SSRC and
+ * holds its output until the takeover continues it (dp_endpoint_xcode_seek)
+ * at the sequence number and timestamp it is given. A version 2 record
+ * still restores; an out ref in one, or out of bounds, is refused. */
+static void xcode_out_ref_restores(void **state)
+{
+	struct call *c = call_find(&calls, "xcode"), *r;
+	struct call_media *m, *rm;
+	struct dp_stream_sample smp;
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	size_t len, fl;
+	char *rec, *f, from[64], to[64];
+	struct ifaces ifs_c;
+	struct calls calls_c;
+
+	(void)state;
+	assert_non_null(c);
+	m = xcode_media(c);
+	assert_int_equal(dp_endpoint_sample_request(m->rtp.ep), 0);
+	assert_int_equal(dp_sync(), 0);
+	assert_true(dp_endpoint_sample_read(m->rtp.ep, &smp));
+	assert_true(smp.xcode);
+	assert_true(smp.wall_ms > 0);
+	assert_int_equal(dp_pause(), 0);
+	assert_true(dp_endpoint_xcode_out(m->rtp.ep, &ssrc, &seq, &ts));
+	dp_resume();
+	/* nothing was sent: the sample is where the stream is */
+	assert_int_equal(smp.ssrc, ssrc);
+	assert_int_equal(smp.seq, seq);
+	assert_int_equal(smp.ts, ts);
+	assert_false(smp.have_roc); /* plain RTP out */
+	stream_ref_from_sample(&m->out_ref, smp.ssrc, smp.seq, smp.ts, false, 0, smp.wall_ms);
+	rec = snapshot("xcode", &len); /* workers running: no exact place */
+	assert_int_equal(rec_int(rec, len, "8:out ssrc"), -1);
+	assert_non_null(memmem(rec, len, "7:out refd", 10));
+	assert_int_equal(rec_int(rec, len, "11:ref ext seq"), smp.seq);
+
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	assert_int_equal(call_snapshot_restore(&calls_c, rec, len, &socks, &r), 0);
+	rm = xcode_media(r);
+	assert_true(rm->out_pending);
+	assert_true(rm->out_ref.set);
+	assert_int_equal(rm->out_ref.ssrc, smp.ssrc);
+	assert_int_equal(rm->out_ref.index, smp.seq);
+	assert_int_equal(rm->out_ref.ts, smp.ts);
+	assert_int_equal(rm->out_ref.wall_ms, smp.wall_ms);
+	assert_int_equal(dp_sync(), 0);
+	assert_int_equal(dp_pause(), 0);
+	assert_true(dp_endpoint_xcode_out(rm->rtp.ep, &ssrc, &seq, &ts));
+	dp_resume();
+	assert_int_equal(ssrc, smp.ssrc); /* the same SSRC */
+	assert_int_equal(dp_endpoint_xcode_seek(rm->rtp.ep, 4321, 987654, true, 3), 0);
+	assert_int_equal(dp_sync(), 0);
+	assert_int_equal(dp_pause(), 0);
+	assert_true(dp_endpoint_xcode_out(rm->rtp.ep, &ssrc, &seq, &ts));
+	dp_resume();
+	assert_int_equal(ssrc, smp.ssrc);
+	assert_int_equal(seq, 4321);
+	assert_int_equal(ts, 987654);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+
+	/* the reference in a version 2 record, or out of bounds: refused */
+	f = forge(rec, len, "7:versioni3e", "7:versioni2e", &fl);
+	refused(f, fl, -EINVAL);
+	free(f);
+	snprintf(from, sizeof(from), "11:ref ext seqi%ue", (unsigned)smp.seq);
+	snprintf(to, sizeof(to), "11:ref ext seqi%llue", 1ULL << 48);
+	f = forge(rec, len, from, to, &fl);
+	refused(f, fl, -EINVAL);
+	free(f);
+	snprintf(from, sizeof(from), "8:ref ssrci%ue", (unsigned)smp.ssrc);
+	f = forge(rec, len, from, "8:ref ssrci0e", &fl);
+	refused(f, fl, -EINVAL);
+	free(f);
+	f = forge(rec, len, "11:ref wall ms", "11:ref wall mz", &fl);
+	refused(f, fl, -EINVAL);
+	free(f);
+	free(rec);
+	m->out_ref.set = false;
+}
+
+/* A version 2 record (what the previous release writes) restores. */
+static void version2_restores(void **state)
+{
+	size_t len, fl;
+	char *rec, *f;
+	struct ifaces ifs_c;
+	struct calls calls_c;
+	struct call *r;
+
+	(void)state;
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	rec = snapshot("xcode", &len);
+	f = forge(rec, len, "7:versioni3e", "7:versioni2e", &fl);
+	assert_int_equal(call_snapshot_restore(&calls_c, f, fl, &socks, &r), 0);
+	assert_false(xcode_media(r)->out_pending);
 	calls_free(&calls_c, 0);
 	ifaces_free(&ifs_c);
 	free(f);
@@ -629,6 +749,8 @@ int main(void)
 		cmocka_unit_test(xcode_output_continues),
 		cmocka_unit_test(xcode_forged_refused),
 		cmocka_unit_test(version1_restores),
+		cmocka_unit_test(xcode_out_ref_restores),
+		cmocka_unit_test(version2_restores),
 		cmocka_unit_test(dtls_forged_refused),
 		cmocka_unit_test(dtls_keys_restore),
 	};
