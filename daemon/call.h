@@ -118,6 +118,11 @@ struct call_media {
 	uint8_t n_ssrcs;
 	uint32_t ssrcs[DP_BUNDLE_SSRCS - 2];
 	uint8_t bundle_lead;
+	/* rtprelay offered this party the bundle with bundle=require or strict:
+	 * later offers write a=bundle-only on its sections but the first, and an
+	 * answer that accepts one outside a BUNDLE group is refused
+	 * (daemon/bundle.h) */
+	bool bundle_only;
 };
 
 struct call_party {
