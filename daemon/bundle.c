@@ -142,8 +142,10 @@ static int group_tag(const struct sdp_session *s, const struct sdp_media *m)
 
 void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s)
 {
-	if (req->bundle & NG_BUNDLE_REJECT)
-		return; /* not accepted: a port-0 section stays rejected */
+	/* bundle-only belongs to offers (RFC 9143 6): in an answer port 0 is a
+	 * rejection; with reject a port-0 section of an offer stays rejected */
+	if (req->cmd != NG_CMD_OFFER || (req->bundle & NG_BUNDLE_REJECT))
+		return;
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA; i++) {
 		struct sdp_media *m = &s->media[i];
 

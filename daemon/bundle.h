@@ -52,7 +52,7 @@ struct dp_endpoint_params;
  * extension id from section @m. */
 void bundle_note(const struct sdp_session *s, const struct sdp_media *m, struct call_media *sm);
 
-/* A received SDP's sections with port 0 and a=bundle-only in a BUNDLE
+/* A received offer's sections with port 0 and a=bundle-only in a BUNDLE
  * group (RFC 9143 6, rtpengine's bundle=strict) are accepted into it (not
  * with bundle=reject): each gets its group's transport, the port, address,
  * rtcp-mux and ICE of the group's first section that has a port, and is
