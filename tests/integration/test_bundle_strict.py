@@ -15,8 +15,11 @@ rtprelay answering a bundling party whose offer has port-0 a=bundle-only section
 (another rtpengine with strict, RFC 9143 6): they are taken into their group, the
 other side gets a port for them, the answer bundles them; bundle=reject leaves them
 rejected.
+With real stacks: aiortc answers a strict offer and carries audio and video over the
+bundle; Chromium applies a strict offer and answers the port-0 section bundled.
 """
 
+import os
 import socket
 
 import pytest
@@ -267,3 +270,87 @@ def test_strict_offer_from_a_bundling_party_carries_media(ng):
     finally:
         web.close()
         phone.close()
+
+
+def test_aiortc_answers_a_strict_offer(ng):
+    """A real WebRTC stack (aiortc: ICE, DTLS-SRTP, BUNDLE) takes rtprelay's strict
+    offer (video at port 0, a=bundle-only) into the bundle: one DTLS association
+    keys both media and the phone's audio and video reach it, its own reach the
+    phone's two ports."""
+    from test_bundle_media import aiortc_peer, check_webrtc_bundle, phone_media, phone_sdp, run
+
+    async def go():
+        w = aiortc_peer()
+        phone = Phone(nmedia=2, mux=False, pts=(0,))
+        try:
+            r = ng.offer("bs-13", "ph", phone_sdp(phone.port, phone.port + 2, 96),
+                         flags=["WebRTC"], bundle=["strict"])
+            assert r["result"] == "ok", r
+            assert [port(s) == 0 for s in sections(r["sdp"])] == [False, True], r["sdp"]
+            ans = await w.answer(r["sdp"])
+            assert "a=group:BUNDLE 1 2" in ans, ans
+            a = ng.answer("bs-13", "ph", "web", ans, ICE="remove")
+            assert a["result"] == "ok", a
+            to_phone = relay_targets(a["sdp"])
+            got = await phone_media(phone, tuple(to_phone[0][:2]), tuple(to_phone[1][:2]),
+                                    96, 8)
+            assert len(got[0]) >= 100 and set(got[0]) == {0}, got[0][:20]
+            assert len(got[1]) >= 20 and set(got[1]) == {96}, got[1][:20]
+            assert await w.inbound(w.audio) >= 100
+            assert await w.inbound(w.video) >= 20
+            check_webrtc_bundle(ng, "bs-13", "web")
+        finally:
+            await w.pc.close()
+            phone.close()
+    run(go())
+
+
+CHROMIUM = "/usr/lib/chromium/chromium"
+CHROMEDRIVER = "/usr/lib/chromium/chromedriver"
+
+ANSWER_JS = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+  try {
+    await pc.setRemoteDescription({type: 'offer', sdp: arguments[0]});
+    await pc.setLocalDescription(await pc.createAnswer());
+    done({sdp: pc.localDescription.sdp});
+  } catch (e) { done({err: String(e)}); }
+  pc.close();
+})();
+"""
+
+
+def test_chromium_takes_a_strict_offer_into_its_bundle(ng):
+    """Chromium (max-bundle) applies rtprelay's strict offer and answers the port-0
+    bundle-only video inside its BUNDLE group (port 9: bundled, not rejected). SDP
+    only: the media path is the one aiortc proves above."""
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("no chromium/chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+    from test_bundle_media import phone_sdp
+
+    r = ng.offer("bs-14", "ph", phone_sdp(40000, 40002, 96), flags=["WebRTC"],
+                 bundle=["strict"])
+    assert r["result"] == "ok", r
+    assert [port(s) == 0 for s in sections(r["sdp"])] == [False, True], r["sdp"]
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        drv.set_script_timeout(20)
+        res = drv.execute_async_script(ANSWER_JS, r["sdp"])
+    finally:
+        drv.quit()
+    assert "sdp" in res, res
+    ans = res["sdp"]
+    assert groups(ans) == ["a=group:BUNDLE 1 2"], ans
+    audio, video = sections(ans)
+    assert port(video) != 0 and attrs(video, "a=mid:") == ["a=mid:2"], ans
+    # rtprelay takes that answer: both sections in the browser's group
+    a = ng.answer("bs-14", "ph", "web", ans, ICE="remove")
+    assert a["result"] == "ok", a
