@@ -4,6 +4,8 @@
   of a call shows 2 * socket-buffer, the kernel's default (net.core.rmem_default)
   with socket-buffer = 0, and past net.core.rmem_max the asked size too when the
   daemon may use SO_RCVBUFFORCE (root).
+- Without CAP_NET_ADMIN (the daemon run as nobody) a size past rmem_max is capped
+  there, and the log says so once, with what the kernel gave.
 - `rtprelay-ctl reload` applies a new value to sockets opened after it; the old
   call's sockets keep theirs.
 - A burst while the daemon cannot read (SIGSTOP: deterministic, nothing else
@@ -78,6 +80,28 @@ def test_above_rmem_max_as_root(daemon_factory):
         to_a, _ = call(ng, "sb-3", 41000, 41002)
         assert rcvbuf(d.proc.pid, to_a) == 2 * size
     assert "socket-buffer: asked for" not in d.log_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to nobody needs root")
+def test_capped_without_cap_net_admin_and_logged_once(daemon_factory, monkeypatch, tmp_path):
+    import conftest
+    if RMEM_MAX > 64 << 20:
+        pytest.skip("rmem_max is already huge")
+    # the daemon as nobody with no capabilities: SO_RCVBUFFORCE is refused
+    wrapper = tmp_path / "as-nobody"
+    wrapper.write_text("#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups "
+                       "--inh-caps=-all --bounding-set=-all %s \"$@\"\n" % conftest.DAEMON_BIN)
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(conftest, "DAEMON_BIN", str(wrapper))
+    size = 2 * RMEM_MAX
+    d = daemon_factory("--socket-buffer=%d" % size, unix=False)
+    with d.ng() as ng:
+        to_a, to_b = call(ng, "sb-8", 41000, 41002)
+        assert rcvbuf(d.proc.pid, to_a) == 2 * RMEM_MAX
+        assert rcvbuf(d.proc.pid, to_b) == 2 * RMEM_MAX
+    line = ("socket-buffer: asked for %d bytes per media socket, the kernel gives %d"
+            % (size, RMEM_MAX))
+    assert d.log_text().count(line) == 1, d.log_text()
 
 
 def test_absurd_value_is_a_config_error(daemon_factory):
