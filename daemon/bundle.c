@@ -89,29 +89,33 @@ static bool section_bundle_only(const struct sdp_session *s, const struct sdp_me
 	return false;
 }
 
-/* The index of the section whose a=mid is @mid (@ml bytes), -1 = none. */
-static int section_by_mid(const struct sdp_session *s, const char *mid, size_t ml)
-{
-	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA; i++) {
-		size_t len;
-		const char *v = section_mid(s, &s->media[i], &len);
+/* Each section's a=mid and a=bundle-only, read once: the group scan below
+ * compares every group token with every section, and an SDP may hold
+ * thousands of tokens (SDP_MAX_LEN), so nothing rescans the lines there. */
+struct section_info {
+	const char *mid; /* NULL = none */
+	size_t mid_len;
+	bool bundle_only;
+};
 
-		if (v && len == ml && !memcmp(v, mid, ml))
+/* The index of the section whose a=mid is @mid (@ml bytes), -1 = none. */
+static int section_by_mid(const struct section_info *in, unsigned n, const char *mid, size_t ml)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (in[i].mid && in[i].mid_len == ml && !memcmp(in[i].mid, mid, ml))
 			return (int)i;
-	}
 	return -1;
 }
 
 /* The section that carries the transport of the BUNDLE group naming
- * section @m: the group's first mid whose section has a port and is not
+ * section @k: the group's first mid whose section has a port and is not
  * bundle-only (RFC 9143 7.2.1, the offerer's BUNDLE tag); -1 = none. */
-static int group_tag(const struct sdp_session *s, const struct sdp_media *m)
+static int group_tag(const struct sdp_session *s, const struct section_info *in, unsigned n,
+		     unsigned k)
 {
-	size_t ml;
-	const char *mid = section_mid(s, m, &ml);
 	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
 
-	if (!mid)
+	if (!in[k].mid)
 		return -1;
 	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
 		size_t len, pos = 0;
@@ -126,11 +130,10 @@ static int group_tag(const struct sdp_session *s, const struct sdp_media *m)
 
 			while (tok < len && v[tok] != ' ' && v[tok] != '\t')
 				tok++;
-			if (tok - pos == ml && !memcmp(v + pos, mid, ml))
+			int j = tok > pos ? section_by_mid(in, n, v + pos, tok - pos) : -1;
+			if (j == (int)k)
 				named = true;
-			int j = tok > pos ? section_by_mid(s, v + pos, tok - pos) : -1;
-			if (tag < 0 && j >= 0 && s->media[j].port &&
-			    !section_bundle_only(s, &s->media[j]))
+			if (tag < 0 && j >= 0 && s->media[j].port && !in[j].bundle_only)
 				tag = j;
 			pos = tok + 1;
 		}
@@ -142,19 +145,32 @@ static int group_tag(const struct sdp_session *s, const struct sdp_media *m)
 
 void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s)
 {
+	struct section_info in[SDP_MAX_MEDIA];
+	unsigned n = s->n_media < SDP_MAX_MEDIA ? s->n_media : SDP_MAX_MEDIA;
+	bool any = false;
+
 	/* bundle-only belongs to offers (RFC 9143 6): in an answer port 0 is a
 	 * rejection; with reject a port-0 section of an offer stays rejected */
 	if (req->cmd != NG_CMD_OFFER || (req->bundle & NG_BUNDLE_REJECT))
 		return;
-	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA; i++) {
+	for (unsigned i = 0; i < n; i++) {
+		in[i].mid = section_mid(s, &s->media[i], &in[i].mid_len);
+		in[i].bundle_only = section_bundle_only(s, &s->media[i]);
+		any = any || (in[i].bundle_only && !s->media[i].port);
+	}
+	if (!any)
+		return;
+	/* the tags are found before any port changes: a resolved section
+	 * never serves as another's tag */
+	int tag[SDP_MAX_MEDIA];
+	for (unsigned i = 0; i < n; i++)
+		tag[i] = !s->media[i].port && in[i].bundle_only ? group_tag(s, in, n, i) : -1;
+	for (unsigned i = 0; i < n; i++) {
 		struct sdp_media *m = &s->media[i];
 
-		if (m->port || !section_bundle_only(s, m))
+		if (tag[i] < 0)
 			continue;
-		int t = group_tag(s, m);
-		if (t < 0)
-			continue;
-		const struct sdp_media *tm = &s->media[t];
+		const struct sdp_media *tm = &s->media[tag[i]];
 
 		/* the group's transport is the tag section's (RFC 9143 7.1.3):
 		 * its address, port, rtcp-mux and ICE where this one has none */
@@ -183,7 +199,7 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		if (!s->media[i].port)
 			continue; /* rejected: RFC 9143's answer from a party without BUNDLE */
 		kept++;
-		if (m->bundle_lead <= x->n_media && !s->media[m->bundle_lead - 1].port) {
+		if (m->bundle_lead <= s->n_media && !s->media[m->bundle_lead - 1].port) {
 			const char *e =
 				arena_printf(a,
 					     "the answer rejects media %u, the first of its "
