@@ -240,8 +240,10 @@ void ngf_bundle(struct arena *a, struct ng_request *req, const char *v, size_t l
 	} tab[] = {
 		{ "accept", NG_BUNDLE_ACCEPT },
 		{ "offer", NG_BUNDLE_OFFER },
-		{ "require", NG_BUNDLE_REQUIRE },
 		{ "reject", NG_BUNDLE_REJECT },
+		/* as rtpengine: require implies offer, strict implies both */
+		{ "require", NG_BUNDLE_OFFER | NG_BUNDLE_REQUIRE },
+		{ "strict", NG_BUNDLE_OFFER | NG_BUNDLE_REQUIRE | NG_BUNDLE_STRICT },
 	};
 
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
@@ -250,10 +252,7 @@ void ngf_bundle(struct arena *a, struct ng_request *req, const char *v, size_t l
 			return;
 		}
 	}
-	if (norm_eq(v, len, "strict")) /* bundle-only sections with port 0 */
-		not_implemented(a, req, "bundle", v, len);
-	else
-		ngf_warn(a, req, "unknown bundle value '%s' ignored", ngf_quote(a, req, v, len));
+	ngf_warn(a, req, "unknown bundle value '%s' ignored", ngf_quote(a, req, v, len));
 }
 
 static bool off_value(const char *v, size_t len);
@@ -816,7 +815,9 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/offer.c media_rewrite"),
 	IMPL("rtcp-mux", NGF_KEY | NGF_PREFIX, 0, "\"demux\"", "daemon/offer.c mux_decide"),
 	IMPL("bundle", NGF_KEY, 0, "\"offer\"",
-	     "daemon/bundle.c: accept (default), offer, require, reject; strict warned"),
+	     "daemon/bundle.c: accept (default), offer, require (a=bundle-only, shared port), "
+	     "strict (bundle-only with port 0), reject; a port-0 bundle-only section received is "
+	     "accepted into its group"),
 	IMPL("replace", NGF_KEY | NGF_PREFIX, 0, "\"origin\"", "daemon/offer.c build_sdp"),
 	IMPL("full-rtcp-attribute", NGF_FLAG, NG_F_FULL_RTCP_ATTRIBUTE, NULL,
 	     "daemon/offer.c media_rewrite"),

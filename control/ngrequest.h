@@ -105,8 +105,12 @@ enum ng_rtcp_mux {
 enum ng_bundle {
 	NG_BUNDLE_ACCEPT = 1u << 0,  /* a bundled offer is answered bundled (the default) */
 	NG_BUNDLE_OFFER = 1u << 1,   /* the offer rtprelay writes is bundled */
-	NG_BUNDLE_REQUIRE = 1u << 2, /* the same (all sections on one port anyway) */
+	NG_BUNDLE_REQUIRE = 1u << 2, /* offer + a=bundle-only on the bundled sections
+				      * but the first, on the bundle's port (kept in
+				      * later offers to the party) */
 	NG_BUNDLE_REJECT = 1u << 3,  /* never bundled: one port per section */
+	NG_BUNDLE_STRICT = 1u << 4,  /* require + port 0 on those sections (RFC 9143
+				      * bundle-only), this offer only */
 };
 
 enum ng_transport {

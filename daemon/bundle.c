@@ -57,6 +57,188 @@ static bool session_bundles(const struct sdp_session *s, const char *mid)
 	return false;
 }
 
+/* The a=mid value of section @m (bounded by the line), NULL = none. */
+static const char *section_mid(const struct sdp_session *s, const struct sdp_media *m, size_t *len)
+{
+	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
+		const struct sdp_str *ln = &s->lines[l];
+		size_t n = ln->len;
+
+		while (n && (ln->s[n - 1] == '\n' || ln->s[n - 1] == '\r'))
+			n--;
+		if (n > 6 && !memcmp(ln->s, "a=mid:", 6)) {
+			*len = n - 6;
+			return ln->s + 6;
+		}
+	}
+	return NULL;
+}
+
+/* Does section @m carry a=bundle-only? */
+static bool section_bundle_only(const struct sdp_session *s, const struct sdp_media *m)
+{
+	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
+		const struct sdp_str *ln = &s->lines[l];
+		size_t n = ln->len;
+
+		while (n && (ln->s[n - 1] == '\n' || ln->s[n - 1] == '\r'))
+			n--;
+		if (n == 13 && !strncasecmp(ln->s, "a=bundle-only", 13))
+			return true;
+	}
+	return false;
+}
+
+/* Each section's a=mid and a=bundle-only, read once: the group scan below
+ * compares every group token with every section, and an SDP may hold
+ * thousands of tokens (SDP_MAX_LEN), so nothing rescans the lines there. */
+struct section_info {
+	const char *mid; /* NULL = none */
+	size_t mid_len;
+	bool bundle_only;
+};
+
+/* The index of the section whose a=mid is @mid (@ml bytes), -1 = none. */
+static int section_by_mid(const struct section_info *in, unsigned n, const char *mid, size_t ml)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (in[i].mid && in[i].mid_len == ml && !memcmp(in[i].mid, mid, ml))
+			return (int)i;
+	return -1;
+}
+
+/* The section that carries the transport of the BUNDLE group naming
+ * section @k: the group's first mid whose section has a port and is not
+ * bundle-only (RFC 9143 7.2.1, the offerer's BUNDLE tag); -1 = none. */
+static int group_tag(const struct sdp_session *s, const struct section_info *in, unsigned n,
+		     unsigned k)
+{
+	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
+
+	if (!in[k].mid)
+		return -1;
+	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
+		size_t len, pos = 0;
+		const char *v = group_mids(&s->lines[i], &len);
+		int tag = -1;
+		bool named = false;
+
+		if (!v)
+			continue;
+		while (pos < len) {
+			size_t tok = pos;
+
+			while (tok < len && v[tok] != ' ' && v[tok] != '\t')
+				tok++;
+			int j = tok > pos ? section_by_mid(in, n, v + pos, tok - pos) : -1;
+			if (j == (int)k)
+				named = true;
+			if (tag < 0 && j >= 0 && s->media[j].port && !in[j].bundle_only)
+				tag = j;
+			pos = tok + 1;
+		}
+		if (named)
+			return tag;
+	}
+	return -1;
+}
+
+void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s)
+{
+	struct section_info in[SDP_MAX_MEDIA];
+	unsigned n = s->n_media < SDP_MAX_MEDIA ? s->n_media : SDP_MAX_MEDIA;
+	bool any = false;
+
+	/* bundle-only belongs to offers (RFC 9143 6): in an answer port 0 is a
+	 * rejection; with reject a port-0 section of an offer stays rejected */
+	if (req->cmd != NG_CMD_OFFER || (req->bundle & NG_BUNDLE_REJECT))
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		in[i].mid = section_mid(s, &s->media[i], &in[i].mid_len);
+		in[i].bundle_only = section_bundle_only(s, &s->media[i]);
+		any = any || (in[i].bundle_only && !s->media[i].port);
+	}
+	if (!any)
+		return;
+	/* the tags are found before any port changes: a resolved section
+	 * never serves as another's tag */
+	int tag[SDP_MAX_MEDIA];
+	for (unsigned i = 0; i < n; i++)
+		tag[i] = !s->media[i].port && in[i].bundle_only ? group_tag(s, in, n, i) : -1;
+	for (unsigned i = 0; i < n; i++) {
+		struct sdp_media *m = &s->media[i];
+
+		if (tag[i] < 0)
+			continue;
+		const struct sdp_media *tm = &s->media[tag[i]];
+
+		/* the group's transport is the tag section's (RFC 9143 7.1.3):
+		 * its address, port, rtcp-mux and ICE where this one has none */
+		m->port = tm->port;
+		if (m->conn.present && m->conn.zero)
+			m->conn = *sdp_media_conn(s, tm);
+		m->rtcp_mux = m->rtcp_mux || tm->rtcp_mux;
+		if (!m->has_ice && tm->has_ice) {
+			m->has_ice = true;
+			m->ice = tm->ice;
+		}
+	}
+}
+
+const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
+		const struct call_media *m = &x->media[i];
+		size_t ml;
+		const char *mid;
+
+		if (!m->bundle_lead)
+			continue;
+		if (!s->media[i].port)
+			continue; /* rejected: RFC 9143's answer from a party without BUNDLE */
+		kept++;
+		if (m->bundle_lead <= s->n_media && !s->media[m->bundle_lead - 1].port) {
+			const char *e =
+				arena_printf(a,
+					     "the answer rejects media %u, the first of its "
+					     "BUNDLE group, but accepts media %u of the group",
+					     (unsigned)m->bundle_lead, i + 1);
+			return e ? e : "the answer rejects the first media of its BUNDLE group";
+		}
+		if (!m->bundle_only || m->bundle_lead == i + 1)
+			continue; /* the first section was offered a transport of its own */
+		/* the section's mid as the answer names it, else rtprelay's */
+		mid = section_mid(s, &s->media[i], &ml);
+		char name[sizeof(m->mid)];
+		if (mid && ml < sizeof(name)) {
+			memcpy(name, mid, ml);
+			name[ml] = 0;
+		} else {
+			snprintf(name, sizeof(name), "%s", m->mid);
+		}
+		if (name[0] && session_bundles(s, name))
+			continue;
+		const char *e =
+			arena_printf(a,
+				     "bundle=require: the answer accepts media %u outside a "
+				     "BUNDLE group (offered bundle-only on the bundle's port)",
+				     i + 1);
+		return e ? e : "bundle=require: the answer accepts a media outside a BUNDLE group";
+	}
+	/* what the answer rejected leaves the bundle; a bundle of one is none */
+	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
+		struct call_media *m = &x->media[i];
+
+		if (m->bundle_lead && (!s->media[i].port || kept < 2)) {
+			m->bundle_lead = 0;
+			m->bundle_only = false;
+		}
+	}
+	return NULL;
+}
+
 void bundle_note(const struct sdp_session *s, const struct sdp_media *m, struct call_media *sm)
 {
 	sm->bundled = sm->mid[0] && session_bundles(s, sm->mid);
@@ -65,11 +247,34 @@ void bundle_note(const struct sdp_session *s, const struct sdp_media *m, struct 
 					       sizeof(sm->ssrcs) / sizeof(sm->ssrcs[0]));
 }
 
-void bundle_plan(const struct ng_request *req, const struct sdp_session *s, struct call_party *r,
-		 const bool *ice, const bool *mux)
+/* Why section @i towards @r cannot join a bundle, NULL = it can. */
+static const char *cannot_bundle(struct call_media *rm, bool ice, bool mux)
+{
+	struct sr_keys k;
+	bool pending = false;
+
+	if (!ice)
+		return "it gets no ICE";
+	if (!mux)
+		return "it gets no rtcp-mux";
+	/* SDES keys one section each, the bundle socket decrypts with one
+	 * context: a party keyed by SDES gets a port per section */
+	sdes_keys(rm, &k, &pending);
+	memset(&k, 0, sizeof(k));
+	if (pending || sdes_suite_name(rm))
+		return "it is keyed by SDES";
+	return NULL;
+}
+
+const char *bundle_plan(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
+			struct call_party *r, const bool *ice, const bool *mux)
 {
 	unsigned n = 0, lead = 0;
 	bool had = false, want[SDP_MAX_MEDIA] = { false };
+	bool reject = (req->bundle & NG_BUNDLE_REJECT) != 0;
+	/* require/strict asked for in this offer: a section that cannot be
+	 * bundled makes it an error rather than an offer without bundle-only */
+	bool required = req->cmd == NG_CMD_OFFER && (req->bundle & NG_BUNDLE_REQUIRE) && !reject;
 
 	/* an offer keeps a bundle rtprelay offered before (rtpengine
 	 * remembers "offer" and "require" across offers) */
@@ -82,18 +287,19 @@ void bundle_plan(const struct ng_request *req, const struct sdp_session *s, stru
 		struct call_media *rm = &r->media[i];
 
 		want[i] = false;
-		if (req->bundle & NG_BUNDLE_REJECT)
+		if (reject)
 			continue;
-		struct sr_keys k;
-		bool pending = false;
-
-		if (!s->media[i].port || !rm->pair || rm->disabled || !ice[i] || !mux[i])
+		if (!s->media[i].port || !rm->pair || rm->disabled)
 			continue;
-		/* SDES keys one section each, the bundle socket decrypts with
-		 * one context: a party keyed by SDES gets a port per section */
-		sdes_keys(rm, &k, &pending);
-		memset(&k, 0, sizeof(k));
-		if (pending || sdes_suite_name(rm))
+		const char *why = cannot_bundle(rm, ice[i], mux[i]);
+		if (why && required) {
+			const char *e = arena_printf(a, "bundle=%s: media %u cannot be bundled: %s",
+						     (req->bundle & NG_BUNDLE_STRICT) ? "strict"
+										      : "require",
+						     i + 1, why);
+			return e ? e : "bundle=require: a media cannot be bundled";
+		}
+		if (why)
 			continue;
 		if (req->cmd == NG_CMD_ANSWER ? rm->bundled : offering) {
 			want[i] = true;
@@ -102,13 +308,21 @@ void bundle_plan(const struct ng_request *req, const struct sdp_session *s, stru
 		}
 	}
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA; i++) {
-		r->media[i].bundle_lead = n >= 2 && want[i] ? (uint8_t)(lead + 1) : 0;
-		if (r->media[i].bundle_lead)
-			r->media[i].rtcp_mux = true; /* RFC 8843 9: a bundle multiplexes RTCP */
+		struct call_media *rm = &r->media[i];
+
+		rm->bundle_lead = n >= 2 && want[i] ? (uint8_t)(lead + 1) : 0;
+		if (rm->bundle_lead)
+			rm->rtcp_mux = true; /* RFC 8843 9: a bundle multiplexes RTCP */
+		/* require (strict implies it) is remembered across offers */
+		if (!rm->bundle_lead)
+			rm->bundle_only = false;
+		else if (required)
+			rm->bundle_only = true;
 	}
+	return NULL;
 }
 
-int bundle_rewrite_media(struct arena *a, const struct sdp_session *s,
+int bundle_rewrite_media(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
 			 const struct call_media *sender, struct call_party *r,
 			 struct sdp_rewrite *rw)
 {
@@ -145,6 +359,26 @@ int bundle_rewrite_media(struct arena *a, const struct sdp_session *s,
 		/* the bundle socket does ICE and DTLS for this section */
 		ice_off(rm);
 		dtls_media_free(rm);
+		if (req->cmd != NG_CMD_OFFER || !rm->bundle_only)
+			continue;
+		/* rtpengine's require: a=bundle-only on the bundle's port;
+		 * strict (this offer only): RFC 9143 7.2.1, port 0 and no
+		 * candidates of its own (the first section's are the bundle's) */
+		mr->bundle_only = true;
+		if (!(req->bundle & NG_BUNDLE_STRICT))
+			continue;
+		mr->zero_port = true;
+		if (lr->ice) {
+			struct sdp_ice_out *ice = arena_alloc(a, sizeof(*ice));
+
+			if (!ice)
+				return -ENOMEM;
+			*ice = *lr->ice;
+			ice->cands = NULL;
+			ice->n_cands = 0;
+			ice->end_of_candidates = false;
+			mr->ice = ice;
+		}
 	}
 	return 0;
 }

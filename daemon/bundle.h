@@ -7,8 +7,11 @@
  * the party" (call_media.bundle_lead). That happens
  *   - in an answer to an offerer that bundled them (rtpengine's bundle key
  *     "accept", the default here; "reject" turns it off), and
- *   - in an offer with bundle "offer" or "require" (and in later offers to
- *     a party that was offered a bundle), for every section with a port;
+ *   - in an offer with bundle "offer", "require" or "strict" (and in later
+ *     offers to a party that was offered a bundle), for every section with
+ *     a port; "require" adds a=bundle-only to every bundled section but the
+ *     first (same port, remembered for later offers), "strict" also gives
+ *     them port 0 (this offer only), as rtpengine documents;
  * each such section must multiplex RTCP and be keyed by DTLS-SRTP or not
  * at all (SDES gives each section keys of its own; such a party gets a port
  * per section). The first of them (by index) is
@@ -49,16 +52,37 @@ struct dp_endpoint_params;
  * extension id from section @m. */
 void bundle_note(const struct sdp_session *s, const struct sdp_media *m, struct call_media *sm);
 
+/* A received offer's sections with port 0 and a=bundle-only in a BUNDLE
+ * group (RFC 9143 6, rtpengine's bundle=strict) are accepted into it (not
+ * with bundle=reject): each gets its group's transport, the port, address,
+ * rtcp-mux and ICE of the group's first section that has a port, and is
+ * treated as any bundled section from then on. */
+void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s);
+
 /* Decide rtprelay's bundle towards the receiver @r of the SDP @s (sent
- * with @req): sets r->media[i].bundle_lead; @ice[i]: @r gets rtprelay's
- * ICE lines for media i; @mux[i]: it gets a=rtcp-mux. */
-void bundle_plan(const struct ng_request *req, const struct sdp_session *s, struct call_party *r,
-		 const bool *ice, const bool *mux);
+ * with @req): sets r->media[i].bundle_lead (and bundle_only with
+ * bundle=require/strict); @ice[i]: @r gets rtprelay's ICE lines for media
+ * i; @mux[i]: it gets a=rtcp-mux. NULL, or the error reason when this
+ * offer asks for require/strict and a section towards @r cannot be
+ * bundled (no ICE, no rtcp-mux, SDES). */
+const char *bundle_plan(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
+			struct call_party *r, const bool *ice, const bool *mux);
+/* The answer @s from @x, whom rtprelay offered a bundle: NULL, or the
+ * error reason when it accepts a section rtprelay offered bundle-only
+ * outside a BUNDLE group (bundle=require/strict: rtprelay receives it on
+ * the bundle's port only), or rejects a bundle's first section while
+ * accepting others of it. Otherwise the sections it rejected (port 0, RFC
+ * 9143's answer without BUNDLE) leave the bundle, and a bundle left with
+ * one section is none. */
+const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x);
 /* After every section's rewrite towards @r: the bundled ones share the
  * bundle socket's port, ICE and DTLS lines, each has its a=mid (@sender:
  * the sender's media, whose mid a section without a=mid lacks); a bundled
- * section's own ICE and DTLS state towards @r ends. 0 or -ENOMEM. */
-int bundle_rewrite_media(struct arena *a, const struct sdp_session *s,
+ * section's own ICE and DTLS state towards @r ends. In an offer to a party
+ * with bundle_only, every bundled section but the first carries
+ * a=bundle-only; with bundle=strict also port 0 and no candidates. 0 or
+ * -ENOMEM. */
+int bundle_rewrite_media(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
 			 const struct call_media *sender, struct call_party *r,
 			 struct sdp_rewrite *rw);
 /* The media whose keys (SDES, DTLS) protect @x's media @i: the bundle

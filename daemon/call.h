@@ -129,6 +129,11 @@ struct call_media {
 	uint64_t sample_wall_ms; /* the sample last read */
 	struct dp_srtp_roc rocs[DP_SRTP_ROCS];
 	uint8_t n_rocs;
+	/* rtprelay offered this party the bundle with bundle=require or strict:
+	 * later offers write a=bundle-only on its sections but the first, and an
+	 * answer that accepts one outside a BUNDLE group is refused
+	 * (daemon/bundle.h) */
+	bool bundle_only;
 };
 
 struct call_party {

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "codecs/resample.h"
+#include "daemon/sockbuf.h"
 #include "dtls/dtls.h"
 #include "recording/recorder.h"
 #include "lib/log.h"
@@ -73,6 +74,7 @@ static const struct key_desc keys[] = {
 	{ "allow-from", K_ALLOW, 0, 0 },
 	{ "port-min", K_PORT, OFF(port_min), 0 },
 	{ "port-max", K_PORT, OFF(port_max), 0 },
+	{ "socket-buffer", K_UINT, OFF(socket_buffer), SOCKBUF_MAX },
 	{ "timeout", K_UINT, OFF(timeout), 86400 * 365 },
 	{ "silent-timeout", K_UINT, OFF(silent_timeout), 86400 * 365 },
 	{ "final-timeout", K_UINT, OFF(final_timeout), 86400 * 365 },
@@ -113,6 +115,7 @@ void config_defaults(struct rtprelay_config *c)
 	memset(c, 0, sizeof(*c));
 	c->port_min = 30000;
 	c->port_max = 40000;
+	c->socket_buffer = SOCKBUF_DEFAULT;
 	c->timeout = 60;
 	c->silent_timeout = 3600;
 	c->final_timeout = 0;

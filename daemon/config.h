@@ -106,6 +106,9 @@ struct rtprelay_config {
 	struct sockaddr_storage allow_from[CFG_MAX_ALLOW];
 	unsigned n_allow_from;
 	uint16_t port_min, port_max;
+	/* receive buffer of every media socket the port pool opens, bytes; 0 =
+	 * the kernel's default (daemon/sockbuf.h) */
+	unsigned socket_buffer;
 	unsigned timeout;	 /* no media for this long -> delete (s) */
 	unsigned silent_timeout; /* same, for calls on hold / one-way (s) */
 	unsigned final_timeout;	 /* hard cap on call age, 0 = off (s) */

@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "daemon/ports.h"
+#include "daemon/sockbuf.h"
 
 #define BIND_ATTEMPTS 8
 
@@ -20,6 +21,7 @@ int ifaces_init(struct ifaces *ifs, const struct rtprelay_config *c)
 	for (unsigned i = 0; i < c->n_ifaces; i++) {
 		ifs->v[i].cfg = &c->ifaces[i];
 		ifs->v[i].pool = ports_new(c->port_min, c->port_max, PORT_QUARANTINE_MS);
+		ifs->v[i].socket_buffer = &c->socket_buffer;
 		if (!ifs->v[i].pool) {
 			ifaces_free(ifs);
 			return -ENOMEM;
@@ -49,7 +51,7 @@ struct iface *ifaces_pick(struct ifaces *ifs, const char *name, int family)
 	return NULL;
 }
 
-static int bind_one(const struct cfg_interface *c, uint16_t port)
+static int bind_one(const struct cfg_interface *c, uint16_t port, unsigned rcvbuf)
 {
 	struct sockaddr_storage sa = c->sa;
 	socklen_t len;
@@ -69,6 +71,7 @@ static int bind_one(const struct cfg_interface *c, uint16_t port)
 		setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 	else
 		setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	sockbuf_apply(fd, rcvbuf);
 	if (bind(fd, (struct sockaddr *)&sa, len)) {
 		int e = -errno;
 		close(fd);
@@ -86,8 +89,9 @@ int iface_bind_pair(struct iface *ifc, uint64_t now_ms, uint16_t *port, int *fd_
 		rc = ports_alloc(ifc->pool, now_ms, &p);
 		if (rc)
 			return rc;
-		int a = bind_one(ifc->cfg, p);
-		int b = a >= 0 ? bind_one(ifc->cfg, (uint16_t)(p + 1)) : a;
+		unsigned rb = ifc->socket_buffer ? *ifc->socket_buffer : 0;
+		int a = bind_one(ifc->cfg, p, rb);
+		int b = a >= 0 ? bind_one(ifc->cfg, (uint16_t)(p + 1), rb) : a;
 		if (a >= 0 && b >= 0) {
 			*port = p;
 			*fd_rtp = a;

@@ -18,6 +18,9 @@ struct port_pool;
 struct iface {
 	const struct cfg_interface *cfg; /* name, addr, advertised, family */
 	struct port_pool *pool;
+	/* the configuration's socket-buffer, read at each bind: a reload
+	 * changes it for the sockets opened after it (daemon/sockbuf.h) */
+	const unsigned *socket_buffer;
 };
 
 struct ifaces {

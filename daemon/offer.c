@@ -774,7 +774,9 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 	memset(rw, 0, sizeof(*rw));
 	for (unsigned i = 0; i < sess->n_media; i++)
 		ice[i] = ice_decide(o->req, sess, &sess->media[i], &o->r->media[i]);
-	bundle_plan(o->req, sess, o->r, ice, mux); /* daemon/bundle.h */
+	const char *be = bundle_plan(o->a, o->req, sess, o->r, ice, mux); /* daemon/bundle.h */
+	if (be)
+		return fail(o, -EINVAL, be);
 	for (unsigned i = 0; i < sess->n_media; i++) {
 		int rc = media_rewrite(o, i, &sess->media[i], mux[i], &rw->media[i]);
 		if (rc)
@@ -784,7 +786,7 @@ static int build_sdp(struct oa_ctx *o, struct sdp_rewrite *rw, const bool *mux, 
 		if (rw->media[i].ice) /* rtprelay is ICE-lite towards R */
 			rw->ice_lite = true;
 	}
-	if (bundle_rewrite_media(o->a, sess, o->s->media, o->r, rw))
+	if (bundle_rewrite_media(o->a, o->req, sess, o->s->media, o->r, rw))
 		return fail(o, -ENOMEM, "Out of memory");
 	if (!first)
 		first = ifaces_pick(o->cs->ifs, NULL, 0);
@@ -974,6 +976,7 @@ static int read_request(struct oa_ctx *o, struct sdp_session *sess, char **sdp_o
 		return rc;
 	}
 	o->sdp = sess;
+	bundle_only_resolve(req, sess);		/* port-0 bundle-only sections (daemon/bundle.h) */
 	*o->err = sdes_refuse(o->a, req, sess); /* DTLS-SRTP profiles */
 	if (*o->err)
 		return -ENOTSUP;
@@ -1143,6 +1146,15 @@ int offer_answer(struct calls *cs, struct ng_request *req, struct arena *a, uint
 	rc = setup_call(&o, &created);
 	if (rc)
 		goto err_call;
+	if (req->cmd == NG_CMD_ANSWER) {
+		/* an answer to a bundled offer: refused before it changes
+		 * anything when it breaks what the offer required */
+		const char *be = bundle_answered(a, sess, o.s);
+		if (be) {
+			rc = fail(&o, -EINVAL, be);
+			goto err_call;
+		}
+	}
 	const char *tw = media_tos_apply(o.call, req);
 	if (tw)
 		warn(&o, tw);

@@ -91,6 +91,7 @@ int operate_reload(struct operate *o, struct operate_reload *out, char *err, siz
 	APPLY(max_bandwidth, "max-bandwidth");
 	APPLY(opus_complexity, "opus-complexity");
 	APPLY(resample_quality, "resample-quality");
+	APPLY(socket_buffer, "socket-buffer"); /* sockets opened from now on */
 	log_set_level(o->cfg->log_level);
 	/* compared field by field: unused bytes of the address structs are
 	 * zero in both, config_defaults clears the whole struct */

@@ -28,6 +28,7 @@
 #include "daemon/repl_queue.h"
 #include "daemon/repl_record.h"
 #include "daemon/stream_ref.h"
+#include "daemon/sockbuf.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -595,13 +596,15 @@ static int standby_socket(void *ctx, const struct sockaddr_storage *local, int *
 	socklen_t len = local->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						     : sizeof(struct sockaddr_in);
 
-	(void)ctx;
+	const struct repl *r = ctx;
+
 	if (local->ss_family != AF_INET && local->ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
 	fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sockbuf_apply(fd, r->cfg->socket_buffer); /* a media socket as the pool's */
 	if (local->ss_family == AF_INET) {
 		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));

@@ -171,6 +171,12 @@ struct sdp_media_rewrite {
 	bool replace_dtls;
 	const char *const *dtls;
 	unsigned n_dtls;
+	/* BUNDLE (RFC 9143 6): the input's a=bundle-only lines never pass a
+	 * rewritten section; write one when set. zero_port: the m= line says
+	 * port 0 while the section is otherwise written in full (a bundle-only
+	 * section of an offer, whose transport is its BUNDLE group's) */
+	bool bundle_only;
+	bool zero_port;
 };
 
 struct sdp_rewrite {

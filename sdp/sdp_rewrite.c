@@ -428,6 +428,8 @@ static void media_attr(struct media_ctx *c, const struct sdp_str *l)
 		return;
 	if (mr->drop_ssrc && is_ssrc_attr(l->s + 2, n - 2))
 		return;
+	if (n - 2 == 11 && !strncasecmp(l->s + 2, "bundle-only", 11))
+		return; /* the relay decides (bundle_only) */
 	if (k == SDP_A_CRYPTO && mr->replace_crypto)
 		return;
 	if ((k == SDP_A_FINGERPRINT || k == SDP_A_SETUP || k == SDP_A_TLS_ID) && mr->replace_dtls)
@@ -525,6 +527,8 @@ static void media_tail(struct media_ctx *c)
 		write_attr(c, mr->dtls[i], NULL);
 	if (mr->extra_attr)
 		write_attr(c, mr->extra_attr, NULL);
+	if (mr->bundle_only)
+		write_attr(c, "a=bundle-only", NULL);
 	if (mr->ice)
 		write_ice(c->o, mr->ice);
 }
@@ -541,7 +545,7 @@ static void write_media_full(struct media_ctx *c)
 	c->conn_pending = c->mr->addr && !m->conn.present &&
 			  !(c->rw->zero_address && c->s->conn.zero && !c->mr->replace_zero);
 	c->formats_pending = c->mr->formats != NULL;
-	write_m_line(c, &lines[first], c->mr->port, true);
+	write_m_line(c, &lines[first], c->mr->zero_port ? 0 : c->mr->port, true);
 	for (unsigned i = first + 1; i < body_end; i++) {
 		const struct sdp_str *l = &lines[i];
 		char type = sdp_line_content_len(l) >= 2 ? l->s[0] : 0;

@@ -43,6 +43,8 @@ static void fixed_rewrite(const struct sdp_session *s, struct sdp_rewrite *rw,
 		mr->dir = (enum sdp_dir)(i % 5);
 		mr->ptime = i % 4 ? 0 : 20;
 		mr->proto = i % 3 == 2 ? "RTP/AVPF" : NULL;
+		mr->bundle_only = i % 3 == 1; /* a=bundle-only, the input's dropped */
+		mr->zero_port = i % 6 == 4;
 		if (i % 2 == 0) {
 			mr->n_formats = (m->n_formats + 1) / 2;
 			memcpy(fmts[i], m->formats, mr->n_formats * sizeof(fmts[i][0]));

@@ -235,6 +235,27 @@ static void command_line_overrides_file(void **state)
 	assert_int_equal(c.max_sessions, 3);
 }
 
+/* socket-buffer: 1 MiB by default, 0 (the kernel's default) and any byte
+ * count up to 256 MiB taken, more is an error naming the bound. */
+static void socket_buffer_key(void **state)
+{
+	(void)state;
+	struct rtprelay_config c;
+	char err[512] = "";
+
+	assert_int_equal(load(&c, err, 0), 0);
+	assert_int_equal(c.socket_buffer, 1048576);
+	assert_int_equal(load(&c, err, 1, (char *)"--socket-buffer=0"), 0);
+	assert_int_equal(c.socket_buffer, 0);
+	assert_int_equal(load(&c, err, 1, (char *)"--socket-buffer=268435456"), 0);
+	assert_int_equal(c.socket_buffer, 268435456);
+	assert_int_not_equal(load(&c, err, 1, (char *)"--socket-buffer=268435457"), 0);
+	assert_non_null(strstr(err, "socket-buffer"));
+	assert_non_null(strstr(err, "0..268435456"));
+	assert_int_not_equal(load(&c, err, 1, (char *)"--socket-buffer=-1"), 0);
+	assert_int_not_equal(load(&c, err, 1, (char *)"--socket-buffer=1M"), 0);
+}
+
 static void bad_command_line(void **state)
 {
 	(void)state;
@@ -332,6 +353,7 @@ int main(void)
 		cmocka_unit_test(unknown_key_and_syntax_errors),
 		cmocka_unit_test(command_line_overrides_file),
 		cmocka_unit_test(bad_command_line),
+		cmocka_unit_test(socket_buffer_key),
 		cmocka_unit_test(parse_string_for_fuzzer),
 		cmocka_unit_test(recording_keys),
 		cmocka_unit_test(dtls_keys),

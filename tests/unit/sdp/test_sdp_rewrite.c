@@ -238,6 +238,43 @@ static void test_bundle_group(void **state)
 	assert_int_equal(sdp_rewrite(arena, &s, &rw, &out, &len), -EINVAL);
 }
 
+/* bundle_only writes a=bundle-only (the input's never pass a rewritten
+ * section); zero_port writes m= port 0 with the section otherwise in full. */
+static void test_bundle_only(void **state)
+{
+	static const char in[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
+				 "a=group:BUNDLE 0 1\r\n"
+				 "m=audio 5000 RTP/AVP 0\r\nc=IN IP4 192.0.2.1\r\na=mid:0\r\n"
+				 "m=video 0 RTP/AVP 96\r\nc=IN IP4 192.0.2.1\r\na=mid:1\r\n"
+				 "a=bundle-only\r\na=rtpmap:96 VP8/90000\r\n";
+	struct sdp_session s;
+	struct sdp_rewrite rw;
+	size_t len;
+	char *out;
+	(void)state;
+	memset(&rw, 0, sizeof(rw));
+	parse_ok(in, strlen(in), &s);
+	s.media[1].port = 5000; /* as daemon/bundle.c takes it into its group */
+	relay(&rw.media[0], "198.51.100.9", 40000);
+	relay(&rw.media[1], "198.51.100.9", 40000);
+	out = rewrite_ok(&s, &rw, &len);
+	assert_null(strstr(out, "bundle-only"));
+	assert_non_null(strstr(out, "m=video 40000 RTP/AVP 96\r\nc=IN IP4 198.51.100.9\r\n"));
+	rw.media[1].bundle_only = true;
+	out = rewrite_ok(&s, &rw, &len);
+	assert_non_null(strstr(out, "m=video 40000 RTP/AVP 96\r\n"));
+	/* one line, in the video section */
+	assert_non_null(strstr(out, "\r\na=bundle-only\r\n"));
+	assert_true(strstr(out, "a=bundle-only") > strstr(out, "m=video"));
+	assert_null(strstr(strstr(out, "a=bundle-only") + 1, "a=bundle-only"));
+	rw.media[1].zero_port = true;
+	out = rewrite_ok(&s, &rw, &len);
+	assert_non_null(strstr(out, "m=video 0 RTP/AVP 96\r\nc=IN IP4 198.51.100.9\r\n"));
+	assert_non_null(strstr(out, "\r\na=rtpmap:96 VP8/90000\r\n"));
+	assert_non_null(strstr(out, "\r\na=bundle-only\r\n"));
+	assert_non_null(strstr(out, "m=audio 40000 RTP/AVP 0\r\n"));
+}
+
 static void test_rtcp_mux_removed_and_rtcp_added(void **state)
 {
 	struct sdp_session s;
@@ -485,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_webrtc_remove_ice_to_plain_rtp),
 		cmocka_unit_test(test_drop_ssrc),
 		cmocka_unit_test(test_bundle_group),
+		cmocka_unit_test(test_bundle_only),
 		cmocka_unit_test(test_rtcp_mux_removed_and_rtcp_added),
 		cmocka_unit_test(test_ipv6_full_rtcp_and_port0_stays),
 		cmocka_unit_test(test_disable_media_and_lf_only),
