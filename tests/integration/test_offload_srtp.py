@@ -83,7 +83,7 @@ def streams(q, tag):
     return q["tags"][tag]["medias"][0]["streams"]
 
 
-def test_srtp_stays_in_user_space_with_offload(topo):
+def test_srtp_stays_in_user_space_with_offload(topo):  # noqa: F811
     d = RelayDaemon(offload=True, timeout=30)
     key = new_key(SUITE)
     a1 = Party(topo["caller"], CALLER_IP, 5000, 0x1111, new_key(SUITE))
