@@ -148,7 +148,7 @@ def test_status_page_srtp_call_matches_query(daemon_factory, browser):
     as userspace+SRTP (A's with its suite), and per leg the codecs, loss, jitter and MOS
     that `query` reports. A's stream loses every tenth packet; an SR from A answered by
     B's report gives the relay the round trip a MOS needs."""
-    from dp_media import Phone, drain, relay_targets
+    from dp_media import Phone, drain
     from test_control_query import rtcp_rr_block, rtcp_sr
     from test_srtp_media import SrtpPhone, sdes_to_plain
 
