@@ -12,9 +12,11 @@
 
 #include "daemon/call.h"
 #include "daemon/commands.h"
+#include "daemon/dtls_media.h"
 #include "daemon/interfaces.h"
 #include "daemon/operate.h"
 #include "daemon/quality.h"
+#include "daemon/sdes.h"
 #include "dataplane/dataplane.h"
 
 /* "ADDR:PORT" ("[V6]:PORT"), "" for no address. */
@@ -46,12 +48,23 @@ static void media_json(struct strbuf *b, const struct call_media *m, const struc
 	char local[64] = "", remote[64] = "", sdp[64] = "";
 	const char *path = "none";
 	int mos10 = -1;
+	/* the party's own suite, else its peer's: either way this leg's RTP is
+	 * decrypted or encrypted in user space (kernel-offload/README.md) */
+	const char *suite = sdes_suite_name(m);
+	const char *peer_suite = peer ? sdes_suite_name(peer) : NULL;
 
+	if (!suite)
+		suite = dtls_suite_name(m);
+	if (peer && !peer_suite)
+		peer_suite = dtls_suite_name(peer);
 	memset(&ds, 0, sizeof(ds));
 	if (m->pair && m->rtp.ep) {
+		bool srtp = suite || peer_suite;
+
 		dp_endpoint_stats(m->rtp.ep, &ds);
-		path = m->xcode				  ? "transcode"
+		path = m->xcode				  ? (srtp ? "transcode+SRTP" : "transcode")
 		       : dp_endpoint_in_kernel(m->rtp.ep) ? "kernel"
+		       : srtp				  ? "userspace+SRTP"
 							  : "userspace";
 		mos10 = quality_mos10(m, peer, &ds);
 	}
@@ -65,6 +78,7 @@ static void media_json(struct strbuf *b, const struct call_media *m, const struc
 	kv_str(b, "protocol", m->proto, true);
 	kv_str(b, "codecs", m->codec_names, true);
 	kv_str(b, "path", path, true);
+	kv_str(b, "crypto", suite ? suite : "", true);
 	kv_str(b, "local", local, true);
 	kv_str(b, "remote", remote, true);
 	kv_str(b, "sdp_remote", sdp, true);

@@ -3,7 +3,10 @@
  * by the page's script every second; daemon/status_page.h is the page):
  * every live call with its parties, and per party and media the local and
  * remote addresses, the codecs of its SDP, the path its RTP takes
- * (userspace, kernel, transcode), and what the relay received from it
+ * (userspace, kernel, transcode; "+SRTP" on userspace and transcode when
+ * the party or its peer speaks SRTP, whose streams never go to the kernel),
+ * the party's SRTP suite (`crypto`, "" for plain RTP), and what the relay
+ * received from it
  * (packets, bytes, RFC 3550 loss and jitter, MOS when a round trip is
  * known, as `query` computes them). Rendered on the control thread.
  */

@@ -223,9 +223,32 @@ def test_tampered_packet_dropped_counted_next_passes(daemon):
         st = rtp_stats(ng, "tamper", "A")["stats"]
         assert st["SRTP auth failed"] == 3
         assert st["packets"] == 6 and st["forwarded"] == 6
-        # and a replay of a good packet is dropped too
+        # a fresh valid packet after the forged ones still passes
         a.rtp_socks[0].sendto(a.tx.protect(rtp(a.seq[0], a.ssrc[0])), (addr_a, rtp_a))
         assert len(drain(b.rtp_socks[0])) == 1
+
+
+def test_replayed_packet_dropped_counted(daemon):
+    """The same valid SRTP packet sent twice (RFC 3711 3.3.2 replay list): the
+    first is forwarded, the second is dropped and counted as `SRTP replayed`, not
+    as an authentication failure."""
+    a, b = SrtpPhone(), Phone()
+    with daemon.ng() as ng:
+        (addr_a, rtp_a, _), _ = sdes_to_plain(ng, "replay", a, b)
+        a.seq[0] = 100
+        first = a.send_srtp((addr_a, rtp_a), 3)  # seq 100..102
+        held = rtp(a.seq[0], a.ssrc[0])  # seq 103, kept to be sent again
+        wire = a.tx.protect(held)
+        a.rtp_socks[0].sendto(wire, (addr_a, rtp_a))
+        a.rtp_socks[0].sendto(wire, (addr_a, rtp_a))  # the replay
+        a.rtp_socks[0].sendto(wire, (addr_a, rtp_a))  # and again
+        a.seq[0] = 104
+        after = a.send_srtp((addr_a, rtp_a), 2)
+        assert [d for d, _ in drain(b.rtp_socks[0])] == first + [held] + after
+        st = rtp_stats(ng, "replay", "A")["stats"]
+        assert st["SRTP replayed"] == 2, st
+        assert st["SRTP auth failed"] == 0, st
+        assert st["forwarded"] == 6, st
 
 
 def test_rollover_across_65535(daemon):

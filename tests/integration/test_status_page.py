@@ -141,3 +141,76 @@ def test_status_page_shows_live_calls(daemon_factory, browser):
                 remote_port, "" if confirmed else " (unconfirmed)")
         assert browser.execute_script("return window.rtprelayNoReload;") == 42
         calls.close()
+
+
+def test_status_page_srtp_call_matches_query(daemon_factory, browser):
+    """An SDES-SRTP phone A and a plain phone B: the page shows the path of both legs
+    as userspace+SRTP (A's with its suite), and per leg the codecs, loss, jitter and MOS
+    that `query` reports. A's stream loses every tenth packet; an SR from A answered by
+    B's report gives the relay the round trip a MOS needs."""
+    from dp_media import Phone, drain
+    from test_control_query import rtcp_rr_block, rtcp_sr
+    from test_srtp_media import SrtpPhone, sdes_to_plain
+
+    http_port = free_port(socket.SOCK_STREAM)
+    d = daemon_factory("--listen-http=%d" % http_port)
+    a, b = SrtpPhone(), Phone()
+    with d.ng() as ng:
+        (addr_a, rtp_a, rtcp_a), (addr_b, rtp_b, rtcp_b) = sdes_to_plain(ng, "page-srtp", a, b)
+        for i in range(100):  # A: 90 packets, 10 lost
+            if i % 10 == 5:
+                a.seq[0] = (a.seq[0] + 1) & 0xffff
+                continue
+            a.send_srtp((addr_a, rtp_a))
+        b.send_rtp(0, (addr_b, rtp_b), n=40)
+        assert len(drain(b.rtp_socks[0])) == 90
+        assert len(a.recv_plain()) == 40
+        # A's SRTCP SR reaches B in the clear; B's RR on it, 50 ms held, goes back
+        a.rtcp_socks[0].sendto(a.tx.protect_rtcp(rtcp_sr(a.ssrc[0], 0x11112222, 0x33334444)),
+                               (addr_a, rtcp_a))
+        b.rtcp_socks[0].settimeout(1.0)
+        b.rtcp_socks[0].recvfrom(4096)
+        time.sleep(0.1)
+        b.rtcp_socks[0].sendto(rtcp_rr_block(b.ssrc[0], a.ssrc[0], 0x22223333, 65536 // 20),
+                               (addr_b, rtcp_b))
+        assert drain(a.rtcp_socks[0])
+
+        q = ng.query("page-srtp")
+        assert q["result"] == "ok", q
+        want = {}
+        for tag, t in q["tags"].items():
+            m = t["medias"][0]
+            st = m["streams"][0]["stats"]
+            ssrc = q["SSRC"][str(m["streams"][0]["SSRC"])]
+            want[tag] = {"loss": 100.0 * st["lost"] / st["expected"],
+                         "jitter": st["jitter us"] / 1000.0,
+                         "mos": ssrc["average MOS"]["MOS"] / 10.0,
+                         "packets": st["packets"],
+                         "suite": m["streams"][0].get("crypto suite", "")}
+        # RFC 3550 probation: the first packet only starts the count
+        assert 9.9 < want["A"]["loss"] < 10.2 and want["B"]["loss"] == 0.0, want
+        assert want["A"]["suite"] == "AES_CM_128_HMAC_SHA1_80" and want["B"]["suite"] == ""
+
+        browser.get("http://127.0.0.1:%d/" % http_port)
+        got = wait_for(lambda: (lambda r: r if len(r) == 2 and all(
+            int(c["packets"]) == want[k[1]]["packets"] for k, c in r.items()) else None)(
+            rows(browser)))
+        assert got, (rows(browser), want)
+        for (cid, tag), cells in got.items():
+            w = want[tag]
+            assert cid == "page-srtp"
+            assert cells["path"] == "userspace+SRTP" + (
+                " (%s)" % w["suite"] if w["suite"] else ""), cells
+            assert cells["codecs"] == "PCMU/8000 PCMA/8000", cells
+            assert abs(float(cells["loss"]) - w["loss"]) <= 0.005, (cells, w)
+            assert abs(float(cells["jitter"]) - w["jitter"]) <= 0.011, (cells, w)
+            assert cells["mos"] == "%.1f" % w["mos"], (cells, w)
+        # the SRTP leg's path cell is styled apart
+        assert browser.execute_script(
+            "return document.querySelector('tr.media td.path-srtp') !== null;")
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        shot = os.path.join(ARTIFACTS, "status_page_srtp.png")
+        assert browser.save_screenshot(shot)
+        print("\nstatus page (SRTP) screenshot: %s" % shot)
+    a.close()
+    b.close()

@@ -225,6 +225,35 @@ static void test_error_and_flags(void **state)
 	assert_int_equal(stun_demux(70), DEMUX_OTHER);
 }
 
+/* RFC 7983 section 7: every edge of every first-byte range, then every
+ * value of the byte against the ranges as the RFC writes them. */
+static void test_demux_edges(void **state)
+{
+	static const struct {
+		uint8_t first;
+		enum stun_demux want;
+	} edge[] = {
+		{0, DEMUX_STUN},     {3, DEMUX_STUN},	 /* STUN */
+		{4, DEMUX_OTHER},    {19, DEMUX_OTHER}, /* ZRTP: not spoken here */
+		{20, DEMUX_DTLS},    {63, DEMUX_DTLS},	 /* DTLS */
+		{64, DEMUX_OTHER},   {79, DEMUX_OTHER}, /* TURN channel: dropped */
+		{80, DEMUX_OTHER},   {127, DEMUX_OTHER},
+		{128, DEMUX_RTP},    {191, DEMUX_RTP}, /* RTP/RTCP */
+		{192, DEMUX_OTHER},  {255, DEMUX_OTHER},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		assert_int_equal(stun_demux(edge[i].first), edge[i].want);
+	for (unsigned b = 0; b < 256; b++) {
+		enum stun_demux want = b <= 3		    ? DEMUX_STUN
+				       : b >= 20 && b <= 63   ? DEMUX_DTLS
+				       : b >= 128 && b <= 191 ? DEMUX_RTP
+							      : DEMUX_OTHER;
+		assert_int_equal(stun_demux((uint8_t)b), want);
+	}
+}
+
 static void test_hostile(void **state)
 {
 	uint8_t b[sizeof(req)];
@@ -278,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_request),	      cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_long_term),     cmocka_unit_test(test_write_vectors),
 		cmocka_unit_test(test_error_and_flags), cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_demux_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
