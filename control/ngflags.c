@@ -145,8 +145,9 @@ static void set_ice(struct arena *a, struct ng_request *req, const char *v, size
 	}
 }
 
-/* The secure ones: RTP/SAVP[F] is SDES-SRTP (daemon/sdes.c),
- * UDP/TLS/RTP/SAVP[F] DTLS-SRTP (daemon/dtls_media.c). */
+/* The secure ones: RTP/SAVP[F] is offered SDES-SRTP (daemon/sdes.c) and,
+ * unless DTLS=off, DTLS-SRTP too (the answer picks one);
+ * UDP/TLS/RTP/SAVP[F] is DTLS-SRTP (daemon/dtls_media.c). */
 static const struct {
 	const char *name; /* canonical (lower case) */
 	enum ng_transport tp;
@@ -306,7 +307,7 @@ void ngf_sdes(struct arena *a, struct ng_request *req, const char *v, size_t len
 	else if (norm_eq(v, len, "static"))
 		sd->is_static = true;
 	else if (norm_eq(v, len, "prefer"))
-		; /* SDES over DTLS: SDES is the only keying rtprelay offers */
+		sd->prefer = true; /* SDES over DTLS when an offer has both */
 	else if (norm_prefix(v, len, "no-"))
 		sdes_suite(a, req, sd->no, &sd->n_no, v + 3, len - 3);
 	else if (norm_prefix(v, len, "only-"))
@@ -964,7 +965,9 @@ const struct ngf_known ngf_known[] = {
 	NOPE("strip-extmap", NGF_FLAG, "a=extmap attributes pass unchanged"),
 	NOPE("unidirectional", NGF_FLAG,
 	     "one-way streams go to the kernel path by the same rules as two-way ones"),
-	NOPE("reset", NGF_FLAG, "no ICE agent or SRTP state to un-learn"),
+	DFLT("reset", NGF_FLAG,
+	     "nothing is learned from an answer: every offer decides ICE and SRTP keying "
+	     "(SDES, DTLS) from its own flags, which is what reset restores"),
 	NOPE("pierce-nat", NGF_FLAG, "no NAT piercing packets are sent"),
 	NOPE("nat-wait", NGF_FLAG, "no NAT piercing packets are sent"),
 	NOPE("debug", NGF_FLAG, "no per-call log level: the daemon's log-level applies"),

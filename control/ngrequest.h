@@ -155,6 +155,7 @@ struct ng_sdes {
 	bool pad;	     /* base64 with '=' padding (also "pad crypto") */
 	bool lifetime;	     /* add |2^31 to each key */
 	bool is_static;	     /* keep the negotiated suite on a re-INVITE */
+	bool prefer;	     /* an offerer with both a=crypto and a=fingerprint gets SDES */
 	uint32_t set, clear; /* enum ng_sdes_param */
 	const char *no[NG_MAX_SDES_SUITES];
 	unsigned n_no;

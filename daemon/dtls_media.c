@@ -15,6 +15,7 @@
 
 #include "daemon/call.h"
 #include "daemon/ice_family.h"
+#include "daemon/sdes.h"
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
 #include "lib/log.h"
@@ -638,6 +639,22 @@ static bool proto_dtls(const char *p, size_t n)
 	return p && n >= 7 && !strncasecmp(p, "UDP/TLS", 7);
 }
 
+/* RTP/SAVP[F]: SDES or DTLS-SRTP, whichever the parties agree on */
+static bool proto_savp(const char *p, size_t n)
+{
+	return p && memmem(p, n, "SAVP", 4) != NULL && !proto_dtls(p, n);
+}
+
+bool dtls_media_available(void)
+{
+	return g.cert != NULL;
+}
+
+bool dtls_media_offered(const struct call_media *m)
+{
+	return m->dtls && m->dtls->on;
+}
+
 /* The first a=@kind line's value in lines [from, to) of @s. */
 static bool find_attr(const struct sdp_session *s, unsigned from, unsigned to,
 		      enum sdp_attr_kind kind, struct sdp_str *val)
@@ -673,6 +690,13 @@ bool dtls_sdp_has(const struct sdp_session *s, const struct sdp_media *m)
 	       find_attr(s, m->first_line, m->first_line + m->n_lines, SDP_A_TLS_ID, &v);
 }
 
+bool dtls_sdp_fingerprint(const struct sdp_session *s, const struct sdp_media *m)
+{
+	struct sdp_str v;
+
+	return find_dtls_attr(s, m, SDP_A_FINGERPRINT, &v);
+}
+
 bool dtls_sdp_session_has(const struct sdp_session *s)
 {
 	struct sdp_str v;
@@ -697,9 +721,21 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 	struct dtls_fingerprint fp;
 	enum dtls_setup setup = DTLS_SETUP_NONE;
 	const char *why = NULL;
-	bool dtls_proto = proto_dtls(m->proto.s, m->proto.len);
 	bool has_fp = find_dtls_attr(s, m, SDP_A_FINGERPRINT, &fpv);
+	/* RTP/SAVP[F] with a=fingerprint is DTLS-SRTP too (rtpengine's
+	 * "RTP/SAVPF" towards browsers), unless SDES-prefer chose the
+	 * offerer's a=crypto (daemon/sdes.c) */
+	bool dtls_proto = (proto_dtls(m->proto.s, m->proto.len) ||
+			   (has_fp && proto_savp(m->proto.s, m->proto.len))) &&
+			  !(req->cmd == NG_CMD_OFFER && sdes_preferred(cm));
 
+	if (req->cmd == NG_CMD_OFFER && !dtls_proto && cm->dtls) {
+		/* this offer has no DTLS (or SDES was preferred): nothing to answer */
+		cm->dtls->on = false;
+		cm->dtls->peer_has_fp = false;
+		drop_conn(cm->dtls);
+		return 0;
+	}
 	if (m->port == 0 || req->dtls == NG_DTLS_OFF || (!dtls_proto && !cm->dtls)) {
 		if (cm->dtls && m->port == 0)
 			cm->dtls->on = false;
@@ -777,9 +813,21 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const char *out_proto,
 		      const char **err)
 {
-	bool dtls_proto = proto_dtls(out_proto, strlen(out_proto));
+	size_t n = strlen(out_proto);
+	bool dtls_proto = proto_dtls(out_proto, n);
+	bool savp = proto_savp(out_proto, n) && req->dtls != NG_DTLS_OFF;
 
-	if (!rm->pair || !dtls_proto) {
+	if (req->cmd == NG_CMD_OFFER) {
+		/* RTP/SAVP[F]: DTLS-SRTP offered alongside SDES (rtpengine's
+		 * default), which the answer may pick */
+		savp = savp && g.cert;
+	} else {
+		/* R offered RTP/SAVP[F] with a=fingerprint: DTLS answers it;
+		 * R preferring SDES (SDES-prefer) is answered with a=crypto */
+		savp = savp && rm->dtls && rm->dtls->peer_has_fp && !sdes_preferred(rm);
+		dtls_proto = dtls_proto && !sdes_preferred(rm);
+	}
+	if (!rm->pair || !(dtls_proto || savp)) {
 		if (rm->dtls) {
 			rm->dtls->on = false;
 			drop_conn(rm->dtls);

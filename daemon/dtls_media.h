@@ -6,7 +6,12 @@
  * certificate per daemon (dtls/dtls.h), and keys the leg's SRTP from the
  * handshake (dp_endpoint_srtp); it never passes a party's DTLS lines on.
  * A party speaks DTLS-SRTP with rtprelay when the SDP it gets has a
- * UDP/TLS/RTP/SAVP[F] profile and DTLS is not off. Roles (a=setup):
+ * UDP/TLS/RTP/SAVP[F] profile and DTLS is not off. An RTP/SAVP[F] party is
+ * offered DTLS-SRTP alongside SDES (a=fingerprint and a=crypto; SDES-off:
+ * DTLS alone) and its answer picks one: a=fingerprint DTLS, a=crypto SDES;
+ * an RTP/SAVP[F] offer with a=fingerprint is answered with DTLS. Either
+ * profile's offer with both is answered with DTLS, with SDES under
+ * SDES-prefer (daemon/sdes.h). Roles (a=setup):
  *   - rtprelay offers: actpass (DTLS=passive: passive, DTLS=active:
  *     active); the answer's a=setup decides (active: rtprelay is the
  *     server, passive: the client);
@@ -66,6 +71,12 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
  * DTLS lines, @had_dtls, go in any case). */
 void dtls_rewrite(struct arena *a, const struct ng_request *req, const struct call_media *rm,
 		  bool had_dtls, struct sdp_media_rewrite *mr);
+/* Whether DTLS-SRTP can be offered (the daemon has a certificate). */
+bool dtls_media_available(void);
+/* Whether rtprelay offered (or speaks) DTLS-SRTP to @m's party. */
+bool dtls_media_offered(const struct call_media *m);
+/* Whether section @m of @s (or the session) has an a=fingerprint. */
+bool dtls_sdp_fingerprint(const struct sdp_session *s, const struct sdp_media *m);
 /* Whether section @m of @s (or the session) has DTLS lines. */
 bool dtls_sdp_has(const struct sdp_session *s, const struct sdp_media *m);
 bool dtls_sdp_session_has(const struct sdp_session *s);

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "daemon/call.h"
+#include "daemon/dtls_media.h"
 #include "srtp/sdes.h"
 
 #define SDES_MAX_LINES 16 /* a=crypto lines of one section that are looked at */
@@ -51,6 +52,10 @@ struct sdes_state {
 	struct own_line answer;
 	bool has_answer;
 	bool sent_optional; /* on a plain profile (OSRTP) */
+	/* this party's offer had a=fingerprint too, with DTLS not off: the
+	 * answer to it is DTLS-SRTP (daemon/dtls_media.c), unless SDES-prefer
+	 * chose its a=crypto (preferred) */
+	bool dtls_alt, preferred;
 	bool pending;
 	/* this request's a=crypto lines for the SDP the party gets (arena) */
 	bool replace;
@@ -71,8 +76,9 @@ static bool proto_dtls(const char *p, size_t n)
 	return p && n >= 7 && !strncasecmp(p, "UDP/TLS", 7);
 }
 
-/* RTP/SAVP[F]: keyed by SDES. UDP/TLS/RTP/SAVP[F] is keyed by DTLS
- * (daemon/dtls_media.c), not here. */
+/* RTP/SAVP[F]: keyed by SDES, or by DTLS-SRTP when the party answers (or
+ * offers) a=fingerprint. UDP/TLS/RTP/SAVP[F] is keyed by DTLS
+ * (daemon/dtls_media.c), unless SDES-prefer picks the offerer's a=crypto. */
 static bool proto_secure(const char *p, size_t n)
 {
 	return p && memmem(p, n, "SAVP", 4) != NULL && !proto_dtls(p, n);
@@ -422,20 +428,26 @@ static int offer_to(struct arena *a, const struct ng_request *req, const struct 
 static int do_offer(struct arena *a, const struct ng_request *req, const struct sdp_media *m,
 		    struct call_media *sm, struct call_media *rm, const char *out_proto,
 		    struct sdes_crypto *got, unsigned n_got, unsigned n_lines, unsigned unusable,
-		    const char *why, const char **err)
+		    const char *why, bool s_fp, const char **err)
 {
 	bool s_secure = proto_secure(m->proto.s, m->proto.len);
 	bool r_secure = proto_secure(out_proto, strlen(out_proto));
+	/* S keys by DTLS-SRTP when its secure profile has a=fingerprint and
+	 * DTLS is not off (daemon/dtls_media.c) */
+	bool s_dtls = s_fp && req->dtls != NG_DTLS_OFF &&
+		      (s_secure || proto_dtls(m->proto.s, m->proto.len));
 	struct sdes_state *ss = NULL, *rs;
 	int rc;
 
-	if (s_secure && !n_got && unusable) {
+	if (s_secure && !n_got && unusable && !s_dtls) {
 		*err = arena_printf(a, "SRTP: no usable a=crypto line (%s)", why);
 		return *err ? -EINVAL : (*err = "SRTP: no usable a=crypto line", -EINVAL);
 	}
-	if (s_secure && !n_got)
-		return *err = "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP needs a UDP/TLS "
-			      "profile)",
+	if (s_secure && !n_got && !s_dtls)
+		return *err = req->dtls == NG_DTLS_OFF && s_fp
+				      ? "SRTP: RTP/SAVP media without a=crypto and DTLS=off"
+				      : "SRTP: RTP/SAVP media with neither a=crypto nor "
+					"a=fingerprint",
 		       -EINVAL;
 	if (n_got || sm->sdes) {
 		ss = state(sm);
@@ -451,6 +463,8 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 		}
 		ss->replace = false;
 		ss->n_out = 0;
+		ss->dtls_alt = s_dtls;
+		ss->preferred = s_dtls && n_got && req->sdes.prefer;
 		if (n_got) {
 			rc = offerer_side(req, ss, err);
 			if (rc)
@@ -460,12 +474,19 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 			ss->has_answer = ss->pending = false;
 		}
 	}
-	bool osrtp = !r_secure && ((n_got && !s_secure) || (req->osrtp & NG_OSRTP_OFFER));
+	/* a=crypto on a plain profile is OSRTP (RFC 8643); on a UDP/TLS one it
+	 * is the offerer's alternative to DTLS, not an OSRTP offer */
+	bool osrtp = !r_secure && ((n_got && !s_secure && !proto_dtls(m->proto.s, m->proto.len)) ||
+				   (req->osrtp & NG_OSRTP_OFFER));
 	bool r_sdes = !req->sdes.off && (r_secure || osrtp);
 
-	if (r_secure && req->sdes.off)
-		return *err = "SDES=off leaves RTP/SAVP media without keying (DTLS-SRTP needs a "
-			      "UDP/TLS profile)",
+	/* SDES-off on RTP/SAVP[F]: DTLS-SRTP alone (dtls_for_receiver offers it) */
+	if (r_secure && req->sdes.off && (req->dtls == NG_DTLS_OFF || !dtls_media_available()))
+		return *err = req->dtls == NG_DTLS_OFF
+				      ? "SDES=off and DTLS=off leave RTP/SAVP media without keying"
+				      : "SDES=off leaves RTP/SAVP media without keying (DTLS-SRTP "
+					"is "
+					"not available)",
 		       -EINVAL;
 	if (!r_sdes && !n_lines && !rm->sdes)
 		return 0; /* plain to plain: nothing to do */
@@ -486,9 +507,12 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 
 static int do_answer(struct arena *a, const struct ng_request *req, const struct sdp_media *m,
 		     struct call_media *sm, struct call_media *rm, struct sdes_crypto *got,
-		     unsigned n_got, unsigned n_lines, const char **err)
+		     unsigned n_got, unsigned n_lines, bool s_fp, const char **err)
 {
 	bool s_secure = proto_secure(m->proto.s, m->proto.len);
+	/* S answers rtprelay's DTLS-SRTP offer (made alongside SDES, or alone)
+	 * with a=fingerprint: DTLS keys it (daemon/dtls_media.c) */
+	bool s_dtls = s_fp && dtls_media_offered(sm);
 	struct sdes_state *ss = sm->sdes, *rs = rm->sdes;
 	const struct own_line *match = NULL;
 	const struct sdes_crypto *line = NULL;
@@ -503,11 +527,10 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 		return *err = "SRTP: no a=crypto line in the answer matches an offered tag and "
 			      "suite",
 		       -EINVAL;
-	if (!match && s_secure)
-		return *err = "SRTP: RTP/SAVP answer without a=crypto (DTLS-SRTP needs a "
-			      "UDP/TLS profile)",
+	if (!match && s_secure && !s_dtls)
+		return *err = "SRTP: RTP/SAVP answer with neither a=crypto nor a=fingerprint",
 		       -EINVAL;
-	if (!match && ss && ss->n_sent && !ss->sent_optional)
+	if (!match && ss && ss->n_sent && !ss->sent_optional && !s_dtls)
 		return *err = "SRTP: plain RTP answer to an SRTP (RTP/SAVP) offer", -EINVAL;
 	if (ss) {
 		ss->replace = false;
@@ -532,8 +555,11 @@ static int do_answer(struct arena *a, const struct ng_request *req, const struct
 		return *err = "Out of memory", -ENOMEM;
 	rs->n_out = 0;
 	rs->replace = n_lines > 0 || rs->n_got > 0;
-	bool r_secure = proto_secure(rm->proto, strlen(rm->proto));
-	if (rs->n_got && rs->has_answer && (r_secure || match || (req->osrtp & NG_OSRTP_ACCEPT))) {
+	/* R offered a=fingerprint too: DTLS answers it, unless it preferred SDES */
+	bool r_secure = proto_secure(rm->proto, strlen(rm->proto)) || rs->preferred;
+	bool r_dtls = rs->dtls_alt && !rs->preferred;
+	if (rs->n_got && rs->has_answer && !r_dtls &&
+	    (r_secure || match || (req->osrtp & NG_OSRTP_ACCEPT))) {
 		const char **lines = arena_alloc(a, sizeof(*lines));
 		struct sdes_crypto c;
 
@@ -579,10 +605,12 @@ int sdes_negotiate(struct arena *a, const struct ng_request *req, const struct s
 		}
 		return 0;
 	}
+	bool s_fp = dtls_sdp_fingerprint(sdp, m);
+
 	if (req->cmd == NG_CMD_OFFER)
 		return do_offer(a, req, m, sm, rm, out_proto, got, n_got, n_lines, unusable, why,
-				err);
-	return do_answer(a, req, m, sm, rm, got, n_got, n_lines, err);
+				s_fp, err);
+	return do_answer(a, req, m, sm, rm, got, n_got, n_lines, s_fp, err);
 }
 
 void sdes_rewrite(struct arena *a, const struct call_media *rm, struct sdp_media_rewrite *mr)
@@ -603,6 +631,11 @@ void sdes_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
 		return;
 	*out = m->sdes->keys;
 	*pending = m->sdes->pending;
+}
+
+bool sdes_preferred(const struct call_media *m)
+{
+	return m->sdes && m->sdes->preferred;
 }
 
 const char *sdes_suite_name(const struct call_media *m)

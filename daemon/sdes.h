@@ -23,6 +23,10 @@
  * chosen at the offer, with rtprelay's key for R.
  *
  * UDP/TLS/RTP/SAVP[F] is keyed by DTLS-SRTP (daemon/dtls_media.h), not here.
+ * RTP/SAVP[F] is offered DTLS-SRTP alongside SDES unless DTLS=off (SDES-off:
+ * DTLS-SRTP alone); an answer with a=fingerprint picks DTLS, one with
+ * a=crypto SDES. An offerer whose section has both is answered with DTLS,
+ * with SDES under SDES-prefer (rtpengine's meaning).
  * Control thread only.
  */
 #ifndef RTPRELAY_DAEMON_SDES_H
@@ -59,6 +63,9 @@ void sdes_rewrite(struct arena *a, const struct call_media *rm, struct sdp_media
  * answered: nothing it sends can be authenticated, nothing can be
  * encrypted for it). */
 void sdes_keys(const struct call_media *m, struct sr_keys *out, bool *pending);
+/* Whether @m's party offered both a=crypto and a=fingerprint and SDES-prefer
+ * picked SDES for it. */
+bool sdes_preferred(const struct call_media *m);
 /* The suite @m's party speaks, NULL when plain (query's "crypto suite"). */
 const char *sdes_suite_name(const struct call_media *m);
 

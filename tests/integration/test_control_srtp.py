@@ -182,7 +182,7 @@ def test_bad_crypto_lines_are_errors(ng, line, why):
 def test_savp_without_usable_crypto(ng):
     r = ng.offer("none", "A", savp_sdp(lines=()))
     assert r == {"result": "error", "error-reason":
-                 "SRTP: RTP/SAVP media without a=crypto (DTLS-SRTP needs a UDP/TLS profile)"}
+                 "SRTP: RTP/SAVP media with neither a=crypto nor a=fingerprint"}
     nothing_allocated(ng)
 
 
@@ -238,12 +238,17 @@ def test_sdes_options(ng):
     sdp = offer("o9", flags=["SDES-only-AEAD_AES_128_GCM"])
     line = [l for l in sdp.split("\r\n") if l.startswith("a=crypto:")][0]
     assert "=" not in line.split("inline:")[1], line
-    # SDES off: plain towards B is fine, a secure profile without keys is not
+    # SDES off: plain towards B is fine; a secure profile is keyed by DTLS-SRTP
+    # alone, and without DTLS either no keying is left: an error
     sdp = offer("o6", flags=["SDES-off"], **{"transport-protocol": "RTP/AVP"})
     assert "a=crypto" not in sdp
     r = ng.offer("o7", "A", savp_sdp(port=7000), flags=["SDES-off"])
+    assert r["result"] == "ok", r
+    assert "a=crypto" not in r["sdp"] and "a=fingerprint:sha-256 " in r["sdp"], r["sdp"]
+    assert "a=setup:actpass" in r["sdp"] and m_proto(r["sdp"]) == "RTP/SAVP"
+    r = ng.offer("o7b", "A", savp_sdp(port=7050), flags=["SDES-off"], DTLS="off")
     assert r == {"result": "error", "error-reason":
-                 "SDES=off leaves RTP/SAVP media without keying (DTLS-SRTP needs a UDP/TLS profile)"}
+                 "SDES=off and DTLS=off leave RTP/SAVP media without keying"}
     # recrypt: what rtprelay does anyway, no warning
     r = ng.offer("o8", "A", savp_sdp(port=7100), flags=["recrypt"])
     assert r["result"] == "ok" and "warning" not in r, r
