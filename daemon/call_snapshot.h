@@ -24,9 +24,9 @@
 
 #include "lib/strbuf.h"
 
-/* Version 2 adds the transcoders (docs/architecture.md, Takeover); version
- * 1 records are still read. */
-#define CALL_SNAPSHOT_VERSION	  2
+/* Version 2 adds the transcoders (docs/architecture.md, Takeover), version
+ * 3 the last SRTCP index per SSRC; version 1 and 2 records are still read. */
+#define CALL_SNAPSHOT_VERSION	  3
 #define CALL_SNAPSHOT_VERSION_MIN 1
 #define CALL_SNAPSHOT_MAX	  (256 * 1024) /* bytes of one record at most */
 
