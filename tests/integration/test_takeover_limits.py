@@ -1,0 +1,122 @@
+"""Takeover (daemon/takeover.h) of what a plain hand-over of sockets and call records
+does not carry by itself:
+
+- SRTCP: the successor's SRTCP to an SDES party continues the old process's SRTCP
+  index (the party's libsrtp, pylibsrtp here, accepts it; a successor starting again
+  at index 1 would be dropped as a replay), and an SRTCP packet the old process had
+  accepted long before is refused as a replay by the successor.
+- ng TCP and unix-stream connections: a proxy's persistent connection stays open
+  across the hand-over, a request sent before and one sent after (or half of one
+  sent before, the rest after) are answered on the same connection.
+- DTLS handshakes in flight: the successor restarts a handshake the old process had
+  not finished at once (not after a retransmission timeout), so the party completes
+  it and media flows.
+"""
+
+import os
+import select
+import socket
+import struct
+import tempfile
+import time
+
+import pytest
+
+from dp_media import Phone, relay_targets, rtcp_rr
+from srtp_peer import Srtp, crypto_line, crypto_lines, new_key
+from test_takeover import Successor
+
+SUITE = "AES_CM_128_HMAC_SHA1_80"
+
+
+def srtcp_index(pkt):
+    """The SRTCP index of an AES_CM_*_HMAC_SHA1_80 packet without MKI: the 31 bits
+    in front of the 10-byte tag (RFC 3711 3.4)."""
+    return struct.unpack("!I", pkt[-14:-10])[0] & 0x7fffffff
+
+
+def recv_all(sock, quiet=0.3, limit=3.0):
+    out, end = [], time.monotonic() + limit
+    while time.monotonic() < end:
+        r, _, _ = select.select([sock], [], [], quiet)
+        if not r:
+            break
+        out.append(sock.recv(4096))
+    return out
+
+
+def takeover(old, path, tmp):
+    succ = Successor(old, path, tmp)
+    assert old.wait_exit(15) == 0, old.log_text()[-3000:]
+    assert succ.proc.poll() is None, succ.log_text()[-3000:]
+    return succ
+
+
+def stop(succ):
+    rc = succ.stop()
+    log = succ.log_text()
+    assert rc == 0, log[-3000:]
+    assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
+def test_srtcp_index_continues_across_takeover(daemon_factory):
+    """A: SDES-SRTP phone, B: plain. 200 RTCP each way before the hand-over, 60
+    after. What A receives (the relay's SRTCP from B's RTCP) authenticates every time
+    and its indexes run 1, 2, ... 260 without a restart; what A sent first (index 1),
+    replayed after the hand-over, does not reach B."""
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tkl-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    a, b = Phone(), Phone()
+    succ = None
+    try:
+        key = new_key(SUITE)
+        sdp = a.sdp().replace("RTP/AVP", "RTP/SAVP").replace(
+            "a=sendrecv", crypto_line(1, SUITE, key) + "\r\na=sendrecv")
+        with old.ng() as ng:
+            r = ng.offer("srtcp", "A", sdp, **{"transport-protocol": "RTP/AVP"})
+            assert r["result"] == "ok", r
+            r2 = ng.answer("srtcp", "A", "B", b.sdp())
+            assert r2["result"] == "ok", r2
+        (_, _, relay_key, _), = crypto_lines(r2["sdp"])
+        a_tx, a_rx = Srtp(SUITE, key, outbound=True), Srtp(SUITE, relay_key, outbound=False)
+        a_to = relay_targets(r2["sdp"])[0]  # where A sends: (addr, rtp, rtcp)
+        b_to = relay_targets(r["sdp"])[0]
+        a_rtcp, b_rtcp = a.rtcp_socks[0], b.rtcp_socks[0]
+        got_idx, a_sent = [], []
+
+        def exchange(n):
+            """n RTCP each way, 2 ms apart; what A and B received."""
+            got_b = 0
+            for _ in range(n):
+                b_rtcp.sendto(rtcp_rr(b.ssrc[0]), (b_to[0], b_to[2]))
+                p = a_tx.protect_rtcp(rtcp_rr(a.ssrc[0]))
+                a_sent.append(p)
+                a_rtcp.sendto(p, (a_to[0], a_to[2]))
+                time.sleep(0.002)
+            for pkt in recv_all(a_rtcp):
+                idx = srtcp_index(pkt)
+                a_rx.unprotect_rtcp(pkt)  # raises if refused (a replay)
+                got_idx.append(idx)
+            got_b += len(recv_all(b_rtcp))
+            return got_b
+
+        assert exchange(200) == 200
+        assert got_idx == list(range(1, 201)), got_idx[:5]
+        succ = takeover(old, path, tmp)
+        assert "took over 1 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        assert exchange(60) == 60
+        # the relay's SRTCP to A continued: 201.. (a restart at 1 raises above)
+        assert got_idx == list(range(1, 261)), got_idx[195:210]
+        # A's first SRTCP again: the old process accepted it, so the successor must
+        # refuse it (without the index it would be new to a fresh replay window)
+        a_rtcp.sendto(a_sent[0], (a_to[0], a_to[2]))
+        assert recv_all(b_rtcp, limit=1.0) == []
+        with old.ng() as ng:
+            q = ng.query("srtcp")
+            assert q["result"] == "ok", q
+    finally:
+        a.close()
+        b.close()
+        if succ:
+            stop(succ)
