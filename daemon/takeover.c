@@ -48,6 +48,8 @@ enum tko_type {
 	T_OFFLOAD = 7,	 /* old -> new, first, only if HELLO asked for it: the
 			  * kernel maps (fds: relay_streams, relay_stats), layout */
 	T_CERT = 8,	 /* old -> new: the DTLS certificate and key (PEM), before the calls */
+	T_CONN = 9,	 /* old -> new, only if HELLO asked for them: one open ng stream
+			  * connection (fd) with its unread request and unwritten reply */
 };
 
 /* Listener kinds in T_LISTENERS (NG_LISTEN_* and the HTTP listener). */
@@ -244,6 +246,43 @@ static void send_cached(void *ctx, const char *cookie, size_t cookie_len,
 	arena_free(a);
 }
 
+struct conn_send {
+	int s;
+	unsigned n;
+	int rc;
+};
+
+/* One open ng TCP/unix connection, so the proxy's persistent connection
+ * goes on in the successor. One that does not fit a message (a reply of
+ * megabytes not yet written) closes with this process, as before. */
+static void send_conn(void *ctx, int fd, enum ng_listen_kind kind, const uint8_t *in, size_t in_len,
+		      const char *out, size_t out_len)
+{
+	struct conn_send *cs = ctx;
+	struct arena *a;
+	struct ng_node *d;
+	struct strbuf b;
+
+	if (cs->rc)
+		return;
+	if (in_len + out_len + 1024 > TAKEOVER_MAX_MSG) {
+		log_warn("takeover: an ng connection with %zu bytes to write is not handed over",
+			 out_len);
+		return;
+	}
+	a = arena_new(in_len + out_len + 1024);
+	d = a ? ng_new_dict(a) : NULL;
+	strbuf_init(&b, TAKEOVER_MAX_MSG);
+	if (!d || !ng_dict_add_int(a, d, "kind", kind) ||
+	    !ng_dict_add_strn(a, d, "in", (const char *)in, in_len) ||
+	    !ng_dict_add_strn(a, d, "out", out ? out : "", out_len) || encode(a, d, &b))
+		log_warn("takeover: an ng connection is not handed over (no memory)");
+	else if ((cs->rc = send_msg(cs->s, T_CONN, b.s, b.len, &fd, 1)) == 0)
+		cs->n++;
+	strbuf_free(&b);
+	arena_free(a);
+}
+
 static int send_listeners(struct takeover *t, int s)
 {
 	int fds[TAKEOVER_MAX_FDS], kinds[TAKEOVER_MAX_FDS];
@@ -307,10 +346,12 @@ static int send_offload(int s)
 
 /* Everything after HELLO; the workers and listeners are held. @offload:
  * the successor adopts the kernel maps. */
-static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls, const char **why)
+static int hand_over(struct takeover *t, int s, bool offload, bool conns, unsigned *n_calls,
+		     const char **why)
 {
 	static uint8_t buf[4096];
 	struct cache_send cs = { .s = s };
+	struct conn_send ks = { .s = s };
 	struct tko_hdr h;
 	int fds[TAKEOVER_MAX_FDS];
 	unsigned nf, skipped = 0;
@@ -365,9 +406,18 @@ static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls,
 		*why = "cannot send the reply cache";
 		return cs.rc;
 	}
-	char end[96];
-	int el = snprintf(end, sizeof(end), "d5:cachei%ue5:callsi%ue7:skippedi%uee", cs.n, *n_calls,
-			  skipped);
+	if (conns)
+		ng_server_conn_each(t->env.srv, send_conn, &ks);
+	if (ks.rc) {
+		*why = "cannot send an ng connection";
+		return ks.rc;
+	}
+	char end[128];
+	int el = conns ? snprintf(end, sizeof(end),
+				  "d5:cachei%ue5:callsi%ue5:connsi%ue7:skippedi%uee", cs.n,
+				  *n_calls, ks.n, skipped)
+		       : snprintf(end, sizeof(end), "d5:cachei%ue5:callsi%ue7:skippedi%uee", cs.n,
+				  *n_calls, skipped);
 	rc = send_msg(s, T_END, end, (size_t)el, NULL, 0);
 	if (rc) {
 		*why = "cannot send END";
@@ -415,7 +465,7 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		why = "expected HELLO";
 		rc = -EPROTO;
 	}
-	bool offload = false;
+	bool offload = false, conns = false;
 	if (!rc && h.len) { /* an empty HELLO (an older successor) asks for nothing */
 		struct arena *a = arena_new(1024);
 		const struct ng_node *d = a ? payload_dict(a, buf, h.len, &why) : NULL;
@@ -424,8 +474,11 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		if (!d) {
 			why = why ? why : "no memory";
 			rc = -EPROTO;
-		} else if (ng_dict_get_int(d, "offload", &v)) {
-			offload = v == 1;
+		} else {
+			if (ng_dict_get_int(d, "offload", &v))
+				offload = v == 1;
+			if (ng_dict_get_int(d, "conns", &v))
+				conns = v == 1;
 		}
 		arena_free(a);
 	}
@@ -445,7 +498,7 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		close(s);
 		return;
 	}
-	rc = hand_over(t, s, offload, &n_calls, &why);
+	rc = hand_over(t, s, offload, conns, &n_calls, &why);
 	close(s);
 	if (rc) {
 		dp_resume();
@@ -669,6 +722,45 @@ static int take_cache(const struct takeover_env *env, const uint8_t *buf, size_t
 	return rc;
 }
 
+/* One open ng stream connection: kind, the start of a request and the
+ * reply bytes not written yet (each checked by ng_server_adopt_conn), and
+ * exactly its socket. The payload is read before the descriptor count is
+ * checked, so a forged one is judged field by field. */
+static int take_conn(const struct takeover_env *env, const uint8_t *buf, size_t len, int *fds,
+		     unsigned nf, const char **why)
+{
+	struct arena *a = arena_new(len + 1024);
+	const struct ng_node *d = a ? payload_dict(a, buf, len, why) : NULL;
+	size_t il = 0, ol = 0;
+	const char *in = d ? ng_dict_get_str(d, "in", &il) : NULL;
+	const char *out = d ? ng_dict_get_str(d, "out", &ol) : NULL;
+	int64_t kind = 0;
+	int rc = -EPROTO;
+
+	if (!a)
+		return -ENOMEM;
+	if (!d || !in || !out || !ng_dict_get_int(d, "kind", &kind) ||
+	    (kind != NG_LISTEN_TCP && kind != NG_LISTEN_UNIX))
+		*why = d ? "connection: kind, in or out missing or wrong" : *why;
+	else if (nf != 1)
+		*why = "connection: not exactly one socket";
+	else
+		rc = 0;
+	if (!rc) {
+		int e = ng_server_adopt_conn(env->srv, fds[0], (enum ng_listen_kind)kind,
+					     (const uint8_t *)in, il, out, ol);
+		fds[0] = -1; /* the server's now, or closed */
+		if (e == -EINVAL) {
+			*why = "connection: not a connection of its kind, or bad buffers";
+			rc = -EPROTO;
+		} else if (e) {
+			log_warn("takeover: an ng connection could not be kept: %s", strerror(-e));
+		}
+	}
+	arena_free(a);
+	return rc;
+}
+
 int takeover_receive(const char *path, const struct takeover_env *env, struct takeover_result *res)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -701,8 +793,9 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	/* with offload on, ask for the kernel maps (an older daemon ignores
 	 * the payload and sends none) */
-	rc = env->offload ? send_msg(s, T_HELLO, "d7:offloadi1ee", 14, NULL, 0)
-			  : send_msg(s, T_HELLO, NULL, 0, NULL, 0);
+	/* and the open ng connections (an older daemon sends none) */
+	rc = env->offload ? send_msg(s, T_HELLO, "d5:connsi1e7:offloadi1ee", 24, NULL, 0)
+			  : send_msg(s, T_HELLO, "d5:connsi1ee", 12, NULL, 0);
 	if (rc) {
 		why = "cannot send HELLO";
 		goto fail;
@@ -778,12 +871,21 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 			if (rc)
 				goto fail;
 			res->cache++;
+		} else if (h.type == T_CONN && got_listeners) {
+			rc = take_conn(env, buf, h.len, fds, nf, &why);
+			close_all(fds, nf);
+			if (rc)
+				goto fail;
+			res->conns++;
 		} else if (h.type == T_END && got_listeners && !nf) {
 			struct arena *a = arena_new(1024);
 			const struct ng_node *d = a ? payload_dict(a, buf, h.len, &why) : NULL;
-			int64_t sent = -1;
+			int64_t sent = -1, conns = 0;
 			bool ok = d && ng_dict_get_int(d, "calls", &sent) &&
 				  sent == (int64_t)(res->calls + res->refused);
+			/* an older daemon counts no connections (and sends none) */
+			if (ok && ng_dict_get_int(d, "conns", &conns))
+				ok = conns == (int64_t)res->conns;
 			arena_free(a);
 			if (!ok) {
 				rc = -EPROTO;
@@ -812,8 +914,10 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	close(s);
 	free(buf);
 	dp_resume();
-	log_notice("takeover: took over %u calls (%u refused), %u cached replies in %llu ms",
-		   res->calls, res->refused, res->cache, (unsigned long long)(now_ms() - t0));
+	log_notice("takeover: took over %u calls (%u refused), %u cached replies, %u ng "
+		   "connections in %llu ms",
+		   res->calls, res->refused, res->cache, res->conns,
+		   (unsigned long long)(now_ms() - t0));
 	return 0;
 fail:
 	log_err("takeover from %s failed: %s (%s)", path, why ? why : "?", strerror(-rc));

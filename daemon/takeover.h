@@ -11,7 +11,9 @@
  * uses it, so a=fingerprint stays the same; an older daemon sends none and
  * the successor keeps its own), one message per call (its snapshot record,
  * daemon/call_snapshot.h, with the call's media sockets), the ng reply
- * cache and END. The new one restores, starts reading, and ACKs; the old
+ * cache, the open ng TCP/unix connections (if HELLO asks for them: with
+ * the start of a request not read completely and a reply not written
+ * completely) and END. The new one restores, starts reading, and ACKs; the old
  * one exits without tearing anything down. If the new one goes away or
  * says something wrong before its ACK, the old one reads again and carries
  * on. Every message is a fixed header (magic, protocol version, type,
@@ -50,7 +52,7 @@ struct takeover_env {
 /* What the new process got besides calls and listeners (takeover_receive). */
 struct takeover_result {
 	int http_fd; /* the HTTP listener, -1 = none */
-	unsigned calls, refused, cache;
+	unsigned calls, refused, cache, conns;
 };
 
 struct takeover;

@@ -120,3 +120,52 @@ def test_srtcp_index_continues_across_takeover(daemon_factory):
         b.close()
         if succ:
             stop(succ)
+
+
+def test_ng_stream_connections_stay_open_across_takeover(daemon_factory):
+    """A proxy's persistent ng connections, TCP and unix: a command before the
+    hand-over, the first half of one sent before and the rest after, and a command
+    after, all on the same connection, each answered; the connections were handed
+    over (the successor counts them), not reconnected."""
+    from ngclient import NgClient
+
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tkl-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    succ = None
+    tcp = NgClient.tcp(("127.0.0.1", old.tcp_port))
+    unix = NgClient.unix(old.unix_path)
+    try:
+        a = Phone()
+        for c in (tcp, unix):
+            assert c.ping()["result"] == "pong"
+        tcp_local = tcp.sock.getsockname()
+        r = tcp.offer("over-tcp", "A", a.sdp())
+        assert r["result"] == "ok", r
+        # half a request in each connection's buffer when the hand-over starts
+        halves = {}
+        for name, c in (("tcp", tcp), ("unix", unix)):
+            msg = c.encode({"command": "query", "call-id": "over-tcp"}, "half-" + name)
+            c.send_raw(msg[:len(msg) // 2])
+            halves[name] = msg[len(msg) // 2:]
+        time.sleep(0.3)  # the old daemon has read the halves
+        succ = takeover(old, path, tmp)
+        log = succ.log_text()
+        assert "took over 1 calls (0 refused)" in log and "2 ng connections" in log, log[-3000:]
+        for name, c in (("tcp", tcp), ("unix", unix)):
+            c.send_raw(halves[name])
+            cookie, rep = c.parse_reply(c.recv_raw())
+            assert cookie == "half-" + name and rep["result"] == "ok", rep
+            assert rep["created"] > 0, rep
+            assert c.ping()["result"] == "pong"
+        # the same TCP connection (not a new one): same local port, and the call
+        # made before the hand-over is deleted through it after
+        assert tcp.sock.getsockname() == tcp_local
+        assert tcp.delete("over-tcp", **{"delete-delay": 0})["result"] == "ok"
+        assert unix.query("over-tcp")["result"] == "error"
+        a.close()
+    finally:
+        tcp.close()
+        unix.close()
+        if succ:
+            stop(succ)
