@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +68,12 @@ struct takeover {
 	struct loop_watch w;
 	struct takeover_env env;
 	bool handed_over;
+	/* a successor that waits for DTLS handshakes in flight to finish */
+	struct loop_watch wait; /* timerfd, -1 = none */
+	int wait_s;		/* its connection, -1 = none */
+	pid_t wait_pid;
+	bool wait_offload, wait_conns;
+	uint64_t wait_until;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -434,6 +441,94 @@ static int hand_over(struct takeover *t, int s, bool offload, bool conns, unsign
 	return 0;
 }
 
+/* The hand-over proper: stop reading, send everything, exit on the ACK. */
+static void begin(struct takeover *t, int s, pid_t pid, bool offload, bool conns)
+{
+	unsigned n_calls = 0;
+	const char *why = NULL;
+	int rc;
+
+	log_notice("takeover: pid %d takes over: stopping reading", (int)pid);
+	uint64_t t0 = now_ms();
+	ng_server_pause(t->env.srv, true);
+	rc = dp_pause();
+	if (rc) {
+		ng_server_pause(t->env.srv, false);
+		log_err("takeover: cannot hold the workers: %s; carrying on", strerror(-rc));
+		close(s);
+		return;
+	}
+	rc = hand_over(t, s, offload, conns, &n_calls, &why);
+	close(s);
+	if (rc) {
+		dp_resume();
+		ng_server_pause(t->env.srv, false);
+		log_err("takeover: hand-over to pid %d failed: %s (%s); carrying on", (int)pid,
+			why ? why : "?", strerror(-rc));
+		return;
+	}
+	log_notice("takeover: %u calls handed over to pid %d in %llu ms; exiting", n_calls,
+		   (int)pid, (unsigned long long)(now_ms() - t0));
+	t->handed_over = true;
+	loop_stop(t->env.loop);
+}
+
+static void wait_stop(struct takeover *t)
+{
+	if (t->wait.fd >= 0) {
+		loop_del(t->env.loop, &t->wait);
+		close(t->wait.fd);
+	}
+	t->wait.fd = -1;
+	t->wait_s = -1;
+}
+
+/* Every WAIT_POLL_MS while waiting: go on once no handshake is in flight,
+ * or the time is up (those still in flight start again in the successor). */
+static void on_wait(struct loop_watch *w, uint32_t events)
+{
+	struct takeover *t = w->data;
+	uint64_t exp;
+	unsigned hs = dtls_media_in_flight();
+
+	(void)events;
+	if (read(w->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		log_debug("takeover: timer: %s", strerror(errno));
+	if (hs && now_ms() < t->wait_until)
+		return;
+	if (hs)
+		log_warn("takeover: %u DTLS handshake(s) still in flight after %u ms: they start "
+			 "again in the successor",
+			 hs, TAKEOVER_DTLS_WAIT_MS);
+	int s = t->wait_s;
+	wait_stop(t);
+	begin(t, s, t->wait_pid, t->wait_offload, t->wait_conns);
+}
+
+#define WAIT_POLL_MS 10
+static int wait_start(struct takeover *t, int s)
+{
+	struct itimerspec its = { .it_interval = { .tv_nsec = WAIT_POLL_MS * 1000000L },
+				  .it_value = { .tv_nsec = WAIT_POLL_MS * 1000000L } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -errno;
+	}
+	t->wait = (struct loop_watch){ .fd = fd, .cb = on_wait, .data = t };
+	if (loop_add(t->env.loop, &t->wait, EPOLLIN)) {
+		close(fd);
+		t->wait.fd = -1;
+		return -EIO;
+	}
+	t->wait_s = s;
+	t->wait_until = now_ms() + TAKEOVER_DTLS_WAIT_MS;
+	return 0;
+}
+
 static void on_successor(struct loop_watch *w, uint32_t events)
 {
 	struct takeover *t = w->data;
@@ -442,7 +537,7 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	int fds[TAKEOVER_MAX_FDS], big = 4 << 20;
-	unsigned nf, n_calls = 0;
+	unsigned nf;
 	const char *why = NULL;
 	struct timeval tv = { .tv_sec = TAKEOVER_TIMEOUT_MS / 1000 };
 	int s, rc;
@@ -488,29 +583,30 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		close(s);
 		return;
 	}
-	log_notice("takeover: pid %d takes over: stopping reading", (int)cred.pid);
-	uint64_t t0 = now_ms();
-	ng_server_pause(t->env.srv, true);
-	rc = dp_pause();
-	if (rc) {
-		ng_server_pause(t->env.srv, false);
-		log_err("takeover: cannot hold the workers: %s; carrying on", strerror(-rc));
+	if (t->wait_s >= 0) {
+		log_warn("takeover: refused pid %d: another successor is waiting", (int)cred.pid);
 		close(s);
 		return;
 	}
-	rc = hand_over(t, s, offload, conns, &n_calls, &why);
-	close(s);
-	if (rc) {
-		dp_resume();
-		ng_server_pause(t->env.srv, false);
-		log_err("takeover: hand-over to pid %d failed: %s (%s); carrying on", (int)cred.pid,
-			why ? why : "?", strerror(-rc));
-		return;
+	unsigned hs = dtls_media_in_flight();
+	if (hs) {
+		/* a handshake cannot go to another process (its state is inside
+		 * OpenSSL), and a peer in the middle of one does not start again
+		 * for a new hello: let them finish here first, everything still
+		 * running, at most TAKEOVER_DTLS_WAIT_MS */
+		if (wait_start(t, s)) {
+			log_warn("takeover: cannot wait for DTLS handshakes: handing over now");
+		} else {
+			t->wait_pid = cred.pid;
+			t->wait_offload = offload;
+			t->wait_conns = conns;
+			log_notice("takeover: pid %d takes over once %u DTLS handshake(s) in "
+				   "flight have finished (at most %u ms)",
+				   (int)cred.pid, hs, TAKEOVER_DTLS_WAIT_MS);
+			return;
+		}
 	}
-	log_notice("takeover: %u calls handed over to pid %d in %llu ms; exiting", n_calls,
-		   (int)cred.pid, (unsigned long long)(now_ms() - t0));
-	t->handed_over = true;
-	loop_stop(t->env.loop);
+	begin(t, s, cred.pid, offload, conns);
 }
 
 static int bind_listener(const char *path, bool replace)
@@ -560,6 +656,7 @@ static struct takeover *listen_at(const char *path, const struct takeover_env *e
 		return NULL;
 	}
 	t->env = *env;
+	t->wait.fd = t->wait_s = -1;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	t->w = (struct loop_watch){ .fd = fd, .cb = on_successor, .data = t };
 	rc = loop_add(env->loop, &t->w, EPOLLIN);
@@ -581,6 +678,9 @@ void takeover_free(struct takeover *t, bool unlink_path)
 {
 	if (!t)
 		return;
+	if (t->wait_s >= 0)
+		close(t->wait_s); /* a successor still waiting: it gives up */
+	wait_stop(t);
 	loop_del(t->env.loop, &t->w);
 	close(t->w.fd);
 	if (unlink_path)

@@ -169,3 +169,111 @@ def test_ng_stream_connections_stay_open_across_takeover(daemon_factory):
         unix.close()
         if succ:
             stop(succ)
+
+
+def dtls_out(c):
+    """Every datagram the pyOpenSSL endpoint has ready."""
+    from OpenSSL import SSL
+    out = []
+    try:
+        while True:
+            out.append(c.conn.bio_read(4096))
+    except SSL.WantReadError:
+        pass
+    return out
+
+
+def dtls_step(c):
+    """Run the handshake on what was fed; True once it is complete."""
+    from OpenSSL import SSL
+    try:
+        c.conn.do_handshake()
+        return True
+    except SSL.WantReadError:
+        return False
+
+
+def test_dtls_handshake_in_flight_finishes_before_the_handover(daemon_factory):
+    """A DTLS-SRTP party (pyOpenSSL client, the same OpenSSL as aiortc's; rtprelay the
+    server) sends its ClientHello; rtprelay's answer (flight 2) is held back from it
+    while a successor asks to take over. No handshake state can go to another process,
+    and an OpenSSL peer in the middle of a handshake ignores a new hello, so the old
+    daemon lets the handshake finish first: it keeps running (media and commands too)
+    until the held flight is released and the party's last flight arrives, then hands
+    over at once; the keys go along and SRTP flows both ways through the successor.
+    Measured: from the release to the old daemon's exit."""
+    pytest.importorskip("OpenSSL")
+    from test_dtls_assoc import dtls_of, party_sdp
+    from test_dtls_webrtc import DtlsClient
+    from test_takeover import Stream, pump
+
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tkl-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    phone = Phone(pts=(0,))
+    succ = None
+    try:
+        c = DtlsClient(party)
+        with old.ng() as ng:
+            r = ng.offer("dtls-flight", "web",
+                         party_sdp(party.getsockname()[1], c.fingerprint, "t" * 20, 1),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls-flight", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+        to_relay = tuple(relay_targets(a["sdp"])[0][:2])
+        assert not dtls_step(c)
+        for p in dtls_out(c):  # ClientHello
+            party.sendto(p, to_relay)
+        held = recv_all(party, quiet=0.5)  # flight 2, held back from the party
+        assert held
+        succ = Successor(old, path, tmp)
+        end = time.monotonic() + 5
+        while "DTLS handshake(s) in flight" not in old.log_text() and time.monotonic() < end:
+            time.sleep(0.05)
+        assert "takes over once 1 DTLS handshake(s) in flight" in old.log_text(), \
+            old.log_text()[-2000:]
+        time.sleep(0.5)
+        assert old.alive()  # still waiting, still serving
+        with old.ng() as ng:
+            assert ng.ping()["result"] == "pong"
+        released = time.monotonic()
+        # the party's retransmission timer ran meanwhile: its ClientHello again,
+        # held back too (pyOpenSSL over memory BIOs retransmits when it runs next)
+        assert not dtls_step(c)
+        dtls_out(c)
+        for p in held:
+            c.conn.bio_write(p)
+        assert not dtls_step(c)
+        flight3 = dtls_out(c)
+        for p in flight3:  # the party's last flight
+            party.sendto(p, to_relay)
+        fin = recv_all(party, quiet=0.1)  # rtprelay's CCS and Finished
+        for p in fin:
+            c.conn.bio_write(p)
+        assert dtls_step(c), (len(held), len(fin), len(flight3))
+        assert old.wait_exit(10) == 0, old.log_text()[-3000:]
+        delay = time.monotonic() - released
+        print("DTLS handshake in flight: hand-over %.0f ms after the release" % (delay * 1000))
+        assert delay < 1.5, delay
+        assert "took over 1 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        m = c.conn.export_keying_material(b"EXTRACTOR-dtls_srtp", 60)
+        local, remote = m[0:16] + m[32:46], m[16:32] + m[46:60]
+        to_phone_side = relay_targets(r["sdp"])[0]
+        s1 = Stream("web->phone", party, to_relay, phone.rtp_socks[0], 0x1234,
+                    protect=Srtp(SUITE, local, outbound=True).protect)
+        s2 = Stream("phone->web", phone.rtp_socks[0], (to_phone_side[0], to_phone_side[1]),
+                    party, phone.ssrc[0], unprotect=Srtp(SUITE, remote, outbound=False).unprotect)
+        pump([s1, s2], 1.0)
+        for s in (s1, s2):
+            assert s.got == s.sent and len(s.sent) >= 40, (s.name, len(s.sent), len(s.got))
+        with old.ng() as ng:
+            d = dtls_of(ng.query("dtls-flight"), "web")
+            assert d["state"] == "connected", d
+    finally:
+        party.close()
+        phone.close()
+        if succ:
+            stop(succ)
