@@ -8,9 +8,11 @@ does not carry by itself:
 - ng TCP and unix-stream connections: a proxy's persistent connection stays open
   across the hand-over, a request sent before and one sent after (or half of one
   sent before, the rest after) are answered on the same connection.
-- DTLS handshakes in flight: the successor restarts a handshake the old process had
-  not finished at once (not after a retransmission timeout), so the party completes
-  it and media flows.
+- DTLS handshakes in flight: the old daemon lets a handshake under way finish before
+  it hands over (no handshake state can go to another process), so the party completes
+  it and media flows through the successor; one stuck past the bound
+  (TAKEOVER_DTLS_WAIT_MS) holds the hand-over up no longer, and the successor answers
+  the party's new handshake at once.
 """
 
 import os
@@ -271,6 +273,70 @@ def test_dtls_handshake_in_flight_finishes_before_the_handover(daemon_factory):
             assert s.got == s.sent and len(s.sent) >= 40, (s.name, len(s.sent), len(s.got))
         with old.ng() as ng:
             d = dtls_of(ng.query("dtls-flight"), "web")
+            assert d["state"] == "connected", d
+    finally:
+        party.close()
+        phone.close()
+        if succ:
+            stop(succ)
+
+
+def test_dtls_handshake_stuck_past_the_bound_starts_again_in_successor(daemon_factory):
+    """The bound: a party that stops answering in the middle of its handshake holds
+    the hand-over up only TAKEOVER_DTLS_WAIT_MS (3 s); then the old daemon says so and
+    hands over. The successor answers a new handshake of the party at once (its
+    certificate is the old one's, so the a=fingerprint the party has still fits), and
+    SRTP flows with the new keys."""
+    pytest.importorskip("OpenSSL")
+    from test_dtls_assoc import dtls_of, party_sdp
+    from test_dtls_webrtc import DtlsClient
+    from test_takeover import Stream, pump
+
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tkl-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    party.bind(("127.0.0.1", 0))
+    phone = Phone(pts=(0,))
+    succ = None
+    try:
+        c = DtlsClient(party)
+        with old.ng() as ng:
+            r = ng.offer("dtls-stuck", "web",
+                         party_sdp(party.getsockname()[1], c.fingerprint, "t" * 20, 1),
+                         flags=["RTP/AVP"])
+            assert r["result"] == "ok", r
+            a = ng.answer("dtls-stuck", "web", "ph", phone.sdp(), DTLS="passive")
+            assert a["result"] == "ok", a
+        to_relay = tuple(relay_targets(a["sdp"])[0][:2])
+        assert not dtls_step(c)
+        for p in dtls_out(c):  # ClientHello; the party then goes quiet
+            party.sendto(p, to_relay)
+        assert recv_all(party, quiet=0.3)
+        asked = time.monotonic()
+        succ = Successor(old, path, tmp)
+        assert old.wait_exit(15) == 0, old.log_text()[-3000:]
+        waited = time.monotonic() - asked
+        assert "1 DTLS handshake(s) still in flight after 3000 ms" in old.log_text(), \
+            old.log_text()[-2000:]
+        assert 3.0 <= waited < 8.0, waited
+        assert "took over 1 calls (0 refused)" in succ.log_text(), succ.log_text()[-3000:]
+        recv_all(party, quiet=0.2)  # the old process's retransmissions
+        # the party starts again: a new handshake with the same certificate
+        c2 = DtlsClient(party, same_cert_as=c)
+        started = time.monotonic()
+        local, remote = c2.handshake(to_relay)
+        print("DTLS handshake with the successor: %.0f ms" % ((time.monotonic() - started) * 1000))
+        to_phone_side = relay_targets(r["sdp"])[0]
+        s1 = Stream("web->phone", party, to_relay, phone.rtp_socks[0], 0x4321,
+                    protect=Srtp(SUITE, local, outbound=True).protect)
+        s2 = Stream("phone->web", phone.rtp_socks[0], (to_phone_side[0], to_phone_side[1]),
+                    party, phone.ssrc[0], unprotect=Srtp(SUITE, remote, outbound=False).unprotect)
+        pump([s1, s2], 1.0)
+        for s in (s1, s2):
+            assert s.got == s.sent and len(s.sent) >= 40, (s.name, len(s.sent), len(s.got))
+        with old.ng() as ng:
+            d = dtls_of(ng.query("dtls-stuck"), "web")
             assert d["state"] == "connected", d
     finally:
         party.close()
