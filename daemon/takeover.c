@@ -506,6 +506,8 @@ static void on_wait(struct loop_watch *w, uint32_t events)
 }
 
 #define WAIT_POLL_MS 10
+_Static_assert(TAKEOVER_DTLS_WAIT_MS + 1000 < TAKEOVER_TIMEOUT_MS,
+	       "the successor waits for the first message longer than the old daemon waits");
 static int wait_start(struct takeover *t, int s)
 {
 	struct itimerspec its = { .it_interval = { .tv_nsec = WAIT_POLL_MS * 1000000L },
