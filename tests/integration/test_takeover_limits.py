@@ -9,8 +9,9 @@ does not carry by itself:
   across the hand-over, a request sent before and one sent after (or half of one
   sent before, the rest after) are answered on the same connection.
 - DTLS handshakes in flight: the old daemon lets a handshake under way finish before
-  it hands over (no handshake state can go to another process), so the party completes
-  it and media flows through the successor; one stuck past the bound
+  it hands over (no handshake state can go to another process), so the party (a
+  pyOpenSSL client; aiortc as the server) completes it and media flows through the
+  successor; one stuck past the bound
   (TAKEOVER_DTLS_WAIT_MS) holds the hand-over up no longer, and the successor answers
   the party's new handshake at once.
 """
@@ -343,3 +344,138 @@ def test_dtls_handshake_stuck_past_the_bound_starts_again_in_successor(daemon_fa
         phone.close()
         if succ:
             stop(succ)
+
+
+class HoldingProxy:
+    """A UDP relay between aiortc and rtprelay's media port (the answer's candidate
+    and m= port point here), in a thread: forwards both ways, and while `hold` is
+    set keeps rtprelay's DTLS datagrams (first byte 20..63, RFC 7983) back from
+    aiortc; release() sends what it kept, in order. Bounded: it stops with stop()
+    or after `limit` seconds."""
+
+    def __init__(self, relay_addr, limit=60.0):
+        import threading
+        self.relay_addr = relay_addr
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.peer = None
+        self.hold, self.kept, self.held_count = True, [], 0
+        self.lock = threading.Lock()
+        self.running = True
+        self.end = time.monotonic() + limit
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+
+    def run(self):
+        while self.running and time.monotonic() < self.end:
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if not r:
+                continue
+            data, src = self.sock.recvfrom(4096)
+            if src == self.relay_addr:
+                with self.lock:
+                    if self.hold and 20 <= data[0] <= 63:
+                        self.kept.append(data)
+                        self.held_count += 1
+                        continue
+                if self.peer:
+                    self.sock.sendto(data, self.peer)
+            else:
+                self.peer = src
+                self.sock.sendto(data, self.relay_addr)
+
+    def release(self):
+        with self.lock:
+            self.hold = False
+            for d in self.kept:
+                self.sock.sendto(d, self.peer)
+            self.kept = []
+
+    def stop(self):
+        self.running = False
+        self.th.join(2)
+        self.sock.close()
+
+
+def test_aiortc_dtls_handshake_held_across_takeover_request(daemon_factory):
+    """aiortc offers (actpass); rtprelay answers active and is the DTLS client. Its
+    ClientHello is held back from aiortc (a proxy between them) while a successor asks
+    to take over: the old daemon waits for the handshake; once the proxy lets the
+    hellos through, aiortc completes it with the old daemon, the hand-over follows,
+    and the tone flows both ways through the successor. Measured: release to the old
+    daemon's exit."""
+    pytest.importorskip("aiortc")
+    import asyncio
+    from test_dtls_webrtc import WebRtcPeer, dtls_of, phone_media
+
+    tmp = tempfile.mkdtemp(prefix="rtprelay-tkl-")
+    path = os.path.join(tmp, "takeover.sock")
+    old = daemon_factory("--takeover-socket=" + path, "--log-level=info")
+    state = {}
+
+    async def go():
+        w = WebRtcPeer()
+        phone = Phone(mux=False, pts=(0,))
+        proxy = None
+        try:
+            with old.ng() as ng:
+                r = ng.offer("dtls-aio", "web", await w.offer(),
+                             ICE="remove", flags=["RTP/AVP"], **{"rtcp-mux": ["demux"]})
+                assert r["result"] == "ok", r
+                relay_to_phone = tuple(relay_targets(r["sdp"])[0][:2])
+                a = ng.answer("dtls-aio", "web", "ph", phone.sdp(),
+                              flags=["no-rtcp-attribute"])
+                assert a["result"] == "ok", a
+            assert "a=setup:active" in a["sdp"]
+            rport = relay_targets(a["sdp"])[0][1]
+            proxy = HoldingProxy(("127.0.0.1", rport))
+            sdp = a["sdp"].replace("m=audio %d " % rport, "m=audio %d " % proxy.port)
+            sdp = sdp.replace(" 127.0.0.1 %d typ host" % rport,
+                              " 127.0.0.1 %d typ host" % proxy.port)
+            assert str(proxy.port) in sdp
+            await w.accept(sdp)
+            end = time.monotonic() + 10
+            while not proxy.held_count and time.monotonic() < end:
+                await asyncio.sleep(0.05)
+            assert proxy.held_count, "rtprelay sent no ClientHello"
+            succ = state["succ"] = Successor(old, path, tmp)
+            end = time.monotonic() + 5
+            while "DTLS handshake(s) in flight" not in old.log_text() and \
+                    time.monotonic() < end:
+                await asyncio.sleep(0.05)
+            assert "takes over once 1 DTLS handshake(s) in flight" in old.log_text(), \
+                old.log_text()[-2000:]
+            await asyncio.sleep(0.3)
+            assert old.alive()
+            released = time.monotonic()
+            proxy.release()
+            frames0 = w.frames
+            end = time.monotonic() + 10
+            while old.alive() and time.monotonic() < end:
+                await asyncio.sleep(0.01)
+            state["handover"] = time.monotonic() - released
+            assert not old.alive(), old.log_text()[-2000:]
+            got, loud = await phone_media(phone, relay_to_phone, 3)
+            assert w.frames - frames0 >= 50 and w.loud >= 25, (w.frames, w.loud)
+            assert got >= 50 and loud >= 25, (got, loud)
+            with NgClient.udp(("127.0.0.1", old.ng_port)) as ng:
+                d = dtls_of(ng.query("dtls-aio"), "web")
+                assert d["state"] == "connected" and d["role"] == "active (client)", d
+        finally:
+            await w.close()
+            phone.close()
+            if proxy:
+                proxy.stop()
+
+    from ngclient import NgClient
+    try:
+        asyncio.run(asyncio.wait_for(go(), 40))
+        assert old.wait_exit(5) == 0, old.log_text()[-3000:]
+        assert "took over 1 calls (0 refused)" in state["succ"].log_text()
+        print("aiortc DTLS in flight: hand-over %.0f ms after the release"
+              % (state["handover"] * 1000))
+        assert state["handover"] < 1.0, state["handover"]
+    finally:
+        if "succ" in state:
+            stop(state["succ"])
