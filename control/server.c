@@ -393,6 +393,37 @@ static void on_conn(struct loop_watch *w, uint32_t events)
 	}
 }
 
+/* Serve connected stream socket @fd from @peer: watched for input. The
+ * connection, or NULL with @fd closed. */
+static struct conn *conn_add(struct ng_server *s, int fd, const struct sockaddr_storage *peer)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->in = malloc(STREAM_IN_MAX);
+	if (!c || !c->in) {
+		if (c)
+			free(c);
+		close(fd);
+		return NULL;
+	}
+	c->srv = s;
+	c->peer = *peer;
+	c->w = (struct loop_watch){ .fd = fd, .cb = on_conn, .data = c };
+	if (loop_add(s->loop, &c->w, EPOLLIN)) {
+		free(c->in);
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+	return c;
+}
+
 static void on_accept(struct loop_watch *w, uint32_t events)
 {
 	struct listener *l = w->data;
@@ -420,29 +451,8 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		struct conn *c = calloc(1, sizeof(*c));
-		if (c)
-			c->in = malloc(STREAM_IN_MAX);
-		if (!c || !c->in) {
-			if (c)
-				free(c);
-			close(fd);
+		if (!conn_add(s, fd, &peer))
 			continue;
-		}
-		c->srv = s;
-		c->peer = peer;
-		c->w = (struct loop_watch){ .fd = fd, .cb = on_conn, .data = c };
-		if (loop_add(s->loop, &c->w, EPOLLIN)) {
-			free(c->in);
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->next = s->conns;
-		if (s->conns)
-			s->conns->prev = c;
-		s->conns = c;
-		s->n_conns++;
 		log_debug("ng: connection from %s", who);
 	}
 }
@@ -675,6 +685,62 @@ int ng_server_adopt(struct ng_server *s, int fd, enum ng_listen_kind kind, const
 	}
 	close(fd);
 	return -EINVAL;
+}
+
+void ng_server_conn_each(const struct ng_server *s, ng_conn_fn fn, void *ctx)
+{
+	for (const struct conn *c = s->conns; c; c = c->next)
+		fn(ctx, c->w.fd, c->peer.ss_family == AF_UNIX ? NG_LISTEN_UNIX : NG_LISTEN_TCP,
+		   c->in, c->in_len, c->out ? c->out + c->out_off : NULL, c->out_len - c->out_off);
+}
+
+int ng_server_adopt_conn(struct ng_server *s, int fd, enum ng_listen_kind kind, const uint8_t *in,
+			 size_t in_len, const char *out, size_t out_len)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	int type = 0, dom = 0, acc = 1;
+	socklen_t l = sizeof(type);
+	size_t skip;
+	struct conn *c;
+
+	memset(&peer, 0, sizeof(peer));
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l);
+	l = sizeof(dom);
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l);
+	l = sizeof(acc);
+	getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l);
+	/* a connected stream socket of its kind; the input is the start of
+	 * a request (what was complete has been answered), both buffers
+	 * within the bounds a connection of ours keeps */
+	if (type != SOCK_STREAM || acc || getpeername(fd, (struct sockaddr *)&peer, &pl) ||
+	    (kind == NG_LISTEN_UNIX) != (dom == AF_UNIX) ||
+	    (kind != NG_LISTEN_UNIX && kind != NG_LISTEN_TCP) || in_len > STREAM_IN_MAX ||
+	    out_len > STREAM_OUT_MAX ||
+	    (in_len && ng_frame_len(in, in_len, NG_MAX_MESSAGE + NG_MAX_COOKIE + 1, &skip) != 0)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (kind == NG_LISTEN_UNIX)
+		peer.ss_family = AF_UNIX;
+	if (!allowed(s, &peer) || s->n_conns >= NG_MAX_CONNS) {
+		close(fd);
+		return -EPERM;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		close(fd);
+		return -errno;
+	}
+	c = conn_add(s, fd, &peer);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->in, in, in_len);
+	c->in_len = in_len;
+	if (out_len && (conn_queue(c, out, out_len) || conn_flush(c))) {
+		conn_close(c);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void ng_server_cache_each(const struct ng_server *s, uint64_t now_ms, reply_cache_fn fn, void *ctx)

@@ -74,6 +74,20 @@ const char *ng_server_unix_path(const struct ng_server *s);
 /* Serve listening socket @fd (inherited) of @kind; @path for NG_LISTEN_UNIX
  * (unlinked by ng_server_free). 0 or -errno; @fd is closed on failure. */
 int ng_server_adopt(struct ng_server *s, int fd, enum ng_listen_kind kind, const char *path);
+/* The open stream connections (TCP, unix), so they go on in the next
+ * process: @fn gets each one's socket (still owned by @s), its kind, the
+ * start of a request not complete yet and the reply bytes not written yet. */
+typedef void (*ng_conn_fn)(void *ctx, int fd, enum ng_listen_kind kind, const uint8_t *in,
+			   size_t in_len, const char *out, size_t out_len);
+void ng_server_conn_each(const struct ng_server *s, ng_conn_fn fn, void *ctx);
+/* Serve stream connection @fd (inherited) of @kind (NG_LISTEN_TCP or
+ * NG_LISTEN_UNIX) with @in as the start of its next request and @out still
+ * to be written. 0 or -errno: -EINVAL (not a connected stream socket of
+ * that kind, a buffer over its bound, or @in holding a complete or
+ * malformed request), -EPERM (not in allow-from, or NG_MAX_CONNS open),
+ * -ENOMEM; @fd is closed on failure. */
+int ng_server_adopt_conn(struct ng_server *s, int fd, enum ng_listen_kind kind, const uint8_t *in,
+			 size_t in_len, const char *out, size_t out_len);
 /* The reply cache's live entries, oldest first, and adding one as if its
  * command had just been answered here. */
 void ng_server_cache_each(const struct ng_server *s, uint64_t now_ms, reply_cache_fn fn, void *ctx);

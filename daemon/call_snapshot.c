@@ -214,14 +214,16 @@ static void put_latched(struct wctx *w, struct ng_node *d, const char *k,
 /* The SRTP rollover counters of a stream's SSRCs, 9 bytes each (direction,
  * SSRC, counter; big-endian): exact while the data plane is held, else
  * those last sampled (@sampled, @n_sampled: a Redis active,
- * daemon/stream_ref.h). */
+ * daemon/stream_ref.h); and under @kidx (version 3) the last SRTCP index
+ * of those that had SRTCP, 9 bytes each (direction, SSRC, index). */
 #define ROC_BYTES 9
-static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const struct call_stream *s,
-		     const struct dp_srtp_roc *sampled, unsigned n_sampled)
+static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const char *kidx,
+		     const struct call_stream *s, const struct dp_srtp_roc *sampled,
+		     unsigned n_sampled)
 {
 	struct dp_srtp_roc r[DP_SRTP_ROCS];
-	uint8_t b[DP_SRTP_ROCS * ROC_BYTES];
-	unsigned n = s->ep ? dp_endpoint_srtp_rocs(s->ep, r, DP_SRTP_ROCS) : 0;
+	uint8_t b[DP_SRTP_ROCS * ROC_BYTES], bi[DP_SRTP_ROCS * ROC_BYTES];
+	unsigned n = s->ep ? dp_endpoint_srtp_rocs(s->ep, r, DP_SRTP_ROCS) : 0, ni = 0;
 
 	if (!n && n_sampled && n_sampled <= DP_SRTP_ROCS) {
 		memcpy(r, sampled, n_sampled * sizeof(*r));
@@ -229,15 +231,23 @@ static void put_rocs(struct wctx *w, struct ng_node *d, const char *k, const str
 	}
 
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *p = b + i * ROC_BYTES;
+		uint8_t *p = b + i * ROC_BYTES, *q = bi + ni * ROC_BYTES;
 		p[0] = r[i].tx;
 		for (int j = 0; j < 4; j++) {
 			p[1 + j] = (uint8_t)(r[i].ssrc >> (24 - 8 * j));
 			p[5 + j] = (uint8_t)(r[i].roc >> (24 - 8 * j));
 		}
+		if (!r[i].srtcp_index)
+			continue;
+		memcpy(q, p, 5);
+		for (int j = 0; j < 4; j++)
+			q[5 + j] = (uint8_t)(r[i].srtcp_index >> (24 - 8 * j));
+		ni++;
 	}
 	if (n)
 		put_bytes(w, d, k, b, n * ROC_BYTES);
+	if (ni)
+		put_bytes(w, d, kidx, bi, ni * ROC_BYTES);
 }
 
 /* The transcoder for RTP received from this media's party: what it was
@@ -395,8 +405,8 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 		put_int(w, d, "pair", m->pair);
 		put_latched(w, d, "rtp latched", &m->rtp);
 		put_latched(w, d, "rtcp latched", &m->rtcp);
-		put_rocs(w, d, "rtp srtp rocs", &m->rtp, m->rocs, m->n_rocs);
-		put_rocs(w, d, "rtcp srtp rocs", &m->rtcp, NULL, 0);
+		put_rocs(w, d, "rtp srtp rocs", "rtp srtcp index", &m->rtp, m->rocs, m->n_rocs);
+		put_rocs(w, d, "rtcp srtp rocs", "rtcp srtcp index", &m->rtcp, NULL, 0);
 	}
 	put_addr(w, d, "rtp remote", &m->rtp.remote);
 	put_addr(w, d, "rtcp remote", &m->rtcp.remote);
@@ -826,8 +836,48 @@ static int get_rocs(struct rctx *r, const struct ng_node *md, const char *k,
 		}
 		if (out[i].roc > 0xffff) /* RFC 3711: a 48-bit index, 16 bits of it the counter */
 			return refuse(r, k, "counter out of range");
+		out[i].srtcp_index = 0;
 	}
 	*n = (unsigned)(v->str_len / ROC_BYTES);
+	return 0;
+}
+
+/* The last SRTCP indexes (version 3), each for an SSRC and direction that
+ * has a counter in out[0..n), once. */
+static int get_srtcp_index(struct rctx *r, const struct ng_node *md, const char *k,
+			   struct dp_srtp_roc *out, unsigned n)
+{
+	const struct ng_node *v = ng_dict_get(md, k);
+
+	if (!v)
+		return 0;
+	if (r->version < 3)
+		return refuse(r, k, "not part of a version 1 or 2 record");
+	if (v->type != NG_STR || v->str_len % ROC_BYTES || v->str_len / ROC_BYTES > DP_SRTP_ROCS)
+		return refuse(r, k, "not a list of indexes");
+	for (size_t i = 0; i < v->str_len / ROC_BYTES; i++) {
+		const uint8_t *p = (const uint8_t *)v->str + i * ROC_BYTES;
+		uint32_t ssrc = 0, idx = 0;
+		unsigned e;
+
+		if (p[0] > 1)
+			return refuse(r, k, "bad direction");
+		for (int j = 0; j < 4; j++) {
+			ssrc = ssrc << 8 | p[1 + j];
+			idx = idx << 8 | p[5 + j];
+		}
+		/* RFC 3711: 31 bits; the successor continues 127 further
+		 * (srtp/sr_stream.h sr_stream_set_srtcp_index) */
+		if (idx == 0 || idx > 0x7fffffff - 127)
+			return refuse(r, k, "index out of range");
+		for (e = 0; e < n && (out[e].tx != p[0] || out[e].ssrc != ssrc); e++)
+			;
+		if (e == n)
+			return refuse(r, k, "an SSRC without a rollover counter");
+		if (out[e].srtcp_index)
+			return refuse(r, k, "an SSRC twice");
+		out[e].srtcp_index = idx;
+	}
 	return 0;
 }
 
@@ -1229,7 +1279,9 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 	    (rc = get_addr(r, md, "rtp latched", &x->latched[0])) ||
 	    (rc = get_addr(r, md, "rtcp latched", &x->latched[1])) ||
 	    (rc = get_rocs(r, md, "rtp srtp rocs", x->rocs[0], &x->n_rocs[0])) ||
-	    (rc = get_rocs(r, md, "rtcp srtp rocs", x->rocs[1], &x->n_rocs[1])))
+	    (rc = get_rocs(r, md, "rtcp srtp rocs", x->rocs[1], &x->n_rocs[1])) ||
+	    (rc = get_srtcp_index(r, md, "rtp srtcp index", x->rocs[0], x->n_rocs[0])) ||
+	    (rc = get_srtcp_index(r, md, "rtcp srtcp index", x->rocs[1], x->n_rocs[1])))
 		return rc;
 	if ((rc = get_int(r, md, "dp flags", 0, SNAP_DP_FLAGS, true, &v)))
 		return rc;

@@ -26,7 +26,8 @@
 
 /* Version 2 adds the transcoders (docs/architecture.md, Takeover); version
  * 3 a transcoder's output reference point and sampled SRTP counters for a
- * Redis standby (daemon/stream_ref.h). Versions 1 and 2 are still read. */
+ * Redis standby (daemon/stream_ref.h) and the last SRTCP index per SSRC.
+ * Versions 1 and 2 are still read. */
 #define CALL_SNAPSHOT_VERSION	  3
 #define CALL_SNAPSHOT_VERSION_MIN 1
 #define CALL_SNAPSHOT_MAX	  (256 * 1024) /* bytes of one record at most */

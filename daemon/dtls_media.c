@@ -400,6 +400,17 @@ void dtls_media_tick(uint64_t now_ms)
 	}
 }
 
+unsigned dtls_media_in_flight(void)
+{
+	unsigned n = 0;
+
+	for (const struct media_dtls *d = g.active; d; d = d->active_next)
+		for (unsigned k = 0; k < N_COMP; k++)
+			if (d->as[k].conn && dtls_conn_in_flight(d->as[k].conn))
+				n++;
+	return n;
+}
+
 static void on_datagrams(struct loop_watch *w, uint32_t events)
 {
 	static struct dp_dtls_datagram dg[32];

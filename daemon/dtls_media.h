@@ -57,6 +57,10 @@ int dtls_media_init(struct loop *l, bool rsa, unsigned rsa_bits);
 void dtls_media_fini(void);
 /* Retransmissions and timeouts; every tick. */
 void dtls_media_tick(uint64_t now_ms);
+/* How many handshakes are under way with their peers now (dtls/dtls.h
+ * dtls_conn_in_flight): a takeover waits for them (daemon/takeover.h),
+ * since none can be carried to another process. */
+unsigned dtls_media_in_flight(void);
 
 /* The party's DTLS lines (a=fingerprint, a=setup, a=tls-id; media level,
  * else session level) of media @m of @s into @cm; in an answer to a DTLS

@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +50,8 @@ enum tko_type {
 	T_OFFLOAD = 7,	 /* old -> new, first, only if HELLO asked for it: the
 			  * kernel maps (fds: relay_streams, relay_stats), layout */
 	T_CERT = 8,	 /* old -> new: the DTLS certificate and key (PEM), before the calls */
+	T_CONN = 9,	 /* old -> new, only if HELLO asked for them: one open ng stream
+			  * connection (fd) with its unread request and unwritten reply */
 };
 
 /* Listener kinds in T_LISTENERS (NG_LISTEN_* and the HTTP listener). */
@@ -66,6 +69,12 @@ struct takeover {
 	struct loop_watch w;
 	struct takeover_env env;
 	bool handed_over;
+	/* a successor that waits for DTLS handshakes in flight to finish */
+	struct loop_watch wait; /* timerfd, -1 = none */
+	int wait_s;		/* its connection, -1 = none */
+	pid_t wait_pid;
+	bool wait_offload, wait_conns;
+	uint64_t wait_until;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -245,6 +254,43 @@ static void send_cached(void *ctx, const char *cookie, size_t cookie_len,
 	arena_free(a);
 }
 
+struct conn_send {
+	int s;
+	unsigned n;
+	int rc;
+};
+
+/* One open ng TCP/unix connection, so the proxy's persistent connection
+ * goes on in the successor. One that does not fit a message (a reply of
+ * megabytes not yet written) closes with this process, as before. */
+static void send_conn(void *ctx, int fd, enum ng_listen_kind kind, const uint8_t *in, size_t in_len,
+		      const char *out, size_t out_len)
+{
+	struct conn_send *cs = ctx;
+	struct arena *a;
+	struct ng_node *d;
+	struct strbuf b;
+
+	if (cs->rc)
+		return;
+	if (in_len + out_len + 1024 > TAKEOVER_MAX_MSG) {
+		log_warn("takeover: an ng connection with %zu bytes to write is not handed over",
+			 out_len);
+		return;
+	}
+	a = arena_new(in_len + out_len + 1024);
+	d = a ? ng_new_dict(a) : NULL;
+	strbuf_init(&b, TAKEOVER_MAX_MSG);
+	if (!d || !ng_dict_add_int(a, d, "kind", kind) ||
+	    !ng_dict_add_strn(a, d, "in", (const char *)in, in_len) ||
+	    !ng_dict_add_strn(a, d, "out", out ? out : "", out_len) || encode(a, d, &b))
+		log_warn("takeover: an ng connection is not handed over (no memory)");
+	else if ((cs->rc = send_msg(cs->s, T_CONN, b.s, b.len, &fd, 1)) == 0)
+		cs->n++;
+	strbuf_free(&b);
+	arena_free(a);
+}
+
 static int send_listeners(struct takeover *t, int s)
 {
 	int fds[TAKEOVER_MAX_FDS], kinds[TAKEOVER_MAX_FDS];
@@ -316,10 +362,12 @@ static int send_offload(int s)
 
 /* Everything after HELLO; the workers and listeners are held. @offload:
  * the successor adopts the kernel maps. */
-static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls, const char **why)
+static int hand_over(struct takeover *t, int s, bool offload, bool conns, unsigned *n_calls,
+		     const char **why)
 {
 	static uint8_t buf[4096];
 	struct cache_send cs = { .s = s };
+	struct conn_send ks = { .s = s };
 	struct tko_hdr h;
 	int fds[TAKEOVER_MAX_FDS];
 	unsigned nf, skipped = 0;
@@ -374,9 +422,18 @@ static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls,
 		*why = "cannot send the reply cache";
 		return cs.rc;
 	}
-	char end[96];
-	int el = snprintf(end, sizeof(end), "d5:cachei%ue5:callsi%ue7:skippedi%uee", cs.n, *n_calls,
-			  skipped);
+	if (conns)
+		ng_server_conn_each(t->env.srv, send_conn, &ks);
+	if (ks.rc) {
+		*why = "cannot send an ng connection";
+		return ks.rc;
+	}
+	char end[128];
+	int el = conns ? snprintf(end, sizeof(end),
+				  "d5:cachei%ue5:callsi%ue5:connsi%ue7:skippedi%uee", cs.n,
+				  *n_calls, ks.n, skipped)
+		       : snprintf(end, sizeof(end), "d5:cachei%ue5:callsi%ue7:skippedi%uee", cs.n,
+				  *n_calls, skipped);
 	rc = send_msg(s, T_END, end, (size_t)el, NULL, 0);
 	if (rc) {
 		*why = "cannot send END";
@@ -393,6 +450,96 @@ static int hand_over(struct takeover *t, int s, bool offload, unsigned *n_calls,
 	return 0;
 }
 
+/* The hand-over proper: stop reading, send everything, exit on the ACK. */
+static void begin(struct takeover *t, int s, pid_t pid, bool offload, bool conns)
+{
+	unsigned n_calls = 0;
+	const char *why = NULL;
+	int rc;
+
+	log_notice("takeover: pid %d takes over: stopping reading", (int)pid);
+	uint64_t t0 = now_ms();
+	ng_server_pause(t->env.srv, true);
+	rc = dp_pause();
+	if (rc) {
+		ng_server_pause(t->env.srv, false);
+		log_err("takeover: cannot hold the workers: %s; carrying on", strerror(-rc));
+		close(s);
+		return;
+	}
+	rc = hand_over(t, s, offload, conns, &n_calls, &why);
+	close(s);
+	if (rc) {
+		dp_resume();
+		ng_server_pause(t->env.srv, false);
+		log_err("takeover: hand-over to pid %d failed: %s (%s); carrying on", (int)pid,
+			why ? why : "?", strerror(-rc));
+		return;
+	}
+	log_notice("takeover: %u calls handed over to pid %d in %llu ms; exiting", n_calls,
+		   (int)pid, (unsigned long long)(now_ms() - t0));
+	t->handed_over = true;
+	loop_stop(t->env.loop);
+}
+
+static void wait_stop(struct takeover *t)
+{
+	if (t->wait.fd >= 0) {
+		loop_del(t->env.loop, &t->wait);
+		close(t->wait.fd);
+	}
+	t->wait.fd = -1;
+	t->wait_s = -1;
+}
+
+/* Every WAIT_POLL_MS while waiting: go on once no handshake is in flight,
+ * or the time is up (those still in flight start again in the successor). */
+static void on_wait(struct loop_watch *w, uint32_t events)
+{
+	struct takeover *t = w->data;
+	uint64_t exp;
+	unsigned hs = dtls_media_in_flight();
+
+	(void)events;
+	if (read(w->fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+		log_debug("takeover: timer: %s", strerror(errno));
+	if (hs && now_ms() < t->wait_until)
+		return;
+	if (hs)
+		log_warn("takeover: %u DTLS handshake(s) still in flight after %u ms: they start "
+			 "again in the successor",
+			 hs, TAKEOVER_DTLS_WAIT_MS);
+	int s = t->wait_s;
+	wait_stop(t);
+	begin(t, s, t->wait_pid, t->wait_offload, t->wait_conns);
+}
+
+#define WAIT_POLL_MS 10
+_Static_assert(TAKEOVER_DTLS_WAIT_MS + 1000 < TAKEOVER_TIMEOUT_MS,
+	       "the successor waits for the first message longer than the old daemon waits");
+static int wait_start(struct takeover *t, int s)
+{
+	struct itimerspec its = { .it_interval = { .tv_nsec = WAIT_POLL_MS * 1000000L },
+				  .it_value = { .tv_nsec = WAIT_POLL_MS * 1000000L } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -errno;
+	}
+	t->wait = (struct loop_watch){ .fd = fd, .cb = on_wait, .data = t };
+	if (loop_add(t->env.loop, &t->wait, EPOLLIN)) {
+		close(fd);
+		t->wait.fd = -1;
+		return -EIO;
+	}
+	t->wait_s = s;
+	t->wait_until = now_ms() + TAKEOVER_DTLS_WAIT_MS;
+	return 0;
+}
+
 static void on_successor(struct loop_watch *w, uint32_t events)
 {
 	struct takeover *t = w->data;
@@ -401,7 +548,7 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	int fds[TAKEOVER_MAX_FDS], big = 4 << 20;
-	unsigned nf, n_calls = 0;
+	unsigned nf;
 	const char *why = NULL;
 	struct timeval tv = { .tv_sec = TAKEOVER_TIMEOUT_MS / 1000 };
 	int s, rc;
@@ -424,7 +571,7 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		why = "expected HELLO";
 		rc = -EPROTO;
 	}
-	bool offload = false;
+	bool offload = false, conns = false;
 	if (!rc && h.len) { /* an empty HELLO (an older successor) asks for nothing */
 		struct arena *a = arena_new(1024);
 		const struct ng_node *d = a ? payload_dict(a, buf, h.len, &why) : NULL;
@@ -433,8 +580,11 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		if (!d) {
 			why = why ? why : "no memory";
 			rc = -EPROTO;
-		} else if (ng_dict_get_int(d, "offload", &v)) {
-			offload = v == 1;
+		} else {
+			if (ng_dict_get_int(d, "offload", &v))
+				offload = v == 1;
+			if (ng_dict_get_int(d, "conns", &v))
+				conns = v == 1;
 		}
 		arena_free(a);
 	}
@@ -444,29 +594,30 @@ static void on_successor(struct loop_watch *w, uint32_t events)
 		close(s);
 		return;
 	}
-	log_notice("takeover: pid %d takes over: stopping reading", (int)cred.pid);
-	uint64_t t0 = now_ms();
-	ng_server_pause(t->env.srv, true);
-	rc = dp_pause();
-	if (rc) {
-		ng_server_pause(t->env.srv, false);
-		log_err("takeover: cannot hold the workers: %s; carrying on", strerror(-rc));
+	if (t->wait_s >= 0) {
+		log_warn("takeover: refused pid %d: another successor is waiting", (int)cred.pid);
 		close(s);
 		return;
 	}
-	rc = hand_over(t, s, offload, &n_calls, &why);
-	close(s);
-	if (rc) {
-		dp_resume();
-		ng_server_pause(t->env.srv, false);
-		log_err("takeover: hand-over to pid %d failed: %s (%s); carrying on", (int)cred.pid,
-			why ? why : "?", strerror(-rc));
-		return;
+	unsigned hs = dtls_media_in_flight();
+	if (hs) {
+		/* a handshake cannot go to another process (its state is inside
+		 * OpenSSL), and a peer in the middle of one does not start again
+		 * for a new hello: let them finish here first, everything still
+		 * running, at most TAKEOVER_DTLS_WAIT_MS */
+		if (wait_start(t, s)) {
+			log_warn("takeover: cannot wait for DTLS handshakes: handing over now");
+		} else {
+			t->wait_pid = cred.pid;
+			t->wait_offload = offload;
+			t->wait_conns = conns;
+			log_notice("takeover: pid %d takes over once %u DTLS handshake(s) in "
+				   "flight have finished (at most %u ms)",
+				   (int)cred.pid, hs, TAKEOVER_DTLS_WAIT_MS);
+			return;
+		}
 	}
-	log_notice("takeover: %u calls handed over to pid %d in %llu ms; exiting", n_calls,
-		   (int)cred.pid, (unsigned long long)(now_ms() - t0));
-	t->handed_over = true;
-	loop_stop(t->env.loop);
+	begin(t, s, cred.pid, offload, conns);
 }
 
 static int bind_listener(const char *path, bool replace)
@@ -516,6 +667,7 @@ static struct takeover *listen_at(const char *path, const struct takeover_env *e
 		return NULL;
 	}
 	t->env = *env;
+	t->wait.fd = t->wait_s = -1;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	t->w = (struct loop_watch){ .fd = fd, .cb = on_successor, .data = t };
 	rc = loop_add(env->loop, &t->w, EPOLLIN);
@@ -537,6 +689,9 @@ void takeover_free(struct takeover *t, bool unlink_path)
 {
 	if (!t)
 		return;
+	if (t->wait_s >= 0)
+		close(t->wait_s); /* a successor still waiting: it gives up */
+	wait_stop(t);
 	loop_del(t->env.loop, &t->w);
 	close(t->w.fd);
 	if (unlink_path)
@@ -678,6 +833,45 @@ static int take_cache(const struct takeover_env *env, const uint8_t *buf, size_t
 	return rc;
 }
 
+/* One open ng stream connection: kind, the start of a request and the
+ * reply bytes not written yet (each checked by ng_server_adopt_conn), and
+ * exactly its socket. The payload is read before the descriptor count is
+ * checked, so a forged one is judged field by field. */
+static int take_conn(const struct takeover_env *env, const uint8_t *buf, size_t len, int *fds,
+		     unsigned nf, const char **why)
+{
+	struct arena *a = arena_new(len + 1024);
+	const struct ng_node *d = a ? payload_dict(a, buf, len, why) : NULL;
+	size_t il = 0, ol = 0;
+	const char *in = d ? ng_dict_get_str(d, "in", &il) : NULL;
+	const char *out = d ? ng_dict_get_str(d, "out", &ol) : NULL;
+	int64_t kind = 0;
+	int rc = -EPROTO;
+
+	if (!a)
+		return -ENOMEM;
+	if (!d || !in || !out || !ng_dict_get_int(d, "kind", &kind) ||
+	    (kind != NG_LISTEN_TCP && kind != NG_LISTEN_UNIX))
+		*why = d ? "connection: kind, in or out missing or wrong" : *why;
+	else if (nf != 1)
+		*why = "connection: not exactly one socket";
+	else
+		rc = 0;
+	if (!rc) {
+		int e = ng_server_adopt_conn(env->srv, fds[0], (enum ng_listen_kind)kind,
+					     (const uint8_t *)in, il, out, ol);
+		fds[0] = -1; /* the server's now, or closed */
+		if (e == -EINVAL) {
+			*why = "connection: not a connection of its kind, or bad buffers";
+			rc = -EPROTO;
+		} else if (e) {
+			log_warn("takeover: an ng connection could not be kept: %s", strerror(-e));
+		}
+	}
+	arena_free(a);
+	return rc;
+}
+
 int takeover_receive(const char *path, const struct takeover_env *env, struct takeover_result *res)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -710,8 +904,9 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	/* with offload on, ask for the kernel maps (an older daemon ignores
 	 * the payload and sends none) */
-	rc = env->offload ? send_msg(s, T_HELLO, "d7:offloadi1ee", 14, NULL, 0)
-			  : send_msg(s, T_HELLO, NULL, 0, NULL, 0);
+	/* and the open ng connections (an older daemon sends none) */
+	rc = env->offload ? send_msg(s, T_HELLO, "d5:connsi1e7:offloadi1ee", 24, NULL, 0)
+			  : send_msg(s, T_HELLO, "d5:connsi1ee", 12, NULL, 0);
 	if (rc) {
 		why = "cannot send HELLO";
 		goto fail;
@@ -787,12 +982,21 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 			if (rc)
 				goto fail;
 			res->cache++;
+		} else if (h.type == T_CONN && got_listeners) {
+			rc = take_conn(env, buf, h.len, fds, nf, &why);
+			close_all(fds, nf);
+			if (rc)
+				goto fail;
+			res->conns++;
 		} else if (h.type == T_END && got_listeners && !nf) {
 			struct arena *a = arena_new(1024);
 			const struct ng_node *d = a ? payload_dict(a, buf, h.len, &why) : NULL;
-			int64_t sent = -1;
+			int64_t sent = -1, conns = 0;
 			bool ok = d && ng_dict_get_int(d, "calls", &sent) &&
 				  sent == (int64_t)(res->calls + res->refused);
+			/* an older daemon counts no connections (and sends none) */
+			if (ok && ng_dict_get_int(d, "conns", &conns))
+				ok = conns == (int64_t)res->conns;
 			arena_free(a);
 			if (!ok) {
 				rc = -EPROTO;
@@ -821,8 +1025,10 @@ int takeover_receive(const char *path, const struct takeover_env *env, struct ta
 	close(s);
 	free(buf);
 	dp_resume();
-	log_notice("takeover: took over %u calls (%u refused), %u cached replies in %llu ms",
-		   res->calls, res->refused, res->cache, (unsigned long long)(now_ms() - t0));
+	log_notice("takeover: took over %u calls (%u refused), %u cached replies, %u ng "
+		   "connections in %llu ms",
+		   res->calls, res->refused, res->cache, res->conns,
+		   (unsigned long long)(now_ms() - t0));
 	return 0;
 fail:
 	log_err("takeover from %s failed: %s (%s)", path, why ? why : "?", strerror(-rc));

@@ -4,14 +4,17 @@
  *
  * The running daemon listens on a unix SOCK_SEQPACKET socket
  * (`takeover-socket`, mode 0600, only its own user may connect). The new
- * one (`--takeover PATH`) connects and says HELLO; the old one stops
+ * one (`--takeover PATH`) connects and says HELLO; the old one lets DTLS
+ * handshakes in flight finish (at most TAKEOVER_DTLS_WAIT_MS), stops
  * reading (ng listeners and connections, then every data-plane worker: what
  * arrives waits in the kernel's socket buffers), and sends its listening
  * sockets (SCM_RIGHTS), its DTLS certificate and key (PEM; a successor
  * uses it, so a=fingerprint stays the same; an older daemon sends none and
  * the successor keeps its own), one message per call (its snapshot record,
  * daemon/call_snapshot.h, with the call's media sockets), the ng reply
- * cache and END. The new one restores, starts reading, and ACKs; the old
+ * cache, the open ng TCP/unix connections (if HELLO asks for them: with
+ * the start of a request not read completely and a reply not written
+ * completely) and END. The new one restores, starts reading, and ACKs; the old
  * one exits without tearing anything down. If the new one goes away or
  * says something wrong before its ACK, the old one reads again and carries
  * on. Every message is a fixed header (magic, protocol version, type,
@@ -24,11 +27,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TAKEOVER_PROTO	    1	       /* protocol version in every header */
-#define TAKEOVER_TIMEOUT_MS 10000      /* longest wait for one message */
-#define TAKEOVER_ACK_MS	    60000      /* longest wait for the new one's ACK */
-#define TAKEOVER_MAX_FDS    250	       /* descriptors per message (SCM_MAX_FD 253) */
-#define TAKEOVER_MAX_MSG    (1u << 20) /* bytes per message at most */
+#define TAKEOVER_PROTO	      1		 /* protocol version in every header */
+#define TAKEOVER_TIMEOUT_MS   10000	 /* longest wait for one message */
+#define TAKEOVER_ACK_MS	      60000	 /* longest wait for the new one's ACK */
+#define TAKEOVER_MAX_FDS      250	 /* descriptors per message (SCM_MAX_FD 253) */
+#define TAKEOVER_MAX_MSG      (1u << 20) /* bytes per message at most */
+/* Longest the old daemon lets DTLS handshakes in flight finish before it
+ * hands over (below TAKEOVER_TIMEOUT_MS, which the successor waits). */
+#define TAKEOVER_DTLS_WAIT_MS 3000
 
 struct loop;
 struct calls;
@@ -50,7 +56,7 @@ struct takeover_env {
 /* What the new process got besides calls and listeners (takeover_receive). */
 struct takeover_result {
 	int http_fd; /* the HTTP listener, -1 = none */
-	unsigned calls, refused, cache;
+	unsigned calls, refused, cache, conns;
 };
 
 struct takeover;

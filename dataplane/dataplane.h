@@ -434,12 +434,14 @@ int dp_worker_cpu_ns(unsigned i, uint64_t *ns);
 int dp_pause(void) __attribute__((warn_unused_result));
 /* Let held workers go on. */
 void dp_resume(void);
-/* SRTP rollover counters of an endpoint's SSRCs (srtp/sr_stream.h), so a
- * stream continues in another process with the same packet indexes. */
+/* SRTP rollover counters and last SRTCP indexes of an endpoint's SSRCs
+ * (srtp/sr_stream.h), so a stream continues in another process with the
+ * same packet indexes. */
 #define DP_SRTP_ROCS (2 * SR_MAX_SSRC)
 struct dp_srtp_roc {
 	bool tx; /* what rtprelay encrypts towards the party; else what it decrypts */
 	uint32_t ssrc, roc;
+	uint32_t srtcp_index; /* 0 = none (no SRTCP yet, or an older record) */
 };
 /* @ep's counters, at most @max; only while the data plane is held
  * (dp_pause: the worker owns them otherwise), else 0. Control thread. */

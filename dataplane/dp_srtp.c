@@ -105,10 +105,17 @@ bool dp_srtp_out(struct dp_endpoint *out, uint8_t *buf, size_t *len, size_t cap,
 
 void dp_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n)
 {
-	for (unsigned i = 0; ep->srtp && i < n; i++)
+	for (unsigned i = 0; ep->srtp && i < n; i++) {
 		if (sr_stream_set_roc(ep->srtp, r[i].tx, r[i].ssrc, r[i].roc))
 			log_warn("dataplane: SRTP rollover counter of SSRC %08x not set on fd %d",
 				 r[i].ssrc, ep->fd);
+		/* SRTCP continues after the old process's last index, or the
+		 * party's replay protection drops what is sent from here */
+		if (r[i].srtcp_index &&
+		    sr_stream_set_srtcp_index(ep->srtp, r[i].tx, r[i].ssrc, r[i].srtcp_index))
+			log_warn("dataplane: SRTCP index %u of SSRC %08x not set on fd %d",
+				 r[i].srtcp_index, r[i].ssrc, ep->fd);
+	}
 }
 
 unsigned dp_srtp_get_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max)
@@ -121,7 +128,8 @@ unsigned dp_srtp_get_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out,
 		for (unsigned i = 0; i < k && n < max; i++)
 			out[n++] = (struct dp_srtp_roc){ .tx = tx,
 							 .ssrc = r[i].ssrc,
-							 .roc = r[i].roc };
+							 .roc = r[i].roc,
+							 .srtcp_index = r[i].srtcp_index };
 	}
 	return n;
 }

@@ -198,6 +198,7 @@ struct dtls_conn {
 	bool client;
 	struct dtls_fingerprint peer_fp;
 	bool fp_checked; /* the verify callback saw a matching leaf */
+	bool got_input;	 /* a datagram was fed: the peer takes part */
 	uint64_t started_ms;
 	struct dtls_srtp_keys keys;
 	char err[200];
@@ -546,6 +547,7 @@ enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t 
 	(void)now_ms;
 	if (c->state == DTLS_FAILED || c->state == DTLS_CLOSED || len == 0 || len > 65535)
 		return c->state;
+	c->got_input = true;
 	if (BIO_write(c->rbio, buf, (int)len) != (int)len) {
 		fail_with(c, "out of memory");
 		return c->state;
@@ -656,6 +658,11 @@ enum dtls_state dtls_conn_timer(struct dtls_conn *c, uint64_t now_ms)
 enum dtls_state dtls_conn_state(const struct dtls_conn *c)
 {
 	return c->state;
+}
+
+bool dtls_conn_in_flight(const struct dtls_conn *c)
+{
+	return c->state == DTLS_HANDSHAKING && (c->client || c->got_input);
 }
 
 const char *dtls_conn_error(const struct dtls_conn *c)

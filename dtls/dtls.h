@@ -162,6 +162,11 @@ uint64_t dtls_conn_deadline(const struct dtls_conn *c, uint64_t now_ms);
  * DTLS_HANDSHAKE_MAX_MS. Returns the state. */
 enum dtls_state dtls_conn_timer(struct dtls_conn *c, uint64_t now_ms);
 enum dtls_state dtls_conn_state(const struct dtls_conn *c);
+/* A handshake under way with the peer: a client that sent its hello, or a
+ * server that was sent something, and neither finished nor failed. Its
+ * state (transcript, ephemeral key, message sequence) lives only inside
+ * OpenSSL's SSL object, which no API serializes. */
+bool dtls_conn_in_flight(const struct dtls_conn *c);
 const char *dtls_conn_error(const struct dtls_conn *c);
 /* The SRTP keys of a connected endpoint. 0 or -EAGAIN (not connected). */
 int dtls_conn_keys(const struct dtls_conn *c, struct dtls_srtp_keys *out);

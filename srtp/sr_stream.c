@@ -5,6 +5,7 @@
  * the SSRCs each session holds.
  */
 #include "srtp/sr_stream.h"
+#include "srtp/srtcp_forge.h"
 #include "srtp/srtp_openssl.h"
 
 #include <arpa/inet.h>
@@ -283,6 +284,7 @@ struct sr_dir {
 	bool mki;
 	uint8_t trailer; /* most bytes protect adds: tag, MKI, SRTCP index */
 	uint32_t ssrc[SR_MAX_SSRC]; /* network order, most recent first */
+	uint32_t srtcp[SR_MAX_SSRC]; /* last SRTCP index of ssrc[i], 0 = none */
 	unsigned n_ssrc;
 };
 
@@ -376,6 +378,7 @@ static uint32_t packet_ssrc(const uint8_t *buf, bool rtcp)
 static void note_ssrc(struct sr_dir *d, uint32_t ssrc)
 {
 	unsigned i;
+	uint32_t idx;
 
 	if (d->n_ssrc && d->ssrc[0] == ssrc)
 		return;
@@ -387,9 +390,30 @@ static void note_ssrc(struct sr_dir *d, uint32_t ssrc)
 		else
 			d->n_ssrc++;
 		i = d->n_ssrc - 1;
+		d->srtcp[i] = 0;
 	}
+	idx = d->srtcp[i];
 	memmove(d->ssrc + 1, d->ssrc, i * sizeof(d->ssrc[0]));
+	memmove(d->srtcp + 1, d->srtcp, i * sizeof(d->srtcp[0]));
 	d->ssrc[0] = ssrc;
+	d->srtcp[0] = idx;
+}
+
+/* The SRTCP index of the protected packet buf[0..n): RFC 3711 3.4 puts it
+ * before MKI and tag, RFC 7714 9 after the tag, before the MKI. Every
+ * suite's SRTCP tag is 80 bits, AEAD's 128. 0 if it does not fit. */
+static uint32_t srtcp_index_of(const struct sr_stream *st, const struct sr_dir *d,
+			       const uint8_t *buf, size_t n)
+{
+	const struct sr_key *k = d == &st->tx ? &st->keys.local : &st->keys.remote;
+	size_t back = 4 + k->mki_len + (sr_suite_aead(st->keys.suite) ? 0 : 10);
+	const uint8_t *p;
+
+	if (n < 8 + back + (sr_suite_aead(st->keys.suite) ? 16 : 0))
+		return 0;
+	p = buf + n - back;
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) &
+	       0x7fffffff;
 }
 
 enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, bool rtcp)
@@ -402,6 +426,7 @@ enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, boo
 		return SR_ERR;
 	}
 	uint32_t ssrc = packet_ssrc(buf, rtcp);
+	uint32_t idx = rtcp ? srtcp_index_of(st, &st->rx, buf, *len) : 0;
 	if (rtcp)
 		e = srtp_unprotect_rtcp_mki(st->rx.s, buf, &n, st->rx.mki);
 	else
@@ -410,6 +435,8 @@ enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, boo
 	case srtp_err_status_ok:
 		*len = (size_t)n;
 		note_ssrc(&st->rx, ssrc);
+		if (rtcp && idx > st->rx.srtcp[0])
+			st->rx.srtcp[0] = idx;
 		return SR_OK;
 	case srtp_err_status_auth_fail:
 	case srtp_err_status_cipher_fail: /* AEAD tag mismatch */
@@ -446,6 +473,8 @@ enum sr_result sr_protect(struct sr_stream *st, uint8_t *buf, size_t *len, size_
 	}
 	*len = (size_t)n;
 	note_ssrc(&st->tx, ssrc);
+	if (rtcp)
+		st->tx.srtcp[0] = srtcp_index_of(st, &st->tx, buf, *len);
 	return SR_OK;
 }
 
@@ -462,12 +491,16 @@ unsigned sr_stream_get_rocs(const struct sr_stream *st, bool tx, struct sr_roc *
 	for (unsigned i = 0; d->s && i < d->n_ssrc && n < max; i++) {
 		uint32_t roc;
 		if (srtp_get_stream_roc(d->s, ntohl(d->ssrc[i]), &roc) == srtp_err_status_ok)
-			out[n++] = (struct sr_roc){ .ssrc = ntohl(d->ssrc[i]), .roc = roc };
+			out[n++] = (struct sr_roc){ .ssrc = ntohl(d->ssrc[i]),
+						    .roc = roc,
+						    .srtcp_index = d->srtcp[i] };
 	}
 	return n;
 }
 
-int sr_stream_set_roc(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t roc)
+/* A stream of its own for @ssrc in @d, unless one exists, to carry a
+ * counter or index before its first packet. */
+static int ssrc_stream(struct sr_stream *st, bool tx, uint32_t ssrc)
 {
 	struct sr_dir *d = tx ? &st->tx : &st->rx;
 	const struct sr_key *k = tx ? &st->keys.local : &st->keys.remote;
@@ -475,12 +508,50 @@ int sr_stream_set_roc(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t roc
 
 	if (!d->s)
 		return -EINVAL;
-	/* a stream of its own for the SSRC, unless one exists, to carry the
-	 * counter before its first packet */
 	if (srtp_get_stream_roc(d->s, ssrc, &cur) != srtp_err_status_ok) {
 		if (!session_make(st->keys.suite, k, !tx, &ssrc, d->s))
 			return -ENOMEM;
 		note_ssrc(d, htonl(ssrc));
 	}
+	return 0;
+}
+
+int sr_stream_set_roc(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t roc)
+{
+	struct sr_dir *d = tx ? &st->tx : &st->rx;
+	int rc = ssrc_stream(st, tx, ssrc);
+
+	if (rc)
+		return rc;
 	return srtp_set_stream_roc(d->s, ssrc, roc) == srtp_err_status_ok ? 0 : -EINVAL;
+}
+
+/* libsrtp's SRTCP replay window (128 indexes) moves to an authentic
+ * packet's index when that is beyond it; the sending side takes its next
+ * index from the window's start plus one. So: for what rtprelay sends, a
+ * packet at @index + 127 leaves the window starting at @index and the next
+ * SRTCP goes out with @index + 1; for what it receives, a packet at @index
+ * marks @index as seen and everything after it as new. */
+int sr_stream_set_srtcp_index(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t index)
+{
+	struct sr_dir *d = tx ? &st->tx : &st->rx;
+	const struct sr_key *k = tx ? &st->keys.local : &st->keys.remote;
+	uint8_t pkt[SRTCP_FORGE_MAX];
+	uint32_t mark = tx ? index + 127 : index;
+	size_t len = 0;
+	int n, rc;
+
+	if (index == 0 || index > 0x7fffffff - 127)
+		return -EINVAL;
+	if ((rc = ssrc_stream(st, tx, ssrc)))
+		return rc;
+	if ((rc = srtcp_forge(st->keys.suite, k, ssrc, mark, pkt, sizeof(pkt), &len)))
+		return rc;
+	n = (int)len;
+	if (srtp_unprotect_rtcp_mki(d->s, pkt, &n, d->mki) != srtp_err_status_ok)
+		return -EPROTO;
+	/* the note of what went through: the stream's last index is @index */
+	note_ssrc(d, htonl(ssrc));
+	d->srtcp[0] = index;
+	return 0;
 }

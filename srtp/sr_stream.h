@@ -146,8 +146,9 @@ void sr_stream_counters(const struct sr_stream *st, struct sr_counters *out);
  * a stream that continues in another process (a takeover): its next packets
  * are encrypted, or expected, with the same packet index. */
 struct sr_roc {
-	uint32_t ssrc; /* host order */
+	uint32_t ssrc;	      /* host order */
 	uint32_t roc;
+	uint32_t srtcp_index; /* the last SRTCP index sent or received, 0 = none */
 };
 /* The counters of the SSRCs a direction (@tx: what rtprelay encrypts) has
  * seen, at most @max; how many. */
@@ -156,5 +157,12 @@ unsigned sr_stream_get_rocs(const struct sr_stream *st, bool tx, struct sr_roc *
 /* Give @ssrc in that direction counter @roc (its stream is made if it has
  * none yet). 0, -EINVAL (no keys) or -ENOMEM. */
 int sr_stream_set_roc(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t roc);
+/* Continue @ssrc's SRTCP in that direction after index @index (1 ..
+ * 0x7fffff80): what rtprelay sends next carries @index + 1, what it
+ * receives is new from @index + 1 on (libsrtp 2.5 has no call for this:
+ * an authentic packet made by srtp/srtcp_forge.h moves libsrtp's window).
+ * 0, -EINVAL (no keys, index out of range), -ENOMEM, -EIO or -EPROTO
+ * (libsrtp refused the packet). */
+int sr_stream_set_srtcp_index(struct sr_stream *st, bool tx, uint32_t ssrc, uint32_t index);
 
 #endif

@@ -5,7 +5,8 @@
  * its transcoders (same codecs and payload types) and, when written with the
  * data plane held, the same output SSRC, sequence number and timestamp; a
  * DTLS-SRTP call with its roles, fingerprint and tls-ids, and exported keys
- * restore with their profile. A version 1 record still restores. A record cut at any length, of
+ * restore with their profile. Version 1 and 2 records still restore; the
+ * last SRTCP indexes of version 3 restore and are checked field by field. A record cut at any length, of
  * another version, with a forged field or for a call that exists is refused,
  * and leaves no call, port or socket behind. */
 #include <arpa/inet.h>
@@ -386,7 +387,7 @@ static void forged_refused(void **state)
 	} cases[] = {
 		{ "7:versioni3e", "7:versioni4e" },	/* a newer version */
 		{ "7:versioni3e", "7:versioni0e" },	/* no such version */
-		{ "7:versioni3e", "7:version1:2" },	/* version of the wrong type */
+		{ "7:versioni3e", "7:version1:3" },	/* version of the wrong type */
 		{ "4:peeri1e", "4:peeri5e" },		/* a peer that is not there */
 		{ "4:peeri1e", "4:peeri0e" },		/* its own peer */
 		{ "5:suitei1e", "5:suitei99e" },	/* no such SRTP suite */
@@ -566,27 +567,31 @@ static void dtls_keys_restore(void **state)
 	assert_null(m2.dtls);
 }
 
-/* A version 1 record (what the previous release writes) restores. */
+/* Version 1 and 2 records (what earlier releases write) restore. */
 static void version1_restores(void **state)
 {
-	size_t len, fl;
-	char *rec, *f;
-	struct ifaces ifs_c;
-	struct calls calls_c;
-	struct call *r;
+	static const char *older[] = { "7:versioni1e", "7:versioni2e" };
 
 	(void)state;
-	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
-	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
-	rec = snapshot("plain", &len);
-	f = forge(rec, len, "7:versioni3e", "7:versioni1e", &fl);
-	assert_int_equal(call_snapshot_restore(&calls_c, f, fl, &socks, &r), 0);
-	assert_non_null(call_find(&calls_c, "plain"));
-	assert_int_equal(r->n_parties, 2);
-	calls_free(&calls_c, 0);
-	ifaces_free(&ifs_c);
-	free(f);
-	free(rec);
+	for (unsigned v = 0; v < 2; v++) {
+		size_t len, fl;
+		char *rec, *f;
+		struct ifaces ifs_c;
+		struct calls calls_c;
+		struct call *r;
+
+		assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+		assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+		rec = snapshot("plain", &len);
+		f = forge(rec, len, "7:versioni3e", older[v], &fl);
+		assert_int_equal(call_snapshot_restore(&calls_c, f, fl, &socks, &r), 0);
+		assert_non_null(call_find(&calls_c, "plain"));
+		assert_int_equal(r->n_parties, 2);
+		calls_free(&calls_c, 0);
+		ifaces_free(&ifs_c);
+		free(f);
+		free(rec);
+	}
 }
 
 /* The media of @c whose RTP goes through a transcoder. */
@@ -708,6 +713,98 @@ static void version2_restores(void **state)
 	free(rec);
 }
 
+
+/* The last SRTCP index of an SSRC (version 3) restores with its counter;
+ * one without a counter, twice, out of range, of a bad direction, of the
+ * wrong length or type, or in a version 2 record is refused. The SRTP
+ * call's record gets the entries forged in before its first media's
+ * "bits" (no packet went through it here). */
+struct entry {
+	uint8_t dir;
+	uint32_t ssrc, v;
+};
+
+static size_t put_entries(char *o, const char *key, const struct entry *e, unsigned n)
+{
+	size_t k = (size_t)sprintf(o, "%zu:%s%u:", strlen(key), key, 9 * n);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)o + k + 9 * i;
+		p[0] = e[i].dir;
+		for (int j = 0; j < 4; j++) {
+			p[1 + j] = (uint8_t)(e[i].ssrc >> (24 - 8 * j));
+			p[5 + j] = (uint8_t)(e[i].v >> (24 - 8 * j));
+		}
+	}
+	return k + 9 * n;
+}
+
+/* Restore @rec with @ins (n bytes) before the first "4:bitsi", as @version;
+ * the result, and the restored call deleted again. */
+static int restore_with(const char *rec, size_t len, const char *ins, size_t n, char version)
+{
+	const char *at = memmem(rec, len, "4:bitsi", 7);
+	char *f = malloc(len + n);
+	struct ifaces ifs_c;
+	struct calls calls_c;
+	int rc;
+
+	assert_non_null(at);
+	assert_non_null(f);
+	memcpy(f, rec, (size_t)(at - rec));
+	memcpy(f + (at - rec), ins, n);
+	memcpy(f + (at - rec) + n, at, len - (size_t)(at - rec));
+	char *v = memmem(f, len + n, "7:versioni3e", 12);
+	assert_non_null(v);
+	v[10] = version;
+	assert_int_equal(ifaces_init(&ifs_c, &cfg), 0);
+	assert_int_equal(calls_init(&calls_c, &cfg, &ifs_c), 0);
+	rc = call_snapshot_restore(&calls_c, f, len + n, &socks, NULL);
+	assert_int_equal(calls_c.count, rc == 0 ? 1 : 0);
+	assert_int_equal(dp_sync(), 0);
+	calls_free(&calls_c, 0);
+	ifaces_free(&ifs_c);
+	free(f);
+	return rc;
+}
+
+static void srtcp_index_fields(void **state)
+{
+	static const struct entry roc[1] = { { 1, 0x01020304, 0 } };
+	static const struct {
+		struct entry e[2];
+		unsigned n;
+	} bad[] = {
+		{ { { 1, 0x01020305, 300 } }, 1 },		      /* no counter for it */
+		{ { { 1, 0x01020304, 300 }, { 1, 0x01020304, 301 } }, 2 }, /* twice */
+		{ { { 0, 0x01020304, 300 } }, 1 },		      /* other direction */
+		{ { { 1, 0x01020304, 0 } }, 1 },		      /* index 0 */
+		{ { { 1, 0x01020304, 0x7fffffff } }, 1 },	      /* beyond 2^31 - 128 */
+		{ { { 2, 0x01020304, 300 } }, 1 },		      /* no such direction */
+	};
+	static const struct entry good[1] = { { 1, 0x01020304, 300 } };
+	char ins[256];
+	size_t len, n;
+	char *rec;
+
+	(void)state;
+	rec = snapshot("srtp", &len);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = put_entries(ins, "rtp srtp rocs", roc, 1);
+		n += put_entries(ins + n, "rtp srtcp index", bad[i].e, bad[i].n);
+		assert_int_equal(restore_with(rec, len, ins, n, '3'), -EINVAL);
+	}
+	n = put_entries(ins, "rtp srtp rocs", roc, 1);
+	n += put_entries(ins + n, "rtp srtcp index", good, 1);
+	assert_int_equal(restore_with(rec, len, ins, n - 1, '3'), -EINVAL); /* cut short */
+	assert_int_equal(restore_with(rec, len, ins, n, '2'), -EINVAL); /* not in version 2 */
+	assert_int_equal(restore_with(rec, len, ins, n, '3'), 0);
+	n = put_entries(ins, "rtp srtp rocs", roc, 1);
+	n += (size_t)sprintf(ins + n, "15:rtp srtcp indexi300e");
+	assert_int_equal(restore_with(rec, len, ins, n, '3'), -EINVAL); /* not a string */
+	free(rec);
+}
+
 static int setup(void **state)
 {
 	char err[512];
@@ -751,6 +848,7 @@ int main(void)
 		cmocka_unit_test(version1_restores),
 		cmocka_unit_test(xcode_out_ref_restores),
 		cmocka_unit_test(version2_restores),
+		cmocka_unit_test(srtcp_index_fields),
 		cmocka_unit_test(dtls_forged_refused),
 		cmocka_unit_test(dtls_keys_restore),
 	};

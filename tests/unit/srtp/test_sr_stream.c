@@ -319,6 +319,106 @@ static void suite_table(void **state)
 	assert_true(sr_suite_available(SR_AES_CM_128_HMAC_SHA1_80));
 }
 
+/* SRTCP continued in another stream with the same keys (a takeover): the
+ * successor's first SRTCP carries the index after the old stream's last,
+ * which the peer that saw the old stream's packets accepts (a fresh stream
+ * would start at 1, a replay to that peer); a receiving stream continued
+ * after index N refuses N and accepts N + 1. Every suite, with and without
+ * MKI and SRTCP encryption, so the forged packet's key derivation and
+ * layout match libsrtp's in each. */
+static void srtcp_index_one(enum sr_suite s, uint8_t mki_len, uint8_t params)
+{
+	struct sr_keys k, pk;
+	struct sr_stream *old = sr_stream_new(), *peer = sr_stream_new();
+	struct sr_stream *succ = sr_stream_new(), *fresh = sr_stream_new();
+	struct sr_roc r[SR_MAX_SSRC];
+	uint8_t buf[64], last[64];
+	size_t len, last_len = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.suite = s;
+	for (size_t i = 0; i < sr_master_len(s); i++) {
+		k.local.master[i] = (uint8_t)(0x11 * i + 1);
+		k.remote.master[i] = (uint8_t)(0x37 * i + 5);
+	}
+	k.local.mki_len = k.remote.mki_len = mki_len;
+	k.local.mki[0] = 7;
+	k.remote.mki[0] = 9;
+	k.local.params = k.remote.params = params;
+	pk.suite = s;
+	pk.local = k.remote;
+	pk.remote = k.local;
+	assert_int_equal(sr_stream_rekey(old, &k), 0);
+	assert_int_equal(sr_stream_rekey(peer, &pk), 0);
+	assert_int_equal(sr_stream_rekey(succ, &k), 0);
+	assert_int_equal(sr_stream_rekey(fresh, &k), 0);
+	for (int i = 0; i < 300; i++) { /* beyond the 128-index window */
+		len = sizeof(rtcp_plain);
+		memcpy(buf, rtcp_plain, len);
+		assert_int_equal(sr_protect(old, buf, &len, sizeof(buf), true), SR_OK);
+		assert_int_equal(sr_unprotect(peer, buf, &len, true), SR_OK);
+		/* and the peer's own reports, which @old receives */
+		len = sizeof(rtcp_plain);
+		memcpy(buf, rtcp_plain, len);
+		assert_int_equal(sr_protect(peer, buf, &len, sizeof(buf), true), SR_OK);
+		memcpy(last, buf, len);
+		last_len = len;
+		assert_int_equal(sr_unprotect(old, buf, &len, true), SR_OK);
+	}
+	assert_int_equal(sr_stream_get_rocs(old, true, r, SR_MAX_SSRC), 1);
+	assert_int_equal(r[0].ssrc, 0xcafebabe);
+	assert_int_equal(r[0].srtcp_index, 300);
+	assert_int_equal(sr_stream_get_rocs(old, false, r, SR_MAX_SSRC), 1);
+	assert_int_equal(r[0].srtcp_index, 300);
+
+	/* without the index: the peer drops the fresh stream's SRTCP */
+	len = sizeof(rtcp_plain);
+	memcpy(buf, rtcp_plain, len);
+	assert_int_equal(sr_protect(fresh, buf, &len, sizeof(buf), true), SR_OK);
+	assert_int_equal(sr_unprotect(peer, buf, &len, true), SR_REPLAY);
+
+	assert_int_equal(sr_stream_set_srtcp_index(succ, true, 0xcafebabe, 300), 0);
+	assert_int_equal(sr_stream_set_srtcp_index(succ, false, 0xcafebabe, 300), 0);
+	len = sizeof(rtcp_plain);
+	memcpy(buf, rtcp_plain, len);
+	assert_int_equal(sr_protect(succ, buf, &len, sizeof(buf), true), SR_OK);
+	assert_int_equal(sr_stream_get_rocs(succ, true, r, SR_MAX_SSRC), 1);
+	assert_int_equal(r[0].srtcp_index, 301);
+	assert_int_equal(sr_unprotect(peer, buf, &len, true), SR_OK);
+	assert_int_equal(len, sizeof(rtcp_plain));
+	assert_memory_equal(buf, rtcp_plain, len);
+	/* the receiving side: the peer's index 300 was the old stream's */
+	len = last_len;
+	assert_int_equal(sr_unprotect(succ, last, &len, true), SR_REPLAY);
+	len = sizeof(rtcp_plain);
+	memcpy(buf, rtcp_plain, len);
+	assert_int_equal(sr_protect(peer, buf, &len, sizeof(buf), true), SR_OK);
+	assert_int_equal(sr_unprotect(succ, buf, &len, true), SR_OK);
+
+	/* out of range or without keys: refused */
+	assert_int_equal(sr_stream_set_srtcp_index(succ, true, 0xcafebabe, 0), -EINVAL);
+	assert_int_equal(sr_stream_set_srtcp_index(succ, true, 0xcafebabe, 0x7fffffff), -EINVAL);
+	sr_stream_clear(fresh);
+	assert_int_equal(sr_stream_set_srtcp_index(fresh, true, 0xcafebabe, 5), -EINVAL);
+	sr_stream_free(old);
+	sr_stream_free(peer);
+	sr_stream_free(succ);
+	sr_stream_free(fresh);
+}
+
+static void srtcp_index_continues(void **state)
+{
+	(void)state;
+	for (int s = 1; s < SR_N_SUITES; s++) {
+		if (!sr_suite_available((enum sr_suite)s))
+			continue;
+		srtcp_index_one((enum sr_suite)s, 0, 0);
+		srtcp_index_one((enum sr_suite)s, 0, SR_UNENCRYPTED_SRTCP);
+	}
+	srtcp_index_one(SR_AES_CM_128_HMAC_SHA1_80, 2, 0);
+	srtcp_index_one(SR_AEAD_AES_256_GCM, 4, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +432,7 @@ int main(void)
 		cmocka_unit_test(refused_keys),
 		cmocka_unit_test(many_ssrcs_bounded),
 		cmocka_unit_test(suite_table),
+		cmocka_unit_test(srtcp_index_continues),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
