@@ -89,22 +89,20 @@ def xcode_call(ng, cid):
     assert r["result"] == "ok", r
 
 
-def record(redis, cid, timeout=10.0):
+def tuning(redis, cid, timeout=10.0):
+    """(complexity, resample quality) of every transcoder in the call's record
+    (bencode: `10:complexityi<N>e`, `16:resample qualityi<N>e`), once the record
+    has transcoders (the offer's record has none yet)."""
+    import re
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        v = redis.get("rtprelay:call:" + cid)
-        if v:
-            return v
+        rec = redis.get("rtprelay:call:" + cid) or b""
+        out = (sorted(set(int(x) for x in re.findall(rb"10:complexityi(-?\d+)e", rec))),
+               sorted(set(int(x) for x in re.findall(rb"16:resample qualityi(-?\d+)e", rec))))
+        if out[0] and out[1]:
+            return out
         time.sleep(0.1)
-    raise AssertionError("no record of " + cid)
-
-
-def tuning(rec):
-    """(complexity, resample quality) of every transcoder in a record (bencode:
-    `10:complexityi<N>e`, `16:resample qualityi<N>e`)."""
-    import re
-    return (sorted(set(int(x) for x in re.findall(rb"10:complexityi(-?\d+)e", rec))),
-            sorted(set(int(x) for x in re.findall(rb"16:resample qualityi(-?\d+)e", rec))))
+    raise AssertionError("no record of %s with transcoders" % cid)
 
 
 def write(path, text):
@@ -122,7 +120,7 @@ def test_reload_log_level_and_codec_defaults(daemon_factory, tmp_path):
         cfg = os.path.join(d.tmp.name, "rtprelay.conf")
         with d.ng() as ng:
             xcode_call(ng, "rk-1")
-            assert tuning(record(redis, "rk-1")) == ([5], [4])
+            assert tuning(redis, "rk-1") == ([5], [4])
             assert "ng: command=answer call-id=rk-1" in d.log_text()
             # notice: the per-command info lines stop; the new codec defaults apply to
             # the next transcoder, not to the running one
@@ -132,11 +130,11 @@ def test_reload_log_level_and_codec_defaults(daemon_factory, tmp_path):
             assert sorted(json.loads(out)["changed"]) == \
                 ["log-level", "opus-complexity", "resample-quality"], out
             xcode_call(ng, "rk-2")
-            assert tuning(record(redis, "rk-2")) == ([2], [9])
+            assert tuning(redis, "rk-2") == ([2], [9])
             # the running call's transcoders keep what they were made with (a
             # re-offer of it would be a new negotiation); its record says so
             assert ng.query("rk-1")["result"] == "ok"
-            assert tuning(record(redis, "rk-1")) == ([5], [4])
+            assert tuning(redis, "rk-1") == ([5], [4])
             with d.tcp() as t:  # a debug line at debug level: "ng: connection from"
                 assert t.ping()["result"] == "pong"
             log = d.log_text()
