@@ -258,8 +258,8 @@ def received(phone, quiet=0.3):
 def test_forked_call_crosses_takeover(daemon_factory):
     """One caller, two early branches (via-branch br-1/br-2, to-tags T1/T2): both go
     along with their own ports and media; afterwards a delete by via-branch ends
-    branch 2 only (the caller's media turns to branch 1), and a final answer ends
-    the call's forking as before the hand-over."""
+    branch 2 only (its ports freed, the caller's media turns to branch 1), and a
+    delete by to-tag of the last branch ends the call."""
     from test_control_forking import forked_call, port_is_free
     old, path, tmp = takeover_env(daemon_factory)
     a, b1, b2 = Phone(pts=(0,)), Phone(pts=(0,)), Phone(pts=(0,))
