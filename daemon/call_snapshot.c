@@ -198,6 +198,21 @@ static void put_ice_family(struct wctx *w, struct ng_node *d, const struct call_
 	put_latched(w, d, "other rtcp latched", &f->rtcp);
 }
 
+/* BUNDLE (daemon/bundle.h), only for a media that has any of it: rtprelay's
+ * bundle towards the party (`bundle lead`, index + 1 of the media whose
+ * socket carries this one), the party's MID header extension id and its
+ * a=ssrc values, which the bundle socket demultiplexes by. */
+static void put_bundle(struct wctx *w, struct ng_node *d, const struct call_media *m)
+{
+	if (!m->bundle_lead && !m->mid_ext && !m->n_ssrcs)
+		return;
+	put_int(w, d, "bundle lead", m->bundle_lead);
+	put_int(w, d, "mid ext", m->mid_ext);
+	struct ng_node *l = chk(w, ng_dict_add_list(w->a, d, "ssrcs"));
+	for (unsigned k = 0; l && k < m->n_ssrcs; k++)
+		chk(w, ng_list_add(l, ng_new_int(w->a, m->ssrcs[k])));
+}
+
 /* The remote a stream latched to (learned or nominated), if any. */
 static void put_latched(struct wctx *w, struct ng_node *d, const char *k,
 			const struct call_stream *s)
@@ -429,6 +444,7 @@ static void put_media(struct wctx *w, struct ng_node *list, const struct call_me
 		put_int(w, e, "clock", m->rec_codecs[k].desc->clock_rate);
 	}
 	put_str(w, d, "mid", m->mid);
+	put_bundle(w, d, m);
 	put_ice(w, d, m->ice);
 	put_ice_family(w, d, m);
 	put_sdes(w, d, m);
@@ -1188,6 +1204,33 @@ static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media
 	return 0;
 }
 
+/* put_bundle's fields, all absent in a record of unbundled media (and in
+ * records of daemons that did not carry them: no bundle then). The lead is
+ * checked against the party's media count once they are all read. */
+static int get_bundle(struct rctx *r, const struct ng_node *md, struct call_media *m)
+{
+	int64_t v;
+	int rc;
+
+	if ((rc = get_int(r, md, "bundle lead", 0, SDP_MAX_MEDIA, false, &v)))
+		return rc;
+	m->bundle_lead = (uint8_t)v;
+	if ((rc = get_int(r, md, "mid ext", 0, 255, false, &v)))
+		return rc;
+	m->mid_ext = (uint8_t)v;
+	const struct ng_node *l = get_typed(r, md, "ssrcs", NG_LIST, false, &rc);
+	if (rc)
+		return rc;
+	if (l && l->count > sizeof(m->ssrcs) / sizeof(m->ssrcs[0]))
+		return refuse(r, "ssrcs", "too many");
+	for (const struct ng_node *e = l ? l->child : NULL; e; e = e->next) {
+		if (e->type != NG_INT || e->num < 0 || e->num > 0xffffffffLL)
+			return refuse(r, "ssrcs", "not an SSRC");
+		m->ssrcs[m->n_ssrcs++] = (uint32_t)e->num;
+	}
+	return 0;
+}
+
 /* The second pair of the other address family (put_ice_family): checked
  * here, its port and sockets taken by take_resources. */
 static int get_ice_family(struct rctx *r, const struct ng_node *md, struct call_media *m,
@@ -1336,7 +1379,8 @@ static int get_media(struct rctx *r, const struct ng_node *md, struct call_media
 		m->rec_codecs[m->n_rec_codecs].desc = desc;
 		m->rec_codecs[m->n_rec_codecs++].pt = (uint8_t)pt;
 	}
-	if ((rc = get_str(r, md, "mid", sizeof(m->mid) - 1, true, m->mid, sizeof(m->mid))))
+	if ((rc = get_str(r, md, "mid", sizeof(m->mid) - 1, true, m->mid, sizeof(m->mid))) ||
+	    (rc = get_bundle(r, md, m)))
 		return rc;
 	/* version 1 marks transcoded media it could not carry */
 	if (ng_dict_get(md, "transcoding"))
@@ -1411,6 +1455,9 @@ static int get_party(struct rctx *r, const struct ng_node *pd, struct call_party
 			return rc;
 	}
 	r->where[base] = '\0';
+	for (unsigned i = 0; i < p->n_media; i++)
+		if (p->media[i].bundle_lead > p->n_media)
+			return refuse(r, "bundle lead", "names a media the party does not have");
 	return 0;
 }
 

@@ -169,7 +169,10 @@ static enum latch_verdict learn(struct latch *l, const union dp_addr *src, uint6
 
 bool latch_nominate(struct latch *l, const union dp_addr *src, uint64_t now_ms)
 {
-	bool changed = !l->remote.sa.sa_family || !dp_addr_eq(src, &l->remote);
+	/* a nomination of the SDP address changes the remote's kind: from
+	 * signalled to nominated, which the published remote (dp_pub_remote,
+	 * read by query and the call snapshot) must say too */
+	bool changed = !l->remote.sa.sa_family || !dp_addr_eq(src, &l->remote) || !l->latched;
 
 	l->remote = *src;
 	l->latched = true;

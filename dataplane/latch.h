@@ -89,7 +89,9 @@ enum latch_verdict {
 };
 
 /* ICE nominated the pair whose remote end is @src (the check's credentials
- * were verified by the caller): it becomes the remote. True if it changed. */
+ * were verified by the caller): it becomes the remote. True if it changed,
+ * or was the SDP address until now (a nominated remote is published as
+ * latched). */
 bool latch_nominate(struct latch *l, const union dp_addr *src, uint64_t now_ms);
 
 /* Judge one packet from @src at @now_ms. May change l->remote. */

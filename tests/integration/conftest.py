@@ -105,7 +105,7 @@ class Daemon:
             argv.append("--port-max=%d" % self.port_max)
         if "--num-threads" not in joined:
             argv.append("--num-threads=%d" % num_threads)
-        if "--log-level" not in joined:
+        if "--log-level" not in joined and (config is None or "log-level" not in config):
             argv.append("--log-level=debug")
         argv.extend(args)
         for a in args:

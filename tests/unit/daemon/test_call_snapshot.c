@@ -71,6 +71,23 @@ static const char *sdp_srtp =
 	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"
 	"a=sendrecv\r\n";
 
+/* A bundling WebRTC-like party: audio and video on one port, ICE, the MID
+ * header extension, a=ssrc for audio; and a phone with a port per media. */
+static const char *sdp_bundle =
+	"v=0\r\no=- 8 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
+	"m=audio 7100 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\na=mid:a\r\na=rtcp-mux\r\n"
+	"a=ice-ufrag:HmAd\r\na=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\n"
+	"a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=ssrc:1111 cname:web\r\n"
+	"a=sendrecv\r\n"
+	"m=video 7100 RTP/AVP 96\r\nc=IN IP4 127.0.0.1\r\na=mid:v\r\na=rtcp-mux\r\n"
+	"a=ice-ufrag:HmAd\r\na=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\n"
+	"a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=rtpmap:96 VP8/90000\r\n"
+	"a=sendrecv\r\n";
+static const char *sdp_av =
+	"v=0\r\no=- 9 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+	"m=audio 6100 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+	"m=video 6102 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\na=sendrecv\r\n";
+
 /* One ng request (bencode) to the old table; the reply text. */
 static const char *ng(const char *cmd, const char *cid, const char *to_tag, const char *sdp,
 		      const char *extra)
@@ -568,6 +585,48 @@ static void dtls_keys_restore(void **state)
 }
 
 /* Version 1 and 2 records (what earlier releases write) restore. */
+/* A bundled call restores with its bundle: which socket carries each media
+ * towards the bundling party, the MID extension id and the a=ssrc values
+ * the bundle socket demultiplexes by. A lead naming a media the party does
+ * not have is refused. */
+static void bundle_restores(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(ng("offer", "bundle", NULL, sdp_bundle,
+				  "3:ICE6:remove8:rtcp-muxl5:demuxe"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "bundle", "b", sdp_av, "3:ICE5:force"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(reply, "a=group:BUNDLE a v"));
+	size_t len;
+	char *rec = snapshot("bundle", &len);
+	struct call *c = call_find(&calls, "bundle"), *r = NULL;
+
+	assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, &r), 0);
+	const struct call_party *p = c->parties[0], *q = r->parties[0];
+	assert_int_equal(p->media[0].bundle_lead, 1);
+	assert_int_equal(p->media[1].bundle_lead, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(q->media[i].bundle_lead, p->media[i].bundle_lead);
+		assert_int_equal(q->media[i].mid_ext, 3);
+		assert_int_equal(q->media[i].n_ssrcs, p->media[i].n_ssrcs);
+		assert_memory_equal(q->media[i].ssrcs, p->media[i].ssrcs,
+				    sizeof(q->media[i].ssrcs[0]) * q->media[i].n_ssrcs);
+	}
+	assert_int_equal(q->media[0].n_ssrcs, 1);
+	assert_int_equal(q->media[0].ssrcs[0], 1111);
+	call_destroy(&calls_b, r, 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	size_t fl;
+	char *f = forge(rec, len, "11:bundle leadi1e", "11:bundle leadi7e", &fl);
+	refused(f, fl, -EINVAL);
+	free(f);
+	f = forge(rec, len, "5:ssrcsli1111ee", "5:ssrcsli-1ee", &fl);
+	refused(f, fl, -EINVAL);
+	free(f);
+	free(rec);
+}
+
 static void version1_restores(void **state)
 {
 	static const char *older[] = { "7:versioni1e", "7:versioni2e" };
@@ -851,6 +910,7 @@ int main(void)
 		cmocka_unit_test(srtcp_index_fields),
 		cmocka_unit_test(dtls_forged_refused),
 		cmocka_unit_test(dtls_keys_restore),
+		cmocka_unit_test(bundle_restores),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

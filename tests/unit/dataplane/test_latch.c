@@ -349,6 +349,24 @@ static void test_ice_follows_nomination(void **state)
 	assert_int_equal(rtp_from(&l, &cand, 0, 201, 42, 70), LATCH_ACCEPT);
 }
 
+/* ICE nominating the SDP address itself (a host candidate, no NAT): the
+ * remote stays, but it is nominated now (latched, reported as changed so it
+ * is published), and a re-offer naming another default candidate keeps it. */
+static void test_ice_nominates_sdp_address(void **state)
+{
+	(void)state;
+	struct latch l;
+	union dp_addr sdp = addr4("10.0.0.1", 4000), other = addr4("198.51.100.9", 5000);
+	setup_latch(&l, DP_ICE | DP_ICE_LATCH, 0);
+	assert_false(l.latched);
+	assert_true(latch_nominate(&l, &sdp, 50));
+	assert_true(l.latched && dp_addr_eq(&l.remote, &sdp));
+	assert_false(latch_nominate(&l, &sdp, 51));
+	latch_configure(&l, &other, DP_ICE | DP_ICE_LATCH, any_pt, LATCH_RTP, 10000);
+	assert_true(dp_addr_eq(&l.remote, &sdp));
+	assert_int_equal(rtp_from(&l, &other, 0, 1, 1, 60), LATCH_DROP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_sdp_learns),
 		cmocka_unit_test(test_v4_mapped_equal),
 		cmocka_unit_test(test_ice_follows_nomination),
+		cmocka_unit_test(test_ice_nominates_sdp_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
