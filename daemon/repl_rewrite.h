@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 struct repl_rewrite {
-	char **ids;	    /* copies; taken ones are freed */
-	unsigned cap, n;    /* room, noted */
-	unsigned next;	    /* the next to take */
-	uint64_t due_ms;    /* nothing is taken before */
+	char **ids;	   /* copies; taken ones are freed */
+	unsigned cap, n;   /* room, noted */
+	unsigned next;	   /* the next to take */
+	uint64_t due_ms;   /* nothing is taken before */
 	const char *taken; /* the last one taken, freed at the next take */
 };
 
