@@ -121,6 +121,10 @@ class Reaper:
         return round((self.t - self.t0) * 1000, 1) if self.t else None
 
 
+def ms(v):
+    return round(v * 1000, 1) if v is not None else None
+
+
 def standby_active_at(standby):
     """The wall-clock time rtprelay's standby was active, from its log line "active
     now ... (address seen at SECONDS, active after MS ms)"; None without it."""
@@ -209,6 +213,7 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
             cap.stop()
             wire = analyse(cap.path, VIP, t_fail_wall, t_killed_wall)
         kept, gaps, resumed, by_kind, lost = 0, [], [], {}, []
+        lat, pre = [], []  # relay latency in the second before the kill; gap before it
         for c in calls:
             # kept: media both ways from t_kept on, and no SRTP packet failed to
             # authenticate
@@ -221,6 +226,12 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
                 gaps.extend(x for x in g if x is not None)
                 r = [resumed_after(c.a, c.b, t_killed), resumed_after(c.b, c.a, t_killed)]
                 resumed.extend(x for x in r if x is not None)
+                for rx, tx in ((c.a, c.b), (c.b, c.a)):
+                    sent = [(t, tx.sent_at.get(q)) for t, q in rx.arrivals]
+                    lat.extend(t - s for t, s in sent if s and t_fail - 1.0 < t <= t_fail)
+                    before = [s for _, s in sent if s and s <= t_fail]
+                    if before:
+                        pre.append(t_fail - max(before))
             if not ok and c.kind != "xcode":
                 lost.append({"call": c.cid, "to_a_after": continued(c.a, t_kept),
                              "to_b_after": continued(c.b, t_kept),
@@ -241,6 +252,16 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
             "resumed_after_move_ms_p99": round(percentile(resumed, 99) * 1000, 1)
             if resumed else None,
             "kill_ms": reaper.ms(),
+            # what was in flight in the relay (and the sender's receiving thread) at the
+            # kill: part of the gap, and lost with the active
+            "latency_before_kill_ms_p50": ms(percentile(lat, 50)),
+            "latency_before_kill_ms_p99": ms(percentile(lat, 99)),
+            "gap_before_kill_ms_p50": ms(percentile(pre, 50)),
+            "gap_before_kill_ms_p99": ms(percentile(pre, 99)),
+            # the probe sender's rate against its nominal one (probes x 2 / period):
+            # far below 1, the machine was too busy for the run to mean much
+            "probe_rate_of_nominal": round(probe_pump.sent / max(probe_pump.elapsed, 0.001)
+                                           / (2 * len(probes) / a.period), 3),
             "address_move_ms": round((t_moved - t_killed) * 1000, 1),
             "standby_active_after_ms": round((t_active - t_fail) * 1000, 1)
             if t_active is not None else None,
