@@ -6,13 +6,19 @@ namespaces C with redis-server and the phones, A the active with the service add
 B the standby), with --calls calls (a third each plain, SDES-SRTP, transcoded) carrying
 media both ways: --probes of them every --period seconds per leg (the gap figures come
 from these), the others every --bg-period (a Python sender cannot keep 500 calls at
-20 ms; every call counts for "kept"). The active is killed (SIGKILL), the
+20 ms; every call counts for "kept"). The active is killed (SIGKILL) and at once,
+without waiting for the kernel to tear the process down (as VRRP would not), the
 service address moved to B with a gratuitous ARP; per direction, on the sender's clock, the
 media gap (send time of the first packet delivered after the kill minus that of the last
-delivered before it: kill + address move + the standby's part) and when media resumed
+delivered before it: address move + the standby's part) and when media resumed
 after the address move began (send time of the first delivered packet sent after it);
 the resolution is the period. Reported: calls kept (media continued both ways and SRTP still authenticates),
-media gap p50/p99/max, the time from the kill until the standby said it was active.
+media gap p50/p99/max, the time from the kill until the standby said it was active
+(rtprelay's log line, read after the measurement: the main thread does the same,
+nothing, for both relays while media moves). --capture adds the wire's view from the
+standby's interface (bench/failover_capture.py): when the GARP left, the first media
+arrived and the first was relayed, so the relay's own share is apart from the bench's
+steps.
 
 Then, on a relay with Redis and one without (both in B, alone): the ng reply latency
 of offer and answer (p50/p99 over --ng-calls calls set up back to back) and the Redis
@@ -27,10 +33,12 @@ Writes OUT/README.md and OUT/results.json (default bench/results/failover).
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,6 +49,7 @@ from redis_failover import (A_ADDR, B_ADDR, C_ADDR, NG_PORT, VIP,  # noqa: E402
                             MediaPump, Redis, Relay, Topo,
                             continued, media_gap, percentile, resumed_after, setup_call,
                             wait_ready)
+from failover_capture import Capture, analyse  # noqa: E402
 
 
 def stats(topo, addr):
@@ -94,6 +103,36 @@ class Rtpengine:
         self.log.close()
 
 
+class Reaper:
+    """Waits for a killed process in a thread of its own; ms() is how long after
+    t0 it was reaped."""
+
+    def __init__(self, proc, t0):
+        self.t0, self.t = t0, None
+
+        def wait():
+            proc.wait(30)
+            self.t = time.monotonic()
+        self.th = threading.Thread(target=wait, daemon=True)
+        self.th.start()
+
+    def ms(self):
+        self.th.join(30)
+        return round((self.t - self.t0) * 1000, 1) if self.t else None
+
+
+def ms(v):
+    return round(v * 1000, 1) if v is not None else None
+
+
+def standby_active_at(standby):
+    """The wall-clock time rtprelay's standby was active, from its log line "active
+    now ... (address seen at SECONDS, active after MS ms)"; None without it."""
+    m = re.search(r"active now .*address seen at ([0-9.]+), active after ([0-9.]+) ms",
+                  standby.log_text())
+    return float(m.group(1)) + float(m.group(2)) / 1000 if m else None
+
+
 def standby_lists(topo, n):
     with topo.ng(B_ADDR) as ng:
         r = ng.request({"command": "list", "limit": 100000})
@@ -116,6 +155,7 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
         wait_ready(topo, B_ADDR)
     kinds = ("plain", "srtp", "xcode")
     calls = []
+    cap = None
     try:
         with topo.ng(A_ADDR) as ng:
             for i in range(a.calls):
@@ -140,24 +180,45 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
             else:
                 wait_for(lambda: standby_lists(topo, len(calls)), 30)
                 st_b = {}
+            cap = (Capture(topo.b, "eth0", os.path.join(logdir, "standby-%s.pcap" % relay))
+                   if a.capture else None)
             t_fail = time.monotonic()
-            active.kill()
+            t_fail_wall = time.time()
+            # SIGKILL, and the address moves at once: the kernel tearing the dead
+            # process down (closing its sockets, freeing its memory: tens of ms, more
+            # for a process with more memory) goes on meanwhile, as it would while
+            # VRRP moves the address; waiting for it first put each relay's exit
+            # cost into its media gap
+            active.proc.kill()
+            reaper = Reaper(active.proc, t_fail)
             t_killed = time.monotonic()
+            t_killed_wall = time.time()
             topo.move_vip()
             t_moved = time.monotonic()
-            if relay == "rtprelay":
-                wait_for(lambda: "active now" in standby.log_text(), 20)
-            t_active = time.monotonic()  # rtpengine: nothing to wait for
+            # the main thread does nothing while media moves, for both relays: work
+            # here (reading the standby's log) would take the GIL from the pumps and
+            # delay the packets whose send times are the measurement
             time.sleep(3.5)
         finally:
             pump.stop()
             probe_pump.stop()
+        t_active = t_moved  # rtpengine: nothing to wait for
+        if relay == "rtprelay":
+            seen = standby_active_at(standby)
+            t_active = t_fail + (seen - t_fail_wall) if seen else None
+        # kept: from a second after the standby was active (the move, if it did not say)
+        t_kept = (t_moved if t_active is None else t_active) + 1.0
+        wire = {}
+        if cap:
+            cap.stop()
+            wire = analyse(cap.path, VIP, t_fail_wall, t_killed_wall)
         kept, gaps, resumed, by_kind, lost = 0, [], [], {}, []
+        lat, pre = [], []  # relay latency in the second before the kill; gap before it
         for c in calls:
-            # kept: media both ways a second after the standby became active, and no
-            # SRTP packet failed to authenticate
+            # kept: media both ways from t_kept on, and no SRTP packet failed to
+            # authenticate
             late_fail = [f for f in c.a.auth_failed if f[0] > t_fail]
-            ok = (continued(c.a, t_active + 1.0) > 0 and continued(c.b, t_active + 1.0) > 0
+            ok = (continued(c.a, t_kept) > 0 and continued(c.b, t_kept) > 0
                   and not late_fail)
             kept += ok
             if ok and c in probes and c.kind != "xcode":  # transcoded: renumbered
@@ -165,16 +226,20 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
                 gaps.extend(x for x in g if x is not None)
                 r = [resumed_after(c.a, c.b, t_killed), resumed_after(c.b, c.a, t_killed)]
                 resumed.extend(x for x in r if x is not None)
+                for rx, tx in ((c.a, c.b), (c.b, c.a)):
+                    sent = [(t, tx.sent_at.get(q)) for t, q in rx.arrivals]
+                    lat.extend(t - s for t, s in sent if s and t_fail - 1.0 < t <= t_fail)
+                    before = [s for _, s in sent if s and s <= t_fail]
+                    if before:
+                        pre.append(t_fail - max(before))
             if not ok and c.kind != "xcode":
-                lost.append({"call": c.cid, "to_a_after": continued(c.a, t_active + 1.0),
-                             "to_b_after": continued(c.b, t_active + 1.0),
+                lost.append({"call": c.cid, "to_a_after": continued(c.a, t_kept),
+                             "to_b_after": continued(c.b, t_kept),
                              "auth_failed": [(round(t - t_fail, 3), q, w)
                                              for t, q, w in c.a.auth_failed]})
             by_kind.setdefault(c.kind, [0, 0])
             by_kind[c.kind][0] += ok
             by_kind[c.kind][1] += 1
-            if ok:
-                gaps.extend(g)
         return {
             "relay": relay, "calls": a.calls, "flowing_before": flowing, "restored_before": st_b.get("restored"),
             "refused_records": st_b.get("refused"), "kept": kept,
@@ -186,13 +251,25 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
             if resumed else None,
             "resumed_after_move_ms_p99": round(percentile(resumed, 99) * 1000, 1)
             if resumed else None,
-            "kill_ms": round((t_killed - t_fail) * 1000, 1),
+            "kill_ms": reaper.ms(),
+            # what was in flight in the relay (and the sender's receiving thread) at the
+            # kill: part of the gap, and lost with the active
+            "latency_before_kill_ms_p50": ms(percentile(lat, 50)),
+            "latency_before_kill_ms_p99": ms(percentile(lat, 99)),
+            "gap_before_kill_ms_p50": ms(percentile(pre, 50)),
+            "gap_before_kill_ms_p99": ms(percentile(pre, 99)),
+            # the probe sender's rate against its nominal one (probes x 2 / period):
+            # far below 1, the machine was too busy for the run to mean much
+            "probe_rate_of_nominal": round(probe_pump.sent / max(probe_pump.elapsed, 0.001)
+                                           / (2 * len(probes) / a.period), 3),
             "address_move_ms": round((t_moved - t_killed) * 1000, 1),
-            "standby_active_after_ms": round((t_active - t_fail) * 1000, 1),
+            "standby_active_after_ms": round((t_active - t_fail) * 1000, 1)
+            if t_active is not None else None,
             "probes": len(probes), "period_ms": a.period * 1000,
             "bg_period_ms": a.bg_period * 1000,
             "probe_packets_per_s": round(probe_pump.sent / max(probe_pump.elapsed, 0.001)),
             "bg_packets_per_s": round(pump.sent / max(pump.elapsed, 0.001)),
+            "wire": wire,
             "lost_not_transcoded": lost,
             "srtp_auth_failed_before_kill": auth_failed_before,
             "srtp_auth_failures": [(c.cid, [(round(t - t_fail, 3), q, w)
@@ -200,6 +277,8 @@ def failover_run(a, topo, redis, logdir, relay="rtprelay"):
                                    for c in calls if c.a.auth_failed],
         }
     finally:
+        if cap:
+            cap.stop()
         active.stop()
         standby.stop()
 
@@ -255,24 +334,34 @@ def main():
     ap.add_argument("--probes", type=int, default=60, help="calls measured for the gap")
     ap.add_argument("--ng-calls", type=int, default=500)
     ap.add_argument("--no-rtpengine", action="store_true")
+    ap.add_argument("--rtpengine-first", action="store_true",
+                    help="rtpengine's part before rtprelay's (the machine's load drifts "
+                    "during a run: alternate the order over runs)")
+    ap.add_argument("--capture", action="store_true",
+                    help="capture on the standby's interface: where the time goes "
+                    "(bench/failover_capture.py)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "failover"))
     a = ap.parse_args()
     a.bin = os.path.join(a.build, "daemon", "rtprelayd")
     logdir = tempfile.mkdtemp(prefix="rtprelay-bench-failover-")
     res = {"date": time.strftime("%Y-%m-%d"), "build": a.build}
-    with Topo("rbf%d" % os.getpid()) as topo:
-        redis = Redis(topo, 46379, logdir)
-        try:
-            res["failover"] = failover_run(a, topo, redis, logdir)
-            print("failover:", res["failover"], flush=True)
-            redis.command("FLUSHALL")
-            res["ng_redis_off"] = ng_latency_run(a, topo, redis, logdir, False)
-            print("ng, Redis off:", res["ng_redis_off"], flush=True)
-            res["ng_redis_on"] = ng_latency_run(a, topo, redis, logdir, True)
-            print("ng, Redis on:", res["ng_redis_on"], flush=True)
-        finally:
-            redis.stop()
-    if not a.no_rtpengine:
+    res["order"] = "rtpengine first" if a.rtpengine_first else "rtprelay first"
+
+    def rtprelay_part():
+        with Topo("rbf%d" % os.getpid()) as topo:
+            redis = Redis(topo, 46379, logdir)
+            try:
+                res["failover"] = failover_run(a, topo, redis, logdir)
+                print("failover:", res["failover"], flush=True)
+                redis.command("FLUSHALL")
+                res["ng_redis_off"] = ng_latency_run(a, topo, redis, logdir, False)
+                print("ng, Redis off:", res["ng_redis_off"], flush=True)
+                res["ng_redis_on"] = ng_latency_run(a, topo, redis, logdir, True)
+                print("ng, Redis on:", res["ng_redis_on"], flush=True)
+            finally:
+                redis.stop()
+
+    def rtpengine_part():
         # rtpengine in fresh namespaces (its standby needs ip_nonlocal_bind), same load
         with Topo("rbe%d" % os.getpid()) as topo:
             redis = Redis(topo, 46380, logdir)
@@ -281,6 +370,10 @@ def main():
                 print("failover, rtpengine:", res["failover_rtpengine"], flush=True)
             finally:
                 redis.stop()
+
+    parts = [rtprelay_part] + ([] if a.no_rtpengine else [rtpengine_part])
+    for part in (reversed(parts) if a.rtpengine_first else parts):
+        part()
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(res, f, indent=1)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "daemon/repl_record.h"
 #include "daemon/stream_ref.h"
 #include "daemon/sockbuf.h"
+#include "daemon/repl_rewrite.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -47,6 +49,14 @@
 #define SAMPLE_EVERY_MS	     1000    /* output streams sampled this often (stream_ref.h) */
 #define SCAN_ROUNDS_MAX	     1000000 /* SCAN calls in one initial read at most */
 #define FOLLOW_EVENT_MAX_KEY 512
+/* After a takeover every call is written again, but not while media moves to
+ * this host (daemon/repl_rewrite.h): the first calls REWRITE_DELAY_MS later,
+ * REWRITE_PER_TICK calls a control-loop tick (a snapshot costs tens of
+ * microseconds; ten thousand at once would hold the control thread, and the
+ * CPU the workers need, for hundreds of milliseconds right when the address
+ * arrived). */
+#define REWRITE_DELAY_MS     200
+#define REWRITE_PER_TICK     512
 
 struct repl {
 	const struct rtprelay_config *cfg;
@@ -62,7 +72,9 @@ struct repl {
 	pthread_t writer, follower;
 	bool writer_started, follower_started;
 	atomic_bool stop_writer, stop_follower;
-	atomic_bool resync; /* the writer reconnected: write every call again */
+	int follower_wake;	     /* eventfd: the follower's poll returns at once on stop */
+	struct repl_rewrite rewrite; /* after a takeover: calls to write again */
+	atomic_bool resync;	     /* the writer reconnected: write every call again */
 	uint64_t last_recheck_ms, last_sample_ms;
 	_Atomic uint64_t writes, deletes, bytes, write_errors, connect_failures, reconnects;
 	_Atomic bool connected;
@@ -360,13 +372,16 @@ static void *follower_main(void *arg)
 				goto lost;
 			}
 			if (!m) {
-				struct pollfd p = { .fd = sub->fd, .events = POLLIN };
-				int n = poll(&p, 1, FOLLOW_POLL_MS);
+				struct pollfd p[2] = { { .fd = sub->fd, .events = POLLIN },
+						       { .fd = r->follower_wake,
+							 .events = POLLIN } };
+				int n = poll(p, r->follower_wake >= 0 ? 2 : 1, FOLLOW_POLL_MS);
 				if (n < 0 && errno != EINTR) {
 					why = "poll failed";
 					goto lost;
 				}
-				if (n > 0 && redisBufferRead(sub) != REDIS_OK) {
+				if (n > 0 && (p[0].revents & (POLLIN | POLLERR | POLLHUP)) &&
+				    redisBufferRead(sub) != REDIS_OK) {
 					why = sub->errstr[0] ? sub->errstr : "connection lost";
 					goto lost;
 				}
@@ -688,15 +703,74 @@ static bool owns_address(const struct repl *r)
 	return r->cfg->n_ifaces > 0;
 }
 
-/* The shared address is here: stop following, become the active. */
-static void take_over(struct repl *r, uint64_t now_ms)
+static double ms_since(const struct timespec *t0)
 {
-	unsigned n = 0;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void stop_follower(struct repl *r)
+{
+	uint64_t one = 1;
 
 	atomic_store(&r->stop_follower, true);
+	if (r->follower_wake >= 0 && write(r->follower_wake, &one, sizeof(one)) < 0)
+		log_warn("redis: waking the follower: %s", strerror(errno)); /* it polls */
 	if (r->follower_started)
 		pthread_join(r->follower, NULL);
 	r->follower_started = false;
+}
+
+/* The calls of the takeover, noted by call-id for repl_tick to write again;
+ * a call that cannot be noted (no memory) is written at once. */
+static void rewrite_plan(struct repl *r, unsigned n, uint64_t now_ms)
+{
+	if (repl_rewrite_init(&r->rewrite, n, now_ms + REWRITE_DELAY_MS)) {
+		for (struct call *c = r->calls->head; c; c = c->next)
+			queue_call(r, c, Q_FORCE);
+		return;
+	}
+	for (struct call *c = r->calls->head; c; c = c->next)
+		if (repl_rewrite_add(&r->rewrite, c->call_id))
+			queue_call(r, c, Q_FORCE);
+}
+
+/* Up to REWRITE_PER_TICK calls of the takeover written again: each one that
+ * still exists and that no command has written since (repl_updated is 0 on a
+ * restored call until queue_call writes it). */
+static void rewrite_step(struct repl *r, uint64_t now_ms)
+{
+	unsigned done = 0;
+	const char *id;
+
+	while (done < REWRITE_PER_TICK && (id = repl_rewrite_next(&r->rewrite, now_ms))) {
+		struct call *c = call_find(r->calls, id);
+
+		if (c && !c->repl_updated) {
+			queue_call(r, c, Q_FORCE);
+			done++;
+		}
+	}
+	if (r->rewrite.n && !repl_rewrite_left(&r->rewrite))
+		repl_rewrite_free(&r->rewrite);
+}
+
+/* The shared address is here: stop following, become the active. Media
+ * needs nothing of this (the sockets were bound and the data plane set up
+ * when the calls were restored); the calls' records are written again from
+ * the ticks after it (rewrite_step). */
+static void take_over(struct repl *r, uint64_t now_ms)
+{
+	struct timespec seen_wall, seen;
+	unsigned n = 0;
+
+	/* when the address was seen (wall clock, to set beside a packet
+	 * capture) and how long the switch took: the log line below */
+	clock_gettime(CLOCK_REALTIME, &seen_wall);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
+	stop_follower(r);
 	apply_all(r); /* what the follower queued before it stopped */
 	if (r->follow_w.fd >= 0)
 		loop_del(r->loop, &r->follow_w);
@@ -711,10 +785,11 @@ static void take_over(struct repl *r, uint64_t now_ms)
 		callrec_continue(c);	   /* a recorded call: its next file */
 		continue_outputs(c, wall);
 	}
-	log_notice("redis: the service address is here: active now with %u restored calls", n);
 	start_writer(r);
-	for (struct call *c = r->calls->head; c; c = c->next)
-		queue_call(r, c, Q_FORCE);
+	rewrite_plan(r, n, now_ms);
+	log_notice("redis: the service address is here: active now with %u restored calls "
+		   "(address seen at %lld.%06ld, active after %.2f ms)",
+		   n, (long long)seen_wall.tv_sec, seen_wall.tv_nsec / 1000, ms_since(&seen));
 }
 
 static void on_netlink(struct loop_watch *w, uint32_t events)
@@ -738,6 +813,7 @@ void repl_tick(struct repl *r, uint64_t now_ms)
 			take_over(r, now_ms);
 		return;
 	}
+	rewrite_step(r, now_ms);
 	if (atomic_exchange(&r->resync, false)) {
 		if (rq_len(&r->wq) > REPL_QUEUE_CAP / 2) {
 			atomic_store(&r->resync, true); /* next tick */
@@ -775,7 +851,7 @@ struct repl *repl_start(const struct rtprelay_config *cfg, struct calls *calls, 
 	r->cfg = cfg;
 	r->calls = calls;
 	r->loop = loop;
-	r->follow_w.fd = r->dirty_w.fd = r->nl_w.fd = -1;
+	r->follow_w.fd = r->dirty_w.fd = r->nl_w.fd = r->follower_wake = -1;
 	snprintf(r->pattern, sizeof(r->pattern), "__keyspace@%u__:%s*", cfg->redis_db,
 		 REPL_KEY_PREFIX);
 	if (rq_init(&r->wq, REPL_QUEUE_CAP, false) || rq_init(&r->fq, REPL_QUEUE_CAP, true) ||
@@ -796,6 +872,7 @@ struct repl *repl_start(const struct rtprelay_config *cfg, struct calls *calls, 
 	r->follow_w = (struct loop_watch){ .fd = rq_fd(&r->fq), .cb = on_follow, .data = r };
 	if (loop_add(loop, &r->follow_w, EPOLLIN))
 		goto fail;
+	r->follower_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* -1: it polls */
 	int nl = addr_watch_open();
 	if (nl >= 0) {
 		r->nl_w = (struct loop_watch){ .fd = nl, .cb = on_netlink, .data = r };
@@ -827,11 +904,9 @@ void repl_stop(struct repl *r)
 		r->calls->on_destroy = NULL;
 		r->calls->on_destroy_arg = NULL;
 	}
-	atomic_store(&r->stop_follower, true);
+	stop_follower(r);
 	atomic_store(&r->stop_writer, true);
 	rq_stop(&r->wq);
-	if (r->follower_started)
-		pthread_join(r->follower, NULL);
 	if (r->writer_started)
 		pthread_join(r->writer, NULL);
 	if (r->dirty_w.fd >= 0)
@@ -842,6 +917,9 @@ void repl_stop(struct repl *r)
 		loop_del(r->loop, &r->nl_w);
 	if (r->nl_w.fd >= 0)
 		close(r->nl_w.fd);
+	if (r->follower_wake >= 0)
+		close(r->follower_wake);
+	repl_rewrite_free(&r->rewrite);
 	rq_fini(&r->wq);
 	rq_fini(&r->fq);
 	rq_fini(&r->dirty);

@@ -22,7 +22,8 @@
  * forwarded until the address is on one of this host's interfaces. The
  * standby watches for it (rtnetlink address events, and a check every tick);
  * when it arrives the standby becomes active: it stops following, its calls'
- * timeouts start, and it writes every call to Redis.
+ * timeouts start, and from the ticks after it (not while the first media
+ * arrives) it writes every call to Redis again.
  *
  * Control thread API; the two threads touch only the queues and the atomic
  * counters.

@@ -14,8 +14,11 @@ nothing written on the way out), the address moves to B with a gratuitous ARP, a
   decrypts with the party's key and encrypts with the relay key the party learned
   from the answer on the active (nothing re-keyed);
 - the standby answers ng for the restored calls (query shows both tags, delete ends
-  one, a second query of it fails), writes them to Redis as the new active, and
-  deletes the record of the call it ended.
+  one, a second query of it fails), writes them to Redis as the new active (after
+  the takeover, paced: daemon/repl_rewrite.h), and deletes the record of the call
+  it ended;
+- its takeover log line says when it saw the address (wall clock, between the
+  address move and the line) and how long it took to become active.
 
 A DTLS-SRTP call (pyOpenSSL client against the active, both relays given one
 certificate with dtls-certificate/dtls-private-key) continues on the standby with the
@@ -34,6 +37,7 @@ the call and why, restores none of them, and still follows good records.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -166,13 +170,23 @@ def test_failover_keeps_calls_and_keys(env):
         t_fail = time.monotonic()
         active.kill()
         t_killed = time.monotonic()
+        t_killed_wall = time.time()
         topo.move_vip()
         t_moved = time.monotonic()
         wait_for(lambda: "active now" in standby.log_text(), 10, "the standby to take over")
         t_active = time.monotonic()
+        t_active_wall = time.time()
         time.sleep(2.5)
     finally:
         pump.stop()
+
+    # the instrument bench/failover.py sets beside its packet capture
+    m = re.search(r"active now with (\d+) restored calls \(address seen at ([0-9.]+), "
+                  r"active after ([0-9.]+) ms\)", standby.log_text())
+    assert m, standby.log_text()[-2000:]
+    assert int(m.group(1)) == len(kept), m.group(0)
+    assert t_killed_wall <= float(m.group(2)) <= t_active_wall, (m.group(0), t_killed_wall)
+    assert float(m.group(3)) < 1000, m.group(0)  # the follower is woken, not waited for
 
     gaps, resumed, stopped, xgaps = [], [], [], []
     for c in kept:

@@ -2,7 +2,8 @@
  * `redis*` configuration keys, the coalescing bounded queue between the
  * control thread and the Redis threads, the record envelope (truncated,
  * other-version, corrupted and misplaced records refused), the local-address
- * test the standby takes over by. */
+ * test the standby takes over by, the paced list of calls a new active
+ * writes again (nothing before it is due, then in order, each once). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/repl_queue.h"
 #include "daemon/repl_record.h"
+#include "daemon/repl_rewrite.h"
 
 static int set(struct rtprelay_config *c, const char *k, const char *v)
 {
@@ -216,6 +218,51 @@ static void local_address(void **state)
 	}
 }
 
+static void rewrite_paced(void **state)
+{
+	struct repl_rewrite rw = { 0 };
+	char id[16];
+
+	(void)state;
+	/* nothing planned: nothing to take */
+	assert_null(repl_rewrite_next(&rw, 0));
+	assert_int_equal(repl_rewrite_init(&rw, 3, 1200), 0);
+	assert_int_equal(repl_rewrite_add(&rw, "c1"), 0);
+	assert_int_equal(repl_rewrite_add(&rw, "c2"), 0);
+	assert_int_equal(repl_rewrite_add(&rw, "c3"), 0);
+	assert_int_equal(repl_rewrite_add(&rw, "c4"), -ENOSPC); /* past the room */
+	assert_int_equal(repl_rewrite_left(&rw), 3);
+	/* not due: none taken, however often asked */
+	assert_null(repl_rewrite_next(&rw, 1000));
+	assert_null(repl_rewrite_next(&rw, 1199));
+	assert_int_equal(repl_rewrite_left(&rw), 3);
+	/* due: in the order noted, each once */
+	assert_string_equal(repl_rewrite_next(&rw, 1200), "c1");
+	assert_string_equal(repl_rewrite_next(&rw, 1450), "c2");
+	assert_int_equal(repl_rewrite_left(&rw), 1);
+	/* a new plan drops what was left of the old one */
+	assert_int_equal(repl_rewrite_init(&rw, 600, 5000), 0);
+	for (unsigned i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "n%u", i);
+		assert_int_equal(repl_rewrite_add(&rw, id), 0);
+	}
+	assert_null(repl_rewrite_next(&rw, 4999));
+	for (unsigned i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "n%u", i);
+		assert_string_equal(repl_rewrite_next(&rw, 5000), id);
+	}
+	assert_null(repl_rewrite_next(&rw, 6000));
+	assert_int_equal(repl_rewrite_left(&rw), 0);
+	/* freed part-way (the sanitizer build checks nothing leaks) */
+	assert_int_equal(repl_rewrite_init(&rw, 2, 0), 0);
+	assert_int_equal(repl_rewrite_add(&rw, "x"), 0);
+	assert_int_equal(repl_rewrite_add(&rw, "y"), 0);
+	assert_string_equal(repl_rewrite_next(&rw, 0), "x");
+	repl_rewrite_free(&rw);
+	assert_null(repl_rewrite_next(&rw, 0));
+	repl_rewrite_free(&rw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +272,7 @@ int main(void)
 		cmocka_unit_test(queue_wakes_waiter),
 		cmocka_unit_test(record_round_trip_and_refusals),
 		cmocka_unit_test(local_address),
+		cmocka_unit_test(rewrite_paced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
