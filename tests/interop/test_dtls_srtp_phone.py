@@ -8,6 +8,10 @@ The relay terminates DTLS-SRTP: the phone is answered UDP/TLS/RTP/SAVPF with the
 own fingerprint and a=setup, the plain phone is offered RTP/AVP without any of it; the
 handshake completes (in both roles), each phone hears the other's tone, and the relay
 authenticated every SRTP packet it accepted.
+
+The reverse, a plain baresip calling the dtls_srtp one (the Flags table's row for it,
+`transport-protocol=UDP/TLS/RTP/SAVPF ICE=remove`): the relay offers its own
+fingerprint, the phone answers a=setup:active and the relay is the DTLS server.
 """
 import time
 
@@ -29,6 +33,29 @@ def attr(body, name):
 
 def m_proto(body):
     return [l for l in body.splitlines() if l.startswith("m=audio")][0].split()[2]
+
+
+def assert_relay_dtls(q, relay_role):
+    """`query` shows one connected DTLS association, in `relay_role`, on one party's
+    RTP stream (1 handshake, 0 failures), its SRTP profile as that stream's crypto
+    suite, no SRTP authentication failure, and no crypto at all on the other party."""
+    rtp = {tag: [s for m in p["medias"] for s in m["streams"] if "RTP" in s.get("flags", [])]
+           for tag, p in q["tags"].items()}
+    dtls = {tag: [s.get("DTLS") for s in streams] for tag, streams in rtp.items()}
+    dtls_tags = [tag for tag, d in dtls.items() if any(d)]
+    assert len(dtls_tags) == 1, dtls
+    (state,) = dtls[dtls_tags[0]]
+    assert state["state"] == "connected" and state["role"] == relay_role, state
+    assert state["handshakes"] == 1 and state["failures"] == 0, state
+    # the DTLS server picks the profile: baresip (client) takes AES_CM_128_HMAC_SHA1_80,
+    # rtprelay (server) the strongest both offer, AEAD_AES_256_GCM
+    assert state["SRTP profile"] == ("AEAD_AES_256_GCM" if relay_role.startswith("passive")
+                                     else "AES_CM_128_HMAC_SHA1_80"), state
+    (stream,) = rtp[dtls_tags[0]]
+    assert stream["crypto suite"] == state["SRTP profile"], stream
+    assert stream["stats"]["SRTP auth failed"] == 0, stream
+    (other,) = [s for tag, streams in rtp.items() if tag != dtls_tags[0] for s in streams]
+    assert "crypto suite" not in other and "DTLS" not in other, other
 
 
 # relay as the DTLS client (rtprelay's default answer to actpass), or as the server
@@ -67,22 +94,48 @@ def test_dtls_srtp_phone_calls_plain_phone(make_world, answer_dtls, relay_setup,
     assert "DTLS-SRTP complete" in world.alice.proc.output()
 
     # the relay's view: a connected association on alice's RTP stream, nothing on bob's
-    rtp = {tag: [s for m in p["medias"] for s in m["streams"] if "RTP" in s.get("flags", [])]
-           for tag, p in q["tags"].items()}
-    dtls = {tag: [s.get("DTLS") for s in streams] for tag, streams in rtp.items()}
-    dtls_tags = [tag for tag, d in dtls.items() if any(d)]
-    assert len(dtls_tags) == 1, dtls
-    (state,) = dtls[dtls_tags[0]]
-    assert state["state"] == "connected" and state["role"] == relay_role, state
-    assert state["handshakes"] == 1 and state["failures"] == 0, state
-    # the DTLS server picks the profile: baresip (client) takes AES_CM_128_HMAC_SHA1_80,
-    # rtprelay (server) the strongest both offer, AEAD_AES_256_GCM
-    assert state["SRTP profile"] == ("AEAD_AES_256_GCM" if relay_setup == "passive"
-                                     else "AES_CM_128_HMAC_SHA1_80"), state
-    (stream,) = rtp[dtls_tags[0]]
-    assert stream["crypto suite"] == state["SRTP profile"], stream
-    assert stream["stats"]["SRTP auth failed"] == 0, stream
-    (other,) = [s for tag, streams in rtp.items() if tag != dtls_tags[0] for s in streams]
-    assert "crypto suite" not in other and "DTLS" not in other, other
+    assert_relay_dtls(q, relay_role)
+    checks.assert_hears(world.alice, CALLEE_TONE, CALLER_TONE)
+    checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
+
+
+# the reverse: the relay offers DTLS-SRTP to the phone. With a=setup:actpass the phone,
+# as answerer, picks its role (baresip takes active, RFC 5763 5, so the relay is the
+# DTLS server); `DTLS=passive` on the offer makes the relay offer passive (baresip must
+# be the client). `DTLS=active` is not run: baresip 1.0 answers an active offer with
+# a=setup:active too and then waits as DTLS server (tests/interop/README.md)
+@pytest.mark.parametrize("offer_dtls,relay_setup",
+                         [("", "actpass"), ("DTLS=passive", "passive")],
+                         ids=["relay-actpass", "relay-passive"])
+def test_plain_phone_calls_dtls_srtp_phone(make_world, offer_dtls, relay_setup):
+    offer = " ".join(f for f in (kam.DEFAULT_FLAGS, kam.documented_flags(
+        "test_plain_phone_calls_dtls_srtp_phone"), offer_dtls) if f)
+    world = make_world(offer_flags=offer, callee_mediaenc="dtls_srtp",
+                       callee_config=("rtcp_mux yes",))
+    call_id = dial(world)
+    time.sleep(MEDIA_SECONDS)
+    assert_media_both_ways(world, call_id)
+    q = world.ng.command("query", call_id=call_id)
+    hang_up(world, call_id)
+    assert_full_dialog(world, call_id)
+
+    got = received_sdps(world.bob, "INVITE")[0]
+    sent = received_sdps(world.bob, "200", received=False)[0]
+    assert m_proto(got) == "UDP/TLS/RTP/SAVPF", got
+    assert attr(got, "setup") == [relay_setup], got
+    assert len(attr(got, "fingerprint")) == 1 and not attr(got, "crypto"), got
+    assert not attr(got, "candidate") and not attr(got, "ice-ufrag"), got
+    assert m_proto(sent) == "UDP/TLS/RTP/SAVPF" and attr(sent, "setup") == ["active"], sent
+    fp = lambda line: line.split()[1].upper()
+    assert fp(attr(got, "fingerprint")[0]) != fp(attr(sent, "fingerprint")[0]), \
+        "the relay must offer its own certificate's fingerprint"
+    plain = received_sdps(world.alice, "200")[0]
+    assert m_proto(plain) == "RTP/AVP", plain
+    assert not (attr(plain, "crypto") or attr(plain, "fingerprint") or attr(plain, "setup")), plain
+    assert "DTLS-SRTP complete" in world.bob.proc.output()
+
+    # the relay's view: a connected association on bob's RTP stream, the relay the
+    # DTLS server, nothing on alice's
+    assert_relay_dtls(q, "passive (server)")
     checks.assert_hears(world.alice, CALLEE_TONE, CALLER_TONE)
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)

@@ -19,6 +19,7 @@ use_ipv6=0
 default_proxy=0
 media_encryption={media_encryption}
 media_encryption_mandatory={mandatory}
+supported={supported}
 [rtp]
 audio_rtp_port={rtp_port}
 audio_jitt_comp=60
@@ -65,10 +66,14 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d+ ")
 
 class Linphone:
     """linphonec with one account on `registrar` (host:port); `media_encryption` is
-    linphonerc's value: none, srtp (SDES), zrtp, dtls."""
+    linphonerc's value: none, srtp (SDES), zrtp, dtls. gruu=False leaves `gruu` out of
+    its Supported header: Kamailio's registrar then hands it no GRUU, and its dialogs'
+    Contact is its own address and port instead of the registrar's pub-gruu, which the
+    documented config (no GRUU resolution for in-dialog requests) would route back to
+    Kamailio itself, so the ACK and BYE of a call to Linphone would never reach it."""
 
     def __init__(self, name, logdir, ns, sip_port, rtp_port, user, domain, registrar,
-                 tone, media_encryption="srtp", mandatory=True):
+                 tone, media_encryption="srtp", mandatory=True, gruu=True):
         self.name = name
         self.user = user
         self.dir = os.path.join(logdir, name)
@@ -79,7 +84,9 @@ class Linphone:
             f.write(LINPHONERC.format(sip_port=sip_port, rtp_port=rtp_port, user=user,
                                       domain=domain, registrar=registrar,
                                       media_encryption=media_encryption,
-                                      mandatory=1 if mandatory else 0))
+                                      mandatory=1 if mandatory else 0,
+                                      supported="replaces, outbound" + (
+                                          ", gruu" if gruu else "")))
         self.tone = tone
         self.recording = os.path.join(self.dir, "received.wav")
         self.logfile = os.path.join(self.dir, "linphone-core.log")
