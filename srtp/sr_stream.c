@@ -18,61 +18,11 @@
 #include <srtp2/crypto_types.h>
 #include <srtp2/srtp.h>
 
-static const struct {
-	const char *name;
-	uint8_t key, salt;
-	bool aead;
-} suites[SR_N_SUITES] = {
-	[SR_AES_CM_128_HMAC_SHA1_80] = { "AES_CM_128_HMAC_SHA1_80", 16, 14, false },
-	[SR_AES_CM_128_HMAC_SHA1_32] = { "AES_CM_128_HMAC_SHA1_32", 16, 14, false },
-	[SR_AES_192_CM_HMAC_SHA1_80] = { "AES_192_CM_HMAC_SHA1_80", 24, 14, false },
-	[SR_AES_192_CM_HMAC_SHA1_32] = { "AES_192_CM_HMAC_SHA1_32", 24, 14, false },
-	[SR_AES_256_CM_HMAC_SHA1_80] = { "AES_256_CM_HMAC_SHA1_80", 32, 14, false },
-	[SR_AES_256_CM_HMAC_SHA1_32] = { "AES_256_CM_HMAC_SHA1_32", 32, 14, false },
-	[SR_AEAD_AES_128_GCM] = { "AEAD_AES_128_GCM", 16, 12, true },
-	[SR_AEAD_AES_256_GCM] = { "AEAD_AES_256_GCM", 32, 12, true },
-	[SR_NULL_HMAC_SHA1_80] = { "NULL_HMAC_SHA1_80", 16, 14, false },
-	[SR_NULL_HMAC_SHA1_32] = { "NULL_HMAC_SHA1_32", 16, 14, false },
-};
-
 static bool available[SR_N_SUITES];
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = -1;
 static bool want_stock;	  /* sr_init_stock: keep libsrtp's own primitives */
 static const char *backend; /* what the sessions' ciphers and MAC run on */
-
-static bool suite_ok(enum sr_suite s)
-{
-	return s > SR_SUITE_NONE && s < SR_N_SUITES;
-}
-
-const char *sr_suite_name(enum sr_suite s)
-{
-	return suite_ok(s) ? suites[s].name : NULL;
-}
-
-enum sr_suite sr_suite_by_name(const char *s, size_t len)
-{
-	for (int i = 1; i < SR_N_SUITES; i++)
-		if (strlen(suites[i].name) == len && !strncasecmp(s, suites[i].name, len))
-			return (enum sr_suite)i;
-	return SR_SUITE_NONE;
-}
-
-size_t sr_key_len(enum sr_suite s)
-{
-	return suite_ok(s) ? suites[s].key : 0;
-}
-
-size_t sr_salt_len(enum sr_suite s)
-{
-	return suite_ok(s) ? suites[s].salt : 0;
-}
-
-bool sr_suite_aead(enum sr_suite s)
-{
-	return suite_ok(s) && suites[s].aead;
-}
 
 /* The RTP and RTCP crypto policies of @s (RFC 4568 6.2: the _32 suites
  * keep an 80-bit tag on SRTCP), then @params applied (6.3.2 - 6.3.4). */
@@ -232,7 +182,7 @@ const char *sr_crypto_backend(void)
 
 bool sr_suite_available(enum sr_suite s)
 {
-	return sr_init() == 0 && suite_ok(s) && available[s];
+	return sr_init() == 0 && sr_suite_ok(s) && available[s];
 }
 
 static const char *key_check(enum sr_suite s, const struct sr_key *k)
@@ -258,7 +208,7 @@ const char *sr_keys_check(const struct sr_keys *k)
 {
 	const char *e;
 
-	if (!suite_ok(k->suite))
+	if (!sr_suite_ok(k->suite))
 		return "unknown crypto suite";
 	if (!sr_suite_available(k->suite))
 		return "crypto suite not supported by libsrtp";

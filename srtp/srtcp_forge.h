@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "srtp/sr_stream.h"
+#include "srtp/sr_suite.h"
 
 /* Largest packet srtcp_forge writes: header, tag, index word, MKI. */
 #define SRTCP_FORGE_MAX (8 + 16 + 4 + SR_MAX_MKI)
