@@ -9,7 +9,7 @@ that bundle=require is remembered for a re-offer like an explicit one.
 
 import pytest
 
-from test_bundle_sdp import attrs, groups, plain_offer, sections, webrtc_answer
+from test_bundle_sdp import TO_WEBRTC, attrs, groups, plain_offer, sections, webrtc_answer
 
 pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
 
@@ -51,10 +51,9 @@ def test_webrtc_flag_bundle_require_is_remembered(ng):
     r = ng.answer("wf-2", "a", "b", webrtc_answer(to_b, True), **TO_SIP)
     assert r["result"] == "ok", r
     assert groups(r["sdp"]) == [] and "bundle-only" not in r["sdp"], r["sdp"]
-    # a re-offer to the WebRTC party without the flag keeps a=bundle-only (require
-    # is remembered per party) on the same bundle port
-    r = ng.offer("wf-2", "a", plain_offer(), ICE="force", DTLS="passive",
-                 **{"to-tag": "b", "transport-protocol": "UDP/TLS/RTP/SAVPF"})
+    # a re-offer to the WebRTC party without the flag (nor a bundle key) keeps
+    # a=bundle-only (require is remembered per party) on the same bundle port
+    r = ng.offer("wf-2", "a", plain_offer(), **{"to-tag": "b"}, **TO_WEBRTC)
     assert r["result"] == "ok", r
     audio, video = sections(r["sdp"])
     assert "a=bundle-only" in video and port(video) == port(audio), r["sdp"]
