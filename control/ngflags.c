@@ -958,7 +958,8 @@ const struct ngf_known ngf_known[] = {
 	     "daemon/ice.c ice_note_sender: no ICE in the answer to this offer"),
 	IMPL("webrtc", NGF_FLAG, 0, NULL,
 	     "ICE=force trickle-ICE rtcp-mux-offer rtcp-mux-require no-rtcp-attribute "
-	     "SDES-off generate-mid transport-protocol=UDP/TLS/RTP/SAVPF (DTLS-SRTP)"),
+	     "SDES-off generate-mid transport-protocol=UDP/TLS/RTP/SAVPF (DTLS-SRTP) "
+	     "bundle=require (bundle offer + a=bundle-only, daemon/bundle.c)"),
 	IMPL("generate-mid", NGF_FLAG, NG_F_GENERATE_MID, NULL, "daemon/offer.c media_rewrite"),
 	IMPL("original-sendrecv", NGF_FLAG, NG_F_ORIGINAL_SENDRECV, NULL,
 	     "daemon/offer.c media_rewrite: direction attributes as received"),
@@ -1043,9 +1044,14 @@ const struct ngf_known *ngf_lookup(const char *s, size_t len, unsigned form)
 }
 
 /* An implemented flag without a bit of its own. */
-/* rtpengine's WebRTC: an alias for what a WebRTC party needs. */
+/* rtpengine's WebRTC: an alias for what a WebRTC party needs, the same set
+ * as rtpengine's (its WebRTC template: transport-protocol=UDP/TLS/RTP/SAVPF
+ * ICE=force trickle-ICE rtcp-mux=[offer require] no-rtcp-attribute SDES=off
+ * generate-mid bundle=[require]); bundle=require implies offer, as ngf_bundle
+ * reads it. */
 static void set_webrtc(struct ng_request *req)
 {
+	req->bundle |= NG_BUNDLE_OFFER | NG_BUNDLE_REQUIRE;
 	req->sdes.off = true;
 	req->ice = NG_ICE_FORCE;
 	req->flags |= NG_F_TRICKLE_ICE | NG_F_NO_RTCP_ATTRIBUTE | NG_F_GENERATE_MID;

@@ -201,13 +201,17 @@ static void put_ice_family(struct wctx *w, struct ng_node *d, const struct call_
 /* BUNDLE (daemon/bundle.h), only for a media that has any of it: rtprelay's
  * bundle towards the party (`bundle lead`, index + 1 of the media whose
  * socket carries this one), the party's MID header extension id and its
- * a=ssrc values, which the bundle socket demultiplexes by. */
+ * a=ssrc values, which the bundle socket demultiplexes by; `bundle only`
+ * (written only when set) that bundle=require/strict was offered to the
+ * party, so that a re-offer after a restore still writes a=bundle-only. */
 static void put_bundle(struct wctx *w, struct ng_node *d, const struct call_media *m)
 {
-	if (!m->bundle_lead && !m->mid_ext && !m->n_ssrcs)
+	if (!m->bundle_lead && !m->mid_ext && !m->n_ssrcs && !m->bundle_only)
 		return;
 	put_int(w, d, "bundle lead", m->bundle_lead);
 	put_int(w, d, "mid ext", m->mid_ext);
+	if (m->bundle_only)
+		put_int(w, d, "bundle only", 1);
 	struct ng_node *l = chk(w, ng_dict_add_list(w->a, d, "ssrcs"));
 	for (unsigned k = 0; l && k < m->n_ssrcs; k++)
 		chk(w, ng_list_add(l, ng_new_int(w->a, m->ssrcs[k])));
@@ -1205,7 +1209,8 @@ static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media
 }
 
 /* put_bundle's fields, all absent in a record of unbundled media (and in
- * records of daemons that did not carry them: no bundle then). The lead is
+ * records of daemons that did not carry them: no bundle then; no `bundle
+ * only` = not set, anything but 0 or 1 is refused). The lead is
  * checked against the party's media count once they are all read. */
 static int get_bundle(struct rctx *r, const struct ng_node *md, struct call_media *m)
 {
@@ -1218,6 +1223,9 @@ static int get_bundle(struct rctx *r, const struct ng_node *md, struct call_medi
 	if ((rc = get_int(r, md, "mid ext", 0, 255, false, &v)))
 		return rc;
 	m->mid_ext = (uint8_t)v;
+	if ((rc = get_int(r, md, "bundle only", 0, 1, false, &v)))
+		return rc;
+	m->bundle_only = v;
 	const struct ng_node *l = get_typed(r, md, "ssrcs", NG_LIST, false, &rc);
 	if (rc)
 		return rc;

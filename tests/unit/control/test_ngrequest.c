@@ -457,6 +457,8 @@ static void test_ice_and_webrtc(void **state)
 	assert_int_equal(req.rtcp_mux, NG_MUX_OFFER | NG_MUX_REQUIRE);
 	assert_int_equal(req.transport, NG_TP_UDP_TLS_RTP_SAVPF);
 	assert_true(req.sdes.off); /* rtpengine's alias includes SDES-off */
+	/* and bundle=require (its WebRTC template), which implies offer */
+	assert_int_equal(req.bundle, NG_BUNDLE_OFFER | NG_BUNDLE_REQUIRE);
 	assert_int_equal(req.n_warnings, 0);
 	offer_with_flags("\"DTLS-reverse=active\",\"DTLS-fingerprint=SHA-384\"", &req);
 	assert_int_equal(req.dtls, NG_DTLS_ACTIVE);

@@ -627,6 +627,52 @@ static void bundle_restores(void **state)
 	free(rec);
 }
 
+/* The bundling party's answer to a phone's audio+video offer (mids 0 1). */
+static const char *sdp_bundle_ans =
+	"v=0\r\no=- 10 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+	"m=audio 7200 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\na=mid:0\r\na=rtcp-mux\r\n"
+	"a=ice-ufrag:HmAd\r\na=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\na=sendrecv\r\n"
+	"m=video 7200 RTP/AVP 96\r\nc=IN IP4 127.0.0.1\r\na=mid:1\r\na=rtcp-mux\r\n"
+	"a=ice-ufrag:HmAd\r\na=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\n"
+	"a=rtpmap:96 VP8/90000\r\na=sendrecv\r\n";
+
+/* A phone's audio+video offered with bundle=require to a bundling party:
+ * that party's media restore with bundle_only set (a re-offer to it still
+ * writes a=bundle-only); a value other than 0 or 1 is refused. */
+static void bundle_only_restores(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(ng("offer", "bonly", NULL, sdp_av, "3:ICE5:force6:bundlel7:requiree8:rtcp-muxl5:offere"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(reply, "a=bundle-only"));
+	assert_non_null(strstr(ng("answer", "bonly", "b", sdp_bundle_ans, NULL), "6:result2:ok"));
+	size_t len, fl;
+	char *rec = snapshot("bonly", &len);
+	struct call *c = call_find(&calls, "bonly"), *r = NULL;
+	const struct call_party *p = c->parties[1];
+
+	assert_true(p->media[1].bundle_only);
+	assert_non_null(memmem(rec, len, "11:bundle onlyi1e", 17));
+	assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, &r), 0);
+	const struct call_party *q = r->parties[1];
+	for (unsigned pi = 0; pi < 2; pi++)
+		for (unsigned i = 0; i < 2; i++)
+			assert_int_equal(r->parties[pi]->media[i].bundle_only,
+					 c->parties[pi]->media[i].bundle_only);
+	assert_true(q->media[1].bundle_only);
+	assert_false(r->parties[0]->media[1].bundle_only);
+	call_destroy(&calls_b, r, 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	static const char *bad[] = { "11:bundle onlyi2e", "11:bundle onlyi-1e",
+				     "11:bundle only1:1" };
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char *f = forge(rec, len, "11:bundle onlyi1e", bad[k], &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	free(rec);
+}
+
 static void version1_restores(void **state)
 {
 	static const char *older[] = { "7:versioni1e", "7:versioni2e" };
@@ -911,6 +957,7 @@ int main(void)
 		cmocka_unit_test(dtls_forged_refused),
 		cmocka_unit_test(dtls_keys_restore),
 		cmocka_unit_test(bundle_restores),
+		cmocka_unit_test(bundle_only_restores),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
