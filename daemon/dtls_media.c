@@ -431,6 +431,14 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 		bool was = st0 == DTLS_CONNECTED;
 		after(d, k, dtls_conn_input(as->conn, dg[i].buf, dg[i].len, now_ms), was,
 		      st0 == DTLS_HANDSHAKING);
+		if (was && dtls_conn_state(as->conn) == DTLS_HANDSHAKING) {
+			/* the peer restarted DTLS (a new ClientHello): the new
+			 * handshake's keys replace the current ones when it ends */
+			log_info("media %u: DTLS restart by the peer on %s", d->cm->index,
+				 k == COMP_RTP ? "RTP" : "RTCP");
+			as->fail_logged = false;
+			active_add(d);
+		}
 		if (!d->client && !was && dtls_conn_state(as->conn) == DTLS_FAILED &&
 		    as->failures <= SERVER_RETRIES) {
 			/* the real peer's hello may still come: listen again */
