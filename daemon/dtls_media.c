@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "daemon/call.h"
+#include "daemon/heap_trim.h"
 #include "daemon/ice_family.h"
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
@@ -265,6 +266,7 @@ static void connected(struct media_dtls *d, unsigned comp)
 
 	if (!handshaking(d))
 		active_del(d);
+	heap_trim_note(); /* the handshake's OpenSSL state was just freed */
 	if (dtls_conn_keys(as->conn, &k))
 		return;
 	memset(&sk, 0, sizeof(sk));
@@ -311,6 +313,7 @@ static void failed(struct media_dtls *d, unsigned comp)
 
 	if (!handshaking(d))
 		active_del(d);
+	heap_trim_note();
 	as->failures++;
 	as->last_error = dtls_conn_error(as->conn);
 	/* RTCP's own association failing is no error of the call: its SRTCP
@@ -397,6 +400,7 @@ void dtls_media_tick(uint64_t now_ms)
 		if (!handshaking(d))
 			active_del(d);
 	}
+	heap_trim_tick(now_ms); /* pages the finished handshakes freed */
 }
 
 static void on_datagrams(struct loop_watch *w, uint32_t events)
