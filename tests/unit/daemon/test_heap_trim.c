@@ -34,6 +34,7 @@ static void test_rate(void **state)
 	assert_false(heap_trim_tick(1000 + 5 * HEAP_TRIM_INTERVAL_MS));
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 static long rss_kb(void)
 {
 	long pages = 0, res = 0;
@@ -44,6 +45,7 @@ static long rss_kb(void)
 	fclose(f);
 	return res * 4;
 }
+#endif
 
 static void test_gives_pages_back(void **state)
 {
