@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "daemon/call.h"
+#include "daemon/heap_trim.h"
 #include "daemon/ice_family.h"
 #include "daemon/sdes.h"
 #include "dataplane/dataplane.h"
@@ -266,6 +267,7 @@ static void connected(struct media_dtls *d, unsigned comp)
 
 	if (!handshaking(d))
 		active_del(d);
+	heap_trim_note(); /* the handshake's OpenSSL state was just freed */
 	if (dtls_conn_keys(as->conn, &k))
 		return;
 	memset(&sk, 0, sizeof(sk));
@@ -312,6 +314,7 @@ static void failed(struct media_dtls *d, unsigned comp)
 
 	if (!handshaking(d))
 		active_del(d);
+	heap_trim_note();
 	as->failures++;
 	as->last_error = dtls_conn_error(as->conn);
 	/* RTCP's own association failing is no error of the call: its SRTCP
@@ -398,6 +401,7 @@ void dtls_media_tick(uint64_t now_ms)
 		if (!handshaking(d))
 			active_del(d);
 	}
+	heap_trim_tick(now_ms); /* pages the finished handshakes freed */
 }
 
 unsigned dtls_media_in_flight(void)
@@ -443,6 +447,14 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 		bool was = st0 == DTLS_CONNECTED;
 		after(d, k, dtls_conn_input(as->conn, dg[i].buf, dg[i].len, now_ms), was,
 		      st0 == DTLS_HANDSHAKING);
+		if (was && dtls_conn_state(as->conn) == DTLS_HANDSHAKING) {
+			/* the peer restarted DTLS (a new ClientHello): the new
+			 * handshake's keys replace the current ones when it ends */
+			log_info("media %u: DTLS restart by the peer on %s", d->cm->index,
+				 k == COMP_RTP ? "RTP" : "RTCP");
+			as->fail_logged = false;
+			active_add(d);
+		}
 		if (!d->client && !was && dtls_conn_state(as->conn) == DTLS_FAILED &&
 		    as->failures <= SERVER_RETRIES) {
 			/* the real peer's hello may still come: listen again */

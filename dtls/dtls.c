@@ -192,8 +192,10 @@ struct dtls_cert {
 };
 
 struct dtls_conn {
-	SSL *ssl;
+	SSL *ssl;	  /* NULL once connected (released, see dtls.h) */
 	BIO *rbio, *wbio; /* owned by ssl */
+	const struct dtls_cert *cert;
+	char *profiles; /* the caller's list (NULL = DEFAULT_PROFILES), for a restart */
 	enum dtls_state state;
 	bool client;
 	struct dtls_fingerprint peer_fp;
@@ -204,6 +206,13 @@ struct dtls_conn {
 	char err[200];
 	uint8_t *out; /* what OpenSSL wrote, being cut into datagrams */
 	size_t out_len, out_pos;
+	/* kept from a finished handshake once the SSL object is gone: the
+	 * server's final flight (resent when the peer's Finished comes again)
+	 * and the client random (a ClientHello with another one is a restart) */
+	uint8_t *final;
+	size_t final_len;
+	unsigned replays;
+	uint8_t client_random[32];
 };
 
 static int verify_cb(int ok, X509_STORE_CTX *st)
@@ -482,6 +491,40 @@ static void step(struct dtls_conn *c)
 		fail_with(c, "DTLS handshake failed");
 }
 
+/* A fresh SSL object over two memory BIOs for @c's role; state
+ * HANDSHAKING from @now_ms (a client's first flight is then ready).
+ * 0 or -1 (c->ssl NULL or to be freed by the caller). */
+static int ssl_open(struct dtls_conn *c, uint64_t now_ms)
+{
+	c->ssl = SSL_new(c->cert->ctx);
+	c->rbio = BIO_new(BIO_s_mem());
+	c->wbio = BIO_new(BIO_s_mem());
+	if (!c->ssl || !c->rbio || !c->wbio) {
+		BIO_free(c->rbio);
+		BIO_free(c->wbio);
+		return -1;
+	}
+	BIO_set_mem_eof_return(c->rbio, -1); /* empty = "try again", not EOF */
+	SSL_set_bio(c->ssl, c->rbio, c->wbio);
+	SSL_set_app_data(c->ssl, c);
+	/* memory BIOs know no path MTU: handshake messages are cut to fit */
+	SSL_set_options(c->ssl, SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(c->ssl, DTLS_MTU - 100);
+	if (SSL_set_tlsext_use_srtp(c->ssl, c->profiles ? c->profiles : DEFAULT_PROFILES) != 0)
+		return -1; /* 0 is success here */
+	if (c->client)
+		SSL_set_connect_state(c->ssl);
+	else
+		SSL_set_accept_state(c->ssl);
+	c->started_ms = now_ms;
+	c->fp_checked = false;
+	c->err[0] = 0;
+	c->state = DTLS_HANDSHAKING;
+	if (c->client)
+		step(c); /* the ClientHello */
+	return c->state == DTLS_FAILED ? -1 : 0;
+}
+
 struct dtls_conn *dtls_conn_new(const struct dtls_cert *cert, bool client,
 				const struct dtls_fingerprint *peer_fp, const char *profiles,
 				uint64_t now_ms)
@@ -496,31 +539,10 @@ struct dtls_conn *dtls_conn_new(const struct dtls_cert *cert, bool client,
 		return NULL;
 	c->client = client;
 	c->peer_fp = *peer_fp;
-	c->started_ms = now_ms;
-	c->ssl = SSL_new(cert->ctx);
-	c->rbio = BIO_new(BIO_s_mem());
-	c->wbio = BIO_new(BIO_s_mem());
-	if (!c->ssl || !c->rbio || !c->wbio) {
-		BIO_free(c->rbio);
-		BIO_free(c->wbio);
+	c->cert = cert;
+	if (profiles && !(c->profiles = strdup(profiles)))
 		goto fail;
-	}
-	BIO_set_mem_eof_return(c->rbio, -1); /* empty = "try again", not EOF */
-	SSL_set_bio(c->ssl, c->rbio, c->wbio);
-	SSL_set_app_data(c->ssl, c);
-	/* memory BIOs know no path MTU: handshake messages are cut to fit */
-	SSL_set_options(c->ssl, SSL_OP_NO_QUERY_MTU);
-	SSL_set_mtu(c->ssl, DTLS_MTU - 100);
-	if (SSL_set_tlsext_use_srtp(c->ssl, profiles ? profiles : DEFAULT_PROFILES) != 0)
-		goto fail; /* 0 is success here */
-	if (client)
-		SSL_set_connect_state(c->ssl);
-	else
-		SSL_set_accept_state(c->ssl);
-	c->state = DTLS_HANDSHAKING;
-	if (client)
-		step(c); /* the ClientHello */
-	if (c->state == DTLS_FAILED)
+	if (ssl_open(c, now_ms))
 		goto fail;
 	return c;
 fail:
@@ -536,7 +558,105 @@ void dtls_conn_free(struct dtls_conn *c)
 	SSL_free(c->ssl); /* frees both BIOs */
 	OPENSSL_cleanse(&c->keys, sizeof(c->keys));
 	free(c->out);
+	free(c->final);
+	free(c->profiles);
 	free(c);
+}
+
+static void take_output(struct dtls_conn *c);
+
+/* The handshake finished and its keys are exported: the SSL object (its
+ * record buffers, the handshake's transcript and retransmission queue, the
+ * peer's certificate; tens of KB) is freed. What is kept answers what a
+ * peer may still send: a server keeps its final flight, sent again when the
+ * peer's Finished comes again (the peer did not get ours), and the client
+ * random, to tell a late copy of this handshake's ClientHello from a new
+ * one (a restart). */
+static void release(struct dtls_conn *c)
+{
+	take_output(c); /* the final flight, still to be sent */
+	if (!c->client && c->out_len > c->out_pos) {
+		c->final = malloc(c->out_len - c->out_pos);
+		if (c->final) {
+			memcpy(c->final, c->out + c->out_pos, c->out_len - c->out_pos);
+			c->final_len = c->out_len - c->out_pos;
+		}
+	}
+	c->replays = 0;
+	(void)SSL_get_client_random(c->ssl, c->client_random, sizeof(c->client_random));
+	SSL_free(c->ssl); /* frees both BIOs */
+	c->ssl = NULL;
+	c->rbio = c->wbio = NULL;
+	ERR_clear_error();
+}
+
+/* Queue @len bytes for dtls_conn_output (bounded like OpenSSL's output). */
+static void queue_out(struct dtls_conn *c, const uint8_t *p, size_t len)
+{
+	if (c->out_pos == c->out_len)
+		c->out_pos = c->out_len = 0;
+	if (c->out_len + len > OUT_MAX)
+		return;
+	uint8_t *n = realloc(c->out, c->out_len + len);
+	if (!n)
+		return;
+	c->out = n;
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+}
+
+/* A datagram after the handshake, the SSL object released. DTLS-SRTP has
+ * no application data; what matters:
+ *  - a ClientHello (epoch 0) with a client random other than the finished
+ *    handshake's: the peer restarts DTLS; a server starts a new handshake
+ *    on a fresh SSL object (the keys it exports replace the old ones when
+ *    it completes; until then dtls_conn_keys says -EAGAIN and the owner
+ *    keeps the old keys). A copy of the old ClientHello is ignored.
+ *  - a handshake record of epoch 1 (the peer's Finished again: our final
+ *    flight was lost): the final flight is sent again, at most
+ *    DTLS_FINAL_REPLAYS times.
+ * Anything else (alerts, which need the released keys to read) is
+ * dropped. */
+static enum dtls_state released_input(struct dtls_conn *c, const uint8_t *buf, size_t len,
+				      uint64_t now_ms)
+{
+	size_t off = 0;
+
+	if (!dtls_records_ok(buf, len) || buf[0] >= 0x20)
+		return c->state;
+	while (off + RECORD_HEADER <= len) {
+		const uint8_t *r = buf + off, *b = r + RECORD_HEADER;
+		size_t rl = ((size_t)r[11] << 8) | r[12];
+		unsigned epoch = (unsigned)r[3] << 8 | r[4];
+
+		off += RECORD_HEADER + rl;
+		if (r[0] != 22 || c->client)
+			continue;
+		/* handshake header: type, length(3), message_seq(2),
+		 * fragment_offset(3), fragment_length(3); ClientHello body:
+		 * client_version(2), random(32) */
+		if (epoch == 0 && rl >= 12 + 2 + 32 && b[0] == 1 && !b[6] && !b[7] && !b[8]) {
+			if (!memcmp(b + 14, c->client_random, sizeof(c->client_random)))
+				continue; /* this handshake's own hello, late */
+			free(c->final);
+			c->final = NULL;
+			c->final_len = 0;
+			if (ssl_open(c, now_ms)) {
+				SSL_free(c->ssl);
+				c->ssl = NULL;
+				c->rbio = c->wbio = NULL;
+				fail_with(c, "cannot start a new DTLS handshake");
+				return c->state;
+			}
+			return dtls_conn_input(c, buf, len, now_ms);
+		}
+		if (epoch >= 1 && c->final_len && c->replays < DTLS_FINAL_REPLAYS) {
+			c->replays++;
+			queue_out(c, c->final, c->final_len);
+			break; /* once per datagram */
+		}
+	}
+	return c->state;
 }
 
 enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t len,
@@ -544,20 +664,22 @@ enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t 
 {
 	uint8_t scratch[2048];
 
-	(void)now_ms;
 	if (c->state == DTLS_FAILED || c->state == DTLS_CLOSED || len == 0 || len > 65535)
 		return c->state;
 	c->got_input = true;
+	if (!c->ssl)
+		return released_input(c, buf, len, now_ms);
 	if (BIO_write(c->rbio, buf, (int)len) != (int)len) {
 		fail_with(c, "out of memory");
 		return c->state;
 	}
 	if (c->state == DTLS_HANDSHAKING) {
 		step(c);
-		if (c->state != DTLS_CONNECTED)
-			return c->state;
+		if (c->state == DTLS_CONNECTED)
+			release(c);
+		return c->state;
 	}
-	/* connected: DTLS-SRTP carries no application data; alerts matter */
+	/* connected (not released: cannot happen, kept for safety) */
 	ERR_clear_error();
 	for (int i = 0; i < 8; i++) {
 		int r = SSL_read(c->ssl, scratch, sizeof(scratch));
@@ -576,7 +698,7 @@ enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t 
 /* Move what OpenSSL wrote into c->out (bounded). */
 static void take_output(struct dtls_conn *c)
 {
-	size_t pending = BIO_ctrl_pending(c->wbio);
+	size_t pending = c->wbio ? BIO_ctrl_pending(c->wbio) : 0;
 
 	if (!pending)
 		return;
@@ -622,6 +744,11 @@ int dtls_conn_output(struct dtls_conn *c, uint8_t *buf, size_t cap)
 		memcpy(buf + n, h, rec);
 		n += rec;
 		c->out_pos += rec;
+	}
+	if (!c->ssl && c->out_pos == c->out_len) { /* released: nothing more soon */
+		free(c->out);
+		c->out = NULL;
+		c->out_pos = c->out_len = 0;
 	}
 	return (int)n;
 }

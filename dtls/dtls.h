@@ -14,6 +14,14 @@
  * Handshake messages are fragmented to DTLS_MTU; flights are retransmitted
  * (OpenSSL's doubling timer from 1 s) and a handshake that has not completed
  * DTLS_HANDSHAKE_MAX_MS after dtls_conn_new fails.
+ * Once connected and keyed, an endpoint frees its OpenSSL object (most of
+ * an established call's DTLS memory) and keeps only what the peer may still
+ * need: a server resends its final flight when the peer's Finished comes
+ * again (at most DTLS_FINAL_REPLAYS times), and a ClientHello with a new
+ * client random makes a server start a new handshake on a fresh object
+ * (a DTLS restart without a new SDP); its keys, once it completes, replace
+ * the old ones (dtls_conn_keys says -EAGAIN meanwhile). Alerts that arrive
+ * then are not read (their keys are gone): the state stays DTLS_CONNECTED.
  *
  * Used by daemon/dtls_media.c (docs/architecture.md, DTLS-SRTP), which
  * owns one struct dtls_conn per DTLS stream on the control thread; the data
@@ -32,6 +40,7 @@
 #define DTLS_MTU	      1200u  /* largest datagram produced */
 #define DTLS_HANDSHAKE_MAX_MS 20000u /* a handshake gives up after this long */
 #define DTLS_FP_MAX	      64u    /* sha-512 */
+#define DTLS_FINAL_REPLAYS    8u     /* final flight resends after the handshake */
 
 enum dtls_hash {
 	DTLS_SHA1,
@@ -150,7 +159,8 @@ struct dtls_conn *dtls_conn_new(const struct dtls_cert *cert, bool client,
 				const struct dtls_fingerprint *peer_fp, const char *profiles,
 				uint64_t now_ms);
 void dtls_conn_free(struct dtls_conn *c);
-/* One received datagram. Returns the state after it. */
+/* One received datagram. Returns the state after it: DTLS_HANDSHAKING
+ * again after DTLS_CONNECTED when the peer restarted (see above). */
 enum dtls_state dtls_conn_input(struct dtls_conn *c, const uint8_t *buf, size_t len,
 				uint64_t now_ms);
 /* The next datagram to send into @buf (at most DTLS_MTU bytes fit in

@@ -4,8 +4,12 @@
  * export the same keys crosswise (RFC 5764 4.2); a certificate that does not
  * match the SDP fingerprint is refused on either side; garbage does not stop
  * a later handshake; a lone client retransmits and gives up after
- * DTLS_HANDSHAKE_MAX_MS; an RSA certificate against an ECDSA one. Also
- * a=fingerprint and a=setup parse/print.
+ * DTLS_HANDSHAKE_MAX_MS; an RSA certificate against an ECDSA one. After
+ * the handshake (the OpenSSL object freed): a lost final flight is sent
+ * again when the client retransmits (a bounded number of times), a new
+ * ClientHello restarts the handshake with new keys while a late copy of the
+ * old one is ignored, and an established server endpoint holds a few KB.
+ * Also a=fingerprint and a=setup parse/print.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <malloc.h>
 
 #include "dtls/dtls.h"
 
@@ -371,6 +376,185 @@ static void test_retransmit_and_timeout(void **state)
 	dtls_conn_free(client);
 }
 
+/* Datagrams one endpoint has to send, kept for replaying. */
+struct flight {
+	uint8_t dg[8][DTLS_MTU];
+	int len[8];
+	int n;
+};
+
+static void take(struct dtls_conn *x, struct flight *f)
+{
+	int n;
+
+	f->n = 0;
+	while (f->n < 8 && (n = dtls_conn_output(x, f->dg[f->n], DTLS_MTU)) > 0)
+		f->len[f->n++] = n;
+	assert_true(f->n < 8);
+}
+
+static void give(struct dtls_conn *y, const struct flight *f)
+{
+	for (int i = 0; i < f->n; i++)
+		dtls_conn_input(y, f->dg[i], (size_t)f->len[i], 0);
+}
+
+static void keys_match(struct dtls_conn *client, struct dtls_conn *server)
+{
+	struct dtls_srtp_keys kc, ks;
+
+	assert_int_equal(dtls_conn_keys(client, &kc), 0);
+	assert_int_equal(dtls_conn_keys(server, &ks), 0);
+	assert_memory_equal(kc.local_key, ks.remote_key, kc.key_len);
+	assert_memory_equal(kc.remote_key, ks.local_key, kc.key_len);
+	assert_memory_equal(kc.local_salt, ks.remote_salt, kc.salt_len);
+}
+
+/* The server's final flight is lost: the client's retransmitted flight
+ * (the same datagrams again) gets the same final flight from the
+ * connected server, which lets the client finish; beyond
+ * DTLS_FINAL_REPLAYS resends the server stays silent. */
+static void test_lost_final_flight_resent(void **state)
+{
+	struct dtls_fingerprint fa, fb;
+	struct flight f1, f2, f3, f4, again;
+	(void)state;
+
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &fb), 0);
+	struct dtls_conn *client = dtls_conn_new(ca, true, &fb, NULL, 0);
+	struct dtls_conn *server = dtls_conn_new(cb, false, &fa, NULL, 0);
+	assert_non_null(client);
+	assert_non_null(server);
+	take(client, &f1);
+	give(server, &f1);
+	take(server, &f2);
+	give(client, &f2);
+	take(client, &f3); /* Certificate .. Finished */
+	assert_true(f3.n > 0);
+	give(server, &f3);
+	assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+	take(server, &f4); /* ChangeCipherSpec, Finished: lost */
+	assert_true(f4.n > 0);
+	assert_int_equal(dtls_conn_state(client), DTLS_HANDSHAKING);
+
+	give(server, &f3); /* the client's retransmission */
+	take(server, &again);
+	assert_int_equal(again.n, f4.n);
+	for (int i = 0; i < f4.n; i++) {
+		assert_int_equal(again.len[i], f4.len[i]);
+		assert_memory_equal(again.dg[i], f4.dg[i], (size_t)f4.len[i]);
+	}
+	give(client, &again);
+	assert_int_equal(dtls_conn_state(client), DTLS_CONNECTED);
+	keys_match(client, server);
+
+	unsigned resent = 1;
+	for (unsigned i = 0; i < DTLS_FINAL_REPLAYS + 4; i++) {
+		give(server, &f3);
+		take(server, &again);
+		resent += again.n > 0;
+	}
+	assert_int_equal(resent, DTLS_FINAL_REPLAYS);
+	assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+	keys_match(client, server);
+	dtls_conn_free(client);
+	dtls_conn_free(server);
+}
+
+/* After the handshake a late copy of its ClientHello changes nothing; a
+ * new ClientHello (the peer restarts DTLS, same certificate) starts a new
+ * handshake whose keys replace the old ones. */
+static void test_restart_by_new_client_hello(void **state)
+{
+	struct dtls_fingerprint fa, fb;
+	struct dtls_srtp_keys k1, k2;
+	struct flight hello, out;
+	(void)state;
+
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &fb), 0);
+	struct dtls_conn *client = dtls_conn_new(ca, true, &fb, NULL, 0);
+	struct dtls_conn *server = dtls_conn_new(cb, false, &fa, NULL, 0);
+	assert_non_null(client);
+	assert_non_null(server);
+	take(client, &hello);
+	give(server, &hello);
+	shuttle(client, server);
+	assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+	keys_match(client, server);
+	assert_int_equal(dtls_conn_keys(server, &k1), 0);
+
+	give(server, &hello); /* late copy */
+	take(server, &out);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+
+	struct dtls_conn *client2 = dtls_conn_new(ca, true, &fb, NULL, 5000);
+	assert_non_null(client2);
+	take(client2, &hello);
+	give(server, &hello);
+	assert_int_equal(dtls_conn_state(server), DTLS_HANDSHAKING);
+	assert_int_equal(dtls_conn_keys(server, &k2), -EAGAIN);
+	assert_true(dtls_conn_deadline(server, 5000) > 0);
+	take(server, &out); /* the server's new flight */
+	assert_true(out.n > 0);
+	give(client2, &out);
+	shuttle(client2, server);
+	assert_int_equal(dtls_conn_state(client2), DTLS_CONNECTED);
+	assert_int_equal(dtls_conn_state(server), DTLS_CONNECTED);
+	keys_match(client2, server);
+	assert_int_equal(dtls_conn_keys(server, &k2), 0);
+	assert_memory_not_equal(k1.local_key, k2.local_key, k1.key_len);
+	dtls_conn_free(client);
+	dtls_conn_free(client2);
+	dtls_conn_free(server);
+}
+
+static size_t heap_used(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+
+/* An established server endpoint keeps its keys and final flight, not its
+ * OpenSSL object: the heap it holds is a few KB (OpenSSL's SSL object with
+ * its buffers was about 78 KB). Skipped where mallinfo2 does not see the
+ * heap (a sanitizer's allocator). */
+static void test_established_memory(void **state)
+{
+	enum { N = 16 };
+	struct dtls_fingerprint fa, fb;
+	struct dtls_conn *servers[N];
+	(void)state;
+
+	size_t h0 = heap_used();
+	void *probe = malloc(256 * 1024);
+	assert_non_null(probe);
+	bool seen = heap_used() >= h0 + 256 * 1024;
+	free(probe);
+	if (!seen)
+		skip();
+	assert_int_equal(dtls_cert_fingerprint(ca, DTLS_SHA256, &fa), 0);
+	assert_int_equal(dtls_cert_fingerprint(cb, DTLS_SHA256, &fb), 0);
+	size_t before = heap_used();
+	for (int i = 0; i < N; i++) {
+		struct dtls_conn *client = dtls_conn_new(ca, true, &fb, NULL, 0);
+		servers[i] = dtls_conn_new(cb, false, &fa, NULL, 0);
+		assert_non_null(client);
+		assert_non_null(servers[i]);
+		shuttle(client, servers[i]);
+		assert_int_equal(dtls_conn_state(servers[i]), DTLS_CONNECTED);
+		dtls_conn_free(client);
+	}
+	size_t per = (heap_used() - before) / N;
+	print_message("heap per established server endpoint: %zu bytes\n", per);
+	assert_true(per < 8 * 1024);
+	for (int i = 0; i < N; i++)
+		dtls_conn_free(servers[i]);
+}
+
 /* The data plane's framing check: record sequences whose lengths add up. */
 static void test_records_ok(void **state)
 {
@@ -405,6 +589,9 @@ int main(void)
 		cmocka_unit_test(test_pem_round_trip),
 		cmocka_unit_test(test_garbage_then_handshake),
 		cmocka_unit_test(test_retransmit_and_timeout),
+		cmocka_unit_test(test_lost_final_flight_resent),
+		cmocka_unit_test(test_restart_by_new_client_hello),
+		cmocka_unit_test(test_established_memory),
 		cmocka_unit_test(test_records_ok),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
