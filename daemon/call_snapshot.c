@@ -694,7 +694,7 @@ static int get_key(struct rctx *r, const struct ng_node *d, const char *k, enum 
 	int rc;
 	const struct ng_node *kd = get_typed(r, d, k, NG_DICT, true, &rc);
 	const struct ng_node *mki;
-	int64_t v;
+	int64_t v = 0;
 
 	if (!kd)
 		return rc;
@@ -719,7 +719,7 @@ static int get_keys(struct rctx *r, const struct ng_node *d, const char *k, stru
 {
 	int rc;
 	const struct ng_node *kd = get_typed(r, d, k, NG_DICT, true, &rc);
-	int64_t v;
+	int64_t v = 0;
 
 	memset(keys, 0, sizeof(*keys));
 	if (!kd)
@@ -1115,7 +1115,7 @@ static int get_xcode(struct rctx *r, const struct ng_node *md, struct call_media
 	int rc;
 	const struct ng_node *xd = get_typed(r, md, "xcode", NG_DICT, false, &rc);
 	struct xcode_config c;
-	int64_t v[14], ssrc, seq, ts;
+	int64_t v[14], ssrc = 0, seq = 0, ts = 0;
 	static const struct {
 		const char *k;
 		int64_t lo, hi;
@@ -1244,7 +1244,7 @@ static int get_bundle(struct rctx *r, const struct ng_node *md, struct call_medi
 static int get_ice_family(struct rctx *r, const struct ng_node *md, struct call_media *m,
 			  struct media_extra *x)
 {
-	int64_t pair, rs, act;
+	int64_t pair = 0, rs = 0, act = 0;
 	int rc;
 
 	/* all optional: a record without them had no second pair */
