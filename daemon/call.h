@@ -95,6 +95,10 @@ struct call_media {
 	struct media_ice *ice; /* ICE towards this party, NULL = never (daemon/ice.h) */
 	/* SDES-SRTP towards this party (daemon/sdes.h), NULL = never had any */
 	struct sdes_state *sdes;
+	/* this party offered a=crypto beside a=fingerprint and SDES-prefer
+	 * picked the a=crypto: DTLS (daemon/dtls_media.c) stays out; set by
+	 * daemon/sdes.c on each offer from the party */
+	bool sdes_preferred;
 	/* recording (daemon/callrec.h): the codecs of this party's SDP the
 	 * recorder decodes, by payload type */
 	struct {

@@ -16,7 +16,6 @@
 #include "daemon/call.h"
 #include "daemon/heap_trim.h"
 #include "daemon/ice_family.h"
-#include "daemon/sdes.h"
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
 #include "lib/log.h"
@@ -750,7 +749,7 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 	 * offerer's a=crypto (daemon/sdes.c) */
 	bool dtls_proto = (proto_dtls(m->proto.s, m->proto.len) ||
 			   (has_fp && proto_savp(m->proto.s, m->proto.len))) &&
-			  !(req->cmd == NG_CMD_OFFER && sdes_preferred(cm));
+			  !(req->cmd == NG_CMD_OFFER && cm->sdes_preferred);
 
 	if (req->cmd == NG_CMD_OFFER && !dtls_proto && cm->dtls) {
 		/* this offer has no DTLS (or SDES was preferred): nothing to answer */
@@ -847,8 +846,8 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 	} else {
 		/* R offered RTP/SAVP[F] with a=fingerprint: DTLS answers it;
 		 * R preferring SDES (SDES-prefer) is answered with a=crypto */
-		savp = savp && rm->dtls && rm->dtls->peer_has_fp && !sdes_preferred(rm);
-		dtls_proto = dtls_proto && !sdes_preferred(rm);
+		savp = savp && rm->dtls && rm->dtls->peer_has_fp && !rm->sdes_preferred;
+		dtls_proto = dtls_proto && !rm->sdes_preferred;
 	}
 	if (!rm->pair || !(dtls_proto || savp)) {
 		if (rm->dtls) {

@@ -465,6 +465,7 @@ static int do_offer(struct arena *a, const struct ng_request *req, const struct 
 		ss->n_out = 0;
 		ss->dtls_alt = s_dtls;
 		ss->preferred = s_dtls && n_got && req->sdes.prefer;
+		sm->sdes_preferred = ss->preferred;
 		if (n_got) {
 			rc = offerer_side(req, ss, err);
 			if (rc)
@@ -631,11 +632,6 @@ void sdes_keys(const struct call_media *m, struct sr_keys *out, bool *pending)
 		return;
 	*out = m->sdes->keys;
 	*pending = m->sdes->pending;
-}
-
-bool sdes_preferred(const struct call_media *m)
-{
-	return m->sdes && m->sdes->preferred;
 }
 
 const char *sdes_suite_name(const struct call_media *m)

@@ -63,9 +63,6 @@ void sdes_rewrite(struct arena *a, const struct call_media *rm, struct sdp_media
  * answered: nothing it sends can be authenticated, nothing can be
  * encrypted for it). */
 void sdes_keys(const struct call_media *m, struct sr_keys *out, bool *pending);
-/* Whether @m's party offered both a=crypto and a=fingerprint and SDES-prefer
- * picked SDES for it. */
-bool sdes_preferred(const struct call_media *m);
 /* The suite @m's party speaks, NULL when plain (query's "crypto suite"). */
 const char *sdes_suite_name(const struct call_media *m);
 
