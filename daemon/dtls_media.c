@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ struct media_dtls {
 	/* carried from another process (dtls_media_restore): keyed without
 	 * an association until the peer or an offer/answer restarts DTLS */
 	bool restored;
+	/* the party's RTCP comes from its RTP transport address: it multiplexes
+	 * whatever the SDP said, so RTCP rides on the RTP association */
+	bool rtcp_on_rtp;
 };
 
 static struct {
@@ -196,7 +200,50 @@ static struct dp_endpoint *comp_ep(const struct media_dtls *d, unsigned k)
  * (RFC 5764 4.1) and the media has an RTCP socket. */
 static bool rtcp_own(const struct media_dtls *d)
 {
-	return !d->cm->rtcp_mux && d->cm->rtcp.ep;
+	return !d->cm->rtcp_mux && d->cm->rtcp.ep && !d->rtcp_on_rtp;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
+}
+
+/* A party that sends its RTCP from its RTP port (it multiplexes although
+ * the SDP did not agree on rtcp-mux) has one socket and so room for one
+ * DTLS association (RFC 5764 4.1: one per 5-tuple): a second hello from
+ * rtprelay's RTCP port would reach the party's RTP DTLS endpoint and could
+ * be answered instead of the RTP one. Once the RTCP socket's remote (SDP
+ * or latched) is the RTP socket's, RTCP's own association is dropped and
+ * SRTCP is keyed from the RTP association. True when that happened. */
+static bool rtcp_collapse(struct media_dtls *d)
+{
+	struct dp_stats a, b;
+	struct dp_endpoint *rtp = comp_ep(d, COMP_RTP), *rtcp = comp_ep(d, COMP_RTCP);
+
+	if (!rtcp_own(d) || !rtp || !rtcp || rtp == rtcp)
+		return false;
+	dp_endpoint_stats(rtp, &a);
+	dp_endpoint_stats(rtcp, &b);
+	if (!a.remote.ss_family || !same_addr(&a.remote, &b.remote))
+		return false;
+	d->rtcp_on_rtp = true;
+	dtls_conn_free(d->as[COMP_RTCP].conn);
+	d->as[COMP_RTCP].conn = NULL;
+	d->as[COMP_RTCP].keyed = false;
+	log_info("media %u: the party sends RTCP from its RTP port: one DTLS association, on RTP",
+		 d->cm->index);
+	return true;
 }
 
 void dtls_media_free(struct call_media *cm)
@@ -227,6 +274,8 @@ static void flush_output(struct media_dtls *d, unsigned k)
 	uint8_t buf[DTLS_MTU];
 	int n;
 
+	if (k == COMP_RTCP && rtcp_collapse(d))
+		return;
 	while (as->conn && (n = dtls_conn_output(as->conn, buf, sizeof(buf))) > 0) {
 		struct dp_endpoint *ep = comp_ep(d, k);
 		if (!ep)
@@ -430,6 +479,10 @@ static void on_datagrams(struct loop_watch *w, uint32_t events)
 			continue; /* released since */
 		unsigned k = (unsigned)(dg[i].id & 1);
 		struct dtls_assoc *as = &d->as[k];
+		if (k == COMP_RTCP && (rtcp_collapse(d) || d->rtcp_on_rtp)) {
+			d->no_handshake++; /* RTCP rides on the RTP association */
+			continue;
+		}
 		if (!as->conn && d->restored && d->on && !d->client && g.cert) {
 			/* a carried-over media's peer starts DTLS again: answer it
 			 * with this process's certificate (its keys replace the

@@ -405,3 +405,73 @@ def test_rtcp_association_with_rtprelay_as_client(ng):
         rtp.close()
         rtcp.close()
         phone.close()
+
+
+def test_party_muxing_against_sdp_gets_one_association(ng):
+    """The party offers a=rtcp-mux and a=setup:passive, the other side does not
+    multiplex, so rtprelay answers without a=rtcp-mux and as the DTLS client. The
+    party multiplexes anyway: one socket, its RTCP sent from its RTP port to
+    rtprelay's RTCP port (as baresip with `rtcp_mux yes` does). Once rtprelay's RTCP
+    socket has latched to that address, no DTLS datagram may leave rtprelay's RTCP
+    port for the party's one socket (its one DTLS endpoint could answer that hello
+    instead of the RTP one); exactly one association exists, on RTP, it connects,
+    and SRTP flows on its keys."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    phone = Phone(mux=False, pts=(0,))
+    try:
+        srv = DtlsServer(sock)
+        r = ng.offer("rtcpmuxcli", "web", party_sdp(port, srv.fingerprint, None, 1, mux=True,
+                                                     setup="passive"), flags=["RTP/AVP"])
+        assert r["result"] == "ok", r
+        a = ng.answer("rtcpmuxcli", "web", "ph", phone.sdp())
+        assert a["result"] == "ok" and "a=setup:active" in a["sdp"], a
+        assert "a=rtcp-mux" not in a["sdp"], a
+        addr, t_rtp, t_rtcp = relay_targets(a["sdp"])[0]
+        assert t_rtcp != t_rtp
+        # the party's RTCP, from its RTP port, before any DTLS reply: rtprelay's RTCP
+        # socket latches to the party's one address
+        ssrc = random.getrandbits(32)
+        for _ in range(3):
+            sock.sendto(rtcp_rr(ssrc), (addr, t_rtcp))
+            time.sleep(0.02)
+        # everything rtprelay sends the party over 2.5 s (its hello timers fire at 1 s
+        # and 3 s after the answer): hellos from the RTP port only
+        from_rtp, from_rtcp = [], []
+        sock.settimeout(0.1)
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end and len(from_rtp) + len(from_rtcp) < 100:
+            try:
+                data, src = sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            (from_rtcp if src[1] == t_rtcp else from_rtp).append(data)
+        assert not from_rtcp, "a DTLS hello from rtprelay's RTCP port reached the " \
+            "party's RTP address: %d datagrams" % len(from_rtcp)
+        assert from_rtp and from_rtp[0][0] == 22, from_rtp  # a DTLS handshake record
+        # the party's one DTLS endpoint answers the RTP hello it holds
+        srv.conn.bio_write(from_rtp[-1])
+        k, r_k = srv.handshake((addr, t_rtp))
+        # the server's last flight is in: rtprelay (the client) keys on reading it
+        for _ in range(50):
+            q = ng.query("rtcpmuxcli")
+            if dtls_of(q, "web", 0)["state"] == "connected":
+                break
+            time.sleep(0.02)
+        assert srtp_stream_to_phone(sock, (addr, t_rtp), phone, k) == 20
+        q = ng.query("rtcpmuxcli")
+        d0, d1 = dtls_of(q, "web", 0), dtls_of(q, "web", 1)
+        assert d0["state"] == "connected" and d0["role"] == "active (client)", d0
+        assert d0["handshakes"] == 1 and d0["failures"] == 0, d0
+        assert not d1, d1  # no association of RTCP's own
+        # SRTCP from the party's RTP port to the RTCP port: keyed from the RTP association
+        tx = Srtp(SUITE, k, outbound=True)
+        ssrc = random.getrandbits(32)
+        for _ in range(5):
+            sock.sendto(tx.protect_rtcp(rtcp_rr(ssrc)), (addr, t_rtcp))
+            time.sleep(0.02)
+        assert len([p for p in recv_all(phone.rtcp_socks[0]) if p == rtcp_rr(ssrc)]) == 5
+    finally:
+        sock.close()
+        phone.close()
