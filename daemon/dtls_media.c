@@ -20,6 +20,7 @@
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
 #include "lib/log.h"
+#include "lib/sockaddr.h"
 #include "sdp/sdp_lex.h"
 
 #define TLS_ID_MAX     255 /* a=tls-id value kept (RFC 8842: 20..255 chars; longer compared cut) */
@@ -203,22 +204,6 @@ static bool rtcp_own(const struct media_dtls *d)
 	return !d->cm->rtcp_mux && d->cm->rtcp.ep && !d->rtcp_on_rtp;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 /* A party that sends its RTCP from its RTP port (it multiplexes although
  * the SDP did not agree on rtcp-mux) has one socket and so room for one
  * DTLS association (RFC 5764 4.1: one per 5-tuple): a second hello from
@@ -235,7 +220,7 @@ static bool rtcp_collapse(struct media_dtls *d)
 		return false;
 	dp_endpoint_stats(rtp, &a);
 	dp_endpoint_stats(rtcp, &b);
-	if (!a.remote.ss_family || !same_addr(&a.remote, &b.remote))
+	if (!a.remote.ss_family || !sockaddr_same(&a.remote, &b.remote))
 		return false;
 	d->rtcp_on_rtp = true;
 	dtls_conn_free(d->as[COMP_RTCP].conn);

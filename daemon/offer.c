@@ -39,6 +39,7 @@
 #include "daemon/dtls_media.h"
 #include "daemon/sdes.h"
 #include "lib/log.h"
+#include "lib/sockaddr.h"
 #include "sdp/sdp.h"
 
 struct oa_ctx {
@@ -895,14 +896,7 @@ static bool remote_moved(const struct sockaddr_storage *old, const char *addr, u
 	make_addr(&now, addr, port);
 	if (!old->ss_family || !now.ss_family || !port)
 		return false;
-	if (old->ss_family != now.ss_family)
-		return true;
-	if (now.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)old, *b = (const void *)&now;
-		return a->sin_port != b->sin_port || a->sin_addr.s_addr != b->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *a = (const void *)old, *b = (const void *)&now;
-	return a->sin6_port != b->sin6_port || memcmp(&a->sin6_addr, &b->sin6_addr, 16) != 0;
+	return !sockaddr_same(old, &now);
 }
 
 /* Allocate both sides of media @i. */

@@ -36,6 +36,7 @@
 #include "kernel-offload/offload_adopt.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/sockaddr.h"
 #include "lib/strbuf.h"
 
 #define MAGIC "RTPRTKO" /* 8 bytes with its NUL */
@@ -712,22 +713,6 @@ struct call_socks {
 	unsigned n;
 };
 
-static bool same_local(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 static int sock_for(void *ctx, const struct sockaddr_storage *local, int *fd)
 {
 	struct call_socks *cs = ctx;
@@ -740,7 +725,7 @@ static int sock_for(void *ctx, const struct sockaddr_storage *local, int *fd)
 
 		if (cs->fds[i] < 0 || getsockname(cs->fds[i], (struct sockaddr *)&ss, &sl) ||
 		    getsockopt(cs->fds[i], SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_DGRAM ||
-		    !same_local(&ss, local))
+		    !sockaddr_same(&ss, local))
 			continue;
 		*fd = cs->fds[i];
 		cs->fds[i] = -1; /* the call owns it now */
