@@ -41,6 +41,23 @@ C_ADDR, A_ADDR, B_ADDR, VIP = "10.77.0.10", "10.77.0.1", "10.77.0.2", "10.77.0.1
 NG_PORT = 2223
 
 
+def resp_get(s, key):
+    """GET @key over the connected socket @s (Redis protocol): bytes, or None
+    if there is no such key."""
+    k = key.encode()
+    s.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(k), k))
+    buf = b""
+    while b"\r\n" not in buf:
+        buf += s.recv(65536)
+    head, rest = buf.split(b"\r\n", 1)
+    n = int(head[1:])
+    if n < 0:
+        return None
+    while len(rest) < n + 2:
+        rest += s.recv(65536)
+    return rest[:n]
+
+
 def in_ns(name, fn):
     """fn() run by a thread that entered namespace `name`; its result."""
     out = {}
@@ -161,18 +178,7 @@ class Redis:
         def run():
             s = socket.create_connection((C_ADDR, self.port), timeout=5)
             try:
-                k = key.encode()
-                s.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(k), k))
-                buf = b""
-                while b"\r\n" not in buf:
-                    buf += s.recv(65536)
-                head, rest = buf.split(b"\r\n", 1)
-                n = int(head[1:])
-                if n < 0:
-                    return None
-                while len(rest) < n + 2:
-                    rest += s.recv(65536)
-                return rest[:n]
+                return resp_get(s, key)
             finally:
                 s.close()
         return in_ns(self.topo.c.name, run)

@@ -23,6 +23,7 @@ import pytest
 
 from conftest import free_port
 from ngclient import sdp_offer
+from redis_failover import resp_get
 from test_operate import ctl
 
 CONF = """[rtprelay]
@@ -55,18 +56,7 @@ class LoopbackRedis:
             time.sleep(0.1)
             return b""
         try:
-            k = key.encode()
-            s.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(k), k))
-            buf = b""
-            while b"\r\n" not in buf:
-                buf += s.recv(65536)
-            head, rest = buf.split(b"\r\n", 1)
-            n = int(head[1:])
-            if n < 0:
-                return None
-            while len(rest) < n + 2:
-                rest += s.recv(65536)
-            return rest[:n]
+            return resp_get(s, key)
         finally:
             s.close()
 
