@@ -141,11 +141,13 @@ def check_phone_behind_nat(world, call_id, phone_command, phone_sdp):
           % (bob_rtp[0]["endpoint"] + (LAN_ADDR,)))
 
 
-def browser_calls_phone(world, name, phone_behind_nat=False):
+def browser_calls_phone(world, name, phone_behind_nat=False, check_sdp=None):
     world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
     world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
+    if check_sdp is not None:
+        check_sdp(call_id)
     check_media(world, call_id, name)
     if phone_behind_nat:
         check_phone_behind_nat(world, call_id, "answer", "200")
@@ -156,13 +158,15 @@ def browser_calls_phone(world, name, phone_behind_nat=False):
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
 
 
-def phone_calls_browser(world, name, phone_behind_nat=False):
+def phone_calls_browser(world, name, phone_behind_nat=False, check_sdp=None):
     # the phone sends its INVITE to the Request-URI's host: Kamailio's SIP address
     reply = world.bob.command("dial", "sip:%s@%s" % (WEB_USER, world.sip_addr))
     assert reply.get("ok"), "dial failed: %r" % reply
     world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
+    if check_sdp is not None:
+        check_sdp(call_id)
     check_media(world, call_id, name)
     if phone_behind_nat:
         check_phone_behind_nat(world, call_id, "offer", "INVITE")
@@ -261,3 +265,64 @@ def test_browser_video_call_max_bundle(make_world):
     world.browser.js("window.rtcTest.hangup()")
     world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     checks.assert_call_gone(world.ng, call_id)
+
+
+def check_classic_sdp(world, call_id, browser_command):
+    """The classic flags of docs/kamailio.md's ```kamailio-webrtc-classic block: the
+    ng `browser_command` (the offer or answer carrying the SDP that goes to the
+    browser) asked for RTP/SAVPF with SDES off and DTLS passive, and the SDP the
+    browser got is RTP/SAVPF (an answer: the browser's own UDP/TLS/RTP/SAVPF) with
+    ICE, rtcp-mux, the relay's a=fingerprint, a=setup:passive and no a=crypto
+    (Chromium refuses a=crypto beside a=fingerprint)."""
+    msgs = [m for way, _, _, m in world.ng_capture.decoded(bdecode)
+            if way == "proxy>relay" and m and m.get("command") == browser_command
+            and m.get("call-id") == call_id
+            and m.get("transport-protocol") in ("RTP/SAVPF", b"RTP/SAVPF")]
+    assert msgs, "Kamailio sent the relay no %s with transport-protocol RTP/SAVPF for %s" % (
+        browser_command, call_id)
+    req = msgs[0]
+    sdes = req.get("SDES")
+    sdes = [sdes] if isinstance(sdes, str) else list(sdes or [])
+    assert "off" in sdes or "SDES-off" in req.get("flags", []), \
+        "the %s should carry SDES-off: %r" % (browser_command, req)
+    assert "passive" in repr(req.get("DTLS")), "the %s should carry DTLS=passive: %r" % (
+        browser_command, req)
+    sdp = world.browser.js("return window.rtcTest.state.remoteSdp[0]")
+    assert sdp, "the browser received no SDP"
+    lines = sdp.splitlines()
+    audio = [l for l in lines if l.startswith("m=audio ")]
+    # an offer is written on the profile the flags name; an answer keeps the profile
+    # the browser offered (RFC 3264 section 6)
+    if browser_command == "offer":
+        profile = "RTP/SAVPF"
+    else:
+        offered = world.browser.js("return window.rtcTest.state.localSdp[0]")
+        profile = [l for l in offered.splitlines() if l.startswith("m=audio ")][0].split()[2]
+        assert profile == "UDP/TLS/RTP/SAVPF", offered
+    assert audio and audio[0].split()[2] == profile, sdp
+    assert not [l for l in lines if l.startswith("a=crypto:")], sdp
+    assert [l for l in lines if l.startswith("a=fingerprint:sha-256 ")], sdp
+    assert "a=setup:passive" in lines, sdp
+    assert [l for l in lines if l.startswith("a=ice-ufrag:")], sdp
+    assert [l for l in lines if l.startswith("a=candidate:")], sdp
+    assert "a=rtcp-mux" in lines, sdp
+    print("\nSDP the browser got (%s):\n%s" % (browser_command, sdp))
+
+
+def test_phone_calls_browser_classic_savpf(make_world):
+    """The classic rtpengine flags towards the browser (the documented
+    ```kamailio-webrtc-classic block: `ICE=force DTLS=passive RTP/SAVPF SDES-off
+    rtcp-mux-offer`): the phone's offer reaches the browser as RTP/SAVPF with DTLS-SRTP
+    keying only; audio both ways as in the other cases."""
+    world = make_world(world_class=WebRtcWorld, variant="classic")
+    phone_calls_browser(world, "phone-calls-browser-classic-savpf",
+                        check_sdp=lambda call_id: check_classic_sdp(world, call_id, "offer"))
+
+
+def test_browser_calls_phone_classic_savpf(make_world):
+    """The same flags on the answer towards the browser: the browser's
+    UDP/TLS/RTP/SAVPF offer is answered on that profile with a=setup:passive (the
+    browser is the DTLS client) and no a=crypto; audio both ways."""
+    world = make_world(world_class=WebRtcWorld, variant="classic")
+    browser_calls_phone(world, "browser-calls-phone-classic-savpf",
+                        check_sdp=lambda call_id: check_classic_sdp(world, call_id, "answer"))
