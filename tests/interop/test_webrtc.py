@@ -22,6 +22,14 @@ the phone's RTP coming from the NAT's public address with a port the NAT remappe
 (never the LAN address the phone wrote in its SDP), and Kamailio must have told the
 relay `SIP-source-address` for the phone's side with the NAT's address as
 `received-from`, as the documented config does for a phone whose SDP is private.
+
+The same two calls run with the classic rtpengine flags towards the browser
+(`ICE=force DTLS=passive RTP/SAVPF SDES-off rtcp-mux-offer`, the documented
+```kamailio-webrtc-classic block in place of the webrtc block's TO_WEBRTC line): the
+browser must get RTP/SAVPF (an answer: the profile it offered) keyed by a=fingerprint
+with a=setup:passive and no a=crypto. Without SDES-off (```kamailio-webrtc-classic-sdes)
+the relay offers a=crypto beside a=fingerprint, as rtpengine does; Chromium must take
+it and answer with DTLS-SRTP only, which the relay's `query` must show.
 """
 import os
 import time
@@ -141,12 +149,14 @@ def check_phone_behind_nat(world, call_id, phone_command, phone_sdp):
           % (bob_rtp[0]["endpoint"] + (LAN_ADDR,)))
 
 
-def browser_calls_phone(world, name, phone_behind_nat=False):
+def browser_calls_phone(world, name, phone_behind_nat=False, check_sdp=None):
     world.browser.js("window.rtcTest.call('sip:bob@127.0.0.1')")
     world.bob.wait_event("CALL_ESTABLISHED", timeout=EVENT_TIMEOUT, fail_on=("CALL_CLOSED",))
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
     check_media(world, call_id, name)
+    if check_sdp is not None:
+        check_sdp(call_id)
     if phone_behind_nat:
         check_phone_behind_nat(world, call_id, "answer", "200")
     world.browser.js("window.rtcTest.hangup()")
@@ -156,7 +166,7 @@ def browser_calls_phone(world, name, phone_behind_nat=False):
     checks.assert_hears(world.bob, CALLER_TONE, CALLEE_TONE)
 
 
-def phone_calls_browser(world, name, phone_behind_nat=False):
+def phone_calls_browser(world, name, phone_behind_nat=False, check_sdp=None):
     # the phone sends its INVITE to the Request-URI's host: Kamailio's SIP address
     reply = world.bob.command("dial", "sip:%s@%s" % (WEB_USER, world.sip_addr))
     assert reply.get("ok"), "dial failed: %r" % reply
@@ -164,6 +174,8 @@ def phone_calls_browser(world, name, phone_behind_nat=False):
     browser_state(world, "in call")
     call_id = checks.only_call(world.ng)
     check_media(world, call_id, name)
+    if check_sdp is not None:
+        check_sdp(call_id)
     if phone_behind_nat:
         check_phone_behind_nat(world, call_id, "offer", "INVITE")
     reply = world.bob.command("hangup")
@@ -261,3 +273,105 @@ def test_browser_video_call_max_bundle(make_world):
     world.browser.js("window.rtcTest.hangup()")
     world.bob.wait_event("CALL_CLOSED", timeout=EVENT_TIMEOUT)
     checks.assert_call_gone(world.ng, call_id)
+
+
+def check_classic_sdp(world, call_id, browser_command, sdes=False):
+    """The classic flags of docs/kamailio.md's ```kamailio-webrtc-classic block: the
+    ng `browser_command` (the offer or answer carrying the SDP that goes to the
+    browser) asked for RTP/SAVPF with SDES off and DTLS passive, and the SDP the
+    browser got is RTP/SAVPF (an answer: the browser's own UDP/TLS/RTP/SAVPF) with
+    ICE, rtcp-mux, the relay's a=fingerprint, a=setup:passive (rtpengine's offer:
+    actpass; its answer: RTP/SAVPF) and no a=crypto (with
+    `sdes`: the flags leave SDES-off out and the SDP carries a=crypto lines too)."""
+    msgs = [m for way, _, _, m in world.ng_capture.decoded(bdecode)
+            if way == "proxy>relay" and m and m.get("command") == browser_command
+            and m.get("call-id") == call_id
+            and m.get("transport-protocol") in ("RTP/SAVPF", b"RTP/SAVPF")]
+    assert msgs, "Kamailio sent the relay no %s with transport-protocol RTP/SAVPF for %s" % (
+        browser_command, call_id)
+    req = msgs[0]
+    sdes_flags = req.get("SDES")
+    sdes_flags = [sdes_flags] if isinstance(sdes_flags, str) else list(sdes_flags or [])
+    sdes_off = "off" in sdes_flags or "SDES-off" in req.get("flags", [])
+    assert sdes_off != sdes, "the %s should %scarry SDES-off: %r" % (
+        browser_command, "not " if sdes else "", req)
+    assert "passive" in repr(req.get("DTLS")), "the %s should carry DTLS=passive: %r" % (
+        browser_command, req)
+    sdp = world.browser.js("return window.rtcTest.state.remoteSdp[0]")
+    assert sdp, "the browser received no SDP"
+    lines = sdp.splitlines()
+    audio = [l for l in lines if l.startswith("m=audio ")]
+    # an offer is written on the profile the flags name; rtprelay's answer keeps the
+    # profile the browser offered (RFC 3264 section 6), rtpengine's takes the flags'
+    if browser_command == "offer" or relay_kind() == "rtpengine":
+        profile = "RTP/SAVPF"
+    else:
+        offered = world.browser.js("return window.rtcTest.state.localSdp[0]")
+        profile = [l for l in offered.splitlines() if l.startswith("m=audio ")][0].split()[2]
+        assert profile == "UDP/TLS/RTP/SAVPF", offered
+    assert audio and audio[0].split()[2] == profile, sdp
+    # without SDES-off the relay's own a=crypto lines go beside a=fingerprint
+    assert bool([l for l in lines if l.startswith("a=crypto:")]) == sdes, sdp
+    assert [l for l in lines if l.startswith("a=fingerprint:sha-256 ")], sdp
+    # DTLS=passive: rtprelay's offer says passive; rtpengine always offers actpass
+    # (the browser then picks active all the same)
+    setup = "actpass" if browser_command == "offer" and relay_kind() == "rtpengine" \
+        else "passive"
+    assert "a=setup:" + setup in lines, sdp
+    assert [l for l in lines if l.startswith("a=ice-ufrag:")], sdp
+    assert [l for l in lines if l.startswith("a=candidate:")], sdp
+    assert "a=rtcp-mux" in lines, sdp
+    print("\nSDP the browser got (%s):\n%s" % (browser_command, sdp))
+
+
+def test_phone_calls_browser_classic_savpf(make_world):
+    """The classic rtpengine flags towards the browser (the documented
+    ```kamailio-webrtc-classic block: `ICE=force DTLS=passive RTP/SAVPF SDES-off
+    rtcp-mux-offer`): the phone's offer reaches the browser as RTP/SAVPF with DTLS-SRTP
+    keying only; audio both ways as in the other cases."""
+    world = make_world(world_class=WebRtcWorld, variant="classic")
+    phone_calls_browser(world, "phone-calls-browser-classic-savpf",
+                        check_sdp=lambda call_id: check_classic_sdp(world, call_id, "offer"))
+
+
+def test_browser_calls_phone_classic_savpf(make_world):
+    """The same flags on the answer towards the browser: the browser's
+    UDP/TLS/RTP/SAVPF offer is answered on that profile with a=setup:passive (the
+    browser is the DTLS client) and no a=crypto; audio both ways."""
+    world = make_world(world_class=WebRtcWorld, variant="classic")
+    browser_calls_phone(world, "browser-calls-phone-classic-savpf",
+                        check_sdp=lambda call_id: check_classic_sdp(world, call_id, "answer"))
+
+
+
+def test_phone_calls_browser_classic_savpf_without_sdes_off(make_world):
+    """The classic flags without SDES-off (the documented ```kamailio-webrtc-classic-sdes
+    block): the relay offers the browser its a=crypto lines beside a=fingerprint and
+    a=setup:passive, as rtpengine does. Chromium takes that offer and answers with
+    a=fingerprint and no a=crypto, so the call is keyed by DTLS-SRTP; audio both
+    ways as in the other cases."""
+    world = make_world(world_class=WebRtcWorld, variant="classic-sdes")
+
+    def check_sdp(call_id):
+        check_classic_sdp(world, call_id, "offer", sdes=True)
+        answer = world.browser.js("return window.rtcTest.state.localSdp[0]")
+        lines = answer.splitlines()
+        assert not [l for l in lines if l.startswith("a=crypto:")], answer
+        assert [l for l in lines if l.startswith("a=fingerprint:")], answer
+        assert "a=setup:active" in lines, answer
+        assert world.browser.js("return window.rtcTest.state.sdpErrors") == []
+        if relay_kind() == "rtpengine":
+            return   # its query shows no DTLS association state
+        # the relay keys the browser's stream by DTLS (it is the server), not SDES
+        q = world.ng.command("query", call_id=call_id)
+        rtp = [s for p in q["tags"].values() for m in p["medias"] for s in m["streams"]
+               if "RTP" in s.get("flags", [])]
+        dtls = [s for s in rtp if s.get("DTLS")]
+        assert len(dtls) == 1, rtp
+        state = dtls[0]["DTLS"]
+        assert state["state"] == "connected" and state["role"].startswith("passive"), state
+        assert dtls[0]["crypto suite"] == state["SRTP profile"], dtls[0]
+        assert dtls[0]["stats"]["SRTP auth failed"] == 0, dtls[0]
+        assert all("crypto suite" not in s for s in rtp if s is not dtls[0]), rtp
+
+    phone_calls_browser(world, "phone-calls-browser-classic-savpf-sdes", check_sdp=check_sdp)

@@ -19,7 +19,8 @@ public address 10.99.1.2 and its remapped ports:
     (route 10.200.0.1 via 10.99.1.1) ── lan ns: bob 192.168.99.2:5080
 
 Kamailio runs the ```kamailio-webrtc block of docs/kamailio.md with only its
-#!substdef addresses changed. The browser's fake microphone plays CALLER_TONE (600 Hz),
+#!substdef addresses changed (and, for a variant, the #!substdef lines of the
+documented ```kamailio-webrtc-VARIANT block in place of the ones they name). The browser's fake microphone plays CALLER_TONE (600 Hz),
 bob sends CALLEE_TONE (1000 Hz).
 """
 import os
@@ -43,11 +44,34 @@ WEB_USER = "web"
 MEDIA_ADDR = "10.200.0.1"
 
 
-def render_webrtc_config(ng_port, sip_addr="127.0.0.1"):
+def apply_variant(cfg, variant):
+    """The ```kamailio-webrtc block with the #!substdef lines of the documented variant
+    block ```kamailio-webrtc-VARIANT put in place of the ones they name (each must name
+    exactly one line of the block)."""
+    lines = [l for l in kam.documented_config("kamailio-webrtc-" + variant).splitlines()
+             if l.strip()]
+    if not lines:
+        raise RuntimeError("docs/kamailio.md: the webrtc-%s block is empty" % variant)
+    for line in lines:
+        m = re.match(r'^#!substdef "!([A-Z_]+)!.*!g"$', line)
+        if m is None:
+            raise RuntimeError("docs/kamailio.md webrtc-%s block: not a #!substdef line: %r"
+                               % (variant, line))
+        cfg, n = re.subn(r'^#!substdef "!%s!.*!g"$' % m.group(1), lambda _m: line, cfg,
+                         flags=re.M)
+        if n != 1:
+            raise RuntimeError("docs/kamailio.md webrtc block: expected one #!substdef for "
+                               "%s (from the webrtc-%s block)" % (m.group(1), variant))
+    return cfg
+
+
+def render_webrtc_config(ng_port, sip_addr="127.0.0.1", variant=None):
     values = {"SIP_LISTEN": "udp:%s:%d" % (sip_addr, SIP_PORT),
               "WS_LISTEN": "tcp:127.0.0.1:%d" % WS_PORT,
               "RELAY_SOCK": kam.relay_sock(ng_port)}
     cfg = kam.documented_config("kamailio-webrtc")
+    if variant:
+        cfg = apply_variant(cfg, variant)
     for name, value in values.items():
         cfg, n = re.subn(r'^#!substdef "!%s!.*!g"$' % name,
                          lambda _m: '#!substdef "!%s!%s!g"' % (name, value), cfg, flags=re.M)
@@ -78,10 +102,13 @@ class WebRtcWorld(World):
     its SDP); phone_codecs: what bob offers and accepts; bundle: the page's
     bundlePolicy ("balanced", or "max-bundle", which rejects an answer without
     a=group:BUNDLE); video: a video call (Chromium's fake camera, baresip's fakevideo
-    source with VP8); nat: None, or "bob" to put the phone behind the NAT."""
+    source with VP8); nat: None, or "bob" to put the phone behind the NAT; variant:
+    None, or the name of a documented variant block (```kamailio-webrtc-VARIANT in
+    docs/kamailio.md, e.g. "classic": the classic RTP/SAVPF flags towards the browser)
+    whose #!substdef lines replace the webrtc block's."""
 
     def __init__(self, logdir, browser_codecs="", phone_codecs=("PCMU/8000/1",),
-                 bundle="balanced", video=False, nat=None):
+                 bundle="balanced", video=False, nat=None, variant=None):
         if nat not in (None, "bob"):
             raise ValueError("WebRtcWorld: only the phone (bob) can be behind the NAT")
         super().__init__(logdir, nat=nat)
@@ -89,6 +116,7 @@ class WebRtcWorld(World):
         self.bundle = bundle   # the page's RTCPeerConnection bundlePolicy
         self.browser_codecs = browser_codecs
         self.phone_codecs = phone_codecs
+        self.variant = variant
         self.browser = None
         self.pages = None
 
@@ -124,7 +152,7 @@ class WebRtcWorld(World):
         rundir = os.path.join(self.logdir, "kamailio-run")
         os.makedirs(rundir, exist_ok=True)
         with open(cfg, "w") as f:
-            f.write(render_webrtc_config(NG_PORT, sip_addr))
+            f.write(render_webrtc_config(NG_PORT, sip_addr, self.variant))
         self.kamailio = Proc("kamailio", ["kamailio", "-DD", "-E", "-f", cfg, "-Y", rundir,
                                           "-w", rundir, "-m", "32", "-M", "4"],
                              self.logdir, ns=self.core.name)

@@ -32,7 +32,7 @@ function setState(s) {
 }
 
 const state = { state: 'loading', registered: false, calls: 0, ended: [], failed: [],
-                localSdp: [], remoteSdp: [] };
+                localSdp: [], remoteSdp: [], sdpErrors: [] };
 let session = null;
 let analyser = null;
 
@@ -96,6 +96,11 @@ function watch(s) {
   s.on('icecandidate', (e) => {
     log('candidate ' + e.candidate.candidate);
     if (!readyTimer) readyTimer = setTimeout(e.ready, 300);
+  });
+  // why Chromium refused a remote SDP (JsSIP then ends the call with a bare cause)
+  s.on('peerconnection:setremotedescriptionfailed', (err) => {
+    state.sdpErrors.push(String(err));
+    log('setRemoteDescription failed: ' + err);
   });
   s.on('sending', () => log('sending INVITE'));
   s.on('progress', () => setState('ringing'));
