@@ -427,6 +427,15 @@ uint64_t xcode_next_due(const struct xcode *x)
 	return x->clock_running ? x->next_due : 0;
 }
 
+uint64_t xcode_next_wake(const struct xcode *x)
+{
+	if (x->clock_running || x->dq_n)
+		return XCODE_WAKE_RUNNING;
+	if (!x->st.out_packets)
+		return 0;		    /* no output yet: no report either */
+	return x->next_sr ? x->next_sr : 1; /* 1: the first call schedules it */
+}
+
 void xcode_stats(const struct xcode *x, struct xcode_stats *out)
 {
 	*out = x->st;

@@ -96,6 +96,14 @@ int xcode_rtcp_pull_block(struct xcode *x, uint64_t now_ms, uint64_t ntp,
 			  const struct rtcp_report_block *rb, uint8_t *out, size_t cap);
 /* Time (ms) at which the next frame is due, 0 when idle. */
 uint64_t xcode_next_due(const struct xcode *x);
+/* What the owner's periodic pulls can still get out of @x with nothing
+ * pushed meanwhile: XCODE_WAKE_RUNNING (its output clock runs or an event
+ * waits: pull at every tick, the pulls decide what is due), a time in ms
+ * (only the next RTCP sender report is pending: xcode_rtcp_pull gives nothing
+ * before it), or 0 (nothing at all until the next push: an idle transcoder
+ * needs no pulls). */
+#define XCODE_WAKE_RUNNING UINT64_MAX
+uint64_t xcode_next_wake(const struct xcode *x);
 /* Mute the decoded audio (silence media): the encoder is fed silence, so the
  * output carries the output codec's silence on the same clock. */
 void xcode_set_silence(struct xcode *x, bool on);
