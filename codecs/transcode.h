@@ -14,7 +14,9 @@
  * late with frames buffered (the worker was held off), the backlog goes out at
  * once; only time for which nothing arrived is skipped.
  *
- * Memory: everything is allocated in xcode_new; push/pull never allocate.
+ * Memory: everything is allocated in xcode_new except the PCM work buffers
+ * (~90 KB), which the first audio packet pushed allocates (without memory it
+ * is dropped and counted in in_dropped); pull never allocates.
  * Threads: one owner (the worker serving the stream's socket); xcode_stats may
  * be called by that owner only.
  */
