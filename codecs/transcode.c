@@ -47,9 +47,12 @@ struct xcode {
 	struct dtmf_pkt dq[DTMF_QUEUE];
 	unsigned dq_head, dq_n;
 	unsigned fifo_n;
-	int16_t dec_buf[CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS];
-	int16_t rs_buf[(CODEC_MAX_FRAME_SAMPLES + 64) * CODEC_MAX_CHANNELS];
-	int16_t fifo[FIFO_CAP * CODEC_MAX_CHANNELS];
+	/* PCM work buffers (pcm_alloc): one block, allocated with the first
+	 * audio packet, so that a transcoder that never gets media (most of a
+	 * call's, e.g. every one on a standby) does not hold ~90 KB of them */
+	int16_t *dec_buf;	   /* CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS */
+	int16_t *rs_buf;	   /* (CODEC_MAX_FRAME_SAMPLES + 64) * CODEC_MAX_CHANNELS */
+	int16_t *fifo;		   /* FIFO_CAP * CODEC_MAX_CHANNELS */
 	char fmtp[XCODE_FMTP_MAX]; /* cfg.out_fmtp's copy: the caller's is short-lived */
 };
 
@@ -141,6 +144,7 @@ void xcode_free(struct xcode *x)
 {
 	if (!x)
 		return;
+	free(x->dec_buf);
 	jb_free(x->jb);
 	resample_free(x->rs);
 	codec_free(x->enc);
@@ -168,6 +172,24 @@ static void queue_dtmf(struct xcode *x, const struct rtp_info *h, const uint8_t 
 	x->dq_n++;
 }
 
+/* The PCM work buffers, once: 0 or -ENOMEM. Only the audio path (which
+ * starts the output clock) uses them. */
+static int pcm_alloc(struct xcode *x)
+{
+	size_t dec = (size_t)CODEC_MAX_FRAME_SAMPLES * CODEC_MAX_CHANNELS,
+	       rs = (size_t)(CODEC_MAX_FRAME_SAMPLES + 64) * CODEC_MAX_CHANNELS,
+	       fifo = (size_t)FIFO_CAP * CODEC_MAX_CHANNELS;
+
+	if (x->dec_buf)
+		return 0;
+	x->dec_buf = calloc(dec + rs + fifo, sizeof(int16_t));
+	if (!x->dec_buf)
+		return -ENOMEM;
+	x->rs_buf = x->dec_buf + dec;
+	x->fifo = x->rs_buf + rs;
+	return 0;
+}
+
 int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 {
 	struct rtp_info h;
@@ -188,6 +210,8 @@ int xcode_push(struct xcode *x, const uint8_t *pkt, size_t len, uint64_t now_ms)
 		x->st.in_dropped++;
 		return -EINVAL;
 	}
+	if (pcm_alloc(x) < 0)
+		goto drop; /* no memory for decoding: counted like a bad packet */
 	r = jb_put(x->jb, h.ssrc, h.seq, h.ts, h.pt, h.marker, pkt + h.hdr_len, h.payload_len,
 		   now_ms);
 	if (r == JB_PUT_DUP || r == JB_PUT_LATE || r == JB_PUT_OVERSIZE)
@@ -425,6 +449,15 @@ int xcode_rtcp_pull_block(struct xcode *x, uint64_t now_ms, uint64_t ntp,
 uint64_t xcode_next_due(const struct xcode *x)
 {
 	return x->clock_running ? x->next_due : 0;
+}
+
+uint64_t xcode_next_wake(const struct xcode *x)
+{
+	if (x->clock_running || x->dq_n)
+		return XCODE_WAKE_RUNNING;
+	if (!x->st.out_packets)
+		return 0;		    /* no output yet: no report either */
+	return x->next_sr ? x->next_sr : 1; /* 1: the first call schedules it */
 }
 
 void xcode_stats(const struct xcode *x, struct xcode_stats *out)

@@ -14,7 +14,9 @@
  * late with frames buffered (the worker was held off), the backlog goes out at
  * once; only time for which nothing arrived is skipped.
  *
- * Memory: everything is allocated in xcode_new; push/pull never allocate.
+ * Memory: everything is allocated in xcode_new except the PCM work buffers
+ * (~90 KB), which the first audio packet pushed allocates (without memory it
+ * is dropped and counted in in_dropped); pull never allocates.
  * Threads: one owner (the worker serving the stream's socket); xcode_stats may
  * be called by that owner only.
  */
@@ -96,6 +98,14 @@ int xcode_rtcp_pull_block(struct xcode *x, uint64_t now_ms, uint64_t ntp,
 			  const struct rtcp_report_block *rb, uint8_t *out, size_t cap);
 /* Time (ms) at which the next frame is due, 0 when idle. */
 uint64_t xcode_next_due(const struct xcode *x);
+/* What the owner's periodic pulls can still get out of @x with nothing
+ * pushed meanwhile: XCODE_WAKE_RUNNING (its output clock runs or an event
+ * waits: pull at every tick, the pulls decide what is due), a time in ms
+ * (only the next RTCP sender report is pending: xcode_rtcp_pull gives nothing
+ * before it), or 0 (nothing at all until the next push: an idle transcoder
+ * needs no pulls). */
+#define XCODE_WAKE_RUNNING UINT64_MAX
+uint64_t xcode_next_wake(const struct xcode *x);
 /* Mute the decoded audio (silence media): the encoder is fed silence, so the
  * output carries the output codec's silence on the same clock. */
 void xcode_set_silence(struct xcode *x, bool on);

@@ -264,6 +264,14 @@ static void render_media(struct strbuf *b, const struct metrics_src *src, const 
 	family(b, "rtprelay_transcoded_packets_total", "counter",
 	       "RTP packets received on transcoded media (part of the userspace path)");
 	u64(b, "rtprelay_transcoded_packets_total", NULL, t->xcode_packets + l->xcode_packets);
+	family(b, "rtprelay_transcode_ticks_total", "counter",
+	       "Transcoding timer ticks the data plane handled (none while every "
+	       "transcoder is idle)");
+	u64(b, "rtprelay_transcode_ticks_total", NULL, all.xcode_ticks);
+	family(b, "rtprelay_transcode_tick_pulls_total", "counter",
+	       "Transcoders pulled by those ticks (only those with output or a report "
+	       "pending)");
+	u64(b, "rtprelay_transcode_tick_pulls_total", NULL, all.xcode_visits);
 	family(b, "rtprelay_packets_lost_total", "counter",
 	       "RTP packets lost before reaching the relay (RFC 3550 A.3)");
 	u64(b, "rtprelay_packets_lost_total", NULL, t->rtp_lost + l->rtp_lost);

@@ -346,6 +346,8 @@ void dp_totals(struct dp_totals *out)
 		out->forwarded += DP_GET(t->forwarded);
 		out->dropped += DP_GET(t->dropped);
 		out->errors += DP_GET(t->errors);
+		out->xcode_ticks += DP_GET(t->xcode_ticks);
+		out->xcode_visits += DP_GET(t->xcode_visits);
 	}
 	dp_offload_totals(out);
 }

@@ -210,6 +210,9 @@ int dp_endpoint_send(struct dp_endpoint *ep, const void *buf, size_t len);
 
 struct dp_totals {
 	uint64_t packets, bytes, forwarded, dropped, errors;
+	/* transcoding timer ticks and the transcoders they pulled (an idle
+	 * transcoder is never pulled: dataplane/dp_xcode.h) */
+	uint64_t xcode_ticks, xcode_visits;
 };
 
 /* Start @nthreads workers (0 = one per online CPU). 0 or -errno. */

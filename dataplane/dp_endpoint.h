@@ -91,6 +91,9 @@ struct dp_endpoint {
 	struct rtp_source src;
 	uint8_t forward_pt[16]; /* with DP_FORWARD_PT_ONLY */
 	struct xcode *xcode;	/* see dataplane/dp_xcode.h */
+	/* the worker's list of transcoders the tick visits (dp_xcode.h) */
+	struct dp_endpoint *xt_prev, *xt_next;
+	uint8_t xtick; /* enum dp_xtick */
 	/* the last SRs received here (middle 32 bits of their NTP time, worker
 	 * arrival time), for the round trip of the reports that answer them */
 	uint32_t sr_mid[DP_SR_KEEP];
@@ -150,6 +153,8 @@ struct dp_slot {
 
 struct dp_worker_totals {
 	_Atomic uint64_t packets, bytes, forwarded, dropped, errors;
+	/* transcoding timer expirations handled, transcoders pulled by them */
+	_Atomic uint64_t xcode_ticks, xcode_visits;
 };
 
 /* The socket media for @out's party leaves from: @out, or its ICE twin when
@@ -182,8 +187,11 @@ struct dp_worker {
 	bool xcode_timer;
 	int xcode_tfd;
 	unsigned n_xcode;
-	unsigned n_gen_rtcp; /* endpoints with DP_GEN_RTCP: they need the timer too */
-	unsigned n_play;     /* endpoints playing media (dp_play.c): the timer too */
+	uint8_t xcode_mode;	     /* enum dp_xtimer: how the timer is armed */
+	uint64_t xcode_at;	     /* DP_XTIMER_ONCE: when (ms, worker clock) */
+	struct dp_endpoint *xt_head; /* transcoders the tick visits */
+	unsigned n_gen_rtcp;	     /* endpoints with DP_GEN_RTCP: they need the timer too */
+	unsigned n_play;	     /* endpoints playing media (dp_play.c): the timer too */
 };
 
 /* dp_io.c: receive one batch from @ep's socket into the worker's slots and

@@ -19,6 +19,7 @@
  * published once per received batch with relaxed atomic stores.
  */
 #include "dataplane/dp_endpoint.h"
+#include "dataplane/dp_xcode.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -463,18 +464,48 @@ static void play_feed(struct dp_worker *w, struct dp_endpoint *ep)
 
 void dp_io_xcode_tick(struct dp_worker *w)
 {
-	for (struct dp_endpoint *ep = w->eps; ep; ep = ep->next) {
+	bool periodic = w->n_play + w->n_gen_rtcp > 0;
+	uint64_t at = 0, visits = 0;
+
+	DP_ADD(w->tot.xcode_ticks, 1);
+	/* Playback and generate-RTCP on forwarded streams: every endpoint. */
+	for (struct dp_endpoint *ep = periodic ? w->eps : NULL; ep; ep = ep->next) {
 		if (ep->dead)
 			continue;
 		if (ep->play && !ep->xcode)
 			play_drain(w, ep);
-		else if (ep->play)
+		else if (ep->play) {
 			play_feed(w, ep);
-		if (ep->xcode)
-			xcode_drain(w, ep);
-		else if ((ep->flags & (DP_GEN_RTCP | DP_RTCP)) == DP_GEN_RTCP)
+			dp_xcode_wake(w, ep);
+		}
+		if (!ep->xcode && (ep->flags & (DP_GEN_RTCP | DP_RTCP)) == DP_GEN_RTCP)
 			gen_report(w, ep);
 	}
+	/* Transcoders: only those with something pending (dp_xcode.h). */
+	for (struct dp_endpoint *ep = w->xt_head, *next; ep; ep = next) {
+		next = ep->xt_next;
+		if (ep->xtick == DP_XTICK_WAIT) {
+			uint64_t wake = xcode_next_wake(ep->xcode);
+
+			if (wake != XCODE_WAKE_RUNNING && wake > w->now_ms) {
+				at = at && at < wake ? at : wake;
+				continue; /* its report is not due yet */
+			}
+		}
+		xcode_drain(w, ep);
+		visits++;
+		dp_xcode_note(w, ep);
+		if (ep->xtick == DP_XTICK_RUN)
+			periodic = true;
+		else if (ep->xtick == DP_XTICK_WAIT) {
+			uint64_t wake = xcode_next_wake(ep->xcode);
+
+			at = at && at < wake ? at : wake;
+		}
+	}
+	if (visits)
+		DP_ADD(w->tot.xcode_visits, visits);
+	dp_xcode_timer_set(w, periodic, at);
 }
 
 void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
@@ -505,10 +536,13 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 	publish_batch(w, ep, &bc);
 	if (ep->ctl)
 		dp_ctl_batch_end(ep);
-	if (ep->xcode)
+	if (ep->xcode) {
 		xcode_drain(w, ep);
-	else if (xcode_of(ep)) /* what the twin's transcoder made of this batch */
+		dp_xcode_wake(w, ep); /* the tick pulls it from now on */
+	} else if (xcode_of(ep)) {    /* what the twin's transcoder made of this batch */
 		xcode_drain(w, ep->ice_twin);
+		dp_xcode_wake(w, ep->ice_twin);
+	}
 }
 
 /* sendmmsg @k messages on @fd; counts forwarded/errors on each packet's
