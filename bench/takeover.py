@@ -272,9 +272,8 @@ ng prober to the other, SCHED_FIFO (as bench/run). See the script's docstring fo
 
 Median: {lost_med} packets lost, longest gap {gap_med:.1f} ms, hand-over {ho_med} ms.
 
-rtpengine has no takeover; restarted it loses every call, restarted with Redis it restores
-them after a 2 s media gap with about 4,000 packets lost and ng commands failing meanwhile
-(20 calls, issue 16's measurement; not measured again here).
+rtpengine has no takeover: restarted under the same load and prober, without and with
+Redis, by `bench/takeover.py --rtpengine` (rtpengine/ beside this file).
 """.format(calls=a.calls, reps=a.reps, threads=a.threads, host=os.uname().nodename,
            kflag=" --kernel" if a.kernel else "",
            path=("kernel path (offload = yes, every stream in the eBPF fast path at the "

@@ -189,11 +189,27 @@ def one(a, mode, rep, raw, env):
         if rlog:
             rlog.close()
     m = re.search(r"Redis restore time = (\d+) ms", log_text(new_path))
+    for path in (old_path, new_path):
+        trim_log(path)
     res["restore_ms"] = int(m.group(1)) if m else None
     res["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
     with open(os.path.join(raw, "%s.json" % tag), "w") as f:
         json.dump(res, f, indent=1)
     return res
+
+
+def trim_log(path, keep=40):
+    """rtpengine logs every call's set-up and teardown (megabytes at 500 calls): keeps the
+    first and last lines and those about start, shutdown, Redis and errors."""
+    lines = log_text(path).splitlines(True)
+    if len(lines) <= 3 * keep:
+        return
+    key = re.compile(r"Redis|restor|Startup|shutting|ERR|CRIT|WARNING")
+    mid = [ln for ln in lines[keep:-keep] if key.search(ln)][:keep]
+    with open(path, "w") as f:
+        f.writelines(lines[:keep] + ["[... %d lines left out ...]\n" % (len(lines) - 2 * keep -
+                                                                       len(mid))] + mid +
+                     lines[-keep:])
 
 
 def summary(r):
@@ -253,10 +269,11 @@ def write_report(a, out, modes, runs):
     for mode in modes:
         ss = [summary(r) for r in runs if r["mode"] == mode]
         if ss:
+            gap = med([s["gap_ms"] for s in ss if s["alive"]])
             meds.append("- %s: %s packets lost, %s/%d calls with media again, longest gap "
-                        "%s ms, ng down %s ms, %s ng pings failed" % (
+                        "%s, ng down %s ms, %s ng pings failed" % (
                             mode, med([s["lost"] for s in ss]), med([s["alive"] for s in ss]),
-                            a.calls, med([s["gap_ms"] for s in ss if s["alive"]]),
+                            a.calls, "%s ms" % gap if gap is not None else "none (no call)",
                             med([s["down_ms"] for s in ss]), med([s["ng_failed"] for s in ss])))
     text = """# rtpengine restarted under load (`bench/takeover.py --rtpengine`)
 
