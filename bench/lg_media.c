@@ -64,6 +64,10 @@ struct lg_media {
 	uint32_t ts_step_dir[2];
 	const struct msdp_codec *codec_b; /* non-NULL: transcoding run */
 	struct seqtrack *seq;
+	/* per stream, plain runs: kernel receive time of the last measured arrival and the
+	 * longest silence between two of them (CLOCK_REALTIME ns): the media gap a relay
+	 * restart leaves, and whether the stream carried media again afterwards */
+	uint64_t *last_rx, *max_gap;
 	uint64_t win_lo, win_hi;        /* measurement window in CLOCK_REALTIME ns */
 	uint64_t untranscoded, sent_all;
 	uint64_t t_origin;              /* RTP timestamps count 20 ms slots from here */
@@ -175,9 +179,11 @@ int lg_media_open(struct lg_media **out, uint16_t a_port, uint16_t b_port, unsig
 	m->tpl = calloc(max_streams ? max_streams : 1, m->stride);
 	m->dst = calloc(max_streams ? max_streams : 1, sizeof(*m->dst));
 	m->seq = calloc(max_streams ? max_streams : 1, sizeof(*m->seq));
+	m->last_rx = calloc(max_streams ? max_streams : 1, sizeof(*m->last_rx));
+	m->max_gap = calloc(max_streams ? max_streams : 1, sizeof(*m->max_gap));
 	m->stx = calloc(max_streams / 2 + 1, sizeof(*m->stx));
 	m->srx = calloc(max_streams / 2 + 1, sizeof(*m->srx));
-	if (!m->tpl || !m->dst || !m->seq || !m->stx || !m->srx) {
+	if (!m->tpl || !m->dst || !m->seq || !m->last_rx || !m->max_gap || !m->stx || !m->srx) {
 		r = -ENOMEM;
 		goto err;
 	}
@@ -213,6 +219,8 @@ void lg_media_close(struct lg_media *m)
 	free(m->tpl);
 	free(m->dst);
 	free(m->seq);
+	free(m->last_rx);
+	free(m->max_gap);
 	free(m);
 }
 
@@ -549,6 +557,11 @@ static void account(struct lg_media *m, unsigned side, struct mmsghdr *h)
 
 		m->recv_meas++;
 		hist_add(&m->lat, rx > mk.tx_ns ? rx - mk.tx_ns : 0);
+		if (m->last_rx[mk.idx] && rx > m->last_rx[mk.idx] &&
+		    rx - m->last_rx[mk.idx] > m->max_gap[mk.idx])
+			m->max_gap[mk.idx] = rx - m->last_rx[mk.idx];
+		if (rx > m->last_rx[mk.idx])
+			m->last_rx[mk.idx] = rx;
 	}
 }
 
@@ -605,6 +618,29 @@ static void progress(const struct lg_media *m, const struct lg_point_cfg *cfg,
 	*last_rx = m->recv_all;
 }
 
+/* Plain runs: a call is alive at the end when both its streams had a measured packet
+ * arrive in the window's last second; the longest gap is over the streams of those
+ * calls (a stream that never came back has no gap that ends). */
+static void fill_gaps(const struct lg_media *m, struct lg_point_res *r)
+{
+	uint64_t tail = m->win_hi > 1000000000ull ? m->win_hi - 1000000000ull : 0;
+
+	r->calls_alive_end = 0;
+	r->gap_max_ns = 0;
+	if (m->codec_b)
+		return;
+	for (unsigned c = 0; 2 * c + 1 < m->nstreams; c++) {
+		unsigned s0 = 2 * c, s1 = 2 * c + 1;
+
+		if (m->last_rx[s0] < tail || m->last_rx[s1] < tail)
+			continue;
+		r->calls_alive_end++;
+		for (unsigned s = s0; s <= s1; s++)
+			if (m->max_gap[s] > r->gap_max_ns)
+				r->gap_max_ns = m->max_gap[s];
+	}
+}
+
 static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg,
 			const struct snap *a, const struct snap *b, struct lg_point_res *r)
 {
@@ -645,6 +681,7 @@ static void fill_result(const struct lg_media *m, const struct lg_point_cfg *cfg
 	r->transcode = m->codec_b != NULL;
 	r->untranscoded = m->untranscoded;
 	r->seq_loss_pct = 0;
+	fill_gaps(m, r);
 	if (m->codec_b) {
 		uint64_t expect = 0, got = 0;
 
@@ -692,6 +729,8 @@ int lg_media_run(struct lg_media *m, const struct lg_point_cfg *cfg, struct lg_p
 	m->sent_meas = m->recv_meas = m->recv_all = m->stale = m->bad = m->misrouted = 0;
 	m->tx_err = m->untranscoded = m->sent_all = 0;
 	memset(m->seq, 0, (size_t)m->nstreams * sizeof(*m->seq));
+	memset(m->last_rx, 0, (size_t)m->nstreams * sizeof(*m->last_rx));
+	memset(m->max_gap, 0, (size_t)m->nstreams * sizeof(*m->max_gap));
 	hist_reset(&m->lat);
 	pc.flood = cfg->pps <= 0;
 	pc.interval = pc.flood ? (cfg->warmup_pps > 0 ? (uint64_t)(1e9 / cfg->warmup_pps) : 1)

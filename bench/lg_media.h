@@ -69,6 +69,11 @@ struct lg_point_res {
 	double delay_growth_ms;       /* how much later the window's packets left than entered */
 	unsigned silent_streams;      /* streams of which nothing arrived in the window */
 	int first_silent;             /* lowest such stream index (2*call + dir), -1: none */
+	/* plain runs only: */
+	unsigned calls_alive_end;     /* calls with measured media arriving both ways in the
+				       * window's last second */
+	uint64_t gap_max_ns;          /* longest silence between two measured arrivals on one
+				       * stream of those calls (kernel receive times) */
 };
 
 /* Opens the raw sender and the two receive sockets; max_streams bounds set_calls.

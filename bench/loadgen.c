@@ -217,7 +217,7 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       "\"stale\":%llu,\"bad\":%llu,\"misrouted\":%llu,\"codec_b\":\"%s\","
 	       "\"transcode\":%d,\"untranscoded\":%llu,\"seq_loss_pct\":%.4f,"
 	       "\"delay_growth_ms\":%.1f,\"silent_streams\":%u,\"first_silent\":%d,"
-	       "\"core_busy_pct\":[%s]}\n",
+	       "\"calls_alive_end\":%u,\"gap_max_ms\":%.1f,\"core_busy_pct\":[%s]}\n",
 	       mode, o->relay, r->calls, o->pps, o->payload, r->measure_s,
 	       (unsigned long long)r->sent, (unsigned long long)r->received, r->offered_pps,
 	       r->delivered_pps, r->loss_pct, (double)r->p50_ns / 1e3, (double)r->p99_ns / 1e3,
@@ -229,7 +229,8 @@ static void print_point(const struct opts *o, const char *mode, const struct lg_
 	       rss_per_call, setup_s, (unsigned long long)r->stale, (unsigned long long)r->bad,
 	       (unsigned long long)r->misrouted, o->codec_b->name, r->transcode,
 	       (unsigned long long)r->untranscoded, r->seq_loss_pct, r->delay_growth_ms,
-	       r->silent_streams, r->first_silent, cores);
+	       r->silent_streams, r->first_silent, r->calls_alive_end, (double)r->gap_max_ns / 1e6,
+	       cores);
 	fflush(stdout);
 }
 

@@ -26,6 +26,26 @@ any interface) and starts the takeover only after the streams went to the kernel
 learning window is 3 s: loadgen's warm-up is at least 6 s then); the successor adopts the
 old one's maps (kernel-offload/offload_adopt.h), so the kernel forwards throughout.
 Writes OUT/README.md and OUT/raw/, or with --kernel OUT/kernel.md and OUT/raw-kernel/.
+
+--rtpengine measures rtpengine 10.5 (Debian rtpengine-daemon, user space, no kernel
+module) restarted the way an operator restarts it, under the same load and prober,
+instead of rtprelay: at the same moment the running rtpengine gets SIGTERM and, once it
+has exited, the same command line starts again. Two ways (--rtpengine-modes):
+
+  plain         no Redis: the new rtpengine starts empty
+  redis         --redis=127.0.0.1:PORT/1 with a redis-server of the run's own in the
+                namespace (writes every call, reads them back at start: the same
+                instance restoring itself, as bench/failover.py's Redis mode but alone)
+
+Per repetition: lost (loadgen: measured packets sent and never received), calls with
+media again (loadgen's calls_alive_end: both streams of the call had measured packets
+arrive in the window's last second; nothing re-offers), longest gap (loadgen's
+gap_max_ms: the longest silence between two arrivals on one stream of those calls, by
+kernel receive time), ng down (the longest run of unanswered pings;
+this prober sends every 10 ms without waiting for answers), exit
+(SIGTERM until the old rtpengine exited), its "Redis restore time" and the ng pings
+failing. Writes OUT/rtpengine/callsN.md and
+OUT/rtpengine/raw-N/.
 """
 import argparse
 import json
@@ -37,6 +57,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import takeover_rtpengine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -184,8 +206,15 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results", "takeover"))
     ap.add_argument("--kernel", action="store_true",
                     help="offload = yes: the streams are in the kernel at the hand-over")
+    ap.add_argument("--rtpengine", action="store_true",
+                    help="restart rtpengine 10.5 instead (bench/takeover_rtpengine.py)")
+    ap.add_argument("--rtpengine-modes", default="plain,redis",
+                    help="comma-separated: plain (no Redis), redis (restores from Redis)")
     a = ap.parse_args()
     a.loadgen = os.path.join(a.build, "bench/loadgen")
+    if a.rtpengine:
+        takeover_rtpengine.main(a, NS, ADDR, NG_PORT, nsx, rt)
+        return
     if a.kernel:
         a.warmup = max(a.warmup, 6)  # learning window (3 s) + the offload tick
     raw = os.path.join(a.out, "raw-kernel" if a.kernel else "raw")
@@ -243,9 +272,8 @@ ng prober to the other, SCHED_FIFO (as bench/run). See the script's docstring fo
 
 Median: {lost_med} packets lost, longest gap {gap_med:.1f} ms, hand-over {ho_med} ms.
 
-rtpengine has no takeover; restarted it loses every call, restarted with Redis it restores
-them after a 2 s media gap with about 4,000 packets lost and ng commands failing meanwhile
-(20 calls, issue 16's measurement; not measured again here).
+rtpengine has no takeover: restarted under the same load and prober, without and with
+Redis, by `bench/takeover.py --rtpengine` (rtpengine/ beside this file).
 """.format(calls=a.calls, reps=a.reps, threads=a.threads, host=os.uname().nodename,
            kflag=" --kernel" if a.kernel else "",
            path=("kernel path (offload = yes, every stream in the eBPF fast path at the "
