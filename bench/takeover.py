@@ -178,8 +178,8 @@ def one(a, rep, raw):
     m = re.search(r"(\d+) calls handed over to pid \d+ in (\d+) ms", told)
     res["handed_over"], res["handover_ms"] = (int(m.group(1)), int(m.group(2))) if m else \
         (None, None)
-    m = re.search(r"took over (\d+) calls \((\d+) refused\), (\d+) cached replies in (\d+) ms",
-                  tnew)
+    m = re.search(r"took over (\d+) calls \((\d+) refused\), (\d+) cached replies"
+                  r"(?:, \d+ ng connections?)? in (\d+) ms", tnew)
     res["kept"], res["refused"] = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     res["receive_ms"] = int(m.group(4)) if m else None
     m = re.search(r"(\d+) kernel stream\(s\) kept forwarding through the takeover", tnew)
