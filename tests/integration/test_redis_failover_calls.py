@@ -218,4 +218,6 @@ def test_redis_hung_replies_not_delayed(env):
                          for c, v in want.items()), 15, "the records to catch up")
     assert active.proc.poll() is None
     st = statistics(topo, A_ADDR)
-    assert st["connected"] == 1 and st["writes"] >= 6, st
+    # each call still there was written at least once after the stop (records
+    # written while Redis was stopped may be coalesced into one write)
+    assert st["connected"] == 1 and st["writes"] >= 4, st
