@@ -200,7 +200,7 @@ def fuzz(t, seconds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=",".join(STAGES))
-    ap.add_argument("--fuzz-seconds", type=int, default=30)
+    ap.add_argument("--fuzz-seconds", type=int, default=20)
     args = ap.parse_args()
     only = args.only.split(",")
     t = Tally()
