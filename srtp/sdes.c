@@ -246,8 +246,8 @@ int sdes_parse(const char *s, size_t len, struct sdes_crypto *c, const char **er
 	if (!token(s, len, &pos, &t, &tl))
 		return *err = "no crypto suite", -EINVAL;
 	c->suite = sr_suite_by_name(t, tl);
-	if (c->suite == SR_SUITE_NONE)
-		return *err = "unknown crypto suite", -EINVAL;
+	if (c->suite == SR_SUITE_NONE) /* RFC 4568 6.1: such a line is ignored */
+		return *err = "unknown crypto suite", -ENOTSUP;
 	if (!token(s, len, &pos, &t, &tl))
 		return *err = "no key parameters", -EINVAL;
 	if (key_param(t, tl, c, err))

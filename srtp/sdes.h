@@ -38,9 +38,11 @@ struct sdes_crypto {
 /* Parse the value of an a=crypto attribute (what follows "a=crypto:", no
  * line end). 0, or -EINVAL with *err set to a reason that quotes nothing
  * from the input ("bad base64 in key", "key length 20 does not fit
- * AES_CM_128_HMAC_SHA1_80 (30 bytes)", "unknown crypto suite", ...). A
- * suite libsrtp lacks parses (its name is known) and is refused by the
- * caller with sr_suite_available. */
+ * AES_CM_128_HMAC_SHA1_80 (30 bytes)", ...). A suite name rtprelay does
+ * not know (F8_128_HMAC_SHA1_80, a private one) is -ENOTSUP with *err
+ * "unknown crypto suite": the line is well-formed as far as it was read and
+ * RFC 4568 6.1 has the answerer ignore it. A suite libsrtp lacks parses
+ * (its name is known) and is refused by the caller with sr_suite_available. */
 int sdes_parse(const char *s, size_t len, struct sdes_crypto *out, const char **err);
 
 /* Write "a=crypto:<tag> <suite> inline:<key>[|2^31][|mki:len][ params]"

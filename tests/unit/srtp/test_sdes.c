@@ -90,7 +90,6 @@ static void hostile_lines(void **state)
 		{ "1234567890 AES_CM_128_HMAC_SHA1_80 inline:" KEY40, "bad crypto tag" },
 		{ "1", "no crypto suite" },
 		{ "1 AES_CM_128_HMAC_SHA1_80", "no key parameters" },
-		{ "1 F8_128_HMAC_SHA1_80 inline:" KEY40, "unknown crypto suite" },
 		{ "1 AES_CM_128_HMAC_SHA1_80 uri:http://x", "key method is not inline:" },
 		{ "1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVe*CFCanVmcjkpPywjNWhcYD0mXXtxaVBR",
 		  "bad base64 in key" },
@@ -134,6 +133,11 @@ static void hostile_lines(void **state)
 	char big[SDES_MAX_LINE + 2];
 	struct sdes_crypto c;
 	const char *err;
+	/* a suite name we do not know is -ENOTSUP, not malformed: the answerer
+	 * ignores the line (RFC 4568 6.1) and takes another */
+	static const char f8[] = "1 F8_128_HMAC_SHA1_80 inline:" KEY40;
+	assert_int_equal(sdes_parse(f8, strlen(f8), &c, &err), -ENOTSUP);
+	assert_string_equal(err, "unknown crypto suite");
 	memset(big, 'A', sizeof(big));
 	assert_int_equal(sdes_parse(big, sizeof(big), &c, &err), -EINVAL);
 	assert_string_equal(err, "crypto line too long");
