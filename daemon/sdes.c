@@ -12,6 +12,7 @@
 #include "daemon/call.h"
 #include "daemon/dtls_media.h"
 #include "srtp/sdes.h"
+#include "srtp/sr_rfc_keys.h"
 
 #define SDES_MAX_LINES 16 /* a=crypto lines of one section that are looked at */
 
@@ -236,13 +237,26 @@ static int own_line_crypto(const struct sdes_state *st, const struct own_line *l
 	return 0;
 }
 
+/* Suite @s may be keyed on this request: libsrtp derives its keys as the
+ * RFC does (srtp/sr_rfc_keys.h), or SDES-only- names it. A suite libsrtp
+ * keys otherwise (AES-192 on libsrtp 2.5) is neither offered nor accepted
+ * by default: against an RFC peer every packet would fail authentication,
+ * a call with silent media; SDES-only- names it for peers that derive as
+ * libsrtp does (docs/architecture.md, SRTP). */
+static bool rfc_keyed(const struct ng_sdes *f, enum sr_suite s)
+{
+	return sr_suite_rfc_keys(s) || listed(f->only, f->n_only, s);
+}
+
 /* The a=crypto lines of section @m, parsed: usable ones into @got. A
  * malformed line is an error (its reason in *err); a well-formed one with a
- * suite libsrtp lacks is skipped (the party offered others, or nothing is
+ * suite libsrtp lacks, or a suite name we do not know, or (@f: an offer's
+ * SDES options) a suite libsrtp does not key as the RFC does, is skipped (the party offered others, or nothing is
  * usable: *unusable counts them). */
-static int read_lines(struct arena *a, const struct sdp_session *s, const struct sdp_media *m,
-		      struct sdes_crypto *got, unsigned *n_got, unsigned *n_lines,
-		      unsigned *unusable, const char **unusable_why, const char **err)
+static int read_lines(struct arena *a, const struct ng_sdes *f, const struct sdp_session *s,
+		      const struct sdp_media *m, struct sdes_crypto *got, unsigned *n_got,
+		      unsigned *n_lines, unsigned *unusable, const char **unusable_why,
+		      const char **err)
 {
 	*n_got = *n_lines = *unusable = 0;
 	for (unsigned l = m->first_line; l < m->first_line + m->n_lines && l < s->n_lines; l++) {
@@ -256,7 +270,14 @@ static int read_lines(struct arena *a, const struct sdp_session *s, const struct
 		if (n < 9 || strncmp(line->s, "a=crypto:", 9))
 			continue;
 		(*n_lines)++;
-		if (sdes_parse(line->s + 9, n - 9, &c, &why)) {
+		int prc = sdes_parse(line->s + 9, n - 9, &c, &why);
+		if (prc == -ENOTSUP) { /* a suite we do not know: ignored (RFC 4568 6.1) */
+			if (!*unusable)
+				*unusable_why = why;
+			(*unusable)++;
+			continue;
+		}
+		if (prc) {
 			*err = arena_printf(a, "Bad a=crypto line in media %u: %s",
 					    (unsigned)(m - s->media) + 1, why);
 			if (!*err)
@@ -265,7 +286,9 @@ static int read_lines(struct arena *a, const struct sdp_session *s, const struct
 		}
 		struct sr_keys t = { .suite = c.suite, .local = c.key, .remote = c.key };
 		const char *no = sr_keys_check(&t);
-		if (no) { /* libsrtp cannot do it: not usable */
+		if (!no && f && !rfc_keyed(f, c.suite))
+			no = sr_suite_rfc_keys_why(c.suite);
+		if (no) { /* libsrtp cannot do it (as the RFC does): not usable */
 			if (!*unusable)
 				*unusable_why = no;
 			(*unusable)++;
@@ -353,7 +376,7 @@ static int offer_to(struct arena *a, const struct ng_request *req, const struct 
 	     i++) {
 		enum sr_suite s = default_suites[i];
 
-		if (seen[s] || !allowed(f, s) || !sr_suite_available(s))
+		if (seen[s] || !allowed(f, s) || !sr_suite_available(s) || !rfc_keyed(f, s))
 			continue;
 		seen[s] = true;
 		tags[n_order] = next_tag <= SDES_MAX_TAG ? next_tag++ : 0;
@@ -590,7 +613,10 @@ int sdes_negotiate(struct arena *a, const struct ng_request *req, const struct s
 
 	if (sr_init())
 		return *err = "SRTP library failed to initialise", -EIO;
-	rc = read_lines(a, sdp, m, got, &n_got, &n_lines, &unusable, &why, err);
+	/* an answer's lines are checked against what rtprelay offered (do_answer):
+	 * only an offer's are held to sr_suite_rfc_keys */
+	rc = read_lines(a, req->cmd == NG_CMD_OFFER ? &req->sdes : NULL, sdp, m, got, &n_got,
+			&n_lines, &unusable, &why, err);
 	if (rc)
 		return rc;
 	if (m->port == 0) { /* a disabled media: no keys, its lines go as they are */

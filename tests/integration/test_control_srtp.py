@@ -166,7 +166,6 @@ BAD = [
      "length 1..128)"),
     (crypto_line(1, "AES_CM_128_HMAC_SHA1_80", KEY) + "|300:1", "MKI value does not fit its "
      "length"),
-    (crypto_line(1, "F8_128_HMAC_SHA1_80", KEY), "unknown crypto suite"),
     ("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + "A" * 40 + ";inline:" + "A" * 40,
      "more than one key on a crypto line"),
 ]
@@ -177,6 +176,48 @@ def test_bad_crypto_lines_are_errors(ng, line, why):
     r = ng.offer("bad", "A", savp_sdp(lines=(line,)))
     assert r == {"result": "error", "error-reason": "Bad a=crypto line in media 1: " + why}
     nothing_allocated(ng)
+
+
+def test_unknown_suite_alone_is_no_usable_line(ng):
+    """A suite name rtprelay does not know is ignored (RFC 4568 6.1), not malformed:
+    alone it leaves nothing usable."""
+    r = ng.offer("f8", "A", savp_sdp(lines=(crypto_line(1, "F8_128_HMAC_SHA1_80", KEY),)))
+    assert r == {"result": "error", "error-reason":
+                 "SRTP: no usable a=crypto line (unknown crypto suite)"}
+    nothing_allocated(ng)
+
+
+def test_unknown_suite_beside_a_known_one_is_skipped(ng):
+    """rtpengine's default SDES offer lists F8_128_HMAC_SHA1_80/_32 among the others:
+    the answer takes a suite rtprelay does."""
+    lines = (crypto_line(1, "F8_128_HMAC_SHA1_80", KEY),
+             crypto_line(2, "AES_CM_128_HMAC_SHA1_80", KEY))
+    r = ng.offer("f8-skip", "A", savp_sdp(lines=lines), **{"transport-protocol": "RTP/AVP"})
+    assert r["result"] == "ok", r
+    a = ng.answer("f8-skip", "A", "B", sdp_offer(port=6000))
+    assert a["result"] == "ok", a
+    assert [(t, s) for t, s, _, _ in crypto_lines(a["sdp"])] == [(2, "AES_CM_128_HMAC_SHA1_80")]
+    ng.delete("f8-skip")
+
+
+@pytest.mark.parametrize("suite", ["AES_192_CM_HMAC_SHA1_80", "AES_192_CM_HMAC_SHA1_32"])
+def test_aes_192_is_accepted_only_when_named(ng, suite):
+    """libsrtp keys AES-192 unlike RFC 6188 (srtp/sr_rfc_keys.h): an offer of it alone is
+    refused with the reason, unless SDES-only- names the suite (a deployment whose
+    phones derive as libsrtp does); then it is answered with that suite."""
+    line = crypto_line(1, suite, new_key(suite))
+    r = ng.offer("a192", "A", savp_sdp(lines=(line,)), **{"transport-protocol": "RTP/AVP"})
+    assert r == {"result": "error", "error-reason":
+                 "SRTP: no usable a=crypto line (libsrtp's AES-192 session keys are not "
+                 "RFC 6188's (used only when named by SDES-only-))"}
+    nothing_allocated(ng)
+    r = ng.offer("a192", "A", savp_sdp(lines=(line,)),
+                 **{"transport-protocol": "RTP/AVP", "flags": ["SDES-only-" + suite]})
+    assert r["result"] == "ok", r
+    a = ng.answer("a192", "A", "B", sdp_offer(port=6000))
+    assert a["result"] == "ok", a
+    assert [(t, s) for t, s, _, _ in crypto_lines(a["sdp"])] == [(1, suite)]
+    ng.delete("a192")
 
 
 def test_savp_without_usable_crypto(ng):
