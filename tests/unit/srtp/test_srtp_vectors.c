@@ -14,6 +14,10 @@
  *  - AES_192_CM and AES_256_CM (RFC 6188): no packet is published; known
  *    answers through sr_stream, computed by pylibsrtp (libsrtp on its own
  *    AES and HMAC, no code of ours) from the master key of B.3 extended.
+ *    They pin libsrtp's behaviour, not the RFC's: for AES-192, libsrtp's
+ *    session keys are not RFC 6188's (test_srtp_kdf.c shows it with the
+ *    RFC's KDF vectors), which is why rtprelay uses AES-192 only when
+ *    SDES-only- names it (srtp/sr_rfc_keys.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
