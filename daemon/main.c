@@ -37,6 +37,7 @@
 #include "lib/strbuf.h"
 #include "kernel-offload/offload_rec.h"
 #include "recording/recorder.h"
+#include "srtp/sr_rfc_keys.h"
 #include "srtp/sr_stream.h"
 
 #define TICK_MS 250
@@ -330,6 +331,9 @@ int main(int argc, char **argv)
 		log_warn("SRTP: libsrtp2 failed to initialise: SRTP offers will be refused");
 	else
 		log_notice("SRTP: libsrtp2, AES and HMAC-SHA1 on %s", sr_crypto_backend());
+	for (enum sr_suite s = SR_AES_CM_128_HMAC_SHA1_80; s < SR_N_SUITES; s++)
+		if (sr_suite_available(s) && !sr_suite_rfc_keys(s)) /* docs/architecture.md, SRTP */
+			log_notice("SRTP: %s: %s", sr_suite_name(s), sr_suite_rfc_keys_why(s));
 	if (d.cfg.recording_dir[0]) {
 		struct recorder_config rc = {
 			.dir = d.cfg.recording_dir,
