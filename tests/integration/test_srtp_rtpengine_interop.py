@@ -124,6 +124,7 @@ def engine():
 @pytest.fixture
 def eng(engine):
     with engine.ng() as c:
+        c.engine = engine  # its log, for check_clean
         yield c
 
 
@@ -237,6 +238,10 @@ def check_clean(ng, eng, cid, suite):
     errors, packets = engine_errors(eng, cid)
     assert errors == 0, errors
     assert packets >= 40, packets  # 20 RTP each way, seen once by each of its legs
+    # nor a warning about this call's media ("Discarded invalid SRTP packet: ...")
+    said = [l for l in eng.engine.log_text().splitlines()
+            if "[%s " % cid in l and ("WARNING" in l or "ERR" in l)]
+    assert said == [], said
 
 
 def finish(ng, eng, cid, *phones):
