@@ -943,8 +943,11 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 	case DTLS_SETUP_HOLDCONN:
 		*err = "DTLS-SRTP: a=setup:holdconn";
 		return -EINVAL;
-	default: /* actpass, or none: chosen with the offer (dtls_note_sender) */
-		client = d->ours != DTLS_SETUP_PASSIVE;
+	default: /* actpass, or none: rtprelay chooses. Passive when the offer's
+		  * command asked (dtls_note_sender: rtpengine's DTLS-reverse, and
+		  * DTLS since rtpengine combined the two) or this answer's command
+		  * asks (rtpengine 10.5's DTLS); docs/webrtc.md, "DTLS roles" */
+		client = d->ours != DTLS_SETUP_PASSIVE && req->dtls != NG_DTLS_PASSIVE;
 		break;
 	}
 	if (d->role_known && d->on && d->client != client && d->as[COMP_RTP].conn)

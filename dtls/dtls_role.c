@@ -51,7 +51,7 @@ int dtls_role_answer_offer(enum dtls_setup offer, bool want_passive, bool was_kn
 		/* rtprelay's choice: passive when asked, or to keep being the
 		 * server of the association there is; active otherwise */
 		*ours = want_passive || (was_known && !was_client) ? DTLS_SETUP_PASSIVE
-								    : DTLS_SETUP_ACTIVE;
+								   : DTLS_SETUP_ACTIVE;
 		return 0;
 	case DTLS_SETUP_HOLDCONN:
 		*err = "DTLS-SRTP: a=setup:holdconn";
