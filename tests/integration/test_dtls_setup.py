@@ -165,6 +165,35 @@ def test_answer_picks_the_role(ng, dtls):
             phone.close()
 
 
+@pytest.mark.parametrize("offerer_setup", ["actpass", "active", "passive"])
+def test_answer_picks_the_role_dtls_offerer(ng, offerer_setup):
+    """The same when the offerer speaks DTLS-SRTP itself (its own association with
+    rtprelay, whatever its a=setup): the answerer's passive makes rtprelay its
+    client, active its server; the answerer's handshake completes either way."""
+    for answer_setup, role in (("passive", "active (client)"), ("active", "passive (server)")):
+        cid = "setup-dd-%s-%s" % (offerer_setup, answer_setup)
+        a_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        a_sock.bind(("127.0.0.1", 0))
+        party = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        party.bind(("127.0.0.1", 0))
+        try:
+            peer = DtlsServer(party) if answer_setup == "passive" else DtlsClient(party)
+            r = ng.offer(cid, "a", dtls_sdp(a_sock.getsockname()[1], offerer_setup))
+            assert r["result"] == "ok", r
+            assert setups(r["sdp"]) == ["a=setup:actpass"], r["sdp"]
+            a = ng.answer(cid, "a", "pa", dtls_sdp(party.getsockname()[1], answer_setup,
+                                                   peer.fingerprint))
+            assert a["result"] == "ok", a
+            want_a = {"actpass": "active", "active": "passive", "passive": "active"}
+            assert setups(a["sdp"]) == ["a=setup:" + want_a[offerer_setup]], a["sdp"]
+            peer.handshake(tuple(relay_targets(r["sdp"])[0][:2]))
+            d = dtls_of(ng.query(cid), "pa")
+            assert d["state"] == "connected" and d["role"] == role, d
+        finally:
+            a_sock.close()
+            party.close()
+
+
 def test_answer_holdconn_refused(ng):
     """An answer with a=setup:holdconn to rtprelay's actpass takes no DTLS role:
     an error-reason that names it, and the call ends as after any failed answer."""
