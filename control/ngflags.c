@@ -937,7 +937,8 @@ const struct ngf_known ngf_known[] = {
 	DFLT("recrypt", NGF_FLAG,
 	     "daemon/sdes.c: SRTP is always decrypted and re-encrypted (never passed through)"),
 	IMPL("dtls", NGF_KEY | NGF_PREFIX, 0, "\"passive\"",
-	     "daemon/dtls_media.c: off/no/disable, passive, active (a=setup and the role)"),
+	     "daemon/dtls_media.c: off/no/disable; passive/active: the role answering an actpass "
+	     "offerer (offers always say actpass, the answer picks: dtls/dtls_role.h)"),
 	IMPL("dtls-reverse", NGF_KEY | NGF_PREFIX, 0, "\"passive\"",
 	     "as DTLS (rtpengine parses both the same way)"),
 	IMPL("dtls-fingerprint", NGF_KEY | NGF_PREFIX, 0, "\"sha-1\"",

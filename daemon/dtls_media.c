@@ -19,6 +19,7 @@
 #include "daemon/ice_family.h"
 #include "dataplane/dataplane.h"
 #include "dtls/dtls.h"
+#include "dtls/dtls_role.h"
 #include "lib/log.h"
 #include "lib/sockaddr.h"
 #include "sdp/sdp_lex.h"
@@ -824,6 +825,13 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 			return -EINVAL;
 		}
 	}
+	/* the answer to rtprelay's offer (always actpass) fixes the role;
+	 * checked before anything is kept so a refused answer changes nothing */
+	bool answer_role = req->cmd == NG_CMD_ANSWER && cm->dtls && cm->dtls->on;
+	bool client = false;
+	if (answer_role &&
+	    dtls_role_from_answer(setup, cm->dtls->role_known, cm->dtls->client, &client, err))
+		return -EINVAL;
 	struct media_dtls *d = state(cm);
 	if (!d) {
 		*err = "Out of memory";
@@ -852,20 +860,20 @@ int dtls_note_sender(struct arena *a, const struct ng_request *req, const struct
 		d->hash = (enum dtls_hash)(req->dtls_fp - 1);
 	else if (!d->on)
 		d->hash = fp.hash; /* rtpengine: the peer's hash by default */
-	if (req->cmd == NG_CMD_ANSWER && d->on) {
-		/* the answer to rtprelay's offer fixes the role */
-		bool was_client = d->client, was_known = d->role_known;
-		if (setup == DTLS_SETUP_PASSIVE)
-			d->client = true;
-		else if (setup == DTLS_SETUP_ACTIVE || setup == DTLS_SETUP_NONE)
-			d->client = false; /* RFC 4145: no a=setup means active */
-		else if (d->ours == DTLS_SETUP_ACTPASS)
-			d->client = false; /* actpass in an answer: taken as active */
-		else
-			d->client = d->ours == DTLS_SETUP_ACTIVE;
-		d->role_known = true;
-		if (was_known && was_client != d->client)
+	if (answer_role) {
+		if (d->role_known && d->client != client)
 			want_restart(d);
+		d->client = client;
+		d->role_known = true;
+	} else if (req->cmd == NG_CMD_OFFER) {
+		/* the a=setup rtprelay will answer this offer with: chosen now,
+		 * with this offer's DTLS key, as rtpengine does (dtls/dtls_role.h);
+		 * holdconn is refused when the answer is made */
+		enum dtls_setup ours;
+		const char *ignore;
+		if (!dtls_role_answer_offer(setup, req->dtls == NG_DTLS_PASSIVE,
+					    d->on && d->role_known, d->client, &ours, &ignore))
+			d->ours = ours;
 	}
 	return 0;
 }
@@ -910,17 +918,12 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 	if (req->dtls_fp)
 		d->hash = (enum dtls_hash)(req->dtls_fp - 1);
 	if (req->cmd == NG_CMD_OFFER) {
-		enum dtls_setup want = req->dtls == NG_DTLS_PASSIVE  ? DTLS_SETUP_PASSIVE
-				       : req->dtls == NG_DTLS_ACTIVE ? DTLS_SETUP_ACTIVE
-								     : DTLS_SETUP_ACTPASS;
-		if (!d->on || !d->role_known) {
-			d->ours = want;
-			d->role_known = want != DTLS_SETUP_ACTPASS;
-			d->client = want == DTLS_SETUP_ACTIVE;
-		} else {
-			/* a re-offer keeps the role the association has */
-			d->ours = d->client ? DTLS_SETUP_ACTIVE : DTLS_SETUP_PASSIVE;
-		}
+		/* rtprelay offers actpass whatever the DTLS key (RFC 5763 5, and
+		 * what rtpengine does): the answer picks the role. An association
+		 * already there keeps its role until the answer changes it. */
+		d->ours = dtls_role_offer_setup();
+		if (!d->on)
+			d->role_known = false;
 		d->on = true;
 		return 0;
 	}
@@ -940,8 +943,11 @@ int dtls_for_receiver(const struct ng_request *req, struct call_media *rm, const
 	case DTLS_SETUP_HOLDCONN:
 		*err = "DTLS-SRTP: a=setup:holdconn";
 		return -EINVAL;
-	default: /* actpass, or none (RFC 5763 5: the offerer is actpass) */
-		client = req->dtls != NG_DTLS_PASSIVE;
+	default: /* actpass, or none: rtprelay chooses. Passive when the offer's
+		  * command asked (dtls_note_sender: rtpengine's DTLS-reverse, and
+		  * DTLS since rtpengine combined the two) or this answer's command
+		  * asks (rtpengine 10.5's DTLS); docs/webrtc.md, "DTLS roles" */
+		client = d->ours != DTLS_SETUP_PASSIVE && req->dtls != NG_DTLS_PASSIVE;
 		break;
 	}
 	if (d->role_known && d->on && d->client != client && d->as[COMP_RTP].conn)

@@ -27,7 +27,7 @@ The same two calls run with the classic rtpengine flags towards the browser
 (`ICE=force DTLS=passive RTP/SAVPF SDES-off rtcp-mux-offer`, the documented
 ```kamailio-webrtc-classic block in place of the webrtc block's TO_WEBRTC line): the
 browser must get RTP/SAVPF (an answer: the profile it offered) keyed by a=fingerprint
-with a=setup:passive and no a=crypto. Without SDES-off (```kamailio-webrtc-classic-sdes)
+with a=setup:actpass in an offer (a=setup:passive in an answer) and no a=crypto. Without SDES-off (```kamailio-webrtc-classic-sdes)
 the relay offers a=crypto beside a=fingerprint, as rtpengine does; Chromium must take
 it and answer with DTLS-SRTP only, which the relay's `query` must show.
 """
@@ -280,8 +280,9 @@ def check_classic_sdp(world, call_id, browser_command, sdes=False):
     ng `browser_command` (the offer or answer carrying the SDP that goes to the
     browser) asked for RTP/SAVPF with SDES off and DTLS passive, and the SDP the
     browser got is RTP/SAVPF (an answer: the browser's own UDP/TLS/RTP/SAVPF) with
-    ICE, rtcp-mux, the relay's a=fingerprint, a=setup:passive (rtpengine's offer:
-    actpass; its answer: RTP/SAVPF) and no a=crypto (with
+    ICE, rtcp-mux, the relay's a=fingerprint, a=setup:actpass in an offer (rtprelay
+    and rtpengine alike) and a=setup:passive in an answer (rtpengine's answer:
+    RTP/SAVPF) and no a=crypto (with
     `sdes`: the flags leave SDES-off out and the SDP carries a=crypto lines too)."""
     msgs = [m for way, _, _, m in world.ng_capture.decoded(bdecode)
             if way == "proxy>relay" and m and m.get("command") == browser_command
@@ -313,10 +314,9 @@ def check_classic_sdp(world, call_id, browser_command, sdes=False):
     # without SDES-off the relay's own a=crypto lines go beside a=fingerprint
     assert bool([l for l in lines if l.startswith("a=crypto:")]) == sdes, sdp
     assert [l for l in lines if l.startswith("a=fingerprint:sha-256 ")], sdp
-    # DTLS=passive: rtprelay's offer says passive; rtpengine always offers actpass
-    # (the browser then picks active all the same)
-    setup = "actpass" if browser_command == "offer" and relay_kind() == "rtpengine" \
-        else "passive"
+    # DTLS=passive: an offer says actpass all the same (rtprelay as rtpengine, the
+    # browser picks active); the answer to the browser's actpass says passive
+    setup = "actpass" if browser_command == "offer" else "passive"
     assert "a=setup:" + setup in lines, sdp
     assert [l for l in lines if l.startswith("a=ice-ufrag:")], sdp
     assert [l for l in lines if l.startswith("a=candidate:")], sdp
