@@ -244,6 +244,10 @@ void dp_srtp_free(struct dp_endpoint *ep);
 /* Rollover counters (a takeover): set by the worker, read while it is held. */
 void dp_srtp_set_rocs(struct dp_endpoint *ep, const struct dp_srtp_roc *r, unsigned n);
 unsigned dp_srtp_get_rocs(const struct dp_endpoint *ep, struct dp_srtp_roc *out, unsigned max);
+/* Before a receive on @ep (DP_SRTP): ask the caches for the SRTP state its
+ * packets will need, ep's own and that of where they go, so it arrives
+ * during the system call instead of one miss after another in libsrtp. */
+void dp_srtp_prefetch(const struct dp_endpoint *ep);
 /* Decrypt a packet received on @ep (ep->srtp set) in place. False: drop it
  * (counted on @ep). */
 bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp);

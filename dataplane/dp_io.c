@@ -519,6 +519,8 @@ void dp_io_receive(struct dp_worker *w, struct dp_endpoint *ep)
 		m[i].msg_hdr.msg_flags = 0;
 		w->slots[w->used + i].iov.iov_len = DP_BUF;
 	}
+	if (ep->flags & DP_SRTP)
+		dp_srtp_prefetch(ep);
 	int n;
 	do
 		n = recvmmsg(ep->fd, m, DP_BATCH, MSG_DONTWAIT, NULL);

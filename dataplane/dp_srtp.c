@@ -64,6 +64,16 @@ void dp_srtp_set(struct dp_endpoint *ep, const struct sr_keys *k)
 		log_warn("dataplane: SRTP keys refused by libsrtp on fd %d: media dropped", ep->fd);
 }
 
+void dp_srtp_prefetch(const struct dp_endpoint *ep)
+{
+	const struct dp_endpoint *out = ep->fwd_rtp;
+
+	if (ep->srtp)
+		sr_prefetch(ep->srtp, false);
+	if (out && out->srtp)
+		sr_prefetch(out->srtp, true);
+}
+
 bool dp_srtp_in(struct dp_endpoint *ep, uint8_t *buf, size_t *len, bool rtcp)
 {
 	/* RFC 7983: a first byte of 0..3 is STUN, never SRTP. A party that

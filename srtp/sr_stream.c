@@ -229,26 +229,35 @@ bool sr_keys_equal(const struct sr_keys *a, const struct sr_keys *b)
 	       key_equal(a->suite, &a->remote, &b->remote);
 }
 
+/* What a packet reads comes first: each direction starts a cache line and
+ * an RTP packet of a known SSRC reads only that line of the stream. */
 struct sr_dir {
-	srtp_t s;
+	_Alignas(64) srtp_t s;
 	bool mki;
 	uint8_t trailer; /* most bytes protect adds: tag, MKI, SRTCP index */
-	uint32_t ssrc[SR_MAX_SSRC]; /* network order, most recent first */
-	uint32_t srtcp[SR_MAX_SSRC]; /* last SRTCP index of ssrc[i], 0 = none */
 	unsigned n_ssrc;
+	struct sr_openssl_blocks blk; /* the session's cipher and MAC, for sr_prefetch */
+	uint32_t ssrc[SR_MAX_SSRC];   /* network order, most recent first */
+	uint32_t srtcp[SR_MAX_SSRC];  /* last SRTCP index of ssrc[i], 0 = none */
 };
 
 struct sr_stream {
-	struct sr_keys keys;
 	struct sr_dir tx, rx;
 	struct sr_counters c;
+	struct sr_keys keys;
 };
 
 struct sr_stream *sr_stream_new(void)
 {
+	size_t n = (sizeof(struct sr_stream) + 63) / 64 * 64;
+	struct sr_stream *st;
+
 	if (sr_init())
 		return NULL;
-	return calloc(1, sizeof(struct sr_stream));
+	st = aligned_alloc(64, n);
+	if (st)
+		memset(st, 0, n);
+	return st;
 }
 
 static void dir_clear(struct sr_dir *d)
@@ -283,7 +292,9 @@ const struct sr_keys *sr_stream_keys(const struct sr_stream *st)
 static int dir_rekey(struct sr_dir *d, enum sr_suite s, const struct sr_key *k, bool inbound)
 {
 	dir_clear(d);
+	sr_openssl_capture(&d->blk);
 	d->s = session_new(s, k, inbound);
+	sr_openssl_capture(NULL);
 	d->mki = k->mki_len != 0;
 	d->trailer = (uint8_t)(16 + k->mki_len + 4);
 	return d->s ? 0 : -ENOMEM;
@@ -364,6 +375,18 @@ static uint32_t srtcp_index_of(const struct sr_stream *st, const struct sr_dir *
 	p = buf + n - back;
 	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) &
 	       0x7fffffff;
+}
+
+void sr_prefetch(const struct sr_stream *st, bool tx)
+{
+	const struct sr_dir *d = tx ? &st->tx : &st->rx;
+
+	/* libsrtp's session (its stream list comes first), then the RTP
+	 * cipher and MAC libsrtp reaches only after its own stream state */
+	if (d->s)
+		__builtin_prefetch(d->s);
+	sr_openssl_prefetch(d->blk.cipher[0]);
+	sr_openssl_prefetch(d->blk.mac[0]);
 }
 
 enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, bool rtcp)

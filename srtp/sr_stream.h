@@ -80,6 +80,12 @@ enum sr_result {
 /* Decrypt and authenticate the SRTP (@rtcp false) or SRTCP packet in
  * buf[0..*len) in place; *len shrinks by the trailer. Anything but SR_OK:
  * the packet must be dropped (counted in the stream's counters). */
+/* Ask the caches for what the next RTP packet decrypted (@tx false) or
+ * encrypted (@tx true) by @st will read, so that it comes in while the
+ * caller does something else (a receive system call). A hint: no effect
+ * on any result. */
+void sr_prefetch(const struct sr_stream *st, bool tx);
+
 enum sr_result sr_unprotect(struct sr_stream *st, uint8_t *buf, size_t *len, bool rtcp);
 /* Encrypt the RTP/RTCP packet in buf[0..*len) in place; @cap is the buffer's
  * size, which must leave room for the trailer. */

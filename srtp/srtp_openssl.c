@@ -62,6 +62,38 @@
 /* The EVP ciphers, fetched once at registration (none per key). */
 static EVP_CIPHER *evp_ctr[3], *evp_gcm[2]; /* 128, 192, 256 / 128, 256 */
 
+/* The blocks sessions of this thread allocate while a capture is open. */
+static _Thread_local struct sr_openssl_blocks *capture;
+
+void sr_openssl_capture(struct sr_openssl_blocks *b)
+{
+	if (b)
+		memset(b, 0, sizeof(*b));
+	capture = b;
+}
+
+static void capture_note(const void *block, bool mac)
+{
+	if (!capture)
+		return;
+	if (mac && capture->n_mac < 2)
+		capture->mac[capture->n_mac++] = block;
+	else if (!mac && capture->n_cipher < 2)
+		capture->cipher[capture->n_cipher++] = block;
+}
+
+/* A block freed while noted (libsrtp's key derivation allocates a cipher
+ * and frees it inside the session's creation) is forgotten. */
+static void capture_forget(const void *block)
+{
+	for (unsigned i = 0; capture && i < 2; i++) {
+		if (capture->cipher[i] == block)
+			capture->cipher[i] = NULL;
+		if (capture->mac[i] == block)
+			capture->mac[i] = NULL;
+	}
+}
+
 /* A zeroed allocation of @size starting on a cache line, freed by free(). */
 static void *line_alloc(size_t size)
 {
@@ -117,6 +149,7 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
 	ic->c.key_len = key_len;
 	ic->c.state = &ic->s;
 	*cp = &ic->c;
+	capture_note(ic, false);
 	return srtp_err_status_ok;
 }
 
@@ -126,6 +159,7 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t c)
 
 	if (ic->s.ctx)
 		EVP_CIPHER_CTX_free(ic->s.ctx);
+	capture_forget(ic);
 	OPENSSL_cleanse(ic, sizeof(*ic));
 	free(ic);
 	return srtp_err_status_ok;
@@ -275,6 +309,7 @@ static srtp_err_status_t gcm_alloc(srtp_cipher_pointer_t *cp, int key_len, int t
 	gc->c.key_len = key_len;
 	gc->c.state = &gc->s;
 	*cp = &gc->c;
+	capture_note(gc, false);
 	return srtp_err_status_ok;
 }
 
@@ -283,6 +318,7 @@ static srtp_err_status_t gcm_dealloc(srtp_cipher_pointer_t c)
 	struct gcm_cipher *gc = (struct gcm_cipher *)c;
 
 	EVP_CIPHER_CTX_free(gc->s.ctx);
+	capture_forget(gc);
 	OPENSSL_cleanse(gc, sizeof(*gc));
 	free(gc);
 	return srtp_err_status_ok;
@@ -466,11 +502,13 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
 	ha->a.key_len = key_len;
 	ha->a.prefix_len = 0;
 	*ap = &ha->a;
+	capture_note(ha, true);
 	return srtp_err_status_ok;
 }
 
 static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t a)
 {
+	capture_forget(a);
 	OPENSSL_cleanse(a, sizeof(struct hmac_auth));
 	free(a);
 	return srtp_err_status_ok;

@@ -30,4 +30,30 @@
  * else -1 (the types replaced so far stay; each is correct on its own). */
 int sr_openssl_register(void);
 
+/* The cipher and MAC blocks of ours a session is made of, each kind in
+ * the order libsrtp allocates them (RTP's, then RTCP's; a GCM suite's MAC
+ * is libsrtp's null one, not noted), noted while the session is created
+ * so that the packet path can ask for them ahead of libsrtp's walk to
+ * them (docs/architecture.md, SRTP: caches). A hint only: a wrong or
+ * stale pointer costs a wasted prefetch, never a fault. */
+struct sr_openssl_blocks {
+	const void *cipher[2], *mac[2]; /* [0] RTP, [1] RTCP */
+	unsigned n_cipher, n_mac;
+};
+
+/* Note into @b the blocks allocated on this thread from now on, until
+ * sr_openssl_capture(NULL). @b is zeroed first. */
+void sr_openssl_capture(struct sr_openssl_blocks *b);
+
+/* Ask the caches for the cipher or MAC block @block (one noted above): its
+ * lines, not what they point to. @block NULL does nothing. */
+static inline void sr_openssl_prefetch(const void *block)
+{
+	if (block) { /* the largest block, the MAC's, spans three lines */
+		__builtin_prefetch(block);
+		__builtin_prefetch((const char *)block + 64);
+		__builtin_prefetch((const char *)block + 128);
+	}
+}
+
 #endif

@@ -11,6 +11,10 @@
  *    on the other, both ways, and come out byte-identical (a stream cipher
  *    keyed alike gives the same ciphertext). The RFC 3711 B.3 / RFC 7714
  *    known answers in test_sr_stream.c run through the replaced types too.
+ *  - The blocks a session is made of are noted for the packet path's
+ *    prefetch: RTP's cipher and MAC first, RTCP's second, of the right
+ *    types; the cipher libsrtp's key derivation makes and frees meanwhile
+ *    is not among them.
  *  - No allocation per packet: malloc, calloc and realloc are counted
  *    around 2000 protect/unprotect pairs per suite (not in a sanitizer
  *    build, whose allocator cannot be wrapped this way).
@@ -27,6 +31,12 @@
 #include <cmocka.h>
 
 #include "srtp/sr_stream.h"
+#include "srtp/srtp_openssl.h"
+
+#include <srtp2/auth.h>
+#include <srtp2/cipher.h>
+#include <srtp2/crypto_types.h>
+#include <srtp2/srtp.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -328,6 +338,64 @@ static void no_allocation_per_packet(void **state)
 #endif
 }
 
+/* A session of @policy made while a capture is open: what was noted. */
+static void capture_session(void (*policy)(srtp_crypto_policy_t *), struct sr_openssl_blocks *b)
+{
+	uint8_t master[46];
+	srtp_policy_t p;
+	srtp_t session;
+
+	memset(&p, 0, sizeof(p));
+	memset(master, 0x3c, sizeof(master));
+	policy(&p.rtp);
+	policy(&p.rtcp);
+	p.ssrc.type = ssrc_any_inbound;
+	p.key = master;
+	sr_openssl_capture(b);
+	assert_int_equal(srtp_create(&session, &p), srtp_err_status_ok);
+	sr_openssl_capture(NULL);
+	/* what was noted is the session's: still alive, each a distinct block */
+	for (unsigned i = 0; i < b->n_cipher; i++) {
+		const srtp_cipher_t *c = b->cipher[i];
+		assert_non_null(c);
+		assert_int_equal(c->key_len, p.rtp.cipher_key_len);
+		assert_non_null(strstr(c->type->description, "OpenSSL"));
+	}
+	for (unsigned i = 0; i < b->n_mac; i++) {
+		const srtp_auth_t *a = b->mac[i];
+		assert_non_null(a);
+		assert_non_null(strstr(a->type->description, "OpenSSL"));
+	}
+	assert_ptr_not_equal(b->cipher[0], b->cipher[1]);
+	srtp_dealloc(session);
+}
+
+static void blocks_noted_for_prefetch(void **state)
+{
+	struct sr_openssl_blocks b;
+
+	(void)state;
+	struct sr_stream *st = sr_stream_new(); /* libsrtp up, types replaced */
+	assert_non_null(st);
+	capture_session(srtp_crypto_policy_set_rtp_default, &b);
+	assert_int_equal(b.n_cipher, 2);
+	assert_int_equal(b.n_mac, 2);
+	assert_ptr_not_equal(b.mac[0], b.mac[1]);
+	/* GCM: the key derivation's AES-ICM (30-byte key) comes after the
+	 * two GCM ciphers and is not noted; libsrtp's null MAC is not ours */
+	capture_session(srtp_crypto_policy_set_aes_gcm_128_16_auth, &b);
+	assert_int_equal(b.n_cipher, 2);
+	assert_int_equal(b.n_mac, 0);
+	/* closed: nothing noted any more */
+	memset(&b, 0, sizeof(b));
+	struct sr_keys k = keys_of(SR_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(sr_stream_rekey(st, &k), 0);
+	assert_int_equal(b.n_cipher + b.n_mac, 0);
+	sr_prefetch(st, false); /* a hint over the noted blocks: no effect, no fault */
+	sr_prefetch(st, true);
+	sr_stream_free(st);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3)
@@ -338,6 +406,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(openssl_protects_stock_unprotects),
 		cmocka_unit_test(tampered_fails_every_suite),
 		cmocka_unit_test(no_allocation_per_packet),
+		cmocka_unit_test(blocks_noted_for_prefetch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
