@@ -187,7 +187,8 @@ void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s)
 
 const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x)
 {
-	unsigned kept = 0;
+	unsigned kept = 0, n_split = 0;
+	bool split[SDP_MAX_MEDIA] = { false }, keyed = false;
 
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
 		const struct call_media *m = &x->media[i];
@@ -199,6 +200,7 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		if (!s->media[i].port)
 			continue; /* rejected: RFC 9143's answer from a party without BUNDLE */
 		kept++;
+		keyed = keyed || s->media[i].has_crypto;
 		if (m->bundle_lead <= s->n_media && !s->media[m->bundle_lead - 1].port) {
 			const char *e =
 				arena_printf(a,
@@ -207,8 +209,8 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 					     (unsigned)m->bundle_lead, i + 1);
 			return e ? e : "the answer rejects the first media of its BUNDLE group";
 		}
-		if (!m->bundle_only || m->bundle_lead == i + 1)
-			continue; /* the first section was offered a transport of its own */
+		if (m->bundle_lead == i + 1)
+			continue; /* the bundle's socket is this section's own */
 		/* the section's mid as the answer names it, else rtprelay's */
 		mid = section_mid(s, &s->media[i], &ml);
 		char name[sizeof(m->mid)];
@@ -220,17 +222,32 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		}
 		if (name[0] && session_bundles(s, name))
 			continue;
-		const char *e =
-			arena_printf(a,
-				     "bundle=require: the answer accepts media %u outside a "
-				     "BUNDLE group (offered bundle-only on the bundle's port)",
-				     i + 1);
-		return e ? e : "bundle=require: the answer accepts a media outside a BUNDLE group";
+		/* RFC 9143 7.3.3: the answerer does not bundle this section
+		 * (bundle-only or not, rtpengine's require offered it the
+		 * bundle's port): it has its own address, which rtprelay sends
+		 * to from the bundle's socket and tells its packets apart by.
+		 * Its ICE checks and DTLS would reach the bundle's one agent and
+		 * association, which serve the bundle's first section only */
+		if (s->media[i].has_ice) {
+			const char *e =
+				arena_printf(a,
+					     "the answer takes media %u out of its BUNDLE group "
+					     "with ICE of its own: rtprelay's bundle port runs "
+					     "one ICE agent, for the group",
+					     i + 1);
+			return e ? e : "the answer takes a media out of its BUNDLE group with ICE";
+		}
+		split[i] = true;
+		n_split++;
 	}
+	if (n_split && keyed)
+		return "the answer takes media out of the BUNDLE group, keyed by SRTP: rtprelay's "
+		       "bundle port decrypts with one context, for the group";
 	/* what the answer rejected leaves the bundle; a bundle of one is none */
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
 		struct call_media *m = &x->media[i];
 
+		m->bundle_split = m->bundle_lead && split[i] && kept >= 2;
 		if (m->bundle_lead && (!s->media[i].port || kept < 2)) {
 			m->bundle_lead = 0;
 			m->bundle_only = false;
@@ -314,9 +331,10 @@ const char *bundle_plan(struct arena *a, const struct ng_request *req, const str
 		if (rm->bundle_lead)
 			rm->rtcp_mux = true; /* RFC 8843 9: a bundle multiplexes RTCP */
 		/* require (strict implies it) is remembered across offers */
-		if (!rm->bundle_lead)
+		if (!rm->bundle_lead) {
 			rm->bundle_only = false;
-		else if (required)
+			rm->bundle_split = false;
+		} else if (required)
 			rm->bundle_only = true;
 	}
 	return NULL;
@@ -405,6 +423,8 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 	if (m->bundle_lead != i + 1) {
 		p->flags &= ~(uint32_t)(DP_ICE | DP_ICE_LATCH | DP_DTLS);
 		p->flags |= DP_BUNDLED;
+		if (m->bundle_split) /* its party's own address, told apart by source */
+			p->flags |= DP_BUNDLE_SPLIT;
 		p->bundle_via = x->media[m->bundle_lead - 1].rtp.ep;
 		return;
 	}
@@ -427,6 +447,9 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		memcpy(d->ssrc, bm->ssrcs, bm->n_ssrcs * sizeof(d->ssrc[0]));
 		if (!p->bundle.mid_ext)
 			p->bundle.mid_ext = bm->mid_ext;
+		d->split = bm->bundle_split;
+		if (d->split) /* the bundle socket names a packet's media by source first */
+			p->flags |= DP_BUNDLE_SPLIT;
 	}
 }
 

@@ -11,7 +11,10 @@
  *     offers to a party that was offered a bundle), for every section with
  *     a port; "require" adds a=bundle-only to every bundled section but the
  *     first (same port, remembered for later offers), "strict" also gives
- *     them port 0 (this offer only), as rtpengine documents;
+ *     them port 0 (this offer only), as rtpengine documents; a party that
+ *     answers without BUNDLE keeps a port per section of its own, which
+ *     rtprelay sends to from the bundle's port and tells apart by source
+ *     (call_media.bundle_split, DP_BUNDLE_SPLIT);
  * each such section must multiplex RTCP and be keyed by DTLS-SRTP or not
  * at all (SDES gives each section keys of its own; such a party gets a port
  * per section). The first of them (by index) is
@@ -68,12 +71,15 @@ void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s);
 const char *bundle_plan(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
 			struct call_party *r, const bool *ice, const bool *mux);
 /* The answer @s from @x, whom rtprelay offered a bundle: NULL, or the
- * error reason when it accepts a section rtprelay offered bundle-only
- * outside a BUNDLE group (bundle=require/strict: rtprelay receives it on
- * the bundle's port only), or rejects a bundle's first section while
- * accepting others of it. Otherwise the sections it rejected (port 0, RFC
- * 9143's answer without BUNDLE) leave the bundle, and a bundle left with
- * one section is none. */
+ * error reason when it rejects a bundle's first section while accepting
+ * others of it, or accepts a section outside a BUNDLE group with ICE of its
+ * own or while SRTP keys the answer (one ICE agent and one SRTP context
+ * serve the bundle's port). Otherwise the sections it rejected (port 0, RFC
+ * 9143's answer without BUNDLE) leave the bundle, a bundle left with one
+ * section is none, and a section it accepted outside a BUNDLE group (a
+ * party without BUNDLE, RFC 9143 7.3.3) is bundle_split: it stays on the
+ * bundle's port towards @x, sent to its own address, and what @x sends
+ * from that address is its media. */
 const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x);
 /* After every section's rewrite towards @r: the bundled ones share the
  * bundle socket's port, ICE and DTLS lines, each has its a=mid (@sender:
