@@ -57,6 +57,38 @@ static bool session_bundles(const struct sdp_session *s, const char *mid)
 	return false;
 }
 
+/* Does the group value @v (@len bytes) name @mid? */
+static bool group_names(const char *v, size_t len, const char *mid)
+{
+	size_t ml = strlen(mid), pos = 0;
+
+	while (pos < len) {
+		size_t tok = pos;
+
+		while (tok < len && v[tok] != ' ' && v[tok] != '\t')
+			tok++;
+		if (tok - pos == ml && !memcmp(v + pos, mid, ml))
+			return true;
+		pos = tok + 1;
+	}
+	return false;
+}
+
+/* Does one session-level BUNDLE group of @s name both @mid and @lead? */
+static bool grouped_with(const struct sdp_session *s, const char *mid, const char *lead)
+{
+	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
+
+	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
+		size_t len;
+		const char *v = group_mids(&s->lines[i], &len);
+
+		if (v && group_names(v, len, mid) && group_names(v, len, lead))
+			return true;
+	}
+	return false;
+}
+
 /* The a=mid value of section @m (bounded by the line), NULL = none. */
 static const char *section_mid(const struct sdp_session *s, const struct sdp_media *m, size_t *len)
 {
@@ -220,7 +252,20 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		} else {
 			snprintf(name, sizeof(name), "%s", m->mid);
 		}
-		if (name[0] && session_bundles(s, name))
+		/* in the answer's group with the bundle's first section: the
+		 * bundle's address; outside it: an address of its own */
+		char lead[sizeof(m->mid)];
+		const struct call_media *lm = &x->media[m->bundle_lead - 1];
+		const char *lmid = m->bundle_lead <= s->n_media
+					   ? section_mid(s, &s->media[m->bundle_lead - 1], &ml)
+					   : NULL;
+		if (lmid && ml < sizeof(lead)) {
+			memcpy(lead, lmid, ml);
+			lead[ml] = 0;
+		} else {
+			snprintf(lead, sizeof(lead), "%s", lm->mid);
+		}
+		if (name[0] && lead[0] && grouped_with(s, name, lead))
 			continue;
 		/* RFC 9143 7.3.3: the answerer does not bundle this section
 		 * (bundle-only or not, rtpengine's require offered it the

@@ -82,9 +82,12 @@ def streams(ng, cid, tag):
     return [m["streams"][0] for m in ng.query(cid)["tags"][tag]["medias"]]
 
 
-@pytest.mark.parametrize("value", ["require", "offer"])
-def test_unbundled_answer_each_section_to_its_own_address(ng, value):
-    cid = "bsplit-1-" + value
+@pytest.mark.parametrize("value,group", [("require", None), ("offer", None),
+                                         ("require", "a=group:BUNDLE 1")])
+def test_unbundled_answer_each_section_to_its_own_address(ng, value, group):
+    """@group: a group in the answer that leaves out the bundle's first section,
+    so the video is still outside rtprelay's bundle."""
+    cid = "bsplit-1-%s-%s" % (value, bool(group))
     aud, vid = udp(), udp()
     phone = Phone(nmedia=2, mux=False, pts=(0,))
     try:
@@ -94,7 +97,8 @@ def test_unbundled_answer_each_section_to_its_own_address(ng, value):
         assert ("a=bundle-only" in video) == (value == "require"), to_web
         bundle = tuple(relay_targets(to_web)[0][:2])
         a = ng.answer(cid, "ph", "web",
-                      plain_answer(aud.getsockname()[1], vid.getsockname()[1]), **TO_PHONE)
+                      plain_answer(aud.getsockname()[1], vid.getsockname()[1],
+                                   extra=[group] if group else []), **TO_PHONE)
         assert a["result"] == "ok", a
         # towards the phone the answer keeps its shape: a port per section, no group
         to_phone = relay_targets(a["sdp"])
