@@ -455,6 +455,29 @@ const struct call_media *bundle_key_media(const struct call_party *x, unsigned i
 	return m;
 }
 
+/* Does the bundle whose socket is @x's media @lead (index + 1) have a
+ * media the party answered outside it? */
+static bool bundle_has_split(const struct call_party *x, unsigned lead)
+{
+	for (unsigned j = 0; j < x->n_media; j++)
+		if (x->media[j].bundle_lead == lead && x->media[j].bundle_split)
+			return true;
+	return false;
+}
+
+void bundle_publish_rtcp(const struct call_party *x, unsigned i, struct dp_endpoint_params *p)
+{
+	const struct call_media *m = &x->media[i];
+
+	if (!m->bundle_lead || m->bundle_lead > x->n_media || m->rtcp_mux ||
+	    !bundle_has_split(x, m->bundle_lead))
+		return;
+	/* a party without BUNDLE nor rtcp-mux: its RTCP arrives at the
+	 * bundle's port from its RTCP address, and is sent there from it */
+	p->flags |= DP_BUNDLED | DP_BUNDLE_SPLIT | DP_NO_OFFLOAD;
+	p->bundle_via = x->media[m->bundle_lead - 1].rtp.ep;
+}
+
 void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_params *p)
 {
 	const struct call_media *m = &x->media[i];
@@ -495,6 +518,8 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		d->split = bm->bundle_split;
 		if (d->split) /* the bundle socket names a packet's media by source first */
 			p->flags |= DP_BUNDLE_SPLIT;
+		if (!bm->rtcp_mux && bundle_has_split(x, i + 1))
+			d->rtcp_ep = bm->rtcp.ep; /* RTCP from the party's RTCP address */
 	}
 }
 

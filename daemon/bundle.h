@@ -98,6 +98,11 @@ const struct call_media *bundle_key_media(const struct call_party *x, unsigned i
  * socket into @p (already filled); and DP_NO_OFFLOAD where @x's peer's
  * media @i is bundled (what it forwards leaves another socket). */
 void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_params *p);
+/* The same for the RTCP socket of @x's media @i: when @x answered media of
+ * its bundle outside it and does not multiplex RTCP, that socket's RTCP
+ * leaves the bundle's socket to @x's RTCP address (DP_BUNDLED,
+ * DP_BUNDLE_SPLIT) and what @x sends from there is handed to it. */
+void bundle_publish_rtcp(const struct call_party *x, unsigned i, struct dp_endpoint_params *p);
 
 /* The session-level BUNDLE part of the rewrite towards the receiver: @s is
  * the sender's SDP, @sender/@receiver their media (index = media index),

@@ -93,6 +93,10 @@ struct dp_bundle_media {
 	uint8_t n_ssrc;
 	bool split; /* the party answered it outside the bundle: its own
 		     * address (the endpoint's remote) tells its packets apart */
+	/* in a bundle with media answered outside it, the media's RTCP
+	 * endpoint when its party does not multiplex RTCP: RTCP from that
+	 * endpoint's remote (the party's RTP port + 1) is its; else NULL */
+	struct dp_endpoint *rtcp_ep;
 };
 struct dp_bundle_params {
 	uint8_t n;	 /* media in m[] */

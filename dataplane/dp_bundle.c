@@ -37,6 +37,7 @@ void dp_bundle_init(struct dp_bundle *b, const struct dp_endpoint_params *p)
 		e->n_ssrc = e->n_sdp = (uint8_t)ns;
 		e->next = (uint8_t)ns;
 		e->split = m->split;
+		e->rtcp_ep = m->rtcp_ep;
 	}
 }
 
@@ -217,9 +218,12 @@ void dp_bundle_forget(struct dp_worker *w, const struct dp_endpoint *gone)
 			e->bundle_via = NULL;
 		if (!e->bundle)
 			continue;
-		for (unsigned i = 0; i < e->bundle->n; i++)
+		for (unsigned i = 0; i < e->bundle->n; i++) {
 			if (e->bundle->m[i].ep == gone)
 				e->bundle->m[i].ep = NULL;
+			if (e->bundle->m[i].rtcp_ep == gone)
+				e->bundle->m[i].rtcp_ep = NULL;
+		}
 	}
 }
 
@@ -238,18 +242,26 @@ struct dp_endpoint *dp_bundle_pick(struct dp_endpoint *ep, const uint8_t *buf, s
 				sent[i] = b->m[i].ep->fwd_rtp->src.ssrc;
 	if (src) {
 		/* a media answered outside the bundle is at its endpoint's
-		 * remote; the others at the bundle socket's */
-		unsigned from = 0;
+		 * remote; the others at the bundle socket's; RTCP of a party
+		 * that does not multiplex it at its RTCP endpoint's remote */
+		unsigned from = 0, from_rtcp = 0;
 
 		for (unsigned i = 0; i < b->n; i++) {
-			const struct dp_endpoint *m = b->m[i].ep;
+			const struct dp_endpoint *m = b->m[i].ep, *c = b->m[i].rtcp_ep;
 			const union dp_addr *at = b->m[i].split && m ? &m->latch.remote
 								     : &ep->latch.remote;
 
 			if (m && at->sa.sa_family && dp_addr_eq(at, src))
 				from |= 1u << i;
+			if (rtcp && c && c->latch.remote.sa.sa_family &&
+			    dp_addr_eq(&c->latch.remote, src))
+				from_rtcp |= 1u << i;
 		}
-		idx = dp_bundle_split_demux(b, from, buf, len, rtcp, sent);
+		idx = dp_bundle_split_demux(b, from_rtcp ? from_rtcp : from, buf, len, rtcp, sent);
+		/* RTCP not from the media's RTP address is its RTCP endpoint's,
+		 * which latches the party's RTCP source */
+		if (idx >= 0 && rtcp && b->m[idx].rtcp_ep && !(from & (1u << idx)))
+			return b->m[idx].rtcp_ep->dead ? NULL : b->m[idx].rtcp_ep;
 	} else {
 		idx = dp_bundle_demux(b, buf, len, rtcp, sent);
 	}

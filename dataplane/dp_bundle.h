@@ -38,10 +38,11 @@ struct dp_bundle {
 		uint8_t mid_len;
 		uint8_t pts[16];
 		uint32_t ssrc[DP_BUNDLE_SSRCS];
-		uint8_t n_ssrc; /* slots used */
-		uint8_t n_sdp;	/* of which signalled, at the front */
-		uint8_t next;	/* the learned slot replaced next */
-		bool split;	/* answered outside the bundle: own address */
+		uint8_t n_ssrc;		     /* slots used */
+		uint8_t n_sdp;		     /* of which signalled, at the front */
+		uint8_t next;		     /* the learned slot replaced next */
+		bool split;		     /* answered outside the bundle: own address */
+		struct dp_endpoint *rtcp_ep; /* its RTCP endpoint (not muxed), or NULL */
 	} m[DP_BUNDLE_MAX];
 };
 

@@ -16,7 +16,7 @@ import socket
 import pytest
 
 from dp_media import Phone, parse_rtp, relay_targets
-from test_bundle_media import recv_all, rtp_mid
+from test_bundle_media import recv_all, rtcp_sr, rtp_mid
 from test_bundle_sdp import FINGERPRINT, groups, sections
 
 pytestmark = pytest.mark.usefixtures("no_sanitizer_report")
@@ -127,6 +127,57 @@ def test_unbundled_answer_each_section_to_its_own_address(ng, value, group):
         assert web[0]["stats"]["bundle unknown"] == 0, web
     finally:
         for s in (aud, vid):
+            s.close()
+        phone.close()
+
+
+def port_pair():
+    """Two sockets on ports P (even) and P + 1: a party's RTP and RTCP."""
+    for _ in range(100):
+        rtp_ = udp()
+        p = rtp_.getsockname()[1]
+        if p % 2 == 0:
+            rtcp_ = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                rtcp_.bind(("127.0.0.1", p + 1))
+                return rtp_, rtcp_
+            except OSError:
+                rtcp_.close()
+        rtp_.close()
+    raise RuntimeError("no free port pair")
+
+
+def test_unbundled_answer_without_rtcp_mux(ng):
+    """A plain phone without BUNDLE nor rtcp-mux: RTP as above; its RTCP comes from
+    its port + 1 to the bundle port (the offer's a=rtcp) and reaches the phone's RTCP
+    port of its section; the phone's RTCP goes to its port + 1, from the bundle port."""
+    (aud, audc), (vid, vidc) = port_pair(), port_pair()
+    phone = Phone(nmedia=2, mux=False, pts=(0,))
+    try:
+        to_web = offer(ng, "bsplit-7", phone, ["require"])
+        bundle = tuple(relay_targets(to_web)[0][:2])
+        ans = plain_answer(aud.getsockname()[1], vid.getsockname()[1])
+        a = ng.answer("bsplit-7", "ph", "web", ans.replace("a=rtcp-mux\r\n", ""), **TO_PHONE)
+        assert a["result"] == "ok", a
+        ga, gv = web_to_phone(phone, bundle, aud, vid)
+        assert ga == [(0, 1111)] * 5 and gv == [(96, 2222)] * 5, (ga, gv)
+        audc.sendto(rtcp_sr(1111), bundle)
+        vidc.sendto(rtcp_sr(2222), bundle)
+        ca = [p for p, _ in recv_all(phone.rtcp_socks[0])]
+        cv = [p for p, _ in recv_all(phone.rtcp_socks[1])]
+        assert ca == [rtcp_sr(1111)] and cv == [rtcp_sr(2222)], (ca, cv)
+        to_phone = relay_targets(a["sdp"])
+        phone.rtcp_socks[0].sendto(rtcp_sr(phone.ssrc[0]), (to_phone[0][0], to_phone[0][2]))
+        phone.rtcp_socks[1].sendto(rtcp_sr(phone.ssrc[1]), (to_phone[1][0], to_phone[1][2]))
+        ra, rv = recv_all(audc), recv_all(vidc)
+        assert [p for p, _ in ra] == [rtcp_sr(phone.ssrc[0])], ra
+        assert [p for p, _ in rv] == [rtcp_sr(phone.ssrc[1])], rv
+        assert {src for _, src in ra + rv} == {bundle}, (ra, rv)
+        assert recv_all(aud, limit=0.5) == [] and recv_all(vid, limit=0.5) == []
+        web = streams(ng, "bsplit-7", "web")
+        assert [s["stats"]["dropped source"] for s in web] == [0, 0], web
+    finally:
+        for s in (aud, audc, vid, vidc):
             s.close()
         phone.close()
 
