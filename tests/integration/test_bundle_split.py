@@ -335,3 +335,48 @@ def test_unbundled_answer_with_ice_or_srtp_is_refused(ng):
         assert r["result"] == "ok", r
     finally:
         phone.close()
+
+
+def test_reoffer_from_the_party_without_bundle(ng):
+    """The party that answered without BUNDLE re-offers (still without it): rtprelay
+    answers it with a port per section (nothing of the bundle is left towards it), and
+    each section carries media both ways on those ports."""
+    aud, vid = udp(), udp()
+    phone = Phone(nmedia=2, mux=False, pts=(0,))
+    try:
+        to_web = offer(ng, "bsplit-8", phone, ["require"])
+        bundle = tuple(relay_targets(to_web)[0][:2])
+        a = ng.answer("bsplit-8", "ph", "web",
+                      plain_answer(aud.getsockname()[1], vid.getsockname()[1]), **TO_PHONE)
+        assert a["result"] == "ok", a
+        ga, gv = web_to_phone(phone, bundle, aud, vid)
+        assert ga == [(0, 1111)] * 5 and gv == [(96, 2222)] * 5, (ga, gv)
+
+        reoffer = plain_answer(aud.getsockname()[1], vid.getsockname()[1])
+        r = ng.offer("bsplit-8", "web", reoffer.replace("o=- 5 1 ", "o=- 5 2 "),
+                     **{"to-tag": "ph"}, **TO_PHONE)
+        assert r["result"] == "ok", r
+        a = ng.answer("bsplit-8", "web", "ph", phone.sdp(version=2), **TO_BUNDLER)
+        assert a["result"] == "ok", a
+        assert groups(a["sdp"]) == [] and "bundle-only" not in a["sdp"], a["sdp"]
+        to_web2 = relay_targets(a["sdp"])
+        assert to_web2[0][1] != to_web2[1][1], a["sdp"]
+        to_phone = relay_targets(r["sdp"])
+        for s in range(10, 15):
+            aud.sendto(rtp_mid(s, 1111, 0), tuple(to_web2[0][:2]))
+            vid.sendto(rtp_mid(s, 2222, 96), tuple(to_web2[1][:2]))
+        ga, gv = kinds(recv_all(phone.rtp_socks[0])), kinds(recv_all(phone.rtp_socks[1]))
+        assert ga == [(0, 1111)] * 5 and gv == [(96, 2222)] * 5, (ga, gv)
+        phone.send_rtp(0, tuple(to_phone[0][:2]), n=3)
+        phone.send_rtp(1, tuple(to_phone[1][:2]), n=2, pt=96)
+        ra, rv = recv_all(aud), recv_all(vid)
+        assert kinds(ra) == [(0, phone.ssrc[0])] * 3, ra
+        assert kinds(rv) == [(96, phone.ssrc[1])] * 2, rv
+        assert [src for _, src in ra] == [tuple(to_web2[0][:2])] * 3, ra
+        assert [src for _, src in rv] == [tuple(to_web2[1][:2])] * 2, rv
+        st = streams(ng, "bsplit-8", "web")
+        assert all("BUNDLE" not in s["flags"] and "bundle split" not in s for s in st), st
+    finally:
+        for s in (aud, vid):
+            s.close()
+        phone.close()
