@@ -7,8 +7,13 @@ bundle=offer: without). A plain answerer (RTP/AVP, no ICE, no a=group:BUNDLE) an
 each section with a port of its own. The call stays: each section is sent to the
 answerer's own address for it, from the one bundle port, and what arrives there is told
 apart by its source (then by payload type when two sections share an address); latching
-works per section. With bundle=strict the answerer rejects the port-0 section and only
-audio flows. A later re-offer that the party answers bundled goes back to one address.
+works per section, and a party that does not multiplex RTCP has its RTCP taken from
+its RTCP port. With bundle=strict the answerer rejects the port-0 section and only
+audio flows. A later re-offer that the party answers bundled goes back to one address;
+one from the party itself gets a port per section. The WebRTC flag (which implies
+require) answered by a plain party works alike. An unbundled section with ICE of its
+own, or an SRTP-keyed answer, is refused with a reason (one ICE agent and one SRTP
+context serve the bundle port).
 """
 
 import socket
@@ -376,6 +381,39 @@ def test_reoffer_from_the_party_without_bundle(ng):
         assert [src for _, src in rv] == [tuple(to_web2[1][:2])] * 2, rv
         st = streams(ng, "bsplit-8", "web")
         assert all("BUNDLE" not in s["flags"] and "bundle split" not in s for s in st), st
+    finally:
+        for s in (aud, vid):
+            s.close()
+        phone.close()
+
+
+def test_webrtc_flag_offer_answered_by_a_plain_party(ng):
+    """The WebRTC flag implies bundle=require (with ICE and DTLS-SRTP offered): a plain
+    RTP/AVP party without BUNDLE, ICE or DTLS answers each section at its own port;
+    media flows in the clear, each section to its own address from the bundle port."""
+    aud, vid = udp(), udp()
+    phone = Phone(nmedia=2, mux=False, pts=(0,))
+    try:
+        r = ng.offer("bsplit-9", "ph", phone.sdp(), flags=["WebRTC"])
+        assert r["result"] == "ok", r
+        audio, video = sections(r["sdp"])
+        assert port(audio) == port(video) and "a=bundle-only" in video, r["sdp"]
+        assert "UDP/TLS/RTP/SAVPF" in audio[0], r["sdp"]
+        mids = [l[6:] for s in (audio, video) for l in s if l.startswith("a=mid:")]
+        bundle = tuple(relay_targets(r["sdp"])[0][:2])
+        a = ng.answer("bsplit-9", "ph", "web",
+                      plain_answer(aud.getsockname()[1], vid.getsockname()[1], mids=mids),
+                      **TO_PHONE)
+        assert a["result"] == "ok", a
+        ga, gv = web_to_phone(phone, bundle, aud, vid)
+        assert ga == [(0, 1111)] * 5 and gv == [(96, 2222)] * 5, (ga, gv)
+        to_phone = relay_targets(a["sdp"])
+        phone.send_rtp(0, tuple(to_phone[0][:2]), n=4)
+        phone.send_rtp(1, tuple(to_phone[1][:2]), n=3, pt=96)
+        ra, rv = recv_all(aud), recv_all(vid)
+        assert kinds(ra) == [(0, phone.ssrc[0])] * 4, ra
+        assert kinds(rv) == [(96, phone.ssrc[1])] * 3, rv
+        assert {src for _, src in ra + rv} == {bundle}, (ra, rv)
     finally:
         for s in (aud, vid):
             s.close()
