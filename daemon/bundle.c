@@ -219,7 +219,7 @@ void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s)
 
 const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x)
 {
-	unsigned kept = 0, n_split = 0;
+	unsigned kept = 0, n_split = 0, orphans[SDP_MAX_MEDIA] = { 0 };
 	bool split[SDP_MAX_MEDIA] = { false }, keyed = false;
 
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
@@ -233,14 +233,8 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 			continue; /* rejected: RFC 9143's answer from a party without BUNDLE */
 		kept++;
 		keyed = keyed || s->media[i].has_crypto;
-		if (m->bundle_lead <= s->n_media && !s->media[m->bundle_lead - 1].port) {
-			const char *e =
-				arena_printf(a,
-					     "the answer rejects media %u, the first of its "
-					     "BUNDLE group, but accepts media %u of the group",
-					     (unsigned)m->bundle_lead, i + 1);
-			return e ? e : "the answer rejects the first media of its BUNDLE group";
-		}
+		bool lead_rejected = m->bundle_lead <= s->n_media &&
+				     !s->media[m->bundle_lead - 1].port;
 		if (m->bundle_lead == i + 1)
 			continue; /* the bundle's socket is this section's own */
 		/* the section's mid as the answer names it, else rtprelay's */
@@ -265,8 +259,16 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		} else {
 			snprintf(lead, sizeof(lead), "%s", lm->mid);
 		}
-		if (name[0] && lead[0] && grouped_with(s, name, lead))
-			continue;
+		if (name[0] && lead[0] && grouped_with(s, name, lead)) {
+			if (!lead_rejected)
+				continue;
+			const char *e =
+				arena_printf(a,
+					     "the answer rejects media %u, the first of its "
+					     "BUNDLE group, but accepts media %u of the group",
+					     (unsigned)m->bundle_lead, i + 1);
+			return e ? e : "the answer rejects the first media of its BUNDLE group";
+		}
 		/* RFC 9143 7.3.3: the answerer does not bundle this section
 		 * (bundle-only or not, rtpengine's require offered it the
 		 * bundle's port): it has its own address, which rtprelay sends
@@ -284,6 +286,10 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		}
 		split[i] = true;
 		n_split++;
+		/* a party without BUNDLE may reject the first section and take
+		 * others: their packets still come to its socket, the bundle's */
+		if (lead_rejected)
+			orphans[m->bundle_lead - 1]++;
 	}
 	if (n_split && keyed)
 		return "the answer takes media out of the BUNDLE group, keyed by SRTP: rtprelay's "
@@ -292,7 +298,19 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
 		struct call_media *m = &x->media[i];
 
-		m->bundle_split = m->bundle_lead && split[i] && kept >= 2;
+		unsigned lead = m->bundle_lead;
+
+		if (lead && lead <= SDP_MAX_MEDIA && orphans[lead - 1]) {
+			/* the first section rejected: its socket stays the
+			 * bundle's for the sections the party took apart */
+			m->bundle_split = split[i];
+			if (!s->media[i].port && lead != i + 1) {
+				m->bundle_lead = 0;
+				m->bundle_only = false;
+			}
+			continue;
+		}
+		m->bundle_split = lead && split[i] && kept >= 2;
 		if (m->bundle_lead && (!s->media[i].port || kept < 2)) {
 			m->bundle_lead = 0;
 			m->bundle_only = false;
@@ -497,6 +515,13 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		return;
 	}
 	p->flags |= DP_BUNDLE;
+	if (m->disabled) {
+		/* rejected by a party without BUNDLE that took others of the
+		 * bundle apart (bundle_answered): the socket carries theirs
+		 * only, nothing of its own media */
+		p->flags &= ~(uint32_t)DP_DISABLED;
+		p->fwd_rtp = p->fwd_rtcp = NULL;
+	}
 	/* any payload type of the bundle's media may arrive here */
 	memset(p->allowed_pt, 0, sizeof(p->allowed_pt));
 	for (unsigned j = 0; j < x->n_media && p->bundle.n < DP_BUNDLE_MAX; j++) {
@@ -506,7 +531,7 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		if (bm->bundle_lead != i + 1)
 			continue;
 		p->bundle.n++;
-		d->ep = bm->rtp.ep;
+		d->ep = bm->disabled ? NULL : bm->rtp.ep; /* a rejected media claims nothing */
 		snprintf(d->mid, sizeof(d->mid), "%s", bm->mid);
 		/* a media with formats that are no payload types claims none */
 		if (!bm->pts_any)
@@ -518,7 +543,7 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		d->split = bm->bundle_split;
 		if (d->split) /* the bundle socket names a packet's media by source first */
 			p->flags |= DP_BUNDLE_SPLIT;
-		if (!bm->rtcp_mux && bundle_has_split(x, i + 1))
+		if (!bm->rtcp_mux && !bm->disabled && bundle_has_split(x, i + 1))
 			d->rtcp_ep = bm->rtcp.ep; /* RTCP from the party's RTCP address */
 	}
 }

@@ -72,14 +72,15 @@ const char *bundle_plan(struct arena *a, const struct ng_request *req, const str
 			struct call_party *r, const bool *ice, const bool *mux);
 /* The answer @s from @x, whom rtprelay offered a bundle: NULL, or the
  * error reason when it rejects a bundle's first section while accepting
- * others of it, or accepts a section outside a BUNDLE group with ICE of its
+ * others in a group with it, or accepts a section outside a BUNDLE group with ICE of its
  * own or while SRTP keys the answer (one ICE agent and one SRTP context
  * serve the bundle's port). Otherwise the sections it rejected (port 0, RFC
  * 9143's answer without BUNDLE) leave the bundle, a bundle left with one
  * section is none, and a section it accepted outside a BUNDLE group (a
  * party without BUNDLE, RFC 9143 7.3.3) is bundle_split: it stays on the
  * bundle's port towards @x, sent to its own address, and what @x sends
- * from that address is its media. */
+ * from that address is its media (also when @x rejected the first section,
+ * whose socket then carries only those). */
 const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x);
 /* After every section's rewrite towards @r: the bundled ones share the
  * bundle socket's port, ICE and DTLS lines, each has its a=mid (@sender:

@@ -418,3 +418,36 @@ def test_webrtc_flag_offer_answered_by_a_plain_party(ng):
         for s in (aud, vid):
             s.close()
         phone.close()
+
+
+def test_first_section_rejected_by_a_party_without_bundle(ng):
+    """A party without BUNDLE rejects the audio (the bundle's first section, whose
+    port is the bundle's) and takes the video at its own port: the call stays, the
+    video flows both ways through the bundle port, the audio is rejected towards the
+    phone and nothing of it passes."""
+    vid, other = udp(), udp()
+    phone = Phone(nmedia=2, mux=False, pts=(0,))
+    try:
+        to_web = offer(ng, "bsplit-10", phone, ["require"])
+        bundle = tuple(relay_targets(to_web)[0][:2])
+        a = ng.answer("bsplit-10", "ph", "web", plain_answer(0, vid.getsockname()[1]),
+                      **TO_PHONE)
+        assert a["result"] == "ok", a
+        assert [port(s) != 0 for s in sections(a["sdp"])] == [False, True], a["sdp"]
+        to_phone = relay_targets(a["sdp"])
+        for s in range(5):
+            vid.sendto(rtp_mid(s, 2222, 96), bundle)
+            other.sendto(rtp_mid(s, 1111, 0), bundle)  # audio: rejected, nobody's
+        assert kinds(recv_all(phone.rtp_socks[1])) == [(96, 2222)] * 5
+        assert recv_all(phone.rtp_socks[0], limit=0.5) == []
+        phone.send_rtp(1, tuple(to_phone[1][:2]), n=3, pt=96)
+        rv = recv_all(vid)
+        assert kinds(rv) == [(96, phone.ssrc[1])] * 3 and {s for _, s in rv} == {bundle}, rv
+        web = streams(ng, "bsplit-10", "web")
+        assert web[1]["bundle split"] == 1 and web[1]["bundle port"] == bundle[1], web
+        assert web[1]["endpoint"]["port"] == vid.getsockname()[1], web
+        assert web[0]["stats"]["bundle unknown"] == 5, web
+    finally:
+        vid.close()
+        other.close()
+        phone.close()
