@@ -361,12 +361,10 @@ static void judge_split(struct dp_worker *w, struct dp_endpoint *ep, struct dp_s
 		(own ? &mbc : bc)->remote_changed = true;
 	if (v == LATCH_DROP) {
 		c->dropped_source++;
-	} else if (m == ep) {
-		judge_media(w, ep, s, len, rtcp, bc);
-		return;
 	} else {
-		s->in = m;
-		judge_media(w, m, s, len, rtcp, &mbc);
+		if (m != ep)
+			s->in = m;
+		judge_media(w, m, s, len, rtcp, c);
 	}
 	if (m == ep)
 		return;
