@@ -818,7 +818,8 @@ const struct ngf_known ngf_known[] = {
 	IMPL("bundle", NGF_KEY, 0, "\"offer\"",
 	     "daemon/bundle.c: accept (default), offer, require (a=bundle-only, shared port), "
 	     "strict (bundle-only with port 0), reject; a port-0 bundle-only section received is "
-	     "accepted into its group"),
+	     "accepted into its group; an answerer without BUNDLE gets each section at its own "
+	     "address from the shared port (dataplane/dp_bundle.c)"),
 	IMPL("replace", NGF_KEY | NGF_PREFIX, 0, "\"origin\"", "daemon/offer.c build_sdp"),
 	IMPL("full-rtcp-attribute", NGF_FLAG, NG_F_FULL_RTCP_ATTRIBUTE, NULL,
 	     "daemon/offer.c media_rewrite"),

@@ -57,6 +57,38 @@ static bool session_bundles(const struct sdp_session *s, const char *mid)
 	return false;
 }
 
+/* Does the group value @v (@len bytes) name @mid? */
+static bool group_names(const char *v, size_t len, const char *mid)
+{
+	size_t ml = strlen(mid), pos = 0;
+
+	while (pos < len) {
+		size_t tok = pos;
+
+		while (tok < len && v[tok] != ' ' && v[tok] != '\t')
+			tok++;
+		if (tok - pos == ml && !memcmp(v + pos, mid, ml))
+			return true;
+		pos = tok + 1;
+	}
+	return false;
+}
+
+/* Does one session-level BUNDLE group of @s name both @mid and @lead? */
+static bool grouped_with(const struct sdp_session *s, const char *mid, const char *lead)
+{
+	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
+
+	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
+		size_t len;
+		const char *v = group_mids(&s->lines[i], &len);
+
+		if (v && group_names(v, len, mid) && group_names(v, len, lead))
+			return true;
+	}
+	return false;
+}
+
 /* The a=mid value of section @m (bounded by the line), NULL = none. */
 static const char *section_mid(const struct sdp_session *s, const struct sdp_media *m, size_t *len)
 {
@@ -187,7 +219,8 @@ void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s)
 
 const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x)
 {
-	unsigned kept = 0;
+	unsigned kept = 0, n_split = 0, orphans[SDP_MAX_MEDIA] = { 0 };
+	bool split[SDP_MAX_MEDIA] = { false }, keyed = false;
 
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
 		const struct call_media *m = &x->media[i];
@@ -199,16 +232,11 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		if (!s->media[i].port)
 			continue; /* rejected: RFC 9143's answer from a party without BUNDLE */
 		kept++;
-		if (m->bundle_lead <= s->n_media && !s->media[m->bundle_lead - 1].port) {
-			const char *e =
-				arena_printf(a,
-					     "the answer rejects media %u, the first of its "
-					     "BUNDLE group, but accepts media %u of the group",
-					     (unsigned)m->bundle_lead, i + 1);
-			return e ? e : "the answer rejects the first media of its BUNDLE group";
-		}
-		if (!m->bundle_only || m->bundle_lead == i + 1)
-			continue; /* the first section was offered a transport of its own */
+		keyed = keyed || s->media[i].has_crypto;
+		bool lead_rejected = m->bundle_lead <= s->n_media &&
+				     !s->media[m->bundle_lead - 1].port;
+		if (m->bundle_lead == i + 1)
+			continue; /* the bundle's socket is this section's own */
 		/* the section's mid as the answer names it, else rtprelay's */
 		mid = section_mid(s, &s->media[i], &ml);
 		char name[sizeof(m->mid)];
@@ -218,19 +246,71 @@ const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct
 		} else {
 			snprintf(name, sizeof(name), "%s", m->mid);
 		}
-		if (name[0] && session_bundles(s, name))
-			continue;
-		const char *e =
-			arena_printf(a,
-				     "bundle=require: the answer accepts media %u outside a "
-				     "BUNDLE group (offered bundle-only on the bundle's port)",
-				     i + 1);
-		return e ? e : "bundle=require: the answer accepts a media outside a BUNDLE group";
+		/* in the answer's group with the bundle's first section: the
+		 * bundle's address; outside it: an address of its own */
+		char lead[sizeof(m->mid)];
+		const struct call_media *lm = &x->media[m->bundle_lead - 1];
+		const char *lmid = m->bundle_lead <= s->n_media
+					   ? section_mid(s, &s->media[m->bundle_lead - 1], &ml)
+					   : NULL;
+		if (lmid && ml < sizeof(lead)) {
+			memcpy(lead, lmid, ml);
+			lead[ml] = 0;
+		} else {
+			snprintf(lead, sizeof(lead), "%s", lm->mid);
+		}
+		if (name[0] && lead[0] && grouped_with(s, name, lead)) {
+			if (!lead_rejected)
+				continue;
+			const char *e =
+				arena_printf(a,
+					     "the answer rejects media %u, the first of its "
+					     "BUNDLE group, but accepts media %u of the group",
+					     (unsigned)m->bundle_lead, i + 1);
+			return e ? e : "the answer rejects the first media of its BUNDLE group";
+		}
+		/* RFC 9143 7.3.3: the answerer does not bundle this section
+		 * (bundle-only or not, rtpengine's require offered it the
+		 * bundle's port): it has its own address, which rtprelay sends
+		 * to from the bundle's socket and tells its packets apart by.
+		 * Its ICE checks and DTLS would reach the bundle's one agent and
+		 * association, which serve the bundle's first section only */
+		if (s->media[i].has_ice) {
+			const char *e =
+				arena_printf(a,
+					     "the answer takes media %u out of its BUNDLE group "
+					     "with ICE of its own: rtprelay's bundle port runs "
+					     "one ICE agent, for the group",
+					     i + 1);
+			return e ? e : "the answer takes a media out of its BUNDLE group with ICE";
+		}
+		split[i] = true;
+		n_split++;
+		/* a party without BUNDLE may reject the first section and take
+		 * others: their packets still come to its socket, the bundle's */
+		if (lead_rejected)
+			orphans[m->bundle_lead - 1]++;
 	}
+	if (n_split && keyed)
+		return "the answer takes media out of the BUNDLE group, keyed by SRTP: rtprelay's "
+		       "bundle port decrypts with one context, for the group";
 	/* what the answer rejected leaves the bundle; a bundle of one is none */
 	for (unsigned i = 0; i < s->n_media && i < SDP_MAX_MEDIA && i < x->n_media; i++) {
 		struct call_media *m = &x->media[i];
 
+		unsigned lead = m->bundle_lead;
+
+		if (lead && lead <= SDP_MAX_MEDIA && orphans[lead - 1]) {
+			/* the first section rejected: its socket stays the
+			 * bundle's for the sections the party took apart */
+			m->bundle_split = split[i];
+			if (!s->media[i].port && lead != i + 1) {
+				m->bundle_lead = 0;
+				m->bundle_only = false;
+			}
+			continue;
+		}
+		m->bundle_split = lead && split[i] && kept >= 2;
 		if (m->bundle_lead && (!s->media[i].port || kept < 2)) {
 			m->bundle_lead = 0;
 			m->bundle_only = false;
@@ -314,9 +394,10 @@ const char *bundle_plan(struct arena *a, const struct ng_request *req, const str
 		if (rm->bundle_lead)
 			rm->rtcp_mux = true; /* RFC 8843 9: a bundle multiplexes RTCP */
 		/* require (strict implies it) is remembered across offers */
-		if (!rm->bundle_lead)
+		if (!rm->bundle_lead) {
 			rm->bundle_only = false;
-		else if (required)
+			rm->bundle_split = false;
+		} else if (required)
 			rm->bundle_only = true;
 	}
 	return NULL;
@@ -392,6 +473,29 @@ const struct call_media *bundle_key_media(const struct call_party *x, unsigned i
 	return m;
 }
 
+/* Does the bundle whose socket is @x's media @lead (index + 1) have a
+ * media the party answered outside it? */
+static bool bundle_has_split(const struct call_party *x, unsigned lead)
+{
+	for (unsigned j = 0; j < x->n_media; j++)
+		if (x->media[j].bundle_lead == lead && x->media[j].bundle_split)
+			return true;
+	return false;
+}
+
+void bundle_publish_rtcp(const struct call_party *x, unsigned i, struct dp_endpoint_params *p)
+{
+	const struct call_media *m = &x->media[i];
+
+	if (!m->bundle_lead || m->bundle_lead > x->n_media || m->rtcp_mux ||
+	    !bundle_has_split(x, m->bundle_lead))
+		return;
+	/* a party without BUNDLE nor rtcp-mux: its RTCP arrives at the
+	 * bundle's port from its RTCP address, and is sent there from it */
+	p->flags |= DP_BUNDLED | DP_BUNDLE_SPLIT | DP_NO_OFFLOAD;
+	p->bundle_via = x->media[m->bundle_lead - 1].rtp.ep;
+}
+
 void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_params *p)
 {
 	const struct call_media *m = &x->media[i];
@@ -405,10 +509,19 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 	if (m->bundle_lead != i + 1) {
 		p->flags &= ~(uint32_t)(DP_ICE | DP_ICE_LATCH | DP_DTLS);
 		p->flags |= DP_BUNDLED;
+		if (m->bundle_split) /* its party's own address, told apart by source */
+			p->flags |= DP_BUNDLE_SPLIT;
 		p->bundle_via = x->media[m->bundle_lead - 1].rtp.ep;
 		return;
 	}
 	p->flags |= DP_BUNDLE;
+	if (m->disabled) {
+		/* rejected by a party without BUNDLE that took others of the
+		 * bundle apart (bundle_answered): the socket carries theirs
+		 * only, nothing of its own media */
+		p->flags &= ~(uint32_t)DP_DISABLED;
+		p->fwd_rtp = p->fwd_rtcp = NULL;
+	}
 	/* any payload type of the bundle's media may arrive here */
 	memset(p->allowed_pt, 0, sizeof(p->allowed_pt));
 	for (unsigned j = 0; j < x->n_media && p->bundle.n < DP_BUNDLE_MAX; j++) {
@@ -418,7 +531,7 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		if (bm->bundle_lead != i + 1)
 			continue;
 		p->bundle.n++;
-		d->ep = bm->rtp.ep;
+		d->ep = bm->disabled ? NULL : bm->rtp.ep; /* a rejected media claims nothing */
 		snprintf(d->mid, sizeof(d->mid), "%s", bm->mid);
 		/* a media with formats that are no payload types claims none */
 		if (!bm->pts_any)
@@ -427,6 +540,11 @@ void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_p
 		memcpy(d->ssrc, bm->ssrcs, bm->n_ssrcs * sizeof(d->ssrc[0]));
 		if (!p->bundle.mid_ext)
 			p->bundle.mid_ext = bm->mid_ext;
+		d->split = bm->bundle_split;
+		if (d->split) /* the bundle socket names a packet's media by source first */
+			p->flags |= DP_BUNDLE_SPLIT;
+		if (!bm->rtcp_mux && !bm->disabled && bundle_has_split(x, i + 1))
+			d->rtcp_ep = bm->rtcp.ep; /* RTCP from the party's RTCP address */
 	}
 }
 

@@ -11,7 +11,10 @@
  *     offers to a party that was offered a bundle), for every section with
  *     a port; "require" adds a=bundle-only to every bundled section but the
  *     first (same port, remembered for later offers), "strict" also gives
- *     them port 0 (this offer only), as rtpengine documents;
+ *     them port 0 (this offer only), as rtpengine documents; a party that
+ *     answers without BUNDLE keeps a port per section of its own, which
+ *     rtprelay sends to from the bundle's port and tells apart by source
+ *     (call_media.bundle_split, DP_BUNDLE_SPLIT);
  * each such section must multiplex RTCP and be keyed by DTLS-SRTP or not
  * at all (SDES gives each section keys of its own; such a party gets a port
  * per section). The first of them (by index) is
@@ -68,12 +71,16 @@ void bundle_only_resolve(const struct ng_request *req, struct sdp_session *s);
 const char *bundle_plan(struct arena *a, const struct ng_request *req, const struct sdp_session *s,
 			struct call_party *r, const bool *ice, const bool *mux);
 /* The answer @s from @x, whom rtprelay offered a bundle: NULL, or the
- * error reason when it accepts a section rtprelay offered bundle-only
- * outside a BUNDLE group (bundle=require/strict: rtprelay receives it on
- * the bundle's port only), or rejects a bundle's first section while
- * accepting others of it. Otherwise the sections it rejected (port 0, RFC
- * 9143's answer without BUNDLE) leave the bundle, and a bundle left with
- * one section is none. */
+ * error reason when it rejects a bundle's first section while accepting
+ * others in a group with it, or accepts a section outside a BUNDLE group with ICE of its
+ * own or while SRTP keys the answer (one ICE agent and one SRTP context
+ * serve the bundle's port). Otherwise the sections it rejected (port 0, RFC
+ * 9143's answer without BUNDLE) leave the bundle, a bundle left with one
+ * section is none, and a section it accepted outside a BUNDLE group (a
+ * party without BUNDLE, RFC 9143 7.3.3) is bundle_split: it stays on the
+ * bundle's port towards @x, sent to its own address, and what @x sends
+ * from that address is its media (also when @x rejected the first section,
+ * whose socket then carries only those). */
 const char *bundle_answered(struct arena *a, const struct sdp_session *s, struct call_party *x);
 /* After every section's rewrite towards @r: the bundled ones share the
  * bundle socket's port, ICE and DTLS lines, each has its a=mid (@sender:
@@ -92,6 +99,11 @@ const struct call_media *bundle_key_media(const struct call_party *x, unsigned i
  * socket into @p (already filled); and DP_NO_OFFLOAD where @x's peer's
  * media @i is bundled (what it forwards leaves another socket). */
 void bundle_publish(const struct call_party *x, unsigned i, struct dp_endpoint_params *p);
+/* The same for the RTCP socket of @x's media @i: when @x answered media of
+ * its bundle outside it and does not multiplex RTCP, that socket's RTCP
+ * leaves the bundle's socket to @x's RTCP address (DP_BUNDLED,
+ * DP_BUNDLE_SPLIT) and what @x sends from there is handed to it. */
+void bundle_publish_rtcp(const struct call_party *x, unsigned i, struct dp_endpoint_params *p);
 
 /* The session-level BUNDLE part of the rewrite towards the receiver: @s is
  * the sender's SDP, @sender/@receiver their media (index = media index),

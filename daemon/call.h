@@ -135,9 +135,14 @@ struct call_media {
 	uint8_t n_rocs;
 	/* rtprelay offered this party the bundle with bundle=require or strict:
 	 * later offers write a=bundle-only on its sections but the first, and an
-	 * answer that accepts one outside a BUNDLE group is refused
-	 * (daemon/bundle.h) */
+	 * answer that accepts one outside a BUNDLE group takes it as from a
+	 * party without BUNDLE (daemon/bundle.h) */
 	bool bundle_only;
+	/* the party answered this bundled media outside the bundle (RFC 9143
+	 * 7.3.3, a party without BUNDLE): it is sent from the bundle's socket to
+	 * its own address, and its packets are told apart by their source
+	 * (daemon/bundle.h, DP_BUNDLE_SPLIT) */
+	bool bundle_split;
 };
 
 struct call_party {

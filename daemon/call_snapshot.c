@@ -203,15 +203,20 @@ static void put_ice_family(struct wctx *w, struct ng_node *d, const struct call_
  * socket carries this one), the party's MID header extension id and its
  * a=ssrc values, which the bundle socket demultiplexes by; `bundle only`
  * (written only when set) that bundle=require/strict was offered to the
- * party, so that a re-offer after a restore still writes a=bundle-only. */
+ * party, so that a re-offer after a restore still writes a=bundle-only;
+ * `bundle split` (written only when set) that the party answered the media
+ * outside the bundle, so a restored bundle still sends it to its own
+ * address. */
 static void put_bundle(struct wctx *w, struct ng_node *d, const struct call_media *m)
 {
-	if (!m->bundle_lead && !m->mid_ext && !m->n_ssrcs && !m->bundle_only)
+	if (!m->bundle_lead && !m->mid_ext && !m->n_ssrcs && !m->bundle_only && !m->bundle_split)
 		return;
 	put_int(w, d, "bundle lead", m->bundle_lead);
 	put_int(w, d, "mid ext", m->mid_ext);
 	if (m->bundle_only)
 		put_int(w, d, "bundle only", 1);
+	if (m->bundle_split)
+		put_int(w, d, "bundle split", 1);
 	struct ng_node *l = chk(w, ng_dict_add_list(w->a, d, "ssrcs"));
 	for (unsigned k = 0; l && k < m->n_ssrcs; k++)
 		chk(w, ng_list_add(l, ng_new_int(w->a, m->ssrcs[k])));
@@ -1226,6 +1231,9 @@ static int get_bundle(struct rctx *r, const struct ng_node *md, struct call_medi
 	if ((rc = get_int(r, md, "bundle only", 0, 1, false, &v)))
 		return rc;
 	m->bundle_only = v;
+	if ((rc = get_int(r, md, "bundle split", 0, 1, false, &v)))
+		return rc;
+	m->bundle_split = v;
 	const struct ng_node *l = get_typed(r, md, "ssrcs", NG_LIST, false, &rc);
 	if (rc)
 		return rc;

@@ -375,6 +375,7 @@ static void publish(struct publish_set *set, struct call_party *x, unsigned i)
 	dtls_publish_rtcp(m, &p);
 	p.fwd_rtcp = off ? NULL : to_rtcp;
 	p.learn_window_ms = OFFER_LEARN_WINDOW_MS;
+	bundle_publish_rtcp(x, i, &p); /* RTCP of a party without BUNDLE (daemon/bundle.h) */
 	set->eps[set->n] = m->rtcp.ep;
 	set->ps[set->n++] = p;
 	alt = ice_family_params(m, true, &p);

@@ -139,6 +139,10 @@ static int add_stream(struct arena *a, struct ng_node *list, const struct call_m
 
 		TRY(ng_list_add(fl, ng_new_cstr(a, "BUNDLE")));
 		TRY(ng_dict_add_int(a, d, "bundle port", lead->rtp.port));
+		/* answered outside the bundle: "endpoint" is its party's own
+		 * address, sent to from the bundle port */
+		if (m->bundle_split)
+			TRY(ng_dict_add_int(a, d, "bundle split", 1));
 	}
 	if (m->ice && m->ice->on && s->ep && add_ice(a, d, s->ep, m, rtcp))
 		return -ENOMEM;

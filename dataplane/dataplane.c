@@ -134,7 +134,8 @@ static bool bundle_local(const struct dp_endpoint *ep, const struct dp_endpoint_
 	if (p->bundle.n > DP_BUNDLE_MAX)
 		return false;
 	for (unsigned i = 0; i < p->bundle.n; i++)
-		if (p->bundle.m[i].ep && p->bundle.m[i].ep->worker != ep->worker)
+		if ((p->bundle.m[i].ep && p->bundle.m[i].ep->worker != ep->worker) ||
+		    (p->bundle.m[i].rtcp_ep && p->bundle.m[i].rtcp_ep->worker != ep->worker))
 			return false;
 	return true;
 }

@@ -31,6 +31,15 @@ enum dp_flags {
 	DP_RTCP = 1u << 3,	      /* this is a plain RTCP socket */
 	DP_DISABLED = 1u << 4,	      /* drop everything (port 0 media, hold with no peer) */
 	DP_TRUST_ADDRESS = 1u << 5,   /* the SDP address is right: latch only if it never sends */
+	DP_BUNDLE_SPLIT = 1u << 6,    /* BUNDLE towards a party that answered
+					 * without it (RFC 9143 7.3.3): on a
+					 * DP_BUNDLED endpoint, its party has an
+					 * address of its own, latched on this
+					 * endpoint, where what goes to it is sent
+					 * (from the bundle's socket); on the
+					 * DP_BUNDLE socket, a packet's source names
+					 * its media before anything else
+					 * (dataplane/dp_bundle.c) */
 	DP_TRANSCODE = 1u << 7,	      /* RTP goes through params.xcode, or
 					 * without one through the ice_twin's
 					 * (an ICE socket of the second family)
@@ -82,6 +91,12 @@ struct dp_bundle_media {
 	uint8_t pts[16];	  /* payload types of the media (bitmap) */
 	uint32_t ssrc[DP_BUNDLE_SSRCS - 2]; /* a=ssrc of the party's SDP */
 	uint8_t n_ssrc;
+	bool split; /* the party answered it outside the bundle: its own
+		     * address (the endpoint's remote) tells its packets apart */
+	/* in a bundle with media answered outside it, the media's RTCP
+	 * endpoint when its party does not multiplex RTCP: RTCP from that
+	 * endpoint's remote (the party's RTP port + 1) is its; else NULL */
+	struct dp_endpoint *rtcp_ep;
 };
 struct dp_bundle_params {
 	uint8_t n;	 /* media in m[] */

@@ -36,6 +36,8 @@ void dp_bundle_init(struct dp_bundle *b, const struct dp_endpoint_params *p)
 		memcpy(e->ssrc, m->ssrc, ns * sizeof(e->ssrc[0]));
 		e->n_ssrc = e->n_sdp = (uint8_t)ns;
 		e->next = (uint8_t)ns;
+		e->split = m->split;
+		e->rtcp_ep = m->rtcp_ep;
 	}
 }
 
@@ -152,6 +154,27 @@ int dp_bundle_demux(struct dp_bundle *b, const uint8_t *buf, size_t len, bool rt
 	return idx;
 }
 
+int dp_bundle_split_demux(struct dp_bundle *b, unsigned from, const uint8_t *buf, size_t len,
+			  bool rtcp, const uint32_t sent[DP_BUNDLE_MAX])
+{
+	from &= (1u << b->n) - 1u;
+	if (from && !(from & (from - 1u))) {
+		/* one media at that address: it is the one, and its SSRC is
+		 * learned for when sources are no help (a later NAT move) */
+		int idx = __builtin_ctz(from);
+
+		if (!rtcp && len >= 12)
+			learn(b, idx, be32(buf + 8));
+		return idx;
+	}
+	int idx = dp_bundle_demux(b, buf, len, rtcp, sent);
+
+	/* several media at the source: the content decides among them only */
+	if (idx < 0 || (from && !(from & (1u << idx))))
+		return -1;
+	return idx;
+}
+
 void dp_bundle_free(struct dp_endpoint *ep)
 {
 	free(ep->bundle);
@@ -195,14 +218,17 @@ void dp_bundle_forget(struct dp_worker *w, const struct dp_endpoint *gone)
 			e->bundle_via = NULL;
 		if (!e->bundle)
 			continue;
-		for (unsigned i = 0; i < e->bundle->n; i++)
+		for (unsigned i = 0; i < e->bundle->n; i++) {
 			if (e->bundle->m[i].ep == gone)
 				e->bundle->m[i].ep = NULL;
+			if (e->bundle->m[i].rtcp_ep == gone)
+				e->bundle->m[i].rtcp_ep = NULL;
+		}
 	}
 }
 
 struct dp_endpoint *dp_bundle_pick(struct dp_endpoint *ep, const uint8_t *buf, size_t len,
-				   bool rtcp)
+				   bool rtcp, const union dp_addr *src)
 {
 	struct dp_bundle *b = ep->bundle;
 	uint32_t sent[DP_BUNDLE_MAX] = { 0 };
@@ -214,7 +240,31 @@ struct dp_endpoint *dp_bundle_pick(struct dp_endpoint *ep, const uint8_t *buf, s
 		for (unsigned i = 0; i < b->n; i++)
 			if (b->m[i].ep && b->m[i].ep->fwd_rtp)
 				sent[i] = b->m[i].ep->fwd_rtp->src.ssrc;
-	idx = dp_bundle_demux(b, buf, len, rtcp, sent);
+	if (src) {
+		/* a media answered outside the bundle is at its endpoint's
+		 * remote; the others at the bundle socket's; RTCP of a party
+		 * that does not multiplex it at its RTCP endpoint's remote */
+		unsigned from = 0, from_rtcp = 0;
+
+		for (unsigned i = 0; i < b->n; i++) {
+			const struct dp_endpoint *m = b->m[i].ep, *c = b->m[i].rtcp_ep;
+			const union dp_addr *at = b->m[i].split && m ? &m->latch.remote
+								     : &ep->latch.remote;
+
+			if (m && at->sa.sa_family && dp_addr_eq(at, src))
+				from |= 1u << i;
+			if (rtcp && c && c->latch.remote.sa.sa_family &&
+			    dp_addr_eq(&c->latch.remote, src))
+				from_rtcp |= 1u << i;
+		}
+		idx = dp_bundle_split_demux(b, from_rtcp ? from_rtcp : from, buf, len, rtcp, sent);
+		/* RTCP not from the media's RTP address is its RTCP endpoint's,
+		 * which latches the party's RTCP source */
+		if (idx >= 0 && rtcp && b->m[idx].rtcp_ep && !(from & (1u << idx)))
+			return b->m[idx].rtcp_ep->dead ? NULL : b->m[idx].rtcp_ep;
+	} else {
+		idx = dp_bundle_demux(b, buf, len, rtcp, sent);
+	}
 	if (idx < 0 || !b->m[idx].ep || b->m[idx].ep->dead)
 		return NULL;
 	return b->m[idx].ep;

@@ -12,6 +12,14 @@
  * An RTCP packet belongs to the media that has its sender SSRC, else to the
  * media whose party is sent the SSRC its first report block is about.
  * Anything else belongs to none.
+ *
+ * When the party answered some media outside the bundle (RFC 9143 7.3.3,
+ * a party without BUNDLE: each section at an address of its own, while
+ * rtprelay keeps the one shared port), the packet's source names the media
+ * first (dp_bundle_split_demux): the one media whose party address is the
+ * source; several at that address (equal sources) or none (a source not
+ * known yet, a NAT) are told apart by the rules above, and a media named
+ * so that is not at an address equal to the source belongs to none.
  */
 #ifndef RTPRELAY_DP_BUNDLE_H
 #define RTPRELAY_DP_BUNDLE_H
@@ -30,9 +38,11 @@ struct dp_bundle {
 		uint8_t mid_len;
 		uint8_t pts[16];
 		uint32_t ssrc[DP_BUNDLE_SSRCS];
-		uint8_t n_ssrc; /* slots used */
-		uint8_t n_sdp;	/* of which signalled, at the front */
-		uint8_t next;	/* the learned slot replaced next */
+		uint8_t n_ssrc;		     /* slots used */
+		uint8_t n_sdp;		     /* of which signalled, at the front */
+		uint8_t next;		     /* the learned slot replaced next */
+		bool split;		     /* answered outside the bundle: own address */
+		struct dp_endpoint *rtcp_ep; /* its RTCP endpoint (not muxed), or NULL */
 	} m[DP_BUNDLE_MAX];
 };
 
@@ -43,5 +53,9 @@ void dp_bundle_init(struct dp_bundle *b, const struct dp_endpoint_params *p);
  * RTCP report blocks. Plain (decrypted) packets only. */
 int dp_bundle_demux(struct dp_bundle *b, const uint8_t *buf, size_t len, bool rtcp,
 		    const uint32_t sent[DP_BUNDLE_MAX]);
+/* The same for a bundle with media answered outside it: @from has bit i
+ * set when media i's party address equals the packet's source. */
+int dp_bundle_split_demux(struct dp_bundle *b, unsigned from, const uint8_t *buf, size_t len,
+			  bool rtcp, const uint32_t sent[DP_BUNDLE_MAX]);
 
 #endif

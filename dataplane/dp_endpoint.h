@@ -298,9 +298,11 @@ void dp_bundle_free(struct dp_endpoint *ep);
 void dp_bundle_forget(struct dp_worker *w, const struct dp_endpoint *gone);
 /* The endpoint of the media a packet received on the bundle socket @ep
  * (DP_BUNDLE, decrypted) belongs to; NULL = none claims it (drop). May
- * learn the packet's SSRC for its media. */
+ * learn the packet's SSRC for its media. @src: the packet's source, when
+ * media of the bundle were answered outside it (DP_BUNDLE_SPLIT: the
+ * source names the media first), else NULL. */
 struct dp_endpoint *dp_bundle_pick(struct dp_endpoint *ep, const uint8_t *buf, size_t len,
-				   bool rtcp);
+				   bool rtcp, const union dp_addr *src);
 
 /* dp_sample.c: take @ep's output stream sample (DP_CMD_SAMPLE) / read the
  * last one (any thread) / continue @ep's held transcoder (DP_CMD_XSEEK). */

@@ -133,10 +133,19 @@ static void rtcp_note(const struct dp_worker *w, struct dp_endpoint *ep, const u
 	}
 }
 
-/* @out exists, is enabled and knows where its party is. */
-static bool can_send(const struct dp_endpoint *out)
+/* Where what goes to @to is sent when it leaves @out's socket: @out's
+ * remote, or the own address of a bundled media whose party answered it
+ * outside the bundle (DP_BUNDLE_SPLIT, dataplane/dp_bundle.c). A flag test
+ * for other streams. */
+static inline const union dp_addr *dest(const struct dp_endpoint *to, const struct dp_endpoint *out)
 {
-	return out && !(out->flags & DP_DISABLED) && out->latch.remote.sa.sa_family;
+	return to && (to->flags & DP_BUNDLE_SPLIT) ? &to->latch.remote : &out->latch.remote;
+}
+
+/* @out exists, is enabled and knows where @to's party is. */
+static bool can_send(const struct dp_endpoint *to, const struct dp_endpoint *out)
+{
+	return out && !(out->flags & DP_DISABLED) && dest(to, out)->sa.sa_family;
 }
 
 /* The endpoint whose socket sends what goes to @out: a bundled media
@@ -153,9 +162,10 @@ static struct dp_endpoint *sender(struct dp_endpoint *out)
 /* Which socket a packet received on @ep leaves from, NULL = drop. */
 static struct dp_endpoint *route(const struct dp_endpoint *ep, bool rtcp)
 {
-	struct dp_endpoint *out = sender(rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp);
+	struct dp_endpoint *to = rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp;
+	struct dp_endpoint *out = sender(to);
 
-	return can_send(out) ? out : NULL;
+	return can_send(to, out) ? out : NULL;
 }
 
 struct batch_count {
@@ -178,6 +188,8 @@ static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_s
 			bool rtcp, struct batch_count *bc);
 static void judge_bundled(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s,
 			  size_t len, bool rtcp, struct batch_count *bc);
+static void judge_split(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
+			bool rtcp, struct batch_count *bc);
 static void publish_batch(struct dp_worker *w, struct dp_endpoint *ep,
 			  const struct batch_count *bc);
 
@@ -222,6 +234,13 @@ static void judge(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s
 	 * anything else reads it; a failure is dropped and counted there */
 	if ((ep->flags & DP_SRTP) && ep->srtp && !dp_srtp_in(ep, s->buf, &len, rtcp)) {
 		bc->dropped_other++;
+		return;
+	}
+	/* a bundle some of whose media the party answered outside it: the
+	 * source names the media, whose own latch judges it (dp_bundle.c);
+	 * one flag test for other streams */
+	if (ep->flags & DP_BUNDLE_SPLIT) {
+		judge_split(w, ep, s, len, rtcp, bc);
 		return;
 	}
 	enum latch_verdict v = latch_packet(&ep->latch, &s->src, s->buf, len, w->now_ms);
@@ -288,7 +307,7 @@ static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_s
 		return;
 	}
 	s->out = out;
-	s->dst = out->latch.remote;
+	s->dst = *dest(rtcp && ep->fwd_rtcp ? ep->fwd_rtcp : ep->fwd_rtp, out);
 	s->iov.iov_len = len;
 }
 
@@ -298,7 +317,7 @@ static void judge_media(struct dp_worker *w, struct dp_endpoint *ep, struct dp_s
 static void judge_bundled(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s,
 			  size_t len, bool rtcp, struct batch_count *bc)
 {
-	struct dp_endpoint *m = dp_bundle_pick(ep, s->buf, len, rtcp);
+	struct dp_endpoint *m = dp_bundle_pick(ep, s->buf, len, rtcp, NULL);
 	struct batch_count mbc = { 0 };
 
 	if (!m) {
@@ -312,6 +331,43 @@ static void judge_bundled(struct dp_worker *w, struct dp_endpoint *ep, struct dp
 	}
 	s->in = m;
 	judge_media(w, m, s, len, rtcp, &mbc);
+	publish_batch(w, m, &mbc);
+	if (m->ctl)
+		dp_ctl_batch_end(m);
+}
+
+/* A packet on a bundle socket with media its party answered outside the
+ * bundle (DP_BUNDLE_SPLIT), decrypted: its source (then MID, SSRC, payload
+ * type) names the media (dp_bundle.c); a media answered outside the bundle
+ * latches its party's own address, the others the bundle socket's; then
+ * that media judges it as in judge_bundled. */
+static void judge_split(struct dp_worker *w, struct dp_endpoint *ep, struct dp_slot *s, size_t len,
+			bool rtcp, struct batch_count *bc)
+{
+	struct dp_endpoint *m = dp_bundle_pick(ep, s->buf, len, rtcp, &s->src);
+	struct batch_count mbc = { 0 };
+
+	if (!m) {
+		bc->dropped_other++;
+		DP_ADD(ep->pub.bundle_unknown, 1);
+		return;
+	}
+	bool own = m != ep && (m->flags & DP_BUNDLE_SPLIT);
+	struct batch_count *c = m == ep ? bc : &mbc;
+	enum latch_verdict v = latch_packet(own ? &m->latch : &ep->latch, &s->src, s->buf, len,
+					    w->now_ms);
+
+	if (v == LATCH_LEARNED)
+		(own ? &mbc : bc)->remote_changed = true;
+	if (v == LATCH_DROP) {
+		c->dropped_source++;
+	} else {
+		if (m != ep)
+			s->in = m;
+		judge_media(w, m, s, len, rtcp, c);
+	}
+	if (m == ep)
+		return;
 	publish_batch(w, m, &mbc);
 	if (m->ctl)
 		dp_ctl_batch_end(m);
@@ -361,13 +417,13 @@ static struct dp_slot *free_slot(struct dp_worker *w)
 /* Hold the @len bytes produced into @s for sending out of @out (encrypted
  * first when @out speaks SRTP; a failure leaves the slot free). */
 static void hold(struct dp_worker *w, struct dp_slot *s, struct dp_endpoint *in,
-		 struct dp_endpoint *out, size_t len, bool rtcp)
+		 struct dp_endpoint *to, struct dp_endpoint *out, size_t len, bool rtcp)
 {
 	if (out->srtp && !dp_srtp_out(out, s->buf, &len, DP_BUF, rtcp))
 		return;
 	s->in = in;
 	s->out = out;
-	s->dst = out->latch.remote;
+	s->dst = *dest(to, out);
 	s->iov.iov_len = len;
 	w->used++;
 }
@@ -380,7 +436,7 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 	struct dp_slot *s;
 	int n;
 
-	if (!can_send(out))
+	if (!can_send(ep->fwd_rtcp, out))
 		return;
 	s = free_slot(w);
 	if (ep->flags & DP_GEN_RTCP) { /* with a report block, dp_rtcp.c */
@@ -393,7 +449,7 @@ static void send_report(struct dp_worker *w, struct dp_endpoint *ep)
 		n = xcode_rtcp_pull(ep->xcode, w->now_ms, ntp_now(w), s->buf, DP_BUF);
 	}
 	if (n > 0)
-		hold(w, s, ep, out, (size_t)n, true);
+		hold(w, s, ep, ep->fwd_rtcp, out, (size_t)n, true);
 }
 
 /* generate-RTCP on a forwarded stream: @ep's report when one is due, out
@@ -404,19 +460,19 @@ static void gen_report(struct dp_worker *w, struct dp_endpoint *ep)
 	struct dp_slot *s;
 	int n;
 
-	if (!can_send(out))
+	if (!can_send(ep->fwd_rtcp, out))
 		return;
 	s = free_slot(w);
 	n = dp_rtcp_report(ep, w->now_ms, w->now_us, ntp_now(w), s->buf, DP_BUF);
 	if (n > 0)
-		hold(w, s, ep, out, (size_t)n, true);
+		hold(w, s, ep, ep->fwd_rtcp, out, (size_t)n, true);
 }
 
 /* Move whatever @ep's transcoder has due into slots. */
 static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 {
 	struct dp_endpoint *out = sender(ep->fwd_rtp);
-	bool sendable = can_send(out);
+	bool sendable = can_send(ep->fwd_rtp, out);
 
 	send_report(w, ep);
 	for (;;) {
@@ -426,7 +482,7 @@ static void xcode_drain(struct dp_worker *w, struct dp_endpoint *ep)
 		if (n <= 0)
 			return;
 		if (sendable) /* else the clock runs on; nobody to send to yet */
-			hold(w, s, ep, out, (size_t)n, false);
+			hold(w, s, ep, ep->fwd_rtp, out, (size_t)n, false);
 	}
 }
 
@@ -442,8 +498,8 @@ static void play_drain(struct dp_worker *w, struct dp_endpoint *ep)
 
 		if (n <= 0)
 			return;
-		if (can_send(out) && !(ep->flags & DP_DISABLED))
-			hold(w, s, ep, out, (size_t)n, false);
+		if (can_send(ep->fwd_rtp, out) && !(ep->flags & DP_DISABLED))
+			hold(w, s, ep, ep->fwd_rtp, out, (size_t)n, false);
 	}
 }
 

@@ -9,8 +9,9 @@ rtprelay offering to a bundling (ICE) party:
   - require/strict towards a party rtprelay cannot bundle (no ICE, SDES) is an error;
   - the answer: a party without BUNDLE rejects the bundle-only sections (port 0) and
     the rest stays a plain media; one that accepts a bundle-only section outside a
-    BUNDLE group, or rejects the bundle's first section and accepts the others, is
-    refused with a reason.
+    BUNDLE group with ICE of its own, or rejects the bundle's first section and
+    accepts the others, is refused with a reason (a plain one is taken, each section
+    at its own address: test_bundle_split.py).
 rtprelay answering a bundling party whose offer has port-0 a=bundle-only sections
 (another rtpengine with strict, RFC 9143 6): they are taken into their group, the
 other side gets a port for them, the answer bundles them; bundle=reject leaves them
@@ -142,13 +143,18 @@ def test_strict_answered_without_bundle_rejecting_the_video(ng):
 
 
 @pytest.mark.parametrize("value", ["require", "strict"])
-def test_answer_accepting_bundle_only_outside_a_group_is_refused(ng, value):
+def test_answer_accepting_bundle_only_outside_a_group_with_ice_is_refused(ng, value):
+    """A WebRTC answer without BUNDLE: the bundle-only video accepted on a port of its
+    own, with ICE and DTLS of its own, which the bundle port's one ICE agent and DTLS
+    association cannot serve (a plain party without BUNDLE is taken:
+    test_bundle_split.py)."""
     cid = "bs-7-" + value
     to_b = offer_to_webrtc(ng, cid, [value])
     r = ng.answer(cid, "a", "b", unbundled_answer(to_b, 52002), **TO_SIP)
     assert r["result"] == "error", r
-    assert r["error-reason"] == ("bundle=require: the answer accepts media 2 outside a "
-                                 "BUNDLE group (offered bundle-only on the bundle's port)"), r
+    assert r["error-reason"] == ("the answer takes media 2 out of its BUNDLE group with ICE "
+                                 "of its own: rtprelay's bundle port runs one ICE agent, "
+                                 "for the group"), r
     # the call is still there, unanswered: a good answer is taken afterwards
     r = ng.answer(cid, "a", "b", webrtc_answer(to_b, True), **TO_SIP)
     assert r["result"] == "ok", r

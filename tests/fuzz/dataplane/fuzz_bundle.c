@@ -7,9 +7,12 @@
  * MID extension id; the next 8 bytes per media its mid (length, then
  * bytes), payload types and signalled SSRCs (drawn from them); the rest is
  * cut into packets, each prefixed by one length byte and one byte whose low
- * bit makes it RTCP. Checked: an element found lies inside the packet; the
- * demultiplexer names a media of the table or none; no media's SSRC list
- * grows past DP_BUNDLE_SSRCS.
+ * bit makes it RTCP and whose second bit sends it through the demultiplexer
+ * of a bundle with media answered outside it (dp_bundle_split_demux), the
+ * high nibble naming the media at the packet's source. Checked: an element
+ * found lies inside the packet; the demultiplexer names a media of the table
+ * or none, with sources the one media at the source or one of several there
+ * (or any when none is); no media's SSRC list grows past DP_BUNDLE_SSRCS.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -67,9 +70,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rtp_ext_find(pkt, len, (uint8_t)(data[off - 1] >> 1), &v, &vl) == 1 &&
 		    (v < pkt || v + vl > pkt + len))
 			abort();
-		int idx = dp_bundle_demux(&b, pkt, len, rtcp, sent);
+		unsigned from = data[off - 1] >> 4, at = from & ((1u << b.n) - 1u);
+		int idx = (data[off - 1] & 2) ? dp_bundle_split_demux(&b, from, pkt, len, rtcp, sent)
+					      : dp_bundle_demux(&b, pkt, len, rtcp, sent);
 		if (idx < -1 || idx >= (int)b.n)
 			abort();
+		if ((data[off - 1] & 2) && at) {
+			if (!(at & (at - 1)) && idx != __builtin_ctz(at))
+				abort(); /* one media at the source: that one */
+			if (idx >= 0 && !(at & (1u << idx)))
+				abort(); /* several: one of them or none */
+		}
 		for (unsigned i = 0; i < b.n; i++)
 			if (b.m[i].n_ssrc > DP_BUNDLE_SSRCS || b.m[i].n_sdp > b.m[i].n_ssrc)
 				abort();

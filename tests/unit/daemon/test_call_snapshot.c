@@ -673,6 +673,48 @@ static void bundle_only_restores(void **state)
 	free(rec);
 }
 
+/* The same party answering without BUNDLE, each section at a port of its
+ * own (RFC 9143 7.3.3): its video restores as answered outside the bundle
+ * (still on the bundle's port, sent to its own address); a value other than
+ * 0 or 1 is refused. */
+static const char *sdp_split_ans =
+	"v=0\r\no=- 10 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+	"m=audio 7200 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\na=mid:0\r\na=rtcp-mux\r\na=sendrecv\r\n"
+	"m=video 7202 RTP/AVP 96\r\nc=IN IP4 127.0.0.1\r\na=mid:1\r\na=rtcp-mux\r\n"
+	"a=rtpmap:96 VP8/90000\r\na=sendrecv\r\n";
+
+static void bundle_split_restores(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(ng("offer", "bsplit", NULL, sdp_av, "3:ICE5:force6:bundlel7:requiree8:rtcp-muxl5:offere"),
+			       "6:result2:ok"));
+	assert_non_null(strstr(ng("answer", "bsplit", "b", sdp_split_ans, NULL), "6:result2:ok"));
+	size_t len, fl;
+	char *rec = snapshot("bsplit", &len);
+	struct call *c = call_find(&calls, "bsplit"), *r = NULL;
+	const struct call_party *p = c->parties[1];
+
+	assert_false(p->media[0].bundle_split);
+	assert_true(p->media[1].bundle_split);
+	assert_int_equal(p->media[1].bundle_lead, 1);
+	assert_non_null(memmem(rec, len, "12:bundle spliti1e", 18));
+	assert_int_equal(call_snapshot_restore(&calls_b, rec, len, &socks, &r), 0);
+	for (unsigned pi = 0; pi < 2; pi++)
+		for (unsigned i = 0; i < 2; i++)
+			assert_int_equal(r->parties[pi]->media[i].bundle_split,
+					 c->parties[pi]->media[i].bundle_split);
+	assert_true(r->parties[1]->media[1].bundle_split);
+	call_destroy(&calls_b, r, 0, "test");
+	assert_int_equal(dp_sync(), 0);
+	static const char *bad[] = { "12:bundle spliti2e", "12:bundle split1:1" };
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char *f = forge(rec, len, "12:bundle spliti1e", bad[k], &fl);
+		refused(f, fl, -EINVAL);
+		free(f);
+	}
+	free(rec);
+}
+
 static void version1_restores(void **state)
 {
 	static const char *older[] = { "7:versioni1e", "7:versioni2e" };
@@ -958,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(dtls_keys_restore),
 		cmocka_unit_test(bundle_restores),
 		cmocka_unit_test(bundle_only_restores),
+		cmocka_unit_test(bundle_split_restores),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

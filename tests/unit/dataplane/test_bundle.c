@@ -3,7 +3,8 @@
  * belongs to (RFC 8843 9.2): MID header extension first (an unknown MID is
  * nobody's), then SSRC (signalled, learned), then a payload type only one
  * media has; learning is bounded and never moves a signalled SSRC; RTCP by
- * sender SSRC, then by the SSRC its report block is about.
+ * sender SSRC, then by the SSRC its report block is about. With media
+ * answered outside the bundle the source names the media first.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +166,51 @@ static void test_rtcp(void **state)
 	assert_int_equal(dp_bundle_demux(&b, p, 7, true, sent), -1);
 }
 
+/* Media answered outside the bundle (RFC 9143 7.3.3): the one media at the
+ * packet's source is its media whatever the packet says, and teaches its
+ * SSRC; several at the source are told apart by the content, which cannot
+ * name one at another address; none at the source: the content decides. */
+static void test_split_source_first(void **state)
+{
+	struct dp_bundle b;
+	uint8_t p[64];
+
+	(void)state;
+	table(&b);
+	/* from the video's address: video, even with audio's MID, SSRC and PT */
+	assert_int_equal(dp_bundle_split_demux(&b, 2, p, rtp(p, 0, 1111, "a"), false, NONE), 1);
+	assert_int_equal(dp_bundle_split_demux(&b, 2, p, rtp(p, 96, 4242, NULL), false, NONE), 1);
+	/* ... whose SSRC it learned: from an unknown source it is the video's */
+	assert_int_equal(dp_bundle_split_demux(&b, 0, p, rtp(p, 101, 4242, NULL), false, NONE),
+			 1);
+	/* both at the source (equal addresses): the payload type decides */
+	assert_int_equal(dp_bundle_split_demux(&b, 3, p, rtp(p, 0, 5151, NULL), false, NONE), 0);
+	assert_int_equal(dp_bundle_split_demux(&b, 3, p, rtp(p, 96, 6161, NULL), false, NONE), 1);
+	/* nothing says: dropped */
+	assert_int_equal(dp_bundle_split_demux(&b, 3, p, rtp(p, 127, 7171, NULL), false, NONE),
+			 -1);
+	/* bits of media the table lacks are ignored: only audio is at the source */
+	assert_int_equal(dp_bundle_split_demux(&b, 1u | 8u, p, rtp(p, 96, 8181, NULL), false, NONE),
+			 0);
+	/* the content names a media not at the source: nobody's (a third
+	 * media, PT 100, shares the audio's address) */
+	table(&b);
+	b.n = 3;
+	b.m[2].ep = (struct dp_endpoint *)0x30;
+	b.m[2].pts[100 / 8] = 1u << (100 % 8);
+	assert_int_equal(dp_bundle_split_demux(&b, 1u | 4u, p, rtp(p, 100, 9090, NULL), false, NONE),
+			 2);
+	assert_int_equal(dp_bundle_split_demux(&b, 1u | 4u, p, rtp(p, 96, 9191, NULL), false, NONE),
+			 -1);
+	/* RTCP from the video's address is the video's */
+	memset(p, 0, sizeof(p));
+	p[0] = 0x80;
+	p[1] = 201;
+	p[3] = 1;
+	put32(p + 4, 1111);
+	assert_int_equal(dp_bundle_split_demux(&b, 2, p, 8, true, NONE), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_ssrc_then_pt),
 		cmocka_unit_test(test_learning_bounded),
 		cmocka_unit_test(test_rtcp),
+		cmocka_unit_test(test_split_source_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
