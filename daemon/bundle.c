@@ -29,34 +29,6 @@ static const char *group_mids(const struct sdp_str *l, size_t *len)
 	return l->s + 15;
 }
 
-/* Does a session-level BUNDLE group of @s name @mid ("" = is there any)? */
-static bool session_bundles(const struct sdp_session *s, const char *mid)
-{
-	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
-	size_t ml = strlen(mid);
-
-	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
-		size_t len, pos = 0;
-		const char *v = group_mids(&s->lines[i], &len);
-
-		if (!v)
-			continue;
-		if (!ml)
-			return true;
-		/* the mids are tokens separated by blanks */
-		while (pos < len) {
-			size_t tok = pos;
-
-			while (tok < len && v[tok] != ' ' && v[tok] != '\t')
-				tok++;
-			if (tok - pos == ml && !memcmp(v + pos, mid, ml))
-				return true;
-			pos = tok + 1;
-		}
-	}
-	return false;
-}
-
 /* Does the group value @v (@len bytes) name @mid? */
 static bool group_names(const char *v, size_t len, const char *mid)
 {
@@ -70,6 +42,21 @@ static bool group_names(const char *v, size_t len, const char *mid)
 		if (tok - pos == ml && !memcmp(v + pos, mid, ml))
 			return true;
 		pos = tok + 1;
+	}
+	return false;
+}
+
+/* Does a session-level BUNDLE group of @s name @mid ("" = is there any)? */
+static bool session_bundles(const struct sdp_session *s, const char *mid)
+{
+	unsigned end = s->n_media ? s->media[0].first_line : s->n_lines;
+
+	for (unsigned i = 0; i < end && i < s->n_lines; i++) {
+		size_t len;
+		const char *v = group_mids(&s->lines[i], &len);
+
+		if (v && (!*mid || group_names(v, len, mid)))
+			return true;
 	}
 	return false;
 }
