@@ -141,6 +141,42 @@ static sf_count_t mem_tell(void *u)
 	return ((struct membuf *)u)->pos;
 }
 
+/* The chunks of a RIFF/RIFX/RF64 container in @p[0..@n) each fit in the
+ * bytes, up to the first "data" chunk (whose size a streaming writer may
+ * leave open). libsndfile 1.2 (Debian 12) loops forever on some chunks
+ * whose size runs past the end, so a blob, which anyone who can send ng
+ * commands supplies, is checked before libsndfile sees it. Not RIFF: true
+ * (libsndfile decides). */
+static bool riff_chunks_fit(const uint8_t *p, size_t n)
+{
+	bool be;
+
+	if (n < 12)
+		return true;
+	if (!memcmp(p, "RIFF", 4) || !memcmp(p, "RF64", 4))
+		be = false;
+	else if (!memcmp(p, "RIFX", 4))
+		be = true;
+	else
+		return true;
+	for (size_t pos = 12; n - pos >= 8;) {
+		const uint8_t *c = p + pos + 4;
+		uint32_t size = be ? (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 |
+						(uint32_t)c[2] << 8 | c[3]
+				   : (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 |
+						(uint32_t)c[1] << 8 | c[0];
+
+		if (!memcmp(p + pos, "data", 4))
+			return true;
+		if (size > n - pos - 8)
+			return false;
+		pos += 8 + (size_t)size + (size & 1);
+		if (pos > n)
+			return false;
+	}
+	return true;
+}
+
 struct dp_media *media_decode_blob(const void *data, size_t len, bool base64, const char **err)
 {
 	SF_VIRTUAL_IO io = { mem_len, mem_seek, mem_read, mem_write, mem_tell };
@@ -166,6 +202,11 @@ struct dp_media *media_decode_blob(const void *data, size_t len, bool base64, co
 		}
 		b.p = raw;
 		b.len = n;
+	}
+	if (!riff_chunks_fit(b.p, (size_t)b.len)) {
+		*err = "Media blob unreadable: a RIFF chunk runs past the end of the blob";
+		free(raw);
+		return NULL;
 	}
 	SF_INFO info = { 0 };
 	SNDFILE *sf = sf_open_virtual(&io, SFM_READ, &info, &b);

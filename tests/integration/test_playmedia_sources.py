@@ -145,7 +145,17 @@ def test_blob_bad_input(daemon):
     try:
         assert ng.offer("pb-bad", "tagA", phone_sdp(a_port, FMTS))["result"] == "ok"
         assert ng.answer("pb-bad", "tagA", "tagB", phone_sdp(b_port, FMTS))["result"] == "ok"
+        # a WAV whose chunk runs past the blob's end: libsndfile 1.2 never returns
+        # from it (tests/fuzz/corpus/media_blob/riff_chunk_past_end without the
+        # fuzzer's first byte); refused before libsndfile sees it
+        past_end = bytes.fromhex(
+            "5249464644f2000057415645494e464f3a20c800ffffffffffffffffffffffff"
+            "fffffffffffffffffffffffffffffffffffffffffffffffff7ffffffffffffff"
+            "ffffffffffffffffffffffffffffffffffffffffffffffffff01000100402a00"
+            "0080"
+        )
         for kw, why in (({"blob": b"RIFF" + os.urandom(300)}, "unreadable"),
+                        ({"blob": past_end}, "RIFF chunk runs past"),
                         ({"blob": b""}, "empty"),
                         ({"blob": b"\0" * (210 * 1024)}, "too large"),
                         ({"blob64": "!!notbase64!!"}, "not base64"),
