@@ -177,6 +177,23 @@ static bool riff_chunks_fit(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* A blob must start with the signature of a container libsndfile reads
+ * by its header: WAV (RIFF, RIFX, RF64), FLAC, Ogg, AIFF (FORM) or AU.
+ * Anything else libsndfile would guess at, MP3 by its frame sync above all,
+ * and the fuzzer found inputs libmpg123 never returns from: a blob comes
+ * from anyone who can send ng commands, a file from the operator. */
+static bool blob_format_known(const uint8_t *p, size_t n)
+{
+	static const char magic[][5] = { "RIFF", "RIFX", "RF64", "fLaC", "OggS", "FORM", ".snd" };
+
+	if (n < 4)
+		return false;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if (!memcmp(p, magic[i], 4))
+			return true;
+	return false;
+}
+
 struct dp_media *media_decode_blob(const void *data, size_t len, bool base64, const char **err)
 {
 	SF_VIRTUAL_IO io = { mem_len, mem_seek, mem_read, mem_write, mem_tell };
@@ -202,6 +219,11 @@ struct dp_media *media_decode_blob(const void *data, size_t len, bool base64, co
 		}
 		b.p = raw;
 		b.len = n;
+	}
+	if (!blob_format_known(b.p, (size_t)b.len)) {
+		*err = "Media blob format not supported (WAV, FLAC, Ogg, AIFF or AU)";
+		free(raw);
+		return NULL;
 	}
 	if (!riff_chunks_fit(b.p, (size_t)b.len)) {
 		*err = "Media blob unreadable: a RIFF chunk runs past the end of the blob";
