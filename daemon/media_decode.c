@@ -142,9 +142,10 @@ static sf_count_t mem_tell(void *u)
 }
 
 /* The chunks of a RIFF/RIFX/RF64 container in @p[0..@n) each fit in the
- * bytes, up to the first "data" chunk (whose size a streaming writer may
- * leave open). libsndfile 1.2 (Debian 12) loops forever on some chunks
- * whose size runs past the end, so a blob, which anyone who can send ng
+ * bytes, up to and with the first "data" chunk (a blob is whole: a data
+ * size left open by a streaming writer is refused too). libsndfile 1.2
+ * (Debian 12) loops forever on some chunks whose size runs past the end,
+ * "data" included, so a blob, which anyone who can send ng
  * commands supplies, is checked before libsndfile sees it. Not RIFF: true
  * (libsndfile decides). */
 static bool riff_chunks_fit(const uint8_t *p, size_t n)
@@ -166,10 +167,10 @@ static bool riff_chunks_fit(const uint8_t *p, size_t n)
 				   : (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 |
 						(uint32_t)c[1] << 8 | c[0];
 
-		if (!memcmp(p + pos, "data", 4))
-			return true;
 		if (size > n - pos - 8)
 			return false;
+		if (!memcmp(p + pos, "data", 4))
+			return true;
 		pos += 8 + (size_t)size + (size & 1);
 		if (pos > n)
 			return false;
